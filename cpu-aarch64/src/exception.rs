@@ -1,0 +1,261 @@
+//! Exception entry and return (Arm ARM D1.10, AArch64.TakeException / ExceptionReturn).
+
+use crate::Cpu;
+
+/// Exception class values of ESR_ELx.EC used by lsemu.
+pub mod ec {
+    pub const UNKNOWN: u8 = 0x00;
+    pub const WFX: u8 = 0x01;
+    pub const FP_ACCESS: u8 = 0x07;
+    pub const ILLEGAL_STATE: u8 = 0x0e;
+    pub const SVC64: u8 = 0x15;
+    pub const HVC64: u8 = 0x16;
+    pub const SMC64: u8 = 0x17;
+    pub const SYSREG: u8 = 0x18;
+    pub const IABT_LOWER: u8 = 0x20;
+    pub const IABT_SAME: u8 = 0x21;
+    pub const PC_ALIGN: u8 = 0x22;
+    pub const DABT_LOWER: u8 = 0x24;
+    pub const DABT_SAME: u8 = 0x25;
+    pub const SP_ALIGN: u8 = 0x26;
+    pub const FP_EXC64: u8 = 0x2c;
+    pub const SERROR: u8 = 0x2f;
+    pub const BREAKPT_LOWER: u8 = 0x30;
+    pub const BREAKPT_SAME: u8 = 0x31;
+    pub const SSTEP_LOWER: u8 = 0x32;
+    pub const SSTEP_SAME: u8 = 0x33;
+    pub const WATCHPT_LOWER: u8 = 0x34;
+    pub const WATCHPT_SAME: u8 = 0x35;
+    pub const BRK64: u8 = 0x3c;
+}
+
+/// A synchronous exception raised by an instruction (or its fetch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncExc {
+    pub ec: u8,
+    pub iss: u32,
+    /// Instruction length bit (1 for A64 except where the architecture says 0).
+    pub il: bool,
+    /// Faulting virtual address, written to FAR_ELx (aborts, PC/SP alignment, watchpoints).
+    pub far: Option<u64>,
+    /// Faulting IPA for stage-2 aborts taken to EL2 (HPFAR_EL2).
+    pub ipa: Option<u64>,
+    /// Target EL. `None`: the default routing (EL1, or EL2 when HCR_EL2.TGE routes EL0
+    /// exceptions there, or the current EL if higher).
+    pub target: Option<u8>,
+    /// Preferred return address override (SVC/HVC/SMC return to the next instruction).
+    pub elr: Option<u64>,
+}
+
+impl SyncExc {
+    pub fn new(ec: u8, iss: u32) -> Self {
+        SyncExc { ec, iss, il: true, far: None, ipa: None, target: None, elr: None }
+    }
+    /// UNDEFINED instruction: EC 0, IL 1.
+    pub fn undefined() -> Self {
+        Self::new(ec::UNKNOWN, 0)
+    }
+    pub fn to_el(mut self, el: u8) -> Self {
+        self.target = Some(el);
+        self
+    }
+    pub fn with_far(mut self, far: u64) -> Self {
+        self.far = Some(far);
+        self
+    }
+    pub fn esr(&self) -> u64 {
+        ((self.ec as u64) << 26) | ((self.il as u64) << 25) | (self.iss as u64 & 0x1ff_ffff)
+    }
+}
+
+/// Kind of exception, selecting the vector offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sync = 0x000,
+    Irq = 0x080,
+    Fiq = 0x100,
+    SError = 0x180,
+}
+
+impl Cpu {
+    /// Default target for a synchronous exception from the current EL.
+    pub fn default_sync_target(&self) -> u8 {
+        let el = self.st.pstate.el;
+        if el == 0 {
+            if self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0 { 2 } else { 1 }
+        } else {
+            el
+        }
+    }
+
+    /// Takes a synchronous exception: the state is left as the architecture specifies.
+    pub fn take_sync(&mut self, e: SyncExc) {
+        let target = e.target.unwrap_or_else(|| self.default_sync_target()).max(self.st.pstate.el).max(1);
+        let elr = e.elr.unwrap_or(self.st.pc);
+        // An exception from a lower EL reports the "lower" EC variants of aborts.
+        let mut ec = e.ec;
+        if target > self.st.pstate.el {
+            ec = match ec {
+                ec::IABT_SAME => ec::IABT_LOWER,
+                ec::DABT_SAME => ec::DABT_LOWER,
+                ec::BREAKPT_SAME => ec::BREAKPT_LOWER,
+                ec::SSTEP_SAME => ec::SSTEP_LOWER,
+                ec::WATCHPT_SAME => ec::WATCHPT_LOWER,
+                x => x,
+            };
+        }
+        let esr = SyncExc { ec, ..e }.esr();
+        self.sys.esr[target as usize] = esr;
+        if let Some(far) = e.far {
+            self.sys.far[target as usize] = far;
+        }
+        if target == 2 {
+            if let Some(ipa) = e.ipa {
+                self.sys.hpfar_el2 = (ipa >> 12 << 4) & 0x0000_0fff_ffff_fff0;
+            }
+        }
+        self.enter(target, Kind::Sync, elr);
+    }
+
+    /// Takes an asynchronous exception (IRQ, FIQ, SError) to `target`.
+    pub fn take_async(&mut self, target: u8, kind: Kind, esr: Option<u64>) {
+        if let Some(esr) = esr {
+            self.sys.esr[target as usize] = esr;
+        }
+        let pc = self.st.pc;
+        self.enter(target, kind, pc);
+    }
+
+    fn enter(&mut self, target: u8, kind: Kind, elr: u64) {
+        let from = self.st.pstate.el;
+        let spsr = self.st.pstate.spsr();
+        let t = target as usize;
+        self.st.spsr[t] = spsr;
+        self.st.elr[t] = elr;
+        let base = if target > from {
+            0x400
+        } else if self.st.pstate.sp == 0 {
+            0x000
+        } else {
+            0x200
+        };
+        self.st.pstate.el = target;
+        self.st.pstate.sp = 1;
+        self.st.pstate.daif = crate::state::DAIF_D | crate::state::DAIF_A | crate::state::DAIF_I | crate::state::DAIF_F;
+        self.st.pstate.ss = false;
+        self.st.pstate.il = false;
+        self.st.pc = (self.sys.vbar[t] & !0x7ff) + base + kind as u64;
+        self.stats.exceptions += 1;
+    }
+
+    /// ERET from the current EL (EL1..3). Handles illegal returns by setting PSTATE.IL.
+    pub fn eret(&mut self) {
+        let el = self.st.pstate.el as usize;
+        let spsr = self.st.spsr[el];
+        let elr = self.st.elr[el];
+        let target_el = ((spsr >> 2) & 3) as u8;
+        let m4 = spsr >> 4 & 1;
+        let illegal = m4 == 1 // AArch32 is not implemented
+            || target_el as usize > el
+            || (target_el == 2 && !self.has_el2())
+            || (target_el == 2 && self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_NS == 0)
+            || (spsr & 0b11 == 0b10)
+            || (target_el == 1 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0);
+        if illegal {
+            // PSTATE.IL set; EL, SP, nRW unchanged; NZCV/DAIF/SS restored from SPSR.
+            let cur = self.st.pstate;
+            self.st.pstate.set_from_spsr(spsr);
+            self.st.pstate.el = cur.el;
+            self.st.pstate.sp = cur.sp;
+            self.st.pstate.il = true;
+        } else {
+            self.st.pstate.set_from_spsr(spsr);
+        }
+        self.monitor.clear();
+        self.st.pc = elr;
+    }
+}
+
+/// Where a physical interrupt of `kind` goes now, and whether it is masked
+/// (Arm ARM D1.13.1: routing by SCR_EL3.{IRQ,FIQ,EA} and HCR_EL2.{IMO,FMO,AMO,TGE}).
+fn phys_target(cpu: &Cpu, kind: Kind) -> Option<u8> {
+    use crate::sysreg::*;
+    let el = cpu.st.pstate.el;
+    let (scr_bit, hcr_bit, mask) = match kind {
+        Kind::Irq => (SCR_IRQ, HCR_IMO, crate::state::DAIF_I),
+        Kind::Fiq => (SCR_FIQ, HCR_FMO, crate::state::DAIF_F),
+        Kind::SError => (SCR_EA, HCR_AMO, crate::state::DAIF_A),
+        Kind::Sync => return None,
+    };
+    let target = if cpu.has_el3() && cpu.sys.scr_el3 & scr_bit != 0 {
+        3
+    } else if cpu.el2_enabled() && cpu.sys.hcr_el2 & (hcr_bit | HCR_TGE) != 0 {
+        2
+    } else {
+        1
+    };
+    if target < el {
+        return None;
+    }
+    let masked = target == el && cpu.st.pstate.daif & mask != 0;
+    if masked { None } else { Some(target) }
+}
+
+/// Virtual interrupt pending for EL1&0 (HCR_EL2.VI/VF/VSE or the GIC's virtual lines).
+fn virt_pending(cpu: &Cpu, lv: &crate::platform::IrqLevels) -> Option<Kind> {
+    use crate::sysreg::*;
+    let el = cpu.st.pstate.el;
+    if !cpu.el2_enabled() || el > 1 || cpu.sys.hcr_el2 & HCR_TGE != 0 {
+        return None;
+    }
+    let h = cpu.sys.hcr_el2;
+    let d = cpu.st.pstate.daif;
+    if h & HCR_AMO != 0 && h & HCR_VSE != 0 && d & crate::state::DAIF_A == 0 {
+        return Some(Kind::SError);
+    }
+    if h & HCR_FMO != 0 && (h & HCR_VF != 0 || lv.vfiq) && d & crate::state::DAIF_F == 0 {
+        return Some(Kind::Fiq);
+    }
+    if h & HCR_IMO != 0 && (h & HCR_VI != 0 || lv.virq) && d & crate::state::DAIF_I == 0 {
+        return Some(Kind::Irq);
+    }
+    None
+}
+
+/// Takes the highest-priority pending, unmasked interrupt. Returns true if one was taken.
+pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
+    let lv = p.irq_levels(cpu.cfg.index);
+    for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
+        if line {
+            if let Some(t) = phys_target(cpu, kind) {
+                let esr = if kind == Kind::SError { Some((ec::SERROR as u64) << 26 | 1 << 25) } else { None };
+                cpu.take_async(t, kind, esr);
+                return true;
+            }
+        }
+    }
+    if let Some(kind) = virt_pending(cpu, &lv) {
+        let esr = if kind == Kind::SError { Some((ec::SERROR as u64) << 26 | 1 << 25) } else { None };
+        cpu.take_async(1, kind, esr);
+        return true;
+    }
+    false
+}
+
+/// Whether a waiting PE must wake: any pending interrupt, masked or not (WFI wakes on a
+/// pending interrupt even when PSTATE masks it), or for WFE the event register.
+pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
+    let lv = p.irq_levels(cpu.cfg.index);
+    if lv.irq || lv.fiq || lv.serror || lv.virq || lv.vfiq {
+        return true;
+    }
+    let h = cpu.sys.hcr_el2;
+    if cpu.el2_enabled() && h & (crate::sysreg::HCR_VI | crate::sysreg::HCR_VF | crate::sysreg::HCR_VSE) != 0 {
+        return true;
+    }
+    if cpu.waiting == Some(crate::WaitKind::Wfe) && cpu.event {
+        cpu.event = false;
+        return true;
+    }
+    false
+}

@@ -1,0 +1,152 @@
+//! `cpu-aarch64`: the architectural model of one AArch64 processing element (a Cortex-A72,
+//! ARMv8.0-A with FP, AdvSIMD, CRC32 and the crypto extension), its A64 decoder and the
+//! reference interpreter. It knows no devices: everything outside the core is reached
+//! through the `platform` traits. It must not depend on any other lsemu crate.
+
+pub mod decode;
+pub mod exception;
+pub mod interp;
+pub mod mem;
+pub mod mmu;
+pub mod platform;
+pub mod semantics;
+pub mod state;
+pub mod sysreg;
+
+pub use decode::{decode, Insn};
+pub use exception::SyncExc;
+pub use platform::{Bus, BusAttrs, BusError, Hooked, PhysAddr, Platform};
+pub use state::ArchState;
+
+/// Static configuration of a PE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuConfig {
+    /// Index of this PE in the machine (0..8).
+    pub index: u8,
+    /// MPIDR_EL1 affinity value (Aff1 = cluster, Aff0 = core).
+    pub mpidr: u64,
+    pub has_el2: bool,
+    pub has_el3: bool,
+}
+
+impl Default for CpuConfig {
+    fn default() -> Self {
+        CpuConfig { index: 0, mpidr: 0, has_el2: true, has_el3: true }
+    }
+}
+
+/// The local exclusive monitor (Arm ARM B2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExclusiveMonitor {
+    /// Physical address and size of the reserved granule, when in the Exclusive Access state.
+    pub reserved: Option<(u64, u8)>,
+    /// Virtual address of the LDXR, for checks on the STXR's address.
+    pub va: u64,
+}
+
+impl ExclusiveMonitor {
+    pub fn clear(&mut self) {
+        self.reserved = None;
+    }
+}
+
+/// Counters kept by the CPU for `--stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuStats {
+    pub exceptions: u64,
+    pub icount_el: [u64; 4],
+}
+
+/// One processing element: architectural state plus the emulator's bookkeeping.
+#[derive(Debug, Clone)]
+pub struct Cpu {
+    pub st: ArchState,
+    pub sys: sysreg::SysRegs,
+    pub cfg: CpuConfig,
+    pub monitor: ExclusiveMonitor,
+    pub tlb: mmu::Tlb,
+    /// Instructions retired (drives virtual time).
+    pub icount: u64,
+    /// Set by WFI until an interrupt (or event, for WFE) wakes the PE.
+    pub waiting: Option<WaitKind>,
+    /// The event register (SEV/SEVL/WFE).
+    pub event: bool,
+    /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
+    pub off: bool,
+    pub stats: CpuStats,
+    warned: std::collections::HashSet<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitKind {
+    Wfi,
+    Wfe,
+}
+
+impl Cpu {
+    /// A PE in its reset state: EL3, MMU off, all interrupts masked, PC = `reset_pc`.
+    pub fn new(cfg: CpuConfig) -> Self {
+        let mut cpu = Cpu {
+            st: ArchState::default(),
+            sys: sysreg::SysRegs::default(),
+            cfg,
+            monitor: ExclusiveMonitor::default(),
+            tlb: mmu::Tlb::default(),
+            icount: 0,
+            waiting: None,
+            event: false,
+            off: false,
+            stats: CpuStats::default(),
+            warned: Default::default(),
+        };
+        cpu.reset(0);
+        cpu
+    }
+
+    /// Warm reset to the highest implemented EL with `pc`.
+    pub fn reset(&mut self, pc: u64) {
+        self.st = ArchState::default();
+        self.st.pstate.el = if self.cfg.has_el3 { 3 } else if self.cfg.has_el2 { 2 } else { 1 };
+        self.st.pc = pc;
+        self.sys = sysreg::SysRegs::default();
+        sysreg::reset(self);
+        self.monitor.clear();
+        self.tlb = mmu::Tlb::default();
+        self.waiting = None;
+        self.event = false;
+    }
+
+    pub fn has_el2(&self) -> bool {
+        self.cfg.has_el2
+    }
+    pub fn has_el3(&self) -> bool {
+        self.cfg.has_el3
+    }
+    /// Whether the PE is in Secure state (EL3, or SCR_EL3.NS == 0 below it).
+    pub fn is_secure(&self) -> bool {
+        self.has_el3() && (self.st.pstate.el == 3 || self.sys.scr_el3 & sysreg::SCR_NS == 0)
+    }
+    /// Whether EL2 is implemented and enabled in the current security state (ARMv8.0:
+    /// EL2 exists only in Non-secure state).
+    pub fn el2_enabled(&self) -> bool {
+        self.has_el2() && !self.is_secure_below_el3()
+    }
+    fn is_secure_below_el3(&self) -> bool {
+        self.has_el3() && self.sys.scr_el3 & sysreg::SCR_NS == 0
+    }
+
+    /// Logs a warning once per `key` (e.g. an unimplemented encoding's name).
+    pub fn warn_once(&mut self, key: &str, msg: impl FnOnce() -> String) {
+        if self.warned.len() < 4096 && self.warned.insert(key.to_string()) {
+            tracing::warn!(target: "cpu", cpu = self.cfg.index, "{}", msg());
+        }
+    }
+
+    /// An encoding lsemu decodes but does not execute yet: warns once, raises UNDEFINED.
+    pub fn unimplemented(&mut self, insn: &Insn, raw: u32) -> SyncExc {
+        let name = insn.name();
+        let pc = self.st.pc;
+        self.warn_once(name, || format!("unimplemented instruction {name} ({raw:#010x}) at pc {pc:#x}: UNDEFINED"));
+        SyncExc::undefined()
+    }
+}

@@ -1,0 +1,143 @@
+//! How the CPU talks to the rest of the machine. The CPU knows no devices: it sees a
+//! physical bus, a counter, interrupt input levels and firmware hooks.
+
+use crate::Cpu;
+
+/// A physical address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhysAddr(pub u64);
+
+/// Why a bus access failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BusError {
+    /// Nothing decodes this address (DECERR).
+    #[error("no device or memory at this address")]
+    Unmapped,
+    /// The slave answered with an error (SLVERR).
+    #[error("the device reported an error")]
+    Slave,
+}
+
+/// Attributes of one bus access, as the interconnect sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BusAttrs {
+    pub secure: bool,
+    pub privileged: bool,
+    pub instruction: bool,
+    /// Index of the requesting PE.
+    pub cpu: u8,
+}
+
+/// A contiguous run of guest RAM backed by host memory.
+#[derive(Debug, Clone, Copy)]
+pub struct RamSpan {
+    pub base: PhysAddr,
+    pub len: u64,
+    pub host: *mut u8,
+}
+
+/// Interrupt input levels of one PE, sampled between instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IrqLevels {
+    pub irq: bool,
+    pub fiq: bool,
+    pub serror: bool,
+    pub virq: bool,
+    pub vfiq: bool,
+}
+
+/// What a firmware hook did with a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hooked {
+    /// Not handled: the architecture's behaviour applies (exception or UNDEFINED).
+    No,
+    /// Handled: registers were updated; execution continues after the instruction.
+    Done,
+    /// Handled and the machine must stop (e.g. semihosting SYS_EXIT, PSCI SYSTEM_OFF).
+    Halt(i32),
+}
+
+/// The physical bus. Sizes are 1, 2, 4, 8 or 16 bytes, naturally aligned by the caller.
+pub trait Bus {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError>;
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError>;
+    /// The RAM span containing `pa`, for fast paths. `None` for MMIO or unmapped.
+    fn ram_span(&self, _pa: PhysAddr) -> Option<RamSpan> {
+        None
+    }
+}
+
+/// Everything outside the core.
+pub trait Platform: Bus {
+    /// The system counter (CNTPCT_EL0 before offsets), derived from virtual time.
+    fn counter(&self) -> u64;
+    /// Interrupt input levels for `cpu`.
+    fn irq_levels(&self, _cpu: u8) -> IrqLevels {
+        IrqLevels::default()
+    }
+    /// SMC from `cpu`: the built-in EL3 firmware may handle it (PSCI, SMCCC).
+    fn smc(&mut self, _cpu: &mut Cpu, _imm: u16) -> Hooked {
+        Hooked::No
+    }
+    /// HVC from `cpu` when no EL2 software is present to take it.
+    fn hvc(&mut self, _cpu: &mut Cpu, _imm: u16) -> Hooked {
+        Hooked::No
+    }
+    /// HLT from `cpu` (semihosting uses HLT #0xF000).
+    fn hlt(&mut self, _cpu: &mut Cpu, _imm: u16) -> Hooked {
+        Hooked::No
+    }
+    /// GIC CPU interface system registers (ICC_*). `None` means "not implemented here":
+    /// the access is UNDEFINED.
+    fn icc_access(&mut self, _cpu: u8, _enc: crate::sysreg::SysRegEnc, _write: Option<u64>) -> Option<u64> {
+        None
+    }
+    /// Called when the PE executes a store to `pa`, so code caches and exclusive monitors
+    /// of other PEs can react. Default: nothing.
+    fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}
+}
+
+/// A simple flat RAM platform: one block of RAM at `base`, nothing else. For tests.
+#[derive(Debug, Clone)]
+pub struct FlatRam {
+    pub base: u64,
+    pub mem: Vec<u8>,
+    pub ticks: u64,
+}
+
+impl FlatRam {
+    pub fn new(base: u64, size: usize) -> Self {
+        FlatRam { base, mem: vec![0; size], ticks: 0 }
+    }
+    fn range(&self, pa: PhysAddr, len: usize) -> Result<std::ops::Range<usize>, BusError> {
+        let off = pa.0.checked_sub(self.base).ok_or(BusError::Unmapped)?;
+        let end = off.checked_add(len as u64).ok_or(BusError::Unmapped)?;
+        if end > self.mem.len() as u64 {
+            return Err(BusError::Unmapped);
+        }
+        Ok(off as usize..end as usize)
+    }
+    pub fn load(&mut self, pa: u64, data: &[u8]) {
+        let r = self.range(PhysAddr(pa), data.len()).expect("load outside FlatRam");
+        self.mem[r].copy_from_slice(data);
+    }
+}
+
+impl Bus for FlatRam {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], _a: BusAttrs) -> Result<(), BusError> {
+        let r = self.range(pa, buf.len())?;
+        buf.copy_from_slice(&self.mem[r]);
+        Ok(())
+    }
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
+        let r = self.range(pa, buf.len())?;
+        self.mem[r].copy_from_slice(buf);
+        Ok(())
+    }
+}
+
+impl Platform for FlatRam {
+    fn counter(&self) -> u64 {
+        self.ticks
+    }
+}

@@ -1,0 +1,2 @@
+//! Pure functions that define instruction semantics, shared by the interpreter and the JIT.
+//! Nothing here touches `Cpu` or memory.

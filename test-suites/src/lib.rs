@@ -1,0 +1,1 @@
+//! Shared helpers of lsemu's test suites.

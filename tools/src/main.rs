@@ -1,0 +1,6 @@
+//! The `lsemu` command line.
+
+fn main() {
+    eprintln!("lsemu: no commands yet");
+    std::process::exit(2);
+}

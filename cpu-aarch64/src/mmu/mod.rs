@@ -70,3 +70,59 @@ pub fn translate(cpu: &mut Cpu, _p: &mut dyn Platform, va: u64, acc: Access) -> 
 /// The TLB (translation caching). Empty until the table walker lands.
 #[derive(Debug, Clone, Default)]
 pub struct Tlb {}
+
+/// TLB invalidation operations (the `TLBI <op>` names without the IS suffix; the
+/// Inner Shareable forms are broadcast through `Platform::tlbi_broadcast` as well).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlbiOp {
+    Vmalle1,
+    Vae1,
+    Aside1,
+    Vaae1,
+    Vale1,
+    Vaale1,
+    Alle1,
+    Alle2,
+    Vae2,
+    Vale2,
+    Alle3,
+    Vae3,
+    Vale3,
+    Ipas2e1,
+    Ipas2le1,
+    Vmalls12e1,
+}
+
+/// Performs a TLB invalidation on this PE's TLB. `arg` is the Xt operand.
+pub fn tlbi(cpu: &mut Cpu, op: TlbiOp, arg: u64) {
+    let _ = (cpu, op, arg);
+}
+
+/// Address translation instructions (`AT <op>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AtOp {
+    S1e1r,
+    S1e1w,
+    S1e0r,
+    S1e0w,
+    S12e1r,
+    S12e1w,
+    S12e0r,
+    S12e0w,
+    S1e2r,
+    S1e2w,
+    S1e3r,
+    S1e3w,
+}
+
+/// Performs an address translation instruction and returns the value for PAR_EL1.
+pub fn at(cpu: &mut Cpu, p: &mut dyn Platform, op: AtOp, va: u64) -> u64 {
+    let acc = match op {
+        AtOp::S1e1w | AtOp::S1e0w | AtOp::S12e1w | AtOp::S12e0w | AtOp::S1e2w | AtOp::S1e3w => Access::write(1),
+        _ => Access::read(1),
+    };
+    match translate(cpu, p, va, acc) {
+        Ok(t) => t.pa & 0x0000_ffff_ffff_f000,
+        Err(_) => 1,
+    }
+}

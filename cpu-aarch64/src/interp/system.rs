@@ -415,3 +415,7 @@ fn dc_zva(cpu: &mut Cpu, p: &mut dyn Platform, va: u64) -> Result<(), SyncExc> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "system_tests.rs"]
+mod tests;

@@ -324,14 +324,21 @@ pub fn interrupt_pending(cpu: &Cpu, p: &mut dyn crate::platform::Platform) -> bo
 }
 
 /// Whether a waiting PE must wake: for WFI a pending interrupt (`interrupt_pending`), for
-/// WFE also the event register (which WFE then clears).
+/// WFE also the event register (which WFE then clears) or an event stream edge since the
+/// WFE (`Cpu::next_event_stream`, which the machine can use as a wake-up deadline).
 pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     if interrupt_pending(cpu, p) {
         return true;
     }
-    if cpu.waiting == Some(crate::WaitKind::Wfe) && cpu.event {
-        cpu.event = false;
-        return true;
+    if cpu.waiting == Some(crate::WaitKind::Wfe) {
+        if cpu.event {
+            cpu.event = false;
+            return true;
+        }
+        // A timer event stream edge since the WFE started is an event.
+        if cpu.next_event_stream(cpu.wait_start).is_some_and(|t| t <= p.counter()) {
+            return true;
+        }
     }
     false
 }

@@ -71,6 +71,8 @@ pub struct Cpu {
     pub waiting: Option<WaitKind>,
     /// The event register (SEV/SEVL/WFE).
     pub event: bool,
+    /// System counter value when the current WFE started (for the timer event streams).
+    pub wait_start: u64,
     /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
     pub off: bool,
     pub stats: CpuStats,
@@ -95,6 +97,7 @@ impl Cpu {
             icount: 0,
             waiting: None,
             event: false,
+            wait_start: 0,
             off: false,
             stats: CpuStats::default(),
             warned: Default::default(),

@@ -187,6 +187,8 @@ struct TestPlat {
     irq: IrqLevels,
     tlbi: Vec<(u8, TlbiOp, u64)>,
     events: u32,
+    /// ICC_PMR_EL1 of a minimal GIC CPU interface; other ICC registers are "absent".
+    pmr: u64,
 }
 
 impl Bus for TestPlat {
@@ -213,6 +215,18 @@ impl Platform for TestPlat {
     }
     fn send_event(&mut self, _cpu: u8) {
         self.events += 1;
+    }
+    fn icc_access(&mut self, _cpu: u8, enc: SysRegEnc, write: Option<u64>) -> Option<u64> {
+        if enc != SysRegEnc::new(3, 0, 4, 6, 0) {
+            return None;
+        }
+        match write {
+            Some(v) => {
+                self.pmr = v & 0xff;
+                Some(0)
+            }
+            None => Some(self.pmr),
+        }
     }
 }
 
@@ -267,7 +281,7 @@ fn setup(code: &str) -> (Cpu, TestPlat) {
     cpu.sys.vbar[2] = BASE + 0x1000;
     cpu.sys.vbar[3] = BASE + 0x1800;
     cpu.sys.scr_el3 = 0x30 | SCR_RW | SCR_NS | SCR_HCE;
-    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0 })
+    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0 })
 }
 
 /// Runs until the program halts; returns the halt code.
@@ -1089,4 +1103,68 @@ fn table_encodings_match_gnu_as() {
         let e = SysRegEnc::from_mrs_field((w >> 5) & 0xffff);
         assert_eq!(e, r.enc, "{} assembled as {w:#010x}", r.name);
     }
+}
+
+#[test]
+fn timer_event_stream_wakes_wfe() {
+    let mut cpu = Cpu::new(CpuConfig::default());
+    // EVNTEN, EVNTI = 2, EVNTDIR = 0: events on 0->1 transitions of counter bit 2, i.e.
+    // at counts 4, 12, 20, ...; EVNTDIR = 1: on 1->0 transitions, at 8, 16, ...
+    cpu.sys.cntkctl_el1 = 4 | 2 << 4;
+    assert_eq!(cpu.next_event_stream(0), Some(4));
+    assert_eq!(cpu.next_event_stream(4), Some(12));
+    assert_eq!(cpu.next_event_stream(5), Some(12));
+    cpu.sys.cntkctl_el1 |= 8;
+    assert_eq!(cpu.next_event_stream(0), Some(8));
+    // The EL1 stream uses the virtual count: with CNTVOFF_EL2 = 1 the virtual count is
+    // one behind, so the edge at virtual 8 is at physical 9.
+    cpu.sys.cntvoff_el2 = 1;
+    assert_eq!(cpu.next_event_stream(1), Some(9));
+    // The EL2 stream (CNTHCTL_EL2) uses the physical count; the earlier edge wins.
+    cpu.sys.cnthctl_el2 = 3 | 4; // EVNTI = 0, 0->1 of bit 0: odd counts
+    assert_eq!(cpu.next_event_stream(1), Some(3));
+    // A WFE waits until the edge.
+    let (mut cpu, mut p) = setup("wfe\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.sctlr[1] |= SCTLR_NTWE;
+    cpu.sys.cntkctl_el1 = 4 | 3 << 4; // bit 3 0->1: counts 8, 24, ...
+    p.ram.ticks = 2;
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.ram.ticks = 7;
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.ram.ticks = 8;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}
+
+#[test]
+fn gic_cpu_interface_registers_go_to_the_platform() {
+    let (mut cpu, mut p) = setup("msr icc_pmr_el1, x1\n mrs x2, icc_pmr_el1");
+    at_el(&mut cpu, 1);
+    cpu.st.x[1] = 0x1f0;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[2], 0xf0);
+    // Registers the platform does not implement: UNDEFINED. EL0: UNDEFINED.
+    let (mut cpu, mut p) = setup("mrs x0, icc_iar1_el1");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0, 0x0200_0000);
+    let (mut cpu, mut p) = setup("mrs x0, icc_pmr_el1");
+    at_el(&mut cpu, 0);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    // An EL2 register (ICH_HCR_EL2) at EL1: UNDEFINED before reaching the platform.
+    let (mut cpu, mut p) = setup("mrs x0, ich_hcr_el2");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+}
+
+#[test]
+fn pmu_cycle_counter_counts_instructions_when_enabled() {
+    // PMCR_EL0.E = 1 and PMCNTENSET_EL0.C: PMCCNTR counts one per retired instruction
+    // (lsemu's cycle model). The MRS reads the count before its own retirement.
+    let (mut cpu, mut p) = setup("msr pmcntenset_el0, x1\n msr pmcr_el0, x2\n nop\n nop\n mrs x3, pmccntr_el0\n mrs x4, pmcr_el0");
+    cpu.st.x[1] = 1 << 31;
+    cpu.st.x[2] = 1 | 4; // E, C (reset the cycle counter)
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[3], 3); // msr pmcr retired, nop, nop
+    assert_eq!(cpu.st.x[4], 0x4102_3001); // IMP 0x41, IDCODE 2, N = 6, E; C reads 0
 }

@@ -788,7 +788,7 @@ pub fn mrs(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, raw: u32) -> Resul
             tracing::debug!(target: "sysreg", cpu = cpu.cfg.index, "MRS {} -> {v:#x}", r.name);
             Ok(v)
         }
-        None => p.icc_access(cpu.cfg.index, e, None).ok_or_else(SyncExc::undefined),
+        None => icc(cpu, p, e, None, raw),
     }
 }
 
@@ -800,7 +800,20 @@ pub fn msr(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, v: u64, raw: u32) 
             (r.write)(cpu, p, e, v);
             Ok(())
         }
-        None => p.icc_access(cpu.cfg.index, e, Some(v)).map(|_| ()).ok_or_else(SyncExc::undefined),
+        None => icc(cpu, p, e, Some(v), raw).map(|_| ()),
+    }
+}
+
+/// Forwards a GIC CPU interface register access to the platform.
+fn icc(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, v: Option<u64>, raw: u32) -> Result<u64, SyncExc> {
+    use crate::platform::{IccContext, IccResult};
+    let ctx = IccContext { cpu: cpu.cfg.index, el: el(cpu), secure: cpu.is_secure(), hcr_el2: hcr(cpu), scr_el3: cpu.sys.scr_el3 };
+    let r = p.icc_access_ctx(&ctx, e, v);
+    tracing::debug!(target: "sysreg", cpu = cpu.cfg.index, "ICC {e:?} {v:?} -> {r:?}");
+    match r {
+        IccResult::Value(x) => Ok(x),
+        IccResult::Undefined => Err(SyncExc::undefined()),
+        IccResult::Trap(to) => Err(deny_to_exc(Deny::Trap(to), raw)),
     }
 }
 

@@ -87,6 +87,11 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             return None;
         }
     };
+    // PSTATE.IL (after an illegal exception return): the instruction is not executed.
+    if let Err(e) = crate::exception::check_illegal_state(cpu) {
+        cpu.take_sync(e);
+        return None;
+    }
     let insn = decode::decode(raw);
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;

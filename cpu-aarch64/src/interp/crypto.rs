@@ -41,3 +41,55 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Crypto, _raw: u32) -> Exec
     v[(rd & 31) as usize] = r;
     Ok(Flow::Next)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::decode::{decode, Crypto, Insn};
+    use crate::interp::dp_imm::oracle::{self, Rng};
+
+    const NAMES: &[&str] = &[
+        "aese", "aesd", "aesmc", "aesimc", "sha1c", "sha1p", "sha1m", "sha1su0", "sha256h", "sha256h2", "sha256su1",
+        "sha1h", "sha1su1", "sha256su0", "pmull", "pmull2",
+    ];
+
+    /// The AdvSIMD classes around the crypto encodings: a word is ours iff objdump names
+    /// one of the crypto instructions (other AdvSIMD words belong to simd.decode).
+    #[test]
+    fn decode_agrees_with_objdump() {
+        let mut rng = Rng(0xc0ffee);
+        for top in [0x0e, 0x2e, 0x4e, 0x5e, 0x6e, 0x7e] {
+            let words = oracle::space(0xff00_0000, top << 24, 0x00ff_fc00, 1, &mut rng);
+            oracle::agree_with_objdump(&format!("crypto_{top:02x}"), &words, &["crypto"], &|_| false, Some(NAMES));
+        }
+    }
+
+    #[test]
+    fn decode_fields_from_gnu_as() {
+        use Crypto::*;
+        let cases: Vec<(&str, Insn)> = vec![
+            ("aese v1.16b, v2.16b", Insn::Crypto(Aese { rn: 2, rd: 1 })),
+            ("aesd v31.16b, v0.16b", Insn::Crypto(Aesd { rn: 0, rd: 31 })),
+            ("aesmc v1.16b, v2.16b", Insn::Crypto(Aesmc { rn: 2, rd: 1 })),
+            ("aesimc v1.16b, v2.16b", Insn::Crypto(Aesimc { rn: 2, rd: 1 })),
+            ("sha1c q1, s2, v3.4s", Insn::Crypto(Sha1c { rm: 3, rn: 2, rd: 1 })),
+            ("sha1p q1, s2, v3.4s", Insn::Crypto(Sha1p { rm: 3, rn: 2, rd: 1 })),
+            ("sha1m q1, s2, v3.4s", Insn::Crypto(Sha1m { rm: 3, rn: 2, rd: 1 })),
+            ("sha1su0 v1.4s, v2.4s, v3.4s", Insn::Crypto(Sha1su0 { rm: 3, rn: 2, rd: 1 })),
+            ("sha256h q1, q2, v3.4s", Insn::Crypto(Sha256h { rm: 3, rn: 2, rd: 1 })),
+            ("sha256h2 q1, q2, v3.4s", Insn::Crypto(Sha256h2 { rm: 3, rn: 2, rd: 1 })),
+            ("sha256su1 v1.4s, v2.4s, v3.4s", Insn::Crypto(Sha256su1 { rm: 3, rn: 2, rd: 1 })),
+            ("sha1h s1, s2", Insn::Crypto(Sha1h { rn: 2, rd: 1 })),
+            ("sha1su1 v1.4s, v2.4s", Insn::Crypto(Sha1su1 { rn: 2, rd: 1 })),
+            ("sha256su0 v1.4s, v2.4s", Insn::Crypto(Sha256su0 { rn: 2, rd: 1 })),
+            ("pmull v1.8h, v2.8b, v3.8b", Insn::Crypto(Pmull8 { q: 0, rm: 3, rn: 2, rd: 1 })),
+            ("pmull2 v1.8h, v2.16b, v3.16b", Insn::Crypto(Pmull8 { q: 1, rm: 3, rn: 2, rd: 1 })),
+            ("pmull v1.1q, v2.1d, v3.1d", Insn::Crypto(Pmull64 { q: 0, rm: 3, rn: 2, rd: 1 })),
+            ("pmull2 v1.1q, v2.2d, v3.2d", Insn::Crypto(Pmull64 { q: 1, rm: 3, rn: 2, rd: 1 })),
+        ];
+        let lines: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+        let Some(words) = oracle::assemble("crypto_fields", &lines) else { return };
+        for (w, (line, want)) in words.iter().zip(&cases) {
+            assert_eq!(decode(*w), *want, "{line} ({w:#010x})");
+        }
+    }
+}

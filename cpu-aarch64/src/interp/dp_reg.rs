@@ -269,3 +269,94 @@ fn var_shift(st: &mut ArchState, shift: u32, sf: u32, rm: u32, rn: u32, rd: u32)
     let r = shift_reg(st.reg(sf, rn), shift, amount, sf);
     st.set_reg(sf, rd, r);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::decode::{decode, DpReg, Insn};
+    use crate::interp::dp_imm::oracle::{self, Rng};
+
+    #[test]
+    fn decode_agrees_with_objdump() {
+        let mut rng = Rng(0xd9_7e6);
+        // bits 27:25 = 101. Enumerate bits 31:28, 24:21 and 15:10 (op0, op1, op2, op3).
+        let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1e0_fc00, 4, &mut rng);
+        oracle::agree_with_objdump("dp_reg_a", &words, &["dp_reg"], &|_| false, None);
+        // Enumerate bits 31:28 and 24:16 (1-source opcode2, 3-source op31 with Rm).
+        let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1ff_0000, 4, &mut rng);
+        oracle::agree_with_objdump("dp_reg_b", &words, &["dp_reg"], &|_| false, None);
+        // Conditional compare/select and 1/2-source with bits 11:10 and 4:0 (o3, nzcv).
+        let words = oracle::space(0x1fe0_0000, 0x1a40_0000, 0xe000_0c1f, 8, &mut rng);
+        oracle::agree_with_objdump("dp_reg_c", &words, &["dp_reg"], &|_| false, None);
+        let words = oracle::space(0x1fe0_0000, 0x1ac0_0000, 0xe01f_fc00, 1, &mut rng);
+        oracle::agree_with_objdump("dp_reg_d", &words, &["dp_reg"], &|_| false, None);
+    }
+
+    #[test]
+    fn decode_fields_from_gnu_as() {
+        use DpReg::*;
+        let cases: Vec<(&str, Insn)> = vec![
+            ("and x1, x2, x3, ror #63", Insn::DpReg(AndReg { sf: 1, shift: 3, rm: 3, imm6: 63, rn: 2, rd: 1 })),
+            ("bic w1, w2, w3, asr #31", Insn::DpReg(BicReg { sf: 0, shift: 2, rm: 3, imm6: 31, rn: 2, rd: 1 })),
+            ("mov x4, x5", Insn::DpReg(OrrReg { sf: 1, shift: 0, rm: 5, imm6: 0, rn: 31, rd: 4 })),
+            ("mvn w4, w5, lsr #2", Insn::DpReg(OrnReg { sf: 0, shift: 1, rm: 5, imm6: 2, rn: 31, rd: 4 })),
+            ("eor x0, x0, x30", Insn::DpReg(EorReg { sf: 1, shift: 0, rm: 30, imm6: 0, rn: 0, rd: 0 })),
+            ("eon x0, x0, x30, lsl #1", Insn::DpReg(EonReg { sf: 1, shift: 0, rm: 30, imm6: 1, rn: 0, rd: 0 })),
+            ("tst w7, w8", Insn::DpReg(AndsReg { sf: 0, shift: 0, rm: 8, imm6: 0, rn: 7, rd: 31 })),
+            ("bics x7, x8, x9", Insn::DpReg(BicsReg { sf: 1, shift: 0, rm: 9, imm6: 0, rn: 8, rd: 7 })),
+            ("add x1, x2, x3, lsl #12", Insn::DpReg(AddReg { sf: 1, shift: 0, rm: 3, imm6: 12, rn: 2, rd: 1 })),
+            ("adds w1, w2, w3, asr #3", Insn::DpReg(AddsReg { sf: 0, shift: 2, rm: 3, imm6: 3, rn: 2, rd: 1 })),
+            ("neg x1, x3, lsr #63", Insn::DpReg(SubReg { sf: 1, shift: 1, rm: 3, imm6: 63, rn: 31, rd: 1 })),
+            ("cmp w1, w3", Insn::DpReg(SubsReg { sf: 0, shift: 0, rm: 3, imm6: 0, rn: 1, rd: 31 })),
+            ("add sp, sp, w3, uxtw #2", Insn::DpReg(AddExt { sf: 1, rm: 3, option: 2, imm3: 2, rn: 31, rd: 31 })),
+            ("adds x1, sp, x3, sxtx #4", Insn::DpReg(AddsExt { sf: 1, rm: 3, option: 7, imm3: 4, rn: 31, rd: 1 })),
+            ("sub w1, wsp, w3, sxtb", Insn::DpReg(SubExt { sf: 0, rm: 3, option: 4, imm3: 0, rn: 31, rd: 1 })),
+            ("cmp sp, w3, uxth #1", Insn::DpReg(SubsExt { sf: 1, rm: 3, option: 1, imm3: 1, rn: 31, rd: 31 })),
+            ("adc x1, x2, x3", Insn::DpReg(Adc { sf: 1, rm: 3, rn: 2, rd: 1 })),
+            ("adcs w1, w2, w3", Insn::DpReg(Adcs { sf: 0, rm: 3, rn: 2, rd: 1 })),
+            ("ngc x1, x3", Insn::DpReg(Sbc { sf: 1, rm: 3, rn: 31, rd: 1 })),
+            ("sbcs w1, w2, w3", Insn::DpReg(Sbcs { sf: 0, rm: 3, rn: 2, rd: 1 })),
+            ("ccmn x1, x2, #0xf, ne", Insn::DpReg(CcmnReg { sf: 1, rm: 2, cond: 1, rn: 1, nzcv: 15 })),
+            ("ccmp w1, w2, #0x4, lt", Insn::DpReg(CcmpReg { sf: 0, rm: 2, cond: 0xb, rn: 1, nzcv: 4 })),
+            ("ccmn w1, #31, #0x1, al", Insn::DpReg(CcmnImm { sf: 0, imm5: 31, cond: 0xe, rn: 1, nzcv: 1 })),
+            ("ccmp x1, #0, #0x8, hi", Insn::DpReg(CcmpImm { sf: 1, imm5: 0, cond: 8, rn: 1, nzcv: 8 })),
+            ("csel x1, x2, x3, eq", Insn::DpReg(Csel { sf: 1, rm: 3, cond: 0, rn: 2, rd: 1 })),
+            ("cset w1, ne", Insn::DpReg(Csinc { sf: 0, rm: 31, cond: 0, rn: 31, rd: 1 })),
+            ("csinv x1, x2, x3, ge", Insn::DpReg(Csinv { sf: 1, rm: 3, cond: 0xa, rn: 2, rd: 1 })),
+            ("cneg w1, w2, mi", Insn::DpReg(Csneg { sf: 0, rm: 2, cond: 5, rn: 2, rd: 1 })),
+            ("rbit w1, w2", Insn::DpReg(Rbit { sf: 0, rn: 2, rd: 1 })),
+            ("rev16 x1, x2", Insn::DpReg(Rev16 { sf: 1, rn: 2, rd: 1 })),
+            ("rev w1, w2", Insn::DpReg(RevW { rn: 2, rd: 1 })),
+            ("rev32 x1, x2", Insn::DpReg(Rev32 { rn: 2, rd: 1 })),
+            ("rev x1, x2", Insn::DpReg(RevX { rn: 2, rd: 1 })),
+            ("clz x1, x2", Insn::DpReg(Clz { sf: 1, rn: 2, rd: 1 })),
+            ("cls w1, w2", Insn::DpReg(Cls { sf: 0, rn: 2, rd: 1 })),
+            ("udiv w1, w2, w3", Insn::DpReg(Udiv { sf: 0, rm: 3, rn: 2, rd: 1 })),
+            ("sdiv x1, x2, x3", Insn::DpReg(Sdiv { sf: 1, rm: 3, rn: 2, rd: 1 })),
+            ("lsl x1, x2, x3", Insn::DpReg(Lslv { sf: 1, rm: 3, rn: 2, rd: 1 })),
+            ("lsrv w1, w2, w3", Insn::DpReg(Lsrv { sf: 0, rm: 3, rn: 2, rd: 1 })),
+            ("asr x1, x2, x3", Insn::DpReg(Asrv { sf: 1, rm: 3, rn: 2, rd: 1 })),
+            ("ror w1, w2, w3", Insn::DpReg(Rorv { sf: 0, rm: 3, rn: 2, rd: 1 })),
+            ("crc32b w1, w2, w3", Insn::DpReg(Crc32b { rm: 3, rn: 2, rd: 1 })),
+            ("crc32h w1, w2, w3", Insn::DpReg(Crc32h { rm: 3, rn: 2, rd: 1 })),
+            ("crc32w w1, w2, w3", Insn::DpReg(Crc32w { rm: 3, rn: 2, rd: 1 })),
+            ("crc32x w1, w2, x3", Insn::DpReg(Crc32x { rm: 3, rn: 2, rd: 1 })),
+            ("crc32cb w1, w2, w3", Insn::DpReg(Crc32cb { rm: 3, rn: 2, rd: 1 })),
+            ("crc32ch w1, w2, w3", Insn::DpReg(Crc32ch { rm: 3, rn: 2, rd: 1 })),
+            ("crc32cw w1, w2, w3", Insn::DpReg(Crc32cw { rm: 3, rn: 2, rd: 1 })),
+            ("crc32cx w1, w2, x3", Insn::DpReg(Crc32cx { rm: 3, rn: 2, rd: 1 })),
+            ("madd x1, x2, x3, x4", Insn::DpReg(Madd { sf: 1, rm: 3, ra: 4, rn: 2, rd: 1 })),
+            ("mneg w1, w2, w3", Insn::DpReg(Msub { sf: 0, rm: 3, ra: 31, rn: 2, rd: 1 })),
+            ("smaddl x1, w2, w3, x4", Insn::DpReg(Smaddl { rm: 3, ra: 4, rn: 2, rd: 1 })),
+            ("smsubl x1, w2, w3, x4", Insn::DpReg(Smsubl { rm: 3, ra: 4, rn: 2, rd: 1 })),
+            ("smulh x1, x2, x3", Insn::DpReg(Smulh { rm: 3, rn: 2, rd: 1 })),
+            ("umull x1, w2, w3", Insn::DpReg(Umaddl { rm: 3, ra: 31, rn: 2, rd: 1 })),
+            ("umsubl x1, w2, w3, x4", Insn::DpReg(Umsubl { rm: 3, ra: 4, rn: 2, rd: 1 })),
+            ("umulh x1, x2, x3", Insn::DpReg(Umulh { rm: 3, rn: 2, rd: 1 })),
+        ];
+        let lines: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+        let Some(words) = oracle::assemble("dpreg_fields", &lines) else { return };
+        for (w, (line, want)) in words.iter().zip(&cases) {
+            assert_eq!(decode(*w), *want, "{line} ({w:#010x})");
+        }
+    }
+}

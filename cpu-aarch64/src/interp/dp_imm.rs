@@ -334,11 +334,287 @@ pub(crate) mod oracle {
     }
 }
 
+
+/// A differential test of single instructions against QEMU user mode (`qemu-aarch64`, an
+/// independent implementation): each case loads a full register state (X0-X30, SP, NZCV,
+/// V0-V31), executes one instruction word and stores the state again. The same word runs in
+/// our interpreter from the same state and at the same PC; every register must agree.
+#[cfg(test)]
+pub(crate) mod qemu {
+    use super::oracle::{have, Rng, TmpDir};
+    use crate::decode::{decode, lookup, ENCODINGS};
+    use crate::interp::{self, Flow};
+    use crate::platform::FlatRam;
+    use crate::Cpu;
+    use std::fmt::Write as _;
+    use std::process::Command;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        /// Not a branch.
+        Plain,
+        /// A branch whose taken target is PC + 8.
+        Branch8,
+        /// BR/BLR/RET Xn: the harness sets Xn = PC + 8 just before the instruction.
+        BranchReg(u32),
+    }
+
+    #[derive(Debug, Clone)]
+    pub struct Case {
+        pub word: u32,
+        pub kind: Kind,
+        pub x: [u64; 31],
+        pub sp: u64,
+        pub nzcv: u32,
+        pub v: [u128; 32],
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Out {
+        x: [u64; 31],
+        sp: u64,
+        nzcv: u64,
+        taken: u64,
+        v: [u128; 32],
+    }
+
+    const REC: usize = 272 + 512;
+
+    /// An "interesting" 64-bit value.
+    pub fn value(rng: &mut Rng) -> u64 {
+        const SPECIAL: [u64; 14] = [
+            0,
+            1,
+            u64::MAX,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_ffff,
+            0x1_0000_0000,
+            0x8000_0000_0000_0000,
+            0x7fff_ffff_ffff_ffff,
+            0xffff_ffff_8000_0000,
+            0xffff_ffff_7fff_ffff,
+            2,
+            63,
+            64,
+        ];
+        match rng.next() % 8 {
+            0 | 1 => SPECIAL[(rng.next() % SPECIAL.len() as u64) as usize],
+            2 => rng.next() % 130,
+            3 => (rng.next() as u32 as i32) as i64 as u64,
+            4 => rng.next() & 0xffff_ffff,
+            _ => rng.next(),
+        }
+    }
+
+    /// A random state for `word`.
+    pub fn case(word: u32, kind: Kind, rng: &mut Rng) -> Case {
+        let mut x = [0u64; 31];
+        for r in x.iter_mut() {
+            *r = value(rng);
+        }
+        let mut v = [0u128; 32];
+        for r in v.iter_mut() {
+            *r = (value(rng) as u128) << 64 | value(rng) as u128;
+        }
+        Case { word, kind, x, sp: value(rng), nzcv: ((rng.next() >> 7) as u32) & 0xf000_0000, v }
+    }
+
+    /// Adjusts a generated word: `(word, kind)` or `None` to reject it.
+    pub type FixFn = dyn Fn(&str, u32) -> Option<(u32, Kind)>;
+
+    /// Random cases for every line of `groups`: `per_line` words with random field values
+    /// (re-drawn until the word decodes to that line). `fix` may adjust a word (e.g. set a
+    /// branch offset) and give its kind, or reject it with `None`.
+    pub fn random_cases(groups: &[&str], per_line: usize, rng: &mut Rng, fix: &FixFn) -> Vec<Case> {
+        let mut out = Vec::new();
+        for (idx, e) in ENCODINGS.iter().enumerate() {
+            if !groups.contains(&e.group) || e.is_unalloc() {
+                continue;
+            }
+            let mut n = 0;
+            let mut tries = 0;
+            while n < per_line && tries < per_line * 50 {
+                tries += 1;
+                let w = e.bits | (rng.word() & !e.mask);
+                let Some((w, kind)) = fix(e.name, w) else { continue };
+                if lookup(w) != Some(idx as u16) {
+                    continue;
+                }
+                out.push(case(w, kind, rng));
+                n += 1;
+            }
+            assert!(n > 0, "no word generated for {}", e.name);
+        }
+        out
+    }
+
+    fn program(cases: &[Case]) -> String {
+        let mut s = String::with_capacity(cases.len() * 6000);
+        s.push_str(".arch armv8-a+crc+crypto\n.text\n.global _start\n_start:\n");
+        for (n, c) in cases.iter().enumerate() {
+            writeln!(s, "  adrp x0, in_{n}\n  add x0, x0, :lo12:in_{n}").unwrap();
+            for q in (0..32).step_by(2) {
+                writeln!(s, "  ldp q{}, q{}, [x0, #{}]", q, q + 1, 272 + 16 * q).unwrap();
+            }
+            writeln!(s, "  ldr x1, [x0, #256]\n  msr nzcv, x1\n  ldr x1, [x0, #248]\n  mov sp, x1").unwrap();
+            for r in (1..29).step_by(2) {
+                writeln!(s, "  ldp x{}, x{}, [x0, #{}]", r, r + 1, 8 * r).unwrap();
+            }
+            writeln!(s, "  ldr x29, [x0, #232]\n  ldr x30, [x0, #240]\n  ldr x0, [x0]").unwrap();
+            if let Kind::BranchReg(rn) = c.kind {
+                writeln!(s, "  adr x{rn}, insn_{n} + 8").unwrap();
+            }
+            writeln!(s, "insn_{n}:\n  .inst {:#010x}", c.word).unwrap();
+            if c.kind != Kind::Plain {
+                writeln!(s, "  b path0_{n}\n  b path1_{n}").unwrap();
+            }
+            for path in 0..2 {
+                if path == 1 && c.kind == Kind::Plain {
+                    break;
+                }
+                writeln!(s, "path{path}_{n}:\n  msr tpidr_el0, x0\n  adrp x0, out_{n}\n  add x0, x0, :lo12:out_{n}").unwrap();
+                writeln!(s, "  str x1, [x0, #8]\n  mov x1, #{path}\n  str x1, [x0, #264]\n  b store_{n}").unwrap();
+            }
+            writeln!(s, "store_{n}:").unwrap();
+            for r in (2..30).step_by(2) {
+                writeln!(s, "  stp x{}, x{}, [x0, #{}]", r, r + 1, 8 * r).unwrap();
+            }
+            writeln!(s, "  str x30, [x0, #240]\n  mrs x1, tpidr_el0\n  str x1, [x0]\n  mrs x1, nzcv\n  str x1, [x0, #256]").unwrap();
+            writeln!(s, "  mov x1, sp\n  str x1, [x0, #248]").unwrap();
+            for q in (0..32).step_by(2) {
+                writeln!(s, "  stp q{}, q{}, [x0, #{}]", q, q + 1, 272 + 16 * q).unwrap();
+            }
+        }
+        // write(1, out_0, n * REC); write(1, addrs, n * 8); exit(0)
+        writeln!(s, "  mov x0, #1\n  adrp x1, out_0\n  add x1, x1, :lo12:out_0\n  ldr x2, =({} * {REC})\n  mov x8, #64\n  svc #0", cases.len()).unwrap();
+        writeln!(s, "  mov x0, #1\n  adrp x1, addrs\n  add x1, x1, :lo12:addrs\n  ldr x2, =({} * 8)\n  mov x8, #64\n  svc #0", cases.len()).unwrap();
+        s.push_str("  mov x0, #0\n  mov x8, #93\n  svc #0\n  .ltorg\n.data\n.balign 16\n");
+        for (n, c) in cases.iter().enumerate() {
+            writeln!(s, "in_{n}:").unwrap();
+            for r in c.x {
+                writeln!(s, "  .quad {r:#x}").unwrap();
+            }
+            writeln!(s, "  .quad {:#x}\n  .quad {:#x}\n  .quad 0", c.sp, c.nzcv).unwrap();
+            for q in c.v {
+                writeln!(s, "  .quad {:#x}, {:#x}", q as u64, (q >> 64) as u64).unwrap();
+            }
+        }
+        s.push_str(".balign 8\naddrs:\n");
+        for n in 0..cases.len() {
+            writeln!(s, "  .quad insn_{n}").unwrap();
+        }
+        s.push_str(".bss\n.balign 16\n");
+        for n in 0..cases.len() {
+            writeln!(s, "out_{n}: .skip {REC}").unwrap();
+        }
+        s
+    }
+
+    fn parse(b: &[u8]) -> Out {
+        let q = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        let mut x = [0u64; 31];
+        for (r, v) in x.iter_mut().enumerate() {
+            *v = q(8 * r);
+        }
+        let mut v = [0u128; 32];
+        for (r, val) in v.iter_mut().enumerate() {
+            *val = q(272 + 16 * r) as u128 | (q(272 + 16 * r + 8) as u128) << 64;
+        }
+        Out { x, sp: q(248), nzcv: q(256), taken: q(264), v }
+    }
+
+    /// Runs `cases` under qemu-aarch64 and our interpreter; returns the list of mismatches
+    /// (empty when all agree), or `None` when the tools are missing.
+    pub fn diff(tag: &str, cases: &[Case]) -> Option<Vec<String>> {
+        if !have("aarch64-linux-gnu-gcc") || Command::new("qemu-aarch64").arg("--version").output().is_err() {
+            eprintln!("SKIP: aarch64-linux-gnu-gcc or qemu-aarch64 not installed; QEMU differential test not run");
+            return None;
+        }
+        let d = TmpDir::new(tag);
+        let src = d.0.join("t.s");
+        std::fs::write(&src, program(cases)).unwrap();
+        let exe = d.0.join("t");
+        let out = Command::new("aarch64-linux-gnu-gcc").args(["-nostdlib", "-static", "-o"]).arg(&exe).arg(&src).output().unwrap();
+        assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("qemu-aarch64").arg(&exe).output().unwrap();
+        assert!(out.status.success(), "qemu-aarch64 failed: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+        let b = out.stdout;
+        assert_eq!(b.len(), cases.len() * (REC + 8), "unexpected output size");
+        let addrs = &b[cases.len() * REC..];
+        let mut bad = Vec::new();
+        let mut cpu = Cpu::new(Default::default());
+        let mut p = FlatRam::new(0, 16);
+        for (n, c) in cases.iter().enumerate() {
+            let want = parse(&b[n * REC..(n + 1) * REC]);
+            let pc = u64::from_le_bytes(addrs[8 * n..8 * n + 8].try_into().unwrap());
+            cpu.st.x = c.x;
+            if let Kind::BranchReg(rn) = c.kind {
+                cpu.st.x[rn as usize] = pc + 8;
+            }
+            cpu.st.set_sp(c.sp);
+            cpu.st.set_nzcv(c.nzcv);
+            cpu.st.v = c.v;
+            cpu.st.pc = pc;
+            let insn = decode(c.word);
+            let taken = match interp::exec(&mut cpu, &mut p, &insn, c.word) {
+                Ok(Flow::Next) => 0,
+                Ok(Flow::Jump(t)) if t == pc + 8 => 1,
+                other => {
+                    bad.push(format!("{:#010x} {}: exec gave {other:?}", c.word, insn.name()));
+                    continue;
+                }
+            };
+            let got = Out { x: cpu.st.x, sp: cpu.st.sp(), nzcv: cpu.st.nzcv() as u64, taken, v: cpu.st.v };
+            if got != want {
+                let mut m = format!("{:#010x} {} at pc {pc:#x}:", c.word, insn.name());
+                for r in 0..31 {
+                    if got.x[r] != want.x[r] {
+                        write!(m, " x{r}: ours {:#x} qemu {:#x} (in {:#x});", got.x[r], want.x[r], c.x[r]).unwrap();
+                    }
+                }
+                if got.sp != want.sp {
+                    write!(m, " sp: ours {:#x} qemu {:#x} (in {:#x});", got.sp, want.sp, c.sp).unwrap();
+                }
+                if got.nzcv != want.nzcv {
+                    write!(m, " nzcv: ours {:#x} qemu {:#x} (in {:#x});", got.nzcv, want.nzcv, c.nzcv).unwrap();
+                }
+                if got.taken != want.taken {
+                    write!(m, " taken: ours {} qemu {};", got.taken, want.taken).unwrap();
+                }
+                for r in 0..32 {
+                    if got.v[r] != want.v[r] {
+                        write!(m, " v{r}: ours {:#x} qemu {:#x} (in {:#x});", got.v[r], want.v[r], c.v[r]).unwrap();
+                    }
+                }
+                bad.push(m);
+            }
+        }
+        eprintln!("{tag}: {} cases run under qemu-aarch64, {} mismatches", cases.len(), bad.len());
+        Some(bad)
+    }
+
+    /// Asserts that `diff` finds no mismatch.
+    pub fn assert_agree(tag: &str, cases: &[Case]) {
+        if let Some(bad) = diff(tag, cases) {
+            assert!(bad.is_empty(), "{} mismatches vs qemu-aarch64, first ones:\n{}", bad.len(), bad[..bad.len().min(30)].join("\n"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::oracle::{self, Rng};
     use crate::decode::{decode, DpImm, Insn};
     use crate::semantics::alu;
+
+    /// Random words of every dp_imm line, random register state, against qemu-aarch64.
+    #[test]
+    fn semantics_agree_with_qemu() {
+        let mut rng = Rng(0x1d1_5eed);
+        let cases = super::qemu::random_cases(&["dp_imm"], 60, &mut rng, &|_, w| Some((w, super::qemu::Kind::Plain)));
+        super::qemu::assert_agree("dp_imm_qemu", &cases);
+    }
 
     #[test]
     fn decode_agrees_with_objdump() {

@@ -275,6 +275,15 @@ mod tests {
     use crate::decode::{decode, DpReg, Insn};
     use crate::interp::dp_imm::oracle::{self, Rng};
 
+    /// Random words of every dp_reg line, random register state, against qemu-aarch64.
+    #[test]
+    fn semantics_agree_with_qemu() {
+        use crate::interp::dp_imm::qemu;
+        let mut rng = Rng(0x2d2_5eed);
+        let cases = qemu::random_cases(&["dp_reg"], 50, &mut rng, &|_, w| Some((w, qemu::Kind::Plain)));
+        qemu::assert_agree("dp_reg_qemu", &cases);
+    }
+
     #[test]
     fn decode_agrees_with_objdump() {
         let mut rng = Rng(0xd9_7e6);

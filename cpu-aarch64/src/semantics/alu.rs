@@ -316,6 +316,7 @@ pub fn umulh(n: u64, m: u64) -> u64 {
 
 /// Bitfield move (SBFM/BFM/UBFM) given the DecodeBitMasks masks: `dst` is the old Rd
 /// (used by BFM only), `src` is Rn, `r`/`s` are immr/imms.
+#[allow(clippy::too_many_arguments)]
 pub fn bitfield(dst: u64, src: u64, r: u32, s: u32, wmask: u64, tmask: u64, inzero: bool, extend: bool, sf: bool) -> u64 {
     let w = datasize(sf);
     let dst = if inzero { 0 } else { trunc(sf, dst) };

@@ -427,6 +427,9 @@ pub(crate) mod qemu {
     /// (re-drawn until the word decodes to that line). `fix` may adjust a word (e.g. set a
     /// branch offset) and give its kind, or reject it with `None`.
     pub fn random_cases(groups: &[&str], per_line: usize, rng: &mut Rng, fix: &FixFn) -> Vec<Case> {
+        // LSEMU_H1_ITERS=k multiplies the number of cases (longer runs; default 1)
+        let mult: usize = std::env::var("LSEMU_H1_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+        let per_line = per_line * mult;
         let mut out = Vec::new();
         for (idx, e) in ENCODINGS.iter().enumerate() {
             if !groups.contains(&e.group) || e.is_unalloc() {

@@ -352,21 +352,52 @@ pub const CRC32_POLY_REFLECTED: u32 = 0xEDB8_8320;
 /// CRC-32C (Castagnoli) polynomial 0x1EDC6F41 (CRC32CB/H/W/X), bit-reflected.
 pub const CRC32C_POLY_REFLECTED: u32 = 0x82F6_3B78;
 
+/// One reflected CRC step over 8 bits, done bit by bit (the definition).
+const fn crc_byte_bitwise(mut crc: u32, poly_reflected: u32) -> u32 {
+    let mut k = 0;
+    while k < 8 {
+        let lsb = crc & 1;
+        crc >>= 1;
+        if lsb != 0 {
+            crc ^= poly_reflected;
+        }
+        k += 1;
+    }
+    crc
+}
+
+const fn crc_table(poly_reflected: u32) -> [u32; 256] {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = crc_byte_bitwise(i as u32, poly_reflected);
+        i += 1;
+    }
+    t
+}
+
+static CRC32_TABLE: [u32; 256] = crc_table(CRC32_POLY_REFLECTED);
+static CRC32C_TABLE: [u32; 256] = crc_table(CRC32C_POLY_REFLECTED);
+
 /// CRC32*/CRC32C*: updates the accumulator `acc` with the low `bytes` bytes (1, 2, 4 or 8)
 /// of `val`, least significant byte first. The Arm ARM computes
 /// `BitReverse(Poly32Mod2(BitReverse(acc):Zeros(size) EOR BitReverse(val):Zeros(32), poly))`,
-/// which is the bit-reflected CRC update without pre- or post-inversion, done here bitwise.
+/// which is the bit-reflected CRC update without pre- or post-inversion. `poly_reflected`
+/// is `CRC32_POLY_REFLECTED` or `CRC32C_POLY_REFLECTED` (table-driven) or any other
+/// reflected polynomial (bitwise).
 pub fn crc32(acc: u32, val: u64, bytes: u32, poly_reflected: u32) -> u32 {
+    let table = match poly_reflected {
+        CRC32_POLY_REFLECTED => Some(&CRC32_TABLE),
+        CRC32C_POLY_REFLECTED => Some(&CRC32C_TABLE),
+        _ => None,
+    };
     let mut crc = acc;
     for i in 0..bytes.min(8) {
-        crc ^= ((val >> (8 * i)) & 0xff) as u32;
-        for _ in 0..8 {
-            let lsb = crc & 1;
-            crc >>= 1;
-            if lsb != 0 {
-                crc ^= poly_reflected;
-            }
-        }
+        let b = ((val >> (8 * i)) & 0xff) as u32;
+        crc = match table {
+            Some(t) => t[((crc ^ b) & 0xff) as usize] ^ (crc >> 8),
+            None => crc_byte_bitwise(crc ^ b, poly_reflected),
+        };
     }
     crc
 }
@@ -582,5 +613,24 @@ mod tests {
         c = crc32(c, u16::from_le_bytes(*b"78") as u64, 2, CRC32C_POLY_REFLECTED);
         c = crc32(c, b'9' as u64, 1, CRC32C_POLY_REFLECTED);
         assert_eq!(!c, 0xE306_9283);
+    }
+
+    #[test]
+    fn crc_table_matches_bitwise() {
+        // the table-driven update against the bit-by-bit definition
+        let mut x = 0x1234_5678_9abc_def0u64;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let acc = (x >> 32) as u32;
+            for poly in [CRC32_POLY_REFLECTED, CRC32C_POLY_REFLECTED] {
+                let mut want = acc;
+                for i in 0..8 {
+                    want = crc_byte_bitwise(want ^ ((x >> (8 * i)) & 0xff) as u32, poly);
+                }
+                assert_eq!(crc32(acc, x, 8, poly), want);
+            }
+        }
     }
 }

@@ -144,6 +144,7 @@ const fn st(size: u8, sf: bool) -> Gpr {
 const PRFM: Gpr = Gpr { op: Op::Prefetch, size: 8, signed: false, sf: true };
 
 /// LDR/STR/LDRS*/PRFM (immediate, register, unscaled, unprivileged) on a GPR.
+#[allow(clippy::too_many_arguments)]
 fn gpr(cpu: &mut Cpu, p: &mut dyn Platform, g: Gpr, rn: u32, rt: u32, offset: u64, idx: Idx, unpriv: bool) -> ExecResult {
     if g.op == Op::Prefetch {
         // PRFM/PRFUM are hints: no access, never a fault (the ASL skips even the SP check).
@@ -213,6 +214,7 @@ fn fp_scale(size: u32, opc1: u32) -> u32 {
 }
 
 /// LDR/STR/LDUR/STUR (SIMD&FP): `scale` = log2 of the access size (0..=4).
+#[allow(clippy::too_many_arguments)]
 fn fp_single(cpu: &mut Cpu, p: &mut dyn Platform, load: bool, scale: u32, rn: u32, rt: u32, offset: u64, idx: Idx) -> ExecResult {
     cpu.check_fp_enabled()?;
     let size = 1u8 << scale;

@@ -511,3 +511,6 @@ pub fn exec(cpu: &mut Cpu, p: &mut dyn Platform, i: &Ldst, _raw: u32) -> ExecRes
     }
 }
 
+
+#[cfg(test)]
+mod tests;

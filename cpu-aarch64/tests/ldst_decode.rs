@@ -64,21 +64,9 @@ fn known_diff(w: u32, ours: Option<&str>, theirs: Option<&str>) -> Option<&'stat
     }
     // binutils rejects the CONSTRAINED UNPREDICTABLE register overlaps for which lsemu
     // picks a behaviour (documented in src/interp/ldst.rs and ldst/excl.rs).
-    if ours.is_some() && theirs.is_none() {
-        let e = &ENCODINGS[lookup(w).unwrap() as usize];
-        let f = |n: &str| e.field(n).map(|f| f.extract(w));
-        let (rt, rt2, rn, rs) = (f("rt"), f("rt2"), f("rn"), f("rs"));
-        let gpr_wb = (e.name.ends_with("_post") || e.name.ends_with("_pre")) && !e.name.contains("simd") && !e.asm.starts_with("ld1")
-            && !e.asm.starts_with("ld2") && !e.asm.starts_with("ld3") && !e.asm.starts_with("ld4")
-            && !e.asm.starts_with("st1") && !e.asm.starts_with("st2") && !e.asm.starts_with("st3") && !e.asm.starts_with("st4");
-        if gpr_wb && rn != Some(31) && (rt == rn || (rt2.is_some() && rt2 == rn)) {
-            return Some("writeback with Rt/Rt2 == Rn (WBOVERLAP)");
-        }
-        if e.asm.starts_with("ld") && rt2.is_some() && rt == rt2 {
-            return Some("load pair with Rt == Rt2 (LDPOVERLAP)");
-        }
-        if rs.is_some() && (rs == rt || rs == rt2 || (rs == rn && rn != Some(31))) {
-            return Some("store exclusive with Rs == Rt/Rt2/Rn");
+    if theirs.is_none() {
+        if let Insn::Ldst(i) = decode(w) {
+            return cpu_aarch64::interp::ldst::constrained_unpredictable(&i);
         }
     }
     None

@@ -59,6 +59,21 @@ impl ExclusiveMonitor {
     }
 }
 
+impl Cpu {
+    /// Another observer (another PE or a DMA master) wrote `len` bytes at `pa`. If that
+    /// touches this PE's reservation granule, the global monitor moves to Open Access:
+    /// lsemu clears the monitor and, as the architecture requires when the global monitor
+    /// of a PE is cleared, generates an event (this is what wakes a WFE in Linux's
+    /// spinlock loops after the owner's STLR). The machine calls this from its
+    /// `Platform::store_notify` for every other PE.
+    pub fn snoop_store(&mut self, pa: u64, len: usize) {
+        if self.monitor.granule_hit(pa, len) {
+            self.monitor.clear();
+            self.event = true;
+        }
+    }
+}
+
 #[inline]
 fn atomic(mut a: Access) -> Access {
     a.atomic = true;

@@ -266,3 +266,17 @@ fn syndrome_fields() {
     // stlrh w31 (wzr): ISV | SAS 01 | SRT 31 | AR
     assert_eq!(gpr_syndrome(2, false, 31, false, true), 1 << 24 | 1 << 22 | 31 << 16 | 1 << 14);
 }
+
+#[test]
+fn snooped_store_clears_monitor_and_sends_event() {
+    // ldxr x0, [x1] ; stxr w2, x3, [x1]
+    let (mut cpu, mut ram) = setup(&[0xc85f_7c20, 0xc802_7c23]);
+    cpu.st.x[1] = 0x2000;
+    run(&mut cpu, &mut ram, 1);
+    cpu.snoop_store(0x2040, 8); // next granule: no effect
+    assert!(cpu.monitor.reserved.is_some() && !cpu.event);
+    cpu.snoop_store(0x2038, 2); // same 64-byte granule
+    assert!(cpu.monitor.reserved.is_none() && cpu.event);
+    run(&mut cpu, &mut ram, 1);
+    assert_eq!(cpu.st.x[2], 1);
+}

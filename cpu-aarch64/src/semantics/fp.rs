@@ -614,7 +614,7 @@ pub fn minnm(sz: FpSize, a: u64, b: u64, fpcr: u32, fpsr: &mut u32) -> u64 {
 fn recip_estimate_int(a: u64) -> u64 {
     let a = a * 2 + 1;
     let b = (1u64 << 19) / a;
-    (b + 1) / 2
+    b.div_ceil(2) // round to nearest
 }
 
 /// RecipSqrtEstimate: `a` in 128..512 is a fixed-point value in [0.25, 1.0).
@@ -628,7 +628,7 @@ fn rsqrt_estimate_int(a: u64) -> u64 {
     while a * (b + 1) * (b + 1) < (1u64 << 28) {
         b += 1;
     }
-    (b + 1) / 2
+    b.div_ceil(2) // round to nearest
 }
 
 /// FPRecipEstimate (FRECPE).

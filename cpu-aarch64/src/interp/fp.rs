@@ -288,3 +288,37 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Fp, _raw: u32) -> ExecResu
         Fp::Fnmsub { ftype, rm, ra, rn, rd } => fmadd(cpu, ftype, rm, ra, rn, rd, true, true),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode, Insn};
+
+    #[test]
+    fn decode_v80_only() {
+        // Words from the GNU assembler.
+        assert!(matches!(decode(0x1e222820), Insn::Fp(Fp::Fadd { ftype: 0, rm: 2, rn: 1, rd: 0 }))); // fadd s0, s1, s2
+        assert!(matches!(decode(0x1ee22820), Insn::Undefined(_))); // fadd h0, h1, h2 (FP16)
+        assert!(matches!(decode(0x1ee24020), Insn::Fp(Fp::Fcvt { ftype: 3, opc: 0, .. }))); // fcvt s0, h1
+        assert!(matches!(decode(0x1e63c020), Insn::Fp(Fp::Fcvt { ftype: 1, opc: 3, .. }))); // fcvt h0, d1
+        assert!(matches!(decode(0x1ef80020), Insn::Undefined(_))); // fcvtzs w0, h1 (FP16)
+        assert!(matches!(decode(0x9eae0020), Insn::Fp(Fp::FmovXD1 { rn: 1, rd: 0 }))); // fmov x0, v1.d[1]
+    }
+
+    #[test]
+    fn fmov_immediate() {
+        // fmov d0, #-1.25 is 0x1e7e9000: imm8 = 0xf4.
+        assert_eq!(vfp_expand_imm(FpSize::D, 0xf4), 0xbff4_0000_0000_0000);
+        // imm8 = 0x70 is 1.0.
+        assert_eq!(vfp_expand_imm(FpSize::S, 0x70), 0x3f80_0000);
+        assert_eq!(vfp_expand_imm(FpSize::H, 0x70), 0x3c00);
+    }
+
+    #[test]
+    fn condition_codes() {
+        assert!(condition_holds(0x4000_0000, 0)); // EQ with Z
+        assert!(!condition_holds(0x4000_0000, 1)); // NE
+        assert!(condition_holds(0, 0xe) && condition_holds(0, 0xf)); // AL, NV
+        assert!(condition_holds(0x9000_0000, 0xa)); // GE: N == V
+    }
+}

@@ -994,3 +994,149 @@ pub fn convert(from: FpSize, to: FpSize, a: u64, rmode: Rounding, fpcr: u32, fps
         Ty::Nonzero => round(to, u.sign, u.mant as u128, u.exp, false, fpcr, rmode, fpsr),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-worked values from the Arm ARM pseudo-code (the broad check against QEMU is in
+    //! tests/fp_semantics_qemu.rs).
+    use super::*;
+    use FpSize::*;
+
+    #[test]
+    fn basic_arithmetic() {
+        let mut s = 0;
+        assert_eq!(add(S, 0x3f80_0000, 0x4000_0000, 0, &mut s), 0x4040_0000); // 1 + 2 = 3
+        assert_eq!(s, 0);
+        // 1 + 2^-24 (a tie) rounds to even (1.0) with IXC; to +inf gives 1 + 2^-23.
+        assert_eq!(add(S, 0x3f80_0000, 0x3380_0000, 0, &mut s), 0x3f80_0000);
+        assert_eq!(s, FPSR_IXC);
+        assert_eq!(add(S, 0x3f80_0000, 0x3380_0000, 1 << 22, &mut 0), 0x3f80_0001);
+        // x - x = +0, or -0 when rounding towards minus infinity.
+        assert_eq!(sub(D, 0x4000_0000_0000_0000, 0x4000_0000_0000_0000, 0, &mut 0), 0);
+        assert_eq!(sub(D, 0x4000_0000_0000_0000, 0x4000_0000_0000_0000, 2 << 22, &mut 0), 1 << 63);
+        // 1 / 0 = +inf with DZC; 0 / 0 = default NaN with IOC.
+        let mut s = 0;
+        assert_eq!(div(S, 0x3f80_0000, 0, 0, &mut s), 0x7f80_0000);
+        assert_eq!(s, FPSR_DZC);
+        let mut s = 0;
+        assert_eq!(div(S, 0, 0, 0, &mut s), 0x7fc0_0000);
+        assert_eq!(s, FPSR_IOC);
+        // sqrt(4) = 2 exactly; sqrt(2) single = 0x3fb504f3 inexact.
+        assert_eq!(sqrt(D, 0x4010_0000_0000_0000, 0, &mut 0), 0x4000_0000_0000_0000);
+        let mut s = 0;
+        assert_eq!(sqrt(S, 0x4000_0000, 0, &mut s), 0x3fb5_04f3);
+        assert_eq!(s, FPSR_IXC);
+    }
+
+    #[test]
+    fn nans() {
+        // The first signalling NaN wins over an earlier quiet NaN, and is quietened.
+        let mut s = 0;
+        assert_eq!(add(S, 0x7fc0_0001, 0x7f80_0002, 0, &mut s), 0x7fc0_0002);
+        assert_eq!(s, FPSR_IOC);
+        // DN gives the default NaN.
+        assert_eq!(mul(D, 0xfff0_0000_0000_0001, 0, FPCR_DN, &mut 0), 0x7ff8_0000_0000_0000);
+        // FPMulAdd: quiet NaN addend with inf * 0 is the default NaN plus IOC.
+        let mut s = 0;
+        assert_eq!(muladd(S, 0x7fc0_1234, 0x7f80_0000, 0, 0, &mut s), 0x7fc0_0000);
+        assert_eq!(s, FPSR_IOC);
+        // FMAXNM: a quiet NaN loses to a number; FMAX propagates it.
+        assert_eq!(maxnm(S, 0x7fc0_0000, 0xbf80_0000, 0, &mut 0), 0xbf80_0000);
+        assert_eq!(max(S, 0x7fc0_0000, 0xbf80_0000, 0, &mut 0), 0x7fc0_0000);
+    }
+
+    #[test]
+    fn flush_to_zero() {
+        // A denormal input is flushed (IDC) when FZ=1: denormal + 0 = +0.
+        let mut s = 0;
+        assert_eq!(add(S, 0x0000_0001, 0, FPCR_FZ, &mut s), 0);
+        assert_eq!(s, FPSR_IDC);
+        // A denormal result is flushed with UFC (and no IXC): 2^-126 * 0.5.
+        let mut s = 0;
+        assert_eq!(mul(S, 0x0080_0000, 0x3f00_0000, FPCR_FZ, &mut s), 0);
+        assert_eq!(s, FPSR_UFC);
+        // Without FZ the same product is the exact denormal 2^-127, no UFC (exact).
+        let mut s = 0;
+        assert_eq!(mul(S, 0x0080_0000, 0x3f00_0000, 0, &mut s), 0x0040_0000);
+        assert_eq!(s, 0);
+        // Half precision is never flushed (no FZ16 in ARMv8.0).
+        let mut s = 0;
+        assert_eq!(add(H, 0x0001, 0, FPCR_FZ, &mut s), 0x0001);
+        assert_eq!(s, 0);
+    }
+
+    #[test]
+    fn overflow_by_rounding_mode() {
+        // max * 2 overflows: +inf under RN, max normal under RZ; both OFC|IXC.
+        let mut s = 0;
+        assert_eq!(mul(S, 0x7f7f_ffff, 0x4000_0000, 0, &mut s), 0x7f80_0000);
+        assert_eq!(s, FPSR_OFC | FPSR_IXC);
+        assert_eq!(mul(S, 0x7f7f_ffff, 0x4000_0000, 3 << 22, &mut 0), 0x7f7f_ffff);
+        assert_eq!(mul(S, 0xff7f_ffff, 0x4000_0000, 1 << 22, &mut 0), 0xff7f_ffff);
+    }
+
+    #[test]
+    fn estimates() {
+        // RecipEstimate(256) = 511 and RecipSqrtEstimate(128) = 511 (see the ASL): both
+        // FRECPE(1.0) and FRSQRTE(1.0) are 0x3f7f8000.
+        assert_eq!(recip_estimate(S, 0x3f80_0000, 0, &mut 0), 0x3f7f_8000);
+        assert_eq!(rsqrt_estimate(S, 0x3f80_0000, 0, &mut 0), 0x3f7f_8000);
+        // FRECPX(1.0): exponent bits inverted, fraction cleared.
+        assert_eq!(recpx(S, 0x3f80_0000, 0, &mut 0), 0x4000_0000);
+        // FRECPS(2, 0.5) = 2 - 1 = 1; FRSQRTS(1, 1) = (3 - 1) / 2 = 1.
+        assert_eq!(recip_step(S, 0x4000_0000, 0x3f00_0000, 0, &mut 0), 0x3f80_0000);
+        assert_eq!(rsqrt_step(S, 0x3f80_0000, 0x3f80_0000, 0, &mut 0), 0x3f80_0000);
+    }
+
+    #[test]
+    fn conversions() {
+        // 2.5 to integer: ties-to-even 2, ties-away 3, toward +inf 3; IXC.
+        let mut s = 0;
+        assert_eq!(to_fixed(S, 0x4020_0000, 0, false, 32, Rounding::TieEven, 0, &mut s), 2);
+        assert_eq!(s, FPSR_IXC);
+        assert_eq!(to_fixed(S, 0x4020_0000, 0, false, 32, Rounding::TieAway, 0, &mut 0), 3);
+        // -1.0 to unsigned saturates to 0 with IOC; NaN gives 0 with IOC.
+        let mut s = 0;
+        assert_eq!(to_fixed(D, 0xbff0_0000_0000_0000, 0, true, 64, Rounding::Zero, 0, &mut s), 0);
+        assert_eq!(s, FPSR_IOC);
+        // 2^31 to signed 32-bit saturates to 0x7fffffff.
+        assert_eq!(to_fixed(S, 0x4f00_0000, 0, false, 32, Rounding::Zero, 0, &mut 0), 0x7fff_ffff);
+        // 1.5 with 4 fraction bits = 24.
+        assert_eq!(to_fixed(S, 0x3fc0_0000, 4, false, 32, Rounding::Zero, 0, &mut 0), 24);
+        // i32 -1 to single = -1.0; 24 with fbits 4 = 1.5.
+        assert_eq!(from_fixed(S, 0xffff_ffff, 0, false, 32, Rounding::TieEven, 0, &mut 0), 0xbf80_0000);
+        assert_eq!(from_fixed(S, 24, 4, false, 32, Rounding::TieEven, 0, &mut 0), 0x3fc0_0000);
+        // i64 min to double = -2^63.
+        assert_eq!(from_fixed(D, 1 << 63, 0, false, 64, Rounding::TieEven, 0, &mut 0), 0xc3e0_0000_0000_0000);
+        // 1.0 single -> half 0x3c00 -> double.
+        assert_eq!(convert(S, H, 0x3f80_0000, Rounding::TieEven, 0, &mut 0), 0x3c00);
+        assert_eq!(convert(H, D, 0x3c00, Rounding::TieEven, 0, &mut 0), 0x3ff0_0000_0000_0000);
+        // Alternative half precision: 65536.0 is 0x7c00 (exponent 31 is a number), and
+        // +inf converts to 0x7fff with IOC.
+        assert_eq!(convert(S, H, 0x4780_0000, Rounding::TieEven, FPCR_AHP, &mut 0), 0x7c00);
+        let mut s = 0;
+        assert_eq!(convert(S, H, 0x7f80_0000, Rounding::TieEven, FPCR_AHP, &mut s), 0x7fff);
+        assert_eq!(s, FPSR_IOC);
+        // NaN payload narrowing: double qNaN payload top bits move to the single.
+        assert_eq!(convert(D, S, 0x7ff8_0000_2000_0000, Rounding::TieEven, 0, &mut 0), 0x7fc0_0001);
+        // FCVTXN: 1 + 2^-52 rounds to odd: 1 + 2^-23.
+        assert_eq!(convert(D, S, 0x3ff0_0000_0000_0001, Rounding::Odd, 0, &mut 0), 0x3f80_0001);
+        // FRINTA(-2.5) = -3; FRINTN(0.5) = +0; FRINTM(-0.5) = -1.
+        assert_eq!(round_int(S, 0xc020_0000, Rounding::TieAway, false, 0, &mut 0), 0xc040_0000);
+        assert_eq!(round_int(S, 0x3f00_0000, Rounding::TieEven, false, 0, &mut 0), 0);
+        assert_eq!(round_int(S, 0xbf00_0000, Rounding::NegInf, false, 0, &mut 0), 0xbf80_0000);
+    }
+
+    #[test]
+    fn compares() {
+        assert_eq!(compare(S, 0, 0x8000_0000, false, 0, &mut 0), 0b0110 << 28); // +0 == -0
+        assert_eq!(compare(S, 0xbf80_0000, 0, false, 0, &mut 0), 0b1000 << 28);
+        let mut s = 0;
+        assert_eq!(compare(S, 0x7fc0_0000, 0, false, 0, &mut s), 0b0011 << 28);
+        assert_eq!(s, 0);
+        compare(S, 0x7fc0_0000, 0, true, 0, &mut s);
+        assert_eq!(s, FPSR_IOC);
+        assert!(compare_ge(D, 0, 1 << 63, 0, &mut 0));
+        assert!(!compare_gt(D, 0, 1 << 63, 0, &mut 0));
+    }
+}

@@ -3,3 +3,4 @@
 
 pub mod alu;
 pub mod crypto;
+pub mod fp;

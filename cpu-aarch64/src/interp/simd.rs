@@ -444,7 +444,10 @@ fn addlp(cpu: &mut Cpu, raw: u32, acc: bool) {
 }
 
 fn misc(cpu: &mut Cpu, raw: u32, op: OpMisc) {
-    let x = f(raw);
+    let mut x = f(raw);
+    if op == OpMisc::Rbit {
+        x.size = 0; // RBIT (vector) has size=01 but reverses bytes
+    }
     let es = x.esize();
     let (n, d) = (v(cpu, x.rn), v(cpu, x.rd));
     let mut r = 0u128;

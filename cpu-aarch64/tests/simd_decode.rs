@@ -256,12 +256,14 @@ fn agrees_with_objdump_on_random_words() {
             words.push(e.bits | (rnd() & !e.mask));
         }
     }
-    for _ in 0..40_000 {
+    // LSEMU_SIMD_RANDOM_WORDS scales the random part (default 40000 + 10000)
+    let nrand: usize = std::env::var("LSEMU_SIMD_RANDOM_WORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(40_000);
+    for _ in 0..nrand {
         // bit 31 = 0, bits 27:25 = 111: the Scalar FP / AdvSIMD data-processing space
         words.push((rnd() & !0x8e00_0000) | 0x0e00_0000);
     }
     // bits 31:30 = 01, 28:24 = 11110/11111 (scalar AdvSIMD)
-    for _ in 0..10_000 {
+    for _ in 0..nrand / 4 {
         words.push((rnd() & !0xde00_0000) | 0x5e00_0000);
     }
     let src: String = words.iter().map(|w| format!(".inst {w:#010x}\n")).collect();

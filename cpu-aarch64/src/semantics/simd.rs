@@ -322,7 +322,7 @@ pub fn op_misc(op: OpMisc, esize: u32, a: u64, d: u64) -> (u64, bool) {
         OpMisc::Rbit => (rbit(a, esize), false),
         OpMisc::Sqabs => sat_q(sa.abs(), esize, false),
         OpMisc::Sqneg => sat_q(-sa, esize, false),
-        OpMisc::Abs => ((sa.abs() as u64) & m, false),
+        OpMisc::Abs => ((sa.unsigned_abs() as u64) & m, false),
         OpMisc::Neg => ((-sa as u64) & m, false),
         OpMisc::CmgtZ => (t(sa > 0), false),
         OpMisc::CmgeZ => (t(sa >= 0), false),

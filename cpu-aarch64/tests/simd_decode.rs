@@ -296,3 +296,38 @@ fn agrees_with_objdump_on_random_words() {
     bad.dedup();
     assert!(bad.is_empty(), "{} disagreements:\n{}", bad.len(), bad.iter().take(80).cloned().collect::<Vec<_>>().join("\n"));
 }
+
+/// ARMv8.1+ AdvSIMD instructions that a Cortex-A72 does not implement decode UNDEFINED.
+#[test]
+fn later_extensions_are_undefined() {
+    if !tools_present() {
+        eprintln!("skipped: GNU binutils for aarch64 not installed");
+        return;
+    }
+    let src = "
+        .arch armv8.6-a+fp16+dotprod+i8mm+bf16+rdma
+        sqrdmlah v0.4s, v1.4s, v2.4s
+        sqrdmlsh v0.8h, v1.8h, v2.8h
+        sqrdmlah h0, h1, h2
+        sqrdmlsh s0, s1, v2.s[1]
+        sqrdmlah v0.4h, v1.4h, v2.h[3]
+        sdot v0.4s, v1.16b, v2.16b
+        udot v0.2s, v1.8b, v2.4b[3]
+        usdot v0.4s, v1.16b, v2.16b
+        smmla v0.4s, v1.16b, v2.16b
+        ummla v0.4s, v1.16b, v2.16b
+        fadd v0.8h, v1.8h, v2.8h
+        fmla v0.8h, v1.8h, v2.h[7]
+        fabs v0.4h, v1.4h
+        fmov v0.8h, #1.0
+    ";
+    let src: String = src.lines().map(|l| format!("{}\n", l.trim())).collect();
+    let words = objdump("later", &src);
+    assert!(words.len() >= 14);
+    let bad: Vec<String> = words
+        .iter()
+        .filter(|(w, _, _)| !matches!(decode(*w), Insn::Undefined(_)))
+        .map(|(w, mn, ops)| format!("{w:08x} {mn} {ops}: decodes as {}", decode(*w).name()))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -331,3 +331,39 @@ fn later_extensions_are_undefined() {
         .collect();
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// Field values of a few assembled instructions (operands as written in the source).
+#[test]
+fn fields_of_assembled_instructions() {
+    use cpu_aarch64::decode::Simd;
+    if !tools_present() {
+        eprintln!("skipped: GNU binutils for aarch64 not installed");
+        return;
+    }
+    let src = "add v3.4s, v4.4s, v5.4s
+movi v7.16b, #0xa5
+mov v1.s[3], v2.s[1]
+mul v0.8h, v1.8h, v9.h[5]
+umov w3, v30.h[6]
+sshr v2.2d, v3.2d, #17
+tbl v1.8b, {v2.16b, v3.16b, v4.16b}, v5.8b
+ext v0.8b, v1.8b, v2.8b, #7
+";
+    let w: Vec<u32> = objdump("fields", src).into_iter().map(|(w, _, _)| w).collect();
+    assert_eq!(w.len(), 8);
+    let s = |w: u32| match decode(w) {
+        Insn::Simd(s) => s,
+        other => panic!("{w:08x} decodes as {other:?}"),
+    };
+    assert_eq!(s(w[0]), Simd::AddV { q: 1, size: 2, rm: 5, rn: 4, rd: 3 });
+    assert_eq!(s(w[1]), Simd::Movi8 { q: 1, imm8: 0xa5, rd: 7 });
+    // INS (element): imm5 = index1:100 (S), imm4 = index2:00
+    assert_eq!(s(w[2]), Simd::InsElem { imm5: 0b11100, imm4: 0b0100, rn: 2, rd: 1 });
+    // H by element: index = H:L:M = 5 -> H=1 L=0 M=1, Rm = 9 (4 bits)
+    assert_eq!(s(w[3]), Simd::MulElemV { q: 1, size: 1, l: 0, m: 1, rm: 9, h: 1, rn: 1, rd: 0 });
+    assert_eq!(s(w[4]), Simd::Umov { q: 0, imm5: 0b11010, rn: 30, rd: 3 });
+    // 64-bit right shift by 17: immh:immb = 128 - 17 = 111
+    assert_eq!(s(w[5]), Simd::SshrV { q: 1, immh: 111 >> 3, immb: 111 & 7, rn: 3, rd: 2 });
+    assert_eq!(s(w[6]), Simd::Tbl { q: 0, rm: 5, len: 2, rn: 2, rd: 1 });
+    assert_eq!(s(w[7]), Simd::Ext { q: 0, rm: 2, imm4: 7, rn: 1, rd: 0 });
+}

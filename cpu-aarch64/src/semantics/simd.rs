@@ -208,8 +208,11 @@ pub fn op3(op: Op3, esize: u32, a: u64, b: u64, d: u64) -> (u64, bool) {
         Op3::Mls => (d.wrapping_sub(a.wrapping_mul(b)) & m, false),
         Op3::Mul => (a.wrapping_mul(b) & m, false),
         Op3::Pmul => (pmul8(a, b), false),
-        Op3::Sqdmulh => sat_q((2 * sa * sb) >> esize, esize, false),
-        Op3::Sqrdmulh => sat_q((2 * sa * sb + (1i128 << (esize - 1))) >> esize, esize, false),
+        // architecturally esize is 16 or 32; saturating_mul keeps other sizes panic-free
+        Op3::Sqdmulh => sat_q(sa.saturating_mul(sb).saturating_mul(2) >> esize, esize, false),
+        Op3::Sqrdmulh => {
+            sat_q(sa.saturating_mul(sb).saturating_mul(2).saturating_add(1i128 << (esize - 1)) >> esize, esize, false)
+        }
     }
 }
 
@@ -241,12 +244,12 @@ pub fn op_long(op: OpLong, esize: u32, a: i128, b: i128, d: u64) -> (u64, bool) 
         OpLong::Sub => (r(a - b), false),
         OpLong::Abal => (r((d as i128) + (a - b).abs()), false),
         OpLong::Abdl => (r((a - b).abs()), false),
-        OpLong::Mlal => (r((d as i128).wrapping_add(a * b)), false),
-        OpLong::Mlsl => (r((d as i128).wrapping_sub(a * b)), false),
-        OpLong::Mull => (r(a * b), false),
-        OpLong::Sqdmull => sat_q(2 * a * b, w, false),
+        OpLong::Mlal => (r((d as i128).wrapping_add(a.wrapping_mul(b))), false),
+        OpLong::Mlsl => (r((d as i128).wrapping_sub(a.wrapping_mul(b))), false),
+        OpLong::Mull => (r(a.wrapping_mul(b)), false),
+        OpLong::Sqdmull => sat_q(a.saturating_mul(b).saturating_mul(2), w, false),
         OpLong::Sqdmlal | OpLong::Sqdmlsl => {
-            let (p, s1) = sat_q(2 * a * b, w, false);
+            let (p, s1) = sat_q(a.saturating_mul(b).saturating_mul(2), w, false);
             let p = int(p, w, false);
             let acc = if op == OpLong::Sqdmlal { sd + p } else { sd - p };
             let (v, s2) = sat_q(acc, w, false);
@@ -375,6 +378,10 @@ pub fn ursqrte(x: u32) -> u32 {
 /// Shift-right by immediate family (SSHR .. SRSRA): `shift` in 1..=esize.
 pub fn shr_imm(x: u64, esize: u32, shift: u32, unsigned: bool, round: bool) -> i128 {
     let v = int(x, esize, unsigned);
+    if shift == 0 {
+        return v;
+    }
+    let shift = shift.min(127);
     let rc = if round { 1i128 << (shift - 1) } else { 0 };
     (v + rc) >> shift
 }

@@ -4,3 +4,4 @@
 pub mod alu;
 pub mod crypto;
 pub mod fp;
+pub mod simd;

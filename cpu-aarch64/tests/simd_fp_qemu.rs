@@ -7,7 +7,8 @@
 //! aarch64-linux-gnu-gcc) and under lsemu's interpreter on `platform::FlatRam`; V0-V7 and
 //! the FPSR flags must be identical.
 //!
-//! `LSEMU_SIMDFP_CASES` sets the number of cases per encoding (default 60).
+//! `LSEMU_SIMDFP_CASES` sets the number of cases per encoding (default 60),
+//! `LSEMU_SIMDFP_SEED` the seed, `LSEMU_SIMDFP_FILTER` a substring of the line names.
 //! The test skips (with a message) when the cross compiler or qemu-aarch64 is missing.
 
 use cpu_aarch64::decode::{decode, lookup, Encoding, ENCODINGS};
@@ -77,8 +78,15 @@ fn f32_special(r: &mut Rng) -> u32 {
     match r.below(4) {
         0 => S[r.below(S.len() as u64) as usize],
         1 => r.next() as u32,
-        // moderate magnitudes (exponent near the bias), random sign and fraction
-        2 => ((r.next() as u32) & 0x807f_ffff) | ((0x70 + r.below(0x20) as u32) << 23),
+        // random sign and fraction; exponent near the bias, or near underflow/overflow
+        2 => {
+            let e = match r.below(3) {
+                0 => 0x70 + r.below(0x20),
+                1 => r.below(0x20),
+                _ => 0xe0 + r.below(0x1f),
+            };
+            ((r.next() as u32) & 0x807f_ffff) | ((e as u32) << 23)
+        }
         // small integers and halves
         _ => {
             let v = (r.below(64) as i32 - 32) as f32 * 0.5;
@@ -100,7 +108,15 @@ fn f64_special(r: &mut Rng) -> u64 {
     match r.below(4) {
         0 => S[r.below(S.len() as u64) as usize],
         1 => r.next(),
-        2 => (r.next() & 0x800f_ffff_ffff_ffff) | ((0x3c0 + r.below(0x80)) << 52),
+        2 => {
+            let e = match r.below(4) {
+                0 => 0x3c0 + r.below(0x80),
+                1 => r.below(0x40),
+                2 => 0x380 + r.below(0x10), // near the single-precision underflow range
+                _ => 0x7c0 + r.below(0x3f),
+            };
+            (r.next() & 0x800f_ffff_ffff_ffff) | (e << 52)
+        }
         _ => ((r.below(64) as i64 - 32) as f64 * 0.5).to_bits(),
     }
 }
@@ -203,7 +219,8 @@ fn simd_fp_matches_qemu() {
     };
     let per: usize = std::env::var("LSEMU_SIMDFP_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let filter = std::env::var("LSEMU_SIMDFP_FILTER").unwrap_or_default();
-    let mut r = Rng(0x5eed_0f_f00d_1234);
+    let seed: u64 = std::env::var("LSEMU_SIMDFP_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0ff0_0d12);
+    let mut r = Rng(seed | 1);
     let mut cases = Vec::new();
     for e in ENCODINGS.iter().filter(|e| e.group == "simd_fp" && !e.is_unalloc()) {
         if !filter.is_empty() && !e.name.contains(filter.as_str()) {

@@ -203,7 +203,8 @@ fn assembled_forms_decode() {
         return;
     }
     // (source line, expected line name, expected fields)
-    let cases: &[(&str, &str, &[(&str, u32)])] = &[
+    type Case = (&'static str, &'static str, &'static [(&'static str, u32)]);
+    let cases: &[Case] = &[
         ("fadd v1.4s, v2.4s, v3.4s", "FADD_vec", &[("q", 1), ("sz", 0), ("rd", 1), ("rn", 2), ("rm", 3)]),
         ("fadd v31.2d, v30.2d, v29.2d", "FADD_vec", &[("q", 1), ("sz", 1), ("rd", 31), ("rn", 30), ("rm", 29)]),
         ("fsub v4.2s, v5.2s, v6.2s", "FSUB_vec", &[("q", 0), ("sz", 0), ("rd", 4), ("rn", 5), ("rm", 6)]),

@@ -1,2 +1,3 @@
 //! Pure functions that define instruction semantics, shared by the interpreter and the JIT.
 //! Nothing here touches `Cpu` or memory.
+pub mod fp;

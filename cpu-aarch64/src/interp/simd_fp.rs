@@ -385,14 +385,12 @@ fn by_elem(cpu: &mut Cpu, op: ElemOp, scalar: bool, q: u32, sz: u32, l: u32, h: 
 }
 
 /// Fixed-point conversions (shift by immediate). `to_fp` = SCVTF/UCVTF, else FCVTZS/FCVTZU.
+/// `fbits` = 2 * esize - UInt(immh:immb), in 1..=esize.
 #[allow(clippy::too_many_arguments)]
-fn fixed(cpu: &mut Cpu, to_fp: bool, unsigned: bool, scalar: bool, q: u32, immh: u32, immb: u32, rn: u32, rd: u32) -> ExecResult {
+fn fixed(cpu: &mut Cpu, to_fp: bool, unsigned: bool, scalar: bool, q: u32, sz: u32, fbits: u32, rn: u32, rd: u32) -> ExecResult {
     cpu.check_fp_enabled()?;
-    // The table only admits immh = 01xx (single) or 1xxx (double).
-    let sz = (immh >> 3) & 1;
     let s = fsz(sz);
     let es = s.bits();
-    let fbits = (2 * es).wrapping_sub((immh << 3) | immb);
     let n = vreg(cpu, rn);
     let fpcr = cpu.st.fpcr;
     let count = if scalar { 1 } else { elements(q, es) };
@@ -567,14 +565,22 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &SimdFp, _raw: u32) -> Exec
         I::FmulxElemAsisd { sz, l, rm, h, rn, rd } => by_elem(cpu, ElemOp::Fmulx, true, 0, sz, l, h, rm, rn, rd),
 
         // ---- fixed-point conversions (shift by immediate)
-        I::ScvtfFixVec { q, immh, immb, rn, rd } => fixed(cpu, true, false, false, q, immh, immb, rn, rd),
-        I::UcvtfFixVec { q, immh, immb, rn, rd } => fixed(cpu, true, true, false, q, immh, immb, rn, rd),
-        I::FcvtzsFixVec { q, immh, immb, rn, rd } => fixed(cpu, false, false, false, q, immh, immb, rn, rd),
-        I::FcvtzuFixVec { q, immh, immb, rn, rd } => fixed(cpu, false, true, false, q, immh, immb, rn, rd),
-        I::ScvtfFixAsisd { immh, immb, rn, rd } => fixed(cpu, true, false, true, 0, immh, immb, rn, rd),
-        I::UcvtfFixAsisd { immh, immb, rn, rd } => fixed(cpu, true, true, true, 0, immh, immb, rn, rd),
-        I::FcvtzsFixAsisd { immh, immb, rn, rd } => fixed(cpu, false, false, true, 0, immh, immb, rn, rd),
-        I::FcvtzuFixAsisd { immh, immb, rn, rd } => fixed(cpu, false, true, true, 0, immh, immb, rn, rd),
+        I::ScvtfFixVecS { q, immhb, rn, rd } => fixed(cpu, true, false, false, q, 0, 32 - immhb, rn, rd),
+        I::ScvtfFixVecD { immhb, rn, rd } => fixed(cpu, true, false, false, 1, 1, 64 - immhb, rn, rd),
+        I::ScvtfFixAsisdS { immhb, rn, rd } => fixed(cpu, true, false, true, 0, 0, 32 - immhb, rn, rd),
+        I::ScvtfFixAsisdD { immhb, rn, rd } => fixed(cpu, true, false, true, 0, 1, 64 - immhb, rn, rd),
+        I::UcvtfFixVecS { q, immhb, rn, rd } => fixed(cpu, true, true, false, q, 0, 32 - immhb, rn, rd),
+        I::UcvtfFixVecD { immhb, rn, rd } => fixed(cpu, true, true, false, 1, 1, 64 - immhb, rn, rd),
+        I::UcvtfFixAsisdS { immhb, rn, rd } => fixed(cpu, true, true, true, 0, 0, 32 - immhb, rn, rd),
+        I::UcvtfFixAsisdD { immhb, rn, rd } => fixed(cpu, true, true, true, 0, 1, 64 - immhb, rn, rd),
+        I::FcvtzsFixVecS { q, immhb, rn, rd } => fixed(cpu, false, false, false, q, 0, 32 - immhb, rn, rd),
+        I::FcvtzsFixVecD { immhb, rn, rd } => fixed(cpu, false, false, false, 1, 1, 64 - immhb, rn, rd),
+        I::FcvtzsFixAsisdS { immhb, rn, rd } => fixed(cpu, false, false, true, 0, 0, 32 - immhb, rn, rd),
+        I::FcvtzsFixAsisdD { immhb, rn, rd } => fixed(cpu, false, false, true, 0, 1, 64 - immhb, rn, rd),
+        I::FcvtzuFixVecS { q, immhb, rn, rd } => fixed(cpu, false, true, false, q, 0, 32 - immhb, rn, rd),
+        I::FcvtzuFixVecD { immhb, rn, rd } => fixed(cpu, false, true, false, 1, 1, 64 - immhb, rn, rd),
+        I::FcvtzuFixAsisdS { immhb, rn, rd } => fixed(cpu, false, true, true, 0, 0, 32 - immhb, rn, rd),
+        I::FcvtzuFixAsisdD { immhb, rn, rd } => fixed(cpu, false, true, true, 0, 1, 64 - immhb, rn, rd),
 
         // ---- FMOV (vector, immediate)
         I::FmovImmVecS { q, imm8, rd } => {

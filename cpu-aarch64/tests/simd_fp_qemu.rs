@@ -7,7 +7,7 @@
 //! aarch64-linux-gnu-gcc) and under lsemu's interpreter on `platform::FlatRam`; V0-V7 and
 //! the FPSR flags must be identical.
 //!
-//! `LSEMU_SIMDFP_CASES` sets the number of cases per encoding (default 60),
+//! `LSEMU_SIMDFP_CASES` sets the number of cases per encoding (default 200),
 //! `LSEMU_SIMDFP_SEED` the seed, `LSEMU_SIMDFP_FILTER` a substring of the line names.
 //! The test skips (with a message) when the cross compiler or qemu-aarch64 is missing.
 
@@ -217,7 +217,7 @@ fn simd_fp_matches_qemu() {
         eprintln!("SKIP: aarch64-linux-gnu-gcc or qemu-aarch64 not installed");
         return;
     };
-    let per: usize = std::env::var("LSEMU_SIMDFP_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let per: usize = std::env::var("LSEMU_SIMDFP_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
     let filter = std::env::var("LSEMU_SIMDFP_FILTER").unwrap_or_default();
     let seed: u64 = std::env::var("LSEMU_SIMDFP_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_0ff0_0d12);
     let mut r = Rng(seed | 1);

@@ -1,4 +1,5 @@
-//! Semantics of the `simd_fp` group against QEMU user mode (`qemu-aarch64`) as the oracle.
+//! Semantics of the `simd_fp` group against QEMU user mode (`qemu-aarch64 -cpu cortex-a72`)
+//! as the oracle.
 //!
 //! For every line of the simd_fp table, random instruction words of that line (registers
 //! V0-V7) are run with random and special inputs (zeros, infinities, quiet and signalling
@@ -50,6 +51,7 @@ fn build_runner() -> Option<std::path::PathBuf> {
 
 fn run_qemu(exe: &std::path::Path, input: &[u8]) -> Vec<u8> {
     let mut child = Command::new("qemu-aarch64")
+        .args(["-cpu", "cortex-a72"])
         .arg(exe)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

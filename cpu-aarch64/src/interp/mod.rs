@@ -80,6 +80,9 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     let raw = match cpu.fetch(p, pc) {
         Ok(w) => w,
         Err(e) => {
+            // A failed fetch still takes time, so a PE stuck in a fetch-abort loop keeps
+            // consuming its budget (and virtual time) instead of hanging the host.
+            cpu.icount += 1;
             cpu.take_sync(e);
             return None;
         }

@@ -336,7 +336,7 @@ pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> boo
             return true;
         }
         // A timer event stream edge since the WFE started is an event.
-        if cpu.next_event_stream(cpu.wait_start).is_some_and(|t| t <= p.counter()) {
+        if cpu.next_event_stream(cpu.wait_start).is_some_and(|t| t <= p.counter_at(cpu.icount)) {
             return true;
         }
     }

@@ -68,6 +68,12 @@ impl SyncExc {
     }
 }
 
+/// IsExternalAbort for a fault status code: synchronous External abort, on a translation
+/// table walk (levels 0-3), or a parity/ECC error (also on a walk).
+pub fn is_external_fsc(fsc: u32) -> bool {
+    matches!(fsc, 0x10 | 0x14..=0x17 | 0x18 | 0x1c..=0x1f)
+}
+
 /// Kind of exception, selecting the vector offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -90,7 +96,11 @@ impl Cpu {
 
     /// Takes a synchronous exception: the state is left as the architecture specifies.
     pub fn take_sync(&mut self, e: SyncExc) {
-        let target = e.target.unwrap_or_else(|| self.default_sync_target()).max(self.st.pstate.el).max(1);
+        // AArch64.Abort: SCR_EL3.EA routes synchronous External aborts to EL3.
+        let abort = matches!(e.ec, ec::IABT_SAME | ec::IABT_LOWER | ec::DABT_SAME | ec::DABT_LOWER);
+        let ea_to_el3 = abort && is_external_fsc(e.iss & 0x3f) && self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_EA != 0;
+        let target = if ea_to_el3 { Some(3) } else { e.target };
+        let target = target.unwrap_or_else(|| self.default_sync_target()).max(self.st.pstate.el).max(1);
         let elr = e.elr.unwrap_or(self.st.pc);
         // An exception from a lower EL reports the "lower" EC variants of aborts.
         let mut ec = e.ec;

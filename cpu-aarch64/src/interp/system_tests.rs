@@ -1168,3 +1168,23 @@ fn pmu_cycle_counter_counts_instructions_when_enabled() {
     assert_eq!(cpu.st.x[3], 3); // msr pmcr retired, nop, nop
     assert_eq!(cpu.st.x[4], 0x4102_3001); // IMP 0x41, IDCODE 2, N = 6, E; C reads 0
 }
+
+#[test]
+fn scr_ea_routes_synchronous_external_aborts_to_el3() {
+    // A load from an unmapped physical address (bus error: synchronous External abort,
+    // DFSC 0x10, EA = 1) at EL1 with SCR_EL3.EA = 1: taken to EL3 from a lower EL
+    // (+0x400) with EC 0x24 (Data Abort from a lower EL). ISV = 0 (not taken to EL2).
+    let (mut cpu, mut p) = setup("ldr x1, [x0]");
+    at_el(&mut cpu, 1);
+    cpu.st.x[0] = 0x10;
+    cpu.sys.scr_el3 |= SCR_EA;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(3, 0x400));
+    assert_eq!(rec(&cpu).0, esr(ec::DABT_LOWER, 0x210));
+    assert_eq!(rec(&cpu).3, 0x10);
+    // Without EA routing: EL1, current EL (+0x200), EC 0x25.
+    let (mut cpu, mut p) = setup("ldr x1, [x0]");
+    at_el(&mut cpu, 1);
+    cpu.st.x[0] = 0x10;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0 >> 26, ec::DABT_SAME as u64);
+}

@@ -311,17 +311,16 @@ pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) ->
     false
 }
 
-/// Whether an interrupt is pending that wakes the PE from WFI (Arm ARM D1.17.2): any
-/// physical IRQ/FIQ/SError, whatever PSTATE.{A,I,F} say, unless its routing makes it
-/// impossible to take at the current EL; a virtual interrupt when the PE is at EL0/EL1
-/// in Non-secure state with the matching HCR_EL2.{IMO,FMO,AMO} set and TGE clear.
+/// Whether an interrupt is pending that wakes the PE from WFI (Arm ARM D1.17.2, "WFI
+/// wake-up events"): any physical IRQ/FIQ/SError, whatever PSTATE.{A,I,F} say and
+/// whichever EL it targets (EL3 firmware waits in WFI for interrupts routed to EL1/EL2,
+/// e.g. PSCI CPU_SUSPEND standby); a virtual interrupt when the PE is at EL0/EL1 in
+/// Non-secure state with the matching HCR_EL2.{IMO,FMO,AMO} set and TGE clear.
 pub fn interrupt_pending(cpu: &Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     use crate::sysreg::*;
     let lv = p.irq_levels(cpu.cfg.index);
-    for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
-        if line && phys_route(cpu, kind).is_some() {
-            return true;
-        }
+    if lv.irq || lv.fiq || lv.serror {
+        return true;
     }
     let el = cpu.st.pstate.el;
     let h = cpu.sys.hcr_el2;

@@ -1188,3 +1188,17 @@ fn scr_ea_routes_synchronous_external_aborts_to_el3() {
     assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
     assert_eq!(rec(&cpu).0 >> 26, ec::DABT_SAME as u64);
 }
+
+#[test]
+fn wfi_at_el3_wakes_on_interrupt_routed_to_a_lower_el() {
+    // PSCI standby: EL3 waits in WFI for an IRQ that targets EL1 (SCR_EL3.IRQ = 0); the
+    // IRQ is a wake-up event although it cannot be taken at EL3.
+    let (mut cpu, mut p) = setup("wfi\n hlt #1");
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.irq.irq = true;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // And a WFI executed while such an interrupt is pending completes at once.
+    let (mut cpu, mut p) = setup("wfi\n hlt #1");
+    p.irq.irq = true;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}

@@ -1202,3 +1202,24 @@ fn wfi_at_el3_wakes_on_interrupt_routed_to_a_lower_el() {
     p.irq.irq = true;
     assert_eq!(run(&mut cpu, &mut p), 1);
 }
+
+#[test]
+fn dc_zva_zeroes_the_64_byte_block_on_normal_memory() {
+    // EL3 with its stage 1 on: TCR_EL3.T0SZ = 32 (walk starts at level 1, 4K granule),
+    // one level-1 block descriptor mapping VA 0x8000_0000..0xbfff_ffff to the same PA,
+    // AF = 1, AttrIndx 0 = MAIR_EL3 attr0 = 0xff (Normal Write-Back).
+    let (mut cpu, mut p) = setup("dc zva, x0");
+    let table = BASE + 0x8000;
+    p.ram.load(table + 2 * 8, &(0x8000_0000u64 | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
+    p.ram.load(BASE + 0x3fc0, &[0xffu8; 0xc0]);
+    cpu.sys.ttbr0[3] = table;
+    cpu.sys.tcr[3] = 0x8080_0000 | 2 << 16 | 3 << 12 | 1 << 10 | 1 << 8 | 32;
+    cpu.sys.mair[3] = 0xff;
+    cpu.sys.sctlr[3] |= SCTLR_M;
+    cpu.st.x[0] = BASE + 0x4010;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    let m = |a: u64| p.ram.mem[(a - BASE) as usize];
+    assert_eq!(m(BASE + 0x3fff), 0xff);
+    assert!((0x4000..0x4040).all(|o| m(BASE + o) == 0), "the aligned 64-byte block is zero");
+    assert_eq!(m(BASE + 0x4040), 0xff);
+}

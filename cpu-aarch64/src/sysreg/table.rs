@@ -401,6 +401,12 @@ impl Builder {
             reset: None,
         });
     }
+    fn storage(&mut self, name: &'static str, e: (u8, u8, u8, u8, u8), min_el: u8, check: CheckFn) {
+        self.add(name, e, min_el, Acc::RW, check, (other_read, other_write));
+        if let Some(last) = self.0.last_mut() {
+            last.reset = Some(0);
+        }
+    }
     fn impdef(&mut self, name: &'static str, e: (u8, u8, u8, u8, u8), acc: Acc, check: CheckFn, reset: u64) {
         self.add(name, e, 1, acc, check, (other_read, other_write));
         if let Some(last) = self.0.last_mut() {
@@ -513,7 +519,7 @@ fn build() -> Vec<RegInfo> {
     b.add("ACTLR_EL3", (3, 6, 1, 0, 1), 3, RW, ok, sys!(actlr[3]));
     b.add("SCR_EL3", (3, 6, 1, 1, 0), 3, RW, ok, sys_masked!(0x3f8f, 0x30 | SCR_RW, scr_el3));
     b.add("CPTR_EL3", (3, 6, 1, 1, 2), 3, RW, ok, sys_masked!(CPTR_TCPAC | CPTR_TTA | CPTR_TFP, 0, cptr_el3));
-    b.add("MDCR_EL3", (3, 6, 1, 3, 1), 3, RW, ok, sys_masked!(0x0001_c6c0, 0, mdcr_el3));
+    b.add("MDCR_EL3", (3, 6, 1, 3, 1), 3, RW, ok, sys_masked!(0x0031_c640, 0, mdcr_el3));
     b.add("TTBR0_EL3", (3, 6, 2, 0, 0), 3, RW, ok, sys!(ttbr0[3]));
     b.add("TCR_EL3", (3, 6, 2, 0, 2), 3, RW, ok, sys_masked!(0x0017_ffbf, 0x8080_0000, tcr[3]));
     b.add("AFSR0_EL3", (3, 6, 5, 1, 0), 3, RW, ok, sys!(afsr0[3]));
@@ -617,6 +623,18 @@ fn build() -> Vec<RegInfo> {
         b.add("PMEVTYPER<n>_EL0", (3, 3, 14, crm + 4, op2), 0, RW, ck_pmu_en, (|c, _p, e| c.sys.pmevtyper[pmev_index(e)], |c, _p, e, v| c.sys.pmevtyper[pmev_index(e)] = v & 0xfc00_03ff));
     }
     b.add("PMCCFILTR_EL0", (3, 3, 14, 15, 7), 0, RW, ck_pmu_en, sys_masked!(0xfc00_0000, 0, pmccfiltr_el0));
+
+    // ---- AArch32 state registers -------------------------------------------------------
+    // lsemu's PE has no AArch32, and the Arm ARM makes these UNDEFINED on such a PE; the
+    // Cortex-A72 silicon has them, and firmware and hypervisors built for it (TF-A with
+    // CTX_INCLUDE_AARCH32_REGS, KVM/Xen context switches) save and restore them
+    // unconditionally. lsemu keeps them as plain storage with their EL and trap rules so
+    // that such software runs; they have no other effect.
+    b.storage("DACR32_EL2", (3, 4, 3, 0, 0), 2, ok);
+    b.storage("IFSR32_EL2", (3, 4, 5, 0, 1), 2, ok);
+    b.storage("FPEXC32_EL2", (3, 4, 5, 3, 0), 2, ck_fp);
+    b.storage("DBGVCR32_EL2", (2, 4, 0, 7, 0), 2, ck_tda);
+    b.storage("SDER32_EL3", (3, 6, 1, 1, 1), 3, ok);
 
     // ---- Cortex-A72 implementation defined registers (TRM 4.3) -------------------------
     b.impdef("CPUACTLR_EL1", (3, 1, 15, 2, 0), RW, ck_cpuactlr, 0);

@@ -208,6 +208,13 @@ static void t_daifclr_i(void) { TRAP("msr daifclr, #2"); }
 static void t_daifclr_a(void) { TRAP("msr daifclr, #4"); }
 static void t_mrs_sp_el0(void) { TRAP("mrs x1, sp_el0"); }
 static void t_unknown(void) { TRAP("mrs x1, s3_0_c15_c0_0"); }
+static void t_mrs_isar0(void) { TRAP("mrs x1, id_aa64isar0_el1"); }
+static void t_mrs_ctr(void) { TRAP("mrs x1, ctr_el0"); }
+static void t_mrs_cntvct(void) { TRAP("mrs x1, cntvct_el0"); }
+static void t_mrs_cpacr(void) { TRAP("mrs x1, cpacr_el1"); }
+static void t_mrs_pmcr(void) { TRAP("mrs x1, pmcr_el0"); }
+static void t_mrs_mdscr(void) { TRAP("mrs x1, mdscr_el1"); }
+static void t_mrs_daif(void) { TRAP("mrs x1, daif"); }
 static void t_nzcv(void) { g_val = SYSREG_R(nzcv); }
 static void t_currentel(void) { g_val = SYSREG_R(CurrentEL); }
 static void t_spsel(void)
@@ -360,6 +367,40 @@ static void test_exceptions(void)
      * compared by lsemu's unit tests only.) */
     g_rec.esr &= ~(0x3ful << 14);
     expect("msr daifset el0 uma=0 -> el1", 1, 0x400, 0x620cd3e4 & ~(0x3ful << 14), g_addr, 0x3c0);
+
+    /* More EC 0x18 traps; ISS = Op0<<20 | Op2<<17 | Op1<<14 | CRn<<10 | Rt<<5 | CRm<<1 |
+     * Dir, with Rt = 1 and Dir = 1 (MRS) in all of them. */
+    reset_state();
+    SYSREG_W(hcr_el2, HCR_BASE | 1ul << 18);
+    run_at(SPSR_EL1H, t_mrs_isar0); /* 3,0,c0,c6,0 */
+    expect("hcr.tid3 mrs id_aa64isar0_el1 -> el2", 2, 0x400, 0x6230002d, g_addr, 0x3c5);
+    reset_state();
+    run_at(SPSR_EL0T, t_mrs_ctr); /* 3,3,c0,c0,1; SCTLR_EL1.UCT = 0 */
+    expect("mrs ctr_el0 el0 uct=0 -> el1", 1, 0x400, 0x6232c021, g_addr, 0x3c0);
+    reset_state();
+    SYSREG_W(cntkctl_el1, 0);
+    run_at(SPSR_EL0T, t_mrs_cntvct); /* 3,3,c14,c0,2; CNTKCTL_EL1.EL0VCTEN = 0 */
+    expect("mrs cntvct_el0 el0 -> el1", 1, 0x400, 0x6234f821, g_addr, 0x3c0);
+    reset_state();
+    SYSREG_W(cptr_el2, 0x33ff | 1ul << 31);
+    run_at(SPSR_EL1H, t_mrs_cpacr); /* 3,0,c1,c0,2; CPTR_EL2.TCPAC */
+    expect("cptr_el2.tcpac mrs cpacr_el1 -> el2", 2, 0x400, 0x62340421, g_addr, 0x3c5);
+    reset_state();
+    SYSREG_W(pmuserenr_el0, 0);
+    run_at(SPSR_EL0T, t_mrs_pmcr); /* 3,3,c9,c12,0; PMUSERENR_EL0.EN = 0 */
+    expect("mrs pmcr_el0 el0 -> el1", 1, 0x400, 0x6230e439, g_addr, 0x3c0);
+    reset_state();
+    SYSREG_W(mdcr_el2, 6 | 1ul << 9);
+    run_at(SPSR_EL1H, t_mrs_mdscr); /* 2,0,c0,c2,2; MDCR_EL2.TDA */
+    expect("mdcr_el2.tda mrs mdscr_el1 -> el2", 2, 0x400, 0x62240025, g_addr, 0x3c5);
+    reset_state();
+    run_at(SPSR_EL0T, t_mrs_daif); /* 3,3,c4,c2,1; SCTLR_EL1.UMA = 0 */
+    expect("mrs daif el0 uma=0 -> el1", 1, 0x400, 0x6232d025, g_addr, 0x3c0);
+    /* SCR_EL3.TWI: WFI at EL2 to EL3. */
+    reset_state();
+    SYSREG_W(scr_el3, SCR_BASE | 1ul << 12);
+    run_at(SPSR_EL2H, t_wfi);
+    expect("wfi el2 scr.twi -> el3", 3, 0x400, 0x07e00000, g_addr, 0x3c9);
 
     /* Illegal ERET (EL1 -> EL2): EL unchanged, PSTATE.IL = 1, PC = ELR; the instruction
      * there takes EC 0x0e to EL1 +0x200; SPSR = IL | DAIF from the SPSR | EL1h. */

@@ -451,7 +451,7 @@ fn build() -> Vec<RegInfo> {
     b.add("CPACR_EL1", (3, 0, 1, 0, 2), 1, RW, ck_cpacr, sys_masked!(CPACR_FPEN | CPACR_TTA, 0, cpacr_el1));
     b.add("TTBR0_EL1", (3, 0, 2, 0, 0), 1, RW, ck_tvm, sys!(ttbr0[1]));
     b.add("TTBR1_EL1", (3, 0, 2, 0, 1), 1, RW, ck_tvm, sys!(ttbr1_el1));
-    b.add("TCR_EL1", (3, 0, 2, 0, 2), 1, RW, ck_tvm, sys_masked!(0x0000_007f_ffff_ffbf, 0, tcr[1]));
+    b.add("TCR_EL1", (3, 0, 2, 0, 2), 1, RW, ck_tvm, sys_masked!(0x0000_0077_ffff_ffbf, 0, tcr[1]));
     b.add("AFSR0_EL1", (3, 0, 5, 1, 0), 1, RW, ck_tvm, sys!(afsr0[1]));
     b.add("AFSR1_EL1", (3, 0, 5, 1, 1), 1, RW, ck_tvm, sys!(afsr1[1]));
     b.add("ESR_EL1", (3, 0, 5, 2, 0), 1, RW, ck_tvm, sys_masked!(0xffff_ffff, 0, esr[1]));
@@ -496,10 +496,10 @@ fn build() -> Vec<RegInfo> {
     b.add("HCR_EL2", (3, 4, 1, 1, 0), 2, RW, ok, sys_masked!(HCR_V80_MASK, HCR_RW, hcr_el2));
     b.add("MDCR_EL2", (3, 4, 1, 1, 1), 2, RW, ok, sys_masked!(0xfff, 0, mdcr_el2));
     b.add("CPTR_EL2", (3, 4, 1, 1, 2), 2, RW, ck_cptr_el2, sys_masked!(CPTR_TCPAC | CPTR_TTA | CPTR_TFP, CPTR_EL2_RES1, cptr_el2));
-    b.add("HSTR_EL2", (3, 4, 1, 1, 3), 2, RW, ok, sys_masked!(0xbfff, 0, hstr_el2));
+    b.add("HSTR_EL2", (3, 4, 1, 1, 3), 2, RW, ok, sys_masked!(0xbfef, 0, hstr_el2));
     b.add("HACR_EL2", (3, 4, 1, 1, 7), 2, RW, ok, sys!(hacr_el2));
     b.add("TTBR0_EL2", (3, 4, 2, 0, 0), 2, RW, ok, sys!(ttbr0[2]));
-    b.add("TCR_EL2", (3, 4, 2, 0, 2), 2, RW, ok, sys_masked!(0x0017_ffbf, 0x8080_0000, tcr[2]));
+    b.add("TCR_EL2", (3, 4, 2, 0, 2), 2, RW, ok, sys_masked!(0x0017_ff3f, 0x8080_0000, tcr[2]));
     b.add("VTTBR_EL2", (3, 4, 2, 1, 0), 2, RW, ok, sys!(vttbr_el2));
     b.add("VTCR_EL2", (3, 4, 2, 1, 2), 2, RW, ok, sys_masked!(0x0007_ffff, 0x8000_0000, vtcr_el2));
     b.add("AFSR0_EL2", (3, 4, 5, 1, 0), 2, RW, ok, sys!(afsr0[2]));
@@ -521,7 +521,7 @@ fn build() -> Vec<RegInfo> {
     b.add("CPTR_EL3", (3, 6, 1, 1, 2), 3, RW, ok, sys_masked!(CPTR_TCPAC | CPTR_TTA | CPTR_TFP, 0, cptr_el3));
     b.add("MDCR_EL3", (3, 6, 1, 3, 1), 3, RW, ok, sys_masked!(0x0031_c640, 0, mdcr_el3));
     b.add("TTBR0_EL3", (3, 6, 2, 0, 0), 3, RW, ok, sys!(ttbr0[3]));
-    b.add("TCR_EL3", (3, 6, 2, 0, 2), 3, RW, ok, sys_masked!(0x0017_ffbf, 0x8080_0000, tcr[3]));
+    b.add("TCR_EL3", (3, 6, 2, 0, 2), 3, RW, ok, sys_masked!(0x0017_ff3f, 0x8080_0000, tcr[3]));
     b.add("AFSR0_EL3", (3, 6, 5, 1, 0), 3, RW, ok, sys!(afsr0[3]));
     b.add("AFSR1_EL3", (3, 6, 5, 1, 1), 3, RW, ok, sys!(afsr1[3]));
     b.add("ESR_EL3", (3, 6, 5, 2, 0), 3, RW, ok, sys_masked!(0xffff_ffff, 0, esr[3]));

@@ -173,7 +173,7 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &DpReg, _raw: u32) -> ExecR
             let r = alu::bit_reverse(st.reg(sf, rn), alu::datasize(sf));
             st.set_reg(sf, rd, r);
         }
-        DpReg::Rev16 { sf, rn, rd } => {
+        DpReg::Rev16Gpr { sf, rn, rd } => {
             let sf = sf == 1;
             let r = alu::reverse_bytes(st.reg(sf, rn), 16, sf);
             st.set_reg(sf, rd, r);
@@ -182,7 +182,7 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &DpReg, _raw: u32) -> ExecR
             let r = alu::reverse_bytes(st.wr(rn), 32, false);
             st.set_reg(false, rd, r);
         }
-        DpReg::Rev32 { rn, rd } => {
+        DpReg::Rev32Gpr { rn, rd } => {
             let r = alu::reverse_bytes(st.xr(rn), 32, true);
             st.set_xr(rd, r);
         }
@@ -333,9 +333,9 @@ mod tests {
             ("csinv x1, x2, x3, ge", Insn::DpReg(Csinv { sf: 1, rm: 3, cond: 0xa, rn: 2, rd: 1 })),
             ("cneg w1, w2, mi", Insn::DpReg(Csneg { sf: 0, rm: 2, cond: 5, rn: 2, rd: 1 })),
             ("rbit w1, w2", Insn::DpReg(Rbit { sf: 0, rn: 2, rd: 1 })),
-            ("rev16 x1, x2", Insn::DpReg(Rev16 { sf: 1, rn: 2, rd: 1 })),
+            ("rev16 x1, x2", Insn::DpReg(Rev16Gpr { sf: 1, rn: 2, rd: 1 })),
             ("rev w1, w2", Insn::DpReg(RevW { rn: 2, rd: 1 })),
-            ("rev32 x1, x2", Insn::DpReg(Rev32 { rn: 2, rd: 1 })),
+            ("rev32 x1, x2", Insn::DpReg(Rev32Gpr { rn: 2, rd: 1 })),
             ("rev x1, x2", Insn::DpReg(RevX { rn: 2, rd: 1 })),
             ("clz x1, x2", Insn::DpReg(Clz { sf: 1, rn: 2, rd: 1 })),
             ("cls w1, w2", Insn::DpReg(Cls { sf: 0, rn: 2, rd: 1 })),

@@ -72,6 +72,26 @@ mod tests {
         }
     }
 
+    /// With CPACR_EL1.FPEN = 00 at EL1, crypto instructions (SIMD&FP class) trap to EL1 with
+    /// EC 0x07 and leave the registers alone (Arm ARM D1.11 / CheckFPAdvSIMDEnabled64).
+    #[test]
+    fn traps_when_fp_disabled() {
+        let mut cpu = crate::Cpu::new(Default::default());
+        let mut p = crate::platform::FlatRam::new(0, 16);
+        cpu.st.pstate.el = 1;
+        cpu.sys.cpacr_el1 = 0;
+        cpu.st.v[1] = 0x1234;
+        // aese v1.16b, v2.16b = 0x4e284841; pmull v1.1q, v2.1d, v3.1d = 0x0ee3e041
+        for w in [0x4e28_4841u32, 0x0ee3_e041] {
+            let e = crate::interp::exec(&mut cpu, &mut p, &decode(w), w).unwrap_err();
+            assert_eq!(e.ec, crate::exception::ec::FP_ACCESS);
+            assert_eq!(e.target, Some(1));
+            assert_eq!(cpu.st.v[1], 0x1234);
+        }
+        cpu.sys.cpacr_el1 = 3 << 20;
+        assert!(crate::interp::exec(&mut cpu, &mut p, &decode(0x4e28_4841), 0x4e28_4841).is_ok());
+    }
+
     #[test]
     fn decode_fields_from_gnu_as() {
         use Crypto::*;

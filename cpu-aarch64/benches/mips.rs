@@ -55,7 +55,7 @@ fn setup(mmu: bool) -> (Cpu, FlatRam) {
 
 fn bench(name: &str, mmu: bool) {
     let (mut cpu, mut ram) = setup(mmu);
-    let n = 20_000_000u64;
+    let n: u64 = std::env::var("MIPS_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000_000);
     // warm up (decoder tree, TLB)
     let _ = interp::run(&mut cpu, &mut ram, 100_000);
     let t = Instant::now();

@@ -238,6 +238,17 @@ fn cases() -> Vec<Case> {
             }
         }
     }
+    // URECPE / URSQRTE (vector, 2 x 32-bit lanes of v1's low half).
+    type FI = fn(u32) -> u32;
+    for (n, insn, f) in [("urecpe", 0x0ea1c820u32, fp::urecpe as FI), ("ursqrte", 0x2ea1c820, fp::ursqrte)] {
+        v.push(Case {
+            name: n.into(),
+            insn,
+            gen: Gen::Int,
+            out: Out::V,
+            expect: Box::new(move |a, _, _, _, _| f(a as u32) as u64 | (f((a >> 32) as u32) as u64) << 32),
+        });
+    }
     // FCVTXN (round to odd), double to single.
     v.push(Case {
         name: "fcvtxn".into(),

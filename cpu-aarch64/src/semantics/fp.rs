@@ -730,6 +730,24 @@ pub fn rsqrt_estimate(sz: FpSize, a: u64, fpcr: u32, fpsr: &mut u32) -> u64 {
     ((result_exp as u64) << f.f) | ((estimate & 0xff) << (f.f - 8))
 }
 
+/// UnsignedRecipEstimate (URECPE, one 32-bit element).
+pub fn urecpe(a: u32) -> u32 {
+    if a >> 31 == 0 {
+        u32::MAX
+    } else {
+        (recip_estimate_int((a >> 23) as u64) as u32) << 23
+    }
+}
+
+/// UnsignedRSqrtEstimate (URSQRTE, one 32-bit element).
+pub fn ursqrte(a: u32) -> u32 {
+    if a >> 30 == 0 {
+        u32::MAX
+    } else {
+        (rsqrt_estimate_int((a >> 23) as u64) as u32) << 23
+    }
+}
+
 /// FPRecpX (FRECPX).
 pub fn recpx(sz: FpSize, a: u64, fpcr: u32, fpsr: &mut u32) -> u64 {
     let f = fmt(sz);

@@ -216,7 +216,6 @@ fn process_nans(sz: FpSize, ops: &[(Unp, u64)], fpcr: u32, fpsr: &mut u32) -> Op
 /// `fpcr.AHP` is honoured for half precision (callers other than FPConvert clear it).
 fn round(sz: FpSize, sign: bool, mant: u128, exp: i32, sticky: bool, fpcr: u32, rm: Rounding, fpsr: &mut u32) -> u64 {
     let f = fmt(sz);
-    debug_assert!(mant != 0);
     if mant == 0 {
         return zero(sz, sign);
     }

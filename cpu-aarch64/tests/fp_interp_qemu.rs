@@ -4,7 +4,8 @@
 //! sweep of random words over the whole scalar-FP encoding space; each runs with random
 //! V0-V31, X0-X30, NZCV and FPCR (plus words one or two bits away from each line), and the full register state, NZCV, FPSR and the
 //! UNDEFINED-ness must match. (X16/X17 are used by the oracle, so words naming them as a
-//! general-purpose register are skipped.) LSEMU_FP_SCALE=k multiplies the vector count.
+//! general-purpose register are skipped.) LSEMU_FP_SCALE=k multiplies the vector count;
+//! LSEMU_FP_SEED=n changes the seed.
 
 mod common;
 use common::oracle::*;
@@ -62,7 +63,7 @@ fn run_ours(w: u32, s: &State) -> Option<(Vec<u128>, Vec<u64>, u32, u32)> {
 #[test]
 fn fp_group_matches_qemu() {
     let Some(oracle) = Oracle::new() else { return };
-    let mut rng = Rng(0xf00d_cafe_0123_4567);
+    let mut rng = Rng(seed(0xf00d_cafe_0123_4567));
     let mut words: Vec<u32> = Vec::new();
     let per_line = scaled(40);
     let fp_lines: Vec<_> = ENCODINGS.iter().filter(|e| e.group == "fp").collect();

@@ -203,6 +203,10 @@ impl Platform for SysBus {
         // CNTPCT at 25 MHz from virtual nanoseconds.
         (self.now() as u128 * board::CNTFRQ_HZ as u128 / 1_000_000_000) as u64
     }
+    fn counter_at(&self, icount: u64) -> u64 {
+        let now = self.quantum_ns + icount.saturating_sub(self.quantum_icount);
+        (now as u128 * board::CNTFRQ_HZ as u128 / 1_000_000_000) as u64
+    }
     fn irq_levels(&self, _cpu: u8) -> IrqLevels {
         IrqLevels::default()
     }

@@ -536,8 +536,8 @@ fn build() -> Vec<RegInfo> {
 
     // ---- Generic timers -----------------------------------------------------------------
     b.add("CNTFRQ_EL0", (3, 3, 14, 0, 0), 0, RW, ck_cntfrq, sys_masked!(0xffff_ffff, 0, cntfrq_el0));
-    b.add("CNTPCT_EL0", (3, 3, 14, 0, 1), 0, RO, ck_cntpct, ro!(|c, p| p.counter()));
-    b.add("CNTVCT_EL0", (3, 3, 14, 0, 2), 0, RO, ck_cntvct, ro!(|c, p| c.virtual_count(p.counter())));
+    b.add("CNTPCT_EL0", (3, 3, 14, 0, 1), 0, RO, ck_cntpct, ro!(|c, p| p.counter_at(c.icount)));
+    b.add("CNTVCT_EL0", (3, 3, 14, 0, 2), 0, RO, ck_cntvct, ro!(|c, p| c.virtual_count(p.counter_at(c.icount))));
     timer_regs(&mut b);
 
     // ---- Debug --------------------------------------------------------------------------
@@ -643,11 +643,11 @@ fn timer_regs(b: &mut Builder) {
     macro_rules! tmr {
         ($name_ctl:expr, $name_cval:expr, $name_tval:expr, $op1:expr, $crm:expr, $min:expr, $ck:expr, $t:expr, $ctl:ident, $cval:ident) => {
             b.add($name_tval, (3, $op1, 14, $crm, 0), $min, RW, $ck, (
-                |c, p, _e| c.timer_tval($t, p.counter()),
-                |c, p, _e, v| c.sys.$cval = c.timer_cval_from_tval($t, p.counter(), v),
+                |c, p, _e| c.timer_tval($t, p.counter_at(c.icount)),
+                |c, p, _e, v| c.sys.$cval = c.timer_cval_from_tval($t, p.counter_at(c.icount), v),
             ));
             b.add($name_ctl, (3, $op1, 14, $crm, 1), $min, RW, $ck, (
-                |c, p, _e| c.timer_ctl($t, p.counter()),
+                |c, p, _e| c.timer_ctl($t, p.counter_at(c.icount)),
                 |c, _p, _e, v| c.sys.$ctl = v & (CTL_ENABLE | CTL_IMASK),
             ));
             b.add($name_cval, (3, $op1, 14, $crm, 2), $min, RW, $ck, sys!($cval));

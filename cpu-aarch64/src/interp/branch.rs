@@ -174,14 +174,17 @@ mod tests {
         let words = oracle::space(0x1c00_0000, 0x1400_0000, 0xe3e0_0010, 64, &mut rng);
         oracle::agree_with_objdump("branch_a", &words, &["branch"], &not_ours, None);
         oracle::text_agrees_with_objdump("branch_a_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_a_undef", &words, &not_ours);
         // unconditional branch (register): opc, op3, op4 enumerated, op2 = 11111
         let words = oracle::space(0xfe1f_0000, 0xd61f_0000, 0x01e0_fc1f, 1, &mut rng);
         oracle::agree_with_objdump("branch_b", &words, &["branch"], &not_ours, None);
         oracle::text_agrees_with_objdump("branch_b_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_b_undef", &words, &not_ours);
         // and with op2 enumerated
         let words = oracle::space(0xfe00_0000, 0xd600_0000, 0x01ff_fc00, 1, &mut rng);
         oracle::agree_with_objdump("branch_c", &words, &["branch"], &not_ours, None);
         oracle::text_agrees_with_objdump("branch_c_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_c_undef", &words, &not_ours);
     }
 
     #[test]

@@ -102,6 +102,21 @@ mod tests {
             oracle::agree_with_objdump(&format!("crypto_{top:02x}"), &words, &["crypto"], &|_| false, Some(NAMES));
             oracle::text_agrees_with_objdump(&format!("crypto_{top:02x}_text"), &words);
         }
+        // The crypto classes themselves (everything else there is UNDEFINED): AES
+        // (0x4e280800/0xff3e0c00 with size free), SHA three-register, SHA two-register, and
+        // PMULL's opcode (U=0, opcode=1110, all sizes).
+        let crypto_class = |w: u32| {
+            w & 0xff3e_0c00 == 0x4e28_0800
+                || w & 0xff20_8c00 == 0x5e00_0000
+                || w & 0xff3e_0c00 == 0x5e28_0800
+                || w & 0xbf20_fc00 == 0x0e20_e000
+        };
+        let mut words = oracle::space(0xff3e_0c00, 0x4e28_0800, 0x00c1_f000, 4, &mut rng);
+        words.extend(oracle::space(0xff20_8c00, 0x5e00_0000, 0x00c0_7000, 64, &mut rng));
+        words.extend(oracle::space(0xff3e_0c00, 0x5e28_0800, 0x00c1_f000, 4, &mut rng));
+        words.extend(oracle::space(0xbf20_fc00, 0x0e20_e000, 0x40c0_0000, 64, &mut rng));
+        assert!(words.iter().all(|&w| crypto_class(w)));
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("crypto_undef", &words, &|_| false);
     }
 
     /// With CPACR_EL1.FPEN = 00 at EL1, crypto instructions (SIMD&FP class) trap to EL1 with

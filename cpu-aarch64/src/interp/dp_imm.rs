@@ -830,7 +830,7 @@ pub(crate) mod qemu {
         let exe = d.0.join("t");
         let out = Command::new("aarch64-linux-gnu-gcc").args(["-nostdlib", "-static", "-o"]).arg(&exe).arg(&src).output().unwrap();
         assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
-        let out = Command::new("qemu-aarch64").arg(&exe).output().unwrap();
+        let out = Command::new("qemu-aarch64").args(["-cpu", "cortex-a72"]).arg(&exe).output().unwrap();
         assert!(out.status.success(), "qemu-aarch64 failed: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
         let b = out.stdout;
         assert_eq!(b.len(), cases.len() * (REC + 8), "unexpected output size");
@@ -887,6 +887,90 @@ pub(crate) mod qemu {
         Some(bad)
     }
 
+
+    /// A static program that executes each word of its input (followed by RET) from an RWX
+    /// page and reports per word the signal it raised (0 = none).
+    const SWEEP_C: &str = r#"#include <signal.h>
+#include <setjmp.h>
+#include <sys/mman.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <stdlib.h>
+static sigjmp_buf jb;
+static void h(int s, siginfo_t *si, void *uc) { (void)si; (void)uc; siglongjmp(jb, s); }
+extern void call_word(void *code);
+__asm__(".global call_word\ncall_word:\n"
+        "stp x29, x30, [sp, #-16]!\n mov x29, sp\n"
+        "stp x19, x20, [sp, #-16]!\n stp x21, x22, [sp, #-16]!\n stp x23, x24, [sp, #-16]!\n"
+        "stp x25, x26, [sp, #-16]!\n stp x27, x28, [sp, #-16]!\n"
+        "stp d8, d9, [sp, #-16]!\n stp d10, d11, [sp, #-16]!\n stp d12, d13, [sp, #-16]!\n stp d14, d15, [sp, #-16]!\n"
+        "blr x0\n"
+        "ldp d14, d15, [sp], #16\n ldp d12, d13, [sp], #16\n ldp d10, d11, [sp], #16\n ldp d8, d9, [sp], #16\n"
+        "ldp x27, x28, [sp], #16\n ldp x25, x26, [sp], #16\n ldp x23, x24, [sp], #16\n ldp x21, x22, [sp], #16\n"
+        "ldp x19, x20, [sp], #16\n ldp x29, x30, [sp], #16\n ret\n");
+int main(void) {
+  size_t cap = 1 << 20, n = 0; uint32_t *w = malloc(cap * 4);
+  ssize_t r; char *p = (char *)w;
+  while ((r = read(0, p + n, cap * 4 - n)) > 0) n += r;
+  n /= 4;
+  uint32_t *code = mmap(0, 4096, PROT_READ|PROT_WRITE|PROT_EXEC, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0);
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_sigaction = h; sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+  sigaction(SIGILL, &sa, 0); sigaction(SIGSEGV, &sa, 0); sigaction(SIGBUS, &sa, 0); sigaction(SIGTRAP, &sa, 0); sigaction(SIGFPE, &sa, 0);
+  unsigned char *out = malloc(n);
+  for (size_t i = 0; i < n; i++) {
+    code[0] = w[i]; code[1] = 0xd65f03c0;
+    __builtin___clear_cache((char *)code, (char *)(code + 2));
+    int s = sigsetjmp(jb, 1);
+    if (s == 0) { call_word(code); out[i] = 0; } else out[i] = (unsigned char)s;
+  }
+  write(1, out, n);
+  return 0;
+}
+"#;
+
+    /// Executes each word under `qemu-aarch64 -cpu cortex-a72`; returns the signal number
+    /// each raised (0 = executed without a signal), or `None` when the tools are missing.
+    /// Only for words expected to be UNDEFINED: a word that executes may have side effects.
+    pub fn undef_sweep(tag: &str, words: &[u32]) -> Option<Vec<u8>> {
+        if !have("aarch64-linux-gnu-gcc") || Command::new("qemu-aarch64").arg("--version").output().is_err() {
+            eprintln!("SKIP: aarch64-linux-gnu-gcc or qemu-aarch64 not installed; UNDEFINED sweep not run");
+            return None;
+        }
+        let d = TmpDir::new(tag);
+        let src = d.0.join("sweep.c");
+        std::fs::write(&src, SWEEP_C).unwrap();
+        let exe = d.0.join("sweep");
+        let out = Command::new("aarch64-linux-gnu-gcc").args(["-O1", "-static", "-o"]).arg(&exe).arg(&src).output().unwrap();
+        assert!(out.status.success(), "gcc failed: {}", String::from_utf8_lossy(&out.stderr));
+        let input = d.0.join("in.bin");
+        std::fs::write(&input, words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+        let out = Command::new("qemu-aarch64")
+            .args(["-cpu", "cortex-a72"])
+            .arg(&exe)
+            .stdin(std::fs::File::open(&input).unwrap())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "sweep program failed: {:?}", out.status);
+        assert_eq!(out.stdout.len(), words.len());
+        Some(out.stdout)
+    }
+
+    /// Every word of `words` that our decoder leaves UNDEFINED (and `skip` does not give to
+    /// another group) raises SIGILL under `qemu-aarch64 -cpu cortex-a72`.
+    pub fn assert_undefined_in_qemu(tag: &str, words: &[u32], skip: &dyn Fn(u32) -> bool) {
+        let undef: Vec<u32> = words.iter().copied().filter(|&w| lookup(w).is_none() && !skip(w)).collect();
+        let Some(sig) = undef_sweep(tag, &undef) else { return };
+        let bad: Vec<String> = undef
+            .iter()
+            .zip(&sig)
+            .filter(|(_, &s)| s != 4)
+            .map(|(w, s)| format!("{w:#010x}: UNDEFINED here, qemu cortex-a72 gave signal {s}"))
+            .collect();
+        assert!(bad.is_empty(), "{} of {} words differ:\n{}", bad.len(), undef.len(), bad[..bad.len().min(30)].join("\n"));
+        eprintln!("{tag}: {} UNDEFINED words raise SIGILL under qemu-aarch64 -cpu cortex-a72", undef.len());
+    }
+
     /// Asserts that `diff` finds no mismatch.
     pub fn assert_agree(tag: &str, cases: &[Case]) {
         if let Some(bad) = diff(tag, cases) {
@@ -916,10 +1000,12 @@ mod tests {
         let words = oracle::space(0x1c00_0000, 0x1000_0000, 0xe3c0_fc00, 8, &mut rng);
         oracle::agree_with_objdump("dp_imm", &words, &["dp_imm"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_imm_text", &words);
+        super::qemu::assert_undefined_in_qemu("dp_imm_undef", &words, &|_| false);
         // bitfield and extract: op and N:immr:imms<5> enumerated (bits 31:29, 23:15)
         let words = oracle::space(0x1f00_0000, 0x1300_0000, 0xe0ff_8000, 8, &mut rng);
         oracle::agree_with_objdump("dp_imm_bf", &words, &["dp_imm"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_imm_bf_text", &words);
+        super::qemu::assert_undefined_in_qemu("dp_imm_bf_undef", &words, &|_| false);
     }
 
     /// Every valid logical immediate, generated from its definition (a run of 1..e-1 ones

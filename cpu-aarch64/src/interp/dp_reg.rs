@@ -484,17 +484,21 @@ mod tests {
         let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1e0_fc00, 4, &mut rng);
         oracle::agree_with_objdump("dp_reg_a", &words, &["dp_reg"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_reg_a_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_a_undef", &words, &|_| false);
         // Enumerate bits 31:28 and 24:16 (1-source opcode2, 3-source op31 with Rm).
         let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1ff_0000, 4, &mut rng);
         oracle::agree_with_objdump("dp_reg_b", &words, &["dp_reg"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_reg_b_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_b_undef", &words, &|_| false);
         // Conditional compare/select and 1/2-source with bits 11:10 and 4:0 (o3, nzcv).
         let words = oracle::space(0x1fe0_0000, 0x1a40_0000, 0xe000_0c1f, 8, &mut rng);
         oracle::agree_with_objdump("dp_reg_c", &words, &["dp_reg"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_reg_c_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_c_undef", &words, &|_| false);
         let words = oracle::space(0x1fe0_0000, 0x1ac0_0000, 0xe01f_fc00, 1, &mut rng);
         oracle::agree_with_objdump("dp_reg_d", &words, &["dp_reg"], &|_| false, None);
         oracle::text_agrees_with_objdump("dp_reg_d_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_d_undef", &words, &|_| false);
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! Data processing - immediate (Arm ARM C4.1.2): ADR/ADRP, ADD/SUB (immediate), logical
 //! (immediate), MOVN/MOVZ/MOVK, SBFM/BFM/UBFM, EXTR. Semantics in `semantics::alu`.
+//!
+//! This file also holds the test oracles shared by the h1 groups (dp_imm, dp_reg, branch,
+//! crypto), used by each group's tests:
+//! - `oracle`: GNU as (fields of assembled instructions), GNU objdump (valid/invalid and
+//!   mnemonic agreement over enumerated encoding spaces, and word-for-word disassembly);
+//! - `qemu`: single-instruction differential runs under `qemu-aarch64 -cpu cortex-a72`
+//!   (full X/SP/NZCV/V state), and the UNDEFINED sweep (SIGILL expected).
 
 use super::{ExecResult, Flow};
 use crate::decode::DpImm;

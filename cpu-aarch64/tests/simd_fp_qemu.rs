@@ -349,3 +349,34 @@ fn simd_fp_undefined_agrees_with_qemu_cortex_a72() {
     eprintln!("{} words, {} decoded as simd_fp, {} disagreements", cases.len(), fp_words, errors.len());
     assert!(errors.is_empty(), "{}", errors[..errors.len().min(60)].join("\n"));
 }
+
+/// Every simd_fp line checks the FP/AdvSIMD enable first (Arm ARM: CheckFPAdvSIMDEnabled64
+/// precedes any effect): at EL1 with CPACR_EL1.FPEN=00 it traps with EC 0x07 and leaves
+/// V0-V7 and FPSR untouched; with FPEN=11 it executes.
+#[test]
+fn simd_fp_traps_when_fp_disabled() {
+    let mut r = Rng(0xfeed_beef);
+    for e in ENCODINGS.iter().filter(|e| e.group == "simd_fp" && !e.is_unalloc()) {
+        let w = random_word(e, &mut r);
+        for fpen in [0u64, 0b10, 0b11] {
+            let mut cpu = Cpu::new(CpuConfig::default());
+            let mut ram = FlatRam::new(0x1000, 0x1000);
+            cpu.st.pstate.el = 1;
+            cpu.sys.cpacr_el1 = fpen << 20;
+            for i in 0..8 {
+                cpu.st.v[i] = reg_value(&mut r);
+            }
+            let before = cpu.st.v;
+            cpu.st.fpcr = random_fpcr(&mut r);
+            let res = cpu_aarch64::interp::exec(&mut cpu, &mut ram, &decode(w), w);
+            if fpen == 0b11 {
+                assert!(res.is_ok(), "{} {w:#010x} with FPEN=11: {res:?}", e.name);
+            } else {
+                let exc = res.expect_err("must trap");
+                assert_eq!(exc.ec, 0x07, "{} {w:#010x} FPEN={fpen:#b}", e.name);
+                assert_eq!(cpu.st.v, before, "{}: registers changed", e.name);
+                assert_eq!(cpu.st.fpsr, 0, "{}: FPSR changed", e.name);
+            }
+        }
+    }
+}

@@ -10,7 +10,20 @@
 //! 3. the read or write function (storage in `SysRegs`/`ArchState`, or a hook).
 //!
 //! The GIC CPU interface registers (ICC_*, ICH_*) are forwarded to the platform
-//! (`Platform::icc_access`); when it answers `None` the access is UNDEFINED.
+//! (`Platform::icc_access_ctx`, by default `icc_access`); when it answers `None` or
+//! `IccResult::Undefined` the access is UNDEFINED.
+//!
+//! Conventions:
+//! - Writes keep only the bits ARMv8.0 defines for the register (RES0 bits read as 0,
+//!   RES1 bits as 1), as the A72 silicon does; registers without a mask in the table
+//!   store all 64 bits.
+//! - Registers whose reset value is architecturally UNKNOWN reset to 0 (`sysreg::reset`
+//!   lists the exceptions), as QEMU does, so bare-metal programs agree on both.
+//! - To add a register: one `b.add(NAME, (op0, op1, CRn, CRm, op2), lowest EL, access,
+//!   check, storage)` line in `build()`; `check` holds every trap rule of its pseudo-code
+//!   in the Arm ARM order (EL0 enables, then EL2 traps, then EL3 traps), storage is a
+//!   `sys!`/`sys_masked!`/`st!` field, `ro!` value, or a pair of functions. The
+//!   `table_encodings_match_gnu_as` test checks the encoding against the assembler.
 
 use super::*;
 use crate::exception::{ec, SyncExc};

@@ -114,6 +114,10 @@ impl Cpu {
                 x => x,
             };
         }
+        // SSAdvance: SVC, HVC and SMC complete their step before the exception is taken.
+        if e.elr.is_some() && matches!(e.ec, ec::SVC64 | ec::HVC64 | ec::SMC64) && self.sys.mdscr_el1 & MDSCR_SS != 0 {
+            self.st.pstate.ss = false;
+        }
         let esr = SyncExc { ec, ..e }.esr();
         self.sys.esr[target as usize] = esr;
         if let Some(far) = e.far {
@@ -168,9 +172,7 @@ impl Cpu {
         let elr = self.st.elr[el & 3];
         let illegal = self.illegal_return(spsr);
         let cur = self.st.pstate;
-        // Software step is not implemented: PSTATE.SS follows SPSR.SS only when
-        // MDSCR_EL1.SS is set (DebugExceptionReturnSS, simplified).
-        let ss = spsr >> 21 & 1 == 1 && self.sys.mdscr_el1 & 1 != 0;
+        let ss = self.debug_exception_return_ss(spsr, illegal);
         self.st.pstate.set_from_spsr(spsr);
         self.st.pstate.ss = ss;
         if illegal {
@@ -181,6 +183,55 @@ impl Cpu {
         self.monitor.clear();
         self.event = true;
         self.st.pc = self.branch_addr(elr, self.st.pstate.el);
+    }
+
+    /// DebugExceptionReturnSS: PSTATE.SS after an exception return takes SPSR.SS only
+    /// when software step is enabled (MDSCR_EL1.SS), debug exceptions are disabled at
+    /// the source EL and enabled at the destination.
+    fn debug_exception_return_ss(&self, spsr: u64, illegal: bool) -> bool {
+        if self.sys.mdscr_el1 & MDSCR_SS == 0 {
+            return false;
+        }
+        let at_source = self.debug_exceptions_enabled();
+        let dest = if illegal { self.st.pstate.el } else { ((spsr >> 2) & 3) as u8 };
+        let secure = self.is_secure_below_el3_state() || dest == 3;
+        let at_dest = self.debug_exceptions_enabled_from(dest, secure, spsr >> 9 & 1 == 1);
+        !at_source && at_dest && spsr >> 21 & 1 == 1
+    }
+
+    fn is_secure_below_el3_state(&self) -> bool {
+        self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_NS == 0
+    }
+
+    /// The EL debug exceptions are taken to (DebugTargetFrom): EL2 when HCR_EL2.TGE or
+    /// MDCR_EL2.TDE route them there in Non-secure state, else EL1.
+    pub fn debug_target(&self, secure: bool) -> u8 {
+        use crate::sysreg::{HCR_TGE, MDCR_TDE};
+        if self.has_el2() && !secure && (self.sys.hcr_el2 & HCR_TGE != 0 || self.sys.mdcr_el2 & MDCR_TDE != 0) { 2 } else { 1 }
+    }
+
+    /// AArch64.GenerateDebugExceptionsFrom(from, secure, mask): no OS lock / double
+    /// lock, MDCR_EL3.SDD allows Secure debug, and either the debug target is above
+    /// `from` or it is `from` itself with MDSCR_EL1.KDE = 1 and PSTATE.D (`mask`) clear.
+    pub fn debug_exceptions_enabled_from(&self, from: u8, secure: bool, mask: bool) -> bool {
+        let s = &self.sys;
+        let os_lock = s.oslsr_el1 & 2 != 0;
+        let double_lock = s.osdlr_el1 & 1 != 0 && s.dbgprcr_el1 & 1 == 0;
+        if os_lock || double_lock {
+            return false;
+        }
+        let target = self.debug_target(secure);
+        let enabled = !self.has_el3() || !secure || s.mdcr_el3 & (1 << 16) == 0;
+        if from == target {
+            enabled && s.mdscr_el1 & MDSCR_KDE != 0 && !mask
+        } else {
+            enabled && target > from
+        }
+    }
+
+    /// AArch64.GenerateDebugExceptions() for the current EL and PSTATE.D.
+    pub fn debug_exceptions_enabled(&self) -> bool {
+        self.debug_exceptions_enabled_from(self.st.pstate.el, self.is_secure(), self.st.pstate.daif & crate::state::DAIF_D != 0)
     }
 
     /// IllegalExceptionReturn(spsr) for an AArch64-only PE.
@@ -218,6 +269,39 @@ impl Cpu {
             (true, false) => va & 0x00ff_ffff_ffff_ffff,
         }
     }
+}
+
+/// MDSCR_EL1.SS (software step enable) and KDE (local debug enable).
+pub const MDSCR_SS: u64 = 1 << 0;
+pub const MDSCR_KDE: u64 = 1 << 13;
+
+/// Whether software step is active (MDSCR_EL1.SS = 1 and debug exceptions enabled at
+/// the current EL) in the active-not-pending state (PSTATE.SS = 1): the next
+/// instruction is stepped.
+pub fn software_step_active(cpu: &Cpu) -> bool {
+    cpu.st.pstate.ss && cpu.sys.mdscr_el1 & MDSCR_SS != 0 && cpu.debug_exceptions_enabled()
+}
+
+/// The Software Step exception of the active-pending state (step active, PSTATE.SS = 0):
+/// EC 0x32/0x33, ISS ISV = 1, EX = the stepped instruction was a load-exclusive, IFSC
+/// 0x22; ELR = the next instruction; taken to the debug target EL.
+pub fn software_step_pending(cpu: &Cpu) -> Option<SyncExc> {
+    if cpu.st.pstate.ss || cpu.sys.mdscr_el1 & MDSCR_SS == 0 || !cpu.debug_exceptions_enabled() {
+        return None;
+    }
+    let iss = 1 << 24 | (cpu.step_ex as u32) << 6 | 0x22;
+    Some(SyncExc::new(ec::SSTEP_SAME, iss).to_el(cpu.debug_target(cpu.is_secure())))
+}
+
+/// Called after a stepped instruction completes without an exception: the step state
+/// becomes active-pending (ERET sets PSTATE.SS itself, from SPSR.SS).
+pub fn software_step_completed(cpu: &mut Cpu, insn: &crate::Insn) {
+    use crate::decode::System;
+    if matches!(insn, crate::Insn::System(System::Eret)) {
+        return;
+    }
+    cpu.st.pstate.ss = false;
+    cpu.step_ex = matches!(insn.name(), "LDXRB" | "LDAXRB" | "LDXRH" | "LDAXRH" | "LDXR" | "LDAXR" | "LDXP" | "LDAXP");
 }
 
 /// The Illegal Execution state exception raised before executing any instruction while

@@ -73,6 +73,8 @@ pub struct Cpu {
     pub event: bool,
     /// System counter value when the current WFE started (for the timer event streams).
     pub wait_start: u64,
+    /// Software step: the last stepped instruction was a load-exclusive (ESR ISS.EX).
+    pub step_ex: bool,
     /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
     pub off: bool,
     pub stats: CpuStats,
@@ -98,6 +100,7 @@ impl Cpu {
             waiting: None,
             event: false,
             wait_start: 0,
+            step_ex: false,
             off: false,
             stats: CpuStats::default(),
             warned: Default::default(),

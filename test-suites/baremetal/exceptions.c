@@ -76,9 +76,18 @@ __asm__(
     "    str x3, [x2, #32]\n"
     "    mrs x3, spsr_el\\el\n"
     "    str x3, [x2, #40]\n"
+    "    .if \\el == 1\n"
+    "    lsr x2, x1, #26\n"           /* software step: stop stepping */
+    "    cmp x2, #0x32\n"
+    "    b.ne 5f\n"
+    "    msr mdscr_el1, xzr\n"
+    "5:\n"
+    "    .endif\n"
     "    adrp x2, g_resume\n"
     "    ldr x3, [x2, :lo12:g_resume]\n"
+    "    cbz x3, 6f\n"                /* g_resume = 0: return to ELR */
     "    msr elr_el\\el, x3\n"
+    "6:\n"
     "    mrs x3, spsr_el\\el\n"
     "    bic x3, x3, #(1 << 20)\n"
     "    tst x0, #0x180\n"
@@ -215,6 +224,7 @@ static void t_mrs_cpacr(void) { TRAP("mrs x1, cpacr_el1"); }
 static void t_mrs_pmcr(void) { TRAP("mrs x1, pmcr_el0"); }
 static void t_mrs_mdscr(void) { TRAP("mrs x1, mdscr_el1"); }
 static void t_mrs_daif(void) { TRAP("mrs x1, daif"); }
+static void t_step_target(void) { g_val = 1; }
 static void t_nzcv(void) { g_val = SYSREG_R(nzcv); }
 static void t_currentel(void) { g_val = SYSREG_R(CurrentEL); }
 static void t_spsel(void)
@@ -401,6 +411,19 @@ static void test_exceptions(void)
     SYSREG_W(scr_el3, SCR_BASE | 1ul << 12);
     run_at(SPSR_EL2H, t_wfi);
     expect("wfi el2 scr.twi -> el3", 3, 0x400, 0x07e00000, g_addr, 0x3c9);
+
+    /* Software step: MDSCR_EL1.SS = 1 (OS lock cleared), ERET from EL3 to EL0 with
+     * SPSR.SS = 1. EL0 executes one instruction (run_at's BLR to the test body), then
+     * takes the Software Step exception to EL1: EC 0x32 (lower EL), ISS ISV = 1, EX = 0,
+     * IFSC = 0x22 -> ESR 0xcb000022; ELR = the body's first instruction; SPSR.SS = 0. */
+    reset_state();
+    SYSREG_W(oslar_el1, 0);
+    SYSREG_W(mdscr_el1, 1);
+    g_resume = 0;
+    g_addr = (uint64_t)t_step_target;
+    run_at(SPSR_EL0T | 1ul << 21, t_step_target);
+    expect("software step el0 -> el1", 1, 0x400, 0xcb000022, g_addr, 0x3c0);
+    check_u64("stepped body ran after the step", g_val, 1);
 
     /* Illegal ERET (EL1 -> EL2): EL unchanged, PSTATE.IL = 1, PC = ELR; the instruction
      * there takes EC 0x0e to EL1 +0x200; SPSR = IL | DAIF from the SPSR | EL1h. */

@@ -1261,3 +1261,67 @@ fn every_register_access_at_every_el_is_total() {
         }
     }
 }
+
+#[test]
+fn software_step_from_el1_to_el0() {
+    // MDSCR_EL1.SS = 1, OS lock clear; ERET from EL1 to EL0 with SPSR.SS = 1: EL0 runs
+    // one instruction (active-not-pending), then takes the Software Step exception to
+    // EL1 (EC 0x32 from a lower EL, ISS ISV = 1, EX = 0, IFSC = 0x22 -> ESR 0xcb000022),
+    // ELR = the next instruction, SPSR.SS = 0.
+    let (mut cpu, mut p) = setup("eret\n nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xcb00_0022);
+    assert_eq!(rec(&cpu).1, BASE + 8);
+    assert_eq!(rec(&cpu).2, 0x3c0);
+    // SPSR.SS = 0: active-pending at once, no instruction executes.
+    let (mut cpu, mut p) = setup("eret\n nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).1, BASE + 4);
+    // A stepped load-exclusive sets ISS.EX.
+    let (mut cpu, mut p) = setup("eret\n ldxr x1, [x0]\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.x[0] = BASE + 0x4000;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xcb00_0062);
+    // A stepped SVC completes its step (SSAdvance): SPSR.SS = 0 in the SVC exception.
+    let (mut cpu, mut p) = setup("eret\n svc #0\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, esr(ec::SVC64, 0));
+    assert_eq!(rec(&cpu).2, 0x3c0);
+    // An UNDEFINED instruction does not complete its step: SPSR.SS = 1.
+    let (mut cpu, mut p) = setup("eret\n mrs x0, sctlr_el1\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0x0200_0000);
+    assert_eq!(rec(&cpu).2, 0x3c0 | 1 << 21);
+    // With the OS lock set (its reset state) nothing is stepped.
+    let (mut cpu, mut p) = setup("eret\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}

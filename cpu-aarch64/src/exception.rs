@@ -1,4 +1,9 @@
-//! Exception entry and return (Arm ARM D1.10, AArch64.TakeException / ExceptionReturn).
+//! Exception entry and return (Arm ARM D1.10, AArch64.TakeException / ExceptionReturn),
+//! the routing and masking of physical and virtual interrupts (D1.13), WFI wake-up
+//! events, illegal exception returns and PSTATE.IL, and software step (D2.12).
+//!
+//! Not modelled: hardware breakpoints and watchpoints (DBGBCR/DBGWCR are storage only),
+//! Debug state (halting), vector catch, and AArch32 (the PE is AArch64-only).
 
 use crate::Cpu;
 

@@ -2,8 +2,9 @@
 //! the routing and masking of physical and virtual interrupts (D1.13), WFI wake-up
 //! events, illegal exception returns and PSTATE.IL, and software step (D2.12).
 //!
-//! Not modelled: hardware breakpoints and watchpoints (DBGBCR/DBGWCR are storage only),
-//! Debug state (halting), vector catch, and AArch32 (the PE is AArch64-only).
+//! Hardware breakpoints: unlinked address match only. Not modelled: watchpoints
+//! (DBGWCR/DBGWVR are storage only), linked and context-ID breakpoints, Debug state
+//! (halting), vector catch, and AArch32 (the PE is AArch64-only).
 
 use crate::Cpu;
 
@@ -307,6 +308,50 @@ pub fn software_step_completed(cpu: &mut Cpu, insn: &crate::Insn) {
     }
     cpu.st.pstate.ss = false;
     cpu.step_ex = matches!(insn.name(), "LDXRB" | "LDAXRB" | "LDXRH" | "LDAXRH" | "LDXR" | "LDAXR" | "LDXP" | "LDAXP");
+}
+
+/// MDSCR_EL1.MDE: breakpoints and watchpoints enabled.
+pub const MDSCR_MDE: u64 = 1 << 15;
+
+/// Hardware breakpoints (AArch64.CheckBreakpoint, called for an instruction fetch that
+/// translated without a fault): an enabled unlinked address-match breakpoint
+/// (DBGBCR<n>.E = 1, BT = 0b0000) whose DBGBVR<n>[48:2] equals the PC, whose
+/// SSC/HMC/PMC state match the current EL and Security state, with MDSCR_EL1.MDE = 1 and
+/// debug exceptions enabled, raises a Breakpoint exception (EC 0x30/0x31, IFSC 0x22)
+/// to the debug target EL. Linked and context-ID breakpoints never match here.
+pub fn check_breakpoints(cpu: &Cpu, pc: u64) -> Result<(), SyncExc> {
+    if cpu.sys.mdscr_el1 & MDSCR_MDE == 0 || !cpu.debug_exceptions_enabled() {
+        return Ok(());
+    }
+    let el = cpu.st.pstate.el;
+    let secure = cpu.is_secure();
+    for (bcr, bvr) in cpu.sys.dbgbcr.iter().zip(cpu.sys.dbgbvr.iter()) {
+        let bcr = *bcr;
+        if bcr & 1 == 0 || (bcr >> 20) & 0xf != 0 {
+            continue;
+        }
+        if (bvr ^ pc) & 0x0001_ffff_ffff_fffc != 0 {
+            continue;
+        }
+        let pmc = (bcr >> 1) & 3;
+        let hmc = (bcr >> 13) & 1 == 1;
+        let ssc = (bcr >> 14) & 3;
+        let priv_match = match el {
+            3 => cpu.has_el3() && hmc && ssc & 1 == 0,
+            2 => cpu.has_el2() && hmc,
+            1 => pmc & 1 == 1,
+            _ => pmc & 2 == 2,
+        };
+        let security_match = match ssc {
+            1 => !secure,
+            2 => secure,
+            _ => true,
+        };
+        if priv_match && security_match {
+            return Err(SyncExc::new(ec::BREAKPT_SAME, 0x22).to_el(cpu.debug_target(secure)));
+        }
+    }
+    Ok(())
 }
 
 /// The Illegal Execution state exception raised before executing any instruction while

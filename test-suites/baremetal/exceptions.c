@@ -81,7 +81,10 @@ __asm__(
     "    cmp x2, #0x32\n"
     "    b.ne 5f\n"
     "    msr mdscr_el1, xzr\n"
-    "5:\n"
+    "5:  cmp x2, #0x30\n"            /* breakpoint: disable it */
+    "    b.ne 7f\n"
+    "    msr dbgbcr0_el1, xzr\n"
+    "7:\n"
     "    .endif\n"
     "    adrp x2, g_resume\n"
     "    ldr x3, [x2, :lo12:g_resume]\n"
@@ -424,6 +427,22 @@ static void test_exceptions(void)
     run_at(SPSR_EL0T | 1ul << 21, t_step_target);
     expect("software step el0 -> el1", 1, 0x400, 0xcb000022, g_addr, 0x3c0);
     check_u64("stepped body ran after the step", g_val, 1);
+
+    /* Hardware breakpoint 0 on the body's first instruction: DBGBCR0_EL1 = E | PMC 0b11
+     * | BAS 0b1111, MDSCR_EL1.MDE. At EL0: Breakpoint exception to EL1, EC 0x30, IFSC
+     * 0x22 -> ESR 0xc2000022, ELR = the breakpointed instruction. */
+    reset_state();
+    SYSREG_W(oslar_el1, 0);
+    SYSREG_W(mdscr_el1, 1ul << 15);
+    SYSREG_W(dbgbvr0_el1, (uint64_t)t_step_target);
+    SYSREG_W(dbgbcr0_el1, 1 | 3 << 1 | 0xf << 5);
+    g_resume = 0;
+    g_val = 0;
+    g_addr = (uint64_t)t_step_target;
+    run_at(SPSR_EL0T, t_step_target);
+    expect("hw breakpoint el0 -> el1", 1, 0x400, 0xc2000022, g_addr, 0x3c0);
+    check_u64("breakpointed body ran after the exception", g_val, 1);
+    SYSREG_W(mdscr_el1, 0);
 
     /* Illegal ERET (EL1 -> EL2): EL unchanged, PSTATE.IL = 1, PC = ELR; the instruction
      * there takes EC 0x0e to EL1 +0x200; SPSR = IL | DAIF from the SPSR | EL1h. */

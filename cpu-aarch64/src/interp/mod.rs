@@ -93,6 +93,11 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             return None;
         }
     };
+    // Hardware breakpoints (after a fault-free fetch, before the Illegal state check).
+    if let Err(e) = crate::exception::check_breakpoints(cpu, pc) {
+        cpu.take_sync(e);
+        return None;
+    }
     // PSTATE.IL (after an illegal exception return): the instruction is not executed.
     if let Err(e) = crate::exception::check_illegal_state(cpu) {
         cpu.take_sync(e);

@@ -1325,3 +1325,51 @@ fn software_step_from_el1_to_el0() {
     cpu.st.spsr[1] = 0x3c0 | 1 << 21;
     assert_eq!(run(&mut cpu, &mut p), 1);
 }
+
+#[test]
+fn hardware_breakpoints() {
+    // DBGBCR0 = E | PMC 0b11 (EL1 and EL0) | BAS 0b1111, DBGBVR0 = the second
+    // instruction, MDSCR_EL1.MDE and KDE set, OS lock clear, PSTATE.D clear: at EL1 (the
+    // debug target itself) a Breakpoint exception, EC 0x31, ISS IFSC 0x22 -> ESR
+    // 0xc6000022, ELR = the breakpointed instruction, vector +0x200.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15 | 1 << 13;
+    cpu.sys.dbgbcr[0] = 1 | 3 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0, 0xc600_0022);
+    assert_eq!(rec(&cpu).1, BASE + 4);
+    // Without KDE, EL1 cannot debug itself: no exception.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgbcr[0] = 1 | 3 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // EL0 with PMC = 0b10: to EL1 from a lower EL, EC 0x30 -> 0xc2000022, +0x400. With
+    // MDCR_EL2.TDE the debug target is EL2.
+    for (tde, el) in [(false, 1u8), (true, 2)] {
+        let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+        at_el(&mut cpu, 0);
+        cpu.sys.oslsr_el1 = 0;
+        cpu.sys.mdscr_el1 = 1 << 15;
+        cpu.sys.dbgbcr[3] = 1 | 2 << 1 | 0xf << 5;
+        cpu.sys.dbgbvr[3] = BASE + 4;
+        if tde {
+            cpu.sys.mdcr_el2 |= MDCR_TDE;
+        }
+        assert_eq!(run(&mut cpu, &mut p), vec_code(el, 0x400));
+        assert_eq!(rec(&cpu).0, 0xc200_0022);
+    }
+    // PMC = 0b01 (EL1 only) does not match at EL0.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgbcr[0] = 1 | 1 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}

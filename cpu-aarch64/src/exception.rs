@@ -2,9 +2,9 @@
 //! the routing and masking of physical and virtual interrupts (D1.13), WFI wake-up
 //! events, illegal exception returns and PSTATE.IL, and software step (D2.12).
 //!
-//! Hardware breakpoints: unlinked address match only. Not modelled: watchpoints
-//! (DBGWCR/DBGWVR are storage only), linked and context-ID breakpoints, Debug state
-//! (halting), vector catch, and AArch32 (the PE is AArch64-only).
+//! Hardware breakpoints (unlinked address match) and watchpoints (unlinked). Not
+//! modelled: linked and context-ID breakpoints, Debug state (halting), vector catch, and
+//! AArch32 (the PE is AArch64-only).
 
 use crate::Cpu;
 
@@ -349,6 +349,72 @@ pub fn check_breakpoints(cpu: &Cpu, pc: u64) -> Result<(), SyncExc> {
         };
         if priv_match && security_match {
             return Err(SyncExc::new(ec::BREAKPT_SAME, 0x22).to_el(cpu.debug_target(secure)));
+        }
+    }
+    Ok(())
+}
+
+/// Hardware watchpoints (AArch64.CheckWatchpoint, called for a data access that
+/// translated without a fault): an enabled unlinked watchpoint (DBGWCR<n>.E = 1, WT = 0)
+/// whose LSC matches the direction, whose PAC/HMC/SSC match the EL (LDTR/STTR count as
+/// EL0) and Security state, and whose watched bytes overlap `[va, va + size)` raises a
+/// Watchpoint exception (EC 0x34/0x35, WnR, CM, DFSC 0x22) to the debug target EL, with
+/// FAR = the larger of `va` and the first watched byte it touches (as QEMU reports it;
+/// the architecture allows any address of the access or the watched range). Watched
+/// bytes: DBGWCR.MASK >= 3 gives a 2^MASK-byte aligned range; else BAS selects bytes of
+/// the doubleword (or, when DBGWVR[2] = 1, the word) at DBGWVR.
+pub fn check_watchpoints(cpu: &Cpu, va: u64, size: u64, acc: &crate::mmu::Access) -> Result<(), SyncExc> {
+    use crate::mmu::AccessType;
+    if acc.ty == AccessType::Fetch || cpu.sys.mdscr_el1 & MDSCR_MDE == 0 || !cpu.debug_exceptions_enabled() {
+        return Ok(());
+    }
+    const VA: u64 = 0x0001_ffff_ffff_ffff;
+    let el = cpu.st.pstate.el;
+    let secure = cpu.is_secure();
+    let is_write = acc.ty == AccessType::Write;
+    let ispriv = el != 0 && !acc.unpriv;
+    let (lo, hi) = (va & VA, (va & VA).wrapping_add(size.max(1) - 1));
+    for (wcr, wvr) in cpu.sys.dbgwcr.iter().zip(cpu.sys.dbgwvr.iter()) {
+        let (wcr, wvr) = (*wcr, *wvr & VA);
+        if wcr & 1 == 0 || (wcr >> 20) & 1 == 1 {
+            continue;
+        }
+        let lsc = (wcr >> 3) & 3;
+        if (is_write && lsc & 2 == 0) || (!is_write && lsc & 1 == 0) {
+            continue;
+        }
+        let pac = (wcr >> 1) & 3;
+        let hmc = (wcr >> 13) & 1 == 1;
+        let ssc = (wcr >> 14) & 3;
+        let priv_match = match el {
+            3 => cpu.has_el3() && hmc && ssc & 1 == 0,
+            2 => cpu.has_el2() && hmc,
+            1 if ispriv => pac & 1 == 1,
+            _ => pac & 2 == 2,
+        };
+        let security_match = match ssc {
+            1 => !secure,
+            2 => secure,
+            _ => true,
+        };
+        if !(priv_match && security_match) {
+            continue;
+        }
+        let mask = (wcr >> 24) & 0x1f;
+        let first = if mask >= 3 {
+            let base = wvr & !((1u64 << mask) - 1);
+            let end = base.wrapping_add((1u64 << mask) - 1);
+            if hi < base || lo > end { None } else { Some(base.max(lo)) }
+        } else if mask == 0 {
+            let (base, n) = if wvr & 4 != 0 { (wvr & !3, 4) } else { (wvr & !7, 8) };
+            let bas = (wcr >> 5) & 0xff;
+            (0..n).map(|i| base + i).filter(|b| bas >> (b - base) & 1 == 1).find(|b| *b >= lo && *b <= hi)
+        } else {
+            None // MASK 1 and 2 are reserved: lsemu treats the watchpoint as disabled
+        };
+        if let Some(hit) = first {
+            let iss = (acc.cache_maint as u32) << 8 | ((is_write || acc.cache_maint) as u32) << 6 | 0x22;
+            return Err(SyncExc::new(ec::WATCHPT_SAME, iss).with_far(hit.max(lo) | (va & !VA)).to_el(cpu.debug_target(secure)));
         }
     }
     Ok(())

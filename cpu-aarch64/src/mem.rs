@@ -114,6 +114,8 @@ impl Cpu {
         if unaligned && (t1.mem == MemType::Device || t2.is_some_and(|(_, t)| t.mem == MemType::Device)) {
             return Err(self.abort(va, &acc, fsc::ALIGNMENT));
         }
+        // Hardware watchpoints: checked once the access has translated without a fault.
+        crate::exception::check_watchpoints(self, va, size, &acc)?;
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

@@ -14,7 +14,7 @@
  * Output goes through semihosting at EL3 only. */
 #include "semihost.h"
 
-struct rec { uint64_t n, el, off, esr, elr, spsr; };
+struct rec { uint64_t n, el, off, esr, elr, spsr, far; };
 volatile struct rec g_rec;
 volatile uint64_t g_resume, g_addr, g_val;
 uint64_t g_el3_ctx[13];
@@ -76,6 +76,8 @@ __asm__(
     "    str x3, [x2, #32]\n"
     "    mrs x3, spsr_el\\el\n"
     "    str x3, [x2, #40]\n"
+    "    mrs x3, far_el\\el\n"
+    "    str x3, [x2, #48]\n"
     "    .if \\el == 1\n"
     "    lsr x2, x1, #26\n"           /* software step: stop stepping */
     "    cmp x2, #0x32\n"
@@ -84,7 +86,10 @@ __asm__(
     "5:  cmp x2, #0x30\n"            /* breakpoint: disable it */
     "    b.ne 7f\n"
     "    msr dbgbcr0_el1, xzr\n"
-    "7:\n"
+    "7:  cmp x2, #0x34\n"            /* watchpoint: disable it */
+    "    b.ne 8f\n"
+    "    msr dbgwcr0_el1, xzr\n"
+    "8:\n"
     "    .endif\n"
     "    adrp x2, g_resume\n"
     "    ldr x3, [x2, :lo12:g_resume]\n"
@@ -228,6 +233,15 @@ static void t_mrs_pmcr(void) { TRAP("mrs x1, pmcr_el0"); }
 static void t_mrs_mdscr(void) { TRAP("mrs x1, mdscr_el1"); }
 static void t_mrs_daif(void) { TRAP("mrs x1, daif"); }
 static void t_step_target(void) { g_val = 1; }
+static volatile uint64_t g_watched[2] __attribute__((aligned(16)));
+/* The handler returns to the store itself (g_resume = 0), which then completes. */
+static void t_watch_store(void)
+{
+    __asm__ volatile("adrp x10, g_resume\n str xzr, [x10, :lo12:g_resume]\n"
+                     "adr x9, 0f\n adrp x10, g_addr\n str x9, [x10, :lo12:g_addr]\n"
+                     "adrp x0, g_watched\n add x0, x0, :lo12:g_watched\n mov w1, #0x5a\n"
+                     "0: strb w1, [x0, #4]\n" ::: "x0", "x1", "x9", "x10", "memory");
+}
 static void t_nzcv(void) { g_val = SYSREG_R(nzcv); }
 static void t_currentel(void) { g_val = SYSREG_R(CurrentEL); }
 static void t_spsel(void)
@@ -442,6 +456,22 @@ static void test_exceptions(void)
     run_at(SPSR_EL0T, t_step_target);
     expect("hw breakpoint el0 -> el1", 1, 0x400, 0xc2000022, g_addr, 0x3c0);
     check_u64("breakpointed body ran after the exception", g_val, 1);
+    SYSREG_W(mdscr_el1, 0);
+
+    /* Hardware watchpoint 0 on stores to the doubleword g_watched[0] (DBGWCR0_EL1 = E |
+     * PAC 0b10 (EL0) | LSC 0b10 | BAS 0xff): an EL0 STRB to byte 4 raises a Watchpoint
+     * exception to EL1, EC 0x34, WnR = 1, DFSC 0x22 -> ESR 0xd2000062, FAR = the byte
+     * written, ELR = the store, which then completes once the watchpoint is disabled. */
+    reset_state();
+    SYSREG_W(oslar_el1, 0);
+    SYSREG_W(mdscr_el1, 1ul << 15);
+    SYSREG_W(dbgwvr0_el1, (uint64_t)&g_watched[0]);
+    SYSREG_W(dbgwcr0_el1, 1 | 2 << 1 | 2 << 3 | 0xff << 5);
+    g_watched[0] = 0;
+    run_at(SPSR_EL0T, t_watch_store);
+    expect("hw watchpoint el0 store -> el1", 1, 0x400, 0xd2000062, g_addr, 0x3c0);
+    check_u64("watchpoint far", g_rec.far, (uint64_t)&g_watched[0] + 4);
+    check_u64("watched store completed after", g_watched[0], 0x5a00000000ul);
     SYSREG_W(mdscr_el1, 0);
 
     /* Illegal ERET (EL1 -> EL2): EL unchanged, PSTATE.IL = 1, PC = ELR; the instruction

@@ -1373,3 +1373,49 @@ fn hardware_breakpoints() {
     cpu.sys.dbgbvr[0] = BASE + 4;
     assert_eq!(run(&mut cpu, &mut p), 1);
 }
+
+#[test]
+fn hardware_watchpoints() {
+    // DBGWCR0 = E | PAC 0b10 (EL0) | LSC 0b10 (stores) | BAS 0xff, DBGWVR0 = a
+    // doubleword: an EL0 store to its byte 4 raises a Watchpoint exception to EL1, EC
+    // 0x34 (lower EL), WnR, DFSC 0x22 -> ESR 0xd2000062, FAR = the store's address,
+    // ELR = the store (not executed: memory unchanged).
+    let wp = BASE + 0x4000;
+    let (mut cpu, mut p) = setup("strb w1, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[0] = 1 | 2 << 1 | 2 << 3 | 0xff << 5;
+    cpu.sys.dbgwvr[0] = wp;
+    cpu.st.x[0] = wp + 4;
+    cpu.st.x[1] = 0x5a;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xd200_0062);
+    assert_eq!(rec(&cpu).1, BASE);
+    assert_eq!(rec(&cpu).3, wp + 4);
+    assert_eq!(p.ram.mem[0x4004], 0);
+    // Loads do not match LSC = stores; BAS = 0x0f does not cover byte 4.
+    let (mut cpu, mut p) = setup("ldrb w1, [x0]\n strb w1, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[1] = 1 | 2 << 1 | 2 << 3 | 0x0f << 5;
+    cpu.sys.dbgwvr[1] = wp;
+    cpu.st.x[0] = wp + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // A 16-byte EL0 load at 0x4000 overlapping a MASK = 3 (8-byte range) load
+    // watchpoint at 0x4008: EC 0x34, WnR = 0 -> ESR 0xd2000022, FAR = the first watched
+    // byte of the access (0x4008).
+    let wp = BASE + 0x4008;
+    let (mut cpu, mut p) = setup("ldr q0, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.cpacr_el1 = 3 << 20;
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[2] = 1 | 2 << 1 | 1 << 3 | 0xff << 5 | 3 << 24;
+    cpu.sys.dbgwvr[2] = wp;
+    cpu.st.x[0] = BASE + 0x4000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xd200_0022);
+    assert_eq!(rec(&cpu).3, wp);
+}

@@ -306,6 +306,7 @@ fn run_cases(tag: &str, cases: &[Case]) -> Vec<String> {
         let buf: Vec<u8> = (0..BUFSZ).map(pattern).collect();
         ram.load(BUF, &buf);
         let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.sys.cpacr_el1 |= 3 << 20; // FPEN: FP/AdvSIMD enabled at EL0, as Linux does
         cpu.st.pstate.el = 0;
         cpu.st.pstate.sp = 0;
         let (x, sp, v) = state(c);

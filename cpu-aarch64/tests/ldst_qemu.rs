@@ -246,14 +246,16 @@ fn program(cases: &[Case]) -> String {
 
 /// Turns the EL1&0 stage 1 MMU on with one level-1 block (4 KiB granule, T0SZ = 25)
 /// mapping VA = PA 0..1 GiB as Normal write-back memory, readable, writable and executable
-/// at EL0, so unaligned data accesses are allowed as in Linux user space.
+/// at EL0, so unaligned data accesses are allowed as in Linux user space; the top byte of
+/// addresses is ignored (TCR_EL1.TBI0), as Linux sets it.
 fn identity_map(cpu: &mut Cpu, ram: &mut FlatRam) {
     let pt = BUF + 0xf000;
     // block: bits 1:0 = 01, AttrIndx 0, AP = 01 (EL1/EL0 RW), SH = 11, AF
     let block: u64 = 0b01 | 0b01 << 6 | 0b11 << 8 | 1 << 10;
     ram.load(pt, &block.to_le_bytes());
     cpu.sys.mair[1] = 0xff;
-    cpu.sys.tcr[1] = 25 | 0b01 << 8 | 0b01 << 10 | 0b11 << 12 | 1 << 23 | 0b010 << 32;
+    // TBI0 as Linux sets it for user space (tagged pointers).
+    cpu.sys.tcr[1] = 25 | 0b01 << 8 | 0b01 << 10 | 0b11 << 12 | 1 << 23 | 0b010 << 32 | 1 << 37;
     cpu.sys.ttbr0[1] = pt;
     cpu.sys.sctlr[1] |= 1 | 1 << 2 | 1 << 12; // M, C, I
 }
@@ -687,6 +689,15 @@ fn ldst_unaligned_page_crossing_matches_qemu_user() {
             set: vec![
                 (1, b(0x101)), (7, b(0x203)), (12, b(0x305)), (13, b(0x407)), (14, b(0x509)), (15, b(0x60b)),
                 (16, b(0x70d)), (17, 3), (18, b(0x80f)), (19, b(0x911)), (21, b(0xa13)), (23, b(0xb15)),
+            ],
+        },
+        Case {
+            name: "tagged_pointers".into(),
+            code: "ldr x0, [x1]\nstr x2, [x1, #8]\nldp x3, x4, [x5], #16\nld1 {v0.16b}, [x6], #16\nldxr x7, [x8]\nstxr w9, x7, [x8]\nldr w10, [x11, x12]\nstr q1, [x13, #-16]!".into(),
+            set: vec![
+                (1, 0x5a00_0000_0000_0000 | b(0x100)), (5, 0xff00_0000_0000_0000 | b(0x201)), (6, 0x0100_0000_0000_0000 | b(0x333)),
+                (8, 0x8000_0000_0000_0000 | b(0x400)), (11, b(0x500)), (12, 0x7f00_0000_0000_0004),
+                (13, 0x1200_0000_0000_0000 | b(0x610)),
             ],
         },
     ];

@@ -237,11 +237,29 @@ fn exclusives_must_be_aligned() {
     assert_eq!(fault(&mut cpu, &mut ram), 0x9600_0021);
     assert_eq!(cpu.sys.far[1], 0x2004);
     assert!(cpu.monitor.reserved.is_none());
-    // stxr w2, x3, [x1] unaligned with the monitor open: the alignment check comes first
+    // stxr w2, x3, [x1] unaligned with the monitor open: fails before any check (lsemu's
+    // IMPLEMENTATION DEFINED order: local monitor first)
     let (mut cpu, mut ram) = setup(&[0xc802_7c23]);
     cpu.st.x[1] = 0x2004;
     cpu.st.x[2] = 9;
-    assert_eq!(fault(&mut cpu, &mut ram), 0x9600_0061); // WnR = 1
+    run(&mut cpu, &mut ram, 1);
+    assert_eq!((cpu.st.pc, cpu.st.x[2]), (CODE + 4, 1));
+    // ldxr x0, [x4] ; stxr w2, x3, [x1] at another, unaligned VA: fails, no fault
+    let (mut cpu, mut ram) = setup(&[0xc85f_7c80, 0xc802_7c23]);
+    cpu.st.x[4] = 0x2000;
+    cpu.st.x[1] = 0x2004;
+    cpu.st.x[2] = 9;
+    run(&mut cpu, &mut ram, 2);
+    assert_eq!((cpu.st.pc, cpu.st.x[2]), (CODE + 8, 1));
+    assert!(cpu.monitor.reserved.is_none());
+    // the monitor set for an unaligned VA (by hand: LDXR there would fault) and STXR to
+    // it: the alignment fault (DFSC 0x21, WnR = 1) is raised, Ws unchanged
+    let (mut cpu, mut ram) = setup(&[0xd503_201f, 0xc802_7c23]); // nop ; stxr w2, x3, [x1]
+    cpu.monitor.mark(0x2004, 8, 0x2004);
+    cpu.st.x[1] = 0x2004;
+    cpu.st.x[2] = 9;
+    run(&mut cpu, &mut ram, 1);
+    assert_eq!(fault(&mut cpu, &mut ram), 0x9600_0061);
     assert_eq!(cpu.st.x[2], 9);
 }
 

@@ -317,3 +317,26 @@ fn snooped_store_clears_monitor_and_sends_event() {
     run(&mut cpu, &mut ram, 1);
     assert_eq!(cpu.st.x[2], 1);
 }
+
+#[test]
+fn ldtr_at_el1_is_checked_as_el0() {
+    // ldr x0, [x1] ; ldtr x9, [x1] with the MMU on: one level-1 block (4 KiB granule,
+    // T0SZ = 25) mapping 0..1 GiB Normal memory, AP = 00 (EL1 read/write, no EL0 access)
+    let (mut cpu, mut ram) = setup(&[0xf940_0020, 0xf840_0829]);
+    let pt = 0x4000u64;
+    let block: u64 = 0b01 | 0b11 << 8 | 1 << 10; // AttrIndx 0, AP 00, SH inner, AF
+    ram.load(pt, &block.to_le_bytes());
+    ram.load(0x2000, &0x1234u64.to_le_bytes());
+    cpu.sys.mair[1] = 0xff;
+    cpu.sys.tcr[1] = 25 | 0b01 << 8 | 0b01 << 10 | 0b11 << 12 | 1 << 23;
+    cpu.sys.ttbr0[1] = pt;
+    cpu.sys.sctlr[1] |= 1; // M
+    cpu.st.x[1] = 0x2000;
+    cpu.st.x[9] = 7;
+    run(&mut cpu, &mut ram, 1);
+    assert_eq!(cpu.st.x[0], 0x1234, "privileged load allowed");
+    // permission fault, level 1 (DFSC 0b001101), taken to EL1
+    assert_eq!(fault(&mut cpu, &mut ram) & !(0x1ff_c000), 0x9600_000d);
+    assert_eq!(cpu.sys.far[1], 0x2000);
+    assert_eq!(cpu.st.x[9], 7);
+}

@@ -269,14 +269,17 @@ fn unaligned(va: u64, acc: &Access) -> bool {
 
 /// Attributes with stage 1 disabled (ASL AArch64.TranslateAddressS1Off): HCR_EL2.DC
 /// gives Normal Write-Back Non-shareable; otherwise data accesses are Device-nGnRnE and
-/// instruction fetches Normal, Write-Through if SCTLR_ELx.I else Non-cacheable, Outer
-/// Shareable. Returns (data attr, fetch attr, sh).
+/// instruction fetches Normal, Write-Through if SCTLR_ELx.I else Non-cacheable (both
+/// Outer Shareable in effect). Returns (data attr, fetch attr, sh). The SH value is what
+/// PAR_EL1 reports: like QEMU, 0b00 for stage 1 alone (the Arm ARM lets PAR_EL1.SH for
+/// Device and Non-cacheable memory be IMPLEMENTATION DEFINED), made Outer Shareable when
+/// combined with stage 2.
 fn s1_off_attrs(cpu: &Cpu, ctx: &Ctx) -> (u8, u8, u8) {
     if ctx.dc {
         (attrs::NORMAL_WB, attrs::NORMAL_WB, attrs::SH_NON)
     } else {
         let i = cpu.sys.sctlr[ctx.el()] & SCTLR_I != 0;
-        (attrs::DEVICE_NGNRNE, if i { attrs::NORMAL_WT } else { attrs::NORMAL_NC }, attrs::SH_OUTER)
+        (attrs::DEVICE_NGNRNE, if i { attrs::NORMAL_WT } else { attrs::NORMAL_NC }, attrs::SH_NON)
     }
 }
 
@@ -499,10 +502,12 @@ fn fill(cpu: &Cpu, p: &mut dyn Platform, ctx: &Ctx, key: u64, acc: &Access) -> R
         if !ctx.s1 {
             e.s1_log2 = o.block_log2;
         }
+        // Combined Device or Non-cacheable memory is Outer Shareable (CombineS1S2Desc).
+        e.sh = attrs::effective_sh(e.attr, e.sh);
     } else {
+        // Stage 1 alone: PAR_EL1.SH reports the descriptor's SH field (as QEMU does).
         e.pa_page = ipa >> 12;
     }
-    e.sh = attrs::effective_sh(e.attr, e.sh);
     Ok(e)
 }
 

@@ -94,12 +94,12 @@ fn s1_4k_page_block_and_attrs() {
     assert_eq!(t.mem, MemType::Normal);
     assert_eq!(t.sh, 0b11);
     assert!(!t.secure);
-    // 2MB block (L2[1]): VA 0x4023_4567 -> 0x8043_4567, Normal NC (attr2), SH reported
-    // Outer for Non-cacheable.
+    // 2MB block (L2[1]): VA 0x4023_4567 -> 0x8043_4567, Normal NC (attr2), SH as in the
+    // descriptor (stage 1 only).
     let t = tr(&mut cpu, &mut ram, 0x4023_4567, Access::write(1)).unwrap();
     assert_eq!(t.pa, 0x8043_4567);
     assert_eq!(t.attr, 0x44);
-    assert_eq!(t.sh, 0b10);
+    assert_eq!(t.sh, 0b00);
     // 1GB block (L1[2]): VA 0x8123_4568 -> 0x4123_4568.
     let t = tr(&mut cpu, &mut ram, 0x8123_4568, Access::read(8)).unwrap();
     assert_eq!(t.pa, 0x4123_4568);
@@ -617,8 +617,8 @@ fn at_instructions() {
     assert_eq!(at(&mut cpu, &mut ram, AtOp::S1e0r, 0x4000_5000) & 1, 0);
     // Translation fault level 3.
     assert_eq!(at(&mut cpu, &mut ram, AtOp::S1e1r, 0x4000_a000), 1 | 0b000111 << 1 | 1 << 11);
-    // Device page: ATTR 0x04, SH reported Outer (10).
-    assert_eq!(at(&mut cpu, &mut ram, AtOp::S1e1r, 0x4000_9000), 0x04 << 56 | 0x8010_4000 | 0b10 << 7 | 1 << 9 | 1 << 11);
+    // Device page: ATTR 0x04, SH from the descriptor (00) with stage 1 alone.
+    assert_eq!(at(&mut cpu, &mut ram, AtOp::S1e1r, 0x4000_9000), 0x04 << 56 | 0x8010_4000 | 1 << 9 | 1 << 11);
 
     // Stage 2: S1E1R gives the IPA, S12E1R (from EL2) the PA; a stage-2 fault is
     // reported with S = 1.

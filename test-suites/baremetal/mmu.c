@@ -52,6 +52,10 @@ static u64 s2_l1[1024] __attribute__((aligned(8192)));
 static u64 s2_l2[512] __attribute__((aligned(4096)));
 static u64 s2_l3[512] __attribute__((aligned(4096)));
 static u64 unmapped_table[512] __attribute__((aligned(4096))); /* not mapped at stage 2 */
+/* 64KB granule tables for EL3: level 2 (10 index bits, 8KB) and one level-3 table */
+static u64 g64_l2[1024] __attribute__((aligned(65536)));
+static u64 g64_l3[8192] __attribute__((aligned(65536)));
+static u64 g64_page[8192] __attribute__((aligned(65536)));
 static u64 stack_el2[2048] __attribute__((aligned(16)));
 static u64 stack_el1[2048] __attribute__((aligned(16)));
 
@@ -449,6 +453,86 @@ static u64 el2_main(u64 arg)
     return 0x5678;
 }
 
+/* EL3 extras: TBI, WXN, hierarchical APTable/XNTable, the 64KB granule */
+static void el3_extra_tests(void)
+{
+    u64 ec_d = 0x25ul << 26 | 1ul << 25, ec_i = 0x21ul << 26 | 1ul << 25;
+    u64 tagged = 0x5a00000000000000ul | TEST_VA;
+    /* TBI = 0: a tagged address is outside the range: translation fault level 0, FAR tagged */
+    ld(tagged);
+    check_exc("EL3 tagged TBI=0", ec_d | 0x04, tagged);
+    wr_tcr_el3(TCR_EL23 | 1ul << 20);
+    isb();
+    check_u64("EL3 tagged TBI=1", ld(tagged + 8), 0);
+    check_u64("EL3 tagged TBI=1 marker", ld(tagged), MARK(0));
+    ld(tagged + 0x3000);
+    check_exc("EL3 tagged TBI=1 fault", ec_d | 0x07, tagged + 0x3000);
+    wr_tcr_el3(TCR_EL23);
+    isb();
+
+    /* (SCTLR.WXN is covered by the unit tests only: here the code itself runs from
+     * writable memory.) */
+
+    /* APTable[1] (bit 62) on the L2 entry: everything below is read-only */
+    u64 oldt = tt_l2t[0][0];
+    tt_l2t[0][0] = oldt | 1ul << 62;
+    dsb();
+    __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+    check_u64("EL3 APTable RO read", ld(TEST_VA), MARK(0));
+    st(TEST_VA + 0x10, 1);
+    check_exc("EL3 APTable RO write", ec_d | 1 << 6 | 0x0f, TEST_VA + 0x10);
+    /* XNTable (bit 60): nothing below is executable */
+    tt_l2t[0][0] = oldt | 1ul << 60;
+    dsb();
+    __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+    ((fn0)(TEST_VA + 0x7000))();
+    check_exc("EL3 XNTable exec", ec_i | 0x0f, TEST_VA + 0x7000);
+    tt_l2t[0][0] = oldt;
+    dsb();
+    __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+
+    /* 64KB granule, T0SZ = 25: start level 2 (VA[38:29]), level 3 VA[28:16] */
+    for (int i = 0; i < 1024; i++)
+        g64_l2[i] = 0;
+    for (int i = 0; i < 8192; i++)
+        g64_l3[i] = 0;
+    g64_page[0] = 0x6464646464646464ul;
+    g64_page[0x1230 / 8] = 0x1230;
+    g64_l2[4] = 0x80000000ul | D_BLOCK | D_AF | D_SH_IS | D_ATTR(1); /* 512MB identity */
+    g64_l2[2] = (u64)g64_l3 | D_TABLE;                               /* VA 0x4000_0000 */
+    g64_l3[1] = (u64)g64_page | D_PAGE | D_AF | D_SH_IS | D_ATTR(1); /* VA 0x4001_0000 */
+    g64_l3[2] = ((u64)g64_page | D_PAGE | D_SH_IS | D_ATTR(1));       /* AF = 0 */
+    g64_l2[3] = 0x20000000ul | D_BLOCK | D_AF | D_ATTR(1);            /* VA 0x6000_0000 */
+    dsb();
+    u64 sctlr = rd_sctlr_el3();
+    wr_sctlr_el3(sctlr & ~1ul);
+    isb();
+    wr_tcr_el3(TCR_EL23 | 1ul << 14);
+    wr_ttbr0_el3((u64)g64_l2);
+    isb();
+    __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+    wr_sctlr_el3(sctlr);
+    isb();
+    check_u64("EL3 64K page", ld(0x40010000ul), 0x6464646464646464ul);
+    check_u64("EL3 64K page offset", ld(0x40011230ul), 0x1230);
+    show_par("EL3 64K at s1e3r", at_s1e3r(0x4001f008ul), PAR_OK((u64)g64_page + 0xf000, 0xff, 3, 0));
+    ld(0x40020000ul);
+    check_exc("EL3 64K access flag", ec_d | 0x0b, 0x40020000ul);
+    ld(0x40030000ul);
+    check_exc("EL3 64K translation L3", ec_d | 0x07, 0x40030000ul);
+    ld(0x00000000ul);
+    check_exc("EL3 64K translation L2", ec_d | 0x06, 0);
+    show_par("EL3 64K at s1e3r block", at_s1e3r(0x60123000ul), PAR_OK(0x20123000ul, 0xff, 0, 0));
+    wr_sctlr_el3(sctlr & ~1ul);
+    isb();
+    wr_tcr_el3(TCR_EL23);
+    wr_ttbr0_el3((u64)tt_l1[0]);
+    isb();
+    __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+    wr_sctlr_el3(sctlr);
+    isb();
+}
+
 /* ---------------- EL3 ---------------- */
 int main(void)
 {
@@ -478,6 +562,7 @@ int main(void)
     show_par("EL3 at s1e3r page0", at_s1e3r(TEST_VA + 0x10), PAR_OK(pages[0], 0xff, 3, 0));
     show_par("EL3 at s1e3w RO", at_s1e3w(TEST_VA + 0x1000), PAR_F(0x0f, 0, 0));
     show_par("EL3 at s1e3r invalid", at_s1e3r(TEST_VA + 0x3000), PAR_F(0x07, 0, 0));
+    el3_extra_tests();
     wr_sctlr_el3(rd_sctlr_el3() & ~1ul);
     isb();
 

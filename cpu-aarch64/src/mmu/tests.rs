@@ -636,3 +636,88 @@ fn at_instructions() {
     assert_eq!((e.target, e.iss), (Some(2), 0b000101 | 1 << 6 | 1 << 7 | 1 << 8));
 }
 
+
+#[test]
+fn stage2_64k_granule_af_and_vmid_scoping() {
+    let mut cpu = el1_cpu();
+    let mut ram = FlatRam::new(RAM, 16 << 20);
+    // Stage 1 off, stage 2 with 64KB granule: VTCR T0SZ = 24 (40-bit IPA), TG0 = 01,
+    // SL0 = 1 (start level 2): 40 - (13 + 16) = 11 index bits at level 2 (16KB table).
+    // L2 index = IPA[39:29], L3 index = IPA[28:16].
+    let (l2, l3) = (RAM + 0x10000, RAM + 0x20000);
+    cpu.sys.vtcr_el2 = 24 | 1 << 6 | 0b01 << 14 | 2 << 16;
+    cpu.sys.vttbr_el2 = l2 | 7 << 48;
+    cpu.sys.hcr_el2 |= HCR_VM;
+    // IPA 0x2000_0000 (L2[1]) -> L3; L3[2] -> PA 0x8070_0000 RW; L3[3] AF = 0.
+    w64(&mut ram, l2 + 8, l3 | TABLE);
+    w64(&mut ram, l3 + 2 * 8, 0x8070_0000 | TABLE | AF | 0b11 << 6 | 0b1111 << 2);
+    w64(&mut ram, l3 + 3 * 8, 0x8080_0000 | TABLE | 0b11 << 6 | 0b1111 << 2);
+    // IPA 0x4000_0000 (L2[2]): 512MB block at PA 0x8000_0000... must be 512MB aligned:
+    // PA 0x6000_0000, read-only.
+    w64(&mut ram, l2 + 2 * 8, 0x6000_0000 | BLOCK | AF | 0b01 << 6 | 0b1111 << 2);
+    let t = tr(&mut cpu, &mut ram, 0x2002_1238, Access::read(8)).unwrap();
+    // Stage 1 off: Device-nGnRnE data combined with stage-2 Normal: Device, Outer Shareable.
+    assert_eq!((t.pa, t.mem, t.sh), (0x8070_1238, MemType::Device, 0b10));
+    // Stage-2 access flag fault, level 3, to EL2 with the IPA.
+    let e = tr(&mut cpu, &mut ram, 0x2003_0000, Access::read(8)).unwrap_err();
+    assert_eq!((fsc(&e), e.target, e.ipa), (0b001011, Some(2), Some(0x2003_0000)));
+    assert_eq!(tr(&mut cpu, &mut ram, 0x4123_4560, Access::read(8)).unwrap().pa, 0x6123_4560);
+    let e = tr(&mut cpu, &mut ram, 0x4123_4560, Access::write(8)).unwrap_err();
+    assert_eq!((fsc(&e), e.target), (0b001110, Some(2)));
+    // VMID scoping: entries of VMID 7 survive VMALLS12E1 issued for VMID 8 and go with
+    // the one for VMID 7; ALLE1 clears every VMID.
+    w64(&mut ram, l3 + 2 * 8, 0x8090_0000 | TABLE | AF | 0b11 << 6 | 0b1111 << 2);
+    cpu.sys.vttbr_el2 = l2 | 8 << 48;
+    tlbi(&mut cpu, TlbiOp::Vmalls12e1, 0);
+    cpu.sys.vttbr_el2 = l2 | 7 << 48;
+    assert_eq!(tr(&mut cpu, &mut ram, 0x2002_1238, Access::read(8)).unwrap().pa, 0x8070_1238);
+    tlbi(&mut cpu, TlbiOp::Vmalls12e1, 0);
+    assert_eq!(tr(&mut cpu, &mut ram, 0x2002_1238, Access::read(8)).unwrap().pa, 0x8090_1238);
+    w64(&mut ram, l3 + 2 * 8, 0x80a0_0000 | TABLE | AF | 0b11 << 6 | 0b1111 << 2);
+    cpu.sys.vttbr_el2 = l2 | 9 << 48;
+    tlbi(&mut cpu, TlbiOp::Alle1, 0);
+    cpu.sys.vttbr_el2 = l2 | 7 << 48;
+    assert_eq!(tr(&mut cpu, &mut ram, 0x2002_1238, Access::read(8)).unwrap().pa, 0x80a0_1238);
+    // IPAS2E1 by IPA inside the 64KB page.
+    w64(&mut ram, l3 + 2 * 8, 0x80b0_0000 | TABLE | AF | 0b11 << 6 | 0b1111 << 2);
+    tlbi(&mut cpu, TlbiOp::Ipas2le1, 0x2002_f000 >> 12);
+    assert_eq!(tr(&mut cpu, &mut ram, 0x2002_1238, Access::read(8)).unwrap().pa, 0x80b0_1238);
+}
+
+#[test]
+fn secure_el1_nstable_and_tge() {
+    let (mut cpu, mut ram) = setup_4k();
+    // Secure EL1 (SCR_EL3.NS = 0): NS bit of the block and NSTable give Non-secure output.
+    cpu.sys.scr_el3 &= !SCR_NS;
+    let t = tr(&mut cpu, &mut ram, 0x4000_5000, Access::read(8)).unwrap();
+    assert!(t.secure);
+    // NSTable (bit 63) on L1[1]: the level-2/3 tables are read Non-secure and the output
+    // is Non-secure.
+    w64(&mut ram, RAM + 8, (RAM + 0x1000) | TABLE | 1 << 63);
+    tlbi(&mut cpu, TlbiOp::Vmalle1, 0);
+    let t = tr(&mut cpu, &mut ram, 0x4000_5000, Access::read(8)).unwrap();
+    assert!(!t.secure);
+    // Non-secure EL1&0 entries are not Secure ones: back to NS, the walk is redone and
+    // NS-state output is always Non-secure.
+    cpu.sys.scr_el3 |= SCR_NS;
+    assert!(!tr(&mut cpu, &mut ram, 0x4020_0000, Access::read(8)).unwrap().secure);
+    // HCR_EL2.TGE = 1: EL0 runs with stage 1 disabled (flat, Device data).
+    cpu.sys.hcr_el2 |= HCR_TGE;
+    cpu.st.pstate.el = 0;
+    let t = tr(&mut cpu, &mut ram, 0x4000_5000, Access::read(8)).unwrap();
+    assert_eq!((t.pa, t.mem), (0x4000_5000, MemType::Device));
+}
+
+#[test]
+fn through_cpu_memory_accesses() {
+    // The same translation used by Cpu::read_mem / write_mem (mem.rs).
+    let (mut cpu, mut ram) = setup_4k();
+    w64(&mut ram, 0x8010_0008, 0x1122_3344_5566_7788);
+    assert_eq!(cpu.read_u64(&mut ram, 0x4000_5008, 8).unwrap(), 0x1122_3344_5566_7788);
+    cpu.write_mem(&mut ram, 0x4000_5010, 0xabcd, Access::write(2)).unwrap();
+    assert_eq!(ram.mem[0x10_0010..0x10_0012], [0xcd, 0xab]);
+    // A read-only page: the write faults and memory is unchanged.
+    let e = cpu.write_mem(&mut ram, 0x4000_7000, 1, Access::write(1)).unwrap_err();
+    assert_eq!(fsc(&e), 0b001111);
+    assert_eq!(ram.mem[0x10_2000], 0);
+}

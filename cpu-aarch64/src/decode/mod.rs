@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+pub mod disasm;
+
 /// One slice of a field: `width` bits starting at bit `lo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSlice {

@@ -1,5 +1,19 @@
 //! Address translation: stage 1 (EL1&0, EL2, EL3 regimes), stage 2, the TLB and fault
-//! reporting. `translate` is the only entry point the rest of the CPU uses.
+//! reporting (Arm ARM D5, the ASL AArch64.TranslateAddress / FirstStageTranslate /
+//! SecondStageTranslate / TranslationTableWalk). `translate` is the only entry point the
+//! rest of the CPU uses for memory accesses; `tlbi` and `at`/`at_checked` serve the TLBI
+//! and AT instructions.
+//!
+//! - `walk.rs`: the table walker (4KB/16KB/64KB granules, 48-bit VA, concatenated stage-2
+//!   starting tables), stage-2 parameters from VTCR_EL2.
+//! - `attrs.rs`: MAIR decoding, stage-2 MemAttr, the stage-1/stage-2 combination.
+//! - `tlb.rs`: the bounded direct-mapped TLB of complete translations.
+//! - `fault.rs`: faults to ESR ISS / FAR / HPFAR / target EL, and PAR_EL1's fault format.
+//!
+//! Not modelled: big-endian table walks (SCTLR_ELx.EE = 1 walks little-endian), the
+//! Contiguous hint (ignored, allowed), walk caches (so the last-level-only TLBI forms act
+//! like the others), HCR_EL2.CD/ID, the 16KB granule (the A72 has none: TG = 16KB selects
+//! 4KB; the walker itself supports it).
 
 pub mod attrs;
 pub mod fault;

@@ -55,6 +55,8 @@ pub struct Entry {
     pub has_s2: bool,
 }
 
+const _: () = assert!(std::mem::size_of::<Entry>() <= 48);
+
 impl Entry {
     /// Whether this entry translates any part of the VA block containing `va`.
     #[inline]

@@ -602,6 +602,28 @@ static void el3_extra_tests(void)
         isb();
     }
 
+    /* TG0 = 0b10 selects 16KB, which the A72 does not implement (ID_AA64MMFR0_EL1.TGran16
+     * = 0): an implemented size is used instead (4KB, IMPLEMENTATION DEFINED; QEMU agrees) */
+    {
+        u64 sc = rd_sctlr_el3();
+        wr_sctlr_el3(sc & ~1ul);
+        isb();
+        wr_tcr_el3(TCR_EL23 | 2ul << 14);
+        isb();
+        __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+        wr_sctlr_el3(sc);
+        isb();
+        check_u64("EL3 TG0=16KB behaves as 4KB", ld(TEST_VA + 0x5000), MARK(5));
+        check_noexc("EL3 TG0=16KB no fault");
+        wr_sctlr_el3(sc & ~1ul);
+        isb();
+        wr_tcr_el3(TCR_EL23);
+        isb();
+        __asm__ volatile("tlbi alle3\n dsb sy\n isb" ::: "memory");
+        wr_sctlr_el3(sc);
+        isb();
+    }
+
     /* 64KB granule, T0SZ = 25: start level 2 (VA[38:29]), level 3 VA[28:16] */
     for (int i = 0; i < 1024; i++)
         g64_l2[i] = 0;

@@ -737,3 +737,58 @@ fn hit_path_speed() {
     let dt = t0.elapsed();
     eprintln!("{} ns per hit ({sum:x})", dt.as_nanos() as f64 / n as f64);
 }
+
+/// The TLB never changes a result: with tables that do not change (and a fresh ASID for
+/// each different set of non-global mappings), every access through the TLB gives what a
+/// walk without the TLB gives, whatever the sequence of ELs, ASIDs, TBI, stage-2 and MMU
+/// enables. Deterministic pseudo-random sequence.
+#[test]
+fn tlb_is_transparent() {
+    let (mut cpu, mut ram) = setup_s2();
+    // A second stage-1 table set (ASID 2) at IPA 0x4000_8000 (PA 0x8000_8000) that maps
+    // the same global 1GB block (L1[0]) but a different nG page under L1[1].
+    let (l1b, l2b, l3b) = (RAM + 0x8000, RAM + 0x9000, RAM + 0xa000);
+    w64(&mut ram, l1b, BLOCK | AF | attr_idx(1));
+    w64(&mut ram, l1b + 8, 0x4000_9000 | TABLE);
+    w64(&mut ram, l2b, 0x4000_a000 | TABLE);
+    w64(&mut ram, l3b + 3 * 8, 0x4050_0000 | TABLE | AF | NG | AP_EL0 | attr_idx(1));
+    // Set A (ASID 1): L1[1] -> L2 at IPA 0x4000_1000 whose L2[0] is a 2MB block, made nG
+    // here (a global entry would rightly apply to ASID 2 as well).
+    w64(&mut ram, RAM + 0x1000, 0x4040_0000 | BLOCK | AF | NG | attr_idx(2) | AP_EL0);
+    cpu.sys.ttbr1_el1 = 1 << 48;
+    let vas: [u64; 8] = [0x0, 0x20_1234, 0x4000_3008, 0x4000_0010, 0x1000_0000, 0x5a00_0000_4000_3000, 0x80_0000_0000, 0xffff_ff80_0000_0000];
+    let mut seed = 0x1234_5678_9abc_def0u64;
+    let mut rnd = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..50_000 {
+        let r = rnd();
+        match r % 16 {
+            // Each table set has its own ASID in both TTBRs (TCR.A1 may pick either).
+            0 => (cpu.sys.ttbr0[1], cpu.sys.ttbr1_el1) = (0x4000_0000 | 1 << 48, 1 << 48),
+            1 => (cpu.sys.ttbr0[1], cpu.sys.ttbr1_el1) = (0x4000_8000 | 2 << 48, 2 << 48),
+            2 => cpu.sys.tcr[1] ^= 1 << 37,        // TBI0
+            3 => cpu.sys.hcr_el2 ^= HCR_VM,        // stage 2 on/off
+            4 => cpu.sys.sctlr[1] ^= SCTLR_M,      // stage 1 on/off
+            5 => cpu.st.pstate.el = (r >> 8) as u8 % 3, // EL0, EL1 or EL2 (MMU off)
+            6 => tlbi(&mut cpu, TlbiOp::Vae1, (r >> 16) & 0xf_ffff | 1 << 48),
+            7 => cpu.sys.scr_el3 ^= SCR_NS,       // Secure EL1&0: no stage 2
+            8 => cpu.sys.tcr[1] ^= 1 << 22,        // A1: ASID from TTBR1 (0)
+            9 => tlbi(&mut cpu, TlbiOp::Aside1, (r >> 16) << 48),
+            _ => {}
+        }
+        let va = vas[(r >> 20) as usize % vas.len()];
+        let acc = match (r >> 30) % 3 {
+            0 => Access::read(8),
+            1 => Access::write(4),
+            _ => Access::fetch(),
+        };
+        let ctx = Ctx::current(&cpu, false);
+        let cached = translate_in(&mut cpu, &mut ram, &ctx, va, &acc, true);
+        let fresh = translate_in(&mut cpu, &mut ram, &ctx, va, &acc, false);
+        assert_eq!(cached, fresh, "va {va:#x} {acc:?} {ctx:?}");
+    }
+}

@@ -43,12 +43,10 @@ impl Cpu {
             if acc.cache_maint {
                 iss |= 1 << 8 | 1 << 6; // CM, and WnR is 1 for cache maintenance
             }
-            // ISV and the instruction syndrome only for aborts taken to EL2 (as QEMU).
-            if let Some(s) = acc.syndrome {
-                if self.default_sync_target() == 2 {
-                    iss |= s;
-                }
-            }
+            // No ISV / instruction syndrome here: "ISV is 0 for all faults reported in
+            // ESR_EL1 or ESR_EL3", and in ESR_EL2 it is only set for stage 2 aborts
+            // (Arm ARM D13, ISS encoding for a Data Abort), which mmu::fault reports. The
+            // aborts built here (alignment, external) never carry it.
             SyncExc::new(ec::DABT_SAME, iss).with_far(va)
         }
     }
@@ -138,7 +136,11 @@ impl Cpu {
         r.map_err(|e| {
             tracing::debug!(target: "mmu", cpu = self.cfg.index, "bus error {e} at pa {:#x} (va {va:#x})", t.pa);
             let mut x = self.abort(va, acc, fsc::SYNC_EXTERNAL);
-            x.iss |= 1 << 9; // EA
+            // EA: IMPLEMENTATION DEFINED classification; 1 for a slave error, 0 for a
+            // decode error (as Arm's cores and QEMU report).
+            if e == crate::platform::BusError::Slave {
+                x.iss |= 1 << 9;
+            }
             x
         })
     }

@@ -27,7 +27,7 @@ pub use fault::{Fault, FaultKind};
 pub use tlb::Tlb;
 
 use crate::exception::SyncExc;
-use crate::platform::{BusAttrs, PhysAddr, Platform};
+use crate::platform::{BusAttrs, BusError, PhysAddr, Platform};
 use crate::sysreg::{HCR_DC, HCR_TGE, HCR_VM, SCR_NS, SCTLR_I, SCTLR_M, SCTLR_WXN};
 use crate::Cpu;
 use tlb::{Entry, P_R, P_W, P_X, USER_SHIFT};
@@ -245,7 +245,7 @@ const REGIME_EL3: u32 = 4;
 #[inline]
 pub fn translate(cpu: &mut Cpu, p: &mut dyn Platform, va: u64, acc: Access) -> Result<Translation, SyncExc> {
     let ctx = Ctx::current(cpu, acc.unpriv);
-    translate_in(cpu, p, &ctx, va, &acc, true).map_err(|f| f.to_exc(va, &acc, cpu.default_sync_target() == 2))
+    translate_in(cpu, p, &ctx, va, &acc, true).map_err(|f| f.to_exc(va, &acc))
 }
 
 /// Translates `va` in context `ctx`, returning the fault rather than an exception.
@@ -351,11 +351,14 @@ fn check(e: &Entry, user: bool, va: u64, acc: &Access) -> Result<Translation, Fa
     Ok(Translation { pa: e.pa_page << 12 | (va & 0xfff), mem: attrs::mem_type(attr), secure: !e.ns, attr, sh: e.sh })
 }
 
-/// Reads a descriptor (little-endian) from physical memory; `None` on a bus error.
-fn read_desc(p: &mut dyn Platform, pa: u64, secure: bool, cpu: u8) -> Option<u64> {
+/// Reads a descriptor (little-endian) from physical memory. A bus error is a synchronous
+/// external abort on the walk (`base` gives stage, level and IPA).
+fn read_desc(p: &mut dyn Platform, pa: u64, secure: bool, cpu: u8, base: Fault) -> Result<u64, Fault> {
     let mut b = [0u8; 8];
-    p.read(PhysAddr(pa), &mut b, BusAttrs { secure, privileged: true, instruction: false, cpu }).ok()?;
-    Some(u64::from_le_bytes(b))
+    match p.read(PhysAddr(pa), &mut b, BusAttrs { secure, privileged: true, instruction: false, cpu }) {
+        Ok(()) => Ok(u64::from_le_bytes(b)),
+        Err(e) => Err(Fault { ea: e == BusError::Slave, ..base }),
+    }
 }
 
 /// Stage-1 walk parameters for `key`, or the level-0 translation fault for an address
@@ -401,7 +404,7 @@ fn s2_walk(cpu: &Cpu, p: &mut dyn Platform, ipa: u64, s1ptw: bool) -> Result<Lea
     let params = walk::s2_params(cpu.sys.vtcr_el2, cpu.sys.vttbr_el2, ipa).map_err(|f| Fault { s1ptw, ..f })?;
     let idx = cpu.cfg.index;
     let mut read =
-        |addr: u64, _ns: bool, level: u8| read_desc(p, addr, false, idx).ok_or(Fault::s2(FaultKind::WalkExternal, level, ipa, s1ptw));
+        |addr: u64, _ns: bool, level: u8| read_desc(p, addr, false, idx, Fault::s2(FaultKind::WalkExternal, level, ipa, s1ptw));
     walk::walk(&params, ipa, &mut read).map_err(|f| Fault { s1ptw, ..f })
 }
 
@@ -424,7 +427,7 @@ fn s1_walk(cpu: &Cpu, p: &mut dyn Platform, ctx: &Ctx, key: u64) -> Result<Leaf,
         } else {
             addr
         };
-        read_desc(p, pa, !ns, idx).ok_or(Fault::s1(FaultKind::WalkExternal, level))
+        read_desc(p, pa, !ns, idx, Fault::s1(FaultKind::WalkExternal, level))
     };
     walk::walk(&params, key, &mut read)
 }
@@ -635,7 +638,7 @@ pub fn at_checked(cpu: &mut Cpu, p: &mut dyn Platform, op: AtOp, va: u64) -> Res
         Ok(t) => Ok(par_ok(&t)),
         Err(f) if f.stage2 && f.s1ptw && el == 1 => {
             acc.cache_maint = true;
-            Err(f.to_exc(va, &acc, true))
+            Err(f.to_exc(va, &acc))
         }
         Err(f) => Ok(f.par()),
     }

@@ -280,11 +280,11 @@ fn s1_address_size_and_reserved_descriptors() {
     cpu.tlb.flush();
     assert_eq!(fsc(&tr(&mut cpu, &mut ram, 0x1000, Access::read(8)).unwrap_err()), 0b000100);
     // A walk that reads outside RAM: synchronous external abort on walk, level 0
-    // (0b010100), EA set.
+    // (0b010100); EA = 0 for a decode error (nothing there).
     cpu.sys.ttbr0[1] = 0x1000_0000;
     let e = tr(&mut cpu, &mut ram, 0x1000, Access::read(8)).unwrap_err();
     assert_eq!(fsc(&e), 0b010100);
-    assert_eq!(e.iss >> 9 & 1, 1);
+    assert_eq!(e.iss >> 9 & 1, 0);
 }
 
 #[test]

@@ -136,6 +136,7 @@ fn data_abort_without_syndrome() {
     // ldr q0, [x1] (SIMD&FP): ISV = 0
     let (mut cpu, mut ram) = setup(&[0x3dc0_0020]);
     cpu.st.x[1] = 0x10_0000;
+    cpu.sys.cpacr_el1 = 3 << 20; // (h7) FPEN = 0b11: FP/SIMD not trapped
     assert_eq!(fault(&mut cpu, &mut ram), 0x9600_0010);
     // ldxr x0, [x1] (exclusive): ISV = 0
     let (mut cpu, mut ram) = setup(&[0xc85f_7c20]);

@@ -595,6 +595,36 @@ pub enum AtOp {
     S1e3w,
 }
 
+/// Applies on this PE a TLBI broadcast by another PE (the Inner Shareable forms, through
+/// `Platform::tlbi_broadcast`). The issuer's Security state, VMID and ASID size are not
+/// known here (this PE's SCR_EL3/VTTBR_EL2/TCR_EL1 may differ), so the invalidation is
+/// widened: both Security states, every VMID, and any ASID for the by-VA forms.
+/// Invalidating more than asked is always allowed. The machine calls this, not `tlbi`,
+/// for the other PEs.
+pub fn tlbi_remote(cpu: &mut Cpu, op: TlbiOp, arg: u64) {
+    let va = (((arg << 20) as i64) >> 8) as u64;
+    let t = &mut cpu.tlb;
+    let el10 = |e: &Entry| matches!(e.ctx & tlb::TAG_REGIME_MASK, REGIME_EL10_NS | REGIME_EL10_S);
+    match op {
+        TlbiOp::Vmalle1 | TlbiOp::Vmalls12e1 | TlbiOp::Alle1 => t.invalidate_if(el10),
+        TlbiOp::Aside1 => {
+            // Either ASID size: compare the low 8 bits only (more entries match).
+            let asid = (arg >> 48) as u8;
+            t.invalidate_if(|e| el10(e) && !e.global && e.asid as u8 == asid)
+        }
+        TlbiOp::Vae1 | TlbiOp::Vale1 | TlbiOp::Vaae1 | TlbiOp::Vaale1 => {
+            t.inv_va(REGIME_EL10_NS, None, None, va);
+            t.inv_va(REGIME_EL10_S, None, None, va);
+        }
+        TlbiOp::Ipas2e1 | TlbiOp::Ipas2le1 => {
+            let ipa = (arg & ((1 << 36) - 1)) << 12;
+            t.invalidate_if(|e| e.ctx & tlb::TAG_REGIME_MASK == REGIME_EL10_NS && e.covers_ipa(ipa));
+        }
+        // EL2 and EL3 regimes have neither VMID nor ASID: same as locally.
+        _ => tlbi(cpu, op, arg),
+    }
+}
+
 /// PAR_EL1 in the success format: PA[47:12], SH, NS, ATTR (MAIR format); bit 11 RES1.
 fn par_ok(t: &Translation) -> u64 {
     walk::field(t.pa, 47, 12) | (t.sh as u64 & 3) << 7 | (!t.secure as u64) << 9 | 1 << 11 | (t.attr as u64) << 56

@@ -792,3 +792,22 @@ fn tlb_is_transparent() {
         assert_eq!(cached, fresh, "va {va:#x} {acc:?} {ctx:?}");
     }
 }
+
+#[test]
+fn tlbi_from_another_pe_is_widened() {
+    // The issuer ran VMID 5 and ASID 1; this PE now runs VMID 6 (its VTTBR differs), so
+    // a broadcast VMALLS12E1 must still remove VMID 5's entries.
+    let (mut cpu, mut ram) = setup_s2();
+    assert_eq!(tr(&mut cpu, &mut ram, 0x20_1234, Access::read(4)).unwrap().pa, 0x8080_1234);
+    w64(&mut ram, RAM + 0x42000 + 8, 0x80a0_0000 | BLOCK | AF | 0b11 << 6 | 0b1111 << 2);
+    cpu.sys.vttbr_el2 = (cpu.sys.vttbr_el2 & !(0xff << 48)) | 6 << 48;
+    tlbi_remote(&mut cpu, TlbiOp::Vmalls12e1, 0);
+    cpu.sys.vttbr_el2 = (cpu.sys.vttbr_el2 & !(0xff << 48)) | 5 << 48;
+    assert_eq!(tr(&mut cpu, &mut ram, 0x20_1234, Access::read(4)).unwrap().pa, 0x80a0_1234);
+    // By VA: removed whatever this PE's ASID and VMID are.
+    w64(&mut ram, RAM + 0x42000 + 8, 0x80c0_0000 | BLOCK | AF | 0b11 << 6 | 0b1111 << 2);
+    cpu.sys.vttbr_el2 = (cpu.sys.vttbr_el2 & !(0xff << 48)) | 9 << 48;
+    tlbi_remote(&mut cpu, TlbiOp::Vae1, 3 << 48 | 0x20_1000 >> 12);
+    cpu.sys.vttbr_el2 = (cpu.sys.vttbr_el2 & !(0xff << 48)) | 5 << 48;
+    assert_eq!(tr(&mut cpu, &mut ram, 0x20_1234, Access::read(4)).unwrap().pa, 0x80c0_1234);
+}

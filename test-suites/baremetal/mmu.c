@@ -51,6 +51,9 @@ static u64 tt_hi[512] __attribute__((aligned(4096)));      /* TTBR1_EL1 level 1 
 static u64 s2_l1[1024] __attribute__((aligned(8192)));
 static u64 s2_l2[512] __attribute__((aligned(4096)));
 static u64 s2_l3[512] __attribute__((aligned(4096)));
+static u64 alt_l1[512] __attribute__((aligned(4096)));  /* EL1 second address space */
+static u64 alt_l2[512] __attribute__((aligned(4096)));
+static u64 alt_l3[512] __attribute__((aligned(4096)));
 static u64 s2_l0[512] __attribute__((aligned(4096)));
 static u64 unmapped_table[512] __attribute__((aligned(4096))); /* not mapped at stage 2 */
 /* 64KB granule tables for EL3: level 2 (10 index bits, 8KB) and one level-3 table */
@@ -191,7 +194,7 @@ static void build_s1(int r)
     u64 *l3 = tt_l3t[r];
     u64 n = D_PAGE | D_AF | D_SH_IS | D_ATTR(1);
     l3[0] = (u64)pages[0] | n | D_AP_EL0 | D_NG | D_UXN | D_PXN; /* RW (EL0 too), XN */
-    l3[1] = (u64)pages[1] | n | D_AP_RO;                        /* RO, EL1 only */
+    l3[1] = (u64)pages[1] | n | D_AP_RO | D_NG;                 /* RO, EL1 only, nG */
     l3[2] = ((u64)pages[2] | n) & ~D_AF;                        /* access flag 0 */
     l3[3] = 0;                                                  /* invalid */
     l3[4] = (u64)pages[4] | D_PAGE | D_AF | D_ATTR(0);          /* Device-nGnRnE */
@@ -363,6 +366,43 @@ static u64 el1_main(u64 arg)
     TLBI_TEST("EL1 tlbi aside1", tt_l3t[2], "tlbi aside1, %0");
     TLBI_TEST("EL1 tlbi vmalle1", tt_l3t[2], "tlbi vmalle1");
     TLBI_TEST("EL1 tlbi vae1is", tt_l3t[2], "tlbi vae1is, %0");
+
+    /* ASIDs: a second address space (ASID 2) maps TEST_VA (nG) to page3; switching
+     * TTBR0_EL1 with its ASID needs no TLB maintenance */
+    for (int i = 0; i < 512; i++) {
+        alt_l1[i] = tt_l1[2][i];
+        alt_l2[i] = 0;
+        alt_l3[i] = 0;
+    }
+    alt_l1[1] = (u64)alt_l2 | D_TABLE;
+    alt_l2[0] = (u64)alt_l3 | D_TABLE;
+    alt_l3[0] = (u64)pages[3] | D_PAGE | D_AF | D_SH_IS | D_ATTR(1) | D_NG;
+    dsb();
+    for (int round = 0; round < 2; round++) {
+        wr_ttbr0_el1((u64)alt_l1 | 2ul << 48);
+        isb();
+        check_u64("EL1 ASID 2 page", ld(TEST_VA), MARK(3));
+        ld(TEST_VA + 0x1000);
+        check_exc("EL1 ASID 2 unmapped", ec_d | 0x07, TEST_VA + 0x1000);
+        wr_ttbr0_el1((u64)tt_l1[2] | 1ul << 48);
+        isb();
+        check_u64("EL1 ASID 1 page", ld(TEST_VA), MARK(0));
+        check_u64("EL1 ASID 1 page1", ld(TEST_VA + 0x1000), MARK(1));
+    }
+    /* TCR_EL1.A1 = 1: the ASID comes from TTBR1_EL1 (ASID 7 here) */
+    wr_ttbr1_el1((u64)tt_hi | 7ul << 48);
+    wr_tcr_el1(TCR_EL1 | 1ul << 22);
+    isb();
+    check_u64("EL1 A1=1 page", ld(TEST_VA), MARK(0));
+    wr_ttbr0_el1((u64)alt_l1 | 2ul << 48);
+    wr_ttbr1_el1((u64)tt_hi | 8ul << 48);
+    isb();
+    check_u64("EL1 A1=1 ASID 8 page", ld(TEST_VA), MARK(3));
+    wr_ttbr0_el1((u64)tt_l1[2] | 1ul << 48);
+    wr_ttbr1_el1((u64)tt_hi);
+    wr_tcr_el1(TCR_EL1);
+    isb();
+    __asm__ volatile("tlbi vmalle1\n dsb sy\n isb" ::: "memory");
 
     /* AT from EL1: S1E1* give the IPA (== PA here), stage-1 attributes */
     show_par("EL1 at s1e1r page0", at_s1e1r(TEST_VA + 0x123), PAR_OK(pages[0], 0xff, 3, 1));

@@ -19,14 +19,10 @@ pub mod fsc {
 impl Cpu {
     /// The EL whose regime controls data accesses now (for SCTLR.A and friends).
     pub fn regime_el(&self) -> usize {
+        // ASL S1TranslationRegime(): EL0 and EL1 use the EL1&0 regime (SCTLR_EL1) unless
+        // HCR_EL2.{E2H,TGE} == {1,1}; ARMv8.0 has no E2H, so EL0 is always EL1's regime.
         match self.st.pstate.el {
-            0 | 1 => {
-                if self.st.pstate.el == 0 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0 {
-                    2
-                } else {
-                    1
-                }
-            }
+            0 | 1 => 1,
             e => e as usize,
         }
     }
@@ -43,10 +39,12 @@ impl Cpu {
             if acc.cache_maint {
                 iss |= 1 << 8 | 1 << 6; // CM, and WnR is 1 for cache maintenance
             }
-            // No ISV / instruction syndrome here: "ISV is 0 for all faults reported in
-            // ESR_EL1 or ESR_EL3", and in ESR_EL2 it is only set for stage 2 aborts
-            // (Arm ARM D13, ISS encoding for a Data Abort), which mmu::fault reports. The
-            // aborts built here (alignment, external) never carry it.
+            // ISV and the instruction syndrome only for aborts taken to EL2 (as QEMU).
+            if let Some(s) = acc.syndrome {
+                if self.default_sync_target() == 2 {
+                    iss |= s;
+                }
+            }
             SyncExc::new(ec::DABT_SAME, iss).with_far(va)
         }
     }
@@ -136,11 +134,7 @@ impl Cpu {
         r.map_err(|e| {
             tracing::debug!(target: "mmu", cpu = self.cfg.index, "bus error {e} at pa {:#x} (va {va:#x})", t.pa);
             let mut x = self.abort(va, acc, fsc::SYNC_EXTERNAL);
-            // EA: IMPLEMENTATION DEFINED classification; 1 for a slave error, 0 for a
-            // decode error (as Arm's cores and QEMU report).
-            if e == crate::platform::BusError::Slave {
-                x.iss |= 1 << 9;
-            }
+            x.iss |= 1 << 9; // EA
             x
         })
     }

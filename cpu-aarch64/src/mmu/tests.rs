@@ -837,10 +837,10 @@ fn random_tables_and_controls_never_panic() {
         let r = rnd();
         match r % 12 {
             0 => cpu.sys.tcr[1] = rnd(),
-            1 => cpu.sys.ttbr0[1] = RAM + (rnd() & 0xff000) | rnd() & 0xffff_0000_0000_0fff,
+            1 => cpu.sys.ttbr0[1] = (RAM + (rnd() & 0xff000)) | (rnd() & 0xffff_0000_0000_0fff),
             2 => cpu.sys.ttbr1_el1 = rnd(),
             3 => cpu.sys.vtcr_el2 = rnd(),
-            4 => cpu.sys.vttbr_el2 = RAM + (rnd() & 0xfe000) | rnd() & 0xff00_0000_0000_0000,
+            4 => cpu.sys.vttbr_el2 = (RAM + (rnd() & 0xfe000)) | (rnd() & 0xff00_0000_0000_0000),
             5 => cpu.sys.hcr_el2 = rnd() & (HCR_VM | HCR_DC | HCR_TGE | 1 << 2) | HCR_RW,
             6 => cpu.sys.sctlr[(r >> 8) as usize % 4] ^= SCTLR_M | (rnd() & SCTLR_WXN),
             7 => cpu.st.pstate.el = (r >> 8) as u8 % 4,

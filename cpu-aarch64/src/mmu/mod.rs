@@ -87,7 +87,9 @@ pub struct Translation {
     pub secure: bool,
     /// Memory attributes in MAIR_ELx format (stage 1 and stage 2 combined).
     pub attr: u8,
-    /// Shareability (SH[1:0] encoding; Device and Normal Non-cacheable report 0b10).
+    /// Shareability as PAR_EL1.SH reports it (SH[1:0] encoding): the descriptor's SH with
+    /// stage 1 alone (0b00 with stage 1 off), the combined value with stage 2, where
+    /// Device and Normal Non-cacheable memory is Outer Shareable (0b10). As QEMU reports.
     pub sh: u8,
 }
 

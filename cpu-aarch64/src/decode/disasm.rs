@@ -439,14 +439,19 @@ fn dp_reg(e: &Encoding, w: u32) -> Option<String> {
             let ra = bits(w, 14, 10);
             let op31 = bits(w, 23, 21);
             let long = op31 == 0b001 || op31 == 0b101;
-            let alias = match (m, ra) {
-                ("madd", 31) => Some("mul"),
-                ("msub", 31) => Some("mneg"),
-                ("smaddl", 31) => Some("smull"),
-                ("smsubl", 31) => Some("smnegl"),
-                ("umaddl", 31) => Some("umull"),
-                ("umsubl", 31) => Some("umnegl"),
-                _ => None,
+            let o0 = bits(w, 15, 15);
+            let alias = if ra != 31 {
+                None
+            } else {
+                match (op31, o0) {
+                    (0b000, 0) => Some("mul"),
+                    (0b000, 1) => Some("mneg"),
+                    (0b001, 0) => Some("smull"),
+                    (0b001, 1) => Some("smnegl"),
+                    (0b101, 0) => Some("umull"),
+                    (0b101, 1) => Some("umnegl"),
+                    _ => None,
+                }
             };
             if op31 == 0b010 || op31 == 0b110 {
                 join(m, &[r(rd, true), r(rn, true), r(rm, true)])

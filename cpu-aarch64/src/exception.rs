@@ -148,37 +148,80 @@ impl Cpu {
         self.stats.exceptions += 1;
     }
 
-    /// ERET from the current EL (EL1..3). Handles illegal returns by setting PSTATE.IL.
+    /// ERET from the current EL (EL1..3): Arm ARM AArch64.ExceptionReturn. An illegal
+    /// return (IllegalExceptionReturn) keeps EL and SP, restores NZCV/DAIF, and sets
+    /// PSTATE.IL so that the next instruction takes an Illegal Execution state exception.
+    /// The local exclusive monitor is cleared and the event register set.
     pub fn eret(&mut self) {
         let el = self.st.pstate.el as usize;
-        let spsr = self.st.spsr[el];
-        let elr = self.st.elr[el];
-        let target_el = ((spsr >> 2) & 3) as u8;
-        let m4 = spsr >> 4 & 1;
-        let illegal = m4 == 1 // AArch32 is not implemented
-            || target_el as usize > el
-            || (target_el == 2 && !self.has_el2())
-            || (target_el == 2 && self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_NS == 0)
-            || (spsr & 0b11 == 0b10)
-            || (target_el == 1 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0);
+        let spsr = self.st.spsr[el & 3];
+        let elr = self.st.elr[el & 3];
+        let illegal = self.illegal_return(spsr);
+        let cur = self.st.pstate;
+        // Software step is not implemented: PSTATE.SS follows SPSR.SS only when
+        // MDSCR_EL1.SS is set (DebugExceptionReturnSS, simplified).
+        let ss = spsr >> 21 & 1 == 1 && self.sys.mdscr_el1 & 1 != 0;
+        self.st.pstate.set_from_spsr(spsr);
+        self.st.pstate.ss = ss;
         if illegal {
-            // PSTATE.IL set; EL, SP, nRW unchanged; NZCV/DAIF/SS restored from SPSR.
-            let cur = self.st.pstate;
-            self.st.pstate.set_from_spsr(spsr);
             self.st.pstate.el = cur.el;
             self.st.pstate.sp = cur.sp;
             self.st.pstate.il = true;
-        } else {
-            self.st.pstate.set_from_spsr(spsr);
         }
         self.monitor.clear();
-        self.st.pc = elr;
+        self.event = true;
+        self.st.pc = self.branch_addr(elr, self.st.pstate.el);
+    }
+
+    /// IllegalExceptionReturn(spsr) for an AArch64-only PE.
+    pub fn illegal_return(&self, spsr: u64) -> bool {
+        let el = self.st.pstate.el;
+        let target = ((spsr >> 2) & 3) as u8;
+        spsr >> 4 & 1 == 1 // AArch32 is not implemented at any EL
+            || spsr >> 1 & 1 == 1 // M[1] must be 0
+            || (target == 0 && spsr & 1 == 1) // EL0 uses SP_EL0 only
+            || target > el
+            || (target == 2 && !self.has_el2())
+            || (target == 3 && !self.has_el3())
+            || (target == 2 && self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_NS == 0)
+            || (target == 1 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0)
+    }
+
+    /// AArch64.BranchAddr: removes a top-byte tag when TBI applies to `va` in the
+    /// translation regime of `el` (ARMv8.0: TBI covers instruction addresses too). In the
+    /// EL1&0 regime bit 55 selects TBI0/TBI1 and is sign-extended into the top byte; the
+    /// EL2 and EL3 regimes zero the top byte.
+    pub fn branch_addr(&self, va: u64, el: u8) -> u64 {
+        let s = &self.sys;
+        let el2_regime = el == 0 && self.el2_enabled() && s.hcr_el2 & crate::sysreg::HCR_TGE != 0;
+        let (tbi, sign_extend) = match el {
+            0 | 1 if !el2_regime => {
+                let bit = if va >> 55 & 1 == 1 { 38 } else { 37 };
+                (s.tcr[1] >> bit & 1 == 1, true)
+            }
+            0..=2 => (s.tcr[2] >> 20 & 1 == 1, false),
+            _ => (s.tcr[3] >> 20 & 1 == 1, false),
+        };
+        match (tbi, sign_extend) {
+            (false, _) => va,
+            (true, true) => (((va << 8) as i64) >> 8) as u64,
+            (true, false) => va & 0x00ff_ffff_ffff_ffff,
+        }
     }
 }
 
-/// Where a physical interrupt of `kind` goes now, and whether it is masked
-/// (Arm ARM D1.13.1: routing by SCR_EL3.{IRQ,FIQ,EA} and HCR_EL2.{IMO,FMO,AMO,TGE}).
-fn phys_target(cpu: &Cpu, kind: Kind) -> Option<u8> {
+/// The Illegal Execution state exception raised before executing any instruction while
+/// PSTATE.IL is set (EC 0x0E, ISS 0). The interpreter calls this after a successful fetch.
+pub fn check_illegal_state(cpu: &Cpu) -> Result<(), SyncExc> {
+    if cpu.st.pstate.il { Err(SyncExc::new(ec::ILLEGAL_STATE, 0)) } else { Ok(()) }
+}
+
+/// Where a physical interrupt of `kind` goes now: `Some((target EL, masked))`, or `None`
+/// when its routing targets an EL below the current one (it stays pending). Arm ARM
+/// D1.13.1 (ARMv8.0): routing by SCR_EL3.{IRQ,FIQ,EA} and HCR_EL2.{IMO,FMO,AMO,TGE};
+/// an interrupt taken to a higher EL ignores PSTATE's mask, one taken to the current
+/// EL is masked by PSTATE.{I,F,A}.
+fn phys_route(cpu: &Cpu, kind: Kind) -> Option<(u8, bool)> {
     use crate::sysreg::*;
     let el = cpu.st.pstate.el;
     let (scr_bit, hcr_bit, mask) = match kind {
@@ -189,7 +232,7 @@ fn phys_target(cpu: &Cpu, kind: Kind) -> Option<u8> {
     };
     let target = if cpu.has_el3() && cpu.sys.scr_el3 & scr_bit != 0 {
         3
-    } else if cpu.el2_enabled() && cpu.sys.hcr_el2 & (hcr_bit | HCR_TGE) != 0 {
+    } else if cpu.el2_enabled() && (el == 2 || cpu.sys.hcr_el2 & (hcr_bit | HCR_TGE) != 0) {
         2
     } else {
         1
@@ -197,8 +240,14 @@ fn phys_target(cpu: &Cpu, kind: Kind) -> Option<u8> {
     if target < el {
         return None;
     }
-    let masked = target == el && cpu.st.pstate.daif & mask != 0;
-    if masked { None } else { Some(target) }
+    Some((target, target == el && cpu.st.pstate.daif & mask != 0))
+}
+
+fn phys_target(cpu: &Cpu, kind: Kind) -> Option<u8> {
+    match phys_route(cpu, kind) {
+        Some((t, false)) => Some(t),
+        _ => None,
+    }
 }
 
 /// Virtual interrupt pending for EL1&0 (HCR_EL2.VI/VF/VSE or the GIC's virtual lines).
@@ -223,6 +272,9 @@ fn virt_pending(cpu: &Cpu, lv: &crate::platform::IrqLevels) -> Option<Kind> {
 }
 
 /// Takes the highest-priority pending, unmasked interrupt. Returns true if one was taken.
+/// Physical interrupts routed above the current EL, then physical ones at it (SError,
+/// FIQ, IRQ), then virtual ones (Arm ARM D1.13: the order between simultaneous
+/// asynchronous exceptions is IMPLEMENTATION DEFINED; this order is one choice).
 pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     let lv = p.irq_levels(cpu.cfg.index);
     for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
@@ -235,22 +287,46 @@ pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) ->
         }
     }
     if let Some(kind) = virt_pending(cpu, &lv) {
-        let esr = if kind == Kind::SError { Some((ec::SERROR as u64) << 26 | 1 << 25) } else { None };
+        let esr = if kind == Kind::SError {
+            // Taking the virtual SError clears HCR_EL2.VSE. Its ISS is IMPLEMENTATION
+            // DEFINED without the RAS extension: lsemu reports 0.
+            cpu.sys.hcr_el2 &= !crate::sysreg::HCR_VSE;
+            Some((ec::SERROR as u64) << 26 | 1 << 25)
+        } else {
+            None
+        };
         cpu.take_async(1, kind, esr);
         return true;
     }
     false
 }
 
-/// Whether a waiting PE must wake: any pending interrupt, masked or not (WFI wakes on a
-/// pending interrupt even when PSTATE masks it), or for WFE the event register.
-pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
+/// Whether an interrupt is pending that wakes the PE from WFI (Arm ARM D1.17.2): any
+/// physical IRQ/FIQ/SError, whatever PSTATE.{A,I,F} say, unless its routing makes it
+/// impossible to take at the current EL; a virtual interrupt when the PE is at EL0/EL1
+/// in Non-secure state with the matching HCR_EL2.{IMO,FMO,AMO} set and TGE clear.
+pub fn interrupt_pending(cpu: &Cpu, p: &mut dyn crate::platform::Platform) -> bool {
+    use crate::sysreg::*;
     let lv = p.irq_levels(cpu.cfg.index);
-    if lv.irq || lv.fiq || lv.serror || lv.virq || lv.vfiq {
-        return true;
+    for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
+        if line && phys_route(cpu, kind).is_some() {
+            return true;
+        }
     }
+    let el = cpu.st.pstate.el;
     let h = cpu.sys.hcr_el2;
-    if cpu.el2_enabled() && h & (crate::sysreg::HCR_VI | crate::sysreg::HCR_VF | crate::sysreg::HCR_VSE) != 0 {
+    cpu.el2_enabled()
+        && el <= 1
+        && h & HCR_TGE == 0
+        && ((h & HCR_AMO != 0 && h & HCR_VSE != 0)
+            || (h & HCR_FMO != 0 && (h & HCR_VF != 0 || lv.vfiq))
+            || (h & HCR_IMO != 0 && (h & HCR_VI != 0 || lv.virq)))
+}
+
+/// Whether a waiting PE must wake: for WFI a pending interrupt (`interrupt_pending`), for
+/// WFE also the event register (which WFE then clears).
+pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
+    if interrupt_pending(cpu, p) {
         return true;
     }
     if cpu.waiting == Some(crate::WaitKind::Wfe) && cpu.event {

@@ -138,7 +138,37 @@ impl Cpu {
     /// Checks the FP/AdvSIMD enable controls (CPACR_EL1.FPEN, CPTR_EL2.TFP,
     /// CPTR_EL3.TFP) for the current EL. Every FP/AdvSIMD instruction, including loads and
     /// stores of SIMD&FP registers, calls this before it has any effect.
+    ///
+    /// Arm ARM AArch64.CheckFPAdvSIMDEnabled: at EL0/EL1 CPACR_EL1.FPEN first (trap to
+    /// EL1, or to EL2 as an Uncategorized exception when HCR_EL2.TGE routes it), then
+    /// CPTR_EL2.TFP at EL0-EL2 when EL2 is enabled (to EL2), then CPTR_EL3.TFP at any EL
+    /// (to EL3). The trap is EC 0x07 with ISS CV = 1, COND = 0b1110.
     pub fn check_fp_enabled(&self) -> Result<(), SyncExc> {
+        use sysreg::{CPTR_TFP, HCR_TGE};
+        let el = self.st.pstate.el;
+        let trap = |target: u8| -> SyncExc {
+            if target == 1 && self.el2_enabled() && self.sys.hcr_el2 & HCR_TGE != 0 {
+                SyncExc::undefined().to_el(2)
+            } else {
+                SyncExc::new(exception::ec::FP_ACCESS, 0x1e << 20).to_el(target)
+            }
+        };
+        if el <= 1 {
+            let disabled = match (self.sys.cpacr_el1 >> 20) & 3 {
+                0b01 => el == 0,
+                0b11 => false,
+                _ => true,
+            };
+            if disabled {
+                return Err(trap(1));
+            }
+        }
+        if el <= 2 && self.el2_enabled() && self.sys.cptr_el2 & CPTR_TFP != 0 {
+            return Err(trap(2));
+        }
+        if self.has_el3() && self.sys.cptr_el3 & CPTR_TFP != 0 {
+            return Err(trap(3));
+        }
         Ok(())
     }
 

@@ -43,8 +43,9 @@ impl Cpu {
             if acc.cache_maint {
                 iss |= 1 << 8 | 1 << 6; // CM, and WnR is 1 for cache maintenance
             }
+            // ISV and the instruction syndrome only for aborts taken to EL2 (as QEMU).
             if let Some(s) = acc.syndrome {
-                if fsc != fsc::ALIGNMENT || true {
+                if self.default_sync_target() == 2 {
                     iss |= s;
                 }
             }

@@ -71,6 +71,11 @@ pub trait Bus {
 pub trait Platform: Bus {
     /// The system counter (CNTPCT_EL0 before offsets), derived from virtual time.
     fn counter(&self) -> u64;
+    /// The system counter as seen by a PE that has retired `icount` instructions (the
+    /// machine adds the PE's progress within the current quantum). Default: `counter()`.
+    fn counter_at(&self, _icount: u64) -> u64 {
+        self.counter()
+    }
     /// Interrupt input levels for `cpu`.
     fn irq_levels(&self, _cpu: u8) -> IrqLevels {
         IrqLevels::default()

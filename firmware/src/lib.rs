@@ -1,2 +1,6 @@
-//! `lsemu-firmware`: firmware models (the built-in EL3 monitor, semihosting) and loaders
-//! for guest images. It depends on the CPU crate's traits, not on devices.
+//! `lsemu-firmware`: firmware models (semihosting now; the EL3 monitor with PSCI/SMCCC and
+//! the MC firmware later) and loaders for guest images. It depends on the CPU crate's
+//! traits, never on devices.
+
+pub mod loaders;
+pub mod semihosting;

@@ -1,1 +1,8 @@
-//! `soc-ls2088`: the LS2088A-RDB board as data (`board.rs`) and the machine built from it.
+//! `soc-ls2088`: the LS2088A SoC and the RDB board as data (`board.rs`: addresses, sizes,
+//! interrupts, stream IDs), and the machine built from that table (`machine.rs`). Device
+//! instantiation and, later, device-tree generation both read the one table.
+
+pub mod board;
+pub mod machine;
+
+pub use machine::{Machine, MachineConfig, MachineError, RunExit};

@@ -1,6 +1,190 @@
 //! The `lsemu` command line.
 
-fn main() {
-    eprintln!("lsemu: no commands yet");
-    std::process::exit(2);
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use firmware::loaders;
+use soc_ls2088::{Machine, MachineConfig, RunExit};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for errors of lsemu itself (bad options, unreadable or malformed images).
+const EXIT_USAGE: u8 = 2;
+/// Exit code when every PE waits for an interrupt nothing can raise.
+const EXIT_DEADLOCK: u8 = 3;
+/// Exit code when --max-insns was reached.
+const EXIT_INSN_LIMIT: u8 = 4;
+
+#[derive(Parser)]
+#[command(name = "lsemu", version, about = "Full-system emulator of the NXP Layerscape LS2088A (RDB board)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a bare-metal program (ELF or raw binary) on the LS2088A-RDB memory map, starting
+    /// at EL3 with the MMU off, like the board's boot ROM hands over to firmware.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The program: an AArch64 ELF executable (entry point from its header) or a raw
+    /// binary (loaded at --load-addr).
+    #[arg(long, value_name = "FILE")]
+    bios: PathBuf,
+    /// Load address and entry point of a raw binary (default: start of DRAM, 0x80000000).
+    #[arg(long, value_name = "ADDR", value_parser = parse_u64)]
+    load_addr: Option<u64>,
+    /// Enable Arm semihosting (HLT #0xF000): console output and exit codes for test programs.
+    #[arg(long)]
+    semihosting: bool,
+    /// Command line returned by semihosting SYS_GET_CMDLINE.
+    #[arg(long, value_name = "ARGS", default_value = "")]
+    semihosting_cmdline: String,
+    /// RAM size (e.g. 512M, 2G, 4G); beyond 2 GiB the rest goes to the second DRAM bank.
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    memory: u64,
+    /// Number of cores (1..8); secondaries stay off until PSCI CPU_ON.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    smp: u32,
+    /// Stop after this many instructions (all cores together), with exit code 4.
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    /// Tracing filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax).
+    #[arg(long, value_name = "FILTER")]
+    trace: Option<String>,
+    /// Print run statistics to stderr at exit.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn parse_u64(s: &str) -> std::result::Result<u64, String> {
+    let t = s.replace('_', "");
+    let r = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        u64::from_str_radix(h, 16)
+    } else {
+        t.parse()
+    };
+    r.map_err(|_| format!("'{s}' is not a number (decimal or 0x-prefixed hex)"))
+}
+
+fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let (num, mul) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m = match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("'{s}': unknown size suffix '{c}' (use K, M, G or T)")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1 << 20), // a bare number is MiB, as with QEMU's -m
+    };
+    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a size (e.g. 512M, 2G)"))?;
+    n.checked_mul(mul).ok_or_else(|| format!("'{s}' is too large"))
+}
+
+fn init_tracing(filter: Option<&str>) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let f = match filter {
+        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --trace filter '{f}'"))?,
+        None => EnvFilter::new("warn"),
+    };
+    tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).with_target(true).without_time().init();
+    Ok(())
+}
+
+struct Stdout;
+impl Write for Stdout {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        std::io::stdout().lock().write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().lock().flush()
+    }
+}
+
+fn run(a: RunArgs) -> Result<ExitCode> {
+    init_tracing(a.trace.as_deref())?;
+    let path = a.bios.display().to_string();
+    let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
+    let img = if loaders::elf::is_elf(&data) {
+        if a.load_addr.is_some() {
+            bail!("{path}: --load-addr is for raw binaries; an ELF file gives its own addresses");
+        }
+        loaders::elf::load(&data, &path)?
+    } else {
+        loaders::raw(data, a.load_addr.unwrap_or(soc_ls2088::board::DRAM0_BASE), &path)?
+    };
+    let mut m = Machine::new(MachineConfig {
+        ram_size: a.memory,
+        smp: a.smp,
+        semihosting: a.semihosting,
+        console: Box::new(|| Box::new(Stdout)),
+        stderr: Box::new(std::io::stderr()),
+    })?;
+    if let Some(sh) = m.semihosting_mut() {
+        sh.cmdline = a.semihosting_cmdline.clone();
+    }
+    m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
+    let start = std::time::Instant::now();
+    let exit = m.run(a.max_insns);
+    let _ = std::io::stdout().flush();
+    if a.stats {
+        let secs = start.elapsed().as_secs_f64();
+        let n = m.icount();
+        eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
+        for c in &m.cpus {
+            eprintln!(
+                "lsemu: cpu{}: {} instructions (EL0 {} EL1 {} EL2 {} EL3 {}), {} exceptions",
+                c.cfg.index, c.icount, c.stats.icount_el[0], c.stats.icount_el[1], c.stats.icount_el[2], c.stats.icount_el[3], c.stats.exceptions
+            );
+        }
+    }
+    Ok(match exit {
+        RunExit::Halt(code) => ExitCode::from(code as u8),
+        RunExit::AllOff => ExitCode::SUCCESS,
+        RunExit::Deadlock { pcs } => {
+            let pcs: Vec<String> = pcs.iter().map(|p| format!("{p:#x}")).collect();
+            eprintln!("lsemu: every core waits for an interrupt that nothing will raise (pc {})", pcs.join(", "));
+            ExitCode::from(EXIT_DEADLOCK)
+        }
+        RunExit::ExceptionLoop { cpu, pc, esr, el } => {
+            eprintln!(
+                "lsemu: cpu{cpu} is stuck taking exceptions at pc {pc:#x} (EL{el}, last ESR {esr:#x}): no usable vector table?"
+            );
+            ExitCode::from(EXIT_DEADLOCK)
+        }
+        RunExit::InsnLimit => {
+            eprintln!("lsemu: stopped after --max-insns instructions");
+            ExitCode::from(EXIT_INSN_LIMIT)
+        }
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let r = match cli.cmd {
+        Cmd::Run(a) => run(a),
+    };
+    match r {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lsemu: error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }

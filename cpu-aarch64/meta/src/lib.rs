@@ -290,10 +290,11 @@ pub fn parse_all(files: &[(String, String)]) -> Result<Table, Error> {
 }
 
 fn check(encs: &[Encoding]) -> Result<(), Error> {
-    let mut seen: BTreeMap<String, &Encoding> = BTreeMap::new();
+    // Variant names must be unique within a group (each group is its own enum).
+    let mut seen: BTreeMap<(String, String), &Encoding> = BTreeMap::new();
     for e in encs {
         if !e.is_unalloc() {
-            if let Some(prev) = seen.insert(e.variant(), e) {
+            if let Some(prev) = seen.insert((e.group.clone(), e.variant()), e) {
                 return Err(Error(format!(
                     "{}:{}: encoding name '{}' clashes with '{}' at {}:{}",
                     e.file, e.line, e.name, prev.name, prev.file, prev.line

@@ -80,10 +80,18 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     let raw = match cpu.fetch(p, pc) {
         Ok(w) => w,
         Err(e) => {
+            // A failed fetch still takes time, so a PE stuck in a fetch-abort loop keeps
+            // consuming its budget (and virtual time) instead of hanging the host.
+            cpu.icount += 1;
             cpu.take_sync(e);
             return None;
         }
     };
+    // PSTATE.IL (after an illegal exception return): the instruction is not executed.
+    if let Err(e) = crate::exception::check_illegal_state(cpu) {
+        cpu.take_sync(e);
+        return None;
+    }
     let insn = decode::decode(raw);
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the test prerequisites (Debian packages) if they are missing, then runs every
+# test suite of the workspace. This is what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
+command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+command -v make >/dev/null || need+=(make)
+command -v curl >/dev/null || need+=(curl)
+command -v xz >/dev/null || need+=(xz-utils)
+if ((${#need[@]})); then
+    SUDO=
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    echo "test-all: installing ${need[*]}" >&2
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+# Test corpora (Debian's arm64 kernel and busybox), cached under ~/.cache/lsemu.
+if [ -x test-suites/fetch-corpus.sh ]; then
+    test-suites/fetch-corpus.sh
+fi
+
+cargo test --workspace --release "$@"

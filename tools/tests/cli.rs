@@ -1,0 +1,146 @@
+//! Bad user input gets one clear error line and a non-zero exit, never a panic.
+
+use std::process::Command;
+
+fn lsemu(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lsemu")).args(args).output().expect("run lsemu");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmp(name: &str, data: &[u8]) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+/// A minimal valid ELF64 header for `machine`, with no program headers.
+fn elf_header(machine: u16, class: u8) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = class; // EI_CLASS
+    h[5] = 1; // little-endian
+    h[6] = 1; // EV_CURRENT
+    h[16..18].copy_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    h[18..20].copy_from_slice(&machine.to_le_bytes());
+    h[20..24].copy_from_slice(&1u32.to_le_bytes());
+    h[52..54].copy_from_slice(&64u16.to_le_bytes()); // e_ehsize
+    h[54..56].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+    h
+}
+
+fn assert_clean_error(code: i32, stderr: &str, needle: &str) {
+    assert_eq!(code, 2, "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(stderr.contains(needle), "stderr should mention {needle:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one error line expected: {stderr}");
+}
+
+#[test]
+fn missing_file() {
+    let (code, _, err) = lsemu(&["run", "--bios", "/nonexistent/prog.elf"]);
+    assert_clean_error(code, &err, "cannot read /nonexistent/prog.elf");
+}
+
+#[test]
+fn truncated_elf() {
+    let mut h = elf_header(183, 2);
+    h.truncate(40);
+    let p = tmp("truncated.elf", &h);
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_clean_error(code, &err, "truncated ELF header");
+}
+
+#[test]
+fn elf_with_segment_past_end_of_file() {
+    let mut h = elf_header(183, 2);
+    // one program header at offset 64: PT_LOAD, offset 0, filesz 0x10000 (file is smaller)
+    h[32..40].copy_from_slice(&64u64.to_le_bytes());
+    h[56..58].copy_from_slice(&1u16.to_le_bytes());
+    let mut ph = vec![0u8; 56];
+    ph[0..4].copy_from_slice(&1u32.to_le_bytes());
+    ph[24..32].copy_from_slice(&0x8000_0000u64.to_le_bytes());
+    ph[32..40].copy_from_slice(&0x10000u64.to_le_bytes());
+    ph[40..48].copy_from_slice(&0x10000u64.to_le_bytes());
+    h.extend_from_slice(&ph);
+    let p = tmp("short.elf", &h);
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_clean_error(code, &err, "extends past the end of the file");
+}
+
+#[test]
+fn non_aarch64_elf() {
+    let p = tmp("x86.elf", &elf_header(62, 2)); // EM_X86_64
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_clean_error(code, &err, "not AArch64");
+}
+
+#[test]
+fn elf32_is_rejected() {
+    let p = tmp("elf32.elf", &elf_header(183, 1));
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_clean_error(code, &err, "32-bit ELF");
+}
+
+#[test]
+fn empty_file() {
+    let p = tmp("empty.bin", b"");
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_clean_error(code, &err, "empty file");
+}
+
+#[test]
+fn image_outside_ram() {
+    let p = tmp("raw.bin", &[0u8; 16]);
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--load-addr", "0x1000"]);
+    assert_clean_error(code, &err, "not inside RAM");
+}
+
+#[test]
+fn unknown_option() {
+    let (code, _, err) = lsemu(&["run", "--bios", "x", "--frobnicate"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--frobnicate"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_memory_size() {
+    let p = tmp("raw2.bin", &[0u8; 16]);
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "-m", "12Q"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown size suffix"), "{err}");
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "-m", "1M"]);
+    assert_clean_error(code, &err, "RAM size");
+}
+
+#[test]
+fn bad_smp() {
+    let p = tmp("raw3.bin", &[0u8; 16]);
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--smp", "9"]);
+    assert_clean_error(code, &err, "1 to 8 cores");
+}
+
+#[test]
+fn load_addr_with_elf_is_rejected() {
+    let p = tmp("x.elf", &elf_header(183, 2));
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--load-addr", "0x80000000"]);
+    assert_clean_error(code, &err, "--load-addr is for raw binaries");
+}
+
+#[test]
+fn exception_loop_is_reported() {
+    // A raw image of UDF #0 words: every instruction is UNDEFINED, VBAR_EL3 = 0 points at
+    // unmapped memory, so the PE can never make progress.
+    let p = tmp("udf.bin", &[0u8; 64]);
+    let (code, _, err) = lsemu(&["run", "--bios", &p]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("stuck taking exceptions"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

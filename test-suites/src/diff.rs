@@ -29,6 +29,10 @@ pub const MAX_INSNS: usize = 64;
 pub const SEQ_BASE: u64 = CODE_BASE + 4;
 /// The reserved base register for generated loads and stores.
 pub const BASE_REG: u32 = 28;
+/// The reserved index register of register-offset loads/stores (a small value).
+pub const INDEX_REG: u32 = 26;
+/// The reserved base register of exclusives and load-acquire/store-release (never moved).
+pub const EXCL_BASE_REG: u32 = 27;
 
 const MAGIC_IN: u32 = 0x4c53_4531;
 const MAGIC_OUT: u32 = 0x4c53_4f31;

@@ -119,12 +119,34 @@ fn qemu_diff() {
         total += res.len();
         let bad: Vec<_> = res.iter().filter(|r| !r.2.is_empty()).collect();
         let complete = COMPLETE_GROUPS.contains(&g.as_str());
+        let mut ends = std::collections::BTreeMap::new();
+        let mut insns = 0usize;
+        let mut faulting = std::collections::BTreeMap::new();
+        for (c, q, _) in &res {
+            let k = q.fault.map(|f| f.signal.name()).unwrap_or_else(|| "ok".into());
+            *ends.entry(k.clone()).or_insert(0usize) += 1;
+            if let Some(w) = q.fault.and_then(|f| c.insns.get(f.index as usize)) {
+                let n = cpu_aarch64::decode::decode(*w).name();
+                *faulting.entry(format!("{n}:{k}")).or_insert(0usize) += 1;
+            }
+            insns += q.fault.map(|f| f.index as usize).unwrap_or(c.insns.len()).min(c.insns.len());
+        }
         summary.push(format!(
-            "{g:10} {:5} sequences, {:5} mismatches, {oracle_errors} oracle errors{}",
+            "{g:10} {:5} sequences ({insns} instructions executed; qemu ended: {}), {:4} mismatches, {oracle_errors} oracle errors{}",
             res.len(),
+            ends.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
             bad.len(),
             if complete { "  [complete]" } else { "" }
         ));
+        let mut f: Vec<_> = faulting.into_iter().collect();
+        f.sort_by(|a, b| b.1.cmp(&a.1));
+        if !f.is_empty() {
+            summary.push(format!(
+                "{:10} faulting instructions: {}",
+                "",
+                f.iter().take(6).map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+            ));
+        }
         for (c, _q, d) in bad.iter().take(max_min) {
             let m = regress::minimise(c, &|t| diffs_of(t, h.epilogue));
             let md = diffs_of(&m, h.epilogue).unwrap_or_else(|| d.clone());

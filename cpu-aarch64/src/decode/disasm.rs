@@ -280,7 +280,9 @@ fn dp_imm(e: &Encoding, w: u32, pc: u64) -> Option<String> {
                     }
                 }
                 1 => {
-                    if imms < immr {
+                    if rn == 31 && imms < immr {
+                        join("bfc", &[d, format!("#{}", (width - immr) % width), format!("#{}", imms + 1)])
+                    } else if imms < immr {
                         join("bfi", &lsb_w((width - immr) % width, imms + 1))
                     } else {
                         join("bfxil", &lsb_w(immr, imms - immr + 1))
@@ -477,6 +479,7 @@ fn hint_name(crm: u32, op2: u32) -> Option<&'static str> {
         3 => "wfi",
         4 => "sev",
         5 => "sevl",
+        6 => "dgh",
         7 => "xpaclri",
         8 => "pacia1716",
         10 => "pacib1716",

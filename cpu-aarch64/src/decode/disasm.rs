@@ -128,6 +128,7 @@ pub fn render(e: &Encoding, word: u32, pc: u64) -> String {
         0b0101 | 0b1101 => dp_reg(e, word),
         0b1010 | 0b1011 => branch_sys(e, word, pc),
         0b0100 | 0b0110 | 0b1100 | 0b1110 => ldst(e, word, pc),
+        0b0111 | 0b1111 => simd_fp(e, word),
         _ => None,
     };
     s.unwrap_or_else(|| generic(e, word, pc))
@@ -566,6 +567,39 @@ fn sys_alias(op1: u32, crn: u32, crm: u32, op2: u32) -> Option<(&'static str, &'
 
 fn sysreg_name(w: u32) -> String {
     let op0 = 2 + bits(w, 19, 19);
+    let known = match (op0, bits(w, 18, 16), bits(w, 15, 12), bits(w, 11, 8), bits(w, 7, 5)) {
+        (3, 3, 4, 2, 0) => Some("nzcv"),
+        (3, 3, 4, 2, 1) => Some("daif"),
+        (3, 3, 4, 4, 0) => Some("fpcr"),
+        (3, 3, 4, 4, 1) => Some("fpsr"),
+        (3, 3, 13, 0, 2) => Some("tpidr_el0"),
+        (3, 3, 13, 0, 3) => Some("tpidrro_el0"),
+        (3, 3, 0, 0, 1) => Some("ctr_el0"),
+        (3, 3, 0, 0, 7) => Some("dczid_el0"),
+        (3, 3, 14, 0, 0) => Some("cntfrq_el0"),
+        (3, 3, 14, 0, 1) => Some("cntpct_el0"),
+        (3, 3, 14, 0, 2) => Some("cntvct_el0"),
+        (3, 0, 1, 0, 0) => Some("sctlr_el1"),
+        (3, 0, 1, 0, 2) => Some("cpacr_el1"),
+        (3, 0, 2, 0, 0) => Some("ttbr0_el1"),
+        (3, 0, 2, 0, 1) => Some("ttbr1_el1"),
+        (3, 0, 2, 0, 2) => Some("tcr_el1"),
+        (3, 0, 4, 0, 0) => Some("spsr_el1"),
+        (3, 0, 4, 0, 1) => Some("elr_el1"),
+        (3, 0, 4, 1, 0) => Some("sp_el0"),
+        (3, 0, 4, 2, 2) => Some("currentel"),
+        (3, 0, 5, 2, 0) => Some("esr_el1"),
+        (3, 0, 6, 0, 0) => Some("far_el1"),
+        (3, 0, 10, 2, 0) => Some("mair_el1"),
+        (3, 0, 12, 0, 0) => Some("vbar_el1"),
+        (3, 0, 13, 0, 4) => Some("tpidr_el1"),
+        (3, 0, 0, 0, 0) => Some("midr_el1"),
+        (3, 0, 0, 0, 5) => Some("mpidr_el1"),
+        _ => None,
+    };
+    if let Some(k) = known {
+        return k.to_string();
+    }
     format!("s{}_{}_c{}_c{}_{}", op0, bits(w, 18, 16), bits(w, 15, 12), bits(w, 11, 8), bits(w, 7, 5))
 }
 
@@ -660,6 +694,21 @@ fn branch_sys(e: &Encoding, w: u32, pc: u64) -> Option<String> {
     })
 }
 
+/// PRFM operation names (type, target cache level, policy).
+fn prfop(rt: u32) -> String {
+    let ty = match rt >> 3 {
+        0 => "pld",
+        1 => "pli",
+        2 => "pst",
+        _ => return format!("#{rt:#x}"),
+    };
+    let lvl = (rt >> 1) & 3;
+    if lvl == 3 {
+        return format!("#{rt:#x}");
+    }
+    format!("{ty}l{}{}", lvl + 1, if rt & 1 == 1 { "strm" } else { "keep" })
+}
+
 fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
     let m = e.asm;
     let v = bits(w, 26, 26) == 1;
@@ -686,7 +735,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
             let off = sext(bits(w, 23, 5) as u64, 19) * 4;
             let t = format!("{:#x}", pc.wrapping_add(off as u64));
             let reg = if m == "prfm" {
-                format!("#{rt:#x}")
+                prfop(rt)
             } else if v {
                 format!("{}{rt}", ["s", "d", "q", "?"][bits(w, 31, 30) as usize])
             } else {
@@ -714,7 +763,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
             if bits(w, 25, 24) == 1 {
                 let off = (bits(w, 21, 10) as i64) << scale;
                 let addr = if off == 0 { format!("[{base}]") } else { format!("[{base}, {}]", imm(off)) };
-                let reg = if m == "prfm" { format!("#{rt:#x}") } else { treg(rt) };
+                let reg = if m == "prfm" { prfop(rt) } else { treg(rt) };
                 join(m, &[reg, addr])
             } else if bits(w, 21, 21) == 0 {
                 let off = sext(bits(w, 20, 12) as u64, 9);
@@ -724,7 +773,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
                     _ if off == 0 => format!("[{base}]"),
                     _ => format!("[{base}, {}]", imm(off)),
                 };
-                let reg = if m == "prfum" { format!("#{rt:#x}") } else { treg(rt) };
+                let reg = if m == "prfum" { prfop(rt) } else { treg(rt) };
                 join(m, &[reg, addr])
             } else if bits(w, 11, 10) == 0b10 {
                 let rm = bits(w, 20, 16);
@@ -737,7 +786,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
                     (o, 0) => format!(", {}", EXTEND[o as usize]),
                     (o, _) => format!(", {} #{scale}", EXTEND[o as usize]),
                 };
-                let reg = if m == "prfm" { format!("#{rt:#x}") } else { treg(rt) };
+                let reg = if m == "prfm" { prfop(rt) } else { treg(rt) };
                 join(m, &[reg, format!("[{base}, {rmn}{ext}]")])
             } else {
                 return None;
@@ -823,5 +872,256 @@ mod tests {
             }
         }
         assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+}
+
+fn fpreg(ftype: u32, n: u32) -> Option<String> {
+    match ftype {
+        0 => Some(format!("s{n}")),
+        1 => Some(format!("d{n}")),
+        3 => Some(format!("h{n}")),
+        _ => None,
+    }
+}
+
+/// VFPExpandImm of an 8-bit FP immediate, printed as a decimal value.
+fn fp_imm8(imm8: u32) -> String {
+    let sign = if imm8 & 0x80 != 0 { -1.0 } else { 1.0 };
+    let exp = ((imm8 >> 4) & 7) as i32;
+    let exp = if exp & 4 != 0 { exp - 8 } else { exp } + 1; // NOT(b6):b6:b5:b4 as a signed power
+    let frac = 1.0 + (imm8 & 15) as f64 / 16.0;
+    let v = sign * frac * 2f64.powi(exp);
+    format!("#{v:?}")
+}
+
+fn arr(size: u32, q: u32) -> &'static str {
+    ["8b", "16b", "4h", "8h", "2s", "4s", "1d", "2d"].get((size * 2 + (q & 1)) as usize).copied().unwrap_or("?")
+}
+
+fn vr(n: u32, t: &str) -> String {
+    format!("v{n}.{t}")
+}
+
+/// Operands of scalar FP and of the common AdvSIMD vector classes (Arm ARM C4.1.6);
+/// `None` leaves the instruction to the generic printer.
+fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
+    let m = simd_mnemonic(e, w);
+    let rd = bits(w, 4, 0);
+    let rn = bits(w, 9, 5);
+    let rm = bits(w, 20, 16);
+    let q = bits(w, 30, 30);
+    let size = bits(w, 23, 22);
+    let u = bits(w, 29, 29);
+    if bits(w, 30, 29) == 0 && bits(w, 28, 24) == 0b11110 {
+        // scalar floating point
+        let ftype = size;
+        let f = |n: u32| fpreg(ftype, n);
+        let sf = bits(w, 31, 31) == 1;
+        if bits(w, 21, 21) == 0 {
+            // fixed-point conversions
+            let fbits = 64 - bits(w, 15, 10);
+            let opcode = bits(w, 18, 16);
+            return Some(if opcode >= 2 {
+                join(&m, &[f(rd)?, r(rn, sf), format!("#{fbits}")])
+            } else {
+                join(&m, &[r(rd, sf), f(rn)?, format!("#{fbits}")])
+            });
+        }
+        if bits(w, 15, 10) == 0 {
+            let rmode = bits(w, 20, 19);
+            let opcode = bits(w, 18, 16);
+            return Some(match (rmode, opcode) {
+                (1, 6) if ftype == 2 => join(&m, &[r(rd, true), format!("v{rn}.d[1]")]),
+                (1, 7) if ftype == 2 => join(&m, &[format!("v{rd}.d[1]"), r(rn, true)]),
+                (_, 2) | (_, 3) | (_, 7) => join(&m, &[f(rd)?, r(rn, sf)]),
+                _ => join(&m, &[r(rd, sf), f(rn)?]),
+            });
+        }
+        if bits(w, 14, 10) == 0b10000 {
+            let opcode = bits(w, 20, 15);
+            if opcode >> 2 == 1 {
+                // FCVT: destination type in opc
+                return Some(join(&m, &[fpreg(opcode & 3, rd)?, f(rn)?]));
+            }
+            return Some(join(&m, &[f(rd)?, f(rn)?]));
+        }
+        if bits(w, 13, 10) == 0b1000 {
+            let second = if bits(w, 3, 3) == 1 { "#0.0".to_string() } else { f(rm)? };
+            return Some(join(&m, &[f(rn)?, second]));
+        }
+        if bits(w, 12, 10) == 0b100 {
+            return Some(join(&m, &[f(rd)?, fp_imm8(bits(w, 20, 13))]));
+        }
+        let cond = COND[bits(w, 15, 12) as usize].to_string();
+        return Some(match bits(w, 11, 10) {
+            0b01 => join(&m, &[f(rn)?, f(rm)?, format!("#{}", bits(w, 3, 0)), cond]),
+            0b10 => join(&m, &[f(rd)?, f(rn)?, f(rm)?]),
+            _ => join(&m, &[f(rd)?, f(rn)?, f(rm)?, cond]),
+        });
+    }
+    if bits(w, 30, 29) == 0 && bits(w, 28, 24) == 0b11111 {
+        let f = |n: u32| fpreg(size, n);
+        return Some(join(&m, &[f(rd)?, f(rn)?, f(rm)?, f(bits(w, 14, 10))?]));
+    }
+    // Cryptographic AES (two-register) and SHA (three-register, two-register).
+    if w & 0xff3e_0c00 == 0x4e28_0800 {
+        return Some(join(&m, &[vr(rd, "16b"), vr(rn, "16b")]));
+    }
+    if w & 0xff20_8c00 == 0x5e00_0000 {
+        let opcode = bits(w, 14, 12);
+        return Some(match opcode {
+            0..=2 => join(&m, &[format!("q{rd}"), format!("s{rn}"), vr(rm, "4s")]),
+            4 | 5 => join(&m, &[format!("q{rd}"), format!("q{rn}"), vr(rm, "4s")]),
+            _ => join(&m, &[vr(rd, "4s"), vr(rn, "4s"), vr(rm, "4s")]),
+        });
+    }
+    if w & 0xff3e_0c00 == 0x5e28_0800 {
+        return Some(if bits(w, 16, 12) == 0 { join(&m, &[format!("s{rd}"), format!("s{rn}")]) } else { join(&m, &[vr(rd, "4s"), vr(rn, "4s")]) });
+    }
+    // AdvSIMD vector (bit 31 = 0, bit 28 = 0, bits 27:25 = 111)
+    if bits(w, 31, 31) != 0 || bits(w, 28, 24) != 0b01110 && bits(w, 28, 24) != 0b01111 {
+        return None;
+    }
+    if bits(w, 28, 24) == 0b01111 {
+        // shift by immediate (immh != 0); modified immediate and by-element are generic
+        let immh = bits(w, 22, 19);
+        if bits(w, 10, 10) == 0 || immh == 0 {
+            return None;
+        }
+        let hsb = 31 - immh.leading_zeros();
+        let esize = 8u32 << hsb;
+        let immhb = bits(w, 22, 16);
+        let opcode = bits(w, 15, 11);
+        let left = matches!(opcode, 0b01010 | 0b01100 | 0b01110 | 0b10100);
+        let shift = if left { immhb - esize } else { 2 * esize - immhb };
+        let te = arr(hsb, q);
+        return Some(match opcode {
+            0b10100 if m.ends_with("xtl") || m.ends_with("xtl2") => join(&m, &[vr(rd, arr(hsb + 1, 1)), vr(rn, te)]),
+            0b10100 => join(&m, &[vr(rd, arr(hsb + 1, 1)), vr(rn, te), format!("#{shift}")]),
+            0b10000..=0b10011 => join(&m, &[vr(rd, te), vr(rn, arr(hsb + 1, 1)), format!("#{shift}")]),
+            0b11100 | 0b11111 => {
+                let t = arr(2 + (hsb & 1), q);
+                join(&m, &[vr(rd, t), vr(rn, t), format!("#{shift}")])
+            }
+            _ => join(&m, &[vr(rd, te), vr(rn, te), format!("#{shift}")]),
+        });
+    }
+    if bits(w, 29, 21) == 0b001110000 && bits(w, 15, 15) == 0 && bits(w, 10, 10) == 1 || bits(w, 29, 21) == 0b101110000 && bits(w, 10, 10) == 1 {
+        // copy: DUP (element/general), INS, SMOV, UMOV
+        let imm5 = bits(w, 20, 16);
+        if imm5 & 15 == 0 {
+            return None;
+        }
+        let es = imm5.trailing_zeros();
+        let c = ["b", "h", "s", "d"][es as usize];
+        let idx = imm5 >> (es + 1);
+        let imm4 = bits(w, 14, 11);
+        let general_x = es == 3;
+        return Some(match (bits(w, 29, 29), imm4) {
+            (1, _) => join(&m, &[format!("v{rd}.{c}[{idx}]"), format!("v{rn}.{c}[{}]", imm4 >> es)]),
+            (0, 0b0000) => join(&m, &[vr(rd, arr(es, q)), format!("v{rn}.{c}[{idx}]")]),
+            (0, 0b0001) => join(&m, &[vr(rd, arr(es, q)), r(rn, general_x)]),
+            (0, 0b0011) => join(&m, &[format!("v{rd}.{c}[{idx}]"), r(rn, general_x)]),
+            (0, 0b0101) => join(&m, &[r(rd, q == 1), format!("v{rn}.{c}[{idx}]")]),
+            (0, 0b0111) => join(&m, &[r(rd, q == 1), format!("v{rn}.{c}[{idx}]")]),
+            _ => return None,
+        });
+    }
+    if bits(w, 29, 21) == 0b001110000 && bits(w, 11, 10) == 0 && bits(w, 15, 15) == 0 {
+        // TBL/TBX
+        let len = bits(w, 14, 13);
+        let t = if q == 1 { "16b" } else { "8b" };
+        let list: Vec<String> = (0..=len).map(|i| vr((rn + i) % 32, "16b")).collect();
+        return Some(join(&m, &[vr(rd, t), format!("{{{}}}", list.join(", ")), vr(rm, t)]));
+    }
+    if bits(w, 29, 21) == 0b101110000 && bits(w, 15, 15) == 0 && bits(w, 10, 10) == 0 {
+        // EXT
+        let t = if q == 1 { "16b" } else { "8b" };
+        return Some(join(&m, &[vr(rd, t), vr(rn, t), vr(rm, t), format!("#{}", bits(w, 14, 11))]));
+    }
+    let fpop = m.starts_with('f') || matches!(m.as_str(), "scvtf" | "ucvtf" | "frecpe" | "frsqrte" | "urecpe" | "ursqrte");
+    // For FP vector ops, the element size is sz (bit 22): 2s/4s or 2d.
+    let t = if fpop { arr(2 + (size & 1), q) } else { arr(size, q) };
+    if bits(w, 21, 21) == 1 && bits(w, 10, 10) == 1 {
+        // three same
+        let logical = bits(w, 15, 11) == 0b00011;
+        if logical {
+            let t = if q == 1 { "16b" } else { "8b" };
+            if m == "mov" {
+                return Some(join(&m, &[vr(rd, t), vr(rn, t)]));
+            }
+            return Some(join(&m, &[vr(rd, t), vr(rn, t), vr(rm, t)]));
+        }
+        return Some(join(&m, &[vr(rd, t), vr(rn, t), vr(rm, t)]));
+    }
+    if bits(w, 21, 17) == 0b10000 && bits(w, 11, 10) == 0b10 {
+        // two-register miscellaneous
+        let opcode = bits(w, 16, 12);
+        let narrow = !fpop && matches!(opcode, 0b10010 | 0b10100);
+        if narrow {
+            return Some(join(&m, &[vr(rd, arr(size, q)), vr(rn, arr(size + 1, 1))]));
+        }
+        if m.starts_with("fcvtn") || m.starts_with("fcvtxn") {
+            return Some(join(&m, &[vr(rd, arr(1 + (size & 1), q)), vr(rn, arr(2 + (size & 1), 1))]));
+        }
+        if m.starts_with("fcvtl") {
+            return Some(join(&m, &[vr(rd, arr(2 + (size & 1), 1)), vr(rn, arr(1 + (size & 1), q))]));
+        }
+        if m.starts_with("shll") {
+            return Some(join(&m, &[vr(rd, arr(size + 1, 1)), vr(rn, arr(size, q)), format!("#{}", 8 << size)]));
+        }
+        if m == "saddlp" || m == "uaddlp" || m == "sadalp" || m == "uadalp" {
+            return Some(join(&m, &[vr(rd, arr(size + 1, q)), vr(rn, arr(size, q))]));
+        }
+        if matches!(m.as_str(), "mvn" | "not" | "rbit" | "cnt") {
+            let t = if q == 1 { "16b" } else { "8b" };
+            return Some(join(&m, &[vr(rd, t), vr(rn, t)]));
+        }
+        let zero = matches!(m.as_str(), "cmgt" | "cmeq" | "cmlt" | "cmge" | "cmle") || m.starts_with("fcm");
+        let mut o = vec![vr(rd, t), vr(rn, t)];
+        if zero {
+            o.push(if fpop { "#0.0".into() } else { "#0".into() });
+        }
+        return Some(join(&m, &o));
+    }
+    if bits(w, 21, 21) == 1 && bits(w, 11, 10) == 0b00 {
+        // three different
+        let wide = matches!(m.trim_end_matches('2'), "saddw" | "uaddw" | "ssubw" | "usubw");
+        let narrow = matches!(m.trim_end_matches('2'), "addhn" | "raddhn" | "subhn" | "rsubhn");
+        let (tl, tn) = (arr(size + 1, 1), arr(size, q));
+        if m.starts_with("pmull") && size == 3 {
+            return Some(join(&m, &[vr(rd, "1q"), vr(rn, arr(3, q)), vr(rm, arr(3, q))]));
+        }
+        return Some(if wide {
+            join(&m, &[vr(rd, tl), vr(rn, tl), vr(rm, tn)])
+        } else if narrow {
+            join(&m, &[vr(rd, tn), vr(rn, tl), vr(rm, tl)])
+        } else {
+            join(&m, &[vr(rd, tl), vr(rn, tn), vr(rm, tn)])
+        });
+    }
+    if bits(w, 21, 17) == 0b11000 && bits(w, 11, 10) == 0b10 {
+        // across lanes
+        let long = m.ends_with("addlv");
+        let es = if fpop { 2 } else if long { size + 1 } else { size };
+        let c = ["b", "h", "s", "d"].get(es as usize).copied().unwrap_or("?");
+        return Some(join(&m, &[format!("{c}{rd}"), vr(rn, t)]));
+    }
+    let _ = u;
+    None
+}
+
+#[cfg(test)]
+mod robustness {
+    /// The disassembler never panics, whatever the word (pseudo-random words).
+    #[test]
+    fn no_panic_on_random_words() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..300_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let _ = super::disasm(x as u32, 0x1000);
+        }
     }
 }

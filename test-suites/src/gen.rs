@@ -50,7 +50,6 @@ pub const DO_NOT_TEST: &[(&str, &str)] = &[
     ("dcps1", "debug state only"),
     ("dcps2", "debug state only"),
     ("dcps3", "debug state only"),
-    ("prfm", "prefetch: no effect either side, but random prfop values are reserved hints"),
 ];
 
 /// System registers MRS/MSR (register) are generated with (o0, op1, CRn, CRm, op2): the

@@ -44,7 +44,7 @@ fn run_both(cases: Vec<Case>, epilogue: u64) -> (Vec<(Case, diff::Outcome, Vec<S
                 match q {
                     Some(q) => {
                         let l = run_lsemu(&c, epilogue);
-                        let d = diff::compare(&q, &l);
+                        let d = diff::compare_case(&c, &q, &l);
                         out.push((c, q, d));
                     }
                     None => oracle_errors += 1,
@@ -64,7 +64,7 @@ fn run_both(cases: Vec<Case>, epilogue: u64) -> (Vec<(Case, diff::Outcome, Vec<S
 
 fn diffs_of(c: &Case, epilogue: u64) -> Option<Vec<String>> {
     let q = run_qemu(std::slice::from_ref(c)).ok()?.pop()??;
-    Some(diff::compare(&q, &run_lsemu(c, epilogue)))
+    Some(diff::compare_case(c, &q, &run_lsemu(c, epilogue)))
 }
 
 fn show(c: &Case) -> String {

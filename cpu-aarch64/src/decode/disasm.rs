@@ -792,6 +792,44 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
                 return None;
             }
         }
+        0b001 if v => {
+            // AdvSIMD load/store multiple and single structures
+            let q = bits(w, 30, 30);
+            let post = bits(w, 23, 23) == 1;
+            let rm = bits(w, 20, 16);
+            let opcode = bits(w, 15, 12);
+            let size = bits(w, 11, 10);
+            let (n, t, index, bytes) = if bits(w, 24, 24) == 0 {
+                let n = match opcode {
+                    0b0000 | 0b0010 => 4,
+                    0b0100 | 0b0110 => 3,
+                    0b0111 => 1,
+                    _ => 2,
+                };
+                (n, arr(size, q).to_string(), None, n * if q == 1 { 16 } else { 8 })
+            } else {
+                let opc3 = bits(w, 15, 13);
+                let selem = ((opc3 & 1) << 1 | bits(w, 21, 21)) + 1;
+                let s_ = bits(w, 12, 12);
+                match opc3 >> 1 {
+                    0b00 => (selem, "b".to_string(), Some((q << 3) | (s_ << 2) | size), selem),
+                    0b01 => (selem, "h".to_string(), Some((q << 2) | (s_ << 1) | (size >> 1)), selem * 2),
+                    0b10 if size & 1 == 0 => (selem, "s".to_string(), Some((q << 1) | s_), selem * 4),
+                    0b10 => (selem, "d".to_string(), Some(q), selem * 8),
+                    _ => (selem, arr(size, q).to_string(), None, selem << size),
+                }
+            };
+            let regs: Vec<String> = (0..n).map(|i| format!("v{}.{t}", (rt + i) % 32)).collect();
+            let mut list = format!("{{{}}}", regs.join(", "));
+            if let Some(ix) = index {
+                list += &format!("[{ix}]");
+            }
+            let mut o = vec![list, format!("[{base}]")];
+            if post {
+                o.push(if rm == 31 { format!("#{bytes}") } else { r(rm, true) });
+            }
+            join(m, &o)
+        }
         0b001 if !v => {
             // exclusives and load-acquire/store-release
             let rs = bits(w, 20, 16);
@@ -977,6 +1015,13 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
     }
     if w & 0xff3e_0c00 == 0x5e28_0800 {
         return Some(if bits(w, 16, 12) == 0 { join(&m, &[format!("s{rd}"), format!("s{rn}")]) } else { join(&m, &[vr(rd, "4s"), vr(rn, "4s")]) });
+    }
+    if w & 0xffe0_fc00 == 0x5e00_0400 && bits(w, 19, 16) != 0 {
+        // scalar DUP (element), preferred as MOV
+        let imm5 = bits(w, 20, 16);
+        let es = imm5.trailing_zeros();
+        let c = ["b", "h", "s", "d"][es as usize];
+        return Some(join(&m, &[format!("{c}{rd}"), format!("v{rn}.{c}[{}]", imm5 >> (es + 1))]));
     }
     // AdvSIMD vector (bit 31 = 0, bit 28 = 0, bits 27:25 = 111)
     if bits(w, 31, 31) != 0 || bits(w, 28, 24) != 0b01110 && bits(w, 28, 24) != 0b01111 {

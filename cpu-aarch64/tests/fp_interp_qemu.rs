@@ -2,9 +2,10 @@
 //! against QEMU user mode as a Cortex-A72 (`qemu-aarch64 -cpu cortex-a72`, which also makes
 //! FP16 encodings UNDEFINED as on the A72). Random words from every fp.decode line plus a
 //! sweep of random words over the whole scalar-FP encoding space; each runs with random
-//! V0-V31, X0-X30, NZCV and FPCR, and the full register state, NZCV, FPSR and the
+//! V0-V31, X0-X30, NZCV and FPCR (plus words one or two bits away from each line), and the full register state, NZCV, FPSR and the
 //! UNDEFINED-ness must match. (X16/X17 are used by the oracle, so words naming them as a
-//! general-purpose register are skipped.) LSEMU_FP_SCALE=k multiplies the vector count.
+//! general-purpose register are skipped.) LSEMU_FP_SCALE=k multiplies the vector count;
+//! LSEMU_FP_SEED=n changes the seed.
 
 mod common;
 use common::oracle::*;
@@ -62,7 +63,7 @@ fn run_ours(w: u32, s: &State) -> Option<(Vec<u128>, Vec<u64>, u32, u32)> {
 #[test]
 fn fp_group_matches_qemu() {
     let Some(oracle) = Oracle::new() else { return };
-    let mut rng = Rng(0xf00d_cafe_0123_4567);
+    let mut rng = Rng(seed(0xf00d_cafe_0123_4567));
     let mut words: Vec<u32> = Vec::new();
     let per_line = scaled(40);
     let fp_lines: Vec<_> = ENCODINGS.iter().filter(|e| e.group == "fp").collect();
@@ -74,6 +75,25 @@ fn fp_group_matches_qemu() {
             tries += 1;
             let w = e.bits | (rng.next() as u32 & !e.mask);
             if e.matches(w) && reg_ok(w) {
+                words.push(w);
+                n += 1;
+            }
+        }
+    }
+    // Neighbours of every line: one or two of its fixed bits flipped (staying inside the
+    // scalar FP space, bit 30 = 0 and bits 28:25 = 1111), to probe the UNDEFINED boundaries.
+    for e in &fp_lines {
+        let flippable = e.mask & !0x5e00_0000;
+        let bits: Vec<u32> = (0..32).filter(|b| flippable >> b & 1 != 0).collect();
+        let mut n = 0;
+        let mut tries = 0;
+        while n < per_line && tries < per_line * 100 && !bits.is_empty() {
+            tries += 1;
+            let mut w = e.bits | (rng.next() as u32 & !e.mask);
+            for _ in 0..1 + rng.below(2) {
+                w ^= 1 << bits[rng.below(bits.len() as u64) as usize];
+            }
+            if reg_ok(w) {
                 words.push(w);
                 n += 1;
             }

@@ -64,7 +64,7 @@ fn baremetal_programs_pass_and_match_qemu() {
             continue;
         }
         assert!(have_qemu, "qemu-system-aarch64 is needed (Debian package qemu-system-arm): see README");
-        let (qcode, qout, qerr) = run(Command::new("timeout").args([
+        let (qcode, qout, qerr) = run(Command::new("timeout").stdin(std::process::Stdio::null()).args([
             "120",
             "qemu-system-aarch64",
             "-M",
@@ -73,12 +73,16 @@ fn baremetal_programs_pass_and_match_qemu() {
             "cortex-a72",
             "-m",
             "3G",
-            "-nographic",
+            "-display",
+            "none",
             "-monitor",
             "none",
             "-serial",
             "none",
-            "-semihosting",
+            "-chardev",
+            "stdio,id=sh0",
+            "-semihosting-config",
+            "enable=on,target=native,chardev=sh0",
             "-kernel",
             elf.to_str().unwrap(),
         ]));

@@ -315,17 +315,17 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Simd, raw: u32) -> ExecRes
 
 fn three_same(cpu: &mut Cpu, raw: u32, op: Op3) {
     let x = f(raw);
-    let (a, b, d) = (v(cpu, x.rn), v(cpu, x.rm), v(cpu, x.rd));
     let es = x.esize();
-    let mut r = 0u128;
+    let (a, b, d) = (s::unpack(v(cpu, x.rn), es), s::unpack(v(cpu, x.rm), es), s::unpack(v(cpu, x.rd), es));
+    let mut r = [0u64; 16];
     let mut sat = false;
-    for e in 0..x.elements() {
-        let (val, q) = s::op3(op, es, s::elem(a, e, es), s::elem(b, e, es), s::elem(d, e, es));
+    for e in 0..x.elements() as usize {
+        let (val, q) = s::op3(op, es, a[e], b[e], d[e]);
         sat |= q;
-        s::set_elem(&mut r, e, es, val);
+        r[e] = val;
     }
     qc(cpu, sat);
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, es), x.q);
 }
 
 fn three_same_scalar(cpu: &mut Cpu, raw: u32, op: Op3) {
@@ -340,15 +340,14 @@ fn three_same_scalar(cpu: &mut Cpu, raw: u32, op: Op3) {
 fn pairwise(cpu: &mut Cpu, raw: u32, op: Op3) {
     let x = f(raw);
     let es = x.esize();
-    let n = x.elements();
-    let (a, b) = (v(cpu, x.rn), v(cpu, x.rm));
-    let get = |i: u32| if i < n { s::elem(a, i, es) } else { s::elem(b, i - n, es) };
-    let mut r = 0u128;
-    for e in 0..n {
-        let (val, _) = s::op3(op, es, get(2 * e), get(2 * e + 1), 0);
-        s::set_elem(&mut r, e, es, val);
+    let n = x.elements() as usize;
+    let (a, b) = (s::unpack(v(cpu, x.rn), es), s::unpack(v(cpu, x.rm), es));
+    let get = |i: usize| if i < n { a[i] } else { b[i - n] };
+    let mut r = [0u64; 16];
+    for (e, o) in r.iter_mut().take(n).enumerate() {
+        *o = s::op3(op, es, get(2 * e), get(2 * e + 1), 0).0;
     }
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, es), x.q);
 }
 
 /// AND, BIC, ORR, ORN, EOR, BSL, BIT, BIF (vector, register).
@@ -375,20 +374,21 @@ fn long(cpu: &mut Cpu, raw: u32, op: OpLong, wide: bool) {
     let es = x.esize();
     let unsigned = x.u && !matches!(op, OpLong::Sqdmlal | OpLong::Sqdmlsl | OpLong::Sqdmull);
     let n = v(cpu, x.rn);
-    let m = part(v(cpu, x.rm), x.q);
-    let d = v(cpu, x.rd);
-    let np = part(n, x.q);
-    let mut r = 0u128;
+    let nw = s::unpack(n, 2 * es);
+    let np = s::unpack(part(n, x.q), es);
+    let m = s::unpack(part(v(cpu, x.rm), x.q), es);
+    let d = s::unpack(v(cpu, x.rd), 2 * es);
+    let mut r = [0u64; 16];
     let mut sat = false;
-    for e in 0..64 / es {
-        let a = if wide { s::int(s::elem(n, e, 2 * es), 2 * es, unsigned) } else { s::int(s::elem(np, e, es), es, unsigned) };
-        let b = s::int(s::elem(m, e, es), es, unsigned);
-        let (val, q) = s::op_long(op, es, a, b, s::elem(d, e, 2 * es));
+    for e in 0..(64 / es) as usize {
+        let a = if wide { s::int(nw[e], 2 * es, unsigned) } else { s::int(np[e], es, unsigned) };
+        let b = s::int(m[e], es, unsigned);
+        let (val, q) = s::op_long(op, es, a, b, d[e]);
         sat |= q;
-        s::set_elem(&mut r, e, 2 * es, val);
+        r[e] = val;
     }
     qc(cpu, sat);
-    set_vec(cpu, x.rd, r, 1);
+    set_vec(cpu, x.rd, s::pack(&r, 2 * es), 1);
 }
 
 fn long_scalar(cpu: &mut Cpu, raw: u32, op: OpLong) {
@@ -405,42 +405,39 @@ fn long_scalar(cpu: &mut Cpu, raw: u32, op: OpLong) {
 fn high_narrow(cpu: &mut Cpu, raw: u32, sub: bool) {
     let x = f(raw);
     let es = x.esize();
-    let (n, m) = (v(cpu, x.rn), v(cpu, x.rm));
-    let mut r = 0u128;
-    for e in 0..64 / es {
-        let val = s::op_high_narrow(sub, x.u, es, s::elem(n, e, 2 * es), s::elem(m, e, 2 * es));
-        s::set_elem(&mut r, e, es, val);
+    let (n, m) = (s::unpack(v(cpu, x.rn), 2 * es), s::unpack(v(cpu, x.rm), 2 * es));
+    let mut r = [0u64; 16];
+    for e in 0..(64 / es) as usize {
+        r[e] = s::op_high_narrow(sub, x.u, es, n[e], m[e]);
     }
-    set_part(cpu, x.rd, r as u64, x.q);
+    set_part(cpu, x.rd, s::pack(&r, es) as u64, x.q);
 }
 
 /// REV16/REV32/REV64: reverse the order of `esize` elements in each `container`.
 fn rev(cpu: &mut Cpu, raw: u32, container: u32) {
     let x = f(raw);
     let es = x.esize();
-    let n = v(cpu, x.rn);
-    let per = container / es;
-    let mut r = 0u128;
-    for e in 0..x.elements() {
-        let base = e - e % per;
-        let src = base + (per - 1 - e % per);
-        s::set_elem(&mut r, e, es, s::elem(n, src, es));
+    let n = s::unpack(v(cpu, x.rn), es);
+    let per = (container / es) as usize;
+    let mut r = [0u64; 16];
+    for (e, o) in r.iter_mut().take(x.elements() as usize).enumerate() {
+        *o = n[e - e % per + (per - 1 - e % per)];
     }
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, es), x.q);
 }
 
 /// SADDLP/UADDLP (and the accumulating SADALP/UADALP).
 fn addlp(cpu: &mut Cpu, raw: u32, acc: bool) {
     let x = f(raw);
     let es = x.esize();
-    let (n, d) = (v(cpu, x.rn), v(cpu, x.rd));
-    let mut r = 0u128;
-    for e in 0..x.datasize() / (2 * es) {
-        let a = s::int(s::elem(n, 2 * e, es), es, x.u) + s::int(s::elem(n, 2 * e + 1, es), es, x.u);
-        let sum = if acc { (s::elem(d, e, 2 * es) as i128).wrapping_add(a) } else { a };
-        s::set_elem(&mut r, e, 2 * es, sum as u64);
+    let n = s::unpack(v(cpu, x.rn), es);
+    let d = s::unpack(v(cpu, x.rd), 2 * es);
+    let mut r = [0u64; 16];
+    for e in 0..(x.datasize() / (2 * es)) as usize {
+        let a = s::int(n[2 * e], es, x.u) + s::int(n[2 * e + 1], es, x.u);
+        r[e] = if acc { (d[e] as i128).wrapping_add(a) } else { a } as u64;
     }
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, 2 * es), x.q);
 }
 
 fn misc(cpu: &mut Cpu, raw: u32, op: OpMisc) {
@@ -449,16 +446,16 @@ fn misc(cpu: &mut Cpu, raw: u32, op: OpMisc) {
         x.size = 0; // RBIT (vector) has size=01 but reverses bytes
     }
     let es = x.esize();
-    let (n, d) = (v(cpu, x.rn), v(cpu, x.rd));
-    let mut r = 0u128;
+    let (n, d) = (s::unpack(v(cpu, x.rn), es), s::unpack(v(cpu, x.rd), es));
+    let mut r = [0u64; 16];
     let mut sat = false;
-    for e in 0..x.elements() {
-        let (val, q) = s::op_misc(op, es, s::elem(n, e, es), s::elem(d, e, es));
+    for e in 0..x.elements() as usize {
+        let (val, q) = s::op_misc(op, es, n[e], d[e]);
         sat |= q;
-        s::set_elem(&mut r, e, es, val);
+        r[e] = val;
     }
     qc(cpu, sat);
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, es), x.q);
 }
 
 fn misc_scalar(cpu: &mut Cpu, raw: u32, op: OpMisc) {
@@ -490,21 +487,22 @@ fn narrow_one(kind: Narrow, x: i128, es: u32) -> (u64, bool) {
 fn narrow(cpu: &mut Cpu, raw: u32, kind: Narrow, scalar: bool) {
     let x = f(raw);
     let es = x.esize();
-    let n = v(cpu, x.rn);
+    let n = s::unpack(v(cpu, x.rn), 2 * es);
     let unsigned = matches!(kind, Narrow::Uqxtn);
-    let count = if scalar { 1 } else { 64 / es };
-    let mut r = 0u128;
+    let count = if scalar { 1 } else { (64 / es) as usize };
+    let mut r = [0u64; 16];
     let mut sat = false;
     for e in 0..count {
-        let (val, q) = narrow_one(kind, s::int(s::elem(n, e, 2 * es), 2 * es, unsigned), es);
+        let (val, q) = narrow_one(kind, s::int(n[e], 2 * es, unsigned), es);
         sat |= q;
-        s::set_elem(&mut r, e, es, val);
+        r[e] = val;
     }
     qc(cpu, sat);
+    let r = s::pack(&r, es) as u64;
     if scalar {
-        set_scalar(cpu, x.rd, r as u64);
+        set_scalar(cpu, x.rd, r);
     } else {
-        set_part(cpu, x.rd, r as u64, x.q);
+        set_part(cpu, x.rd, r, x.q);
     }
 }
 
@@ -512,12 +510,12 @@ fn narrow(cpu: &mut Cpu, raw: u32, kind: Narrow, scalar: bool) {
 fn shll(cpu: &mut Cpu, raw: u32) {
     let x = f(raw);
     let es = x.esize();
-    let n = part(v(cpu, x.rn), x.q);
-    let mut r = 0u128;
-    for e in 0..64 / es {
-        s::set_elem(&mut r, e, 2 * es, s::elem(n, e, es) << es);
+    let n = s::unpack(part(v(cpu, x.rn), x.q), es);
+    let mut r = [0u64; 16];
+    for e in 0..(64 / es) as usize {
+        r[e] = n[e] << es;
     }
-    set_vec(cpu, x.rd, r, 1);
+    set_vec(cpu, x.rd, s::pack(&r, 2 * es), 1);
 }
 
 #[derive(Clone, Copy)]
@@ -529,22 +527,14 @@ enum Across {
 fn across(cpu: &mut Cpu, raw: u32, kind: Across) {
     let x = f(raw);
     let es = x.esize();
-    let n = v(cpu, x.rn);
+    let n = s::unpack(v(cpu, x.rn), es);
+    let ne = x.elements() as usize;
     let val = match kind {
         Across::Addl => {
-            let mut sum = 0i128;
-            for e in 0..x.elements() {
-                sum += s::int(s::elem(n, e, es), es, x.u);
-            }
+            let sum: i128 = n.iter().take(ne).map(|&a| s::int(a, es, x.u)).sum();
             sum as u64 & s::ones(2 * es)
         }
-        Across::Op(op) => {
-            let mut acc = s::elem(n, 0, es);
-            for e in 1..x.elements() {
-                acc = s::op3(op, es, acc, s::elem(n, e, es), 0).0;
-            }
-            acc
-        }
+        Across::Op(op) => n.iter().take(ne).skip(1).fold(n[0], |acc, &a| s::op3(op, es, acc, a, 0).0),
     };
     set_scalar(cpu, x.rd, val);
 }
@@ -601,71 +591,69 @@ fn copy(cpu: &mut Cpu, raw: u32) {
 fn permute(cpu: &mut Cpu, raw: u32) {
     let x = f(raw);
     let es = x.esize();
-    let ne = x.elements();
+    let ne = x.elements() as usize;
     let op = (raw >> 12) & 3;
-    let p = (raw >> 14) & 1;
-    let (n, m) = (v(cpu, x.rn), v(cpu, x.rm));
-    let mut r = 0u128;
+    let p = ((raw >> 14) & 1) as usize;
+    let (n, m) = (s::unpack(v(cpu, x.rn), es), s::unpack(v(cpu, x.rm), es));
+    let mut r = [0u64; 16];
     match op {
         1 => {
             // UZP: even/odd elements of the concatenation Vm:Vn
-            for e in 0..ne {
+            for (e, o) in r.iter_mut().take(ne).enumerate() {
                 let i = 2 * e + p;
-                let val = if i < ne { s::elem(n, i, es) } else { s::elem(m, i - ne, es) };
-                s::set_elem(&mut r, e, es, val);
+                *o = if i < ne { n[i] } else { m[i - ne] };
             }
         }
         2 => {
             for k in 0..ne / 2 {
-                s::set_elem(&mut r, 2 * k, es, s::elem(n, 2 * k + p, es));
-                s::set_elem(&mut r, 2 * k + 1, es, s::elem(m, 2 * k + p, es));
+                r[2 * k] = n[2 * k + p];
+                r[2 * k + 1] = m[2 * k + p];
             }
         }
         _ => {
             let base = p * ne / 2;
             for k in 0..ne / 2 {
-                s::set_elem(&mut r, 2 * k, es, s::elem(n, base + k, es));
-                s::set_elem(&mut r, 2 * k + 1, es, s::elem(m, base + k, es));
+                r[2 * k] = n[base + k];
+                r[2 * k + 1] = m[base + k];
             }
         }
     }
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, s::pack(&r, es), x.q);
 }
 
 fn ext(cpu: &mut Cpu, raw: u32) {
     let x = f(raw);
-    let imm4 = (raw >> 11) & 15;
-    let bytes = x.datasize() / 8;
-    let (n, m) = (v(cpu, x.rn), v(cpu, x.rm));
-    let mut r = 0u128;
-    for i in 0..bytes {
+    let imm4 = ((raw >> 11) & 15) as usize;
+    let bytes = (x.datasize() / 8) as usize;
+    let (n, m) = (v(cpu, x.rn).to_le_bytes(), v(cpu, x.rm).to_le_bytes());
+    let mut r = [0u8; 16];
+    for (i, o) in r.iter_mut().take(bytes).enumerate() {
         let j = i + imm4;
-        let b = if j < bytes { s::elem(n, j, 8) } else { s::elem(m, j - bytes, 8) };
-        s::set_elem(&mut r, i, 8, b);
+        *o = if j < bytes { n[j] } else { m[(j - bytes) & 15] };
     }
-    set_vec(cpu, x.rd, r, x.q);
+    set_vec(cpu, x.rd, u128::from_le_bytes(r), x.q);
 }
 
 /// TBL/TBX with 1..4 table registers (wrapping from V31 to V0).
 fn tbl(cpu: &mut Cpu, raw: u32) {
     let x = f(raw);
-    let regs = ((raw >> 13) & 3) + 1;
+    let regs = (((raw >> 13) & 3) + 1) as usize;
     let is_tbx = (raw >> 12) & 1 == 1;
-    let idx = v(cpu, x.rm);
-    let d = v(cpu, x.rd);
-    let mut r = 0u128;
-    for i in 0..x.datasize() / 8 {
-        let k = s::elem(idx, i, 8) as u32;
-        let b = if k < 16 * regs {
-            s::elem(v(cpu, (x.rn + (k / 16) as usize) % 32), k % 16, 8)
-        } else if is_tbx {
-            s::elem(d, i, 8)
-        } else {
-            0
-        };
-        s::set_elem(&mut r, i, 8, b);
+    let mut table = [0u8; 64];
+    for (k, chunk) in table.chunks_exact_mut(16).take(regs).enumerate() {
+        chunk.copy_from_slice(&v(cpu, (x.rn + k) % 32).to_le_bytes());
     }
-    set_vec(cpu, x.rd, r, x.q);
+    let idx = v(cpu, x.rm).to_le_bytes();
+    let mut r = v(cpu, x.rd).to_le_bytes();
+    for (i, o) in r.iter_mut().enumerate() {
+        let k = idx[i] as usize;
+        if k < 16 * regs {
+            *o = table[k];
+        } else if !is_tbx {
+            *o = 0;
+        }
+    }
+    set_vec(cpu, x.rd, u128::from_le_bytes(r), x.q);
 }
 
 #[derive(Clone, Copy)]
@@ -718,14 +706,14 @@ fn shift_imm(cpu: &mut Cpu, raw: u32, kind: Sh, scalar: bool) {
     let (es, immhb) = shift_fields(raw);
     let left = matches!(kind, Sh::Shl | Sh::Sli | Sh::Sqshlu | Sh::Qshl);
     let shift = if left { immhb - es } else { 2 * es - immhb };
-    let (n, d) = (v(cpu, x.rn), v(cpu, x.rd));
+    let (n, d) = (s::unpack(v(cpu, x.rn), es), s::unpack(v(cpu, x.rd), es));
     let count = if scalar { 1 } else { x.datasize() / es };
     let m = s::ones(es);
-    let mut r = 0u128;
+    let mut r = [0u64; 16];
     let mut sat = false;
-    for e in 0..count {
-        let a = s::elem(n, e, es);
-        let de = s::elem(d, e, es);
+    for e in 0..count as usize {
+        let a = n[e];
+        let de = d[e];
         let val = match kind {
             Sh::Shr => s::shr_imm(a, es, shift, x.u, false) as u64,
             Sh::Rshr => s::shr_imm(a, es, shift, x.u, true) as u64,
@@ -752,9 +740,10 @@ fn shift_imm(cpu: &mut Cpu, raw: u32, kind: Sh, scalar: bool) {
                 v
             }
         };
-        s::set_elem(&mut r, e, es, val & m);
+        r[e] = val & m;
     }
     qc(cpu, sat);
+    let r = s::pack(&r, es);
     if scalar {
         set_scalar(cpu, x.rd, r as u64);
     } else {
@@ -767,18 +756,19 @@ fn shift_narrow(cpu: &mut Cpu, raw: u32, kind: Narrow, round: bool, scalar: bool
     let x = f(raw);
     let (es, immhb) = shift_fields(raw);
     let shift = 2 * es - immhb;
-    let n = v(cpu, x.rn);
+    let n = s::unpack(v(cpu, x.rn), 2 * es);
     let unsigned = matches!(kind, Narrow::Uqxtn) || (matches!(kind, Narrow::Xtn) && x.u);
     let count = if scalar { 1 } else { 64 / es };
-    let mut r = 0u128;
+    let mut r = [0u64; 16];
     let mut sat = false;
-    for e in 0..count {
-        let wide = s::shr_imm(s::elem(n, e, 2 * es), 2 * es, shift, unsigned, round);
+    for e in 0..count as usize {
+        let wide = s::shr_imm(n[e], 2 * es, shift, unsigned, round);
         let (val, q) = narrow_one(kind, wide, es);
         sat |= q;
-        s::set_elem(&mut r, e, es, val);
+        r[e] = val;
     }
     qc(cpu, sat);
+    let r = s::pack(&r, es);
     if scalar {
         set_scalar(cpu, x.rd, r as u64);
     } else {
@@ -791,13 +781,12 @@ fn shll_imm(cpu: &mut Cpu, raw: u32) {
     let x = f(raw);
     let (es, immhb) = shift_fields(raw);
     let shift = immhb - es;
-    let n = part(v(cpu, x.rn), x.q);
-    let mut r = 0u128;
-    for e in 0..64 / es {
-        let val = s::int(s::elem(n, e, es), es, x.u) << shift;
-        s::set_elem(&mut r, e, 2 * es, val as u64);
+    let n = s::unpack(part(v(cpu, x.rn), x.q), es);
+    let mut r = [0u64; 16];
+    for e in 0..(64 / es) as usize {
+        r[e] = (s::int(n[e], es, x.u) << shift) as u64;
     }
-    set_vec(cpu, x.rd, r, 1);
+    set_vec(cpu, x.rd, s::pack(&r, 2 * es), 1);
 }
 
 #[derive(Clone, Copy)]
@@ -818,17 +807,19 @@ fn by_elem(cpu: &mut Cpu, raw: u32, op: ElemOp, scalar: bool) {
     };
     let el2 = s::elem(v(cpu, rm as usize), index, es);
     let (n, d) = (v(cpu, x.rn), v(cpu, x.rd));
-    let mut r = 0u128;
     let mut sat = false;
     match op {
         ElemOp::Same(o) => {
-            let count = if scalar { 1 } else { x.elements() };
+            let (n, d) = (s::unpack(n, es), s::unpack(d, es));
+            let count = if scalar { 1 } else { x.elements() as usize };
+            let mut r = [0u64; 16];
             for e in 0..count {
-                let (val, q) = s::op3(o, es, s::elem(n, e, es), el2, s::elem(d, e, es));
+                let (val, q) = s::op3(o, es, n[e], el2, d[e]);
                 sat |= q;
-                s::set_elem(&mut r, e, es, val);
+                r[e] = val;
             }
             qc(cpu, sat);
+            let r = s::pack(&r, es);
             if scalar {
                 set_scalar(cpu, x.rd, r as u64);
             } else {
@@ -837,16 +828,19 @@ fn by_elem(cpu: &mut Cpu, raw: u32, op: ElemOp, scalar: bool) {
         }
         ElemOp::Long(o) => {
             let unsigned = x.u && !matches!(o, OpLong::Sqdmlal | OpLong::Sqdmlsl | OpLong::Sqdmull);
-            let np = if scalar { n } else { part(n, x.q) };
+            let np = s::unpack(if scalar { n } else { part(n, x.q) }, es);
+            let d = s::unpack(d, 2 * es);
             let b = s::int(el2, es, unsigned);
-            let count = if scalar { 1 } else { 64 / es };
+            let count = if scalar { 1 } else { (64 / es) as usize };
+            let mut r = [0u64; 16];
             for e in 0..count {
-                let a = s::int(s::elem(np, e, es), es, unsigned);
-                let (val, q) = s::op_long(o, es, a, b, s::elem(d, e, 2 * es));
+                let a = s::int(np[e], es, unsigned);
+                let (val, q) = s::op_long(o, es, a, b, d[e]);
                 sat |= q;
-                s::set_elem(&mut r, e, 2 * es, val);
+                r[e] = val;
             }
             qc(cpu, sat);
+            let r = s::pack(&r, 2 * es);
             if scalar {
                 set_scalar(cpu, x.rd, r as u64);
             } else {

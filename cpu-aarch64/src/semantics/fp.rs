@@ -216,7 +216,6 @@ fn process_nans(sz: FpSize, ops: &[(Unp, u64)], fpcr: u32, fpsr: &mut u32) -> Op
 /// `fpcr.AHP` is honoured for half precision (callers other than FPConvert clear it).
 fn round(sz: FpSize, sign: bool, mant: u128, exp: i32, sticky: bool, fpcr: u32, rm: Rounding, fpsr: &mut u32) -> u64 {
     let f = fmt(sz);
-    debug_assert!(mant != 0);
     if mant == 0 {
         return zero(sz, sign);
     }
@@ -730,6 +729,24 @@ pub fn rsqrt_estimate(sz: FpSize, a: u64, fpcr: u32, fpsr: &mut u32) -> u64 {
     ((result_exp as u64) << f.f) | ((estimate & 0xff) << (f.f - 8))
 }
 
+/// UnsignedRecipEstimate (URECPE, one 32-bit element).
+pub fn urecpe(a: u32) -> u32 {
+    if a >> 31 == 0 {
+        u32::MAX
+    } else {
+        (recip_estimate_int((a >> 23) as u64) as u32) << 23
+    }
+}
+
+/// UnsignedRSqrtEstimate (URSQRTE, one 32-bit element).
+pub fn ursqrte(a: u32) -> u32 {
+    if a >> 30 == 0 {
+        u32::MAX
+    } else {
+        (rsqrt_estimate_int((a >> 23) as u64) as u32) << 23
+    }
+}
+
 /// FPRecpX (FRECPX).
 pub fn recpx(sz: FpSize, a: u64, fpcr: u32, fpsr: &mut u32) -> u64 {
     let f = fmt(sz);
@@ -1138,5 +1155,71 @@ mod tests {
         assert_eq!(s, FPSR_IOC);
         assert!(compare_ge(D, 0, 1 << 63, 0, &mut 0));
         assert!(!compare_gt(D, 0, 1 << 63, 0, &mut 0));
+    }
+}
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Every function on arbitrary 64-bit inputs (garbage above the format's width, every
+    /// FPCR mode bit): no panic, results confined to the format's width.
+    #[test]
+    fn garbage_inputs_do_not_panic() {
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20000 {
+            for sz in [FpSize::H, FpSize::S, FpSize::D] {
+                let m = if sz == FpSize::D { u64::MAX } else { (1u64 << sz.bits()) - 1 };
+                let (a, b, c) = (next(), next(), next());
+                let fpcr = next() as u32 & (FPCR_AHP | FPCR_DN | FPCR_FZ | (3 << 22));
+                let fs = &mut 0u32;
+                for r in [
+                    add(sz, a, b, fpcr, fs),
+                    sub(sz, a, b, fpcr, fs),
+                    mul(sz, a, b, fpcr, fs),
+                    mulx(sz, a, b, fpcr, fs),
+                    div(sz, a, b, fpcr, fs),
+                    max(sz, a, b, fpcr, fs),
+                    min(sz, a, b, fpcr, fs),
+                    maxnm(sz, a, b, fpcr, fs),
+                    minnm(sz, a, b, fpcr, fs),
+                    muladd(sz, a, b, c, fpcr, fs),
+                    sqrt(sz, a, fpcr, fs),
+                    neg(sz, a),
+                    abs(sz, a),
+                    recip_estimate(sz, a, fpcr, fs),
+                    rsqrt_estimate(sz, a, fpcr, fs),
+                    recpx(sz, a, fpcr, fs),
+                    recip_step(sz, a, b, fpcr, fs),
+                    rsqrt_step(sz, a, b, fpcr, fs),
+                    round_int(sz, a, fpcr_rounding(fpcr), c & 1 != 0, fpcr, fs),
+                ] {
+                    assert_eq!(r & !m, 0, "{sz:?} {a:x} {b:x} {c:x} -> {r:x}");
+                }
+                compare(sz, a, b, c & 1 != 0, fpcr, fs);
+                compare_eq(sz, a, b, fpcr, fs);
+                compare_ge(sz, a, b, fpcr, fs);
+                compare_gt(sz, a, b, fpcr, fs);
+                for ib in [16, 32, 64] {
+                    let im = if ib == 64 { u64::MAX } else { (1u64 << ib) - 1 };
+                    let fb = (c % (ib as u64 + 1)) as u32;
+                    let r = to_fixed(sz, a, fb, b & 1 != 0, ib, fpcr_rounding(fpcr), fpcr, fs);
+                    assert_eq!(r & !im, 0);
+                    let r = from_fixed(sz, b, fb, a & 1 != 0, ib, fpcr_rounding(fpcr), fpcr, fs);
+                    assert_eq!(r & !m, 0);
+                }
+                for to in [FpSize::H, FpSize::S, FpSize::D] {
+                    let tm = if to == FpSize::D { u64::MAX } else { (1u64 << to.bits()) - 1 };
+                    let r = convert(sz, to, a, Rounding::Odd, fpcr, fs);
+                    assert_eq!(r & !tm, 0);
+                }
+            }
+        }
     }
 }

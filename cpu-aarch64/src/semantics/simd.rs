@@ -37,6 +37,46 @@ pub fn set_elem(v: &mut u128, i: u32, esize: u32, x: u64) {
     *v = (*v & !m) | (((x & ones(esize)) as u128) << sh);
 }
 
+#[inline(always)]
+fn unpack_n<const ES: u32>(v: u128) -> [u64; 16] {
+    let mut out = [0u64; 16];
+    for (i, o) in out.iter_mut().take((128 / ES) as usize).enumerate() {
+        *o = (v >> (i as u32 * ES)) as u64 & ones(ES);
+    }
+    out
+}
+
+#[inline(always)]
+fn pack_n<const ES: u32>(l: &[u64; 16]) -> u128 {
+    let mut r = 0u128;
+    for (i, x) in l.iter().take((128 / ES) as usize).enumerate() {
+        r |= ((x & ones(ES)) as u128) << (i as u32 * ES);
+    }
+    r
+}
+
+/// All elements of `esize` bits of a 128-bit value (element 0 first; unused entries 0).
+#[inline]
+pub fn unpack(v: u128, esize: u32) -> [u64; 16] {
+    match esize {
+        8 => unpack_n::<8>(v),
+        16 => unpack_n::<16>(v),
+        32 => unpack_n::<32>(v),
+        _ => unpack_n::<64>(v),
+    }
+}
+
+/// The inverse of `unpack`: packs the low `esize` bits of each entry.
+#[inline]
+pub fn pack(l: &[u64; 16], esize: u32) -> u128 {
+    match esize {
+        8 => pack_n::<8>(l),
+        16 => pack_n::<16>(l),
+        32 => pack_n::<32>(l),
+        _ => pack_n::<64>(l),
+    }
+}
+
 /// SignedSatQ / UnsignedSatQ: saturates `x` to `n` bits.
 #[inline]
 pub fn sat_q(x: i128, n: u32, unsigned: bool) -> (u64, bool) {
@@ -141,6 +181,7 @@ pub fn shift_reg(x: i128, shift: i32, rounding: bool) -> Option<i128> {
 }
 
 /// One lane of a three-same operation. `d` is the destination lane (accumulating forms).
+#[inline]
 pub fn op3(op: Op3, esize: u32, a: u64, b: u64, d: u64) -> (u64, bool) {
     let m = ones(esize);
     let sa = int(a, esize, false);
@@ -313,6 +354,7 @@ pub enum OpMisc {
     Ursqrte,
 }
 
+#[inline]
 pub fn op_misc(op: OpMisc, esize: u32, a: u64, d: u64) -> (u64, bool) {
     let m = ones(esize);
     let sa = int(a, esize, false);

@@ -95,6 +95,18 @@ pub fn scaled(base: usize) -> usize {
     base * k.max(1)
 }
 
+/// The PRNG seed: `default`, or LSEMU_FP_SEED (decimal or 0x-hex) when set.
+pub fn seed(default: u64) -> u64 {
+    match std::env::var("LSEMU_FP_SEED") {
+        Ok(v) => {
+            let v = v.trim();
+            let n = if let Some(h) = v.strip_prefix("0x") { u64::from_str_radix(h, 16).ok() } else { v.parse().ok() };
+            n.filter(|&n| n != 0).unwrap_or(default)
+        }
+        Err(_) => default,
+    }
+}
+
 /// (exponent bits, fraction bits) of a format of `bits` total bits.
 pub fn ef(bits: u32) -> (u32, u32) {
     match bits {

@@ -13,8 +13,9 @@ use test_suites::gen::{candidates, random_case, GenOpts, Rng};
 use test_suites::regress;
 
 /// Groups whose interpreter is complete: any mismatch in them fails the test. The
-/// coordinator adds a group here when its helper's work is merged.
-const COMPLETE_GROUPS: &[&str] = &[];
+/// coordinator adds a group here when its helper's work is merged. (All nine groups: on
+/// 2026-11-26, 600,000 sequences with three seeds ran without a mismatch.)
+const COMPLETE_GROUPS: &[&str] = &["branch", "crypto", "dp_imm", "dp_reg", "fp", "ldst", "simd", "simd_fp", "system"];
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| {

@@ -215,9 +215,12 @@ fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &mut SeqCtx) -> Option<u32> 
         // the alignment check of a store-exclusive that has no reservation (the Arm ARM
         // checks alignment first), so their addresses must stay aligned.
         let ordered = is_load_excl(e) || is_store_excl(e) || e.asm.starts_with("ldar") || e.asm.starts_with("stlr");
+        // Load-exclusives and load-acquire/store-release check alignment on both sides:
+        // sometimes give them the moving base X28 so alignment faults are tested too.
+        let may_misalign = is_load_excl(e) || e.asm.starts_with("ldar") || e.asm.starts_with("stlr");
         let rn = if cx.sp_base && !is_structure(e) && r.chance(1, 2) {
             31
-        } else if ordered {
+        } else if ordered && !(may_misalign && r.chance(1, 4)) {
             EXCL_BASE_REG
         } else {
             BASE_REG

@@ -13,6 +13,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5851_f42d_4c95_7f2d)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -251,7 +252,7 @@ fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &mut SeqCtx) -> Option<u32> 
         // reads as data instead of faulting. Register offsets use X26 (a small value that
         // nothing writes); structure loads/stores post-increment by the immediate.
         if e.field("rm").is_some() {
-            let rm = if is_structure(e) { 31 } else if cx.aligned { 31 } else { INDEX_REG };
+            let rm = if is_structure(e) || cx.aligned { 31 } else { INDEX_REG };
             w = set(e, w, "rm", rm);
         }
         if cx.aligned {

@@ -44,7 +44,7 @@ struct KnownDiff {
 fn is_fp16_operands(mn: &str, ops: &str) -> bool {
     let fp = mn.starts_with('f') || matches!(mn, "scvtf" | "ucvtf");
     let base_cvt = matches!(mn, "fcvt" | "fcvtl" | "fcvtl2" | "fcvtn" | "fcvtn2");
-    let half = ops.split(|c: char| c == ',' || c == ' ' || c == '{' || c == '}')
+    let half = ops.split([',', ' ', '{', '}'])
         .any(|t| (t.starts_with('h') && t[1..].parse::<u32>().is_ok()) || t.ends_with(".4h") || t.ends_with(".8h") || t.ends_with(".h"));
     fp && !base_cvt && half
 }
@@ -364,7 +364,7 @@ fn report(title: &str, st: &ClassStats) -> u64 {
             println!("      known: {}", s.known.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" "));
         }
         let mut ex: Vec<_> = s.examples.iter().filter(|e| !e.1 .1.is_empty()).collect();
-        ex.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+        ex.sort_by_key(|e| std::cmp::Reverse(e.1 .0));
         let shown = std::env::var("LSEMU_CAPSTONE_EXAMPLES").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
         for (k, (n, e)) in ex.iter().take(shown) {
             println!("      {n:7} x {k}: e.g. {e}");

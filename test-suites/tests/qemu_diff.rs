@@ -153,7 +153,7 @@ fn qemu_diff() {
             if complete { "  [complete]" } else { "" }
         ));
         let mut f: Vec<_> = faulting.into_iter().collect();
-        f.sort_by(|a, b| b.1.cmp(&a.1));
+        f.sort_by_key(|e| std::cmp::Reverse(e.1));
         if !f.is_empty() {
             summary.push(format!(
                 "{:10} faulting instructions: {}",

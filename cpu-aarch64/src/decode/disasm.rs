@@ -80,7 +80,7 @@ pub fn decode_bit_masks(n: u32, imms: u32, immr: u32, sf: bool) -> Option<u64> {
 
 fn move_wide_preferred(sf: bool, n: u32, imms: u32, immr: u32) -> bool {
     let width = if sf { 64 } else { 32 };
-    if sf && n != 1 || !sf && !(n == 0 && imms & 0x20 == 0) {
+    if sf && n != 1 || !sf && (n != 0 || imms & 0x20 != 0) {
         return false;
     }
     if imms < 16 {

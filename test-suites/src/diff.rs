@@ -274,10 +274,22 @@ fn qemu_batch(h: &Harness, cases: &[Case]) -> Vec<Outcome> {
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
+    // Watchdog: generated code cannot loop (branches go forward), but a harness or QEMU bug
+    // must not hang the test. The child is ended by its own process id.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let limit = std::time::Duration::from_secs(30 + cases.len() as u64 / 10);
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        }
+    });
     let mut out = Vec::new();
     let _ = child.stdout.take().unwrap().read_to_end(&mut out);
-    let _ = writer.join();
     let _ = child.wait();
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
+    let _ = writer.join();
     out.chunks_exact(OUT_SIZE).filter(|c| c[0..4] == MAGIC_OUT.to_le_bytes()).map(decode_out).collect()
 }
 

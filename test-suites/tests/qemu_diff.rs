@@ -118,7 +118,7 @@ fn qemu_diff() {
             summary.push(format!("{g:10} no testable encodings in the table yet"));
             continue;
         }
-        let opts = GenOpts { groups: gs.clone(), aligned, max_len: if gs.len() > 1 { 32 } else { 16 } };
+        let opts = GenOpts { groups: gs.clone(), aligned, max_len: if gs.len() > 1 { 48 } else { 16 } };
         let mut rng = Rng::new(seed ^ (gi as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let cases: Vec<Case> = (0..per_group).map(|_| random_case(&mut rng, &cands, &opts)).collect();
         let (res, oracle_errors) = run_both(cases, h.epilogue);

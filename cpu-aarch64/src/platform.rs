@@ -112,7 +112,8 @@ pub trait Platform: Bus {
     /// of other PEs can react. Default: nothing.
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}
     /// An Inner Shareable TLBI by `cpu`: the machine applies it to the other PEs before
-    /// they next run. Default: nothing (single PE).
+    /// they next run, with `mmu::tlbi_remote` (not `mmu::tlbi`: the issuer's VMID and
+    /// Security state are not the receiver's). Default: nothing (single PE).
     fn tlbi_broadcast(&mut self, _cpu: u8, _op: crate::mmu::TlbiOp, _arg: u64) {}
     /// SEV by `cpu`: sets the event register of the other PEs. Default: nothing.
     fn send_event(&mut self, _cpu: u8) {}

@@ -3,8 +3,8 @@
 //! device-tree fix-ups the boot firmware does before entering Linux. It depends on the
 //! CPU crate's traits, never on devices.
 
-
-
+pub mod dtb;
+pub mod fdtree;
 pub mod loaders;
 pub mod psci;
 pub mod semihosting;

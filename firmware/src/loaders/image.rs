@@ -15,7 +15,7 @@
 //! | 0x3c | res5 (u32)  | PE/COFF header offset |
 //!
 //! Compressed kernels are accepted when the compression is one a boot loader could
-//! undo itself: a gzip stream (Debian's `vmlinuz`) or an EFI zboot image whose payload
+//! undo itself: a gzip stream (e.g. a distribution's `vmlinuz`; Debian bookworm's arm64 vmlinuz is in fact an uncompressed EFI-stub Image) or an EFI zboot image whose payload
 //! is gzip. The decompressed size is capped ([`MAX_IMAGE`]) so a hostile file cannot
 //! exhaust host memory.
 

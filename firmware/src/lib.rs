@@ -5,6 +5,7 @@
 
 pub mod dtb;
 pub mod fdtree;
+pub mod linux;
 pub mod loaders;
 pub mod psci;
 pub mod semihosting;

@@ -17,6 +17,7 @@ fn main() {
         ram: ls2088a_banks(ram << 20),
         unmodelled: a[5..].to_vec(),
         mc_iommu_map: true,
+        cpu_mpidrs: None,
     };
     match fixup(&blob, &cfg) {
         Ok((out, rep)) => {

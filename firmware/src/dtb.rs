@@ -49,6 +49,12 @@ pub struct FixupConfig {
     pub unmodelled: Vec<String>,
     /// Patch the fsl-mc `iommu-map` to `<23 &smmu 23 41>`.
     pub mc_iommu_map: bool,
+    /// MPIDRs (affinity bits) of the PEs the machine has; `None` keeps every cpu node.
+    /// Cpu nodes whose `reg` is not listed are deleted, as U-Boot's layerscape
+    /// `ft_fixup_cpu` does for disabled cores (Linux 6.1 would otherwise try to CPU_ON
+    /// them and print "failed to boot"). References to them (thermal cooling-maps) are
+    /// left dangling, like U-Boot leaves them.
+    pub cpu_mpidrs: Option<Vec<u64>>,
 }
 
 /// What the fix-up did that the machine may want to log.
@@ -60,6 +66,8 @@ pub struct FixupReport {
     pub cpus: Vec<String>,
     /// The smmu phandle used in the fsl-mc `iommu-map`, if patched.
     pub mc_smmu_phandle: Option<u32>,
+    /// Paths of the cpu nodes deleted (see [`FixupConfig::cpu_mpidrs`]).
+    pub removed_cpus: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -133,10 +141,27 @@ pub fn fixup_tree(t: &mut Fdt, cfg: &FixupConfig) -> Result<FixupReport, DtbErro
         t.root.children.insert(at, mem);
     }
 
-    // PSCI as the enable method of every CPU.
+    // PSCI as the enable method of every CPU; cpus the machine lacks are deleted.
+    let is_cpu = |c: &Node| c.name == "cpu" || c.name.starts_with("cpu@") || c.prop_str("device_type") == Some("cpu");
     if let Some(cpus) = t.root.child_mut("cpus") {
+        if let Some(keep) = &cfg.cpu_mpidrs {
+            let cpu_cells = cpus.prop_u32("#address-cells").unwrap_or(1);
+            let hwid = |c: &Node| -> Option<u64> {
+                let r = c.prop("reg")?;
+                match cpu_cells {
+                    1 if r.len() >= 4 => Some(u32::from_be_bytes([r[0], r[1], r[2], r[3]]) as u64),
+                    2 if r.len() >= 8 => Some(u64::from_be_bytes([r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]])),
+                    _ => None,
+                }
+            };
+            let wanted = |c: &Node| hwid(c).is_some_and(|h| keep.iter().any(|&m| m & crate::psci::MPIDR_AFF_MASK == h & crate::psci::MPIDR_AFF_MASK));
+            for c in cpus.children.iter().filter(|c| is_cpu(c) && !wanted(c)) {
+                report.removed_cpus.push(format!("/cpus/{}", c.name));
+            }
+            cpus.children.retain(|c| !is_cpu(c) || wanted(c));
+        }
         for c in cpus.children.iter_mut() {
-            if c.name == "cpu" || c.name.starts_with("cpu@") || c.prop_str("device_type") == Some("cpu") {
+            if is_cpu(c) {
                 c.set_prop("enable-method", str_value("psci"));
                 report.cpus.push(format!("/cpus/{}", c.name));
             }
@@ -223,6 +248,7 @@ mod tests {
             ram: ls2088a_banks(4 << 30),
             unmodelled: vec!["arm,sp805".into(), "/soc/crypto@8000000".into(), "fsl,ls2088a-pcie".into()],
             mc_iommu_map: true,
+            cpu_mpidrs: None,
         }
     }
 
@@ -315,6 +341,21 @@ mod tests {
         let e = fixup(&b, &FixupConfig { ram: ls2088a_banks(4 << 30), ..Default::default() });
         assert!(matches!(e, Err(DtbError::Fixup(_))));
         assert!(matches!(fixup(b"junk", &FixupConfig::default()), Err(DtbError::Fdt(_))));
+    }
+
+    #[test]
+    fn cpus_the_machine_lacks_are_deleted() {
+        let Some(blob) = dtc_compile(SYNTH) else { return };
+        // Keep MPIDR 0 only (bit 31, RES1 in MPIDR_EL1, is ignored).
+        let c = FixupConfig { cpu_mpidrs: Some(vec![0x8000_0000]), ..Default::default() };
+        let (out, rep) = fixup(&blob, &c).unwrap();
+        assert_eq!(rep.removed_cpus, vec!["/cpus/cpu@101"]);
+        assert_eq!(rep.cpus, vec!["/cpus/cpu@0"]);
+        let f = fdt::Fdt::new(&out).unwrap();
+        assert_eq!(f.cpus().count(), 1);
+        assert!(f.find_node("/cpus/l2-cache0").is_some());
+        let c = FixupConfig { cpu_mpidrs: Some(vec![0, 0x101]), ..Default::default() };
+        assert!(fixup(&blob, &c).unwrap().1.removed_cpus.is_empty());
     }
 
     fn check_phandle(out: &[u8]) {

@@ -21,6 +21,8 @@ pub struct LinuxBootConfig {
     pub mc_iommu_map: bool,
     /// EL the kernel is entered at: 2 (EL2 implemented) or 1.
     pub entry_el: u8,
+    /// MPIDRs of the machine's PEs (see [`FixupConfig::cpu_mpidrs`]).
+    pub cpu_mpidrs: Option<Vec<u64>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,6 +76,7 @@ pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option
         ram: cfg.ram.clone(),
         unmodelled: cfg.unmodelled.clone(),
         mc_iommu_map: cfg.mc_iommu_map,
+        cpu_mpidrs: cfg.cpu_mpidrs.clone(),
     };
     let (blob, report) = fixup(dtb, &fcfg)?;
     let layout = plan(bank, &kernel, blob.len() as u64, initrd_len)?;
@@ -125,6 +128,7 @@ mod tests {
             unmodelled: vec!["arm,sp805".into()],
             mc_iommu_map: true,
             entry_el: 2,
+            cpu_mpidrs: Some(vec![0, 1, 0x100, 0x101]),
         };
         let b = prepare(&k, "Image", &d, Some(vec![0x5a; 5 << 20]), &cfg).unwrap();
         // From the Image header (text_offset 0, image_size 0x2010000 for 6.1.0-56):
@@ -136,6 +140,8 @@ mod tests {
         let img = b.image();
         no_overlap(&img);
         let f = fdt::Fdt::new(&b.dtb.data).unwrap();
+        assert_eq!(f.cpus().map(|c| c.ids().first()).collect::<Vec<_>>(), vec![0, 1, 0x100, 0x101]);
+        assert_eq!(b.report.removed_cpus, vec!["/cpus/cpu@200", "/cpus/cpu@201", "/cpus/cpu@300", "/cpus/cpu@301"]);
         let chosen = f.find_node("/chosen").unwrap();
         let (s, e) = b.layout.initrd.unwrap();
         assert_eq!(chosen.property("linux,initrd-start").unwrap().as_usize(), Some(s as usize));

@@ -1,0 +1,398 @@
+//! The GIC CPU interface system registers (ICC_*), IHI 0069 §12.2 (AArch64 ICC registers)
+//! and §4 (physical interrupt handling). The CPU crate forwards MRS/MSR of the GIC
+//! encoding space to the machine, which calls [`Gic::icc_access`].
+//!
+//! Cortex-A72 / GIC-500 parameters: 5 bits of priority and preemption (ICC_CTLR_EL1.PRIbits
+//! = 4), 16-bit INTIDs (IDbits = 0), Aff3 supported (A3V = 1), system register interface
+//! only (ICC_SRE_ELx.SRE, DFB, DIB RAO/WI).
+//!
+//! TODO(ich): the ICH_* hypervisor registers and the ICV_* virtual CPU interface
+//! (HCR_EL2.IMO/FMO redirection) are a separate issue; they answer `None` (UNDEFINED).
+
+use super::{CpuCtx, Gic, Group, BPR0_MIN, INTID_NONSECURE_G1, INTID_SECURE_G1, INTID_SPURIOUS, PRIO_MASK};
+
+/// A system register encoding (op0, op1, CRn, CRm, op2), as in MRS/MSR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SysRegId {
+    pub op0: u8,
+    pub op1: u8,
+    pub crn: u8,
+    pub crm: u8,
+    pub op2: u8,
+}
+
+impl SysRegId {
+    pub const fn new(op0: u8, op1: u8, crn: u8, crm: u8, op2: u8) -> Self {
+        SysRegId { op0, op1, crn, crm, op2 }
+    }
+}
+
+/// The ICC registers this model implements.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IccReg {
+    ICC_PMR_EL1,
+    ICC_IAR0_EL1,
+    ICC_EOIR0_EL1,
+    ICC_HPPIR0_EL1,
+    ICC_BPR0_EL1,
+    ICC_AP0R0_EL1,
+    ICC_AP1R0_EL1,
+    ICC_DIR_EL1,
+    ICC_RPR_EL1,
+    ICC_SGI1R_EL1,
+    ICC_ASGI1R_EL1,
+    ICC_SGI0R_EL1,
+    ICC_IAR1_EL1,
+    ICC_EOIR1_EL1,
+    ICC_HPPIR1_EL1,
+    ICC_BPR1_EL1,
+    ICC_CTLR_EL1,
+    ICC_SRE_EL1,
+    ICC_IGRPEN0_EL1,
+    ICC_IGRPEN1_EL1,
+    ICC_SRE_EL2,
+    ICC_CTLR_EL3,
+    ICC_SRE_EL3,
+    ICC_IGRPEN1_EL3,
+}
+
+impl IccReg {
+    /// Decodes an encoding (IHI 0069 §12.2 register summary). ICC_AP0R1-3/AP1R1-3 exist
+    /// only with 6 or more bits of preemption, so they are not registers here.
+    pub fn decode(e: SysRegId) -> Option<IccReg> {
+        use IccReg::*;
+        Some(match (e.op0, e.op1, e.crn, e.crm, e.op2) {
+            (3, 0, 4, 6, 0) => ICC_PMR_EL1,
+            (3, 0, 12, 8, 0) => ICC_IAR0_EL1,
+            (3, 0, 12, 8, 1) => ICC_EOIR0_EL1,
+            (3, 0, 12, 8, 2) => ICC_HPPIR0_EL1,
+            (3, 0, 12, 8, 3) => ICC_BPR0_EL1,
+            (3, 0, 12, 8, 4) => ICC_AP0R0_EL1,
+            (3, 0, 12, 9, 0) => ICC_AP1R0_EL1,
+            (3, 0, 12, 11, 1) => ICC_DIR_EL1,
+            (3, 0, 12, 11, 3) => ICC_RPR_EL1,
+            (3, 0, 12, 11, 5) => ICC_SGI1R_EL1,
+            (3, 0, 12, 11, 6) => ICC_ASGI1R_EL1,
+            (3, 0, 12, 11, 7) => ICC_SGI0R_EL1,
+            (3, 0, 12, 12, 0) => ICC_IAR1_EL1,
+            (3, 0, 12, 12, 1) => ICC_EOIR1_EL1,
+            (3, 0, 12, 12, 2) => ICC_HPPIR1_EL1,
+            (3, 0, 12, 12, 3) => ICC_BPR1_EL1,
+            (3, 0, 12, 12, 4) => ICC_CTLR_EL1,
+            (3, 0, 12, 12, 5) => ICC_SRE_EL1,
+            (3, 0, 12, 12, 6) => ICC_IGRPEN0_EL1,
+            (3, 0, 12, 12, 7) => ICC_IGRPEN1_EL1,
+            (3, 4, 12, 9, 5) => ICC_SRE_EL2,
+            (3, 6, 12, 12, 4) => ICC_CTLR_EL3,
+            (3, 6, 12, 12, 5) => ICC_SRE_EL3,
+            (3, 6, 12, 12, 7) => ICC_IGRPEN1_EL3,
+            _ => return None,
+        })
+    }
+
+    /// Read-only (IAR, HPPIR, RPR) or write-only (EOIR, DIR, SGI*) registers.
+    fn readable(self) -> bool {
+        use IccReg::*;
+        !matches!(self, ICC_EOIR0_EL1 | ICC_EOIR1_EL1 | ICC_DIR_EL1 | ICC_SGI1R_EL1 | ICC_ASGI1R_EL1 | ICC_SGI0R_EL1)
+    }
+    fn writable(self) -> bool {
+        use IccReg::*;
+        !matches!(self, ICC_IAR0_EL1 | ICC_IAR1_EL1 | ICC_HPPIR0_EL1 | ICC_HPPIR1_EL1 | ICC_RPR_EL1)
+    }
+}
+
+/// ICC_CTLR_EL1/EL3 read-only fields: A3V [15], IDbits [13:11] = 0 (16 bits), PRIbits
+/// [10:8] = 4 (5 bits).
+const CTLR_RO: u64 = 1 << 15 | 4 << 8;
+/// ICC_SRE_ELx: SRE [0], DFB [1], DIB [2] RAO/WI.
+const SRE_RAO: u64 = 0b111;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SgiKind {
+    G0,
+    G1,
+    AltG1,
+}
+
+impl Gic {
+    /// An MRS (`write = None`) or MSR (`write = Some(v)`) of a GIC CPU interface register by
+    /// `cpu` in context `ctx`. Returns the value read (0 for a write), or `None` when the
+    /// encoding is not an implemented ICC register or the direction is wrong (UNDEFINED).
+    /// EL checks (ICC_*_EL3 only at EL3 ...) are done by the CPU before it calls.
+    pub fn icc_access(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
+        let reg = IccReg::decode(enc)?;
+        if cpu >= self.st.cpus.len() {
+            return None;
+        }
+        self.sync_inputs();
+        match write {
+            None if reg.readable() => {
+                let v = self.icc_read(cpu, ctx, reg);
+                tracing::debug!(target: "gic", cpu, "MRS {reg:?} -> {v:#x}");
+                Some(v)
+            }
+            Some(v) if reg.writable() => {
+                tracing::debug!(target: "gic", cpu, "MSR {reg:?} <- {v:#x}");
+                self.icc_write(cpu, ctx, reg, v);
+                Some(0)
+            }
+            _ => None,
+        }
+    }
+
+    /// Bank index of the banked Group 1 registers: 0 Secure, 1 Non-secure. With DS = 1
+    /// there is one Security state, modelled as the Non-secure bank.
+    fn bank(&self, ctx: CpuCtx) -> usize {
+        if ctx.secure && !self.st.ds {
+            0
+        } else {
+            1
+        }
+    }
+
+    fn icc_read(&mut self, cpu: usize, ctx: CpuCtx, reg: IccReg) -> u64 {
+        use IccReg::*;
+        let b = self.bank(ctx);
+        let Some(ci) = self.st.cpus.get(cpu).map(|c| c.cpuif) else { return 0 };
+        match reg {
+            ICC_PMR_EL1 => ci.pmr as u64,
+            ICC_BPR0_EL1 => ci.bpr0 as u64,
+            ICC_BPR1_EL1 => {
+                if ci.cbpr[b] {
+                    (ci.bpr0 + 1).min(7) as u64
+                } else {
+                    ci.bpr1[b] as u64
+                }
+            }
+            ICC_AP0R0_EL1 => ci.ap0r as u64,
+            ICC_AP1R0_EL1 => ci.ap1r[b] as u64,
+            ICC_RPR_EL1 => self.running_priority(cpu) as u64,
+            ICC_IAR0_EL1 => self.acknowledge(cpu, ctx, false) as u64,
+            ICC_IAR1_EL1 => self.acknowledge(cpu, ctx, true) as u64,
+            ICC_HPPIR0_EL1 => self.hppir(cpu, ctx, false) as u64,
+            ICC_HPPIR1_EL1 => self.hppir(cpu, ctx, true) as u64,
+            ICC_CTLR_EL1 => {
+                let eoimode = if ctx.el == 3 { ci.eoimode_el3 } else { ci.eoimode[b] };
+                CTLR_RO | (eoimode as u64) << 1 | ci.cbpr[b] as u64
+            }
+            ICC_CTLR_EL3 => {
+                CTLR_RO
+                    | (ci.eoimode[1] as u64) << 4
+                    | (ci.eoimode[0] as u64) << 3
+                    | (ci.eoimode_el3 as u64) << 2
+                    | (ci.cbpr[1] as u64) << 1
+                    | ci.cbpr[0] as u64
+            }
+            ICC_SRE_EL1 => SRE_RAO,
+            ICC_SRE_EL2 => SRE_RAO | (ci.sre_el2_enable as u64) << 3,
+            ICC_SRE_EL3 => SRE_RAO | (ci.sre_el3_enable as u64) << 3,
+            ICC_IGRPEN0_EL1 => ci.igrpen0 as u64,
+            ICC_IGRPEN1_EL1 => ci.igrpen1[b] as u64,
+            ICC_IGRPEN1_EL3 => ci.igrpen1[1] as u64 | (ci.igrpen1[0] as u64) << 1,
+            ICC_EOIR0_EL1 | ICC_EOIR1_EL1 | ICC_DIR_EL1 | ICC_SGI1R_EL1 | ICC_ASGI1R_EL1 | ICC_SGI0R_EL1 => 0,
+        }
+    }
+
+    fn icc_write(&mut self, cpu: usize, ctx: CpuCtx, reg: IccReg, v: u64) {
+        use IccReg::*;
+        let b = self.bank(ctx);
+        match reg {
+            ICC_EOIR0_EL1 => return self.eoi(cpu, ctx, (v & 0xff_ffff) as u32, false),
+            ICC_EOIR1_EL1 => return self.eoi(cpu, ctx, (v & 0xff_ffff) as u32, true),
+            ICC_DIR_EL1 => return self.deactivate(cpu, (v & 0xff_ffff) as u32),
+            ICC_SGI0R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::G0),
+            ICC_SGI1R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::G1),
+            ICC_ASGI1R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::AltG1),
+            _ => {}
+        }
+        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else { return };
+        match reg {
+            ICC_PMR_EL1 => ci.pmr = v as u8 & PRIO_MASK,
+            ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
+            // With CBPR set, BPR1 is an alias of BPR0 + 1 and writes are ignored.
+            ICC_BPR1_EL1 if !ci.cbpr[b] => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + 1),
+            ICC_AP0R0_EL1 => ci.ap0r = v as u32,
+            ICC_AP1R0_EL1 => ci.ap1r[b] = v as u32,
+            ICC_CTLR_EL1 => {
+                if ctx.el == 3 {
+                    ci.eoimode_el3 = v & 2 != 0;
+                } else {
+                    ci.eoimode[b] = v & 2 != 0;
+                }
+                ci.cbpr[b] = v & 1 != 0;
+            }
+            ICC_CTLR_EL3 => {
+                ci.eoimode[1] = v >> 4 & 1 != 0;
+                ci.eoimode[0] = v >> 3 & 1 != 0;
+                ci.eoimode_el3 = v >> 2 & 1 != 0;
+                ci.cbpr[1] = v >> 1 & 1 != 0;
+                ci.cbpr[0] = v & 1 != 0;
+            }
+            ICC_SRE_EL1 => {}
+            ICC_SRE_EL2 => ci.sre_el2_enable = v & 8 != 0,
+            ICC_SRE_EL3 => ci.sre_el3_enable = v & 8 != 0,
+            ICC_IGRPEN0_EL1 => ci.igrpen0 = v & 1 != 0,
+            ICC_IGRPEN1_EL1 => ci.igrpen1[b] = v & 1 != 0,
+            ICC_IGRPEN1_EL3 => {
+                ci.igrpen1[1] = v & 1 != 0;
+                ci.igrpen1[0] = v & 2 != 0;
+            }
+            _ => {}
+        }
+    }
+
+    /// What IAR0/IAR1 (or HPPIR0/1) report for the HPPI `g` in context `ctx`: `Ok(())` if
+    /// the interrupt belongs to this register, `Err(special)` otherwise (IHI 0069 §2.2.1,
+    /// §12.2.12: at EL3, IAR0/HPPIR0 report 1020/1021 for a pending Group 1 interrupt and
+    /// IAR1/HPPIR1 report 1021 for Group 1 Non-secure).
+    fn group_match(&self, ctx: CpuCtx, g: Group, group1: bool) -> Result<(), u32> {
+        if self.st.ds {
+            return match (g, group1) {
+                (Group::G0, false) => Ok(()),
+                (Group::G0, true) => Err(INTID_SPURIOUS),
+                (_, true) => Ok(()),
+                (_, false) => Err(INTID_SPURIOUS),
+            };
+        }
+        match (g, group1) {
+            (Group::G0, false) => Ok(()),
+            (Group::G1S, false) if ctx.el == 3 => Err(INTID_SECURE_G1),
+            (Group::G1NS, false) if ctx.el == 3 => Err(INTID_NONSECURE_G1),
+            (Group::G1NS, true) if ctx.el == 3 => Err(INTID_NONSECURE_G1),
+            (Group::G1S, true) if ctx.secure => Ok(()),
+            (Group::G1NS, true) if !ctx.secure => Ok(()),
+            _ => Err(INTID_SPURIOUS),
+        }
+    }
+
+    fn hppir(&self, cpu: usize, ctx: CpuCtx, group1: bool) -> u32 {
+        // HPPIR is not masked by PMR or the running priority (IHI 0069 §12.2.13).
+        match self.hppi(cpu) {
+            Some((intid, _, g)) => match self.group_match(ctx, g, group1) {
+                Ok(()) => intid,
+                Err(special) => special,
+            },
+            None => INTID_SPURIOUS,
+        }
+    }
+
+    /// ICC_IAR0/1_EL1 read (IHI 0069 §4.1.1, §12.2.12/.14): the signalled HPPI (priority
+    /// above PMR and group priority above the running priority) of the right group becomes
+    /// active (its pending latch is cleared; a level-sensitive interrupt whose line is
+    /// still high stays pending) and its group priority is set in the APR.
+    fn acknowledge(&mut self, cpu: usize, ctx: CpuCtx, group1: bool) -> u32 {
+        let Some((intid, prio, g)) = self.signalled(cpu) else { return INTID_SPURIOUS };
+        if let Err(special) = self.group_match(ctx, g, group1) {
+            return special;
+        }
+        let gp = self.group_priority(cpu, g, prio);
+        let bit = 1u32 << ((gp >> 3) & 31);
+        let b = self.bank(ctx);
+        if let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) {
+            match g {
+                Group::G0 => ci.ap0r |= bit,
+                Group::G1S => ci.ap1r[0] |= bit,
+                Group::G1NS => ci.ap1r[if self.st.ds { b } else { 1 }] |= bit,
+            }
+        }
+        if let Some(s) = self.int_mut(cpu, intid) {
+            s.pending = false;
+            s.active = true;
+        }
+        intid
+    }
+
+    /// ICC_EOIR0/1_EL1 write (IHI 0069 §4.1.1, §12.2.9/.10): priority drop of the highest
+    /// active priority, and deactivation too when EOImode = 0. Special INTIDs are ignored.
+    fn eoi(&mut self, cpu: usize, ctx: CpuCtx, intid: u32, group1: bool) {
+        if (1020..1024).contains(&intid) {
+            return;
+        }
+        let b = self.bank(ctx);
+        let ds = self.st.ds;
+        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else { return };
+        let all = ci.ap0r | ci.ap1r[0] | ci.ap1r[1];
+        if all != 0 {
+            let bit = 1u32 << all.trailing_zeros();
+            // Clear it in the EOI's own group's APR when set there, else wherever it is
+            // (a mismatched EOI is UNPREDICTABLE; this keeps the APRs consistent).
+            let own: &mut u32 = if !group1 {
+                &mut ci.ap0r
+            } else if ds {
+                &mut ci.ap1r[1]
+            } else {
+                &mut ci.ap1r[b]
+            };
+            if *own & bit != 0 {
+                *own &= !bit;
+            } else {
+                ci.ap0r &= !bit;
+                ci.ap1r[0] &= !bit;
+                ci.ap1r[1] &= !bit;
+            }
+        }
+        let eoimode = if ctx.el == 3 { ci.eoimode_el3 } else { ci.eoimode[b] };
+        if !eoimode {
+            self.deactivate(cpu, intid);
+        }
+    }
+
+    /// ICC_DIR_EL1 write / EOImode = 0 deactivation. DIR with EOImode = 0 is UNPREDICTABLE;
+    /// this model deactivates (one of the allowed behaviours).
+    fn deactivate(&mut self, cpu: usize, intid: u32) {
+        if let Some(s) = self.int_mut(cpu, intid) {
+            s.active = false;
+        }
+    }
+
+    /// ICC_SGI0R/SGI1R/ASGI1R_EL1 write (IHI 0069 §12.2.21-.23): INTID [27:24],
+    /// TargetList [15:0], Aff1 [23:16], Aff2 [39:32], IRM [40], RS [47:44], Aff3 [55:48].
+    /// The SGI is made pending on each target whose configuration of that SGI matches the
+    /// requested group (IHI 0069 table 12-?, "SGI forwarding", including NSACR).
+    fn generate_sgi(&mut self, cpu: usize, ctx: CpuCtx, v: u64, kind: SgiKind) {
+        let intid = (v >> 24 & 15) as usize;
+        let irm = v >> 40 & 1 != 0;
+        let aff = |sh: u32| v >> sh & 0xff;
+        let want = aff(48) << 32 | aff(32) << 16 | aff(16) << 8;
+        let rs = v >> 44 & 15;
+        let tl = v & 0xffff;
+        let ds = self.st.ds;
+        for t in 0..self.st.cpus.len() {
+            let Some(tc) = self.st.cpus.get(t) else { continue };
+            let m = tc.mpidr;
+            let hit = if irm {
+                t != cpu
+            } else {
+                m & 0xff_00ff_ff00 == want && (m & 0xff) >> 4 == rs && tl >> (m & 15) & 1 != 0
+            };
+            if !hit {
+                continue;
+            }
+            let Some(s) = tc.redist.private.get(intid) else { continue };
+            let g = self.group_of(s);
+            let ns = s.nsacr;
+            let ok = if ds {
+                match kind {
+                    SgiKind::G0 => g == Group::G0,
+                    SgiKind::G1 => g != Group::G0,
+                    SgiKind::AltG1 => false,
+                }
+            } else if ctx.secure {
+                matches!((kind, g), (SgiKind::G0, Group::G0) | (SgiKind::G1, Group::G1S) | (SgiKind::AltG1, Group::G1NS))
+            } else {
+                match (kind, g) {
+                    (SgiKind::G1, Group::G1NS) => true,
+                    (SgiKind::G0 | SgiKind::G1 | SgiKind::AltG1, Group::G0) => ns >= 1,
+                    (SgiKind::G1 | SgiKind::AltG1, Group::G1S) => ns == 2,
+                    _ => false,
+                }
+            };
+            if ok {
+                if let Some(s) = self.st.cpus.get_mut(t).and_then(|c| c.redist.private.get_mut(intid)) {
+                    s.pending = true;
+                }
+            }
+        }
+    }
+}

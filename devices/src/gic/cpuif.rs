@@ -122,9 +122,8 @@ impl Gic {
     /// EL checks (ICC_*_EL3 only at EL3 ...) are done by the CPU before it calls.
     pub fn icc_access(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
         let reg = IccReg::decode(enc)?;
-        if cpu >= self.st.cpus.len() {
-            return None;
-        }
+        // The context of the latest access is also what `irq_levels` assumes from now on.
+        self.st.cpus.get_mut(cpu)?.ctx = ctx;
         self.sync_inputs();
         match write {
             None if reg.readable() => {
@@ -242,27 +241,30 @@ impl Gic {
         }
     }
 
-    /// What IAR0/IAR1 (or HPPIR0/1) report for the HPPI `g` in context `ctx`: `Ok(())` if
-    /// the interrupt belongs to this register, `Err(special)` otherwise (IHI 0069 §2.2.1,
-    /// §12.2.12: at EL3, IAR0/HPPIR0 report 1020/1021 for a pending Group 1 interrupt and
-    /// IAR1/HPPIR1 report 1021 for Group 1 Non-secure).
+    /// What IAR0/IAR1 (or HPPIR0/1) report for the HPPI of group `g` in context `ctx`:
+    /// `Ok(())` if the interrupt may be returned, `Err(special)` otherwise. This follows the
+    /// GICv3 pseudo-code CheckGroup0ForSpecialIdentifiers / CheckGroup1ForSpecialIdentifiers
+    /// (IHI 0069 §2.2.1 special INTIDs, ICC_IAR0_EL1/ICC_IAR1_EL1 descriptions; RM = 0):
+    /// - Group 0 registers: a Group 1 HPPI reads 1020 (Secure) / 1021 (Non-secure) at EL3
+    ///   and 1023 elsewhere; a Secure interrupt is invisible (1023) to Non-secure state;
+    /// - Group 1 registers: Group 0 reads 1023; Secure Group 1 only in Secure state;
+    ///   Non-secure Group 1 in Non-secure state and at EL3, not at Secure EL1.
     fn group_match(&self, ctx: CpuCtx, g: Group, group1: bool) -> Result<(), u32> {
-        if self.st.ds {
-            return match (g, group1) {
-                (Group::G0, false) => Ok(()),
-                (Group::G0, true) => Err(INTID_SPURIOUS),
-                (_, true) => Ok(()),
-                (_, false) => Err(INTID_SPURIOUS),
-            };
-        }
-        match (g, group1) {
-            (Group::G0, false) => Ok(()),
-            (Group::G1S, false) if ctx.el == 3 => Err(INTID_SECURE_G1),
-            (Group::G1NS, false) if ctx.el == 3 => Err(INTID_NONSECURE_G1),
-            (Group::G1NS, true) if ctx.el == 3 => Err(INTID_NONSECURE_G1),
-            (Group::G1S, true) if ctx.secure => Ok(()),
-            (Group::G1NS, true) if !ctx.secure => Ok(()),
-            _ => Err(INTID_SPURIOUS),
+        let irq_secure = !self.st.ds && g != Group::G1NS;
+        if !group1 {
+            if g != Group::G0 && ctx.el != 3 {
+                Err(INTID_SPURIOUS)
+            } else if irq_secure && !ctx.secure {
+                Err(INTID_SPURIOUS)
+            } else if g != Group::G0 {
+                Err(if irq_secure { INTID_SECURE_G1 } else { INTID_NONSECURE_G1 })
+            } else {
+                Ok(())
+            }
+        } else if g == Group::G0 || (irq_secure && !ctx.secure) || (!irq_secure && ctx.secure && ctx.el != 3) {
+            Err(INTID_SPURIOUS)
+        } else {
+            Ok(())
         }
     }
 
@@ -288,12 +290,11 @@ impl Gic {
         }
         let gp = self.group_priority(cpu, g, prio);
         let bit = 1u32 << ((gp >> 3) & 31);
-        let b = self.bank(ctx);
         if let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) {
             match g {
                 Group::G0 => ci.ap0r |= bit,
                 Group::G1S => ci.ap1r[0] |= bit,
-                Group::G1NS => ci.ap1r[if self.st.ds { b } else { 1 }] |= bit,
+                Group::G1NS => ci.ap1r[1] |= bit,
             }
         }
         if let Some(s) = self.int_mut(cpu, intid) {

@@ -2,6 +2,8 @@
 //! architecture specification (Arm IHI 0069, cited by register name / section) and the
 //! GIC-500 TRM (Arm DDI 0516); they are written out by hand, not computed by the model.
 
+#![allow(clippy::identity_op, clippy::erasing_op)]
+
 use super::*;
 use crate::IrqLine;
 
@@ -513,23 +515,38 @@ fn test_icc_bpr1_preemption_and_ap1r() {
 #[test]
 fn test_group0_is_fiq_and_iar0() {
     // IHI 0069 §4.6.2: Group 0 interrupts are signalled as FIQ. ICC_IAR1 does not
-    // acknowledge them (1023); ICC_IAR0 does.
+    // acknowledge them (1023); ICC_IAR0 does, in Secure state. With DS = 0 a Group 0
+    // interrupt is Secure, invisible to Non-secure ICC_IAR0 (CheckGroup0ForSpecialIdentifiers).
     let (mut g, _) = new_gic(false);
     g.el3_firmware_init();
+    let s = CpuCtx::S_EL1;
     wrs(&mut g, 0x84, 0); // INTIDs 32-63 back to Group 0
-    msr(&mut g, 0, NS, PMR, 0xf0);
-    msr(&mut g, 0, NS, IGRPEN0, 1);
+    msr(&mut g, 0, s, PMR, 0xf0);
+    msr(&mut g, 0, s, IGRPEN0, 1);
     msr(&mut g, 0, NS, IGRPEN1, 1);
     g.write_attr(0x400 + 45, Size::B1, 0x10, true).unwrap();
     wrs(&mut g, 0x104, 1 << 13);
     wrs(&mut g, 0x204, 1 << 13);
-    assert_eq!(g.irq_levels(0), (false, true));
+    assert_eq!(g.irq_levels_in(0, NS), (false, true));
+    assert_eq!(g.irq_levels_in(0, s), (false, true));
     assert_eq!(mrs(&mut g, 0, NS, IAR1), 1023);
-    assert_eq!(mrs(&mut g, 0, NS, IAR0), 45);
-    assert_eq!(mrs(&mut g, 0, NS, AP0R0), 1 << 2);
-    msr(&mut g, 0, NS, EOIR0, 45);
-    assert_eq!(mrs(&mut g, 0, NS, AP0R0), 0);
+    assert_eq!(mrs(&mut g, 0, NS, IAR0), 1023);
+    assert_eq!(mrs(&mut g, 0, s, IAR1), 1023);
+    assert_eq!(mrs(&mut g, 0, s, IAR0), 45);
+    assert_eq!(mrs(&mut g, 0, s, AP0R0), 1 << 2);
+    msr(&mut g, 0, s, EOIR0, 45);
+    assert_eq!(mrs(&mut g, 0, s, AP0R0), 0);
     assert_eq!(g.irq_levels(0), (false, false));
+    // DS = 1: Group 0 is visible to everybody.
+    let (mut g, _) = new_gic(true);
+    wr(&mut g, 0, 0x3);
+    wr(&mut g, rd_base(0) + 0x14, 0);
+    msr(&mut g, 0, NS, PMR, 0xf0);
+    msr(&mut g, 0, NS, IGRPEN0, 1);
+    wr(&mut g, 0x104, 1 << 13);
+    wr(&mut g, 0x204, 1 << 13);
+    assert_eq!(g.irq_levels(0), (false, true));
+    assert_eq!(mrs(&mut g, 0, NS, IAR0), 45);
 }
 
 #[test]
@@ -549,6 +566,7 @@ fn test_irq_fiq_by_security_state() {
     assert_eq!(g.irq_levels_in(0, CpuCtx::S_EL1), (false, true));
     assert_eq!(g.irq_levels_in(0, CpuCtx::EL3), (false, true));
     assert_eq!(mrs(&mut g, 0, CpuCtx::EL3, IAR0), 1021);
+    assert_eq!(mrs(&mut g, 0, CpuCtx::EL3, HPPIR1), 70, "EL3 sees Group 1 NS via HPPIR1");
     assert_eq!(mrs(&mut g, 0, CpuCtx::S_EL1, IAR1), 1023);
     // Make it Group 1 Secure (IGROUPR = 0, IGRPMODR = 1).
     wrs(&mut g, 0x88, 0);
@@ -938,4 +956,43 @@ fn test_linux_6_1_init_replay() {
     msr(&mut g, 5, NS, DIR, 1);
     assert_eq!(mrs(&mut g, 5, NS, IAR1), 1023);
     assert_eq!(mrs(&mut g, 5, NS, RPR), 0xff);
+}
+
+#[test]
+fn test_random_access_script_never_panics() {
+    // A register-access script from a fixed-seed LCG (deterministic): any offset, size,
+    // value and ICC encoding must give a value or an error, never a panic.
+    for ds in [false, true] {
+        let (mut g, b) = new_gic(ds);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x >> 16
+        };
+        for _ in 0..20000 {
+            let r = next();
+            let size = [Size::B1, Size::B2, Size::B4, Size::B8][(r & 3) as usize];
+            let off = match r >> 2 & 3 {
+                0 => next() % 0x1_0000,
+                1 => 0x10_0000 + next() % 0x10_0000,
+                2 => next() % (2 * WINDOW_SIZE),
+                _ => [0x0, 0x80, 0x100, 0x200, 0x300, 0x400, 0x6100, 0x10_0014, 0x11_0100][(next() % 9) as usize],
+            } & !(size.bytes() as u64 - 1);
+            let v = next() | next() << 48;
+            let sec = r >> 4 & 1 != 0;
+            if r >> 5 & 1 != 0 {
+                let _ = g.write_attr(off, size, v, sec);
+            } else {
+                let _ = g.read_attr(off, size, sec);
+            }
+            let cpu = (next() % 9) as usize;
+            let ctx = CpuCtx { el: (next() % 4) as u8, secure: next() & 1 != 0 };
+            let enc = SysRegId::new(3, [0, 4, 6][(next() % 3) as usize], 12, (8 + next() % 5) as u8, (next() % 8) as u8);
+            let w = if next() & 1 != 0 { Some(next()) } else { None };
+            let _ = g.icc_access(cpu, ctx, enc, w);
+            IrqLine::new(b.clone(), (next() % 300) as u32).set_level(next() & 1 != 0);
+            g.set_ppi((next() % 9) as usize, (next() % 40) as u32, next() & 1 != 0);
+            let _ = g.irq_levels(cpu);
+        }
+    }
 }

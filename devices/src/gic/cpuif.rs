@@ -252,9 +252,7 @@ impl Gic {
     fn group_match(&self, ctx: CpuCtx, g: Group, group1: bool) -> Result<(), u32> {
         let irq_secure = !self.st.ds && g != Group::G1NS;
         if !group1 {
-            if g != Group::G0 && ctx.el != 3 {
-                Err(INTID_SPURIOUS)
-            } else if irq_secure && !ctx.secure {
+            if (g != Group::G0 && ctx.el != 3) || (irq_secure && !ctx.secure) {
                 Err(INTID_SPURIOUS)
             } else if g != Group::G0 {
                 Err(if irq_secure { INTID_SECURE_G1 } else { INTID_NONSECURE_G1 })

@@ -8,11 +8,17 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct IrqBank {
     words: Vec<AtomicU64>,
+    /// Incremented whenever a line changes level, so a consumer can tell whether a cached
+    /// view of the levels is stale.
+    generation: AtomicU64,
 }
 
 impl IrqBank {
     pub fn new(lines: usize) -> Arc<Self> {
-        Arc::new(IrqBank { words: (0..lines.div_ceil(64)).map(|_| AtomicU64::new(0)).collect() })
+        Arc::new(IrqBank {
+            words: (0..lines.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+            generation: AtomicU64::new(0),
+        })
     }
     pub fn level(&self, id: u32) -> bool {
         self.words
@@ -21,12 +27,16 @@ impl IrqBank {
     }
     fn set(&self, id: u32, level: bool) {
         if let Some(w) = self.words.get(id as usize / 64) {
-            if level {
-                w.fetch_or(1 << (id % 64), Ordering::Relaxed);
-            } else {
-                w.fetch_and(!(1 << (id % 64)), Ordering::Relaxed);
+            let bit = 1u64 << (id % 64);
+            let old = if level { w.fetch_or(bit, Ordering::Relaxed) } else { w.fetch_and(!bit, Ordering::Relaxed) };
+            if (old & bit != 0) != level {
+                self.generation.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+    /// Changes whenever any line changes level.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
     /// Whether any line is high.
     pub fn any(&self) -> bool {

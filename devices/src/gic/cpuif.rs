@@ -128,12 +128,16 @@ impl Gic {
         match write {
             None if reg.readable() => {
                 let v = self.icc_read(cpu, ctx, reg);
+                if matches!(reg, IccReg::ICC_IAR0_EL1 | IccReg::ICC_IAR1_EL1) {
+                    self.refresh();
+                }
                 tracing::debug!(target: "gic", cpu, "MRS {reg:?} -> {v:#x}");
                 Some(v)
             }
             Some(v) if reg.writable() => {
                 tracing::debug!(target: "gic", cpu, "MSR {reg:?} <- {v:#x}");
                 self.icc_write(cpu, ctx, reg, v);
+                self.refresh();
                 Some(0)
             }
             _ => None,

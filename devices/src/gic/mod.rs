@@ -230,7 +230,14 @@ pub struct GicState {
 pub struct Gic {
     st: GicState,
     spi_in: Arc<IrqBank>,
+    /// Highest-priority pending interrupt of each CPU (derived from `st` and the input
+    /// levels; not part of the state). Valid while `spi_in.generation() == cache_gen`.
+    hppi_cache: Vec<Option<Hppi>>,
+    cache_gen: u64,
 }
+
+/// INTID, priority and group of a pending interrupt.
+type Hppi = (u32, u8, Group);
 
 const AFF_MASK: u64 = 0xff_00ff_ffff;
 const IROUTER_IRM: u64 = 1 << 31;
@@ -261,14 +268,23 @@ impl Gic {
                 cpus,
             },
             spi_in,
+            hppi_cache: Vec::new(),
+            cache_gen: 0,
         }
+        .refreshed()
+    }
+
+    fn refreshed(mut self) -> Self {
+        self.sync_inputs();
+        self.refresh();
+        self
     }
 
     pub fn state(&self) -> &GicState {
         &self.st
     }
     pub fn from_state(st: GicState, spi_in: Arc<IrqBank>) -> Self {
-        Gic { st, spi_in }
+        Gic { st, spi_in, hppi_cache: Vec::new(), cache_gen: 0 }.refreshed()
     }
     pub fn num_cpus(&self) -> usize {
         self.st.cpus.len()
@@ -296,11 +312,19 @@ impl Gic {
             }
             s.level = level;
         }
+        self.refresh();
     }
 
-    /// Latches rising edges of edge-triggered SPIs from the input bank. Called at the start
-    /// of every mutating entry point; `irq_levels` sees unlatched edges as pending too.
+    /// Samples the SPI inputs: latches rising edges of edge-triggered SPIs and refreshes the
+    /// cached highest-priority pending interrupts. Every entry point does this first;
+    /// the machine should also call it at quantum boundaries (and after device accesses)
+    /// so that `irq_levels` takes its fast path. `irq_levels` is correct either way: with
+    /// a stale cache it rescans, seeing unlatched edges as pending.
     pub fn sync_inputs(&mut self) {
+        let gen = self.spi_in.generation();
+        if gen == self.cache_gen && self.hppi_cache.len() == self.st.cpus.len() {
+            return;
+        }
         for (i, s) in self.st.spis.iter_mut().enumerate() {
             let l = self.spi_in.level(i as u32);
             if s.edge && l && !s.level {
@@ -308,6 +332,53 @@ impl Gic {
             }
             s.level = l;
         }
+        self.cache_gen = gen;
+        self.refresh();
+    }
+
+    /// Recomputes the HPPI of every CPU in one pass over the interrupts.
+    fn refresh(&mut self) {
+        let mut best: Vec<Option<Hppi>> = vec![None; self.st.cpus.len()];
+        let better = |b: &Option<Hppi>, prio: u8| match b {
+            None => true,
+            Some((_, p, _)) => prio < *p,
+        };
+        for (cpu, c) in self.st.cpus.iter().enumerate() {
+            if c.redist.processor_sleep {
+                continue;
+            }
+            for (i, s) in c.redist.private.iter().enumerate() {
+                if s.enabled && !s.active && Gic::is_pending(s, s.level) {
+                    let g = self.group_of(s);
+                    if self.dist_group_enabled(g) && self.cpu_group_enabled(cpu, g) {
+                        if let Some(b) = best.get_mut(cpu) {
+                            if better(b, s.priority) {
+                                *b = Some((i as u32, s.priority, g));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (i, s) in self.st.spis.iter().enumerate() {
+            if !s.enabled || s.active || !Gic::is_pending(s, self.spi_line(i)) {
+                continue;
+            }
+            let g = self.group_of(s);
+            if !self.dist_group_enabled(g) {
+                continue;
+            }
+            let Some(t) = self.spi_target(i) else { continue };
+            let awake = self.st.cpus.get(t).is_some_and(|c| !c.redist.processor_sleep);
+            if awake && self.cpu_group_enabled(t, g) {
+                if let Some(b) = best.get_mut(t) {
+                    if better(b, s.priority) {
+                        *b = Some((32 + i as u32, s.priority, g));
+                    }
+                }
+            }
+        }
+        self.hppi_cache = best;
     }
 
     // ---- classification ---------------------------------------------------------------
@@ -370,7 +441,18 @@ impl Gic {
     /// The highest-priority pending interrupt for `cpu` that is enabled, not active, whose
     /// group is enabled in the distributor and the CPU interface (IHI 0069 §4.7). Ties go to
     /// the lowest INTID. Returns (INTID, priority, group).
-    fn hppi(&self, cpu: usize) -> Option<(u32, u8, Group)> {
+    fn hppi(&self, cpu: usize) -> Option<Hppi> {
+        if self.cache_gen == self.spi_in.generation() {
+            if let Some(h) = self.hppi_cache.get(cpu) {
+                return *h;
+            }
+        }
+        self.hppi_scan(cpu)
+    }
+
+    /// `hppi` without the cache (reference version, used when the inputs changed since the
+    /// last refresh).
+    fn hppi_scan(&self, cpu: usize) -> Option<Hppi> {
         let c = self.st.cpus.get(cpu)?;
         if c.redist.processor_sleep {
             return None; // IHI 0069 §11.1: a sleeping redistributor forwards nothing
@@ -504,6 +586,7 @@ impl Gic {
             c.cpuif.igrpen0 = true;
             c.cpuif.igrpen1[0] = true;
         }
+        self.refresh();
     }
 
     // ---- MMIO with a security attribute --------------------------------------------------
@@ -536,7 +619,7 @@ impl Gic {
             return Err(MmioError::Unaligned);
         }
         let sec = secure || self.st.ds;
-        match off {
+        let r = match off {
             0..=0xFFFF => self.gicd_write(off, size, val, sec),
             GICR_OFFSET..=0x1F_FFFF => {
                 let r = off - GICR_OFFSET;
@@ -547,7 +630,9 @@ impl Gic {
                 self.gicr_write(cpu, r % GICR_STRIDE, size, val, sec)
             }
             _ => Err(MmioError::NoRegister),
-        }
+        };
+        self.refresh();
+        r
     }
 
     // ---- helpers shared by the distributor and redistributor ----------------------------

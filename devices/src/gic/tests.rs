@@ -964,6 +964,7 @@ fn test_random_access_script_never_panics() {
     // value and ICC encoding must give a value or an error, never a panic.
     for ds in [false, true] {
         let (mut g, b) = new_gic(ds);
+        let mut seen = 0u32;
         let mut x: u64 = 0x2545_f491_4f6c_dd1d;
         let mut next = || {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -993,6 +994,13 @@ fn test_random_access_script_never_panics() {
             IrqLine::new(b.clone(), (next() % 300) as u32).set_level(next() & 1 != 0);
             g.set_ppi((next() % 9) as usize, (next() % 40) as u32, next() & 1 != 0);
             let _ = g.irq_levels(cpu);
+            // The cached HPPI (fast path) must always agree with a full rescan.
+            g.sync_inputs();
+            for c in 0..8 {
+                assert_eq!(g.hppi(c), g.hppi_scan(c), "cpu {c}");
+                seen += g.hppi(c).is_some() as u32;
+            }
         }
+        assert!(seen > 1000, "the script reaches states with pending interrupts ({seen})");
     }
 }

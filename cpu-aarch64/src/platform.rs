@@ -97,6 +97,19 @@ pub trait Platform: Bus {
     fn icc_access(&mut self, _cpu: u8, _enc: crate::sysreg::SysRegEnc, _write: Option<u64>) -> Option<u64> {
         None
     }
+    /// `icc_access` with the PE's current Exception level and Security state
+    /// (`Cpu::is_secure`): the GIC CPU interface banks registers and picks special INTIDs
+    /// by them. The CPU calls this one; the default forwards to `icc_access`.
+    fn icc_access_at(
+        &mut self,
+        cpu: u8,
+        _el: u8,
+        _secure: bool,
+        enc: crate::sysreg::SysRegEnc,
+        write: Option<u64>,
+    ) -> Option<u64> {
+        self.icc_access(cpu, enc, write)
+    }
     /// Called when the PE executes a store to `pa`, so code caches and exclusive monitors
     /// of other PEs can react. Default: nothing.
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}

@@ -788,7 +788,9 @@ pub fn mrs(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, raw: u32) -> Resul
             tracing::debug!(target: "sysreg", cpu = cpu.cfg.index, "MRS {} -> {v:#x}", r.name);
             Ok(v)
         }
-        None => p.icc_access(cpu.cfg.index, e, None).ok_or_else(SyncExc::undefined),
+        None => {
+            p.icc_access_at(cpu.cfg.index, cpu.st.pstate.el, cpu.is_secure(), e, None).ok_or_else(SyncExc::undefined)
+        }
     }
 }
 
@@ -800,7 +802,10 @@ pub fn msr(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, v: u64, raw: u32) 
             (r.write)(cpu, p, e, v);
             Ok(())
         }
-        None => p.icc_access(cpu.cfg.index, e, Some(v)).map(|_| ()).ok_or_else(SyncExc::undefined),
+        None => p
+            .icc_access_at(cpu.cfg.index, cpu.st.pstate.el, cpu.is_secure(), e, Some(v))
+            .map(|_| ())
+            .ok_or_else(SyncExc::undefined),
     }
 }
 

@@ -157,7 +157,9 @@ impl Gic {
     fn icc_read(&mut self, cpu: usize, ctx: CpuCtx, reg: IccReg) -> u64 {
         use IccReg::*;
         let b = self.bank(ctx);
-        let Some(ci) = self.st.cpus.get(cpu).map(|c| c.cpuif) else { return 0 };
+        let Some(ci) = self.st.cpus.get(cpu).map(|c| c.cpuif) else {
+            return 0;
+        };
         match reg {
             ICC_PMR_EL1 => ci.pmr as u64,
             ICC_BPR0_EL1 => ci.bpr0 as u64,
@@ -209,7 +211,9 @@ impl Gic {
             ICC_ASGI1R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::AltG1),
             _ => {}
         }
-        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else { return };
+        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else {
+            return;
+        };
         match reg {
             ICC_PMR_EL1 => ci.pmr = v as u8 & PRIO_MASK,
             ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
@@ -286,7 +290,9 @@ impl Gic {
     /// active (its pending latch is cleared; a level-sensitive interrupt whose line is
     /// still high stays pending) and its group priority is set in the APR.
     fn acknowledge(&mut self, cpu: usize, ctx: CpuCtx, group1: bool) -> u32 {
-        let Some((intid, prio, g)) = self.signalled(cpu) else { return INTID_SPURIOUS };
+        let Some((intid, prio, g)) = self.signalled(cpu) else {
+            return INTID_SPURIOUS;
+        };
         if let Err(special) = self.group_match(ctx, g, group1) {
             return special;
         }
@@ -314,7 +320,9 @@ impl Gic {
         }
         let b = self.bank(ctx);
         let ds = self.st.ds;
-        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else { return };
+        let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else {
+            return;
+        };
         let all = ci.ap0r | ci.ap1r[0] | ci.ap1r[1];
         if all != 0 {
             let bit = 1u32 << all.trailing_zeros();
@@ -362,7 +370,9 @@ impl Gic {
         let tl = v & 0xffff;
         let ds = self.st.ds;
         for t in 0..self.st.cpus.len() {
-            let Some(tc) = self.st.cpus.get(t) else { continue };
+            let Some(tc) = self.st.cpus.get(t) else {
+                continue;
+            };
             let m = tc.mpidr;
             let hit = if irm {
                 t != cpu
@@ -372,7 +382,9 @@ impl Gic {
             if !hit {
                 continue;
             }
-            let Some(s) = tc.redist.private.get(intid) else { continue };
+            let Some(s) = tc.redist.private.get(intid) else {
+                continue;
+            };
             let g = self.group_of(s);
             let ns = s.nsacr;
             let ok = if ds {
@@ -382,7 +394,10 @@ impl Gic {
                     SgiKind::AltG1 => false,
                 }
             } else if ctx.secure {
-                matches!((kind, g), (SgiKind::G0, Group::G0) | (SgiKind::G1, Group::G1S) | (SgiKind::AltG1, Group::G1NS))
+                matches!(
+                    (kind, g),
+                    (SgiKind::G0, Group::G0) | (SgiKind::G1, Group::G1S) | (SgiKind::AltG1, Group::G1NS)
+                )
             } else {
                 match (kind, g) {
                     (SgiKind::G1, Group::G1NS) => true,

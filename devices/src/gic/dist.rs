@@ -63,7 +63,13 @@ impl Gic {
     }
 
     pub(super) fn gicd_read(&mut self, off: u64, size: Size, sec: bool) -> MmioResult<u64> {
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
         let nspi = self.st.spis.len() as u32;
         let v: u32 = match off {
             CTLR => {
@@ -155,7 +161,13 @@ impl Gic {
 
     pub(super) fn gicd_write(&mut self, off: u64, size: Size, val: u64, sec: bool) -> MmioResult<()> {
         tracing::debug!(target: "gic", "GICD write {off:#x} <- {val:#x}");
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
         let nspi = self.st.spis.len() as u32;
         let v = val as u32;
         match off {

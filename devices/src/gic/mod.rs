@@ -368,7 +368,9 @@ impl Gic {
             if !self.dist_group_enabled(g) {
                 continue;
             }
-            let Some(t) = self.spi_target(i) else { continue };
+            let Some(t) = self.spi_target(i) else {
+                continue;
+            };
             let awake = self.st.cpus.get(t).is_some_and(|c| !c.redist.processor_sleep);
             if awake && self.cpu_group_enabled(t, g) {
                 if let Some(b) = best.get_mut(t) {
@@ -403,7 +405,9 @@ impl Gic {
     }
 
     fn cpu_group_enabled(&self, cpu: usize, g: Group) -> bool {
-        let Some(c) = self.st.cpus.get(cpu) else { return false };
+        let Some(c) = self.st.cpus.get(cpu) else {
+            return false;
+        };
         match g {
             Group::G0 => c.cpuif.igrpen0,
             Group::G1S => c.cpuif.igrpen1[0],
@@ -430,8 +434,9 @@ impl Gic {
         if r & IROUTER_IRM != 0 {
             let s = self.st.spis.get(i)?;
             let g = self.group_of(s);
-            (0..self.st.cpus.len())
-                .find(|&c| self.st.cpus.get(c).is_some_and(|cs| !cs.redist.processor_sleep) && self.cpu_group_enabled(c, g))
+            (0..self.st.cpus.len()).find(|&c| {
+                self.st.cpus.get(c).is_some_and(|cs| !cs.redist.processor_sleep) && self.cpu_group_enabled(c, g)
+            })
         } else {
             let aff = r & AFF_MASK;
             self.st.cpus.iter().position(|c| c.mpidr == aff)
@@ -503,7 +508,9 @@ impl Gic {
 
     /// Group priority of `prio` for group `g` on `cpu` (IHI 0069 §4.8.3, binary point).
     fn group_priority(&self, cpu: usize, g: Group, prio: u8) -> u8 {
-        let Some(c) = self.st.cpus.get(cpu) else { return prio };
+        let Some(c) = self.st.cpus.get(cpu) else {
+            return prio;
+        };
         let ci = &c.cpuif;
         let shift = match g {
             Group::G0 => ci.bpr0 + 1,
@@ -519,7 +526,9 @@ impl Gic {
     /// Running priority: the highest active group priority in the APRs, 0xFF when idle
     /// (IHI 0069 §4.8.4; with 5 bits, APR bit n is group priority n << 3).
     fn running_priority(&self, cpu: usize) -> u8 {
-        let Some(c) = self.st.cpus.get(cpu) else { return 0xff };
+        let Some(c) = self.st.cpus.get(cpu) else {
+            return 0xff;
+        };
         let a = c.cpuif.ap0r | c.cpuif.ap1r[0] | c.cpuif.ap1r[1];
         if a == 0 {
             0xff
@@ -550,7 +559,9 @@ impl Gic {
     /// always FIQ; Group 1 of the current Security state is IRQ, the other one FIQ; at EL3
     /// both Group 1 are FIQ. With DS = 1, Group 0 is FIQ and Group 1 IRQ).
     pub fn irq_levels_in(&self, cpu: usize, ctx: CpuCtx) -> (bool, bool) {
-        let Some((_, _, g)) = self.signalled(cpu) else { return (false, false) };
+        let Some((_, _, g)) = self.signalled(cpu) else {
+            return (false, false);
+        };
         let irq = if self.st.ds {
             g != Group::G0
         } else {

@@ -19,7 +19,9 @@ impl Gic {
     /// GICR_TYPER of `cpu` (IHI 0069 §12.11.37): Affinity_Value [63:32] =
     /// Aff3.Aff2.Aff1.Aff0, Processor_Number [23:8], Last [4], PLPIS [0].
     pub fn gicr_typer(&self, cpu: usize) -> u64 {
-        let Some(c) = self.st.cpus.get(cpu) else { return 0 };
+        let Some(c) = self.st.cpus.get(cpu) else {
+            return 0;
+        };
         let m = c.mpidr;
         let aff = ((m >> 32) & 0xff) << 24 | (m & 0xff_ffff);
         let last = if cpu + 1 == self.st.cpus.len() { TYPER_LAST } else { 0 };
@@ -27,8 +29,16 @@ impl Gic {
     }
 
     pub(super) fn gicr_read(&mut self, cpu: usize, off: u64, size: Size, sec: bool) -> MmioResult<u64> {
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
-        let Some(c) = self.st.cpus.get(cpu) else { return Err(MmioError::NoRegister) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
+        let Some(c) = self.st.cpus.get(cpu) else {
+            return Err(MmioError::NoRegister);
+        };
         let rd = &c.redist;
         let v: u64 = match off {
             CTLR => {
@@ -73,8 +83,16 @@ impl Gic {
 
     pub(super) fn gicr_write(&mut self, cpu: usize, off: u64, size: Size, val: u64, sec: bool) -> MmioResult<()> {
         tracing::debug!(target: "gic", cpu, "GICR write {off:#x} <- {val:#x}");
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
-        let Some(c) = self.st.cpus.get_mut(cpu) else { return Err(MmioError::NoRegister) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
+        let Some(c) = self.st.cpus.get_mut(cpu) else {
+            return Err(MmioError::NoRegister);
+        };
         let rd = &mut c.redist;
         match off {
             CTLR => {
@@ -119,7 +137,13 @@ impl Gic {
     }
 
     fn gicr_sgi_read(&mut self, cpu: usize, off: u64, size: Size, sec: bool) -> MmioResult<u64> {
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
         let v: u32 = match off {
             gicr_sgi::IGROUPR0
             | gicr_sgi::ISENABLER0
@@ -165,7 +189,13 @@ impl Gic {
     }
 
     fn gicr_sgi_write(&mut self, cpu: usize, off: u64, size: Size, val: u64, sec: bool) -> MmioResult<()> {
-        let word = |size: Size| if size == Size::B4 { Ok(()) } else { Err(MmioError::BadSize) };
+        let word = |size: Size| {
+            if size == Size::B4 {
+                Ok(())
+            } else {
+                Err(MmioError::BadSize)
+            }
+        };
         let v = val as u32;
         match off {
             gicr_sgi::IGROUPR0

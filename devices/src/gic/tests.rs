@@ -109,7 +109,10 @@ fn test_pidr2_archrev_is_gicv3() {
     // GIC-500 TRM: GICD_PIDR0 = 0x92, GICR_PIDR0 = 0x93, CIDR0..3 = 0x0D, 0xF0, 0x05, 0xB1.
     assert_eq!(rd(&mut g, 0xFFE0), 0x92);
     assert_eq!(rd(&mut g, rd_base(0) + 0xFFE0), 0x93);
-    assert_eq!([rd(&mut g, 0xFFF0), rd(&mut g, 0xFFF4), rd(&mut g, 0xFFF8), rd(&mut g, 0xFFFC)], [0x0D, 0xF0, 0x05, 0xB1]);
+    assert_eq!(
+        [rd(&mut g, 0xFFF0), rd(&mut g, 0xFFF4), rd(&mut g, 0xFFF8), rd(&mut g, 0xFFFC)],
+        [0x0D, 0xF0, 0x05, 0xB1]
+    );
 }
 
 #[test]
@@ -988,7 +991,8 @@ fn test_random_access_script_never_panics() {
             }
             let cpu = (next() % 9) as usize;
             let ctx = CpuCtx { el: (next() % 4) as u8, secure: next() & 1 != 0 };
-            let enc = SysRegId::new(3, [0, 4, 6][(next() % 3) as usize], 12, (8 + next() % 5) as u8, (next() % 8) as u8);
+            let enc =
+                SysRegId::new(3, [0, 4, 6][(next() % 3) as usize], 12, (8 + next() % 5) as u8, (next() % 8) as u8);
             let w = if next() & 1 != 0 { Some(next()) } else { None };
             let _ = g.icc_access(cpu, ctx, enc, w);
             IrqLine::new(b.clone(), (next() % 300) as u32).set_level(next() & 1 != 0);

@@ -165,7 +165,8 @@ impl Gic {
             ICC_BPR0_EL1 => ci.bpr0 as u64,
             ICC_BPR1_EL1 => {
                 if ci.cbpr[b] {
-                    (ci.bpr0 + 1).min(7) as u64
+                    // CBPR: the Secure copy reads BPR0, the Non-secure one BPR0 + 1.
+                    (ci.bpr0 + b as u8).min(7) as u64
                 } else {
                     ci.bpr1[b] as u64
                 }
@@ -218,7 +219,8 @@ impl Gic {
             ICC_PMR_EL1 => ci.pmr = v as u8 & PRIO_MASK,
             ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
             // With CBPR set, BPR1 is an alias of BPR0 + 1 and writes are ignored.
-            ICC_BPR1_EL1 if !ci.cbpr[b] => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + 1),
+            // The Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
+            ICC_BPR1_EL1 if !ci.cbpr[b] => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
             ICC_AP0R0_EL1 => ci.ap0r = v as u32,
             ICC_AP1R0_EL1 => ci.ap1r[b] = v as u32,
             ICC_CTLR_EL1 => {
@@ -312,36 +314,40 @@ impl Gic {
         intid
     }
 
-    /// ICC_EOIR0/1_EL1 write (IHI 0069 §4.1.1, §12.2.9/.10): priority drop of the highest
-    /// active priority, and deactivation too when EOImode = 0. Special INTIDs are ignored.
+    /// ICC_EOIR0/1_EL1 write (IHI 0069 §4.1.1, ICC_EOIR0_EL1/ICC_EOIR1_EL1): priority drop
+    /// of the highest active priority, and deactivation too when EOImode = 0. Special INTIDs
+    /// are ignored. When the highest active priority is not of the EOI's group (Group 0
+    /// for EOIR0; Group 1 of the current Security state for EOIR1) or nothing is active, the
+    /// write is ignored (the behaviour of the pseudo-code's priority drop check; QEMU does
+    /// the same).
     fn eoi(&mut self, cpu: usize, ctx: CpuCtx, intid: u32, group1: bool) {
         if (1020..1024).contains(&intid) {
             return;
         }
         let b = self.bank(ctx);
-        let ds = self.st.ds;
         let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else {
             return;
         };
-        let all = ci.ap0r | ci.ap1r[0] | ci.ap1r[1];
-        if all != 0 {
-            let bit = 1u32 << all.trailing_zeros();
-            // Clear it in the EOI's own group's APR when set there, else wherever it is
-            // (a mismatched EOI is UNPREDICTABLE; this keeps the APRs consistent).
-            let own: &mut u32 = if !group1 {
-                &mut ci.ap0r
-            } else if ds {
-                &mut ci.ap1r[1]
-            } else {
-                &mut ci.ap1r[b]
-            };
-            if *own & bit != 0 {
-                *own &= !bit;
-            } else {
-                ci.ap0r &= !bit;
-                ci.ap1r[0] &= !bit;
-                ci.ap1r[1] &= !bit;
-            }
+        // Highest active group: the APR with the lowest set bit; ties go to Group 0, then
+        // Group 1 Secure, then Group 1 Non-secure.
+        let aprs = [ci.ap0r, ci.ap1r[0], ci.ap1r[1]];
+        let Some((k, bit)) = aprs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| **a != 0)
+            .map(|(k, a)| (k, a.trailing_zeros()))
+            .min_by_key(|&(k, tz)| (tz, k))
+        else {
+            return;
+        };
+        let want = if !group1 { 0 } else { 1 + b };
+        if k != want {
+            return;
+        }
+        match k {
+            0 => ci.ap0r &= !(1 << bit),
+            1 => ci.ap1r[0] &= !(1 << bit),
+            _ => ci.ap1r[1] &= !(1 << bit),
         }
         let eoimode = if ctx.el == 3 { ci.eoimode_el3 } else { ci.eoimode[b] };
         if !eoimode {

@@ -160,11 +160,12 @@ pub struct CpuIfState {
 impl Default for CpuIfState {
     fn default() -> Self {
         // Reset values: IHI 0069 §12.2 (ICC_BPR0 resets to the minimum, 2 for 5 bits of
-        // preemption; ICC_BPR1 to minimum + 1; PMR to 0; everything else 0).
+        // preemption; ICC_BPR1 to its minimum: that of BPR0 for the Secure copy, + 1 for the
+        // Non-secure one; PMR to 0; everything else 0).
         CpuIfState {
             pmr: 0,
             bpr0: BPR0_MIN,
-            bpr1: [BPR0_MIN + 1; 2],
+            bpr1: [BPR0_MIN, BPR0_MIN + 1],
             eoimode: [false; 2],
             cbpr: [false; 2],
             eoimode_el3: false,

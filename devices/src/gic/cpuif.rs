@@ -316,15 +316,14 @@ impl Gic {
 
     /// ICC_EOIR0/1_EL1 write (IHI 0069 §4.1.1, ICC_EOIR0_EL1/ICC_EOIR1_EL1): priority drop
     /// of the highest active priority, and deactivation too when EOImode = 0. Special INTIDs
-    /// are ignored. When the highest active priority is not of the EOI's group (Group 0
-    /// for EOIR0; Group 1 of the current Security state for EOIR1) or nothing is active, the
-    /// write is ignored (the behaviour of the pseudo-code's priority drop check; QEMU does
-    /// the same).
+    /// are ignored; so is the write when nothing is active or the register may not complete
+    /// the group of the highest active priority (below).
     fn eoi(&mut self, cpu: usize, ctx: CpuCtx, intid: u32, group1: bool) {
         if (1020..1024).contains(&intid) {
             return;
         }
         let b = self.bank(ctx);
+        let ds = self.st.ds;
         let Some(ci) = self.st.cpus.get_mut(cpu).map(|c| &mut c.cpuif) else {
             return;
         };
@@ -340,8 +339,16 @@ impl Gic {
         else {
             return;
         };
-        let want = if !group1 { 0 } else { 1 + b };
-        if k != want {
+        // Whether this register may complete the highest active group (ICC_EOIR0_EL1 /
+        // ICC_EOIR1_EL1 pseudo-code): Group 0 through EOIR0, not from Non-secure state with
+        // DS = 0; Group 1 Secure through EOIR1 in Secure state; Group 1 Non-secure through
+        // EOIR1 in Non-secure state or at EL3.
+        let ok = match k {
+            0 => !group1 && (ds || ctx.secure),
+            1 => group1 && ctx.secure,
+            _ => group1 && (!ctx.secure || ctx.el == 3),
+        };
+        if !ok {
             return;
         }
         match k {

@@ -29,12 +29,33 @@
 //! SPIs come from devices through an [`IrqBank`] (line n = SPI n = INTID 32 + n); PPIs
 //! through [`Gic::set_ppi`]. Level-sensitive interrupts are pending while the line is high
 //! (or software set them pending); edge-triggered ones latch pending on a rising edge.
-//! The per-CPU outputs come from [`Gic::irq_levels`].
+//! The per-CPU outputs come from [`Gic::irq_levels`]; the highest-priority pending
+//! interrupt of each CPU is cached and recomputed after every GIC access, and whenever the
+//! input bank's generation changes (`irq_levels` rescans while the cache is stale).
+//!
+//! # Wiring it into the machine
+//! - `let spis = IrqBank::new(256); let gic = Gic::new(&GicConfig::ls2088a(), spis.clone());`
+//!   map `gic` at 0x0600_0000, size [`WINDOW_SIZE`]; device n's line is
+//!   `IrqLine::new(spis.clone(), n)` for `SPI n` (INTID 32 + n) of the DTB.
+//! - `Platform::icc_access_at(cpu, el, secure, enc, w)` →
+//!   `gic.icc_access(cpu as usize, CpuCtx { el, secure }, SysRegId::new(enc.op0, enc.op1,
+//!   enc.crn, enc.crm, enc.op2), w)`.
+//! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)`. It uses
+//!   the context of the CPU's latest ICC access, or the one given by [`Gic::set_cpu_ctx`]
+//!   (call it when the PE changes EL/Security state, e.g. at quantum boundaries).
+//! - Generic timer: `gic.set_ppi(cpu, 30 /* 29, 27, 26 */, level)`.
+//! - Call [`Gic::sync_inputs`] at quantum boundaries and after device accesses/events, so
+//!   edges are latched and `irq_levels` stays on its fast path.
+//! - Built-in EL3 monitor: call [`Gic::el3_firmware_init`] before entering Linux in
+//!   Non-secure state (as TF-A does); or build with `security_disabled = true`.
 //!
 //! # Not modelled (yet)
 //! - The ITS and LPIs (PROPBASER/PENDBASER are stored only). TODO(its).
 //! - The ICH_* / ICV_* virtualization registers (GICv3 virtual CPU interface, needed by
-//!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich).
+//!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich). Note that
+//!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions
+//!   (arch/arm64/include/asm/el2_setup.h, `__init_el2_gicv3`, once ICC_SRE_EL2.SRE sticks)
+//!   and KVM's vgic probe reads ICH_VTR_EL2: until ICH_* exist, enter Linux at EL1.
 //! - Traps of ICC accesses to EL2/EL3 (ICC_SRE_ELx.Enable, ICH_HCR_EL2.TC, HCR_EL2.IMO/FMO
 //!   redirection to ICV_*): the CPU side has no way to ask for them yet.
 //! - SCR_EL3.FIQ/IRQ-dependent views of PMR/RPR, GICR_CTLR.DPG*, GICD_SETSPI_*.
@@ -131,7 +152,7 @@ pub struct IntState {
     pub grpmod: bool,
     /// Priority (implemented bits only: `PRIO_MASK`).
     pub priority: u8,
-    /// ICFGR Int_config[1]: edge-triggered.
+    /// ICFGR Int_config\[1\]: edge-triggered.
     pub edge: bool,
     /// Last sampled input level.
     pub level: bool,

@@ -16,8 +16,8 @@ const PROPBASER_MASK: u64 = 0x0700_ffff_ffff_f000 | 0xf9f;
 const PENDBASER_MASK: u64 = 0x0700_ffff_ffff_0000 | 0xf80;
 
 impl Gic {
-    /// GICR_TYPER of `cpu` (IHI 0069 §12.11.37): Affinity_Value [63:32] =
-    /// Aff3.Aff2.Aff1.Aff0, Processor_Number [23:8], Last [4], PLPIS [0].
+    /// GICR_TYPER of `cpu` (IHI 0069 §12.11.37): Affinity_Value \[63:32\] =
+    /// Aff3.Aff2.Aff1.Aff0, Processor_Number \[23:8\], Last \[4\], PLPIS \[0\].
     pub fn gicr_typer(&self, cpu: usize) -> u64 {
         let Some(c) = self.st.cpus.get(cpu) else {
             return 0;

@@ -42,7 +42,7 @@ pub mod gicd {
     pub const CPENDSGIR: u64 = 0x0F10;
     #[doc(alias = "GICD_SPENDSGIR")]
     pub const SPENDSGIR: u64 = 0x0F20;
-    /// GICD_IROUTER<n> at 0x6000 + 8n, n = 32..1019.
+    /// `GICD_IROUTER<n>` at 0x6000 + 8n, n = 32..1019.
     #[doc(alias = "GICD_IROUTER")]
     pub const IROUTER: u64 = 0x6000;
     #[doc(alias = "GICD_PIDR4")]

@@ -37,9 +37,11 @@
 //! - `let spis = IrqBank::new(256); let gic = Gic::new(&GicConfig::ls2088a(), spis.clone());`
 //!   map `gic` at 0x0600_0000, size [`WINDOW_SIZE`]; device n's line is
 //!   `IrqLine::new(spis.clone(), n)` for `SPI n` (INTID 32 + n) of the DTB.
-//! - `Platform::icc_access_at(cpu, el, secure, enc, w)` →
-//!   `gic.icc_access(cpu as usize, CpuCtx { el, secure }, SysRegId::new(enc.op0, enc.op1,
-//!   enc.crn, enc.crm, enc.op2), w)`.
+//! - `Platform::icc_access_ctx(ctx, enc, w)` →
+//!   `gic.icc_access(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure },
+//!   SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2), w)`, `None` mapping to
+//!   `IccResult::Undefined` (the traps that `IccContext.hcr_el2/scr_el3` allow are not
+//!   modelled yet).
 //! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)`. It uses
 //!   the context of the CPU's latest ICC access, or the one given by [`Gic::set_cpu_ctx`]
 //!   (call it when the PE changes EL/Security state, e.g. at quantum boundaries).

@@ -19,10 +19,10 @@ use std::process::Command;
 enum Frame {
     /// GICD.
     D,
-    /// GICR RD_base of CPU 0.
-    R,
-    /// GICR SGI_base of CPU 0.
-    S,
+    /// GICR RD_base of CPU n.
+    R(u8),
+    /// GICR SGI_base of CPU n.
+    S(u8),
 }
 
 #[derive(Clone, Copy)]
@@ -68,8 +68,8 @@ fn script() -> Vec<Op> {
         W32(D, 0x0, 0x37),
         R32(D, 0x0),
         // Wake the redistributor.
-        W32(R, 0x14, 0),
-        R32(R, 0x14),
+        W32(R(0), 0x14, 0),
+        R32(R(0), 0x14),
         // INTID 40: Group 1 NS, 41: Group 0, 42: Group 1 Secure, 43: Group 0.
         W32(D, 0x84, 1 << 8),
         W32(D, 0xD04, 1 << 10),
@@ -162,23 +162,23 @@ fn script() -> Vec<Op> {
         Msr("ICC_DIR_EL1", DIR, 43),
         Msr("ICC_PMR_EL1", PMR, 0xff),
         // SGIs from EL3: SGI 1 Group 1 Secure, SGI 2 and 3 Group 0, SGI 4 Group 1 NS.
-        W32(S, 0x80, 1 << 4),
-        W32(S, 0xD00, 1 << 1),
-        R32(S, 0x80),
-        R32(S, 0xD00),
-        R32(S, 0xC00),
-        W32(S, 0x100, 0x1e),
+        W32(S(0), 0x80, 1 << 4),
+        W32(S(0), 0xD00, 1 << 1),
+        R32(S(0), 0x80),
+        R32(S(0), 0xD00),
+        R32(S(0), 0xC00),
+        W32(S(0), 0x100, 0x1e),
         Msr("ICC_SGI1R_EL1", SGI1R, 1 << 24 | 1),
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Msr("ICC_SGI0R_EL1", SGI0R, 2 << 24 | 1),
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Msr("ICC_ASGI1R_EL1", ASGI1R, 3 << 24 | 1),
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Msr("ICC_ASGI1R_EL1", ASGI1R, 4 << 24 | 1),
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Msr("ICC_SGI1R_EL1", SGI1R, 4 << 24 | 1),
         Msr("ICC_SGI1R_EL1", SGI1R, 5 << 24 | 2), // Aff0 = 1: no such PE
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Mrs("ICC_IAR0_EL1", IAR0),
         Mrs("ICC_IAR1_EL1", IAR1),
         Msr("ICC_EOIR1_EL1", EOIR1, 1),
@@ -187,13 +187,13 @@ fn script() -> Vec<Op> {
         Msr("ICC_DIR_EL1", DIR, 2),
         Mrs("ICC_IAR1_EL1", IAR1),
         Mrs("ICC_HPPIR1_EL1", HPPIR1),
-        R32(S, 0x200),
-        R32(S, 0x300),
+        R32(S(0), 0x200),
+        R32(S(0), 0x300),
         // Clear-pending and clear-enable.
-        W32(S, 0x280, 0x1e),
-        W32(S, 0x380, 0x1e),
-        R32(S, 0x200),
-        R32(S, 0x300),
+        W32(S(0), 0x280, 0x1e),
+        W32(S(0), 0x380, 0x1e),
+        R32(S(0), 0x200),
+        R32(S(0), 0x300),
         W32(D, 0x184, 0x700),
         R32(D, 0x104),
         Mrs("ICC_RPR_EL1", RPR),
@@ -248,18 +248,18 @@ fn script() -> Vec<Op> {
         Msr("ICC_DIR_EL1", DIR, 40),
         R32(D, 0x304),
         // SGIs from Non-secure state: Group 0 / Secure ones are not forwarded (NSACR = 0).
-        R32(S, 0x80),
-        R32(S, 0x100),
-        W32(S, 0x100, 0xffff),
+        R32(S(0), 0x80),
+        R32(S(0), 0x100),
+        W32(S(0), 0x100, 0xffff),
         Msr("ICC_SGI0R_EL1", SGI0R, 2 << 24 | 1),
         Msr("ICC_SGI1R_EL1", SGI1R, 1 << 24 | 1),
         Msr("ICC_ASGI1R_EL1", ASGI1R, 1 << 24 | 1),
         Msr("ICC_SGI1R_EL1", SGI1R, 4 << 24 | 1),
-        R32(S, 0x200),
+        R32(S(0), 0x200),
         Mrs("ICC_IAR1_EL1", IAR1),
         Msr("ICC_EOIR1_EL1", EOIR1, 4),
         Msr("ICC_DIR_EL1", DIR, 4),
-        R32(S, 0x300),
+        R32(S(0), 0x300),
         Mrs("ICC_RPR_EL1", RPR),
     ]
 }
@@ -272,11 +272,18 @@ fn sysreg_name(e: (u8, u8, u8, u8, u8)) -> String {
 fn c_program(ops: &[Op]) -> String {
     let base = |f: Frame| match f {
         Frame::D => 0x0800_0000u64,
-        Frame::R => 0x080A_0000,
-        Frame::S => 0x080B_0000,
+        Frame::R(n) => 0x080A_0000 + 0x2_0000 * n as u64,
+        Frame::S(n) => 0x080B_0000 + 0x2_0000 * n as u64,
     };
     let mut c = String::from(concat!(
         "#include \"semihost.h\"\n",
+        // Entry: CPU 0 runs the script; the others (QEMU starts them all at the ELF entry)
+        // wait forever: their redistributors are still visible through MMIO.
+        "__asm__(\".section .text.boot, \\\"ax\\\"\\n.global _start\\n_start:\\n\"\n",
+        "        \"mrs x0, mpidr_el1\\n and x0, x0, #0xffffff\\n cbz x0, 2f\\n1: wfe\\n b 1b\\n\"\n",
+        "        \"2: ldr x0, =__stack_top\\n mov sp, x0\\n ldr x0, =__bss_start\\n ldr x1, =__bss_end\\n\"\n",
+        "        \"3: cmp x0, x1\\n b.hs 4f\\n str xzr, [x0], #8\\n b 3b\\n4: bl main\\n bl sh_exit\\n5: b 5b\\n\"\n",
+        "        \".ltorg\\n.text\\n\");\n",
         "static void __attribute__((noinline)) to_ns_el1(void)\n{\n",
         "    __asm__ volatile(\"mov x0, sp; msr sp_el1, x0; mov x0, #0x431; msr scr_el3, x0;\"\n",
         "                     \"mov x0, #0x3c5; msr spsr_el3, x0; adr x0, 1f; msr elr_el3, x0; isb; eret; 1:\"\n",
@@ -314,16 +321,17 @@ fn c_program(ops: &[Op]) -> String {
     c
 }
 
-/// The same script on the model: one CPU with MPIDR 0 (like -smp 1), 256 SPIs, DS = 0,
-/// every access Secure and at EL3.
-fn model_output(ops: &[Op]) -> String {
+/// The same script on the model: `cpus` CPUs with MPIDR Aff0 = index (QEMU virt with
+/// GICv3 puts up to 16 PEs in cluster 0), 256 SPIs, DS = 0; accesses Secure and at EL3
+/// until `ToNsEl1`.
+fn model_output(ops: &[Op], cpus: u64) -> String {
     let bank = IrqBank::new(256);
-    let cfg = GicConfig { mpidrs: vec![0], num_spis: 256, security_disabled: false };
+    let cfg = GicConfig { mpidrs: (0..cpus).collect(), num_spis: 256, security_disabled: false };
     let mut g = Gic::new(&cfg, bank);
     let off = |f: Frame, o: u64| match f {
         Frame::D => o,
-        Frame::R => GICR_OFFSET + o,
-        Frame::S => GICR_OFFSET + 0x1_0000 + o,
+        Frame::R(n) => GICR_OFFSET + 0x2_0000 * n as u64 + o,
+        Frame::S(n) => GICR_OFFSET + 0x2_0000 * n as u64 + 0x1_0000 + o,
     };
     let mut out = String::new();
     let (mut ctx, mut sec) = (CpuCtx::EL3, true);
@@ -354,15 +362,15 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-#[test]
-fn test_gic_script_matches_qemu_gicv3() {
-    let ops = script();
+/// Builds and runs `ops` under QEMU with `cpus` PEs and on the model; returns the
+/// differences.
+fn run_compare(name: &str, ops: &[Op], cpus: u64) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gic_qemu");
     std::fs::create_dir_all(&dir).unwrap();
-    let src = dir.join("gic_script.c");
-    std::fs::write(&src, c_program(&ops)).unwrap();
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, c_program(ops)).unwrap();
     let lib = repo().join("test-suites/baremetal/lib");
-    let elf = dir.join("gic_script.elf");
+    let elf = dir.join(format!("{name}.elf"));
     let st = Command::new("aarch64-linux-gnu-gcc")
         .args(["-O1", "-ffreestanding", "-nostdlib", "-fno-builtin", "-mgeneral-regs-only", "-mstrict-align"])
         .args(["-fno-pic", "-fno-stack-protector", "-static", "-Wl,--build-id=none", "-Wl,-z,noexecstack"])
@@ -372,24 +380,24 @@ fn test_gic_script_matches_qemu_gicv3() {
         .arg(lib.join("link.ld"))
         .arg("-o")
         .arg(&elf)
-        .arg(lib.join("start.S"))
         .arg(lib.join("semihost.c"))
         .arg(&src)
         .status()
         .expect("run aarch64-linux-gnu-gcc (Debian package gcc-aarch64-linux-gnu)");
     assert!(st.success(), "building the GIC script program failed");
+    let smp = cpus.to_string();
     let o = Command::new("timeout")
         .stdin(std::process::Stdio::null())
-        .args(["60", "qemu-system-aarch64", "-M", "virt,secure=on,gic-version=3", "-cpu", "cortex-a72", "-smp", "1"])
-        .args(["-m", "3G", "-display", "none", "-monitor", "none", "-serial", "none", "-chardev", "stdio,id=sh0"])
-        .args(["-semihosting-config", "enable=on,target=native,chardev=sh0", "-kernel"])
+        .args(["60", "qemu-system-aarch64", "-M", "virt,secure=on,gic-version=3", "-cpu", "cortex-a72"])
+        .args(["-smp", &smp, "-m", "3G", "-display", "none", "-monitor", "none", "-serial", "none"])
+        .args(["-chardev", "stdio,id=sh0", "-semihosting-config", "enable=on,target=native,chardev=sh0", "-kernel"])
         .arg(&elf)
         .output()
         .expect("run qemu-system-aarch64 (Debian package qemu-system-arm)");
     let qemu = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "qemu: {qemu}{}", String::from_utf8_lossy(&o.stderr));
     println!("{qemu}");
-    let model = model_output(&ops);
+    let model = model_output(ops, cpus);
     let mut diffs = Vec::new();
     for (q, m) in qemu.lines().zip(model.lines()) {
         if q != m {
@@ -404,4 +412,74 @@ fn test_gic_script_matches_qemu_gicv3() {
     }
     assert_eq!(qemu.lines().count(), model.lines().count(), "qemu:\n{qemu}\nmodel:\n{model}");
     assert!(diffs.is_empty(), "differences:\n{}", diffs.join("\n"));
+}
+
+#[test]
+fn test_gic_script_matches_qemu_gicv3() {
+    run_compare("gic_script", &script(), 1);
+}
+
+/// SGI target decoding (TargetList, Aff1, RS, IRM) and SPI routing by IROUTER with 8 PEs
+/// (QEMU virt: MPIDR Aff0 = 0..7 in cluster 0). CPU 0 runs the script; the other PEs'
+/// redistributors are read through MMIO.
+fn script_smp8() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    let mut v = vec![W32(D, 0x0, 0x37), W32(R(0), 0x14, 0)];
+    let read_all = |v: &mut Vec<Op>| {
+        for n in 0..8 {
+            v.push(R32(S(n), 0x200));
+        }
+    };
+    let clear_all = |v: &mut Vec<Op>| {
+        for n in 0..8 {
+            v.push(W32(S(n), 0x280, 0xffff));
+        }
+    };
+    for n in 0..8 {
+        v.push(W32(S(n), 0xD00, 0xffff)); // SGIs Group 1 Secure
+        v.push(W32(S(n), 0x100, 0xffff));
+    }
+    v.push(W32(S(4), 0xD00, 0xfff7)); // SGI 3 of CPU 4: Group 0
+    for sgi in [
+        1u64 << 24 | 0b1010_0110, // CPUs 1, 2, 5, 7
+        2 << 24 | 1 << 40,        // IRM: all but CPU 0
+        3 << 24 | 1 << 16 | 0xff, // Aff1 = 1: nobody
+        4 << 24 | 0xff00,         // Aff0 8..15: nobody
+        5 << 24 | 1 << 44 | 0xff, // RS = 1 (Aff0 16..): nobody
+        6 << 24 | 1 << 32 | 0xff, // Aff2 = 1: nobody
+        3 << 24 | 0xff,           // SGI 3: only the Group 1 Secure ones (not CPU 4)
+    ] {
+        v.push(Msr("ICC_SGI1R_EL1", SGI1R, sgi));
+        read_all(&mut v);
+        clear_all(&mut v);
+    }
+    v.push(Msr("ICC_SGI0R_EL1", SGI0R, 3 << 24 | 0xff)); // only CPU 4's SGI 3 is Group 0
+    read_all(&mut v);
+    clear_all(&mut v);
+    // SPI 50 (Group 1 Secure) routed to CPU 3, then to CPU 0.
+    v.extend([
+        W32(D, 0xD04, 1 << 18),
+        W32(D, 0x104, 1 << 18),
+        W32(D, 0x204, 1 << 18),
+        W64(D, 0x6000 + 8 * 50, 3),
+        Msr("ICC_SRE_EL3", SRE_EL3, 0xf),
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN1_EL3", IGRPEN1_EL3, 3),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        W64(D, 0x6000 + 8 * 50, 0),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        R32(D, 0x304),
+        Msr("ICC_EOIR1_EL1", EOIR1, 50),
+        R32(D, 0x304),
+        R32(D, 0x6000 + 8 * 50),
+    ]);
+    v
+}
+
+#[test]
+fn test_gic_smp8_sgi_and_routing_match_qemu_gicv3() {
+    run_compare("gic_smp8", &script_smp8(), 8);
 }

@@ -604,9 +604,11 @@ fn test_icc_sgi1r_routes_by_affinity() {
     msr(&mut g, 1, NS, SGI1R, 5 << 24 | 2 << 16 | 0b11);
     let pend: Vec<u64> = (0..8).map(|c| rd(&mut g, sgi_base(c) + 0x200)).collect();
     assert_eq!(pend, [0, 0, 0, 0, 1 << 5, 1 << 5, 0, 0]);
-    // RS = 1 targets Aff0 16..31: nobody on the LS2088A.
+    // RS is RES0 because ICC_CTLR_EL1.RSS = 0 (IHI 0069 ICC_SGI1R_EL1.RS): treated as 0,
+    // so TargetList bits 0 and 1 of cluster 0 reach CPUs 0 and 1.
     msr(&mut g, 1, NS, SGI1R, 6 << 24 | 1 << 44 | 0xffff);
-    assert_eq!(rd(&mut g, sgi_base(0) + 0x200) & (1 << 6), 0);
+    let pend: Vec<bool> = (0..8).map(|c| rd(&mut g, sgi_base(c) + 0x200) & (1 << 6) != 0).collect();
+    assert_eq!(pend, [true, true, false, false, false, false, false, false]);
     // IRM = 1: everybody except the sender (CPU 3).
     msr(&mut g, 3, NS, SGI1R, 7 << 24 | 1 << 40);
     let pend: Vec<bool> = (0..8).map(|c| rd(&mut g, sgi_base(c) + 0x200) & (1 << 7) != 0).collect();

@@ -349,9 +349,14 @@ impl Gic {
         if gen == self.cache_gen && self.hppi_cache.len() == self.st.cpus.len() {
             return;
         }
+        let mut rose = 0u64;
         for (i, s) in self.st.spis.iter_mut().enumerate() {
+            if i % 64 == 0 {
+                rose = self.spi_in.take_rising(i / 64);
+            }
             let l = self.spi_in.level(i as u32);
-            if s.edge && l && !s.level {
+            // A rising edge, also one that fell again before this sample.
+            if s.edge && (rose >> (i % 64) & 1 != 0 || (l && !s.level)) {
                 s.pending = true;
             }
             s.level = l;
@@ -385,7 +390,7 @@ impl Gic {
             }
         }
         for (i, s) in self.st.spis.iter().enumerate() {
-            if !s.enabled || s.active || !Gic::is_pending(s, self.spi_line(i)) {
+            if !s.enabled || s.active || !self.spi_pending(i, s) {
                 continue;
             }
             let g = self.group_of(s);
@@ -446,6 +451,11 @@ impl Gic {
         s.pending || (line && (!s.edge || !s.level))
     }
 
+    /// Pending state of SPI `i` now, including an input edge not latched yet.
+    fn spi_pending(&self, i: usize, s: &IntState) -> bool {
+        Gic::is_pending(s, self.spi_line(i)) || (s.edge && self.spi_in.rose(i as u32))
+    }
+
     fn spi_line(&self, i: usize) -> bool {
         self.spi_in.level(i as u32)
     }
@@ -487,8 +497,8 @@ impl Gic {
             return None; // IHI 0069 §11.1: a sleeping redistributor forwards nothing
         }
         let mut best: Option<(u32, u8, Group)> = None;
-        let mut consider = |intid: u32, s: &IntState, line: bool, this: &Gic| {
-            if !s.enabled || s.active || !Gic::is_pending(s, line) {
+        let mut consider = |intid: u32, s: &IntState, pending: bool, this: &Gic| {
+            if !s.enabled || s.active || !pending {
                 return;
             }
             let g = this.group_of(s);
@@ -504,11 +514,11 @@ impl Gic {
             }
         };
         for (i, s) in c.redist.private.iter().enumerate() {
-            consider(i as u32, s, s.level, self);
+            consider(i as u32, s, Gic::is_pending(s, s.level), self);
         }
         for (i, s) in self.st.spis.iter().enumerate() {
-            if s.enabled && Gic::is_pending(s, self.spi_line(i)) && self.spi_target(i) == Some(cpu) {
-                consider(32 + i as u32, s, self.spi_line(i), self);
+            if s.enabled && self.spi_pending(i, s) && self.spi_target(i) == Some(cpu) {
+                consider(32 + i as u32, s, true, self);
             }
         }
         best
@@ -679,14 +689,12 @@ impl Gic {
     }
 
     /// Reads a bit-per-interrupt register covering INTIDs `base..base+32` of `cpu`.
-    fn read_bits(&self, cpu: usize, base: u32, sec: bool, f: impl Fn(&IntState, bool) -> bool) -> u32 {
+    fn read_bits(&self, cpu: usize, base: u32, sec: bool, f: impl Fn(&Gic, u32, &IntState) -> bool) -> u32 {
         let mut v = 0u32;
         for b in 0..32u32 {
             let intid = base + b;
-            let line = if intid >= 32 { self.spi_line((intid - 32) as usize) } else { false };
             if let Some(s) = self.int_ref(cpu, intid) {
-                let line = if intid < 32 { s.level } else { line };
-                if self.ns_can_access(s, sec) && f(s, line) {
+                if self.ns_can_access(s, sec) && f(self, intid, s) {
                     v |= 1 << b;
                 }
             }
@@ -736,17 +744,23 @@ impl Gic {
         Some(match r {
             0x080 => {
                 if sec {
-                    self.read_bits(cpu, base, sec, |s, _| s.group)
+                    self.read_bits(cpu, base, sec, |_, _, s| s.group)
                 } else {
                     0
                 }
             }
-            0x100 | 0x180 => self.read_bits(cpu, base, sec, |s, _| s.enabled),
-            0x200 | 0x280 => self.read_bits(cpu, base, sec, Gic::is_pending),
-            0x300 | 0x380 => self.read_bits(cpu, base, sec, |s, _| s.active),
+            0x100 | 0x180 => self.read_bits(cpu, base, sec, |_, _, s| s.enabled),
+            0x200 | 0x280 => self.read_bits(cpu, base, sec, |g, intid, s| {
+                if intid < 32 {
+                    Gic::is_pending(s, s.level)
+                } else {
+                    g.spi_pending((intid - 32) as usize, s)
+                }
+            }),
+            0x300 | 0x380 => self.read_bits(cpu, base, sec, |_, _, s| s.active),
             0xD00 => {
                 if sec && !self.st.ds {
-                    self.read_bits(cpu, base, sec, |s, _| s.grpmod)
+                    self.read_bits(cpu, base, sec, |_, _, s| s.grpmod)
                 } else {
                     0
                 }

@@ -10,7 +10,7 @@
 //! kept in the distributor).
 
 use lsemu_devices::gic::{CpuCtx, Gic, GicConfig, SysRegId, GICR_OFFSET};
-use lsemu_devices::{IrqBank, Size};
+use lsemu_devices::{IrqBank, IrqLine, Size};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,6 +35,10 @@ enum Op {
     /// Leave EL3 for Non-secure EL1 (SCR_EL3.NS = 1, RW = 1; ERET). From then on MMIO is
     /// Non-secure and the CPU interface is accessed from NS EL1.
     ToNsEl1,
+    /// Drive the interrupt line of the QEMU virt PL011 (SPI 1 = INTID 33): high by
+    /// enabling its transmit interrupt and sending a byte, low by clearing it (UARTICR).
+    /// On the model: SPI 1 of the input bank.
+    Uart(bool),
 }
 
 // System register encodings (op0, op1, CRn, CRm, op2).
@@ -314,6 +318,11 @@ fn c_program(ops: &[Op]) -> String {
                 );
             }
             Op::ToNsEl1 => c.push_str("    to_ns_el1();\n"),
+            Op::Uart(true) => {
+                c.push_str("    *(volatile uint32_t *)0x09000038UL = 0x20;\n");
+                c.push_str("    *(volatile uint32_t *)0x09000000UL = '.';\n");
+            }
+            Op::Uart(false) => c.push_str("    *(volatile uint32_t *)0x09000044UL = 0x7ff;\n"),
         }
         c.push_str("    __asm__ volatile(\"dsb sy\" ::: \"memory\");\n");
     }
@@ -327,6 +336,7 @@ fn c_program(ops: &[Op]) -> String {
 fn model_output(ops: &[Op], cpus: u64) -> String {
     let bank = IrqBank::new(256);
     let cfg = GicConfig { mpidrs: (0..cpus).collect(), num_spis: 256, security_disabled: false };
+    let uart = IrqLine::new(bank.clone(), 1);
     let mut g = Gic::new(&cfg, bank);
     let off = |f: Frame, o: u64| match f {
         Frame::D => o,
@@ -338,6 +348,7 @@ fn model_output(ops: &[Op], cpus: u64) -> String {
     for (i, op) in ops.iter().enumerate() {
         match *op {
             Op::ToNsEl1 => (ctx, sec) = (CpuCtx::NS_EL1, false),
+            Op::Uart(level) => uart.set_level(level),
             Op::R32(f, o) => {
                 let v = g.read_attr(off(f, o), Size::B4, sec).unwrap();
                 let _ = writeln!(out, "{i} {v:x}");
@@ -482,4 +493,79 @@ fn script_smp8() -> Vec<Op> {
 #[test]
 fn test_gic_smp8_sgi_and_routing_match_qemu_gicv3() {
     run_compare("gic_smp8", &script_smp8(), 8);
+}
+
+/// Level-sensitive and edge-triggered behaviour of an SPI driven by a real device model
+/// (QEMU's PL011 on INTID 33; on our side an `IrqLine` of the input bank): pending follows
+/// the line for a level-sensitive interrupt (ICPENDR cannot clear it while asserted;
+/// acknowledged while asserted it is active and pending); an edge-triggered one latches a
+/// rising edge, even a pulse that is over before the GIC is next accessed.
+fn script_lines() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    vec![
+        Uart(false),
+        W32(D, 0x0, 0x37),
+        W32(R(0), 0x14, 0),
+        Msr("ICC_SRE_EL3", SRE_EL3, 0xf),
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN1_EL3", IGRPEN1_EL3, 3),
+        W32(D, 0x84, 1 << 1),
+        W32(D, 0x420, 0x0000_8000),
+        W64(D, 0x6000 + 8 * 33, 0),
+        W32(D, 0x104, 1 << 1),
+        R32(D, 0x204),
+        // Level-sensitive (reset configuration).
+        Uart(true),
+        R32(D, 0x204),
+        W32(D, 0x284, 1 << 1),
+        R32(D, 0x204),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        R32(D, 0x204),
+        R32(D, 0x304),
+        Uart(false),
+        R32(D, 0x204),
+        Msr("ICC_EOIR1_EL1", EOIR1, 33),
+        R32(D, 0x304),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        // Edge-triggered.
+        W32(D, 0xC08, 0x8),
+        R32(D, 0xC08),
+        Uart(true),
+        Uart(false),
+        R32(D, 0x204),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        R32(D, 0x204),
+        Msr("ICC_EOIR1_EL1", EOIR1, 33),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Uart(true),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 33),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        R32(D, 0x204),
+        Uart(false),
+        R32(D, 0x204),
+        W32(D, 0x204, 1 << 1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 33),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        // Back to level-sensitive with the line high; disable / enable.
+        W32(D, 0xC08, 0),
+        Uart(true),
+        R32(D, 0x204),
+        W32(D, 0x184, 1 << 1),
+        R32(D, 0x204),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        W32(D, 0x104, 1 << 1),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Uart(false),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        R32(D, 0x204),
+    ]
+}
+
+#[test]
+fn test_gic_level_and_edge_spi_match_qemu_gicv3() {
+    run_compare("gic_lines", &script_lines(), 1);
 }

@@ -5,6 +5,8 @@
 
 pub mod gic;
 pub mod irq;
+pub mod regfile;
+pub mod rstcr;
 pub mod sched;
 pub mod uart16550;
 

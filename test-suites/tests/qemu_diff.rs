@@ -131,7 +131,9 @@ fn qemu_diff() {
         let mut seen = std::collections::BTreeSet::new();
         for (c, _, _) in &res {
             for w in &c.insns {
-                seen.insert(cpu_aarch64::decode::decode(*w).name());
+                if let Some(i) = cpu_aarch64::decode::lookup(*w).filter(|i| cands.contains(&(*i as usize))) {
+                    seen.insert(i);
+                }
             }
         }
         for (c, q, _) in &res {

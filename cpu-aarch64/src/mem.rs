@@ -19,14 +19,10 @@ pub mod fsc {
 impl Cpu {
     /// The EL whose regime controls data accesses now (for SCTLR.A and friends).
     pub fn regime_el(&self) -> usize {
+        // ASL S1TranslationRegime(): EL0 and EL1 use the EL1&0 regime (SCTLR_EL1) unless
+        // HCR_EL2.{E2H,TGE} == {1,1}; ARMv8.0 has no E2H, so EL0 is always EL1's regime.
         match self.st.pstate.el {
-            0 | 1 => {
-                if self.st.pstate.el == 0 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0 {
-                    2
-                } else {
-                    1
-                }
-            }
+            0 | 1 => 1,
             e => e as usize,
         }
     }
@@ -114,6 +110,8 @@ impl Cpu {
         if unaligned && (t1.mem == MemType::Device || t2.is_some_and(|(_, t)| t.mem == MemType::Device)) {
             return Err(self.abort(va, &acc, fsc::ALIGNMENT));
         }
+        // Hardware watchpoints: checked once the access has translated without a fault.
+        crate::exception::check_watchpoints(self, va, size, &acc)?;
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

@@ -76,6 +76,12 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     if check_interrupts(cpu, p) {
         return None;
     }
+    // Software step in the active-pending state: the step exception comes first.
+    if let Some(e) = crate::exception::software_step_pending(cpu) {
+        cpu.take_sync(e);
+        return None;
+    }
+    let stepping = crate::exception::software_step_active(cpu);
     let pc = cpu.st.pc;
     let raw = match cpu.fetch(p, pc) {
         Ok(w) => w,
@@ -87,6 +93,11 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             return None;
         }
     };
+    // Hardware breakpoints (after a fault-free fetch, before the Illegal state check).
+    if let Err(e) = crate::exception::check_breakpoints(cpu, pc) {
+        cpu.take_sync(e);
+        return None;
+    }
     // PSTATE.IL (after an illegal exception return): the instruction is not executed.
     if let Err(e) = crate::exception::check_illegal_state(cpu) {
         cpu.take_sync(e);
@@ -95,7 +106,11 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     let insn = decode::decode(raw);
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
-    match exec(cpu, p, &insn, raw) {
+    let r = exec(cpu, p, &insn, raw);
+    if stepping && r.is_ok() {
+        crate::exception::software_step_completed(cpu, &insn);
+    }
+    match r {
         Ok(Flow::Next) => cpu.st.pc = pc.wrapping_add(4),
         Ok(Flow::Jump(t)) => cpu.st.pc = t,
         Ok(Flow::Stay) => {}
@@ -125,6 +140,10 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     }
     let end = cpu.icount.saturating_add(budget);
     while cpu.icount < end {
+        // A hook may power the PE off (PSCI CPU_OFF).
+        if cpu.off {
+            return Exit::Off;
+        }
         if cpu.waiting.is_some() && !crate::exception::wake_pending(cpu, p) {
             return Exit::Wait;
         }
@@ -142,5 +161,6 @@ pub fn hooked(h: Hooked) -> Option<Flow> {
         Hooked::No => None,
         Hooked::Done => Some(Flow::Next),
         Hooked::Halt(c) => Some(Flow::Halt(c)),
+        Hooked::Jumped => Some(Flow::Stay),
     }
 }

@@ -397,8 +397,8 @@ fn dp_reg(e: &Encoding, w: u32) -> Option<String> {
             }
         }
         0b0010 => {
-            let second = if bits(w, 11, 11) == 1 { format!("#{rm}") } else { r(rm, sf) };
-            join(m, &[r(rn, sf), second, format!("#{}", bits(w, 3, 0)), COND[cond as usize].into()])
+            let second = if bits(w, 11, 11) == 1 { imm(rm as i64) } else { r(rm, sf) };
+            join(m, &[r(rn, sf), second, imm(bits(w, 3, 0) as i64), COND[cond as usize].into()])
         }
         0b0100 => {
             let op = bits(w, 30, 30);
@@ -700,11 +700,11 @@ fn prfop(rt: u32) -> String {
         0 => "pld",
         1 => "pli",
         2 => "pst",
-        _ => return format!("#{rt:#x}"),
+        _ => return format!("#{rt:#04x}"),
     };
     let lvl = (rt >> 1) & 3;
     if lvl == 3 {
-        return format!("#{rt:#x}");
+        return format!("#{rt:#04x}");
     }
     format!("{ty}l{}{}", lvl + 1, if rt & 1 == 1 { "strm" } else { "keep" })
 }
@@ -827,7 +827,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
             }
             let mut o = vec![list, format!("[{base}]")];
             if post {
-                o.push(if rm == 31 { format!("#{bytes}") } else { r(rm, true) });
+                o.push(if rm == 31 { imm(bytes as i64) } else { r(rm, true) });
             }
             join(m, &o)
         }
@@ -993,7 +993,7 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
         }
         let cond = COND[bits(w, 15, 12) as usize].to_string();
         return Some(match bits(w, 11, 10) {
-            0b01 => join(&m, &[f(rn)?, f(rm)?, format!("#{}", bits(w, 3, 0)), cond]),
+            0b01 => join(&m, &[f(rn)?, f(rm)?, imm(bits(w, 3, 0) as i64), cond]),
             0b10 => join(&m, &[f(rd)?, f(rn)?, f(rm)?]),
             _ => join(&m, &[f(rd)?, f(rn)?, f(rm)?, cond]),
         });

@@ -460,12 +460,12 @@ pub fn random_case(r: &mut Rng, cands: &[usize], opts: &GenOpts) -> Case {
     // A direct branch must not skip the ADR of a pair: Xn would hold an older target and
     // the indirect branch could go backwards (a loop). Retarget such branches to the ADR.
     // The same holds for the target of a pair's ADR.
-    for k in 0..insns.len() {
-        let w = insns[k];
+    for (k, slot) in insns.iter_mut().enumerate() {
+        let w = *slot;
         if indirect_at.contains(&(k + 1)) {
             let fwd = ((w >> 5) & 0x7ffff) as usize; // ADR immhi (immlo = 0)
             if indirect_at.contains(&(k + fwd)) {
-                insns[k] = (w & !(0x7ffff << 5)) | ((fwd as u32 - 1) << 5);
+                *slot = (w & !(0x7ffff << 5)) | ((fwd as u32 - 1) << 5);
             }
             continue;
         }
@@ -478,7 +478,7 @@ pub fn random_case(r: &mut Rng, cands: &[usize], opts: &GenOpts) -> Case {
             if let Some(f) = e.field(name) {
                 let fwd = f.extract(w) as usize;
                 if indirect_at.contains(&(k + fwd)) {
-                    insns[k] = insert(f, w, (fwd - 1) as u32);
+                    *slot = insert(f, w, (fwd - 1) as u32);
                 }
             }
         }

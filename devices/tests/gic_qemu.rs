@@ -593,3 +593,114 @@ fn script_lines() -> Vec<Op> {
 fn test_gic_level_and_edge_spi_match_qemu_gicv3() {
     run_compare("gic_lines", &script_lines(), 1);
 }
+
+/// Binary points and preemption (IHI 0069 §4.8.3-§4.8.5): group priorities, the active
+/// priority registers, the running priority, ICC_CTLR.CBPR, with Group 0 and Group 1
+/// Secure interrupts at EL3 and Group 1 Non-secure ones at Non-secure EL1.
+fn script_preemption() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    let mut v = vec![
+        W32(D, 0x0, 0x37),
+        W32(R(0), 0x14, 0),
+        Msr("ICC_SRE_EL3", SRE_EL3, 0xf),
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN0_EL1", IGRPEN0, 1),
+        Msr("ICC_IGRPEN1_EL3", IGRPEN1_EL3, 3),
+        // INTIDs 64-71: 64-67 Group 1 Secure, 68-71 Group 0.
+        W32(D, 0xD08, 0xf),
+        // Priorities: 64 0x40, 65 0x50, 66 0x38, 67 0x48, 68 0x60, 69 0x20, 70 0x68, 71 0x58.
+        W32(D, 0x440, 0x4838_5040),
+        W32(D, 0x444, 0x5868_2060),
+        W32(D, 0x108, 0xff),
+    ];
+    for i in 64..72u64 {
+        v.push(W64(D, 0x6000 + 8 * i, 0));
+    }
+    v.extend([
+        Msr("ICC_BPR1_EL1", BPR1, 5),
+        Msr("ICC_BPR0_EL1", BPR0, 4),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        Mrs("ICC_BPR0_EL1", BPR0),
+        W32(D, 0x208, 1 << 0),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x208, 1 << 1), // 0x50: group priority (Secure BPR1 = 5: bits [7:6]) 0x40: no
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        W32(D, 0x208, 1 << 2), // 0x38: group priority 0x00: preempts; running priority 0
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x208, 1 << 5), // Group 0, 0x20: cannot preempt running priority 0
+        Mrs("ICC_HPPIR0_EL1", HPPIR0),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_BPR0_EL1", BPR0, 2),
+        Mrs("ICC_IAR0_EL1", IAR0), // still not
+        Mrs("ICC_AP0R0_EL1", AP0R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_EOIR0_EL1", EOIR0, 69),
+        Msr("ICC_EOIR1_EL1", EOIR1, 66),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Msr("ICC_EOIR1_EL1", EOIR1, 64),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 65),
+        R32(D, 0x308),
+        // CBPR_EL1S: BPR0 governs Group 1 Secure too; BPR1 reads BPR0.
+        Msr("ICC_BPR0_EL1", BPR0, 6),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 1),
+        Mrs("ICC_BPR1_EL1", BPR1),      // at EL3: the Secure copy itself, no CBPR alias
+        W32(D, 0x208, 1 << 3 | 1 << 4), // 67 (G1S 0x48) and 68 (G0 0x60)
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_HPPIR0_EL1", HPPIR0),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_EOIR1_EL1", EOIR1, 67),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Mrs("ICC_AP0R0_EL1", AP0R0),
+        Msr("ICC_EOIR0_EL1", EOIR0, 68),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 0),
+        Msr("ICC_BPR0_EL1", BPR0, 2),
+        // Group 1 Non-secure at NS EL1: BPR1 (NS copy) and CBPR_EL1NS.
+        W32(D, 0x8C, 0xff),         // INTIDs 96-103 Group 1 NS
+        W32(D, 0x460, 0x6050_4030), // NS view is applied below; these are Secure writes
+        W32(D, 0x10C, 0xf),
+    ]);
+    for i in 96..100u64 {
+        v.push(W64(D, 0x6000 + 8 * i, 0));
+    }
+    v.extend([
+        ToNsEl1,
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN1_EL1", IGRPEN1, 1),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        Msr("ICC_BPR1_EL1", BPR1, 6),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        W32(D, 0x20C, 1 << 1), // 97: 0x40
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x20C, 1 << 0), // 96: 0x30, group priority 0x00 with BPR1 = 6: no
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_BPR1_EL1", BPR1, 3),
+        Mrs("ICC_IAR1_EL1", IAR1), // 0x30 (group 0x30) preempts 0x40 now
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_EOIR1_EL1", EOIR1, 96),
+        Msr("ICC_EOIR1_EL1", EOIR1, 97),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        R32(D, 0x30C),
+    ]);
+    v
+}
+
+#[test]
+fn test_gic_preemption_matches_qemu_gicv3() {
+    run_compare("gic_preempt", &script_preemption(), 1);
+}

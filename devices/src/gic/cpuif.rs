@@ -163,14 +163,10 @@ impl Gic {
         match reg {
             ICC_PMR_EL1 => ci.pmr as u64,
             ICC_BPR0_EL1 => ci.bpr0 as u64,
-            ICC_BPR1_EL1 => {
-                if ci.cbpr[b] {
-                    // CBPR: the Secure copy reads BPR0, the Non-secure one BPR0 + 1.
-                    (ci.bpr0 + b as u8).min(7) as u64
-                } else {
-                    ci.bpr1[b] as u64
-                }
-            }
+            // With CBPR (below EL3), the Secure copy is an alias of BPR0 and the Non-secure
+            // one reads BPR0 + 1 (saturated at 7) and ignores writes (IHI 0069 ICC_BPR1_EL1).
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => (ci.bpr0 + b as u8).min(7) as u64,
+            ICC_BPR1_EL1 => ci.bpr1[b] as u64,
             ICC_AP0R0_EL1 => ci.ap0r as u64,
             ICC_AP1R0_EL1 => ci.ap1r[b] as u64,
             ICC_RPR_EL1 => self.running_priority(cpu) as u64,
@@ -216,9 +212,14 @@ impl Gic {
         match reg {
             ICC_PMR_EL1 => ci.pmr = v as u8 & PRIO_MASK,
             ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
-            // With CBPR set, BPR1 is an alias of BPR0 + 1 and writes are ignored.
-            // The Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
-            ICC_BPR1_EL1 if !ci.cbpr[b] => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
+            // CBPR below EL3: Secure writes go to BPR0, Non-secure ones are ignored. The
+            // Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => {
+                if b == 0 {
+                    ci.bpr0 = (v as u8 & 7).max(BPR0_MIN);
+                }
+            }
+            ICC_BPR1_EL1 => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
             ICC_AP0R0_EL1 => ci.ap0r = v as u32,
             ICC_AP1R0_EL1 => ci.ap1r[b] = v as u32,
             ICC_CTLR_EL1 => {

@@ -546,11 +546,13 @@ impl Gic {
             return prio;
         };
         let ci = &c.cpuif;
+        // Group 0 and Group 1 Secure: BPR n means group priority bits [7:n+1]; the
+        // Non-secure ICC_BPR1 is offset by one (n means [7:n]). With CBPR, BPR0 is used.
         let shift = match g {
             Group::G0 => ci.bpr0 + 1,
             Group::G1S if ci.cbpr[0] => ci.bpr0 + 1,
             Group::G1NS if ci.cbpr[1] => ci.bpr0 + 1,
-            Group::G1S => ci.bpr1[0],
+            Group::G1S => ci.bpr1[0] + 1,
             Group::G1NS => ci.bpr1[1],
         };
         let mask = if shift >= 8 { 0 } else { 0xffu8 << shift };

@@ -214,11 +214,8 @@ impl Gic {
             ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
             // CBPR below EL3: Secure writes go to BPR0, Non-secure ones are ignored. The
             // Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
-            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => {
-                if b == 0 {
-                    ci.bpr0 = (v as u8 & 7).max(BPR0_MIN);
-                }
-            }
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 && b == 0 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => {}
             ICC_BPR1_EL1 => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
             ICC_AP0R0_EL1 => ci.ap0r = v as u32,
             ICC_AP1R0_EL1 => ci.ap1r[b] = v as u32,

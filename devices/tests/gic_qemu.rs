@@ -8,9 +8,9 @@
 //!
 //! Only architectural behaviour is compared, not implementation choices where the two
 //! legitimately differ: ID registers, GICD_TYPER, ICC_CTLR_ELx.IDbits/nDS, priority bits
-//! kept in the distributor, 1-of-N routing (QEMU ignores IRM). QEMU 7.2 reads the
-//! CBPR_EL1S/EOImode_EL1S bits of ICC_CTLR_EL3 from the Non-secure copy, so that read is
-//! not compared either.
+//! kept in the distributor, 1-of-N routing (QEMU ignores IRM). QEMU 7.2 does not read
+//! ICC_CTLR_EL3.CBPR_EL1S back as written (while applying it), so that read is not
+//! compared either.
 
 use lsemu_devices::gic::{CpuCtx, Gic, GicConfig, SysRegId, GICR_OFFSET};
 use lsemu_devices::{IrqBank, IrqLine, Size};

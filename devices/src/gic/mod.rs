@@ -87,8 +87,8 @@ pub const GICR_STRIDE: u64 = 0x2_0000;
 /// Size of the whole GIC window.
 pub const WINDOW_SIZE: u64 = 0x20_0000;
 
-/// GICD_IIDR/GICR_IIDR: ProductID [31:24] = 0x02, Variant 0, Revision 0, Implementer
-/// [11:0] = 0x43B (Arm): the GIC-500 value lsemu uses. It matches none of Linux 6.1's GICv3
+/// GICD_IIDR/GICR_IIDR: ProductID bits 31:24 = 0x02, Variant 0, Revision 0, Implementer
+/// bits 11:0 = 0x43B (Arm): the GIC-500 value lsemu uses. It matches none of Linux 6.1's GICv3
 /// quirk entries (e.g. 0x00000000, HiSilicon HIP07).
 pub const GIC500_IIDR: u32 = 0x0200_043B;
 

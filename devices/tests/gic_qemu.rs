@@ -1,13 +1,16 @@
 //! The GIC model against an independent implementation of the GICv3 architecture: QEMU's
-//! (qemu-system-aarch64 -M virt,secure=on,gic-version=3, Cortex-A72 CPU interface with 5
-//! priority bits, two Security states). One register-access script runs as a bare-metal
-//! program under QEMU (built with gcc-aarch64-linux-gnu against test-suites/baremetal/lib),
-//! first at EL3 (Secure accesses), then at Non-secure EL1 (the view Linux has), and on the
-//! model with the same addresses translated; every value read must be the same.
+//! (qemu-system-aarch64 -M virt,gic-version=3, Cortex-A72 CPU interface with 5 priority
+//! bits). Register-access scripts run as bare-metal programs under QEMU (built with
+//! gcc-aarch64-linux-gnu against test-suites/baremetal/lib) and on the model with the same
+//! addresses translated; every value read must be the same. With secure=on (two Security
+//! states, DS = 0) the scripts start at EL3 (Secure accesses) and some continue at
+//! Non-secure EL1 (the view Linux has); with secure=off (DS = 1) they run at EL1.
 //!
 //! Only architectural behaviour is compared, not implementation choices where the two
-//! legitimately differ (ID registers, GICD_TYPER, ICC_CTLR_EL3.IDbits/nDS, priority bits
-//! kept in the distributor).
+//! legitimately differ: ID registers, GICD_TYPER, ICC_CTLR_ELx.IDbits/nDS, priority bits
+//! kept in the distributor, 1-of-N routing (QEMU ignores IRM). QEMU 7.2 does not read
+//! ICC_CTLR_EL3.CBPR_EL1S back as written (while applying it), so that read is not
+//! compared either.
 
 use lsemu_devices::gic::{CpuCtx, Gic, GicConfig, SysRegId, GICR_OFFSET};
 use lsemu_devices::{IrqBank, IrqLine, Size};
@@ -206,6 +209,20 @@ fn script() -> Vec<Op> {
         W32(D, 0x384, 0xffff_ffff),
         W32(D, 0x284, 0xffff_ffff),
         Msr("ICC_CTLR_EL3", CTLR_EL3, 0),
+        // ICC_DIR_EL1 needs EOImode = 1 for the current EL.
+        W32(D, 0x104, 1 << 9),
+        W32(D, 0x204, 1 << 9),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_EOIR0_EL1", EOIR0, 41),
+        W32(D, 0x304, 1 << 9),
+        R32(D, 0x304),
+        Msr("ICC_DIR_EL1", DIR, 41), // EOImode_EL3 = 0: ignored
+        R32(D, 0x304),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 1 << 2),
+        Msr("ICC_DIR_EL1", DIR, 41),
+        R32(D, 0x304),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 0),
+        W32(D, 0x184, 1 << 9),
         ToNsEl1,
         R32(D, 0x0),
         W32(D, 0x0, 0x13),
@@ -249,6 +266,16 @@ fn script() -> Vec<Op> {
         Msr("ICC_EOIR1_EL1", EOIR1, 40),
         Mrs("ICC_RPR_EL1", RPR),
         R32(D, 0x304),
+        Msr("ICC_DIR_EL1", DIR, 40),
+        R32(D, 0x304),
+        // With EOImode = 0 a DIR write does nothing.
+        W32(D, 0x204, 1 << 8),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 40),
+        Msr("ICC_CTLR_EL1", (3, 0, 12, 12, 4), 0),
+        Msr("ICC_DIR_EL1", DIR, 40),
+        R32(D, 0x304),
+        Msr("ICC_CTLR_EL1", (3, 0, 12, 12, 4), 2),
         Msr("ICC_DIR_EL1", DIR, 40),
         R32(D, 0x304),
         // SGIs from Non-secure state: Group 0 / Secure ones are not forwarded (NSACR = 0).
@@ -333,9 +360,9 @@ fn c_program(ops: &[Op]) -> String {
 /// The same script on the model: `cpus` CPUs with MPIDR Aff0 = index (QEMU virt with
 /// GICv3 puts up to 16 PEs in cluster 0), 256 SPIs, DS = 0; accesses Secure and at EL3
 /// until `ToNsEl1`.
-fn model_output(ops: &[Op], cpus: u64) -> String {
+fn model_output(ops: &[Op], cpus: u64, secure: bool) -> String {
     let bank = IrqBank::new(256);
-    let cfg = GicConfig { mpidrs: (0..cpus).collect(), num_spis: 256, security_disabled: false };
+    let cfg = GicConfig { mpidrs: (0..cpus).collect(), num_spis: 256, security_disabled: !secure };
     let uart = IrqLine::new(bank.clone(), 1);
     let mut g = Gic::new(&cfg, bank);
     let off = |f: Frame, o: u64| match f {
@@ -344,7 +371,7 @@ fn model_output(ops: &[Op], cpus: u64) -> String {
         Frame::S(n) => GICR_OFFSET + 0x2_0000 * n as u64 + 0x1_0000 + o,
     };
     let mut out = String::new();
-    let (mut ctx, mut sec) = (CpuCtx::EL3, true);
+    let (mut ctx, mut sec) = if secure { (CpuCtx::EL3, true) } else { (CpuCtx::NS_EL1, false) };
     for (i, op) in ops.iter().enumerate() {
         match *op {
             Op::ToNsEl1 => (ctx, sec) = (CpuCtx::NS_EL1, false),
@@ -375,7 +402,7 @@ fn repo() -> PathBuf {
 
 /// Builds and runs `ops` under QEMU with `cpus` PEs and on the model; returns the
 /// differences.
-fn run_compare(name: &str, ops: &[Op], cpus: u64) {
+fn run_compare(name: &str, ops: &[Op], cpus: u64, secure: bool) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gic_qemu");
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join(format!("{name}.c"));
@@ -397,9 +424,10 @@ fn run_compare(name: &str, ops: &[Op], cpus: u64) {
         .expect("run aarch64-linux-gnu-gcc (Debian package gcc-aarch64-linux-gnu)");
     assert!(st.success(), "building the GIC script program failed");
     let smp = cpus.to_string();
+    let machine = if secure { "virt,secure=on,gic-version=3" } else { "virt,secure=off,gic-version=3" };
     let o = Command::new("timeout")
         .stdin(std::process::Stdio::null())
-        .args(["60", "qemu-system-aarch64", "-M", "virt,secure=on,gic-version=3", "-cpu", "cortex-a72"])
+        .args(["60", "qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a72"])
         .args(["-smp", &smp, "-m", "3G", "-display", "none", "-monitor", "none", "-serial", "none"])
         .args(["-chardev", "stdio,id=sh0", "-semihosting-config", "enable=on,target=native,chardev=sh0", "-kernel"])
         .arg(&elf)
@@ -408,7 +436,7 @@ fn run_compare(name: &str, ops: &[Op], cpus: u64) {
     let qemu = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "qemu: {qemu}{}", String::from_utf8_lossy(&o.stderr));
     println!("{qemu}");
-    let model = model_output(ops, cpus);
+    let model = model_output(ops, cpus, secure);
     let mut diffs = Vec::new();
     for (q, m) in qemu.lines().zip(model.lines()) {
         if q != m {
@@ -427,7 +455,7 @@ fn run_compare(name: &str, ops: &[Op], cpus: u64) {
 
 #[test]
 fn test_gic_script_matches_qemu_gicv3() {
-    run_compare("gic_script", &script(), 1);
+    run_compare("gic_script", &script(), 1, true);
 }
 
 /// SGI target decoding (TargetList, Aff1, RS, IRM) and SPI routing by IROUTER with 8 PEs
@@ -492,7 +520,7 @@ fn script_smp8() -> Vec<Op> {
 
 #[test]
 fn test_gic_smp8_sgi_and_routing_match_qemu_gicv3() {
-    run_compare("gic_smp8", &script_smp8(), 8);
+    run_compare("gic_smp8", &script_smp8(), 8, true);
 }
 
 /// Level-sensitive and edge-triggered behaviour of an SPI driven by a real device model
@@ -567,5 +595,191 @@ fn script_lines() -> Vec<Op> {
 
 #[test]
 fn test_gic_level_and_edge_spi_match_qemu_gicv3() {
-    run_compare("gic_lines", &script_lines(), 1);
+    run_compare("gic_lines", &script_lines(), 1, true);
+}
+
+/// Binary points and preemption (IHI 0069 §4.8.3-§4.8.5): group priorities, the active
+/// priority registers, the running priority, ICC_CTLR.CBPR, with Group 0 and Group 1
+/// Secure interrupts at EL3 and Group 1 Non-secure ones at Non-secure EL1.
+fn script_preemption() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    let mut v = vec![
+        W32(D, 0x0, 0x37),
+        W32(R(0), 0x14, 0),
+        Msr("ICC_SRE_EL3", SRE_EL3, 0xf),
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN0_EL1", IGRPEN0, 1),
+        Msr("ICC_IGRPEN1_EL3", IGRPEN1_EL3, 3),
+        // INTIDs 64-71: 64-67 Group 1 Secure, 68-71 Group 0.
+        W32(D, 0xD08, 0xf),
+        // Priorities: 64 0x40, 65 0x50, 66 0x38, 67 0x48, 68 0x60, 69 0x20, 70 0x68, 71 0x58.
+        W32(D, 0x440, 0x4838_5040),
+        W32(D, 0x444, 0x5868_2060),
+        W32(D, 0x108, 0xff),
+    ];
+    for i in 64..72u64 {
+        v.push(W64(D, 0x6000 + 8 * i, 0));
+    }
+    v.extend([
+        Msr("ICC_BPR1_EL1", BPR1, 5),
+        Msr("ICC_BPR0_EL1", BPR0, 4),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        Mrs("ICC_BPR0_EL1", BPR0),
+        W32(D, 0x208, 1 << 0),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x208, 1 << 1), // 0x50: group priority (Secure BPR1 = 5: bits [7:6]) 0x40: no
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        W32(D, 0x208, 1 << 2), // 0x38: group priority 0x00: preempts; running priority 0
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x208, 1 << 5), // Group 0, 0x20: cannot preempt running priority 0
+        Mrs("ICC_HPPIR0_EL1", HPPIR0),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_BPR0_EL1", BPR0, 2),
+        Mrs("ICC_IAR0_EL1", IAR0), // still not
+        Mrs("ICC_AP0R0_EL1", AP0R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_EOIR0_EL1", EOIR0, 69),
+        Msr("ICC_EOIR1_EL1", EOIR1, 66),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Msr("ICC_EOIR1_EL1", EOIR1, 64),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 65),
+        R32(D, 0x308),
+        // CBPR_EL1S: BPR0 governs Group 1 Secure too; BPR1 reads BPR0.
+        Msr("ICC_BPR0_EL1", BPR0, 6),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 1),
+        Mrs("ICC_BPR1_EL1", BPR1),      // at EL3: the Secure copy itself, no CBPR alias
+        W32(D, 0x208, 1 << 3 | 1 << 4), // 67 (G1S 0x48) and 68 (G0 0x60)
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_HPPIR0_EL1", HPPIR0),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_EOIR1_EL1", EOIR1, 67),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Mrs("ICC_AP0R0_EL1", AP0R0),
+        Msr("ICC_EOIR0_EL1", EOIR0, 68),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_CTLR_EL3", CTLR_EL3, 0),
+        Msr("ICC_BPR0_EL1", BPR0, 2),
+        // Group 1 Non-secure at NS EL1: BPR1 (NS copy) and CBPR_EL1NS.
+        W32(D, 0x8C, 0xff),         // INTIDs 96-103 Group 1 NS
+        W32(D, 0x460, 0x6050_4030), // NS view is applied below; these are Secure writes
+        W32(D, 0x10C, 0xf),
+    ]);
+    for i in 96..100u64 {
+        v.push(W64(D, 0x6000 + 8 * i, 0));
+    }
+    v.extend([
+        ToNsEl1,
+        Msr("ICC_PMR_EL1", PMR, 0xff),
+        Msr("ICC_IGRPEN1_EL1", IGRPEN1, 1),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        Msr("ICC_BPR1_EL1", BPR1, 6),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        W32(D, 0x20C, 1 << 1), // 97: 0x40
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        W32(D, 0x20C, 1 << 0), // 96: 0x30, group priority 0x00 with BPR1 = 6: no
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_BPR1_EL1", BPR1, 3),
+        Mrs("ICC_IAR1_EL1", IAR1), // 0x30 (group 0x30) preempts 0x40 now
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_EOIR1_EL1", EOIR1, 96),
+        Msr("ICC_EOIR1_EL1", EOIR1, 97),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        R32(D, 0x30C),
+    ]);
+    v
+}
+
+#[test]
+fn test_gic_preemption_matches_qemu_gicv3() {
+    run_compare("gic_preempt", &script_preemption(), 1, true);
+}
+
+/// A GIC with one Security state (QEMU virt with secure=off: the PE starts at EL1,
+/// GICD_CTLR.DS reads 1): every register accessible from Non-secure EL1, Group 0 as FIQ
+/// interrupts handled through ICC_IAR0/EOIR0 there.
+fn script_single_security() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    let mut v = vec![
+        W32(D, 0x0, 0x13),
+        R32(D, 0x0),
+        R32(R(0), 0x14),
+        W32(R(0), 0x14, 0),
+        R32(R(0), 0x14),
+        W32(D, 0x84, 1 << 8 | 1 << 10), // 40, 42 Group 1; 41, 43 Group 0
+        R32(D, 0x84),
+        W32(D, 0xD04, 0xffff_ffff), // IGRPMODR: RAZ/WI with DS = 1
+        R32(D, 0xD04),
+        W32(D, 0x428, 0x2060_4080),
+        R32(D, 0x428),
+        W32(D, 0x104, 0xf00),
+        Mrs("ICC_SRE_EL1", (3, 0, 12, 12, 5)),
+        Msr("ICC_PMR_EL1", PMR, 0xf0),
+        Msr("ICC_IGRPEN0_EL1", IGRPEN0, 1),
+        Msr("ICC_IGRPEN1_EL1", IGRPEN1, 1),
+        Mrs("ICC_BPR0_EL1", BPR0),
+        Mrs("ICC_BPR1_EL1", BPR1),
+        W32(D, 0x204, 0xf00),
+        Mrs("ICC_HPPIR0_EL1", HPPIR0),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Mrs("ICC_AP0R0_EL1", AP0R0),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Mrs("ICC_HPPIR1_EL1", HPPIR1),
+        Msr("ICC_EOIR0_EL1", EOIR0, 43),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Msr("ICC_EOIR0_EL1", EOIR0, 41),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Mrs("ICC_AP1R0_EL1", AP1R0),
+        Mrs("ICC_RPR_EL1", RPR),
+        Msr("ICC_EOIR1_EL1", EOIR1, 42),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_EOIR1_EL1", EOIR1, 40),
+        Mrs("ICC_RPR_EL1", RPR),
+        R32(D, 0x304),
+        R32(D, 0x204),
+        // SGIs: 1 Group 1, 2 Group 0.
+        W32(S(0), 0x80, 1 << 1),
+        W32(S(0), 0x100, 0x6),
+        Msr("ICC_SGI1R_EL1", SGI1R, 1 << 24 | 1),
+        Msr("ICC_SGI1R_EL1", SGI1R, 2 << 24 | 1),
+        R32(S(0), 0x200),
+        Msr("ICC_SGI0R_EL1", SGI0R, 2 << 24 | 1),
+        Msr("ICC_SGI0R_EL1", SGI0R, 1 << 24 | 1),
+        R32(S(0), 0x200),
+        Mrs("ICC_IAR0_EL1", IAR0),
+        Mrs("ICC_IAR1_EL1", IAR1),
+        Msr("ICC_CTLR_EL1", (3, 0, 12, 12, 4), 2),
+        Msr("ICC_EOIR1_EL1", EOIR1, 1),
+        Msr("ICC_EOIR0_EL1", EOIR0, 2),
+        R32(S(0), 0x300),
+        Msr("ICC_DIR_EL1", DIR, 2),
+        Msr("ICC_DIR_EL1", DIR, 1),
+        R32(S(0), 0x300),
+        Mrs("ICC_RPR_EL1", RPR),
+    ];
+    v.push(R32(S(0), 0x80));
+    v
+}
+
+#[test]
+fn test_gic_single_security_state_matches_qemu_gicv3() {
+    run_compare("gic_ds1", &script_single_security(), 1, false);
 }

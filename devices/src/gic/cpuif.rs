@@ -163,14 +163,10 @@ impl Gic {
         match reg {
             ICC_PMR_EL1 => ci.pmr as u64,
             ICC_BPR0_EL1 => ci.bpr0 as u64,
-            ICC_BPR1_EL1 => {
-                if ci.cbpr[b] {
-                    // CBPR: the Secure copy reads BPR0, the Non-secure one BPR0 + 1.
-                    (ci.bpr0 + b as u8).min(7) as u64
-                } else {
-                    ci.bpr1[b] as u64
-                }
-            }
+            // With CBPR (below EL3), the Secure copy is an alias of BPR0 and the Non-secure
+            // one reads BPR0 + 1 (saturated at 7) and ignores writes (IHI 0069 ICC_BPR1_EL1).
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => (ci.bpr0 + b as u8).min(7) as u64,
+            ICC_BPR1_EL1 => ci.bpr1[b] as u64,
             ICC_AP0R0_EL1 => ci.ap0r as u64,
             ICC_AP1R0_EL1 => ci.ap1r[b] as u64,
             ICC_RPR_EL1 => self.running_priority(cpu) as u64,
@@ -178,10 +174,8 @@ impl Gic {
             ICC_IAR1_EL1 => self.acknowledge(cpu, ctx, true) as u64,
             ICC_HPPIR0_EL1 => self.hppir(cpu, ctx, false) as u64,
             ICC_HPPIR1_EL1 => self.hppir(cpu, ctx, true) as u64,
-            ICC_CTLR_EL1 => {
-                let eoimode = if ctx.el == 3 { ci.eoimode_el3 } else { ci.eoimode[b] };
-                CTLR_RO | (eoimode as u64) << 1 | ci.cbpr[b] as u64
-            }
+            // EOImode here is EOImode_EL1S/EL1NS of ICC_CTLR_EL3 (also when read at EL3).
+            ICC_CTLR_EL1 => CTLR_RO | (ci.eoimode[b] as u64) << 1 | ci.cbpr[b] as u64,
             ICC_CTLR_EL3 => {
                 CTLR_RO
                     | (ci.eoimode[1] as u64) << 4
@@ -206,7 +200,7 @@ impl Gic {
         match reg {
             ICC_EOIR0_EL1 => return self.eoi(cpu, ctx, (v & 0xff_ffff) as u32, false),
             ICC_EOIR1_EL1 => return self.eoi(cpu, ctx, (v & 0xff_ffff) as u32, true),
-            ICC_DIR_EL1 => return self.deactivate(cpu, (v & 0xff_ffff) as u32),
+            ICC_DIR_EL1 => return self.dir(cpu, ctx, (v & 0xff_ffff) as u32),
             ICC_SGI0R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::G0),
             ICC_SGI1R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::G1),
             ICC_ASGI1R_EL1 => return self.generate_sgi(cpu, ctx, v, SgiKind::AltG1),
@@ -218,17 +212,15 @@ impl Gic {
         match reg {
             ICC_PMR_EL1 => ci.pmr = v as u8 & PRIO_MASK,
             ICC_BPR0_EL1 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
-            // With CBPR set, BPR1 is an alias of BPR0 + 1 and writes are ignored.
-            // The Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
-            ICC_BPR1_EL1 if !ci.cbpr[b] => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
+            // CBPR below EL3: Secure writes go to BPR0, Non-secure ones are ignored. The
+            // Non-secure copy's minimum is one more than BPR0's (IHI 0069 ICC_BPR1_EL1).
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 && b == 0 => ci.bpr0 = (v as u8 & 7).max(BPR0_MIN),
+            ICC_BPR1_EL1 if ci.cbpr[b] && ctx.el != 3 => {}
+            ICC_BPR1_EL1 => ci.bpr1[b] = (v as u8 & 7).max(BPR0_MIN + b as u8),
             ICC_AP0R0_EL1 => ci.ap0r = v as u32,
             ICC_AP1R0_EL1 => ci.ap1r[b] = v as u32,
             ICC_CTLR_EL1 => {
-                if ctx.el == 3 {
-                    ci.eoimode_el3 = v & 2 != 0;
-                } else {
-                    ci.eoimode[b] = v & 2 != 0;
-                }
+                ci.eoimode[b] = v & 2 != 0;
                 ci.cbpr[b] = v & 1 != 0;
             }
             ICC_CTLR_EL3 => {
@@ -362,8 +354,27 @@ impl Gic {
         }
     }
 
-    /// ICC_DIR_EL1 write / EOImode = 0 deactivation. DIR with EOImode = 0 is UNPREDICTABLE;
-    /// this model deactivates (one of the allowed behaviours).
+    /// ICC_DIR_EL1 write (IHI 0069 ICC_DIR_EL1 pseudo-code, with SCR_EL3.{IRQ,FIQ} and
+    /// HCR_EL2.{IMO,FMO} = 0): deactivates `intid` if EOImode = 1 for the current EL (with
+    /// EOImode = 0 a DIR write is UNPREDICTABLE: ignored, like QEMU) and the current state
+    /// may deactivate its group: EL3 and Secure EL1 any group; Non-secure state Group 1
+    /// Non-secure, and Group 0 only with DS = 1.
+    fn dir(&mut self, cpu: usize, ctx: CpuCtx, intid: u32) {
+        let b = self.bank(ctx);
+        let Some(ci) = self.st.cpus.get(cpu).map(|c| c.cpuif) else {
+            return;
+        };
+        let split = if ctx.el == 3 { ci.eoimode_el3 } else { ci.eoimode[b] };
+        let Some(g) = self.int_ref(cpu, intid).map(|s| self.group_of(s)) else {
+            return;
+        };
+        let allowed = ctx.el == 3 || (ctx.secure && !self.st.ds) || g == Group::G1NS || (g == Group::G0 && self.st.ds);
+        if split && allowed {
+            self.deactivate(cpu, intid);
+        }
+    }
+
+    /// Deactivation (by DIR, or by EOIR with EOImode = 0).
     fn deactivate(&mut self, cpu: usize, intid: u32) {
         if let Some(s) = self.int_mut(cpu, intid) {
             s.active = false;

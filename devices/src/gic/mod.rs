@@ -58,8 +58,9 @@
 //!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions
 //!   (arch/arm64/include/asm/el2_setup.h, `__init_el2_gicv3`, once ICC_SRE_EL2.SRE sticks)
 //!   and KVM's vgic probe reads ICH_VTR_EL2: until ICH_* exist, enter Linux at EL1.
-//! - Traps of ICC accesses to EL2/EL3 (ICC_SRE_ELx.Enable, ICH_HCR_EL2.TC, HCR_EL2.IMO/FMO
-//!   redirection to ICV_*): the CPU side has no way to ask for them yet.
+//! - Traps of ICC accesses to EL2/EL3 (ICC_SRE_ELx.Enable, SCR_EL3.{IRQ,FIQ}, ICH_HCR_EL2
+//!   traps, HCR_EL2.IMO/FMO redirection to ICV_*): `icc_access` never asks for a trap
+//!   (the CPU's `IccResult::Trap` exists for it).
 //! - SCR_EL3.FIQ/IRQ-dependent views of PMR/RPR, GICR_CTLR.DPG*, GICD_SETSPI_*.
 
 pub mod regs;
@@ -86,7 +87,9 @@ pub const GICR_STRIDE: u64 = 0x2_0000;
 /// Size of the whole GIC window.
 pub const WINDOW_SIZE: u64 = 0x20_0000;
 
-/// GIC-500 IIDR: ProductID 0, Variant/Revision r1p1 (GIC-500 TRM), Implementer 0x43B.
+/// GICD_IIDR/GICR_IIDR: ProductID bits 31:24 = 0x02, Variant 0, Revision 0, Implementer
+/// bits 11:0 = 0x43B (Arm): the GIC-500 value lsemu uses. It matches none of Linux 6.1's GICv3
+/// quirk entries (e.g. 0x00000000, HiSilicon HIP07).
 pub const GIC500_IIDR: u32 = 0x0200_043B;
 
 /// Special INTIDs (IHI 0069 §2.2.1).
@@ -546,11 +549,13 @@ impl Gic {
             return prio;
         };
         let ci = &c.cpuif;
+        // Group 0 and Group 1 Secure: BPR n means group priority bits [7:n+1]; the
+        // Non-secure ICC_BPR1 is offset by one (n means [7:n]). With CBPR, BPR0 is used.
         let shift = match g {
             Group::G0 => ci.bpr0 + 1,
             Group::G1S if ci.cbpr[0] => ci.bpr0 + 1,
             Group::G1NS if ci.cbpr[1] => ci.bpr0 + 1,
-            Group::G1S => ci.bpr1[0],
+            Group::G1S => ci.bpr1[0] + 1,
             Group::G1NS => ci.bpr1[1],
         };
         let mask = if shift >= 8 { 0 } else { 0xffu8 << shift };

@@ -1006,3 +1006,24 @@ fn test_random_access_script_never_panics() {
         assert!(seen > 1000, "the script reaches states with pending interrupts ({seen})");
     }
 }
+
+#[test]
+fn test_icc_dir_rules() {
+    // IHI 0069 ICC_DIR_EL1: only with EOImode = 1 for the current EL (with EOImode = 0 the
+    // write is UNPREDICTABLE: this model ignores it, as QEMU does); Non-secure state cannot
+    // deactivate a Secure (Group 0 / Group 1 Secure) interrupt when DS = 0.
+    let (mut g, _) = linux_gic();
+    wrs(&mut g, 0x88, 0); // INTIDs 64-95 Group 0
+    wrs(&mut g, 0x308, 1); // INTID 64 active
+    wr(&mut g, 0x30C, 1); // INTID 96 (Group 1 NS) active
+    msr(&mut g, 0, NS, DIR, 96); // EOImode = 0: ignored
+    assert_eq!(rd(&mut g, 0x30C), 1);
+    msr(&mut g, 0, NS, CTLR, 0x2);
+    msr(&mut g, 0, NS, DIR, 64); // Secure interrupt: ignored
+    assert_eq!(rds(&mut g, 0x308), 1);
+    msr(&mut g, 0, NS, DIR, 96);
+    assert_eq!(rd(&mut g, 0x30C), 0);
+    msr(&mut g, 0, CpuCtx::S_EL1, CTLR, 0x2);
+    msr(&mut g, 0, CpuCtx::S_EL1, DIR, 64);
+    assert_eq!(rds(&mut g, 0x308), 0);
+}

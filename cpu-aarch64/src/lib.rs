@@ -75,6 +75,11 @@ pub struct Cpu {
     pub off: bool,
     pub stats: CpuStats,
     warned: std::collections::HashSet<String>,
+    /// Host-pointer cache of recently used RAM pages and the interrupt re-check flag,
+    /// valid only inside `interp::run` (see `mem::FastMem`).
+    pub(crate) fast: mem::FastMem,
+    /// Decoded instructions keyed by the instruction word (see `interp::DecodeCache`).
+    pub(crate) dcache: interp::DecodeCache,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +103,8 @@ impl Cpu {
             off: false,
             stats: CpuStats::default(),
             warned: Default::default(),
+            fast: Default::default(),
+            dcache: Default::default(),
         };
         cpu.reset(0);
         cpu
@@ -112,6 +119,7 @@ impl Cpu {
         sysreg::reset(self);
         self.monitor.clear();
         self.tlb = mmu::Tlb::default();
+        self.fast.invalidate();
         self.waiting = None;
         self.event = false;
     }

@@ -70,11 +70,62 @@ pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     crate::exception::check_interrupts(cpu, p)
 }
 
+/// Entries of the decoded-instruction cache (a power of two).
+const DCACHE_ENTRIES: usize = 4096;
+
+/// A direct-mapped cache of decoded instructions keyed by the instruction word itself:
+/// `decode` is a pure function of the word, so an entry can never be stale (self-modifying
+/// code and code written by other PEs need no invalidation).
+#[derive(Clone)]
+pub struct DecodeCache {
+    e: Box<[(u32, Insn)]>,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        DecodeCache { e: vec![(0, decode::decode(0)); DCACHE_ENTRIES].into_boxed_slice() }
+    }
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeCache").finish_non_exhaustive()
+    }
+}
+
+impl DecodeCache {
+    /// `decode::decode(raw)`, cached.
+    #[inline(always)]
+    pub fn get(&mut self, raw: u32) -> Insn {
+        let i = (raw.wrapping_mul(0x9e37_79b1) >> (32 - DCACHE_ENTRIES.trailing_zeros())) as usize;
+        let e = &mut self.e[i & (DCACHE_ENTRIES - 1)];
+        if e.0 != raw {
+            *e = (raw, decode::decode(raw));
+        }
+        e.1
+    }
+}
+
 /// Executes one instruction (or takes one interrupt). Returns `Some(exit)` if the run loop
 /// must stop after it.
 pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
-    if check_interrupts(cpu, p) {
-        return None;
+    cpu.fast.irq_check = true;
+    step_inner(cpu, p)
+}
+
+/// `step`, sampling the interrupt inputs only when `cpu.fast.irq_check` says they (or
+/// the PE's routing and masks) may have changed since the last sample; see `FastMem`.
+/// Whatever changes them (an exception, a System-group instruction, a bus access that is
+/// not served from the RAM cache) sets the flag before the next instruction, so a pending
+/// interrupt is taken at the same instruction as with a check before every instruction.
+#[inline(always)]
+fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
+    if cpu.fast.irq_check {
+        cpu.fast.irq_check = false;
+        if check_interrupts(cpu, p) {
+            cpu.fast.invalidate();
+            return None;
+        }
     }
     let pc = cpu.st.pc;
     let raw = match cpu.fetch(p, pc) {
@@ -84,21 +135,30 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             // consuming its budget (and virtual time) instead of hanging the host.
             cpu.icount += 1;
             cpu.take_sync(e);
+            cpu.fast.invalidate();
             return None;
         }
     };
     // PSTATE.IL (after an illegal exception return): the instruction is not executed.
     if let Err(e) = crate::exception::check_illegal_state(cpu) {
         cpu.take_sync(e);
+        cpu.fast.invalidate();
         return None;
     }
-    let insn = decode::decode(raw);
+    let insn = cpu.dcache.get(raw);
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
-    match exec(cpu, p, &insn, raw) {
+    let r = exec(cpu, p, &insn, raw);
+    // System-group instructions may change the translation regime, TLB, PSTATE, the
+    // interrupt controller or anything else a platform hook touches.
+    if matches!(insn, Insn::System(_)) {
+        cpu.fast.invalidate();
+    }
+    match r {
         Ok(Flow::Next) => cpu.st.pc = pc.wrapping_add(4),
         Ok(Flow::Jump(t)) => cpu.st.pc = t,
-        Ok(Flow::Stay) => {}
+        // PC set by the instruction itself (ERET, an exception taken by a hook, ...).
+        Ok(Flow::Stay) => cpu.fast.invalidate(),
         Ok(Flow::Wfi) => {
             cpu.st.pc = pc.wrapping_add(4);
             cpu.waiting = Some(crate::WaitKind::Wfi);
@@ -113,7 +173,10 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             cpu.st.pc = pc.wrapping_add(4);
             return Some(Exit::Halt(code));
         }
-        Err(e) => cpu.take_sync(e),
+        Err(e) => {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+        }
     }
     None
 }
@@ -123,13 +186,27 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     if cpu.off {
         return Exit::Off;
     }
+    // The machine may have changed anything (interrupt lines, TLB, registers) since the
+    // last call: start with empty fast caches and an interrupt check.
+    cpu.fast.invalidate();
+    cpu.fast.live = true;
+    let x = run_inner(cpu, p, budget);
+    cpu.fast.live = false;
+    cpu.fast.invalidate();
+    x
+}
+
+fn run_inner(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     let end = cpu.icount.saturating_add(budget);
     while cpu.icount < end {
-        if cpu.waiting.is_some() && !crate::exception::wake_pending(cpu, p) {
-            return Exit::Wait;
+        if cpu.waiting.is_some() {
+            if !crate::exception::wake_pending(cpu, p) {
+                return Exit::Wait;
+            }
+            cpu.fast.irq_check = true;
         }
         cpu.waiting = None;
-        if let Some(x) = step(cpu, p) {
+        if let Some(x) = step_inner(cpu, p) {
             return x;
         }
     }

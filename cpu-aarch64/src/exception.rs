@@ -1,4 +1,10 @@
-//! Exception entry and return (Arm ARM D1.10, AArch64.TakeException / ExceptionReturn).
+//! Exception entry and return (Arm ARM D1.10, AArch64.TakeException / ExceptionReturn),
+//! the routing and masking of physical and virtual interrupts (D1.13), WFI wake-up
+//! events, illegal exception returns and PSTATE.IL, and software step (D2.12).
+//!
+//! Hardware breakpoints (unlinked address match) and watchpoints (unlinked). Not
+//! modelled: linked and context-ID breakpoints, Debug state (halting), vector catch, and
+//! AArch32 (the PE is AArch64-only).
 
 use crate::Cpu;
 
@@ -68,6 +74,12 @@ impl SyncExc {
     }
 }
 
+/// IsExternalAbort for a fault status code: synchronous External abort, on a translation
+/// table walk (levels 0-3), or a parity/ECC error (also on a walk).
+pub fn is_external_fsc(fsc: u32) -> bool {
+    matches!(fsc, 0x10 | 0x14..=0x17 | 0x18 | 0x1c..=0x1f)
+}
+
 /// Kind of exception, selecting the vector offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -90,7 +102,11 @@ impl Cpu {
 
     /// Takes a synchronous exception: the state is left as the architecture specifies.
     pub fn take_sync(&mut self, e: SyncExc) {
-        let target = e.target.unwrap_or_else(|| self.default_sync_target()).max(self.st.pstate.el).max(1);
+        // AArch64.Abort: SCR_EL3.EA routes synchronous External aborts to EL3.
+        let abort = matches!(e.ec, ec::IABT_SAME | ec::IABT_LOWER | ec::DABT_SAME | ec::DABT_LOWER);
+        let ea_to_el3 = abort && is_external_fsc(e.iss & 0x3f) && self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_EA != 0;
+        let target = if ea_to_el3 { Some(3) } else { e.target };
+        let target = target.unwrap_or_else(|| self.default_sync_target()).max(self.st.pstate.el).max(1);
         let elr = e.elr.unwrap_or(self.st.pc);
         // An exception from a lower EL reports the "lower" EC variants of aborts.
         let mut ec = e.ec;
@@ -103,6 +119,10 @@ impl Cpu {
                 ec::WATCHPT_SAME => ec::WATCHPT_LOWER,
                 x => x,
             };
+        }
+        // SSAdvance: SVC, HVC and SMC complete their step before the exception is taken.
+        if e.elr.is_some() && matches!(e.ec, ec::SVC64 | ec::HVC64 | ec::SMC64) && self.sys.mdscr_el1 & MDSCR_SS != 0 {
+            self.st.pstate.ss = false;
         }
         let esr = SyncExc { ec, ..e }.esr();
         self.sys.esr[target as usize] = esr;
@@ -158,9 +178,7 @@ impl Cpu {
         let elr = self.st.elr[el & 3];
         let illegal = self.illegal_return(spsr);
         let cur = self.st.pstate;
-        // Software step is not implemented: PSTATE.SS follows SPSR.SS only when
-        // MDSCR_EL1.SS is set (DebugExceptionReturnSS, simplified).
-        let ss = spsr >> 21 & 1 == 1 && self.sys.mdscr_el1 & 1 != 0;
+        let ss = self.debug_exception_return_ss(spsr, illegal);
         self.st.pstate.set_from_spsr(spsr);
         self.st.pstate.ss = ss;
         if illegal {
@@ -171,6 +189,55 @@ impl Cpu {
         self.monitor.clear();
         self.event = true;
         self.st.pc = self.branch_addr(elr, self.st.pstate.el);
+    }
+
+    /// DebugExceptionReturnSS: PSTATE.SS after an exception return takes SPSR.SS only
+    /// when software step is enabled (MDSCR_EL1.SS), debug exceptions are disabled at
+    /// the source EL and enabled at the destination.
+    fn debug_exception_return_ss(&self, spsr: u64, illegal: bool) -> bool {
+        if self.sys.mdscr_el1 & MDSCR_SS == 0 {
+            return false;
+        }
+        let at_source = self.debug_exceptions_enabled();
+        let dest = if illegal { self.st.pstate.el } else { ((spsr >> 2) & 3) as u8 };
+        let secure = self.is_secure_below_el3_state() || dest == 3;
+        let at_dest = self.debug_exceptions_enabled_from(dest, secure, spsr >> 9 & 1 == 1);
+        !at_source && at_dest && spsr >> 21 & 1 == 1
+    }
+
+    fn is_secure_below_el3_state(&self) -> bool {
+        self.has_el3() && self.sys.scr_el3 & crate::sysreg::SCR_NS == 0
+    }
+
+    /// The EL debug exceptions are taken to (DebugTargetFrom): EL2 when HCR_EL2.TGE or
+    /// MDCR_EL2.TDE route them there in Non-secure state, else EL1.
+    pub fn debug_target(&self, secure: bool) -> u8 {
+        use crate::sysreg::{HCR_TGE, MDCR_TDE};
+        if self.has_el2() && !secure && (self.sys.hcr_el2 & HCR_TGE != 0 || self.sys.mdcr_el2 & MDCR_TDE != 0) { 2 } else { 1 }
+    }
+
+    /// AArch64.GenerateDebugExceptionsFrom(from, secure, mask): no OS lock / double
+    /// lock, MDCR_EL3.SDD allows Secure debug, and either the debug target is above
+    /// `from` or it is `from` itself with MDSCR_EL1.KDE = 1 and PSTATE.D (`mask`) clear.
+    pub fn debug_exceptions_enabled_from(&self, from: u8, secure: bool, mask: bool) -> bool {
+        let s = &self.sys;
+        let os_lock = s.oslsr_el1 & 2 != 0;
+        let double_lock = s.osdlr_el1 & 1 != 0 && s.dbgprcr_el1 & 1 == 0;
+        if os_lock || double_lock {
+            return false;
+        }
+        let target = self.debug_target(secure);
+        let enabled = !self.has_el3() || !secure || s.mdcr_el3 & (1 << 16) == 0;
+        if from == target {
+            enabled && s.mdscr_el1 & MDSCR_KDE != 0 && !mask
+        } else {
+            enabled && target > from
+        }
+    }
+
+    /// AArch64.GenerateDebugExceptions() for the current EL and PSTATE.D.
+    pub fn debug_exceptions_enabled(&self) -> bool {
+        self.debug_exceptions_enabled_from(self.st.pstate.el, self.is_secure(), self.st.pstate.daif & crate::state::DAIF_D != 0)
     }
 
     /// IllegalExceptionReturn(spsr) for an AArch64-only PE.
@@ -208,6 +275,149 @@ impl Cpu {
             (true, false) => va & 0x00ff_ffff_ffff_ffff,
         }
     }
+}
+
+/// MDSCR_EL1.SS (software step enable) and KDE (local debug enable).
+pub const MDSCR_SS: u64 = 1 << 0;
+pub const MDSCR_KDE: u64 = 1 << 13;
+
+/// Whether software step is active (MDSCR_EL1.SS = 1 and debug exceptions enabled at
+/// the current EL) in the active-not-pending state (PSTATE.SS = 1): the next
+/// instruction is stepped.
+pub fn software_step_active(cpu: &Cpu) -> bool {
+    cpu.st.pstate.ss && cpu.sys.mdscr_el1 & MDSCR_SS != 0 && cpu.debug_exceptions_enabled()
+}
+
+/// The Software Step exception of the active-pending state (step active, PSTATE.SS = 0):
+/// EC 0x32/0x33, ISS ISV = 1, EX = the stepped instruction was a load-exclusive, IFSC
+/// 0x22; ELR = the next instruction; taken to the debug target EL.
+pub fn software_step_pending(cpu: &Cpu) -> Option<SyncExc> {
+    if cpu.st.pstate.ss || cpu.sys.mdscr_el1 & MDSCR_SS == 0 || !cpu.debug_exceptions_enabled() {
+        return None;
+    }
+    let iss = 1 << 24 | (cpu.step_ex as u32) << 6 | 0x22;
+    Some(SyncExc::new(ec::SSTEP_SAME, iss).to_el(cpu.debug_target(cpu.is_secure())))
+}
+
+/// Called after a stepped instruction completes without an exception: the step state
+/// becomes active-pending (ERET sets PSTATE.SS itself, from SPSR.SS).
+pub fn software_step_completed(cpu: &mut Cpu, insn: &crate::Insn) {
+    use crate::decode::System;
+    if matches!(insn, crate::Insn::System(System::Eret)) {
+        return;
+    }
+    cpu.st.pstate.ss = false;
+    cpu.step_ex = matches!(insn.name(), "LDXRB" | "LDAXRB" | "LDXRH" | "LDAXRH" | "LDXR" | "LDAXR" | "LDXP" | "LDAXP");
+}
+
+/// MDSCR_EL1.MDE: breakpoints and watchpoints enabled.
+pub const MDSCR_MDE: u64 = 1 << 15;
+
+/// Hardware breakpoints (AArch64.CheckBreakpoint, called for an instruction fetch that
+/// translated without a fault): an enabled unlinked address-match breakpoint
+/// (DBGBCR<n>.E = 1, BT = 0b0000) whose DBGBVR<n>[48:2] equals the PC, whose
+/// SSC/HMC/PMC state match the current EL and Security state, with MDSCR_EL1.MDE = 1 and
+/// debug exceptions enabled, raises a Breakpoint exception (EC 0x30/0x31, IFSC 0x22)
+/// to the debug target EL. Linked and context-ID breakpoints never match here.
+pub fn check_breakpoints(cpu: &Cpu, pc: u64) -> Result<(), SyncExc> {
+    if cpu.sys.mdscr_el1 & MDSCR_MDE == 0 || !cpu.debug_exceptions_enabled() {
+        return Ok(());
+    }
+    let el = cpu.st.pstate.el;
+    let secure = cpu.is_secure();
+    for (bcr, bvr) in cpu.sys.dbgbcr.iter().zip(cpu.sys.dbgbvr.iter()) {
+        let bcr = *bcr;
+        if bcr & 1 == 0 || (bcr >> 20) & 0xf != 0 {
+            continue;
+        }
+        if (bvr ^ pc) & 0x0001_ffff_ffff_fffc != 0 {
+            continue;
+        }
+        let pmc = (bcr >> 1) & 3;
+        let hmc = (bcr >> 13) & 1 == 1;
+        let ssc = (bcr >> 14) & 3;
+        let priv_match = match el {
+            3 => cpu.has_el3() && hmc && ssc & 1 == 0,
+            2 => cpu.has_el2() && hmc,
+            1 => pmc & 1 == 1,
+            _ => pmc & 2 == 2,
+        };
+        let security_match = match ssc {
+            1 => !secure,
+            2 => secure,
+            _ => true,
+        };
+        if priv_match && security_match {
+            return Err(SyncExc::new(ec::BREAKPT_SAME, 0x22).to_el(cpu.debug_target(secure)));
+        }
+    }
+    Ok(())
+}
+
+/// Hardware watchpoints (AArch64.CheckWatchpoint, called for a data access that
+/// translated without a fault): an enabled unlinked watchpoint (DBGWCR<n>.E = 1, WT = 0)
+/// whose LSC matches the direction, whose PAC/HMC/SSC match the EL (LDTR/STTR count as
+/// EL0) and Security state, and whose watched bytes overlap `[va, va + size)` raises a
+/// Watchpoint exception (EC 0x34/0x35, WnR, CM, DFSC 0x22) to the debug target EL, with
+/// FAR = the larger of `va` and the first watched byte it touches (as QEMU reports it;
+/// the architecture allows any address of the access or the watched range). Watched
+/// bytes: DBGWCR.MASK >= 3 gives a 2^MASK-byte aligned range; else BAS selects bytes of
+/// the doubleword (or, when DBGWVR[2] = 1, the word) at DBGWVR.
+pub fn check_watchpoints(cpu: &Cpu, va: u64, size: u64, acc: &crate::mmu::Access) -> Result<(), SyncExc> {
+    use crate::mmu::AccessType;
+    if acc.ty == AccessType::Fetch || cpu.sys.mdscr_el1 & MDSCR_MDE == 0 || !cpu.debug_exceptions_enabled() {
+        return Ok(());
+    }
+    const VA: u64 = 0x0001_ffff_ffff_ffff;
+    let el = cpu.st.pstate.el;
+    let secure = cpu.is_secure();
+    let is_write = acc.ty == AccessType::Write;
+    let ispriv = el != 0 && !acc.unpriv;
+    let (lo, hi) = (va & VA, (va & VA).wrapping_add(size.max(1) - 1));
+    for (wcr, wvr) in cpu.sys.dbgwcr.iter().zip(cpu.sys.dbgwvr.iter()) {
+        let (wcr, wvr) = (*wcr, *wvr & VA);
+        if wcr & 1 == 0 || (wcr >> 20) & 1 == 1 {
+            continue;
+        }
+        let lsc = (wcr >> 3) & 3;
+        if (is_write && lsc & 2 == 0) || (!is_write && lsc & 1 == 0) {
+            continue;
+        }
+        let pac = (wcr >> 1) & 3;
+        let hmc = (wcr >> 13) & 1 == 1;
+        let ssc = (wcr >> 14) & 3;
+        let priv_match = match el {
+            3 => cpu.has_el3() && hmc && ssc & 1 == 0,
+            2 => cpu.has_el2() && hmc,
+            1 if ispriv => pac & 1 == 1,
+            _ => pac & 2 == 2,
+        };
+        let security_match = match ssc {
+            1 => !secure,
+            2 => secure,
+            _ => true,
+        };
+        if !(priv_match && security_match) {
+            continue;
+        }
+        let mask = (wcr >> 24) & 0x1f;
+        let first = if mask >= 3 {
+            let base = wvr & !((1u64 << mask) - 1);
+            let end = base.wrapping_add((1u64 << mask) - 1);
+            if hi < base || lo > end { None } else { Some(base.max(lo)) }
+        } else if mask == 0 {
+            let (base, n) = if wvr & 4 != 0 { (wvr & !3, 4) } else { (wvr & !7, 8) };
+            let bas = (wcr >> 5) & 0xff;
+            (0..n).map(|i| base + i).filter(|b| bas >> (b - base) & 1 == 1).find(|b| *b >= lo && *b <= hi)
+        } else {
+            None // MASK 1 and 2 are reserved: lsemu treats the watchpoint as disabled
+        };
+        if let Some(hit) = first {
+            let iss = (acc.cache_maint as u32) << 8 | ((is_write || acc.cache_maint) as u32) << 6 | 0x22;
+            return Err(SyncExc::new(ec::WATCHPT_SAME, iss).with_far(hit.max(lo) | (va & !VA)).to_el(cpu.debug_target(secure)));
+        }
+    }
+    Ok(())
 }
 
 /// The Illegal Execution state exception raised before executing any instruction while
@@ -301,17 +511,16 @@ pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) ->
     false
 }
 
-/// Whether an interrupt is pending that wakes the PE from WFI (Arm ARM D1.17.2): any
-/// physical IRQ/FIQ/SError, whatever PSTATE.{A,I,F} say, unless its routing makes it
-/// impossible to take at the current EL; a virtual interrupt when the PE is at EL0/EL1
-/// in Non-secure state with the matching HCR_EL2.{IMO,FMO,AMO} set and TGE clear.
+/// Whether an interrupt is pending that wakes the PE from WFI (Arm ARM D1.17.2, "WFI
+/// wake-up events"): any physical IRQ/FIQ/SError, whatever PSTATE.{A,I,F} say and
+/// whichever EL it targets (EL3 firmware waits in WFI for interrupts routed to EL1/EL2,
+/// e.g. PSCI CPU_SUSPEND standby); a virtual interrupt when the PE is at EL0/EL1 in
+/// Non-secure state with the matching HCR_EL2.{IMO,FMO,AMO} set and TGE clear.
 pub fn interrupt_pending(cpu: &Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     use crate::sysreg::*;
     let lv = p.irq_levels(cpu.cfg.index);
-    for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
-        if line && phys_route(cpu, kind).is_some() {
-            return true;
-        }
+    if lv.irq || lv.fiq || lv.serror {
+        return true;
     }
     let el = cpu.st.pstate.el;
     let h = cpu.sys.hcr_el2;
@@ -324,14 +533,21 @@ pub fn interrupt_pending(cpu: &Cpu, p: &mut dyn crate::platform::Platform) -> bo
 }
 
 /// Whether a waiting PE must wake: for WFI a pending interrupt (`interrupt_pending`), for
-/// WFE also the event register (which WFE then clears).
+/// WFE also the event register (which WFE then clears) or an event stream edge since the
+/// WFE (`Cpu::next_event_stream`, which the machine can use as a wake-up deadline).
 pub fn wake_pending(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     if interrupt_pending(cpu, p) {
         return true;
     }
-    if cpu.waiting == Some(crate::WaitKind::Wfe) && cpu.event {
-        cpu.event = false;
-        return true;
+    if cpu.waiting == Some(crate::WaitKind::Wfe) {
+        if cpu.event {
+            cpu.event = false;
+            return true;
+        }
+        // A timer event stream edge since the WFE started is an event.
+        if cpu.next_event_stream(cpu.wait_start).is_some_and(|t| t <= p.counter_at(cpu.icount)) {
+            return true;
+        }
     }
     false
 }

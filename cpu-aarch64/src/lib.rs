@@ -71,6 +71,10 @@ pub struct Cpu {
     pub waiting: Option<WaitKind>,
     /// The event register (SEV/SEVL/WFE).
     pub event: bool,
+    /// System counter value when the current WFE started (for the timer event streams).
+    pub wait_start: u64,
+    /// Software step: the last stepped instruction was a load-exclusive (ESR ISS.EX).
+    pub step_ex: bool,
     /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
     pub off: bool,
     pub stats: CpuStats,
@@ -100,6 +104,8 @@ impl Cpu {
             icount: 0,
             waiting: None,
             event: false,
+            wait_start: 0,
+            step_ex: false,
             off: false,
             stats: CpuStats::default(),
             warned: Default::default(),

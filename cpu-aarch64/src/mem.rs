@@ -34,7 +34,8 @@ impl Default for FastEntry {
 /// - entries are made only inside `interp::run` (`live`) from successful translations of
 ///   whole 4 KiB pages of RAM (`Bus::ram_span`) by ordinary (not LDTR/STTR) accesses, and
 ///   used only for naturally aligned accesses (which can neither fault on alignment nor
-///   cross a page);
+///   cross a page); data pages are not cached while watchpoints are enabled
+///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): entry
 ///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
 ///   AT, DC, ...), any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
@@ -98,14 +99,10 @@ pub mod fsc {
 impl Cpu {
     /// The EL whose regime controls data accesses now (for SCTLR.A and friends).
     pub fn regime_el(&self) -> usize {
+        // ASL S1TranslationRegime(): EL0 and EL1 use the EL1&0 regime (SCTLR_EL1) unless
+        // HCR_EL2.{E2H,TGE} == {1,1}; ARMv8.0 has no E2H, so EL0 is always EL1's regime.
         match self.st.pstate.el {
-            0 | 1 => {
-                if self.st.pstate.el == 0 && self.el2_enabled() && self.sys.hcr_el2 & crate::sysreg::HCR_TGE != 0 {
-                    2
-                } else {
-                    1
-                }
-            }
+            0 | 1 => 1,
             e => e as usize,
         }
     }
@@ -165,6 +162,11 @@ impl Cpu {
     /// of guest RAM (see `FastMem`).
     fn fast_fill(&mut self, p: &dyn Platform, va: u64, acc: &Access, t: &mmu::Translation) {
         if !self.fast.live || acc.unpriv {
+            return;
+        }
+        // Watchpoints (MDSCR_EL1.MDE) are checked on the slow path only. MDSCR_EL1 changes
+        // only by a System-group instruction, which empties the cache.
+        if acc.ty != AccessType::Fetch && self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 {
             return;
         }
         let pa_page = t.pa & !0xfff;
@@ -297,6 +299,8 @@ impl Cpu {
         if unaligned && (t1.mem == MemType::Device || t2.is_some_and(|(_, t)| t.mem == MemType::Device)) {
             return Err(self.abort(va, &acc, fsc::ALIGNMENT));
         }
+        // Hardware watchpoints: checked once the access has translated without a fault.
+        crate::exception::check_watchpoints(self, va, size, &acc)?;
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

@@ -101,14 +101,50 @@ pub trait Platform: Bus {
     fn icc_access(&mut self, _cpu: u8, _enc: crate::sysreg::SysRegEnc, _write: Option<u64>) -> Option<u64> {
         None
     }
+    /// GIC CPU interface access with the PE's context, for a GIC model that applies the
+    /// architecture's routing and traps (ICC_* vs ICV_* by HCR_EL2.IMO/FMO, ICC_SRE_ELx
+    /// enables, ICH_HCR_EL2 traps, SCR_EL3 routing). The CPU has already made accesses
+    /// from an EL below the register's own (ICC_*_EL1: EL1, *_EL2: EL2, *_EL3: EL3)
+    /// UNDEFINED. Default: `icc_access` (no context, no traps).
+    fn icc_access_ctx(&mut self, ctx: &IccContext, enc: crate::sysreg::SysRegEnc, write: Option<u64>) -> IccResult {
+        match self.icc_access(ctx.cpu, enc, write) {
+            Some(v) => IccResult::Value(v),
+            None => IccResult::Undefined,
+        }
+    }
     /// Called when the PE executes a store to `pa`, so code caches and exclusive monitors
     /// of other PEs can react. Default: nothing.
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}
     /// An Inner Shareable TLBI by `cpu`: the machine applies it to the other PEs before
-    /// they next run. Default: nothing (single PE).
+    /// they next run, with `mmu::tlbi_remote` (not `mmu::tlbi`: the issuer's VMID and
+    /// Security state are not the receiver's). Default: nothing (single PE).
     fn tlbi_broadcast(&mut self, _cpu: u8, _op: crate::mmu::TlbiOp, _arg: u64) {}
     /// SEV by `cpu`: sets the event register of the other PEs. Default: nothing.
     fn send_event(&mut self, _cpu: u8) {}
+}
+
+/// The PE state a GIC CPU interface access depends on (see `Platform::icc_access_ctx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IccContext {
+    pub cpu: u8,
+    /// Current EL.
+    pub el: u8,
+    /// Current Security state.
+    pub secure: bool,
+    /// HCR_EL2 as it applies at EL0/EL1 now (0 when EL2 is not enabled).
+    pub hcr_el2: u64,
+    pub scr_el3: u64,
+}
+
+/// Outcome of a GIC CPU interface register access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IccResult {
+    /// The value read (0 for a write).
+    Value(u64),
+    /// UNDEFINED (EC 0x00).
+    Undefined,
+    /// Trapped to this EL (EC 0x18, ISS built by the CPU from the instruction).
+    Trap(u8),
 }
 
 /// A simple flat RAM platform: one block of RAM at `base`, nothing else. For tests.

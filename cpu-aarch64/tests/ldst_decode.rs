@@ -93,7 +93,8 @@ fn ldst_decode_agrees_with_binutils() {
             words.push(e.bits | (xorshift(&mut rng) & !e.mask));
         }
     }
-    for _ in 0..200_000 {
+    let n: usize = std::env::var("LSEMU_LDST_DECODE_WORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    for _ in 0..n {
         words.push((xorshift(&mut rng) | 1 << 27) & !(1 << 25));
     }
     let theirs = objdump(&words);

@@ -244,6 +244,22 @@ fn program(cases: &[Case]) -> String {
     s
 }
 
+/// Turns the EL1&0 stage 1 MMU on with one level-1 block (4 KiB granule, T0SZ = 25)
+/// mapping VA = PA 0..1 GiB as Normal write-back memory, readable, writable and executable
+/// at EL0, so unaligned data accesses are allowed as in Linux user space; the top byte of
+/// addresses is ignored (TCR_EL1.TBI0), as Linux sets it.
+fn identity_map(cpu: &mut Cpu, ram: &mut FlatRam) {
+    let pt = BUF + 0xf000;
+    // block: bits 1:0 = 01, AttrIndx 0, AP = 01 (EL1/EL0 RW), SH = 11, AF
+    let block: u64 = 0b01 | 0b01 << 6 | 0b11 << 8 | 1 << 10;
+    ram.load(pt, &block.to_le_bytes());
+    cpu.sys.mair[1] = 0xff;
+    // TBI0 as Linux sets it for user space (tagged pointers).
+    cpu.sys.tcr[1] = 25 | 0b01 << 8 | 0b01 << 10 | 0b11 << 12 | 1 << 23 | 0b010 << 32 | 1 << 37;
+    cpu.sys.ttbr0[1] = pt;
+    cpu.sys.sctlr[1] |= 1 | 1 << 2 | 1 << 12; // M, C, I
+}
+
 fn have_tools() -> bool {
     let ok = tool("gcc").is_some() && tool("nm").is_some() && tool("objcopy").is_some()
         && Command::new("qemu-aarch64").arg("--version").output().is_ok();
@@ -259,12 +275,12 @@ fn ldst_matches_qemu_user() {
         return;
     }
     let cases = cases();
-    let failures = run_cases("directed", &cases);
+    let failures = run_cases("directed", &cases, false);
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 /// Runs `cases` under qemu-aarch64 and lsemu; returns one message per differing case.
-fn run_cases(tag: &str, cases: &[Case]) -> Vec<String> {
+fn run_cases(tag: &str, cases: &[Case], mmu: bool) -> Vec<String> {
     let (gcc, nm, objcopy) = (tool("gcc").unwrap(), tool("nm").unwrap(), tool("objcopy").unwrap());
     let dir = std::env::temp_dir().join(format!("lsemu-ldst-qemu-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -306,6 +322,10 @@ fn run_cases(tag: &str, cases: &[Case]) -> Vec<String> {
         let buf: Vec<u8> = (0..BUFSZ).map(pattern).collect();
         ram.load(BUF, &buf);
         let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.sys.cpacr_el1 |= 3 << 20; // FPEN: FP/AdvSIMD enabled at EL0, as Linux does
+        if mmu {
+            identity_map(&mut cpu, &mut ram);
+        }
         cpu.st.pstate.el = 0;
         cpu.st.pstate.sp = 0;
         let (x, sp, v) = state(c);
@@ -393,6 +413,7 @@ const INDEX_REGS: [(usize, u64); 6] = [
 ];
 
 fn gen_base(r: &mut Rng, allow_sp: bool) -> String {
+    // x1-x4 are the general bases (unaligned in the MMU-on runs); SP stays 16-aligned.
     if allow_sp && r.below(5) == 0 {
         "sp".into()
     } else {
@@ -421,7 +442,16 @@ fn gen_regoff(r: &mut Rng, lg: u32) -> String {
     }
 }
 
-fn gen_gpr_single(r: &mut Rng) -> String {
+/// A writeback amount: 16-byte multiples keep aligned bases aligned; `ua` allows any.
+fn wb(r: &mut Rng, ua: bool, base: &str) -> i64 {
+    if ua && base != "sp" {
+        r.range(-40, 72)
+    } else {
+        r.range(-2, 4) * 16
+    }
+}
+
+fn gen_gpr_single(r: &mut Rng, ua: bool) -> String {
     // (mnemonic stem, size log2, load target width: 'x' or 'w')
     let ops: [(&str, u32, char, bool); 13] = [
         ("ldr", 3, 'x', true), ("ldr", 2, 'w', true), ("str", 3, 'x', false), ("str", 2, 'w', false),
@@ -439,8 +469,14 @@ fn gen_gpr_single(r: &mut Rng) -> String {
             let u = op.replacen("ldr", "ldur", 1).replacen("str", "stur", 1);
             format!("{u} {rt}, [{}, #{}]", gen_base(r, true), r.range(-64 >> lg, 64 >> lg) * sz)
         }
-        2 => format!("{op} {rt}, [{}, #{}]!", gen_base(r, true), r.range(-2, 4) * 16),
-        3 => format!("{op} {rt}, [{}], #{}", gen_base(r, true), r.range(-2, 4) * 16),
+        2 => {
+            let bs = gen_base(r, true);
+            format!("{op} {rt}, [{bs}, #{}]!", wb(r, ua, &bs))
+        }
+        3 => {
+            let bs = gen_base(r, true);
+            format!("{op} {rt}, [{bs}], #{}", wb(r, ua, &bs))
+        }
         4 => format!("{op} {rt}, [{}, {}]", gen_base(r, true), gen_regoff(r, lg)),
         _ => {
             let t = op.replacen("ldr", "ldtr", 1).replacen("str", "sttr", 1);
@@ -449,7 +485,7 @@ fn gen_gpr_single(r: &mut Rng) -> String {
     }
 }
 
-fn gen_pair(r: &mut Rng) -> String {
+fn gen_pair(r: &mut Rng, ua: bool) -> String {
     let kinds: [(&str, &str, u32, bool); 10] = [
         ("ldp", "x", 3, true), ("ldp", "w", 2, true), ("stp", "x", 3, false), ("stp", "w", 2, false),
         ("ldpsw", "x", 2, true), ("ldp", "q", 4, true), ("stp", "d", 3, false), ("ldp", "s", 2, true),
@@ -471,17 +507,19 @@ fn gen_pair(r: &mut Rng) -> String {
     let sz = 1i64 << lg;
     let (ra, rb) = (format!("{reg}{a}"), format!("{reg}{b}"));
     let k = r.range(-4, 8) * sz;
-    let kw = r.range(-2, 4) * 16; // writeback keeps the bases 16-byte aligned
+    let bs = gen_base(r, true);
+    // writeback keeps aligned bases 16-byte aligned (imm7 is scaled by the element size)
+    let kw = if ua && bs != "sp" { r.range(-4, 8) * sz } else { r.range(-2, 4) * 16 };
     match r.below(4) {
-        0 => format!("{op} {ra}, {rb}, [{}, #{k}]", gen_base(r, true)),
-        1 => format!("{op} {ra}, {rb}, [{}, #{kw}]!", gen_base(r, true)),
-        2 => format!("{op} {ra}, {rb}, [{}], #{kw}", gen_base(r, true)),
+        0 => format!("{op} {ra}, {rb}, [{bs}, #{k}]"),
+        1 => format!("{op} {ra}, {rb}, [{bs}, #{kw}]!"),
+        2 => format!("{op} {ra}, {rb}, [{bs}], #{kw}"),
         _ if op != "ldpsw" => format!("{}np {ra}, {rb}, [{}, #{k}]", &op[..2], gen_base(r, true)),
         _ => format!("{op} {ra}, {rb}, [{}, #{k}]", gen_base(r, true)),
     }
 }
 
-fn gen_fp_single(r: &mut Rng) -> String {
+fn gen_fp_single(r: &mut Rng, ua: bool) -> String {
     let lg = r.below(5) as u32;
     let reg = ["b", "h", "s", "d", "q"][lg as usize];
     let op = if r.below(2) == 0 { "ldr" } else { "str" };
@@ -490,8 +528,14 @@ fn gen_fp_single(r: &mut Rng) -> String {
     match r.below(5) {
         0 => format!("{op} {t}, [{}, #{}]", gen_base(r, true), r.range(0, 16) * sz),
         1 => format!("{}ur {t}, [{}, #{}]", &op[..2], gen_base(r, true), r.range(-128 >> lg, 127 >> lg) * sz),
-        2 => format!("{op} {t}, [{}, #{}]!", gen_base(r, true), r.range(-2, 4) * 16),
-        3 => format!("{op} {t}, [{}], #{}", gen_base(r, true), r.range(-2, 4) * 16),
+        2 => {
+            let bs = gen_base(r, true);
+            format!("{op} {t}, [{bs}, #{}]!", wb(r, ua, &bs))
+        }
+        3 => {
+            let bs = gen_base(r, true);
+            format!("{op} {t}, [{bs}], #{}", wb(r, ua, &bs))
+        }
         _ => format!("{op} {t}, [{}, {}]", gen_base(r, true), gen_regoff(r, lg)),
     }
 }
@@ -501,7 +545,7 @@ fn reglist(first: i64, n: i64, arr: &str) -> String {
     format!("{{{}}}", v.join(", "))
 }
 
-fn gen_struct(r: &mut Rng) -> String {
+fn gen_struct(r: &mut Rng, ua: bool) -> String {
     let ld = r.below(2) == 0;
     let first = r.range(0, 31);
     let base = gen_base(r, true);
@@ -517,7 +561,7 @@ fn gen_struct(r: &mut Rng) -> String {
             let list = reglist(first, n, arr);
             match r.below(3) {
                 0 => format!("{op} {list}, [{base}]"),
-                1 if bytes % 16 == 0 => format!("{op} {list}, [{base}], #{bytes}"),
+                1 if bytes % 16 == 0 || (ua && base != "sp") => format!("{op} {list}, [{base}], #{bytes}"),
                 _ if base != "sp" => format!("{op} {list}, [{base}], {}", r.pick(&["x10", "x12"])),
                 _ => format!("{op} {list}, [{base}]"),
             }
@@ -532,7 +576,7 @@ fn gen_struct(r: &mut Rng) -> String {
             let bytes = sel << lg;
             match r.below(3) {
                 0 => format!("{op} {list}[{idx}], [{base}]"),
-                1 if bytes % 16 == 0 => format!("{op} {list}[{idx}], [{base}], #{bytes}"),
+                1 if bytes % 16 == 0 || (ua && base != "sp") => format!("{op} {list}[{idx}], [{base}], #{bytes}"),
                 _ if base != "sp" => format!("{op} {list}[{idx}], [{base}], {}", r.pick(&["x10", "x12"])),
                 _ => format!("{op} {list}[{idx}], [{base}]"),
             }
@@ -558,7 +602,12 @@ fn gen_excl(r: &mut Rng) -> String {
         ("ldar", "stlr", "x", 3), ("ldarb", "stlrb", "w", 0),
     ]);
     let _ = a;
-    let base = gen_base(r, true);
+    // exclusives and ordered accesses must be aligned: x5/x6 (never written back) or SP
+    let base = match r.below(3) {
+        0 => "sp".to_string(),
+        1 => "x5".to_string(),
+        _ => "x6".to_string(),
+    };
     let t = r.range(13, 20);
     if l.starts_with("ldar") {
         return format!("{l} {w}{t}, [{base}]\n{s} {w}{}, [{base}]", r.range(0, 30));
@@ -569,24 +618,27 @@ fn gen_excl(r: &mut Rng) -> String {
 }
 
 /// Random sequences of load/store forms with aligned addresses in the buffer.
-fn random_cases(seed: u64, n: usize) -> Vec<Case> {
+fn random_cases(seed: u64, n: usize, ua: bool) -> Vec<Case> {
     let mut r = Rng(seed);
     (0..n)
         .map(|i| {
             let mut lines = Vec::new();
             for _ in 0..6 {
                 lines.push(match r.below(6) {
-                    0 => gen_gpr_single(&mut r),
-                    1 => gen_pair(&mut r),
-                    2 => gen_fp_single(&mut r),
-                    3 | 4 => gen_struct(&mut r),
+                    0 => gen_gpr_single(&mut r, ua),
+                    1 => gen_pair(&mut r, ua),
+                    2 => gen_fp_single(&mut r, ua),
+                    3 | 4 => gen_struct(&mut r, ua),
                     _ => gen_excl(&mut r),
                 });
             }
             let mut set: Vec<(usize, u64)> = INDEX_REGS.to_vec();
             for j in 1..=4u64 {
-                set.push((j as usize, b(0x180 + 0x300 * (j - 1))));
+                let mis = if ua { r.below(16) } else { 0 };
+                set.push((j as usize, b(0x180 + 0x300 * (j - 1) + mis)));
             }
+            set.push((5, b(0x100)));
+            set.push((6, b(0xd00)));
             set.push((31, b(0xe00)));
             Case { name: format!("random{i}"), code: lines.join("\n"), set }
         })
@@ -599,8 +651,56 @@ fn ldst_random_matches_qemu_user() {
         return;
     }
     let n = std::env::var("LSEMU_LDST_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
-    let cases = random_cases(0x1234_5678_9abc_def1, n);
+    let cases = random_cases(0x1234_5678_9abc_def1, n, false);
     // Batches keep the program's text below the buffer at BUF.
-    let failures: Vec<String> = cases.chunks(200).flat_map(|c| run_cases("random", c)).collect();
+    let failures: Vec<String> = cases.chunks(200).flat_map(|c| run_cases("random", c, false)).collect();
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures[..failures.len().min(6)].join("\n"));
+}
+
+/// The same with the MMU on (identity map, Normal memory): bases and writeback amounts are
+/// unaligned, so single, pair and structure accesses cross alignment (and, near the buffer
+/// edges, nothing else: the buffer is one page).
+#[test]
+fn ldst_random_unaligned_mmu_on_matches_qemu_user() {
+    if !have_tools() {
+        return;
+    }
+    let n = std::env::var("LSEMU_LDST_RANDOM").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    let cases = random_cases(0x0bad_cafe_1234_5679, n, true);
+    let failures: Vec<String> = cases.chunks(200).flat_map(|c| run_cases("random-ua", c, true)).collect();
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures[..failures.len().min(6)].join("\n"));
+}
+
+/// Unaligned and page-crossing accesses with the MMU on (Normal memory).
+#[test]
+fn ldst_unaligned_page_crossing_matches_qemu_user() {
+    if !have_tools() {
+        return;
+    }
+    let cases = vec![
+        Case {
+            name: "page_crossing".into(),
+            code: "ldr x0, [x1]\nldp q0, q1, [x2]\nld4 {v4.16b, v5.16b, v6.16b, v7.16b}, [x3]\nstr x4, [x5]\nldr x6, [x5]\nstp x7, x8, [x5, #-8]\nldp x9, x10, [x5, #-8]\nldrsh x11, [x12]\nstr q8, [x13]\nldr q9, [x13]\nst1 {v10.2d, v11.2d}, [x14]\nld1 {v12.2d, v13.2d}, [x14]\nldur w15, [x12, #-3]\nldr d14, [x12, x16]".into(),
+            set: vec![(1, b(0xffc)), (2, b(0xfe3)), (3, b(0xfd1)), (5, b(0xffd)), (12, b(0xfff)), (13, b(0xff9)), (14, b(0xfeb)), (16, (-2i64) as u64)],
+        },
+        Case {
+            name: "unaligned_all_forms".into(),
+            code: "ldr x0, [x1, #8]\nldrh w2, [x1, #2]\nldrsw x3, [x1], #4\nstr w4, [x1, #1]!\nldp w5, w6, [x7]\nldpsw x8, x9, [x7, #4]!\nstp x10, x11, [x12], #-16\nldr q0, [x13, #16]\nstr d1, [x13, #-7]!\nldur s2, [x14, #-1]\nld1 {v3.4s}, [x14], #16\nld2 {v4.8h, v5.8h}, [x15]\nst3 {v6.4s, v7.4s, v8.4s}, [x16], x17\nld1 {v9.d}[1], [x18]\nld4r {v10.4s, v11.4s, v12.4s, v13.4s}, [x19]\nldtr x20, [x21, #3]\nsttrh w22, [x21, #-5]\nldnp q14, q15, [x23, #32]".into(),
+            set: vec![
+                (1, b(0x101)), (7, b(0x203)), (12, b(0x305)), (13, b(0x407)), (14, b(0x509)), (15, b(0x60b)),
+                (16, b(0x70d)), (17, 3), (18, b(0x80f)), (19, b(0x911)), (21, b(0xa13)), (23, b(0xb15)),
+            ],
+        },
+        Case {
+            name: "tagged_pointers".into(),
+            code: "ldr x0, [x1]\nstr x2, [x1, #8]\nldp x3, x4, [x5], #16\nld1 {v0.16b}, [x6], #16\nldxr x7, [x8]\nstxr w9, x7, [x8]\nldr w10, [x11, x12]\nstr q1, [x13, #-16]!".into(),
+            set: vec![
+                (1, 0x5a00_0000_0000_0000 | b(0x100)), (5, 0xff00_0000_0000_0000 | b(0x201)), (6, 0x0100_0000_0000_0000 | b(0x333)),
+                (8, 0x8000_0000_0000_0000 | b(0x400)), (11, b(0x500)), (12, 0x7f00_0000_0000_0004),
+                (13, 0x1200_0000_0000_0000 | b(0x610)),
+            ],
+        },
+    ];
+    let failures = run_cases("unaligned", &cases, true);
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }

@@ -257,6 +257,8 @@ fn simd_fp_matches_qemu() {
             *x = u128::from_le_bytes(o[16 * i..16 * i + 16].try_into().unwrap());
         }
         let qfpsr = u32::from_le_bytes(o[128..132].try_into().unwrap()) & FPSR_MASK;
+        let ill = u32::from_le_bytes(o[132..136].try_into().unwrap());
+        assert_eq!(ill, 0, "{:#010x}: SIGILL under qemu -cpu cortex-a72", c.insn);
         let (lv, lfpsr) = lsemu_run(c);
         let lfpsr = lfpsr & FPSR_MASK;
         if qv != lv || qfpsr != lfpsr {
@@ -277,4 +279,104 @@ fn simd_fp_matches_qemu() {
     eprintln!("{} cases, {} mismatches; per encoding: {:?}", cases.len(), fails.len(), per_name);
     let shown: Vec<&str> = fails.iter().take(40).map(|f| f.1.as_str()).collect();
     assert!(fails.is_empty(), "{}", shown.join(""));
+}
+
+/// Every combination of the class-selecting bits of the AdvSIMD classes holding FP
+/// encodings (same sweep as tests/simd_fp_decode.rs), run under `qemu-aarch64 -cpu
+/// cortex-a72`: a word decodes into the simd_fp group only if QEMU executes it, and
+/// lsemu raises UNDEFINED for it only if QEMU raises SIGILL. QEMU is the second oracle
+/// (after objdump) for the reserved and post-v8.0 encodings being UNDEFINED.
+#[test]
+fn simd_fp_undefined_agrees_with_qemu_cortex_a72() {
+    let Some(exe) = build_runner() else {
+        eprintln!("SKIP: aarch64-linux-gnu-gcc or qemu-aarch64 not installed");
+        return;
+    };
+    // (base, class-selecting bits, register bits): see tests/simd_fp_decode.rs
+    const CLASSES: &[(u32, u32, u32)] = &[
+        (0x0E20_0400, 0x60C0_F800, 0x0007_00E7), // three same
+        (0x5E20_0400, 0x20C0_F800, 0x0007_00E7), // scalar three same
+        (0x5E30_0800, 0x20C1_F000, 0x0000_00E7), // scalar pairwise
+        (0x0E20_0800, 0x60C1_F000, 0x0000_00E7), // two-reg misc
+        (0x5E20_0800, 0x20C1_F000, 0x0000_00E7), // scalar two-reg misc
+        (0x0E30_0800, 0x60C1_F000, 0x0000_00E7), // across lanes
+        (0x0F00_0000, 0x60F0_F800, 0x0007_00E7), // by element (M varied)
+        (0x5F00_0000, 0x20F0_F800, 0x0007_00E7), // scalar by element
+        (0x0F00_0400, 0x607F_F800, 0x0000_00E7), // shift by immediate (+ modified immediate)
+        (0x5F00_0400, 0x207F_F800, 0x0000_00E7), // scalar shift by immediate
+        (0x0F00_0400, 0x6007_F800, 0x0000_00E7), // modified immediate
+    ];
+    let mut r = Rng(0x0dd_5eed);
+    let mut cases = Vec::new();
+    for &(base, vary, regs) in CLASSES {
+        // all subsets of `vary`
+        let mut sub = 0u32;
+        loop {
+            // registers V0-V7 only (the runner saves V0-V7; V8-V15 are callee-saved)
+            let w = base | sub | (r.next() as u32 & regs);
+            cases.push(Case { insn: w, fpcr: 0, v: [0x3f80_0000_4000_0000_3f80_0000_4000_0000; 8] });
+            if sub == vary {
+                break;
+            }
+            sub = sub.wrapping_sub(vary) & vary;
+        }
+    }
+    let mut input = Vec::with_capacity(cases.len() * REC);
+    for c in &cases {
+        input.extend_from_slice(&c.insn.to_le_bytes());
+        input.extend_from_slice(&c.fpcr.to_le_bytes());
+        for x in &c.v {
+            input.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    let out = run_qemu(&exe, &input);
+    let _ = std::fs::remove_file(&exe);
+    assert_eq!(out.len(), cases.len() * REC);
+    let mut errors = Vec::new();
+    let mut fp_words = 0;
+    for (k, c) in cases.iter().enumerate() {
+        let ill = u32::from_le_bytes(out[k * REC + 132..k * REC + 136].try_into().unwrap()) != 0;
+        let ours = lookup(c.insn).map(|i| &ENCODINGS[i as usize]);
+        let ours_fp = ours.is_some_and(|e| e.group == "simd_fp");
+        fp_words += ours_fp as usize;
+        if ours_fp && ill {
+            errors.push(format!("{:#010x}: we decode {} but qemu raises SIGILL", c.insn, ours.map_or("", |e| e.name)));
+        }
+        if ours.is_none() && !ill {
+            errors.push(format!("{:#010x}: UNDEFINED for lsemu, executed by qemu", c.insn));
+        }
+    }
+    eprintln!("{} words, {} decoded as simd_fp, {} disagreements", cases.len(), fp_words, errors.len());
+    assert!(errors.is_empty(), "{}", errors[..errors.len().min(60)].join("\n"));
+}
+
+/// Every simd_fp line checks the FP/AdvSIMD enable first (Arm ARM: CheckFPAdvSIMDEnabled64
+/// precedes any effect): at EL1 with CPACR_EL1.FPEN=00 it traps with EC 0x07 and leaves
+/// V0-V7 and FPSR untouched; with FPEN=11 it executes.
+#[test]
+fn simd_fp_traps_when_fp_disabled() {
+    let mut r = Rng(0xfeed_beef);
+    for e in ENCODINGS.iter().filter(|e| e.group == "simd_fp" && !e.is_unalloc()) {
+        let w = random_word(e, &mut r);
+        for fpen in [0u64, 0b10, 0b11] {
+            let mut cpu = Cpu::new(CpuConfig::default());
+            let mut ram = FlatRam::new(0x1000, 0x1000);
+            cpu.st.pstate.el = 1;
+            cpu.sys.cpacr_el1 = fpen << 20;
+            for i in 0..8 {
+                cpu.st.v[i] = reg_value(&mut r);
+            }
+            let before = cpu.st.v;
+            cpu.st.fpcr = random_fpcr(&mut r);
+            let res = cpu_aarch64::interp::exec(&mut cpu, &mut ram, &decode(w), w);
+            if fpen == 0b11 {
+                assert!(res.is_ok(), "{} {w:#010x} with FPEN=11: {res:?}", e.name);
+            } else {
+                let exc = res.expect_err("must trap");
+                assert_eq!(exc.ec, 0x07, "{} {w:#010x} FPEN={fpen:#b}", e.name);
+                assert_eq!(cpu.st.v, before, "{}: registers changed", e.name);
+                assert_eq!(cpu.st.fpsr, 0, "{}: FPSR changed", e.name);
+            }
+        }
+    }
 }

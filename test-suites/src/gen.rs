@@ -3,7 +3,7 @@
 
 use cpu_aarch64::decode::{lookup, Encoding, Field, ENCODINGS};
 
-use crate::diff::{Case, Regs, BASE_REG, MAX_INSNS, SCRATCH_BASE, SCRATCH_SIZE};
+use crate::diff::{Case, Regs, BASE_REG, EXCL_BASE_REG, INDEX_REG, MAX_INSNS, SCRATCH_BASE, SCRATCH_SIZE};
 
 /// A small deterministic PRNG (splitmix64).
 #[derive(Debug, Clone)]
@@ -13,6 +13,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5851_f42d_4c95_7f2d)
     }
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
@@ -36,11 +37,7 @@ pub const DO_NOT_TEST: &[(&str, &str)] = &[
     ("svc", "system call: the harness cannot return from it"),
     ("hvc", "UNDEFINED at EL0 under Linux but qemu-user may treat it differently; not user-space behaviour"),
     ("smc", "UNDEFINED at EL0 under Linux but qemu-user may treat it differently; not user-space behaviour"),
-    ("msr", "system registers: random encodings touch registers Linux traps or emulates"),
-    ("mrs", "system registers: random encodings read ID/timer registers Linux emulates"),
-    ("sys", "cache/TLB maintenance and AT: random encodings are privileged or emulated"),
-    ("sysl", "system instructions with result: privileged"),
-    ("hint", "WFI/WFE/YIELD live in the hint space: they wait or are trapped by the kernel"),
+    ("sysl", "system instructions with result: none is defined for EL0"),
     ("wfi", "waits for an interrupt"),
     ("wfe", "waits for an event"),
     ("yield", "scheduling hint, no architectural effect to compare"),
@@ -54,8 +51,23 @@ pub const DO_NOT_TEST: &[(&str, &str)] = &[
     ("dcps1", "debug state only"),
     ("dcps2", "debug state only"),
     ("dcps3", "debug state only"),
-    ("prfm", "prefetch: no effect either side, but random prfop values are reserved hints"),
 ];
+
+/// System registers MRS/MSR (register) are generated with (o0, op1, CRn, CRm, op2): the
+/// EL0-accessible registers whose value both sides define the same way. Random encodings
+/// would read ID or timer registers that Linux emulates or traps. TPIDR_EL0 is left out:
+/// the harness carries X30 in it.
+const SAFE_SYSREGS: &[(&str, [u32; 5], bool)] = &[
+    ("nzcv", [1, 3, 4, 2, 0], true),
+    ("fpcr", [1, 3, 4, 4, 0], true),
+    ("fpsr", [1, 3, 4, 4, 1], true),
+    ("dczid_el0", [1, 3, 0, 0, 7], false),
+    ("ctr_el0", [1, 3, 0, 0, 1], false),
+];
+
+/// SYS operations generated (op1, CRn, CRm, op2), all with a base register near the buffer:
+/// DC ZVA, DC CVAC, DC CVAU, DC CIVAC, IC IVAU (EL0-enabled by SCTLR_EL1.UCI/DZE).
+const SAFE_SYS: &[[u32; 4]] = &[[3, 7, 4, 1], [3, 7, 10, 1], [3, 7, 11, 1], [3, 7, 14, 1], [3, 7, 5, 1]];
 
 /// Whether an encoding may appear in generated sequences.
 pub fn testable(e: &Encoding) -> bool {
@@ -127,39 +139,132 @@ struct SeqCtx {
     sp_base: bool,
     aligned: bool,
     len: usize,
+    excl: Excl,
+}
+
+/// The exclusive monitor as the generator tracks it. A store-exclusive whose size, address
+/// or intervening accesses differ from its load-exclusive's is CONSTRAINED UNPREDICTABLE
+/// (Arm ARM B2.9.5): qemu and the A72 may legitimately differ. So a store-exclusive either
+/// runs with no reservation open (it fails everywhere) or immediately follows its
+/// load-exclusive with the same size, pairing and base register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Excl {
+    Open,
+    /// A load-exclusive at this index: (index, bits 31:30, pair bit 21, rn).
+    Reserved(usize, u32, u32, u32),
+    /// A reservation was taken and not paired: no more exclusives in this sequence.
+    Poisoned,
+}
+
+fn is_load_excl(e: &Encoding) -> bool {
+    matches!(e.asm, "ldxr" | "ldaxr" | "ldxrb" | "ldaxrb" | "ldxrh" | "ldaxrh" | "ldxp" | "ldaxp")
+}
+
+fn is_store_excl(e: &Encoding) -> bool {
+    matches!(e.asm, "stxr" | "stlxr" | "stxrb" | "stlxrb" | "stxrh" | "stlxrh" | "stxp" | "stlxp")
+}
+
+/// AdvSIMD structure loads/stores (LD1..LD4, LD1R..LD4R, ST1..ST4).
+fn is_structure(e: &Encoding) -> bool {
+    let a = e.asm.as_bytes();
+    a.len() >= 3 && (a.starts_with(b"ld") || a.starts_with(b"st")) && a[2].is_ascii_digit()
 }
 
 /// Makes one instruction word of encoding `idx` at sequence position `k`, or `None` if
 /// random fields did not decode back to this encoding.
-fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &SeqCtx) -> Option<u32> {
+fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &mut SeqCtx) -> Option<u32> {
     let e = &ENCODINGS[idx];
-    let mut w = e.bits | (r.next() as u32 & !e.mask);
-    // X28 is the reserved base register: nothing writes it.
-    for name in ["rd", "rt", "rt2", "rs"] {
-        if get(e, w, name) == Some(BASE_REG) {
-            w = set(e, w, name, r.below(28) as u32);
+    // Instructions that always fault end the sequence: keep them rare.
+    let always_faults = matches!(e.asm, "brk" | "hlt" | "udf") || e.asm == "msr" && e.field("o0").is_none();
+    if always_faults && !r.chance(1, 8) {
+        return None;
+    }
+    if let Excl::Reserved(at, ..) = cx.excl {
+        if k > at + 1 {
+            cx.excl = Excl::Poisoned;
         }
     }
+    match cx.excl {
+        Excl::Reserved(at, ..) if is_load_excl(e) || is_store_excl(e) && k != at + 1 => return None,
+        Excl::Poisoned if is_load_excl(e) || is_store_excl(e) => return None,
+        _ => {}
+    }
+    let mut w = e.bits | (r.next() as u32 & !e.mask);
+    // X26..X28 are reserved (index and base registers): nothing writes them.
+    for name in ["rd", "rt", "rt2", "rs"] {
+        if matches!(get(e, w, name), Some(n) if (INDEX_REG..=BASE_REG).contains(&n)) {
+            w = set(e, w, name, r.below(26) as u32);
+        }
+    }
+    if e.asm == "mrs" || e.name == "MSR_reg" || e.asm == "msr" && e.field("o0").is_some() {
+        let write = e.asm == "msr";
+        let cands: Vec<_> = SAFE_SYSREGS.iter().filter(|s| !write || s.2).collect();
+        let (_, f, _) = **r.pick(&cands);
+        for (name, v) in ["o0", "op1", "crn", "crm", "op2"].iter().zip(f) {
+            w = set(e, w, name, v);
+        }
+    }
+    if e.asm == "sys" {
+        let f = *r.pick(SAFE_SYS);
+        for (name, v) in ["op1", "crn", "crm", "op2"].iter().zip(f) {
+            w = set(e, w, name, v);
+        }
+        w = set(e, w, "rt", BASE_REG);
+    }
     if is_mem(e) {
-        w = set(e, w, "rn", if cx.sp_base && r.chance(1, 2) { 31 } else { BASE_REG });
+        // Exclusives and acquire/release use X27, which no instruction moves: QEMU skips
+        // the alignment check of a store-exclusive that has no reservation (the Arm ARM
+        // checks alignment first), so their addresses must stay aligned.
+        let ordered = is_load_excl(e) || is_store_excl(e) || e.asm.starts_with("ldar") || e.asm.starts_with("stlr");
+        // Load-exclusives and load-acquire/store-release check alignment on both sides:
+        // sometimes give them the moving base X28 so alignment faults are tested too.
+        let may_misalign = is_load_excl(e) || e.asm.starts_with("ldar") || e.asm.starts_with("stlr");
+        let rn = if cx.sp_base && !is_structure(e) && r.chance(1, 2) {
+            31
+        } else if ordered && !(may_misalign && r.chance(1, 4)) {
+            EXCL_BASE_REG
+        } else {
+            BASE_REG
+        };
+        w = set(e, w, "rn", rn);
+        if rn == 31 {
+            // QEMU does not check SP alignment (SCTLR_EL1.SA0), lsemu does: keep SP
+            // 16-byte aligned across writebacks.
+            if let Some(v) = get(e, w, "imm9") {
+                w = set(e, w, "imm9", v & !0xf);
+            }
+            if let Some(v) = get(e, w, "imm7") {
+                w = set(e, w, "imm7", v & !0x3);
+            }
+        }
+        if is_store_excl(e) {
+            if let Excl::Reserved(_, size, pair, rn) = cx.excl {
+                w = (w & !(3 << 30 | 1 << 21)) | size << 30 | pair << 21;
+                w = set(e, w, "rn", rn);
+            }
+        }
         // Offsets kept inside the buffer around the base (middle of the buffer).
         if let Some(v) = get(e, w, "imm12") {
             w = set(e, w, "imm12", v % 128);
         }
+        // Addresses must stay near the buffer: with QEMU user mode a wild address may hit
+        // memory of the QEMU process itself (guest and host share the address space), which
+        // reads as data instead of faulting. Register offsets use X26 (a small value that
+        // nothing writes); structure loads/stores post-increment by the immediate.
+        if e.field("rm").is_some() {
+            let rm = if is_structure(e) || cx.aligned { 31 } else { INDEX_REG };
+            w = set(e, w, "rm", rm);
+        }
         if cx.aligned {
             if let Some(v) = get(e, w, "imm9") {
                 w = set(e, w, "imm9", v & !0xf);
-            }
-            if e.field("rm").is_some() && e.field("option").is_some() {
-                // register offset: XZR keeps it aligned
-                w = set(e, w, "rm", 31);
             }
         }
         // UNPREDICTABLE register combinations.
         if e.asm.starts_with("ld") {
             if let (Some(t), Some(t2)) = (get(e, w, "rt"), get(e, w, "rt2")) {
                 if t == t2 {
-                    w = set(e, w, "rt2", (t + 1) % 28);
+                    w = set(e, w, "rt2", (t + 1) % 26);
                 }
             }
         }
@@ -168,16 +273,16 @@ fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &SeqCtx) -> Option<u32> {
                 let t = get(e, w, "rt");
                 let t2 = get(e, w, "rt2");
                 if Some(s) == t || Some(s) == t2 || s == 31 {
-                    let mut ns = r.below(28) as u32;
+                    let mut ns = r.below(26) as u32;
                     while Some(ns) == t || Some(ns) == t2 {
-                        ns = (ns + 1) % 28;
+                        ns = (ns + 1) % 26;
                     }
                     w = set(e, w, "rs", ns);
                 }
             }
         }
     } else if cx.sp_base && get(e, w, "rd") == Some(31) {
-        w = set(e, w, "rd", r.below(28) as u32);
+        w = set(e, w, "rd", r.below(26) as u32);
     }
     if is_branch(e) {
         let fwd = 1 + r.below((cx.len - k) as u64) as u32; // target index k+fwd <= len
@@ -193,7 +298,15 @@ fn make_word(r: &mut Rng, idx: usize, k: usize, cx: &SeqCtx) -> Option<u32> {
         }
         w = set(e, w, "imm19", (t - pc_word) as u32 & 0x7ffff);
     }
-    if lookup(w) == Some(idx as u16) { Some(w) } else { None }
+    if lookup(w) != Some(idx as u16) {
+        return None;
+    }
+    if is_load_excl(e) {
+        cx.excl = Excl::Reserved(k, w >> 30, (w >> 21) & 1, get(e, w, "rn").unwrap_or(BASE_REG));
+    } else if is_store_excl(e) && cx.excl != Excl::Open {
+        cx.excl = Excl::Poisoned;
+    }
+    Some(w)
 }
 
 const BOUNDARY: &[u64] = &[
@@ -277,6 +390,8 @@ pub fn random_regs(r: &mut Rng, sp_base: bool) -> Regs {
     }
     let mid = SCRATCH_BASE + SCRATCH_SIZE as u64 / 2;
     g.x[BASE_REG as usize] = mid;
+    g.x[EXCL_BASE_REG as usize] = SCRATCH_BASE + 0x400;
+    g.x[INDEX_REG as usize] = (r.below(320) as i64 - 64) as u64;
     g.sp = if sp_base { mid - 16 * r.below(4) } else { gpr_value(r) & !0xf };
     g.nzcv = r.below(16) << 28;
     let rmode = if r.chance(1, 2) { 0 } else { r.below(4) };
@@ -302,14 +417,14 @@ pub fn random_regs(r: &mut Rng, sp_base: bool) -> Regs {
 pub fn random_case(r: &mut Rng, cands: &[usize], opts: &GenOpts) -> Case {
     let len = 1 + r.below(opts.max_len.clamp(1, MAX_INSNS) as u64) as usize;
     let sp_base = r.chance(1, 3);
-    let cx = SeqCtx { sp_base, aligned: opts.aligned, len };
+    let mut cx = SeqCtx { sp_base, aligned: opts.aligned, len, excl: Excl::Open };
     let mut insns = Vec::with_capacity(len);
     while insns.len() < len && !cands.is_empty() {
         let k = insns.len();
         let mut got = None;
         for _ in 0..32 {
             let idx = *r.pick(cands);
-            if let Some(w) = make_word(r, idx, k, &cx) {
+            if let Some(w) = make_word(r, idx, k, &mut cx) {
                 got = Some(w);
                 break;
             }

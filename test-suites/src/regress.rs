@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cpu_aarch64::decode::disasm::disasm;
 
-use crate::diff::{compare, Case, Fault, Outcome, Regs, Signal, SCRATCH_SIZE, SEQ_BASE};
+use crate::diff::{Case, Fault, Outcome, Regs, Signal, SCRATCH_SIZE, SEQ_BASE};
 
 /// Drops instructions while qemu and lsemu still disagree. `run` returns the differences
 /// for a case (empty if they agree, `None` if the oracle failed).
@@ -185,5 +185,5 @@ pub fn save(c: &Case, q: &Outcome, epilogue: u64, comment: &str) -> std::io::Res
 
 /// Replays one parsed case on lsemu and compares with the recorded outcome.
 pub fn replay(c: &Case, q: &Outcome, epilogue: u64) -> Vec<String> {
-    compare(q, &crate::diff::run_lsemu(c, epilogue))
+    crate::diff::compare_case(c, q, &crate::diff::run_lsemu(c, epilogue))
 }

@@ -98,6 +98,30 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Branch, _raw: u32) -> Exec
     Ok(flow)
 }
 
+/// Disassembles a branch instruction at `pc` (GNU objdump syntax and aliases).
+pub fn disasm(i: &Branch, pc: u64) -> String {
+    use super::dp_imm::fmt::{ins, target, z, COND};
+    let off = |imm: u32, bits: u32| (sign_extend(imm as u64, bits) << 2) as i64;
+    match *i {
+        Branch::BCond { imm19, cond } => ins(&format!("b.{}", COND[cond as usize & 15]), &[target(pc, off(imm19, 19))]),
+        Branch::Br { rn } => ins("br", &[z(1, rn)]),
+        Branch::Blr { rn } => ins("blr", &[z(1, rn)]),
+        Branch::Ret { rn } => {
+            if rn == 30 {
+                "ret".into()
+            } else {
+                ins("ret", &[z(1, rn)])
+            }
+        }
+        Branch::BUncond { imm26 } => ins("b", &[target(pc, off(imm26, 26))]),
+        Branch::Bl { imm26 } => ins("bl", &[target(pc, off(imm26, 26))]),
+        Branch::Cbz { sf, imm19, rt } => ins("cbz", &[z(sf, rt), target(pc, off(imm19, 19))]),
+        Branch::Cbnz { sf, imm19, rt } => ins("cbnz", &[z(sf, rt), target(pc, off(imm19, 19))]),
+        Branch::Tbz { b5, b40, imm14, rt } => ins("tbz", &[z(b5, rt), format!("#{}", (b5 << 5) | b40), target(pc, off(imm14, 14))]),
+        Branch::Tbnz { b5, b40, imm14, rt } => ins("tbnz", &[z(b5, rt), format!("#{}", (b5 << 5) | b40), target(pc, off(imm14, 14))]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,12 +173,18 @@ mod tests {
         // bits 28:26 = 101; enumerate 31:29 and 25:21, plus bit 4 (B.cond o0)
         let words = oracle::space(0x1c00_0000, 0x1400_0000, 0xe3e0_0010, 64, &mut rng);
         oracle::agree_with_objdump("branch_a", &words, &["branch"], &not_ours, None);
+        oracle::text_agrees_with_objdump("branch_a_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_a_undef", &words, &not_ours);
         // unconditional branch (register): opc, op3, op4 enumerated, op2 = 11111
         let words = oracle::space(0xfe1f_0000, 0xd61f_0000, 0x01e0_fc1f, 1, &mut rng);
         oracle::agree_with_objdump("branch_b", &words, &["branch"], &not_ours, None);
+        oracle::text_agrees_with_objdump("branch_b_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_b_undef", &words, &not_ours);
         // and with op2 enumerated
         let words = oracle::space(0xfe00_0000, 0xd600_0000, 0x01ff_fc00, 1, &mut rng);
         oracle::agree_with_objdump("branch_c", &words, &["branch"], &not_ours, None);
+        oracle::text_agrees_with_objdump("branch_c_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("branch_c_undef", &words, &not_ours);
     }
 
     #[test]

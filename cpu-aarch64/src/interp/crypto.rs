@@ -42,6 +42,37 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Crypto, _raw: u32) -> Exec
     Ok(Flow::Next)
 }
 
+/// Disassembles a crypto instruction (GNU objdump syntax).
+pub fn disasm(i: &Crypto) -> String {
+    let v = |n: u32, t: &str| format!("v{n}.{t}");
+    let two = |mn: &str, d: String, n: String| format!("{mn} {d}, {n}");
+    let three = |mn: &str, d: String, n: String, m: String| format!("{mn} {d}, {n}, {m}");
+    match *i {
+        Crypto::Aese { rn, rd } => two("aese", v(rd, "16b"), v(rn, "16b")),
+        Crypto::Aesd { rn, rd } => two("aesd", v(rd, "16b"), v(rn, "16b")),
+        Crypto::Aesmc { rn, rd } => two("aesmc", v(rd, "16b"), v(rn, "16b")),
+        Crypto::Aesimc { rn, rd } => two("aesimc", v(rd, "16b"), v(rn, "16b")),
+        Crypto::Sha1c { rm, rn, rd } => three("sha1c", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
+        Crypto::Sha1p { rm, rn, rd } => three("sha1p", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
+        Crypto::Sha1m { rm, rn, rd } => three("sha1m", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
+        Crypto::Sha1su0 { rm, rn, rd } => three("sha1su0", v(rd, "4s"), v(rn, "4s"), v(rm, "4s")),
+        Crypto::Sha256h { rm, rn, rd } => three("sha256h", format!("q{rd}"), format!("q{rn}"), v(rm, "4s")),
+        Crypto::Sha256h2 { rm, rn, rd } => three("sha256h2", format!("q{rd}"), format!("q{rn}"), v(rm, "4s")),
+        Crypto::Sha256su1 { rm, rn, rd } => three("sha256su1", v(rd, "4s"), v(rn, "4s"), v(rm, "4s")),
+        Crypto::Sha1h { rn, rd } => two("sha1h", format!("s{rd}"), format!("s{rn}")),
+        Crypto::Sha1su1 { rn, rd } => two("sha1su1", v(rd, "4s"), v(rn, "4s")),
+        Crypto::Sha256su0 { rn, rd } => two("sha256su0", v(rd, "4s"), v(rn, "4s")),
+        Crypto::Pmull8 { q, rm, rn, rd } => {
+            let t = if q == 1 { "16b" } else { "8b" };
+            three(if q == 1 { "pmull2" } else { "pmull" }, v(rd, "8h"), v(rn, t), v(rm, t))
+        }
+        Crypto::Pmull64 { q, rm, rn, rd } => {
+            let t = if q == 1 { "2d" } else { "1d" };
+            three(if q == 1 { "pmull2" } else { "pmull" }, v(rd, "1q"), v(rn, t), v(rm, t))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::decode::{decode, Crypto, Insn};
@@ -69,7 +100,43 @@ mod tests {
         for top in [0x0e, 0x2e, 0x4e, 0x5e, 0x6e, 0x7e] {
             let words = oracle::space(0xff00_0000, top << 24, 0x00ff_fc00, 1, &mut rng);
             oracle::agree_with_objdump(&format!("crypto_{top:02x}"), &words, &["crypto"], &|_| false, Some(NAMES));
+            oracle::text_agrees_with_objdump(&format!("crypto_{top:02x}_text"), &words);
         }
+        // The crypto classes themselves (everything else there is UNDEFINED): AES
+        // (0x4e280800/0xff3e0c00 with size free), SHA three-register, SHA two-register, and
+        // PMULL's opcode (U=0, opcode=1110, all sizes).
+        let crypto_class = |w: u32| {
+            w & 0xff3e_0c00 == 0x4e28_0800
+                || w & 0xff20_8c00 == 0x5e00_0000
+                || w & 0xff3e_0c00 == 0x5e28_0800
+                || w & 0xbf20_fc00 == 0x0e20_e000
+        };
+        let mut words = oracle::space(0xff3e_0c00, 0x4e28_0800, 0x00c1_f000, 4, &mut rng);
+        words.extend(oracle::space(0xff20_8c00, 0x5e00_0000, 0x00c0_7000, 64, &mut rng));
+        words.extend(oracle::space(0xff3e_0c00, 0x5e28_0800, 0x00c1_f000, 4, &mut rng));
+        words.extend(oracle::space(0xbf20_fc00, 0x0e20_e000, 0x40c0_0000, 64, &mut rng));
+        assert!(words.iter().all(|&w| crypto_class(w)));
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("crypto_undef", &words, &|_| false);
+    }
+
+    /// With CPACR_EL1.FPEN = 00 at EL1, crypto instructions (SIMD&FP class) trap to EL1 with
+    /// EC 0x07 and leave the registers alone (Arm ARM D1.11 / CheckFPAdvSIMDEnabled64).
+    #[test]
+    fn traps_when_fp_disabled() {
+        let mut cpu = crate::Cpu::new(Default::default());
+        let mut p = crate::platform::FlatRam::new(0, 16);
+        cpu.st.pstate.el = 1;
+        cpu.sys.cpacr_el1 = 0;
+        cpu.st.v[1] = 0x1234;
+        // aese v1.16b, v2.16b = 0x4e284841; pmull v1.1q, v2.1d, v3.1d = 0x0ee3e041
+        for w in [0x4e28_4841u32, 0x0ee3_e041] {
+            let e = crate::interp::exec(&mut cpu, &mut p, &decode(w), w).unwrap_err();
+            assert_eq!(e.ec, crate::exception::ec::FP_ACCESS);
+            assert_eq!(e.target, Some(1));
+            assert_eq!(cpu.st.v[1], 0x1234);
+        }
+        cpu.sys.cpacr_el1 = 3 << 20;
+        assert!(crate::interp::exec(&mut cpu, &mut p, &decode(0x4e28_4841), 0x4e28_4841).is_ok());
     }
 
     #[test]

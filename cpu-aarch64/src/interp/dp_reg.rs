@@ -9,6 +9,7 @@ use crate::platform::Platform;
 use crate::semantics::alu::{self, add_with_carry, condition_holds, shift_reg, trunc};
 use crate::state::{ArchState, C};
 use crate::Cpu;
+use super::dp_imm::fmt::{imm, ins, s, z, COND};
 
 #[derive(Clone, Copy)]
 enum Logic {
@@ -173,7 +174,7 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &DpReg, _raw: u32) -> ExecR
             let r = alu::bit_reverse(st.reg(sf, rn), alu::datasize(sf));
             st.set_reg(sf, rd, r);
         }
-        DpReg::Rev16 { sf, rn, rd } => {
+        DpReg::Rev16Gpr { sf, rn, rd } => {
             let sf = sf == 1;
             let r = alu::reverse_bytes(st.reg(sf, rn), 16, sf);
             st.set_reg(sf, rd, r);
@@ -182,7 +183,7 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &DpReg, _raw: u32) -> ExecR
             let r = alu::reverse_bytes(st.wr(rn), 32, false);
             st.set_reg(false, rd, r);
         }
-        DpReg::Rev32 { rn, rd } => {
+        DpReg::Rev32Gpr { rn, rd } => {
             let r = alu::reverse_bytes(st.xr(rn), 32, true);
             st.set_xr(rd, r);
         }
@@ -270,6 +271,198 @@ fn var_shift(st: &mut ArchState, shift: u32, sf: u32, rm: u32, rn: u32, rd: u32)
     st.set_reg(sf, rd, r);
 }
 
+const SHIFT: [&str; 4] = ["lsl", "lsr", "asr", "ror"];
+const EXTEND: [&str; 8] = ["uxtb", "uxth", "uxtw", "uxtx", "sxtb", "sxth", "sxtw", "sxtx"];
+
+/// `Rm{, shift #amount}` of the shifted-register forms (LSL #0 is omitted).
+fn shifted(sf: u32, rm: u32, shift: u32, imm6: u32) -> String {
+    let r = z(sf, rm);
+    if shift == 0 && imm6 == 0 {
+        r
+    } else {
+        format!("{r}, {} #{imm6}", SHIFT[(shift & 3) as usize])
+    }
+}
+
+/// `Rm, extend {#amount}` of the extended-register forms; LSL replaces UXTW/UXTX when Rd or
+/// Rn is SP (`sp_form`).
+fn extended(sf: u32, rm: u32, option: u32, imm3: u32, sp_form: bool) -> String {
+    // Rm is an X register only for UXTX/SXTX of a 64-bit operation
+    let r = z(if sf == 1 && option & 3 == 3 { 1 } else { 0 }, rm);
+    let lsl_ok = sp_form && option == if sf == 1 { 3 } else { 2 };
+    if lsl_ok {
+        if imm3 == 0 {
+            r
+        } else {
+            format!("{r}, lsl #{imm3}")
+        }
+    } else if imm3 == 0 {
+        format!("{r}, {}", EXTEND[(option & 7) as usize])
+    } else {
+        format!("{r}, {} #{imm3}", EXTEND[(option & 7) as usize])
+    }
+}
+
+/// Disassembles a dp_reg instruction (GNU objdump syntax and aliases).
+pub fn disasm(i: &DpReg) -> String {
+    use DpReg::*;
+    let inv = |c: u32| COND[((c ^ 1) & 15) as usize];
+    let al = |c: u32| c >> 1 == 7;
+    match *i {
+        AndReg { sf, shift, rm, imm6, rn, rd } => ins("and", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        BicReg { sf, shift, rm, imm6, rn, rd } => ins("bic", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        OrrReg { sf, shift, rm, imm6, rn, rd } => {
+            if shift == 0 && imm6 == 0 && rn == 31 {
+                ins("mov", &[z(sf, rd), z(sf, rm)])
+            } else {
+                ins("orr", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        OrnReg { sf, shift, rm, imm6, rn, rd } => {
+            if rn == 31 {
+                ins("mvn", &[z(sf, rd), shifted(sf, rm, shift, imm6)])
+            } else {
+                ins("orn", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        EorReg { sf, shift, rm, imm6, rn, rd } => ins("eor", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        EonReg { sf, shift, rm, imm6, rn, rd } => ins("eon", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        AndsReg { sf, shift, rm, imm6, rn, rd } => {
+            if rd == 31 {
+                ins("tst", &[z(sf, rn), shifted(sf, rm, shift, imm6)])
+            } else {
+                ins("ands", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        BicsReg { sf, shift, rm, imm6, rn, rd } => ins("bics", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        AddReg { sf, shift, rm, imm6, rn, rd } => ins("add", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)]),
+        AddsReg { sf, shift, rm, imm6, rn, rd } => {
+            if rd == 31 {
+                ins("cmn", &[z(sf, rn), shifted(sf, rm, shift, imm6)])
+            } else {
+                ins("adds", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        SubReg { sf, shift, rm, imm6, rn, rd } => {
+            if rn == 31 {
+                ins("neg", &[z(sf, rd), shifted(sf, rm, shift, imm6)])
+            } else {
+                ins("sub", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        SubsReg { sf, shift, rm, imm6, rn, rd } => {
+            if rd == 31 {
+                ins("cmp", &[z(sf, rn), shifted(sf, rm, shift, imm6)])
+            } else if rn == 31 {
+                ins("negs", &[z(sf, rd), shifted(sf, rm, shift, imm6)])
+            } else {
+                ins("subs", &[z(sf, rd), z(sf, rn), shifted(sf, rm, shift, imm6)])
+            }
+        }
+        AddExt { sf, rm, option, imm3, rn, rd } => {
+            ins("add", &[s(sf, rd), s(sf, rn), extended(sf, rm, option, imm3, rd == 31 || rn == 31)])
+        }
+        SubExt { sf, rm, option, imm3, rn, rd } => {
+            ins("sub", &[s(sf, rd), s(sf, rn), extended(sf, rm, option, imm3, rd == 31 || rn == 31)])
+        }
+        AddsExt { sf, rm, option, imm3, rn, rd } => {
+            let e = extended(sf, rm, option, imm3, rn == 31);
+            if rd == 31 {
+                ins("cmn", &[s(sf, rn), e])
+            } else {
+                ins("adds", &[z(sf, rd), s(sf, rn), e])
+            }
+        }
+        SubsExt { sf, rm, option, imm3, rn, rd } => {
+            let e = extended(sf, rm, option, imm3, rn == 31);
+            if rd == 31 {
+                ins("cmp", &[s(sf, rn), e])
+            } else {
+                ins("subs", &[z(sf, rd), s(sf, rn), e])
+            }
+        }
+        Adc { sf, rm, rn, rd } => ins("adc", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Adcs { sf, rm, rn, rd } => ins("adcs", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Sbc { sf, rm, rn, rd } | Sbcs { sf, rm, rn, rd } => {
+            let flags = matches!(i, Sbcs { .. });
+            match (rn == 31, flags) {
+                (true, false) => ins("ngc", &[z(sf, rd), z(sf, rm)]),
+                (true, true) => ins("ngcs", &[z(sf, rd), z(sf, rm)]),
+                (false, false) => ins("sbc", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+                (false, true) => ins("sbcs", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+            }
+        }
+        CcmnReg { sf, rm, cond, rn, nzcv } => ins("ccmn", &[z(sf, rn), z(sf, rm), imm(nzcv as u64), COND[cond as usize & 15].into()]),
+        CcmpReg { sf, rm, cond, rn, nzcv } => ins("ccmp", &[z(sf, rn), z(sf, rm), imm(nzcv as u64), COND[cond as usize & 15].into()]),
+        CcmnImm { sf, imm5, cond, rn, nzcv } => ins("ccmn", &[z(sf, rn), imm(imm5 as u64), imm(nzcv as u64), COND[cond as usize & 15].into()]),
+        CcmpImm { sf, imm5, cond, rn, nzcv } => ins("ccmp", &[z(sf, rn), imm(imm5 as u64), imm(nzcv as u64), COND[cond as usize & 15].into()]),
+        Csel { sf, rm, cond, rn, rd } => ins("csel", &[z(sf, rd), z(sf, rn), z(sf, rm), COND[cond as usize & 15].into()]),
+        Csinc { sf, rm, cond, rn, rd } => {
+            if rm == 31 && rn == 31 && !al(cond) {
+                ins("cset", &[z(sf, rd), inv(cond).into()])
+            } else if rm == rn && !al(cond) {
+                ins("cinc", &[z(sf, rd), z(sf, rn), inv(cond).into()])
+            } else {
+                ins("csinc", &[z(sf, rd), z(sf, rn), z(sf, rm), COND[cond as usize & 15].into()])
+            }
+        }
+        Csinv { sf, rm, cond, rn, rd } => {
+            if rm == 31 && rn == 31 && !al(cond) {
+                ins("csetm", &[z(sf, rd), inv(cond).into()])
+            } else if rm == rn && !al(cond) {
+                ins("cinv", &[z(sf, rd), z(sf, rn), inv(cond).into()])
+            } else {
+                ins("csinv", &[z(sf, rd), z(sf, rn), z(sf, rm), COND[cond as usize & 15].into()])
+            }
+        }
+        Csneg { sf, rm, cond, rn, rd } => {
+            if rm == rn && !al(cond) {
+                ins("cneg", &[z(sf, rd), z(sf, rn), inv(cond).into()])
+            } else {
+                ins("csneg", &[z(sf, rd), z(sf, rn), z(sf, rm), COND[cond as usize & 15].into()])
+            }
+        }
+        Rbit { sf, rn, rd } => ins("rbit", &[z(sf, rd), z(sf, rn)]),
+        Rev16Gpr { sf, rn, rd } => ins("rev16", &[z(sf, rd), z(sf, rn)]),
+        RevW { rn, rd } => ins("rev", &[z(0, rd), z(0, rn)]),
+        Rev32Gpr { rn, rd } => ins("rev32", &[z(1, rd), z(1, rn)]),
+        RevX { rn, rd } => ins("rev", &[z(1, rd), z(1, rn)]),
+        Clz { sf, rn, rd } => ins("clz", &[z(sf, rd), z(sf, rn)]),
+        Cls { sf, rn, rd } => ins("cls", &[z(sf, rd), z(sf, rn)]),
+        Udiv { sf, rm, rn, rd } => ins("udiv", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Sdiv { sf, rm, rn, rd } => ins("sdiv", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Lslv { sf, rm, rn, rd } => ins("lsl", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Lsrv { sf, rm, rn, rd } => ins("lsr", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Asrv { sf, rm, rn, rd } => ins("asr", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Rorv { sf, rm, rn, rd } => ins("ror", &[z(sf, rd), z(sf, rn), z(sf, rm)]),
+        Crc32b { rm, rn, rd } => ins("crc32b", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32h { rm, rn, rd } => ins("crc32h", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32w { rm, rn, rd } => ins("crc32w", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32x { rm, rn, rd } => ins("crc32x", &[z(0, rd), z(0, rn), z(1, rm)]),
+        Crc32cb { rm, rn, rd } => ins("crc32cb", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32ch { rm, rn, rd } => ins("crc32ch", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32cw { rm, rn, rd } => ins("crc32cw", &[z(0, rd), z(0, rn), z(0, rm)]),
+        Crc32cx { rm, rn, rd } => ins("crc32cx", &[z(0, rd), z(0, rn), z(1, rm)]),
+        Madd { sf, rm, ra, rn, rd } => mul3("madd", "mul", [z(sf, rd), z(sf, rn), z(sf, rm)], ra, z(sf, ra)),
+        Msub { sf, rm, ra, rn, rd } => mul3("msub", "mneg", [z(sf, rd), z(sf, rn), z(sf, rm)], ra, z(sf, ra)),
+        Smaddl { rm, ra, rn, rd } => mul3("smaddl", "smull", [z(1, rd), z(0, rn), z(0, rm)], ra, z(1, ra)),
+        Smsubl { rm, ra, rn, rd } => mul3("smsubl", "smnegl", [z(1, rd), z(0, rn), z(0, rm)], ra, z(1, ra)),
+        Umaddl { rm, ra, rn, rd } => mul3("umaddl", "umull", [z(1, rd), z(0, rn), z(0, rm)], ra, z(1, ra)),
+        Umsubl { rm, ra, rn, rd } => mul3("umsubl", "umnegl", [z(1, rd), z(0, rn), z(0, rm)], ra, z(1, ra)),
+        Smulh { rm, rn, rd } => ins("smulh", &[z(1, rd), z(1, rn), z(1, rm)]),
+        Umulh { rm, rn, rd } => ins("umulh", &[z(1, rd), z(1, rn), z(1, rm)]),
+    }
+}
+
+fn mul3(mn: &str, alias: &str, ops: [String; 3], ra: u32, ra_name: String) -> String {
+    if ra == 31 {
+        ins(alias, &ops)
+    } else {
+        let [a, b, c] = ops;
+        ins(mn, &[a, b, c, ra_name])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::decode::{decode, DpReg, Insn};
@@ -290,14 +483,22 @@ mod tests {
         // bits 27:25 = 101. Enumerate bits 31:28, 24:21 and 15:10 (op0, op1, op2, op3).
         let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1e0_fc00, 4, &mut rng);
         oracle::agree_with_objdump("dp_reg_a", &words, &["dp_reg"], &|_| false, None);
+        oracle::text_agrees_with_objdump("dp_reg_a_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_a_undef", &words, &|_| false);
         // Enumerate bits 31:28 and 24:16 (1-source opcode2, 3-source op31 with Rm).
         let words = oracle::space(0x0e00_0000, 0x0a00_0000, 0xf1ff_0000, 4, &mut rng);
         oracle::agree_with_objdump("dp_reg_b", &words, &["dp_reg"], &|_| false, None);
+        oracle::text_agrees_with_objdump("dp_reg_b_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_b_undef", &words, &|_| false);
         // Conditional compare/select and 1/2-source with bits 11:10 and 4:0 (o3, nzcv).
         let words = oracle::space(0x1fe0_0000, 0x1a40_0000, 0xe000_0c1f, 8, &mut rng);
         oracle::agree_with_objdump("dp_reg_c", &words, &["dp_reg"], &|_| false, None);
+        oracle::text_agrees_with_objdump("dp_reg_c_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_c_undef", &words, &|_| false);
         let words = oracle::space(0x1fe0_0000, 0x1ac0_0000, 0xe01f_fc00, 1, &mut rng);
         oracle::agree_with_objdump("dp_reg_d", &words, &["dp_reg"], &|_| false, None);
+        oracle::text_agrees_with_objdump("dp_reg_d_text", &words);
+        crate::interp::dp_imm::qemu::assert_undefined_in_qemu("dp_reg_d_undef", &words, &|_| false);
     }
 
     #[test]
@@ -333,9 +534,9 @@ mod tests {
             ("csinv x1, x2, x3, ge", Insn::DpReg(Csinv { sf: 1, rm: 3, cond: 0xa, rn: 2, rd: 1 })),
             ("cneg w1, w2, mi", Insn::DpReg(Csneg { sf: 0, rm: 2, cond: 5, rn: 2, rd: 1 })),
             ("rbit w1, w2", Insn::DpReg(Rbit { sf: 0, rn: 2, rd: 1 })),
-            ("rev16 x1, x2", Insn::DpReg(Rev16 { sf: 1, rn: 2, rd: 1 })),
+            ("rev16 x1, x2", Insn::DpReg(Rev16Gpr { sf: 1, rn: 2, rd: 1 })),
             ("rev w1, w2", Insn::DpReg(RevW { rn: 2, rd: 1 })),
-            ("rev32 x1, x2", Insn::DpReg(Rev32 { rn: 2, rd: 1 })),
+            ("rev32 x1, x2", Insn::DpReg(Rev32Gpr { rn: 2, rd: 1 })),
             ("rev x1, x2", Insn::DpReg(RevX { rn: 2, rd: 1 })),
             ("clz x1, x2", Insn::DpReg(Clz { sf: 1, rn: 2, rd: 1 })),
             ("cls w1, w2", Insn::DpReg(Cls { sf: 0, rn: 2, rd: 1 })),

@@ -147,6 +147,19 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             return None;
         }
     }
+    // Software step and breakpoints need MDSCR_EL1.SS / MDE (or PSTATE.SS): with all of
+    // them clear, none of the debug checks below can fire.
+    use crate::exception::{MDSCR_MDE, MDSCR_SS};
+    let debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0 || cpu.st.pstate.ss;
+    // Software step in the active-pending state: the step exception comes first.
+    let stepping = debug && {
+        if let Some(e) = crate::exception::software_step_pending(cpu) {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+            return None;
+        }
+        crate::exception::software_step_active(cpu)
+    };
     let pc = cpu.st.pc;
     let raw = match cpu.fetch(p, pc) {
         Ok(w) => w,
@@ -159,6 +172,14 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             return None;
         }
     };
+    // Hardware breakpoints (after a fault-free fetch, before the Illegal state check).
+    if debug {
+        if let Err(e) = crate::exception::check_breakpoints(cpu, pc) {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+            return None;
+        }
+    }
     // PSTATE.IL (after an illegal exception return): the instruction is not executed.
     if let Err(e) = crate::exception::check_illegal_state(cpu) {
         cpu.take_sync(e);
@@ -169,8 +190,11 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);
+    if stepping && r.is_ok() {
+        crate::exception::software_step_completed(cpu, &insn);
+    }
     // System-group instructions may change the translation regime, TLB, PSTATE, the
-    // interrupt controller or anything else a platform hook touches.
+    // debug registers, the interrupt controller or anything else a platform hook touches.
     if matches!(insn, Insn::System(_)) {
         cpu.fast.invalidate();
     }

@@ -29,6 +29,7 @@ pub fn exec(cpu: &mut Cpu, p: &mut dyn Platform, i: &System, raw: u32) -> ExecRe
                 return Ok(Flow::Next);
             }
             wfx_traps(cpu, true)?;
+            cpu.wait_start = p.counter_at(cpu.icount);
             Ok(Flow::Wfe)
         }
         System::Wfi => {

@@ -187,6 +187,8 @@ struct TestPlat {
     irq: IrqLevels,
     tlbi: Vec<(u8, TlbiOp, u64)>,
     events: u32,
+    /// ICC_PMR_EL1 of a minimal GIC CPU interface; other ICC registers are "absent".
+    pmr: u64,
 }
 
 impl Bus for TestPlat {
@@ -213,6 +215,18 @@ impl Platform for TestPlat {
     }
     fn send_event(&mut self, _cpu: u8) {
         self.events += 1;
+    }
+    fn icc_access(&mut self, _cpu: u8, enc: SysRegEnc, write: Option<u64>) -> Option<u64> {
+        if enc != SysRegEnc::new(3, 0, 4, 6, 0) {
+            return None;
+        }
+        match write {
+            Some(v) => {
+                self.pmr = v & 0xff;
+                Some(0)
+            }
+            None => Some(self.pmr),
+        }
     }
 }
 
@@ -267,7 +281,7 @@ fn setup(code: &str) -> (Cpu, TestPlat) {
     cpu.sys.vbar[2] = BASE + 0x1000;
     cpu.sys.vbar[3] = BASE + 0x1800;
     cpu.sys.scr_el3 = 0x30 | SCR_RW | SCR_NS | SCR_HCE;
-    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0 })
+    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0 })
 }
 
 /// Runs until the program halts; returns the halt code.
@@ -1089,4 +1103,319 @@ fn table_encodings_match_gnu_as() {
         let e = SysRegEnc::from_mrs_field((w >> 5) & 0xffff);
         assert_eq!(e, r.enc, "{} assembled as {w:#010x}", r.name);
     }
+}
+
+#[test]
+fn timer_event_stream_wakes_wfe() {
+    let mut cpu = Cpu::new(CpuConfig::default());
+    // EVNTEN, EVNTI = 2, EVNTDIR = 0: events on 0->1 transitions of counter bit 2, i.e.
+    // at counts 4, 12, 20, ...; EVNTDIR = 1: on 1->0 transitions, at 8, 16, ...
+    cpu.sys.cntkctl_el1 = 4 | 2 << 4;
+    assert_eq!(cpu.next_event_stream(0), Some(4));
+    assert_eq!(cpu.next_event_stream(4), Some(12));
+    assert_eq!(cpu.next_event_stream(5), Some(12));
+    cpu.sys.cntkctl_el1 |= 8;
+    assert_eq!(cpu.next_event_stream(0), Some(8));
+    // The EL1 stream uses the virtual count: with CNTVOFF_EL2 = 1 the virtual count is
+    // one behind, so the edge at virtual 8 is at physical 9.
+    cpu.sys.cntvoff_el2 = 1;
+    assert_eq!(cpu.next_event_stream(1), Some(9));
+    // The EL2 stream (CNTHCTL_EL2) uses the physical count; the earlier edge wins.
+    cpu.sys.cnthctl_el2 = 3 | 4; // EVNTI = 0, 0->1 of bit 0: odd counts
+    assert_eq!(cpu.next_event_stream(1), Some(3));
+    // A WFE waits until the edge.
+    let (mut cpu, mut p) = setup("wfe\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.sctlr[1] |= SCTLR_NTWE;
+    cpu.sys.cntkctl_el1 = 4 | 3 << 4; // bit 3 0->1: counts 8, 24, ...
+    p.ram.ticks = 2;
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.ram.ticks = 7;
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.ram.ticks = 8;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}
+
+#[test]
+fn gic_cpu_interface_registers_go_to_the_platform() {
+    let (mut cpu, mut p) = setup("msr icc_pmr_el1, x1\n mrs x2, icc_pmr_el1");
+    at_el(&mut cpu, 1);
+    cpu.st.x[1] = 0x1f0;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[2], 0xf0);
+    // Registers the platform does not implement: UNDEFINED. EL0: UNDEFINED.
+    let (mut cpu, mut p) = setup("mrs x0, icc_iar1_el1");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0, 0x0200_0000);
+    let (mut cpu, mut p) = setup("mrs x0, icc_pmr_el1");
+    at_el(&mut cpu, 0);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    // An EL2 register (ICH_HCR_EL2) at EL1: UNDEFINED before reaching the platform.
+    let (mut cpu, mut p) = setup("mrs x0, ich_hcr_el2");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+}
+
+#[test]
+fn pmu_cycle_counter_counts_instructions_when_enabled() {
+    // PMCR_EL0.E = 1 and PMCNTENSET_EL0.C: PMCCNTR counts one per retired instruction
+    // (lsemu's cycle model). The MRS reads the count before its own retirement.
+    let (mut cpu, mut p) = setup("msr pmcntenset_el0, x1\n msr pmcr_el0, x2\n nop\n nop\n mrs x3, pmccntr_el0\n mrs x4, pmcr_el0");
+    cpu.st.x[1] = 1 << 31;
+    cpu.st.x[2] = 1 | 4; // E, C (reset the cycle counter)
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[3], 3); // msr pmcr retired, nop, nop
+    assert_eq!(cpu.st.x[4], 0x4102_3001); // IMP 0x41, IDCODE 2, N = 6, E; C reads 0
+}
+
+#[test]
+fn scr_ea_routes_synchronous_external_aborts_to_el3() {
+    // A load from an unmapped physical address (bus error: synchronous External abort,
+    // DFSC 0x10, EA = 1) at EL1 with SCR_EL3.EA = 1: taken to EL3 from a lower EL
+    // (+0x400) with EC 0x24 (Data Abort from a lower EL). ISV = 0 (not taken to EL2).
+    let (mut cpu, mut p) = setup("ldr x1, [x0]");
+    at_el(&mut cpu, 1);
+    cpu.st.x[0] = 0x10;
+    cpu.sys.scr_el3 |= SCR_EA;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(3, 0x400));
+    assert_eq!(rec(&cpu).0, esr(ec::DABT_LOWER, 0x210));
+    assert_eq!(rec(&cpu).3, 0x10);
+    // Without EA routing: EL1, current EL (+0x200), EC 0x25.
+    let (mut cpu, mut p) = setup("ldr x1, [x0]");
+    at_el(&mut cpu, 1);
+    cpu.st.x[0] = 0x10;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0 >> 26, ec::DABT_SAME as u64);
+}
+
+#[test]
+fn wfi_at_el3_wakes_on_interrupt_routed_to_a_lower_el() {
+    // PSCI standby: EL3 waits in WFI for an IRQ that targets EL1 (SCR_EL3.IRQ = 0); the
+    // IRQ is a wake-up event although it cannot be taken at EL3.
+    let (mut cpu, mut p) = setup("wfi\n hlt #1");
+    assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Wait);
+    p.irq.irq = true;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // And a WFI executed while such an interrupt is pending completes at once.
+    let (mut cpu, mut p) = setup("wfi\n hlt #1");
+    p.irq.irq = true;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}
+
+#[test]
+fn dc_zva_zeroes_the_64_byte_block_on_normal_memory() {
+    // EL3 with its stage 1 on: TCR_EL3.T0SZ = 32 (walk starts at level 1, 4K granule),
+    // one level-1 block descriptor mapping VA 0x8000_0000..0xbfff_ffff to the same PA,
+    // AF = 1, AttrIndx 0 = MAIR_EL3 attr0 = 0xff (Normal Write-Back).
+    let (mut cpu, mut p) = setup("dc zva, x0");
+    let table = BASE + 0x8000;
+    p.ram.load(table + 2 * 8, &(0x8000_0000u64 | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
+    p.ram.load(BASE + 0x3fc0, &[0xffu8; 0xc0]);
+    cpu.sys.ttbr0[3] = table;
+    cpu.sys.tcr[3] = 0x8080_0000 | 2 << 16 | 3 << 12 | 1 << 10 | 1 << 8 | 32;
+    cpu.sys.mair[3] = 0xff;
+    cpu.sys.sctlr[3] |= SCTLR_M;
+    cpu.st.x[0] = BASE + 0x4010;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    let m = |a: u64| p.ram.mem[(a - BASE) as usize];
+    assert_eq!(m(BASE + 0x3fff), 0xff);
+    assert!((0x4000..0x4040).all(|o| m(BASE + o) == 0), "the aligned 64-byte block is zero");
+    assert_eq!(m(BASE + 0x4040), 0xff);
+}
+
+#[test]
+fn every_register_access_at_every_el_is_total() {
+    // Robustness: MRS/MSR of every table register and of every encoding of a few
+    // spaces, at every EL and security state, with all-ones and zero values, returns a
+    // value or an exception and never panics.
+    let mut encs: Vec<SysRegEnc> = sysreg::table::registers().iter().map(|r| r.enc).collect();
+    for op1 in [0u8, 3, 4, 6] {
+        for crm in 0..16u8 {
+            for op2 in 0..8u8 {
+                encs.push(SysRegEnc::new(3, op1, 9, crm, op2));
+                encs.push(SysRegEnc::new(3, op1, 14, crm, op2));
+                encs.push(SysRegEnc::new(3, op1, 12, crm, op2));
+                encs.push(SysRegEnc::new(2, op1, 0, crm, op2));
+            }
+        }
+    }
+    let (_, mut p) = setup("nop");
+    for el in 0..=3u8 {
+        for ns in [false, true] {
+            for v in [0u64, u64::MAX] {
+                let mut cpu = Cpu::new(CpuConfig::default());
+                at_el(&mut cpu, el);
+                if ns {
+                    cpu.sys.scr_el3 |= SCR_NS;
+                }
+                cpu.sys.pmselr_el0 = v & 31;
+                cpu.sys.csselr_el1 = v & 0xf;
+                for e in &encs {
+                    let raw = 0xd530_0000 | ((e.op0 as u32 - 2) << 19) | (e.op1 as u32) << 16 | (e.crn as u32) << 12 | (e.crm as u32) << 8 | (e.op2 as u32) << 5;
+                    let _ = sysreg::mrs(&mut cpu, &mut p, *e, raw);
+                    let _ = sysreg::msr(&mut cpu, &mut p, *e, v, raw & !(1 << 21));
+                    at_el(&mut cpu, el);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn software_step_from_el1_to_el0() {
+    // MDSCR_EL1.SS = 1, OS lock clear; ERET from EL1 to EL0 with SPSR.SS = 1: EL0 runs
+    // one instruction (active-not-pending), then takes the Software Step exception to
+    // EL1 (EC 0x32 from a lower EL, ISS ISV = 1, EX = 0, IFSC = 0x22 -> ESR 0xcb000022),
+    // ELR = the next instruction, SPSR.SS = 0.
+    let (mut cpu, mut p) = setup("eret\n nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xcb00_0022);
+    assert_eq!(rec(&cpu).1, BASE + 8);
+    assert_eq!(rec(&cpu).2, 0x3c0);
+    // SPSR.SS = 0: active-pending at once, no instruction executes.
+    let (mut cpu, mut p) = setup("eret\n nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).1, BASE + 4);
+    // A stepped load-exclusive sets ISS.EX.
+    let (mut cpu, mut p) = setup("eret\n ldxr x1, [x0]\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.x[0] = BASE + 0x4000;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xcb00_0062);
+    // A stepped SVC completes its step (SSAdvance): SPSR.SS = 0 in the SVC exception.
+    let (mut cpu, mut p) = setup("eret\n svc #0\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, esr(ec::SVC64, 0));
+    assert_eq!(rec(&cpu).2, 0x3c0);
+    // An UNDEFINED instruction does not complete its step: SPSR.SS = 1.
+    let (mut cpu, mut p) = setup("eret\n mrs x0, sctlr_el1\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0x0200_0000);
+    assert_eq!(rec(&cpu).2, 0x3c0 | 1 << 21);
+    // With the OS lock set (its reset state) nothing is stepped.
+    let (mut cpu, mut p) = setup("eret\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdscr_el1 = 1;
+    cpu.st.elr[1] = BASE + 4;
+    cpu.st.spsr[1] = 0x3c0 | 1 << 21;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}
+
+#[test]
+fn hardware_breakpoints() {
+    // DBGBCR0 = E | PMC 0b11 (EL1 and EL0) | BAS 0b1111, DBGBVR0 = the second
+    // instruction, MDSCR_EL1.MDE and KDE set, OS lock clear, PSTATE.D clear: at EL1 (the
+    // debug target itself) a Breakpoint exception, EC 0x31, ISS IFSC 0x22 -> ESR
+    // 0xc6000022, ELR = the breakpointed instruction, vector +0x200.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15 | 1 << 13;
+    cpu.sys.dbgbcr[0] = 1 | 3 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0, 0xc600_0022);
+    assert_eq!(rec(&cpu).1, BASE + 4);
+    // Without KDE, EL1 cannot debug itself: no exception.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 1);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgbcr[0] = 1 | 3 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // EL0 with PMC = 0b10: to EL1 from a lower EL, EC 0x30 -> 0xc2000022, +0x400. With
+    // MDCR_EL2.TDE the debug target is EL2.
+    for (tde, el) in [(false, 1u8), (true, 2)] {
+        let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+        at_el(&mut cpu, 0);
+        cpu.sys.oslsr_el1 = 0;
+        cpu.sys.mdscr_el1 = 1 << 15;
+        cpu.sys.dbgbcr[3] = 1 | 2 << 1 | 0xf << 5;
+        cpu.sys.dbgbvr[3] = BASE + 4;
+        if tde {
+            cpu.sys.mdcr_el2 |= MDCR_TDE;
+        }
+        assert_eq!(run(&mut cpu, &mut p), vec_code(el, 0x400));
+        assert_eq!(rec(&cpu).0, 0xc200_0022);
+    }
+    // PMC = 0b01 (EL1 only) does not match at EL0.
+    let (mut cpu, mut p) = setup("nop\n nop\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgbcr[0] = 1 | 1 << 1 | 0xf << 5;
+    cpu.sys.dbgbvr[0] = BASE + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+}
+
+#[test]
+fn hardware_watchpoints() {
+    // DBGWCR0 = E | PAC 0b10 (EL0) | LSC 0b10 (stores) | BAS 0xff, DBGWVR0 = a
+    // doubleword: an EL0 store to its byte 4 raises a Watchpoint exception to EL1, EC
+    // 0x34 (lower EL), WnR, DFSC 0x22 -> ESR 0xd2000062, FAR = the store's address,
+    // ELR = the store (not executed: memory unchanged).
+    let wp = BASE + 0x4000;
+    let (mut cpu, mut p) = setup("strb w1, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[0] = 1 | 2 << 1 | 2 << 3 | 0xff << 5;
+    cpu.sys.dbgwvr[0] = wp;
+    cpu.st.x[0] = wp + 4;
+    cpu.st.x[1] = 0x5a;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xd200_0062);
+    assert_eq!(rec(&cpu).1, BASE);
+    assert_eq!(rec(&cpu).3, wp + 4);
+    assert_eq!(p.ram.mem[0x4004], 0);
+    // Loads do not match LSC = stores; BAS = 0x0f does not cover byte 4.
+    let (mut cpu, mut p) = setup("ldrb w1, [x0]\n strb w1, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[1] = 1 | 2 << 1 | 2 << 3 | 0x0f << 5;
+    cpu.sys.dbgwvr[1] = wp;
+    cpu.st.x[0] = wp + 4;
+    assert_eq!(run(&mut cpu, &mut p), 1);
+    // A 16-byte EL0 load at 0x4000 overlapping a MASK = 3 (8-byte range) load
+    // watchpoint at 0x4008: EC 0x34, WnR = 0 -> ESR 0xd2000022, FAR = the first watched
+    // byte of the access (0x4008).
+    let wp = BASE + 0x4008;
+    let (mut cpu, mut p) = setup("ldr q0, [x0]\n hlt #1");
+    at_el(&mut cpu, 0);
+    cpu.sys.cpacr_el1 = 3 << 20;
+    cpu.sys.oslsr_el1 = 0;
+    cpu.sys.mdscr_el1 = 1 << 15;
+    cpu.sys.dbgwcr[2] = 1 | 2 << 1 | 1 << 3 | 0xff << 5 | 3 << 24;
+    cpu.sys.dbgwvr[2] = wp;
+    cpu.st.x[0] = BASE + 0x4000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x400));
+    assert_eq!(rec(&cpu).0, 0xd200_0022);
+    assert_eq!(rec(&cpu).3, wp);
 }

@@ -28,14 +28,17 @@ pub struct Fault {
     pub s1ptw: bool,
     /// The IPA being translated by stage 2 (valid when `stage2`).
     pub ipa: u64,
+    /// External aborts: ESR.EA, the IMPLEMENTATION DEFINED classification. Like Arm's
+    /// cores and QEMU: 0 for a decode error (nothing at the address), 1 for a slave error.
+    pub ea: bool,
 }
 
 impl Fault {
     pub fn s1(kind: FaultKind, level: u8) -> Self {
-        Fault { kind, level, stage2: false, s1ptw: false, ipa: 0 }
+        Fault { kind, level, stage2: false, s1ptw: false, ipa: 0, ea: false }
     }
     pub fn s2(kind: FaultKind, level: u8, ipa: u64, s1ptw: bool) -> Self {
-        Fault { kind, level, stage2: true, s1ptw, ipa }
+        Fault { kind, level, stage2: true, s1ptw, ipa, ea: false }
     }
 
     /// The fault status code (ESR DFSC/IFSC, PAR_EL1.FST).
@@ -54,11 +57,9 @@ impl Fault {
     /// The synchronous exception this fault raises for the access `acc` at `va`.
     /// Stage-2 faults go to EL2 (with the IPA for HPFAR_EL2); stage-1 faults take the
     /// default routing (EL1, EL2 for EL0 when HCR_EL2.TGE is set, or the current EL).
-    /// `to_el2`: a stage-1 fault that the default routing takes to EL2 (EL2 regime, or EL0
-    /// with HCR_EL2.TGE).
-    pub fn to_exc(&self, va: u64, acc: &Access, to_el2: bool) -> SyncExc {
+    pub fn to_exc(&self, va: u64, acc: &Access) -> SyncExc {
         let fsc = self.fsc();
-        let ea = (self.kind == FaultKind::WalkExternal) as u32;
+        let ea = (self.kind == FaultKind::WalkExternal && self.ea) as u32;
         let s1ptw = self.s1ptw as u32;
         let mut e = if acc.ty == AccessType::Fetch {
             SyncExc::new(ec::IABT_SAME, fsc | s1ptw << 7 | ea << 9)
@@ -69,10 +70,11 @@ impl Fault {
             let wnr = (acc.ty == AccessType::Write || acc.cache_maint) as u32;
             let cm = acc.cache_maint as u32;
             let mut iss = fsc | wnr << 6 | s1ptw << 7 | cm << 8 | ea << 9;
-            // ISV and the instruction syndrome are only reported for data aborts taken to
-            // EL2 that are not on a stage-1 walk (Arm ARM ESR_ELx.ISV: 0 for faults in
-            // ESR_EL1/ESR_EL3 is allowed; QEMU does the same).
-            if (self.stage2 || to_el2) && !self.s1ptw {
+            // ISV and the instruction syndrome: "ISV is 0 for all faults reported in
+            // ESR_EL1 or ESR_EL3", and in ESR_EL2 "ISV is 0 except for the following stage
+            // 2 aborts" (Arm ARM D13, ISS encoding for a Data Abort); not on a stage-1
+            // walk. (QEMU 7.2 also sets it for stage-1 faults taken to EL2.)
+            if self.stage2 && !self.s1ptw {
                 if let Some(s) = acc.syndrome {
                     iss |= s;
                 }
@@ -111,7 +113,7 @@ mod tests {
     #[test]
     fn data_abort_syndrome() {
         let f = Fault::s2(FaultKind::Translation, 1, 0x1234_5000, true);
-        let e = f.to_exc(0xdead_0000, &Access::write(8), false);
+        let e = f.to_exc(0xdead_0000, &Access::write(8));
         // DFSC 0b000101, WnR, S1PTW.
         assert_eq!(e.iss, 0b000101 | 1 << 6 | 1 << 7);
         assert_eq!(e.ec, ec::DABT_SAME);

@@ -1,5 +1,19 @@
 //! Address translation: stage 1 (EL1&0, EL2, EL3 regimes), stage 2, the TLB and fault
-//! reporting. `translate` is the only entry point the rest of the CPU uses.
+//! reporting (Arm ARM D5, the ASL AArch64.TranslateAddress / FirstStageTranslate /
+//! SecondStageTranslate / TranslationTableWalk). `translate` is the only entry point the
+//! rest of the CPU uses for memory accesses; `tlbi` and `at`/`at_checked` serve the TLBI
+//! and AT instructions.
+//!
+//! - `walk.rs`: the table walker (4KB/16KB/64KB granules, 48-bit VA, concatenated stage-2
+//!   starting tables), stage-2 parameters from VTCR_EL2.
+//! - `attrs.rs`: MAIR decoding, stage-2 MemAttr, the stage-1/stage-2 combination.
+//! - `tlb.rs`: the bounded direct-mapped TLB of complete translations.
+//! - `fault.rs`: faults to ESR ISS / FAR / HPFAR / target EL, and PAR_EL1's fault format.
+//!
+//! Not modelled: big-endian table walks (SCTLR_ELx.EE = 1 walks little-endian), the
+//! Contiguous hint (ignored, allowed), walk caches (so the last-level-only TLBI forms act
+//! like the others), HCR_EL2.CD/ID, the 16KB granule (the A72 has none: TG = 16KB selects
+//! 4KB; the walker itself supports it).
 
 pub mod attrs;
 pub mod fault;
@@ -13,7 +27,7 @@ pub use fault::{Fault, FaultKind};
 pub use tlb::Tlb;
 
 use crate::exception::SyncExc;
-use crate::platform::{BusAttrs, PhysAddr, Platform};
+use crate::platform::{BusAttrs, BusError, PhysAddr, Platform};
 use crate::sysreg::{HCR_DC, HCR_TGE, HCR_VM, SCR_NS, SCTLR_I, SCTLR_M, SCTLR_WXN};
 use crate::Cpu;
 use tlb::{Entry, P_R, P_W, P_X, USER_SHIFT};
@@ -73,7 +87,9 @@ pub struct Translation {
     pub secure: bool,
     /// Memory attributes in MAIR_ELx format (stage 1 and stage 2 combined).
     pub attr: u8,
-    /// Shareability (SH[1:0] encoding; Device and Normal Non-cacheable report 0b10).
+    /// Shareability as PAR_EL1.SH reports it (SH[1:0] encoding): the descriptor's SH with
+    /// stage 1 alone (0b00 with stage 1 off), the combined value with stage 2, where
+    /// Device and Normal Non-cacheable memory is Outer Shareable (0b10). As QEMU reports.
     pub sh: u8,
 }
 
@@ -231,7 +247,7 @@ const REGIME_EL3: u32 = 4;
 #[inline]
 pub fn translate(cpu: &mut Cpu, p: &mut dyn Platform, va: u64, acc: Access) -> Result<Translation, SyncExc> {
     let ctx = Ctx::current(cpu, acc.unpriv);
-    translate_in(cpu, p, &ctx, va, &acc, true).map_err(|f| f.to_exc(va, &acc, cpu.default_sync_target() == 2))
+    translate_in(cpu, p, &ctx, va, &acc, true).map_err(|f| f.to_exc(va, &acc))
 }
 
 /// Translates `va` in context `ctx`, returning the fault rather than an exception.
@@ -269,14 +285,17 @@ fn unaligned(va: u64, acc: &Access) -> bool {
 
 /// Attributes with stage 1 disabled (ASL AArch64.TranslateAddressS1Off): HCR_EL2.DC
 /// gives Normal Write-Back Non-shareable; otherwise data accesses are Device-nGnRnE and
-/// instruction fetches Normal, Write-Through if SCTLR_ELx.I else Non-cacheable, Outer
-/// Shareable. Returns (data attr, fetch attr, sh).
+/// instruction fetches Normal, Write-Through if SCTLR_ELx.I else Non-cacheable (both
+/// Outer Shareable in effect). Returns (data attr, fetch attr, sh). The SH value is what
+/// PAR_EL1 reports: like QEMU, 0b00 for stage 1 alone (the Arm ARM lets PAR_EL1.SH for
+/// Device and Non-cacheable memory be IMPLEMENTATION DEFINED), made Outer Shareable when
+/// combined with stage 2.
 fn s1_off_attrs(cpu: &Cpu, ctx: &Ctx) -> (u8, u8, u8) {
     if ctx.dc {
         (attrs::NORMAL_WB, attrs::NORMAL_WB, attrs::SH_NON)
     } else {
         let i = cpu.sys.sctlr[ctx.el()] & SCTLR_I != 0;
-        (attrs::DEVICE_NGNRNE, if i { attrs::NORMAL_WT } else { attrs::NORMAL_NC }, attrs::SH_OUTER)
+        (attrs::DEVICE_NGNRNE, if i { attrs::NORMAL_WT } else { attrs::NORMAL_NC }, attrs::SH_NON)
     }
 }
 
@@ -334,11 +353,14 @@ fn check(e: &Entry, user: bool, va: u64, acc: &Access) -> Result<Translation, Fa
     Ok(Translation { pa: e.pa_page << 12 | (va & 0xfff), mem: attrs::mem_type(attr), secure: !e.ns, attr, sh: e.sh })
 }
 
-/// Reads a descriptor (little-endian) from physical memory; `None` on a bus error.
-fn read_desc(p: &mut dyn Platform, pa: u64, secure: bool, cpu: u8) -> Option<u64> {
+/// Reads a descriptor (little-endian) from physical memory. A bus error is a synchronous
+/// external abort on the walk (`base` gives stage, level and IPA).
+fn read_desc(p: &mut dyn Platform, pa: u64, secure: bool, cpu: u8, base: Fault) -> Result<u64, Fault> {
     let mut b = [0u8; 8];
-    p.read(PhysAddr(pa), &mut b, BusAttrs { secure, privileged: true, instruction: false, cpu }).ok()?;
-    Some(u64::from_le_bytes(b))
+    match p.read(PhysAddr(pa), &mut b, BusAttrs { secure, privileged: true, instruction: false, cpu }) {
+        Ok(()) => Ok(u64::from_le_bytes(b)),
+        Err(e) => Err(Fault { ea: e == BusError::Slave, ..base }),
+    }
 }
 
 /// Stage-1 walk parameters for `key`, or the level-0 translation fault for an address
@@ -384,7 +406,7 @@ fn s2_walk(cpu: &Cpu, p: &mut dyn Platform, ipa: u64, s1ptw: bool) -> Result<Lea
     let params = walk::s2_params(cpu.sys.vtcr_el2, cpu.sys.vttbr_el2, ipa).map_err(|f| Fault { s1ptw, ..f })?;
     let idx = cpu.cfg.index;
     let mut read =
-        |addr: u64, _ns: bool, level: u8| read_desc(p, addr, false, idx).ok_or(Fault::s2(FaultKind::WalkExternal, level, ipa, s1ptw));
+        |addr: u64, _ns: bool, level: u8| read_desc(p, addr, false, idx, Fault::s2(FaultKind::WalkExternal, level, ipa, s1ptw));
     walk::walk(&params, ipa, &mut read).map_err(|f| Fault { s1ptw, ..f })
 }
 
@@ -407,7 +429,7 @@ fn s1_walk(cpu: &Cpu, p: &mut dyn Platform, ctx: &Ctx, key: u64) -> Result<Leaf,
         } else {
             addr
         };
-        read_desc(p, pa, !ns, idx).ok_or(Fault::s1(FaultKind::WalkExternal, level))
+        read_desc(p, pa, !ns, idx, Fault::s1(FaultKind::WalkExternal, level))
     };
     walk::walk(&params, key, &mut read)
 }
@@ -499,10 +521,12 @@ fn fill(cpu: &Cpu, p: &mut dyn Platform, ctx: &Ctx, key: u64, acc: &Access) -> R
         if !ctx.s1 {
             e.s1_log2 = o.block_log2;
         }
+        // Combined Device or Non-cacheable memory is Outer Shareable (CombineS1S2Desc).
+        e.sh = attrs::effective_sh(e.attr, e.sh);
     } else {
+        // Stage 1 alone: PAR_EL1.SH reports the descriptor's SH field (as QEMU does).
         e.pa_page = ipa >> 12;
     }
-    e.sh = attrs::effective_sh(e.attr, e.sh);
     Ok(e)
 }
 
@@ -573,6 +597,36 @@ pub enum AtOp {
     S1e3w,
 }
 
+/// Applies on this PE a TLBI broadcast by another PE (the Inner Shareable forms, through
+/// `Platform::tlbi_broadcast`). The issuer's Security state, VMID and ASID size are not
+/// known here (this PE's SCR_EL3/VTTBR_EL2/TCR_EL1 may differ), so the invalidation is
+/// widened: both Security states, every VMID, and any ASID for the by-VA forms.
+/// Invalidating more than asked is always allowed. The machine calls this, not `tlbi`,
+/// for the other PEs.
+pub fn tlbi_remote(cpu: &mut Cpu, op: TlbiOp, arg: u64) {
+    let va = (((arg << 20) as i64) >> 8) as u64;
+    let t = &mut cpu.tlb;
+    let el10 = |e: &Entry| matches!(e.ctx & tlb::TAG_REGIME_MASK, REGIME_EL10_NS | REGIME_EL10_S);
+    match op {
+        TlbiOp::Vmalle1 | TlbiOp::Vmalls12e1 | TlbiOp::Alle1 => t.invalidate_if(el10),
+        TlbiOp::Aside1 => {
+            // Either ASID size: compare the low 8 bits only (more entries match).
+            let asid = (arg >> 48) as u8;
+            t.invalidate_if(|e| el10(e) && !e.global && e.asid as u8 == asid)
+        }
+        TlbiOp::Vae1 | TlbiOp::Vale1 | TlbiOp::Vaae1 | TlbiOp::Vaale1 => {
+            t.inv_va(REGIME_EL10_NS, None, None, va);
+            t.inv_va(REGIME_EL10_S, None, None, va);
+        }
+        TlbiOp::Ipas2e1 | TlbiOp::Ipas2le1 => {
+            let ipa = (arg & ((1 << 36) - 1)) << 12;
+            t.invalidate_if(|e| e.ctx & tlb::TAG_REGIME_MASK == REGIME_EL10_NS && e.covers_ipa(ipa));
+        }
+        // EL2 and EL3 regimes have neither VMID nor ASID: same as locally.
+        _ => tlbi(cpu, op, arg),
+    }
+}
+
 /// PAR_EL1 in the success format: PA[47:12], SH, NS, ATTR (MAIR format); bit 11 RES1.
 fn par_ok(t: &Translation) -> u64 {
     walk::field(t.pa, 47, 12) | (t.sh as u64 & 3) << 7 | (!t.secure as u64) << 9 | 1 << 11 | (t.attr as u64) << 56
@@ -616,7 +670,7 @@ pub fn at_checked(cpu: &mut Cpu, p: &mut dyn Platform, op: AtOp, va: u64) -> Res
         Ok(t) => Ok(par_ok(&t)),
         Err(f) if f.stage2 && f.s1ptw && el == 1 => {
             acc.cache_maint = true;
-            Err(f.to_exc(va, &acc, true))
+            Err(f.to_exc(va, &acc))
         }
         Err(f) => Ok(f.par()),
     }

@@ -55,6 +55,8 @@ pub struct Entry {
     pub has_s2: bool,
 }
 
+const _: () = assert!(std::mem::size_of::<Entry>() <= 48);
+
 impl Entry {
     /// Whether this entry translates any part of the VA block containing `va`.
     #[inline]
@@ -63,7 +65,7 @@ impl Entry {
         (self.va_page << 12) & m == va & m
     }
     #[inline]
-    fn covers_ipa(&self, ipa: u64) -> bool {
+    pub(crate) fn covers_ipa(&self, ipa: u64) -> bool {
         let m = !((1u64 << self.s2_log2.clamp(12, 63)) - 1);
         self.has_s2 && (self.ipa_page << 12) & m == ipa & m
     }

@@ -47,6 +47,7 @@ pub const fn sign_extend(v: u64, bits: u32) -> u64 {
 }
 
 /// AddWithCarry(x, y, carry_in) on `sf`-sized operands: the result (truncated) and NZCV.
+#[inline]
 pub fn add_with_carry(x: u64, y: u64, carry: bool, sf: bool) -> (u64, u32) {
     let c = carry as u64;
     if sf {
@@ -112,6 +113,7 @@ pub fn logic_flags(r: u64, sf: bool) -> u32 {
 }
 
 /// ConditionHolds(cond) for a 4-bit condition code and NZCV in the register layout.
+#[inline]
 pub fn condition_holds(cond: u32, nzcv: u32) -> bool {
     let n = nzcv & N != 0;
     let z = nzcv & Z != 0;
@@ -201,6 +203,7 @@ pub const SHIFT_ROR: u32 = 3;
 
 /// ShiftReg: shifts a `sf`-sized value by `amount` (0..datasize-1; larger amounts are
 /// reduced modulo the width, which is what the variable shifts need).
+#[inline]
 pub fn shift_reg(v: u64, shift: u32, amount: u32, sf: bool) -> u64 {
     let w = datasize(sf);
     let a = amount % w;
@@ -215,6 +218,7 @@ pub fn shift_reg(v: u64, shift: u32, amount: u32, sf: bool) -> u64 {
 
 /// ExtendReg: extends register value `v` with extend type `option` (UXTB..SXTX) and shifts it
 /// left by `shift` (0..=4), for a `sf`-sized operation.
+#[inline]
 pub fn extend_reg(v: u64, option: u32, shift: u32, sf: bool) -> u64 {
     let signed = option & 4 != 0;
     let len = 8u32 << (option & 3);

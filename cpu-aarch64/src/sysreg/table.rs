@@ -10,7 +10,20 @@
 //! 3. the read or write function (storage in `SysRegs`/`ArchState`, or a hook).
 //!
 //! The GIC CPU interface registers (ICC_*, ICH_*) are forwarded to the platform
-//! (`Platform::icc_access`); when it answers `None` the access is UNDEFINED.
+//! (`Platform::icc_access_ctx`, by default `icc_access`); when it answers `None` or
+//! `IccResult::Undefined` the access is UNDEFINED.
+//!
+//! Conventions:
+//! - Writes keep only the bits ARMv8.0 defines for the register (RES0 bits read as 0,
+//!   RES1 bits as 1), as the A72 silicon does; registers without a mask in the table
+//!   store all 64 bits.
+//! - Registers whose reset value is architecturally UNKNOWN reset to 0 (`sysreg::reset`
+//!   lists the exceptions), as QEMU does, so bare-metal programs agree on both.
+//! - To add a register: one `b.add(NAME, (op0, op1, CRn, CRm, op2), lowest EL, access,
+//!   check, storage)` line in `build()`; `check` holds every trap rule of its pseudo-code
+//!   in the Arm ARM order (EL0 enables, then EL2 traps, then EL3 traps), storage is a
+//!   `sys!`/`sys_masked!`/`st!` field, `ro!` value, or a pair of functions. The
+//!   `table_encodings_match_gnu_as` test checks the encoding against the assembler.
 
 use super::*;
 use crate::exception::{ec, SyncExc};
@@ -401,6 +414,12 @@ impl Builder {
             reset: None,
         });
     }
+    fn storage(&mut self, name: &'static str, e: (u8, u8, u8, u8, u8), min_el: u8, check: CheckFn) {
+        self.add(name, e, min_el, Acc::RW, check, (other_read, other_write));
+        if let Some(last) = self.0.last_mut() {
+            last.reset = Some(0);
+        }
+    }
     fn impdef(&mut self, name: &'static str, e: (u8, u8, u8, u8, u8), acc: Acc, check: CheckFn, reset: u64) {
         self.add(name, e, 1, acc, check, (other_read, other_write));
         if let Some(last) = self.0.last_mut() {
@@ -445,7 +464,7 @@ fn build() -> Vec<RegInfo> {
     b.add("CPACR_EL1", (3, 0, 1, 0, 2), 1, RW, ck_cpacr, sys_masked!(CPACR_FPEN | CPACR_TTA, 0, cpacr_el1));
     b.add("TTBR0_EL1", (3, 0, 2, 0, 0), 1, RW, ck_tvm, sys!(ttbr0[1]));
     b.add("TTBR1_EL1", (3, 0, 2, 0, 1), 1, RW, ck_tvm, sys!(ttbr1_el1));
-    b.add("TCR_EL1", (3, 0, 2, 0, 2), 1, RW, ck_tvm, sys_masked!(0x0000_007f_ffff_ffbf, 0, tcr[1]));
+    b.add("TCR_EL1", (3, 0, 2, 0, 2), 1, RW, ck_tvm, sys_masked!(0x0000_0077_ffff_ffbf, 0, tcr[1]));
     b.add("AFSR0_EL1", (3, 0, 5, 1, 0), 1, RW, ck_tvm, sys!(afsr0[1]));
     b.add("AFSR1_EL1", (3, 0, 5, 1, 1), 1, RW, ck_tvm, sys!(afsr1[1]));
     b.add("ESR_EL1", (3, 0, 5, 2, 0), 1, RW, ck_tvm, sys_masked!(0xffff_ffff, 0, esr[1]));
@@ -490,10 +509,10 @@ fn build() -> Vec<RegInfo> {
     b.add("HCR_EL2", (3, 4, 1, 1, 0), 2, RW, ok, sys_masked!(HCR_V80_MASK, HCR_RW, hcr_el2));
     b.add("MDCR_EL2", (3, 4, 1, 1, 1), 2, RW, ok, sys_masked!(0xfff, 0, mdcr_el2));
     b.add("CPTR_EL2", (3, 4, 1, 1, 2), 2, RW, ck_cptr_el2, sys_masked!(CPTR_TCPAC | CPTR_TTA | CPTR_TFP, CPTR_EL2_RES1, cptr_el2));
-    b.add("HSTR_EL2", (3, 4, 1, 1, 3), 2, RW, ok, sys_masked!(0xbfff, 0, hstr_el2));
+    b.add("HSTR_EL2", (3, 4, 1, 1, 3), 2, RW, ok, sys_masked!(0xbfef, 0, hstr_el2));
     b.add("HACR_EL2", (3, 4, 1, 1, 7), 2, RW, ok, sys!(hacr_el2));
     b.add("TTBR0_EL2", (3, 4, 2, 0, 0), 2, RW, ok, sys!(ttbr0[2]));
-    b.add("TCR_EL2", (3, 4, 2, 0, 2), 2, RW, ok, sys_masked!(0x0017_ffbf, 0x8080_0000, tcr[2]));
+    b.add("TCR_EL2", (3, 4, 2, 0, 2), 2, RW, ok, sys_masked!(0x0017_ff3f, 0x8080_0000, tcr[2]));
     b.add("VTTBR_EL2", (3, 4, 2, 1, 0), 2, RW, ok, sys!(vttbr_el2));
     b.add("VTCR_EL2", (3, 4, 2, 1, 2), 2, RW, ok, sys_masked!(0x0007_ffff, 0x8000_0000, vtcr_el2));
     b.add("AFSR0_EL2", (3, 4, 5, 1, 0), 2, RW, ok, sys!(afsr0[2]));
@@ -513,9 +532,9 @@ fn build() -> Vec<RegInfo> {
     b.add("ACTLR_EL3", (3, 6, 1, 0, 1), 3, RW, ok, sys!(actlr[3]));
     b.add("SCR_EL3", (3, 6, 1, 1, 0), 3, RW, ok, sys_masked!(0x3f8f, 0x30 | SCR_RW, scr_el3));
     b.add("CPTR_EL3", (3, 6, 1, 1, 2), 3, RW, ok, sys_masked!(CPTR_TCPAC | CPTR_TTA | CPTR_TFP, 0, cptr_el3));
-    b.add("MDCR_EL3", (3, 6, 1, 3, 1), 3, RW, ok, sys_masked!(0x0001_c6c0, 0, mdcr_el3));
+    b.add("MDCR_EL3", (3, 6, 1, 3, 1), 3, RW, ok, sys_masked!(0x0031_c640, 0, mdcr_el3));
     b.add("TTBR0_EL3", (3, 6, 2, 0, 0), 3, RW, ok, sys!(ttbr0[3]));
-    b.add("TCR_EL3", (3, 6, 2, 0, 2), 3, RW, ok, sys_masked!(0x0017_ffbf, 0x8080_0000, tcr[3]));
+    b.add("TCR_EL3", (3, 6, 2, 0, 2), 3, RW, ok, sys_masked!(0x0017_ff3f, 0x8080_0000, tcr[3]));
     b.add("AFSR0_EL3", (3, 6, 5, 1, 0), 3, RW, ok, sys!(afsr0[3]));
     b.add("AFSR1_EL3", (3, 6, 5, 1, 1), 3, RW, ok, sys!(afsr1[3]));
     b.add("ESR_EL3", (3, 6, 5, 2, 0), 3, RW, ok, sys_masked!(0xffff_ffff, 0, esr[3]));
@@ -617,6 +636,18 @@ fn build() -> Vec<RegInfo> {
         b.add("PMEVTYPER<n>_EL0", (3, 3, 14, crm + 4, op2), 0, RW, ck_pmu_en, (|c, _p, e| c.sys.pmevtyper[pmev_index(e)], |c, _p, e, v| c.sys.pmevtyper[pmev_index(e)] = v & 0xfc00_03ff));
     }
     b.add("PMCCFILTR_EL0", (3, 3, 14, 15, 7), 0, RW, ck_pmu_en, sys_masked!(0xfc00_0000, 0, pmccfiltr_el0));
+
+    // ---- AArch32 state registers -------------------------------------------------------
+    // lsemu's PE has no AArch32, and the Arm ARM makes these UNDEFINED on such a PE; the
+    // Cortex-A72 silicon has them, and firmware and hypervisors built for it (TF-A with
+    // CTX_INCLUDE_AARCH32_REGS, KVM/Xen context switches) save and restore them
+    // unconditionally. lsemu keeps them as plain storage with their EL and trap rules so
+    // that such software runs; they have no other effect.
+    b.storage("DACR32_EL2", (3, 4, 3, 0, 0), 2, ok);
+    b.storage("IFSR32_EL2", (3, 4, 5, 0, 1), 2, ok);
+    b.storage("FPEXC32_EL2", (3, 4, 5, 3, 0), 2, ck_fp);
+    b.storage("DBGVCR32_EL2", (2, 4, 0, 7, 0), 2, ck_tda);
+    b.storage("SDER32_EL3", (3, 6, 1, 1, 1), 3, ok);
 
     // ---- Cortex-A72 implementation defined registers (TRM 4.3) -------------------------
     b.impdef("CPUACTLR_EL1", (3, 1, 15, 2, 0), RW, ck_cpuactlr, 0);
@@ -788,7 +819,7 @@ pub fn mrs(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, raw: u32) -> Resul
             tracing::debug!(target: "sysreg", cpu = cpu.cfg.index, "MRS {} -> {v:#x}", r.name);
             Ok(v)
         }
-        None => p.icc_access(cpu.cfg.index, e, None).ok_or_else(SyncExc::undefined),
+        None => icc(cpu, p, e, None, raw),
     }
 }
 
@@ -800,7 +831,20 @@ pub fn msr(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, v: u64, raw: u32) 
             (r.write)(cpu, p, e, v);
             Ok(())
         }
-        None => p.icc_access(cpu.cfg.index, e, Some(v)).map(|_| ()).ok_or_else(SyncExc::undefined),
+        None => icc(cpu, p, e, Some(v), raw).map(|_| ()),
+    }
+}
+
+/// Forwards a GIC CPU interface register access to the platform.
+fn icc(cpu: &mut Cpu, p: &mut dyn Platform, e: SysRegEnc, v: Option<u64>, raw: u32) -> Result<u64, SyncExc> {
+    use crate::platform::{IccContext, IccResult};
+    let ctx = IccContext { cpu: cpu.cfg.index, el: el(cpu), secure: cpu.is_secure(), hcr_el2: hcr(cpu), scr_el3: cpu.sys.scr_el3 };
+    let r = p.icc_access_ctx(&ctx, e, v);
+    tracing::debug!(target: "sysreg", cpu = cpu.cfg.index, "ICC {e:?} {v:?} -> {r:?}");
+    match r {
+        IccResult::Value(x) => Ok(x),
+        IccResult::Undefined => Err(SyncExc::undefined()),
+        IccResult::Trap(to) => Err(deny_to_exc(Deny::Trap(to), raw)),
     }
 }
 

@@ -70,8 +70,7 @@ impl Cpu {
         }
     }
 
-    /// CNTx_TVAL as read: (CVAL - count)<31:0>, sign-extended? No: bits 63:32 are RES0,
-    /// so the value is the low 32 bits of the difference.
+    /// CNTx_TVAL as read: (CVAL - count)<31:0>; bits 63:32 are RES0.
     pub fn timer_tval(&self, t: Timer, counter: u64) -> u64 {
         let (_, cval) = self.timer_regs(t);
         cval.wrapping_sub(self.timer_count(t, counter)) & 0xffff_ffff
@@ -119,4 +118,31 @@ impl Cpu {
         }
         best
     }
+
+    /// The first system counter value after `after` at which one of the event streams
+    /// (CNTKCTL_EL1 on the virtual count, CNTHCTL_EL2 on the physical count: EVNTEN,
+    /// EVNTDIR, EVNTI) signals an event, or `None` if both are disabled.
+    pub fn next_event_stream(&self, after: u64) -> Option<u64> {
+        let k = next_edge(self.sys.cntkctl_el1, self.virtual_count(after))
+            .map(|v| v.wrapping_add(after.wrapping_sub(self.virtual_count(after))));
+        let h = if self.has_el2() { next_edge(self.sys.cnthctl_el2, after) } else { None };
+        match (k, h) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The first count `c > after` at which the event stream configured by `ctl` (EVNTEN
+/// bit 2, EVNTDIR bit 3, EVNTI bits 7:4) triggers: a 0 to 1 (EVNTDIR = 0) or 1 to 0
+/// transition of counter bit EVNTI.
+fn next_edge(ctl: u64, after: u64) -> Option<u64> {
+    if ctl & 4 == 0 {
+        return None;
+    }
+    let n = (ctl >> 4) & 15;
+    let period = 1u64 << (n + 1);
+    let phase = if ctl & 8 == 0 { 1u64 << n } else { 0 };
+    let d = phase.wrapping_sub(after).wrapping_sub(1) & (period - 1);
+    Some(after.wrapping_add(d).wrapping_add(1))
 }

@@ -3,12 +3,18 @@
  *   u32 insn, u32 fpcr, u8 v[8][16]
  * For each record: load V0-V7, set FPCR, clear FPSR, execute the instruction word (written
  * into an executable page followed by RET), then write 136 bytes to stdout:
- *   u8 v[8][16], u32 fpsr, u32 zero. */
+ *   u8 v[8][16], u32 fpsr, u32 sigill (1 when the instruction raised SIGILL; then the
+ *   registers are the inputs). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <setjmp.h>
+
+static sigjmp_buf jb;
+static void on_sigill(int sig) { (void)sig; siglongjmp(jb, 1); }
 
 struct st { uint8_t v[8][16]; uint32_t fpcr; uint32_t fpsr; };
 extern void run_one(struct st *s, void *code);
@@ -31,6 +37,11 @@ int main(void) {
     uint32_t *code = mmap(0, pagesz, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (code == MAP_FAILED) return 2;
     size_t slots = pagesz / 8, slot = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigill;
+    sa.sa_flags = SA_NODEFER;
+    sigaction(SIGILL, &sa, 0);
     uint8_t rec[136];
     while (fread(rec, 1, 136, stdin) == 136) {
         struct st s;
@@ -43,11 +54,19 @@ int main(void) {
         p[0] = insn;
         p[1] = 0xd65f03c0; /* ret */
         __builtin___clear_cache((char *)p, (char *)(p + 2));
-        run_one(&s, p);
+        uint32_t ill = 0;
+        if (sigsetjmp(jb, 1) == 0) {
+            run_one(&s, p);
+        } else {
+            ill = 1;
+            memcpy(s.v, rec + 8, 128);
+            s.fpsr = 0;
+            __asm__ volatile("msr fpcr, xzr\n\tmsr fpsr, xzr");
+        }
         uint8_t out[136];
         memcpy(out, s.v, 128);
         memcpy(out + 128, &s.fpsr, 4);
-        memset(out + 132, 0, 4);
+        memcpy(out + 132, &ill, 4);
         fwrite(out, 1, 136, stdout);
     }
     return 0;

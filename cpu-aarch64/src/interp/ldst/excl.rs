@@ -10,8 +10,12 @@
 //!   same reservation granule, or a different size, is CONSTRAINED UNPREDICTABLE (Arm ARM
 //!   B2.9.5); lsemu fails the store. Every Store-Exclusive that does not abort leaves the
 //!   monitor in the Open Access state, whether it passed or not;
-//! - the alignment check comes first (even with the monitor open); with the monitor open
-//!   no translation is done (the ASL returns before it, so no MMU fault either);
+//! - the ASL (ExclusiveMonitorsPass) makes it IMPLEMENTATION DEFINED whether aborts are
+//!   detected before or after the local monitor check; lsemu checks the monitor first, by
+//!   virtual address (IsExclusiveVA), as QEMU does: with the monitor open, or a VA other
+//!   than the Load-Exclusive's, a Store-Exclusive fails (status 1) with no memory access and
+//!   so no alignment or MMU fault. Otherwise alignment (to the full access size) and
+//!   translation are checked, then the physical address is compared;
 //! - a normal store by this PE to the marked address does not clear the monitor (IMPLEMENTATION
 //!   DEFINED; the A72 does not). QEMU user mode compares values instead (cmpxchg), so the
 //!   differential generator must not put other stores between LDXR and STXR;
@@ -116,10 +120,10 @@ pub(super) fn store_excl(cpu: &mut Cpu, p: &mut dyn Platform, esize: u8, pair: b
         cpu.st.xr(rt) as u128
     };
     let acc = atomic(Access::write(dbytes));
-    if va & (dbytes as u64 - 1) != 0 {
-        return Err(cpu.abort(va, &acc, fsc::ALIGNMENT));
-    }
-    let status = if cpu.monitor.reserved.is_some() {
+    let status = if cpu.monitor.reserved.is_some() && cpu.monitor.va == va {
+        if va & (dbytes as u64 - 1) != 0 {
+            return Err(cpu.abort(va, &acc, fsc::ALIGNMENT));
+        }
         let t = mmu::translate(cpu, p, va, acc)?;
         let pass = cpu.monitor.is_exclusive(t.pa, dbytes);
         cpu.monitor.clear();
@@ -130,6 +134,7 @@ pub(super) fn store_excl(cpu: &mut Cpu, p: &mut dyn Platform, esize: u8, pair: b
             1
         }
     } else {
+        cpu.monitor.clear();
         1
     };
     cpu.st.set_xr(rs, status);

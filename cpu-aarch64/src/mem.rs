@@ -49,15 +49,20 @@ pub(crate) struct FastMem {
     /// Fills are allowed (set by `interp::run` while it runs).
     pub(crate) live: bool,
     pub(crate) irq_check: bool,
+    /// MDSCR_EL1.{MDE,SS} were not both clear when `irq_check` was last handled (debug
+    /// checks needed; see `interp::step_inner`).
+    pub(crate) debug: bool,
     epoch: u32,
     /// `Tlb::fills` when the entries of this epoch were made.
     fills: u64,
     e: Box<[[FastEntry; FAST_ENTRIES]; 3]>,
+    /// The fetch entry used last (a copy of one of `e[0]`, checked first).
+    code: FastEntry,
 }
 
 impl Default for FastMem {
     fn default() -> Self {
-        FastMem { live: false, irq_check: true, epoch: 1, fills: 0, e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]) }
+        FastMem { live: false, irq_check: true, debug: true, epoch: 1, fills: 0, e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]), code: FastEntry::default() }
     }
 }
 
@@ -261,7 +266,14 @@ impl Cpu {
         if va & 3 != 0 {
             return Err(SyncExc::new(ec::PC_ALIGN, 0).with_far(va));
         }
+        let f = &self.fast;
+        if va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
+            let h = f.code.host + (va & 0xfff) as usize;
+            // SAFETY: as in `read_mem`.
+            return Ok(u32::from_le(unsafe { std::ptr::read_unaligned(h as *const u32) }));
+        }
         if let Some((h, _)) = self.fast_hit(0, va, 4) {
+            self.fast.code = self.fast.e[0][(va >> 12) as usize & (FAST_ENTRIES - 1)];
             // SAFETY: as in `read_mem`.
             return Ok(u32::from_le(unsafe { std::ptr::read_unaligned(h as *const u32) }));
         }

@@ -55,6 +55,9 @@ pub enum Hooked {
     Done,
     /// Handled and the machine must stop (e.g. semihosting SYS_EXIT, PSCI SYSTEM_OFF).
     Halt(i32),
+    /// Handled, and the hook set the PC itself (e.g. a PSCI power-down CPU_SUSPEND that
+    /// resumes at its entry point): execution continues at `cpu.st.pc`.
+    Jumped,
 }
 
 /// The physical bus. Sizes are 1, 2, 4, 8 or 16 bytes, naturally aligned by the caller.

@@ -8,11 +8,21 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct IrqBank {
     words: Vec<AtomicU64>,
+    /// Incremented whenever a line changes level, so a consumer can tell whether a cached
+    /// view of the levels is stale.
+    generation: AtomicU64,
+    /// Rising edges seen since the consumer last took them (so a short pulse between two
+    /// samples is not lost for edge-triggered inputs).
+    rose: Vec<AtomicU64>,
 }
 
 impl IrqBank {
     pub fn new(lines: usize) -> Arc<Self> {
-        Arc::new(IrqBank { words: (0..lines.div_ceil(64)).map(|_| AtomicU64::new(0)).collect() })
+        Arc::new(IrqBank {
+            words: (0..lines.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+            generation: AtomicU64::new(0),
+            rose: (0..lines.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        })
     }
     pub fn level(&self, id: u32) -> bool {
         self.words
@@ -21,12 +31,29 @@ impl IrqBank {
     }
     fn set(&self, id: u32, level: bool) {
         if let Some(w) = self.words.get(id as usize / 64) {
-            if level {
-                w.fetch_or(1 << (id % 64), Ordering::Relaxed);
-            } else {
-                w.fetch_and(!(1 << (id % 64)), Ordering::Relaxed);
+            let bit = 1u64 << (id % 64);
+            let old = if level { w.fetch_or(bit, Ordering::Relaxed) } else { w.fetch_and(!bit, Ordering::Relaxed) };
+            if (old & bit != 0) != level {
+                if level {
+                    if let Some(r) = self.rose.get(id as usize / 64) {
+                        r.fetch_or(bit, Ordering::Relaxed);
+                    }
+                }
+                self.generation.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+    /// Whether line `id` rose since the rising edges were last taken.
+    pub fn rose(&self, id: u32) -> bool {
+        self.rose.get(id as usize / 64).is_some_and(|w| w.load(Ordering::Relaxed) >> (id % 64) & 1 == 1)
+    }
+    /// Takes (returns and clears) the rising edges of lines `64 * word .. 64 * word + 63`.
+    pub fn take_rising(&self, word: usize) -> u64 {
+        self.rose.get(word).map_or(0, |w| w.swap(0, Ordering::Relaxed))
+    }
+    /// Changes whenever any line changes level.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
     }
     /// Whether any line is high.
     pub fn any(&self) -> bool {

@@ -3,7 +3,10 @@
 //! the event scheduler, raise interrupts through `IrqLine`, and write host output through
 //! an injected `Write`. No host clock, threads, files or printing here.
 
+pub mod gic;
 pub mod irq;
+pub mod regfile;
+pub mod rstcr;
 pub mod sched;
 pub mod uart16550;
 

@@ -9,6 +9,14 @@ pub enum Kind {
     Dram,
     /// NS16550A UART channel.
     Uart16550,
+    /// GIC-500: distributor, ITS and redistributors in one window.
+    Gic,
+    /// Device configuration (SVR, RCW status).
+    Dcfg,
+    /// Clock generator (PLL and clock mux configuration).
+    Clockgen,
+    /// Reset control register.
+    Rstcr,
 }
 
 /// One entry of the board table.
@@ -39,9 +47,27 @@ pub const DUART1_UART1: u64 = 0x021c_0600;
 /// The system counter frequency the RDB's firmware programs into CNTFRQ_EL0 (25 MHz).
 pub const CNTFRQ_HZ: u64 = 25_000_000;
 
+/// GIC-500 window: GICD at 0x0600_0000, ITS at 0x0602_0000, GICR at 0x0610_0000
+/// (128 KiB per PE); see ls2088a-reference.md §2.1.
+pub const GIC_BASE: u64 = 0x0600_0000;
+
+/// RSTCR: Linux's syscon-reboot writes bit 1 here to reset the SoC.
+pub const RSTCR_BASE: u64 = 0x01e6_0000;
+
+/// Generic timer PPIs (INTIDs) as the RDB DTB lists them: secure physical, non-secure
+/// physical, virtual, hypervisor.
+pub const TIMER_SEC_PHYS_INTID: u32 = 29;
+pub const TIMER_PHYS_INTID: u32 = 30;
+pub const TIMER_VIRT_INTID: u32 = 27;
+pub const TIMER_HYP_INTID: u32 = 26;
+
 /// The board table.
 pub static REGIONS: &[Region] = &[
     Region { name: "dram0", base: DRAM0_BASE, size: DRAM0_SIZE, kind: Kind::Dram, intid: None, compatible: "memory" },
+    Region { name: "gic", base: GIC_BASE, size: 0x20_0000, kind: Kind::Gic, intid: None, compatible: "arm,gic-v3" },
+    Region { name: "clockgen", base: 0x0130_0000, size: 0xa_0000, kind: Kind::Clockgen, intid: None, compatible: "fsl,ls2080a-clockgen" },
+    Region { name: "dcfg", base: 0x01e0_0000, size: 0x1_0000, kind: Kind::Dcfg, intid: None, compatible: "fsl,ls2080a-dcfg" },
+    Region { name: "rstcr", base: 0x01e6_0000, size: 0x4, kind: Kind::Rstcr, intid: None, compatible: "fsl,ls2080a-rstcr" },
     Region {
         name: "duart1-uart0",
         base: DUART1_UART0,
@@ -74,6 +100,56 @@ pub static REGIONS: &[Region] = &[
         intid: Some(32 + 33),
         compatible: "fsl,ns16550",
     },
+];
+
+/// Compatible strings of the nodes of Linux's `fsl-ls2088a-rdb.dts` that lsemu models
+/// (or that need no device: CPUs, memory, timers, PSCI, buses, fixed clocks). The DTB
+/// fix-up disables every other node that has a `compatible` and a `reg` or `interrupts`.
+pub static MODELLED_COMPATIBLES: &[&str] = &[
+    "arm,cortex-a72",
+    "cache",
+    "arm,idle-state",
+    "fixed-clock",
+    "arm,gic-v3",
+    "fsl,ls2080a-rstcr",
+    "syscon-reboot",
+    "arm,armv8-timer",
+    "arm,armv8-pmuv3",
+    "arm,psci-0.2",
+    "simple-bus",
+    "fsl,ls2080a-clockgen",
+    "fsl,ls2080a-dcfg",
+    "fsl,ns16550",
+];
+
+/// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
+/// `status = "disabled"` (ls2088a-reference.md §0, §1.2).
+pub static UNMODELLED_COMPATIBLES: &[&str] = &[
+    "arm,gic-v3-its",
+    "fsl,ls1028a-sfp",
+    "fsl,ls2080a-isc",
+    "fsl,qoriq-tmu",
+    "arm,sp805",
+    "fsl,sec-v5.0",
+    "fsl,dpaa2-console",
+    "fsl,dpaa2-ptp",
+    "fsl,fman-memac-mdio",
+    "fsl,qoriq-mc",
+    "arm,mmu-500",
+    "fsl,ls2080a-dspi",
+    "fsl,ls2080a-esdhc",
+    "fsl,ls2080a-gpio",
+    "fsl,vf610-i2c",
+    "fsl,ifc",
+    "fsl,ls2080a-qspi",
+    "fsl,ls2088a-pcie",
+    "fsl,ls2080a-ahci",
+    "snps,dwc3",
+    "arm,ccn-504",
+    "fsl,ls208xa-rcpm",
+    "fsl,ls208xa-ftm-alarm",
+    "fsl,qoriq-memory-controller",
+    "linaro,optee-tz",
 ];
 
 /// MPIDR_EL1 affinity of core `i` (0..8): 4 clusters of 2 cores, Aff1 = cluster.

@@ -1,19 +1,32 @@
-//! The machine: PEs, RAM and devices from the board table, the event scheduler and the
-//! deterministic round-robin run loop.
+//! The machine: PEs, RAM and devices from the board table, the GIC, the built-in EL3
+//! firmware (PSCI), the event scheduler and the deterministic round-robin run loop.
+//!
+//! Time: PEs run in turn for a quantum of at most `QUANTUM` instructions; one retired
+//! instruction is one nanosecond of virtual time. A PE's view of the system counter is the
+//! quantum's start time plus its own progress in the quantum, so the counter is exact and
+//! deterministic. When every running PE waits (WFI/WFE), time jumps to the next event
+//! (a device event or a generic timer deadline).
 
 use crate::board::{self, Kind};
 use cpu_aarch64::interp::{self, Exit};
-use cpu_aarch64::platform::{BusAttrs, BusError, Hooked, IrqLevels, PhysAddr, RamSpan};
+use cpu_aarch64::mmu::TlbiOp;
+use cpu_aarch64::platform::{BusAttrs, BusError, Hooked, IccContext, IccResult, IrqLevels, PhysAddr, RamSpan};
+use cpu_aarch64::sysreg::SysRegEnc;
 use cpu_aarch64::{Bus, Cpu, CpuConfig, Platform};
+use devices::gic::{CpuCtx, Gic, GicConfig, SysRegId};
 use devices::uart16550::Uart16550;
 use devices::{DevCtx, IrqBank, IrqLine, Mmio, MmioError, Scheduler, Size};
 use firmware::loaders::Image;
+use firmware::psci::{PowerAction, Psci, PsciConfig};
 use firmware::semihosting::Semihosting;
 use std::io::Write;
 use std::sync::Arc;
 
 /// Instructions each PE runs per round-robin turn (and virtual nanoseconds per quantum).
 pub const QUANTUM: u64 = 10_000;
+
+/// Nanoseconds per tick of the 25 MHz system counter.
+const NS_PER_TICK: u64 = 1_000_000_000 / board::CNTFRQ_HZ;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MachineError {
@@ -27,11 +40,22 @@ pub enum MachineError {
     EntryOutsideRam(u64),
 }
 
+/// Which firmware the machine provides at EL3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmware {
+    /// None: the guest program is the EL3 software (`lsemu run`); SMCs trap to EL3.
+    BareMetal,
+    /// The built-in EL3 monitor: PSCI 1.1 and SMCCC 1.1 answered by `firmware::psci`,
+    /// the GIC initialised for a Non-secure kernel as TF-A does.
+    Builtin,
+}
+
 /// How to build the machine.
 pub struct MachineConfig {
     pub ram_size: u64,
     pub smp: u32,
     pub semihosting: bool,
+    pub firmware: Firmware,
     /// Console output (UART transmit, semihosting stdout).
     pub console: Box<dyn FnMut() -> Box<dyn Write + Send>>,
     /// Semihosting stderr.
@@ -43,12 +67,16 @@ pub struct MachineConfig {
 pub enum RunExit {
     /// The guest asked to stop (semihosting exit, PSCI SYSTEM_OFF) with this code.
     Halt(i32),
+    /// PSCI SYSTEM_RESET or a reset request: the caller may reset and run again.
+    Reset,
     /// Every PE waits for an interrupt no device can raise.
     Deadlock { pcs: Vec<u64> },
     /// Every PE is off.
     AllOff,
     /// The instruction limit was reached.
     InsnLimit,
+    /// The user quit from the console (Ctrl-A X).
+    UserQuit,
     /// A PE took an exception on every step of a whole quantum without leaving its
     /// vector (e.g. no vector table and the MMU off): the guest cannot make progress.
     ExceptionLoop { cpu: u8, pc: u64, esr: u64, el: u8 },
@@ -66,13 +94,40 @@ struct Mapped {
     dev: Box<dyn Mmio + Send>,
 }
 
+struct UartSlot {
+    name: &'static str,
+    base: u64,
+    uart: Uart16550,
+}
+
+/// Cross-PE effects recorded while one PE runs, applied to the others after its turn
+/// (they are not running then, so the order is the same as on hardware with the
+/// instigating PE's barrier completing before the others observe anything).
+#[derive(Default)]
+struct Pending {
+    tlbi: Vec<(u8, TlbiOp, u64)>,
+    sev: Vec<u8>,
+    /// (storing PE, physical address, length) of stores that hit another PE's
+    /// exclusive reservation granule.
+    snoops: Vec<(u8, u64, usize)>,
+}
+
 /// Everything a PE sees outside itself: RAM, devices, firmware hooks.
 pub struct SysBus {
     ram: Vec<Ram>,
     devs: Vec<Mapped>,
+    uarts: Vec<UartSlot>,
+    rstcr: devices::rstcr::Rstcr,
+    pub gic: Gic,
+    /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
+    pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
-    pub irqs: Arc<IrqBank>,
     semihosting: Option<Semihosting>,
+    psci: Option<Psci>,
+    pending: Pending,
+    /// Exclusive reservations (PA of the granule) of every PE at the start of the current
+    /// turn, so stores by the running PE can clear the others' monitors.
+    reservations: Vec<Option<u64>>,
     /// Virtual time at the start of the current quantum, and the running PE's icount then.
     quantum_ns: u64,
     quantum_icount: u64,
@@ -93,10 +148,6 @@ impl SysBus {
             }
         }
         None
-    }
-
-    fn device(&mut self, pa: u64) -> Option<usize> {
-        self.devs.iter().position(|d| pa >= d.base && pa - d.base < d.size)
     }
 
     fn log_bad(&mut self, what: std::fmt::Arguments<'_>) {
@@ -121,6 +172,69 @@ impl SysBus {
         }
         Ok(())
     }
+
+    /// Host input for the console UART (DUART1 channel 1, ttyS1 on the RDB). Returns how
+    /// many bytes were accepted (the rest must be offered again later).
+    pub fn console_input(&mut self, bytes: &[u8]) -> usize {
+        let Some(u) = self.uarts.iter_mut().find(|u| u.base == board::DUART1_UART1) else {
+            return 0;
+        };
+        let n = u.uart.rx_space().min(bytes.len());
+        u.uart.push_input(&bytes[..n]);
+        n
+    }
+
+    fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>) -> Result<u64, BusError> {
+        let now = self.now();
+        let sz = Size::from_bytes(size);
+        let mut cx = DevCtx { now, sched: &mut self.sched };
+        let (name, off, r): (&str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
+            let off = pa - board::GIC_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.gic.read(&mut cx, off, s),
+                (Some(s), Some(v)) => self.gic.write(&mut cx, off, s, v).map(|_| 0),
+            };
+            ("gic", off, r)
+        } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
+            let off = pa - board::RSTCR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.rstcr.read(&mut cx, off, s),
+                (Some(s), Some(v)) => self.rstcr.write(&mut cx, off, s, v).map(|_| 0),
+            };
+            ("rstcr", off, r)
+        } else if let Some(u) = self.uarts.iter_mut().find(|u| pa >= u.base && pa - u.base < 0x100) {
+            let off = pa - u.base;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => u.uart.read(&mut cx, off, s),
+                (Some(s), Some(v)) => u.uart.write(&mut cx, off, s, v).map(|_| 0),
+            };
+            (u.name, off, r)
+        } else if let Some(d) = self.devs.iter_mut().find(|d| pa >= d.base && pa - d.base < d.size) {
+            let off = pa - d.base;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => d.dev.read(&mut cx, off, s),
+                (Some(s), Some(v)) => d.dev.write(&mut cx, off, s, v).map(|_| 0),
+            };
+            (d.name, off, r)
+        } else {
+            let what = if write.is_some() { "write" } else { "read" };
+            self.log_bad(format_args!("{what} of {size} bytes at unmapped physical address {pa:#x}"));
+            return Err(BusError::Unmapped);
+        };
+        match r {
+            Ok(v) => Ok(v),
+            Err(MmioError::Slave) => Err(BusError::Slave),
+            Err(e) => {
+                let what = if write.is_some() { "write (ignored)" } else { "read (as zero)" };
+                self.log_bad(format_args!("{name}: {what} of {size} bytes at offset {off:#x}: {e}"));
+                Ok(0)
+            }
+        }
+    }
 }
 
 impl Bus for SysBus {
@@ -129,32 +243,10 @@ impl Bus for SysBus {
             buf.copy_from_slice(m);
             return Ok(());
         }
-        let Some(i) = self.device(pa.0) else {
-            self.log_bad(format_args!("read of {} bytes at unmapped physical address {:#x}", buf.len(), pa.0));
-            return Err(BusError::Unmapped);
-        };
-        let now = self.now();
-        let d = &mut self.devs[i];
-        let off = pa.0 - d.base;
-        let mut cx = DevCtx { now, sched: &mut self.sched };
-        let r = match Size::from_bytes(buf.len()) {
-            Some(sz) => d.dev.read(&mut cx, off, sz),
-            None => Err(MmioError::BadSize),
-        };
-        match r {
-            Ok(v) => {
-                let n = buf.len();
-                buf.copy_from_slice(&v.to_le_bytes()[..n]);
-                Ok(())
-            }
-            Err(MmioError::Slave) => Err(BusError::Slave),
-            Err(e) => {
-                let name = d.name;
-                self.log_bad(format_args!("{name}: read of {} bytes at offset {off:#x}: {e}; reads as zero", buf.len()));
-                buf.fill(0);
-                Ok(())
-            }
-        }
+        let n = buf.len();
+        let v = self.mmio(pa.0, n, None)?;
+        buf.copy_from_slice(&v.to_le_bytes()[..n.min(8)]);
+        Ok(())
     }
 
     fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
@@ -162,31 +254,10 @@ impl Bus for SysBus {
             m.copy_from_slice(buf);
             return Ok(());
         }
-        let Some(i) = self.device(pa.0) else {
-            self.log_bad(format_args!("write of {} bytes at unmapped physical address {:#x}", buf.len(), pa.0));
-            return Err(BusError::Unmapped);
-        };
-        let now = self.now();
-        let d = &mut self.devs[i];
-        let off = pa.0 - d.base;
-        let mut cx = DevCtx { now, sched: &mut self.sched };
         let mut v = [0u8; 8];
-        let r = match Size::from_bytes(buf.len()) {
-            Some(sz) => {
-                v[..buf.len()].copy_from_slice(buf);
-                d.dev.write(&mut cx, off, sz, u64::from_le_bytes(v))
-            }
-            None => Err(MmioError::BadSize),
-        };
-        match r {
-            Ok(()) => Ok(()),
-            Err(MmioError::Slave) => Err(BusError::Slave),
-            Err(e) => {
-                let name = d.name;
-                self.log_bad(format_args!("{name}: write of {} bytes at offset {off:#x}: {e}; ignored", buf.len()));
-                Ok(())
-            }
-        }
+        let n = buf.len().min(8);
+        v[..n].copy_from_slice(&buf[..n]);
+        self.mmio(pa.0, buf.len(), Some(u64::from_le_bytes(v))).map(|_| ())
     }
 
     fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
@@ -200,15 +271,27 @@ impl Bus for SysBus {
 
 impl Platform for SysBus {
     fn counter(&self) -> u64 {
-        // CNTPCT at 25 MHz from virtual nanoseconds.
-        (self.now() as u128 * board::CNTFRQ_HZ as u128 / 1_000_000_000) as u64
+        self.now() / NS_PER_TICK
     }
     fn counter_at(&self, icount: u64) -> u64 {
-        let now = self.quantum_ns + icount.saturating_sub(self.quantum_icount);
-        (now as u128 * board::CNTFRQ_HZ as u128 / 1_000_000_000) as u64
+        (self.quantum_ns + icount.saturating_sub(self.quantum_icount)) / NS_PER_TICK
     }
-    fn irq_levels(&self, _cpu: u8) -> IrqLevels {
-        IrqLevels::default()
+    fn irq_levels(&self, cpu: u8) -> IrqLevels {
+        let (irq, fiq) = self.gic.irq_levels(cpu as usize);
+        IrqLevels { irq, fiq, ..Default::default() }
+    }
+    fn icc_access_ctx(&mut self, ctx: &IccContext, enc: SysRegEnc, write: Option<u64>) -> IccResult {
+        let id = SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2);
+        match self.gic.icc_access(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure }, id, write) {
+            Some(v) => IccResult::Value(v),
+            None => IccResult::Undefined,
+        }
+    }
+    fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
+        match self.psci.as_mut() {
+            Some(p) => p.smc(cpu, imm),
+            None => Hooked::No,
+        }
     }
     fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
         if imm != 0xf000 {
@@ -223,6 +306,22 @@ impl Platform for SysBus {
         self.semihosting = Some(sh);
         r
     }
+    fn store_notify(&mut self, cpu: u8, pa: PhysAddr, len: usize) {
+        for (i, r) in self.reservations.iter().enumerate() {
+            if let Some(g) = *r {
+                // 64-byte reservation granule (the A72's ERG).
+                if i != cpu as usize && pa.0 < g + 64 && pa.0 + len as u64 > g {
+                    self.pending.snoops.push((i as u8, pa.0, len));
+                }
+            }
+        }
+    }
+    fn tlbi_broadcast(&mut self, cpu: u8, op: TlbiOp, arg: u64) {
+        self.pending.tlbi.push((cpu, op, arg));
+    }
+    fn send_event(&mut self, cpu: u8) {
+        self.pending.sev.push(cpu);
+    }
 }
 
 /// The LS2088A-RDB machine.
@@ -231,6 +330,20 @@ pub struct Machine {
     pub bus: SysBus,
     /// Virtual time in nanoseconds.
     pub now_ns: u64,
+    pub firmware: Firmware,
+    /// Host console input, delivered to the console UART at quantum boundaries.
+    input: Option<std::sync::mpsc::Receiver<HostInput>>,
+    input_buf: std::collections::VecDeque<u8>,
+}
+
+/// Host input events for the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostInput {
+    Bytes(Vec<u8>),
+    /// The user asked to quit (Ctrl-A X).
+    Quit,
+    /// End of input (stdin closed): nothing more will come.
+    Eof,
 }
 
 impl Machine {
@@ -246,53 +359,77 @@ impl Machine {
         if cfg.ram_size > board::DRAM0_SIZE {
             ram.push(Ram { base: board::DRAM1_BASE, data: vec![0; (cfg.ram_size - board::DRAM0_SIZE) as usize] });
         }
-        let irqs = IrqBank::new(32 + 256);
+        let spis = IrqBank::new(256);
+        // The GIC-500 always has its 8 redistributors, whatever --smp says.
+        let mut gic = Gic::new(&GicConfig::ls2088a(), spis.clone());
+        let mut uarts = Vec::new();
         let mut devs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram => {}
+                Kind::Dram | Kind::Gic | Kind::Rstcr => {}
+                Kind::Dcfg => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_dcfg()) }),
+                Kind::Clockgen => {
+                    devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_clockgen()) })
+                }
                 Kind::Uart16550 => {
-                    let line = IrqLine::new(irqs.clone(), r.intid.unwrap_or(0));
-                    devs.push(Mapped {
-                        name: r.name,
-                        base: r.base,
-                        size: r.size,
-                        dev: Box::new(Uart16550::new(line, (cfg.console)())),
-                    });
+                    let line = IrqLine::new(spis.clone(), r.intid.map_or(0, |i| i - 32));
+                    uarts.push(UartSlot { name: r.name, base: r.base, uart: Uart16550::new(line, (cfg.console)()) });
                 }
             }
         }
+        let bank0 = (board::DRAM0_BASE, cfg.ram_size.min(board::DRAM0_SIZE));
         let semihosting = if cfg.semihosting {
             let mut sh = Semihosting::new((cfg.console)(), std::mem::replace(&mut cfg.stderr, Box::new(std::io::sink())));
             // Heap in the upper half of the first bank, stack at its top.
-            let top = board::DRAM0_BASE + cfg.ram_size.min(board::DRAM0_SIZE);
-            let mid = board::DRAM0_BASE + cfg.ram_size.min(board::DRAM0_SIZE) / 2;
+            let top = bank0.0 + bank0.1;
+            let mid = bank0.0 + bank0.1 / 2;
             sh.heapinfo = [mid, top - (1 << 20), top, top - (1 << 20)];
             Some(sh)
         } else {
             None
         };
-        let cpus = (0..cfg.smp as u8)
+        let psci = match cfg.firmware {
+            Firmware::BareMetal => None,
+            Firmware::Builtin => {
+                let mut banks = vec![bank0];
+                if cfg.ram_size > board::DRAM0_SIZE {
+                    banks.push((board::DRAM1_BASE, cfg.ram_size - board::DRAM0_SIZE));
+                }
+                gic.el3_firmware_init();
+                Some(Psci::new(PsciConfig::ls2088a(cfg.smp as usize, banks)))
+            }
+        };
+        let cpus: Vec<Cpu> = (0..cfg.smp as u8)
             .map(|i| {
                 let mut c = Cpu::new(CpuConfig { index: i, mpidr: board::mpidr(i), has_el2: true, has_el3: true });
                 c.off = i != 0;
                 c
             })
             .collect();
+        let n = cpus.len();
         Ok(Machine {
             cpus,
             bus: SysBus {
                 ram,
                 devs,
+                uarts,
+                rstcr: devices::rstcr::Rstcr::default(),
+                gic,
+                spis,
                 sched: Scheduler::default(),
-                irqs,
                 semihosting,
+                psci,
+                pending: Pending::default(),
+                reservations: vec![None; n],
                 quantum_ns: 0,
                 quantum_icount: 0,
                 cur_icount: 0,
                 bad_access_logged: 0,
             },
             now_ns: 0,
+            firmware: cfg.firmware,
+            input: None,
+            input_buf: Default::default(),
         })
     }
 
@@ -305,65 +442,43 @@ impl Machine {
         Ok(())
     }
 
-    /// Runs until the guest stops, deadlocks, or `max_insns` (total) are retired.
-    pub fn run(&mut self, max_insns: Option<u64>) -> RunExit {
-        let mut total: u64 = 0;
-        loop {
-            let mut all_off = true;
-            let mut all_wait = true;
-            for c in self.cpus.iter_mut() {
-                if c.off {
-                    continue;
-                }
-                all_off = false;
-                let budget = match max_insns {
-                    Some(m) => QUANTUM.min(m.saturating_sub(total)),
-                    None => QUANTUM,
-                };
-                if budget == 0 {
-                    return RunExit::InsnLimit;
-                }
-                self.bus.quantum_ns = self.now_ns;
-                self.bus.quantum_icount = c.icount;
-                self.bus.cur_icount = c.icount;
-                let before = c.icount;
-                let exc_before = c.stats.exceptions;
-                let x = interp::run(c, &mut self.bus, budget);
-                total += c.icount - before;
-                if c.icount - before >= QUANTUM && c.stats.exceptions - exc_before >= c.icount - before {
-                    let el = c.st.pstate.el;
-                    return RunExit::ExceptionLoop { cpu: c.cfg.index, pc: c.st.pc, esr: c.sys.esr[el as usize], el };
-                }
-                match x {
-                    Exit::Halt(code) => return RunExit::Halt(code),
-                    Exit::Wait | Exit::Off => {}
-                    Exit::Budget => all_wait = false,
-                }
-                if c.waiting.is_none() && !c.off {
-                    all_wait = false;
-                }
-            }
-            if all_off {
-                return RunExit::AllOff;
-            }
-            if let Some(m) = max_insns {
-                if total >= m {
-                    return RunExit::InsnLimit;
-                }
-            }
-            if all_wait {
-                match self.bus.sched.next_deadline() {
-                    Some(t) if t > self.now_ns => self.now_ns = t,
-                    Some(_) => self.now_ns += QUANTUM,
-                    None => {
-                        let pcs = self.cpus.iter().filter(|c| !c.off).map(|c| c.st.pc).collect();
-                        return RunExit::Deadlock { pcs };
+    /// Loads a prepared Linux boot (kernel, DTB, initramfs) and enters the kernel on PE 0
+    /// as the built-in firmware does; the other PEs stay off until PSCI CPU_ON.
+    pub fn load_linux(&mut self, boot: &firmware::linux::LinuxBoot) -> Result<(), MachineError> {
+        self.bus.load(&boot.image())?;
+        let c = &mut self.cpus[0];
+        c.sys.cntfrq_el0 = board::CNTFRQ_HZ;
+        boot.start_boot_cpu(c);
+        Ok(())
+    }
+
+    /// Connects host console input (e.g. a thread reading stdin).
+    pub fn set_input(&mut self, rx: std::sync::mpsc::Receiver<HostInput>) {
+        self.input = Some(rx);
+    }
+
+    /// Moves host input into the console UART as its FIFO has room. Returns true when the
+    /// user asked to quit.
+    fn poll_input(&mut self) -> bool {
+        if let Some(rx) = &self.input {
+            loop {
+                match rx.try_recv() {
+                    Ok(HostInput::Bytes(b)) => self.input_buf.extend(b),
+                    Ok(HostInput::Quit) => return true,
+                    Ok(HostInput::Eof) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        self.input = None;
+                        break;
                     }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
                 }
-            } else {
-                self.now_ns += QUANTUM;
             }
         }
+        if !self.input_buf.is_empty() {
+            let (a, _) = self.input_buf.as_slices();
+            let n = self.bus.console_input(a);
+            self.input_buf.drain(..n);
+        }
+        false
     }
 
     /// The semihosting state, when enabled.
@@ -374,5 +489,172 @@ impl Machine {
     /// Total instructions retired by all PEs.
     pub fn icount(&self) -> u64 {
         self.cpus.iter().map(|c| c.icount).sum()
+    }
+
+    fn counter_now(&self) -> u64 {
+        self.now_ns / NS_PER_TICK
+    }
+
+    /// Drives PE `i`'s timer PPIs and GIC context from its current state.
+    fn sync_cpu_irqs(&mut self, i: usize) {
+        let counter = self.counter_now();
+        let c = &self.cpus[i];
+        let t = c.timer_irqs(counter);
+        let g = &mut self.bus.gic;
+        g.set_ppi(i, board::TIMER_PHYS_INTID, t.phys);
+        g.set_ppi(i, board::TIMER_VIRT_INTID, t.virt);
+        g.set_ppi(i, board::TIMER_HYP_INTID, t.hyp);
+        g.set_ppi(i, board::TIMER_SEC_PHYS_INTID, t.sec_phys);
+        g.set_cpu_ctx(i, CpuCtx { el: c.st.pstate.el, secure: c.is_secure() });
+    }
+
+    /// Applies what the PE that just ran asked of the others.
+    fn apply_pending(&mut self) -> Option<RunExit> {
+        let p = std::mem::take(&mut self.bus.pending);
+        for (from, op, arg) in p.tlbi {
+            for (i, c) in self.cpus.iter_mut().enumerate() {
+                if i != from as usize {
+                    cpu_aarch64::mmu::tlbi_remote(c, op, arg);
+                }
+            }
+        }
+        for from in p.sev {
+            for (i, c) in self.cpus.iter_mut().enumerate() {
+                if i != from as usize {
+                    c.event = true;
+                }
+            }
+        }
+        for (target, pa, len) in p.snoops {
+            if let Some(c) = self.cpus.get_mut(target as usize) {
+                c.snoop_store(pa, len);
+            }
+        }
+        if self.bus.rstcr.take_request() {
+            return Some(RunExit::Reset);
+        }
+        if let Some(psci) = self.bus.psci.as_mut() {
+            for a in psci.take_actions() {
+                match a {
+                    PowerAction::PowerOn { target, entry, context_id, .. } => {
+                        if let Some(c) = self.cpus.get_mut(target) {
+                            psci.power_on(c, target, entry, context_id);
+                            c.sys.cntfrq_el0 = board::CNTFRQ_HZ;
+                            c.off = false;
+                        }
+                    }
+                    PowerAction::SystemOff => return Some(RunExit::Halt(0)),
+                    PowerAction::SystemReset { .. } => return Some(RunExit::Reset),
+                }
+            }
+        }
+        None
+    }
+
+    /// Runs until the guest stops, deadlocks, or `max_insns` (total) are retired.
+    pub fn run(&mut self, max_insns: Option<u64>) -> RunExit {
+        let mut total: u64 = 0;
+        let with_gic = true;
+        loop {
+            let mut all_off = true;
+            let mut all_wait = true;
+            for i in 0..self.cpus.len() {
+                if self.cpus[i].off {
+                    continue;
+                }
+                all_off = false;
+                let budget = match max_insns {
+                    Some(m) => QUANTUM.min(m.saturating_sub(total)),
+                    None => QUANTUM,
+                };
+                if budget == 0 {
+                    return RunExit::InsnLimit;
+                }
+                if with_gic {
+                    self.sync_cpu_irqs(i);
+                    self.bus.gic.sync_inputs();
+                }
+                for (j, c) in self.cpus.iter().enumerate() {
+                    self.bus.reservations[j] = if j == i { None } else { c.monitor.reserved.map(|(pa, _)| pa & !63) };
+                }
+                let c = &mut self.cpus[i];
+                self.bus.quantum_ns = self.now_ns;
+                self.bus.quantum_icount = c.icount;
+                self.bus.cur_icount = c.icount;
+                let before = c.icount;
+                let exc_before = c.stats.exceptions;
+                let x = interp::run(c, &mut self.bus, budget);
+                let ran = c.icount - before;
+                total += ran;
+                if ran >= QUANTUM && c.stats.exceptions - exc_before >= ran {
+                    let el = c.st.pstate.el;
+                    return RunExit::ExceptionLoop { cpu: c.cfg.index, pc: c.st.pc, esr: c.sys.esr[el as usize], el };
+                }
+                let waiting = c.waiting.is_some() || c.off;
+                match x {
+                    Exit::Halt(code) => {
+                        // PSCI SYSTEM_OFF/RESET also halt the PE; the queued action says which.
+                        if let Some(r) = self.apply_pending() {
+                            return r;
+                        }
+                        return RunExit::Halt(code);
+                    }
+                    Exit::Wait | Exit::Off => {}
+                    Exit::Budget => all_wait = false,
+                }
+                if !waiting {
+                    all_wait = false;
+                }
+                if let Some(r) = self.apply_pending() {
+                    return r;
+                }
+                if self.cpus.iter().any(|c| !c.off && c.waiting.is_none()) {
+                    // A PE woken by CPU_ON or SEV during this turn.
+                    all_wait = false;
+                }
+            }
+            if all_off {
+                return RunExit::AllOff;
+            }
+            if self.poll_input() {
+                return RunExit::UserQuit;
+            }
+            if !self.input_buf.is_empty() {
+                all_wait = false; // a waiting PE will be woken by the UART interrupt
+            }
+            if let Some(m) = max_insns {
+                if total >= m {
+                    return RunExit::InsnLimit;
+                }
+            }
+            let next = self.now_ns + QUANTUM;
+            if all_wait {
+                // Skip to the next event: a device event or a timer deadline.
+                let counter = self.counter_now();
+                let timer = self
+                    .cpus
+                    .iter()
+                    .filter(|c| !c.off)
+                    .filter_map(|c| c.timer_deadline(counter))
+                    .min()
+                    .map(|t| t.saturating_mul(NS_PER_TICK));
+                let dev = self.bus.sched.next_deadline();
+                let pending_irq = with_gic && (0..self.cpus.len()).any(|i| {
+                    let (a, b) = self.bus.gic.irq_levels(i);
+                    a || b
+                });
+                match [timer, dev].into_iter().flatten().min() {
+                    _ if pending_irq => self.now_ns = next,
+                    Some(t) if t > self.now_ns => self.now_ns = t,
+                    Some(_) => self.now_ns = next,
+                    None => {
+                        let pcs = self.cpus.iter().filter(|c| !c.off).map(|c| c.st.pc).collect();
+                        return RunExit::Deadlock { pcs };
+                    }
+                }
+            } else {
+                self.now_ns = next;
+            }
+        }
     }
 }

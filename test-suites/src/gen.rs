@@ -43,9 +43,6 @@ pub const DO_NOT_TEST: &[(&str, &str)] = &[
     ("yield", "scheduling hint, no architectural effect to compare"),
     ("sev", "event to other PEs, no architectural effect to compare"),
     ("sevl", "event register only, not visible"),
-    ("br", "indirect branch to a random register value"),
-    ("blr", "indirect branch to a random register value"),
-    ("ret", "indirect branch to a random register value"),
     ("eret", "exception return: UNDEFINED at EL0, but the target is random"),
     ("drps", "debug state only"),
     ("dcps1", "debug state only"),
@@ -82,6 +79,12 @@ pub fn is_mem(e: &Encoding) -> bool {
 /// Whether an encoding is a PC-relative load (LDR/LDRSW literal).
 pub fn is_literal(e: &Encoding) -> bool {
     e.asm.starts_with("ld") && e.field("imm19").is_some() && e.field("rn").is_none()
+}
+
+/// BR, BLR, RET: generated as `ADR Xn, <forward target>; BR Xn` (a random Xn would
+/// branch anywhere).
+pub fn is_indirect(e: &Encoding) -> bool {
+    matches!(e.asm, "br" | "blr" | "ret")
 }
 
 /// Whether an encoding is a direct branch with an immediate offset.
@@ -419,11 +422,31 @@ pub fn random_case(r: &mut Rng, cands: &[usize], opts: &GenOpts) -> Case {
     let sp_base = r.chance(1, 3);
     let mut cx = SeqCtx { sp_base, aligned: opts.aligned, len, excl: Excl::Open };
     let mut insns = Vec::with_capacity(len);
+    // Indices of the BR/BLR/RET of `ADR Xn; BR Xn` pairs.
+    let mut indirect_at = Vec::new();
     while insns.len() < len && !cands.is_empty() {
         let k = insns.len();
         let mut got = None;
         for _ in 0..32 {
             let idx = *r.pick(cands);
+            let e = &ENCODINGS[idx];
+            if is_indirect(e) {
+                if k + 2 > len {
+                    continue;
+                }
+                let n = r.below(26) as u32;
+                let t = k + 2 + r.below((len - k - 1) as u64) as usize; // target in k+2..=len
+                let off = ((t - k) * 4) as u32;
+                let adr = 0x1000_0000 | (off & 3) << 29 | (off >> 2) << 5 | n;
+                let br = set(e, e.bits, "rn", n);
+                if lookup(br) == Some(idx as u16) && lookup(adr).is_some() {
+                    insns.push(adr);
+                    indirect_at.push(k + 1);
+                    got = Some(br);
+                    break;
+                }
+                continue;
+            }
             if let Some(w) = make_word(r, idx, k, &mut cx) {
                 got = Some(w);
                 break;
@@ -432,6 +455,32 @@ pub fn random_case(r: &mut Rng, cands: &[usize], opts: &GenOpts) -> Case {
         match got {
             Some(w) => insns.push(w),
             None => insns.push(0xd503_201f), // NOP
+        }
+    }
+    // A direct branch must not skip the ADR of a pair: Xn would hold an older target and
+    // the indirect branch could go backwards (a loop). Retarget such branches to the ADR.
+    // The same holds for the target of a pair's ADR.
+    for (k, slot) in insns.iter_mut().enumerate() {
+        let w = *slot;
+        if indirect_at.contains(&(k + 1)) {
+            let fwd = ((w >> 5) & 0x7ffff) as usize; // ADR immhi (immlo = 0)
+            if indirect_at.contains(&(k + fwd)) {
+                *slot = (w & !(0x7ffff << 5)) | ((fwd as u32 - 1) << 5);
+            }
+            continue;
+        }
+        let Some(i) = lookup(w) else { continue };
+        let e = &ENCODINGS[i as usize];
+        if !is_branch(e) {
+            continue;
+        }
+        for name in ["imm26", "imm19", "imm14"] {
+            if let Some(f) = e.field(name) {
+                let fwd = f.extract(w) as usize;
+                if indirect_at.contains(&(k + fwd)) {
+                    *slot = insert(f, w, (fwd - 1) as u32);
+                }
+            }
         }
     }
     let mut scratch = vec![0u8; SCRATCH_SIZE];

@@ -450,8 +450,8 @@ fn elf_text_words(b: &[u8]) -> Vec<u32> {
 #[test]
 fn capstone_corpus() {
     let Some(d) = corpus() else {
-        if std::env::var_os("CI").is_some() {
-            panic!("corpus unavailable: run test-suites/fetch-corpus.sh");
+        if std::env::var_os("LSEMU_ALLOW_MISSING_ORACLE").is_none() {
+            panic!("corpus unavailable: test-suites/fetch-corpus.sh failed (needs curl, ar, tar, xz, gzip and access to the Debian archive); LSEMU_ALLOW_MISSING_ORACLE=1 skips");
         }
         eprintln!("SKIPPED: corpus unavailable (test-suites/fetch-corpus.sh failed)");
         return;

@@ -3,7 +3,10 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use firmware::loaders;
+use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
+
+mod console;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +30,45 @@ enum Cmd {
     /// Run a bare-metal program (ELF or raw binary) on the LS2088A-RDB memory map, starting
     /// at EL3 with the MMU off, like the board's boot ROM hands over to firmware.
     Run(RunArgs),
+    /// Boot a Linux kernel (arm64 Image, gzip-compressed or EFI zboot) on the LS2088A-RDB
+    /// model with the built-in EL3 firmware (PSCI), like U-Boot's booti would.
+    Boot(BootArgs),
+}
+
+#[derive(clap::Args)]
+struct BootArgs {
+    /// The kernel: an arm64 Image, a gzip-compressed Image (Debian's vmlinuz) or EFI zboot.
+    #[arg(long, value_name = "FILE")]
+    kernel: PathBuf,
+    /// The device tree blob, e.g. Linux's freescale/fsl-ls2088a-rdb.dtb. It is fixed up
+    /// like U-Boot does (/chosen, /memory, PSCI enable-method, unmodelled devices disabled).
+    #[arg(long, value_name = "FILE")]
+    dtb: PathBuf,
+    /// An initramfs (cpio, optionally compressed).
+    #[arg(long, value_name = "FILE")]
+    initrd: Option<PathBuf>,
+    /// Kernel command line.
+    #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
+    append: String,
+    /// RAM size (e.g. 2G); beyond 2 GiB the rest goes to the second DRAM bank.
+    #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    memory: u64,
+    /// Number of cores (1..8).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    smp: u32,
+    /// Exception level the kernel is entered at. EL2 needs the GIC virtualization
+    /// registers (ICH_*), which are not modelled yet, so the default is EL1.
+    #[arg(long, value_name = "EL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    entry_el: u8,
+    /// Stop after this many instructions (all cores together), with exit code 4.
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    /// Tracing filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax).
+    #[arg(long, value_name = "FILTER")]
+    trace: Option<String>,
+    /// Print run statistics to stderr at exit.
+    #[arg(long)]
+    stats: bool,
 }
 
 #[derive(clap::Args)]
@@ -126,6 +168,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         ram_size: a.memory,
         smp: a.smp,
         semihosting: a.semihosting,
+        firmware: Firmware::BareMetal,
         console: Box::new(|| Box::new(Stdout)),
         stderr: Box::new(std::io::stderr()),
     })?;
@@ -135,8 +178,12 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
     let start = std::time::Instant::now();
     let exit = m.run(a.max_insns);
+    Ok(finish(&m, exit, start, a.stats))
+}
+
+fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
     let _ = std::io::stdout().flush();
-    if a.stats {
+    if stats {
         let secs = start.elapsed().as_secs_f64();
         let n = m.icount();
         eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
@@ -147,9 +194,13 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             );
         }
     }
-    Ok(match exit {
+    match exit {
         RunExit::Halt(code) => ExitCode::from(code as u8),
-        RunExit::AllOff => ExitCode::SUCCESS,
+        RunExit::AllOff | RunExit::UserQuit => ExitCode::SUCCESS,
+        RunExit::Reset => {
+            eprintln!("lsemu: the guest requested a system reset");
+            ExitCode::SUCCESS
+        }
         RunExit::Deadlock { pcs } => {
             let pcs: Vec<String> = pcs.iter().map(|p| format!("{p:#x}")).collect();
             eprintln!("lsemu: every core waits for an interrupt that nothing will raise (pc {})", pcs.join(", "));
@@ -165,7 +216,49 @@ fn run(a: RunArgs) -> Result<ExitCode> {
             eprintln!("lsemu: stopped after --max-insns instructions");
             ExitCode::from(EXIT_INSN_LIMIT)
         }
-    })
+    }
+}
+
+fn boot(a: BootArgs) -> Result<ExitCode> {
+    init_tracing(a.trace.as_deref())?;
+    let kpath = a.kernel.display().to_string();
+    let kernel = std::fs::read(&a.kernel).with_context(|| format!("cannot read {kpath}"))?;
+    let dtb = std::fs::read(&a.dtb).with_context(|| format!("cannot read {}", a.dtb.display()))?;
+    let initrd = match &a.initrd {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
+        None => None,
+    };
+    let mut m = Machine::new(MachineConfig {
+        ram_size: a.memory,
+        smp: a.smp,
+        semihosting: false,
+        firmware: Firmware::Builtin,
+        console: Box::new(|| Box::new(Stdout)),
+        stderr: Box::new(std::io::stderr()),
+    })?;
+    let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
+    if a.memory > soc_ls2088::board::DRAM0_SIZE {
+        ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
+    }
+    let cfg = firmware::linux::LinuxBootConfig {
+        ram,
+        bootargs: a.append.clone(),
+        unmodelled: soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect(),
+        mc_iommu_map: false,
+        entry_el: a.entry_el,
+        cpu_mpidrs: Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect()),
+    };
+    let boot = firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?;
+    if !boot.report.disabled.is_empty() {
+        tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
+        eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
+    }
+    m.load_linux(&boot)?;
+    let _term = console::attach(&mut m);
+    let start = std::time::Instant::now();
+    let exit = m.run(a.max_insns);
+    drop(_term);
+    Ok(finish(&m, exit, start, a.stats))
 }
 
 fn main() -> ExitCode {
@@ -179,6 +272,7 @@ fn main() -> ExitCode {
     };
     let r = match cli.cmd {
         Cmd::Run(a) => run(a),
+        Cmd::Boot(a) => boot(a),
     };
     match r {
         Ok(c) => c,

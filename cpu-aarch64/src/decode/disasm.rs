@@ -329,7 +329,7 @@ fn dp_reg(e: &Encoding, w: u32) -> Option<String> {
         let shift = bits(w, 23, 22);
         let imm6 = bits(w, 15, 10);
         let shifted = |o: &mut Vec<String>| {
-            if imm6 != 0 {
+            if imm6 != 0 || shift != 0 {
                 o.push(format!("{} #{imm6}", SHIFT[shift as usize]));
             }
         };
@@ -397,8 +397,8 @@ fn dp_reg(e: &Encoding, w: u32) -> Option<String> {
             }
         }
         0b0010 => {
-            let second = if bits(w, 11, 11) == 1 { format!("#{rm}") } else { r(rm, sf) };
-            join(m, &[r(rn, sf), second, format!("#{}", bits(w, 3, 0)), COND[cond as usize].into()])
+            let second = if bits(w, 11, 11) == 1 { imm(rm as i64) } else { r(rm, sf) };
+            join(m, &[r(rn, sf), second, imm(bits(w, 3, 0) as i64), COND[cond as usize].into()])
         }
         0b0100 => {
             let op = bits(w, 30, 30);
@@ -700,11 +700,11 @@ fn prfop(rt: u32) -> String {
         0 => "pld",
         1 => "pli",
         2 => "pst",
-        _ => return format!("#{rt:#x}"),
+        _ => return format!("#{rt:#04x}"),
     };
     let lvl = (rt >> 1) & 3;
     if lvl == 3 {
-        return format!("#{rt:#x}");
+        return format!("#{rt:#04x}");
     }
     format!("{ty}l{}{}", lvl + 1, if rt & 1 == 1 { "strm" } else { "keep" })
 }
@@ -724,8 +724,9 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
             let c = ["b", "h", "s", "d", "q"][sz as usize];
             format!("{c}{n}")
         } else {
-            let x = size == 3 || (m.starts_with("ldrs") && opc == 2) || (m == "ldrsw");
-            r(n, x)
+            // opc = 0b10: sign-extending load to a 64-bit register (LDRSB/LDRSH/LDRSW and
+            // their unscaled/unprivileged forms)
+            r(n, size == 3 || opc == 2)
         }
     };
     let scale = if v && opc & 2 == 2 && size == 0 { 4 } else { size };
@@ -826,7 +827,7 @@ fn ldst(e: &Encoding, w: u32, pc: u64) -> Option<String> {
             }
             let mut o = vec![list, format!("[{base}]")];
             if post {
-                o.push(if rm == 31 { format!("#{bytes}") } else { r(rm, true) });
+                o.push(if rm == 31 { imm(bytes as i64) } else { r(rm, true) });
             }
             join(m, &o)
         }
@@ -992,7 +993,7 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
         }
         let cond = COND[bits(w, 15, 12) as usize].to_string();
         return Some(match bits(w, 11, 10) {
-            0b01 => join(&m, &[f(rn)?, f(rm)?, format!("#{}", bits(w, 3, 0)), cond]),
+            0b01 => join(&m, &[f(rn)?, f(rm)?, imm(bits(w, 3, 0) as i64), cond]),
             0b10 => join(&m, &[f(rd)?, f(rn)?, f(rm)?]),
             _ => join(&m, &[f(rd)?, f(rn)?, f(rm)?, cond]),
         });
@@ -1016,6 +1017,15 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
     if w & 0xff3e_0c00 == 0x5e28_0800 {
         return Some(if bits(w, 16, 12) == 0 { join(&m, &[format!("s{rd}"), format!("s{rn}")]) } else { join(&m, &[vr(rd, "4s"), vr(rn, "4s")]) });
     }
+    if bits(w, 31, 30) == 0b01 && bits(w, 28, 24) == 0b11111 && bits(w, 10, 10) == 0 {
+        return by_element(&m, w, true);
+    }
+    if bits(w, 31, 30) == 0b01 && bits(w, 28, 24) == 0b11110 && bits(w, 21, 21) == 1 && bits(w, 10, 10) == 1 {
+        // AdvSIMD scalar three same
+        let fpop = m.starts_with('f');
+        let c = if fpop { ["s", "d"][bits(w, 22, 22) as usize] } else { ["b", "h", "s", "d"][size as usize] };
+        return Some(join(&m, &[format!("{c}{rd}"), format!("{c}{rn}"), format!("{c}{rm}")]));
+    }
     if w & 0xffe0_fc00 == 0x5e00_0400 && bits(w, 19, 16) != 0 {
         // scalar DUP (element), preferred as MOV
         let imm5 = bits(w, 20, 16);
@@ -1027,10 +1037,39 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
     if bits(w, 31, 31) != 0 || bits(w, 28, 24) != 0b01110 && bits(w, 28, 24) != 0b01111 {
         return None;
     }
+    if bits(w, 28, 19) == 0b0111100000 && bits(w, 10, 10) == 1 {
+        // modified immediate: MOVI, MVNI, ORR, BIC, FMOV (vector, immediate)
+        let imm8 = (bits(w, 18, 16) << 5) | bits(w, 9, 5);
+        let cmode = bits(w, 15, 12);
+        let op = bits(w, 29, 29);
+        let t32 = if q == 1 { "4s" } else { "2s" };
+        let t16 = if q == 1 { "8h" } else { "4h" };
+        let shifted = |t: &str, sh: u32| {
+            let mut o = vec![vr(rd, t), format!("#{imm8:#x}")];
+            if sh != 0 {
+                o.push(format!("lsl #{sh}"));
+            }
+            join(&m, &o)
+        };
+        return Some(match cmode {
+            c if c & 0b1000 == 0 => shifted(t32, 8 * ((c >> 1) & 3)),
+            c if c & 0b1100 == 0b1000 => shifted(t16, 8 * ((c >> 1) & 1)),
+            c if c & 0b1110 == 0b1100 => join(&m, &[vr(rd, t32), format!("#{imm8:#x}"), format!("msl #{}", 8 << (c & 1))]),
+            0b1110 if op == 0 => join(&m, &[vr(rd, if q == 1 { "16b" } else { "8b" }), format!("#{imm8:#x}")]),
+            0b1110 => {
+                let v = (0..8).fold(0u64, |a, i| a | if imm8 >> i & 1 == 1 { 0xffu64 << (8 * i) } else { 0 });
+                if q == 1 { join(&m, &[vr(rd, "2d"), format!("#{v:#x}")]) } else { join(&m, &[format!("d{rd}"), format!("#{v:#x}")]) }
+            }
+            _ => join(&m, &[vr(rd, if op == 1 { "2d" } else { t32 }), fp_imm8(imm8)]),
+        });
+    }
+    if bits(w, 28, 24) == 0b01111 && bits(w, 10, 10) == 0 {
+        return by_element(&m, w, false);
+    }
     if bits(w, 28, 24) == 0b01111 {
-        // shift by immediate (immh != 0); modified immediate and by-element are generic
+        // shift by immediate (immh != 0)
         let immh = bits(w, 22, 19);
-        if bits(w, 10, 10) == 0 || immh == 0 {
+        if immh == 0 {
             return None;
         }
         let hsb = 31 - immh.leading_zeros();
@@ -1129,6 +1168,10 @@ fn simd_fp(e: &Encoding, w: u32) -> Option<String> {
         }
         return Some(join(&m, &o));
     }
+    if bits(w, 29, 24) == 0b001110 && bits(w, 21, 21) == 0 && bits(w, 11, 10) == 0b10 {
+        // permute: UZP1/2, TRN1/2, ZIP1/2
+        return Some(join(&m, &[vr(rd, t), vr(rn, t), vr(rm, t)]));
+    }
     if bits(w, 21, 21) == 1 && bits(w, 11, 10) == 0b00 {
         // three different
         let wide = matches!(m.trim_end_matches('2'), "saddw" | "uaddw" | "ssubw" | "usubw");
@@ -1169,4 +1212,40 @@ mod robustness {
             let _ = super::disasm(x as u32, 0x1000);
         }
     }
+}
+
+/// AdvSIMD vector and scalar "x indexed element" operands.
+fn by_element(m: &str, w: u32, scalar: bool) -> Option<String> {
+    let rd = bits(w, 4, 0);
+    let rn = bits(w, 9, 5);
+    let q = bits(w, 30, 30);
+    let size = bits(w, 23, 22);
+    let (l, mbit, h) = (bits(w, 21, 21), bits(w, 20, 20), bits(w, 11, 11));
+    let fpop = m.starts_with('f');
+    // element size of the indexed operand, its index and register number
+    let (es, index, rm) = if fpop {
+        match size {
+            0b10 => (2, (h << 1) | l, (mbit << 4) | bits(w, 19, 16)),
+            0b11 if l == 0 => (3, h, (mbit << 4) | bits(w, 19, 16)),
+            _ => return None,
+        }
+    } else {
+        match size {
+            0b01 => (1, (h << 2) | (l << 1) | mbit, bits(w, 19, 16)),
+            0b10 => (2, (h << 1) | l, (mbit << 4) | bits(w, 19, 16)),
+            _ => return None,
+        }
+    };
+    let c = ["b", "h", "s", "d"][es as usize];
+    let elem = format!("v{rm}.{c}[{index}]");
+    let base = m.trim_end_matches('2');
+    let long = matches!(base, "smull" | "umull" | "smlal" | "umlal" | "smlsl" | "umlsl" | "sqdmull" | "sqdmlal" | "sqdmlsl");
+    Some(if scalar {
+        let dc = if long { ["b", "h", "s", "d"][es as usize + 1] } else { c };
+        join(m, &[format!("{dc}{rd}"), format!("{c}{rn}"), elem])
+    } else if long {
+        join(m, &[vr(rd, arr(es + 1, 1)), vr(rn, arr(es, q)), elem])
+    } else {
+        join(m, &[vr(rd, arr(es, q)), vr(rn, arr(es, q)), elem])
+    })
 }

@@ -246,6 +246,10 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
 fn run_inner(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     let end = cpu.icount.saturating_add(budget);
     while cpu.icount < end {
+        // A hook may power the PE off (PSCI CPU_OFF).
+        if cpu.off {
+            return Exit::Off;
+        }
         if cpu.waiting.is_some() {
             if !crate::exception::wake_pending(cpu, p) {
                 return Exit::Wait;
@@ -266,6 +270,7 @@ pub fn hooked(h: Hooked) -> Option<Flow> {
         Hooked::No => None,
         Hooked::Done => Some(Flow::Next),
         Hooked::Halt(c) => Some(Flow::Halt(c)),
+        Hooked::Jumped => Some(Flow::Stay),
     }
 }
 

@@ -1419,3 +1419,18 @@ fn hardware_watchpoints() {
     assert_eq!(rec(&cpu).0, 0xd200_0022);
     assert_eq!(rec(&cpu).3, wp);
 }
+
+#[test]
+fn el0_special_registers_keep_the_v80_bits() {
+    // All-ones written at EL0 and read back. Expected values: the ARMv8.0 fields of each
+    // register (FPCR AHP/DN/FZ/RMode/Stride/Len, trap enables RAZ/WI on the A72; FPSR
+    // NZCV/QC/IDC/IXC/UFC/OFC/DZC/IOC); the same values qemu-aarch64 -cpu cortex-a72
+    // returns for this sequence (checked by hand: 0x7f70000, 0xf800009f, 0xf0000000).
+    let (mut cpu, mut p) = setup("msr fpcr, x0\n mrs x1, fpcr\n msr fpsr, x0\n mrs x2, fpsr\n msr nzcv, x0\n mrs x3, nzcv\n msr tpidr_el0, x0\n mrs x4, tpidr_el0\n mrs x5, ctr_el0");
+    at_el(&mut cpu, 0);
+    cpu.sys.cpacr_el1 = 3 << 20;
+    cpu.sys.sctlr[1] |= SCTLR_UCT;
+    cpu.st.x[0] = u64::MAX;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(&cpu.st.x[1..6], &[0x07f7_0000, 0xf800_009f, 0xf000_0000, u64::MAX, 0x8444_c004]);
+}

@@ -2,6 +2,7 @@
 //! point; the machine checks that every segment lands in RAM.
 
 pub mod elf;
+pub mod image;
 
 /// A piece of an image to place in guest physical memory.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -198,8 +198,26 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     }
     // System-group instructions may change the translation regime, TLB, PSTATE, the
     // debug registers, the interrupt controller or anything else a platform hook touches.
-    if matches!(insn, Insn::System(_)) {
-        cpu.fast.invalidate();
+    // The frequent ones that can change only interrupt masks or lines (or nothing) keep
+    // the RAM cache: hints, barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr, MRS (whose side
+    // effects, e.g. an ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state).
+    if let Insn::System(s) = &insn {
+        match s {
+            System::Nop
+            | System::Yield
+            | System::Sev
+            | System::Sevl
+            | System::Hint { .. }
+            | System::Clrex { .. }
+            | System::Dsb { .. }
+            | System::Dmb { .. }
+            | System::Isb { .. }
+            | System::MsrSpsel { .. }
+            | System::MsrDaifset { .. }
+            | System::MsrDaifclr { .. }
+            | System::Mrs { .. } => cpu.fast.irq_check = true,
+            _ => cpu.fast.invalidate(),
+        }
     }
     match r {
         Ok(Flow::Next) => cpu.st.pc = pc.wrapping_add(4),

@@ -79,6 +79,11 @@ pub struct Cpu {
     pub off: bool,
     pub stats: CpuStats,
     warned: std::collections::HashSet<String>,
+    /// Host-pointer cache of recently used RAM pages and the interrupt re-check flag,
+    /// valid only inside `interp::run` (see `mem::FastMem`).
+    pub(crate) fast: mem::FastMem,
+    /// Decoded instructions keyed by the instruction word (see `interp::DecodeCache`).
+    pub(crate) dcache: interp::DecodeCache,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +109,8 @@ impl Cpu {
             off: false,
             stats: CpuStats::default(),
             warned: Default::default(),
+            fast: Default::default(),
+            dcache: Default::default(),
         };
         cpu.reset(0);
         cpu
@@ -118,6 +125,7 @@ impl Cpu {
         sysreg::reset(self);
         self.monitor.clear();
         self.tlb = mmu::Tlb::default();
+        self.fast.invalidate();
         self.waiting = None;
         self.event = false;
     }

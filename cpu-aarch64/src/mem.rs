@@ -6,6 +6,91 @@ use crate::mmu::{self, Access, AccessType, MemType};
 use crate::platform::{BusAttrs, PhysAddr, Platform};
 use crate::Cpu;
 
+/// Entries per access type in the host-pointer cache (a power of two).
+const FAST_ENTRIES: usize = 64;
+
+/// One cached page: VA page `page` (VA >> 12, as the instruction gave it) was translated
+/// successfully for this access type, to the 4 KiB guest RAM page at `pa` whose bytes are
+/// at host address `host`.
+#[derive(Debug, Clone, Copy)]
+struct FastEntry {
+    page: u64,
+    epoch: u32,
+    host: usize,
+    pa: u64,
+}
+
+impl Default for FastEntry {
+    fn default() -> Self {
+        // VA >> 12 never reaches u64::MAX: the entry never matches.
+        FastEntry { page: u64::MAX, epoch: 0, host: 0, pa: 0 }
+    }
+}
+
+/// A small direct-mapped cache of translations to guest RAM (host pointers), one table
+/// per access type (fetch, read, write), so that accesses to RAM pages used recently skip
+/// the alignment/translation/bus path. It is a pure accelerator: a hit does exactly what
+/// the slow path would do (same bytes, same `store_notify`), because
+/// - entries are made only inside `interp::run` (`live`) from successful translations of
+///   whole 4 KiB pages of RAM (`Bus::ram_span`) by ordinary (not LDTR/STTR) accesses, and
+///   used only for naturally aligned accesses (which can neither fault on alignment nor
+///   cross a page); data pages are not cached while watchpoints are enabled
+///   (MDSCR_EL1.MDE);
+/// - everything that can change a translation invalidates all entries (`epoch`): entry
+///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
+///   AT, DC, ...), any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
+///   since it may evict the TLB entry a cached page came from, after which the slow path
+///   would walk the tables again.
+///
+/// It also holds `irq_check`: interrupt lines, routing or masks may have changed, so
+/// `interp::run` must sample the interrupt inputs before the next instruction.
+#[derive(Debug, Clone)]
+pub(crate) struct FastMem {
+    /// Fills are allowed (set by `interp::run` while it runs).
+    pub(crate) live: bool,
+    pub(crate) irq_check: bool,
+    /// MDSCR_EL1.{MDE,SS} were not both clear when `irq_check` was last handled (debug
+    /// checks needed; see `interp::step_inner`).
+    pub(crate) debug: bool,
+    epoch: u32,
+    /// `Tlb::fills` when the entries of this epoch were made.
+    fills: u64,
+    e: Box<[[FastEntry; FAST_ENTRIES]; 3]>,
+    /// The fetch entry used last (a copy of one of `e[0]`, checked first).
+    code: FastEntry,
+}
+
+impl Default for FastMem {
+    fn default() -> Self {
+        FastMem { live: false, irq_check: true, debug: true, epoch: 1, fills: 0, e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]), code: FastEntry::default() }
+    }
+}
+
+impl FastMem {
+    /// Forgets every cached page and asks for an interrupt check.
+    #[inline]
+    pub(crate) fn invalidate(&mut self) {
+        self.irq_check = true;
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            // Wrapped: old entries could match again.
+            for t in self.e.iter_mut() {
+                t.fill(FastEntry::default());
+            }
+            self.epoch = 1;
+        }
+    }
+}
+
+#[inline]
+fn fast_ty(ty: AccessType) -> usize {
+    match ty {
+        AccessType::Fetch => 0,
+        AccessType::Read => 1,
+        AccessType::Write => 2,
+    }
+}
+
 /// Data fault status codes (ESR ISS DFSC/IFSC).
 pub mod fsc {
     pub const ADDR_SIZE_L0: u32 = 0b000000;
@@ -58,8 +143,81 @@ impl Cpu {
         }
     }
 
+    /// The cached host address and PA of `va` for a naturally aligned access of `n` bytes
+    /// of type `ty`, if `FastMem` has the page.
+    #[inline(always)]
+    fn fast_hit(&self, ty: usize, va: u64, n: usize) -> Option<(usize, u64)> {
+        let page = va >> 12;
+        let e = &self.fast.e[ty][page as usize & (FAST_ENTRIES - 1)];
+        if e.page == page
+            && e.epoch == self.fast.epoch
+            && self.fast.fills == self.tlb.fills
+            && n.is_power_of_two()
+            && n <= 16
+            && va & (n as u64 - 1) == 0
+        {
+            let off = va & 0xfff;
+            Some((e.host + off as usize, e.pa + off))
+        } else {
+            None
+        }
+    }
+
+    /// Remembers a successful translation `t` of `va` for `acc` when it maps a whole page
+    /// of guest RAM (see `FastMem`).
+    fn fast_fill(&mut self, p: &dyn Platform, va: u64, acc: &Access, t: &mmu::Translation) {
+        if !self.fast.live || acc.unpriv {
+            return;
+        }
+        // Watchpoints (MDSCR_EL1.MDE) are checked on the slow path only. MDSCR_EL1 changes
+        // only by a System-group instruction, which empties the cache.
+        if acc.ty != AccessType::Fetch && self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 {
+            return;
+        }
+        let pa_page = t.pa & !0xfff;
+        let Some(span) = p.ram_span(PhysAddr(pa_page)) else { return };
+        if pa_page < span.base.0 || pa_page - span.base.0 > span.len.saturating_sub(0x1000) || span.host.is_null() {
+            return;
+        }
+        if self.fast.fills != self.tlb.fills {
+            // The TLB changed since the entries were made: drop them (keeps irq_check).
+            let irq = self.fast.irq_check;
+            self.fast.invalidate();
+            self.fast.irq_check = irq;
+            self.fast.fills = self.tlb.fills;
+        }
+        let page = va >> 12;
+        let epoch = self.fast.epoch;
+        self.fast.e[fast_ty(acc.ty)][page as usize & (FAST_ENTRIES - 1)] =
+            FastEntry { page, epoch, host: span.host as usize + (pa_page - span.base.0) as usize, pa: pa_page };
+    }
+
     /// Reads `size` (1..=16) bytes at `va`, little-endian, zero-extended into a u128.
+    #[inline]
     pub fn read_mem(&mut self, p: &mut dyn Platform, va: u64, acc: Access) -> Result<u128, SyncExc> {
+        let n = acc.size as usize;
+        if acc.ty == AccessType::Read && !acc.unpriv {
+            if let Some((h, _)) = self.fast_hit(1, va, n) {
+                // SAFETY: `h` points into a guest RAM span of the platform (`Bus::ram_span`)
+                // with `n` bytes left in its page; the span stays allocated while the
+                // machine runs.
+                let v = unsafe {
+                    match n {
+                        1 => *(h as *const u8) as u128,
+                        2 => u16::from_le(std::ptr::read_unaligned(h as *const u16)) as u128,
+                        4 => u32::from_le(std::ptr::read_unaligned(h as *const u32)) as u128,
+                        8 => u64::from_le(std::ptr::read_unaligned(h as *const u64)) as u128,
+                        _ => u128::from_le(std::ptr::read_unaligned(h as *const u128)),
+                    }
+                };
+                return Ok(v);
+            }
+        }
+        self.read_mem_slow(p, va, acc)
+    }
+
+    #[inline(never)]
+    fn read_mem_slow(&mut self, p: &mut dyn Platform, va: u64, acc: Access) -> Result<u128, SyncExc> {
         let mut buf = [0u8; 16];
         let n = acc.size as usize;
         self.access(p, va, acc, &mut buf[..n])?;
@@ -67,7 +225,31 @@ impl Cpu {
     }
 
     /// Writes the low `acc.size` bytes of `val` at `va`, little-endian.
+    #[inline]
     pub fn write_mem(&mut self, p: &mut dyn Platform, va: u64, val: u128, acc: Access) -> Result<(), SyncExc> {
+        let n = acc.size as usize;
+        if acc.ty == AccessType::Write && !acc.unpriv {
+            if let Some((h, pa)) = self.fast_hit(2, va, n) {
+                // SAFETY: as in `read_mem`.
+                unsafe {
+                    match n {
+                        1 => *(h as *mut u8) = val as u8,
+                        2 => std::ptr::write_unaligned(h as *mut u16, (val as u16).to_le()),
+                        4 => std::ptr::write_unaligned(h as *mut u32, (val as u32).to_le()),
+                        8 => std::ptr::write_unaligned(h as *mut u64, (val as u64).to_le()),
+                        _ => std::ptr::write_unaligned(h as *mut u128, val.to_le()),
+                    }
+                }
+                p.store_notify(self.cfg.index, PhysAddr(pa), n);
+                self.exclusive_store_seen(pa, n);
+                return Ok(());
+            }
+        }
+        self.write_mem_slow(p, va, val, acc)
+    }
+
+    #[inline(never)]
+    fn write_mem_slow(&mut self, p: &mut dyn Platform, va: u64, val: u128, acc: Access) -> Result<(), SyncExc> {
         let mut buf = val.to_le_bytes();
         let n = acc.size as usize;
         self.access(p, va, acc, &mut buf[..n])
@@ -79,16 +261,35 @@ impl Cpu {
     }
 
     /// Fetches the instruction word at `va`.
+    #[inline]
     pub fn fetch(&mut self, p: &mut dyn Platform, va: u64) -> Result<u32, SyncExc> {
         if va & 3 != 0 {
             return Err(SyncExc::new(ec::PC_ALIGN, 0).with_far(va));
         }
+        let f = &self.fast;
+        if va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
+            let h = f.code.host + (va & 0xfff) as usize;
+            // SAFETY: as in `read_mem`.
+            return Ok(u32::from_le(unsafe { std::ptr::read_unaligned(h as *const u32) }));
+        }
+        if let Some((h, _)) = self.fast_hit(0, va, 4) {
+            self.fast.code = self.fast.e[0][(va >> 12) as usize & (FAST_ENTRIES - 1)];
+            // SAFETY: as in `read_mem`.
+            return Ok(u32::from_le(unsafe { std::ptr::read_unaligned(h as *const u32) }));
+        }
+        self.fetch_slow(p, va)
+    }
+
+    #[inline(never)]
+    fn fetch_slow(&mut self, p: &mut dyn Platform, va: u64) -> Result<u32, SyncExc> {
         let mut buf = [0u8; 4];
         self.access(p, va, Access::fetch(), &mut buf)?;
         Ok(u32::from_le_bytes(buf))
     }
 
     fn access(&mut self, p: &mut dyn Platform, va: u64, acc: Access, buf: &mut [u8]) -> Result<(), SyncExc> {
+        // The bus may reach a device (or a walk may): interrupt lines may change.
+        self.fast.irq_check = true;
         let size = buf.len() as u64;
         let unaligned = va & (size.max(1) - 1) != 0;
         if unaligned && acc.ty != AccessType::Fetch {
@@ -116,6 +317,8 @@ impl Cpu {
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {
             self.bus(p, va2, &t2, &acc, b)?;
+        } else {
+            self.fast_fill(p, va, &acc, &t1);
         }
         Ok(())
     }

@@ -79,7 +79,11 @@ pub trait Platform: Bus {
     fn counter_at(&self, _icount: u64) -> u64 {
         self.counter()
     }
-    /// Interrupt input levels for `cpu`.
+    /// Interrupt input levels for `cpu`. `interp::run` samples them at its start and then
+    /// again only after something that can change them: a bus access that is not a plain
+    /// RAM access, a System-group instruction (MSR/MRS incl. ICC_*, SMC/HVC/HLT hooks,
+    /// ...), an exception. So they must not change otherwise during a `run` call (the
+    /// machine updates lines between quanta).
     fn irq_levels(&self, _cpu: u8) -> IrqLevels {
         IrqLevels::default()
     }
@@ -182,6 +186,10 @@ impl Bus for FlatRam {
         let r = self.range(pa, buf.len())?;
         self.mem[r].copy_from_slice(buf);
         Ok(())
+    }
+    fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
+        self.range(pa, 1).ok()?;
+        Some(RamSpan { base: PhysAddr(self.base), len: self.mem.len() as u64, host: self.mem.as_ptr() as *mut u8 })
     }
 }
 

@@ -446,6 +446,12 @@ impl Machine {
     /// as the built-in firmware does; the other PEs stay off until PSCI CPU_ON.
     pub fn load_linux(&mut self, boot: &firmware::linux::LinuxBoot) -> Result<(), MachineError> {
         self.bus.load(&boot.image())?;
+        // Secondaries started by PSCI CPU_ON enter the kernel at the boot PE's EL.
+        if let Some(p) = self.bus.psci.as_mut() {
+            let mut cfg = p.config().clone();
+            cfg.ns_entry_el = boot.entry_el;
+            *p = Psci::new(cfg);
+        }
         let c = &mut self.cpus[0];
         c.sys.cntfrq_el0 = board::CNTFRQ_HZ;
         boot.start_boot_cpu(c);

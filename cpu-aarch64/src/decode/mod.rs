@@ -209,3 +209,54 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tree_stats {
+    use super::*;
+    fn leaf_len(w: u32) -> (usize, usize) {
+        let mut n = tree();
+        let mut d = 0;
+        loop {
+            match n {
+                Node::Switch { shift, width, children } => {
+                    n = &children[((w >> shift) & (((1u64 << width) - 1) as u32)) as usize];
+                    d += 1;
+                }
+                Node::Leaf(c) => {
+                    let k = c.iter().position(|&i| ENCODINGS[i as usize].matches(w)).map_or(c.len(), |p| p + 1);
+                    return (k, d);
+                }
+            }
+        }
+    }
+    /// Shape of the decision tree: `cargo test -p cpu-aarch64 --lib tree_stats -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn print_tree_stats() {
+        let (mut tot, mut dep, mut n, mut mx) = (0usize, 0usize, 0usize, 0usize);
+        for e in ENCODINGS {
+            for k in 0..16u32 {
+                let w = e.bits | (k.wrapping_mul(0x9e37_79b9) & !e.mask);
+                let (c, d) = leaf_len(w);
+                tot += c;
+                dep += d;
+                n += 1;
+                mx = mx.max(c);
+            }
+        }
+        eprintln!("encodings {} words {n}: avg candidates checked {:.2}, max {mx}, avg depth {:.2}", ENCODINGS.len(), tot as f64 / n as f64, dep as f64 / n as f64);
+        let (mut tot, mut dep, mut mx) = (0usize, 0usize, 0usize);
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let n = 100_000;
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (c, d) = leaf_len(x as u32);
+            tot += c;
+            dep += d;
+            mx = mx.max(c);
+        }
+        eprintln!("random words {n}: avg candidates checked {:.2}, max {mx}, avg depth {:.2}", tot as f64 / n as f64, dep as f64 / n as f64);
+    }
+}

@@ -98,29 +98,6 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Branch, _raw: u32) -> Exec
     Ok(flow)
 }
 
-/// Disassembles a branch instruction at `pc` (GNU objdump syntax and aliases).
-pub fn disasm(i: &Branch, pc: u64) -> String {
-    use super::dp_imm::fmt::{ins, target, z, COND};
-    let off = |imm: u32, bits: u32| (sign_extend(imm as u64, bits) << 2) as i64;
-    match *i {
-        Branch::BCond { imm19, cond } => ins(&format!("b.{}", COND[cond as usize & 15]), &[target(pc, off(imm19, 19))]),
-        Branch::Br { rn } => ins("br", &[z(1, rn)]),
-        Branch::Blr { rn } => ins("blr", &[z(1, rn)]),
-        Branch::Ret { rn } => {
-            if rn == 30 {
-                "ret".into()
-            } else {
-                ins("ret", &[z(1, rn)])
-            }
-        }
-        Branch::BUncond { imm26 } => ins("b", &[target(pc, off(imm26, 26))]),
-        Branch::Bl { imm26 } => ins("bl", &[target(pc, off(imm26, 26))]),
-        Branch::Cbz { sf, imm19, rt } => ins("cbz", &[z(sf, rt), target(pc, off(imm19, 19))]),
-        Branch::Cbnz { sf, imm19, rt } => ins("cbnz", &[z(sf, rt), target(pc, off(imm19, 19))]),
-        Branch::Tbz { b5, b40, imm14, rt } => ins("tbz", &[z(b5, rt), format!("#{}", (b5 << 5) | b40), target(pc, off(imm14, 14))]),
-        Branch::Tbnz { b5, b40, imm14, rt } => ins("tbnz", &[z(b5, rt), format!("#{}", (b5 << 5) | b40), target(pc, off(imm14, 14))]),
-    }
-}
 
 #[cfg(test)]
 mod tests {

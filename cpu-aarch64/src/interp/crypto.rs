@@ -42,36 +42,6 @@ pub fn exec(cpu: &mut Cpu, _p: &mut dyn Platform, i: &Crypto, _raw: u32) -> Exec
     Ok(Flow::Next)
 }
 
-/// Disassembles a crypto instruction (GNU objdump syntax).
-pub fn disasm(i: &Crypto) -> String {
-    let v = |n: u32, t: &str| format!("v{n}.{t}");
-    let two = |mn: &str, d: String, n: String| format!("{mn} {d}, {n}");
-    let three = |mn: &str, d: String, n: String, m: String| format!("{mn} {d}, {n}, {m}");
-    match *i {
-        Crypto::Aese { rn, rd } => two("aese", v(rd, "16b"), v(rn, "16b")),
-        Crypto::Aesd { rn, rd } => two("aesd", v(rd, "16b"), v(rn, "16b")),
-        Crypto::Aesmc { rn, rd } => two("aesmc", v(rd, "16b"), v(rn, "16b")),
-        Crypto::Aesimc { rn, rd } => two("aesimc", v(rd, "16b"), v(rn, "16b")),
-        Crypto::Sha1c { rm, rn, rd } => three("sha1c", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
-        Crypto::Sha1p { rm, rn, rd } => three("sha1p", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
-        Crypto::Sha1m { rm, rn, rd } => three("sha1m", format!("q{rd}"), format!("s{rn}"), v(rm, "4s")),
-        Crypto::Sha1su0 { rm, rn, rd } => three("sha1su0", v(rd, "4s"), v(rn, "4s"), v(rm, "4s")),
-        Crypto::Sha256h { rm, rn, rd } => three("sha256h", format!("q{rd}"), format!("q{rn}"), v(rm, "4s")),
-        Crypto::Sha256h2 { rm, rn, rd } => three("sha256h2", format!("q{rd}"), format!("q{rn}"), v(rm, "4s")),
-        Crypto::Sha256su1 { rm, rn, rd } => three("sha256su1", v(rd, "4s"), v(rn, "4s"), v(rm, "4s")),
-        Crypto::Sha1h { rn, rd } => two("sha1h", format!("s{rd}"), format!("s{rn}")),
-        Crypto::Sha1su1 { rn, rd } => two("sha1su1", v(rd, "4s"), v(rn, "4s")),
-        Crypto::Sha256su0 { rn, rd } => two("sha256su0", v(rd, "4s"), v(rn, "4s")),
-        Crypto::Pmull8 { q, rm, rn, rd } => {
-            let t = if q == 1 { "16b" } else { "8b" };
-            three(if q == 1 { "pmull2" } else { "pmull" }, v(rd, "8h"), v(rn, t), v(rm, t))
-        }
-        Crypto::Pmull64 { q, rm, rn, rd } => {
-            let t = if q == 1 { "2d" } else { "1d" };
-            three(if q == 1 { "pmull2" } else { "pmull" }, v(rd, "1q"), v(rn, t), v(rm, t))
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

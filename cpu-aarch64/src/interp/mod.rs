@@ -42,18 +42,38 @@ pub enum Exit {
 }
 
 /// Executes one decoded instruction. `raw` is the instruction word.
+#[inline(always)]
 pub fn exec(cpu: &mut Cpu, p: &mut dyn Platform, insn: &Insn, raw: u32) -> ExecResult {
+    // The generated `dispatch`, written out so that it is inlined into the run loop (the
+    // match is exhaustive: a new group fails to compile here).
     match insn {
-        Insn::Undefined(w) => {
-            let pc = cpu.st.pc;
-            cpu.warn_once(&format!("undef:{w:08x}"), || format!("undefined instruction {w:#010x} at pc {pc:#x}"));
-            Err(SyncExc::undefined())
-        }
-        _ => dispatch(cpu, p, insn, raw),
+        Insn::Branch(i) => branch::exec(cpu, p, i, raw),
+        Insn::Crypto(i) => crypto::exec(cpu, p, i, raw),
+        Insn::DpImm(i) => dp_imm::exec(cpu, p, i, raw),
+        Insn::DpReg(i) => dp_reg::exec(cpu, p, i, raw),
+        Insn::Fp(i) => fp::exec(cpu, p, i, raw),
+        Insn::Ldst(i) => ldst::exec(cpu, p, i, raw),
+        Insn::Simd(i) => simd::exec(cpu, p, i, raw),
+        Insn::SimdFp(i) => simd_fp::exec(cpu, p, i, raw),
+        Insn::System(i) => system::exec(cpu, p, i, raw),
+        Insn::Undefined(w) => undefined(cpu, *w),
     }
 }
 
-include!(concat!(env!("OUT_DIR"), "/a64_dispatch.rs"));
+#[cold]
+#[inline(never)]
+fn undefined(cpu: &mut Cpu, w: u32) -> ExecResult {
+    let pc = cpu.st.pc;
+    cpu.warn_once(&format!("undef:{w:08x}"), || format!("undefined instruction {w:#010x} at pc {pc:#x}"));
+    Err(SyncExc::undefined())
+}
+
+/// The generated dispatcher (`exec` has the same match, inlined).
+#[allow(dead_code)]
+mod generated {
+    use super::*;
+    include!(concat!(env!("OUT_DIR"), "/a64_dispatch.rs"));
+}
 
 pub mod branch;
 pub mod crypto;
@@ -70,18 +90,79 @@ pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     crate::exception::check_interrupts(cpu, p)
 }
 
+/// Entries of the decoded-instruction cache (a power of two).
+const DCACHE_ENTRIES: usize = 4096;
+
+/// A direct-mapped cache of decoded instructions keyed by the instruction word itself:
+/// `decode` is a pure function of the word, so an entry can never be stale (self-modifying
+/// code and code written by other PEs need no invalidation).
+#[derive(Clone)]
+pub struct DecodeCache {
+    e: Box<[(u32, Insn); DCACHE_ENTRIES]>,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        let v = vec![(0, decode::decode(0)); DCACHE_ENTRIES].into_boxed_slice();
+        DecodeCache { e: v.try_into().expect("DCACHE_ENTRIES entries") }
+    }
+}
+
+impl std::fmt::Debug for DecodeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeCache").finish_non_exhaustive()
+    }
+}
+
+impl DecodeCache {
+    /// `decode::decode(raw)`, cached.
+    #[inline(always)]
+    pub fn get(&mut self, raw: u32) -> Insn {
+        let i = (raw.wrapping_mul(0x9e37_79b1) >> (32 - DCACHE_ENTRIES.trailing_zeros())) as usize;
+        let e = &mut self.e[i % DCACHE_ENTRIES];
+        if e.0 != raw {
+            *e = (raw, decode::decode(raw));
+        }
+        e.1
+    }
+}
+
 /// Executes one instruction (or takes one interrupt). Returns `Some(exit)` if the run loop
 /// must stop after it.
 pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
-    if check_interrupts(cpu, p) {
-        return None;
+    cpu.fast.irq_check = true;
+    step_inner(cpu, p)
+}
+
+/// `step`, sampling the interrupt inputs only when `cpu.fast.irq_check` says they (or
+/// the PE's routing and masks) may have changed since the last sample; see `FastMem`.
+/// Whatever changes them (an exception, a System-group instruction, a bus access that is
+/// not served from the RAM cache) sets the flag before the next instruction, so a pending
+/// interrupt is taken at the same instruction as with a check before every instruction.
+#[inline(always)]
+fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
+    if cpu.fast.irq_check {
+        cpu.fast.irq_check = false;
+        // Software step and breakpoints need MDSCR_EL1.SS / MDE: with both clear none of
+        // the debug checks below can fire. MDSCR_EL1 changes only by a System-group
+        // instruction (or between `run` calls), after which `irq_check` is set.
+        use crate::exception::{MDSCR_MDE, MDSCR_SS};
+        cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0;
+        if check_interrupts(cpu, p) {
+            cpu.fast.invalidate();
+            return None;
+        }
     }
+    let debug = cpu.fast.debug;
     // Software step in the active-pending state: the step exception comes first.
-    if let Some(e) = crate::exception::software_step_pending(cpu) {
-        cpu.take_sync(e);
-        return None;
-    }
-    let stepping = crate::exception::software_step_active(cpu);
+    let stepping = debug && {
+        if let Some(e) = crate::exception::software_step_pending(cpu) {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+            return None;
+        }
+        crate::exception::software_step_active(cpu)
+    };
     let pc = cpu.st.pc;
     let raw = match cpu.fetch(p, pc) {
         Ok(w) => w,
@@ -90,30 +171,59 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             // consuming its budget (and virtual time) instead of hanging the host.
             cpu.icount += 1;
             cpu.take_sync(e);
+            cpu.fast.invalidate();
             return None;
         }
     };
     // Hardware breakpoints (after a fault-free fetch, before the Illegal state check).
-    if let Err(e) = crate::exception::check_breakpoints(cpu, pc) {
-        cpu.take_sync(e);
-        return None;
+    if debug {
+        if let Err(e) = crate::exception::check_breakpoints(cpu, pc) {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+            return None;
+        }
     }
     // PSTATE.IL (after an illegal exception return): the instruction is not executed.
     if let Err(e) = crate::exception::check_illegal_state(cpu) {
         cpu.take_sync(e);
+        cpu.fast.invalidate();
         return None;
     }
-    let insn = decode::decode(raw);
+    let insn = cpu.dcache.get(raw);
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);
     if stepping && r.is_ok() {
         crate::exception::software_step_completed(cpu, &insn);
     }
+    // System-group instructions may change the translation regime, TLB, PSTATE, the
+    // debug registers, the interrupt controller or anything else a platform hook touches.
+    // The frequent ones that can change only interrupt masks or lines (or nothing) keep
+    // the RAM cache: hints, barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr, MRS (whose side
+    // effects, e.g. an ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state).
+    if let Insn::System(s) = &insn {
+        match s {
+            System::Nop
+            | System::Yield
+            | System::Sev
+            | System::Sevl
+            | System::Hint { .. }
+            | System::Clrex { .. }
+            | System::Dsb { .. }
+            | System::Dmb { .. }
+            | System::Isb { .. }
+            | System::MsrSpsel { .. }
+            | System::MsrDaifset { .. }
+            | System::MsrDaifclr { .. }
+            | System::Mrs { .. } => cpu.fast.irq_check = true,
+            _ => cpu.fast.invalidate(),
+        }
+    }
     match r {
         Ok(Flow::Next) => cpu.st.pc = pc.wrapping_add(4),
         Ok(Flow::Jump(t)) => cpu.st.pc = t,
-        Ok(Flow::Stay) => {}
+        // PC set by the instruction itself (ERET, an exception taken by a hook, ...).
+        Ok(Flow::Stay) => cpu.fast.invalidate(),
         Ok(Flow::Wfi) => {
             cpu.st.pc = pc.wrapping_add(4);
             cpu.waiting = Some(crate::WaitKind::Wfi);
@@ -128,7 +238,10 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
             cpu.st.pc = pc.wrapping_add(4);
             return Some(Exit::Halt(code));
         }
-        Err(e) => cpu.take_sync(e),
+        Err(e) => {
+            cpu.take_sync(e);
+            cpu.fast.invalidate();
+        }
     }
     None
 }
@@ -138,17 +251,31 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     if cpu.off {
         return Exit::Off;
     }
+    // The machine may have changed anything (interrupt lines, TLB, registers) since the
+    // last call: start with empty fast caches and an interrupt check.
+    cpu.fast.invalidate();
+    cpu.fast.live = true;
+    let x = run_inner(cpu, p, budget);
+    cpu.fast.live = false;
+    cpu.fast.invalidate();
+    x
+}
+
+fn run_inner(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
     let end = cpu.icount.saturating_add(budget);
     while cpu.icount < end {
         // A hook may power the PE off (PSCI CPU_OFF).
         if cpu.off {
             return Exit::Off;
         }
-        if cpu.waiting.is_some() && !crate::exception::wake_pending(cpu, p) {
-            return Exit::Wait;
+        if cpu.waiting.is_some() {
+            if !crate::exception::wake_pending(cpu, p) {
+                return Exit::Wait;
+            }
+            cpu.fast.irq_check = true;
         }
         cpu.waiting = None;
-        if let Some(x) = step(cpu, p) {
+        if let Some(x) = step_inner(cpu, p) {
             return x;
         }
     }
@@ -162,5 +289,170 @@ pub fn hooked(h: Hooked) -> Option<Flow> {
         Hooked::Done => Some(Flow::Next),
         Hooked::Halt(c) => Some(Flow::Halt(c)),
         Hooked::Jumped => Some(Flow::Stay),
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    //! The run loop's caches (decoded instructions, RAM host pointers, interrupt sampling
+    //! only when something changed) must not change behaviour: `run` is compared with
+    //! `step` (which samples interrupts before every instruction and never uses the RAM
+    //! cache), and the results with values worked out by hand from the Arm ARM.
+    use super::*;
+    use crate::platform::{Bus, BusAttrs, BusError, FlatRam, IrqLevels, PhysAddr, RamSpan};
+    use crate::{Cpu, CpuConfig};
+
+    /// FlatRam with an IRQ line held high.
+    #[derive(Clone)]
+    struct Plat {
+        ram: FlatRam,
+    }
+    impl Bus for Plat {
+        fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
+            self.ram.read(pa, buf, a)
+        }
+        fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
+            self.ram.write(pa, buf, a)
+        }
+        fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
+            self.ram.ram_span(pa)
+        }
+    }
+    impl Platform for Plat {
+        fn counter(&self) -> u64 {
+            0
+        }
+        fn irq_levels(&self, _cpu: u8) -> IrqLevels {
+            IrqLevels { irq: true, ..Default::default() }
+        }
+    }
+
+    const BASE: u64 = 0x8000_0000;
+    const VBAR: u64 = BASE + 0x2000;
+    const DATA: u64 = BASE + 0x8000;
+    const L1: u64 = BASE + 0x10000;
+    const L2: u64 = BASE + 0x11000;
+    const L3: u64 = BASE + 0x12000;
+    const ALIAS_VA: u64 = 0x8010_0000;
+    const PAGE_A: u64 = 0x8030_0000;
+    const PAGE_B: u64 = 0x8030_1000;
+    /// Level-3 page descriptor: AF, Inner Shareable, AttrIndx 0 (MAIR 0xff), EL1 RW.
+    const fn page(pa: u64) -> u64 {
+        pa | 1 << 10 | 3 << 8 | 0b11
+    }
+
+    /// Encodings from aarch64-linux-gnu-as (objdump listing in the comments).
+    const CODE: [u32; 17] = [
+        0xf9000020, // 00: str  x0, [x1]
+        0xf9400024, // 04: ldr  x4, [x1]
+        0x91000484, // 08: add  x4, x4, #1
+        0xb9000043, // 0c: str  w3, [x2]        (patches 0x10)
+        0xd2800025, // 10: mov  x5, #1          (becomes mov x5, #2 = 0xd2800045)
+        0xf94000e6, // 14: ldr  x6, [x7]        (alias page -> PAGE_A)
+        0xf900012c, // 18: str  x12, [x9]       (same descriptor again: warms the store path)
+        0xf94000e6, // 1c: ldr  x6, [x7]        (alias page -> PAGE_A)
+        0xf9000128, // 20: str  x8, [x9]        (alias descriptor -> PAGE_B)
+        0xd508871f, // 24: tlbi vmalle1
+        0xd5033f9f, // 28: dsb  sy
+        0xd5033fdf, // 2c: isb
+        0xf94000ea, // 30: ldr  x10, [x7]       (alias page -> PAGE_B)
+        0xd503201f, // 34: nop                  (nothing slow happens here)
+        0xd50342ff, // 38: msr  daifclr, #2     (the pending IRQ is taken before 0x3c)
+        0xd280002b, // 3c: mov  x11, #1         (not executed)
+        0x14000000, // 40: b    .
+    ];
+    /// IRQ handler at VBAR + 0x280 (current EL with SP_ELx).
+    const HANDLER: [u32; 2] = [
+        0xd28000f4, // mov x20, #7
+        0x14000000, // b .
+    ];
+
+    fn setup() -> (Cpu, Plat) {
+        let mut ram = FlatRam::new(BASE, 4 << 20);
+        let words = |w: &[u32]| -> Vec<u8> { w.iter().flat_map(|w| w.to_le_bytes()).collect() };
+        ram.load(BASE, &words(&CODE));
+        ram.load(VBAR + 0x280, &words(&HANDLER));
+        // L1[2] -> L2; L2[0] -> L3 (identity pages), L2[1] block identity; L3[0x100] alias.
+        ram.load(L1 + 2 * 8, &(L2 | 0b11).to_le_bytes());
+        ram.load(L2, &(L3 | 0b11).to_le_bytes());
+        ram.load(L2 + 8, &((BASE + (2 << 20)) | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
+        for i in 0..512u64 {
+            ram.load(L3 + i * 8, &page(BASE + (i << 12)).to_le_bytes());
+        }
+        ram.load(L3 + 0x100 * 8, &page(PAGE_A).to_le_bytes());
+        ram.load(PAGE_A, &0x1111u64.to_le_bytes());
+        ram.load(PAGE_B, &0x2222u64.to_le_bytes());
+        let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.reset(BASE);
+        cpu.sys.mair[1] = 0xff;
+        cpu.sys.tcr[1] = 32 | (0b01 << 8) | (0b01 << 10) | (0b11 << 12) | (1 << 23);
+        cpu.sys.ttbr0[1] = L1;
+        cpu.sys.sctlr[1] |= 1 | (1 << 2) | (1 << 12);
+        cpu.sys.scr_el3 |= 1 | (1 << 10);
+        cpu.sys.hcr_el2 |= 1 << 31;
+        cpu.sys.vbar[1] = VBAR;
+        cpu.st.pstate.el = 1;
+        cpu.st.pstate.sp = 1;
+        let x = &mut cpu.st.x;
+        x[0] = 0x1234;
+        x[1] = DATA;
+        x[2] = BASE + 0x10;
+        x[3] = 0xd280_0045;
+        x[7] = ALIAS_VA;
+        x[8] = page(PAGE_B);
+        x[9] = L3 + 0x100 * 8;
+        x[12] = page(PAGE_A);
+        (cpu, Plat { ram })
+    }
+
+    fn check_hand_worked(cpu: &Cpu, plat: &Plat) {
+        let s = &cpu.st;
+        assert_eq!(plat.ram.mem[(DATA - BASE) as usize], 0x34);
+        assert_eq!(s.x[4], 0x1235);
+        assert_eq!(s.x[5], 2, "the patched instruction executes");
+        assert_eq!(s.x[6], 0x1111, "alias page before the TLBI");
+        assert_eq!(s.x[10], 0x2222, "alias page after the TLBI");
+        assert_eq!(s.x[11], 0, "IRQ taken right after MSR DAIFClr");
+        assert_eq!(s.x[20], 7, "IRQ handler ran");
+        assert_eq!(s.elr[1], BASE + 0x3c);
+        // SPSR_EL1: D, A, F masked, I clear, EL1h.
+        assert_eq!(s.spsr[1], 0b1101 << 6 | 0b0101);
+        assert_eq!(s.pc, VBAR + 0x284);
+        assert_eq!(cpu.stats.exceptions, 1);
+    }
+
+    #[test]
+    fn run_matches_step_and_hand_worked_results() {
+        let (mut a, mut pa) = setup();
+        let (mut b, mut pb) = setup();
+        for _ in 0..10 {
+            assert_eq!(run(&mut a, &mut pa, 7), Exit::Budget);
+        }
+        while b.icount < 70 {
+            assert_eq!(step(&mut b, &mut pb), None);
+        }
+        check_hand_worked(&a, &pa);
+        check_hand_worked(&b, &pb);
+        assert_eq!(a.icount, 70);
+        assert_eq!(a.st, b.st);
+        assert_eq!(a.sys, b.sys);
+        assert_eq!(a.stats, b.stats);
+        assert_eq!(a.tlb.fills, b.tlb.fills);
+        assert!(pa.ram.mem == pb.ram.mem);
+    }
+
+    /// A run whose budget ends in the middle, then continues: same as one long run.
+    #[test]
+    fn run_in_one_piece_matches_budget_slices() {
+        let (mut a, mut pa) = setup();
+        let (mut b, mut pb) = setup();
+        assert_eq!(run(&mut a, &mut pa, 70), Exit::Budget);
+        for _ in 0..70 {
+            assert_eq!(run(&mut b, &mut pb, 1), Exit::Budget);
+        }
+        check_hand_worked(&a, &pa);
+        assert_eq!(a.st, b.st);
+        assert_eq!(a.sys, b.sys);
+        assert!(pa.ram.mem == pb.ram.mem);
     }
 }

@@ -166,7 +166,12 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 struct Stdout;
 impl Write for Stdout {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        std::io::stdout().lock().write(b)
+        // Flushed at once: an interactive shell's prompt and echo carry no newline, and
+        // Rust's stdout is line-buffered.
+        let mut o = std::io::stdout().lock();
+        let n = o.write(b)?;
+        o.flush()?;
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stdout().lock().flush()

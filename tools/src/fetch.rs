@@ -114,7 +114,7 @@ pub fn is_kernel_package(name: &str) -> bool {
 
 /// The newest package accepted by `want`, by Debian version order (then by package name,
 /// so `linux-image-6.1.0-27-...` beats `-26-` at equal versions).
-pub fn newest<'a>(pkgs: &'a [Package], want: impl Fn(&str) -> bool) -> Option<&'a Package> {
+pub fn newest(pkgs: &[Package], want: impl Fn(&str) -> bool) -> Option<&Package> {
     pkgs.iter().filter(|p| want(&p.name)).max_by(|a, b| {
         compare_versions(&a.version, &b.version).then_with(|| compare_versions(&a.name, &b.name))
     })

@@ -73,7 +73,7 @@ pub fn cpio_newc(entries: &[(&str, u32, Node)]) -> Vec<u8> {
 }
 
 fn pad4(v: &mut Vec<u8>) {
-    while v.len() % 4 != 0 {
+    while v.len() & 3 != 0 {
         v.push(0);
     }
 }

@@ -281,9 +281,12 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     Ok(finish(&m, exit, start, a.stats))
 }
 
+/// (kernel path for messages, kernel, DTB, initramfs)
+type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
 /// Reads kernel, DTB and initramfs: from the given files, or for `--debian` from the
 /// Debian cache (fetching it if needed) with a busybox initramfs built here.
-fn debian_inputs(a: &BootArgs) -> Result<(String, Vec<u8>, Vec<u8>, Option<Vec<u8>>)> {
+fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
     let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || a.initrd.is_none()) {
         let src = fetch::Source {

@@ -318,7 +318,7 @@ impl Progress {
                 None => indicatif::ProgressBar::new_spinner(),
             };
             let style = indicatif::ProgressStyle::with_template(
-                "{msg:24!} [{bar:30}] {bytes:>10}/{total_bytes:10} {bytes_per_sec:>12} ETA {eta}",
+                "{msg} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
             )
             .map(|s| s.progress_chars("=> "))
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
@@ -337,15 +337,16 @@ impl Progress {
         }
     }
     fn finish(self, got: u64, secs: f64) {
-        match self.bar {
-            Some(b) => b.finish(),
-            None => eprintln!(
-                "lsemu: downloaded {} ({} in {secs:.1} s){}",
-                self.label,
-                human(got),
-                if self.total.is_some_and(|t| t != got) { " [size differs from the index]" } else { "" }
-            ),
+        // The bar is cleared and replaced by one log line, as without a terminal.
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
         }
+        eprintln!(
+            "lsemu: downloaded {} ({} in {secs:.1} s){}",
+            self.label,
+            human(got),
+            if self.total.is_some_and(|t| t != got) { " [size differs from the index]" } else { "" }
+        );
     }
 }
 
@@ -392,7 +393,7 @@ fn read_index(agent: &ureq::Agent, base: &str, dist: &str) -> Result<Vec<Package
 /// Downloads a package's .deb and checks its size and SHA256 against the index.
 fn fetch_deb(agent: &ureq::Agent, p: &Package) -> Result<Vec<u8>> {
     let url = format!("{}/{}", p.base, p.filename);
-    let data = download(agent, &url, &format!("{}_{}", p.name, p.version), Some(p.size))?;
+    let data = download(agent, &url, &p.name, Some(p.size))?;
     verify(&data, p).with_context(|| format!("{url}: not used"))?;
     Ok(data)
 }
@@ -491,6 +492,7 @@ pub fn fetch(src: &Source) -> Result<Fetched> {
     let (kdir, bdir) = (pkg_dir(&src.cache, kp), pkg_dir(&src.cache, bp));
     if !(kdir.join("vmlinuz").is_file() && kdir.join("fsl-ls2088a-rdb.dtb").is_file()) {
         let deb = fetch_deb(&agent, kp)?;
+        eprintln!("lsemu: unpacking {}_{} (vmlinuz, {})", kp.name, kp.version, RDB_DTB);
         unpack_kernel(&deb, &kdir).with_context(|| format!("cannot unpack {}_{}", kp.name, kp.version))?;
     }
     if !bdir.join("busybox").is_file() {

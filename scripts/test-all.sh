@@ -20,8 +20,7 @@ if ((${#need[@]})); then
 fi
 
 # Test corpora (Debian's arm64 kernel and busybox), cached under ~/.cache/lsemu.
-if [ -x test-suites/fetch-corpus.sh ]; then
-    test-suites/fetch-corpus.sh
-fi
+test-suites/fetch-corpus.sh
+sh test-suites/fetch-rdb-dtb.sh
 
 cargo test --workspace --release "$@"

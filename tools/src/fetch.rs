@@ -450,14 +450,17 @@ pub fn unpack_busybox(deb: &[u8], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The `selected` file: two lines, `kernel <dir>` and `busybox <dir>`, plus a description.
-fn read_selected(cache: &Path) -> Option<Fetched> {
+/// The `selected` file: `suite <suite>`, `kernel <dir>`, `busybox <dir>` and
+/// `description <text>` lines. A selection made for another suite is not used.
+fn read_selected(cache: &Path, suite: &str) -> Option<Fetched> {
     let text = std::fs::read_to_string(cache.join("selected")).ok()?;
     let mut kdir = None;
     let mut bdir = None;
     let mut desc = String::new();
+    let mut same_suite = false;
     for line in text.lines() {
         match line.split_once(' ') {
+            Some(("suite", s)) => same_suite = s == suite,
             Some(("kernel", d)) => kdir = Some(cache.join(d)),
             Some(("busybox", d)) => bdir = Some(cache.join(d)),
             Some(("description", d)) => desc = d.to_string(),
@@ -465,6 +468,9 @@ fn read_selected(cache: &Path) -> Option<Fetched> {
         }
     }
     let (kdir, bdir) = (kdir?, bdir?);
+    if !same_suite {
+        return None;
+    }
     let f = Fetched {
         kernel: kdir.join("vmlinuz"),
         dtb: kdir.join("fsl-ls2088a-rdb.dtb"),
@@ -479,7 +485,7 @@ fn read_selected(cache: &Path) -> Option<Fetched> {
 pub fn fetch(src: &Source) -> Result<Fetched> {
     std::fs::create_dir_all(&src.cache).with_context(|| format!("cannot create the cache directory {}", src.cache.display()))?;
     if !src.refresh {
-        if let Some(f) = read_selected(&src.cache) {
+        if let Some(f) = read_selected(&src.cache, &src.suite) {
             return Ok(f);
         }
     }
@@ -503,9 +509,9 @@ pub fn fetch(src: &Source) -> Result<Fetched> {
     let rel = |d: &Path| d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     write_atomic(
         &src.cache.join("selected"),
-        format!("kernel {}\nbusybox {}\ndescription {description}\n", rel(&kdir), rel(&bdir)).as_bytes(),
+        format!("suite {}\nkernel {}\nbusybox {}\ndescription {description}\n", src.suite, rel(&kdir), rel(&bdir)).as_bytes(),
     )?;
-    read_selected(&src.cache).ok_or_else(|| anyhow!("the cache in {} is incomplete after fetching", src.cache.display()))
+    read_selected(&src.cache, &src.suite).ok_or_else(|| anyhow!("the cache in {} is incomplete after fetching", src.cache.display()))
 }
 
 #[cfg(test)]
@@ -701,7 +707,7 @@ Package: no-sha\nVersion: 1\nFilename: x\nSize: 1\n";
         write_atomic(
             &cache.join("selected"),
             format!(
-                "kernel {}\nbusybox {}\ndescription K, B\n",
+                "suite bookworm\nkernel {}\nbusybox {}\ndescription K, B\n",
                 kdir.file_name().unwrap().to_string_lossy(),
                 bdir.file_name().unwrap().to_string_lossy()
             )
@@ -714,6 +720,8 @@ Package: no-sha\nVersion: 1\nFilename: x\nSize: 1\n";
         assert_eq!(f.dtb, kdir.join("fsl-ls2088a-rdb.dtb"));
         assert_eq!(f.busybox, bdir.join("busybox"));
         assert_eq!(f.description, "K, B");
+        // Another suite does not reuse this selection.
+        assert!(fetch(&Source { suite: "trixie".into(), ..src.clone() }).is_err());
         // --refresh does go to the network.
         assert!(fetch(&Source { refresh: true, ..src.clone() }).is_err());
         // A selection whose files are missing (e.g. partial cache) is not used.

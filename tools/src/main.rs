@@ -64,10 +64,14 @@ struct BootArgs {
     /// With --debian: re-read the archive index and fetch newer packages if any.
     #[arg(long, requires = "debian")]
     refresh: bool,
-    /// With --debian: a shell script run by the busybox init instead of the interactive
-    /// shell; the machine powers off when it ends.
-    #[arg(long, value_name = "FILE", requires = "debian", conflicts_with = "initrd")]
+    /// A shell script run by the busybox init instead of the interactive shell (with
+    /// --debian or --busybox); the machine powers off when it ends.
+    #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
     init_script: Option<PathBuf>,
+    /// A static aarch64 busybox to build the initramfs from (instead of the one --debian
+    /// fetches).
+    #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
+    busybox: Option<PathBuf>,
     /// Kernel command line.
     #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
     append: String,
@@ -288,7 +292,11 @@ type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
 /// Debian cache (fetching it if needed) with a busybox initramfs built here.
 fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
     let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
-    let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || a.initrd.is_none()) {
+    if a.init_script.is_some() && !a.debian && a.busybox.is_none() {
+        bail!("--init-script needs --busybox FILE or --debian (it runs in the busybox initramfs lsemu builds)");
+    }
+    let needs_busybox = a.initrd.is_none() && a.busybox.is_none();
+    let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || needs_busybox) {
         let src = fetch::Source {
             mirror: a.mirror.clone().or_else(|| std::env::var("LSEMU_DEBIAN_MIRROR").ok()).unwrap_or_else(|| fetch::DEFAULT_MIRROR.into()),
             suite: std::env::var("LSEMU_DEBIAN_SUITE").unwrap_or_else(|_| fetch::DEFAULT_SUITE.into()),
@@ -315,13 +323,12 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
     let dfile = pick(&a.dtb, |f| &f.dtb)?;
     let kernel = read(&kfile)?;
     let dtb = read(&dfile)?;
-    let initrd = match (&a.initrd, &fetched) {
-        (Some(p), _) => Some(read(p)?),
-        (None, Some(f)) => {
-            let script = a.init_script.as_ref().map(read).transpose()?;
-            Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref()))
-        }
-        (None, None) => None,
+    let script = a.init_script.as_ref().map(read).transpose()?;
+    let initrd = match (&a.initrd, &a.busybox, &fetched) {
+        (Some(p), _, _) => Some(read(p)?),
+        (None, Some(b), _) => Some(initramfs::busybox_initramfs(&read(b)?, script.as_deref())),
+        (None, None, Some(f)) => Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref())),
+        (None, None, None) => None,
     };
     Ok((kfile.display().to_string(), kernel, dtb, initrd))
 }

@@ -35,6 +35,33 @@ enum Cmd {
     /// Boot a Linux kernel (arm64 Image, gzip-compressed or EFI zboot) on the LS2088A-RDB
     /// model with the built-in EL3 firmware (PSCI), like U-Boot's booti would.
     Boot(BootArgs),
+    /// Write the busybox initramfs `lsemu boot` builds (gzip'd newc cpio) to a file, e.g.
+    /// to boot the same userland under another emulator.
+    Initramfs(InitramfsArgs),
+}
+
+#[derive(clap::Args)]
+struct InitramfsArgs {
+    /// A static aarch64 busybox.
+    #[arg(long, value_name = "FILE")]
+    busybox: PathBuf,
+    /// A shell script run by init instead of the interactive shell.
+    #[arg(long, value_name = "FILE")]
+    init_script: Option<PathBuf>,
+    /// Output file.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
+    let bb = std::fs::read(&a.busybox).with_context(|| format!("cannot read {}", a.busybox.display()))?;
+    let script = match &a.init_script {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
+        None => None,
+    };
+    let img = initramfs::busybox_initramfs(&bb, script.as_deref());
+    std::fs::write(&a.output, img).with_context(|| format!("cannot write {}", a.output.display()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -345,6 +372,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => run(a),
         Cmd::Boot(a) => boot(a),
+        Cmd::Initramfs(a) => write_initramfs(a),
     };
     match r {
         Ok(c) => c,

@@ -67,18 +67,22 @@ pub mod regs;
 
 mod cpuif;
 mod dist;
+pub mod its;
 mod redist;
 #[cfg(test)]
 mod tests;
 
 pub use cpuif::{IccReg, SysRegId};
+pub use its::{ItsError, ItsState, Lpi};
 
+use crate::dma::{DmaSpace, NoDma};
 use crate::{DevCtx, IrqBank, Mmio, MmioError, MmioResult, Size};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Offset of the distributor in the GIC window.
 pub const GICD_OFFSET: u64 = 0;
-/// Offset of the ITS (not modelled yet).
+/// Offset of the ITS (control frame, then the translation frame at + 0x1_0000).
 pub const GITS_OFFSET: u64 = 0x2_0000;
 /// Offset of the first redistributor.
 pub const GICR_OFFSET: u64 = 0x10_0000;
@@ -218,6 +222,8 @@ pub struct RedistState {
     pub pendbaser: u64,
     /// SGIs 0-15 and PPIs 16-31.
     pub private: [IntState; 32],
+    /// Pending LPIs (INTID → configuration read from the LPI configuration table).
+    pub lpis: BTreeMap<u32, Lpi>,
 }
 
 impl Default for RedistState {
@@ -226,7 +232,7 @@ impl Default for RedistState {
         for s in private.iter_mut().take(16) {
             s.edge = true; // SGIs are always edge-triggered
         }
-        RedistState { processor_sleep: true, enable_lpis: false, propbaser: 0, pendbaser: 0, private }
+        RedistState { processor_sleep: true, enable_lpis: false, propbaser: 0, pendbaser: 0, private, lpis: BTreeMap::new() }
     }
 }
 
@@ -251,6 +257,7 @@ pub struct GicState {
     pub spis: Vec<IntState>,
     pub irouter: Vec<u64>,
     pub cpus: Vec<CpuState>,
+    pub its: ItsState,
 }
 
 /// The GIC-500.
@@ -293,6 +300,7 @@ impl Gic {
                 spis: vec![IntState::default(); num_spis],
                 irouter: vec![0; num_spis],
                 cpus,
+                its: ItsState::default(),
             },
             spi_in,
             hppi_cache: Vec::new(),
@@ -412,6 +420,21 @@ impl Gic {
                 }
             }
         }
+        // LPIs: always Group 1 Non-secure (IHI 0069 §5.1), no active state.
+        if self.dist_group_enabled(Group::G1NS) {
+            for (cpu, c) in self.st.cpus.iter().enumerate() {
+                if c.redist.processor_sleep || !c.redist.enable_lpis || !self.cpu_group_enabled(cpu, Group::G1NS) {
+                    continue;
+                }
+                for (&intid, l) in c.redist.lpis.iter() {
+                    if let (true, Some(b)) = (l.enabled, best.get_mut(cpu)) {
+                        if better(b, l.priority) {
+                            *b = Some((intid, l.priority, Group::G1NS));
+                        }
+                    }
+                }
+            }
+        }
         self.hppi_cache = best;
     }
 
@@ -522,6 +545,13 @@ impl Gic {
         for (i, s) in self.st.spis.iter().enumerate() {
             if s.enabled && self.spi_pending(i, s) && self.spi_target(i) == Some(cpu) {
                 consider(32 + i as u32, s, true, self);
+            }
+        }
+        if c.redist.enable_lpis && self.dist_group_enabled(Group::G1NS) && self.cpu_group_enabled(cpu, Group::G1NS) {
+            for (&intid, l) in c.redist.lpis.iter() {
+                if l.enabled && best.is_none_or(|(_, p, _)| l.priority < p) {
+                    best = Some((intid, l.priority, Group::G1NS));
+                }
             }
         }
         best
@@ -643,6 +673,11 @@ impl Gic {
 
     /// Reads the GIC window with an explicit security attribute.
     pub fn read_attr(&mut self, off: u64, size: Size, secure: bool) -> MmioResult<u64> {
+        self.read_attr_dma(&mut NoDma, off, size, secure)
+    }
+
+    /// Reads the GIC window; `dma` is the memory the ITS and redistributors master.
+    pub fn read_attr_dma(&mut self, _dma: &mut dyn DmaSpace, off: u64, size: Size, secure: bool) -> MmioResult<u64> {
         self.sync_inputs();
         if off & (size.bytes() as u64 - 1) != 0 {
             return Err(MmioError::Unaligned);
@@ -650,6 +685,7 @@ impl Gic {
         let sec = secure || self.st.ds;
         match off {
             0..=0xFFFF => self.gicd_read(off, size, sec),
+            GITS_OFFSET..=0x3_FFFF => self.its_read(off - GITS_OFFSET, size),
             GICR_OFFSET..=0x1F_FFFF => {
                 let r = off - GICR_OFFSET;
                 let cpu = (r / GICR_STRIDE) as usize;
@@ -664,6 +700,12 @@ impl Gic {
 
     /// Writes the GIC window with an explicit security attribute.
     pub fn write_attr(&mut self, off: u64, size: Size, val: u64, secure: bool) -> MmioResult<()> {
+        self.write_attr_dma(&mut NoDma, off, size, val, secure)
+    }
+
+    /// Writes the GIC window; `dma` is the memory the ITS (command queue) and the
+    /// redistributors (LPI tables) master.
+    pub fn write_attr_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size, val: u64, secure: bool) -> MmioResult<()> {
         self.sync_inputs();
         if off & (size.bytes() as u64 - 1) != 0 {
             return Err(MmioError::Unaligned);
@@ -671,13 +713,20 @@ impl Gic {
         let sec = secure || self.st.ds;
         let r = match off {
             0..=0xFFFF => self.gicd_write(off, size, val, sec),
+            GITS_OFFSET..=0x3_FFFF => self.its_write(dma, off - GITS_OFFSET, size, val),
             GICR_OFFSET..=0x1F_FFFF => {
                 let r = off - GICR_OFFSET;
                 let cpu = (r / GICR_STRIDE) as usize;
                 if cpu >= self.st.cpus.len() {
                     return Err(MmioError::NoRegister);
                 }
-                self.gicr_write(cpu, r % GICR_STRIDE, size, val, sec)
+                let was = self.st.cpus.get(cpu).is_some_and(|c| c.redist.enable_lpis);
+                let r = self.gicr_write(cpu, r % GICR_STRIDE, size, val, sec);
+                let now = self.st.cpus.get(cpu).is_some_and(|c| c.redist.enable_lpis);
+                if !was && now {
+                    self.lpi_enable(dma, cpu);
+                }
+                r
             }
             _ => Err(MmioError::NoRegister),
         };
@@ -855,6 +904,20 @@ impl Gic {
                 s.nsacr = (val >> (2 * k) & 3) as u8;
             }
         }
+    }
+}
+
+impl Gic {
+    /// A Non-secure read of the GIC window with the DMA space of the machine (what
+    /// [`Mmio::read`] does without one).
+    pub fn read_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size) -> MmioResult<u64> {
+        self.read_attr_dma(dma, off, size, false)
+    }
+    /// A Non-secure write of the GIC window with the DMA space of the machine. Use this
+    /// rather than [`Mmio::write`] when the ITS or LPIs are in use: without a DMA space,
+    /// ITS commands and LPI table reads fail.
+    pub fn write_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size, val: u64) -> MmioResult<()> {
+        self.write_attr_dma(dma, off, size, val, false)
     }
 }
 

@@ -238,7 +238,8 @@ impl Gic {
             CREADR | 0x0094 => return reg64_read(its.creadr, off, size),
             BASER..=0x013F => {
                 let n = ((off - BASER) / 8) as usize;
-                return reg64_read(its.baser.get(n).copied().unwrap_or(0), off, size);
+                let ro = BASER_RO.get(n).copied().unwrap_or(0);
+                return reg64_read(its.baser.get(n).copied().unwrap_or(0) | ro, off, size);
             }
             0xFFD0..=0xFFFF => {
                 word(size)?;

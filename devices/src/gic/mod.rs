@@ -70,6 +70,8 @@ mod dist;
 pub mod its;
 mod redist;
 #[cfg(test)]
+mod its_tests;
+#[cfg(test)]
 mod tests;
 
 pub use cpuif::{IccReg, SysRegId};

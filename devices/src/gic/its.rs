@@ -14,7 +14,7 @@
 //!   the mappings (DeviceID → ITT size, EventID → pINTID + ICID, ICID → target) in
 //!   [`ItsState`] and does not write them to memory (like a GIC with all tables cached;
 //!   software never reads them).
-//! - LPIs: the LPI configuration table (GICR_PROPBASER: priority [7:2], enable [0] per
+//! - LPIs: the LPI configuration table (GICR_PROPBASER: priority bits 7:2, enable bit 0 per
 //!   byte) is read from memory when an LPI becomes pending and re-read by INV/INVALL; the
 //!   pending table (GICR_PENDBASER) is scanned when EnableLPIs goes from 0 to 1. Pending
 //!   LPIs are kept per redistributor in [`super::RedistState::lpis`].

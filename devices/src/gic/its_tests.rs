@@ -257,7 +257,7 @@ fn test_gits_cwriter_offset_field_and_queue_wrap() {
     for i in 0..130u64 {
         let mut b = [0u8; 32];
         b[..8].copy_from_slice(&0x09u64.to_le_bytes());
-        b[16..24].copy_from_slice(&(i as u16 as u64 % 8 | ((i % 8) << 16) | 1 << 63).to_le_bytes());
+        b[16..24].copy_from_slice(&((i % 8) | ((i % 8) << 16) | 1 << 63).to_le_bytes());
         s.m.write(CMDQ + (i * 32) % 4096, &b).unwrap();
         let w = ((i + 1) * 32) % 4096;
         s.wr64(ITS + gits::CWRITER, w | 0x1f);

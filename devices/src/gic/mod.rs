@@ -7,9 +7,15 @@
 //!
 //! # One MMIO window
 //! The GIC implements [`Mmio`] over one 2 MiB window at 0x0600_0000 (the LS2088A's GIC
-//! base): GICD at +0 (64 KiB), the ITS at +0x2_0000 (128 KiB, not modelled yet: accesses
-//! return `NoRegister`), and the redistributors at +0x10_0000, 128 KiB per CPU
-//! (RD_base then SGI_base).
+//! base): GICD at +0 (64 KiB), the ITS at +0x2_0000 (128 KiB: control frame, then
+//! GITS_TRANSLATER's frame; see [`its`]), and the redistributors at +0x10_0000, 128 KiB
+//! per CPU (RD_base then SGI_base).
+//!
+//! # DMA
+//! The ITS (command queue) and the redistributors (LPI configuration and pending tables)
+//! read guest memory: the machine accesses the window with [`Gic::read_dma`] /
+//! [`Gic::write_dma`] and delivers MSIs with [`Gic::its_translate`], each given a
+//! [`DmaSpace`]. The plain [`Mmio`] methods use no memory (ITS commands then stall).
 //!
 //! # Security
 //! The GIC-500 implements two Security states, `GICD_CTLR.DS` resets to 0 and can be set
@@ -52,7 +58,9 @@
 //!   Non-secure state (as TF-A does); or build with `security_disabled = true`.
 //!
 //! # Not modelled (yet)
-//! - The ITS and LPIs (PROPBASER/PENDBASER are stored only). TODO(its).
+//! - GICv4 (VLPIs, V* ITS commands) and DirectLPI (GICR_SETLPIR/INVLPIR... RAZ/WI, as
+//!   on the GIC-500). The ITS device/collection tables are kept in the model, not in
+//!   guest memory (their format is IMPLEMENTATION DEFINED): see [`its`].
 //! - The ICH_* / ICV_* virtualization registers (GICv3 virtual CPU interface, needed by
 //!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich). Note that
 //!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions

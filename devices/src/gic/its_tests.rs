@@ -89,6 +89,19 @@ impl Sys {
         // its_probe_one: PIDR2.ArchRev, its_force_quiescent, TYPER.
         assert_eq!(self.rd32(ITS + gits::PIDR2) & 0xf0, 0x30);
         assert_eq!(self.rd32(ITS + gits::CTLR), 0x8000_0000, "disabled and quiescent");
+        // Debian's 6.1 first writes 0 to every GITS_BASER (seen with `--trace gic=debug`
+        // on the real boot), then probes again and reads GITS_IIDR for its quirks.
+        for n in 0..8 {
+            self.wr64(ITS + gits::BASER + 8 * n, 0);
+        }
+        assert_eq!(self.rd32(ITS + gits::PIDR2) & 0xf0, 0x30);
+        assert_eq!(self.rd32(ITS + gits::IIDR), 0x0200_043B);
+        // its_probe_baser_psz: 64K sticks at the first try (Type/Entry_Size read back).
+        self.wr64(ITS + gits::BASER, 0x0107_0000_0000_0200);
+        assert_eq!(self.rd64(ITS + gits::BASER), 0x0107_0000_0000_0200);
+        // its_parse_indirect_baser: Indirect [62] does not stick, so the table is flat.
+        self.wr64(ITS + gits::BASER, 0x7800_0000_0000_0400);
+        assert_eq!(self.rd64(ITS + gits::BASER) >> 62 & 1, 0, "no Indirect on the GIC-500");
         // its_alloc_tables: BASER0 = Device table, 8 pages of 64 KiB (65536 * 8 bytes):
         // Valid | RaWaWb InnerCache (7 << 59) | Type/Entry_Size kept | PA | InnerShareable
         // (1 << 10) | Page_Size 64K (2 << 8) | Size 7.

@@ -3,6 +3,7 @@
 //! the event scheduler, raise interrupts through `IrqLine`, and write host output through
 //! an injected `Write`. No host clock, threads, files or printing here.
 
+pub mod dma;
 pub mod gic;
 pub mod irq;
 pub mod regfile;
@@ -10,6 +11,7 @@ pub mod rstcr;
 pub mod sched;
 pub mod uart16550;
 
+pub use dma::{DmaError, DmaSpace};
 pub use irq::{IrqBank, IrqLine};
 pub use sched::{Scheduler, VirtTime};
 

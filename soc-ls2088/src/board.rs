@@ -125,7 +125,6 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
 /// `status = "disabled"` (ls2088a-reference.md §0, §1.2).
 pub static UNMODELLED_COMPATIBLES: &[&str] = &[
-    "arm,gic-v3-its",
     "fsl,ls1028a-sfp",
     "fsl,ls2080a-isc",
     "fsl,qoriq-tmu",

@@ -135,7 +135,35 @@ pub struct SysBus {
     bad_access_logged: u32,
 }
 
+/// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
+struct RamDma<'a>(&'a mut [Ram]);
+
+impl RamDma<'_> {
+    fn slice(&mut self, pa: u64, len: usize) -> Option<&mut [u8]> {
+        let r = self.0.iter_mut().find(|r| pa >= r.base && pa - r.base <= r.data.len() as u64)?;
+        let off = (pa - r.base) as usize;
+        r.data.get_mut(off..off.checked_add(len)?)
+    }
+}
+
+impl devices::DmaSpace for RamDma<'_> {
+    fn read(&mut self, pa: u64, buf: &mut [u8]) -> Result<(), devices::DmaError> {
+        buf.copy_from_slice(self.slice(pa, buf.len()).ok_or(devices::DmaError::Unmapped)?);
+        Ok(())
+    }
+    fn write(&mut self, pa: u64, buf: &[u8]) -> Result<(), devices::DmaError> {
+        self.slice(pa, buf.len()).ok_or(devices::DmaError::Unmapped)?.copy_from_slice(buf);
+        Ok(())
+    }
+}
+
 impl SysBus {
+    /// An MSI from a device: `event_id` written to GITS_TRANSLATER with side-band
+    /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
+    pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
+        self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+    }
+
     fn now(&self) -> u64 {
         self.quantum_ns + self.cur_icount.saturating_sub(self.quantum_icount)
     }
@@ -192,8 +220,8 @@ impl SysBus {
             let off = pa - board::GIC_BASE;
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.gic.read(&mut cx, off, s),
-                (Some(s), Some(v)) => self.gic.write(&mut cx, off, s, v).map(|_| 0),
+                (Some(s), None) => self.gic.read_dma(&mut RamDma(&mut self.ram), off, s),
+                (Some(s), Some(v)) => self.gic.write_dma(&mut RamDma(&mut self.ram), off, s, v).map(|_| 0),
             };
             ("gic", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {

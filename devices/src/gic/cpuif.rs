@@ -299,7 +299,13 @@ impl Gic {
                 Group::G1NS => ci.ap1r[1] |= bit,
             }
         }
-        if let Some(s) = self.int_mut(cpu, intid) {
+        if intid >= super::its::LPI_BASE {
+            // LPIs have no active state: acknowledging clears the pending state only
+            // (IHI 0069 §5.1); EOIR then drops the priority.
+            if let Some(c) = self.st.cpus.get_mut(cpu) {
+                c.redist.lpis.remove(&intid);
+            }
+        } else if let Some(s) = self.int_mut(cpu, intid) {
             s.pending = false;
             s.active = true;
         }

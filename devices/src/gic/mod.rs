@@ -7,9 +7,15 @@
 //!
 //! # One MMIO window
 //! The GIC implements [`Mmio`] over one 2 MiB window at 0x0600_0000 (the LS2088A's GIC
-//! base): GICD at +0 (64 KiB), the ITS at +0x2_0000 (128 KiB, not modelled yet: accesses
-//! return `NoRegister`), and the redistributors at +0x10_0000, 128 KiB per CPU
-//! (RD_base then SGI_base).
+//! base): GICD at +0 (64 KiB), the ITS at +0x2_0000 (128 KiB: control frame, then
+//! GITS_TRANSLATER's frame; see [`its`]), and the redistributors at +0x10_0000, 128 KiB
+//! per CPU (RD_base then SGI_base).
+//!
+//! # DMA
+//! The ITS (command queue) and the redistributors (LPI configuration and pending tables)
+//! read guest memory: the machine accesses the window with [`Gic::read_dma`] /
+//! [`Gic::write_dma`] and delivers MSIs with [`Gic::its_translate`], each given a
+//! [`DmaSpace`]. The plain [`Mmio`] methods use no memory (ITS commands then stall).
 //!
 //! # Security
 //! The GIC-500 implements two Security states, `GICD_CTLR.DS` resets to 0 and can be set
@@ -52,7 +58,9 @@
 //!   Non-secure state (as TF-A does); or build with `security_disabled = true`.
 //!
 //! # Not modelled (yet)
-//! - The ITS and LPIs (PROPBASER/PENDBASER are stored only). TODO(its).
+//! - GICv4 (VLPIs, V* ITS commands) and DirectLPI (GICR_SETLPIR/INVLPIR... RAZ/WI, as
+//!   on the GIC-500). The ITS device/collection tables are kept in the model, not in
+//!   guest memory (their format is IMPLEMENTATION DEFINED): see [`its`].
 //! - The ICH_* / ICV_* virtualization registers (GICv3 virtual CPU interface, needed by
 //!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich). Note that
 //!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions
@@ -67,18 +75,24 @@ pub mod regs;
 
 mod cpuif;
 mod dist;
+pub mod its;
 mod redist;
+#[cfg(test)]
+mod its_tests;
 #[cfg(test)]
 mod tests;
 
 pub use cpuif::{IccReg, SysRegId};
+pub use its::{ItsError, ItsState, Lpi};
 
+use crate::dma::{DmaSpace, NoDma};
 use crate::{DevCtx, IrqBank, Mmio, MmioError, MmioResult, Size};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Offset of the distributor in the GIC window.
 pub const GICD_OFFSET: u64 = 0;
-/// Offset of the ITS (not modelled yet).
+/// Offset of the ITS (control frame, then the translation frame at + 0x1_0000).
 pub const GITS_OFFSET: u64 = 0x2_0000;
 /// Offset of the first redistributor.
 pub const GICR_OFFSET: u64 = 0x10_0000;
@@ -218,6 +232,8 @@ pub struct RedistState {
     pub pendbaser: u64,
     /// SGIs 0-15 and PPIs 16-31.
     pub private: [IntState; 32],
+    /// Pending LPIs (INTID → configuration read from the LPI configuration table).
+    pub lpis: BTreeMap<u32, Lpi>,
 }
 
 impl Default for RedistState {
@@ -226,7 +242,7 @@ impl Default for RedistState {
         for s in private.iter_mut().take(16) {
             s.edge = true; // SGIs are always edge-triggered
         }
-        RedistState { processor_sleep: true, enable_lpis: false, propbaser: 0, pendbaser: 0, private }
+        RedistState { processor_sleep: true, enable_lpis: false, propbaser: 0, pendbaser: 0, private, lpis: BTreeMap::new() }
     }
 }
 
@@ -251,6 +267,7 @@ pub struct GicState {
     pub spis: Vec<IntState>,
     pub irouter: Vec<u64>,
     pub cpus: Vec<CpuState>,
+    pub its: ItsState,
 }
 
 /// The GIC-500.
@@ -293,6 +310,7 @@ impl Gic {
                 spis: vec![IntState::default(); num_spis],
                 irouter: vec![0; num_spis],
                 cpus,
+                its: ItsState::default(),
             },
             spi_in,
             hppi_cache: Vec::new(),
@@ -412,6 +430,21 @@ impl Gic {
                 }
             }
         }
+        // LPIs: always Group 1 Non-secure (IHI 0069 §5.1), no active state.
+        if self.dist_group_enabled(Group::G1NS) {
+            for (cpu, c) in self.st.cpus.iter().enumerate() {
+                if c.redist.processor_sleep || !c.redist.enable_lpis || !self.cpu_group_enabled(cpu, Group::G1NS) {
+                    continue;
+                }
+                for (&intid, l) in c.redist.lpis.iter() {
+                    if let (true, Some(b)) = (l.enabled, best.get_mut(cpu)) {
+                        if better(b, l.priority) {
+                            *b = Some((intid, l.priority, Group::G1NS));
+                        }
+                    }
+                }
+            }
+        }
         self.hppi_cache = best;
     }
 
@@ -522,6 +555,13 @@ impl Gic {
         for (i, s) in self.st.spis.iter().enumerate() {
             if s.enabled && self.spi_pending(i, s) && self.spi_target(i) == Some(cpu) {
                 consider(32 + i as u32, s, true, self);
+            }
+        }
+        if c.redist.enable_lpis && self.dist_group_enabled(Group::G1NS) && self.cpu_group_enabled(cpu, Group::G1NS) {
+            for (&intid, l) in c.redist.lpis.iter() {
+                if l.enabled && best.is_none_or(|(_, p, _)| l.priority < p) {
+                    best = Some((intid, l.priority, Group::G1NS));
+                }
             }
         }
         best
@@ -643,6 +683,11 @@ impl Gic {
 
     /// Reads the GIC window with an explicit security attribute.
     pub fn read_attr(&mut self, off: u64, size: Size, secure: bool) -> MmioResult<u64> {
+        self.read_attr_dma(&mut NoDma, off, size, secure)
+    }
+
+    /// Reads the GIC window; `dma` is the memory the ITS and redistributors master.
+    pub fn read_attr_dma(&mut self, _dma: &mut dyn DmaSpace, off: u64, size: Size, secure: bool) -> MmioResult<u64> {
         self.sync_inputs();
         if off & (size.bytes() as u64 - 1) != 0 {
             return Err(MmioError::Unaligned);
@@ -650,6 +695,7 @@ impl Gic {
         let sec = secure || self.st.ds;
         match off {
             0..=0xFFFF => self.gicd_read(off, size, sec),
+            GITS_OFFSET..=0x3_FFFF => self.its_read(off - GITS_OFFSET, size),
             GICR_OFFSET..=0x1F_FFFF => {
                 let r = off - GICR_OFFSET;
                 let cpu = (r / GICR_STRIDE) as usize;
@@ -664,6 +710,12 @@ impl Gic {
 
     /// Writes the GIC window with an explicit security attribute.
     pub fn write_attr(&mut self, off: u64, size: Size, val: u64, secure: bool) -> MmioResult<()> {
+        self.write_attr_dma(&mut NoDma, off, size, val, secure)
+    }
+
+    /// Writes the GIC window; `dma` is the memory the ITS (command queue) and the
+    /// redistributors (LPI tables) master.
+    pub fn write_attr_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size, val: u64, secure: bool) -> MmioResult<()> {
         self.sync_inputs();
         if off & (size.bytes() as u64 - 1) != 0 {
             return Err(MmioError::Unaligned);
@@ -671,13 +723,20 @@ impl Gic {
         let sec = secure || self.st.ds;
         let r = match off {
             0..=0xFFFF => self.gicd_write(off, size, val, sec),
+            GITS_OFFSET..=0x3_FFFF => self.its_write(dma, off - GITS_OFFSET, size, val),
             GICR_OFFSET..=0x1F_FFFF => {
                 let r = off - GICR_OFFSET;
                 let cpu = (r / GICR_STRIDE) as usize;
                 if cpu >= self.st.cpus.len() {
                     return Err(MmioError::NoRegister);
                 }
-                self.gicr_write(cpu, r % GICR_STRIDE, size, val, sec)
+                let was = self.st.cpus.get(cpu).is_some_and(|c| c.redist.enable_lpis);
+                let r = self.gicr_write(cpu, r % GICR_STRIDE, size, val, sec);
+                let now = self.st.cpus.get(cpu).is_some_and(|c| c.redist.enable_lpis);
+                if !was && now {
+                    self.lpi_enable(dma, cpu);
+                }
+                r
             }
             _ => Err(MmioError::NoRegister),
         };
@@ -855,6 +914,20 @@ impl Gic {
                 s.nsacr = (val >> (2 * k) & 3) as u8;
             }
         }
+    }
+}
+
+impl Gic {
+    /// A Non-secure read of the GIC window with the DMA space of the machine (what
+    /// [`Mmio::read`] does without one).
+    pub fn read_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size) -> MmioResult<u64> {
+        self.read_attr_dma(dma, off, size, false)
+    }
+    /// A Non-secure write of the GIC window with the DMA space of the machine. Use this
+    /// rather than [`Mmio::write`] when the ITS or LPIs are in use: without a DMA space,
+    /// ITS commands and LPI table reads fail.
+    pub fn write_dma(&mut self, dma: &mut dyn DmaSpace, off: u64, size: Size, val: u64) -> MmioResult<()> {
+        self.write_attr_dma(dma, off, size, val, false)
     }
 }
 

@@ -123,7 +123,8 @@ impl Gic {
                 }
             }
             0x0040..=0x004F | INVLPIR..=0x00A7 | INVALLR..=0x00B7 => {
-                // TODO(its): LPI invalidation once LPIs are modelled.
+                // No DirectLPI on the GIC-500 (GICR_TYPER.DirectLPI = 0): RAZ/WI; LPIs are
+                // invalidated through the ITS (INV/INVALL).
                 reg64_write(0, off, size, val)?;
             }
             0xFFD0..=0xFFFF => {

@@ -801,7 +801,7 @@ fn test_invalid_offset_and_size() {
     assert_eq!(g.read(&mut cx, rd_base(0) + 0x20, Size::B4), Err(MmioError::NoRegister));
     assert_eq!(g.read(&mut cx, sgi_base(0) + 0x84, Size::B4), Err(MmioError::NoRegister));
     assert_eq!(g.write(&mut cx, sgi_base(0) + 0x500, Size::B4, 0), Err(MmioError::NoRegister));
-    assert_eq!(g.read(&mut cx, GITS_OFFSET, Size::B4), Err(MmioError::NoRegister), "ITS: not yet");
+    assert_eq!(g.read(&mut cx, GITS_OFFSET + 0x20, Size::B4), Err(MmioError::NoRegister), "ITS reserved offset");
     assert_eq!(g.read(&mut cx, WINDOW_SIZE, Size::B4), Err(MmioError::NoRegister));
     // Bad sizes: 32-bit registers accept only 32-bit accesses; IPRIORITYR bytes or words;
     // 64-bit registers 32 or 64.

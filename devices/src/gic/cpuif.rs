@@ -92,11 +92,11 @@ impl IccReg {
     }
 
     /// Read-only (IAR, HPPIR, RPR) or write-only (EOIR, DIR, SGI*) registers.
-    fn readable(self) -> bool {
+    pub(super) fn readable(self) -> bool {
         use IccReg::*;
         !matches!(self, ICC_EOIR0_EL1 | ICC_EOIR1_EL1 | ICC_DIR_EL1 | ICC_SGI1R_EL1 | ICC_ASGI1R_EL1 | ICC_SGI0R_EL1)
     }
-    fn writable(self) -> bool {
+    pub(super) fn writable(self) -> bool {
         use IccReg::*;
         !matches!(self, ICC_IAR0_EL1 | ICC_IAR1_EL1 | ICC_HPPIR0_EL1 | ICC_HPPIR1_EL1 | ICC_RPR_EL1)
     }
@@ -375,7 +375,7 @@ impl Gic {
     }
 
     /// Deactivation (by DIR, or by EOIR with EOImode = 0).
-    fn deactivate(&mut self, cpu: usize, intid: u32) {
+    pub(super) fn deactivate(&mut self, cpu: usize, intid: u32) {
         if let Some(s) = self.int_mut(cpu, intid) {
             s.active = false;
         }

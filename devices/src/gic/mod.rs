@@ -68,10 +68,12 @@ pub mod regs;
 mod cpuif;
 mod dist;
 mod redist;
+mod vcpuif;
 #[cfg(test)]
 mod tests;
 
 pub use cpuif::{IccReg, SysRegId};
+pub use vcpuif::{IccOutcome, IchReg, VCpuIfState, ICH_VTR, NUM_LRS};
 
 use crate::{DevCtx, IrqBank, Mmio, MmioError, MmioResult, Size};
 use std::sync::Arc;
@@ -236,6 +238,8 @@ pub struct CpuState {
     pub mpidr: u64,
     pub redist: RedistState,
     pub cpuif: CpuIfState,
+    /// Virtual CPU interface (ICH_*_EL2 registers).
+    pub vif: VCpuIfState,
     /// Security context used by `irq_levels` (set by the machine).
     pub ctx: CpuCtx,
 }
@@ -280,6 +284,7 @@ impl Gic {
                 mpidr: m & AFF_MASK,
                 redist: RedistState::default(),
                 cpuif: CpuIfState::default(),
+                vif: VCpuIfState::default(),
                 ctx: CpuCtx::NS_EL1,
             })
             .collect();
@@ -370,6 +375,7 @@ impl Gic {
 
     /// Recomputes the HPPI of every CPU in one pass over the interrupts.
     fn refresh(&mut self) {
+        self.update_maintenance();
         let mut best: Vec<Option<Hppi>> = vec![None; self.st.cpus.len()];
         let better = |b: &Option<Hppi>, prio: u8| match b {
             None => true,

@@ -6,8 +6,8 @@
 //! = 4), 16-bit INTIDs (IDbits = 0), Aff3 supported (A3V = 1), system register interface
 //! only (ICC_SRE_ELx.SRE, DFB, DIB RAO/WI).
 //!
-//! TODO(ich): the ICH_* hypervisor registers and the ICV_* virtual CPU interface
-//! (HCR_EL2.IMO/FMO redirection) are a separate issue; they answer `None` (UNDEFINED).
+//! The ICH_* hypervisor registers and the ICV_* virtual CPU interface (HCR_EL2.IMO/FMO
+//! redirection) are in vcpuif.rs.
 
 use super::{CpuCtx, Gic, Group, BPR0_MIN, INTID_NONSECURE_G1, INTID_SECURE_G1, INTID_SPURIOUS, PRIO_MASK};
 
@@ -120,7 +120,17 @@ impl Gic {
     /// `cpu` in context `ctx`. Returns the value read (0 for a write), or `None` when the
     /// encoding is not an implemented ICC register or the direction is wrong (UNDEFINED).
     /// EL checks (ICC_*_EL3 only at EL3 ...) are done by the CPU before it calls.
+    /// ICH_*_EL2 registers are answered too (see [`Gic::icc_access_virt`], which this calls
+    /// with HCR_EL2 = 0: no ICV redirection, no traps).
     pub fn icc_access(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
+        match self.icc_access_virt(cpu, ctx, 0, enc, write) {
+            super::IccOutcome::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The physical ICC registers (no ICH, no ICV).
+    pub(super) fn icc_access_phys(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
         let reg = IccReg::decode(enc)?;
         // The context of the latest access is also what `irq_levels` assumes from now on.
         self.st.cpus.get_mut(cpu)?.ctx = ctx;

@@ -71,6 +71,8 @@ mod redist;
 mod vcpuif;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vtests;
 
 pub use cpuif::{IccReg, SysRegId};
 pub use vcpuif::{IccOutcome, IchReg, VCpuIfState, ICH_VTR, NUM_LRS};

@@ -206,7 +206,9 @@ impl Gic {
             _ => None,
         };
         // ICH_HCR_EL2 traps of Non-secure EL1 accesses (IHI 0069 ICH_HCR_EL2.TC/TALL0/TALL1),
-        // which apply whether the access is to the ICC or the ICV register.
+        // which apply whether the access is to the ICC or the ICV register. They need EL2
+        // enabled; the context carries HCR_EL2 = 0 when it is not, so HCR_EL2 = 0 is taken
+        // as "EL2 disabled" (a hypervisor running a guest always sets some HCR_EL2 bits).
         if ctx.el == 1 && !ctx.secure && hcr_el2 != 0 {
             let h = self.st.cpus.get(cpu).map_or(0, |c| c.vif.hcr);
             let t = match class {
@@ -227,7 +229,7 @@ impl Gic {
                 None => false,
             };
         if !to_virt {
-            return match self.icc_access(cpu, ctx, enc, write) {
+            return match self.icc_access_phys(cpu, ctx, enc, write) {
                 Some(v) => IccOutcome::Value(v),
                 None => IccOutcome::Undefined,
             };

@@ -38,11 +38,14 @@
 //!   map `gic` at 0x0600_0000, size [`WINDOW_SIZE`]; device n's line is
 //!   `IrqLine::new(spis.clone(), n)` for `SPI n` (INTID 32 + n) of the DTB.
 //! - `Platform::icc_access_ctx(ctx, enc, w)` →
-//!   `gic.icc_access(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure },
-//!   SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2), w)`, `None` mapping to
-//!   `IccResult::Undefined` (the traps that `IccContext.hcr_el2/scr_el3` allow are not
-//!   modelled yet).
-//! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)`. It uses
+//!   `gic.icc_access_virt(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure },
+//!   ctx.hcr_el2, SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2), w)`, mapping
+//!   [`IccOutcome`] to `IccResult` (ICH_* at EL2/EL3, ICV_* at Non-secure EL1 when
+//!   HCR_EL2.IMO/FMO select them, the traps to EL2 that HCR_EL2/ICH_HCR_EL2 ask for).
+//!   [`Gic::icc_access`] is the same with HCR_EL2 = 0.
+//! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)` and
+//!   `let (virq, vfiq) = gic.virq_levels(cpu as usize)` (the virtual CPU interface's
+//!   outputs; the CPU uses them only while HCR_EL2.IMO/FMO are set). `irq_levels` uses
 //!   the context of the CPU's latest ICC access, or the one given by [`Gic::set_cpu_ctx`]
 //!   (call it when the PE changes EL/Security state, e.g. at quantum boundaries).
 //! - Generic timer: `gic.set_ppi(cpu, 30 /* 29, 27, 26 */, level)`.
@@ -53,14 +56,11 @@
 //!
 //! # Not modelled (yet)
 //! - The ITS and LPIs (PROPBASER/PENDBASER are stored only). TODO(its).
-//! - The ICH_* / ICV_* virtualization registers (GICv3 virtual CPU interface, needed by
-//!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich). Note that
-//!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions
-//!   (arch/arm64/include/asm/el2_setup.h, `__init_el2_gicv3`, once ICC_SRE_EL2.SRE sticks)
-//!   and KVM's vgic probe reads ICH_VTR_EL2: until ICH_* exist, enter Linux at EL1.
-//! - Traps of ICC accesses to EL2/EL3 (ICC_SRE_ELx.Enable, SCR_EL3.{IRQ,FIQ}, ICH_HCR_EL2
-//!   traps, HCR_EL2.IMO/FMO redirection to ICV_*): `icc_access` never asks for a trap
-//!   (the CPU's `IccResult::Trap` exists for it).
+//! - GICv3 virtualization (vcpuif.rs): ICH_*_EL2 and ICV_* are modelled with the
+//!   Cortex-A72 parameters (4 LRs, 5 priority bits); the maintenance interrupt drives
+//!   PPI 25. Not modelled: GICv4 direct injection, virtual LPIs from an ITS, ICV_*
+//!   accesses from AArch32, the ICC_SRE_EL2.Enable trap of ICC_SRE_EL1, SCR_EL3.{IRQ,FIQ}
+//!   traps of ICC accesses to EL3.
 //! - SCR_EL3.FIQ/IRQ-dependent views of PMR/RPR, GICR_CTLR.DPG*, GICD_SETSPI_*.
 
 pub mod regs;

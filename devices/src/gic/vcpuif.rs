@@ -14,8 +14,8 @@
 
 use super::{CpuCtx, Gic, INTID_SPURIOUS};
 
-/// ICH_VTR_EL2 of the Cortex-A72: PRIbits [31:29] = 4, PREbits [28:26] = 4, IDbits
-/// [25:23] = 0, SEIS [22] = 0, A3V [21] = 1, nV4 [20] = 0, TDS [19] = 0, ListRegs [4:0] = 3.
+/// ICH_VTR_EL2 of the Cortex-A72: PRIbits \[31:29\] = 4, PREbits \[28:26\] = 4, IDbits
+/// \[25:23\] = 0, SEIS \[22\] = 0, A3V \[21\] = 1, nV4 \[20\] = 0, TDS \[19\] = 0, ListRegs \[4:0\] = 3.
 pub const ICH_VTR: u64 = 4 << 29 | 4 << 26 | 1 << 21 | 3;
 /// Number of list registers.
 pub const NUM_LRS: usize = 4;
@@ -603,8 +603,8 @@ fn inc_eoicount(v: &mut VCpuIfState) {
     v.hcr = v.hcr & !(0x1F << HCR_EOICOUNT_SHIFT) | c << HCR_EOICOUNT_SHIFT;
 }
 
-/// ICH_MISR_EL2 (IHI 0069 ICH_MISR_EL2): EOI [0], U [1], LRENP [2], NP [3], VGrp0E [4],
-/// VGrp0D [5], VGrp1E [6], VGrp1D [7].
+/// ICH_MISR_EL2 (IHI 0069 ICH_MISR_EL2): EOI \[0\], U \[1\], LRENP \[2\], NP \[3\], VGrp0E \[4\],
+/// VGrp0D \[5\], VGrp1E \[6\], VGrp1D \[7\].
 fn misr(v: &VCpuIfState) -> u32 {
     let h = v.hcr;
     let mut m = 0;

@@ -64,13 +64,21 @@ const LR_STATE_SHIFT: u32 = 62;
 const LR_ACTIVE: u64 = 1 << 63;
 
 /// Virtual CPU interface state of one PE (the ICH_*_EL2 registers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VCpuIfState {
     pub hcr: u32,
     pub vmcr: u32,
     pub ap0r: u32,
     pub ap1r: u32,
     pub lr: [u64; NUM_LRS],
+}
+
+impl Default for VCpuIfState {
+    /// Reset: 0, except that ICH_VMCR_EL2 (architecturally UNKNOWN at reset) reads as if 0
+    /// had been written: VFIQEn (RES1) and the minimum binary points (as QEMU resets it).
+    fn default() -> Self {
+        VCpuIfState { hcr: 0, vmcr: vmcr_sanitise(0), ap0r: 0, ap1r: 0, lr: [0; NUM_LRS] }
+    }
 }
 
 /// Outcome of a CPU interface register access.

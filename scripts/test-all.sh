@@ -19,8 +19,7 @@ if ((${#need[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-# Test corpora (Debian's arm64 kernel and busybox), cached under ~/.cache/lsemu.
+# Test corpora (Debian's arm64 kernel, its RDB device tree, busybox), cached under ~/.cache/lsemu.
 test-suites/fetch-corpus.sh
-sh test-suites/fetch-rdb-dtb.sh
 
 cargo test --workspace --release "$@"

@@ -2,6 +2,7 @@
 # Fetches the decoder-agreement corpus into ~/.cache/lsemu/corpus (or $LSEMU_CORPUS):
 #   Image          Debian's arm64 kernel image (decompressed), from linux-image-*-arm64-unsigned
 #   busybox        busybox from busybox-static:arm64 (static aarch64 ELF)
+#   fsl-ls2088a-rdb.dtb  the kernel's own LS2088A-RDB device tree (same kernel package)
 # No root needed: the .deb files are downloaded over HTTPS from Debian's archive, their
 # SHA256 is checked against the archive's Packages index, and they are unpacked with ar+tar.
 # If apt knows the arm64 architecture (`dpkg --add-architecture arm64 && apt-get update`),
@@ -13,7 +14,7 @@ SUITE=${LSEMU_DEBIAN_SUITE:-bookworm}
 mkdir -p "$DEST"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-if [ -s "$DEST/Image" ] && [ -s "$DEST/busybox" ]; then
+if [ -s "$DEST/Image" ] && [ -s "$DEST/busybox" ] && [ -s "$DEST/fsl-ls2088a-rdb.dtb" ]; then
     echo "corpus already in $DEST"; exit 0
 fi
 
@@ -80,6 +81,9 @@ elif [ "$(dd if="$VMLINUZ" bs=1 skip=4 count=4 2>/dev/null)" = "zimg" ]; then
 else
     cp "$VMLINUZ" "$DEST/Image"
 fi
+DTB=$(ls "$WORK"/k/usr/lib/linux-image-*/freescale/fsl-ls2088a-rdb.dtb | head -1)
+cp "$DTB" "$DEST/fsl-ls2088a-rdb.dtb"
+[ "$(od -An -tx1 -N4 "$DEST/fsl-ls2088a-rdb.dtb" | tr -d ' \n')" = "d00dfeed" ] || { echo "fetch-corpus: bad DTB" >&2; exit 1; }
 # An arm64 Image has "ARMd" at offset 0x38.
 [ "$(dd if="$DEST/Image" bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] || { echo "fetch-corpus: $DEST/Image is not an arm64 Image" >&2; exit 1; }
 ls -l "$DEST"

@@ -365,7 +365,7 @@ mod tests {
         assert_eq!(be32s(mc.property("iommu-map").unwrap().value), vec![23, 1, 23, 41]);
     }
 
-    /// The kernel's own RDB device tree, when test-suites/fetch-rdb-dtb.sh has fetched it.
+    /// The kernel's own RDB device tree, when test-suites/fetch-corpus.sh has fetched it.
     #[test]
     fn real_rdb_dtb() {
         let dir = std::env::var_os("LSEMU_CORPUS")
@@ -373,7 +373,7 @@ mod tests {
             .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache/lsemu/corpus")));
         let Some(path) = dir.map(|d| d.join("fsl-ls2088a-rdb.dtb")) else { return };
         let Ok(blob) = std::fs::read(&path) else {
-            eprintln!("skipped: {} not present (run test-suites/fetch-rdb-dtb.sh)", path.display());
+            eprintln!("skipped: {} not present (run test-suites/fetch-corpus.sh)", path.display());
             return;
         };
         let (out, rep) = fixup(&blob, &cfg()).unwrap();

@@ -219,11 +219,13 @@ impl Gic {
         // as "EL2 disabled" (a hypervisor running a guest always sets some HCR_EL2 bits).
         if ctx.el == 1 && !ctx.secure && hcr_el2 != 0 {
             let h = self.st.cpus.get(cpu).map_or(0, |c| c.vif.hcr);
+            // TC also covers the SGI generation registers (common to both groups).
+            let sgi = matches!(reg, ICC_SGI0R_EL1 | ICC_SGI1R_EL1 | ICC_ASGI1R_EL1);
             let t = match class {
                 Some(VClass::G0) => h & HCR_TALL0 != 0,
                 Some(VClass::G1) => h & HCR_TALL1 != 0,
                 Some(VClass::Common) => h & HCR_TC != 0,
-                None => false,
+                None => sgi && h & HCR_TC != 0,
             };
             if t {
                 return IccOutcome::Trap(2);

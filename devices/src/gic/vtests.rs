@@ -47,6 +47,7 @@ const VGRP0EIE: u64 = 1 << 4;
 const VGRP0DIE: u64 = 1 << 5;
 const VGRP1EIE: u64 = 1 << 6;
 const VGRP1DIE: u64 = 1 << 7;
+const TC: u64 = 1 << 10;
 const TALL1: u64 = 1 << 12;
 
 /// ICH_VMCR_EL2 value (IHI 0069 ICH_VMCR_EL2: VPMR [31:24], VBPR0 [23:21], VBPR1 [20:18],
@@ -330,4 +331,13 @@ fn test_icv_redirection_and_traps() {
     ich_w(&mut g, ICH_HCR, TALL1);
     assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, IMO, IAR1, None), IccOutcome::Trap(2));
     assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, IMO, PMR, None), IccOutcome::Value(0x40));
+    // TC: the common registers (CTLR, DIR, PMR, RPR, SGI*R) trap, also when IMO = FMO = 0
+    // (with EL2 enabled: some HCR_EL2 bit set, here RW).
+    ich_w(&mut g, ICH_HCR, TC);
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, IMO, PMR, None), IccOutcome::Trap(2));
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, 1 << 31, RPR, None), IccOutcome::Trap(2));
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, 1 << 31, SGI1R, Some(1)), IccOutcome::Trap(2));
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, 1 << 31, IAR1, None), IccOutcome::Value(1023));
+    // Not at EL2.
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL2, 1 << 31, PMR, None), IccOutcome::Value(0xF0));
 }

@@ -4,13 +4,15 @@
 //! virtual CPU interface that Non-secure EL1 reaches through the ICC_* encodings when
 //! HCR_EL2.IMO (Group 1) / FMO (Group 0) are set.
 //!
-//! Cortex-A72 parameters (ARM DDI 0488 Cortex-A72 TRM, "ICH_VTR_EL2, Interrupt Controller
-//! VGIC Type Register": PRIbits = 0b100, PREbits = 0b100, IDbits = 0b000, SEIS = 0, A3V = 1,
-//! ListRegs = 0b00011): 4 list registers, 5 bits of virtual priority and preemption
-//! (so only ICH_AP0R0/ICH_AP1R0 exist), 16-bit virtual INTIDs, no TDS (ICH_HCR_EL2.TDIR
-//! is RES0), no nV4. QEMU's cortex-a72 model uses the same ListRegs/PRIbits/PREbits
-//! (target/arm/cpu64.c: gic_num_lrs = 4, gic_vpribits = 5, gic_vprebits = 5) but reports
-//! IDbits = 24 bits and TDS = 1, which the A72 does not have.
+//! Cortex-A72 parameters: 4 list registers, 5 bits of virtual priority and preemption
+//! (the Cortex-A72 TRM, ARM 100095, chapter 8, and the A53/A35 TRMs give GICH_VTR =
+//! 0x9000_0003 for this CPU interface family: PRIbits = PREbits = 0b100, ListRegs = 3),
+//! so only ICH_AP0R0/ICH_AP1R0 exist; ICH_VTR_EL2's GICv3 fields as the Arm GICv3 CPU
+//! interfaces report them (Cortex-A76 TRM, ARM 100798, B4.23 ICH_VTR_EL2: IDbits = 0
+//! (16 bits), SEIS = 0, A3V = 1, nV4 = 0; TDS = 0 as in GICv3.0: ICH_HCR_EL2.TDIR is RES0).
+//! QEMU's cortex-a72 uses the same ListRegs/PRIbits/PREbits (target/arm/cpu64.c:
+//! gic_num_lrs = 4, gic_vpribits = 5, gic_vprebits = 5) but reports IDbits = 24 bits and
+//! TDS = 1. A3V = 1 matches this model's ICC_CTLR_EL1.A3V.
 
 use super::{CpuCtx, Gic, INTID_SPURIOUS};
 
@@ -25,7 +27,7 @@ const VPRI_MASK: u8 = 0xF8;
 const VBPR0_MIN: u8 = 2;
 const VBPR1_MIN: u8 = 3;
 
-// ICH_HCR_EL2 fields (IHI 0069 §12.4.? ICH_HCR_EL2).
+// ICH_HCR_EL2 fields (IHI 0069, ICH_HCR_EL2 description).
 const HCR_EN: u32 = 1 << 0;
 const HCR_UIE: u32 = 1 << 1;
 const HCR_LRENPIE: u32 = 1 << 2;
@@ -134,7 +136,7 @@ impl IchReg {
 }
 
 /// Which ICC encodings are redirected to the virtual interface by which HCR_EL2 bit
-/// (IHI 0069 §6.? and the ICC_* pseudo-code: Group 0 registers by FMO, Group 1 ones by
+/// (IHI 0069 chapter 6 and the ICC_* pseudo-code: Group 0 registers by FMO, Group 1 ones by
 /// IMO, the common ones (CTLR, PMR, RPR, DIR) by either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum VClass {
@@ -261,7 +263,7 @@ impl Gic {
         }
     }
 
-    /// Virtual IRQ and FIQ outputs of `cpu` (IHI 0069 §6.? : the highest-priority pending
+    /// Virtual IRQ and FIQ outputs of `cpu` (IHI 0069 chapter 6: the highest-priority pending
     /// virtual interrupt of an enabled group, above VPMR and the virtual running priority,
     /// with ICH_HCR_EL2.En = 1; Group 1 is vIRQ, Group 0 vFIQ as ICH_VMCR_EL2.VFIQEn is
     /// RES1 with the system register interface). The CPU takes them only when
@@ -288,7 +290,7 @@ impl Gic {
     }
 
     /// Drives the maintenance interrupt (PPI 25, level-sensitive) of every CPU from its
-    /// ICH_HCR_EL2.En and ICH_MISR_EL2 (IHI 0069 §6.? "Maintenance interrupts").
+    /// ICH_HCR_EL2.En and ICH_MISR_EL2 (IHI 0069 chapter 6, "Maintenance interrupts").
     pub(super) fn update_maintenance(&mut self) {
         for c in self.st.cpus.iter_mut() {
             let level = c.vif.hcr & HCR_EN != 0 && misr(&c.vif) != 0;
@@ -509,7 +511,7 @@ impl Gic {
     }
 
     /// Deactivates LR `i` of `cpu`: active → invalid, pending+active → pending; with
-    /// HW = 1 the physical interrupt pINTID is deactivated too (IHI 0069 §6.? "Virtual
+    /// HW = 1 the physical interrupt pINTID is deactivated too (IHI 0069 chapter 6, "Virtual
     /// interrupts with a physical counterpart"; pINTID 1020-1023 have none).
     fn icv_deactivate(&mut self, cpu: usize, i: usize) {
         let Some(lr) = self.st.cpus.get_mut(cpu).and_then(|c| c.vif.lr.get_mut(i)) else {

@@ -99,7 +99,7 @@ const GICR0_ISPENDR0: u64 = 0x10_0000 + 0x1_0000 + 0x200;
 #[test]
 fn test_ich_vtr_and_access_rules() {
     let mut g = gic();
-    // Cortex-A72 TRM ICH_VTR_EL2: PRIbits 0b100 [31:29], PREbits 0b100 [28:26], IDbits 0
+    // ICH_VTR_EL2 (see vcpuif.rs: A72 TRM GICH_VTR 0x9000_0003 + GICv3 fields): PRIbits 0b100 [31:29], PREbits 0b100 [28:26], IDbits 0
     // [25:23], SEIS 0 [22], A3V 1 [21], ListRegs 0b00011 [4:0] = 0x9020_0003.
     assert_eq!(ich_r(&mut g, ICH_VTR), 0x9020_0003);
     // Read-only registers: MSR is UNDEFINED.
@@ -189,7 +189,7 @@ fn test_icv_ack_and_eoi() {
     assert_eq!(ich_r(&mut g, ich_lr(2)), lr(0, false, false, 0x10, 0, 50));
 }
 
-/// ICV_EOIR1_EL1 of an HW = 1 LR deactivates the physical interrupt pINTID (IHI 0069 §6.?,
+/// ICV_EOIR1_EL1 of an HW = 1 LR deactivates the physical interrupt pINTID (IHI 0069 chapter 6,
 /// ICH_LR<n>_EL2.HW); with VEOIM = 1 only ICV_DIR_EL1 deactivates.
 #[test]
 fn test_icv_hw_deactivation_and_split_eoi() {
@@ -267,7 +267,7 @@ fn test_misr_eisr_elrsr_maintenance() {
     assert_eq!(mmio_r(&mut g, GICR0_ISPENDR0) >> 25 & 1, 0);
 }
 
-/// The virtual IRQ output (IHI 0069 §6.?: a pending LR of an enabled group (VENG1), with
+/// The virtual IRQ output (IHI 0069 chapter 6: a pending LR of an enabled group (VENG1), with
 /// priority above VPMR and the virtual running priority, ICH_HCR_EL2.En = 1).
 #[test]
 fn test_virq_output_masking() {

@@ -130,7 +130,13 @@ impl Gic {
     }
 
     /// The physical ICC registers (no ICH, no ICV).
-    pub(super) fn icc_access_phys(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
+    pub(super) fn icc_access_phys(
+        &mut self,
+        cpu: usize,
+        ctx: CpuCtx,
+        enc: SysRegId,
+        write: Option<u64>,
+    ) -> Option<u64> {
         let reg = IccReg::decode(enc)?;
         // The context of the latest access is also what `irq_levels` assumes from now on.
         self.st.cpus.get_mut(cpu)?.ctx = ctx;

@@ -970,3 +970,71 @@ fn script_virt() -> Vec<Op> {
 fn test_gic_virtualization_matches_qemu_gicv3() {
     run_compare_on("gic_virt", &script_virt(), 1, false, true);
 }
+
+/// Virtual preemption (IHI 0069 §4.8 applied to the virtual interface): VPMR masking,
+/// group priorities with VBPR1 and VBPR0 (and VCBPR), nested acknowledges and the active
+/// priority registers, and a vLPI (vINTID >= 8192), whose LR becomes invalid when
+/// acknowledged.
+fn script_virt_preemption() -> Vec<Op> {
+    use Op::*;
+    let lr = |state: u64, g1: u64, prio: u64, vintid: u64| state << 62 | g1 << 60 | prio << 48 | vintid;
+    vec![
+        W32(Frame::D, 0x0, 0x13),
+        Msr("ICH_HCR_EL2", ICH_HCR, 1),
+        // VPMR 0x60, VBPR1 5 (group priority bits [7:5]), VENG1.
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0x60 << 24 | 2 << 21 | 5 << 18 | 2),
+        Msr("ICH_LR0_EL2", ich_lr(0), lr(1, 1, 0x68, 100)),
+        Msr("ICH_LR1_EL2", ich_lr(1), lr(1, 1, 0x50, 101)),
+        Msr("ICH_LR2_EL2", ich_lr(2), lr(1, 1, 0x48, 102)),
+        Msr("ICH_LR3_EL2", ich_lr(3), lr(1, 1, 0x20, 8200)),
+        ToEl1Virt,
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Mrs("ICV_RPR_EL1", RPR),
+        // 0x48: group priority 0x40 with VBPR1 = 5, not higher than 0x20's group (0x20).
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_BPR1_EL1", BPR1, 3),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        // Now 0x48 (group 0x48) does not preempt 0x20 either; drop 8200's priority.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 8200),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_RPR_EL1", RPR),
+        // 0x50 preempts 0x48? No (lower priority). VCBPR: BPR1 reads BPR0 + 1.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_CTLR_EL1", CTLR_EL1, 1),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_BPR0_EL1", BPR0, 7),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_CTLR_EL1", CTLR_EL1, 0),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 102),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        // 0x68 is masked by VPMR 0x60.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_PMR_EL1", PMR, 0x70),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Msr("ICV_EOIR1_EL1", EOIR1, 100),
+        Msr("ICV_EOIR1_EL1", EOIR1, 101),
+        Mrs("ICV_RPR_EL1", RPR),
+        ToEl2,
+        Mrs("ICH_LR0_EL2", ich_lr(0)),
+        Mrs("ICH_LR1_EL2", ich_lr(1)),
+        Mrs("ICH_LR2_EL2", ich_lr(2)),
+        Mrs("ICH_LR3_EL2", ich_lr(3)),
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+    ]
+}
+
+const CTLR_EL1: (u8, u8, u8, u8, u8) = (3, 0, 12, 12, 4);
+
+#[test]
+fn test_gic_virtual_preemption_matches_qemu_gicv3() {
+    run_compare_on("gic_virt_preempt", &script_virt_preemption(), 1, false, true);
+}

@@ -461,7 +461,7 @@ impl Gic {
     /// when none is active: CONSTRAINED UNPREDICTABLE, this model does not check the LRs).
     /// With VEOIM = 0 the interrupt is also deactivated: its active LR (same vINTID, same
     /// group) loses the active state, and an HW = 1 LR deactivates its physical pINTID; when
-    /// no LR holds it, ICH_HCR_EL2.EOIcount is incremented.
+    /// no LR holds it, ICH_HCR_EL2.EOIcount is incremented (not for a vLPI).
     fn icv_eoi(&mut self, cpu: usize, intid: u32, group1: bool) {
         if (1020..1024).contains(&intid) {
             return;
@@ -487,6 +487,9 @@ impl Gic {
             Some(i) if v.lr.get(i).is_some_and(|&l| lr_group1(l) == group1) => self.icv_deactivate(cpu, i),
             // The LR holds the interrupt in the other group: nothing is deactivated.
             Some(_) => {}
+            // LPIs have no active state (their LR is invalid once acknowledged): an EOI of a
+            // vLPI does not count (ICH_HCR_EL2.EOIcount counts deactivations without an LR).
+            None if intid >= 8192 => {}
             None => inc_eoicount(v),
         }
     }
@@ -506,6 +509,7 @@ impl Gic {
         }
         match find_active(v, intid) {
             Some(i) => self.icv_deactivate(cpu, i),
+            None if intid >= 8192 => {}
             None => inc_eoicount(v),
         }
     }

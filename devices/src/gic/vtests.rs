@@ -341,3 +341,21 @@ fn test_icv_redirection_and_traps() {
     // Not at EL2.
     assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL2, 1 << 31, PMR, None), IccOutcome::Value(0xF0));
 }
+
+/// A vLPI (vINTID >= 8192) has no active state: ICV_IAR1 makes its LR invalid (and sets
+/// the active priority); its EOI drops the priority and, finding no LR, does not count in
+/// EOIcount (IHI 0069 ICV_IAR1_EL1 / ICH_HCR_EL2.EOIcount; Linux's KVM emulation of
+/// ICV_EOIR1 in vgic-v3-sr.c does the same: "Do not bump EOIcount for LPIs").
+#[test]
+fn test_vlpi_ack_and_eoi() {
+    let mut g = gic();
+    ich_w(&mut g, ICH_HCR, EN);
+    ich_w(&mut g, ICH_VMCR, vmcr(0xF8, 2, 3, false, false, true));
+    ich_w(&mut g, ich_lr(0), lr(1, false, true, 0x20, 0, 8200));
+    assert_eq!(el1_r(&mut g, IMO, IAR1), 8200);
+    assert_eq!(ich_r(&mut g, ich_lr(0)), lr(0, false, true, 0x20, 0, 8200));
+    assert_eq!(ich_r(&mut g, ICH_AP1R0), 1 << 4);
+    el1_w(&mut g, IMO, EOIR1, 8200);
+    assert_eq!(ich_r(&mut g, ICH_AP1R0), 0);
+    assert_eq!(ich_r(&mut g, ICH_HCR), EN, "EOIcount unchanged");
+}

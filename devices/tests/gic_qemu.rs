@@ -12,7 +12,7 @@
 //! ICC_CTLR_EL3.CBPR_EL1S back as written (while applying it), so that read is not
 //! compared either.
 
-use lsemu_devices::gic::{CpuCtx, Gic, GicConfig, SysRegId, GICR_OFFSET};
+use lsemu_devices::gic::{CpuCtx, Gic, GicConfig, IccOutcome, SysRegId, GICR_OFFSET};
 use lsemu_devices::{IrqBank, IrqLine, Size};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,11 @@ enum Op {
     /// enabling its transmit interrupt and sending a byte, low by clearing it (UARTICR).
     /// On the model: SPI 1 of the input bank.
     Uart(bool),
+    /// From EL2 to Non-secure EL1 with HCR_EL2 = RW | IMO | FMO (PSTATE.DAIF masked): the
+    /// ICC_* encodings reach the virtual CPU interface (ICV_*) from then on.
+    ToEl1Virt,
+    /// Back from EL1 to EL2 (HVC; the EL2 vector continues after it at EL2).
+    ToEl2,
 }
 
 // System register encodings (op0, op1, CRn, CRm, op2).
@@ -314,7 +319,17 @@ fn c_program(ops: &[Op]) -> String {
         "        \"mrs x0, mpidr_el1\\n and x0, x0, #0xffffff\\n cbz x0, 2f\\n1: wfe\\n b 1b\\n\"\n",
         "        \"2: ldr x0, =__stack_top\\n mov sp, x0\\n ldr x0, =__bss_start\\n ldr x1, =__bss_end\\n\"\n",
         "        \"3: cmp x0, x1\\n b.hs 4f\\n str xzr, [x0], #8\\n b 3b\\n4: bl main\\n bl sh_exit\\n5: b 5b\\n\"\n",
-        "        \".ltorg\\n.text\\n\");\n",
+        "        \".ltorg\\n\"\n",
+        // EL2 vectors for ToEl2: every entry continues at ELR_EL2, at EL2, with SP = x0.
+        "        \".balign 2048\\nel2_vectors:\\n.rept 16\\nmov sp, x0\\nmrs x17, elr_el2\\nbr x17\\n.balign 128\\n.endr\\n\"\n",
+        "        \".text\\n\");\n",
+        "extern char el2_vectors[];\n",
+        "static void __attribute__((noinline)) to_el1_virt(void)\n{\n",
+        "    __asm__ volatile(\"msr vbar_el2, %0; mov x0, sp; msr sp_el1, x0; mov x0, #0x18; orr x0, x0, #0x80000000;\"\n",
+        "                     \"msr hcr_el2, x0; mov x0, #0x3c5; msr spsr_el2, x0; adr x0, 1f; msr elr_el2, x0; isb; eret; 1:\"\n",
+        "                     :: \"r\"(el2_vectors) : \"x0\", \"memory\");\n}\n",
+        "static void __attribute__((noinline)) to_el2(void)\n{\n",
+        "    __asm__ volatile(\"mov x0, sp; hvc #0\" ::: \"x0\", \"x17\", \"memory\");\n}\n",
         "static void __attribute__((noinline)) to_ns_el1(void)\n{\n",
         "    __asm__ volatile(\"mov x0, sp; msr sp_el1, x0; mov x0, #0x431; msr scr_el3, x0;\"\n",
         "                     \"mov x0, #0x3c5; msr spsr_el3, x0; adr x0, 1f; msr elr_el3, x0; isb; eret; 1:\"\n",
@@ -345,6 +360,8 @@ fn c_program(ops: &[Op]) -> String {
                 );
             }
             Op::ToNsEl1 => c.push_str("    to_ns_el1();\n"),
+            Op::ToEl1Virt => c.push_str("    to_el1_virt();\n"),
+            Op::ToEl2 => c.push_str("    to_el2();\n"),
             Op::Uart(true) => {
                 c.push_str("    *(volatile uint32_t *)0x09000038UL = 0x20;\n");
                 c.push_str("    *(volatile uint32_t *)0x09000000UL = '.';\n");
@@ -360,7 +377,7 @@ fn c_program(ops: &[Op]) -> String {
 /// The same script on the model: `cpus` CPUs with MPIDR Aff0 = index (QEMU virt with
 /// GICv3 puts up to 16 PEs in cluster 0), 256 SPIs, DS = 0; accesses Secure and at EL3
 /// until `ToNsEl1`.
-fn model_output(ops: &[Op], cpus: u64, secure: bool) -> String {
+fn model_output(ops: &[Op], cpus: u64, secure: bool, start_el2: bool) -> String {
     let bank = IrqBank::new(256);
     let cfg = GicConfig { mpidrs: (0..cpus).collect(), num_spis: 256, security_disabled: !secure };
     let uart = IrqLine::new(bank.clone(), 1);
@@ -372,9 +389,16 @@ fn model_output(ops: &[Op], cpus: u64, secure: bool) -> String {
     };
     let mut out = String::new();
     let (mut ctx, mut sec) = if secure { (CpuCtx::EL3, true) } else { (CpuCtx::NS_EL1, false) };
+    if start_el2 {
+        ctx = CpuCtx::NS_EL2;
+    }
+    // HCR_EL2 as it applies to the accesses (IMO | FMO at EL1 after ToEl1Virt).
+    let mut hcr = 0u64;
     for (i, op) in ops.iter().enumerate() {
         match *op {
             Op::ToNsEl1 => (ctx, sec) = (CpuCtx::NS_EL1, false),
+            Op::ToEl1Virt => (ctx, hcr) = (CpuCtx::NS_EL1, 1 << 31 | 0x18),
+            Op::ToEl2 => (ctx, hcr) = (CpuCtx::NS_EL2, 0),
             Op::Uart(level) => uart.set_level(level),
             Op::R32(f, o) => {
                 let v = g.read_attr(off(f, o), Size::B4, sec).unwrap();
@@ -383,13 +407,15 @@ fn model_output(ops: &[Op], cpus: u64, secure: bool) -> String {
             Op::W32(f, o, v) => g.write_attr(off(f, o), Size::B4, v as u64, sec).unwrap(),
             Op::W64(f, o, v) => g.write_attr(off(f, o), Size::B8, v, sec).unwrap(),
             Op::Mrs(name, e) => {
-                let v = g.icc_access(0, ctx, SysRegId::new(e.0, e.1, e.2, e.3, e.4), None);
-                let v = v.unwrap_or_else(|| panic!("{name} UNDEFINED in the model"));
+                let v = match g.icc_access_virt(0, ctx, hcr, SysRegId::new(e.0, e.1, e.2, e.3, e.4), None) {
+                    IccOutcome::Value(v) => v,
+                    o => panic!("{name}: {o:?} in the model"),
+                };
                 let _ = writeln!(out, "{i} {v:x}");
             }
             Op::Msr(name, e, v) => {
-                let r = g.icc_access(0, ctx, SysRegId::new(e.0, e.1, e.2, e.3, e.4), Some(v));
-                assert!(r.is_some(), "{name} UNDEFINED in the model");
+                let r = g.icc_access_virt(0, ctx, hcr, SysRegId::new(e.0, e.1, e.2, e.3, e.4), Some(v));
+                assert_eq!(r, IccOutcome::Value(0), "{name} in the model");
             }
         }
     }
@@ -403,6 +429,12 @@ fn repo() -> PathBuf {
 /// Builds and runs `ops` under QEMU with `cpus` PEs and on the model; returns the
 /// differences.
 fn run_compare(name: &str, ops: &[Op], cpus: u64, secure: bool) {
+    run_compare_on(name, ops, cpus, secure, false)
+}
+
+/// `run_compare`; with `virt`, QEMU's virt board has virtualization=on (and secure=off: the
+/// PE starts at EL2), and the model starts at Non-secure EL2.
+fn run_compare_on(name: &str, ops: &[Op], cpus: u64, secure: bool, virt: bool) {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gic_qemu");
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join(format!("{name}.c"));
@@ -424,7 +456,11 @@ fn run_compare(name: &str, ops: &[Op], cpus: u64, secure: bool) {
         .expect("run aarch64-linux-gnu-gcc (Debian package gcc-aarch64-linux-gnu)");
     assert!(st.success(), "building the GIC script program failed");
     let smp = cpus.to_string();
-    let machine = if secure { "virt,secure=on,gic-version=3" } else { "virt,secure=off,gic-version=3" };
+    let machine = match (secure, virt) {
+        (_, true) => "virt,secure=off,virtualization=on,gic-version=3",
+        (true, false) => "virt,secure=on,gic-version=3",
+        (false, false) => "virt,secure=off,gic-version=3",
+    };
     let o = Command::new("timeout")
         .stdin(std::process::Stdio::null())
         .args(["60", "qemu-system-aarch64", "-M", machine, "-cpu", "cortex-a72"])
@@ -436,7 +472,7 @@ fn run_compare(name: &str, ops: &[Op], cpus: u64, secure: bool) {
     let qemu = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(0), "qemu: {qemu}{}", String::from_utf8_lossy(&o.stderr));
     println!("{qemu}");
-    let model = model_output(ops, cpus, secure);
+    let model = model_output(ops, cpus, secure, virt);
     let mut diffs = Vec::new();
     for (q, m) in qemu.lines().zip(model.lines()) {
         if q != m {
@@ -782,4 +818,223 @@ fn script_single_security() -> Vec<Op> {
 #[test]
 fn test_gic_single_security_state_matches_qemu_gicv3() {
     run_compare("gic_ds1", &script_single_security(), 1, false);
+}
+
+// ICH_*_EL2 encodings (IHI 0069 §12.1).
+const ICH_AP0R0: (u8, u8, u8, u8, u8) = (3, 4, 12, 8, 0);
+const ICH_AP1R0: (u8, u8, u8, u8, u8) = (3, 4, 12, 9, 0);
+const ICH_HCR: (u8, u8, u8, u8, u8) = (3, 4, 12, 11, 0);
+const ICH_MISR: (u8, u8, u8, u8, u8) = (3, 4, 12, 11, 2);
+const ICH_EISR: (u8, u8, u8, u8, u8) = (3, 4, 12, 11, 3);
+const ICH_ELRSR: (u8, u8, u8, u8, u8) = (3, 4, 12, 11, 5);
+const ICH_VMCR: (u8, u8, u8, u8, u8) = (3, 4, 12, 11, 7);
+const fn ich_lr(n: u8) -> (u8, u8, u8, u8, u8) {
+    (3, 4, 12, 12, n)
+}
+
+/// GICv3 virtualization (IHI 0069 chapter 6): the hypervisor programs the list registers at
+/// EL2, the "guest" at EL1 (HCR_EL2.IMO/FMO = 1) acknowledges and completes them through the
+/// ICV_* view of the ICC_* encodings, then EL2 reads the list registers, ELRSR, EISR, MISR
+/// and EOIcount back. An HW = 1 LR deactivates a physical SPI on EOI.
+/// The reset value of ICH_VMCR_EL2 is UNKNOWN architecturally; both use the written-zero
+/// value (VFIQEn RES1, minimum binary points).
+/// Not compared (they legitimately differ): ICH_VTR_EL2 and ICV_CTLR_EL1 (QEMU reports
+/// IDbits = 24 bits and TDS = 1; the Cortex-A72 has 16 bits and no TDS), ICH_HCR_EL2.TDIR.
+fn script_virt() -> Vec<Op> {
+    use Frame::*;
+    use Op::*;
+    // LR fields: State [63:62], HW [61], Group [60], Priority [55:48], pINTID [44:32]
+    // (bit 41 = EOI maintenance with HW = 0), vINTID [31:0].
+    let lr = |state: u64, hw: u64, g1: u64, prio: u64, pintid: u64, vintid: u64| {
+        state << 62 | hw << 61 | g1 << 60 | prio << 48 | pintid << 32 | vintid
+    };
+    let mut v = vec![
+        // Physical GIC (DS = 1): distributor on, redistributor awake, SPI 50 (INTID 82)
+        // Group 1 and active (for the HW = 1 list register).
+        W32(D, 0x0, 0x13),
+        W32(R(0), 0x14, 0),
+        W32(D, 0x88, 1 << 18),
+        W32(D, 0x308, 1 << 18),
+        R32(D, 0x308),
+        Msr("ICC_PMR_EL1", PMR, 0xf0),
+        // Reset values and write masks.
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+        // VPMR [31:24] keeps 5 bits here (ICV_PMR_EL1 alias, unimplemented bits RAZ/WI);
+        // QEMU 7.2 stores all 8 bits through ICH_VMCR_EL2: only implemented bits written.
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0xf8ff_ffff),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+        Msr("ICH_HCR_EL2", ICH_HCR, 0xf800_1cff),
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        Msr("ICH_AP1R0_EL2", ICH_AP1R0, 0x8000_0001),
+        Mrs("ICH_AP1R0_EL2", ICH_AP1R0),
+        Msr("ICH_AP1R0_EL2", ICH_AP1R0, 0),
+        // List registers.
+        Msr("ICH_LR0_EL2", ich_lr(0), lr(1, 0, 1, 0xA7, 0, 40)),
+        Msr("ICH_LR1_EL2", ich_lr(1), lr(1, 0, 1, 0x40, 0, 41)),
+        Msr("ICH_LR2_EL2", ich_lr(2), lr(1, 1, 1, 0x60, 82, 27)),
+        Msr("ICH_LR3_EL2", ich_lr(3), lr(1, 0, 0, 0x10, 0, 50) | 1 << 41),
+        Mrs("ICH_LR0_EL2", ich_lr(0)),
+        Mrs("ICH_LR3_EL2", ich_lr(3)),
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Mrs("ICH_EISR_EL2", ICH_EISR),
+        Msr("ICH_HCR_EL2", ICH_HCR, 0x1 | 0x2 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x4),
+        Mrs("ICH_MISR_EL2", ICH_MISR),
+        // VPMR 0xF8, VBPR0 2, VBPR1 3, VENG0 = VENG1 = 1.
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0xf8 << 24 | 2 << 21 | 3 << 18 | 3),
+        Mrs("ICH_MISR_EL2", ICH_MISR),
+        ToEl1Virt,
+        Mrs("ICV_PMR_EL1", PMR),
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Mrs("ICV_HPPIR0_EL1", HPPIR0),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_IAR0_EL1", IAR0),
+        Mrs("ICV_AP0R0_EL1", AP0R0),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR0_EL1", EOIR0, 50),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 41),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        R32(D, 0x308),
+        Msr("ICV_EOIR1_EL1", EOIR1, 27),
+        R32(D, 0x308),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 99),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Msr("ICV_BPR1_EL1", BPR1, 0),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_BPR0_EL1", BPR0, 4),
+        Mrs("ICV_BPR0_EL1", BPR0),
+        Msr("ICV_PMR_EL1", PMR, 0x80),
+        Mrs("ICV_PMR_EL1", PMR),
+        Msr("ICV_IGRPEN0_EL1", IGRPEN0, 0),
+        Mrs("ICV_IGRPEN0_EL1", IGRPEN0),
+        Mrs("ICV_IGRPEN1_EL1", IGRPEN1),
+        // QEMU 7.2 computes ICH_MISR_EL2.VGrp0D from VENG1 instead of VENG0 (IHI 0069
+        // ICH_MISR_EL2: VGrp0DIE == 1 && VENG0 == 0): MISR is read with VENG0 == VENG1.
+        Msr("ICV_IGRPEN0_EL1", IGRPEN0, 1),
+        ToEl2,
+    ];
+    for n in 0..4 {
+        v.push(Mrs("ICH_LRn_EL2", ich_lr(n)));
+    }
+    v.extend([
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Mrs("ICH_EISR_EL2", ICH_EISR),
+        Mrs("ICH_MISR_EL2", ICH_MISR),
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+        Mrs("ICH_AP0R0_EL2", ICH_AP0R0),
+        Mrs("ICH_AP1R0_EL2", ICH_AP1R0),
+        Mrs("ICC_PMR_EL1", PMR),
+        // Split EOI (VEOIM = 1): EOIR drops the priority, DIR deactivates; a DIR of a
+        // vINTID no LR holds increments EOIcount.
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0xf8 << 24 | 2 << 21 | 3 << 18 | 1 << 9 | 3),
+        Msr("ICH_HCR_EL2", ICH_HCR, 1),
+        Msr("ICH_LR0_EL2", ich_lr(0), lr(1, 0, 1, 0x50, 0, 60)),
+        Msr("ICH_LR1_EL2", ich_lr(1), lr(3, 0, 1, 0x58, 0, 61)),
+        Msr("ICH_LR2_EL2", ich_lr(2), 0),
+        Msr("ICH_LR3_EL2", ich_lr(3), 0),
+        ToEl1Virt,
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 60),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Msr("ICV_DIR_EL1", DIR, 61),
+        Msr("ICV_DIR_EL1", DIR, 62),
+        ToEl2,
+        Mrs("ICH_LR0_EL2", ich_lr(0)),
+        Mrs("ICH_LR1_EL2", ich_lr(1)),
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        ToEl1Virt,
+        Msr("ICV_DIR_EL1", DIR, 60),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        ToEl2,
+        Mrs("ICH_LR0_EL2", ich_lr(0)),
+        Mrs("ICH_LR1_EL2", ich_lr(1)),
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Mrs("ICH_AP1R0_EL2", ICH_AP1R0),
+    ]);
+    v
+}
+
+#[test]
+fn test_gic_virtualization_matches_qemu_gicv3() {
+    run_compare_on("gic_virt", &script_virt(), 1, false, true);
+}
+
+/// Virtual preemption (IHI 0069 §4.8 applied to the virtual interface): VPMR masking,
+/// group priorities with VBPR1 and VBPR0 (and VCBPR), nested acknowledges and the active
+/// priority registers, and a vLPI (vINTID >= 8192), whose LR becomes invalid when
+/// acknowledged.
+fn script_virt_preemption() -> Vec<Op> {
+    use Op::*;
+    let lr = |state: u64, g1: u64, prio: u64, vintid: u64| state << 62 | g1 << 60 | prio << 48 | vintid;
+    vec![
+        W32(Frame::D, 0x0, 0x13),
+        Msr("ICH_HCR_EL2", ICH_HCR, 1),
+        // VPMR 0x60, VBPR1 5 (group priority bits [7:5]), VENG1.
+        Msr("ICH_VMCR_EL2", ICH_VMCR, 0x60 << 24 | 2 << 21 | 5 << 18 | 2),
+        Msr("ICH_LR0_EL2", ich_lr(0), lr(1, 1, 0x68, 100)),
+        Msr("ICH_LR1_EL2", ich_lr(1), lr(1, 1, 0x50, 101)),
+        Msr("ICH_LR2_EL2", ich_lr(2), lr(1, 1, 0x48, 102)),
+        Msr("ICH_LR3_EL2", ich_lr(3), lr(1, 1, 0x20, 8200)),
+        ToEl1Virt,
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Mrs("ICV_RPR_EL1", RPR),
+        // 0x48: group priority 0x40 with VBPR1 = 5, not higher than 0x20's group (0x20).
+        Mrs("ICV_HPPIR1_EL1", HPPIR1),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_BPR1_EL1", BPR1, 3),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        // Now 0x48 (group 0x48) does not preempt 0x20 either; drop 8200's priority.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 8200),
+        Mrs("ICV_RPR_EL1", RPR),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_RPR_EL1", RPR),
+        // 0x50 preempts 0x48? No (lower priority). VCBPR: BPR1 reads BPR0 + 1.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_CTLR_EL1", CTLR_EL1, 1),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_BPR0_EL1", BPR0, 7),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_CTLR_EL1", CTLR_EL1, 0),
+        Mrs("ICV_BPR1_EL1", BPR1),
+        Msr("ICV_EOIR1_EL1", EOIR1, 102),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        // 0x68 is masked by VPMR 0x60.
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Msr("ICV_PMR_EL1", PMR, 0x70),
+        Mrs("ICV_IAR1_EL1", IAR1),
+        Mrs("ICV_AP1R0_EL1", AP1R0),
+        Msr("ICV_EOIR1_EL1", EOIR1, 100),
+        Msr("ICV_EOIR1_EL1", EOIR1, 101),
+        Mrs("ICV_RPR_EL1", RPR),
+        ToEl2,
+        Mrs("ICH_LR0_EL2", ich_lr(0)),
+        Mrs("ICH_LR1_EL2", ich_lr(1)),
+        Mrs("ICH_LR2_EL2", ich_lr(2)),
+        Mrs("ICH_LR3_EL2", ich_lr(3)),
+        Mrs("ICH_ELRSR_EL2", ICH_ELRSR),
+        Mrs("ICH_HCR_EL2", ICH_HCR),
+        Mrs("ICH_VMCR_EL2", ICH_VMCR),
+    ]
+}
+
+const CTLR_EL1: (u8, u8, u8, u8, u8) = (3, 0, 12, 12, 4);
+
+#[test]
+fn test_gic_virtual_preemption_matches_qemu_gicv3() {
+    run_compare_on("gic_virt_preempt", &script_virt_preemption(), 1, false, true);
 }

@@ -13,7 +13,7 @@ use cpu_aarch64::mmu::TlbiOp;
 use cpu_aarch64::platform::{BusAttrs, BusError, Hooked, IccContext, IccResult, IrqLevels, PhysAddr, RamSpan};
 use cpu_aarch64::sysreg::SysRegEnc;
 use cpu_aarch64::{Bus, Cpu, CpuConfig, Platform};
-use devices::gic::{CpuCtx, Gic, GicConfig, SysRegId};
+use devices::gic::{CpuCtx, Gic, GicConfig, IccOutcome, SysRegId};
 use devices::uart16550::Uart16550;
 use devices::{DevCtx, IrqBank, IrqLine, Mmio, MmioError, Scheduler, Size};
 use firmware::loaders::Image;
@@ -306,13 +306,16 @@ impl Platform for SysBus {
     }
     fn irq_levels(&self, cpu: u8) -> IrqLevels {
         let (irq, fiq) = self.gic.irq_levels(cpu as usize);
-        IrqLevels { irq, fiq, ..Default::default() }
+        let (virq, vfiq) = self.gic.virq_levels(cpu as usize);
+        IrqLevels { irq, fiq, virq, vfiq, ..Default::default() }
     }
     fn icc_access_ctx(&mut self, ctx: &IccContext, enc: SysRegEnc, write: Option<u64>) -> IccResult {
         let id = SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2);
-        match self.gic.icc_access(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure }, id, write) {
-            Some(v) => IccResult::Value(v),
-            None => IccResult::Undefined,
+        let cctx = CpuCtx { el: ctx.el, secure: ctx.secure };
+        match self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write) {
+            IccOutcome::Value(v) => IccResult::Value(v),
+            IccOutcome::Undefined => IccResult::Undefined,
+            IccOutcome::Trap(el) => IccResult::Trap(el),
         }
     }
     fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
@@ -675,7 +678,8 @@ impl Machine {
                 let dev = self.bus.sched.next_deadline();
                 let pending_irq = with_gic && (0..self.cpus.len()).any(|i| {
                     let (a, b) = self.bus.gic.irq_levels(i);
-                    a || b
+                    let (va, vb) = self.bus.gic.virq_levels(i);
+                    a || b || va || vb
                 });
                 match [timer, dev].into_iter().flatten().min() {
                     _ if pending_irq => self.now_ns = next,

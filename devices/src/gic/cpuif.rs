@@ -6,8 +6,8 @@
 //! = 4), 16-bit INTIDs (IDbits = 0), Aff3 supported (A3V = 1), system register interface
 //! only (ICC_SRE_ELx.SRE, DFB, DIB RAO/WI).
 //!
-//! TODO(ich): the ICH_* hypervisor registers and the ICV_* virtual CPU interface
-//! (HCR_EL2.IMO/FMO redirection) are a separate issue; they answer `None` (UNDEFINED).
+//! The ICH_* hypervisor registers and the ICV_* virtual CPU interface (HCR_EL2.IMO/FMO
+//! redirection) are in vcpuif.rs.
 
 use super::{CpuCtx, Gic, Group, BPR0_MIN, INTID_NONSECURE_G1, INTID_SECURE_G1, INTID_SPURIOUS, PRIO_MASK};
 
@@ -92,11 +92,11 @@ impl IccReg {
     }
 
     /// Read-only (IAR, HPPIR, RPR) or write-only (EOIR, DIR, SGI*) registers.
-    fn readable(self) -> bool {
+    pub(super) fn readable(self) -> bool {
         use IccReg::*;
         !matches!(self, ICC_EOIR0_EL1 | ICC_EOIR1_EL1 | ICC_DIR_EL1 | ICC_SGI1R_EL1 | ICC_ASGI1R_EL1 | ICC_SGI0R_EL1)
     }
-    fn writable(self) -> bool {
+    pub(super) fn writable(self) -> bool {
         use IccReg::*;
         !matches!(self, ICC_IAR0_EL1 | ICC_IAR1_EL1 | ICC_HPPIR0_EL1 | ICC_HPPIR1_EL1 | ICC_RPR_EL1)
     }
@@ -120,7 +120,23 @@ impl Gic {
     /// `cpu` in context `ctx`. Returns the value read (0 for a write), or `None` when the
     /// encoding is not an implemented ICC register or the direction is wrong (UNDEFINED).
     /// EL checks (ICC_*_EL3 only at EL3 ...) are done by the CPU before it calls.
+    /// ICH_*_EL2 registers are answered too (see [`Gic::icc_access_virt`], which this calls
+    /// with HCR_EL2 = 0: no ICV redirection, no traps).
     pub fn icc_access(&mut self, cpu: usize, ctx: CpuCtx, enc: SysRegId, write: Option<u64>) -> Option<u64> {
+        match self.icc_access_virt(cpu, ctx, 0, enc, write) {
+            super::IccOutcome::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The physical ICC registers (no ICH, no ICV).
+    pub(super) fn icc_access_phys(
+        &mut self,
+        cpu: usize,
+        ctx: CpuCtx,
+        enc: SysRegId,
+        write: Option<u64>,
+    ) -> Option<u64> {
         let reg = IccReg::decode(enc)?;
         // The context of the latest access is also what `irq_levels` assumes from now on.
         self.st.cpus.get_mut(cpu)?.ctx = ctx;
@@ -381,7 +397,7 @@ impl Gic {
     }
 
     /// Deactivation (by DIR, or by EOIR with EOImode = 0).
-    fn deactivate(&mut self, cpu: usize, intid: u32) {
+    pub(super) fn deactivate(&mut self, cpu: usize, intid: u32) {
         if let Some(s) = self.int_mut(cpu, intid) {
             s.active = false;
         }

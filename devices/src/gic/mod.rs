@@ -44,11 +44,14 @@
 //!   map `gic` at 0x0600_0000, size [`WINDOW_SIZE`]; device n's line is
 //!   `IrqLine::new(spis.clone(), n)` for `SPI n` (INTID 32 + n) of the DTB.
 //! - `Platform::icc_access_ctx(ctx, enc, w)` →
-//!   `gic.icc_access(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure },
-//!   SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2), w)`, `None` mapping to
-//!   `IccResult::Undefined` (the traps that `IccContext.hcr_el2/scr_el3` allow are not
-//!   modelled yet).
-//! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)`. It uses
+//!   `gic.icc_access_virt(ctx.cpu as usize, CpuCtx { el: ctx.el, secure: ctx.secure },
+//!   ctx.hcr_el2, SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2), w)`, mapping
+//!   [`IccOutcome`] to `IccResult` (ICH_* at EL2/EL3, ICV_* at Non-secure EL1 when
+//!   HCR_EL2.IMO/FMO select them, the traps to EL2 that HCR_EL2/ICH_HCR_EL2 ask for).
+//!   [`Gic::icc_access`] is the same with HCR_EL2 = 0.
+//! - `Platform::irq_levels(cpu)` → `let (irq, fiq) = gic.irq_levels(cpu as usize)` and
+//!   `let (virq, vfiq) = gic.virq_levels(cpu as usize)` (the virtual CPU interface's
+//!   outputs; the CPU uses them only while HCR_EL2.IMO/FMO are set). `irq_levels` uses
 //!   the context of the CPU's latest ICC access, or the one given by [`Gic::set_cpu_ctx`]
 //!   (call it when the PE changes EL/Security state, e.g. at quantum boundaries).
 //! - Generic timer: `gic.set_ppi(cpu, 30 /* 29, 27, 26 */, level)`.
@@ -61,14 +64,11 @@
 //! - GICv4 (VLPIs, V* ITS commands) and DirectLPI (GICR_SETLPIR/INVLPIR... RAZ/WI, as
 //!   on the GIC-500). The ITS device/collection tables are kept in the model, not in
 //!   guest memory (their format is IMPLEMENTATION DEFINED): see [`its`].
-//! - The ICH_* / ICV_* virtualization registers (GICv3 virtual CPU interface, needed by
-//!   KVM): [`Gic::icc_access`] answers `None` (UNDEFINED) for them. TODO(ich). Note that
-//!   Linux entered at EL2 writes ICH_HCR_EL2 in its first instructions
-//!   (arch/arm64/include/asm/el2_setup.h, `__init_el2_gicv3`, once ICC_SRE_EL2.SRE sticks)
-//!   and KVM's vgic probe reads ICH_VTR_EL2: until ICH_* exist, enter Linux at EL1.
-//! - Traps of ICC accesses to EL2/EL3 (ICC_SRE_ELx.Enable, SCR_EL3.{IRQ,FIQ}, ICH_HCR_EL2
-//!   traps, HCR_EL2.IMO/FMO redirection to ICV_*): `icc_access` never asks for a trap
-//!   (the CPU's `IccResult::Trap` exists for it).
+//! - GICv3 virtualization (vcpuif.rs): ICH_*_EL2 and ICV_* are modelled with the
+//!   Cortex-A72 parameters (4 LRs, 5 priority bits); the maintenance interrupt drives
+//!   PPI 25. Not modelled: GICv4 direct injection, virtual LPIs from an ITS, ICV_*
+//!   accesses from AArch32, the ICC_SRE_EL2.Enable trap of ICC_SRE_EL1, SCR_EL3.{IRQ,FIQ}
+//!   traps of ICC accesses to EL3.
 //! - SCR_EL3.FIQ/IRQ-dependent views of PMR/RPR, GICR_CTLR.DPG*, GICD_SETSPI_*.
 
 pub mod regs;
@@ -77,13 +77,17 @@ mod cpuif;
 mod dist;
 pub mod its;
 mod redist;
+mod vcpuif;
 #[cfg(test)]
 mod its_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vtests;
 
 pub use cpuif::{IccReg, SysRegId};
 pub use its::{ItsError, ItsState, Lpi};
+pub use vcpuif::{IccOutcome, IchReg, VCpuIfState, ICH_VTR, NUM_LRS};
 
 use crate::dma::{DmaSpace, NoDma};
 use crate::{DevCtx, IrqBank, Mmio, MmioError, MmioResult, Size};
@@ -252,6 +256,8 @@ pub struct CpuState {
     pub mpidr: u64,
     pub redist: RedistState,
     pub cpuif: CpuIfState,
+    /// Virtual CPU interface (ICH_*_EL2 registers).
+    pub vif: VCpuIfState,
     /// Security context used by `irq_levels` (set by the machine).
     pub ctx: CpuCtx,
 }
@@ -297,6 +303,7 @@ impl Gic {
                 mpidr: m & AFF_MASK,
                 redist: RedistState::default(),
                 cpuif: CpuIfState::default(),
+                vif: VCpuIfState::default(),
                 ctx: CpuCtx::NS_EL1,
             })
             .collect();
@@ -388,6 +395,7 @@ impl Gic {
 
     /// Recomputes the HPPI of every CPU in one pass over the interrupts.
     fn refresh(&mut self) {
+        self.update_maintenance();
         let mut best: Vec<Option<Hppi>> = vec![None; self.st.cpus.len()];
         let better = |b: &Option<Hppi>, prio: u8| match b {
             None => true,

@@ -783,7 +783,7 @@ fn test_icc_invalid_accesses_are_undefined() {
     assert_eq!(g.icc_access(0, NS, EOIR1, None), None);
     assert_eq!(g.icc_access(0, NS, SGI1R, None), None);
     assert_eq!(g.icc_access(0, NS, RPR, Some(0)), None);
-    assert_eq!(g.icc_access(0, CpuCtx::NS_EL2, ICH_HCR_EL2, None), None);
+    assert_eq!(g.icc_access(0, NS, ICH_HCR_EL2, None), None, "ICH_* from EL1");
     assert_eq!(g.icc_access(0, NS, AP0R1, None), None);
     assert_eq!(g.icc_access(8, NS, PMR, None), None, "no such CPU");
 }

@@ -108,9 +108,9 @@ struct BootArgs {
     /// Number of cores (1..8).
     #[arg(long, value_name = "N", default_value_t = 8)]
     smp: u32,
-    /// Exception level the kernel is entered at. EL2 needs the GIC virtualization
-    /// registers (ICH_*), which are not modelled yet, so the default is EL1.
-    #[arg(long, value_name = "EL", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    /// Exception level the kernel is entered at: 2 (the arm64 boot protocol's choice, so
+    /// KVM can start) or 1.
+    #[arg(long, value_name = "EL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     entry_el: u8,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]

@@ -42,8 +42,11 @@ struct BootArgs {
     kernel: PathBuf,
     /// The device tree blob, e.g. Linux's freescale/fsl-ls2088a-rdb.dtb. It is fixed up
     /// like U-Boot does (/chosen, /memory, PSCI enable-method, unmodelled devices disabled).
+    /// Without --dtb, lsemu generates the RDB device tree from its board table: the
+    /// modelled devices only, as the kernel's RDB dtb describes them, with --smp cores
+    /// and --memory RAM; it then gets the same fix-up.
     #[arg(long, value_name = "FILE")]
-    dtb: PathBuf,
+    dtb: Option<PathBuf>,
     /// An initramfs (cpio, optionally compressed).
     #[arg(long, value_name = "FILE")]
     initrd: Option<PathBuf>,
@@ -223,7 +226,11 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
     let kpath = a.kernel.display().to_string();
     let kernel = std::fs::read(&a.kernel).with_context(|| format!("cannot read {kpath}"))?;
-    let dtb = std::fs::read(&a.dtb).with_context(|| format!("cannot read {}", a.dtb.display()))?;
+    let dtb = match &a.dtb {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => soc_ls2088::fdt::generate(&soc_ls2088::fdt::FdtConfig { ram_size: a.memory, smp: a.smp })
+            .context("cannot generate the device tree")?,
+    };
     let initrd = match &a.initrd {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
         None => None,

@@ -7,6 +7,8 @@ use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
 
 mod console;
+mod fetch;
+mod initramfs;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -38,18 +40,38 @@ enum Cmd {
 #[derive(clap::Args)]
 struct BootArgs {
     /// The kernel: an arm64 Image, a gzip-compressed Image (Debian's vmlinuz) or EFI zboot.
-    #[arg(long, value_name = "FILE")]
-    kernel: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "debian")]
+    kernel: Option<PathBuf>,
     /// The device tree blob, e.g. Linux's freescale/fsl-ls2088a-rdb.dtb. It is fixed up
     /// like U-Boot does (/chosen, /memory, PSCI enable-method, unmodelled devices disabled).
-    /// Without --dtb, lsemu generates the RDB device tree from its board table: the
-    /// modelled devices only, as the kernel's RDB dtb describes them, with --smp cores
-    /// and --memory RAM; it then gets the same fix-up.
+    /// Without --dtb: with --debian, the dtb of the fetched kernel package; otherwise lsemu
+    /// generates the RDB device tree from its board table (the modelled devices only, as
+    /// the kernel's RDB dtb describes them, with --smp cores and --memory RAM), and it
+    /// gets the same fix-up.
     #[arg(long, value_name = "FILE")]
     dtb: Option<PathBuf>,
     /// An initramfs (cpio, optionally compressed).
     #[arg(long, value_name = "FILE")]
     initrd: Option<PathBuf>,
+    /// Fetch (once, then cached) Debian bookworm's arm64 kernel, its LS2088A-RDB device
+    /// tree and busybox-static, and boot to a busybox shell. --kernel, --dtb and --initrd
+    /// still override the fetched pieces.
+    #[arg(long)]
+    debian: bool,
+    /// Cache directory for --debian (default: $XDG_CACHE_HOME/lsemu/debian or
+    /// ~/.cache/lsemu/debian).
+    #[arg(long, value_name = "DIR", requires = "debian")]
+    cache: Option<PathBuf>,
+    /// Debian mirror for --debian (default: $LSEMU_DEBIAN_MIRROR or https://deb.debian.org).
+    #[arg(long, value_name = "URL", requires = "debian")]
+    mirror: Option<String>,
+    /// With --debian: re-read the archive index and fetch newer packages if any.
+    #[arg(long, requires = "debian")]
+    refresh: bool,
+    /// With --debian: a shell script run by the busybox init instead of the interactive
+    /// shell; the machine powers off when it ends.
+    #[arg(long, value_name = "FILE", requires = "debian", conflicts_with = "initrd")]
+    init_script: Option<PathBuf>,
     /// Kernel command line.
     #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
     append: String,
@@ -148,7 +170,12 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 struct Stdout;
 impl Write for Stdout {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        std::io::stdout().lock().write(b)
+        // Flushed at once: an interactive shell's prompt and echo carry no newline, and
+        // Rust's stdout is line-buffered.
+        let mut o = std::io::stdout().lock();
+        let n = o.write(b)?;
+        o.flush()?;
+        Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stdout().lock().flush()
@@ -224,17 +251,7 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
-    let kpath = a.kernel.display().to_string();
-    let kernel = std::fs::read(&a.kernel).with_context(|| format!("cannot read {kpath}"))?;
-    let dtb = match &a.dtb {
-        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
-        None => soc_ls2088::fdt::generate(&soc_ls2088::fdt::FdtConfig { ram_size: a.memory, smp: a.smp })
-            .context("cannot generate the device tree")?,
-    };
-    let initrd = match &a.initrd {
-        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
-        None => None,
-    };
+    let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut m = Machine::new(MachineConfig {
         ram_size: a.memory,
         smp: a.smp,
@@ -266,6 +283,56 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     let exit = m.run(a.max_insns);
     drop(_term);
     Ok(finish(&m, exit, start, a.stats))
+}
+
+/// (kernel path for messages, kernel, DTB, initramfs)
+type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+
+/// Reads kernel, DTB and initramfs: from the given files, or for `--debian` from the
+/// Debian cache (fetching it if needed) with a busybox initramfs built here.
+fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
+    let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || a.initrd.is_none()) {
+        let src = fetch::Source {
+            mirror: a.mirror.clone().or_else(|| std::env::var("LSEMU_DEBIAN_MIRROR").ok()).unwrap_or_else(|| fetch::DEFAULT_MIRROR.into()),
+            suite: std::env::var("LSEMU_DEBIAN_SUITE").unwrap_or_else(|_| fetch::DEFAULT_SUITE.into()),
+            cache: match &a.cache {
+                Some(c) => c.clone(),
+                None => fetch::default_cache()?,
+            },
+            refresh: a.refresh,
+        };
+        let f = fetch::fetch(&src)?;
+        eprintln!("lsemu: booting {} (cached in {})", f.description, src.cache.display());
+        Some(f)
+    } else {
+        None
+    };
+    let pick = |given: &Option<PathBuf>, cached: fn(&fetch::Fetched) -> &PathBuf| -> Result<PathBuf> {
+        match (given, &fetched) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, Some(f)) => Ok(cached(f).clone()),
+            (None, None) => bail!("give --kernel FILE, or --debian"),
+        }
+    };
+    let kfile = pick(&a.kernel, |f| &f.kernel)?;
+    let kernel = read(&kfile)?;
+    let dtb = match (&a.dtb, &fetched) {
+        (Some(p), _) => read(p)?,
+        (None, Some(f)) => read(&f.dtb)?,
+        // No --dtb, no --debian: the device tree generated from the board table.
+        (None, None) => soc_ls2088::fdt::generate(&soc_ls2088::fdt::FdtConfig { ram_size: a.memory, smp: a.smp })
+            .context("cannot generate the device tree")?,
+    };
+    let initrd = match (&a.initrd, &fetched) {
+        (Some(p), _) => Some(read(p)?),
+        (None, Some(f)) => {
+            let script = a.init_script.as_ref().map(read).transpose()?;
+            Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref()))
+        }
+        (None, None) => None,
+    };
+    Ok((kfile.display().to_string(), kernel, dtb, initrd))
 }
 
 fn main() -> ExitCode {

@@ -218,7 +218,9 @@ const RSTCR_DT: DtNode = DtNode {
 };
 
 /// DUART channels: 8250_of takes the clock rate from the clockgen (no `clock-frequency`),
-/// as on the RDB; see [`CLK_PLATFORM_PLL_DIV4`].
+/// as on the RDB; see [`CLK_PLATFORM_PLL_DIV4`]. Linux 6.1 on lsemu reports
+/// `base_baud = 21875000` (350 MHz / 16) for them with this, the same as with the stock
+/// RDB dtb, so the clockgen model gives 8250_of what it needs.
 const fn uart_dt(alias: &'static str) -> DtNode {
     DtNode {
         name: "serial",

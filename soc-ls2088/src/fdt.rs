@@ -511,6 +511,18 @@ mod tests {
                 checked += 1;
             }
         }
+        // Conversely, every enabled upstream device (a node with reg or interrupts) of a
+        // modelled kind is generated, but
+        // for the CPU idle state (left out on purpose, see the module comment).
+        let ours_paths: Vec<String> = paths(&ours).into_iter().map(|(p, _)| p).collect();
+        for (path, u) in paths(&up) {
+            let modelled = strs(u, "compatible").iter().any(|c| board::MODELLED_COMPATIBLES.contains(&c.as_str()));
+            let enabled = matches!(u.property("status").and_then(|p| p.as_str()), None | Some("okay"));
+            let device = u.property("reg").is_some() || u.property("interrupts").is_some();
+            if modelled && enabled && device && !strs(u, "compatible").contains(&"arm,idle-state".to_string()) {
+                assert!(ours_paths.contains(&path), "upstream {path} ({:?}) is not generated", strs(u, "compatible"));
+            }
+        }
         // 8 cpus + 4 L2 + memory + sysclk + GIC + syscon + reboot + timer + pmu + psci +
         // soc + clockgen + dcfg + 4 UARTs: the compatible/reg/interrupts seen.
         assert!(n_crit >= 30, "{n_crit}");

@@ -35,6 +35,33 @@ enum Cmd {
     /// Boot a Linux kernel (arm64 Image, gzip-compressed or EFI zboot) on the LS2088A-RDB
     /// model with the built-in EL3 firmware (PSCI), like U-Boot's booti would.
     Boot(BootArgs),
+    /// Write the busybox initramfs `lsemu boot` builds (gzip'd newc cpio) to a file, e.g.
+    /// to boot the same userland under another emulator.
+    Initramfs(InitramfsArgs),
+}
+
+#[derive(clap::Args)]
+struct InitramfsArgs {
+    /// A static aarch64 busybox.
+    #[arg(long, value_name = "FILE")]
+    busybox: PathBuf,
+    /// A shell script run by init instead of the interactive shell.
+    #[arg(long, value_name = "FILE")]
+    init_script: Option<PathBuf>,
+    /// Output file.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
+    let bb = std::fs::read(&a.busybox).with_context(|| format!("cannot read {}", a.busybox.display()))?;
+    let script = match &a.init_script {
+        Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
+        None => None,
+    };
+    let img = initramfs::busybox_initramfs(&bb, script.as_deref());
+    std::fs::write(&a.output, img).with_context(|| format!("cannot write {}", a.output.display()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(clap::Args)]
@@ -68,10 +95,14 @@ struct BootArgs {
     /// With --debian: re-read the archive index and fetch newer packages if any.
     #[arg(long, requires = "debian")]
     refresh: bool,
-    /// With --debian: a shell script run by the busybox init instead of the interactive
-    /// shell; the machine powers off when it ends.
-    #[arg(long, value_name = "FILE", requires = "debian", conflicts_with = "initrd")]
+    /// A shell script run by the busybox init instead of the interactive shell (with
+    /// --debian or --busybox); the machine powers off when it ends.
+    #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
     init_script: Option<PathBuf>,
+    /// A static aarch64 busybox to build the initramfs from (instead of the one --debian
+    /// fetches).
+    #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
+    busybox: Option<PathBuf>,
     /// Kernel command line.
     #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
     append: String,
@@ -292,7 +323,11 @@ type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
 /// Debian cache (fetching it if needed) with a busybox initramfs built here.
 fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
     let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
-    let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || a.initrd.is_none()) {
+    if a.init_script.is_some() && !a.debian && a.busybox.is_none() {
+        bail!("--init-script needs --busybox FILE or --debian (it runs in the busybox initramfs lsemu builds)");
+    }
+    let needs_busybox = a.initrd.is_none() && a.busybox.is_none();
+    let fetched = if a.debian && (a.kernel.is_none() || a.dtb.is_none() || needs_busybox) {
         let src = fetch::Source {
             mirror: a.mirror.clone().or_else(|| std::env::var("LSEMU_DEBIAN_MIRROR").ok()).unwrap_or_else(|| fetch::DEFAULT_MIRROR.into()),
             suite: std::env::var("LSEMU_DEBIAN_SUITE").unwrap_or_else(|_| fetch::DEFAULT_SUITE.into()),
@@ -324,13 +359,12 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
         (None, None) => soc_ls2088::fdt::generate(&soc_ls2088::fdt::FdtConfig { ram_size: a.memory, smp: a.smp })
             .context("cannot generate the device tree")?,
     };
-    let initrd = match (&a.initrd, &fetched) {
-        (Some(p), _) => Some(read(p)?),
-        (None, Some(f)) => {
-            let script = a.init_script.as_ref().map(read).transpose()?;
-            Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref()))
-        }
-        (None, None) => None,
+    let script = a.init_script.as_ref().map(read).transpose()?;
+    let initrd = match (&a.initrd, &a.busybox, &fetched) {
+        (Some(p), _, _) => Some(read(p)?),
+        (None, Some(b), _) => Some(initramfs::busybox_initramfs(&read(b)?, script.as_deref())),
+        (None, None, Some(f)) => Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref())),
+        (None, None, None) => None,
     };
     Ok((kfile.display().to_string(), kernel, dtb, initrd))
 }
@@ -347,6 +381,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => run(a),
         Cmd::Boot(a) => boot(a),
+        Cmd::Initramfs(a) => write_initramfs(a),
     };
     match r {
         Ok(c) => c,

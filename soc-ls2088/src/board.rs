@@ -26,9 +26,64 @@ pub struct Region {
     pub base: u64,
     pub size: u64,
     pub kind: Kind,
-    /// GIC INTID (SPI n = INTID n + 32), if the block has an interrupt.
+    /// GIC INTID (SPI n = INTID n + 32), if the block has an interrupt (a PPI, INTID
+    /// 16..31, for the GIC's own maintenance interrupt).
     pub intid: Option<u32>,
     pub compatible: &'static str,
+    /// How the region appears in the generated device tree (`fdt.rs`); `None` for
+    /// regions described by a node of their own kind (DRAM: the memory node).
+    pub dt: Option<&'static DtNode>,
+}
+
+/// Where a region's device-tree node sits (as in Linux's fsl-ls208xa.dtsi).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtParent {
+    /// Directly under `/` (GIC, RSTCR syscon).
+    Root,
+    /// Under the `/soc` simple-bus.
+    Soc,
+    /// A child of the GIC node (the ITS, once modelled).
+    Gic,
+}
+
+/// A `reg` property: the region's own (base, size), or an explicit list of windows (the
+/// GIC's GICD, GICR, GICC, GICH, GICV frames).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtReg {
+    Region,
+    List(&'static [(u64, u64)]),
+}
+
+/// A property value in the board table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtVal {
+    /// A boolean property (`little-endian`, `interrupt-controller`, `ranges`).
+    Empty,
+    /// 32-bit cells.
+    Cells(&'static [u32]),
+    Str(&'static str),
+    /// A phandle reference to another node (a region name, or `"sysclk"` for the
+    /// fixed board clock), followed by specifier cells.
+    Ref(&'static str, &'static [u32]),
+}
+
+/// The device-tree description of one board-table region: node name, parent, the whole
+/// compatible list, `reg`, interrupt trigger flags and any other properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtNode {
+    /// Node name before the `@unit-address` (`serial`, `clocking`, `dcfg`).
+    pub name: &'static str,
+    pub parent: DtParent,
+    /// The compatible list; `Region::compatible` is its first entry.
+    pub compatible: &'static [&'static str],
+    pub reg: DtReg,
+    /// Trigger flags of the region's interrupt in the GIC's 3-cell specifier
+    /// (`IRQ_TYPE_*`), used when `Region::intid` is set.
+    pub irq_flags: u32,
+    /// `serialN` alias, if any.
+    pub alias: Option<&'static str>,
+    /// Other properties, in order.
+    pub props: &'static [(&'static str, DtVal)],
 }
 
 pub const GIB: u64 = 1 << 30;
@@ -61,13 +116,134 @@ pub const TIMER_PHYS_INTID: u32 = 30;
 pub const TIMER_VIRT_INTID: u32 = 27;
 pub const TIMER_HYP_INTID: u32 = 26;
 
+/// Device-tree interrupt trigger flags (include/dt-bindings/interrupt-controller/irq.h).
+pub const IRQ_TYPE_LEVEL_HIGH: u32 = 4;
+pub const IRQ_TYPE_LEVEL_LOW: u32 = 8;
+
+/// GIC-500 frames as the RDB DTB lists them (fsl-ls208xa.dtsi `gic`): GICD (64 KiB),
+/// GICR (8 PEs × 128 KiB), then the GICv2-compatible GICC, GICH and GICV windows at
+/// 0x0c0c_0000.. that only KVM reads (ls2088a-reference.md §1.2, §2.1; not modelled:
+/// Linux does not access them unless it runs GICv2 guests).
+pub const GICD_BASE: u64 = GIC_BASE + devices::gic::GICD_OFFSET;
+pub const GICD_SIZE: u64 = 0x1_0000;
+pub const GICR_BASE: u64 = GIC_BASE + devices::gic::GICR_OFFSET;
+pub const GICR_SIZE: u64 = 8 * devices::gic::GICR_STRIDE;
+pub const GICC_BASE: u64 = 0x0c0c_0000;
+pub const GICC_SIZE: u64 = 0x2000;
+pub const GICH_BASE: u64 = 0x0c0d_0000;
+pub const GICH_SIZE: u64 = 0x1000;
+pub const GICV_BASE: u64 = 0x0c0e_0000;
+pub const GICV_SIZE: u64 = 0x2_0000;
+/// GIC maintenance interrupt: PPI 9 (INTID 25), level-high.
+pub const GIC_MAINT_INTID: u32 = 25;
+
+/// PMU overflow interrupt: PPI 7 (INTID 23), level-low as in the RDB DTB (GICv3 treats
+/// any level PPI alike).
+pub const PMU_INTID: u32 = 23;
+pub const PMU_IRQ_FLAGS: u32 = IRQ_TYPE_LEVEL_LOW;
+/// Generic timer PPIs are level-high.
+pub const TIMER_IRQ_FLAGS: u32 = IRQ_TYPE_LEVEL_HIGH;
+
+/// The RDB's 100 MHz system clock oscillator (the clockgen's input, `/sysclk`).
+pub const SYSCLK_HZ: u32 = 100_000_000;
+
+/// Clockgen clock specifiers (include/dt-bindings/clock/fsl,qoriq-clockgen.h: type, index).
+/// CMUX k drives cluster k's cores.
+pub const CLK_CMUX: u32 = 1;
+/// Platform PLL / 4 (index 3 = divider 4): the DUARTs' clock. With the clockgen model's
+/// platform PLL multiplier 14, that is 100 MHz × 14 / 4 = 350 MHz, the RDB's value.
+pub const CLK_PLATFORM_PLL_DIV4: [u32; 2] = [4, 3];
+
+/// syscon-reboot: Linux writes this mask at offset 0 of RSTCR to reset the SoC.
+pub const RSTCR_RESET_OFFSET: u32 = 0;
+pub const RSTCR_RESET_MASK: u32 = 0x2;
+
+/// The board's root `compatible` and `model` (fsl-ls2088a-rdb.dts).
+pub const BOARD_COMPATIBLE: &[&str] = &["fsl,ls2088a-rdb", "fsl,ls2088a"];
+pub const BOARD_MODEL: &str = "Freescale Layerscape 2088A RDB Board";
+/// Cortex-A72 cores, 2 per cluster, one L2 cache per cluster.
+pub const CPU_COMPATIBLE: &str = "arm,cortex-a72";
+pub const MAX_CPUS: u32 = 8;
+pub const CPUS_PER_CLUSTER: u32 = 2;
+/// The SoC interconnect's DMA window (`/soc` `dma-ranges`): 48-bit addresses.
+pub const SOC_DMA_BITS: u32 = 48;
+
+/// The console UART as the RDB's `/chosen/stdout-path` names it.
+pub const STDOUT_PATH: &str = "serial1:115200n8";
+
+const GIC_DT: DtNode = DtNode {
+    name: "interrupt-controller",
+    parent: DtParent::Root,
+    compatible: &["arm,gic-v3"],
+    reg: DtReg::List(&[(GICD_BASE, GICD_SIZE), (GICR_BASE, GICR_SIZE), (GICC_BASE, GICC_SIZE), (GICH_BASE, GICH_SIZE), (GICV_BASE, GICV_SIZE)]),
+    irq_flags: IRQ_TYPE_LEVEL_HIGH,
+    alias: None,
+    props: &[
+        ("#interrupt-cells", DtVal::Cells(&[3])),
+        ("#address-cells", DtVal::Cells(&[2])),
+        ("#size-cells", DtVal::Cells(&[2])),
+        ("ranges", DtVal::Empty),
+        ("interrupt-controller", DtVal::Empty),
+    ],
+};
+
+const CLOCKGEN_DT: DtNode = DtNode {
+    name: "clocking",
+    parent: DtParent::Soc,
+    compatible: &["fsl,ls2080a-clockgen"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[("#clock-cells", DtVal::Cells(&[2])), ("clocks", DtVal::Ref("sysclk", &[]))],
+};
+
+const DCFG_DT: DtNode = DtNode {
+    name: "dcfg",
+    parent: DtParent::Soc,
+    compatible: &["fsl,ls2080a-dcfg", "syscon"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[("little-endian", DtVal::Empty)],
+};
+
+const RSTCR_DT: DtNode = DtNode {
+    name: "syscon",
+    parent: DtParent::Root,
+    compatible: &["fsl,ls2080a-rstcr", "syscon"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[],
+};
+
+/// DUART channels: 8250_of takes the clock rate from the clockgen (no `clock-frequency`),
+/// as on the RDB; see [`CLK_PLATFORM_PLL_DIV4`]. Linux 6.1 on lsemu reports
+/// `base_baud = 21875000` (350 MHz / 16) for them with this, the same as with the stock
+/// RDB dtb, so the clockgen model gives 8250_of what it needs.
+const fn uart_dt(alias: &'static str) -> DtNode {
+    DtNode {
+        name: "serial",
+        parent: DtParent::Soc,
+        compatible: &["fsl,ns16550", "ns16550a"],
+        reg: DtReg::Region,
+        irq_flags: IRQ_TYPE_LEVEL_HIGH,
+        alias: Some(alias),
+        props: &[("clocks", DtVal::Ref("clockgen", &CLK_PLATFORM_PLL_DIV4))],
+    }
+}
+const SERIAL0_DT: DtNode = uart_dt("serial0");
+const SERIAL1_DT: DtNode = uart_dt("serial1");
+const SERIAL2_DT: DtNode = uart_dt("serial2");
+const SERIAL3_DT: DtNode = uart_dt("serial3");
+
 /// The board table.
 pub static REGIONS: &[Region] = &[
-    Region { name: "dram0", base: DRAM0_BASE, size: DRAM0_SIZE, kind: Kind::Dram, intid: None, compatible: "memory" },
-    Region { name: "gic", base: GIC_BASE, size: 0x20_0000, kind: Kind::Gic, intid: None, compatible: "arm,gic-v3" },
-    Region { name: "clockgen", base: 0x0130_0000, size: 0xa_0000, kind: Kind::Clockgen, intid: None, compatible: "fsl,ls2080a-clockgen" },
-    Region { name: "dcfg", base: 0x01e0_0000, size: 0x1_0000, kind: Kind::Dcfg, intid: None, compatible: "fsl,ls2080a-dcfg" },
-    Region { name: "rstcr", base: 0x01e6_0000, size: 0x4, kind: Kind::Rstcr, intid: None, compatible: "fsl,ls2080a-rstcr" },
+    Region { name: "dram0", base: DRAM0_BASE, size: DRAM0_SIZE, kind: Kind::Dram, intid: None, compatible: "memory", dt: None },
+    Region { name: "gic", base: GIC_BASE, size: 0x20_0000, kind: Kind::Gic, intid: Some(GIC_MAINT_INTID), compatible: "arm,gic-v3", dt: Some(&GIC_DT) },
+    Region { name: "clockgen", base: 0x0130_0000, size: 0xa_0000, kind: Kind::Clockgen, intid: None, compatible: "fsl,ls2080a-clockgen", dt: Some(&CLOCKGEN_DT) },
+    Region { name: "dcfg", base: 0x01e0_0000, size: 0x1_0000, kind: Kind::Dcfg, intid: None, compatible: "fsl,ls2080a-dcfg", dt: Some(&DCFG_DT) },
+    Region { name: "rstcr", base: 0x01e6_0000, size: 0x4, kind: Kind::Rstcr, intid: None, compatible: "fsl,ls2080a-rstcr", dt: Some(&RSTCR_DT) },
     Region {
         name: "duart1-uart0",
         base: DUART1_UART0,
@@ -75,6 +251,7 @@ pub static REGIONS: &[Region] = &[
         kind: Kind::Uart16550,
         intid: Some(32 + 32),
         compatible: "fsl,ns16550",
+        dt: Some(&SERIAL0_DT),
     },
     Region {
         name: "duart1-uart1",
@@ -83,6 +260,7 @@ pub static REGIONS: &[Region] = &[
         kind: Kind::Uart16550,
         intid: Some(32 + 32),
         compatible: "fsl,ns16550",
+        dt: Some(&SERIAL1_DT),
     },
     Region {
         name: "duart2-uart0",
@@ -91,6 +269,7 @@ pub static REGIONS: &[Region] = &[
         kind: Kind::Uart16550,
         intid: Some(32 + 33),
         compatible: "fsl,ns16550",
+        dt: Some(&SERIAL2_DT),
     },
     Region {
         name: "duart2-uart1",
@@ -99,6 +278,7 @@ pub static REGIONS: &[Region] = &[
         kind: Kind::Uart16550,
         intid: Some(32 + 33),
         compatible: "fsl,ns16550",
+        dt: Some(&SERIAL3_DT),
     },
 ];
 
@@ -150,6 +330,16 @@ pub static UNMODELLED_COMPATIBLES: &[&str] = &[
     "fsl,qoriq-memory-controller",
     "linaro,optee-tz",
 ];
+
+/// The DRAM banks (base, size) for `ram_size` bytes: the first 2 GiB at
+/// [`DRAM0_BASE`], the rest at [`DRAM1_BASE`].
+pub fn ram_banks(ram_size: u64) -> Vec<(u64, u64)> {
+    let mut v = vec![(DRAM0_BASE, ram_size.min(DRAM0_SIZE))];
+    if ram_size > DRAM0_SIZE {
+        v.push((DRAM1_BASE, (ram_size - DRAM0_SIZE).min(DRAM1_SIZE)));
+    }
+    v
+}
 
 /// MPIDR_EL1 affinity of core `i` (0..8): 4 clusters of 2 cores, Aff1 = cluster.
 pub fn mpidr(i: u8) -> u64 {

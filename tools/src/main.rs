@@ -71,7 +71,11 @@ struct BootArgs {
     kernel: Option<PathBuf>,
     /// The device tree blob, e.g. Linux's freescale/fsl-ls2088a-rdb.dtb. It is fixed up
     /// like U-Boot does (/chosen, /memory, PSCI enable-method, unmodelled devices disabled).
-    #[arg(long, value_name = "FILE", required_unless_present = "debian")]
+    /// Without --dtb: with --debian, the dtb of the fetched kernel package; otherwise lsemu
+    /// generates the RDB device tree from its board table (the modelled devices only, as
+    /// the kernel's RDB dtb describes them, with --smp cores and --memory RAM), and it
+    /// gets the same fix-up.
+    #[arg(long, value_name = "FILE")]
     dtb: Option<PathBuf>,
     /// An initramfs (cpio, optionally compressed).
     #[arg(long, value_name = "FILE")]
@@ -343,13 +347,18 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
         match (given, &fetched) {
             (Some(p), _) => Ok(p.clone()),
             (None, Some(f)) => Ok(cached(f).clone()),
-            (None, None) => bail!("give --kernel FILE and --dtb FILE, or --debian"),
+            (None, None) => bail!("give --kernel FILE, or --debian"),
         }
     };
     let kfile = pick(&a.kernel, |f| &f.kernel)?;
-    let dfile = pick(&a.dtb, |f| &f.dtb)?;
     let kernel = read(&kfile)?;
-    let dtb = read(&dfile)?;
+    let dtb = match (&a.dtb, &fetched) {
+        (Some(p), _) => read(p)?,
+        (None, Some(f)) => read(&f.dtb)?,
+        // No --dtb, no --debian: the device tree generated from the board table.
+        (None, None) => soc_ls2088::fdt::generate(&soc_ls2088::fdt::FdtConfig { ram_size: a.memory, smp: a.smp })
+            .context("cannot generate the device tree")?,
+    };
     let script = a.init_script.as_ref().map(read).transpose()?;
     let initrd = match (&a.initrd, &a.busybox, &fetched) {
         (Some(p), _, _) => Some(read(p)?),

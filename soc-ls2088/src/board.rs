@@ -11,6 +11,9 @@ pub enum Kind {
     Uart16550,
     /// GIC-500: distributor, ITS and redistributors in one window.
     Gic,
+    /// The GIC-500's ITS: a sub-window of the GIC region, modelled by the GIC device;
+    /// listed for its device-tree node.
+    GicIts,
     /// Device configuration (SVR, RCW status).
     Dcfg,
     /// Clock generator (PLL and clock mux configuration).
@@ -187,6 +190,16 @@ const GIC_DT: DtNode = DtNode {
     ],
 };
 
+const ITS_DT: DtNode = DtNode {
+    name: "gic-its",
+    parent: DtParent::Gic,
+    compatible: &["arm,gic-v3-its"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[("msi-controller", DtVal::Empty)],
+};
+
 const CLOCKGEN_DT: DtNode = DtNode {
     name: "clocking",
     parent: DtParent::Soc,
@@ -241,6 +254,7 @@ const SERIAL3_DT: DtNode = uart_dt("serial3");
 pub static REGIONS: &[Region] = &[
     Region { name: "dram0", base: DRAM0_BASE, size: DRAM0_SIZE, kind: Kind::Dram, intid: None, compatible: "memory", dt: None },
     Region { name: "gic", base: GIC_BASE, size: 0x20_0000, kind: Kind::Gic, intid: Some(GIC_MAINT_INTID), compatible: "arm,gic-v3", dt: Some(&GIC_DT) },
+    Region { name: "its", base: GIC_BASE + 0x2_0000, size: 0x2_0000, kind: Kind::GicIts, intid: None, compatible: "arm,gic-v3-its", dt: Some(&ITS_DT) },
     Region { name: "clockgen", base: 0x0130_0000, size: 0xa_0000, kind: Kind::Clockgen, intid: None, compatible: "fsl,ls2080a-clockgen", dt: Some(&CLOCKGEN_DT) },
     Region { name: "dcfg", base: 0x01e0_0000, size: 0x1_0000, kind: Kind::Dcfg, intid: None, compatible: "fsl,ls2080a-dcfg", dt: Some(&DCFG_DT) },
     Region { name: "rstcr", base: 0x01e6_0000, size: 0x4, kind: Kind::Rstcr, intid: None, compatible: "fsl,ls2080a-rstcr", dt: Some(&RSTCR_DT) },
@@ -300,6 +314,7 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls2080a-clockgen",
     "fsl,ls2080a-dcfg",
     "fsl,ns16550",
+    "arm,gic-v3-its",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
@@ -352,8 +367,10 @@ mod tests {
 
     #[test]
     fn regions_do_not_overlap() {
-        for (i, a) in REGIONS.iter().enumerate() {
-            for b in &REGIONS[i + 1..] {
+        // The ITS is a sub-window of the GIC region by design.
+        let top: Vec<&Region> = REGIONS.iter().filter(|r| r.kind != Kind::GicIts).collect();
+        for (i, a) in top.iter().enumerate() {
+            for b in &top[i + 1..] {
                 assert!(a.base + a.size <= b.base || b.base + b.size <= a.base, "{} overlaps {}", a.name, b.name);
             }
         }

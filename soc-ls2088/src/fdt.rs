@@ -365,7 +365,13 @@ mod tests {
         assert_eq!(prop(gic, "#interrupt-cells"), [3]);
         assert!(gic.property("interrupt-controller").is_some());
         assert_eq!(prop(gic, "interrupts"), [1, 9, 4]);
-        assert_eq!(gic.children().count(), 0, "no ITS child while the ITS is not modelled");
+        // The ITS, as upstream: gic-its@6020000, msi-controller, reg <0 0x6020000 0 0x20000>.
+        let its: Vec<_> = gic.children().collect();
+        assert_eq!(its.len(), 1);
+        assert_eq!(its[0].name, "gic-its@6020000");
+        assert_eq!(strs(its[0], "compatible"), ["arm,gic-v3-its"]);
+        assert!(its[0].property("msi-controller").is_some());
+        assert_eq!(prop(its[0], "reg"), [0, 0x0602_0000, 0, 0x2_0000]);
 
         // CPUs: MPIDRs, PSCI, L2 per cluster, CMUX clock per cluster.
         let cpus: Vec<_> = f.cpus().collect();

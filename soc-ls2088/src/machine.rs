@@ -397,7 +397,7 @@ impl Machine {
         let mut devs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::Rstcr => {}
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
                 Kind::Dcfg => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_dcfg()) }),
                 Kind::Clockgen => {
                     devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_clockgen()) })

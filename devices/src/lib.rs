@@ -8,6 +8,7 @@ pub mod gic;
 pub mod irq;
 pub mod regfile;
 pub mod rstcr;
+pub mod sp805;
 pub mod sched;
 pub mod uart16550;
 

@@ -91,6 +91,16 @@ pub fn ls2088a_clockgen() -> RegFile {
     RegFile::new("clockgen", 0xa_0000, &p)
 }
 
+/// RCPM 2.1+ (run control and power management, 0x01E3_4040, 0x18 bytes,
+/// `fsl,ls208xa-rcpm`): six 32-bit wake-up source registers (`#fsl,rcpm-wakeup-cells =
+/// <6>`, IPPDEXPCR0..5) that Linux's qoriq rcpm driver would set before suspend. That driver
+/// is not built into Debian's kernel and nothing else touches the block, so plain storage
+/// (reset value 0) is enough: lsemu has no low-power states for the settings to affect.
+pub fn ls2088a_rcpm() -> RegFile {
+    let p: Vec<Preset> = (0..6).map(|n| Preset { off: 4 * n, value: 0, read_only: false }).collect();
+    RegFile::new("rcpm", 0x18, &p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +134,17 @@ mod tests {
         assert_eq!((rd(&mut c, 0x80).unwrap() >> 1) & 0xff, 20);
         assert_eq!(rd(&mut c, 0x80).unwrap() >> 31, 0);
         assert_eq!((rd(&mut c, 0x7_0000).unwrap() >> 27) & 0xf, 0, "CMUX0 CLKSEL = PLL1/1");
+    }
+
+    #[test]
+    fn test_rcpm_storage() {
+        let mut r = ls2088a_rcpm();
+        for n in 0..6 {
+            assert_eq!(rd(&mut r, 4 * n).unwrap(), 0, "reset value");
+        }
+        wr(&mut r, 0x14, 0x4000).unwrap();
+        assert_eq!(rd(&mut r, 0x14).unwrap(), 0x4000);
+        assert_eq!(rd(&mut r, 0x18), Err(MmioError::NoRegister), "block is 0x18 bytes");
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub enum Kind {
     Clockgen,
     /// Reset control register.
     Rstcr,
+    /// Arm SP805 watchdog (one per core).
+    Sp805,
+    /// Run control and power management (RCPM 2.1+): wake-up source registers.
+    Rcpm,
 }
 
 /// One entry of the board table.
@@ -65,9 +69,14 @@ pub enum DtVal {
     /// 32-bit cells.
     Cells(&'static [u32]),
     Str(&'static str),
+    /// A string list (`clock-names`).
+    StrList(&'static [&'static str]),
     /// A phandle reference to another node (a region name, or `"sysclk"` for the
     /// fixed board clock), followed by specifier cells.
     Ref(&'static str, &'static [u32]),
+    /// Several phandle references with their specifiers, concatenated (`clocks` of a
+    /// node with two clocks).
+    Refs(&'static [(&'static str, &'static [u32])]),
 }
 
 /// The device-tree description of one board-table region: node name, parent, the whole
@@ -250,6 +259,39 @@ const SERIAL1_DT: DtNode = uart_dt("serial1");
 const SERIAL2_DT: DtNode = uart_dt("serial2");
 const SERIAL3_DT: DtNode = uart_dt("serial3");
 
+/// SP805 watchdogs: the same clock (platform PLL / 4) as `wdog_clk` and `apb_pclk`, as in
+/// fsl-ls208xa.dtsi; no interrupt (ls2088a-reference.md §1.4).
+const SP805_DT: DtNode = DtNode {
+    name: "wdt",
+    parent: DtParent::Soc,
+    compatible: &["arm,sp805", "arm,primecell"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[
+        ("clocks", DtVal::Refs(&[("clockgen", &CLK_PLATFORM_PLL_DIV4), ("clockgen", &CLK_PLATFORM_PLL_DIV4)])),
+        ("clock-names", DtVal::StrList(&["wdog_clk", "apb_pclk"])),
+    ],
+};
+
+/// RCPM 2.1+: six wake-up cells (IPPDEXPCR0..5), little-endian.
+const RCPM_DT: DtNode = DtNode {
+    name: "power-controller",
+    parent: DtParent::Soc,
+    compatible: &["fsl,ls208xa-rcpm", "fsl,qoriq-rcpm-2.1+"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[("#fsl,rcpm-wakeup-cells", DtVal::Cells(&[6])), ("little-endian", DtVal::Empty)],
+};
+
+/// SP805 watchdog bases (ls2088a-reference.md §1.2): 4 KiB each.
+pub const SP805_BASES: [u64; 8] = [0x0c00_0000, 0x0c01_0000, 0x0c10_0000, 0x0c11_0000, 0x0c20_0000, 0x0c21_0000, 0x0c30_0000, 0x0c31_0000];
+
+const fn sp805(name: &'static str, i: usize) -> Region {
+    Region { name, base: SP805_BASES[i], size: 0x1000, kind: Kind::Sp805, intid: None, compatible: "arm,sp805", dt: Some(&SP805_DT) }
+}
+
 /// The board table.
 pub static REGIONS: &[Region] = &[
     Region { name: "dram0", base: DRAM0_BASE, size: DRAM0_SIZE, kind: Kind::Dram, intid: None, compatible: "memory", dt: None },
@@ -257,6 +299,7 @@ pub static REGIONS: &[Region] = &[
     Region { name: "its", base: GIC_BASE + 0x2_0000, size: 0x2_0000, kind: Kind::GicIts, intid: None, compatible: "arm,gic-v3-its", dt: Some(&ITS_DT) },
     Region { name: "clockgen", base: 0x0130_0000, size: 0xa_0000, kind: Kind::Clockgen, intid: None, compatible: "fsl,ls2080a-clockgen", dt: Some(&CLOCKGEN_DT) },
     Region { name: "dcfg", base: 0x01e0_0000, size: 0x1_0000, kind: Kind::Dcfg, intid: None, compatible: "fsl,ls2080a-dcfg", dt: Some(&DCFG_DT) },
+    Region { name: "rcpm", base: 0x01e3_4040, size: 0x18, kind: Kind::Rcpm, intid: None, compatible: "fsl,ls208xa-rcpm", dt: Some(&RCPM_DT) },
     Region { name: "rstcr", base: 0x01e6_0000, size: 0x4, kind: Kind::Rstcr, intid: None, compatible: "fsl,ls2080a-rstcr", dt: Some(&RSTCR_DT) },
     Region {
         name: "duart1-uart0",
@@ -294,6 +337,14 @@ pub static REGIONS: &[Region] = &[
         compatible: "fsl,ns16550",
         dt: Some(&SERIAL3_DT),
     },
+    sp805("wdt0", 0),
+    sp805("wdt1", 1),
+    sp805("wdt2", 2),
+    sp805("wdt3", 3),
+    sp805("wdt4", 4),
+    sp805("wdt5", 5),
+    sp805("wdt6", 6),
+    sp805("wdt7", 7),
 ];
 
 /// Compatible strings of the nodes of Linux's `fsl-ls2088a-rdb.dts` that lsemu models
@@ -315,6 +366,10 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls2080a-dcfg",
     "fsl,ns16550",
     "arm,gic-v3-its",
+    "arm,sp805",
+    "arm,primecell",
+    "fsl,ls208xa-rcpm",
+    "fsl,qoriq-rcpm-2.1+",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
@@ -323,7 +378,6 @@ pub static UNMODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls1028a-sfp",
     "fsl,ls2080a-isc",
     "fsl,qoriq-tmu",
-    "arm,sp805",
     "fsl,sec-v5.0",
     "fsl,dpaa2-console",
     "fsl,dpaa2-ptp",
@@ -340,7 +394,6 @@ pub static UNMODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls2080a-ahci",
     "snps,dwc3",
     "arm,ccn-504",
-    "fsl,ls208xa-rcpm",
     "fsl,ls208xa-ftm-alarm",
     "fsl,qoriq-memory-controller",
     "linaro,optee-tz",

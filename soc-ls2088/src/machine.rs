@@ -118,6 +118,8 @@ pub struct SysBus {
     devs: Vec<Mapped>,
     uarts: Vec<UartSlot>,
     rstcr: devices::rstcr::Rstcr,
+    /// SP805 watchdogs (base, model): polled at quantum boundaries for reset requests.
+    watchdogs: Vec<(u64, devices::sp805::Sp805)>,
     pub gic: Gic,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
@@ -232,6 +234,14 @@ impl SysBus {
                 (Some(s), Some(v)) => self.rstcr.write(&mut cx, off, s, v).map(|_| 0),
             };
             ("rstcr", off, r)
+        } else if let Some((base, w)) = self.watchdogs.iter_mut().find(|(b, _)| pa >= *b && pa - *b < 0x1000) {
+            let off = pa - *base;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => w.read(&mut cx, off, s),
+                (Some(s), Some(v)) => w.write(&mut cx, off, s, v).map(|_| 0),
+            };
+            ("sp805", off, r)
         } else if let Some(u) = self.uarts.iter_mut().find(|u| pa >= u.base && pa - u.base < 0x100) {
             let off = pa - u.base;
             let r = match (sz, write) {
@@ -395,9 +405,13 @@ impl Machine {
         let mut gic = Gic::new(&GicConfig::ls2088a(), spis.clone());
         let mut uarts = Vec::new();
         let mut devs = Vec::new();
+        let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
                 Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
+                // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
+                Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
+                Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
                 Kind::Dcfg => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_dcfg()) }),
                 Kind::Clockgen => {
                     devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_clockgen()) })
@@ -445,6 +459,7 @@ impl Machine {
                 devs,
                 uarts,
                 rstcr: devices::rstcr::Rstcr::default(),
+                watchdogs,
                 gic,
                 spis,
                 sched: Scheduler::default(),
@@ -569,6 +584,14 @@ impl Machine {
         }
         if self.bus.rstcr.take_request() {
             return Some(RunExit::Reset);
+        }
+        let now = self.now_ns;
+        for (base, w) in self.bus.watchdogs.iter_mut() {
+            w.poll(now);
+            if w.take_reset_request() {
+                tracing::info!(target: "dev", "sp805 at {base:#x}: watchdog timeout, system reset");
+                return Some(RunExit::Reset);
+            }
         }
         if let Some(psci) = self.bus.psci.as_mut() {
             for a in psci.take_actions() {

@@ -296,7 +296,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         ram,
         bootargs: a.append.clone(),
         unmodelled: soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect(),
-        mc_iommu_map: false,
+        mc_iommu_map: true,
         entry_el: a.entry_el,
         cpu_mpidrs: Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect()),
     };

@@ -504,6 +504,17 @@ impl Machine {
         Ok(())
     }
 
+    /// Disconnects host console input and returns it (to move it to a new machine after a
+    /// reset), with any bytes not yet delivered.
+    pub fn take_input(&mut self) -> (Option<std::sync::mpsc::Receiver<HostInput>>, Vec<u8>) {
+        (self.input.take(), self.input_buf.drain(..).collect())
+    }
+
+    /// Queues host bytes for the console (e.g. left over from before a reset).
+    pub fn queue_input(&mut self, bytes: &[u8]) {
+        self.input_buf.extend(bytes);
+    }
+
     /// Connects host console input (e.g. a thread reading stdin).
     pub fn set_input(&mut self, rx: std::sync::mpsc::Receiver<HostInput>) {
         self.input = Some(rx);

@@ -112,6 +112,11 @@ struct BootArgs {
     /// Number of cores (1..8).
     #[arg(long, value_name = "N", default_value_t = 8)]
     smp: u32,
+    /// Where the console goes: `stdio` (the terminal, raw mode; plain stdin/stdout when
+    /// not a terminal), `pty` (a new pseudo-terminal, its path printed on stderr) or
+    /// `unix:PATH` (a Unix socket; lsemu waits for one client before starting).
+    #[arg(long, value_name = "DEST", default_value = "stdio", value_parser = console::parse_dest)]
+    console: console::Dest,
     /// Exception level the kernel is entered at: 2 (the arm64 boot protocol's choice, so
     /// KVM can start) or 1.
     #[arg(long, value_name = "EL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -283,14 +288,6 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 fn boot(a: BootArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
-    let mut m = Machine::new(MachineConfig {
-        ram_size: a.memory,
-        smp: a.smp,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(Stdout)),
-        stderr: Box::new(std::io::stderr()),
-    })?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
@@ -299,7 +296,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         ram,
         bootargs: a.append.clone(),
         unmodelled: soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect(),
-        mc_iommu_map: false,
+        mc_iommu_map: true,
         entry_el: a.entry_el,
         cpu_mpidrs: Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect()),
     };
@@ -308,12 +305,30 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
     }
-    m.load_linux(&boot)?;
-    let _term = console::attach(&mut m);
+    let mut con = console::Console::open(&a.console)?;
     let start = std::time::Instant::now();
-    let exit = m.run(a.max_insns);
-    drop(_term);
-    Ok(finish(&m, exit, start, a.stats))
+    loop {
+        let mut m = Machine::new(MachineConfig {
+            ram_size: a.memory,
+            smp: a.smp,
+            semihosting: false,
+            firmware: Firmware::Builtin,
+            console: con.factory(),
+            stderr: Box::new(std::io::stderr()),
+        })?;
+        m.load_linux(&boot)?;
+        con.attach(&mut m);
+        let exit = m.run(a.max_insns);
+        con.detach(&mut m);
+        if exit == RunExit::Reset {
+            // `reboot` in the guest (RSTCR or PSCI SYSTEM_RESET): a new machine, the same
+            // images, as a power cycle of the board.
+            eprintln!("lsemu: system reset");
+            continue;
+        }
+        drop(con);
+        return Ok(finish(&m, exit, start, a.stats));
+    }
 }
 
 /// (kernel path for messages, kernel, DTB, initramfs)

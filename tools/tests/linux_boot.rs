@@ -102,3 +102,64 @@ fn debian_kernel_boots_on_8_cores() {
     assert_eq!(log, log2, "two boots must print the same console log (determinism)");
     insta::assert_snapshot!(filtered(&log));
 }
+
+/// The console on a Unix socket (`--console unix:PATH`), and `reboot` in the guest
+/// resetting the machine: the client sees the kernel boot a second time.
+#[test]
+fn console_on_unix_socket_and_reboot_resets() {
+    use std::io::Read;
+    let Some(dir) = corpus() else {
+        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
+        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+        return;
+    };
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux_boot_sock");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let script = tmp.join("init.sh");
+    std::fs::write(&script, "echo lsemu-test: rebooting\nreboot -f\n").unwrap();
+    let sock = tmp.join("console.sock");
+    let _ = std::fs::remove_file(&sock);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lsemu"))
+        .args(["boot", "--smp", "1", "--max-insns", "5000000000"])
+        .arg("--kernel")
+        .arg(dir.join("Image"))
+        .arg("--dtb")
+        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
+        .arg("--busybox")
+        .arg(dir.join("busybox"))
+        .arg("--init-script")
+        .arg(&script)
+        .arg("--console")
+        .arg(format!("unix:{}", sock.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run lsemu");
+    let mut conn = None;
+    for _ in 0..600 {
+        if let Ok(c) = std::os::unix::net::UnixStream::connect(&sock) {
+            conn = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut conn = conn.expect("lsemu did not listen on the console socket");
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(300))).unwrap();
+    let mut log = String::new();
+    let mut buf = [0u8; 4096];
+    let ok = loop {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => break false,
+            Ok(n) => log.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+        if log.matches("Booting Linux on physical CPU").count() >= 2 {
+            break true;
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(ok, "second boot not seen on the socket console:\n{log}");
+    assert!(log.contains("lsemu-test: rebooting"));
+    assert!(log.contains("reboot: Restarting system"));
+}

@@ -137,7 +137,7 @@ impl Sp805 {
 
 impl Mmio for Sp805 {
     fn read(&mut self, cx: &mut DevCtx, off: u64, size: Size) -> MmioResult<u64> {
-        if off % 4 != 0 {
+        if !off.is_multiple_of(4) {
             return Err(MmioError::Unaligned);
         }
         if off >= 0x1000 {
@@ -167,7 +167,7 @@ impl Mmio for Sp805 {
     }
 
     fn write(&mut self, cx: &mut DevCtx, off: u64, size: Size, val: u64) -> MmioResult<()> {
-        if off % 4 != 0 {
+        if !off.is_multiple_of(4) {
             return Err(MmioError::Unaligned);
         }
         if off >= 0x1000 {

@@ -24,6 +24,4 @@ fn main() {
     };
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("a64_gen.rs");
     std::fs::write(out, a64_meta::generate(&table)).unwrap();
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("a64_dispatch.rs");
-    std::fs::write(out, a64_meta::generate_dispatch(&table)).unwrap();
 }

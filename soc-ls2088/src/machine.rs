@@ -218,46 +218,36 @@ impl SysBus {
         let now = self.now();
         let sz = Size::from_bytes(size);
         let mut cx = DevCtx { now, sched: &mut self.sched };
+        // One access through the two-method MMIO interface (size checked once here).
+        fn access(dev: &mut dyn Mmio, cx: &mut DevCtx, off: u64, sz: Option<Size>, write: Option<u64>) -> Result<u64, MmioError> {
+            let s = sz.ok_or(MmioError::BadSize)?;
+            match write {
+                None => dev.read(cx, off, s),
+                Some(v) => dev.write(cx, off, s, v).map(|_| 0),
+            }
+        }
         let (name, off, r): (&str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
+            // The GIC (its ITS and LPI tables) also reaches guest RAM.
             let off = pa - board::GIC_BASE;
+            let mut dma = RamDma(&mut self.ram);
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.gic.read_dma(&mut RamDma(&mut self.ram), off, s),
-                (Some(s), Some(v)) => self.gic.write_dma(&mut RamDma(&mut self.ram), off, s, v).map(|_| 0),
+                (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
+                (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
             };
             ("gic", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
-            let r = match (sz, write) {
-                (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.rstcr.read(&mut cx, off, s),
-                (Some(s), Some(v)) => self.rstcr.write(&mut cx, off, s, v).map(|_| 0),
-            };
-            ("rstcr", off, r)
+            ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
         } else if let Some((base, w)) = self.watchdogs.iter_mut().find(|(b, _)| pa >= *b && pa - *b < 0x1000) {
             let off = pa - *base;
-            let r = match (sz, write) {
-                (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => w.read(&mut cx, off, s),
-                (Some(s), Some(v)) => w.write(&mut cx, off, s, v).map(|_| 0),
-            };
-            ("sp805", off, r)
+            ("sp805", off, access(w, &mut cx, off, sz, write))
         } else if let Some(u) = self.uarts.iter_mut().find(|u| pa >= u.base && pa - u.base < 0x100) {
             let off = pa - u.base;
-            let r = match (sz, write) {
-                (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => u.uart.read(&mut cx, off, s),
-                (Some(s), Some(v)) => u.uart.write(&mut cx, off, s, v).map(|_| 0),
-            };
-            (u.name, off, r)
+            (u.name, off, access(&mut u.uart, &mut cx, off, sz, write))
         } else if let Some(d) = self.devs.iter_mut().find(|d| pa >= d.base && pa - d.base < d.size) {
             let off = pa - d.base;
-            let r = match (sz, write) {
-                (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => d.dev.read(&mut cx, off, s),
-                (Some(s), Some(v)) => d.dev.write(&mut cx, off, s, v).map(|_| 0),
-            };
-            (d.name, off, r)
+            (d.name, off, access(d.dev.as_mut(), &mut cx, off, sz, write))
         } else {
             let what = if write.is_some() { "write" } else { "read" };
             self.log_bad(format_args!("{what} of {size} bytes at unmapped physical address {pa:#x}"));

@@ -44,7 +44,9 @@ pub struct Console {
     left: Vec<u8>,
 }
 
-struct Stdout;
+/// The host's stdout, flushed on every write: an interactive shell's prompt and echo
+/// carry no newline, and Rust's stdout is line-buffered.
+pub struct Stdout;
 impl Write for Stdout {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         let mut o = std::io::stdout().lock();

@@ -203,21 +203,6 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-struct Stdout;
-impl Write for Stdout {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        // Flushed at once: an interactive shell's prompt and echo carry no newline, and
-        // Rust's stdout is line-buffered.
-        let mut o = std::io::stdout().lock();
-        let n = o.write(b)?;
-        o.flush()?;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stdout().lock().flush()
-    }
-}
-
 fn run(a: RunArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
     let path = a.bios.display().to_string();
@@ -235,7 +220,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         smp: a.smp,
         semihosting: a.semihosting,
         firmware: Firmware::BareMetal,
-        console: Box::new(|| Box::new(Stdout)),
+        console: Box::new(|| Box::new(console::Stdout)),
         stderr: Box::new(std::io::stderr()),
     })?;
     if let Some(sh) = m.semihosting_mut() {

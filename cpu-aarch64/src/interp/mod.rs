@@ -68,13 +68,6 @@ fn undefined(cpu: &mut Cpu, w: u32) -> ExecResult {
     Err(SyncExc::undefined())
 }
 
-/// The generated dispatcher (`exec` has the same match, inlined).
-#[allow(dead_code)]
-mod generated {
-    use super::*;
-    include!(concat!(env!("OUT_DIR"), "/a64_dispatch.rs"));
-}
-
 pub mod branch;
 pub mod crypto;
 pub mod dp_imm;

@@ -723,21 +723,6 @@ fn through_cpu_memory_accesses() {
 }
 
 
-/// Rough speed of the TLB hit path (run with --ignored --nocapture; no assertion).
-#[test]
-#[ignore = "measurement only"]
-fn hit_path_speed() {
-    let (mut cpu, mut ram) = setup_4k();
-    let n = 10_000_000u64;
-    let t0 = std::time::Instant::now();
-    let mut sum = 0u64;
-    for i in 0..n {
-        sum = sum.wrapping_add(tr(&mut cpu, &mut ram, 0x4000_5000 + (i & 0xff8), Access::read(8)).unwrap().pa);
-    }
-    let dt = t0.elapsed();
-    eprintln!("{} ns per hit ({sum:x})", dt.as_nanos() as f64 / n as f64);
-}
-
 /// The TLB never changes a result: with tables that do not change (and a fresh ASID for
 /// each different set of non-global mappings), every access through the TLB gives what a
 /// walk without the TLB gives, whatever the sequence of ELs, ASIDs, TBI, stage-2 and MMU

@@ -4,6 +4,7 @@
 //! through the `platform` traits. It must not depend on any other lsemu crate.
 
 pub mod decode;
+pub mod engine;
 pub mod exception;
 pub mod interp;
 pub mod mem;

@@ -8,7 +8,8 @@
 //! (a device event or a generic timer deadline).
 
 use crate::board::{self, Kind};
-use cpu_aarch64::interp::{self, Exit};
+use cpu_aarch64::engine::{Engine, Interpreter};
+use cpu_aarch64::interp::Exit;
 use cpu_aarch64::mmu::TlbiOp;
 use cpu_aarch64::platform::{BusAttrs, BusError, Hooked, IccContext, IccResult, IrqLevels, PhysAddr, RamSpan};
 use cpu_aarch64::sysreg::SysRegEnc;
@@ -359,6 +360,8 @@ impl Platform for SysBus {
 pub struct Machine {
     pub cpus: Vec<Cpu>,
     pub bus: SysBus,
+    /// What runs the PEs (the interpreter unless `set_engine` says otherwise).
+    pub engine: Box<dyn Engine>,
     /// Virtual time in nanoseconds.
     pub now_ns: u64,
     pub firmware: Firmware,
@@ -444,6 +447,7 @@ impl Machine {
         let n = cpus.len();
         Ok(Machine {
             cpus,
+            engine: Box::new(Interpreter),
             bus: SysBus {
                 ram,
                 devs,
@@ -469,9 +473,15 @@ impl Machine {
         })
     }
 
+    /// Replaces the execution engine (before the first `run`).
+    pub fn set_engine(&mut self, engine: Box<dyn Engine>) {
+        self.engine = engine;
+    }
+
     /// Loads `img` and points the boot PE at its entry (EL3, MMU off: the reset state).
     pub fn load_boot_image(&mut self, img: &Image) -> Result<(), MachineError> {
         self.bus.load(img)?;
+        self.engine.invalidate_all();
         let c = &mut self.cpus[0];
         c.reset(img.entry);
         c.sys.cntfrq_el0 = board::CNTFRQ_HZ;
@@ -482,6 +492,7 @@ impl Machine {
     /// as the built-in firmware does; the other PEs stay off until PSCI CPU_ON.
     pub fn load_linux(&mut self, boot: &firmware::linux::LinuxBoot) -> Result<(), MachineError> {
         self.bus.load(&boot.image())?;
+        self.engine.invalidate_all();
         // Secondaries started by PSCI CPU_ON enter the kernel at the boot PE's EL.
         if let Some(p) = self.bus.psci.as_mut() {
             let mut cfg = p.config().clone();
@@ -644,7 +655,7 @@ impl Machine {
                 self.bus.cur_icount = c.icount;
                 let before = c.icount;
                 let exc_before = c.stats.exceptions;
-                let x = interp::run(c, &mut self.bus, budget);
+                let x = self.engine.run(c, &mut self.bus, budget);
                 let ran = c.icount - before;
                 total += ran;
                 if ran >= QUANTUM && c.stats.exceptions - exc_before >= ran {

@@ -103,9 +103,18 @@ struct BootArgs {
     /// fetches).
     #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
     busybox: Option<PathBuf>,
-    /// Kernel command line.
-    #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
-    append: String,
+    /// Kernel command line (dom0's with --hypervisor). Default: "console=ttyS1,115200
+    /// earlycon"; with --hypervisor "console=hvc0 earlycon=xen".
+    #[arg(long, value_name = "ARGS")]
+    append: Option<String>,
+    /// Boot the Xen hypervisor (Debian's /boot/xen-4.17-arm64, an arm64 Image) at EL2, with
+    /// --kernel and --initrd as dom0's kernel and ramdisk: lsemu places them in RAM and
+    /// lists them as multiboot modules in /chosen, as a Xen-aware boot loader does.
+    #[arg(long, value_name = "FILE")]
+    hypervisor: Option<PathBuf>,
+    /// Xen's command line (/chosen/xen,xen-bootargs).
+    #[arg(long, value_name = "ARGS", requires = "hypervisor", default_value = "console=dtuart dom0_mem=512M")]
+    hypervisor_append: String,
     /// RAM size (e.g. 2G); beyond 2 GiB the rest goes to the second DRAM bank.
     #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     memory: u64,
@@ -277,15 +286,39 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
     }
-    let cfg = firmware::linux::LinuxBootConfig {
-        ram,
-        bootargs: a.append.clone(),
-        unmodelled: soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect(),
-        mc_iommu_map: true,
-        entry_el: a.entry_el,
-        cpu_mpidrs: Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect()),
+    let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
+    let cpu_mpidrs = Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect());
+    let boot = if let Some(hv) = &a.hypervisor {
+        if a.entry_el != 2 {
+            bail!("--entry-el {}: Xen is entered at EL2", a.entry_el);
+        }
+        let hpath = hv.display().to_string();
+        let xen = std::fs::read(hv).with_context(|| format!("cannot read {hpath}"))?;
+        let cfg = firmware::xen::XenBootConfig {
+            ram,
+            xen_args: a.hypervisor_append.clone(),
+            dom0_args: a.append.clone().unwrap_or_else(|| DEFAULT_DOM0_APPEND.into()),
+            unmodelled,
+            mc_iommu_map: true,
+            cpu_mpidrs,
+        };
+        let xb = firmware::xen::prepare(&xen, &hpath, &kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Xen boot")?;
+        if !xb.irq_sharers.is_empty() {
+            eprintln!("lsemu: sharing the interrupt Xen keeps for its console UART, marked xen,passthrough (not dom0's): {}", xb.irq_sharers.join(", "));
+        }
+        tracing::info!(target: "boot", "Xen at {:#x}, DTB at {:#x}, dom0 modules {:x?}", xb.boot.kernel.entry, xb.boot.dtb.addr, xb.modules);
+        xb.boot
+    } else {
+        let cfg = firmware::linux::LinuxBootConfig {
+            ram,
+            bootargs: a.append.clone().unwrap_or_else(|| DEFAULT_APPEND.into()),
+            unmodelled,
+            mc_iommu_map: true,
+            entry_el: a.entry_el,
+            cpu_mpidrs,
+        };
+        firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
-    let boot = firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?;
     if !boot.report.disabled.is_empty() {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
@@ -315,6 +348,11 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         return Ok(finish(&m, exit, start, a.stats));
     }
 }
+
+/// The kernel command line without --append.
+const DEFAULT_APPEND: &str = "console=ttyS1,115200 earlycon";
+/// dom0's command line without --append: Xen's console (hvc0), Xen's earlycon.
+const DEFAULT_DOM0_APPEND: &str = "console=hvc0 earlycon=xen";
 
 /// (kernel path for messages, kernel, DTB, initramfs)
 type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);

@@ -101,3 +101,56 @@ fn xen_boots_dom0_to_its_shell() {
     let unexpected: Vec<&str> = log.lines().filter(|l| l.starts_with("(XEN) d0v") && !expected_guest_warning(l)).collect();
     assert!(unexpected.is_empty(), "Xen reports unexpected guest accesses: {unexpected:#?}");
 }
+
+// ---- bad input: one clear line, exit code 2, no machine started ----
+
+fn lsemu(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_lsemu")).args(args).stdin(Stdio::null()).output().expect("run lsemu");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn tmp(name: &str, data: &[u8]) -> String {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xen_cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p.display().to_string()
+}
+
+/// A minimal arm64 Image (booting.rst header: branch, image_size, flags LE/4K/anywhere,
+/// "ARM\x64" magic).
+fn tiny_image() -> Vec<u8> {
+    let mut d = vec![0u8; 4096];
+    d[0..4].copy_from_slice(&0x1400_0000u32.to_le_bytes());
+    d[16..24].copy_from_slice(&0x1_0000u64.to_le_bytes());
+    d[24..32].copy_from_slice(&0xau64.to_le_bytes());
+    d[0x38..0x3c].copy_from_slice(b"ARM\x64");
+    d
+}
+
+fn assert_one_line(code: i32, stderr: &str, needle: &str) {
+    assert_eq!(code, 2, "exit code; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one error line expected: {stderr}");
+    assert!(lines[0].starts_with("lsemu: error: ") && lines[0].contains(needle), "{needle:?} expected in: {stderr}");
+}
+
+#[test]
+fn hypervisor_bad_inputs() {
+    let k = tmp("Image", &tiny_image());
+    let (code, err) = lsemu(&["boot", "--hypervisor", "/nonexistent/xen", "--kernel", &k]);
+    assert_one_line(code, &err, "cannot read /nonexistent/xen");
+    let text = tmp("xen.txt", b"this is not a hypervisor binary, just some text that is long enough to have a header");
+    let (code, err) = lsemu(&["boot", "--hypervisor", &text, "--kernel", &k]);
+    assert_one_line(code, &err, "cannot prepare the Xen boot: ");
+    assert!(err.contains("xen.txt: not a Linux arm64 Image"), "{err}");
+    let (code, err) = lsemu(&["boot", "--hypervisor", &k, "--kernel", &text]);
+    assert_one_line(code, &err, "xen.txt: not a Linux arm64 Image");
+    let (code, err) = lsemu(&["boot", "--hypervisor", &k, "--kernel", &k, "--entry-el", "1"]);
+    assert_one_line(code, &err, "--entry-el 1: Xen is entered at EL2");
+    // Xen's command line without Xen: clap's usage error.
+    let (code, err) = lsemu(&["boot", "--kernel", &k, "--hypervisor-append", "console=dtuart"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--hypervisor <FILE>"), "{err}");
+}

@@ -8,7 +8,8 @@
 //! own count of the vCPUs it brought up, and from dom0's shell `nproc`, /proc/cpuinfo and
 //! /sys/hypervisor (Xen's version as dom0 reads it through the hypervisor). The machine
 //! has 3 cores and dom0 gets 2 vCPUs (`dom0_max_vcpus=2`), so the two counts differ and
-//! each is checked against its own source.
+//! each is checked against its own source. `sleep 1` in dom0 must take one second of
+//! virtual time (dom0's timer through Xen).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -25,6 +26,10 @@ fn corpus() -> Option<PathBuf> {
 const SCRIPT: &str = r#"echo "xen-test: nproc $(nproc)"
 echo "xen-test: processors $(grep -c ^processor /proc/cpuinfo)"
 echo "xen-test: hypervisor $(cat /sys/hypervisor/type) $(cat /sys/hypervisor/version/major).$(cat /sys/hypervisor/version/minor)"
+t0=$(cut -d' ' -f1 /proc/uptime)
+sleep 1
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "xen-test: uptime before sleep $t0 after $t1"
 echo "xen-test: done"
 "#;
 
@@ -98,6 +103,13 @@ fn xen_boots_dom0_to_its_shell() {
     for bad in ["Panic on CPU", "Oops", "BUG:", "WARNING:", "Internal error", "Kernel panic", "rcu: INFO", "(XEN) Assertion"] {
         assert!(!log.contains(bad), "console shows {bad:?}");
     }
+    // `sleep 1` in dom0 takes one second of virtual time: dom0's virtual timer interrupt
+    // reaches it through Xen (uptime has 10 ms resolution; the tick adds a little).
+    let line = log.lines().find(|l| l.starts_with("xen-test: uptime")).expect("uptime line");
+    let v: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert_eq!(v.len(), 2, "{line}");
+    let dt = v[1] - v[0];
+    assert!((1.0..1.1).contains(&dt), "sleep 1 took {dt} s of virtual time in dom0");
     let unexpected: Vec<&str> = log.lines().filter(|l| l.starts_with("(XEN) d0v") && !expected_guest_warning(l)).collect();
     assert!(unexpected.is_empty(), "Xen reports unexpected guest accesses: {unexpected:#?}");
 }

@@ -829,7 +829,7 @@ impl Smmu {
 
 impl Mmio for Smmu {
     fn read(&mut self, _cx: &mut DevCtx, off: u64, size: Size) -> MmioResult<u64> {
-        if off % size.bytes() as u64 != 0 {
+        if !off.is_multiple_of(size.bytes() as u64) {
             return Err(MmioError::Unaligned);
         }
         match size {
@@ -841,7 +841,7 @@ impl Mmio for Smmu {
     }
 
     fn write(&mut self, _cx: &mut DevCtx, off: u64, size: Size, val: u64) -> MmioResult<()> {
-        if off % size.bytes() as u64 != 0 {
+        if !off.is_multiple_of(size.bytes() as u64) {
             return Err(MmioError::Unaligned);
         }
         match size {

@@ -24,8 +24,9 @@
 //!   transaction is terminated at once (a synchronous device model cannot wait for
 //!   CB_RESUME); writing CB_RESUME clears SS.
 //! - Transactions are unprivileged data accesses unless S2CR.PRIVCFG forces privileged.
-//! - Only the AArch64 descriptor format (CBA2R.VA64 = 1) translates; a context bank left
-//!   in an AArch32 format faults with FSR.TF (Linux always picks AArch64 here).
+//! - Stage 1 translates in the AArch64 format (CBA2R.VA64 = 1) and the AArch32
+//!   long-descriptor format (VA64 = 0, TCR.EAE = 1); the AArch32 short-descriptor format
+//!   and AArch32-format stage 2 fault with FSR.TF (Linux on arm64 always picks AArch64).
 //! - S2CR.TYPE = fault, like an unmatched stream with sCR0.USFCFG = 1, records a global
 //!   Unidentified Stream Fault (sGFSR.USF).
 //! - Nested (CBAR.TYPE = 0b11): CBAR[15:8] names the stage-2 context bank; stage-2 faults
@@ -484,45 +485,8 @@ impl Smmu {
     fn stage1(&self, cbi: usize, iova: u64, dir: DmaDir, privileged: bool, read: &mut dyn FnMut(u64, u8) -> Result<u64, StageFault>) -> Result<u64, StageFault> {
         let cb = &self.cbs[cbi];
         let tf = StageFault { fsr: FSR_TF, level: 0, cb: cbi, ipa: None, ptw: false };
-        if cb.cba2r & CBA2R_VA64 == 0 {
-            return Err(tf);
-        }
-        let tcr = cb.tcr as u64;
-        // TCR2.SEP [17:15]: which input bit is the sign bit selecting TTBR0/TTBR1
-        // (0..5: bit 31, 35, 39, 41, 43, 47; 7: the upstream bus's top bit, 47 here).
-        let sep = match (cb.tcr2 >> 15) & 7 {
-            7 => 47,
-            n => size_bits(n as u64) - 1,
-        };
-        let va = if iova >> sep & 1 == 1 { iova | bits(u64::MAX, 63, sep) } else { iova & !bits(u64::MAX, 63, sep + 1) };
-        let upper = va >> 63 == 1;
-        let (txsz, epd, tg, ttbr) = if upper {
-            ((tcr >> 16) & 63, tcr >> 23 & 1, match (tcr >> 30) & 3 {
-                0b10 => Some(Granule::K4),
-                0b11 => Some(Granule::K64),
-                _ => None,
-            }, cb.ttbr1)
-        } else {
-            (tcr & 63, tcr >> 7 & 1, match (tcr >> 14) & 3 {
-                0b00 => Some(Granule::K4),
-                0b01 => Some(Granule::K64),
-                _ => None,
-            }, cb.ttbr0)
-        };
-        let Some(granule) = tg else { return Err(tf) };
-        let inputsize = 64 - (txsz as u32).clamp(16, 39);
-        let in_range = if upper { bits(!va, 63, inputsize) == 0 } else { bits(va, 63, inputsize) == 0 };
-        if epd == 1 || !in_range {
-            return Err(tf);
-        }
-        let c = WalkCfg {
-            granule,
-            inputsize,
-            start_level: s1_start_level(granule, inputsize),
-            ttbr: bits(ttbr, 47, 1),
-            outputsize: size_bits(cb.tcr2 as u64).min(size_bits((self.idr[2] & 0xf) as u64)),
-            stage2: false,
-        };
+        let params = if cb.cba2r & CBA2R_VA64 != 0 { self.s1_aarch64(cb, iova) } else { Self::s1_aarch32_long(cb, iova) };
+        let (c, va) = params.ok_or(tf)?;
         let leaf = walk(&c, va, read).map_err(|f: StageFault| if f.cb == usize::MAX { StageFault { cb: cbi, ..f } } else { f })?;
         // AP[2:1] (descriptor bits 7:6) with APTable: AP[2] = read-only, AP[1] = EL0 too.
         let ap = (leaf.desc >> 6) & 3;
@@ -532,6 +496,83 @@ impl Smmu {
             return Err(StageFault { fsr: FSR_PF, level: leaf.level, cb: cbi, ipa: None, ptw: false });
         }
         Ok(leaf.oa)
+    }
+
+    /// Stage-1 walk parameters of an AArch64-format bank (CBA2R.VA64 = 1; TCR as
+    /// TCR_EL1's low word, TCR2 with PASIZE and SEP) and the sign-extended input address,
+    /// or `None` for a translation fault (EPDx, outside both ranges, reserved granule).
+    fn s1_aarch64(&self, cb: &Cb, iova: u64) -> Option<(WalkCfg, u64)> {
+        let tcr = cb.tcr as u64;
+        // TCR2.SEP [17:15]: which input bit is the sign bit selecting TTBR0/TTBR1
+        // (0..5: bit 31, 35, 39, 41, 43, 47; 7: the upstream bus's top bit, 47 here).
+        let sep = match (cb.tcr2 >> 15) & 7 {
+            7 => 47,
+            n => size_bits(n as u64) - 1,
+        };
+        let va = if iova >> sep & 1 == 1 { iova | bits(u64::MAX, 63, sep) } else { iova & !bits(u64::MAX, 63, sep + 1) };
+        let upper = va >> 63 == 1;
+        let (txsz, epd, granule, ttbr) = if upper {
+            let g = match (tcr >> 30) & 3 {
+                0b10 => Granule::K4,
+                0b11 => Granule::K64,
+                _ => return None,
+            };
+            ((tcr >> 16) & 63, tcr >> 23 & 1, g, cb.ttbr1)
+        } else {
+            let g = match (tcr >> 14) & 3 {
+                0b00 => Granule::K4,
+                0b01 => Granule::K64,
+                _ => return None,
+            };
+            (tcr & 63, tcr >> 7 & 1, g, cb.ttbr0)
+        };
+        let inputsize = 64 - (txsz as u32).clamp(16, 39);
+        let in_range = if upper { bits(!va, 63, inputsize) == 0 } else { bits(va, 63, inputsize) == 0 };
+        if epd == 1 || !in_range {
+            return None;
+        }
+        let c = WalkCfg {
+            granule,
+            inputsize,
+            start_level: s1_start_level(granule, inputsize),
+            ttbr: bits(ttbr, 47, 1),
+            outputsize: size_bits(cb.tcr2 as u64).min(size_bits((self.idr[2] & 0xf) as u64)),
+            stage2: false,
+        };
+        Some((c, va))
+    }
+
+    /// Stage-1 walk parameters of an AArch32 long-descriptor bank (CBA2R.VA64 = 0,
+    /// TTBCR.EAE = 1; VMSAv7 LPAE, Arm ARM G5.5): 32-bit input, 4K granule, 40-bit
+    /// output, T0SZ [2:0] / T1SZ [18:16], EPD0 (7) / EPD1 (23). TTBR0 covers
+    /// [0, 2^(32-T0SZ)); TTBR1 the top 2^(32-T1SZ) bytes (everything above TTBR0's
+    /// region when T1SZ = 0); an address in neither faults. The short-descriptor format
+    /// (EAE = 0) is not modelled: a translation fault.
+    fn s1_aarch32_long(cb: &Cb, iova: u64) -> Option<(WalkCfg, u64)> {
+        let tcr = cb.tcr as u64;
+        if tcr >> 31 == 0 || iova > u32::MAX as u64 {
+            return None;
+        }
+        let (t0sz, t1sz) = ((tcr & 7) as u32, ((tcr >> 16) & 7) as u32);
+        let (inputsize, epd, ttbr) = if iova < 1u64 << (32 - t0sz) {
+            (32 - t0sz, tcr >> 7 & 1, cb.ttbr0)
+        } else if t1sz == 0 || iova >= (1u64 << 32) - (1u64 << (32 - t1sz)) {
+            (32 - t1sz, tcr >> 23 & 1, cb.ttbr1)
+        } else {
+            return None;
+        };
+        if epd == 1 {
+            return None;
+        }
+        let c = WalkCfg {
+            granule: Granule::K4,
+            inputsize,
+            start_level: s1_start_level(Granule::K4, inputsize),
+            ttbr: bits(ttbr, 39, 1),
+            outputsize: 40,
+            stage2: false,
+        };
+        Some((c, iova))
     }
 
     /// Stage-2 translation of `ipa` in bank `cbi` (TCR in VTCR format, TTBR0 = VTTBR).

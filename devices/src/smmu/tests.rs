@@ -554,3 +554,49 @@ fn odd_accesses_do_not_panic() {
     t.wr(GR1 + CBAR0, CBAR_TYPE_S2 << 16);
     assert!(t.tr(1, u64::MAX, DmaDir::Write).is_err());
 }
+
+/// AArch32 long-descriptor stage 1 (CBA2R.VA64 = 0, TTBCR.EAE = 1; Arm ARM G5.5):
+/// T0SZ = 0 gives a 32-bit TTBR0 region walked from level 1 (4 entries, bits 31:30).
+/// With T0SZ = 2 (TTBR0 below 1 GiB, from level 2) and T1SZ = 1 (TTBR1 from 2 GiB up),
+/// an address in between faults.
+#[test]
+fn stage1_aarch32_long_descriptor() {
+    let mut t = T::new();
+    t.enable(true);
+    let l1 = t.table(0x1000);
+    let l2 = t.table(0x1000);
+    let l3 = t.table(0x1000);
+    // 0xc012_3456: L1 index 3 (bits 31:30), L2 index 0 (bits 29:21), L3 index 0x123.
+    t.put(l1 + 3 * 8, l2 | TABLE);
+    t.put(l2, l3 | TABLE);
+    t.put(l3 + 0x123 * 8, 0x8055_5000 | PAGE_RW);
+    t.wr(GR1 + CBA2R0 + 4 * 5, 0);
+    t.wr(GR1 + CBAR0 + 4 * 5, CBAR_TYPE_S1_S2BYPASS << 16);
+    t.wr(cb(5) + CB_TCR, 1 << 31);
+    t.wr64(cb(5) + CB_TTBR0, l1);
+    t.wr(cb(5) + CB_SCTLR, SCTLR_M | SCTLR_CFRE);
+    t.map(0, 0x60, 0, S2CR_TYPE_TRANS, 5);
+    assert_eq!(t.tr(0x60, 0xc012_3456, DmaDir::Write), Ok(0x8055_5456));
+    // Above 32 bits: no such input address in an AArch32 context.
+    assert_eq!(t.tr(0x60, 0x1_0000_0000, DmaDir::Read).unwrap_err().record, FaultRecord::Context { cb: 5, fsr: FSR_TF });
+    t.wr(cb(5) + CB_FSR, u32::MAX);
+    // T0SZ 2: TTBR0 is a level-2 table for [0, 1 GiB): 0x0020_1000 = L2 index 1, L3 index 1.
+    let m2 = t.table(0x1000);
+    let m3 = t.table(0x1000);
+    t.put(m2 + 8, m3 | TABLE);
+    t.put(m3 + 8, 0x8066_6000 | PAGE_RW);
+    // TTBR1 (T1SZ 1: [2 GiB, 4 GiB), level 1, 2 entries): 0x8000_0000 = L1 index 0 → l2.
+    let n1 = t.table(0x1000);
+    t.put(n1, l2 | TABLE);
+    t.put(l3, 0x8077_7000 | PAGE_RW);
+    t.wr(cb(5) + CB_TCR, 1 << 31 | 2 | 1 << 16);
+    t.wr64(cb(5) + CB_TTBR0, m2);
+    t.wr64(cb(5) + CB_TTBR1, n1);
+    assert_eq!(t.tr(0x60, 0x0020_1008, DmaDir::Read), Ok(0x8066_6008));
+    assert_eq!(t.tr(0x60, 0x8000_0010, DmaDir::Read), Ok(0x8077_7010));
+    assert_eq!(t.tr(0x60, 0x5000_0000, DmaDir::Read).unwrap_err().record, FaultRecord::Context { cb: 5, fsr: FSR_TF });
+    t.wr(cb(5) + CB_FSR, u32::MAX);
+    // EAE = 0 (short-descriptor format, not modelled): translation fault.
+    t.wr(cb(5) + CB_TCR, 0);
+    assert!(t.tr(0x60, 0x1000, DmaDir::Read).is_err());
+}

@@ -113,6 +113,17 @@ struct Pending {
     snoops: Vec<(u8, u64, usize)>,
 }
 
+/// Why a device's MSI write had no effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MsiError {
+    #[error("the SMMU terminated the MSI write ({0:?})")]
+    Smmu(devices::smmu::SmmuFault),
+    #[error("the ITS ignored the MSI: {0}")]
+    Its(devices::gic::ItsError),
+    #[error("MSI write to {0:#x}, which is neither GITS_TRANSLATER nor RAM")]
+    Target(u64),
+}
+
 /// Everything a PE sees outside itself: RAM, devices, firmware hooks.
 pub struct SysBus {
     ram: Vec<Ram>,
@@ -177,6 +188,19 @@ impl SysBus {
         let mut ram = RamDma(&mut self.ram);
         let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id };
         f(&mut dma)
+    }
+
+    /// An MSI from bus master `stream_id`: the 32-bit write of `data` to `addr` goes
+    /// through the SMMU like any DMA (with an IOMMU DMA domain, `addr` is an IOVA Linux
+    /// mapped onto the ITS page, ls2088a-reference.md §2.3); landing on GITS_TRANSLATER it
+    /// is an ITS translation with side-band `device_id` (fsl-mc: the container ICID),
+    /// landing in RAM a plain memory write.
+    pub fn device_msi(&mut self, stream_id: u32, device_id: u32, addr: u64, data: u32) -> Result<(), MsiError> {
+        let pa = self.smmu.translate(&mut RamDma(&mut self.ram), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
+        if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
+            return self.its_translate(device_id, data).map_err(MsiError::Its);
+        }
+        devices::DmaSpace::write(&mut RamDma(&mut self.ram), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
     }
 
     fn now(&self) -> u64 {

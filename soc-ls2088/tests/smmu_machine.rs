@@ -91,3 +91,44 @@ fn dma_through_a_linux_style_stage1_domain() {
     assert!(m.bus.spis.level(13));
     assert!(m.bus.smmu.describe().contains("SMR0: id 0x17 mask 0x0 -> context bank 0"));
 }
+
+/// An fsl-mc object's MSI through the SMMU: Linux maps the ITS page (GITS_TRANSLATER at
+/// 0x0603_0040) at IOVA 0x0800_0000 (MSI_IOVA_BASE) in the DMA domain; the MSI write to
+/// IOVA 0x0800_0040 must reach the ITS (which, not enabled here, refuses it with
+/// `Disabled` — proof the write was routed there), while an IOVA that is not mapped is
+/// stopped by the SMMU with a context fault.
+#[test]
+fn msi_write_through_the_smmu_reaches_the_its() {
+    use soc_ls2088::machine::MsiError;
+    let mut m = Machine::new(MachineConfig {
+        ram_size: 64 << 20,
+        smp: 1,
+        semihosting: false,
+        firmware: Firmware::Builtin,
+        console: Box::new(|| Box::new(std::io::sink())),
+        stderr: Box::new(std::io::sink()),
+    })
+    .unwrap();
+    // Untranslated (CLIENTPD = 1 after reset): the physical GITS_TRANSLATER.
+    assert_eq!(m.bus.device_msi(23, 23, 0x0603_0040, 5), Err(MsiError::Its(devices::gic::ItsError::Disabled)));
+    // Stage 1, 4K, T0SZ 25: IOVA 0x0800_0000 = L1[0], L2[0x40], L3[0] → device page 0x0603_0000.
+    let (l1, l2, l3) = (RAM + 0x10_0000, RAM + 0x10_1000, RAM + 0x10_2000);
+    w64(&mut m, l1, l2 | 3);
+    w64(&mut m, l2 + 0x40 * 8, l3 | 3);
+    w64(&mut m, l3, 0x0603_0000 | 3 | 1 << 10 | 1 << 6);
+    w32(&mut m, GR1 + 0x800, 1);
+    w32(&mut m, GR1, 1 << 16);
+    w32(&mut m, CB0 + 0x10, 5 | 7 << 15);
+    w32(&mut m, CB0 + 0x30, 25 | 1 << 23);
+    w64(&mut m, CB0 + 0x20, l1);
+    w32(&mut m, CB0, 1 | 1 << 5 | 1 << 6);
+    // ICID 23 with the DT's stream-match-mask 0x7c00.
+    w32(&mut m, SMMU + 0x800, 1 << 31 | 0x7c00 << 16 | 23);
+    w32(&mut m, SMMU + 0xc00, 0);
+    w32(&mut m, SMMU, 1 << 1 | 1 << 2 | 1 << 10);
+    assert_eq!(m.bus.device_msi(23, 23, 0x0800_0040, 5), Err(MsiError::Its(devices::gic::ItsError::Disabled)));
+    // The physical address is no longer what the device may use: translation fault.
+    assert!(matches!(m.bus.device_msi(23, 23, 0x0603_0040, 5), Err(MsiError::Smmu(_))));
+    assert_eq!(r32(&mut m, CB0 + 0x58) & 2, 2);
+    assert_eq!(r32(&mut m, CB0 + 0x60), 0x0603_0040);
+}

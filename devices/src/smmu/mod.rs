@@ -176,6 +176,16 @@ pub const FSYNR0_PTWF: u32 = 1 << 10;
 /// - IDR7 0x21: MMU-500 r2p1 (MAJOR 2, MINOR 1).
 pub const LS2088A_IDR: [u32; 8] = [0xFC40_7E80, 0xD000_1F40, 0x0000_5555, 0, 0, 0, 0, 0x21];
 
+/// The stream ID a DPAA2/fsl-mc bus master presents for an access with these AMQ
+/// (Accessing Master Qualifier) attributes on Chassis-3 parts (ls2088a-reference.md,
+/// "Stream-ID plan", from U-Boot's stream_id_lsch3.h): ICID[6:0] → SID[6:0], VA → bit 7,
+/// BMT (bypass memory translation) → bit 8, PL (privilege level) → bit 9. Ordinary DPAA2
+/// traffic has VA = BMT = PL = 0, so its stream ID is the container ICID (23..63 under
+/// the fixed-up `iommu-map`). The DT's stream-match-mask 0x7c00 ignores bits 14:10.
+pub fn amq_stream_id(icid: u16, va: bool, bmt: bool, pl: bool) -> u32 {
+    (icid as u32 & 0x7f) | (va as u32) << 7 | (bmt as u32) << 8 | (pl as u32) << 9
+}
+
 /// Direction of a device access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DmaDir {

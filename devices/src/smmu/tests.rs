@@ -600,3 +600,13 @@ fn stage1_aarch32_long_descriptor() {
     t.wr(cb(5) + CB_TCR, 0);
     assert!(t.tr(0x60, 0x1000, DmaDir::Read).is_err());
 }
+
+#[test]
+fn amq_stream_ids() {
+    // ICID 23 (the root DPRC of the reference DPL) with plain AMQ: SID 23 = 0x17.
+    assert_eq!(amq_stream_id(23, false, false, false), 0x17);
+    // ICID 63 with VA (bit 7), BMT (bit 8), PL (bit 9): 0x3f | 0x80 | 0x100 | 0x200.
+    assert_eq!(amq_stream_id(63, true, true, true), 0x3bf);
+    // Only ICID[6:0] is carried.
+    assert_eq!(amq_stream_id(0x1ff, false, false, false), 0x7f);
+}

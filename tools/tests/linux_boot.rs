@@ -80,6 +80,52 @@ fn filtered(log: &str) -> String {
     out
 }
 
+/// Linux's arm-smmu driver probes the MMU-500 model (devices/src/smmu) cleanly and prints
+/// what its ID registers imply (drivers/iommu/arm/arm-smmu/arm-smmu.c,
+/// `arm_smmu_device_cfg_probe`; the unmodified kernel is the oracle). Expected values, from
+/// the LS2088A's MMU-500 configuration (ls2088a-reference.md §3, MMU-500 TRM):
+/// IDR0 S1TS, S2TS, NTS → the three "translation" lines; CTTW agreeing with the DT's
+/// `dma-coherent` → "coherent table walk" and no override line; NUMSMRG = 128;
+/// IDR1 NUMCB = 64, NUMS2CB = 0; IDR2 IAS = OAS = UBS = 48 bits, 4K and 64K granules
+/// with the AArch32 formats (IDR0.PTFS = 0): page sizes 4K|64K|1M|16M (AArch32 short)
+/// | 4K|2M|1G (long/4K) | 64K|512M (64K) = 0x61311000. The 12 global fault interrupts
+/// of the DT are requested ("arm-smmu global fault" in /proc/interrupts); no sync
+/// timeout, mask, interrupt-count, or fault message.
+fn check_arm_smmu_probe(log: &str) {
+    let p = "arm-smmu 5000000.iommu: ";
+    for want in [
+        "probing hardware configuration...",
+        "SMMUv2 with:",
+        "\tstage 1 translation",
+        "\tstage 2 translation",
+        "\tnested translation",
+        "\tcoherent table walk",
+        "\tstream matching with 128 register groups",
+        "\t64 context banks (0 stage-2 only)",
+        "\tSupported page sizes: 0x61311000",
+        "\tStage-1: 48-bit VA -> 48-bit IPA",
+        "\tStage-2: 48-bit IPA -> 48-bit PA",
+    ] {
+        assert!(log.contains(&format!("{p}{want}")), "console lacks {p}{want:?}");
+    }
+    for bad in [
+        "address translation ops",
+        "overridden by FW",
+        "differs from mapped region",
+        "TLB sync timed out",
+        "out of range",
+        "found only",
+        "Blocked unknown Stream ID",
+        "Unexpected global fault",
+        "Unhandled context fault",
+        "arm-smmu: probe of",
+    ] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    let n = log.lines().filter(|l| l.contains("arm-smmu global fault")).count();
+    assert_eq!(n, 12, "global fault interrupts in /proc/interrupts");
+}
+
 #[test]
 fn debian_kernel_boots_on_8_cores() {
     let Some(dir) = corpus() else {
@@ -102,6 +148,8 @@ fn debian_kernel_boots_on_8_cores() {
     let v: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
     let dt = v[1] - v[0];
     assert!((1.0..1.1).contains(&dt), "sleep 1 took {dt} s of virtual time");
+
+    check_arm_smmu_probe(&log);
 
     let (code2, log2) = boot(&dir);
     assert_eq!(code2, 0);
@@ -172,6 +220,7 @@ fn console_on_unix_socket_and_reboot_resets() {
 
 const GENERATED_SCRIPT: &str = r#"echo "lsemu-test: processors $(grep -c ^processor /proc/cpuinfo)"
 echo "lsemu-test: model $(cat /sys/firmware/devicetree/base/model)"
+grep arm-smmu /proc/interrupts
 echo "lsemu-test: done"
 "#;
 
@@ -213,6 +262,7 @@ fn generated_dtb_boots_on_8_cores() {
     ] {
         assert!(log.contains(want), "console lacks {want:?}");
     }
+    check_arm_smmu_probe(&log);
     for port in ["ttyS0 at MMIO 0x21c0500", "ttyS1 at MMIO 0x21c0600", "ttyS2 at MMIO 0x21d0500", "ttyS3 at MMIO 0x21d0600"] {
         let line = log.lines().find(|l| l.contains(port)).unwrap_or_else(|| panic!("no {port}"));
         assert!(line.contains("base_baud = 21875000) is a 16550A"), "{line}");

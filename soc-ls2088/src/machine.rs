@@ -122,6 +122,8 @@ pub struct SysBus {
     /// SP805 watchdogs (base, model): polled at quantum boundaries for reset requests.
     watchdogs: Vec<(u64, devices::sp805::Sp805)>,
     pub gic: Gic,
+    /// The Management Complex (MC portals, MC CCSR, MC firmware model).
+    pub mc: devices::fslmc::Mc,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -165,6 +167,25 @@ impl SysBus {
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
         self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+    }
+
+    /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
+    /// `addr` by requester ICID `icid`. SMMU seam: once an SMMU model exists, `addr` is
+    /// an IOVA to translate with StreamID = ICID first (the fixed-up fsl-mc `iommu-map`
+    /// maps ICIDs 23..63 to the same stream IDs). Then a write to GITS_TRANSLATER is an
+    /// ITS translation with DeviceID = ICID (the fsl-mc node has `msi-parent`, no
+    /// `msi-map`); any other address is logged and dropped.
+    fn deliver_mc_msis(&mut self) {
+        for w in self.mc.take_msis() {
+            let pa = w.addr;
+            if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
+                if let Err(e) = self.its_translate(w.icid as u32, w.data) {
+                    self.log_bad(format_args!("fsl-mc: MSI from ICID {} (event {}) dropped by the ITS: {e}", w.icid, w.data));
+                }
+            } else {
+                self.log_bad(format_args!("fsl-mc: MSI from ICID {} to {pa:#x} is not a GITS_TRANSLATER write; dropped", w.icid));
+            }
+        }
     }
 
     fn now(&self) -> u64 {
@@ -237,6 +258,24 @@ impl SysBus {
                 (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
             };
             ("gic", off, r)
+        } else if (devices::fslmc::CCSR_BASE..devices::fslmc::CCSR_BASE + devices::fslmc::CCSR_SIZE).contains(&pa) {
+            let off = pa - devices::fslmc::CCSR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.ccsr_read(off, s),
+                (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc ccsr", off, r)
+        } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::PORTAL_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.portal_read(off, s),
+                (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
@@ -401,7 +440,8 @@ impl Machine {
         let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
+                // The MC lives in SysBus::mc (two windows, MSIs to the ITS).
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::FslMc => {}
                 // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
                 Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
                 Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
@@ -455,6 +495,7 @@ impl Machine {
                 rstcr: devices::rstcr::Rstcr::default(),
                 watchdogs,
                 gic,
+                mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -471,6 +512,12 @@ impl Machine {
             input: None,
             input_buf: Default::default(),
         })
+    }
+
+    /// Replaces the MC's data-path layout (`lsemu boot --dpl`), before the first `run`:
+    /// the MC comes up as if its firmware had applied this DPL.
+    pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
+        self.bus.mc = devices::fslmc::Mc::new(layout);
     }
 
     /// Replaces the execution engine (before the first `run`).

@@ -135,6 +135,8 @@ pub struct SysBus {
     pub gic: Gic,
     /// The MMU-500 SMMU: bus masters behind it do their DMA through [`SysBus::with_dma`].
     pub smmu: devices::smmu::Smmu,
+    /// The Management Complex (MC portals, MC CCSR, MC firmware model).
+    pub mc: devices::fslmc::Mc,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -201,6 +203,18 @@ impl SysBus {
             return self.its_translate(device_id, data).map_err(MsiError::Its);
         }
         devices::DmaSpace::write(&mut RamDma(&mut self.ram), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
+    }
+
+    /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
+    /// `addr` by requester ICID `icid`, through the SMMU with StreamID = ICID (the fsl-mc
+    /// `iommu-map` maps ICIDs to the same stream IDs), then to the ITS with DeviceID = ICID
+    /// (the fsl-mc node has `msi-parent`, no `msi-map`). Failures are logged and dropped.
+    fn deliver_mc_msis(&mut self) {
+        for w in self.mc.take_msis() {
+            if let Err(e) = self.device_msi(w.icid as u32, w.icid as u32, w.addr, w.data) {
+                self.log_bad(format_args!("fsl-mc: MSI from ICID {} (data {}) to {:#x} dropped: {e}", w.icid, w.data, w.addr));
+            }
+        }
     }
 
     fn now(&self) -> u64 {
@@ -276,6 +290,24 @@ impl SysBus {
         } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {
             let off = pa - board::SMMU_BASE;
             ("smmu", off, access(&mut self.smmu, &mut cx, off, sz, write))
+        } else if (devices::fslmc::CCSR_BASE..devices::fslmc::CCSR_BASE + devices::fslmc::CCSR_SIZE).contains(&pa) {
+            let off = pa - devices::fslmc::CCSR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.ccsr_read(off, s),
+                (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc ccsr", off, r)
+        } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::PORTAL_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.portal_read(off, s),
+                (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
@@ -440,7 +472,9 @@ impl Machine {
         let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::Smmu => {}
+                // The SMMU and the MC live in SysBus::smmu / SysBus::mc (the MC: two windows,
+                // MSIs to the ITS through the SMMU).
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::Smmu | Kind::FslMc => {}
                 // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
                 Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
                 Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
@@ -500,6 +534,7 @@ impl Machine {
                 watchdogs,
                 gic,
                 smmu,
+                mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -516,6 +551,12 @@ impl Machine {
             input: None,
             input_buf: Default::default(),
         })
+    }
+
+    /// Replaces the MC's data-path layout (`lsemu boot --dpl`), before the first `run`:
+    /// the MC comes up as if its firmware had applied this DPL.
+    pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
+        self.bus.mc = devices::fslmc::Mc::new(layout);
     }
 
     /// Replaces the execution engine (before the first `run`).

@@ -162,6 +162,12 @@ struct BootArgs {
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// The data-path layout the MC firmware applies at boot (NXP's DPL, as device-tree
+    /// source .dts or blob .dtb, the format of nxp-qoriq/mc-utils config/*/dpl-*.dts).
+    /// Default: a built-in DPL (a DPIO per core, DPBPs, DPCONs, DPMCPs, two DPNIs each
+    /// connected to a DPMAC, and a child container for VFIO).
+    #[arg(long, value_name = "FILE")]
+    dpl: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -304,6 +310,13 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
+    let dpl = match &a.dpl {
+        Some(p) => {
+            let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(devices::fslmc::dpl::load(&data).map_err(|e| anyhow::anyhow!("DPL {}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
@@ -357,6 +370,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        if let Some(l) = &dpl {
+            m.set_dpl(l.clone());
+        }
         m.load_linux(&boot)?;
         con.attach(&mut m);
         let exit = m.run(a.max_insns);

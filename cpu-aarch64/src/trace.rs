@@ -49,6 +49,11 @@ pub enum Event<'a> {
     /// X1..X3 and the result in X0 (`None` when the call does not return, e.g.
     /// SYSTEM_OFF or a CPU_ON that powered this PE off).
     Smc { imm: u16, fid: u64, args: [u64; 3], result: Option<u64> },
+    /// An interrupt acknowledged through the GIC CPU interface: a read of ICC_IAR0_EL1
+    /// (`group` 0) or ICC_IAR1_EL1 (`group` 1), or their ICV_ forms for a virtual
+    /// interrupt (`virt`), returning `intid` (1020-1023: no interrupt). Reported with
+    /// the `IRQ` target.
+    IrqAck { group: u8, intid: u32, virt: bool },
 }
 
 /// An event with the PE it happened on, the EL at the time and the PC (when known): the
@@ -149,9 +154,64 @@ impl TraceSink for Collect {
                 (Event::Eret { from_el, to_el, target, spsr, illegal }, String::new())
             }
             Event::Smc { imm, fid, args, result } => (Event::Smc { imm, fid, args, result }, String::new()),
+            Event::IrqAck { group, intid, virt } => (Event::IrqAck { group, intid, virt }, String::new()),
         };
         if let Ok(mut v) = self.records.lock() {
             v.push(OwnedRecord { cpu: r.cpu, el: r.el, pc: r.pc, event, dev });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::FlatRam;
+    use crate::{interp, Cpu, CpuConfig};
+
+    const BASE: u64 = 0x8000_0000;
+
+    /// EL3, MMU off: `nop; svc #5`, the SVC taken to VBAR_EL3 + 0x200 (current EL, SP_EL3)
+    /// where `b .` loops. Encodings from aarch64-linux-gnu-as: nop d503201f, svc #5
+    /// d40000a1, b . 14000000.
+    fn setup(flags: u32) -> (Cpu, FlatRam, Arc<Collect>) {
+        let mut ram = FlatRam::new(BASE, 1 << 16);
+        ram.load(BASE, &[0xd503201fu32, 0xd40000a1].iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>());
+        ram.load(BASE + 0xa00, &0x1400_0000u32.to_le_bytes());
+        let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.reset(BASE);
+        cpu.sys.vbar[3] = BASE + 0x800;
+        cpu.st.pstate.sp = 1;
+        let sink = Arc::new(Collect::default());
+        cpu.trace = Tracer::new(flags, sink.clone());
+        (cpu, ram, sink)
+    }
+
+    #[test]
+    fn records_in_execution_order_and_none_when_off() {
+        let (mut cpu, mut ram, sink) = setup(INSN | EXC);
+        let _ = interp::run(&mut cpu, &mut ram, 4);
+        let r = sink.records.lock().unwrap().clone();
+        let insn = |pc: u64, raw: u32| OwnedRecord { cpu: 0, el: Some(3), pc: Some(pc), event: Event::Insn { raw }, dev: String::new() };
+        // SVC #5 at EL3 (Arm ARM AArch64.CallSupervisor): EC 0x15, IL 1, ISS 5 ->
+        // ESR 0x56000005; ELR = the next instruction; to EL3 at VBAR_EL3 + 0x200.
+        let exc = OwnedRecord {
+            cpu: 0,
+            el: Some(3),
+            pc: Some(BASE + 4),
+            event: Event::Exception { kind: Kind::Sync, from_el: 3, to_el: 3, esr: 0x5600_0005, far: None, elr: BASE + 8, vector: BASE + 0xa00 },
+            dev: String::new(),
+        };
+        assert_eq!(r, vec![insn(BASE, 0xd503201f), insn(BASE + 4, 0xd40000a1), exc, insn(BASE + 0xa00, 0x14000000), insn(BASE + 0xa00, 0x14000000)]);
+        assert_eq!(cpu.stats.exc_sync[0x15][3], 1);
+
+        // Tracing off: no record, same state and counts.
+        let (mut off, mut ram2, sink2) = setup(0);
+        let _ = interp::run(&mut off, &mut ram2, 4);
+        assert!(sink2.records.lock().unwrap().is_empty());
+        assert_eq!((off.st, off.icount, off.stats), (cpu.st, cpu.icount, cpu.stats));
+        // Only exceptions: the one record.
+        let (mut e, mut ram3, sink3) = setup(EXC);
+        let _ = interp::run(&mut e, &mut ram3, 4);
+        assert_eq!(sink3.records.lock().unwrap().len(), 1);
     }
 }

@@ -345,7 +345,18 @@ impl Platform for SysBus {
     fn icc_access_ctx(&mut self, ctx: &IccContext, enc: SysRegEnc, write: Option<u64>) -> IccResult {
         let id = SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2);
         let cctx = CpuCtx { el: ctx.el, secure: ctx.secure };
-        match self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write) {
+        let out = self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write);
+        // ICC_IAR0_EL1 (3,0,c12,c8,0) / ICC_IAR1_EL1 (3,0,c12,c12,0) reads acknowledge.
+        if self.trace.on(cpu_aarch64::trace::IRQ) && write.is_none() && (enc.op0, enc.op1, enc.crn, enc.op2) == (3, 0, 12, 0) && matches!(enc.crm, 8 | 12) {
+            if let IccOutcome::Value(v) = out {
+                // At EL1 with HCR_EL2.IMO/FMO set (EL2 enabled) the ICV_ registers answer.
+                let routed = if enc.crm == 8 { ctx.hcr_el2 & (1 << 3) != 0 } else { ctx.hcr_el2 & (1 << 4) != 0 };
+                let virt = ctx.el == 1 && routed;
+                let event = cpu_aarch64::trace::Event::IrqAck { group: (enc.crm == 12) as u8, intid: v as u32 & 0xff_ffff, virt };
+                self.trace.emit(&cpu_aarch64::trace::Record { cpu: ctx.cpu, el: Some(ctx.el), pc: None, event });
+            }
+        }
+        match out {
             IccOutcome::Value(v) => IccResult::Value(v),
             IccOutcome::Undefined => IccResult::Undefined,
             IccOutcome::Trap(el) => IccResult::Trap(el),

@@ -8,6 +8,7 @@
 //! exc  cpu0 sync el1->el3 pc=0x80000124 ec=0x17 SMC64 esr=0x5e000000 elr=0x80000128 vector=0x80000c00
 //! exc  cpu0 serror el1->el1 pc=0x... esr=0xbe000000 elr=0x... vector=0x...
 //! irq  cpu0 irq el1->el1 pc=0x... elr=0x... vector=0x...
+//! irq  cpu0 ack el1 group=1 intid=30
 //! eret cpu0 el3->el1 pc=0x80000118 target=0x80000120 spsr=0x3c5
 //! mmio cpu0 duart1-uart0+0x5 read size=1 value=0x60 pa=0x21c0505
 //! psci cpu0 el2 pc=0x... PSCI_VERSION fid=0x84000000 args=0x0,0x0,0x0 result=0x10001
@@ -182,6 +183,11 @@ pub fn smc_name(fid: u32) -> &'static str {
         s::SMCCC_ARCH_WORKAROUND_1 => "SMCCC_ARCH_WORKAROUND_1",
         s::SMCCC_ARCH_WORKAROUND_2 => "SMCCC_ARCH_WORKAROUND_2",
         s::SMCCC_ARCH_WORKAROUND_3 => "SMCCC_ARCH_WORKAROUND_3",
+        // SMCCC TRNG (DEN0098), probed by Linux; answered NOT_SUPPORTED.
+        0x8400_0050 => "TRNG_VERSION",
+        0x8400_0051 => "TRNG_FEATURES",
+        0x8400_0052 => "TRNG_GET_UUID",
+        0x8400_0053 | 0xc400_0053 => "TRNG_RND",
         _ => "UNKNOWN",
     }
 }
@@ -227,7 +233,9 @@ pub fn format(r: &Record<'_>) -> String {
         Event::Smc { imm, fid, args, result } => {
             let name = smc_name(fid as u32);
             let imm = if imm != 0 { format!(" imm={imm:#x}") } else { String::new() };
+            // SMCCC error codes are small negative numbers: shown in decimal too.
             let res = match result {
+                Some(v) if (v as i64) < 0 && (v as i64) > -64 => format!("{v:#x} ({})", v as i64),
                 Some(v) => format!("{v:#x}"),
                 None => "none".into(),
             };
@@ -235,6 +243,10 @@ pub fn format(r: &Record<'_>) -> String {
                 "psci cpu{cpu} el{el} pc={pc:#x}{imm} {name} fid={fid:#x} args={:#x},{:#x},{:#x} result={res}",
                 args[0], args[1], args[2]
             )
+        }
+        Event::IrqAck { group, intid, virt } => {
+            let v = if virt { " virtual" } else { "" };
+            format!("irq  cpu{cpu} ack el{el} group={group} intid={intid}{v}")
         }
     }
 }
@@ -375,5 +387,10 @@ mod tests {
         assert_eq!(format(&m), "mmio cpu0 duart1-uart0+0x5 read size=1 value=0x60 pa=0x21c0505");
         let p = rec(0, Some(2), Some(0x100), Event::Smc { imm: 0, fid: 0x8400_0000, args: [0; 3], result: Some(0x1_0001) });
         assert_eq!(format(&p), "psci cpu0 el2 pc=0x100 PSCI_VERSION fid=0x84000000 args=0x0,0x0,0x0 result=0x10001");
+        // MIGRATE_INFO_TYPE answered NOT_SUPPORTED (-1, DEN0022 §5.2.2).
+        let p = rec(0, Some(1), Some(0x100), Event::Smc { imm: 0, fid: 0x8400_0006, args: [0; 3], result: Some(u64::MAX) });
+        assert_eq!(format(&p), "psci cpu0 el1 pc=0x100 MIGRATE_INFO_TYPE fid=0x84000006 args=0x0,0x0,0x0 result=0xffffffffffffffff (-1)");
+        let a = rec(2, Some(1), None, Event::IrqAck { group: 1, intid: 30, virt: false });
+        assert_eq!(format(&a), "irq  cpu2 ack el1 group=1 intid=30");
     }
 }

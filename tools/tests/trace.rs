@@ -576,3 +576,95 @@ fn psci_trace_of_firmware_calls() {
     assert!(lines[1].ends_with(" SYSTEM_OFF fid=0x84000008 args=0x0,0x0,0x0 result=none"), "{t}");
     assert_eq!(hex(field(lines[1], "pc").unwrap()) - hex(field(lines[0], "pc").unwrap()), 12);
 }
+
+/// A minimal arm64 Image run at EL1 (`--entry-el 1`): it enables PPI 27 (the EL1 virtual
+/// timer, INTID 27 = PPI 11 as in the RDB DTB's timer node) in redistributor 0
+/// (GICR_ISENABLER0 at GICR SGI_base + 0x100; GICR at 0x0610_0000, SGI_base + 0x1_0000),
+/// unmasks it at the CPU interface (ICC_PMR_EL1, ICC_IGRPEN1_EL1), starts the virtual
+/// timer with CVAL = 0 (condition already met) and spins. The IRQ handler acknowledges
+/// (ICC_IAR1_EL1), stops the timer, ends the interrupt and calls PSCI SYSTEM_OFF.
+const IRQ_IMAGE: &str = r#"
+    .text
+head:
+    b       start
+    .long   0
+    .quad   0               // text_offset
+    .quad   0x10000         // image_size
+    .quad   0, 0, 0, 0
+    .ascii  "ARM\x64"
+    .long   0
+start:
+    adr     x0, vectors
+    msr     vbar_el1, x0
+    mov     x1, #0x0610
+    lsl     x1, x1, #16
+    add     x1, x1, #0x10000
+    mov     w2, #(1 << 27)
+    str     w2, [x1, #0x100]
+    mov     x0, #0xff
+    msr     icc_pmr_el1, x0
+    mov     x0, #1
+    msr     icc_igrpen1_el1, x0
+    isb
+    msr     cntv_cval_el0, xzr
+    mov     x0, #1
+    msr     cntv_ctl_el0, x0
+    msr     daifclr, #2
+spin:
+    b       spin
+    .balign 0x800
+vectors:
+    .space  0x280
+irq_handler:
+    mrs     x0, icc_iar1_el1
+    msr     cntv_ctl_el0, xzr
+    msr     icc_eoir1_el1, x0
+    mov     x0, #8
+    movk    x0, #0x8400, lsl #16
+    smc     #0
+    b       .
+"#;
+
+#[test]
+fn irq_trace_of_a_timer_interrupt() {
+    if !need("aarch64-linux-gnu-as", "binutils-aarch64-linux-gnu") {
+        return;
+    }
+    let dir = tmp("irq-image");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("irq.S"), IRQ_IMAGE).unwrap();
+    let run = |tool: &str, args: &[&str]| {
+        let st = Command::new(tool).current_dir(&dir).args(args).status().unwrap();
+        assert!(st.success(), "{tool} failed");
+    };
+    run("aarch64-linux-gnu-as", &["-o", "irq.o", "irq.S"]);
+    run("aarch64-linux-gnu-objcopy", &["-O", "binary", "irq.o", "irq.bin"]);
+    let nm = Command::new("aarch64-linux-gnu-nm").current_dir(&dir).arg("irq.o").output().unwrap();
+    let sym = |name: &str| -> u64 {
+        let text = String::from_utf8_lossy(&nm.stdout).into_owned();
+        text.lines().find_map(|l| l.strip_suffix(&format!(" t {name}")).map(hex)).unwrap_or_else(|| panic!("no {name} in nm"))
+    };
+    let tf = tmp("irq.trace");
+    let o = Command::new(env!("CARGO_BIN_EXE_lsemu"))
+        .args(["boot", "--kernel", dir.join("irq.bin").to_str().unwrap(), "--smp", "1", "-m", "256M", "--entry-el", "1"])
+        .args(["--max-insns", "1000000", "--trace", "irq,psci,exc", "--trace-file", tf.to_str().unwrap(), "--stats"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let t = std::fs::read_to_string(&tf).unwrap();
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 3, "{t}");
+    // The Image is loaded at the start of DRAM (text_offset 0): 0x8000_0000. The IRQ is
+    // taken from the spin loop (ELR = the loop's branch, not yet executed) to VBAR_EL1 +
+    // 0x280 (current EL with SP_ELx, IRQ: Arm ARM D1.10.2 vector offsets).
+    let base = 0x8000_0000;
+    assert!(lines[0].starts_with("irq  cpu0 irq el1->el1 "), "{t}");
+    assert_eq!(hex(field(lines[0], "elr").unwrap()), base + sym("spin"), "{t}");
+    assert_eq!(hex(field(lines[0], "vector").unwrap()), base + sym("irq_handler"), "{t}");
+    assert_eq!(sym("irq_handler") - sym("vectors"), 0x280);
+    assert_eq!(lines[1], "irq  cpu0 ack el1 group=1 intid=27");
+    assert!(lines[2].contains(" SYSTEM_OFF fid=0x84000008 ") && lines[2].ends_with("result=none"), "{t}");
+    assert!(stats(&stderr).contains("lsemu: stats: cpu0 exceptions 1 (sync 0, irq 1, fiq 0, serror 0)\n"), "{stderr}");
+}

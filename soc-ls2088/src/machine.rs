@@ -224,10 +224,10 @@ impl SysBus {
         self.mmio_counts.iter().map(|(n, c)| (*n, c[0], c[1])).collect()
     }
 
-    /// The board-table name of the region containing `pa` (for devices registered under a
-    /// generic name), else `default`.
+    /// The board-table name of the region containing `pa` (the last one listed: the ITS
+    /// inside the GIC window), else `default`.
     fn region_name(pa: u64, default: &'static str) -> &'static str {
-        board::REGIONS.iter().filter(|r| pa >= r.base && pa - r.base < r.size).map(|r| r.name).last().unwrap_or(default)
+        board::REGIONS.iter().rev().find(|r| pa >= r.base && pa - r.base < r.size).map_or(default, |r| r.name)
     }
 
     fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>, attrs: BusAttrs) -> Result<u64, BusError> {

@@ -30,6 +30,9 @@ pub fn parse_targets(s: &str) -> Result<u32> {
             "mmio" => t::MMIO,
             "psci" => t::PSCI,
             "all" => t::INSN | t::EXC | t::IRQ | t::MMIO | t::PSCI,
+            _ if w.contains('=') || w.contains("::") => {
+                bail!("--trace: '{w}' is a log filter: use --log {s} (--trace takes insn, exc, irq, mmio, psci or all)")
+            }
             _ => bail!("--trace: unknown target '{w}' (expected insn, exc, irq, mmio, psci or all)"),
         };
     }
@@ -346,6 +349,8 @@ mod tests {
         assert_eq!(parse_targets("mmio, psci ,irq").unwrap(), t::MMIO | t::PSCI | t::IRQ);
         assert!(parse_targets("insn,bogus").is_err());
         assert!(parse_targets("").is_err());
+        let e = parse_targets("gic=debug").unwrap_err().to_string();
+        assert!(e.contains("--log gic=debug"), "{e}");
     }
 
     #[test]

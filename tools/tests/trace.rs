@@ -9,6 +9,7 @@
 //!   out by hand from the Arm ARM (comments in trace.S and below);
 //! - MMIO records against the program's UART accesses and the 16550's LSR bits;
 //! - PSCI records against the PSCI specification (DEN0022) return values.
+//!
 //! The insta snapshots pin the documented text format; their content was checked against
 //! the oracles above before being accepted.
 

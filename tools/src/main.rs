@@ -9,6 +9,8 @@ use soc_ls2088::{Machine, MachineConfig, RunExit};
 mod console;
 mod fetch;
 mod initramfs;
+mod stats;
+mod trace;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -156,9 +158,11 @@ struct BootArgs {
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax; default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -194,9 +198,12 @@ struct RunArgs {
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax;
+    /// default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -234,7 +241,7 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
 fn init_tracing(filter: Option<&str>) -> Result<()> {
     use tracing_subscriber::EnvFilter;
     let f = match filter {
-        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --trace filter '{f}'"))?,
+        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --log filter '{f}'"))?,
         None => EnvFilter::new("warn"),
     };
     tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).with_target(true).without_time().init();
@@ -242,7 +249,8 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
     let path = a.bios.display().to_string();
     let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
     let img = if loaders::elf::is_elf(&data) {
@@ -265,23 +273,21 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
+    if let Some((t, _)) = &tracer {
+        m.set_tracer(t.clone());
+    }
     let start = std::time::Instant::now();
     let exit = m.run(a.max_insns);
+    if let Some((_, sink)) = &tracer {
+        sink.flush();
+    }
     Ok(finish(&m, exit, start, a.stats))
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
     let _ = std::io::stdout().flush();
     if stats {
-        let secs = start.elapsed().as_secs_f64();
-        let n = m.icount();
-        eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
-        for c in &m.cpus {
-            eprintln!(
-                "lsemu: cpu{}: {} instructions (EL0 {} EL1 {} EL2 {} EL3 {}), {} exceptions",
-                c.cfg.index, c.icount, c.stats.icount_el[0], c.stats.icount_el[1], c.stats.icount_el[2], c.stats.icount_el[3], c.stats.exceptions
-            );
-        }
+        eprint!("{}", stats::report(m, start.elapsed().as_secs_f64()));
     }
     match exit {
         RunExit::Halt(code) => ExitCode::from(code as u8),
@@ -309,7 +315,8 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 }
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
     let dpl = match &a.dpl {
         Some(p) => {
             let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -374,9 +381,15 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             m.set_dpl(l.clone());
         }
         m.load_linux(&boot)?;
+        if let Some((t, _)) = &tracer {
+            m.set_tracer(t.clone());
+        }
         con.attach(&mut m);
         let exit = m.run(a.max_insns);
         con.detach(&mut m);
+        if let Some((_, sink)) = &tracer {
+            sink.flush();
+        }
         if exit == RunExit::Reset {
             // `reboot` in the guest (RSTCR or PSCI SYSTEM_RESET): a new machine, the same
             // images, as a power cycle of the board.

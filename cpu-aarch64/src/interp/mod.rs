@@ -183,6 +183,9 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
         return None;
     }
     let insn = cpu.dcache.get(raw);
+    if cpu.trace_insn() {
+        cpu.trace_insn_record(pc, raw);
+    }
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);

@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod engine;
 pub mod exception;
+pub mod hostdebug;
 pub mod interp;
 pub mod mem;
 pub mod mmu;
@@ -79,6 +80,8 @@ pub struct Cpu {
     /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
     pub off: bool,
     pub stats: CpuStats,
+    /// Host debugger breakpoints and watchpoints (see `hostdebug`).
+    pub host_debug: hostdebug::HostDebug,
     warned: std::collections::HashSet<String>,
     /// Host-pointer cache of recently used RAM pages and the interrupt re-check flag,
     /// valid only inside `interp::run` (see `mem::FastMem`).
@@ -109,6 +112,7 @@ impl Cpu {
             step_ex: false,
             off: false,
             stats: CpuStats::default(),
+            host_debug: Default::default(),
             warned: Default::default(),
             fast: Default::default(),
             dcache: Default::default(),

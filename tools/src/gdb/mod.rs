@@ -215,8 +215,9 @@ pub struct LsemuTarget<'m> {
     insn_left: Option<u64>,
     /// The thread of the last stop (Ctrl-C is reported on it).
     last_tid: Tid,
-    /// The PE whose registers gdb read last (its selected thread), and the one chosen
-    /// with `monitor cpu N`: monitor commands act on the latter, else the former.
+    /// The PE of the last stop, and the one chosen with `monitor cpu N`: monitor
+    /// commands act on the latter, else the former. (gdb does not tell the stub which
+    /// thread `thread N` selected when it has that thread's registers cached.)
     selected: usize,
     mon_cpu: Option<usize>,
 }
@@ -319,6 +320,7 @@ impl<'m> LsemuTarget<'m> {
     fn debug_stop(&mut self, i: usize) -> MultiThreadStopReason<u64> {
         let tid = tid_of(i);
         self.last_tid = tid;
+        self.selected = i;
         match self.m.cpus[i].host_debug.hit.take() {
             Some(DebugHit::Breakpoint { pc }) if self.sw_bps.contains(&pc) => MultiThreadStopReason::SwBreak(tid),
             Some(DebugHit::Breakpoint { .. }) => MultiThreadStopReason::HwBreak(tid),
@@ -362,6 +364,7 @@ impl<'m> LsemuTarget<'m> {
                 return Some(self.debug_stop(i));
             }
             self.last_tid = tid_of(i);
+            self.selected = i;
             return Some(MultiThreadStopReason::SignalWithThread { tid: tid_of(i), signal: Signal::SIGTRAP });
         }
         let slice = match self.insn_left {
@@ -404,7 +407,6 @@ impl Target for LsemuTarget<'_> {
 impl MultiThreadBase for LsemuTarget<'_> {
     fn read_registers(&mut self, regs: &mut AArch64CoreRegs, tid: Tid) -> TargetResult<(), Self> {
         let i = self.cpu_index(tid).ok_or(TargetError::NonFatal)?;
-        self.selected = i;
         let s = &self.m.cpus[i].st;
         regs.x = s.x;
         regs.sp = s.sp();
@@ -499,7 +501,6 @@ fn sysreg_of(id: u16) -> Option<&'static cpu_aarch64::sysreg::RegInfo> {
 impl SingleRegisterAccess<Tid> for LsemuTarget<'_> {
     fn read_register(&mut self, tid: Tid, reg: AArch64RegId, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let i = self.cpu_index(tid).ok_or(TargetError::NonFatal)?;
-        self.selected = i;
         let (cpus, bus) = (&mut self.m.cpus, &mut self.m.bus);
         let c = &mut cpus[i];
         let bytes: Vec<u8> = match reg {

@@ -10,8 +10,8 @@ use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd};
 use std::fmt::Write;
 
 const HELP: &str = "\
-lsemu monitor commands (they act on the PE of the thread gdb last read registers of,
-or the one chosen with `monitor cpu N`; PE N is gdb thread N+1):
+lsemu monitor commands. They act on the PE chosen with `monitor cpu N`, else on the PE
+of the last stop (PE N is gdb thread N+1; gdb's `thread N` does not change it):
   monitor help                    this text
   monitor cpu [N]                 show / choose the PE the commands act on
   monitor el                      exception level, security state, SP, MMU state

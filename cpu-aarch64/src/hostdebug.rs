@@ -119,6 +119,53 @@ mod tests {
         assert!(d.access_hit(0x1007, 1, true));
     }
 
+    /// The interpreter stops before a breakpoint's instruction and before a watched
+    /// access has any effect; instruction counts and memory worked out by hand.
+    #[test]
+    fn interpreter_stops_at_breakpoints_and_watchpoints() {
+        use crate::interp::{self, Exit};
+        use crate::platform::FlatRam;
+        use crate::CpuConfig;
+        const BASE: u64 = 0x8000_0000;
+        const DATA: u64 = BASE + 0x1000;
+        // aarch64-linux-gnu-as encodings.
+        let code: [u32; 4] = [
+            0xd2800020, // +0: mov x0, #1
+            0xf9000020, // +4: str x0, [x1]
+            0x91000800, // +8: add x0, x0, #2
+            0x14000000, // +c: b .
+        ];
+        let mut p = FlatRam::new(BASE, 1 << 20);
+        p.load(BASE, &code.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>());
+        let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.reset(BASE);
+        cpu.st.x[1] = DATA;
+        cpu.host_debug.watchpoints.push(Watchpoint { addr: DATA + 4, len: 4, kind: WatchKind::Write });
+        cpu.host_debug.breakpoints.push(BASE + 8);
+        assert!(cpu.host_debug_active());
+        // The 8-byte store overlaps the watched word: stop with the store not done.
+        assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Debug);
+        assert_eq!((cpu.st.pc, cpu.icount), (BASE + 4, 1));
+        assert_eq!(cpu.host_debug.hit.take(), Some(DebugHit::Watch { kind: WatchKind::Write, addr: DATA + 4, wp: cpu.host_debug.watchpoints[0] }));
+        assert_eq!(&p.mem[0x1000..0x1008], &[0; 8]);
+        // Without the watchpoint the store executes; the breakpoint stops before the add.
+        cpu.host_debug.watchpoints.clear();
+        assert_eq!(interp::run(&mut cpu, &mut p, 100), Exit::Debug);
+        assert_eq!((cpu.st.pc, cpu.icount, cpu.st.x[0]), (BASE + 8, 2, 1));
+        assert_eq!(cpu.host_debug.hit.take(), Some(DebugHit::Breakpoint { pc: BASE + 8 }));
+        assert_eq!(&p.mem[0x1000..0x1008], &1u64.to_le_bytes());
+        // Stepping off the breakpoint executes the add.
+        cpu.host_debug.skip_breakpoint_at = Some(BASE + 8);
+        assert_eq!(interp::run(&mut cpu, &mut p, 1), Exit::Budget);
+        assert_eq!((cpu.st.pc, cpu.icount, cpu.st.x[0]), (BASE + 12, 3, 3));
+        // Nothing armed: nothing checked.
+        cpu.host_debug.breakpoints.clear();
+        assert!(!cpu.host_debug_active());
+        cpu.st.pc = BASE + 8;
+        assert_eq!(interp::run(&mut cpu, &mut p, 2), Exit::Budget);
+        assert_eq!(cpu.st.x[0], 5);
+    }
+
     #[test]
     fn breakpoint_skip_is_consumed_once() {
         let mut d = HostDebug::default();

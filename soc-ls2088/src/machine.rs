@@ -378,6 +378,8 @@ pub struct Machine {
 /// the middle of a round (instruction limit, debugger) continues it.
 #[derive(Debug, Default)]
 struct Round {
+    /// A round is under way (`cursor` and `ran` are valid).
+    started: bool,
     /// The PE whose turn it is (== number of PEs: the round is over).
     cursor: usize,
     /// Instructions each PE has run in this round.
@@ -663,6 +665,18 @@ impl Machine {
         (x, ran)
     }
 
+    /// Starts a round-robin round unless one is under way.
+    fn begin_round(&mut self) {
+        if !self.round.started {
+            self.round.started = true;
+            self.round.cursor = 0;
+            self.round.all_off = true;
+            self.round.all_wait = true;
+            self.round.ran.clear();
+            self.round.ran.resize(self.cpus.len(), 0);
+        }
+    }
+
     /// Executes one instruction on PE `i` only (the debugger's single step), as part of
     /// the current round. Returns the engine's exit (`Exit::Wait` when the PE waits and
     /// nothing wakes it, `Exit::Off` when it is off) and a machine stop if the step
@@ -671,6 +685,7 @@ impl Machine {
         if self.cpus.get(i).map_or(true, |c| c.off) {
             return (Exit::Off, None);
         }
+        self.begin_round();
         let (x, _) = self.turn(i, 1);
         if let Exit::Halt(code) = x {
             return (x, Some(self.apply_pending().unwrap_or(RunExit::Halt(code))));
@@ -685,12 +700,7 @@ impl Machine {
     pub fn run(&mut self, max_insns: Option<u64>) -> RunExit {
         let mut total: u64 = 0;
         loop {
-            if self.round.cursor == 0 {
-                self.round.all_off = true;
-                self.round.all_wait = true;
-                self.round.ran.clear();
-                self.round.ran.resize(self.cpus.len(), 0);
-            }
+            self.begin_round();
             while self.round.cursor < self.cpus.len() {
                 let i = self.round.cursor;
                 if self.cpus[i].off {
@@ -794,7 +804,7 @@ impl Machine {
             } else {
                 self.now_ns = next;
             }
-            self.round.cursor = 0;
+            self.round.started = false;
             if let Some(m) = max_insns {
                 if total >= m {
                     return RunExit::InsnLimit;

@@ -379,3 +379,80 @@ fn bad_gdb_option_is_one_clear_error() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("expected tcp::PORT"), "{err}");
 }
+
+/// Ctrl-C (the 0x03 byte) stops a running guest and `k` ends the run, spoken in the
+/// remote serial protocol directly (oracle: the protocol as gdb's manual defines it —
+/// "Interrupts": the stub answers 0x03 with a stop reply, SIGINT being signal 2; "Packets":
+/// `k` kills the target).
+#[test]
+fn ctrl_c_interrupts_a_running_guest_and_kill_ends_the_run() {
+    use std::io::Write;
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gdb-ctrlc");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let bin = tmp.join("loop.bin");
+    // 0: add x0, x0, #1; 4: b 0 (aarch64-linux-gnu-as encodings)
+    std::fs::write(&bin, [0x9100_0400u32, 0x17ff_ffff].iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let args: Vec<&std::ffi::OsStr> = vec!["run".as_ref(), "--bios".as_ref(), bin.as_os_str()];
+    let emu = Emu::start(&args, Stdio::null());
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", emu.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let send = |s: &mut std::net::TcpStream, body: &str| {
+        let sum = body.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        s.write_all(format!("${body}#{sum:02x}").as_bytes()).unwrap();
+    };
+    // Reads one packet (skipping acks) and acknowledges it.
+    let recv = |s: &mut std::net::TcpStream| -> String {
+        let mut b = [0u8; 1];
+        loop {
+            s.read_exact(&mut b).unwrap();
+            if b[0] == b'$' {
+                break;
+            }
+        }
+        let mut body = Vec::new();
+        loop {
+            s.read_exact(&mut b).unwrap();
+            if b[0] == b'#' {
+                break;
+            }
+            body.push(b[0]);
+        }
+        let mut cs = [0u8; 2];
+        s.read_exact(&mut cs).unwrap();
+        s.write_all(b"+").unwrap();
+        // Run-length encoding: `c*n` is c followed by n - 29 more copies.
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < body.len() {
+            if body[i] == b'*' && i + 1 < body.len() {
+                let last = *out.last().unwrap();
+                out.extend(std::iter::repeat(last).take(body[i + 1] as usize - 29));
+                i += 2;
+            } else {
+                out.push(body[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    send(&mut s, "?");
+    let first = recv(&mut s);
+    assert!(first.starts_with('T') || first.starts_with('S'), "stop reply to `?`: {first}");
+    send(&mut s, "vCont;c");
+    std::thread::sleep(Duration::from_millis(300));
+    s.write_all(&[0x03]).unwrap();
+    let stop = recv(&mut s);
+    assert!(stop.starts_with("T02") || stop.starts_with("S02"), "SIGINT stop reply: {stop}");
+    // The guest ran: x0 (register 0, little-endian hex) counted up, PC is in the loop.
+    send(&mut s, "p0");
+    let x0 = recv(&mut s);
+    let x0 = u64::from_str_radix(&x0, 16).map(u64::swap_bytes).unwrap();
+    assert!(x0 > 1000, "x0 = {x0}");
+    send(&mut s, "p20");
+    let pc = recv(&mut s);
+    assert!(pc == "0000008000000000" || pc == "0400008000000000", "pc (register 32): {pc}");
+    send(&mut s, "k");
+    let (code, err) = emu.wait();
+    assert_eq!(code, 5, "exit code after kill: {err}");
+    assert!(err.contains("killed by gdb"));
+}

@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod engine;
 pub mod exception;
+pub mod hostdebug;
 pub mod interp;
 pub mod mem;
 pub mod mmu;
@@ -94,6 +95,8 @@ pub struct Cpu {
     pub stats: CpuStats,
     /// Tracing (`trace`): off (flags 0) unless the front end sets it.
     pub trace: trace::Tracer,
+    /// Host debugger breakpoints and watchpoints (see `hostdebug`).
+    pub host_debug: hostdebug::HostDebug,
     warned: std::collections::HashSet<String>,
     /// Host-pointer cache of recently used RAM pages and the interrupt re-check flag,
     /// valid only inside `interp::run` (see `mem::FastMem`).
@@ -125,6 +128,7 @@ impl Cpu {
             off: false,
             stats: CpuStats::default(),
             trace: Default::default(),
+            host_debug: Default::default(),
             warned: Default::default(),
             fast: Default::default(),
             dcache: Default::default(),

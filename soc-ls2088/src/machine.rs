@@ -78,6 +78,8 @@ pub enum RunExit {
     InsnLimit,
     /// The user quit from the console (Ctrl-A X).
     UserQuit,
+    /// A host debugger breakpoint or watchpoint stopped this PE (`Cpu::host_debug.hit`).
+    Debug { cpu: u8 },
     /// A PE took an exception on every step of a whole quantum without leaving its
     /// vector (e.g. no vector table and the MMU off): the guest cannot make progress.
     ExceptionLoop { cpu: u8, pc: u64, esr: u64, el: u8 },
@@ -490,6 +492,22 @@ pub struct Machine {
     /// Host console input, delivered to the console UART at quantum boundaries.
     input: Option<std::sync::mpsc::Receiver<HostInput>>,
     input_buf: std::collections::VecDeque<u8>,
+    /// Where the current round-robin round is (see `run`).
+    round: Round,
+}
+
+/// The state of a round-robin round, kept across `run` calls so that a run stopped in
+/// the middle of a round (instruction limit, debugger) continues it.
+#[derive(Debug, Default)]
+struct Round {
+    /// A round is under way (`cursor` and `ran` are valid).
+    started: bool,
+    /// The PE whose turn it is (== number of PEs: the round is over).
+    cursor: usize,
+    /// Instructions each PE has run in this round.
+    ran: Vec<u64>,
+    all_off: bool,
+    all_wait: bool,
 }
 
 /// Host input events for the console.
@@ -603,6 +621,7 @@ impl Machine {
             firmware: cfg.firmware,
             input: None,
             input_buf: Default::default(),
+            round: Round::default(),
         })
     }
 
@@ -776,42 +795,91 @@ impl Machine {
         None
     }
 
-    /// Runs until the guest stops, deadlocks, or `max_insns` (total) are retired.
+    /// Runs PE `i` for up to `budget` instructions as one (part of a) round-robin turn:
+    /// its timers and GIC context synced, its view of the counter continuing from what it
+    /// has already run in this round. Returns the engine's exit and the instructions run.
+    fn turn(&mut self, i: usize, budget: u64) -> (Exit, u64) {
+        self.sync_cpu_irqs(i);
+        self.bus.gic.sync_inputs();
+        for (j, c) in self.cpus.iter().enumerate() {
+            self.bus.reservations[j] = if j == i { None } else { c.monitor.reserved.map(|(pa, _)| pa & !63) };
+        }
+        if self.round.ran.len() != self.cpus.len() {
+            self.round.ran.resize(self.cpus.len(), 0);
+        }
+        let c = &mut self.cpus[i];
+        self.bus.quantum_ns = self.now_ns;
+        self.bus.quantum_icount = c.icount.saturating_sub(self.round.ran[i]);
+        self.bus.cur_icount = c.icount;
+        let before = c.icount;
+        let x = self.engine.run(c, &mut self.bus, budget);
+        self.bus.cur_icount = c.icount;
+        let ran = c.icount - before;
+        self.round.ran[i] += ran;
+        (x, ran)
+    }
+
+    /// Starts a round-robin round unless one is under way.
+    fn begin_round(&mut self) {
+        if !self.round.started {
+            self.round.started = true;
+            self.round.cursor = 0;
+            self.round.all_off = true;
+            self.round.all_wait = true;
+            self.round.ran.clear();
+            self.round.ran.resize(self.cpus.len(), 0);
+        }
+    }
+
+    /// Executes one instruction on PE `i` only (the debugger's single step), as part of
+    /// the current round. Returns the engine's exit (`Exit::Wait` when the PE waits and
+    /// nothing wakes it, `Exit::Off` when it is off) and a machine stop if the step
+    /// caused one (power off, reset).
+    pub fn step_cpu(&mut self, i: usize) -> (Exit, Option<RunExit>) {
+        if self.cpus.get(i).map_or(true, |c| c.off) {
+            return (Exit::Off, None);
+        }
+        self.begin_round();
+        let (x, _) = self.turn(i, 1);
+        if let Exit::Halt(code) = x {
+            return (x, Some(self.apply_pending().unwrap_or(RunExit::Halt(code))));
+        }
+        (x, self.apply_pending())
+    }
+
+    /// Runs until the guest stops, deadlocks, or `max_insns` (total, in this call) are
+    /// retired. A run that returns in the middle of a round (instruction limit, debugger
+    /// stop) continues that round where it left off when called again, so the guest sees
+    /// the same virtual time as in one run.
     pub fn run(&mut self, max_insns: Option<u64>) -> RunExit {
         let mut total: u64 = 0;
-        let with_gic = true;
         loop {
-            let mut all_off = true;
-            let mut all_wait = true;
-            for i in 0..self.cpus.len() {
+            self.begin_round();
+            while self.round.cursor < self.cpus.len() {
+                let i = self.round.cursor;
                 if self.cpus[i].off {
+                    self.round.cursor += 1;
                     continue;
                 }
-                all_off = false;
+                self.round.all_off = false;
+                let left = QUANTUM.saturating_sub(self.round.ran.get(i).copied().unwrap_or(0));
+                if left == 0 {
+                    // Used up its quantum (debugger single steps) in this round.
+                    self.round.all_wait = false;
+                    self.round.cursor += 1;
+                    continue;
+                }
                 let budget = match max_insns {
-                    Some(m) => QUANTUM.min(m.saturating_sub(total)),
-                    None => QUANTUM,
+                    Some(m) => left.min(m.saturating_sub(total)),
+                    None => left,
                 };
                 if budget == 0 {
                     return RunExit::InsnLimit;
                 }
-                if with_gic {
-                    self.sync_cpu_irqs(i);
-                    self.bus.gic.sync_inputs();
-                }
-                for (j, c) in self.cpus.iter().enumerate() {
-                    self.bus.reservations[j] = if j == i { None } else { c.monitor.reserved.map(|(pa, _)| pa & !63) };
-                }
-                let c = &mut self.cpus[i];
-                self.bus.quantum_ns = self.now_ns;
-                self.bus.quantum_icount = c.icount;
-                self.bus.cur_icount = c.icount;
-                let before = c.icount;
-                let exc_before = c.stats.exceptions;
-                let x = self.engine.run(c, &mut self.bus, budget);
-                self.bus.cur_icount = c.icount;
-                let ran = c.icount - before;
+                let exc_before = self.cpus[i].stats.exceptions;
+                let (x, ran) = self.turn(i, budget);
                 total += ran;
+                let c = &self.cpus[i];
                 if ran >= QUANTUM && c.stats.exceptions - exc_before >= ran {
                     let el = c.st.pstate.el;
                     return RunExit::ExceptionLoop { cpu: c.cfg.index, pc: c.st.pc, esr: c.sys.esr[el as usize], el };
@@ -825,33 +893,41 @@ impl Machine {
                         }
                         return RunExit::Halt(code);
                     }
+                    Exit::Debug => {
+                        // The PE stays mid-turn: the round continues with it next time.
+                        self.round.all_wait = false;
+                        if let Some(r) = self.apply_pending() {
+                            return r;
+                        }
+                        return RunExit::Debug { cpu: i as u8 };
+                    }
                     Exit::Wait | Exit::Off => {}
-                    Exit::Budget => all_wait = false,
+                    Exit::Budget => self.round.all_wait = false,
                 }
                 if !waiting {
-                    all_wait = false;
+                    self.round.all_wait = false;
+                }
+                // A turn cut short by `max_insns` is continued by the next call.
+                if x != Exit::Budget || ran >= left {
+                    self.round.cursor += 1;
                 }
                 if let Some(r) = self.apply_pending() {
                     return r;
                 }
                 if self.cpus.iter().any(|c| !c.off && c.waiting.is_none()) {
                     // A PE woken by CPU_ON or SEV during this turn.
-                    all_wait = false;
+                    self.round.all_wait = false;
                 }
             }
-            if all_off {
+            if self.round.all_off {
                 return RunExit::AllOff;
             }
             if self.poll_input() {
                 return RunExit::UserQuit;
             }
+            let mut all_wait = self.round.all_wait;
             if !self.input_buf.is_empty() {
                 all_wait = false; // a waiting PE will be woken by the UART interrupt
-            }
-            if let Some(m) = max_insns {
-                if total >= m {
-                    return RunExit::InsnLimit;
-                }
             }
             let next = self.now_ns + QUANTUM;
             if all_wait {
@@ -865,7 +941,7 @@ impl Machine {
                     .min()
                     .map(|t| t.saturating_mul(NS_PER_TICK));
                 let dev = self.bus.sched.next_deadline();
-                let pending_irq = with_gic && (0..self.cpus.len()).any(|i| {
+                let pending_irq = (0..self.cpus.len()).any(|i| {
                     let (a, b) = self.bus.gic.irq_levels(i);
                     let (va, vb) = self.bus.gic.virq_levels(i);
                     a || b || va || vb
@@ -881,6 +957,12 @@ impl Machine {
                 }
             } else {
                 self.now_ns = next;
+            }
+            self.round.started = false;
+            if let Some(m) = max_insns {
+                if total >= m {
+                    return RunExit::InsnLimit;
+                }
             }
         }
     }

@@ -8,6 +8,7 @@ use soc_ls2088::{Machine, MachineConfig, RunExit};
 
 mod console;
 mod fetch;
+mod gdb;
 mod initramfs;
 mod stats;
 mod trace;
@@ -21,6 +22,8 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_DEADLOCK: u8 = 3;
 /// Exit code when --max-insns was reached.
 const EXIT_INSN_LIMIT: u8 = 4;
+/// Exit code when gdb killed the run (`kill`).
+const EXIT_KILLED: u8 = 5;
 
 #[derive(Parser)]
 #[command(name = "lsemu", version, about = "Full-system emulator of the NXP Layerscape LS2088A (RDB board)")]
@@ -155,6 +158,14 @@ struct BootArgs {
     /// KVM can start) or 1.
     #[arg(long, value_name = "EL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     entry_el: u8,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
@@ -195,6 +206,14 @@ struct RunArgs {
     /// Number of cores (1..8); secondaries stay off until PSCI CPU_ON.
     #[arg(long, value_name = "N", default_value_t = 1)]
     smp: u32,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
@@ -277,11 +296,34 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         m.set_tracer(t.clone());
     }
     let start = std::time::Instant::now();
-    let exit = m.run(a.max_insns);
+    let exit = match &a.gdb {
+        Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns)? {
+            gdb::Outcome::Exit(x) => x,
+            gdb::Outcome::Killed => return Ok(killed()),
+        },
+        None => m.run(a.max_insns),
+    };
     if let Some((_, sink)) = &tracer {
         sink.flush();
     }
     Ok(finish(&m, exit, start, a.stats))
+}
+
+/// The run ended because gdb killed it.
+fn killed() -> ExitCode {
+    let _ = std::io::stdout().flush();
+    eprintln!("lsemu: killed by gdb");
+    ExitCode::from(EXIT_KILLED)
+}
+
+/// The exit code `lsemu` ends with for a machine exit (gdb is told it as the exit status).
+pub(crate) fn exit_code_of(exit: &RunExit) -> u8 {
+    match exit {
+        RunExit::Halt(code) => *code as u8,
+        RunExit::AllOff | RunExit::UserQuit | RunExit::Reset | RunExit::Debug { .. } => 0,
+        RunExit::Deadlock { .. } | RunExit::ExceptionLoop { .. } => EXIT_DEADLOCK,
+        RunExit::InsnLimit => EXIT_INSN_LIMIT,
+    }
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
@@ -311,6 +353,8 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
             eprintln!("lsemu: stopped after --max-insns instructions");
             ExitCode::from(EXIT_INSN_LIMIT)
         }
+        // Only a run under gdb stops for the debugger, and it does not end there.
+        RunExit::Debug { .. } => ExitCode::SUCCESS,
     }
 }
 
@@ -385,7 +429,20 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             m.set_tracer(t.clone());
         }
         con.attach(&mut m);
-        let exit = m.run(a.max_insns);
+        let exit = match &a.gdb {
+            Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns) {
+                Ok(gdb::Outcome::Exit(x)) => x,
+                Ok(gdb::Outcome::Killed) => {
+                    con.detach(&mut m);
+                    return Ok(killed());
+                }
+                Err(e) => {
+                    con.detach(&mut m);
+                    return Err(e);
+                }
+            },
+            None => m.run(a.max_insns),
+        };
         con.detach(&mut m);
         if let Some((_, sink)) = &tracer {
             sink.flush();

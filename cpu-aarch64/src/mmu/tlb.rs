@@ -151,6 +151,11 @@ impl Tlb {
         self.remove_if(|_| true);
     }
 
+    /// The valid entries (for the debugger's `monitor tlb`).
+    pub fn valid_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.ctx != 0)
+    }
+
     /// Number of valid entries.
     pub fn len(&self) -> usize {
         self.entries.iter().filter(|e| e.ctx != 0).count()

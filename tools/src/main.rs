@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use firmware::loaders;
+use cpu_aarch64::engine::{Engine, EngineKind, Interpreter};
 use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
 
@@ -130,6 +131,10 @@ struct BootArgs {
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 #[derive(clap::Args)]
@@ -162,6 +167,10 @@ struct RunArgs {
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
@@ -204,6 +213,7 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
+    let engine = parse_engine(&a.engine)?;
     init_tracing(a.trace.as_deref())?;
     let path = a.bios.display().to_string();
     let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
@@ -226,10 +236,24 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
+    m.set_engine(new_engine(engine));
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
     let start = std::time::Instant::now();
     let exit = m.run(a.max_insns);
     Ok(finish(&m, exit, start, a.stats))
+}
+
+/// `--engine` (checked here rather than by clap so that a bad value gives one line).
+fn parse_engine(s: &str) -> Result<EngineKind> {
+    s.parse::<EngineKind>().map_err(|e| anyhow::anyhow!("--engine: {e}"))
+}
+
+/// The engine `--engine` asked for.
+fn new_engine(k: EngineKind) -> Box<dyn Engine> {
+    match k {
+        EngineKind::Interp => Box::new(Interpreter),
+        EngineKind::Jit => Box::new(jit::Jit::new()),
+    }
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
@@ -238,6 +262,14 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
         let secs = start.elapsed().as_secs_f64();
         let n = m.icount();
         eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
+        let es = m.engine.stats();
+        eprintln!(
+            "lsemu: engine {}: {} blocks translated, {} invalidated, {} flushes",
+            m.engine.kind().name(),
+            es.blocks_translated,
+            es.blocks_invalidated,
+            es.flushes
+        );
         for c in &m.cpus {
             eprintln!(
                 "lsemu: cpu{}: {} instructions (EL0 {} EL1 {} EL2 {} EL3 {}), {} exceptions",
@@ -271,6 +303,7 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 }
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
+    let engine = parse_engine(&a.engine)?;
     init_tracing(a.trace.as_deref())?;
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
@@ -301,6 +334,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        m.set_engine(new_engine(engine));
         m.load_linux(&boot)?;
         con.attach(&mut m);
         let exit = m.run(a.max_insns);

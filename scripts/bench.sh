@@ -66,7 +66,7 @@ boot_part() {
         secs "$s" "$e"
     }
     echo
-    echo "Boot to poweroff: Debian $(basename "$C")/Image + busybox initramfs (seconds, wall clock)"
+    echo "Boot to poweroff: Debian's arm64 kernel ($C/Image) + busybox initramfs (seconds, wall clock)"
     printf '%-6s %12s %12s %12s %10s %10s\n' vCPUs lsemu-jit lsemu-interp qemu-system jit/qemu jit/interp
     for n in 1 8; do
         local j i q

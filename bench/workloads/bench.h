@@ -25,6 +25,13 @@ static inline uint64_t rnd(uint64_t *s)
     return x * 0x2545f4914f6cdd1dull;
 }
 
+/* Loop counts: -DQUICK (the JIT test in tools/tests/jit_workloads.rs) runs an eighth. */
+#ifdef QUICK
+#define SCALE(n) ((n) / 8 > 2 ? (n) / 8 : 2)
+#else
+#define SCALE(n) (n)
+#endif
+
 /* Keeps the compiler from computing a loop's result at build time. */
 static inline uint64_t opaque(uint64_t v)
 {

@@ -21,7 +21,7 @@ int main(void)
             B[i][j] = (double)(rnd(&s) % 2001) / 1000.0 - 1.0;
         }
     double tr = 0;
-    int reps = (int)opaque(4);
+    int reps = (int)opaque(SCALE(4));
     for (int r = 0; r < reps; r++) {
         for (int i = 0; i < M; i++)
             for (int j = 0; j < M; j++) {
@@ -38,7 +38,7 @@ int main(void)
     REPORT("fp.matmul", bits(tr));
 
     uint64_t inside = 0;
-    int W = (int)opaque(160), H = 120, maxit = 200;
+    int W = (int)opaque(SCALE(160)), H = 120, maxit = 200;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) {
             double cr = -2.0 + 3.0 * x / W, ci = -1.2 + 2.4 * y / H, zr = 0, zi = 0;
@@ -61,7 +61,7 @@ int main(void)
         pz[i] = (double)(rnd(&s) % 1000) / 100.0;
         m[i] = 1.0 + (double)(rnd(&s) % 100) / 10.0;
     }
-    int steps = (int)opaque(20000);
+    int steps = (int)opaque(SCALE(20000));
     for (int t = 0; t < steps; t++) {
         for (int i = 0; i < NB; i++)
             for (int j = i + 1; j < NB; j++) {

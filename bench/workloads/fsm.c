@@ -24,7 +24,7 @@ int main(void)
     }
     text[n] = 0;
     uint64_t counts[12] = { 0 }, h = 0;
-    int passes = (int)opaque(12);
+    int passes = (int)opaque(SCALE(12));
     for (int pass = 0; pass < passes; pass++) {
         int st = START;
         for (int i = 0; i < n; i++) {

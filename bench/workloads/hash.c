@@ -19,7 +19,7 @@ int main(void)
         crc_table[i] = c;
     }
     uint64_t fnv = 0xcbf29ce484222325ull, mix = 0, crc_acc = 0;
-    int rounds = (int)opaque(24);
+    int rounds = (int)opaque(SCALE(24));
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < N; i++)
             fnv = (fnv ^ buf[i]) * 0x100000001b3ull;

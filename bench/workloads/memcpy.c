@@ -39,7 +39,7 @@ int main(void)
     for (unsigned i = 0; i < ARENA / 8; i++)
         arena_w[i] = rnd(&s);
     uint64_t sum = 0;
-    unsigned iters = (unsigned)opaque(1500);
+    unsigned iters = (unsigned)opaque(SCALE(1500));
     for (unsigned it = 0; it < iters; it++) {
         uint64_t r = rnd(&s);
         unsigned len = 64 + (unsigned)(r % 16384);

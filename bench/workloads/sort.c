@@ -76,11 +76,11 @@ static void merge_sort(uint32_t *v, int n)
 int main(void)
 {
     uint64_t s = opaque(7), acc = 0;
-    int rounds = (int)opaque(6);
+    int rounds = (int)opaque(SCALE(6));
     for (int r = 0; r < rounds; r++) {
         for (int i = 0; i < N; i++)
-            a[i] = (uint32_t)rnd(&s) % (r & 1 ? 1000u : 0xffffffffu);
-        if (r & 2)
+            a[i] = (uint32_t)rnd(&s) % (r & 2 ? 1000u : 0xffffffffu);
+        if (r & 1)
             merge_sort(a, N);
         else
             quick(a, N);

@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use firmware::loaders;
+use cpu_aarch64::engine::{Engine, EngineKind, Interpreter};
 use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
 
@@ -183,6 +184,10 @@ struct BootArgs {
     /// connected to a DPMAC, and a child container for VFIO).
     #[arg(long, value_name = "FILE")]
     dpl: Option<PathBuf>,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 #[derive(clap::Args)]
@@ -226,6 +231,10 @@ struct RunArgs {
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
@@ -268,6 +277,7 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
+    let engine = parse_engine(&a.engine)?;
     init_tracing(a.log.as_deref())?;
     let tracer = trace::setup(&a.trace)?;
     let path = a.bios.display().to_string();
@@ -291,6 +301,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
+    m.set_engine(new_engine(engine));
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
     if let Some((t, _)) = &tracer {
         m.set_tracer(t.clone());
@@ -323,6 +334,19 @@ pub(crate) fn exit_code_of(exit: &RunExit) -> u8 {
         RunExit::AllOff | RunExit::UserQuit | RunExit::Reset | RunExit::Debug { .. } => 0,
         RunExit::Deadlock { .. } | RunExit::ExceptionLoop { .. } => EXIT_DEADLOCK,
         RunExit::InsnLimit => EXIT_INSN_LIMIT,
+    }
+}
+
+/// `--engine` (checked here rather than by clap so that a bad value gives one line).
+fn parse_engine(s: &str) -> Result<EngineKind> {
+    s.parse::<EngineKind>().map_err(|e| anyhow::anyhow!("--engine: {e}"))
+}
+
+/// The engine `--engine` asked for.
+fn new_engine(k: EngineKind) -> Box<dyn Engine> {
+    match k {
+        EngineKind::Interp => Box::new(Interpreter),
+        EngineKind::Jit => Box::new(jit::Jit::new()),
     }
 }
 
@@ -359,6 +383,7 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 }
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
+    let engine = parse_engine(&a.engine)?;
     init_tracing(a.log.as_deref())?;
     let tracer = trace::setup(&a.trace)?;
     let dpl = match &a.dpl {
@@ -421,6 +446,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        m.set_engine(new_engine(engine));
         if let Some(l) = &dpl {
             m.set_dpl(l.clone());
         }

@@ -223,6 +223,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         console: Box::new(|| Box::new(console::Stdout)),
         stderr: Box::new(std::io::stderr()),
     })?;
+    jit_from_env(&mut m);
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
@@ -230,6 +231,13 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     let start = std::time::Instant::now();
     let exit = m.run(a.max_insns);
     Ok(finish(&m, exit, start, a.stats))
+}
+
+/// Temporary until the `--engine` option lands: `LSEMU_ENGINE=jit` runs the PEs on the JIT.
+fn jit_from_env(m: &mut Machine) {
+    if std::env::var("LSEMU_ENGINE").is_ok_and(|v| v == "jit") {
+        m.set_engine(Box::new(jit::Jit::new()));
+    }
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
@@ -301,6 +309,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        jit_from_env(&mut m);
         m.load_linux(&boot)?;
         con.attach(&mut m);
         let exit = m.run(a.max_insns);

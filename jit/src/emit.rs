@@ -470,14 +470,248 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
     }
 }
 
+/// Loads a 64-bit constant into host register `h` (short forms when they fit).
+fn mov_imm(e: &mut Em<'_, '_>, h: u8, v: u64) {
+    if v <= u32::MAX as u64 {
+        dynasm!(e.ops ; .arch x64 ; mov Rd(h), v as i32);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD v as i64);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Alu {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+}
+
+/// rax = rax OP rcx, 64 or 32 bits (a 32-bit op zero-extends).
+fn alu_rr(e: &mut Em<'_, '_>, op: Alu, sf: bool) {
+    match (op, sf) {
+        (Alu::Add, true) => dynasm!(e.ops ; .arch x64 ; add rax, rcx),
+        (Alu::Add, false) => dynasm!(e.ops ; .arch x64 ; add eax, ecx),
+        (Alu::Sub, true) => dynasm!(e.ops ; .arch x64 ; sub rax, rcx),
+        (Alu::Sub, false) => dynasm!(e.ops ; .arch x64 ; sub eax, ecx),
+        (Alu::And, true) => dynasm!(e.ops ; .arch x64 ; and rax, rcx),
+        (Alu::And, false) => dynasm!(e.ops ; .arch x64 ; and eax, ecx),
+        (Alu::Or, true) => dynasm!(e.ops ; .arch x64 ; or rax, rcx),
+        (Alu::Or, false) => dynasm!(e.ops ; .arch x64 ; or eax, ecx),
+        (Alu::Xor, true) => dynasm!(e.ops ; .arch x64 ; xor rax, rcx),
+        (Alu::Xor, false) => dynasm!(e.ops ; .arch x64 ; xor eax, ecx),
+    }
+}
+
+/// rcx = ShiftReg(rcx, shift, amount) at width `sf` (amount < width).
+fn shift_rcx(e: &mut Em<'_, '_>, shift: u32, amount: u32, sf: bool) {
+    let a = amount as i8;
+    if amount == 0 {
+        return;
+    }
+    match (shift, sf) {
+        (0, true) => dynasm!(e.ops ; .arch x64 ; shl rcx, a),
+        (0, false) => dynasm!(e.ops ; .arch x64 ; shl ecx, a),
+        (1, true) => dynasm!(e.ops ; .arch x64 ; shr rcx, a),
+        (1, false) => dynasm!(e.ops ; .arch x64 ; shr ecx, a),
+        (2, true) => dynasm!(e.ops ; .arch x64 ; sar rcx, a),
+        (2, false) => dynasm!(e.ops ; .arch x64 ; sar ecx, a),
+        (_, true) => dynasm!(e.ops ; .arch x64 ; ror rcx, a),
+        (_, false) => dynasm!(e.ops ; .arch x64 ; ror ecx, a),
+    }
+}
+
 fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
-    let _ = (pc, RCX, RDX);
-    let _ = d;
-    let _ = e;
-    false
+    let trunc = |sf: u32, v: u64| if sf == 1 { v } else { v & 0xffff_ffff };
+    match d {
+        DpImm::Adr { immlo, immhi, rd } => {
+            let imm = alu::sign_extend(((immhi << 2) | immlo) as u64, 21);
+            e.store_imm(pc.wrapping_add(imm), rd);
+        }
+        DpImm::Adrp { immlo, immhi, rd } => {
+            let imm = alu::sign_extend(((immhi << 2) | immlo) as u64, 21) << 12;
+            e.store_imm((pc & !0xfff).wrapping_add(imm), rd);
+        }
+        DpImm::AddImm { sf, sh, imm12, rn, rd }
+        | DpImm::SubImm { sf, sh, imm12, rn, rd }
+        | DpImm::AddsImm { sf, sh, imm12, rn, rd }
+        | DpImm::SubsImm { sf, sh, imm12, rn, rd } => {
+            let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
+            let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
+            let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RAX, rn, true);
+            match (sub, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
+                (false, false) => dynasm!(e.ops ; .arch x64 ; add eax, imm),
+                (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
+                (true, false) => dynasm!(e.ops ; .arch x64 ; sub eax, imm),
+            }
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpImm::AndImm { sf, n, immr, imms, rn, rd }
+        | DpImm::OrrImm { sf, n, immr, imms, rn, rd }
+        | DpImm::EorImm { sf, n, immr, imms, rn, rd }
+        | DpImm::AndsImm { sf, n, immr, imms, rn, rd } => {
+            let Some(imm) = alu::logical_imm(sf == 1, n, immr, imms) else { return false };
+            let op = match d {
+                DpImm::OrrImm { .. } => Alu::Or,
+                DpImm::EorImm { .. } => Alu::Xor,
+                _ => Alu::And,
+            };
+            let flags = matches!(d, DpImm::AndsImm { .. });
+            e.load(RAX, rn, false);
+            mov_imm(e, RCX, trunc(sf, imm));
+            alu_rr(e, op, sf == 1);
+            if flags {
+                e.flags_logic(RAX, sf == 1);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpImm::Movz { sf, hw, imm16, rd } | DpImm::Movn { sf, hw, imm16, rd } => {
+            if sf == 0 && hw >= 2 {
+                return false;
+            }
+            let v = (imm16 as u64) << (16 * hw);
+            let v = if matches!(d, DpImm::Movn { .. }) { !v } else { v };
+            e.store_imm(trunc(sf, v), rd);
+        }
+        DpImm::Movk { sf, hw, imm16, rd } => {
+            if sf == 0 && hw >= 2 {
+                return false;
+            }
+            if rd != 31 {
+                let pos = 16 * hw;
+                e.load(RAX, rd, false);
+                mov_imm(e, RCX, !(0xffffu64 << pos));
+                dynasm!(e.ops ; .arch x64 ; and rax, rcx);
+                mov_imm(e, RCX, (imm16 as u64) << pos);
+                dynasm!(e.ops ; .arch x64 ; or rax, rcx);
+                e.store(RAX, rd, false, sf == 1);
+            }
+        }
+        DpImm::Ubfm { sf, n, immr, imms, rn, rd } | DpImm::Sbfm { sf, n, immr, imms, rn, rd } => {
+            let w = if sf == 1 { 64 } else { 32 };
+            if n != sf || immr >= w || imms >= w {
+                return false;
+            }
+            let Some((wmask, tmask)) = alu::decode_bit_masks(n, imms, immr, false, w) else { return false };
+            let r = immr as i8;
+            e.load(RAX, rn, false);
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; ror rax, r);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; ror eax, r);
+            }
+            mov_imm(e, RCX, trunc(sf, wmask & tmask));
+            dynasm!(e.ops ; .arch x64 ; and rax, rcx);
+            if matches!(d, DpImm::Sbfm { .. }) {
+                // top = Replicate(src<s>) outside tmask.
+                let sh = (63 - imms) as i8;
+                e.load(RCX, rn, false);
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; shl rcx, sh
+                    ; sar rcx, 63
+                );
+                mov_imm(e, RDX, trunc(sf, !tmask));
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; and rcx, rdx
+                    ; or rax, rcx
+                );
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        _ => return false,
+    }
+    e.pending += 1;
+    true
 }
 
 fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
-    let _ = (d, e);
-    false
+    match d {
+        DpReg::AndReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::BicReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::OrrReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::OrnReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::EorReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::EonReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::AndsReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::BicsReg { sf, shift, rm, imm6, rn, rd } => {
+            if sf == 0 && imm6 >= 32 {
+                return false;
+            }
+            let (op, invert, flags) = match d {
+                DpReg::AndReg { .. } => (Alu::And, false, false),
+                DpReg::BicReg { .. } => (Alu::And, true, false),
+                DpReg::OrrReg { .. } => (Alu::Or, false, false),
+                DpReg::OrnReg { .. } => (Alu::Or, true, false),
+                DpReg::EorReg { .. } => (Alu::Xor, false, false),
+                DpReg::EonReg { .. } => (Alu::Xor, true, false),
+                DpReg::AndsReg { .. } => (Alu::And, false, true),
+                _ => (Alu::And, true, true),
+            };
+            e.load(RCX, rm, false);
+            shift_rcx(e, shift, imm6, sf == 1);
+            if invert {
+                dynasm!(e.ops ; .arch x64 ; not rcx);
+            }
+            e.load(RAX, rn, false);
+            alu_rr(e, op, sf == 1);
+            if flags {
+                e.flags_logic(RAX, sf == 1);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::AddReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::AddsReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::SubReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::SubsReg { sf, shift, rm, imm6, rn, rd } => {
+            if shift == 3 || (sf == 0 && imm6 >= 32) {
+                return false;
+            }
+            let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
+            let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            shift_rcx(e, shift, imm6, sf == 1);
+            e.load(RAX, rn, false);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Csel { sf, rm, cond, rn, rd }
+        | DpReg::Csinc { sf, rm, cond, rn, rd }
+        | DpReg::Csinv { sf, rm, cond, rn, rd }
+        | DpReg::Csneg { sf, rm, cond, rn, rd } => {
+            let take_n = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.jump_if(cond, take_n);
+            e.load(RDX, rm, false);
+            match d {
+                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
+                DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
+                _ => {}
+            }
+            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>take_n);
+            e.load(RDX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; =>done);
+            e.store(RDX, rd, false, sf == 1);
+        }
+        _ => return false,
+    }
+    e.pending += 1;
+    true
 }

@@ -404,7 +404,6 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls208xa-rcpm",
     "fsl,qoriq-rcpm-2.1+",
     "fsl,qoriq-mc",
-    "fsl,qoriq-mc-dpmac",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them

@@ -11,6 +11,7 @@ pub mod regfile;
 pub mod rstcr;
 pub mod sp805;
 pub mod sched;
+pub mod smmu;
 pub mod uart16550;
 
 pub use dma::{DmaError, DmaSpace};

@@ -50,8 +50,18 @@ fn boot_with(dir: &std::path::Path, tag: &str, script: &str, args: &[&std::ffi::
 }
 
 fn boot(dir: &std::path::Path) -> (i32, String) {
+    boot_engine(dir, "interp")
+}
+
+/// `boot` with `--engine ENGINE`.
+fn boot_engine(dir: &std::path::Path, engine: &str) -> (i32, String) {
     let dtb = dir.join("fsl-ls2088a-rdb.dtb");
-    boot_with(dir, "linux_boot", SCRIPT, &["--smp".as_ref(), "8".as_ref(), "--max-insns".as_ref(), "20000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str()])
+    boot_with(
+        dir,
+        &format!("linux_boot_{engine}"),
+        SCRIPT,
+        &["--smp".as_ref(), "8".as_ref(), "--max-insns".as_ref(), "20000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str(), "--engine".as_ref(), engine.as_ref()],
+    )
 }
 
 /// Timestamps `[    1.234567]` and the per-CPU counts of /proc/interrupts vary with any
@@ -80,6 +90,52 @@ fn filtered(log: &str) -> String {
     out
 }
 
+/// Linux's arm-smmu driver probes the MMU-500 model (devices/src/smmu) cleanly and prints
+/// what its ID registers imply (drivers/iommu/arm/arm-smmu/arm-smmu.c,
+/// `arm_smmu_device_cfg_probe`; the unmodified kernel is the oracle). Expected values, from
+/// the LS2088A's MMU-500 configuration (ls2088a-reference.md §3, MMU-500 TRM):
+/// IDR0 S1TS, S2TS, NTS → the three "translation" lines; CTTW agreeing with the DT's
+/// `dma-coherent` → "coherent table walk" and no override line; NUMSMRG = 128;
+/// IDR1 NUMCB = 64, NUMS2CB = 0; IDR2 IAS = OAS = UBS = 48 bits, 4K and 64K granules
+/// with the AArch32 formats (IDR0.PTFS = 0): page sizes 4K|64K|1M|16M (AArch32 short)
+/// | 4K|2M|1G (long/4K) | 64K|512M (64K) = 0x61311000. The 12 global fault interrupts
+/// of the DT are requested ("arm-smmu global fault" in /proc/interrupts); no sync
+/// timeout, mask, interrupt-count, or fault message.
+fn check_arm_smmu_probe(log: &str) {
+    let p = "arm-smmu 5000000.iommu: ";
+    for want in [
+        "probing hardware configuration...",
+        "SMMUv2 with:",
+        "\tstage 1 translation",
+        "\tstage 2 translation",
+        "\tnested translation",
+        "\tcoherent table walk",
+        "\tstream matching with 128 register groups",
+        "\t64 context banks (0 stage-2 only)",
+        "\tSupported page sizes: 0x61311000",
+        "\tStage-1: 48-bit VA -> 48-bit IPA",
+        "\tStage-2: 48-bit IPA -> 48-bit PA",
+    ] {
+        assert!(log.contains(&format!("{p}{want}")), "console lacks {p}{want:?}");
+    }
+    for bad in [
+        "address translation ops",
+        "overridden by FW",
+        "differs from mapped region",
+        "TLB sync timed out",
+        "out of range",
+        "found only",
+        "Blocked unknown Stream ID",
+        "Unexpected global fault",
+        "Unhandled context fault",
+        "arm-smmu: probe of",
+    ] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    let n = log.lines().filter(|l| l.contains("arm-smmu global fault")).count();
+    assert_eq!(n, 12, "global fault interrupts in /proc/interrupts");
+}
+
 #[test]
 fn debian_kernel_boots_on_8_cores() {
     let Some(dir) = corpus() else {
@@ -103,9 +159,15 @@ fn debian_kernel_boots_on_8_cores() {
     let dt = v[1] - v[0];
     assert!((1.0..1.1).contains(&dt), "sleep 1 took {dt} s of virtual time");
 
+    check_arm_smmu_probe(&log);
+
     let (code2, log2) = boot(&dir);
     assert_eq!(code2, 0);
     assert_eq!(log, log2, "two boots must print the same console log (determinism)");
+    // The JIT (oracle: the interpreter): the same console log, byte for byte.
+    let (code3, log3) = boot_engine(&dir, "jit");
+    assert_eq!(code3, 0, "lsemu --engine jit exit code:\n{log3}");
+    assert_same_log(&log, &log3, "8 vCPUs");
     insta::assert_snapshot!(filtered(&log));
 }
 
@@ -172,6 +234,7 @@ fn console_on_unix_socket_and_reboot_resets() {
 
 const GENERATED_SCRIPT: &str = r#"echo "lsemu-test: processors $(grep -c ^processor /proc/cpuinfo)"
 echo "lsemu-test: model $(cat /sys/firmware/devicetree/base/model)"
+grep arm-smmu /proc/interrupts
 echo "lsemu-test: done"
 "#;
 
@@ -213,6 +276,7 @@ fn generated_dtb_boots_on_8_cores() {
     ] {
         assert!(log.contains(want), "console lacks {want:?}");
     }
+    check_arm_smmu_probe(&log);
     for port in ["ttyS0 at MMIO 0x21c0500", "ttyS1 at MMIO 0x21c0600", "ttyS2 at MMIO 0x21d0500", "ttyS3 at MMIO 0x21d0600"] {
         let line = log.lines().find(|l| l.contains(port)).unwrap_or_else(|| panic!("no {port}"));
         assert!(line.contains("base_baud = 21875000) is a 16550A"), "{line}");
@@ -333,4 +397,49 @@ fn fsl_mc_objects_from_dpl() {
         .collect();
     want.sort_unstable();
     assert_eq!(got, want);
+}
+
+/// Two console logs must be byte-identical; on a difference, shows the first differing line.
+fn assert_same_log(interp: &str, jit: &str, what: &str) {
+    if interp == jit {
+        return;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (interp.lines().collect(), jit.lines().collect());
+    let k = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    panic!(
+        "{what}: the console log under --engine jit differs from --engine interp at line {}:\n  interp: {:?}\n  jit:    {:?}\n(jit log:\n{jit})",
+        k + 1,
+        a.get(k),
+        b.get(k)
+    );
+}
+
+/// Debian's kernel on one vCPU under the interpreter and under the JIT (oracle: the
+/// interpreter): the whole console log, including the kernel's timestamps (which count
+/// virtual time, so every instruction count) and /proc/interrupts, is byte-identical.
+#[test]
+fn jit_boots_like_the_interpreter_on_1_vcpu() {
+    let Some(dir) = corpus() else {
+        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
+        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+        return;
+    };
+    let script = "cat /proc/interrupts\necho lsemu-test: done\n";
+    let dtb = dir.join("fsl-ls2088a-rdb.dtb");
+    let run = |engine: &str| {
+        boot_with(
+            &dir,
+            &format!("linux_boot_1cpu_{engine}"),
+            script,
+            &["--smp".as_ref(), "1".as_ref(), "--max-insns".as_ref(), "10000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str(), "--engine".as_ref(), engine.as_ref()],
+        )
+    };
+    let (code, log) = run("interp");
+    assert_eq!(code, 0, "lsemu exit code:\n{log}");
+    for want in ["lsemu-test: done", "reboot: Power down"] {
+        assert!(log.contains(want), "console lacks {want:?}:\n{log}");
+    }
+    let (code2, log2) = run("jit");
+    assert_eq!(code2, 0, "lsemu --engine jit exit code:\n{log2}");
+    assert_same_log(&log, &log2, "1 vCPU");
 }

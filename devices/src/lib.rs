@@ -4,6 +4,7 @@
 //! an injected `Write`. No host clock, threads, files or printing here.
 
 pub mod dma;
+pub mod fslmc;
 pub mod gic;
 pub mod irq;
 pub mod regfile;

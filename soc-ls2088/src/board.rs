@@ -27,6 +27,10 @@ pub enum Kind {
     /// Arm MMU-500 System MMU (SMMUv2): global fault interrupts [`SMMU_GLOBAL_SPIS`],
     /// context interrupts from [`SMMU_CONTEXT_SPI_BASE`].
     Smmu,
+    /// The Management Complex: its MC portal window (this region) and its CCSR block at
+    /// `devices::fslmc::CCSR_BASE` (the node's second `reg`), one model
+    /// (`devices::fslmc::Mc`; ls2088a-reference.md §4).
+    FslMc,
 }
 
 /// One entry of the board table.
@@ -329,6 +333,26 @@ const SMMU_DT: DtNode = DtNode {
     ],
 };
 
+/// The fsl-mc node as in fsl-ls208xa.dtsi (ls2088a-reference.md §4.1): `reg` = the root
+/// DPRC's MC portal (portal 0, 0x40 bytes) and the MC CCSR block; `ranges` maps MC region
+/// type 0 (MC portals) and 1 (QBMan portals) with `#address-cells = 3`; MSIs through the
+/// ITS (`msi-parent`, DeviceID = container ICID); DMA-coherent.
+const FSL_MC_DT: DtNode = DtNode {
+    name: "fsl-mc",
+    parent: DtParent::Soc,
+    compatible: &["fsl,qoriq-mc"],
+    reg: DtReg::List(&[(devices::fslmc::PORTAL_BASE, 0x40), (devices::fslmc::CCSR_BASE, devices::fslmc::CCSR_SIZE)]),
+    irq_flags: 0,
+    alias: None,
+    props: &[
+        ("#address-cells", DtVal::Cells(&[3])),
+        ("#size-cells", DtVal::Cells(&[1])),
+        ("ranges", DtVal::Cells(&[0, 0, 0, 0x8, 0x0c00_0000, 0x400_0000, 1, 0, 0, 0x8, 0x1800_0000, 0x800_0000])),
+        ("msi-parent", DtVal::Ref("its", &[])),
+        ("dma-coherent", DtVal::Empty),
+    ],
+};
+
 /// SP805 watchdog bases (ls2088a-reference.md §1.2): 4 KiB each.
 pub const SP805_BASES: [u64; 8] = [0x0c00_0000, 0x0c01_0000, 0x0c10_0000, 0x0c11_0000, 0x0c20_0000, 0x0c21_0000, 0x0c30_0000, 0x0c31_0000];
 
@@ -382,6 +406,15 @@ pub static REGIONS: &[Region] = &[
         dt: Some(&SERIAL3_DT),
     },
     Region { name: "smmu", base: SMMU_BASE, size: SMMU_SIZE, kind: Kind::Smmu, intid: None, compatible: "arm,mmu-500", dt: Some(&SMMU_DT) },
+    Region {
+        name: "fsl-mc",
+        base: devices::fslmc::PORTAL_BASE,
+        size: devices::fslmc::PORTAL_WINDOW,
+        kind: Kind::FslMc,
+        intid: None,
+        compatible: "fsl,qoriq-mc",
+        dt: Some(&FSL_MC_DT),
+    },
     sp805("wdt0", 0),
     sp805("wdt1", 1),
     sp805("wdt2", 2),
@@ -416,6 +449,8 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "fsl,ls208xa-rcpm",
     "fsl,qoriq-rcpm-2.1+",
     "arm,mmu-500",
+    "fsl,qoriq-mc",
+    "fsl,qoriq-mc-dpmac",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
@@ -428,7 +463,6 @@ pub static UNMODELLED_COMPATIBLES: &[&str] = &[
     "fsl,dpaa2-console",
     "fsl,dpaa2-ptp",
     "fsl,fman-memac-mdio",
-    "fsl,qoriq-mc",
     "fsl,ls2080a-dspi",
     "fsl,ls2080a-esdhc",
     "fsl,ls2080a-gpio",

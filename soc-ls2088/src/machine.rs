@@ -113,6 +113,17 @@ struct Pending {
     snoops: Vec<(u8, u64, usize)>,
 }
 
+/// Why a device's MSI write had no effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MsiError {
+    #[error("the SMMU terminated the MSI write ({0:?})")]
+    Smmu(devices::smmu::SmmuFault),
+    #[error("the ITS ignored the MSI: {0}")]
+    Its(devices::gic::ItsError),
+    #[error("MSI write to {0:#x}, which is neither GITS_TRANSLATER nor RAM")]
+    Target(u64),
+}
+
 /// Everything a PE sees outside itself: RAM, devices, firmware hooks.
 pub struct SysBus {
     ram: Vec<Ram>,
@@ -122,6 +133,10 @@ pub struct SysBus {
     /// SP805 watchdogs (base, model): polled at quantum boundaries for reset requests.
     watchdogs: Vec<(u64, devices::sp805::Sp805)>,
     pub gic: Gic,
+    /// The MMU-500 SMMU: bus masters behind it do their DMA through [`SysBus::with_dma`].
+    pub smmu: devices::smmu::Smmu,
+    /// The Management Complex (MC portals, MC CCSR, MC firmware model).
+    pub mc: devices::fslmc::Mc,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -165,6 +180,41 @@ impl SysBus {
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
         self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+    }
+
+    /// Runs `f` with the DMA space of bus master `stream_id` as the SMMU presents it:
+    /// every access is translated (or bypassed, or faulted and reported) by the SMMU with
+    /// that stream ID before it reaches guest RAM. fsl-mc/DPAA2 objects use their
+    /// container's ICID as stream ID (ls2088a-reference.md §3).
+    pub fn with_dma<R>(&mut self, stream_id: u32, f: impl FnOnce(&mut dyn devices::DmaSpace) -> R) -> R {
+        let mut ram = RamDma(&mut self.ram);
+        let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id };
+        f(&mut dma)
+    }
+
+    /// An MSI from bus master `stream_id`: the 32-bit write of `data` to `addr` goes
+    /// through the SMMU like any DMA (with an IOMMU DMA domain, `addr` is an IOVA Linux
+    /// mapped onto the ITS page, ls2088a-reference.md §2.3); landing on GITS_TRANSLATER it
+    /// is an ITS translation with side-band `device_id` (fsl-mc: the container ICID),
+    /// landing in RAM a plain memory write.
+    pub fn device_msi(&mut self, stream_id: u32, device_id: u32, addr: u64, data: u32) -> Result<(), MsiError> {
+        let pa = self.smmu.translate(&mut RamDma(&mut self.ram), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
+        if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
+            return self.its_translate(device_id, data).map_err(MsiError::Its);
+        }
+        devices::DmaSpace::write(&mut RamDma(&mut self.ram), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
+    }
+
+    /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
+    /// `addr` by requester ICID `icid`, through the SMMU with StreamID = ICID (the fsl-mc
+    /// `iommu-map` maps ICIDs to the same stream IDs), then to the ITS with DeviceID = ICID
+    /// (the fsl-mc node has `msi-parent`, no `msi-map`). Failures are logged and dropped.
+    fn deliver_mc_msis(&mut self) {
+        for w in self.mc.take_msis() {
+            if let Err(e) = self.device_msi(w.icid as u32, w.icid as u32, w.addr, w.data) {
+                self.log_bad(format_args!("fsl-mc: MSI from ICID {} (data {}) to {:#x} dropped: {e}", w.icid, w.data, w.addr));
+            }
+        }
     }
 
     fn now(&self) -> u64 {
@@ -237,6 +287,27 @@ impl SysBus {
                 (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
             };
             ("gic", off, r)
+        } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {
+            let off = pa - board::SMMU_BASE;
+            ("smmu", off, access(&mut self.smmu, &mut cx, off, sz, write))
+        } else if (devices::fslmc::CCSR_BASE..devices::fslmc::CCSR_BASE + devices::fslmc::CCSR_SIZE).contains(&pa) {
+            let off = pa - devices::fslmc::CCSR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.ccsr_read(off, s),
+                (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc ccsr", off, r)
+        } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::PORTAL_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.portal_read(off, s),
+                (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
@@ -401,7 +472,9 @@ impl Machine {
         let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
+                // The SMMU and the MC live in SysBus::smmu / SysBus::mc (the MC: two windows,
+                // MSIs to the ITS through the SMMU).
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::Smmu | Kind::FslMc => {}
                 // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
                 Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
                 Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
@@ -445,6 +518,11 @@ impl Machine {
             })
             .collect();
         let n = cpus.len();
+        // The SMMU drives its first global fault interrupt and one per context bank.
+        let smmu = devices::smmu::Smmu::new(
+            IrqLine::new(spis.clone(), board::SMMU_GLOBAL_SPIS[0]),
+            (0..board::SMMU_NUM_CONTEXT_IRQS).map(|i| IrqLine::new(spis.clone(), board::SMMU_CONTEXT_SPI_BASE + i)).collect(),
+        );
         Ok(Machine {
             cpus,
             engine: Box::new(Interpreter),
@@ -455,6 +533,8 @@ impl Machine {
                 rstcr: devices::rstcr::Rstcr::default(),
                 watchdogs,
                 gic,
+                smmu,
+                mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -471,6 +551,12 @@ impl Machine {
             input: None,
             input_buf: Default::default(),
         })
+    }
+
+    /// Replaces the MC's data-path layout (`lsemu boot --dpl`), before the first `run`:
+    /// the MC comes up as if its firmware had applied this DPL.
+    pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
+        self.bus.mc = devices::fslmc::Mc::new(layout);
     }
 
     /// Replaces the execution engine (before the first `run`).

@@ -51,6 +51,24 @@ struct InitramfsArgs {
     /// Output file.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: PathBuf,
+    /// Add a host file to the initramfs as DEST (mode 0755), e.g. `bin/vmm=./vmm`;
+    /// repeatable.
+    #[arg(long = "add-file", value_name = "DEST=FILE")]
+    add_file: Vec<String>,
+}
+
+/// Reads the `--add-file DEST=FILE` arguments.
+fn read_add_files(specs: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+    specs
+        .iter()
+        .map(|s| {
+            let Some((dest, src)) = s.split_once('=').filter(|(d, f)| !d.is_empty() && !f.is_empty()) else {
+                bail!("--add-file {s}: expected DEST=FILE");
+            };
+            let data = std::fs::read(src).with_context(|| format!("cannot read {src}"))?;
+            Ok((dest.to_string(), data))
+        })
+        .collect()
 }
 
 fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
@@ -59,7 +77,8 @@ fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
         None => None,
     };
-    let img = initramfs::busybox_initramfs(&bb, script.as_deref());
+    let extra = read_add_files(&a.add_file)?;
+    let img = initramfs::busybox_initramfs_with(&bb, script.as_deref(), &extra);
     std::fs::write(&a.output, img).with_context(|| format!("cannot write {}", a.output.display()))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -103,6 +122,10 @@ struct BootArgs {
     /// fetches).
     #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
     busybox: Option<PathBuf>,
+    /// Add a host file to the busybox initramfs as DEST (mode 0755), e.g.
+    /// `bin/vmm=./vmm`; repeatable.
+    #[arg(long = "add-file", value_name = "DEST=FILE", conflicts_with = "initrd")]
+    add_file: Vec<String>,
     /// Kernel command line (dom0's with --hypervisor). Default: "console=ttyS1,115200
     /// earlycon"; with --hypervisor "console=hvc0 earlycon=xen".
     #[arg(long, value_name = "ARGS")]
@@ -139,6 +162,12 @@ struct BootArgs {
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// The data-path layout the MC firmware applies at boot (NXP's DPL, as device-tree
+    /// source .dts or blob .dtb, the format of nxp-qoriq/mc-utils config/*/dpl-*.dts).
+    /// Default: a built-in DPL (a DPIO per core, DPBPs, DPCONs, DPMCPs, two DPNIs each
+    /// connected to a DPMAC, and a child container for VFIO).
+    #[arg(long, value_name = "FILE")]
+    dpl: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -281,6 +310,13 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
     init_tracing(a.trace.as_deref())?;
+    let dpl = match &a.dpl {
+        Some(p) => {
+            let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(devices::fslmc::dpl::load(&data).map_err(|e| anyhow::anyhow!("DPL {}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
@@ -334,6 +370,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        if let Some(l) = &dpl {
+            m.set_dpl(l.clone());
+        }
         m.load_linux(&boot)?;
         con.attach(&mut m);
         let exit = m.run(a.max_insns);
@@ -398,10 +437,11 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
             .context("cannot generate the device tree")?,
     };
     let script = a.init_script.as_ref().map(read).transpose()?;
+    let extra = read_add_files(&a.add_file)?;
     let initrd = match (&a.initrd, &a.busybox, &fetched) {
         (Some(p), _, _) => Some(read(p)?),
-        (None, Some(b), _) => Some(initramfs::busybox_initramfs(&read(b)?, script.as_deref())),
-        (None, None, Some(f)) => Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref())),
+        (None, Some(b), _) => Some(initramfs::busybox_initramfs_with(&read(b)?, script.as_deref(), &extra)),
+        (None, None, Some(f)) => Some(initramfs::busybox_initramfs_with(&read(&f.busybox)?, script.as_deref(), &extra)),
         (None, None, None) => None,
     };
     Ok((kfile.display().to_string(), kernel, dtb, initrd))

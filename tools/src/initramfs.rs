@@ -78,13 +78,9 @@ fn pad4(v: &mut Vec<u8>) {
     }
 }
 
-/// The uncompressed busybox initramfs. `user_init`: a script run instead of the shell.
-pub fn busybox_cpio(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
-    busybox_cpio_with(busybox, user_init, &[])
-}
-
-/// [`busybox_cpio`] plus `extra` files `(path in the archive, contents)`, mode 0755, with
-/// any missing parent directories (e.g. a VMM binary `bin/vmm` for the KVM test).
+/// A newc cpio archive with busybox, the init script (`INIT_SCRIPT`, which runs
+/// `user_init` as /user-init when given) and `extra` files `(path in the archive,
+/// contents)`, mode 0755, with any missing parent directories (e.g. a VMM binary `bin/vmm` for the KVM test).
 pub fn busybox_cpio_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut e: Vec<(&str, u32, Node)> = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt"]
         .into_iter()
@@ -114,11 +110,6 @@ pub fn busybox_cpio_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(Str
     e.extend(dirs.iter().map(|d| (d.as_str(), 0o755, Node::Dir)));
     e.extend(extra.iter().map(|(p, d)| (p.trim_start_matches('/'), 0o755, Node::File(d.clone()))));
     cpio_newc(&e)
-}
-
-/// [`busybox_cpio`], gzip-compressed (the kernel's initramfs decompressor accepts gzip).
-pub fn busybox_initramfs(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
-    busybox_initramfs_with(busybox, user_init, &[])
 }
 
 /// [`busybox_cpio_with`], gzip-compressed.

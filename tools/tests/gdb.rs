@@ -8,7 +8,8 @@
 //!   and new values are the program's arithmetic; the exit code is the value gdb wrote
 //!   into `exit_status`; the program's output with gdb attached must equal its output
 //!   without it; SCTLR_EL3's reset value 0x30c50830 is its RES1 bits (Arm ARM D13.2.118:
-//!   bits 4, 5, 11, 16, 18, 22, 23, 28, 29; the program does not write it).
+//!   bits 4, 5, 11, 16, 18, 22, 23, 28, 29; the program does not write it); MIDR_EL1 is
+//!   the Cortex-A72 r0p3 value of the A72 TRM.
 //! - Linux: the addresses of `start_kernel` and `secondary_start_kernel` come from the
 //!   kernel's own /proc/kallsyms, printed by the same Image booted with `nokaslr` under
 //!   qemu-system-aarch64 -M virt (recorded below for the Image with the recorded SHA-256;
@@ -160,6 +161,8 @@ continue
 delete
 monitor el
 printf "SCTLR3 %lx\n", $SCTLR_EL3
+printf "MIDR %lx\n", $MIDR_EL1
+info registers system
 monitor sysreg SCTLR_EL3
 monitor translate 0x80000000
 set var exit_status = 7
@@ -227,6 +230,9 @@ fn gdb_debugs_a_baremetal_program() {
         // Monitor commands and a system register through the target description.
         assert!(g.contains("cpu0: EL3h secure"), "monitor el");
         assert_eq!(hex_after(&g, "SCTLR3 "), vec![0x30c5_0830]);
+        // Cortex-A72 r0p3 (A72 TRM, MIDR_EL1), read through the system-register feature.
+        assert_eq!(hex_after(&g, "MIDR "), vec![0x410f_d083]);
+        assert!(g.contains("\nCTR_EL0 "), "info registers system");
         assert!(g.contains("cpu0 SCTLR_EL3 = 0x0000000030c50830"), "monitor sysreg");
         assert!(g.contains("VA 0x80000000 -> PA 0x80000000"), "monitor translate with the MMU off");
         assert!(g.contains("Switching to thread 2"), "thread 2");

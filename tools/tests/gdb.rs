@@ -462,3 +462,48 @@ fn ctrl_c_interrupts_a_running_guest_and_kill_ends_the_run() {
     assert_eq!(code, 5, "exit code after kill: {err}");
     assert!(err.contains("killed by gdb"));
 }
+
+/// `--gdb unix:PATH`: gdb connects to the socket path (`target remote PATH`); the socket
+/// file is removed when lsemu ends.
+#[test]
+fn gdb_over_a_unix_socket() {
+    if !have_gdb() {
+        eprintln!("skipped: gdb-multiarch missing");
+        return;
+    }
+    let elf = build_baremetal();
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gdb-unix");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let sock = tmp.join("gdb.sock");
+    let _ = std::fs::remove_file(&sock);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lsemu"))
+        .args(["run", "--semihosting", "--bios"])
+        .arg(&elf)
+        .arg("--gdb")
+        .arg(format!("unix:{}", sock.display()))
+        .arg("--wait-gdb")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = Command::new("timeout")
+        .args(["120", "gdb-multiarch", "-nx", "-q", "-batch", "-ex"])
+        .arg(format!("target remote {}", sock.display()))
+        .args(["-ex", "printf \"PC %lx %lx\\n\", $pc, &_start", "-ex", "detach"])
+        .arg(&elf)
+        .output()
+        .unwrap();
+    let g = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    println!("{g}");
+    let pc = hex_after(&g, "PC ");
+    assert_eq!(pc[0], pc[1]);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!sock.exists(), "socket removed");
+}

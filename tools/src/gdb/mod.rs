@@ -399,10 +399,6 @@ impl Target for LsemuTarget<'_> {
     fn support_monitor_cmd(&mut self) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
         Some(self)
     }
-    // Breakpoints are the emulator's: gdb must not fall back to writing BRK into memory.
-    fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
-        true
-    }
 }
 
 impl MultiThreadBase for LsemuTarget<'_> {

@@ -115,6 +115,17 @@ struct Pending {
     snoops: Vec<(u8, u64, usize)>,
 }
 
+/// Why a device's MSI write had no effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MsiError {
+    #[error("the SMMU terminated the MSI write ({0:?})")]
+    Smmu(devices::smmu::SmmuFault),
+    #[error("the ITS ignored the MSI: {0}")]
+    Its(devices::gic::ItsError),
+    #[error("MSI write to {0:#x}, which is neither GITS_TRANSLATER nor RAM")]
+    Target(u64),
+}
+
 /// Everything a PE sees outside itself: RAM, devices, firmware hooks.
 pub struct SysBus {
     ram: Vec<Ram>,
@@ -124,6 +135,10 @@ pub struct SysBus {
     /// SP805 watchdogs (base, model): polled at quantum boundaries for reset requests.
     watchdogs: Vec<(u64, devices::sp805::Sp805)>,
     pub gic: Gic,
+    /// The MMU-500 SMMU: bus masters behind it do their DMA through [`SysBus::with_dma`].
+    pub smmu: devices::smmu::Smmu,
+    /// The Management Complex (MC portals, MC CCSR, MC firmware model).
+    pub mc: devices::fslmc::Mc,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -138,6 +153,10 @@ pub struct SysBus {
     quantum_icount: u64,
     cur_icount: u64,
     bad_access_logged: u32,
+    /// Tracing of MMIO accesses and firmware calls (`trace::MMIO`, `trace::PSCI`).
+    pub trace: cpu_aarch64::trace::Tracer,
+    /// MMIO accesses per device (board-table name): [reads, writes].
+    mmio_counts: std::collections::BTreeMap<&'static str, [u64; 2]>,
 }
 
 /// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
@@ -167,6 +186,41 @@ impl SysBus {
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
         self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+    }
+
+    /// Runs `f` with the DMA space of bus master `stream_id` as the SMMU presents it:
+    /// every access is translated (or bypassed, or faulted and reported) by the SMMU with
+    /// that stream ID before it reaches guest RAM. fsl-mc/DPAA2 objects use their
+    /// container's ICID as stream ID (ls2088a-reference.md §3).
+    pub fn with_dma<R>(&mut self, stream_id: u32, f: impl FnOnce(&mut dyn devices::DmaSpace) -> R) -> R {
+        let mut ram = RamDma(&mut self.ram);
+        let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id };
+        f(&mut dma)
+    }
+
+    /// An MSI from bus master `stream_id`: the 32-bit write of `data` to `addr` goes
+    /// through the SMMU like any DMA (with an IOMMU DMA domain, `addr` is an IOVA Linux
+    /// mapped onto the ITS page, ls2088a-reference.md §2.3); landing on GITS_TRANSLATER it
+    /// is an ITS translation with side-band `device_id` (fsl-mc: the container ICID),
+    /// landing in RAM a plain memory write.
+    pub fn device_msi(&mut self, stream_id: u32, device_id: u32, addr: u64, data: u32) -> Result<(), MsiError> {
+        let pa = self.smmu.translate(&mut RamDma(&mut self.ram), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
+        if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
+            return self.its_translate(device_id, data).map_err(MsiError::Its);
+        }
+        devices::DmaSpace::write(&mut RamDma(&mut self.ram), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
+    }
+
+    /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
+    /// `addr` by requester ICID `icid`, through the SMMU with StreamID = ICID (the fsl-mc
+    /// `iommu-map` maps ICIDs to the same stream IDs), then to the ITS with DeviceID = ICID
+    /// (the fsl-mc node has `msi-parent`, no `msi-map`). Failures are logged and dropped.
+    fn deliver_mc_msis(&mut self) {
+        for w in self.mc.take_msis() {
+            if let Err(e) = self.device_msi(w.icid as u32, w.icid as u32, w.addr, w.data) {
+                self.log_bad(format_args!("fsl-mc: MSI from ICID {} (data {}) to {:#x} dropped: {e}", w.icid, w.data, w.addr));
+            }
+        }
     }
 
     fn now(&self) -> u64 {
@@ -217,7 +271,35 @@ impl SysBus {
         n
     }
 
-    fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>) -> Result<u64, BusError> {
+    /// MMIO accesses so far per device (board-table name): (name, reads, writes).
+    pub fn mmio_stats(&self) -> Vec<(&'static str, u64, u64)> {
+        self.mmio_counts.iter().map(|(n, c)| (*n, c[0], c[1])).collect()
+    }
+
+    /// The board-table name of the region containing `pa` (the last one listed: the ITS
+    /// inside the GIC window), else `default`.
+    fn region_name(pa: u64, default: &'static str) -> &'static str {
+        board::REGIONS.iter().rev().find(|r| pa >= r.base && pa - r.base < r.size).map_or(default, |r| r.name)
+    }
+
+    fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>, attrs: BusAttrs) -> Result<u64, BusError> {
+        let r = self.mmio_inner(pa, size, write);
+        if let Some((name, off, v, error)) = r.1 {
+            let c = self.mmio_counts.entry(name).or_default();
+            c[write.is_some() as usize] += 1;
+            if self.trace.on(cpu_aarch64::trace::MMIO) {
+                let value = write.unwrap_or(v);
+                let event = cpu_aarch64::trace::Event::Mmio { dev: name, pa, off, size: size as u8, write: write.is_some(), value, error };
+                self.trace.emit(&cpu_aarch64::trace::Record { cpu: attrs.cpu, el: None, pc: None, event });
+            }
+        }
+        r.0
+    }
+
+    /// An MMIO access, and for an access that reached a device: (device name, offset,
+    /// value read, whether the device rejected it).
+    #[allow(clippy::type_complexity)]
+    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
         let now = self.now();
         let sz = Size::from_bytes(size);
         let mut cx = DevCtx { now, sched: &mut self.sched };
@@ -229,7 +311,7 @@ impl SysBus {
                 Some(v) => dev.write(cx, off, s, v).map(|_| 0),
             }
         }
-        let (name, off, r): (&str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
+        let (name, off, r): (&'static str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
             // The GIC (its ITS and LPI tables) also reaches guest RAM.
             let off = pa - board::GIC_BASE;
             let mut dma = RamDma(&mut self.ram);
@@ -238,13 +320,34 @@ impl SysBus {
                 (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
                 (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
             };
-            ("gic", off, r)
+            (Self::region_name(pa, "gic"), off, r)
+        } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {
+            let off = pa - board::SMMU_BASE;
+            ("smmu", off, access(&mut self.smmu, &mut cx, off, sz, write))
+        } else if (devices::fslmc::CCSR_BASE..devices::fslmc::CCSR_BASE + devices::fslmc::CCSR_SIZE).contains(&pa) {
+            let off = pa - devices::fslmc::CCSR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.ccsr_read(off, s),
+                (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc ccsr", off, r)
+        } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::PORTAL_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.portal_read(off, s),
+                (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
         } else if let Some((base, w)) = self.watchdogs.iter_mut().find(|(b, _)| pa >= *b && pa - *b < 0x1000) {
             let off = pa - *base;
-            ("sp805", off, access(w, &mut cx, off, sz, write))
+            (Self::region_name(pa, "sp805"), off, access(w, &mut cx, off, sz, write))
         } else if let Some(u) = self.uarts.iter_mut().find(|u| pa >= u.base && pa - u.base < 0x100) {
             let off = pa - u.base;
             (u.name, off, access(&mut u.uart, &mut cx, off, sz, write))
@@ -254,33 +357,33 @@ impl SysBus {
         } else {
             let what = if write.is_some() { "write" } else { "read" };
             self.log_bad(format_args!("{what} of {size} bytes at unmapped physical address {pa:#x}"));
-            return Err(BusError::Unmapped);
+            return (Err(BusError::Unmapped), None);
         };
         match r {
-            Ok(v) => Ok(v),
-            Err(MmioError::Slave) => Err(BusError::Slave),
+            Ok(v) => (Ok(v), Some((name, off, v, false))),
+            Err(MmioError::Slave) => (Err(BusError::Slave), Some((name, off, 0, true))),
             Err(e) => {
                 let what = if write.is_some() { "write (ignored)" } else { "read (as zero)" };
                 self.log_bad(format_args!("{name}: {what} of {size} bytes at offset {off:#x}: {e}"));
-                Ok(0)
+                (Ok(0), Some((name, off, 0, true)))
             }
         }
     }
 }
 
 impl Bus for SysBus {
-    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], _a: BusAttrs) -> Result<(), BusError> {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             buf.copy_from_slice(m);
             return Ok(());
         }
         let n = buf.len();
-        let v = self.mmio(pa.0, n, None)?;
+        let v = self.mmio(pa.0, n, None, a)?;
         buf.copy_from_slice(&v.to_le_bytes()[..n.min(8)]);
         Ok(())
     }
 
-    fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             m.copy_from_slice(buf);
             return Ok(());
@@ -288,7 +391,7 @@ impl Bus for SysBus {
         let mut v = [0u8; 8];
         let n = buf.len().min(8);
         v[..n].copy_from_slice(&buf[..n]);
-        self.mmio(pa.0, buf.len(), Some(u64::from_le_bytes(v))).map(|_| ())
+        self.mmio(pa.0, buf.len(), Some(u64::from_le_bytes(v)), a).map(|_| ())
     }
 
     fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
@@ -315,17 +418,36 @@ impl Platform for SysBus {
     fn icc_access_ctx(&mut self, ctx: &IccContext, enc: SysRegEnc, write: Option<u64>) -> IccResult {
         let id = SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2);
         let cctx = CpuCtx { el: ctx.el, secure: ctx.secure };
-        match self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write) {
+        let out = self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write);
+        // ICC_IAR0_EL1 (3,0,c12,c8,0) / ICC_IAR1_EL1 (3,0,c12,c12,0) reads acknowledge.
+        if self.trace.on(cpu_aarch64::trace::IRQ) && write.is_none() && (enc.op0, enc.op1, enc.crn, enc.op2) == (3, 0, 12, 0) && matches!(enc.crm, 8 | 12) {
+            if let IccOutcome::Value(v) = out {
+                // At EL1 with HCR_EL2.IMO/FMO set (EL2 enabled) the ICV_ registers answer.
+                let routed = if enc.crm == 8 { ctx.hcr_el2 & (1 << 3) != 0 } else { ctx.hcr_el2 & (1 << 4) != 0 };
+                let virt = ctx.el == 1 && routed;
+                let event = cpu_aarch64::trace::Event::IrqAck { group: (enc.crm == 12) as u8, intid: v as u32 & 0xff_ffff, virt };
+                self.trace.emit(&cpu_aarch64::trace::Record { cpu: ctx.cpu, el: Some(ctx.el), pc: None, event });
+            }
+        }
+        match out {
             IccOutcome::Value(v) => IccResult::Value(v),
             IccOutcome::Undefined => IccResult::Undefined,
             IccOutcome::Trap(el) => IccResult::Trap(el),
         }
     }
     fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
-        match self.psci.as_mut() {
-            Some(p) => p.smc(cpu, imm),
-            None => Hooked::No,
+        let Some(p) = self.psci.as_mut() else {
+            return Hooked::No;
+        };
+        if !self.trace.on(cpu_aarch64::trace::PSCI) {
+            return p.smc(cpu, imm);
         }
+        let (el, pc, fid, args) = (cpu.st.pstate.el, cpu.st.pc, cpu.st.x[0], [cpu.st.x[1], cpu.st.x[2], cpu.st.x[3]]);
+        let h = p.smc(cpu, imm);
+        let result = matches!(h, Hooked::Done).then_some(cpu.st.x[0]);
+        let event = cpu_aarch64::trace::Event::Smc { imm, fid, args, result };
+        self.trace.emit(&cpu_aarch64::trace::Record { cpu: cpu.cfg.index, el: Some(el), pc: Some(pc), event });
+        h
     }
     fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
         if imm != 0xf000 {
@@ -419,7 +541,9 @@ impl Machine {
         let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
+                // The SMMU and the MC live in SysBus::smmu / SysBus::mc (the MC: two windows,
+                // MSIs to the ITS through the SMMU).
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::Smmu | Kind::FslMc => {}
                 // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
                 Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
                 Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
@@ -463,6 +587,11 @@ impl Machine {
             })
             .collect();
         let n = cpus.len();
+        // The SMMU drives its first global fault interrupt and one per context bank.
+        let smmu = devices::smmu::Smmu::new(
+            IrqLine::new(spis.clone(), board::SMMU_GLOBAL_SPIS[0]),
+            (0..board::SMMU_NUM_CONTEXT_IRQS).map(|i| IrqLine::new(spis.clone(), board::SMMU_CONTEXT_SPI_BASE + i)).collect(),
+        );
         Ok(Machine {
             cpus,
             engine: Box::new(Interpreter),
@@ -473,6 +602,8 @@ impl Machine {
                 rstcr: devices::rstcr::Rstcr::default(),
                 watchdogs,
                 gic,
+                smmu,
+                mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -483,6 +614,8 @@ impl Machine {
                 quantum_icount: 0,
                 cur_icount: 0,
                 bad_access_logged: 0,
+                trace: Default::default(),
+                mmio_counts: Default::default(),
             },
             now_ns: 0,
             firmware: cfg.firmware,
@@ -490,6 +623,20 @@ impl Machine {
             input_buf: Default::default(),
             round: Round::default(),
         })
+    }
+
+    /// Replaces the MC's data-path layout (`lsemu boot --dpl`), before the first `run`:
+    /// the MC comes up as if its firmware had applied this DPL.
+    pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
+        self.bus.mc = devices::fslmc::Mc::new(layout);
+    }
+
+    /// Turns tracing on or off (`tracer.flags` = 0) for every PE and the bus.
+    pub fn set_tracer(&mut self, tracer: cpu_aarch64::trace::Tracer) {
+        for c in &mut self.cpus {
+            c.trace = tracer.clone();
+        }
+        self.bus.trace = tracer;
     }
 
     /// Replaces the execution engine (before the first `run`).
@@ -572,6 +719,12 @@ impl Machine {
     /// Total instructions retired by all PEs.
     pub fn icount(&self) -> u64 {
         self.cpus.iter().map(|c| c.icount).sum()
+    }
+
+    /// Virtual time in nanoseconds as the PE that ran last sees it (`now_ns` is the start
+    /// of the current quantum; this adds that PE's progress in it).
+    pub fn virtual_time_ns(&self) -> u64 {
+        self.bus.now()
     }
 
     fn counter_now(&self) -> u64 {
@@ -660,6 +813,7 @@ impl Machine {
         self.bus.cur_icount = c.icount;
         let before = c.icount;
         let x = self.engine.run(c, &mut self.bus, budget);
+        self.bus.cur_icount = c.icount;
         let ran = c.icount - before;
         self.round.ran[i] += ran;
         (x, ran)

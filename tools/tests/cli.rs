@@ -144,3 +144,30 @@ fn exception_loop_is_reported() {
     assert!(err.contains("stuck taking exceptions"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn engine_option_accepts_interp_and_jit() {
+    // `b .` (0x14000000) forever: both engines stop at --max-insns with exit code 4.
+    let p = tmp("loop.bin", &0x1400_0000u32.to_le_bytes());
+    for e in ["interp", "jit"] {
+        let (code, _, err) = lsemu(&["run", "--bios", &p, "--engine", e, "--max-insns", "1000", "--stats"]);
+        assert_eq!(code, 4, "--engine {e}: {err}");
+        assert!(err.contains("stopped after --max-insns"), "--engine {e}: {err}");
+        assert!(err.contains(&format!("engine {e}:")), "--stats names the engine: {err}");
+        assert!(err.contains("lsemu: 1000 instructions"), "--engine {e}: {err}");
+    }
+    // `boot` takes the option too (then fails on the missing kernel, not on the option).
+    for e in ["interp", "jit"] {
+        let (code, _, err) = lsemu(&["boot", "--engine", e, "--kernel", "/nonexistent/Image"]);
+        assert_clean_error(code, &err, "cannot read /nonexistent/Image");
+    }
+}
+
+#[test]
+fn unknown_engine_is_rejected() {
+    let p = tmp("loop2.bin", &0x1400_0000u32.to_le_bytes());
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--engine", "foo"]);
+    assert_clean_error(code, &err, "unknown engine `foo` (expected interp or jit)");
+    let (code, _, err) = lsemu(&["boot", "--engine", "foo", "--kernel", "/nonexistent/Image"]);
+    assert_clean_error(code, &err, "unknown engine `foo`");
+}

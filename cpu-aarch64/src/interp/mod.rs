@@ -136,7 +136,7 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
 /// not served from the RAM cache) sets the flag before the next instruction, so a pending
 /// interrupt is taken at the same instruction as with a check before every instruction.
 #[inline(always)]
-fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
+pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     if cpu.fast.irq_check {
         cpu.fast.irq_check = false;
         // Software step and breakpoints need MDSCR_EL1.SS / MDE: with both clear none of
@@ -188,7 +188,18 @@ fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
         cpu.fast.invalidate();
         return None;
     }
+    exec_fetched(cpu, p, pc, raw, stepping)
+}
+
+/// The part of `step_inner` after a fault-free fetch of `raw` at `pc` (and the debug and
+/// PSTATE.IL checks): retires the instruction and applies its flow. Public for the JIT,
+/// which fetches (or has translated) the instruction itself.
+#[inline(always)]
+pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, stepping: bool) -> Option<Exit> {
     let insn = cpu.dcache.get(raw);
+    if cpu.trace_insn() {
+        cpu.trace_insn_record(pc, raw);
+    }
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);

@@ -836,7 +836,7 @@ impl Machine {
     /// nothing wakes it, `Exit::Off` when it is off) and a machine stop if the step
     /// caused one (power off, reset).
     pub fn step_cpu(&mut self, i: usize) -> (Exit, Option<RunExit>) {
-        if self.cpus.get(i).map_or(true, |c| c.off) {
+        if !matches!(self.cpus.get(i), Some(c) if !c.off) {
             return (Exit::Off, None);
         }
         self.begin_round();

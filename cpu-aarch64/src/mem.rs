@@ -82,6 +82,47 @@ impl FastMem {
     }
 }
 
+/// Read-only views of `FastMem` and run-loop hooks for other engines (the JIT), which must
+/// follow `interp::run`'s protocol exactly.
+impl Cpu {
+    /// `FastMem::irq_check`: interrupts must be sampled before the next instruction.
+    #[inline(always)]
+    pub fn fast_irq_check(&self) -> bool {
+        self.fast.irq_check
+    }
+    /// `FastMem::debug`: debug checks are needed per instruction.
+    #[inline(always)]
+    pub fn fast_debug(&self) -> bool {
+        self.fast.debug
+    }
+    /// Starts (`true`) or ends (`false`) a run as `interp::run` does: empties the caches,
+    /// asks for an interrupt check, and allows fills only inside the run.
+    pub fn fast_run_boundary(&mut self, live: bool) {
+        self.fast.invalidate();
+        self.fast.live = live;
+    }
+    /// Asks for an interrupt check before the next instruction (caches kept).
+    #[inline(always)]
+    pub fn fast_request_irq_check(&mut self) {
+        self.fast.irq_check = true;
+    }
+    /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).
+    pub fn fast_invalidate(&mut self) {
+        self.fast.invalidate();
+    }
+    /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
+    /// bus access, no state change at all), the guest physical address it reads.
+    #[inline(always)]
+    pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
+        let f = &self.fast;
+        if va & 3 == 0 && va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
+            Some(f.code.pa + (va & 0xfff))
+        } else {
+            None
+        }
+    }
+}
+
 #[inline]
 fn fast_ty(ty: AccessType) -> usize {
     match ty {
@@ -171,7 +212,7 @@ impl Cpu {
         }
         // Watchpoints (MDSCR_EL1.MDE) are checked on the slow path only. MDSCR_EL1 changes
         // only by a System-group instruction, which empties the cache.
-        if acc.ty != AccessType::Fetch && self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 {
+        if acc.ty != AccessType::Fetch && (self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 || !self.host_debug.watchpoints.is_empty()) {
             return;
         }
         let pa_page = t.pa & !0xfff;
@@ -313,6 +354,10 @@ impl Cpu {
         }
         // Hardware watchpoints: checked once the access has translated without a fault.
         crate::exception::check_watchpoints(self, va, size, &acc)?;
+        if self.host_debug.active() && acc.ty != AccessType::Fetch && self.host_debug.access_hit(va, size, acc.ty == AccessType::Write) {
+            // Abandons the instruction; `interp` sees `host_debug.hit` and stops the PE.
+            return Err(SyncExc::new(ec::DABT_SAME, 0).with_far(va));
+        }
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

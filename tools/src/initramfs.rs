@@ -78,8 +78,10 @@ fn pad4(v: &mut Vec<u8>) {
     }
 }
 
-/// The uncompressed busybox initramfs. `user_init`: a script run instead of the shell.
-pub fn busybox_cpio(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
+/// A newc cpio archive with busybox, the init script (`INIT_SCRIPT`, which runs
+/// `user_init` as /user-init when given) and `extra` files `(path in the archive,
+/// contents)`, mode 0755, with any missing parent directories (e.g. a VMM binary `bin/vmm` for the KVM test).
+pub fn busybox_cpio_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut e: Vec<(&str, u32, Node)> = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt"]
         .into_iter()
         .map(|d| (d, if d == "tmp" { 0o1777 } else { 0o755 }, Node::Dir))
@@ -91,14 +93,30 @@ pub fn busybox_cpio(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
     if let Some(u) = user_init {
         e.push(("user-init", 0o755, Node::File(u.to_vec())));
     }
+    let mut dirs: Vec<String> = Vec::new();
+    for (path, _) in extra {
+        let path = path.trim_start_matches('/');
+        let mut parent = String::new();
+        for comp in path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            if !parent.is_empty() {
+                parent.push('/');
+            }
+            parent.push_str(comp);
+            if !e.iter().any(|(n, _, _)| *n == parent) && !dirs.contains(&parent) {
+                dirs.push(parent.clone());
+            }
+        }
+    }
+    e.extend(dirs.iter().map(|d| (d.as_str(), 0o755, Node::Dir)));
+    e.extend(extra.iter().map(|(p, d)| (p.trim_start_matches('/'), 0o755, Node::File(d.clone()))));
     cpio_newc(&e)
 }
 
-/// [`busybox_cpio`], gzip-compressed (the kernel's initramfs decompressor accepts gzip).
-pub fn busybox_initramfs(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
+/// [`busybox_cpio_with`], gzip-compressed.
+pub fn busybox_initramfs_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     // Writing to a Vec cannot fail.
-    let _ = gz.write_all(&busybox_cpio(busybox, user_init));
+    let _ = gz.write_all(&busybox_cpio_with(busybox, user_init, extra));
     gz.finish().unwrap_or_default()
 }
 
@@ -181,6 +199,23 @@ mod tests {
         assert_eq!(e.last().unwrap().0, "TRAILER!!!");
         // Without a user script there is no /user-init.
         assert!(parse(&busybox_cpio(&bb, None)).iter().all(|x| x.0 != "user-init"));
+    }
+
+    #[test]
+    fn extra_files_with_parent_dirs() {
+        let extra = vec![("bin/vmm".to_string(), b"VMM".to_vec()), ("/opt/q/lib/x.so".to_string(), b"SO".to_vec())];
+        let e = parse(&busybox_cpio_with(b"BB", None, &extra));
+        let pos = |n: &str| e.iter().position(|x| x.0 == n).unwrap_or_else(|| panic!("{n} missing"));
+        assert_eq!(e[pos("bin/vmm")].1, 0o100755);
+        assert_eq!(e[pos("bin/vmm")].5, b"VMM");
+        assert_eq!(e[pos("opt/q/lib/x.so")].5, b"SO");
+        // bin exists already (once); opt, opt/q, opt/q/lib are created before the file.
+        assert_eq!(e.iter().filter(|x| x.0 == "bin").count(), 1);
+        for d in ["opt", "opt/q", "opt/q/lib"] {
+            assert_eq!(e[pos(d)].1, 0o040755, "{d}");
+            assert!(pos(d) < pos("opt/q/lib/x.so"));
+        }
+        assert!(pos("opt") < pos("opt/q") && pos("opt/q") < pos("opt/q/lib"));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::mem::offset_of;
 
-use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn};
+use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst};
 use cpu_aarch64::semantics::alu;
 use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
@@ -116,6 +116,12 @@ struct Em<'a, 'b> {
     cx: &'a mut BlockCx<'b>,
     /// Instructions retired by native code and not yet added to `icount`.
     pending: i32,
+    /// The word of the instruction being translated.
+    raw: u32,
+}
+
+fn insn_raw(e: &Em<'_, '_>) -> u32 {
+    e.raw
 }
 
 impl Em<'_, '_> {
@@ -346,7 +352,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0 };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -362,6 +368,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
         let insn = cpu_aarch64::decode(w);
+        e.raw = w;
         if native(&mut e, pc, &insn) {
             if matches!(insn, Insn::Branch(_)) {
                 ended = true;
@@ -388,6 +395,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
         _ => false,
     }
 }
@@ -713,5 +721,221 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         _ => return false,
     }
     e.pending += 1;
+    true
+}
+
+/// Tells the platform about a store done by the inline fast path (what `write_mem` does
+/// after a fast hit). Returns `exit::STOP` when it wrote translated code.
+extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
+    // SAFETY: as in `call_insn`.
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    use cpu_aarch64::Platform;
+    p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
+    if p.written.is_empty() { 0 } else { exit::STOP }
+}
+
+/// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
+/// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
+/// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
+fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let tables = l.tables as i32;
+    let epoch = l.epoch as i32;
+    let fills = l.fills as i32;
+    let tlb_fills = l.tlb_fills as i32;
+    let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let mask = (l.entries - 1) as i32;
+    let (e_page, e_epoch, e_host, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_host as i32, l.e_pa as i32);
+    debug_assert!(l.entry_size.is_power_of_two());
+    if n > 1 {
+        let m = (n - 1) as i32;
+        dynasm!(e.ops ; .arch x64 ; test Rd(a), m ; jnz =>slow);
+    }
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, Rq(a)
+        ; shr rdx, 12
+        ; mov ecx, edx
+        ; and ecx, mask
+        ; shl ecx, shift
+        ; mov rsi, QWORD [rbx + tables]
+        ; add rsi, rcx
+        ; cmp rdx, QWORD [rsi + ty_off + e_page]
+        ; jne =>slow
+        ; mov ecx, DWORD [rbx + epoch]
+        ; cmp ecx, DWORD [rsi + ty_off + e_epoch]
+        ; jne =>slow
+        ; mov rcx, QWORD [rbx + fills]
+        ; cmp rcx, QWORD [rbx + tlb_fills]
+        ; jne =>slow
+        ; mov ecx, Rd(a)
+        ; and ecx, 0xfff
+        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
+        ; add Rq(host), rcx
+    );
+    if let Some(r) = pa {
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
+            ; add Rq(r), rcx
+        );
+    }
+}
+
+/// Host register `d` = zero-extended `n` bytes at [host register `h`].
+fn load_n(e: &mut Em<'_, '_>, d: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(h)]),
+        2 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(h)]),
+        4 => dynasm!(e.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(h)]),
+        _ => dynasm!(e.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(h)]),
+    }
+}
+
+/// [host register `h`] = low `n` bytes of host register `v`.
+fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h)], Rb(v)),
+        2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
+        4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
+        _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+const R8: u8 = 8;
+const R9: u8 = 9;
+const R10: u8 = 10;
+const R11: u8 = 11;
+const R13: u8 = 13;
+const R14: u8 = 14;
+const RDI: u8 = 7;
+
+/// Loads and stores of general-purpose registers with an immediate offset (LDR/STR of
+/// 1, 2, 4, 8 bytes: unsigned offset, unscaled, pre/post-index; LDP/STP), inline when
+/// `FastMem` has the page (exactly when `read_mem`/`write_mem` would take their fast
+/// path); otherwise the interpreter runs the whole instruction.
+fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Ix {
+        Off,
+        Pre,
+        Post,
+    }
+    let s9 = |imm9: u32| alu::sign_extend(imm9 as u64, 9);
+    // (load, bytes, rt, rt2 for pairs, rn, offset, index mode)
+    let (load, n, rt, rt2, rn, off, ix) = match l {
+        Ldst::LdrUoff { sz, imm12, rn, rt } => (true, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::StrUoff { sz, imm12, rn, rt } => (false, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::LdrbUoff { imm12, rn, rt } => (true, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::StrbUoff { imm12, rn, rt } => (false, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::LdrhUoff { imm12, rn, rt } => (true, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::StrhUoff { imm12, rn, rt } => (false, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::Ldur { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Stur { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrPre { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrPre { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrPost { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrPost { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdpOff { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::StpOff { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::LdpPre { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::StpPre { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::LdpPost { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        Ldst::StpPost { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        _ => return false,
+    };
+    // CONSTRAINED UNPREDICTABLE register overlaps: the interpreter's choice applies.
+    if ix != Ix::Off && rn != 31 && (rt == rn || rt2 == Some(rn)) {
+        return false;
+    }
+    if load && rt2 == Some(rt) {
+        return false;
+    }
+    let off = off as i64;
+    if off != off as i32 as i64 {
+        return false;
+    }
+    let off = off as i32;
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
+    // SCTLR.SA says, passes; otherwise the interpreter decides).
+    e.load(RAX, rn, true);
+    if rn == 31 {
+        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+    }
+    // r10 = address, r11 = writeback value.
+    match ix {
+        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    }
+    let ty = if load { 1 } else { 2 };
+    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    if rt2.is_some() {
+        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+    }
+    // Both accesses hit: nothing below can fault.
+    if load {
+        load_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            load_n(e, RDX, R9, n);
+            e.store(RDI, rt, false, true);
+            e.store(RDX, rt2, false, true);
+        } else {
+            e.store(RDI, rt, false, true);
+        }
+    } else {
+        e.load(RDI, rt, false);
+        store_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            e.load(RDI, rt2, false);
+            store_n(e, RDI, R9, n);
+        }
+    }
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    e.pending = 1;
+    e.flush_count();
+    if !load {
+        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        for &r in pairs {
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
+        // Translated code was written: leave after this instruction.
+        let next = pc.wrapping_add(4);
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov eax, exit::STOP as i32
+        );
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    // Both paths have counted the instruction.
+    e.pending = 0;
     true
 }

@@ -637,6 +637,21 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             }
             e.store(RAX, rd, false, sf == 1);
         }
+        DpImm::Extr { sf, rm, imms, rn, rd, .. } => {
+            if sf == 0 && imms >= 32 {
+                return false;
+            }
+            // (Rn:Rm) >> lsb, low datasize bits: x86 SHRD.
+            e.load(RAX, rm, false);
+            e.load(RCX, rn, false);
+            let lsb = imms as i8;
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; shrd rax, rcx, lsb);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; shrd eax, ecx, lsb);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
         _ => return false,
     }
     e.pending += 1;
@@ -696,6 +711,124 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
             if flags {
                 e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::AddExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::AddsExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubsExt { sf, rm, option, imm3, rn, rd } => {
+            if imm3 > 4 {
+                return false;
+            }
+            let sub = matches!(d, DpReg::SubExt { .. } | DpReg::SubsExt { .. });
+            let flags = matches!(d, DpReg::AddsExt { .. } | DpReg::SubsExt { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            match option {
+                0 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cl),
+                1 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cx),
+                2 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                4 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cl),
+                5 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cx),
+                6 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if imm3 > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, imm3 as i8);
+            }
+            e.load(RAX, rn, true);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpReg::Adc { sf, rm, rn, rd }
+        | DpReg::Adcs { sf, rm, rn, rd }
+        | DpReg::Sbc { sf, rm, rn, rd }
+        | DpReg::Sbcs { sf, rm, rn, rd } => {
+            let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
+            let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            // CF = PSTATE.C (for SBC: NOT C, the borrow).
+            dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
+            if sub {
+                dynasm!(e.ops ; .arch x64 ; cmc);
+            }
+            match (sub, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64 ; adc rax, rcx),
+                (false, false) => dynasm!(e.ops ; .arch x64 ; adc eax, ecx),
+                (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
+                (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
+            }
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::CcmpReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmnReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmpImm { sf, imm5: rm, cond, rn, nzcv }
+        | DpReg::CcmnImm { sf, imm5: rm, cond, rn, nzcv } => {
+            let sub = matches!(d, DpReg::CcmpReg { .. } | DpReg::CcmpImm { .. });
+            let imm = matches!(d, DpReg::CcmpImm { .. } | DpReg::CcmnImm { .. });
+            let holds = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.jump_if(cond, holds);
+            let v = (nzcv << 28) as i32;
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov DWORD [rbx + OFF_NZCV], v
+                ; jmp =>done
+                ; =>holds
+            );
+            e.flags_prep();
+            if imm {
+                dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
+            } else {
+                e.load(RCX, rm, false);
+            }
+            e.load(RAX, rn, false);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            e.flags_arith(sub);
+            dynasm!(e.ops ; .arch x64 ; =>done);
+        }
+        DpReg::Lslv { sf, rm, rn, rd }
+        | DpReg::Lsrv { sf, rm, rn, rd }
+        | DpReg::Asrv { sf, rm, rn, rd }
+        | DpReg::Rorv { sf, rm, rn, rd } => {
+            // x86 masks the count to 6 (64-bit) or 5 (32-bit) bits: Rm MOD datasize.
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            match (d, sf == 1) {
+                (DpReg::Lslv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shl rax, cl),
+                (DpReg::Lslv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shl eax, cl),
+                (DpReg::Lsrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shr rax, cl),
+                (DpReg::Lsrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shr eax, cl),
+                (DpReg::Asrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; sar rax, cl),
+                (DpReg::Asrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; sar eax, cl),
+                (_, true) => dynasm!(e.ops ; .arch x64 ; ror rax, cl),
+                (_, false) => dynasm!(e.ops ; .arch x64 ; ror eax, cl),
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
+            e.load(RAX, rn, false);
+            e.load(RCX, rm, false);
+            e.load(RDX, ra, false);
+            // The low 64 (32) bits of a product do not depend on signedness.
+            dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
+            if matches!(d, DpReg::Madd { .. }) {
+                dynasm!(e.ops ; .arch x64 ; add rax, rdx);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; sub rdx, rax ; mov rax, rdx);
             }
             e.store(RAX, rd, false, sf == 1);
         }
@@ -817,14 +950,44 @@ const RDI: u8 = 7;
 /// 1, 2, 4, 8 bytes: unsigned offset, unscaled, pre/post-index; LDP/STP), inline when
 /// `FastMem` has the page (exactly when `read_mem`/`write_mem` would take their fast
 /// path); otherwise the interpreter runs the whole instruction.
+#[derive(PartialEq, Clone, Copy)]
+enum Ix {
+    Off,
+    Pre,
+    Post,
+}
+
+/// How the address is formed from the base register.
+#[derive(Clone, Copy)]
+enum Addr {
+    Imm(i32),
+    /// + ExtendReg(Rm, option, shift) (option 010, 011, 110 or 111).
+    Reg { rm: u32, option: u32, shift: u32 },
+}
+
 fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
-    #[derive(PartialEq, Clone, Copy)]
-    enum Ix {
-        Off,
-        Pre,
-        Post,
-    }
     let s9 = |imm9: u32| alu::sign_extend(imm9 as u64, 9);
+    if matches!(l, Ldst::PrfmUoff { .. } | Ldst::PrfmReg { .. } | Ldst::Prfum { .. }) {
+        // A hint: no access, never a fault (as the interpreter).
+        e.pending += 1;
+        return true;
+    }
+    // Register-offset forms: (load, bytes, rt, rn, rm, option, shift).
+    let reg = match l {
+        Ldst::LdrReg { sz, rm, option, s, rn, rt } => Some((true, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::StrReg { sz, rm, option, s, rn, rt } => Some((false, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::LdrbReg { rm, option, rn, rt, .. } => Some((true, 1, rt, rn, rm, option, 0)),
+        Ldst::StrbReg { rm, option, rn, rt, .. } => Some((false, 1, rt, rn, rm, option, 0)),
+        Ldst::LdrhReg { rm, option, s, rn, rt } => Some((true, 2, rt, rn, rm, option, s)),
+        Ldst::StrhReg { rm, option, s, rn, rt } => Some((false, 2, rt, rn, rm, option, s)),
+        _ => None,
+    };
+    if let Some((load, n, rt, rn, rm, option, shift)) = reg {
+        if !matches!(option, 0b010 | 0b011 | 0b110 | 0b111) {
+            return false;
+        }
+        return mem_access(e, pc, raw, load, n, rt, None, rn, Addr::Reg { rm, option, shift }, Ix::Off);
+    }
     // (load, bytes, rt, rt2 for pairs, rn, offset, index mode)
     let (load, n, rt, rt2, rn, off, ix) = match l {
         Ldst::LdrUoff { sz, imm12, rn, rt } => (true, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
@@ -835,6 +998,18 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
         Ldst::StrhUoff { imm12, rn, rt } => (false, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
         Ldst::Ldur { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
         Ldst::Stur { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrbPre { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrbPost { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrbPre { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrbPost { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdrhPre { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrhPost { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrhPre { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrhPost { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::Ldurb { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturb { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Ldurh { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturh { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Off),
         Ldst::LdrPre { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
         Ldst::StrPre { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
         Ldst::LdrPost { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
@@ -858,7 +1033,12 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
     if off != off as i32 as i64 {
         return false;
     }
-    let off = off as i32;
+    mem_access(e, pc, raw, load, n, rt, rt2, rn, Addr::Imm(off as i32), ix)
+}
+
+/// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
+#[allow(clippy::too_many_arguments)]
+fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
@@ -869,6 +1049,22 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
         dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
     }
     // r10 = address, r11 = writeback value.
+    let off = match addr {
+        Addr::Imm(o) => o,
+        Addr::Reg { rm, option, shift } => {
+            e.load(RCX, rm, false);
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+            0
+        }
+    };
     match ix {
         Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
         Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),

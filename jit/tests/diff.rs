@@ -394,3 +394,61 @@ loop:
     let d = (0x8_0000 + 64) as usize;
     assert_eq!(u64::from_le_bytes(pa.ram.mem[d..d + 8].try_into().unwrap()), 29);
 }
+
+#[test]
+fn multiply_extend_carry_ccmp_shifts_and_register_offsets() {
+    let src = "
+    .text
+    mov x0, #3
+    mov x1, #0x7fff
+    movk x1, #0x8000, lsl #48
+    mov x5, #0
+    mov x6, x28
+    mov sp, x28
+loop:
+    madd x2, x0, x1, x5
+    msub w3, w0, w1, w2
+    mul x4, x2, x0
+    add x7, sp, w0, uxtw #2
+    add x8, x1, w0, sxtb
+    sub x9, x2, w1, sxth #1
+    adds w10, w1, w0, uxtb #4
+    subs x11, x1, x0, sxtx #3
+    cmp x5, w0, uxtw
+    adc x12, x1, x2
+    adcs w13, w1, w2
+    sbc x14, x1, x2
+    sbcs x15, x0, x1
+    ccmp x0, x5, #4, ne
+    cset x16, eq
+    ccmn w1, #7, #2, hs
+    cset x17, lt
+    ccmp x0, #31, #8, lo
+    cset x18, gt
+    lslv x19, x1, x0
+    lsrv w20, w1, w0
+    asrv x21, x1, x5
+    rorv w22, w1, w0
+    extr x23, x1, x2, #13
+    extr w24, w1, w2, #31
+    ror x25, x1, #1
+    str x2, [x6, x0, lsl #3]
+    ldr x26, [x6, x0, lsl #3]
+    strb w1, [x6, w0, uxtw]
+    ldrb w27, [x6, w0, sxtw]
+    strh w2, [x6, x5, lsl #1]
+    ldrh w3, [x6, x5, lsl #1]
+    ldr w4, [x6, x5, lsl #2]
+    strb w1, [x6, #1]!
+    ldrb w9, [x6], #-1
+    prfm pldl1keep, [x6]
+    add x0, x0, #5
+    add x5, x5, #1
+    cmp x5, #64
+    b.ne loop
+    b .
+";
+    let (a, _) = diff("more", src, false, SLICES, 30_000);
+    assert_eq!(a.st.x[5], 64);
+    assert_eq!(a.st.x[0], 3 + 5 * 64);
+}

@@ -283,7 +283,7 @@ impl SysBus {
     }
 
     fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>, attrs: BusAttrs) -> Result<u64, BusError> {
-        let r = self.mmio_inner(pa, size, write);
+        let r = self.mmio_inner(pa, size, write, attrs.secure);
         if let Some((name, off, v, error)) = r.1 {
             let c = self.mmio_counts.entry(name).or_default();
             c[write.is_some() as usize] += 1;
@@ -299,7 +299,7 @@ impl SysBus {
     /// An MMIO access, and for an access that reached a device: (device name, offset,
     /// value read, whether the device rejected it).
     #[allow(clippy::type_complexity)]
-    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
+    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>, secure: bool) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
         let now = self.now();
         let sz = Size::from_bytes(size);
         let mut cx = DevCtx { now, sched: &mut self.sched };
@@ -312,13 +312,14 @@ impl SysBus {
             }
         }
         let (name, off, r): (&'static str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
-            // The GIC (its ITS and LPI tables) also reaches guest RAM.
+            // The GIC (its ITS and LPI tables) also reaches guest RAM. It banks registers
+            // by the access's Security state (IHI 0069 §4.8, GICD_CTLR.DS = 0).
             let off = pa - board::GIC_BASE;
             let mut dma = RamDma(&mut self.ram);
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
-                (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
+                (Some(s), None) => self.gic.read_attr_dma(&mut dma, off, s, secure),
+                (Some(s), Some(v)) => self.gic.write_attr_dma(&mut dma, off, s, v, secure).map(|_| 0),
             };
             (Self::region_name(pa, "gic"), off, r)
         } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {

@@ -11,6 +11,7 @@ command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binu
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v make >/dev/null || need+=(make)
+command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v curl >/dev/null || need+=(curl)
 command -v xz >/dev/null || need+=(xz-utils)
 if ((${#need[@]})); then

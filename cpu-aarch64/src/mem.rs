@@ -82,6 +82,84 @@ impl FastMem {
     }
 }
 
+/// Where a JIT's inline RAM-access fast path finds `FastMem` inside a `Cpu` (byte
+/// offsets). The fast path must take a hit exactly when `read_mem`/`write_mem` would:
+/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with `page == va >> 12`,
+/// `epoch == FastMem.epoch`, `FastMem.fills == tlb.fills`, the access naturally aligned.
+#[derive(Debug, Clone, Copy)]
+pub struct FastLayout {
+    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 3]` tables.
+    pub tables: usize,
+    pub epoch: usize,
+    pub fills: usize,
+    pub tlb_fills: usize,
+    pub entries: usize,
+    pub entry_size: usize,
+    pub e_page: usize,
+    pub e_epoch: usize,
+    pub e_host: usize,
+    pub e_pa: usize,
+}
+
+/// The layout of `FastMem` (see `FastLayout`).
+pub fn fast_layout() -> FastLayout {
+    use std::mem::{offset_of, size_of};
+    let f = offset_of!(Cpu, fast);
+    FastLayout {
+        tables: f + offset_of!(FastMem, e),
+        epoch: f + offset_of!(FastMem, epoch),
+        fills: f + offset_of!(FastMem, fills),
+        tlb_fills: offset_of!(Cpu, tlb) + offset_of!(crate::mmu::Tlb, fills),
+        entries: FAST_ENTRIES,
+        entry_size: size_of::<FastEntry>(),
+        e_page: offset_of!(FastEntry, page),
+        e_epoch: offset_of!(FastEntry, epoch),
+        e_host: offset_of!(FastEntry, host),
+        e_pa: offset_of!(FastEntry, pa),
+    }
+}
+
+/// Read-only views of `FastMem` and run-loop hooks for other engines (the JIT), which must
+/// follow `interp::run`'s protocol exactly.
+impl Cpu {
+    /// `FastMem::irq_check`: interrupts must be sampled before the next instruction.
+    #[inline(always)]
+    pub fn fast_irq_check(&self) -> bool {
+        self.fast.irq_check
+    }
+    /// `FastMem::debug`: debug checks are needed per instruction.
+    #[inline(always)]
+    pub fn fast_debug(&self) -> bool {
+        self.fast.debug
+    }
+    /// Starts (`true`) or ends (`false`) a run as `interp::run` does: empties the caches,
+    /// asks for an interrupt check, and allows fills only inside the run.
+    pub fn fast_run_boundary(&mut self, live: bool) {
+        self.fast.invalidate();
+        self.fast.live = live;
+    }
+    /// Asks for an interrupt check before the next instruction (caches kept).
+    #[inline(always)]
+    pub fn fast_request_irq_check(&mut self) {
+        self.fast.irq_check = true;
+    }
+    /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).
+    pub fn fast_invalidate(&mut self) {
+        self.fast.invalidate();
+    }
+    /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
+    /// bus access, no state change at all), the guest physical address it reads.
+    #[inline(always)]
+    pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
+        let f = &self.fast;
+        if va & 3 == 0 && va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
+            Some(f.code.pa + (va & 0xfff))
+        } else {
+            None
+        }
+    }
+}
+
 #[inline]
 fn fast_ty(ty: AccessType) -> usize {
     match ty {
@@ -171,7 +249,7 @@ impl Cpu {
         }
         // Watchpoints (MDSCR_EL1.MDE) are checked on the slow path only. MDSCR_EL1 changes
         // only by a System-group instruction, which empties the cache.
-        if acc.ty != AccessType::Fetch && self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 {
+        if acc.ty != AccessType::Fetch && (self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 || !self.host_debug.watchpoints.is_empty()) {
             return;
         }
         let pa_page = t.pa & !0xfff;
@@ -313,6 +391,10 @@ impl Cpu {
         }
         // Hardware watchpoints: checked once the access has translated without a fault.
         crate::exception::check_watchpoints(self, va, size, &acc)?;
+        if self.host_debug.active() && acc.ty != AccessType::Fetch && self.host_debug.access_hit(va, size, acc.ty == AccessType::Write) {
+            // Abandons the instruction; `interp` sees `host_debug.hit` and stops the PE.
+            return Err(SyncExc::new(ec::DABT_SAME, 0).with_far(va));
+        }
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

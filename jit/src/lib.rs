@@ -1,19 +1,498 @@
 //! `lsemu-jit`: translates A64 blocks to x86-64 (dynasmrt). It must not depend on devices.
 //!
-//! Scaffolding only (issue 4 in progress): `Jit` implements `Engine` by running the
-//! interpreter, so that the CLI, the machine and the differential tests can be wired up
-//! while the translator is written. It is replaced by the translator.
+//! # Contract
+//! `Jit::run` leaves exactly the state `interp::run` would: the same architectural state,
+//! `icount`, stats, platform calls in the same order, exceptions and `Exit`. The design
+//! follows the interpreter's run loop (`interp::step_inner`) step by step:
+//!
+//! - The dispatcher (`Jit::run_inner`) is `interp::run_inner` with one change: where the
+//!   interpreter would fetch and execute one instruction, it fetches it the same way
+//!   (`Cpu::fetch`, same side effects) and, when that fetch left the fetch entry of
+//!   `FastMem` valid (`Cpu::fetch_would_hit`), runs a translated block starting there.
+//!   Everything else (interrupt sampling, debug, PSTATE.IL, WFI/WFE, failed fetches, a
+//!   page that is not RAM) goes through the interpreter's own code.
+//! - Inside a block every further fetch the interpreter would make is a hit of that same
+//!   fetch entry (no side effects, reads the current memory) as long as the entry stays
+//!   valid and the bytes are unchanged. A block therefore stops (returns to the
+//!   dispatcher) after any instruction that may have invalidated the entry, asked for an
+//!   interrupt check or written a page with translated code: every call-out checks this.
+//!   Native instructions do none of these things.
+//! - A block is keyed by (VA, PA, EL, SPSel): the instruction bytes are at PA, constants
+//!   like ADR results depend on VA, the SP register used on EL/SPSel.
+//! - Direct chaining only to targets in the same 4 KiB VA page, where the fetch entry that
+//!   served the source block serves the target too (same PA page).
+//! - Budget: each block checks at entry that all its instructions fit in the budget; if
+//!   not, the dispatcher steps the rest with the interpreter.
 
-use cpu_aarch64::engine::{Engine, EngineKind};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use cpu_aarch64::engine::{Engine, EngineKind, EngineStats};
 use cpu_aarch64::interp::{self, Exit};
-use cpu_aarch64::{Cpu, Platform};
+use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
+use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
-#[derive(Debug, Default)]
-pub struct Jit {}
+mod emit;
+
+/// A cheap hasher for u64 keys (page numbers, packed block keys).
+#[derive(Default)]
+struct FxHasher(u64);
+impl Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Translation key: VA of the first instruction, and PA | EL << 56 | SPSel << 58.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    va: u64,
+    pa_ctx: u64,
+}
+
+fn key(cpu: &Cpu, va: u64, pa: u64) -> Key {
+    let p = &cpu.st.pstate;
+    Key { va, pa_ctx: pa | (p.el as u64 & 3) << 56 | (p.sp as u64 & 1) << 58 }
+}
+
+/// Conditions under which the interpreter must run instead of translated code (debug
+/// features checked per instruction). The single place where such conditions live.
+pub fn must_interpret(cpu: &Cpu) -> bool {
+    // MDSCR_EL1.{SS,MDE} (breakpoints, watchpoints, software step) and PSTATE.IL; the
+    // host debugger's breakpoints, watchpoints and steps (checked per instruction and per
+    // access by the interpreter); instruction tracing (a record per instruction).
+    cpu.fast_debug() || cpu.st.pstate.il || cpu.st.pstate.ss || cpu.host_debug_active() || cpu.trace_insn()
+}
+
+/// Exit codes of translated code (returned in eax by the trampoline).
+pub(crate) mod exit {
+    /// A call-out asked to return to the dispatcher (state is consistent, PC set).
+    pub const STOP: u32 = 1;
+    /// The block did not fit in the remaining budget; PC = block start.
+    pub const BUDGET: u32 = 2;
+    /// A direct branch to a target not yet chained; `Ctx::slot` is the slot to fill.
+    pub const CHAIN: u32 = 3;
+    /// Branch to PC (indirect, or to another page).
+    pub const LOOKUP: u32 = 4;
+}
+
+/// What translated code and call-outs share (pointed to by r12).
+#[repr(C)]
+pub(crate) struct Ctx {
+    /// icount at which the run ends.
+    pub end: u64,
+    /// The chain slot an exit::CHAIN asks to fill.
+    pub slot: *mut usize,
+    pub cpu: *mut Cpu,
+    pub plat: *mut JitPlat<'static>,
+    /// An `Exit` a call-out produced.
+    pub exit: Option<Exit>,
+}
+
+/// The platform as the translated code's CPU sees it: forwards everything, and watches
+/// stores for pages holding translated code.
+pub(crate) struct JitPlat<'a> {
+    inner: &'a mut dyn Platform,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    /// Pages with translations written since the dispatcher last looked.
+    written: Vec<u64>,
+}
+
+impl JitPlat<'_> {
+    fn note_write(&mut self, pa: u64, len: usize) {
+        let first = pa >> 12;
+        let last = pa.wrapping_add(len.max(1) as u64 - 1) >> 12;
+        let pages = self.pages.borrow();
+        for pg in [first, last] {
+            if pages.contains_key(&pg) && !self.written.contains(&pg) {
+                self.written.push(pg);
+            }
+            if first == last {
+                break;
+            }
+        }
+    }
+}
+
+impl Bus for JitPlat<'_> {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
+        self.inner.read(pa, buf, a)
+    }
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
+        let r = self.inner.write(pa, buf, a);
+        self.note_write(pa.0, buf.len());
+        r
+    }
+    fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
+        self.inner.ram_span(pa)
+    }
+}
+
+impl Platform for JitPlat<'_> {
+    fn counter(&self) -> u64 {
+        self.inner.counter()
+    }
+    fn counter_at(&self, icount: u64) -> u64 {
+        self.inner.counter_at(icount)
+    }
+    fn irq_levels(&self, cpu: u8) -> IrqLevels {
+        self.inner.irq_levels(cpu)
+    }
+    fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
+        self.inner.smc(cpu, imm)
+    }
+    fn hvc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
+        self.inner.hvc(cpu, imm)
+    }
+    fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
+        self.inner.hlt(cpu, imm)
+    }
+    fn icc_access(&mut self, cpu: u8, enc: cpu_aarch64::sysreg::SysRegEnc, write: Option<u64>) -> Option<u64> {
+        self.inner.icc_access(cpu, enc, write)
+    }
+    fn icc_access_ctx(&mut self, ctx: &IccContext, enc: cpu_aarch64::sysreg::SysRegEnc, write: Option<u64>) -> IccResult {
+        self.inner.icc_access_ctx(ctx, enc, write)
+    }
+    fn store_notify(&mut self, cpu: u8, pa: PhysAddr, len: usize) {
+        self.inner.store_notify(cpu, pa, len);
+        self.note_write(pa.0, len);
+    }
+    fn tlbi_broadcast(&mut self, cpu: u8, op: cpu_aarch64::mmu::TlbiOp, arg: u64) {
+        self.inner.tlbi_broadcast(cpu, op, arg)
+    }
+    fn send_event(&mut self, cpu: u8) {
+        self.inner.send_event(cpu)
+    }
+}
+
+/// One instruction executed by calling the interpreter.
+#[repr(C)]
+pub(crate) struct Rec {
+    pub pc: u64,
+    pub raw: u32,
+}
+
+/// A translated block.
+#[derive(Debug, Clone, Copy)]
+struct Block {
+    /// Offset of its code in the code buffer.
+    off: usize,
+    /// Instructions.
+    len: u32,
+}
+
+/// Entries of the block lookup cache (a power of two).
+const JCACHE: usize = 1 << 14;
+/// A key no block has (VA not 4-aligned).
+const NO_KEY: Key = Key { va: 1, pa_ctx: 0 };
+
+fn jc_index(k: &Key) -> usize {
+    ((k.va >> 2) ^ (k.pa_ctx >> 2).rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15) as usize >> (64 - 14)
+}
+
+/// Size of the code buffer; a full buffer is flushed and translation starts again.
+const CODE_SIZE: usize = 128 << 20;
+/// Room a block translation may need at most (checked before translating).
+const BLOCK_ROOM: usize = 64 << 10;
+/// Longest block (instructions).
+pub(crate) const MAX_BLOCK: usize = 48;
+
+/// The translator and its caches. One `Jit` serves every PE of a machine.
+pub struct Jit {
+    /// The code buffer.
+    code: Option<CodeBuf>,
+    /// Bytes used (the trampoline first).
+    used: usize,
+    /// Offset of the trampoline's first byte after it (where blocks start).
+    tramp_end: usize,
+    blocks: FxMap<Key, Block>,
+    /// Direct-mapped cache in front of `blocks` (entries removed with their blocks).
+    jcache: Box<[(Key, Block)]>,
+    /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    /// Call-out records and chain slots of the current code buffer generation (stable
+    /// heap addresses that translated code refers to).
+    recs: Vec<Box<Rec>>,
+    slots: Vec<Box<usize>>,
+    /// A chain slot to fill with the next looked-up block, and the PA page its source
+    /// block came from.
+    pending_slot: Option<(*mut usize, u64)>,
+    stats: EngineStats,
+    /// Translation failed for good (no executable memory): interpret.
+    broken: bool,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit").field("blocks", &self.blocks.len()).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
+
+impl Default for Jit {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An anonymous read-write-execute mapping for translated code (one mapping for the
+/// Jit's life: no protection changes per translation).
+struct CodeBuf {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl CodeBuf {
+    fn new(len: usize) -> std::io::Result<CodeBuf> {
+        // SAFETY: an anonymous private mapping; the result is checked.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(CodeBuf { ptr: p as *mut u8, len })
+    }
+}
+
+impl Drop for CodeBuf {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; no translated code runs any more.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
+    }
+}
+
+type Trampoline = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, entry: *const u8) -> u32;
 
 impl Jit {
     pub fn new() -> Self {
-        Jit {}
+        let mut j = Jit {
+            code: None,
+            used: 0,
+            tramp_end: 0,
+            blocks: Default::default(),
+            jcache: vec![(NO_KEY, Block { off: 0, len: 0 }); JCACHE].into_boxed_slice(),
+            pages: Default::default(),
+            recs: Vec::new(),
+            slots: Vec::new(),
+            pending_slot: None,
+            stats: EngineStats::default(),
+            broken: false,
+        };
+        match CodeBuf::new(CODE_SIZE) {
+            Ok(b) => {
+                j.code = Some(b);
+                let t = emit::trampoline(j.base());
+                if j.install(&t).is_some() {
+                    j.tramp_end = j.used;
+                } else {
+                    j.broken = true;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "jit", "no executable memory ({e}): the JIT interprets");
+                j.broken = true;
+            }
+        }
+        j
+    }
+
+    fn base(&self) -> usize {
+        self.code.as_ref().map_or(0, |c| c.ptr as usize)
+    }
+
+    /// Copies machine code to the end of the buffer; returns its offset.
+    fn install(&mut self, bytes: &[u8]) -> Option<usize> {
+        let off = self.used;
+        if off + bytes.len() > CODE_SIZE {
+            return None;
+        }
+        let buf = self.code.as_mut()?;
+        // SAFETY: `off + len <= CODE_SIZE` (checked above), the buffer is writable, and no
+        // translated code runs while the dispatcher installs code.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.ptr.add(off), bytes.len()) };
+        self.used = off + bytes.len();
+        Some(off)
+    }
+
+    /// Forgets every translation and empties the code buffer (not while guest code runs).
+    fn flush(&mut self) {
+        self.stats.flushes += 1;
+        self.stats.blocks_invalidated += self.blocks.len() as u64;
+        self.blocks.clear();
+        self.jcache.fill((NO_KEY, Block { off: 0, len: 0 }));
+        self.pages.borrow_mut().clear();
+        self.recs.clear();
+        self.slots.clear();
+        self.pending_slot = None;
+        self.used = self.tramp_end;
+    }
+
+    fn invalidate_page(&mut self, page: u64) {
+        let keys = self.pages.borrow_mut().remove(&page);
+        if let Some(keys) = keys {
+            for k in keys {
+                let j = &mut self.jcache[jc_index(&k)];
+                if j.0 == k {
+                    j.0 = NO_KEY;
+                }
+                if self.blocks.remove(&k).is_some() {
+                    self.stats.blocks_invalidated += 1;
+                }
+            }
+        }
+        // A pending chain request from a block of this page must not be honoured.
+        if self.pending_slot.is_some_and(|(_, pg)| pg == page) {
+            self.pending_slot = None;
+        }
+    }
+
+    /// Translates the block at `va` (physical `pa`) for the current context.
+    fn translate(&mut self, cpu: &Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
+        let span = p.ram_span(PhysAddr(pa & !0xfff))?;
+        if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
+            return None;
+        }
+        if self.used + BLOCK_ROOM > CODE_SIZE {
+            self.flush();
+        }
+        let host = span.host as usize + (pa - span.base.0) as usize;
+        let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
+        let words: Vec<u32> = (0..n.min(MAX_BLOCK))
+            .map(|i| {
+                // SAFETY: `host` points into a RAM span of the platform with at least `n`
+                // words left in this page (checked above); spans stay allocated while the
+                // machine exists.
+                u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) })
+            })
+            .collect();
+        let start = self.base() + self.used;
+        let mut cx = emit::BlockCx {
+            va,
+            el: cpu.st.pstate.el,
+            spsel: cpu.st.pstate.sp,
+            recs: &mut self.recs,
+            slots: &mut self.slots,
+        };
+        let (bytes, len) = emit::block(&mut cx, start, &words)?;
+        let off = self.install(&bytes)?;
+        let b = Block { off, len };
+        let k = key(cpu, va, pa);
+        self.blocks.insert(k, b);
+        self.pages.borrow_mut().entry(pa >> 12).or_default().push(k);
+        self.stats.blocks_translated += 1;
+        Some(b)
+    }
+
+    fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
+        let end = cpu.icount.saturating_add(budget);
+        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None };
+        while cpu.icount < end {
+            for pg in std::mem::take(&mut p.written) {
+                self.invalidate_page(pg);
+            }
+            if cpu.off {
+                return Exit::Off;
+            }
+            if cpu.waiting.is_some() {
+                if !cpu_aarch64::exception::wake_pending(cpu, p) {
+                    return Exit::Wait;
+                }
+                cpu.fast_request_irq_check();
+            }
+            cpu.waiting = None;
+            if cpu.fast_irq_check() || must_interpret(cpu) || self.broken {
+                self.pending_slot = None;
+                if let Some(x) = interp::step_inner(cpu, p) {
+                    return x;
+                }
+                continue;
+            }
+            let pc = cpu.st.pc;
+            let raw = match cpu.fetch(p, pc) {
+                Ok(w) => w,
+                Err(e) => {
+                    // As `step_inner`: a failed fetch takes time.
+                    self.pending_slot = None;
+                    cpu.icount += 1;
+                    cpu.take_sync(e);
+                    cpu.fast_invalidate();
+                    continue;
+                }
+            };
+            let Some(pa) = cpu.fetch_would_hit(pc) else {
+                // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
+                self.pending_slot = None;
+                if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
+                    return x;
+                }
+                continue;
+            };
+            let k = key(cpu, pc, pa);
+            let ji = jc_index(&k);
+            let cached = if self.jcache[ji].0 == k { Some(self.jcache[ji].1) } else { self.blocks.get(&k).copied() };
+            let b = match cached {
+                Some(b) => {
+                    self.jcache[ji] = (k, b);
+                    Some(b)
+                }
+                // Near the end of the budget, step instead of translating blocks that
+                // start at odd places.
+                None if end - cpu.icount < MAX_BLOCK as u64 => None,
+                None => self.translate(cpu, p, pc, pa),
+            };
+            let b = match b {
+                Some(b) if end - cpu.icount >= b.len as u64 => b,
+                _ => {
+                    self.pending_slot = None;
+                    if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
+                        return x;
+                    }
+                    continue;
+                }
+            };
+            if let Some((slot, page)) = self.pending_slot.take() {
+                if page == pa >> 12 {
+                    // SAFETY: the slot is one of `self.slots` of this buffer generation
+                    // (`flush` clears `pending_slot`).
+                    unsafe { *slot = self.base() + b.off };
+                }
+            }
+            // SAFETY: the trampoline and the block were emitted by `emit` for this buffer;
+            // `ctx`, `cpu` and `p` outlive the call; translated code only touches `cpu`
+            // through the offsets of its fields and calls back into `emit`'s call-outs.
+            ctx.plat = p as *mut JitPlat<'_> as *mut JitPlat<'static>;
+            let code = self.code.as_ref().expect("code buffer present outside install");
+            let r = unsafe {
+                let tramp: Trampoline = std::mem::transmute(code.ptr);
+                tramp(cpu as *mut Cpu, &mut ctx as *mut Ctx, code.ptr.add(b.off))
+            };
+            if let Some(x) = ctx.exit.take() {
+                return x;
+            }
+            if r == exit::CHAIN && !ctx.slot.is_null() {
+                // The source block is in the page of the fetch that entered it.
+                self.pending_slot = Some((ctx.slot, pa >> 12));
+            } else {
+                self.pending_slot = None;
+            }
+        }
+        Exit::Budget
     }
 }
 
@@ -21,7 +500,52 @@ impl Engine for Jit {
     fn kind(&self) -> EngineKind {
         EngineKind::Jit
     }
+
     fn run(&mut self, cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
-        interp::run(cpu, p, budget)
+        if cpu.off {
+            return Exit::Off;
+        }
+        cpu.fast_run_boundary(true);
+        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), written: Vec::new() };
+        let x = self.run_inner(cpu, &mut jp, budget);
+        for pg in std::mem::take(&mut jp.written) {
+            self.invalidate_page(pg);
+        }
+        self.pending_slot = None;
+        cpu.fast_run_boundary(false);
+        x
+    }
+
+    fn invalidate_phys(&mut self, pa: u64, len: u64) {
+        let first = pa >> 12;
+        let last = pa.wrapping_add(len.max(1) - 1) >> 12;
+        if last.wrapping_sub(first) > 4096 {
+            self.invalidate_all();
+            return;
+        }
+        let mut pg = first;
+        loop {
+            self.invalidate_page(pg);
+            if pg == last {
+                break;
+            }
+            pg = pg.wrapping_add(1);
+        }
+    }
+
+    fn invalidate_all(&mut self) {
+        self.flush();
+    }
+
+    fn stats(&self) -> EngineStats {
+        self.stats.clone()
+    }
+}
+
+impl Drop for Jit {
+    fn drop(&mut self) {
+        if std::env::var_os("LSEMU_JIT_STATS").is_some() {
+            eprintln!("lsemu-jit: {:?}, live blocks {}, code bytes {}", self.stats, self.blocks.len(), self.used);
+        }
     }
 }

@@ -3,12 +3,16 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use firmware::loaders;
+use cpu_aarch64::engine::{Engine, EngineKind, Interpreter};
 use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
 
 mod console;
 mod fetch;
+mod gdb;
 mod initramfs;
+mod stats;
+mod trace;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +23,8 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_DEADLOCK: u8 = 3;
 /// Exit code when --max-insns was reached.
 const EXIT_INSN_LIMIT: u8 = 4;
+/// Exit code when gdb killed the run (`kill`).
+const EXIT_KILLED: u8 = 5;
 
 #[derive(Parser)]
 #[command(name = "lsemu", version, about = "Full-system emulator of the NXP Layerscape LS2088A (RDB board)")]
@@ -153,12 +159,22 @@ struct BootArgs {
     /// KVM can start) or 1.
     #[arg(long, value_name = "EL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     entry_el: u8,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax; default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -168,6 +184,10 @@ struct BootArgs {
     /// connected to a DPMAC, and a child container for VFIO).
     #[arg(long, value_name = "FILE")]
     dpl: Option<PathBuf>,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 #[derive(clap::Args)]
@@ -191,15 +211,30 @@ struct RunArgs {
     /// Number of cores (1..8); secondaries stay off until PSCI CPU_ON.
     #[arg(long, value_name = "N", default_value_t = 1)]
     smp: u32,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax;
+    /// default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
@@ -234,7 +269,7 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
 fn init_tracing(filter: Option<&str>) -> Result<()> {
     use tracing_subscriber::EnvFilter;
     let f = match filter {
-        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --trace filter '{f}'"))?,
+        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --log filter '{f}'"))?,
         None => EnvFilter::new("warn"),
     };
     tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).with_target(true).without_time().init();
@@ -242,7 +277,9 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    let engine = parse_engine(&a.engine)?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
     let path = a.bios.display().to_string();
     let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
     let img = if loaders::elf::is_elf(&data) {
@@ -264,24 +301,59 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
+    m.set_engine(new_engine(engine));
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
+    if let Some((t, _)) = &tracer {
+        m.set_tracer(t.clone());
+    }
     let start = std::time::Instant::now();
-    let exit = m.run(a.max_insns);
+    let exit = match &a.gdb {
+        Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns)? {
+            gdb::Outcome::Exit(x) => x,
+            gdb::Outcome::Killed => return Ok(killed()),
+        },
+        None => m.run(a.max_insns),
+    };
+    if let Some((_, sink)) = &tracer {
+        sink.flush();
+    }
     Ok(finish(&m, exit, start, a.stats))
+}
+
+/// The run ended because gdb killed it.
+fn killed() -> ExitCode {
+    let _ = std::io::stdout().flush();
+    eprintln!("lsemu: killed by gdb");
+    ExitCode::from(EXIT_KILLED)
+}
+
+/// The exit code `lsemu` ends with for a machine exit (gdb is told it as the exit status).
+pub(crate) fn exit_code_of(exit: &RunExit) -> u8 {
+    match exit {
+        RunExit::Halt(code) => *code as u8,
+        RunExit::AllOff | RunExit::UserQuit | RunExit::Reset | RunExit::Debug { .. } => 0,
+        RunExit::Deadlock { .. } | RunExit::ExceptionLoop { .. } => EXIT_DEADLOCK,
+        RunExit::InsnLimit => EXIT_INSN_LIMIT,
+    }
+}
+
+/// `--engine` (checked here rather than by clap so that a bad value gives one line).
+fn parse_engine(s: &str) -> Result<EngineKind> {
+    s.parse::<EngineKind>().map_err(|e| anyhow::anyhow!("--engine: {e}"))
+}
+
+/// The engine `--engine` asked for.
+fn new_engine(k: EngineKind) -> Box<dyn Engine> {
+    match k {
+        EngineKind::Interp => Box::new(Interpreter),
+        EngineKind::Jit => Box::new(jit::Jit::new()),
+    }
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
     let _ = std::io::stdout().flush();
     if stats {
-        let secs = start.elapsed().as_secs_f64();
-        let n = m.icount();
-        eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
-        for c in &m.cpus {
-            eprintln!(
-                "lsemu: cpu{}: {} instructions (EL0 {} EL1 {} EL2 {} EL3 {}), {} exceptions",
-                c.cfg.index, c.icount, c.stats.icount_el[0], c.stats.icount_el[1], c.stats.icount_el[2], c.stats.icount_el[3], c.stats.exceptions
-            );
-        }
+        eprint!("{}", stats::report(m, start.elapsed().as_secs_f64()));
     }
     match exit {
         RunExit::Halt(code) => ExitCode::from(code as u8),
@@ -305,11 +377,15 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
             eprintln!("lsemu: stopped after --max-insns instructions");
             ExitCode::from(EXIT_INSN_LIMIT)
         }
+        // Only a run under gdb stops for the debugger, and it does not end there.
+        RunExit::Debug { .. } => ExitCode::SUCCESS,
     }
 }
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    let engine = parse_engine(&a.engine)?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
     let dpl = match &a.dpl {
         Some(p) => {
             let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
@@ -374,13 +450,33 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
+        m.set_engine(new_engine(engine));
         if let Some(l) = &dpl {
             m.set_dpl(l.clone());
         }
         m.load_linux(&boot)?;
+        if let Some((t, _)) = &tracer {
+            m.set_tracer(t.clone());
+        }
         con.attach(&mut m);
-        let exit = m.run(a.max_insns);
+        let exit = match &a.gdb {
+            Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns) {
+                Ok(gdb::Outcome::Exit(x)) => x,
+                Ok(gdb::Outcome::Killed) => {
+                    con.detach(&mut m);
+                    return Ok(killed());
+                }
+                Err(e) => {
+                    con.detach(&mut m);
+                    return Err(e);
+                }
+            },
+            None => m.run(a.max_insns),
+        };
         con.detach(&mut m);
+        if let Some((_, sink)) = &tracer {
+            sink.flush();
+        }
         if exit == RunExit::Reset {
             // `reboot` in the guest (RSTCR or PSCI SYSTEM_RESET): a new machine, the same
             // images, as a power cycle of the board.

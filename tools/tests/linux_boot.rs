@@ -50,8 +50,18 @@ fn boot_with(dir: &std::path::Path, tag: &str, script: &str, args: &[&std::ffi::
 }
 
 fn boot(dir: &std::path::Path) -> (i32, String) {
+    boot_engine(dir, "interp")
+}
+
+/// `boot` with `--engine ENGINE`.
+fn boot_engine(dir: &std::path::Path, engine: &str) -> (i32, String) {
     let dtb = dir.join("fsl-ls2088a-rdb.dtb");
-    boot_with(dir, "linux_boot", SCRIPT, &["--smp".as_ref(), "8".as_ref(), "--max-insns".as_ref(), "20000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str()])
+    boot_with(
+        dir,
+        &format!("linux_boot_{engine}"),
+        SCRIPT,
+        &["--smp".as_ref(), "8".as_ref(), "--max-insns".as_ref(), "20000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str(), "--engine".as_ref(), engine.as_ref()],
+    )
 }
 
 /// Timestamps `[    1.234567]` and the per-CPU counts of /proc/interrupts vary with any
@@ -154,6 +164,10 @@ fn debian_kernel_boots_on_8_cores() {
     let (code2, log2) = boot(&dir);
     assert_eq!(code2, 0);
     assert_eq!(log, log2, "two boots must print the same console log (determinism)");
+    // The JIT (oracle: the interpreter): the same console log, byte for byte.
+    let (code3, log3) = boot_engine(&dir, "jit");
+    assert_eq!(code3, 0, "lsemu --engine jit exit code:\n{log3}");
+    assert_same_log(&log, &log3, "8 vCPUs");
     insta::assert_snapshot!(filtered(&log));
 }
 
@@ -383,4 +397,49 @@ fn fsl_mc_objects_from_dpl() {
         .collect();
     want.sort_unstable();
     assert_eq!(got, want);
+}
+
+/// Two console logs must be byte-identical; on a difference, shows the first differing line.
+fn assert_same_log(interp: &str, jit: &str, what: &str) {
+    if interp == jit {
+        return;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (interp.lines().collect(), jit.lines().collect());
+    let k = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    panic!(
+        "{what}: the console log under --engine jit differs from --engine interp at line {}:\n  interp: {:?}\n  jit:    {:?}\n(jit log:\n{jit})",
+        k + 1,
+        a.get(k),
+        b.get(k)
+    );
+}
+
+/// Debian's kernel on one vCPU under the interpreter and under the JIT (oracle: the
+/// interpreter): the whole console log, including the kernel's timestamps (which count
+/// virtual time, so every instruction count) and /proc/interrupts, is byte-identical.
+#[test]
+fn jit_boots_like_the_interpreter_on_1_vcpu() {
+    let Some(dir) = corpus() else {
+        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
+        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+        return;
+    };
+    let script = "cat /proc/interrupts\necho lsemu-test: done\n";
+    let dtb = dir.join("fsl-ls2088a-rdb.dtb");
+    let run = |engine: &str| {
+        boot_with(
+            &dir,
+            &format!("linux_boot_1cpu_{engine}"),
+            script,
+            &["--smp".as_ref(), "1".as_ref(), "--max-insns".as_ref(), "10000000000".as_ref(), "--dtb".as_ref(), dtb.as_os_str(), "--engine".as_ref(), engine.as_ref()],
+        )
+    };
+    let (code, log) = run("interp");
+    assert_eq!(code, 0, "lsemu exit code:\n{log}");
+    for want in ["lsemu-test: done", "reboot: Power down"] {
+        assert!(log.contains(want), "console lacks {want:?}:\n{log}");
+    }
+    let (code2, log2) = run("jit");
+    assert_eq!(code2, 0, "lsemu --engine jit exit code:\n{log2}");
+    assert_same_log(&log, &log2, "1 vCPU");
 }

@@ -1,0 +1,1137 @@
+//! x86-64 code generation. Register use in translated code:
+//! - rbx: `*mut Cpu`, r12: `*mut Ctx` (both callee-saved, set by the trampoline);
+//! - rax, rcx, rdx, rsi, rdi, r8-r11: scratch (no guest state lives in host registers
+//!   across instructions: guest registers are read from and written to `Cpu` directly).
+//!
+//! The stack is 16-byte aligned inside translated code, so call-outs are plain calls.
+
+use std::mem::offset_of;
+
+use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst};
+use cpu_aarch64::semantics::alu;
+use cpu_aarch64::Cpu;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
+
+use crate::{exit, Ctx, Rec};
+
+type Asm = VecAssembler<X64Relocation>;
+
+const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
+const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
+const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
+const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
+const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
+const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
+const CTX_END: i32 = offset_of!(Ctx, end) as i32;
+const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
+
+// Host register numbers (dynasm `Rq(n)`).
+const RAX: u8 = 0;
+const RCX: u8 = 1;
+const RDX: u8 = 2;
+
+/// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
+/// rbx/r12 and jumps to `entry`; translated code returns through `epilogue`.
+pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+    let mut ops = Asm::new(base);
+    dynasm!(ops
+        ; .arch x64
+        ; push rbp
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 8
+        ; mov rbx, rdi
+        ; mov r12, rsi
+        ; jmp rdx
+    );
+    ops.finalize().unwrap_or_default()
+}
+
+/// Returns to the trampoline's caller with eax as the exit code.
+fn epilogue(ops: &mut Asm) {
+    dynasm!(ops
+        ; .arch x64
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; pop rbp
+        ; ret
+    );
+}
+
+/// Runs one instruction through the interpreter (`interp::exec_fetched`, exactly what
+/// `step_inner` does after the fetch). Returns 0 to continue with the next instruction
+/// of the block, `exit::STOP` when the block must return to the dispatcher.
+extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
+    // SAFETY: translated code passes the `Ctx` of the running `Jit::run_inner` (whose
+    // `cpu` and `plat` point to live, otherwise unborrowed objects during the call) and a
+    // `Rec` owned by the Jit for as long as the code exists.
+    let (ctx, rec) = unsafe { (&mut *ctx, &*rec) };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    cpu.st.pc = rec.pc;
+    if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, rec.pc, rec.raw, false) {
+        ctx.exit = Some(x);
+        return exit::STOP;
+    }
+    let next = rec.pc.wrapping_add(4);
+    // Continue only if the interpreter's next fetch would be served by the same fetch
+    // entry without a prior interrupt check, and no translated code was written.
+    if cpu.st.pc != next || cpu.fast_irq_check() || !p.written.is_empty() || cpu.fetch_would_hit(next).is_none() {
+        return exit::STOP;
+    }
+    0
+}
+
+/// Per-block translation context.
+pub(crate) struct BlockCx<'a> {
+    pub va: u64,
+    pub el: u8,
+    pub spsel: u8,
+    pub recs: &'a mut Vec<Box<Rec>>,
+    pub slots: &'a mut Vec<Box<usize>>,
+}
+
+impl BlockCx<'_> {
+    fn sp_off(&self) -> i32 {
+        let i = if self.spsel == 0 { 0 } else { self.el as i32 & 3 };
+        OFF_SP + 8 * i
+    }
+    /// Offset of Xr (r < 31) or, for 31, SP.
+    fn reg_off(&self, r: u32) -> i32 {
+        if r == 31 { self.sp_off() } else { OFF_X + 8 * r as i32 }
+    }
+}
+
+/// Emitter state of one block.
+struct Em<'a, 'b> {
+    ops: Asm,
+    cx: &'a mut BlockCx<'b>,
+    /// Instructions retired by native code and not yet added to `icount`.
+    pending: i32,
+    /// The word of the instruction being translated.
+    raw: u32,
+}
+
+fn insn_raw(e: &Em<'_, '_>) -> u32 {
+    e.raw
+}
+
+impl Em<'_, '_> {
+    fn flush_count(&mut self) {
+        if self.pending > 0 {
+            let n = self.pending;
+            let el_off = OFF_ICOUNT_EL + 8 * (self.cx.el as i32 & 3);
+            dynasm!(self.ops
+                ; .arch x64
+                ; add QWORD [rbx + OFF_ICOUNT], n
+                ; add QWORD [rbx + el_off], n
+            );
+            self.pending = 0;
+        }
+    }
+
+    /// Host register `h` = guest register `r` (31: zero, or SP when `sp`), 64 bits.
+    fn load(&mut self, h: u8, r: u32, sp: bool) {
+        if r == 31 && !sp {
+            dynasm!(self.ops ; .arch x64 ; xor Rd(h), Rd(h));
+        } else {
+            let off = self.cx.reg_off(r);
+            dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+    }
+
+    /// Guest register `r` (31: discarded, or SP when `sp`) = host register `h`; a 32-bit
+    /// result is zero-extended first.
+    fn store(&mut self, h: u8, r: u32, sp: bool, sf: bool) {
+        if r == 31 && !sp {
+            return;
+        }
+        let off = self.cx.reg_off(r);
+        if !sf {
+            dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
+        }
+        dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+    }
+
+    fn store_imm(&mut self, v: u64, r: u32) {
+        if r == 31 {
+            return;
+        }
+        let off = self.cx.reg_off(r);
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rax, QWORD v as i64
+            ; mov QWORD [rbx + off], rax
+        );
+    }
+
+    /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
+    /// is the inverted borrow). Clobbers rdx, rsi, rdi, r8 — zeroed by `flags_prep`.
+    fn flags_prep(&mut self) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; xor edx, edx
+            ; xor esi, esi
+            ; xor edi, edi
+            ; xor r8d, r8d
+        );
+    }
+    fn flags_arith(&mut self, sub: bool) {
+        dynasm!(self.ops ; .arch x64 ; sets dl ; setz sil ; seto r8b);
+        if sub {
+            dynasm!(self.ops ; .arch x64 ; setnc dil);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; setc dil);
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; shl edx, 31
+            ; shl esi, 30
+            ; shl edi, 29
+            ; shl r8d, 28
+            ; or edx, esi
+            ; or edx, edi
+            ; or edx, r8d
+            ; mov DWORD [rbx + OFF_NZCV], edx
+        );
+    }
+    /// NZCV of a logical operation on host register `h` (C = V = 0).
+    fn flags_logic(&mut self, h: u8, sf: bool) {
+        dynasm!(self.ops ; .arch x64 ; xor edx, edx ; xor esi, esi);
+        if sf {
+            dynasm!(self.ops ; .arch x64 ; test Rq(h), Rq(h));
+        } else {
+            dynasm!(self.ops ; .arch x64 ; test Rd(h), Rd(h));
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; sets dl
+            ; setz sil
+            ; shl edx, 31
+            ; shl esi, 30
+            ; or edx, esi
+            ; mov DWORD [rbx + OFF_NZCV], edx
+        );
+    }
+
+    /// Jumps to `l` if condition `cond` (Arm ARM ConditionHolds) holds for the stored
+    /// NZCV. Clobbers eax, ecx.
+    fn jump_if(&mut self, cond: u32, l: dynasmrt::DynamicLabel) {
+        let c = cond >> 1;
+        let inv = cond & 1 == 1 && cond != 0b1111;
+        dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rbx + OFF_NZCV]);
+        // After the test sequence, ZF == 0 means "base condition true" (before inversion).
+        match c {
+            0 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 30),          // EQ: Z
+            1 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 29),          // CS: C
+            2 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 31),          // MI: N
+            3 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 28),          // VS: V
+            4 => dynasm!(self.ops                                            // HI: C && !Z
+                ; .arch x64
+                ; and eax, 0x6000_0000
+                ; cmp eax, 0x2000_0000
+                ; sete al
+                ; test al, al
+            ),
+            5 => dynasm!(self.ops                                            // GE: N == V
+                ; .arch x64
+                ; mov ecx, eax
+                ; shl ecx, 3
+                ; xor ecx, eax
+                ; not ecx
+                ; test ecx, 1 << 31
+            ),
+            6 => dynasm!(self.ops                                            // GT: !Z && N == V
+                ; .arch x64
+                ; mov ecx, eax
+                ; shl ecx, 3
+                ; xor ecx, eax
+                ; and ecx, 1 << 31
+                ; and eax, 1 << 30
+                ; or ecx, eax
+                ; sete al
+                ; test al, al
+            ),
+            _ => {
+                // AL / NV: always.
+                dynasm!(self.ops ; .arch x64 ; jmp =>l);
+                return;
+            }
+        }
+        if inv {
+            dynasm!(self.ops ; .arch x64 ; jz =>l);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; jnz =>l);
+        }
+    }
+
+    /// Leaves the block for guest address `t` (PC and counts stored), chained to the
+    /// block at `t` when it is in the same VA page.
+    fn exit_to(&mut self, t: u64) {
+        self.flush_count();
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rax, QWORD t as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+        );
+        if t >> 12 == self.cx.va >> 12 {
+            let mut slot = Box::new(0usize);
+            let addr = &mut *slot as *mut usize as i64;
+            self.cx.slots.push(slot);
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rcx, QWORD addr
+                ; mov rax, QWORD [rcx]
+                ; test rax, rax
+                ; jz >miss
+                ; jmp rax
+                ; miss:
+                ; mov QWORD [r12 + CTX_SLOT], rcx
+                ; mov eax, exit::CHAIN as i32
+            );
+        } else {
+            dynasm!(self.ops ; .arch x64 ; mov eax, exit::LOOKUP as i32);
+        }
+        epilogue(&mut self.ops);
+    }
+
+    fn exit_code(&mut self, code: u32) {
+        self.flush_count();
+        dynasm!(self.ops ; .arch x64 ; mov eax, code as i32);
+        epilogue(&mut self.ops);
+    }
+
+    fn callout(&mut self, pc: u64, raw: u32) {
+        self.flush_count();
+        let rec = Box::new(Rec { pc, raw });
+        let addr = &*rec as *const Rec as i64;
+        self.cx.recs.push(rec);
+        let f = call_insn as extern "sysv64" fn(*mut Ctx, *const Rec) -> u32 as usize as i64;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdi, r12
+            ; mov rsi, QWORD addr
+            ; mov rax, QWORD f
+            ; call rax
+            ; test eax, eax
+            ; jz >next
+        );
+        epilogue(&mut self.ops);
+        dynasm!(self.ops ; .arch x64 ; next:);
+    }
+
+    /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
+    /// settings (so it can be a translation-time constant).
+    fn plain_target(&self, t: u64) -> bool {
+        if self.cx.el <= 1 {
+            ((t << 8) as i64 >> 8) as u64 == t
+        } else {
+            t >> 56 == 0
+        }
+    }
+}
+
+/// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
+/// address `start`) and the number of guest instructions.
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
+    // The block ends at the first instruction that may branch or change the context.
+    let mut n = 0;
+    for &w in words {
+        n += 1;
+        if matches!(cpu_aarch64::decode(w), Insn::Branch(_) | Insn::System(_) | Insn::Undefined(_)) {
+            break;
+        }
+    }
+    let n = n.max(1);
+    let va = cx.va;
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
+    let len = n as i32;
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rax, QWORD [rbx + OFF_ICOUNT]
+        ; add rax, len
+        ; cmp rax, QWORD [r12 + CTX_END]
+        ; jbe >ok
+        ; mov eax, exit::BUDGET as i32
+    );
+    epilogue(&mut e.ops);
+    dynasm!(e.ops ; .arch x64 ; ok:);
+    let mut ended = false;
+    for (i, &w) in words[..n].iter().enumerate() {
+        let pc = va.wrapping_add(4 * i as u64);
+        let insn = cpu_aarch64::decode(w);
+        e.raw = w;
+        if native(&mut e, pc, &insn) {
+            if matches!(insn, Insn::Branch(_)) {
+                ended = true;
+            }
+            continue;
+        }
+        e.callout(pc, w);
+        if matches!(insn, Insn::Branch(_) | Insn::System(_) | Insn::Undefined(_)) {
+            // PC was set by the instruction: let the dispatcher find the next block.
+            e.exit_code(exit::LOOKUP);
+            ended = true;
+        }
+    }
+    if !ended {
+        e.exit_to(va.wrapping_add(4 * n as u64));
+    }
+    let bytes = e.ops.finalize().ok()?;
+    Some((bytes, n as u32))
+}
+
+/// Emits `insn` natively if supported. Branches emit their block exits.
+fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    match *insn {
+        Insn::Branch(b) => native_branch(e, pc, b),
+        Insn::DpImm(d) => native_dp_imm(e, pc, d),
+        Insn::DpReg(d) => native_dp_reg(e, d),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
+        _ => false,
+    }
+}
+
+fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
+    let rel = |imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
+    match b {
+        Branch::BUncond { imm26 } | Branch::Bl { imm26 } => {
+            let t = rel(imm26, 26);
+            if !e.plain_target(t) {
+                return false;
+            }
+            if matches!(b, Branch::Bl { .. }) {
+                e.store_imm(pc.wrapping_add(4), 30);
+            }
+            e.pending += 1;
+            e.exit_to(t);
+            true
+        }
+        Branch::BCond { imm19, cond } => {
+            let t = rel(imm19, 19);
+            if !e.plain_target(t) {
+                return false;
+            }
+            e.pending += 1;
+            e.flush_count();
+            let taken = e.ops.new_dynamic_label();
+            e.jump_if(cond, taken);
+            e.exit_to(pc.wrapping_add(4));
+            dynasm!(e.ops ; .arch x64 ; =>taken);
+            e.exit_to(t);
+            true
+        }
+        Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => {
+            let t = rel(imm19, 19);
+            if !e.plain_target(t) {
+                return false;
+            }
+            e.pending += 1;
+            e.flush_count();
+            let taken = e.ops.new_dynamic_label();
+            e.load(RAX, rt, false);
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; test rax, rax);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; test eax, eax);
+            }
+            if matches!(b, Branch::Cbz { .. }) {
+                dynasm!(e.ops ; .arch x64 ; jz =>taken);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; jnz =>taken);
+            }
+            e.exit_to(pc.wrapping_add(4));
+            dynasm!(e.ops ; .arch x64 ; =>taken);
+            e.exit_to(t);
+            true
+        }
+        Branch::Tbz { b5, b40, imm14, rt } | Branch::Tbnz { b5, b40, imm14, rt } => {
+            let t = rel(imm14, 14);
+            if !e.plain_target(t) {
+                return false;
+            }
+            let bit = (b5 << 5 | b40) as i8;
+            e.pending += 1;
+            e.flush_count();
+            let taken = e.ops.new_dynamic_label();
+            e.load(RAX, rt, false);
+            dynasm!(e.ops ; .arch x64 ; bt rax, bit);
+            if matches!(b, Branch::Tbz { .. }) {
+                dynasm!(e.ops ; .arch x64 ; jnc =>taken);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; jc =>taken);
+            }
+            e.exit_to(pc.wrapping_add(4));
+            dynasm!(e.ops ; .arch x64 ; =>taken);
+            e.exit_to(t);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Loads a 64-bit constant into host register `h` (short forms when they fit).
+fn mov_imm(e: &mut Em<'_, '_>, h: u8, v: u64) {
+    if v <= u32::MAX as u64 {
+        dynasm!(e.ops ; .arch x64 ; mov Rd(h), v as i32);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD v as i64);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Alu {
+    Add,
+    Sub,
+    And,
+    Or,
+    Xor,
+}
+
+/// rax = rax OP rcx, 64 or 32 bits (a 32-bit op zero-extends).
+fn alu_rr(e: &mut Em<'_, '_>, op: Alu, sf: bool) {
+    match (op, sf) {
+        (Alu::Add, true) => dynasm!(e.ops ; .arch x64 ; add rax, rcx),
+        (Alu::Add, false) => dynasm!(e.ops ; .arch x64 ; add eax, ecx),
+        (Alu::Sub, true) => dynasm!(e.ops ; .arch x64 ; sub rax, rcx),
+        (Alu::Sub, false) => dynasm!(e.ops ; .arch x64 ; sub eax, ecx),
+        (Alu::And, true) => dynasm!(e.ops ; .arch x64 ; and rax, rcx),
+        (Alu::And, false) => dynasm!(e.ops ; .arch x64 ; and eax, ecx),
+        (Alu::Or, true) => dynasm!(e.ops ; .arch x64 ; or rax, rcx),
+        (Alu::Or, false) => dynasm!(e.ops ; .arch x64 ; or eax, ecx),
+        (Alu::Xor, true) => dynasm!(e.ops ; .arch x64 ; xor rax, rcx),
+        (Alu::Xor, false) => dynasm!(e.ops ; .arch x64 ; xor eax, ecx),
+    }
+}
+
+/// rcx = ShiftReg(rcx, shift, amount) at width `sf` (amount < width).
+fn shift_rcx(e: &mut Em<'_, '_>, shift: u32, amount: u32, sf: bool) {
+    let a = amount as i8;
+    if amount == 0 {
+        return;
+    }
+    match (shift, sf) {
+        (0, true) => dynasm!(e.ops ; .arch x64 ; shl rcx, a),
+        (0, false) => dynasm!(e.ops ; .arch x64 ; shl ecx, a),
+        (1, true) => dynasm!(e.ops ; .arch x64 ; shr rcx, a),
+        (1, false) => dynasm!(e.ops ; .arch x64 ; shr ecx, a),
+        (2, true) => dynasm!(e.ops ; .arch x64 ; sar rcx, a),
+        (2, false) => dynasm!(e.ops ; .arch x64 ; sar ecx, a),
+        (_, true) => dynasm!(e.ops ; .arch x64 ; ror rcx, a),
+        (_, false) => dynasm!(e.ops ; .arch x64 ; ror ecx, a),
+    }
+}
+
+fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
+    let trunc = |sf: u32, v: u64| if sf == 1 { v } else { v & 0xffff_ffff };
+    match d {
+        DpImm::Adr { immlo, immhi, rd } => {
+            let imm = alu::sign_extend(((immhi << 2) | immlo) as u64, 21);
+            e.store_imm(pc.wrapping_add(imm), rd);
+        }
+        DpImm::Adrp { immlo, immhi, rd } => {
+            let imm = alu::sign_extend(((immhi << 2) | immlo) as u64, 21) << 12;
+            e.store_imm((pc & !0xfff).wrapping_add(imm), rd);
+        }
+        DpImm::AddImm { sf, sh, imm12, rn, rd }
+        | DpImm::SubImm { sf, sh, imm12, rn, rd }
+        | DpImm::AddsImm { sf, sh, imm12, rn, rd }
+        | DpImm::SubsImm { sf, sh, imm12, rn, rd } => {
+            let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
+            let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
+            let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RAX, rn, true);
+            match (sub, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
+                (false, false) => dynasm!(e.ops ; .arch x64 ; add eax, imm),
+                (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
+                (true, false) => dynasm!(e.ops ; .arch x64 ; sub eax, imm),
+            }
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpImm::AndImm { sf, n, immr, imms, rn, rd }
+        | DpImm::OrrImm { sf, n, immr, imms, rn, rd }
+        | DpImm::EorImm { sf, n, immr, imms, rn, rd }
+        | DpImm::AndsImm { sf, n, immr, imms, rn, rd } => {
+            let Some(imm) = alu::logical_imm(sf == 1, n, immr, imms) else { return false };
+            let op = match d {
+                DpImm::OrrImm { .. } => Alu::Or,
+                DpImm::EorImm { .. } => Alu::Xor,
+                _ => Alu::And,
+            };
+            let flags = matches!(d, DpImm::AndsImm { .. });
+            e.load(RAX, rn, false);
+            mov_imm(e, RCX, trunc(sf, imm));
+            alu_rr(e, op, sf == 1);
+            if flags {
+                e.flags_logic(RAX, sf == 1);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpImm::Movz { sf, hw, imm16, rd } | DpImm::Movn { sf, hw, imm16, rd } => {
+            if sf == 0 && hw >= 2 {
+                return false;
+            }
+            let v = (imm16 as u64) << (16 * hw);
+            let v = if matches!(d, DpImm::Movn { .. }) { !v } else { v };
+            e.store_imm(trunc(sf, v), rd);
+        }
+        DpImm::Movk { sf, hw, imm16, rd } => {
+            if sf == 0 && hw >= 2 {
+                return false;
+            }
+            if rd != 31 {
+                let pos = 16 * hw;
+                e.load(RAX, rd, false);
+                mov_imm(e, RCX, !(0xffffu64 << pos));
+                dynasm!(e.ops ; .arch x64 ; and rax, rcx);
+                mov_imm(e, RCX, (imm16 as u64) << pos);
+                dynasm!(e.ops ; .arch x64 ; or rax, rcx);
+                e.store(RAX, rd, false, sf == 1);
+            }
+        }
+        DpImm::Ubfm { sf, n, immr, imms, rn, rd } | DpImm::Sbfm { sf, n, immr, imms, rn, rd } => {
+            let w = if sf == 1 { 64 } else { 32 };
+            if n != sf || immr >= w || imms >= w {
+                return false;
+            }
+            let Some((wmask, tmask)) = alu::decode_bit_masks(n, imms, immr, false, w) else { return false };
+            let r = immr as i8;
+            e.load(RAX, rn, false);
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; ror rax, r);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; ror eax, r);
+            }
+            mov_imm(e, RCX, trunc(sf, wmask & tmask));
+            dynasm!(e.ops ; .arch x64 ; and rax, rcx);
+            if matches!(d, DpImm::Sbfm { .. }) {
+                // top = Replicate(src<s>) outside tmask.
+                let sh = (63 - imms) as i8;
+                e.load(RCX, rn, false);
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; shl rcx, sh
+                    ; sar rcx, 63
+                );
+                mov_imm(e, RDX, trunc(sf, !tmask));
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; and rcx, rdx
+                    ; or rax, rcx
+                );
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpImm::Extr { sf, rm, imms, rn, rd, .. } => {
+            if sf == 0 && imms >= 32 {
+                return false;
+            }
+            // (Rn:Rm) >> lsb, low datasize bits: x86 SHRD.
+            e.load(RAX, rm, false);
+            e.load(RCX, rn, false);
+            let lsb = imms as i8;
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; shrd rax, rcx, lsb);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; shrd eax, ecx, lsb);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        _ => return false,
+    }
+    e.pending += 1;
+    true
+}
+
+fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
+    match d {
+        DpReg::AndReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::BicReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::OrrReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::OrnReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::EorReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::EonReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::AndsReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::BicsReg { sf, shift, rm, imm6, rn, rd } => {
+            if sf == 0 && imm6 >= 32 {
+                return false;
+            }
+            let (op, invert, flags) = match d {
+                DpReg::AndReg { .. } => (Alu::And, false, false),
+                DpReg::BicReg { .. } => (Alu::And, true, false),
+                DpReg::OrrReg { .. } => (Alu::Or, false, false),
+                DpReg::OrnReg { .. } => (Alu::Or, true, false),
+                DpReg::EorReg { .. } => (Alu::Xor, false, false),
+                DpReg::EonReg { .. } => (Alu::Xor, true, false),
+                DpReg::AndsReg { .. } => (Alu::And, false, true),
+                _ => (Alu::And, true, true),
+            };
+            e.load(RCX, rm, false);
+            shift_rcx(e, shift, imm6, sf == 1);
+            if invert {
+                dynasm!(e.ops ; .arch x64 ; not rcx);
+            }
+            e.load(RAX, rn, false);
+            alu_rr(e, op, sf == 1);
+            if flags {
+                e.flags_logic(RAX, sf == 1);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::AddReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::AddsReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::SubReg { sf, shift, rm, imm6, rn, rd }
+        | DpReg::SubsReg { sf, shift, rm, imm6, rn, rd } => {
+            if shift == 3 || (sf == 0 && imm6 >= 32) {
+                return false;
+            }
+            let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
+            let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            shift_rcx(e, shift, imm6, sf == 1);
+            e.load(RAX, rn, false);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::AddExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::AddsExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubsExt { sf, rm, option, imm3, rn, rd } => {
+            if imm3 > 4 {
+                return false;
+            }
+            let sub = matches!(d, DpReg::SubExt { .. } | DpReg::SubsExt { .. });
+            let flags = matches!(d, DpReg::AddsExt { .. } | DpReg::SubsExt { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            match option {
+                0 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cl),
+                1 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cx),
+                2 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                4 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cl),
+                5 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cx),
+                6 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if imm3 > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, imm3 as i8);
+            }
+            e.load(RAX, rn, true);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpReg::Adc { sf, rm, rn, rd }
+        | DpReg::Adcs { sf, rm, rn, rd }
+        | DpReg::Sbc { sf, rm, rn, rd }
+        | DpReg::Sbcs { sf, rm, rn, rd } => {
+            let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
+            let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            // CF = PSTATE.C (for SBC: NOT C, the borrow).
+            dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
+            if sub {
+                dynasm!(e.ops ; .arch x64 ; cmc);
+            }
+            match (sub, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64 ; adc rax, rcx),
+                (false, false) => dynasm!(e.ops ; .arch x64 ; adc eax, ecx),
+                (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
+                (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
+            }
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::CcmpReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmnReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmpImm { sf, imm5: rm, cond, rn, nzcv }
+        | DpReg::CcmnImm { sf, imm5: rm, cond, rn, nzcv } => {
+            let sub = matches!(d, DpReg::CcmpReg { .. } | DpReg::CcmpImm { .. });
+            let imm = matches!(d, DpReg::CcmpImm { .. } | DpReg::CcmnImm { .. });
+            let holds = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.jump_if(cond, holds);
+            let v = (nzcv << 28) as i32;
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov DWORD [rbx + OFF_NZCV], v
+                ; jmp =>done
+                ; =>holds
+            );
+            e.flags_prep();
+            if imm {
+                dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
+            } else {
+                e.load(RCX, rm, false);
+            }
+            e.load(RAX, rn, false);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            e.flags_arith(sub);
+            dynasm!(e.ops ; .arch x64 ; =>done);
+        }
+        DpReg::Lslv { sf, rm, rn, rd }
+        | DpReg::Lsrv { sf, rm, rn, rd }
+        | DpReg::Asrv { sf, rm, rn, rd }
+        | DpReg::Rorv { sf, rm, rn, rd } => {
+            // x86 masks the count to 6 (64-bit) or 5 (32-bit) bits: Rm MOD datasize.
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            match (d, sf == 1) {
+                (DpReg::Lslv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shl rax, cl),
+                (DpReg::Lslv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shl eax, cl),
+                (DpReg::Lsrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shr rax, cl),
+                (DpReg::Lsrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shr eax, cl),
+                (DpReg::Asrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; sar rax, cl),
+                (DpReg::Asrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; sar eax, cl),
+                (_, true) => dynasm!(e.ops ; .arch x64 ; ror rax, cl),
+                (_, false) => dynasm!(e.ops ; .arch x64 ; ror eax, cl),
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
+            e.load(RAX, rn, false);
+            e.load(RCX, rm, false);
+            e.load(RDX, ra, false);
+            // The low 64 (32) bits of a product do not depend on signedness.
+            dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
+            if matches!(d, DpReg::Madd { .. }) {
+                dynasm!(e.ops ; .arch x64 ; add rax, rdx);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; sub rdx, rax ; mov rax, rdx);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Csel { sf, rm, cond, rn, rd }
+        | DpReg::Csinc { sf, rm, cond, rn, rd }
+        | DpReg::Csinv { sf, rm, cond, rn, rd }
+        | DpReg::Csneg { sf, rm, cond, rn, rd } => {
+            let take_n = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.jump_if(cond, take_n);
+            e.load(RDX, rm, false);
+            match d {
+                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
+                DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
+                _ => {}
+            }
+            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>take_n);
+            e.load(RDX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; =>done);
+            e.store(RDX, rd, false, sf == 1);
+        }
+        _ => return false,
+    }
+    e.pending += 1;
+    true
+}
+
+/// Tells the platform about a store done by the inline fast path (what `write_mem` does
+/// after a fast hit). Returns `exit::STOP` when it wrote translated code.
+extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
+    // SAFETY: as in `call_insn`.
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    use cpu_aarch64::Platform;
+    p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
+    if p.written.is_empty() { 0 } else { exit::STOP }
+}
+
+/// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
+/// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
+/// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
+fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let tables = l.tables as i32;
+    let epoch = l.epoch as i32;
+    let fills = l.fills as i32;
+    let tlb_fills = l.tlb_fills as i32;
+    let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let mask = (l.entries - 1) as i32;
+    let (e_page, e_epoch, e_host, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_host as i32, l.e_pa as i32);
+    debug_assert!(l.entry_size.is_power_of_two());
+    if n > 1 {
+        let m = (n - 1) as i32;
+        dynasm!(e.ops ; .arch x64 ; test Rd(a), m ; jnz =>slow);
+    }
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, Rq(a)
+        ; shr rdx, 12
+        ; mov ecx, edx
+        ; and ecx, mask
+        ; shl ecx, shift
+        ; mov rsi, QWORD [rbx + tables]
+        ; add rsi, rcx
+        ; cmp rdx, QWORD [rsi + ty_off + e_page]
+        ; jne =>slow
+        ; mov ecx, DWORD [rbx + epoch]
+        ; cmp ecx, DWORD [rsi + ty_off + e_epoch]
+        ; jne =>slow
+        ; mov rcx, QWORD [rbx + fills]
+        ; cmp rcx, QWORD [rbx + tlb_fills]
+        ; jne =>slow
+        ; mov ecx, Rd(a)
+        ; and ecx, 0xfff
+        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
+        ; add Rq(host), rcx
+    );
+    if let Some(r) = pa {
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
+            ; add Rq(r), rcx
+        );
+    }
+}
+
+/// Host register `d` = zero-extended `n` bytes at [host register `h`].
+fn load_n(e: &mut Em<'_, '_>, d: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(h)]),
+        2 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(h)]),
+        4 => dynasm!(e.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(h)]),
+        _ => dynasm!(e.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(h)]),
+    }
+}
+
+/// [host register `h`] = low `n` bytes of host register `v`.
+fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h)], Rb(v)),
+        2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
+        4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
+        _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+const R8: u8 = 8;
+const R9: u8 = 9;
+const R10: u8 = 10;
+const R11: u8 = 11;
+const R13: u8 = 13;
+const R14: u8 = 14;
+const RDI: u8 = 7;
+
+/// Loads and stores of general-purpose registers with an immediate offset (LDR/STR of
+/// 1, 2, 4, 8 bytes: unsigned offset, unscaled, pre/post-index; LDP/STP), inline when
+/// `FastMem` has the page (exactly when `read_mem`/`write_mem` would take their fast
+/// path); otherwise the interpreter runs the whole instruction.
+#[derive(PartialEq, Clone, Copy)]
+enum Ix {
+    Off,
+    Pre,
+    Post,
+}
+
+/// How the address is formed from the base register.
+#[derive(Clone, Copy)]
+enum Addr {
+    Imm(i32),
+    /// + ExtendReg(Rm, option, shift) (option 010, 011, 110 or 111).
+    Reg { rm: u32, option: u32, shift: u32 },
+}
+
+fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
+    let s9 = |imm9: u32| alu::sign_extend(imm9 as u64, 9);
+    if matches!(l, Ldst::PrfmUoff { .. } | Ldst::PrfmReg { .. } | Ldst::Prfum { .. }) {
+        // A hint: no access, never a fault (as the interpreter).
+        e.pending += 1;
+        return true;
+    }
+    // Register-offset forms: (load, bytes, rt, rn, rm, option, shift).
+    let reg = match l {
+        Ldst::LdrReg { sz, rm, option, s, rn, rt } => Some((true, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::StrReg { sz, rm, option, s, rn, rt } => Some((false, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::LdrbReg { rm, option, rn, rt, .. } => Some((true, 1, rt, rn, rm, option, 0)),
+        Ldst::StrbReg { rm, option, rn, rt, .. } => Some((false, 1, rt, rn, rm, option, 0)),
+        Ldst::LdrhReg { rm, option, s, rn, rt } => Some((true, 2, rt, rn, rm, option, s)),
+        Ldst::StrhReg { rm, option, s, rn, rt } => Some((false, 2, rt, rn, rm, option, s)),
+        _ => None,
+    };
+    if let Some((load, n, rt, rn, rm, option, shift)) = reg {
+        if !matches!(option, 0b010 | 0b011 | 0b110 | 0b111) {
+            return false;
+        }
+        return mem_access(e, pc, raw, load, n, rt, None, rn, Addr::Reg { rm, option, shift }, Ix::Off);
+    }
+    // (load, bytes, rt, rt2 for pairs, rn, offset, index mode)
+    let (load, n, rt, rt2, rn, off, ix) = match l {
+        Ldst::LdrUoff { sz, imm12, rn, rt } => (true, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::StrUoff { sz, imm12, rn, rt } => (false, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::LdrbUoff { imm12, rn, rt } => (true, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::StrbUoff { imm12, rn, rt } => (false, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::LdrhUoff { imm12, rn, rt } => (true, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::StrhUoff { imm12, rn, rt } => (false, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::Ldur { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Stur { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrbPre { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrbPost { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrbPre { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrbPost { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdrhPre { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrhPost { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrhPre { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrhPost { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::Ldurb { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturb { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Ldurh { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturh { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrPre { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrPre { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrPost { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrPost { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdpOff { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::StpOff { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::LdpPre { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::StpPre { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::LdpPost { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        Ldst::StpPost { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        _ => return false,
+    };
+    // CONSTRAINED UNPREDICTABLE register overlaps: the interpreter's choice applies.
+    if ix != Ix::Off && rn != 31 && (rt == rn || rt2 == Some(rn)) {
+        return false;
+    }
+    if load && rt2 == Some(rt) {
+        return false;
+    }
+    let off = off as i64;
+    if off != off as i32 as i64 {
+        return false;
+    }
+    mem_access(e, pc, raw, load, n, rt, rt2, rn, Addr::Imm(off as i32), ix)
+}
+
+/// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
+#[allow(clippy::too_many_arguments)]
+fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
+    // SCTLR.SA says, passes; otherwise the interpreter decides).
+    e.load(RAX, rn, true);
+    if rn == 31 {
+        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+    }
+    // r10 = address, r11 = writeback value.
+    let off = match addr {
+        Addr::Imm(o) => o,
+        Addr::Reg { rm, option, shift } => {
+            e.load(RCX, rm, false);
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+            0
+        }
+    };
+    match ix {
+        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    }
+    let ty = if load { 1 } else { 2 };
+    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    if rt2.is_some() {
+        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+    }
+    // Both accesses hit: nothing below can fault.
+    if load {
+        load_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            load_n(e, RDX, R9, n);
+            e.store(RDI, rt, false, true);
+            e.store(RDX, rt2, false, true);
+        } else {
+            e.store(RDI, rt, false, true);
+        }
+    } else {
+        e.load(RDI, rt, false);
+        store_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            e.load(RDI, rt2, false);
+            store_n(e, RDI, R9, n);
+        }
+    }
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    e.pending = 1;
+    e.flush_count();
+    if !load {
+        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        for &r in pairs {
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
+        // Translated code was written: leave after this instruction.
+        let next = pc.wrapping_add(4);
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov eax, exit::STOP as i32
+        );
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    // Both paths have counted the instruction.
+    e.pending = 0;
+    true
+}

@@ -1,0 +1,454 @@
+//! The JIT against the reference interpreter (the oracle) on hand-written programs
+//! assembled with the GNU assembler (aarch64-linux-gnu-as): both engines run the same
+//! program from the same state with the same budget slices, and after every slice the
+//! architectural state, system registers, instruction counts, stats, `Exit` and memory
+//! must be identical. Programs cover the native ALU/branch paths, faults (precise
+//! exceptions), code crossing pages, self-modifying code and interrupts.
+
+use cpu_aarch64::engine::Engine;
+use cpu_aarch64::interp::{self, Exit};
+use cpu_aarch64::platform::{Bus, BusAttrs, BusError, FlatRam, IrqLevels, PhysAddr, RamSpan};
+use cpu_aarch64::{Cpu, CpuConfig, Platform};
+use lsemu_jit::Jit;
+use std::process::Command;
+
+const BASE: u64 = 0x8000_0000;
+
+/// Assembles `src` (placed at BASE) into a flat binary.
+fn assemble(name: &str, src: &str) -> Vec<u8> {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jit-diff");
+    std::fs::create_dir_all(&dir).unwrap();
+    let s = dir.join(format!("{name}.s"));
+    let o = dir.join(format!("{name}.o"));
+    let b = dir.join(format!("{name}.bin"));
+    std::fs::write(&s, src).unwrap();
+    let st = Command::new("aarch64-linux-gnu-as").arg("-o").arg(&o).arg(&s).status().expect("aarch64-linux-gnu-as");
+    assert!(st.success(), "assembling {name}");
+    let st = Command::new("aarch64-linux-gnu-objcopy").args(["-O", "binary", "-j", ".text"]).arg(&o).arg(&b).status().expect("objcopy");
+    assert!(st.success());
+    std::fs::read(&b).unwrap()
+}
+
+/// FlatRam with an IRQ input level and a log of bus accesses outside RAM.
+#[derive(Clone)]
+struct Plat {
+    ram: FlatRam,
+    irq: bool,
+    log: Vec<(bool, u64, usize)>,
+    stores: u64,
+}
+impl Bus for Plat {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
+        self.log.push((false, pa.0, buf.len()));
+        self.ram.read(pa, buf, a)
+    }
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
+        self.log.push((true, pa.0, buf.len()));
+        self.ram.write(pa, buf, a)
+    }
+    fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
+        self.ram.ram_span(pa)
+    }
+}
+impl Platform for Plat {
+    fn counter(&self) -> u64 {
+        0
+    }
+    fn irq_levels(&self, _cpu: u8) -> IrqLevels {
+        IrqLevels { irq: self.irq, ..Default::default() }
+    }
+    fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {
+        self.stores += 1;
+    }
+}
+
+fn setup(code: &[u8], irq: bool) -> (Cpu, Plat) {
+    let mut ram = FlatRam::new(BASE, 1 << 20);
+    ram.load(BASE, code);
+    let mut cpu = Cpu::new(CpuConfig::default());
+    cpu.reset(BASE);
+    // EL3, MMU off. SCR_EL3.IRQ routes IRQs to EL3 (masked by PSTATE.I there).
+    cpu.sys.scr_el3 |= 1 << 1;
+    cpu.sys.vbar[3] = BASE + 0x800;
+    cpu.st.x[28] = BASE + 0x8_0000; // data area
+    (cpu, Plat { ram, irq, log: Vec::new(), stores: 0 })
+}
+
+fn compare(what: &str, a: &Cpu, pa: &Plat, b: &Cpu, pb: &Plat) {
+    assert_eq!(a.st, b.st, "{what}: architectural state");
+    assert_eq!(a.sys, b.sys, "{what}: system registers");
+    assert_eq!(a.icount, b.icount, "{what}: icount");
+    assert_eq!(a.stats, b.stats, "{what}: stats");
+    assert_eq!(a.tlb.fills, b.tlb.fills, "{what}: TLB fills");
+    assert_eq!(pa.log, pb.log, "{what}: bus accesses");
+    assert_eq!(pa.stores, pb.stores, "{what}: store notifications");
+    assert!(pa.ram.mem == pb.ram.mem, "{what}: memory");
+}
+
+/// Runs `total` instructions in slices of the given sizes on both engines; returns the
+/// final interpreter state for program-specific checks.
+fn diff(name: &str, src: &str, irq: bool, slices: &[u64], total: u64) -> (Cpu, Plat) {
+    let code = assemble(name, src);
+    let (mut a, mut pa) = setup(&code, irq);
+    let (mut b, mut pb) = setup(&code, irq);
+    let mut jit = Jit::new();
+    let mut done = 0;
+    let mut i = 0;
+    while done < total {
+        let n = slices[i % slices.len()].min(total - done);
+        i += 1;
+        let xa = interp::run(&mut a, &mut pa, n);
+        let xb = jit.run(&mut b, &mut pb, n);
+        assert_eq!(xa, xb, "{name}: exit after {done}+{n}");
+        compare(&format!("{name} after {done}+{n}"), &a, &pa, &b, &pb);
+        done += n;
+        if xa != Exit::Budget {
+            break;
+        }
+    }
+    // With budgets below a block's length the JIT steps (and need not translate).
+    if slices.iter().any(|&s| s >= 1000) {
+        assert!(jit.stats().blocks_translated > 0, "{name}: the JIT translated nothing");
+    }
+    (a, pa)
+}
+
+const SLICES: &[u64] = &[1000, 1, 7, 3, 64, 13, 500, 2, 47, 10000];
+
+/// Exception vectors at BASE + 0x800: synchronous from the current EL (SPx) records
+/// ESR/FAR/ELR in x10..x12 and resumes after the faulting instruction; IRQ records ELR in
+/// x13, sets x20 = 7 and returns with IRQs masked.
+const VECTORS: &str = "
+    .org 0x800 + 0x200
+    mrs x10, esr_el3
+    mrs x11, far_el3
+    mrs x12, elr_el3
+    add x9, x12, #4
+    msr elr_el3, x9
+    add x19, x19, #1
+    eret
+    .org 0x800 + 0x280
+    mrs x13, elr_el3
+    mov x20, #7
+    mrs x9, spsr_el3
+    orr x9, x9, #0x80
+    msr spsr_el3, x9
+    eret
+    .org 0x1000
+";
+
+const ALU: &str = "
+    .text
+    mov x0, #0
+    mov x1, #1
+    movz x2, #0x1234, lsl #16
+    movk x2, #0xbeef
+    movn w3, #5
+    mov x4, #-1
+    mov x5, #100
+loop:
+    add x0, x0, x1
+    adds w6, w0, #0xfff
+    sub x7, x2, x0, lsl #3
+    subs x8, x0, x5
+    csel x9, x0, x7, lt
+    csinc w10, w3, w2, ge
+    csinv x11, x4, x0, hi
+    csneg x12, x0, x1, ls
+    cset x13, eq
+    cset x14, cs
+    cset x15, mi
+    cset x16, vs
+    cset x17, gt
+    cset x18, le
+    and x19, x2, #0xff00ff00ff00ff00
+    orr w20, w0, #0x7
+    eor x21, x2, x0, ror #7
+    ands x22, x0, #3
+    bics w23, w2, w0, lsr #2
+    orn x24, x4, x0, asr #1
+    eon w25, w2, w0
+    ubfx x26, x2, #4, #12
+    sbfx x27, x0, #1, #3
+    lsl w6, w0, #29
+    asr x7, x2, #17
+    sxtw x9, w0
+    uxtb w10, w0
+    adds x11, x4, x1
+    cmn w4, #1
+    adr x12, loop
+    adrp x13, loop
+    sub sp, sp, #16
+    add sp, sp, #16
+    add x14, sp, #8
+    tbz x0, #2, 1f
+    add x15, x15, #1
+1:  tbnz w0, #5, 2f
+    add x16, x16, #3
+2:  cbz x22, 3f
+    cbnz x22, 4f
+3:  add x17, x17, #1
+4:  bl fn
+    cmp x0, x5
+    b.ne loop
+    b .
+fn:
+    add x18, x18, #1
+    ret
+" ;
+
+#[test]
+fn alu_and_branches() {
+    let src = format!("{ALU}\n{VECTORS}");
+    let (a, _) = diff("alu", &src.replace(".org 0x1000", ""), false, SLICES, 30_000);
+    // Hand check: the loop ran with x5 = 100 and x0 counting up; after it, `b .` spins.
+    assert_eq!(a.st.x[5], 100);
+    assert_eq!(a.st.x[0], 100, "loop exits when x0 - x5 == 0 (b.ne)");
+}
+
+#[test]
+fn faults_are_precise() {
+    // A load from an unmapped address (external abort), an unaligned exclusive
+    // (alignment fault) and an UNDEFINED instruction, each in the middle of a block.
+    let src = format!(
+        "
+    .text
+    mov x19, #0
+    mov x1, #0x1000
+    mov x2, #5
+loop:
+    add x2, x2, #1
+    ldr x3, [x1]
+    add x2, x2, #2
+    ldxr x4, [x28, #0]
+    add x5, x28, #1
+    ldxr x6, [x5]
+    add x2, x2, #3
+    .inst 0x00000000
+    add x2, x2, #4
+    str x2, [x28, #8]
+    cmp x19, #40
+    b.lo loop
+    b .
+{VECTORS}"
+    );
+    let (a, _) = diff("faults", &src.replace(".org 0x1000", ""), false, SLICES, 5_000);
+    // Each iteration takes three exceptions (external abort, alignment fault, UNDEFINED);
+    // the last one (UNDEFINED, EC 0) leaves ESR_EL3 = EC 0 | IL.
+    assert!(a.st.x[19] >= 40);
+    assert_eq!(a.st.x[10], 1 << 25);
+}
+
+#[test]
+fn self_modifying_code() {
+    // The loop patches an instruction of its own block (the `add x1, x1, #1` becomes
+    // `add x1, x1, #2` and back) and one of a block already run (at `target`).
+    let src = "
+    .text
+    ldr w5, add1
+    ldr w6, add2
+    adr x7, patch
+    adr x8, target
+    mov x9, #0
+loop:
+    str w6, [x7]
+patch:
+    add x1, x1, #1
+    str w5, [x7]
+    bl target
+    str w6, [x8]
+    bl target
+    str w5, [x8]
+    add x9, x9, #1
+    cmp x9, #50
+    b.ne loop
+    b .
+target:
+    add x1, x1, #1
+    ret
+add1:
+    add x1, x1, #1
+add2:
+    add x1, x1, #2
+";
+    let (a, _) = diff("smc", src, false, SLICES, 5_000);
+    // Per iteration: patched add (+2), target (+1), patched target (+2): 5 x 50.
+    assert_eq!(a.st.x[1], 250);
+}
+
+#[test]
+fn code_crossing_pages() {
+    // A loop whose body straddles a 4 KiB page boundary, and calls across pages.
+    let src = "
+    .text
+    b start
+    .org 0xff0
+start:
+    add x1, x1, #1
+    add x2, x2, x1
+    add x3, x3, #3
+    add x4, x4, #4
+    add x5, x5, #5
+    add x6, x6, #6
+    bl far
+    cmp x1, #300
+    b.ne start
+    b .
+    .org 0x2400
+far:
+    add x7, x7, #7
+    ret
+";
+    let (a, _) = diff("pages", src, false, SLICES, 10_000);
+    assert_eq!(a.st.x[1], 300);
+    assert_eq!(a.st.x[7], 7 * 300);
+}
+
+#[test]
+fn interrupts_taken_at_the_same_instruction() {
+    // IRQ held high; unmasked after some ALU work inside a loop; the handler masks it in
+    // the saved PSTATE and returns; then it is unmasked again, 20 times.
+    let src = format!(
+        "
+    .text
+    mov x21, #0
+loop:
+    add x1, x1, #1
+    add x2, x2, #2
+    add x3, x3, #3
+    msr daifclr, #2
+    add x4, x4, #4
+    add x5, x5, #5
+    add x21, x21, #1
+    cmp x21, #20
+    b.ne loop
+    b .
+{VECTORS}"
+    );
+    let (a, _) = diff("irq", &src.replace(".org 0x1000", ""), true, SLICES, 3_000);
+    assert_eq!(a.st.x[20], 7, "IRQ handler ran");
+    assert_eq!(a.st.x[21], 20);
+}
+
+#[test]
+fn budget_of_one_everywhere() {
+    let src = format!("{ALU}\n{VECTORS}");
+    diff("alu1", &src.replace(".org 0x1000", ""), false, &[1], 2_000);
+}
+
+#[test]
+fn loads_and_stores() {
+    // Every inline form, hits and misses (first touch of a page, crossing a page, the SP
+    // base), with data checked by hand below. (With the MMU off data is Device memory, so
+    // unaligned accesses fault: `faults_are_precise` covers those.)
+    let src = "
+    .text
+    mov x0, #0x1122
+    movk x0, #0x3344, lsl #16
+    movk x0, #0x5566, lsl #32
+    movk x0, #0x7788, lsl #48
+    mov x1, x28
+    mov sp, x28
+    mov x9, #0
+loop:
+    str x0, [x1]
+    str w0, [x1, #8]
+    strh w0, [x1, #12]
+    strb w0, [x1, #14]
+    ldr x2, [x1]
+    ldr w3, [x1, #8]
+    ldrh w4, [x1, #12]
+    ldrb w5, [x1, #14]
+    stur x0, [x1, #-8]
+    ldur x6, [x1, #-8]
+    stp x0, x2, [x1, #32]
+    ldp x7, x8, [x1, #32]
+    stp w0, w3, [x1, #48]!
+    ldp w10, w11, [x1], #-48
+    str x9, [x1, #64]!
+    ldr x12, [x1], #-64
+    add x13, x1, #0xff8
+    stp x0, x9, [x13]
+    ldp x14, x15, [x13]
+    stp x9, x0, [sp, #-16]!
+    ldp x16, x17, [sp], #16
+    str x0, [sp, #8]
+    add x9, x9, #1
+    cmp x9, #30
+    b.ne loop
+    b .
+";
+    let (a, pa) = diff("ldst", src, false, SLICES, 20_000);
+    let x = &a.st.x;
+    assert_eq!(x[2], 0x7788_5566_3344_1122);
+    assert_eq!(x[3], 0x3344_1122);
+    assert_eq!(x[4], 0x1122);
+    assert_eq!(x[5], 0x22);
+    assert_eq!(x[6], 0x7788_5566_3344_1122, "unscaled round trip");
+    assert_eq!((x[7], x[8]), (x[0], x[2]));
+    assert_eq!((x[10], x[11]), (0x3344_1122, 0x3344_1122));
+    assert_eq!(x[12], 29, "stored before the last increment");
+    assert_eq!((x[14], x[15]), (x[0], 29), "pair across a page boundary");
+    assert_eq!((x[16], x[17]), (29, x[0]));
+    assert_eq!(x[1], 0x8008_0000);
+    let d = (0x8_0000 + 64) as usize;
+    assert_eq!(u64::from_le_bytes(pa.ram.mem[d..d + 8].try_into().unwrap()), 29);
+}
+
+#[test]
+fn multiply_extend_carry_ccmp_shifts_and_register_offsets() {
+    let src = "
+    .text
+    mov x0, #3
+    mov x1, #0x7fff
+    movk x1, #0x8000, lsl #48
+    mov x5, #0
+    mov x6, x28
+    mov sp, x28
+loop:
+    madd x2, x0, x1, x5
+    msub w3, w0, w1, w2
+    mul x4, x2, x0
+    add x7, sp, w0, uxtw #2
+    add x8, x1, w0, sxtb
+    sub x9, x2, w1, sxth #1
+    adds w10, w1, w0, uxtb #4
+    subs x11, x1, x0, sxtx #3
+    cmp x5, w0, uxtw
+    adc x12, x1, x2
+    adcs w13, w1, w2
+    sbc x14, x1, x2
+    sbcs x15, x0, x1
+    ccmp x0, x5, #4, ne
+    cset x16, eq
+    ccmn w1, #7, #2, hs
+    cset x17, lt
+    ccmp x0, #31, #8, lo
+    cset x18, gt
+    lslv x19, x1, x0
+    lsrv w20, w1, w0
+    asrv x21, x1, x5
+    rorv w22, w1, w0
+    extr x23, x1, x2, #13
+    extr w24, w1, w2, #31
+    ror x25, x1, #1
+    str x2, [x6, x0, lsl #3]
+    ldr x26, [x6, x0, lsl #3]
+    strb w1, [x6, w0, uxtw]
+    ldrb w27, [x6, w0, sxtw]
+    strh w2, [x6, x5, lsl #1]
+    ldrh w3, [x6, x5, lsl #1]
+    ldr w4, [x6, x5, lsl #2]
+    strb w1, [x6, #1]!
+    ldrb w9, [x6], #-1
+    prfm pldl1keep, [x6]
+    add x0, x0, #5
+    add x5, x5, #1
+    cmp x5, #64
+    b.ne loop
+    b .
+";
+    let (a, _) = diff("more", src, false, SLICES, 30_000);
+    assert_eq!(a.st.x[5], 64);
+    assert_eq!(a.st.x[0], 3 + 5 * 64);
+}

@@ -11,6 +11,7 @@ command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binu
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v make >/dev/null || need+=(make)
+command -v readelf >/dev/null || need+=(binutils)
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v curl >/dev/null || need+=(curl)
 command -v xz >/dev/null || need+=(xz-utils)
@@ -24,5 +25,7 @@ fi
 
 # Test corpora (Debian's arm64 kernel, its RDB device tree, busybox), cached under ~/.cache/lsemu.
 test-suites/fetch-corpus.sh
+# Debian's arm64 qemu-system-aarch64 + libraries for the nested-KVM test (~/.cache/lsemu/qemu-arm64).
+test-suites/kvm-nested/fetch.sh
 
 cargo test --workspace --release "$@"

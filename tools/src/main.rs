@@ -61,6 +61,9 @@ struct InitramfsArgs {
     /// repeatable.
     #[arg(long = "add-file", value_name = "DEST=FILE")]
     add_file: Vec<String>,
+    /// Write the cpio archive uncompressed (the kernel unpacks it without inflating).
+    #[arg(long)]
+    no_gzip: bool,
 }
 
 /// Reads the `--add-file DEST=FILE` arguments.
@@ -84,7 +87,11 @@ fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
         None => None,
     };
     let extra = read_add_files(&a.add_file)?;
-    let img = initramfs::busybox_initramfs_with(&bb, script.as_deref(), &extra);
+    let img = if a.no_gzip {
+        initramfs::busybox_cpio_with(&bb, script.as_deref(), &extra)
+    } else {
+        initramfs::busybox_initramfs_with(&bb, script.as_deref(), &extra)
+    };
     std::fs::write(&a.output, img).with_context(|| format!("cannot write {}", a.output.display()))?;
     Ok(ExitCode::SUCCESS)
 }

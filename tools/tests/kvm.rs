@@ -134,3 +134,111 @@ fn kvm_vmm_runs_a_guest_with_mmio_vgic_timer_and_psci() {
     assert_eq!(got, EXPECTED, "VMM exits");
     assert!(log.contains("lsemu-test: vmm exit 0"), "VMM exit status");
 }
+
+/// Debian's arm64 qemu-system-aarch64 and its libraries, from
+/// `test-suites/kvm-nested/fetch.sh` (run by scripts/test-all.sh).
+fn qemu_arm64() -> Option<PathBuf> {
+    let dir = std::env::var_os("LSEMU_QEMU_ARM64")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/qemu-arm64")))?;
+    dir.join(".done").is_file().then_some(dir)
+}
+
+const NESTED_HOST_SCRIPT: &str = r#"echo "nested-host: $(qemu-system-aarch64 --version | head -1)"
+qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 1 -m 256M \
+    -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 panic=-1" \
+    -display none -no-reboot -nic none -monitor none -serial stdio < /dev/null
+echo "nested-host: qemu exit $?"
+"#;
+
+const NESTED_GUEST_SCRIPT: &str = r#"echo "nested-guest: $(grep -c ^processor /proc/cpuinfo) cpu(s), $(grep -m1 'CPU part' /proc/cpuinfo | tr -d '\t')"
+echo "nested-guest: done"
+"#;
+
+/// Nested Linux: inside the lsemu-booted KVM host (1 core), the unmodified Debian
+/// qemu-system-aarch64 runs `-M virt,gic-version=3 -cpu host -enable-kvm` and boots the
+/// same Debian kernel with a busybox initramfs, which powers off. Oracle: what the
+/// unmodified L2 kernel prints about the machine QEMU/KVM give it (QEMU's virt board, KVM's
+/// SMCCC hypervisor services, the GICv3 redistributor at QEMU's address, the Cortex-A72
+/// part number 0xd08 through VPIDR_EL2) and that QEMU exits 0 after the guest's PSCI
+/// SYSTEM_OFF. Deterministic (virtual time), about 6e9 instructions.
+#[test]
+fn nested_linux_in_qemu_with_kvm() {
+    let Some(dir) = corpus() else {
+        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
+        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+        return;
+    };
+    let Some(q) = qemu_arm64() else {
+        assert!(std::env::var_os("CI").is_none(), "arm64 QEMU missing: run test-suites/kvm-nested/fetch.sh");
+        eprintln!("skipped: arm64 QEMU missing (run test-suites/kvm-nested/fetch.sh)");
+        return;
+    };
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kvm_nested");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let lsemu = env!("CARGO_BIN_EXE_lsemu");
+    std::fs::write(tmp.join("guest.sh"), NESTED_GUEST_SCRIPT).unwrap();
+    std::fs::write(tmp.join("host.sh"), NESTED_HOST_SCRIPT).unwrap();
+    run(Command::new(lsemu)
+        .arg("initramfs")
+        .arg("--busybox")
+        .arg(dir.join("busybox"))
+        .arg("--init-script")
+        .arg(tmp.join("guest.sh"))
+        .arg("-o")
+        .arg(tmp.join("guest-initrd.gz")));
+    let mut files = vec![
+        ("usr/bin/qemu-system-aarch64".to_string(), q.join("usr/bin/qemu-system-aarch64")),
+        ("lib/ld-linux-aarch64.so.1".to_string(), q.join("lib/ld-linux-aarch64.so.1")),
+        ("guest/Image".to_string(), dir.join("Image")),
+        ("guest/initrd.gz".to_string(), tmp.join("guest-initrd.gz")),
+    ];
+    let mut libs: Vec<_> = std::fs::read_dir(q.join("lib/aarch64-linux-gnu")).expect("qemu libraries").map(|e| e.unwrap().file_name()).collect();
+    libs.sort();
+    for l in libs {
+        let l = l.to_string_lossy().into_owned();
+        files.push((format!("lib/aarch64-linux-gnu/{l}"), q.join("lib/aarch64-linux-gnu").join(&l)));
+    }
+    let mut cmd = Command::new(lsemu);
+    cmd.arg("initramfs").arg("--no-gzip").arg("--busybox").arg(dir.join("busybox")).arg("--init-script").arg(tmp.join("host.sh"));
+    for (dest, src) in &files {
+        cmd.arg("--add-file").arg(format!("{dest}={}", src.display()));
+    }
+    run(cmd.arg("-o").arg(tmp.join("host.cpio")));
+    let out = Command::new(lsemu)
+        .args(["boot", "--smp", "1", "--entry-el", "2", "--max-insns", "20000000000"])
+        .arg("--kernel")
+        .arg(dir.join("Image"))
+        .arg("--dtb")
+        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
+        .arg("--initrd")
+        .arg(tmp.join("host.cpio"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run lsemu");
+    let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    println!("{log}");
+    assert_eq!(out.status.code(), Some(0), "lsemu exit code");
+    for bad in ["Oops", "BUG:", "WARNING:", "Internal error", "Kernel panic", "rcu: INFO"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    // The host, then QEMU's guest, in this order.
+    let mut at = 0;
+    for want in [
+        "kvm [1]: Hyp mode initialized successfully",
+        "nested-host: QEMU emulator version 7.2",
+        "Machine model: linux,dummy-virt",
+        "smccc: KVM: hypervisor services detected",
+        "GICv3: CPU0: found redistributor 0 region 0:0x00000000080a0000",
+        "nested-guest: 1 cpu(s), CPU part: 0xd08",
+        "nested-guest: done",
+        "reboot: Power down",
+        "nested-host: qemu exit 0",
+        "reboot: Power down",
+    ] {
+        match log[at..].find(want) {
+            Some(i) => at += i + want.len(),
+            None => panic!("console lacks {want:?} (in order)"),
+        }
+    }
+}

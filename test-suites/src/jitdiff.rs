@@ -583,7 +583,7 @@ pub fn run_prog(prog: &Prog, engine: &mut dyn Engine, p: &mut TestPlat, chunks: 
                         break;
                     }
                 }
-                Exit::Halt(_) | Exit::Off => break,
+                Exit::Halt(_) | Exit::Off | Exit::Debug => break,
             }
         }
     }

@@ -23,7 +23,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use cpu_aarch64::engine::{Engine, EngineKind, Interpreter};
+use cpu_aarch64::engine::{Engine, EngineKind, EngineStats, Interpreter};
 use cpu_aarch64::interp::{self, Exit};
 use cpu_aarch64::platform::{Bus, BusAttrs, BusError, Hooked, IrqLevels, PhysAddr, Platform, RamSpan};
 use cpu_aarch64::Cpu;
@@ -57,6 +57,8 @@ struct Summary {
     with_exceptions: usize,
     exceptions: u64,
     insns: u64,
+    /// The engines' own counters, summed.
+    engine: EngineStats,
 }
 
 /// One `run` call for the whole program.
@@ -145,6 +147,7 @@ fn run_all(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sync)) 
                     Err(e) => s.fails.push((prog.kind, format!("{}  mismatch {e}", prog.describe()))),
                 }
             }
+            s.engine = engine.stats();
             s
         })
         .collect();
@@ -158,6 +161,9 @@ fn run_all(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sync)) 
         all.with_exceptions += s.with_exceptions;
         all.exceptions += s.exceptions;
         all.insns += s.insns;
+        all.engine.blocks_translated += s.engine.blocks_translated;
+        all.engine.blocks_invalidated += s.engine.blocks_invalidated;
+        all.engine.flushes += s.engine.flushes;
     }
     all
 }
@@ -197,7 +203,7 @@ fn jit_matches_interpreter() {
     DONE.store(true, Ordering::Relaxed);
     let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
     println!(
-        "jit_diff: seed {seed:#x}, {} programs in {:.1} s ({}); reference: {} instructions, {} reached their end, {} took exceptions ({} in all); {} mismatches",
+        "jit_diff: seed {seed:#x}, {} programs in {:.1} s ({}); reference: {} instructions, {} reached their end, {} took exceptions ({} in all); JIT: {:?}; {} mismatches",
         ids.len(),
         t0.elapsed().as_secs_f64(),
         s.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
@@ -205,6 +211,7 @@ fn jit_matches_interpreter() {
         s.halted,
         s.with_exceptions,
         s.exceptions,
+        s.engine,
         fails.len()
     );
     // The programs must exercise what they claim to (a generator regression would make

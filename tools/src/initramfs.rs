@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn busybox_archive_contents() {
         let bb: Vec<u8> = (0..1001u32).map(|i| i as u8).collect(); // odd size: exercises padding
-        let a = busybox_cpio(&bb, Some(b"echo hi\n"));
+        let a = busybox_cpio_with(&bb, Some(b"echo hi\n"), &[]);
         let e = parse(&a);
         let get = |n: &str| e.iter().find(|x| x.0 == n).unwrap_or_else(|| panic!("{n} missing"));
         let (_, mode, size, _, _, data, _) = get("bin/busybox");
@@ -198,7 +198,7 @@ mod tests {
         assert!(pos("bin") < pos("bin/busybox") && pos("dev") < pos("dev/console"));
         assert_eq!(e.last().unwrap().0, "TRAILER!!!");
         // Without a user script there is no /user-init.
-        assert!(parse(&busybox_cpio(&bb, None)).iter().all(|x| x.0 != "user-init"));
+        assert!(parse(&busybox_cpio_with(&bb, None, &[])).iter().all(|x| x.0 != "user-init"));
     }
 
     #[test]
@@ -220,11 +220,11 @@ mod tests {
 
     #[test]
     fn gzip_roundtrip() {
-        let gz = busybox_initramfs(b"BB", None);
+        let gz = busybox_initramfs_with(b"BB", None, &[]);
         assert_eq!(&gz[..2], b"\x1f\x8b");
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap();
-        assert_eq!(raw, busybox_cpio(b"BB", None));
+        assert_eq!(raw, busybox_cpio_with(b"BB", None, &[]));
     }
 
     /// Oracle: GNU cpio, when installed, lists the same names and sizes.
@@ -237,7 +237,7 @@ mod tests {
         if !out.status.success() {
             return;
         }
-        let a = busybox_cpio(b"hello", Some(b"x"));
+        let a = busybox_cpio_with(b"hello", Some(b"x"), &[]);
         let mut child = std::process::Command::new("cpio")
             .args(["-t", "-v", "--quiet"])
             .stdin(std::process::Stdio::piped())

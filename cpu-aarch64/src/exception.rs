@@ -81,7 +81,7 @@ pub fn is_external_fsc(fsc: u32) -> bool {
 }
 
 /// Kind of exception, selecting the vector offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Sync = 0x000,
     Irq = 0x080,

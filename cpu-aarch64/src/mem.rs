@@ -82,6 +82,43 @@ impl FastMem {
     }
 }
 
+/// Where a JIT's inline RAM-access fast path finds `FastMem` inside a `Cpu` (byte
+/// offsets). The fast path must take a hit exactly when `read_mem`/`write_mem` would:
+/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with `page == va >> 12`,
+/// `epoch == FastMem.epoch`, `FastMem.fills == tlb.fills`, the access naturally aligned.
+#[derive(Debug, Clone, Copy)]
+pub struct FastLayout {
+    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 3]` tables.
+    pub tables: usize,
+    pub epoch: usize,
+    pub fills: usize,
+    pub tlb_fills: usize,
+    pub entries: usize,
+    pub entry_size: usize,
+    pub e_page: usize,
+    pub e_epoch: usize,
+    pub e_host: usize,
+    pub e_pa: usize,
+}
+
+/// The layout of `FastMem` (see `FastLayout`).
+pub fn fast_layout() -> FastLayout {
+    use std::mem::{offset_of, size_of};
+    let f = offset_of!(Cpu, fast);
+    FastLayout {
+        tables: f + offset_of!(FastMem, e),
+        epoch: f + offset_of!(FastMem, epoch),
+        fills: f + offset_of!(FastMem, fills),
+        tlb_fills: offset_of!(Cpu, tlb) + offset_of!(crate::mmu::Tlb, fills),
+        entries: FAST_ENTRIES,
+        entry_size: size_of::<FastEntry>(),
+        e_page: offset_of!(FastEntry, page),
+        e_epoch: offset_of!(FastEntry, epoch),
+        e_host: offset_of!(FastEntry, host),
+        e_pa: offset_of!(FastEntry, pa),
+    }
+}
+
 /// Read-only views of `FastMem` and run-loop hooks for other engines (the JIT), which must
 /// follow `interp::run`'s protocol exactly.
 impl Cpu {

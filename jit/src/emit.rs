@@ -7,7 +7,7 @@
 
 use std::mem::offset_of;
 
-use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn};
+use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst};
 use cpu_aarch64::semantics::alu;
 use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
@@ -116,6 +116,12 @@ struct Em<'a, 'b> {
     cx: &'a mut BlockCx<'b>,
     /// Instructions retired by native code and not yet added to `icount`.
     pending: i32,
+    /// The word of the instruction being translated.
+    raw: u32,
+}
+
+fn insn_raw(e: &Em<'_, '_>) -> u32 {
+    e.raw
 }
 
 impl Em<'_, '_> {
@@ -346,7 +352,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0 };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -362,6 +368,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
         let insn = cpu_aarch64::decode(w);
+        e.raw = w;
         if native(&mut e, pc, &insn) {
             if matches!(insn, Insn::Branch(_)) {
                 ended = true;
@@ -388,6 +395,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
         _ => false,
     }
 }
@@ -629,6 +637,21 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             }
             e.store(RAX, rd, false, sf == 1);
         }
+        DpImm::Extr { sf, rm, imms, rn, rd, .. } => {
+            if sf == 0 && imms >= 32 {
+                return false;
+            }
+            // (Rn:Rm) >> lsb, low datasize bits: x86 SHRD.
+            e.load(RAX, rm, false);
+            e.load(RCX, rn, false);
+            let lsb = imms as i8;
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; shrd rax, rcx, lsb);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; shrd eax, ecx, lsb);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
         _ => return false,
     }
     e.pending += 1;
@@ -691,6 +714,124 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.store(RAX, rd, false, sf == 1);
         }
+        DpReg::AddExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::AddsExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubExt { sf, rm, option, imm3, rn, rd }
+        | DpReg::SubsExt { sf, rm, option, imm3, rn, rd } => {
+            if imm3 > 4 {
+                return false;
+            }
+            let sub = matches!(d, DpReg::SubExt { .. } | DpReg::SubsExt { .. });
+            let flags = matches!(d, DpReg::AddsExt { .. } | DpReg::SubsExt { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            match option {
+                0 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cl),
+                1 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cx),
+                2 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                4 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cl),
+                5 => dynasm!(e.ops ; .arch x64 ; movsx rcx, cx),
+                6 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if imm3 > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, imm3 as i8);
+            }
+            e.load(RAX, rn, true);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, !flags, sf == 1);
+        }
+        DpReg::Adc { sf, rm, rn, rd }
+        | DpReg::Adcs { sf, rm, rn, rd }
+        | DpReg::Sbc { sf, rm, rn, rd }
+        | DpReg::Sbcs { sf, rm, rn, rd } => {
+            let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
+            let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
+            if flags {
+                e.flags_prep();
+            }
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            // CF = PSTATE.C (for SBC: NOT C, the borrow).
+            dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
+            if sub {
+                dynasm!(e.ops ; .arch x64 ; cmc);
+            }
+            match (sub, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64 ; adc rax, rcx),
+                (false, false) => dynasm!(e.ops ; .arch x64 ; adc eax, ecx),
+                (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
+                (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
+            }
+            if flags {
+                e.flags_arith(sub);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::CcmpReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmnReg { sf, rm, cond, rn, nzcv }
+        | DpReg::CcmpImm { sf, imm5: rm, cond, rn, nzcv }
+        | DpReg::CcmnImm { sf, imm5: rm, cond, rn, nzcv } => {
+            let sub = matches!(d, DpReg::CcmpReg { .. } | DpReg::CcmpImm { .. });
+            let imm = matches!(d, DpReg::CcmpImm { .. } | DpReg::CcmnImm { .. });
+            let holds = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.jump_if(cond, holds);
+            let v = (nzcv << 28) as i32;
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov DWORD [rbx + OFF_NZCV], v
+                ; jmp =>done
+                ; =>holds
+            );
+            e.flags_prep();
+            if imm {
+                dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
+            } else {
+                e.load(RCX, rm, false);
+            }
+            e.load(RAX, rn, false);
+            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            e.flags_arith(sub);
+            dynasm!(e.ops ; .arch x64 ; =>done);
+        }
+        DpReg::Lslv { sf, rm, rn, rd }
+        | DpReg::Lsrv { sf, rm, rn, rd }
+        | DpReg::Asrv { sf, rm, rn, rd }
+        | DpReg::Rorv { sf, rm, rn, rd } => {
+            // x86 masks the count to 6 (64-bit) or 5 (32-bit) bits: Rm MOD datasize.
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            match (d, sf == 1) {
+                (DpReg::Lslv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shl rax, cl),
+                (DpReg::Lslv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shl eax, cl),
+                (DpReg::Lsrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; shr rax, cl),
+                (DpReg::Lsrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; shr eax, cl),
+                (DpReg::Asrv { .. }, true) => dynasm!(e.ops ; .arch x64 ; sar rax, cl),
+                (DpReg::Asrv { .. }, false) => dynasm!(e.ops ; .arch x64 ; sar eax, cl),
+                (_, true) => dynasm!(e.ops ; .arch x64 ; ror rax, cl),
+                (_, false) => dynasm!(e.ops ; .arch x64 ; ror eax, cl),
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
+            e.load(RAX, rn, false);
+            e.load(RCX, rm, false);
+            e.load(RDX, ra, false);
+            // The low 64 (32) bits of a product do not depend on signedness.
+            dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
+            if matches!(d, DpReg::Madd { .. }) {
+                dynasm!(e.ops ; .arch x64 ; add rax, rdx);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; sub rdx, rax ; mov rax, rdx);
+            }
+            e.store(RAX, rd, false, sf == 1);
+        }
         DpReg::Csel { sf, rm, cond, rn, rd }
         | DpReg::Csinc { sf, rm, cond, rn, rd }
         | DpReg::Csinv { sf, rm, cond, rn, rd }
@@ -713,5 +854,284 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         _ => return false,
     }
     e.pending += 1;
+    true
+}
+
+/// Tells the platform about a store done by the inline fast path (what `write_mem` does
+/// after a fast hit). Returns `exit::STOP` when it wrote translated code.
+extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
+    // SAFETY: as in `call_insn`.
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    use cpu_aarch64::Platform;
+    p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
+    if p.written.is_empty() { 0 } else { exit::STOP }
+}
+
+/// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
+/// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
+/// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
+fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let tables = l.tables as i32;
+    let epoch = l.epoch as i32;
+    let fills = l.fills as i32;
+    let tlb_fills = l.tlb_fills as i32;
+    let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let mask = (l.entries - 1) as i32;
+    let (e_page, e_epoch, e_host, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_host as i32, l.e_pa as i32);
+    debug_assert!(l.entry_size.is_power_of_two());
+    if n > 1 {
+        let m = (n - 1) as i32;
+        dynasm!(e.ops ; .arch x64 ; test Rd(a), m ; jnz =>slow);
+    }
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, Rq(a)
+        ; shr rdx, 12
+        ; mov ecx, edx
+        ; and ecx, mask
+        ; shl ecx, shift
+        ; mov rsi, QWORD [rbx + tables]
+        ; add rsi, rcx
+        ; cmp rdx, QWORD [rsi + ty_off + e_page]
+        ; jne =>slow
+        ; mov ecx, DWORD [rbx + epoch]
+        ; cmp ecx, DWORD [rsi + ty_off + e_epoch]
+        ; jne =>slow
+        ; mov rcx, QWORD [rbx + fills]
+        ; cmp rcx, QWORD [rbx + tlb_fills]
+        ; jne =>slow
+        ; mov ecx, Rd(a)
+        ; and ecx, 0xfff
+        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
+        ; add Rq(host), rcx
+    );
+    if let Some(r) = pa {
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
+            ; add Rq(r), rcx
+        );
+    }
+}
+
+/// Host register `d` = zero-extended `n` bytes at [host register `h`].
+fn load_n(e: &mut Em<'_, '_>, d: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), BYTE [Rq(h)]),
+        2 => dynasm!(e.ops ; .arch x64 ; movzx Rd(d), WORD [Rq(h)]),
+        4 => dynasm!(e.ops ; .arch x64 ; mov Rd(d), DWORD [Rq(h)]),
+        _ => dynasm!(e.ops ; .arch x64 ; mov Rq(d), QWORD [Rq(h)]),
+    }
+}
+
+/// [host register `h`] = low `n` bytes of host register `v`.
+fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
+    match n {
+        1 => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h)], Rb(v)),
+        2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
+        4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
+        _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+const R8: u8 = 8;
+const R9: u8 = 9;
+const R10: u8 = 10;
+const R11: u8 = 11;
+const R13: u8 = 13;
+const R14: u8 = 14;
+const RDI: u8 = 7;
+
+/// Loads and stores of general-purpose registers with an immediate offset (LDR/STR of
+/// 1, 2, 4, 8 bytes: unsigned offset, unscaled, pre/post-index; LDP/STP), inline when
+/// `FastMem` has the page (exactly when `read_mem`/`write_mem` would take their fast
+/// path); otherwise the interpreter runs the whole instruction.
+#[derive(PartialEq, Clone, Copy)]
+enum Ix {
+    Off,
+    Pre,
+    Post,
+}
+
+/// How the address is formed from the base register.
+#[derive(Clone, Copy)]
+enum Addr {
+    Imm(i32),
+    /// + ExtendReg(Rm, option, shift) (option 010, 011, 110 or 111).
+    Reg { rm: u32, option: u32, shift: u32 },
+}
+
+fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
+    let s9 = |imm9: u32| alu::sign_extend(imm9 as u64, 9);
+    if matches!(l, Ldst::PrfmUoff { .. } | Ldst::PrfmReg { .. } | Ldst::Prfum { .. }) {
+        // A hint: no access, never a fault (as the interpreter).
+        e.pending += 1;
+        return true;
+    }
+    // Register-offset forms: (load, bytes, rt, rn, rm, option, shift).
+    let reg = match l {
+        Ldst::LdrReg { sz, rm, option, s, rn, rt } => Some((true, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::StrReg { sz, rm, option, s, rn, rt } => Some((false, 4 << sz, rt, rn, rm, option, s * (2 + sz))),
+        Ldst::LdrbReg { rm, option, rn, rt, .. } => Some((true, 1, rt, rn, rm, option, 0)),
+        Ldst::StrbReg { rm, option, rn, rt, .. } => Some((false, 1, rt, rn, rm, option, 0)),
+        Ldst::LdrhReg { rm, option, s, rn, rt } => Some((true, 2, rt, rn, rm, option, s)),
+        Ldst::StrhReg { rm, option, s, rn, rt } => Some((false, 2, rt, rn, rm, option, s)),
+        _ => None,
+    };
+    if let Some((load, n, rt, rn, rm, option, shift)) = reg {
+        if !matches!(option, 0b010 | 0b011 | 0b110 | 0b111) {
+            return false;
+        }
+        return mem_access(e, pc, raw, load, n, rt, None, rn, Addr::Reg { rm, option, shift }, Ix::Off);
+    }
+    // (load, bytes, rt, rt2 for pairs, rn, offset, index mode)
+    let (load, n, rt, rt2, rn, off, ix) = match l {
+        Ldst::LdrUoff { sz, imm12, rn, rt } => (true, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::StrUoff { sz, imm12, rn, rt } => (false, 4 << sz, rt, None, rn, (imm12 as u64) << (2 + sz), Ix::Off),
+        Ldst::LdrbUoff { imm12, rn, rt } => (true, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::StrbUoff { imm12, rn, rt } => (false, 1, rt, None, rn, imm12 as u64, Ix::Off),
+        Ldst::LdrhUoff { imm12, rn, rt } => (true, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::StrhUoff { imm12, rn, rt } => (false, 2, rt, None, rn, (imm12 as u64) << 1, Ix::Off),
+        Ldst::Ldur { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Stur { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrbPre { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrbPost { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrbPre { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrbPost { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdrhPre { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrhPost { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrhPre { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrhPost { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::Ldurb { imm9, rn, rt } => (true, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturb { imm9, rn, rt } => (false, 1, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Ldurh { imm9, rn, rt } => (true, 2, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::Sturh { imm9, rn, rt } => (false, 2, rt, None, rn, s9(imm9), Ix::Off),
+        Ldst::LdrPre { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::StrPre { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Pre),
+        Ldst::LdrPost { sz, imm9, rn, rt } => (true, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::StrPost { sz, imm9, rn, rt } => (false, 4 << sz, rt, None, rn, s9(imm9), Ix::Post),
+        Ldst::LdpOff { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::StpOff { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Off),
+        Ldst::LdpPre { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::StpPre { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Pre),
+        Ldst::LdpPost { sf, imm7, rt2, rn, rt } => (true, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        Ldst::StpPost { sf, imm7, rt2, rn, rt } => (false, 4 << sf, rt, Some(rt2), rn, alu::sign_extend(imm7 as u64, 7) << (2 + sf), Ix::Post),
+        _ => return false,
+    };
+    // CONSTRAINED UNPREDICTABLE register overlaps: the interpreter's choice applies.
+    if ix != Ix::Off && rn != 31 && (rt == rn || rt2 == Some(rn)) {
+        return false;
+    }
+    if load && rt2 == Some(rt) {
+        return false;
+    }
+    let off = off as i64;
+    if off != off as i32 as i64 {
+        return false;
+    }
+    mem_access(e, pc, raw, load, n, rt, rt2, rn, Addr::Imm(off as i32), ix)
+}
+
+/// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
+#[allow(clippy::too_many_arguments)]
+fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
+    // SCTLR.SA says, passes; otherwise the interpreter decides).
+    e.load(RAX, rn, true);
+    if rn == 31 {
+        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+    }
+    // r10 = address, r11 = writeback value.
+    let off = match addr {
+        Addr::Imm(o) => o,
+        Addr::Reg { rm, option, shift } => {
+            e.load(RCX, rm, false);
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+            0
+        }
+    };
+    match ix {
+        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    }
+    let ty = if load { 1 } else { 2 };
+    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    if rt2.is_some() {
+        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+    }
+    // Both accesses hit: nothing below can fault.
+    if load {
+        load_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            load_n(e, RDX, R9, n);
+            e.store(RDI, rt, false, true);
+            e.store(RDX, rt2, false, true);
+        } else {
+            e.store(RDI, rt, false, true);
+        }
+    } else {
+        e.load(RDI, rt, false);
+        store_n(e, RDI, R8, n);
+        if let Some(rt2) = rt2 {
+            e.load(RDI, rt2, false);
+            store_n(e, RDI, R9, n);
+        }
+    }
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    e.pending = 1;
+    e.flush_count();
+    if !load {
+        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        for &r in pairs {
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
+        // Translated code was written: leave after this instruction.
+        let next = pc.wrapping_add(4);
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov eax, exit::STOP as i32
+        );
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    // Both paths have counted the instruction.
+    e.pending = 0;
     true
 }

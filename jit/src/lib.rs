@@ -67,8 +67,10 @@ fn key(cpu: &Cpu, va: u64, pa: u64) -> Key {
 /// Conditions under which the interpreter must run instead of translated code (debug
 /// features checked per instruction). The single place where such conditions live.
 pub fn must_interpret(cpu: &Cpu) -> bool {
-    // MDSCR_EL1.{SS,MDE} (breakpoints, watchpoints, software step) and PSTATE.IL.
-    cpu.fast_debug() || cpu.st.pstate.il || cpu.st.pstate.ss
+    // MDSCR_EL1.{SS,MDE} (breakpoints, watchpoints, software step) and PSTATE.IL; the
+    // host debugger's breakpoints, watchpoints and steps (checked per instruction and per
+    // access by the interpreter); instruction tracing (a record per instruction).
+    cpu.fast_debug() || cpu.st.pstate.il || cpu.st.pstate.ss || cpu.host_debug_active() || cpu.trace_insn()
 }
 
 /// Exit codes of translated code (returned in eax by the trampoline).
@@ -188,8 +190,17 @@ struct Block {
     len: u32,
 }
 
+/// Entries of the block lookup cache (a power of two).
+const JCACHE: usize = 1 << 14;
+/// A key no block has (VA not 4-aligned).
+const NO_KEY: Key = Key { va: 1, pa_ctx: 0 };
+
+fn jc_index(k: &Key) -> usize {
+    ((k.va >> 2) ^ (k.pa_ctx >> 2).rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15) as usize >> (64 - 14)
+}
+
 /// Size of the code buffer; a full buffer is flushed and translation starts again.
-const CODE_SIZE: usize = 32 << 20;
+const CODE_SIZE: usize = 128 << 20;
 /// Room a block translation may need at most (checked before translating).
 const BLOCK_ROOM: usize = 64 << 10;
 /// Longest block (instructions).
@@ -204,6 +215,8 @@ pub struct Jit {
     /// Offset of the trampoline's first byte after it (where blocks start).
     tramp_end: usize,
     blocks: FxMap<Key, Block>,
+    /// Direct-mapped cache in front of `blocks` (entries removed with their blocks).
+    jcache: Box<[(Key, Block)]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
     /// Call-out records and chain slots of the current code buffer generation (stable
@@ -273,6 +286,7 @@ impl Jit {
             used: 0,
             tramp_end: 0,
             blocks: Default::default(),
+            jcache: vec![(NO_KEY, Block { off: 0, len: 0 }); JCACHE].into_boxed_slice(),
             pages: Default::default(),
             recs: Vec::new(),
             slots: Vec::new(),
@@ -321,6 +335,7 @@ impl Jit {
         self.stats.flushes += 1;
         self.stats.blocks_invalidated += self.blocks.len() as u64;
         self.blocks.clear();
+        self.jcache.fill((NO_KEY, Block { off: 0, len: 0 }));
         self.pages.borrow_mut().clear();
         self.recs.clear();
         self.slots.clear();
@@ -332,6 +347,10 @@ impl Jit {
         let keys = self.pages.borrow_mut().remove(&page);
         if let Some(keys) = keys {
             for k in keys {
+                let j = &mut self.jcache[jc_index(&k)];
+                if j.0 == k {
+                    j.0 = NO_KEY;
+                }
                 if self.blocks.remove(&k).is_some() {
                     self.stats.blocks_invalidated += 1;
                 }
@@ -425,8 +444,13 @@ impl Jit {
                 continue;
             };
             let k = key(cpu, pc, pa);
-            let b = match self.blocks.get(&k) {
-                Some(b) => Some(*b),
+            let ji = jc_index(&k);
+            let cached = if self.jcache[ji].0 == k { Some(self.jcache[ji].1) } else { self.blocks.get(&k).copied() };
+            let b = match cached {
+                Some(b) => {
+                    self.jcache[ji] = (k, b);
+                    Some(b)
+                }
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,

@@ -335,3 +335,120 @@ fn budget_of_one_everywhere() {
     let src = format!("{ALU}\n{VECTORS}");
     diff("alu1", &src.replace(".org 0x1000", ""), false, &[1], 2_000);
 }
+
+#[test]
+fn loads_and_stores() {
+    // Every inline form, hits and misses (first touch of a page, crossing a page, the SP
+    // base), with data checked by hand below. (With the MMU off data is Device memory, so
+    // unaligned accesses fault: `faults_are_precise` covers those.)
+    let src = "
+    .text
+    mov x0, #0x1122
+    movk x0, #0x3344, lsl #16
+    movk x0, #0x5566, lsl #32
+    movk x0, #0x7788, lsl #48
+    mov x1, x28
+    mov sp, x28
+    mov x9, #0
+loop:
+    str x0, [x1]
+    str w0, [x1, #8]
+    strh w0, [x1, #12]
+    strb w0, [x1, #14]
+    ldr x2, [x1]
+    ldr w3, [x1, #8]
+    ldrh w4, [x1, #12]
+    ldrb w5, [x1, #14]
+    stur x0, [x1, #-8]
+    ldur x6, [x1, #-8]
+    stp x0, x2, [x1, #32]
+    ldp x7, x8, [x1, #32]
+    stp w0, w3, [x1, #48]!
+    ldp w10, w11, [x1], #-48
+    str x9, [x1, #64]!
+    ldr x12, [x1], #-64
+    add x13, x1, #0xff8
+    stp x0, x9, [x13]
+    ldp x14, x15, [x13]
+    stp x9, x0, [sp, #-16]!
+    ldp x16, x17, [sp], #16
+    str x0, [sp, #8]
+    add x9, x9, #1
+    cmp x9, #30
+    b.ne loop
+    b .
+";
+    let (a, pa) = diff("ldst", src, false, SLICES, 20_000);
+    let x = &a.st.x;
+    assert_eq!(x[2], 0x7788_5566_3344_1122);
+    assert_eq!(x[3], 0x3344_1122);
+    assert_eq!(x[4], 0x1122);
+    assert_eq!(x[5], 0x22);
+    assert_eq!(x[6], 0x7788_5566_3344_1122, "unscaled round trip");
+    assert_eq!((x[7], x[8]), (x[0], x[2]));
+    assert_eq!((x[10], x[11]), (0x3344_1122, 0x3344_1122));
+    assert_eq!(x[12], 29, "stored before the last increment");
+    assert_eq!((x[14], x[15]), (x[0], 29), "pair across a page boundary");
+    assert_eq!((x[16], x[17]), (29, x[0]));
+    assert_eq!(x[1], 0x8008_0000);
+    let d = (0x8_0000 + 64) as usize;
+    assert_eq!(u64::from_le_bytes(pa.ram.mem[d..d + 8].try_into().unwrap()), 29);
+}
+
+#[test]
+fn multiply_extend_carry_ccmp_shifts_and_register_offsets() {
+    let src = "
+    .text
+    mov x0, #3
+    mov x1, #0x7fff
+    movk x1, #0x8000, lsl #48
+    mov x5, #0
+    mov x6, x28
+    mov sp, x28
+loop:
+    madd x2, x0, x1, x5
+    msub w3, w0, w1, w2
+    mul x4, x2, x0
+    add x7, sp, w0, uxtw #2
+    add x8, x1, w0, sxtb
+    sub x9, x2, w1, sxth #1
+    adds w10, w1, w0, uxtb #4
+    subs x11, x1, x0, sxtx #3
+    cmp x5, w0, uxtw
+    adc x12, x1, x2
+    adcs w13, w1, w2
+    sbc x14, x1, x2
+    sbcs x15, x0, x1
+    ccmp x0, x5, #4, ne
+    cset x16, eq
+    ccmn w1, #7, #2, hs
+    cset x17, lt
+    ccmp x0, #31, #8, lo
+    cset x18, gt
+    lslv x19, x1, x0
+    lsrv w20, w1, w0
+    asrv x21, x1, x5
+    rorv w22, w1, w0
+    extr x23, x1, x2, #13
+    extr w24, w1, w2, #31
+    ror x25, x1, #1
+    str x2, [x6, x0, lsl #3]
+    ldr x26, [x6, x0, lsl #3]
+    strb w1, [x6, w0, uxtw]
+    ldrb w27, [x6, w0, sxtw]
+    strh w2, [x6, x5, lsl #1]
+    ldrh w3, [x6, x5, lsl #1]
+    ldr w4, [x6, x5, lsl #2]
+    strb w1, [x6, #1]!
+    ldrb w9, [x6], #-1
+    prfm pldl1keep, [x6]
+    add x0, x0, #5
+    add x5, x5, #1
+    cmp x5, #64
+    b.ne loop
+    b .
+";
+    let (a, _) = diff("more", src, false, SLICES, 30_000);
+    assert_eq!(a.st.x[5], 64);
+    assert_eq!(a.st.x[0], 3 + 5 * 64);
+}

@@ -450,7 +450,6 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "fsl,qoriq-rcpm-2.1+",
     "arm,mmu-500",
     "fsl,qoriq-mc",
-    "fsl,qoriq-mc-dpmac",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them

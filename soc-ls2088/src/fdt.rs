@@ -494,7 +494,7 @@ mod tests {
         // 2 GiB as the RDB dts describes (its /memory lists the first bank only).
         let blob = gen(2 << 30, 8);
         let ours = fdt::Fdt::new(&blob).unwrap();
-        let refs = ["interrupt-parent", "clocks", "next-level-cache", "regmap"];
+        let refs = ["interrupt-parent", "clocks", "next-level-cache", "regmap", "msi-parent"];
         // Properties the stock blob lacks by design: PSCI enable-method (U-Boot adds it,
         // ls2088a-reference.md §0).
         let ours_only = ["enable-method"];

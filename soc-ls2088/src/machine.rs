@@ -836,7 +836,7 @@ impl Machine {
     /// nothing wakes it, `Exit::Off` when it is off) and a machine stop if the step
     /// caused one (power off, reset).
     pub fn step_cpu(&mut self, i: usize) -> (Exit, Option<RunExit>) {
-        if self.cpus.get(i).map_or(true, |c| c.off) {
+        if !matches!(self.cpus.get(i), Some(c) if !c.off) {
             return (Exit::Off, None);
         }
         self.begin_round();
@@ -941,6 +941,15 @@ impl Machine {
                     .min()
                     .map(|t| t.saturating_mul(NS_PER_TICK));
                 let dev = self.bus.sched.next_deadline();
+                // A timer whose condition became true during the round (e.g. armed with a
+                // compare value already reached just before WFI) has no future deadline:
+                // its level must reach the GIC now, or the wait would look like a deadlock.
+                for i in 0..self.cpus.len() {
+                    if !self.cpus[i].off {
+                        self.sync_cpu_irqs(i);
+                    }
+                }
+                self.bus.gic.sync_inputs();
                 let pending_irq = (0..self.cpus.len()).any(|i| {
                     let (a, b) = self.bus.gic.irq_levels(i);
                     let (va, vb) = self.bus.gic.virq_levels(i);

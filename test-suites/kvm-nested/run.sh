@@ -72,10 +72,18 @@ cat > "$out/root/init" <<SH
 /bin/busybox --install -s /bin
 export PATH=/bin:/usr/bin
 dmesg | grep -E "kvm \[|vgic"
+echo "nested-host: uptime \$(cut -d' ' -f1 /proc/uptime): \$(qemu-system-aarch64 --version | head -1)"
 echo "nested-host: qemu starts at uptime \$(cut -d' ' -f1 /proc/uptime)"
 qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp ${GUEST_SMP:-2} -m 256M \\
-    -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 panic=-1" \\
-    -nographic -no-reboot -nic none -monitor none -serial stdio < /dev/null
+    -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 earlycon panic=-1" \\
+    -display none -no-reboot -nic none -monitor none -serial stdio < /dev/null &
+q=\$!
+# Progress report every 10 s of (virtual) time while QEMU runs.
+while kill -0 \$q 2>/dev/null; do
+    sleep 10
+    echo "nested-host: uptime \$(cut -d' ' -f1 /proc/uptime) qemu state \$(cut -d' ' -f3 /proc/\$q/stat 2>/dev/null) utime \$(cut -d' ' -f14 /proc/\$q/stat 2>/dev/null) stime \$(cut -d' ' -f15 /proc/\$q/stat 2>/dev/null) threads \$(ls /proc/\$q/task 2>/dev/null | wc -l)"
+done
+wait \$q
 echo "nested-host: qemu exit \$? at uptime \$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
 SH

@@ -583,8 +583,6 @@ pub fn run_prog(prog: &Prog, engine: &mut dyn Engine, p: &mut TestPlat, chunks: 
                         break;
                     }
                 }
-                // No debugger here: a debug stop would be an engine error, shown by the
-                // comparison of exits.
                 Exit::Halt(_) | Exit::Off | Exit::Debug => break,
             }
         }

@@ -8,7 +8,8 @@
 //!   and new values are the program's arithmetic; the exit code is the value gdb wrote
 //!   into `exit_status`; the program's output with gdb attached must equal its output
 //!   without it; SCTLR_EL3's reset value 0x30c50830 is its RES1 bits (Arm ARM D13.2.118:
-//!   bits 4, 5, 11, 16, 18, 22, 23, 28, 29; the program does not write it).
+//!   bits 4, 5, 11, 16, 18, 22, 23, 28, 29; the program does not write it); MIDR_EL1 is
+//!   the Cortex-A72 r0p3 value of the A72 TRM.
 //! - Linux: the addresses of `start_kernel` and `secondary_start_kernel` come from the
 //!   kernel's own /proc/kallsyms, printed by the same Image booted with `nokaslr` under
 //!   qemu-system-aarch64 -M virt (recorded below for the Image with the recorded SHA-256;
@@ -160,6 +161,8 @@ continue
 delete
 monitor el
 printf "SCTLR3 %lx\n", $SCTLR_EL3
+printf "MIDR %lx\n", $MIDR_EL1
+info registers system
 monitor sysreg SCTLR_EL3
 monitor translate 0x80000000
 set var exit_status = 7
@@ -227,6 +230,9 @@ fn gdb_debugs_a_baremetal_program() {
         // Monitor commands and a system register through the target description.
         assert!(g.contains("cpu0: EL3h secure"), "monitor el");
         assert_eq!(hex_after(&g, "SCTLR3 "), vec![0x30c5_0830]);
+        // Cortex-A72 r0p3 (A72 TRM, MIDR_EL1), read through the system-register feature.
+        assert_eq!(hex_after(&g, "MIDR "), vec![0x410f_d083]);
+        assert!(g.contains("\nCTR_EL0 "), "info registers system");
         assert!(g.contains("cpu0 SCTLR_EL3 = 0x0000000030c50830"), "monitor sysreg");
         assert!(g.contains("VA 0x80000000 -> PA 0x80000000"), "monitor translate with the MMU off");
         assert!(g.contains("Switching to thread 2"), "thread 2");
@@ -455,4 +461,49 @@ fn ctrl_c_interrupts_a_running_guest_and_kill_ends_the_run() {
     let (code, err) = emu.wait();
     assert_eq!(code, 5, "exit code after kill: {err}");
     assert!(err.contains("killed by gdb"));
+}
+
+/// `--gdb unix:PATH`: gdb connects to the socket path (`target remote PATH`); the socket
+/// file is removed when lsemu ends.
+#[test]
+fn gdb_over_a_unix_socket() {
+    if !have_gdb() {
+        eprintln!("skipped: gdb-multiarch missing");
+        return;
+    }
+    let elf = build_baremetal();
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gdb-unix");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let sock = tmp.join("gdb.sock");
+    let _ = std::fs::remove_file(&sock);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lsemu"))
+        .args(["run", "--semihosting", "--bios"])
+        .arg(&elf)
+        .arg("--gdb")
+        .arg(format!("unix:{}", sock.display()))
+        .arg("--wait-gdb")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        if sock.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let o = Command::new("timeout")
+        .args(["120", "gdb-multiarch", "-nx", "-q", "-batch", "-ex"])
+        .arg(format!("target remote {}", sock.display()))
+        .args(["-ex", "printf \"PC %lx %lx\\n\", $pc, &_start", "-ex", "detach"])
+        .arg(&elf)
+        .output()
+        .unwrap();
+    let g = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
+    println!("{g}");
+    let pc = hex_after(&g, "PC ");
+    assert_eq!(pc[0], pc[1]);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(!sock.exists(), "socket removed");
 }

@@ -251,8 +251,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         Err(_) if cpu.host_debug.hit.is_some() => {
             // A host watchpoint: the instruction is abandoned before any effect (it did
             // not retire) and the PE stops with the PC on it.
-            cpu.icount -= 1;
-            cpu.stats.icount_el[cpu.st.pstate.el as usize] -= 1;
+            cpu.icount = cpu.icount.saturating_sub(1);
+            let el = cpu.st.pstate.el as usize;
+            cpu.stats.icount_el[el] = cpu.stats.icount_el[el].saturating_sub(1);
             cpu.st.pc = pc;
             cpu.fast.invalidate();
             return Some(Exit::Debug);

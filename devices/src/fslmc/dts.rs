@@ -91,6 +91,9 @@ impl<'a> Parser<'a> {
     fn err<T>(&self, msg: impl std::fmt::Display) -> Result<T, String> {
         Err(format!("line {}: {msg}", self.line()))
     }
+    fn rest(&self) -> &[u8] {
+        self.s.get(self.i..).unwrap_or(&[])
+    }
     fn peek(&self) -> Option<u8> {
         self.s.get(self.i).copied()
     }
@@ -123,7 +126,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                Some(b'#') if self.s[self.i..].starts_with(b"#include") => {
+                Some(b'#') if self.rest().starts_with(b"#include") => {
                     return self.err("#include needs the C preprocessor; give the preprocessed DPL (or its .dtb)")
                 }
                 _ => return Ok(()),
@@ -161,7 +164,7 @@ impl<'a> Parser<'a> {
     }
     fn keyword(&mut self, kw: &str) -> Result<bool, String> {
         self.ws()?;
-        if self.s[self.i..].starts_with(kw.as_bytes()) {
+        if self.rest().starts_with(kw.as_bytes()) {
             self.i += kw.len();
             Ok(true)
         } else {
@@ -259,7 +262,8 @@ impl<'a> Parser<'a> {
                         Some(b'(') => return self.err("cell expressions '( … )' are not supported in a DPL"),
                         Some(b'\'') => {
                             self.i += 1;
-                            let c = self.peek().unwrap_or(0) as u64;
+                            let Some(c) = self.peek() else { return self.err("unterminated character literal") };
+                            let c = c as u64;
                             self.i += 1;
                             self.expect(b'\'')?;
                             push_cell(pieces, c, bits);

@@ -326,7 +326,11 @@ impl Layout {
         if let Some(c) = self.containers.iter().find(|c| c.portal == portal) {
             return Some(c.id);
         }
-        self.objects.iter().find(|o| o.ty == ObjType::Dpmcp && o.attrs.hw_index == portal).map(|o| o.container)
+        self.objects
+            .iter()
+            .find(|o| o.ty == ObjType::Dpmcp && o.attrs.hw_index == portal)
+            .map(|o| o.container)
+            .filter(|c| self.container(*c).is_some())
     }
 
     /// A text view of the containers, their objects and the connections (for a monitor).

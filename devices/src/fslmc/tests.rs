@@ -500,3 +500,45 @@ fn nxp_published_dpls_load() {
     }
     eprintln!("parsed {} NXP DPLs", files.len());
 }
+
+/// Damaged DPLs (bytes deleted, replaced, duplicated at pseudo-random places; a fixed
+/// seed) give an error or a layout, never a panic.
+#[test]
+fn damaged_dpls_never_panic() {
+    let base = TEST_DPL.as_bytes();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut errors = 0;
+    for _ in 0..3000 {
+        let mut v = base.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() % v.len() as u64) as usize;
+            match next() % 3 {
+                0 => {
+                    v.remove(i);
+                }
+                1 => v[i] = b"{};=<>\"'@/,&:x0 "[(next() % 16) as usize],
+                _ => {
+                    let end = (i + (next() % 40) as usize).min(v.len());
+                    let chunk = v[i..end].to_vec();
+                    v.splice(i..i, chunk);
+                }
+            }
+        }
+        if dpl::load(&v).is_err() {
+            errors += 1;
+        }
+    }
+    assert!(errors > 100, "most damaged DPLs are rejected ({errors})");
+    // Truncated blobs too.
+    for n in [0usize, 3, 4, 8, 40, 41] {
+        let mut b = vec![0xd0, 0x0d, 0xfe, 0xed];
+        b.resize(n.max(4), 0xff);
+        assert!(dpl::load(&b).is_err());
+    }
+}

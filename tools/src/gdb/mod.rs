@@ -279,7 +279,8 @@ impl<'m> LsemuTarget<'m> {
     fn va_to_pa(&mut self, i: usize, va: u64) -> Option<u64> {
         let (cpus, bus) = (&mut self.m.cpus, &mut self.m.bus);
         let c = cpus.get_mut(i)?;
-        let ctx = Ctx::current(c, false);
+        // Privileged permissions even at EL0 (a debugger reads kernel memory too).
+        let ctx = Ctx { user: false, ..Ctx::current(c, false) };
         mmu::translate_in(c, bus, &ctx, va, &Access::read(1), false).ok().map(|t| t.pa)
     }
 
@@ -398,10 +399,6 @@ impl Target for LsemuTarget<'_> {
     fn support_monitor_cmd(&mut self) -> Option<gdbstub::target::ext::monitor_cmd::MonitorCmdOps<'_, Self>> {
         Some(self)
     }
-    // Breakpoints are the emulator's: gdb must not fall back to writing BRK into memory.
-    fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
-        true
-    }
 }
 
 impl MultiThreadBase for LsemuTarget<'_> {
@@ -519,9 +516,12 @@ impl SingleRegisterAccess<Tid> for LsemuTarget<'_> {
             },
             _ => return Ok(0),
         };
+        // gdbstub sizes `buf` by the register id (System ids, FPSR and FPCR included,
+        // are 8 bytes) and wants exactly that many bytes: zero-extend or truncate.
+        buf.fill(0);
         let n = bytes.len().min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);
-        Ok(n)
+        Ok(buf.len())
     }
 
     fn write_register(&mut self, tid: Tid, reg: AArch64RegId, val: &[u8]) -> TargetResult<(), Self> {

@@ -302,7 +302,7 @@ impl LsemuTarget<'_> {
             let ok = if self.is_ram(a, n as u64) {
                 self.m.bus.read(PhysAddr(a), &mut buf, attrs).is_ok()
             } else {
-                buf.chunks_mut(4).enumerate().all(|(k, ch)| self.m.bus.read(PhysAddr(a + 4 * k as u64), ch, attrs).is_ok())
+                buf.chunks_mut(4).enumerate().all(|(k, ch)| self.m.bus.read(PhysAddr(a.wrapping_add(4 * k as u64)), ch, attrs).is_ok())
             };
             if !ok {
                 let _ = writeln!(o, "{a:#012x}: bus error");

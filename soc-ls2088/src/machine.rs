@@ -136,10 +136,15 @@ pub struct SysBus {
     quantum_icount: u64,
     cur_icount: u64,
     bad_access_logged: u32,
+    /// Guest RAM written other than by a PE's store (device DMA such as the ITS tables,
+    /// semihosting), for the execution engine's code caches (`Platform::take_ram_writes`).
+    ram_writes: Vec<(u64, u64)>,
+    /// Log `Bus::write`s to RAM in `ram_writes` (while a firmware hook runs).
+    log_ram_writes: bool,
 }
 
 /// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
-struct RamDma<'a>(&'a mut [Ram]);
+struct RamDma<'a>(&'a mut [Ram], &'a mut Vec<(u64, u64)>);
 
 impl RamDma<'_> {
     fn slice(&mut self, pa: u64, len: usize) -> Option<&mut [u8]> {
@@ -156,6 +161,7 @@ impl devices::DmaSpace for RamDma<'_> {
     }
     fn write(&mut self, pa: u64, buf: &[u8]) -> Result<(), devices::DmaError> {
         self.slice(pa, buf.len()).ok_or(devices::DmaError::Unmapped)?.copy_from_slice(buf);
+        self.1.push((pa, buf.len() as u64));
         Ok(())
     }
 }
@@ -164,7 +170,7 @@ impl SysBus {
     /// An MSI from a device: `event_id` written to GITS_TRANSLATER with side-band
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
-        self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+        self.gic.its_translate(&mut RamDma(&mut self.ram, &mut self.ram_writes), device_id, event_id)
     }
 
     fn now(&self) -> u64 {
@@ -230,7 +236,7 @@ impl SysBus {
         let (name, off, r): (&str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
             // The GIC (its ITS and LPI tables) also reaches guest RAM.
             let off = pa - board::GIC_BASE;
-            let mut dma = RamDma(&mut self.ram);
+            let mut dma = RamDma(&mut self.ram, &mut self.ram_writes);
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
                 (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
@@ -281,6 +287,9 @@ impl Bus for SysBus {
     fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             m.copy_from_slice(buf);
+            if self.log_ram_writes {
+                self.ram_writes.push((pa.0, buf.len() as u64));
+            }
             return Ok(());
         }
         let mut v = [0u8; 8];
@@ -334,7 +343,9 @@ impl Platform for SysBus {
         };
         self.cur_icount = cpu.icount;
         let now = self.now();
+        self.log_ram_writes = true;
         let r = sh.call(cpu, self, now);
+        self.log_ram_writes = false;
         self.semihosting = Some(sh);
         r
     }
@@ -350,6 +361,9 @@ impl Platform for SysBus {
     }
     fn tlbi_broadcast(&mut self, cpu: u8, op: TlbiOp, arg: u64) {
         self.pending.tlbi.push((cpu, op, arg));
+    }
+    fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.ram_writes)
     }
     fn send_event(&mut self, cpu: u8) {
         self.pending.sev.push(cpu);
@@ -465,6 +479,8 @@ impl Machine {
                 quantum_icount: 0,
                 cur_icount: 0,
                 bad_access_logged: 0,
+                ram_writes: Vec::new(),
+                log_ram_writes: false,
             },
             now_ns: 0,
             firmware: cfg.firmware,
@@ -655,6 +671,10 @@ impl Machine {
                 self.bus.cur_icount = c.icount;
                 let before = c.icount;
                 let exc_before = c.stats.exceptions;
+                // RAM written by devices since the last run (e.g. an MSI's ITS table walk).
+                for (pa, len) in self.bus.take_ram_writes() {
+                    self.engine.invalidate_phys(pa, len);
+                }
                 let x = self.engine.run(c, &mut self.bus, budget);
                 let ran = c.icount - before;
                 total += ran;

@@ -200,7 +200,11 @@ loop:
     cset x17, gt
     cset x18, le
     and x19, x2, #0xff00ff00ff00ff00
+    nop
+    mrs x27, nzcv
+    dmb ish
     orr w20, w0, #0x7
+    isb
     eor x21, x2, x0, ror #7
     ands x22, x0, #3
     bics w23, w2, w0, lsr #2

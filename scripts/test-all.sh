@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu)
+# The KVM test's static VMM (test-suites/kvm-vgic/vmm.c) needs the arm64 libc and kernel headers.
+[ -e /usr/aarch64-linux-gnu/include/linux/kvm.h ] && [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || need+=(libc6-dev-arm64-cross)
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
 command -v make >/dev/null || need+=(make)
+command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v curl >/dev/null || need+=(curl)
 command -v xz >/dev/null || need+=(xz-utils)
 if ((${#need[@]})); then

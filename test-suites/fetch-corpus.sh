@@ -3,6 +3,8 @@
 #   Image          Debian's arm64 kernel image (decompressed), from linux-image-*-arm64-unsigned
 #   busybox        busybox from busybox-static:arm64 (static aarch64 ELF)
 #   fsl-ls2088a-rdb.dtb  the kernel's own LS2088A-RDB device tree (same kernel package)
+#   xen-4.17-arm64 Debian's Xen hypervisor (/boot/xen-4.17-arm64 of xen-hypervisor-4.17-arm64,
+#                  an arm64 Image) for the Xen boot test
 # No root needed: the .deb files are downloaded over HTTPS from Debian's archive, their
 # SHA256 is checked against the archive's Packages index, and they are unpacked with ar+tar.
 # If apt knows the arm64 architecture (`dpkg --add-architecture arm64 && apt-get update`),
@@ -14,14 +16,15 @@ SUITE=${LSEMU_DEBIAN_SUITE:-bookworm}
 mkdir -p "$DEST"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-if [ -s "$DEST/Image" ] && [ -s "$DEST/busybox" ] && [ -s "$DEST/fsl-ls2088a-rdb.dtb" ]; then
+have_linux() { [ -s "$DEST/Image" ] && [ -s "$DEST/busybox" ] && [ -s "$DEST/fsl-ls2088a-rdb.dtb" ]; }
+if have_linux && [ -s "$DEST/xen-4.17-arm64" ]; then
     echo "corpus already in $DEST"; exit 0
 fi
 
 # Prints "<url> <sha256>" for the newest arm64 package whose name matches the regex $1.
 find_pkg() {
     if apt-cache show "busybox-static:arm64" >/dev/null 2>&1; then
-        name=$(apt-cache search --names-only "$1" | awk '{print $1}' | grep -E "$1" | sort -V | tail -1)
+        name=$(apt-cache search --names-only "$1" | awk '{print $1}' | grep -xE "$1" | sort -V | tail -1)
         [ -n "$name" ] || return 1
         case $name in *:*) ;; *) name="$name:arm64" ;; esac
         apt-get download --print-uris "$name" 2>/dev/null | head -1 |
@@ -54,6 +57,7 @@ unpack() { # deb dir
     (cd "$2" && ar x "$1" && tar -xf data.tar.* )
 }
 
+if ! have_linux; then
 # busybox
 fetch_deb 'busybox-static' "$WORK/bb.deb"
 unpack "$WORK/bb.deb" "$WORK/bb"
@@ -86,4 +90,15 @@ cp "$DTB" "$DEST/fsl-ls2088a-rdb.dtb"
 [ "$(od -An -tx1 -N4 "$DEST/fsl-ls2088a-rdb.dtb" | tr -d ' \n')" = "d00dfeed" ] || { echo "fetch-corpus: bad DTB" >&2; exit 1; }
 # An arm64 Image has "ARMd" at offset 0x38.
 [ "$(dd if="$DEST/Image" bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] || { echo "fetch-corpus: $DEST/Image is not an arm64 Image" >&2; exit 1; }
+fi
+
+# Xen 4.17: the hypervisor binary carries the arm64 Image header ("ARMd" at 0x38 too).
+if [ ! -s "$DEST/xen-4.17-arm64" ]; then
+    fetch_deb 'xen-hypervisor-4[.]17-arm64' "$WORK/xen.deb"
+    unpack "$WORK/xen.deb" "$WORK/xen"
+    [ "$(dd if="$WORK/xen/boot/xen-4.17-arm64" bs=1 skip=56 count=4 2>/dev/null)" = "ARMd" ] ||
+        { echo "fetch-corpus: xen-4.17-arm64 is not an arm64 Image" >&2; exit 1; }
+    cp "$WORK/xen/boot/xen-4.17-arm64" "$DEST/xen-4.17-arm64.partial"
+    mv "$DEST/xen-4.17-arm64.partial" "$DEST/xen-4.17-arm64"
+fi
 ls -l "$DEST"

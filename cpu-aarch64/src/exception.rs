@@ -148,6 +148,7 @@ impl Cpu {
 
     fn enter(&mut self, target: u8, kind: Kind, elr: u64) {
         let from = self.st.pstate.el;
+        let pc = self.st.pc;
         let spsr = self.st.pstate.spsr();
         let t = target as usize;
         self.st.spsr[t] = spsr;
@@ -166,6 +167,31 @@ impl Cpu {
         self.st.pstate.il = false;
         self.st.pc = (self.sys.vbar[t] & !0x7ff) + base + kind as u64;
         self.stats.exceptions += 1;
+        match kind {
+            Kind::Sync => self.stats.exc_sync[(self.sys.esr[t] >> 26) as usize & 63][t] += 1,
+            Kind::Irq => self.stats.exc_irq[t] += 1,
+            Kind::Fiq => self.stats.exc_fiq[t] += 1,
+            Kind::SError => self.stats.exc_serror[t] += 1,
+        }
+        let flag = if matches!(kind, Kind::Irq | Kind::Fiq) { crate::trace::IRQ } else { crate::trace::EXC };
+        if self.trace.on(flag) {
+            self.trace_exception(kind, from, target, elr, pc);
+        }
+    }
+
+    /// Reports an exception just taken (`trace::EXC` / `trace::IRQ`).
+    #[cold]
+    #[inline(never)]
+    fn trace_exception(&self, kind: Kind, from_el: u8, to_el: u8, elr: u64, pc: u64) {
+        let t = to_el as usize & 3;
+        let esr = if matches!(kind, Kind::Sync | Kind::SError) { self.sys.esr[t] } else { 0 };
+        // FAR_ELx is set (and meaningful) for aborts, PC alignment and watchpoints.
+        let ec = (esr >> 26) as u8;
+        let far_valid = kind == Kind::Sync
+            && matches!(ec, ec::IABT_LOWER | ec::IABT_SAME | ec::PC_ALIGN | ec::DABT_LOWER | ec::DABT_SAME | ec::WATCHPT_LOWER | ec::WATCHPT_SAME);
+        let far = far_valid.then_some(self.sys.far[t]);
+        let event = crate::trace::Event::Exception { kind, from_el, to_el, esr, far, elr, vector: self.st.pc };
+        self.trace.emit(&crate::trace::Record { cpu: self.cfg.index, el: Some(from_el), pc: Some(pc), event });
     }
 
     /// ERET from the current EL (EL1..3): Arm ARM AArch64.ExceptionReturn. An illegal
@@ -188,7 +214,12 @@ impl Cpu {
         }
         self.monitor.clear();
         self.event = true;
+        let pc = self.st.pc;
         self.st.pc = self.branch_addr(elr, self.st.pstate.el);
+        if self.trace.on(crate::trace::EXC) {
+            let event = crate::trace::Event::Eret { from_el: cur.el, to_el: self.st.pstate.el, target: self.st.pc, spsr, illegal };
+            self.trace.emit(&crate::trace::Record { cpu: self.cfg.index, el: Some(cur.el), pc: Some(pc), event });
+        }
     }
 
     /// DebugExceptionReturnSS: PSTATE.SS after an exception return takes SPSR.SS only

@@ -6,6 +6,7 @@
 pub mod decode;
 pub mod engine;
 pub mod exception;
+pub mod hostdebug;
 pub mod interp;
 pub mod mem;
 pub mod mmu;
@@ -13,6 +14,7 @@ pub mod platform;
 pub mod semantics;
 pub mod state;
 pub mod sysreg;
+pub mod trace;
 
 pub use decode::{decode, Insn};
 pub use exception::SyncExc;
@@ -52,10 +54,22 @@ impl ExclusiveMonitor {
 }
 
 /// Counters kept by the CPU for `--stats`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CpuStats {
     pub exceptions: u64,
     pub icount_el: [u64; 4],
+    /// Synchronous exceptions taken, by ESR_ELx.EC and target EL.
+    pub exc_sync: [[u64; 4]; 64],
+    /// IRQ, FIQ and SError exceptions taken (physical or virtual), by target EL.
+    pub exc_irq: [u64; 4],
+    pub exc_fiq: [u64; 4],
+    pub exc_serror: [u64; 4],
+}
+
+impl Default for CpuStats {
+    fn default() -> Self {
+        CpuStats { exceptions: 0, icount_el: [0; 4], exc_sync: [[0; 4]; 64], exc_irq: [0; 4], exc_fiq: [0; 4], exc_serror: [0; 4] }
+    }
 }
 
 /// One processing element: architectural state plus the emulator's bookkeeping.
@@ -79,6 +93,10 @@ pub struct Cpu {
     /// The PE is powered down (PSCI CPU_OFF, secondaries before CPU_ON).
     pub off: bool,
     pub stats: CpuStats,
+    /// Tracing (`trace`): off (flags 0) unless the front end sets it.
+    pub trace: trace::Tracer,
+    /// Host debugger breakpoints and watchpoints (see `hostdebug`).
+    pub host_debug: hostdebug::HostDebug,
     warned: std::collections::HashSet<String>,
     /// Host-pointer cache of recently used RAM pages and the interrupt re-check flag,
     /// valid only inside `interp::run` (see `mem::FastMem`).
@@ -109,6 +127,8 @@ impl Cpu {
             step_ex: false,
             off: false,
             stats: CpuStats::default(),
+            trace: Default::default(),
+            host_debug: Default::default(),
             warned: Default::default(),
             fast: Default::default(),
             dcache: Default::default(),

@@ -249,7 +249,7 @@ impl Cpu {
         }
         // Watchpoints (MDSCR_EL1.MDE) are checked on the slow path only. MDSCR_EL1 changes
         // only by a System-group instruction, which empties the cache.
-        if acc.ty != AccessType::Fetch && self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 {
+        if acc.ty != AccessType::Fetch && (self.sys.mdscr_el1 & crate::exception::MDSCR_MDE != 0 || !self.host_debug.watchpoints.is_empty()) {
             return;
         }
         let pa_page = t.pa & !0xfff;
@@ -391,6 +391,10 @@ impl Cpu {
         }
         // Hardware watchpoints: checked once the access has translated without a fault.
         crate::exception::check_watchpoints(self, va, size, &acc)?;
+        if self.host_debug.active() && acc.ty != AccessType::Fetch && self.host_debug.access_hit(va, size, acc.ty == AccessType::Write) {
+            // Abandons the instruction; `interp` sees `host_debug.hit` and stops the PE.
+            return Err(SyncExc::new(ec::DABT_SAME, 0).with_far(va));
+        }
         let (a, b) = buf.split_at_mut(first_len);
         self.bus(p, va, &t1, &acc, a)?;
         if let Some((va2, t2)) = t2 {

@@ -10,6 +10,10 @@ pub enum DmaError {
     /// Nothing that a bus master can access is mapped there (not RAM).
     #[error("DMA to an address that is not RAM")]
     Unmapped,
+    /// The SMMU terminated the access with an abort (a translation, permission or
+    /// stream fault it recorded and reported; see `smmu::SmmuDma`).
+    #[error("DMA access aborted by the SMMU")]
+    Fault,
 }
 
 /// The memory a device masters, by physical address.

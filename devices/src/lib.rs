@@ -4,12 +4,14 @@
 //! an injected `Write`. No host clock, threads, files or printing here.
 
 pub mod dma;
+pub mod fslmc;
 pub mod gic;
 pub mod irq;
 pub mod regfile;
 pub mod rstcr;
 pub mod sp805;
 pub mod sched;
+pub mod smmu;
 pub mod uart16550;
 
 pub use dma::{DmaError, DmaSpace};

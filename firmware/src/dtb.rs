@@ -171,9 +171,10 @@ pub fn fixup_tree(t: &mut Fdt, cfg: &FixupConfig) -> Result<FixupReport, DtbErro
     // fsl-mc iommu-map → <23 &smmu 23 41>.
     if cfg.mc_iommu_map {
         let mc = t.find_paths(&|n| n.is_compatible("fsl,qoriq-mc"));
-        if let Some(mc_path) = mc.first() {
-            let smmu = t.find_paths(&|n| n.is_compatible("arm,mmu-500") || n.is_compatible("arm,smmu-v2"));
-            let smmu_path = smmu.first().ok_or_else(|| DtbError::Fixup("fsl-mc node present but no SMMU node".into()))?;
+        let smmu = t.find_paths(&|n| n.is_compatible("arm,mmu-500") || n.is_compatible("arm,smmu-v2"));
+        // A tree without an SMMU (lsemu's generated DT) has nothing to map to: the fsl-mc
+        // node is left without iommu-map (Linux then uses no IOMMU for the bus).
+        if let (Some(mc_path), Some(smmu_path)) = (mc.first(), smmu.first()) {
             let ph = match t.node(smmu_path).and_then(Node::phandle) {
                 Some(p) => p,
                 None => {
@@ -356,6 +357,17 @@ mod tests {
         assert!(f.find_node("/cpus/l2-cache0").is_some());
         let c = FixupConfig { cpu_mpidrs: Some(vec![0, 0x101]), ..Default::default() };
         assert!(fixup(&blob, &c).unwrap().1.removed_cpus.is_empty());
+    }
+
+    /// lsemu's generated DT has an fsl-mc node but no SMMU: no iommu-map, no error.
+    #[test]
+    fn fsl_mc_without_smmu_is_left_alone() {
+        let src = SYNTH.replace("smmu: iommu@5000000 { compatible = \"arm,mmu-500\"; #iommu-cells = <1>; };", "").replace("iommu-map = <0 &smmu 0 0>;", "");
+        let Some(b) = dtc_compile(&src) else { return };
+        let (out, rep) = fixup(&b, &FixupConfig { mc_iommu_map: true, ..Default::default() }).unwrap();
+        assert_eq!(rep.mc_smmu_phandle, None);
+        let f = fdt::Fdt::new(&out).unwrap();
+        assert!(f.find_compatible(&["fsl,qoriq-mc"]).unwrap().property("iommu-map").is_none());
     }
 
     fn check_phandle(out: &[u8]) {

@@ -10,3 +10,4 @@ pub mod loaders;
 pub mod psci;
 pub mod semihosting;
 pub mod smccc;
+pub mod xen;

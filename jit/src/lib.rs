@@ -67,8 +67,10 @@ fn key(cpu: &Cpu, va: u64, pa: u64) -> Key {
 /// Conditions under which the interpreter must run instead of translated code (debug
 /// features checked per instruction). The single place where such conditions live.
 pub fn must_interpret(cpu: &Cpu) -> bool {
-    // MDSCR_EL1.{SS,MDE} (breakpoints, watchpoints, software step) and PSTATE.IL.
-    cpu.fast_debug() || cpu.st.pstate.il || cpu.st.pstate.ss
+    // MDSCR_EL1.{SS,MDE} (breakpoints, watchpoints, software step) and PSTATE.IL; the
+    // host debugger's breakpoints, watchpoints and steps (checked per instruction and per
+    // access by the interpreter); instruction tracing (a record per instruction).
+    cpu.fast_debug() || cpu.st.pstate.il || cpu.st.pstate.ss || cpu.host_debug_active() || cpu.trace_insn()
 }
 
 /// Exit codes of translated code (returned in eax by the trampoline).

@@ -24,6 +24,13 @@ pub enum Kind {
     Sp805,
     /// Run control and power management (RCPM 2.1+): wake-up source registers.
     Rcpm,
+    /// Arm MMU-500 System MMU (SMMUv2): global fault interrupts [`SMMU_GLOBAL_SPIS`],
+    /// context interrupts from [`SMMU_CONTEXT_SPI_BASE`].
+    Smmu,
+    /// The Management Complex: its MC portal window (this region) and its CCSR block at
+    /// `devices::fslmc::CCSR_BASE` (the node's second `reg`), one model
+    /// (`devices::fslmc::Mc`; ls2088a-reference.md §4).
+    FslMc,
 }
 
 /// One entry of the board table.
@@ -285,6 +292,67 @@ const RCPM_DT: DtNode = DtNode {
     props: &[("#fsl,rcpm-wakeup-cells", DtVal::Cells(&[6])), ("little-endian", DtVal::Empty)],
 };
 
+/// MMU-500 SMMU (ls2088a-reference.md §3): 8 MiB at 0x0500_0000.
+pub const SMMU_BASE: u64 = 0x0500_0000;
+pub const SMMU_SIZE: u64 = 0x80_0000;
+/// Its 12 global fault interrupts (`#global-interrupts = 12`), as SPI numbers, in the
+/// RDB DTB's order: SPI 13..16 and 211..218.
+pub const SMMU_GLOBAL_SPIS: [u32; 12] = [13, 14, 15, 16, 211, 212, 213, 214, 215, 216, 217, 218];
+/// Context bank n's interrupt is SPI 146 + n (n < 64).
+pub const SMMU_CONTEXT_SPI_BASE: u32 = 146;
+pub const SMMU_NUM_CONTEXT_IRQS: u32 = 64;
+/// `stream-match-mask` of the RDB DTB: stream ID bits 14:10 are ignored by matching.
+pub const SMMU_STREAM_MATCH_MASK: u32 = 0x7c00;
+
+/// The SMMU's `interrupts`: 12 global then 64 context specifiers `<0 spi level-high>`.
+const SMMU_INTERRUPTS: [u32; 3 * 76] = {
+    let mut v = [0u32; 3 * 76];
+    let mut i = 0;
+    while i < 76 {
+        v[3 * i + 1] = if i < 12 { SMMU_GLOBAL_SPIS[i] } else { SMMU_CONTEXT_SPI_BASE + (i as u32 - 12) };
+        v[3 * i + 2] = IRQ_TYPE_LEVEL_HIGH;
+        i += 1;
+    }
+    v
+};
+
+/// `arm,mmu-500` as in fsl-ls208xa.dtsi: coherent table walks, one stream-ID cell.
+const SMMU_DT: DtNode = DtNode {
+    name: "iommu",
+    parent: DtParent::Soc,
+    compatible: &["arm,mmu-500"],
+    reg: DtReg::Region,
+    irq_flags: 0,
+    alias: None,
+    props: &[
+        ("#global-interrupts", DtVal::Cells(&[SMMU_GLOBAL_SPIS.len() as u32])),
+        ("#iommu-cells", DtVal::Cells(&[1])),
+        ("stream-match-mask", DtVal::Cells(&[SMMU_STREAM_MATCH_MASK])),
+        ("dma-coherent", DtVal::Empty),
+        ("interrupts", DtVal::Cells(&SMMU_INTERRUPTS)),
+    ],
+};
+
+/// The fsl-mc node as in fsl-ls208xa.dtsi (ls2088a-reference.md §4.1): `reg` = the root
+/// DPRC's MC portal (portal 0, 0x40 bytes) and the MC CCSR block; `ranges` maps MC region
+/// type 0 (MC portals) and 1 (QBMan portals) with `#address-cells = 3`; MSIs through the
+/// ITS (`msi-parent`, DeviceID = container ICID); DMA-coherent.
+const FSL_MC_DT: DtNode = DtNode {
+    name: "fsl-mc",
+    parent: DtParent::Soc,
+    compatible: &["fsl,qoriq-mc"],
+    reg: DtReg::List(&[(devices::fslmc::PORTAL_BASE, 0x40), (devices::fslmc::CCSR_BASE, devices::fslmc::CCSR_SIZE)]),
+    irq_flags: 0,
+    alias: None,
+    props: &[
+        ("#address-cells", DtVal::Cells(&[3])),
+        ("#size-cells", DtVal::Cells(&[1])),
+        ("ranges", DtVal::Cells(&[0, 0, 0, 0x8, 0x0c00_0000, 0x400_0000, 1, 0, 0, 0x8, 0x1800_0000, 0x800_0000])),
+        ("msi-parent", DtVal::Ref("its", &[])),
+        ("dma-coherent", DtVal::Empty),
+    ],
+};
+
 /// SP805 watchdog bases (ls2088a-reference.md §1.2): 4 KiB each.
 pub const SP805_BASES: [u64; 8] = [0x0c00_0000, 0x0c01_0000, 0x0c10_0000, 0x0c11_0000, 0x0c20_0000, 0x0c21_0000, 0x0c30_0000, 0x0c31_0000];
 
@@ -337,6 +405,16 @@ pub static REGIONS: &[Region] = &[
         compatible: "fsl,ns16550",
         dt: Some(&SERIAL3_DT),
     },
+    Region { name: "smmu", base: SMMU_BASE, size: SMMU_SIZE, kind: Kind::Smmu, intid: None, compatible: "arm,mmu-500", dt: Some(&SMMU_DT) },
+    Region {
+        name: "fsl-mc",
+        base: devices::fslmc::PORTAL_BASE,
+        size: devices::fslmc::PORTAL_WINDOW,
+        kind: Kind::FslMc,
+        intid: None,
+        compatible: "fsl,qoriq-mc",
+        dt: Some(&FSL_MC_DT),
+    },
     sp805("wdt0", 0),
     sp805("wdt1", 1),
     sp805("wdt2", 2),
@@ -370,6 +448,8 @@ pub static MODELLED_COMPATIBLES: &[&str] = &[
     "arm,primecell",
     "fsl,ls208xa-rcpm",
     "fsl,qoriq-rcpm-2.1+",
+    "arm,mmu-500",
+    "fsl,qoriq-mc",
 ];
 
 /// Compatible strings of RDB DTB nodes lsemu does not model yet: the fix-up marks them
@@ -382,8 +462,6 @@ pub static UNMODELLED_COMPATIBLES: &[&str] = &[
     "fsl,dpaa2-console",
     "fsl,dpaa2-ptp",
     "fsl,fman-memac-mdio",
-    "fsl,qoriq-mc",
-    "arm,mmu-500",
     "fsl,ls2080a-dspi",
     "fsl,ls2080a-esdhc",
     "fsl,ls2080a-gpio",

@@ -6,7 +6,7 @@
 //! Node names, paths and the `compatible`, `reg` and `interrupts` properties follow
 //! Linux's `freescale/fsl-ls2088a-rdb.dts` (fsl-ls208xa.dtsi) for every device lsemu
 //! models; the tests compare them with the upstream blob. Left out: every device lsemu
-//! does not model (thermal zones, SMMU, fsl-mc, ...), the GIC ITS (not modelled yet: a
+//! does not model (thermal zones, fsl-mc, ...), the GIC ITS (not modelled yet: a
 //! region with `DtParent::Gic` becomes its child once it is), and the CPU idle states
 //! (Linux then idles with WFI instead of PSCI CPU_SUSPEND standby, which is the same to
 //! the model).
@@ -494,7 +494,7 @@ mod tests {
         // 2 GiB as the RDB dts describes (its /memory lists the first bank only).
         let blob = gen(2 << 30, 8);
         let ours = fdt::Fdt::new(&blob).unwrap();
-        let refs = ["interrupt-parent", "clocks", "next-level-cache", "regmap"];
+        let refs = ["interrupt-parent", "clocks", "next-level-cache", "regmap", "msi-parent"];
         // Properties the stock blob lacks by design: PSCI enable-method (U-Boot adds it,
         // ls2088a-reference.md §0).
         let ours_only = ["enable-method"];

@@ -78,6 +78,8 @@ pub enum RunExit {
     InsnLimit,
     /// The user quit from the console (Ctrl-A X).
     UserQuit,
+    /// A host debugger breakpoint or watchpoint stopped this PE (`Cpu::host_debug.hit`).
+    Debug { cpu: u8 },
     /// A PE took an exception on every step of a whole quantum without leaving its
     /// vector (e.g. no vector table and the MMU off): the guest cannot make progress.
     ExceptionLoop { cpu: u8, pc: u64, esr: u64, el: u8 },
@@ -113,6 +115,17 @@ struct Pending {
     snoops: Vec<(u8, u64, usize)>,
 }
 
+/// Why a device's MSI write had no effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MsiError {
+    #[error("the SMMU terminated the MSI write ({0:?})")]
+    Smmu(devices::smmu::SmmuFault),
+    #[error("the ITS ignored the MSI: {0}")]
+    Its(devices::gic::ItsError),
+    #[error("MSI write to {0:#x}, which is neither GITS_TRANSLATER nor RAM")]
+    Target(u64),
+}
+
 /// Everything a PE sees outside itself: RAM, devices, firmware hooks.
 pub struct SysBus {
     ram: Vec<Ram>,
@@ -122,6 +135,10 @@ pub struct SysBus {
     /// SP805 watchdogs (base, model): polled at quantum boundaries for reset requests.
     watchdogs: Vec<(u64, devices::sp805::Sp805)>,
     pub gic: Gic,
+    /// The MMU-500 SMMU: bus masters behind it do their DMA through [`SysBus::with_dma`].
+    pub smmu: devices::smmu::Smmu,
+    /// The Management Complex (MC portals, MC CCSR, MC firmware model).
+    pub mc: devices::fslmc::Mc,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -141,6 +158,10 @@ pub struct SysBus {
     ram_writes: Vec<(u64, u64)>,
     /// Log `Bus::write`s to RAM in `ram_writes` (while a firmware hook runs).
     log_ram_writes: bool,
+    /// Tracing of MMIO accesses and firmware calls (`trace::MMIO`, `trace::PSCI`).
+    pub trace: cpu_aarch64::trace::Tracer,
+    /// MMIO accesses per device (board-table name): [reads, writes].
+    mmio_counts: std::collections::BTreeMap<&'static str, [u64; 2]>,
 }
 
 /// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
@@ -171,6 +192,41 @@ impl SysBus {
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
         self.gic.its_translate(&mut RamDma(&mut self.ram, &mut self.ram_writes), device_id, event_id)
+    }
+
+    /// Runs `f` with the DMA space of bus master `stream_id` as the SMMU presents it:
+    /// every access is translated (or bypassed, or faulted and reported) by the SMMU with
+    /// that stream ID before it reaches guest RAM. fsl-mc/DPAA2 objects use their
+    /// container's ICID as stream ID (ls2088a-reference.md §3).
+    pub fn with_dma<R>(&mut self, stream_id: u32, f: impl FnOnce(&mut dyn devices::DmaSpace) -> R) -> R {
+        let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
+        let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id };
+        f(&mut dma)
+    }
+
+    /// An MSI from bus master `stream_id`: the 32-bit write of `data` to `addr` goes
+    /// through the SMMU like any DMA (with an IOMMU DMA domain, `addr` is an IOVA Linux
+    /// mapped onto the ITS page, ls2088a-reference.md §2.3); landing on GITS_TRANSLATER it
+    /// is an ITS translation with side-band `device_id` (fsl-mc: the container ICID),
+    /// landing in RAM a plain memory write.
+    pub fn device_msi(&mut self, stream_id: u32, device_id: u32, addr: u64, data: u32) -> Result<(), MsiError> {
+        let pa = self.smmu.translate(&mut RamDma(&mut self.ram, &mut self.ram_writes), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
+        if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
+            return self.its_translate(device_id, data).map_err(MsiError::Its);
+        }
+        devices::DmaSpace::write(&mut RamDma(&mut self.ram, &mut self.ram_writes), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
+    }
+
+    /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
+    /// `addr` by requester ICID `icid`, through the SMMU with StreamID = ICID (the fsl-mc
+    /// `iommu-map` maps ICIDs to the same stream IDs), then to the ITS with DeviceID = ICID
+    /// (the fsl-mc node has `msi-parent`, no `msi-map`). Failures are logged and dropped.
+    fn deliver_mc_msis(&mut self) {
+        for w in self.mc.take_msis() {
+            if let Err(e) = self.device_msi(w.icid as u32, w.icid as u32, w.addr, w.data) {
+                self.log_bad(format_args!("fsl-mc: MSI from ICID {} (data {}) to {:#x} dropped: {e}", w.icid, w.data, w.addr));
+            }
+        }
     }
 
     fn now(&self) -> u64 {
@@ -221,7 +277,35 @@ impl SysBus {
         n
     }
 
-    fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>) -> Result<u64, BusError> {
+    /// MMIO accesses so far per device (board-table name): (name, reads, writes).
+    pub fn mmio_stats(&self) -> Vec<(&'static str, u64, u64)> {
+        self.mmio_counts.iter().map(|(n, c)| (*n, c[0], c[1])).collect()
+    }
+
+    /// The board-table name of the region containing `pa` (the last one listed: the ITS
+    /// inside the GIC window), else `default`.
+    fn region_name(pa: u64, default: &'static str) -> &'static str {
+        board::REGIONS.iter().rev().find(|r| pa >= r.base && pa - r.base < r.size).map_or(default, |r| r.name)
+    }
+
+    fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>, attrs: BusAttrs) -> Result<u64, BusError> {
+        let r = self.mmio_inner(pa, size, write);
+        if let Some((name, off, v, error)) = r.1 {
+            let c = self.mmio_counts.entry(name).or_default();
+            c[write.is_some() as usize] += 1;
+            if self.trace.on(cpu_aarch64::trace::MMIO) {
+                let value = write.unwrap_or(v);
+                let event = cpu_aarch64::trace::Event::Mmio { dev: name, pa, off, size: size as u8, write: write.is_some(), value, error };
+                self.trace.emit(&cpu_aarch64::trace::Record { cpu: attrs.cpu, el: None, pc: None, event });
+            }
+        }
+        r.0
+    }
+
+    /// An MMIO access, and for an access that reached a device: (device name, offset,
+    /// value read, whether the device rejected it).
+    #[allow(clippy::type_complexity)]
+    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
         let now = self.now();
         let sz = Size::from_bytes(size);
         let mut cx = DevCtx { now, sched: &mut self.sched };
@@ -233,7 +317,7 @@ impl SysBus {
                 Some(v) => dev.write(cx, off, s, v).map(|_| 0),
             }
         }
-        let (name, off, r): (&str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
+        let (name, off, r): (&'static str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
             // The GIC (its ITS and LPI tables) also reaches guest RAM.
             let off = pa - board::GIC_BASE;
             let mut dma = RamDma(&mut self.ram, &mut self.ram_writes);
@@ -242,13 +326,34 @@ impl SysBus {
                 (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
                 (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
             };
-            ("gic", off, r)
+            (Self::region_name(pa, "gic"), off, r)
+        } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {
+            let off = pa - board::SMMU_BASE;
+            ("smmu", off, access(&mut self.smmu, &mut cx, off, sz, write))
+        } else if (devices::fslmc::CCSR_BASE..devices::fslmc::CCSR_BASE + devices::fslmc::CCSR_SIZE).contains(&pa) {
+            let off = pa - devices::fslmc::CCSR_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.ccsr_read(off, s),
+                (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc ccsr", off, r)
+        } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::PORTAL_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.mc.portal_read(off, s),
+                (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
+            };
+            self.deliver_mc_msis();
+            ("fsl-mc portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
         } else if let Some((base, w)) = self.watchdogs.iter_mut().find(|(b, _)| pa >= *b && pa - *b < 0x1000) {
             let off = pa - *base;
-            ("sp805", off, access(w, &mut cx, off, sz, write))
+            (Self::region_name(pa, "sp805"), off, access(w, &mut cx, off, sz, write))
         } else if let Some(u) = self.uarts.iter_mut().find(|u| pa >= u.base && pa - u.base < 0x100) {
             let off = pa - u.base;
             (u.name, off, access(&mut u.uart, &mut cx, off, sz, write))
@@ -258,33 +363,33 @@ impl SysBus {
         } else {
             let what = if write.is_some() { "write" } else { "read" };
             self.log_bad(format_args!("{what} of {size} bytes at unmapped physical address {pa:#x}"));
-            return Err(BusError::Unmapped);
+            return (Err(BusError::Unmapped), None);
         };
         match r {
-            Ok(v) => Ok(v),
-            Err(MmioError::Slave) => Err(BusError::Slave),
+            Ok(v) => (Ok(v), Some((name, off, v, false))),
+            Err(MmioError::Slave) => (Err(BusError::Slave), Some((name, off, 0, true))),
             Err(e) => {
                 let what = if write.is_some() { "write (ignored)" } else { "read (as zero)" };
                 self.log_bad(format_args!("{name}: {what} of {size} bytes at offset {off:#x}: {e}"));
-                Ok(0)
+                (Ok(0), Some((name, off, 0, true)))
             }
         }
     }
 }
 
 impl Bus for SysBus {
-    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], _a: BusAttrs) -> Result<(), BusError> {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             buf.copy_from_slice(m);
             return Ok(());
         }
         let n = buf.len();
-        let v = self.mmio(pa.0, n, None)?;
+        let v = self.mmio(pa.0, n, None, a)?;
         buf.copy_from_slice(&v.to_le_bytes()[..n.min(8)]);
         Ok(())
     }
 
-    fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             m.copy_from_slice(buf);
             if self.log_ram_writes {
@@ -295,7 +400,7 @@ impl Bus for SysBus {
         let mut v = [0u8; 8];
         let n = buf.len().min(8);
         v[..n].copy_from_slice(&buf[..n]);
-        self.mmio(pa.0, buf.len(), Some(u64::from_le_bytes(v))).map(|_| ())
+        self.mmio(pa.0, buf.len(), Some(u64::from_le_bytes(v)), a).map(|_| ())
     }
 
     fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
@@ -322,17 +427,36 @@ impl Platform for SysBus {
     fn icc_access_ctx(&mut self, ctx: &IccContext, enc: SysRegEnc, write: Option<u64>) -> IccResult {
         let id = SysRegId::new(enc.op0, enc.op1, enc.crn, enc.crm, enc.op2);
         let cctx = CpuCtx { el: ctx.el, secure: ctx.secure };
-        match self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write) {
+        let out = self.gic.icc_access_virt(ctx.cpu as usize, cctx, ctx.hcr_el2, id, write);
+        // ICC_IAR0_EL1 (3,0,c12,c8,0) / ICC_IAR1_EL1 (3,0,c12,c12,0) reads acknowledge.
+        if self.trace.on(cpu_aarch64::trace::IRQ) && write.is_none() && (enc.op0, enc.op1, enc.crn, enc.op2) == (3, 0, 12, 0) && matches!(enc.crm, 8 | 12) {
+            if let IccOutcome::Value(v) = out {
+                // At EL1 with HCR_EL2.IMO/FMO set (EL2 enabled) the ICV_ registers answer.
+                let routed = if enc.crm == 8 { ctx.hcr_el2 & (1 << 3) != 0 } else { ctx.hcr_el2 & (1 << 4) != 0 };
+                let virt = ctx.el == 1 && routed;
+                let event = cpu_aarch64::trace::Event::IrqAck { group: (enc.crm == 12) as u8, intid: v as u32 & 0xff_ffff, virt };
+                self.trace.emit(&cpu_aarch64::trace::Record { cpu: ctx.cpu, el: Some(ctx.el), pc: None, event });
+            }
+        }
+        match out {
             IccOutcome::Value(v) => IccResult::Value(v),
             IccOutcome::Undefined => IccResult::Undefined,
             IccOutcome::Trap(el) => IccResult::Trap(el),
         }
     }
     fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
-        match self.psci.as_mut() {
-            Some(p) => p.smc(cpu, imm),
-            None => Hooked::No,
+        let Some(p) = self.psci.as_mut() else {
+            return Hooked::No;
+        };
+        if !self.trace.on(cpu_aarch64::trace::PSCI) {
+            return p.smc(cpu, imm);
         }
+        let (el, pc, fid, args) = (cpu.st.pstate.el, cpu.st.pc, cpu.st.x[0], [cpu.st.x[1], cpu.st.x[2], cpu.st.x[3]]);
+        let h = p.smc(cpu, imm);
+        let result = matches!(h, Hooked::Done).then_some(cpu.st.x[0]);
+        let event = cpu_aarch64::trace::Event::Smc { imm, fid, args, result };
+        self.trace.emit(&cpu_aarch64::trace::Record { cpu: cpu.cfg.index, el: Some(el), pc: Some(pc), event });
+        h
     }
     fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
         if imm != 0xf000 {
@@ -382,6 +506,22 @@ pub struct Machine {
     /// Host console input, delivered to the console UART at quantum boundaries.
     input: Option<std::sync::mpsc::Receiver<HostInput>>,
     input_buf: std::collections::VecDeque<u8>,
+    /// Where the current round-robin round is (see `run`).
+    round: Round,
+}
+
+/// The state of a round-robin round, kept across `run` calls so that a run stopped in
+/// the middle of a round (instruction limit, debugger) continues it.
+#[derive(Debug, Default)]
+struct Round {
+    /// A round is under way (`cursor` and `ran` are valid).
+    started: bool,
+    /// The PE whose turn it is (== number of PEs: the round is over).
+    cursor: usize,
+    /// Instructions each PE has run in this round.
+    ran: Vec<u64>,
+    all_off: bool,
+    all_wait: bool,
 }
 
 /// Host input events for the console.
@@ -415,7 +555,9 @@ impl Machine {
         let mut watchdogs = Vec::new();
         for r in board::REGIONS {
             match r.kind {
-                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr => {}
+                // The SMMU and the MC live in SysBus::smmu / SysBus::mc (the MC: two windows,
+                // MSIs to the ITS through the SMMU).
+                Kind::Dram | Kind::Gic | Kind::GicIts | Kind::Rstcr | Kind::Smmu | Kind::FslMc => {}
                 // No interrupt in the RDB DTB: the watchdog's WDOGINT is not connected.
                 Kind::Sp805 => watchdogs.push((r.base, devices::sp805::Sp805::new(IrqLine::detached()))),
                 Kind::Rcpm => devs.push(Mapped { name: r.name, base: r.base, size: r.size, dev: Box::new(devices::regfile::ls2088a_rcpm()) }),
@@ -459,6 +601,11 @@ impl Machine {
             })
             .collect();
         let n = cpus.len();
+        // The SMMU drives its first global fault interrupt and one per context bank.
+        let smmu = devices::smmu::Smmu::new(
+            IrqLine::new(spis.clone(), board::SMMU_GLOBAL_SPIS[0]),
+            (0..board::SMMU_NUM_CONTEXT_IRQS).map(|i| IrqLine::new(spis.clone(), board::SMMU_CONTEXT_SPI_BASE + i)).collect(),
+        );
         Ok(Machine {
             cpus,
             engine: Box::new(Interpreter),
@@ -469,6 +616,8 @@ impl Machine {
                 rstcr: devices::rstcr::Rstcr::default(),
                 watchdogs,
                 gic,
+                smmu,
+                mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -481,12 +630,29 @@ impl Machine {
                 bad_access_logged: 0,
                 ram_writes: Vec::new(),
                 log_ram_writes: false,
+                trace: Default::default(),
+                mmio_counts: Default::default(),
             },
             now_ns: 0,
             firmware: cfg.firmware,
             input: None,
             input_buf: Default::default(),
+            round: Round::default(),
         })
+    }
+
+    /// Replaces the MC's data-path layout (`lsemu boot --dpl`), before the first `run`:
+    /// the MC comes up as if its firmware had applied this DPL.
+    pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
+        self.bus.mc = devices::fslmc::Mc::new(layout);
+    }
+
+    /// Turns tracing on or off (`tracer.flags` = 0) for every PE and the bus.
+    pub fn set_tracer(&mut self, tracer: cpu_aarch64::trace::Tracer) {
+        for c in &mut self.cpus {
+            c.trace = tracer.clone();
+        }
+        self.bus.trace = tracer;
     }
 
     /// Replaces the execution engine (before the first `run`).
@@ -571,6 +737,12 @@ impl Machine {
         self.cpus.iter().map(|c| c.icount).sum()
     }
 
+    /// Virtual time in nanoseconds as the PE that ran last sees it (`now_ns` is the start
+    /// of the current quantum; this adds that PE's progress in it).
+    pub fn virtual_time_ns(&self) -> u64 {
+        self.bus.now()
+    }
+
     fn counter_now(&self) -> u64 {
         self.now_ns / NS_PER_TICK
     }
@@ -639,45 +811,95 @@ impl Machine {
         None
     }
 
-    /// Runs until the guest stops, deadlocks, or `max_insns` (total) are retired.
+    /// Runs PE `i` for up to `budget` instructions as one (part of a) round-robin turn:
+    /// its timers and GIC context synced, its view of the counter continuing from what it
+    /// has already run in this round. Returns the engine's exit and the instructions run.
+    fn turn(&mut self, i: usize, budget: u64) -> (Exit, u64) {
+        self.sync_cpu_irqs(i);
+        self.bus.gic.sync_inputs();
+        for (j, c) in self.cpus.iter().enumerate() {
+            self.bus.reservations[j] = if j == i { None } else { c.monitor.reserved.map(|(pa, _)| pa & !63) };
+        }
+        if self.round.ran.len() != self.cpus.len() {
+            self.round.ran.resize(self.cpus.len(), 0);
+        }
+        let c = &mut self.cpus[i];
+        self.bus.quantum_ns = self.now_ns;
+        self.bus.quantum_icount = c.icount.saturating_sub(self.round.ran[i]);
+        self.bus.cur_icount = c.icount;
+        let before = c.icount;
+        // RAM written by devices since the last run (e.g. an MSI's ITS table walk).
+        for (pa, len) in self.bus.take_ram_writes() {
+            self.engine.invalidate_phys(pa, len);
+        }
+        let x = self.engine.run(c, &mut self.bus, budget);
+        self.bus.cur_icount = c.icount;
+        let ran = c.icount - before;
+        self.round.ran[i] += ran;
+        (x, ran)
+    }
+
+    /// Starts a round-robin round unless one is under way.
+    fn begin_round(&mut self) {
+        if !self.round.started {
+            self.round.started = true;
+            self.round.cursor = 0;
+            self.round.all_off = true;
+            self.round.all_wait = true;
+            self.round.ran.clear();
+            self.round.ran.resize(self.cpus.len(), 0);
+        }
+    }
+
+    /// Executes one instruction on PE `i` only (the debugger's single step), as part of
+    /// the current round. Returns the engine's exit (`Exit::Wait` when the PE waits and
+    /// nothing wakes it, `Exit::Off` when it is off) and a machine stop if the step
+    /// caused one (power off, reset).
+    pub fn step_cpu(&mut self, i: usize) -> (Exit, Option<RunExit>) {
+        if !matches!(self.cpus.get(i), Some(c) if !c.off) {
+            return (Exit::Off, None);
+        }
+        self.begin_round();
+        let (x, _) = self.turn(i, 1);
+        if let Exit::Halt(code) = x {
+            return (x, Some(self.apply_pending().unwrap_or(RunExit::Halt(code))));
+        }
+        (x, self.apply_pending())
+    }
+
+    /// Runs until the guest stops, deadlocks, or `max_insns` (total, in this call) are
+    /// retired. A run that returns in the middle of a round (instruction limit, debugger
+    /// stop) continues that round where it left off when called again, so the guest sees
+    /// the same virtual time as in one run.
     pub fn run(&mut self, max_insns: Option<u64>) -> RunExit {
         let mut total: u64 = 0;
-        let with_gic = true;
         loop {
-            let mut all_off = true;
-            let mut all_wait = true;
-            for i in 0..self.cpus.len() {
+            self.begin_round();
+            while self.round.cursor < self.cpus.len() {
+                let i = self.round.cursor;
                 if self.cpus[i].off {
+                    self.round.cursor += 1;
                     continue;
                 }
-                all_off = false;
+                self.round.all_off = false;
+                let left = QUANTUM.saturating_sub(self.round.ran.get(i).copied().unwrap_or(0));
+                if left == 0 {
+                    // Used up its quantum (debugger single steps) in this round.
+                    self.round.all_wait = false;
+                    self.round.cursor += 1;
+                    continue;
+                }
                 let budget = match max_insns {
-                    Some(m) => QUANTUM.min(m.saturating_sub(total)),
-                    None => QUANTUM,
+                    Some(m) => left.min(m.saturating_sub(total)),
+                    None => left,
                 };
                 if budget == 0 {
                     return RunExit::InsnLimit;
                 }
-                if with_gic {
-                    self.sync_cpu_irqs(i);
-                    self.bus.gic.sync_inputs();
-                }
-                for (j, c) in self.cpus.iter().enumerate() {
-                    self.bus.reservations[j] = if j == i { None } else { c.monitor.reserved.map(|(pa, _)| pa & !63) };
-                }
-                let c = &mut self.cpus[i];
-                self.bus.quantum_ns = self.now_ns;
-                self.bus.quantum_icount = c.icount;
-                self.bus.cur_icount = c.icount;
-                let before = c.icount;
-                let exc_before = c.stats.exceptions;
-                // RAM written by devices since the last run (e.g. an MSI's ITS table walk).
-                for (pa, len) in self.bus.take_ram_writes() {
-                    self.engine.invalidate_phys(pa, len);
-                }
-                let x = self.engine.run(c, &mut self.bus, budget);
-                let ran = c.icount - before;
+                let exc_before = self.cpus[i].stats.exceptions;
+                let (x, ran) = self.turn(i, budget);
                 total += ran;
+                let c = &self.cpus[i];
                 if ran >= QUANTUM && c.stats.exceptions - exc_before >= ran {
                     let el = c.st.pstate.el;
                     return RunExit::ExceptionLoop { cpu: c.cfg.index, pc: c.st.pc, esr: c.sys.esr[el as usize], el };
@@ -691,33 +913,41 @@ impl Machine {
                         }
                         return RunExit::Halt(code);
                     }
+                    Exit::Debug => {
+                        // The PE stays mid-turn: the round continues with it next time.
+                        self.round.all_wait = false;
+                        if let Some(r) = self.apply_pending() {
+                            return r;
+                        }
+                        return RunExit::Debug { cpu: i as u8 };
+                    }
                     Exit::Wait | Exit::Off => {}
-                    Exit::Budget => all_wait = false,
+                    Exit::Budget => self.round.all_wait = false,
                 }
                 if !waiting {
-                    all_wait = false;
+                    self.round.all_wait = false;
+                }
+                // A turn cut short by `max_insns` is continued by the next call.
+                if x != Exit::Budget || ran >= left {
+                    self.round.cursor += 1;
                 }
                 if let Some(r) = self.apply_pending() {
                     return r;
                 }
                 if self.cpus.iter().any(|c| !c.off && c.waiting.is_none()) {
                     // A PE woken by CPU_ON or SEV during this turn.
-                    all_wait = false;
+                    self.round.all_wait = false;
                 }
             }
-            if all_off {
+            if self.round.all_off {
                 return RunExit::AllOff;
             }
             if self.poll_input() {
                 return RunExit::UserQuit;
             }
+            let mut all_wait = self.round.all_wait;
             if !self.input_buf.is_empty() {
                 all_wait = false; // a waiting PE will be woken by the UART interrupt
-            }
-            if let Some(m) = max_insns {
-                if total >= m {
-                    return RunExit::InsnLimit;
-                }
             }
             let next = self.now_ns + QUANTUM;
             if all_wait {
@@ -731,7 +961,16 @@ impl Machine {
                     .min()
                     .map(|t| t.saturating_mul(NS_PER_TICK));
                 let dev = self.bus.sched.next_deadline();
-                let pending_irq = with_gic && (0..self.cpus.len()).any(|i| {
+                // A timer whose condition became true during the round (e.g. armed with a
+                // compare value already reached just before WFI) has no future deadline:
+                // its level must reach the GIC now, or the wait would look like a deadlock.
+                for i in 0..self.cpus.len() {
+                    if !self.cpus[i].off {
+                        self.sync_cpu_irqs(i);
+                    }
+                }
+                self.bus.gic.sync_inputs();
+                let pending_irq = (0..self.cpus.len()).any(|i| {
                     let (a, b) = self.bus.gic.irq_levels(i);
                     let (va, vb) = self.bus.gic.virq_levels(i);
                     a || b || va || vb
@@ -747,6 +986,12 @@ impl Machine {
                 }
             } else {
                 self.now_ns = next;
+            }
+            self.round.started = false;
+            if let Some(m) = max_insns {
+                if total >= m {
+                    return RunExit::InsnLimit;
+                }
             }
         }
     }

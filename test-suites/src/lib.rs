@@ -4,3 +4,4 @@
 pub mod diff;
 pub mod gen;
 pub mod regress;
+pub mod jitdiff;

@@ -78,8 +78,10 @@ fn pad4(v: &mut Vec<u8>) {
     }
 }
 
-/// The uncompressed busybox initramfs. `user_init`: a script run instead of the shell.
-pub fn busybox_cpio(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
+/// A newc cpio archive with busybox, the init script (`INIT_SCRIPT`, which runs
+/// `user_init` as /user-init when given) and `extra` files `(path in the archive,
+/// contents)`, mode 0755, with any missing parent directories (e.g. a VMM binary `bin/vmm` for the KVM test).
+pub fn busybox_cpio_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut e: Vec<(&str, u32, Node)> = ["bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", "tmp", "root", "etc", "mnt"]
         .into_iter()
         .map(|d| (d, if d == "tmp" { 0o1777 } else { 0o755 }, Node::Dir))
@@ -91,14 +93,30 @@ pub fn busybox_cpio(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
     if let Some(u) = user_init {
         e.push(("user-init", 0o755, Node::File(u.to_vec())));
     }
+    let mut dirs: Vec<String> = Vec::new();
+    for (path, _) in extra {
+        let path = path.trim_start_matches('/');
+        let mut parent = String::new();
+        for comp in path.split('/').rev().skip(1).collect::<Vec<_>>().into_iter().rev() {
+            if !parent.is_empty() {
+                parent.push('/');
+            }
+            parent.push_str(comp);
+            if !e.iter().any(|(n, _, _)| *n == parent) && !dirs.contains(&parent) {
+                dirs.push(parent.clone());
+            }
+        }
+    }
+    e.extend(dirs.iter().map(|d| (d.as_str(), 0o755, Node::Dir)));
+    e.extend(extra.iter().map(|(p, d)| (p.trim_start_matches('/'), 0o755, Node::File(d.clone()))));
     cpio_newc(&e)
 }
 
-/// [`busybox_cpio`], gzip-compressed (the kernel's initramfs decompressor accepts gzip).
-pub fn busybox_initramfs(busybox: &[u8], user_init: Option<&[u8]>) -> Vec<u8> {
+/// [`busybox_cpio_with`], gzip-compressed.
+pub fn busybox_initramfs_with(busybox: &[u8], user_init: Option<&[u8]>, extra: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
     // Writing to a Vec cannot fail.
-    let _ = gz.write_all(&busybox_cpio(busybox, user_init));
+    let _ = gz.write_all(&busybox_cpio_with(busybox, user_init, extra));
     gz.finish().unwrap_or_default()
 }
 
@@ -158,7 +176,7 @@ mod tests {
     #[test]
     fn busybox_archive_contents() {
         let bb: Vec<u8> = (0..1001u32).map(|i| i as u8).collect(); // odd size: exercises padding
-        let a = busybox_cpio(&bb, Some(b"echo hi\n"));
+        let a = busybox_cpio_with(&bb, Some(b"echo hi\n"), &[]);
         let e = parse(&a);
         let get = |n: &str| e.iter().find(|x| x.0 == n).unwrap_or_else(|| panic!("{n} missing"));
         let (_, mode, size, _, _, data, _) = get("bin/busybox");
@@ -180,16 +198,33 @@ mod tests {
         assert!(pos("bin") < pos("bin/busybox") && pos("dev") < pos("dev/console"));
         assert_eq!(e.last().unwrap().0, "TRAILER!!!");
         // Without a user script there is no /user-init.
-        assert!(parse(&busybox_cpio(&bb, None)).iter().all(|x| x.0 != "user-init"));
+        assert!(parse(&busybox_cpio_with(&bb, None, &[])).iter().all(|x| x.0 != "user-init"));
+    }
+
+    #[test]
+    fn extra_files_with_parent_dirs() {
+        let extra = vec![("bin/vmm".to_string(), b"VMM".to_vec()), ("/opt/q/lib/x.so".to_string(), b"SO".to_vec())];
+        let e = parse(&busybox_cpio_with(b"BB", None, &extra));
+        let pos = |n: &str| e.iter().position(|x| x.0 == n).unwrap_or_else(|| panic!("{n} missing"));
+        assert_eq!(e[pos("bin/vmm")].1, 0o100755);
+        assert_eq!(e[pos("bin/vmm")].5, b"VMM");
+        assert_eq!(e[pos("opt/q/lib/x.so")].5, b"SO");
+        // bin exists already (once); opt, opt/q, opt/q/lib are created before the file.
+        assert_eq!(e.iter().filter(|x| x.0 == "bin").count(), 1);
+        for d in ["opt", "opt/q", "opt/q/lib"] {
+            assert_eq!(e[pos(d)].1, 0o040755, "{d}");
+            assert!(pos(d) < pos("opt/q/lib/x.so"));
+        }
+        assert!(pos("opt") < pos("opt/q") && pos("opt/q") < pos("opt/q/lib"));
     }
 
     #[test]
     fn gzip_roundtrip() {
-        let gz = busybox_initramfs(b"BB", None);
+        let gz = busybox_initramfs_with(b"BB", None, &[]);
         assert_eq!(&gz[..2], b"\x1f\x8b");
         let mut raw = Vec::new();
         flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut raw).unwrap();
-        assert_eq!(raw, busybox_cpio(b"BB", None));
+        assert_eq!(raw, busybox_cpio_with(b"BB", None, &[]));
     }
 
     /// Oracle: GNU cpio, when installed, lists the same names and sizes.
@@ -202,7 +237,7 @@ mod tests {
         if !out.status.success() {
             return;
         }
-        let a = busybox_cpio(b"hello", Some(b"x"));
+        let a = busybox_cpio_with(b"hello", Some(b"x"), &[]);
         let mut child = std::process::Command::new("cpio")
             .args(["-t", "-v", "--quiet"])
             .stdin(std::process::Stdio::piped())

@@ -3,12 +3,16 @@
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use firmware::loaders;
+use cpu_aarch64::engine::{Engine, EngineKind, Interpreter};
 use soc_ls2088::machine::Firmware;
 use soc_ls2088::{Machine, MachineConfig, RunExit};
 
 mod console;
 mod fetch;
+mod gdb;
 mod initramfs;
+mod stats;
+mod trace;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +23,8 @@ const EXIT_USAGE: u8 = 2;
 const EXIT_DEADLOCK: u8 = 3;
 /// Exit code when --max-insns was reached.
 const EXIT_INSN_LIMIT: u8 = 4;
+/// Exit code when gdb killed the run (`kill`).
+const EXIT_KILLED: u8 = 5;
 
 #[derive(Parser)]
 #[command(name = "lsemu", version, about = "Full-system emulator of the NXP Layerscape LS2088A (RDB board)")]
@@ -51,6 +57,24 @@ struct InitramfsArgs {
     /// Output file.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: PathBuf,
+    /// Add a host file to the initramfs as DEST (mode 0755), e.g. `bin/vmm=./vmm`;
+    /// repeatable.
+    #[arg(long = "add-file", value_name = "DEST=FILE")]
+    add_file: Vec<String>,
+}
+
+/// Reads the `--add-file DEST=FILE` arguments.
+fn read_add_files(specs: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+    specs
+        .iter()
+        .map(|s| {
+            let Some((dest, src)) = s.split_once('=').filter(|(d, f)| !d.is_empty() && !f.is_empty()) else {
+                bail!("--add-file {s}: expected DEST=FILE");
+            };
+            let data = std::fs::read(src).with_context(|| format!("cannot read {src}"))?;
+            Ok((dest.to_string(), data))
+        })
+        .collect()
 }
 
 fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
@@ -59,7 +83,8 @@ fn write_initramfs(a: InitramfsArgs) -> Result<ExitCode> {
         Some(p) => Some(std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?),
         None => None,
     };
-    let img = initramfs::busybox_initramfs(&bb, script.as_deref());
+    let extra = read_add_files(&a.add_file)?;
+    let img = initramfs::busybox_initramfs_with(&bb, script.as_deref(), &extra);
     std::fs::write(&a.output, img).with_context(|| format!("cannot write {}", a.output.display()))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -103,9 +128,22 @@ struct BootArgs {
     /// fetches).
     #[arg(long, value_name = "FILE", conflicts_with = "initrd")]
     busybox: Option<PathBuf>,
-    /// Kernel command line.
-    #[arg(long, value_name = "ARGS", default_value = "console=ttyS1,115200 earlycon")]
-    append: String,
+    /// Add a host file to the busybox initramfs as DEST (mode 0755), e.g.
+    /// `bin/vmm=./vmm`; repeatable.
+    #[arg(long = "add-file", value_name = "DEST=FILE", conflicts_with = "initrd")]
+    add_file: Vec<String>,
+    /// Kernel command line (dom0's with --hypervisor). Default: "console=ttyS1,115200
+    /// earlycon"; with --hypervisor "console=hvc0 earlycon=xen".
+    #[arg(long, value_name = "ARGS")]
+    append: Option<String>,
+    /// Boot the Xen hypervisor (Debian's /boot/xen-4.17-arm64, an arm64 Image) at EL2, with
+    /// --kernel and --initrd as dom0's kernel and ramdisk: lsemu places them in RAM and
+    /// lists them as multiboot modules in /chosen, as a Xen-aware boot loader does.
+    #[arg(long, value_name = "FILE")]
+    hypervisor: Option<PathBuf>,
+    /// Xen's command line (/chosen/xen,xen-bootargs).
+    #[arg(long, value_name = "ARGS", requires = "hypervisor", default_value = "console=dtuart dom0_mem=512M")]
+    hypervisor_append: String,
     /// RAM size (e.g. 2G); beyond 2 GiB the rest goes to the second DRAM bank.
     #[arg(short = 'm', long = "memory", value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     memory: u64,
@@ -121,15 +159,35 @@ struct BootArgs {
     /// KVM can start) or 1.
     #[arg(long, value_name = "EL", default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=2))]
     entry_el: u8,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` (tracing-subscriber EnvFilter syntax; default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// The data-path layout the MC firmware applies at boot (NXP's DPL, as device-tree
+    /// source .dts or blob .dtb, the format of nxp-qoriq/mc-utils config/*/dpl-*.dts).
+    /// Default: a built-in DPL (a DPIO per core, DPBPs, DPCONs, DPMCPs, two DPNIs each
+    /// connected to a DPMAC, and a child container for VFIO).
+    #[arg(long, value_name = "FILE")]
+    dpl: Option<PathBuf>,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 #[derive(clap::Args)]
@@ -153,15 +211,30 @@ struct RunArgs {
     /// Number of cores (1..8); secondaries stay off until PSCI CPU_ON.
     #[arg(long, value_name = "N", default_value_t = 1)]
     smp: u32,
+    /// Start a gdb remote stub: `tcp::PORT` (localhost), `tcp:HOST:PORT` or `unix:PATH`.
+    /// Each core is a gdb thread; see README, "Debugging with gdb".
+    #[arg(long, value_name = "DEST", value_parser = gdb::parse_listen)]
+    gdb: Option<gdb::Listen>,
+    /// With --gdb: wait for gdb before the first instruction (otherwise the guest runs
+    /// and gdb can attach at any time).
+    #[arg(long, requires = "gdb")]
+    wait_gdb: bool,
     /// Stop after this many instructions (all cores together), with exit code 4.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Tracing filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax).
+    /// Log filter, e.g. `cpu,mmu=debug` or `trace` (tracing-subscriber EnvFilter syntax;
+    /// default warn).
     #[arg(long, value_name = "FILTER")]
-    trace: Option<String>,
+    log: Option<String>,
+    #[command(flatten)]
+    trace: trace::TraceArgs,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
+    /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
+    /// translator). Both must give the same guest behaviour.
+    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    engine: String,
 }
 
 fn parse_u64(s: &str) -> std::result::Result<u64, String> {
@@ -196,7 +269,7 @@ fn parse_size(s: &str) -> std::result::Result<u64, String> {
 fn init_tracing(filter: Option<&str>) -> Result<()> {
     use tracing_subscriber::EnvFilter;
     let f = match filter {
-        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --trace filter '{f}'"))?,
+        Some(f) => EnvFilter::try_new(f).with_context(|| format!("bad --log filter '{f}'"))?,
         None => EnvFilter::new("warn"),
     };
     tracing_subscriber::fmt().with_env_filter(f).with_writer(std::io::stderr).with_target(true).without_time().init();
@@ -204,7 +277,9 @@ fn init_tracing(filter: Option<&str>) -> Result<()> {
 }
 
 fn run(a: RunArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    let engine = parse_engine(&a.engine)?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
     let path = a.bios.display().to_string();
     let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
     let img = if loaders::elf::is_elf(&data) {
@@ -223,35 +298,62 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         console: Box::new(|| Box::new(console::Stdout)),
         stderr: Box::new(std::io::stderr()),
     })?;
-    jit_from_env(&mut m);
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
+    m.set_engine(new_engine(engine));
     m.load_boot_image(&img).with_context(|| format!("cannot load {path}"))?;
+    if let Some((t, _)) = &tracer {
+        m.set_tracer(t.clone());
+    }
     let start = std::time::Instant::now();
-    let exit = m.run(a.max_insns);
+    let exit = match &a.gdb {
+        Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns)? {
+            gdb::Outcome::Exit(x) => x,
+            gdb::Outcome::Killed => return Ok(killed()),
+        },
+        None => m.run(a.max_insns),
+    };
+    if let Some((_, sink)) = &tracer {
+        sink.flush();
+    }
     Ok(finish(&m, exit, start, a.stats))
 }
 
-/// Temporary until the `--engine` option lands: `LSEMU_ENGINE=jit` runs the PEs on the JIT.
-fn jit_from_env(m: &mut Machine) {
-    if std::env::var("LSEMU_ENGINE").is_ok_and(|v| v == "jit") {
-        m.set_engine(Box::new(jit::Jit::new()));
+/// The run ended because gdb killed it.
+fn killed() -> ExitCode {
+    let _ = std::io::stdout().flush();
+    eprintln!("lsemu: killed by gdb");
+    ExitCode::from(EXIT_KILLED)
+}
+
+/// The exit code `lsemu` ends with for a machine exit (gdb is told it as the exit status).
+pub(crate) fn exit_code_of(exit: &RunExit) -> u8 {
+    match exit {
+        RunExit::Halt(code) => *code as u8,
+        RunExit::AllOff | RunExit::UserQuit | RunExit::Reset | RunExit::Debug { .. } => 0,
+        RunExit::Deadlock { .. } | RunExit::ExceptionLoop { .. } => EXIT_DEADLOCK,
+        RunExit::InsnLimit => EXIT_INSN_LIMIT,
+    }
+}
+
+/// `--engine` (checked here rather than by clap so that a bad value gives one line).
+fn parse_engine(s: &str) -> Result<EngineKind> {
+    s.parse::<EngineKind>().map_err(|e| anyhow::anyhow!("--engine: {e}"))
+}
+
+/// The engine `--engine` asked for.
+fn new_engine(k: EngineKind) -> Box<dyn Engine> {
+    match k {
+        EngineKind::Interp => Box::new(Interpreter),
+        EngineKind::Jit => Box::new(jit::Jit::new()),
     }
 }
 
 fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) -> ExitCode {
     let _ = std::io::stdout().flush();
     if stats {
-        let secs = start.elapsed().as_secs_f64();
-        let n = m.icount();
-        eprintln!("lsemu: {n} instructions in {secs:.3} s host time ({:.1} MIPS), {} ns virtual time", n as f64 / secs / 1e6, m.now_ns);
-        for c in &m.cpus {
-            eprintln!(
-                "lsemu: cpu{}: {} instructions (EL0 {} EL1 {} EL2 {} EL3 {}), {} exceptions",
-                c.cfg.index, c.icount, c.stats.icount_el[0], c.stats.icount_el[1], c.stats.icount_el[2], c.stats.icount_el[3], c.stats.exceptions
-            );
-        }
+        eprint!("{}", stats::report(m, start.elapsed().as_secs_f64()));
     }
     match exit {
         RunExit::Halt(code) => ExitCode::from(code as u8),
@@ -275,25 +377,60 @@ fn finish(m: &Machine, exit: RunExit, start: std::time::Instant, stats: bool) ->
             eprintln!("lsemu: stopped after --max-insns instructions");
             ExitCode::from(EXIT_INSN_LIMIT)
         }
+        // Only a run under gdb stops for the debugger, and it does not end there.
+        RunExit::Debug { .. } => ExitCode::SUCCESS,
     }
 }
 
 fn boot(a: BootArgs) -> Result<ExitCode> {
-    init_tracing(a.trace.as_deref())?;
+    let engine = parse_engine(&a.engine)?;
+    init_tracing(a.log.as_deref())?;
+    let tracer = trace::setup(&a.trace)?;
+    let dpl = match &a.dpl {
+        Some(p) => {
+            let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(devices::fslmc::dpl::load(&data).map_err(|e| anyhow::anyhow!("DPL {}: {e}", p.display()))?)
+        }
+        None => None,
+    };
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
     }
-    let cfg = firmware::linux::LinuxBootConfig {
-        ram,
-        bootargs: a.append.clone(),
-        unmodelled: soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect(),
-        mc_iommu_map: true,
-        entry_el: a.entry_el,
-        cpu_mpidrs: Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect()),
+    let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
+    let cpu_mpidrs = Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect());
+    let boot = if let Some(hv) = &a.hypervisor {
+        if a.entry_el != 2 {
+            bail!("--entry-el {}: Xen is entered at EL2", a.entry_el);
+        }
+        let hpath = hv.display().to_string();
+        let xen = std::fs::read(hv).with_context(|| format!("cannot read {hpath}"))?;
+        let cfg = firmware::xen::XenBootConfig {
+            ram,
+            xen_args: a.hypervisor_append.clone(),
+            dom0_args: a.append.clone().unwrap_or_else(|| DEFAULT_DOM0_APPEND.into()),
+            unmodelled,
+            mc_iommu_map: true,
+            cpu_mpidrs,
+        };
+        let xb = firmware::xen::prepare(&xen, &hpath, &kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Xen boot")?;
+        if !xb.irq_sharers.is_empty() {
+            eprintln!("lsemu: sharing the interrupt Xen keeps for its console UART, marked xen,passthrough (not dom0's): {}", xb.irq_sharers.join(", "));
+        }
+        tracing::info!(target: "boot", "Xen at {:#x}, DTB at {:#x}, dom0 modules {:x?}", xb.boot.kernel.entry, xb.boot.dtb.addr, xb.modules);
+        xb.boot
+    } else {
+        let cfg = firmware::linux::LinuxBootConfig {
+            ram,
+            bootargs: a.append.clone().unwrap_or_else(|| DEFAULT_APPEND.into()),
+            unmodelled,
+            mc_iommu_map: true,
+            entry_el: a.entry_el,
+            cpu_mpidrs,
+        };
+        firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
-    let boot = firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?;
     if !boot.report.disabled.is_empty() {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
@@ -309,11 +446,33 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             console: con.factory(),
             stderr: Box::new(std::io::stderr()),
         })?;
-        jit_from_env(&mut m);
+        m.set_engine(new_engine(engine));
+        if let Some(l) = &dpl {
+            m.set_dpl(l.clone());
+        }
         m.load_linux(&boot)?;
+        if let Some((t, _)) = &tracer {
+            m.set_tracer(t.clone());
+        }
         con.attach(&mut m);
-        let exit = m.run(a.max_insns);
+        let exit = match &a.gdb {
+            Some(l) => match gdb::run(&mut m, l, a.wait_gdb, a.max_insns) {
+                Ok(gdb::Outcome::Exit(x)) => x,
+                Ok(gdb::Outcome::Killed) => {
+                    con.detach(&mut m);
+                    return Ok(killed());
+                }
+                Err(e) => {
+                    con.detach(&mut m);
+                    return Err(e);
+                }
+            },
+            None => m.run(a.max_insns),
+        };
         con.detach(&mut m);
+        if let Some((_, sink)) = &tracer {
+            sink.flush();
+        }
         if exit == RunExit::Reset {
             // `reboot` in the guest (RSTCR or PSCI SYSTEM_RESET): a new machine, the same
             // images, as a power cycle of the board.
@@ -324,6 +483,11 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         return Ok(finish(&m, exit, start, a.stats));
     }
 }
+
+/// The kernel command line without --append.
+const DEFAULT_APPEND: &str = "console=ttyS1,115200 earlycon";
+/// dom0's command line without --append: Xen's console (hvc0), Xen's earlycon.
+const DEFAULT_DOM0_APPEND: &str = "console=hvc0 earlycon=xen";
 
 /// (kernel path for messages, kernel, DTB, initramfs)
 type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
@@ -369,10 +533,11 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
             .context("cannot generate the device tree")?,
     };
     let script = a.init_script.as_ref().map(read).transpose()?;
+    let extra = read_add_files(&a.add_file)?;
     let initrd = match (&a.initrd, &a.busybox, &fetched) {
         (Some(p), _, _) => Some(read(p)?),
-        (None, Some(b), _) => Some(initramfs::busybox_initramfs(&read(b)?, script.as_deref())),
-        (None, None, Some(f)) => Some(initramfs::busybox_initramfs(&read(&f.busybox)?, script.as_deref())),
+        (None, Some(b), _) => Some(initramfs::busybox_initramfs_with(&read(b)?, script.as_deref(), &extra)),
+        (None, None, Some(f)) => Some(initramfs::busybox_initramfs_with(&read(&f.busybox)?, script.as_deref(), &extra)),
         (None, None, None) => None,
     };
     Ok((kfile.display().to_string(), kernel, dtb, initrd))

@@ -144,3 +144,48 @@ fn exception_loop_is_reported() {
     assert!(err.contains("stuck taking exceptions"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `lsemu boot --dpl` with a DPL lsemu cannot honour: one line naming the file and the
+/// node, before anything else is read (the kernel path does not even exist).
+#[test]
+fn bad_dpl_names_the_node() {
+    let p = tmp(
+        "bad-dpl.dts",
+        b"/dts-v1/;\n/ {\n containers { dprc@1 { parent = \"none\"; objects { obj@1 { obj_name = \"dpni@3\"; }; }; }; };\n objects { dpni@0 { }; };\n};\n",
+    );
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p]);
+    assert_clean_error(code, &err, "/containers/dprc@1/objects/obj@1: obj_name = \"dpni@3\" names dpni@3, which /objects does not define");
+    assert!(err.contains("bad-dpl.dts"), "{err}");
+    let p = tmp("syntax-dpl.dts", b"/dts-v1/;\n/ {\n objects { dpni@0 { num_queues = <1> }; };\n};\n");
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p]);
+    assert_clean_error(code, &err, "line 3: expected ';'");
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", "/nonexistent/dpl.dtb"]);
+    assert_clean_error(code, &err, "cannot read /nonexistent/dpl.dtb");
+}
+
+#[test]
+fn engine_option_accepts_interp_and_jit() {
+    // `b .` (0x14000000) forever: both engines stop at --max-insns with exit code 4.
+    let p = tmp("loop.bin", &0x1400_0000u32.to_le_bytes());
+    for e in ["interp", "jit"] {
+        let (code, _, err) = lsemu(&["run", "--bios", &p, "--engine", e, "--max-insns", "1000", "--stats"]);
+        assert_eq!(code, 4, "--engine {e}: {err}");
+        assert!(err.contains("stopped after --max-insns"), "--engine {e}: {err}");
+        assert!(err.contains(&format!("engine {e}:")), "--stats names the engine: {err}");
+        assert!(err.contains("lsemu: 1000 instructions"), "--engine {e}: {err}");
+    }
+    // `boot` takes the option too (then fails on the missing kernel, not on the option).
+    for e in ["interp", "jit"] {
+        let (code, _, err) = lsemu(&["boot", "--engine", e, "--kernel", "/nonexistent/Image"]);
+        assert_clean_error(code, &err, "cannot read /nonexistent/Image");
+    }
+}
+
+#[test]
+fn unknown_engine_is_rejected() {
+    let p = tmp("loop2.bin", &0x1400_0000u32.to_le_bytes());
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--engine", "foo"]);
+    assert_clean_error(code, &err, "unknown engine `foo` (expected interp or jit)");
+    let (code, _, err) = lsemu(&["boot", "--engine", "foo", "--kernel", "/nonexistent/Image"]);
+    assert_clean_error(code, &err, "unknown engine `foo`");
+}

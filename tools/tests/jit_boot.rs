@@ -1,7 +1,7 @@
 //! The JIT boots Debian's arm64 Linux on the LS2088A-RDB model (2 cores, a busybox init
 //! that prints and powers off) with console output and instruction counts identical, byte
-//! for byte, to the reference interpreter's (the oracle). `LSEMU_ENGINE=jit` selects the
-//! JIT until the `--engine` option lands. Needs the corpus (test-suites/fetch-corpus.sh).
+//! for byte, to the reference interpreter's (the oracle). Needs the corpus
+//! (test-suites/fetch-corpus.sh).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -19,8 +19,8 @@ fn boot(dir: &std::path::Path, engine: &str) -> (i32, String, String) {
     let script = tmp.join("init.sh");
     std::fs::write(&script, "echo \"lsemu-test: processors $(grep -c ^processor /proc/cpuinfo)\"\nls /proc/self/\necho lsemu-test: done\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lsemu"))
-        .env("LSEMU_ENGINE", engine)
         .arg("boot")
+        .args(["--engine", engine])
         .args(["--smp", "2", "--stats", "--max-insns", "20000000000"])
         .arg("--kernel")
         .arg(dir.join("Image"))

@@ -39,6 +39,9 @@ pub enum Exit {
     Off,
     /// The machine must stop with this exit code.
     Halt(i32),
+    /// A host debugger breakpoint or watchpoint stopped the PE (`Cpu::host_debug.hit`);
+    /// the instruction at the PC has not executed.
+    Debug,
 }
 
 /// Executes one decoded instruction. `raw` is the instruction word.
@@ -137,6 +140,9 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     if cpu.fast.irq_check && irq_check_step(cpu, p) {
         return None;
     }
+    if cpu.host_debug.active() && cpu.host_debug.breakpoint_hit(cpu.st.pc) {
+        return Some(Exit::Debug);
+    }
     let debug = cpu.fast.debug;
     // Software step in the active-pending state: the step exception comes first.
     let stepping = debug && {
@@ -187,7 +193,7 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     // instruction (or between `run` calls), after which `irq_check` is set.
     use crate::exception::{MDSCR_MDE, MDSCR_SS};
     cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0;
-    if check_interrupts(cpu, p) {
+    if !cpu.host_debug.mask_interrupts && check_interrupts(cpu, p) {
         cpu.fast.invalidate();
         return true;
     }
@@ -200,6 +206,9 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
 #[inline(always)]
 pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, stepping: bool) -> Option<Exit> {
     let insn = cpu.dcache.get(raw);
+    if cpu.trace_insn() {
+        cpu.trace_insn_record(pc, raw);
+    }
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);
@@ -247,6 +256,16 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         Ok(Flow::Halt(code)) => {
             cpu.st.pc = pc.wrapping_add(4);
             return Some(Exit::Halt(code));
+        }
+        Err(_) if cpu.host_debug.hit.is_some() => {
+            // A host watchpoint: the instruction is abandoned before any effect (it did
+            // not retire) and the PE stops with the PC on it.
+            cpu.icount = cpu.icount.saturating_sub(1);
+            let el = cpu.st.pstate.el as usize;
+            cpu.stats.icount_el[el] = cpu.stats.icount_el[el].saturating_sub(1);
+            cpu.st.pc = pc;
+            cpu.fast.invalidate();
+            return Some(Exit::Debug);
         }
         Err(e) => {
             cpu.take_sync(e);

@@ -1434,3 +1434,295 @@ fn el0_special_registers_keep_the_v80_bits() {
     assert_eq!(run(&mut cpu, &mut p), END);
     assert_eq!(&cpu.st.x[1..6], &[0x07f7_0000, 0xf800_009f, 0xf000_0000, u64::MAX, 0x8444_c004]);
 }
+
+// ---------------------------------------------------------------------------------------
+// EL2 controls KVM relies on (issue 6). Expected ESR values are worked out by hand from
+// the Arm ARM (DDI 0487): EC 0x18 ISS = Op0[21:20] Op2[19:17] Op1[16:14] CRn[13:10]
+// Rt[9:5] CRm[4:1] Direction[0] (1 = read); ESR = EC << 26 | IL (bit 25) | ISS.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn hcr_tsw_tdz_tpc_trap_el1_with_the_sys_iss() {
+    // HCR_EL2.TSW: DC CISW, X3 (SYS #0, C7, C14, #2) at EL1 -> EL2:
+    // Op0=1, Op2=2, Op1=0, CRn=7, Rt=3, CRm=14, Dir=0 -> ISS 0x141c7c.
+    let (mut cpu, mut p) = setup("dc cisw, x3");
+    at_el(&mut cpu, 1);
+    cpu.sys.hcr_el2 |= HCR_TSW;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6214_1c7c);
+    assert_eq!(rec(&cpu).1, BASE, "ELR_EL2 = the trapped instruction");
+    // DC CSW, X6 (SYS #0, C7, C10, #2): ISS 0x141cd4. Without TSW it executes.
+    let (mut cpu, mut p) = setup("dc csw, x6");
+    at_el(&mut cpu, 1);
+    cpu.sys.hcr_el2 |= HCR_TSW;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6214_1cd4);
+    let (mut cpu, mut p) = setup("dc csw, x6\n dc isw, x6");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), END);
+    // HCR_EL2.TPC: DC CVAC, X5 (SYS #3, C7, C10, #1) at EL1: Op0=1 Op2=1 Op1=3 CRn=7 Rt=5
+    // CRm=10 -> ISS 0x12dcb4.
+    let (mut cpu, mut p) = setup("dc cvac, x5");
+    at_el(&mut cpu, 1);
+    cpu.sys.hcr_el2 |= HCR_TPC;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6212_dcb4);
+    // HCR_EL2.TDZ: DC ZVA, X4 (SYS #3, C7, C4, #1) at EL1: ISS 0x12dc88; it is checked
+    // before the access, so no alignment fault although the MMU is off (Device memory).
+    let (mut cpu, mut p) = setup("mrs x1, dczid_el0\n dc zva, x4");
+    at_el(&mut cpu, 1);
+    cpu.st.x[4] = BASE + 0x4000;
+    cpu.sys.hcr_el2 |= HCR_TDZ;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6212_dc88);
+    // DCZID_EL0.DZP (bit 4) reads 1 at EL1 when TDZ prohibits DC ZVA; BS = 4 (64 bytes).
+    assert_eq!(cpu.st.x[1], 0x14);
+    // EL0 with SCTLR_EL1.DZE = 1: TDZ traps it to EL2 (not EL1); lower-EL vector.
+    let (mut cpu, mut p) = setup("mrs x1, dczid_el0\n dc zva, x4");
+    at_el(&mut cpu, 0);
+    cpu.sys.sctlr[1] |= SCTLR_DZE;
+    cpu.sys.hcr_el2 |= HCR_TDZ;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6212_dc88);
+    assert_eq!(cpu.st.x[1], 0x14);
+    // At EL2 TDZ does not apply: DZP = 0.
+    let (mut cpu, mut p) = setup("mrs x1, dczid_el0");
+    at_el(&mut cpu, 2);
+    cpu.sys.hcr_el2 |= HCR_TDZ;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[1], 0x04);
+}
+
+#[test]
+fn virtual_fiq_injection_and_its_conditions() {
+    // HCR_EL2.FMO + VF at EL1: virtual FIQ to EL1, current EL with SP_ELx (+0x300).
+    let (mut cpu, mut p) = setup("nop");
+    at_el(&mut cpu, 1);
+    cpu.sys.hcr_el2 |= HCR_FMO | HCR_VF;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x300));
+    assert_eq!(rec(&cpu).1, BASE, "ELR_EL1 = the instruction not executed");
+    // From EL0: lower EL using AArch64, FIQ (+0x500) at EL1.
+    let (mut cpu, mut p) = setup("nop");
+    at_el(&mut cpu, 0);
+    cpu.sys.hcr_el2 |= HCR_FMO | HCR_VF;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x500));
+    // Masked by PSTATE.F at EL1; VF without FMO has no effect; never taken at EL2; not
+    // signalled with HCR_EL2.TGE = 1 (virtual interrupts need TGE = 0).
+    for (el, hcr, daif) in [(1u8, HCR_FMO | HCR_VF, crate::state::DAIF_F), (1, HCR_VF, 0), (2, HCR_FMO | HCR_VF, 0), (0, HCR_FMO | HCR_VF | HCR_TGE, 0)] {
+        let (mut cpu, mut p) = setup("nop");
+        at_el(&mut cpu, el);
+        cpu.st.pstate.daif = daif;
+        cpu.sys.hcr_el2 |= hcr;
+        assert_eq!(run(&mut cpu, &mut p), END, "EL{el} HCR {hcr:#x} DAIF {daif:#x}");
+    }
+    // VI at EL2 is not taken either, and a virtual IRQ is masked by PSTATE.I, not F.
+    let (mut cpu, mut p) = setup("nop");
+    at_el(&mut cpu, 2);
+    cpu.sys.hcr_el2 |= HCR_IMO | HCR_VI;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    let (mut cpu, mut p) = setup("nop");
+    at_el(&mut cpu, 1);
+    cpu.st.pstate.daif = crate::state::DAIF_F;
+    cpu.sys.hcr_el2 |= HCR_IMO | HCR_VI;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x280));
+    // A physical IRQ with IMO goes to EL2 (+0x480 from EL1) before the virtual one.
+    let (mut cpu, mut p) = setup("nop");
+    at_el(&mut cpu, 1);
+    cpu.sys.hcr_el2 |= HCR_IMO | HCR_VI;
+    p.irq.irq = true;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x480));
+}
+
+#[test]
+fn mdcr_el2_debug_and_pmu_traps() {
+    // MDCR_EL2.TDA: MRS X0, MDSCR_EL1 (Op0=2 Op1=0 CRn=0 CRm=2 Op2=2) at EL1 -> EL2,
+    // ISS = 2<<20 | 2<<17 | 2<<1 | 1 = 0x240005.
+    let (mut cpu, mut p) = setup("mrs x0, mdscr_el1");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 |= MDCR_TDA;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6224_0005);
+    // MDCR_EL2.TDRA: MRS X3, MDRAR_EL1 (2,0,1,0,0): ISS 0x200461.
+    let (mut cpu, mut p) = setup("mrs x3, mdrar_el1");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 |= MDCR_TDRA;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6220_0461);
+    // MDCR_EL2.TDOSA: MRS X4, OSLSR_EL1 (2,0,1,1,4): ISS 0x280483.
+    let (mut cpu, mut p) = setup("mrs x4, oslsr_el1");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 |= MDCR_TDOSA;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6228_0483);
+    // MDCR_EL2.TDE: "the PE behaves as if TDA, TDOSA and TDRA are 1" for EL0/EL1.
+    for insn in ["mrs x0, mdscr_el1", "mrs x3, mdrar_el1", "mrs x4, oslsr_el1"] {
+        let (mut cpu, mut p) = setup(insn);
+        at_el(&mut cpu, 1);
+        cpu.sys.mdcr_el2 |= MDCR_TDE;
+        assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400), "{insn}");
+    }
+    // None of them trap EL2 itself.
+    let (mut cpu, mut p) = setup("mrs x0, mdscr_el1\n mrs x3, mdrar_el1\n mrs x4, oslsr_el1");
+    at_el(&mut cpu, 2);
+    cpu.sys.mdcr_el2 |= MDCR_TDA | MDCR_TDRA | MDCR_TDOSA | MDCR_TDE;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    // MDCR_EL2.TPM: MRS X1, PMCCNTR_EL0 (3,3,9,13,0) at EL1: ISS 0x30e43b.
+    let (mut cpu, mut p) = setup("mrs x1, pmccntr_el0");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 |= MDCR_TPM;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6230_e43b);
+    // At EL0 (PMUSERENR_EL0.EN = 1 so EL1 does not trap first) TPM traps to EL2 too.
+    let (mut cpu, mut p) = setup("mrs x1, pmccntr_el0");
+    at_el(&mut cpu, 0);
+    cpu.sys.pmuserenr_el0 = 1;
+    cpu.sys.mdcr_el2 |= MDCR_TPM;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    // MDCR_EL2.TPMCR traps PMCR_EL0 only: MSR PMCR_EL0, X2 (3,3,9,12,0) -> ISS 0x30e458;
+    // PMCCNTR_EL0 is not affected.
+    let (mut cpu, mut p) = setup("mrs x1, pmccntr_el0\n msr pmcr_el0, x2");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 |= MDCR_TPMCR;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6230_e458);
+    assert_eq!(rec(&cpu).1, BASE + 4);
+}
+
+#[test]
+fn cnthctl_el2_traps_el0_and_el1_physical_counter_and_timer() {
+    // CNTHCTL_EL2.EL1PCTEN = 0: MRS X5, CNTPCT_EL0 (3,3,14,0,1) at EL1 -> EL2,
+    // ISS 0x32f8a1. CNTVCT_EL0 is never trapped by CNTHCTL_EL2 in ARMv8.0.
+    let (mut cpu, mut p) = setup("mrs x6, cntvct_el0\n mrs x5, cntpct_el0");
+    at_el(&mut cpu, 1);
+    cpu.sys.cnthctl_el2 = 2; // EL1PCEN only
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6232_f8a1);
+    assert_eq!(rec(&cpu).1, BASE + 4);
+    // At EL0 with CNTKCTL_EL1.EL0PCTEN = 1 it traps to EL2 as well.
+    let (mut cpu, mut p) = setup("mrs x5, cntpct_el0");
+    at_el(&mut cpu, 0);
+    cpu.sys.cntkctl_el1 = 1;
+    cpu.sys.cnthctl_el2 = 2;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    // EL1PCEN = 0: MSR CNTP_CTL_EL0, X6 (3,3,14,2,1) -> ISS 0x32f8c4; EL0 (with
+    // EL0PTEN) too.
+    let (mut cpu, mut p) = setup("msr cntp_ctl_el0, x6");
+    at_el(&mut cpu, 1);
+    cpu.sys.cnthctl_el2 = 1; // EL1PCTEN only
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x6232_f8c4);
+    let (mut cpu, mut p) = setup("mrs x0, cntp_cval_el0");
+    at_el(&mut cpu, 0);
+    cpu.sys.cntkctl_el1 = 1 << 9;
+    cpu.sys.cnthctl_el2 = 1;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    // EL2 is never trapped by its own controls.
+    let (mut cpu, mut p) = setup("mrs x5, cntpct_el0\n mrs x0, cntp_ctl_el0");
+    at_el(&mut cpu, 2);
+    cpu.sys.cnthctl_el2 = 0;
+    assert_eq!(run(&mut cpu, &mut p), END);
+}
+
+#[test]
+fn el2_physical_timer_and_virtual_offset() {
+    // CNTHP_TVAL_EL2 = 300 at count 1000 -> CVAL 1300; ISTATUS once count >= CVAL; the
+    // level (PPI 26 on the board) needs ENABLE = 1 and IMASK = 0.
+    let (mut cpu, mut p) = setup("msr cnthp_tval_el2, x1\n msr cnthp_ctl_el2, x2\n mrs x3, cnthp_cval_el2\n mrs x4, cnthp_ctl_el2");
+    at_el(&mut cpu, 2);
+    p.ram.ticks = 1000;
+    cpu.st.x[1] = 300;
+    cpu.st.x[2] = 1;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!((cpu.st.x[3], cpu.st.x[4]), (1300, 1));
+    assert_eq!(cpu.timer_irqs(1299), TimerLevels::default());
+    assert_eq!(cpu.timer_irqs(1300), TimerLevels { hyp: true, ..Default::default() });
+    assert_eq!(cpu.timer_deadline(1000), Some(1300));
+    // CNTHP_* are EL2 registers: UNDEFINED at EL1.
+    let (mut cpu, mut p) = setup("mrs x0, cnthp_ctl_el2");
+    at_el(&mut cpu, 1);
+    assert_eq!(run(&mut cpu, &mut p), vec_code(1, 0x200));
+    assert_eq!(rec(&cpu).0, 0x0200_0000);
+    // CNTVOFF_EL2 applies at EL1 too: CNTVCT_EL0 = CNTPCT_EL0 - CNTVOFF_EL2, and the
+    // virtual timer compares against the virtual count (fires at physical 5000 + 700).
+    let (mut cpu, mut p) = setup("mrs x1, cntvct_el0\n msr cntv_cval_el0, x2\n msr cntv_ctl_el0, x3");
+    at_el(&mut cpu, 1);
+    p.ram.ticks = 5000;
+    cpu.sys.cntvoff_el2 = 5000;
+    cpu.st.x[2] = 700;
+    cpu.st.x[3] = 1;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[1], 0);
+    assert!(!cpu.timer_irqs(5699).virt);
+    assert!(cpu.timer_irqs(5700).virt);
+    assert_eq!(cpu.timer_deadline(5000), Some(5700));
+}
+
+/// Stage 2 for EL1 with stage 1 off: VTCR_EL2 T0SZ = 32 (4 GiB IPA), SL0 = 1 (start at
+/// level 1, 4K granule), so the level-1 table has 4 entries (IPA[31:30]). Entry 2 maps
+/// the 1 GiB block IPA 0x8000_0000 -> PA 0x8000_0000 (the test code), Normal WB, S2AP
+/// RW, AF; entry 0 (IPA 0x1000_0000) is invalid.
+fn stage2_setup(code: &str) -> (Cpu, TestPlat) {
+    let (mut cpu, mut p) = setup(code);
+    let table = BASE + 0x8000;
+    // Block descriptor: OA | AF (bit 10) | SH = 11 (9:8) | S2AP = 11 (7:6) | MemAttr = 1111
+    // (5:2) | 0b01.
+    let block: u64 = 0x8000_0000 | 1 << 10 | 3 << 8 | 3 << 6 | 0xf << 2 | 1;
+    p.ram.load(table + 16, &block.to_le_bytes());
+    // VTCR_EL2: RES1 bit 31, SH0 = 11, ORGN0 = IRGN0 = 01, SL0 = 01, T0SZ = 32, PS = 0.
+    cpu.sys.vtcr_el2 = 1 << 31 | 3 << 12 | 1 << 10 | 1 << 8 | 1 << 6 | 32;
+    cpu.sys.vttbr_el2 = 7 << 48 | table;
+    cpu.sys.hcr_el2 |= HCR_VM;
+    at_el(&mut cpu, 1);
+    (cpu, p)
+}
+
+#[test]
+fn stage2_data_abort_syndrome_hpfar_and_far() {
+    // LDRSH X2, [X21, #0x30] to the unmapped IPA 0x1000_0030: stage-2 translation fault,
+    // level 1, taken to EL2 as EC 0x24 (data abort from a lower EL). ISS: ISV = 1 (bit 24),
+    // SAS = 01 (halfword, 23:22), SSE = 1 (21), SRT = 2 (20:16), SF = 1 (15, 64-bit
+    // register), AR = 0, FnV = 0, EA = 0, CM = 0, S1PTW = 0, WnR = 0, DFSC = 0b000101.
+    // -> ESR_EL2 = 0x9362_8005. FAR_EL2 = the VA, HPFAR_EL2.FIPA (bits 39:4) = IPA[47:12].
+    let (mut cpu, mut p) = stage2_setup("ldrsh x2, [x21, #0x30]");
+    cpu.st.x[21] = 0x1000_0000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    let (esr_el2, elr, _, far) = rec(&cpu);
+    assert_eq!(esr_el2, 0x9362_8005);
+    assert_eq!((elr, far), (BASE, 0x1000_0030));
+    assert_eq!(cpu.sys.hpfar_el2, 0x10000 << 4);
+    // STRB W7, [X21, #0x18]: SAS = 00, SSE = 0, SRT = 7, SF = 0, WnR = 1 -> 0x9307_0045.
+    let (mut cpu, mut p) = stage2_setup("strb w7, [x21, #0x18]");
+    cpu.st.x[21] = 0x1000_0000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x9307_0045);
+    assert_eq!(cpu.sys.hpfar_el2, 0x10000 << 4);
+    // LDR W1, [X21, #0x20]: SAS = 10, SRT = 1, SF = 0 -> 0x9381_0005.
+    let (mut cpu, mut p) = stage2_setup("ldr w1, [x21, #0x20]");
+    cpu.st.x[21] = 0x1000_0000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x9381_0005);
+    // STLR X9 (acquire/release): SAS = 11, SRT = 9, SF = 1, AR = 1 (bit 14) -> 0x93c9_c045.
+    let (mut cpu, mut p) = stage2_setup("stlr x9, [x21]");
+    cpu.st.x[21] = 0x1000_0000;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x93c9_c045);
+    // ISV = 0 for a store with writeback and for a pair: only WnR and DFSC.
+    for insn in ["str x1, [x21], #8", "stp x1, x2, [x21]"] {
+        let (mut cpu, mut p) = stage2_setup(insn);
+        cpu.st.x[21] = 0x1000_0000;
+        assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400), "{insn}");
+        assert_eq!(rec(&cpu).0, 0x9200_0045, "{insn}");
+    }
+    // Instruction fetch from the unmapped IPA: EC 0x20, IFSC = translation level 1, and
+    // ESR_EL2 has no instruction syndrome; FAR = HPFAR source address.
+    let (mut cpu, mut p) = stage2_setup("br x21");
+    cpu.st.x[21] = 0x1000_0040;
+    assert_eq!(run(&mut cpu, &mut p), vec_code(2, 0x400));
+    assert_eq!(rec(&cpu).0, 0x8200_0005);
+    assert_eq!((rec(&cpu).1, rec(&cpu).3), (0x1000_0040, 0x1000_0040));
+    assert_eq!(cpu.sys.hpfar_el2, 0x10000 << 4);
+    // The mapped block works (code runs from it): a load from BASE + 0x100 succeeds.
+    let (mut cpu, mut p) = stage2_setup("ldr x3, [x21]");
+    cpu.st.x[21] = BASE + 0x100;
+    assert_eq!(run(&mut cpu, &mut p), END);
+}

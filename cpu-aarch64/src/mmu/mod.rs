@@ -270,6 +270,7 @@ pub fn translate_in(
         if let Some(e) = cpu.tlb.lookup(tag, ctx.asid, key >> 12) {
             return check(e, ctx.user, key, acc);
         }
+        cpu.tlb.misses = cpu.tlb.misses.wrapping_add(1);
     }
     let e = fill(cpu, p, ctx, key, acc)?;
     if use_tlb {

@@ -77,11 +77,17 @@ pub struct Tlb {
     entries: Box<[Entry]>,
     /// Fills since reset (statistics).
     pub fills: u64,
+    /// Lookups that missed (each then walks: a fill, or a fault); statistics. Accesses
+    /// served by the interpreter's host-pointer cache never look up the TLB.
+    pub misses: u64,
+    /// Invalidation operations applied (TLBI, local or broadcast) and whole flushes.
+    pub invalidations: u64,
+    pub flushes: u64,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { entries: vec![Entry::default(); TLB_ENTRIES].into_boxed_slice(), fills: 0 }
+        Tlb { entries: vec![Entry::default(); TLB_ENTRIES].into_boxed_slice(), fills: 0, misses: 0, invalidations: 0, flushes: 0 }
     }
 }
 
@@ -127,7 +133,12 @@ impl Tlb {
     }
 
     /// Removes every entry for which `f` holds.
-    pub fn invalidate_if(&mut self, mut f: impl FnMut(&Entry) -> bool) {
+    pub fn invalidate_if(&mut self, f: impl FnMut(&Entry) -> bool) {
+        self.invalidations = self.invalidations.wrapping_add(1);
+        self.remove_if(f);
+    }
+
+    fn remove_if(&mut self, mut f: impl FnMut(&Entry) -> bool) {
         for e in self.entries.iter_mut() {
             if e.ctx != 0 && f(e) {
                 e.ctx = 0;
@@ -136,7 +147,13 @@ impl Tlb {
     }
 
     pub fn flush(&mut self) {
-        self.invalidate_if(|_| true);
+        self.flushes = self.flushes.wrapping_add(1);
+        self.remove_if(|_| true);
+    }
+
+    /// The valid entries (for the debugger's `monitor tlb`).
+    pub fn valid_entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| e.ctx != 0)
     }
 
     /// Number of valid entries.

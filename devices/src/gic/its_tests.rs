@@ -89,7 +89,7 @@ impl Sys {
         // its_probe_one: PIDR2.ArchRev, its_force_quiescent, TYPER.
         assert_eq!(self.rd32(ITS + gits::PIDR2) & 0xf0, 0x30);
         assert_eq!(self.rd32(ITS + gits::CTLR), 0x8000_0000, "disabled and quiescent");
-        // Debian's 6.1 first writes 0 to every GITS_BASER (seen with `--trace gic=debug`
+        // Debian's 6.1 first writes 0 to every GITS_BASER (seen with `--log gic=debug`
         // on the real boot), then probes again and reads GITS_IIDR for its quirks.
         for n in 0..8 {
             self.wr64(ITS + gits::BASER + 8 * n, 0);

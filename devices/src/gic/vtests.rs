@@ -359,3 +359,56 @@ fn test_vlpi_ack_and_eoi() {
     assert_eq!(ich_r(&mut g, ICH_AP1R0), 0);
     assert_eq!(ich_r(&mut g, ICH_HCR), EN, "EOIcount unchanged");
 }
+
+/// Preemption uses the group priority of the virtual binary point (IHI 0069 §4.8 and the
+/// ICV_* pseudo-code's VPriorityGroup: Group 1 with VCBPR = 0 uses VBPR1 - 1, i.e. the
+/// mask Ones(8 - VBPR1):Zeros(VBPR1)), so with VBPR1 = 5 priorities 0x48 and 0x50 are in
+/// the same group (0x40) and 0x48 cannot preempt an active 0x50; with VBPR1 = 3 (mask
+/// 0xF8) it can.
+#[test]
+fn test_binary_point_decides_virtual_preemption() {
+    for (vbpr1, rpr, apr_bit, preempts) in [(5u64, 0x40u64, 8u32, false), (3, 0x50, 10, true)] {
+        let mut g = gic();
+        ich_w(&mut g, ICH_HCR, EN);
+        ich_w(&mut g, ICH_VMCR, vmcr(0xF8, 2, vbpr1, false, false, true));
+        ich_w(&mut g, ich_lr(0), lr(1, false, true, 0x50, 0, 40));
+        assert_eq!(el1_r(&mut g, IMO, IAR1), 40, "VBPR1 {vbpr1}");
+        // The active priority bit is the group priority >> 3 (5 preemption bits).
+        assert_eq!(ich_r(&mut g, ICH_AP1R0), 1 << apr_bit, "VBPR1 {vbpr1}");
+        assert_eq!(el1_r(&mut g, IMO, RPR), rpr, "VBPR1 {vbpr1}");
+        ich_w(&mut g, ich_lr(1), lr(1, false, true, 0x48, 0, 41));
+        assert_eq!(g.virq_levels(0), (preempts, false), "VBPR1 {vbpr1}");
+        assert_eq!(el1_r(&mut g, IMO, IAR1), if preempts { 41 } else { 1023 }, "VBPR1 {vbpr1}");
+        // HPPIR1 reports the highest-priority pending LR either way.
+        if !preempts {
+            assert_eq!(el1_r(&mut g, IMO, HPPIR1), 41);
+        }
+    }
+}
+
+/// ICH_HCR_EL2.TALL0 traps the Group 0 ICC/ICV registers to EL2 and leaves Group 1 ones
+/// alone (IHI 0069 ICH_HCR_EL2.TALL0); ICV_CTLR_EL1.EOImode [1] is ICH_VMCR_EL2.VEOIM [9] and
+/// CBPR [0] is VCBPR [4] (IHI 0069 ICV_CTLR_EL1).
+#[test]
+fn test_tall0_and_icv_ctlr_aliases() {
+    let mut g = gic();
+    ich_w(&mut g, ICH_HCR, EN | 1 << 11);
+    ich_w(&mut g, ICH_VMCR, vmcr(0xF8, 2, 3, false, true, true));
+    for r in [IAR0, EOIR0, BPR0] {
+        let w = if r == EOIR0 { Some(0) } else { None };
+        assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, IMO | FMO, r, w), IccOutcome::Trap(2), "{r:?}");
+    }
+    assert_eq!(el1_r(&mut g, IMO | FMO, IAR1), 1023);
+    // TALL0 traps "Non-secure EL1 accesses to ICC_* and ICV_*" Group 0 registers: without
+    // FMO (the physical ICC_BPR0_EL1) too, as long as EL2 is enabled.
+    assert_eq!(g.icc_access_virt(0, CpuCtx::NS_EL1, IMO, BPR0, None), IccOutcome::Trap(2));
+    // Not at EL2.
+    assert!(matches!(g.icc_access_virt(0, CpuCtx::NS_EL2, IMO, BPR0, None), IccOutcome::Value(_)));
+    el1_w(&mut g, IMO, CTLR, 2);
+    assert_eq!(ich_r(&mut g, ICH_VMCR) >> 9 & 1, 1, "EOImode -> VEOIM");
+    assert_eq!(ich_r(&mut g, ICH_VMCR) >> 4 & 1, 0);
+    assert_eq!(el1_r(&mut g, IMO, CTLR) & 3, 2);
+    el1_w(&mut g, IMO, CTLR, 1);
+    assert_eq!(ich_r(&mut g, ICH_VMCR) >> 9 & 1, 0);
+    assert_eq!(ich_r(&mut g, ICH_VMCR) >> 4 & 1, 1, "CBPR -> VCBPR");
+}

@@ -1,0 +1,544 @@
+//! Command-level tests of the MC model. Expected values come from what Linux 6.1's
+//! drivers send and check (drivers/bus/fsl-mc, include/linux/fsl/mc.h, as summarised in
+//! ls2088a-reference.md §4) and from the MC 10.28.0 API headers (nxp-qoriq/mc-utils);
+//! each is commented with its source.
+
+use super::cmd::{self, header, status, Params};
+use super::dpl::{self, DplError};
+use super::objects::*;
+use super::*;
+
+/// Sends one command on `portal`; returns (status, response header, response params).
+fn send(mc: &mut Mc, portal: u32, id: u16, token: u16, params: &[(usize, u64, usize)]) -> (u8, u64, Params) {
+    let mut p = Params::default();
+    for &(off, v, width) in params {
+        match width {
+            1 => p.set_u8(off, v as u8),
+            2 => p.set_u16(off, v as u16),
+            4 => p.set_u32(off, v as u32),
+            _ => p.set_u64(off, v),
+        }
+    }
+    let mut words = [0u64; 7];
+    for (i, w) in words.iter_mut().enumerate() {
+        *w = p.word(i);
+    }
+    let (h, r) = mc.command(portal, header(id, token), words);
+    let mut rp = Params::default();
+    for (i, w) in r.iter().enumerate() {
+        rp.set_word(i, *w);
+    }
+    (cmd::hdr_status(h), h, rp)
+}
+
+fn type_param(p: &mut Vec<(usize, u64, usize)>, off: usize, s: &str) {
+    let mut b = [0u8; 16];
+    b[..s.len()].copy_from_slice(s.as_bytes());
+    p.push((off, u64::from_le_bytes(b[..8].try_into().unwrap()), 8));
+    p.push((off + 8, u64::from_le_bytes(b[8..].try_into().unwrap()), 8));
+}
+
+fn open(mc: &mut Mc, portal: u32, open_id: u16, obj: u32) -> u16 {
+    let (st, h, _) = send(mc, portal, open_id, 0, &[(0, obj as u64, 4)]);
+    assert_eq!(st, status::OK, "open {open_id:#x} {obj}");
+    cmd::token(h)
+}
+
+fn default_mc() -> Mc {
+    Mc::new(dpl::default_layout())
+}
+
+#[test]
+fn default_dpl_loads() {
+    let l = dpl::load(dpl::DEFAULT_DPL.as_bytes()).expect("built-in DPL");
+    // Root dprc.1 with ICID 23 (first DPAA2 ICID of the Chassis-3 plan), child dprc.2.
+    assert_eq!(l.containers.len(), 2);
+    assert_eq!((l.containers[0].id, l.containers[0].icid, l.containers[0].portal, l.containers[0].parent), (1, 23, 0, None));
+    assert_eq!((l.containers[1].id, l.containers[1].icid, l.containers[1].parent), (2, 24, Some(1)));
+    // dpmcp.1..22 take portals 1..22, so the child's portal is the next free one.
+    assert_eq!(l.containers[1].portal, 23);
+    let c = l.counts();
+    assert_eq!((c["dpio"], c["dpbp"], c["dpcon"], c["dpmcp"], c["dpni"], c["dpmac"]), (9, 5, 9, 22, 3, 2));
+    assert_eq!(l.peer(Endpoint { ty: ObjType::Dpni, id: 0, if_id: 0 }), Some(Endpoint { ty: ObjType::Dpmac, id: 1, if_id: 0 }));
+    let d = l.describe();
+    assert!(d.contains("dprc.1 (icid 23, portal 0"), "{d}");
+    assert!(d.contains("  dprc.2 (icid 24, portal 23"), "{d}");
+    assert!(d.contains("connection dpni.1 <-> dpmac.2"), "{d}");
+}
+
+#[test]
+fn linux_probe_sequence() {
+    let mut mc = default_mc();
+    // fsl_mc_bus_probe: DPMNG_GET_VERSION 0x8311 → revision, major, minor at 0/4/8.
+    let (st, _, r) = send(&mut mc, 0, 0x8311, 0, &[]);
+    assert_eq!(st, status::OK);
+    assert_eq!((r.u32(4), r.u32(8), r.u32(0)), (10, 28, 0));
+    // DPRC_GET_CONT_ID 0x8301 on the root portal: the root container (dprc.1).
+    let (st, _, r) = send(&mut mc, 0, 0x8301, 0, &[]);
+    assert_eq!((st, r.u32(0)), (status::OK, 1));
+    // DPRC_GET_API_VERSION 0xA051: Linux needs major ≥ 6 (DPRC_MIN_VER_MAJOR) and uses
+    // GET_OBJ_REG v3 from 6.6 on.
+    let (_, _, r) = send(&mut mc, 0, 0xA051, 0, &[]);
+    assert_eq!((r.u16(0), r.u16(2)), (6, 6));
+    // DPRC_OPEN 0x8051 → non-zero token in the header.
+    let t = open(&mut mc, 0, 0x8051, 1);
+    assert_ne!(t, 0);
+    // DPRC_GET_ATTR 0x0041: container id, ICID 23, options, portal id 0.
+    let (st, _, r) = send(&mut mc, 0, 0x0041, t, &[]);
+    assert_eq!(st, status::OK);
+    assert_eq!((r.u32(0), r.u32(4), r.u32(12)), (1, 23, 0));
+    assert_eq!(r.u32(8) & DPRC_OPT_SPAWN_ALLOWED, DPRC_OPT_SPAWN_ALLOWED);
+    // DPRC_GET_OBJ_COUNT 0x1591 → count at bytes 4-7: 9 dpio + 4 dpbp + 8 dpcon + 20
+    // dpmcp + 2 dpni + 2 dpmac in the root, plus the child dprc.2.
+    let (_, _, r) = send(&mut mc, 0, 0x1591, t, &[]);
+    let count = r.u32(4);
+    assert_eq!(count, 8 + 4 + 8 + 20 + 2 + 2 + 1);
+    let mut names = Vec::new();
+    for i in 0..count {
+        let (st, _, r) = send(&mut mc, 0, 0x15A1, t, &[(0, i as u64, 4)]);
+        assert_eq!(st, status::OK);
+        // vendor 0x1957 (FSL_MC_VENDOR_FREESCALE), state PLUGGED (bit 1).
+        assert_eq!(r.u16(8), 0x1957);
+        assert_eq!(r.u32(12) & 2, 2);
+        names.push(format!("{}.{}", r.str16(24), r.u32(4)));
+        let ty = r.str16(24);
+        // Region counts fsl_mc_device_add accepts: dpmcp/dprc 1 MC portal, dpio 2
+        // QBMan regions; every other type 0 (else -EINVAL).
+        let want_regions = match ty.as_str() {
+            "dpmcp" | "dprc" => 1,
+            "dpio" => 2,
+            _ => 0,
+        };
+        assert_eq!(r.u8(11), want_regions, "{ty}");
+        if ty == "dpmcp" {
+            // DPMCP ≥ 3.0 (DPMCP_MIN_VER_MAJOR in fsl-mc-private.h).
+            assert!(r.u16(16) >= 3);
+        }
+    }
+    assert!(names.contains(&"dprc.2".to_string()) && names.contains(&"dpni.0".to_string()) && names.contains(&"dpmcp.20".to_string()));
+    // Index past the end: an error, not a panic.
+    let (st, _, _) = send(&mut mc, 0, 0x15A1, t, &[(0, count as u64, 4)]);
+    assert_eq!(st, status::CONFIG_ERR);
+    // GET_OBJ_REG v3 0x15E3 for dpmcp.3: base_addr (bytes 32-39) + base_offset (8-15) =
+    // portal 3 = 0x8_0C00_0000 + 3 × 64 KiB, size 64 KiB, type 0 (MC portal).
+    let mut p = vec![(0, 3, 4), (6, 0, 1)];
+    type_param(&mut p, 24, "dpmcp");
+    let (st, _, r) = send(&mut mc, 0, 0x15E3, t, &p);
+    assert_eq!(st, status::OK);
+    assert_eq!(r.u64(32) + r.u64(8), 0x8_0C03_0000);
+    assert_eq!((r.u32(16), r.u8(20)), (0x1_0000, 0));
+    // dpio.2 region 1 (CINH): QBMan base 0x8_1800_0000 + 64 MiB + portal 2 × 64 KiB.
+    let mut p = vec![(0, 2, 4), (6, 1, 1)];
+    type_param(&mut p, 24, "dpio");
+    let (_, _, r) = send(&mut mc, 0, 0x15E3, t, &p);
+    assert_eq!(r.u64(32) + r.u64(8), 0x8_1C02_0000);
+    assert_eq!(r.u8(20), 1);
+    // Region 2 of a DPIO does not exist.
+    let mut p = vec![(0, 2, 4), (6, 2, 1)];
+    type_param(&mut p, 24, "dpio");
+    assert_eq!(send(&mut mc, 0, 0x15E3, t, &p).0, status::CONFIG_ERR);
+    // The child container's portal (region 0 of dprc.2): portal 23.
+    let mut p = vec![(0, 2, 4), (6, 0, 1)];
+    type_param(&mut p, 24, "dprc");
+    let (_, _, r) = send(&mut mc, 0, 0x15E3, t, &p);
+    assert_eq!(r.u64(32) + r.u64(8), 0x8_0C00_0000 + 23 * 0x1_0000);
+    // CLOSE 0x8001, then the token is gone: AUTH_ERR.
+    assert_eq!(send(&mut mc, 0, 0x8001, t, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0041, t, &[]).0, status::AUTH_ERR);
+}
+
+#[test]
+fn allocatable_objects_and_dpio() {
+    let mut mc = default_mc();
+    // fsl_mc_portal_allocate: DPMCP_OPEN 0x80B1 on the DPMCP's own portal (dpmcp.5 →
+    // portal 5), then DPMCP_RESET 0x0051.
+    let t = open(&mut mc, 5, 0x80B1, 5);
+    assert_eq!(send(&mut mc, 5, 0x0051, t, &[]).0, status::OK);
+    // The DPMCP's portal works in the root container: it opens dpio.1 (DPIO_OPEN 0x8031).
+    let d = open(&mut mc, 5, 0x8031, 1);
+    assert_eq!(send(&mut mc, 5, 0x0051, d, &[]).0, status::OK);
+    // DPIO_GET_ATTR 0x0041: id, qbman portal id, 8 priorities, local channel mode,
+    // qbman_version 0x04010000 (QMan 4.1), clock ≥ 1 MHz (a divisor in dpaa2_io_create).
+    let (st, _, r) = send(&mut mc, 5, 0x0041, d, &[]);
+    assert_eq!(st, status::OK);
+    assert_eq!((r.u32(0), r.u16(4), r.u8(6), r.u8(7)), (1, 1, 8, 1));
+    assert_eq!(r.u32(24), 0x0401_0000);
+    assert!(r.u32(32) >= 1_000_000);
+    // DPIO_ENABLE 0x0021, IS_ENABLED 0x0061.
+    assert_eq!(send(&mut mc, 5, 0x0021, d, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 5, 0x0061, d, &[]).2.u8(0), 1);
+    // DPIO_SET_STASHING_DEST 0x1201.
+    assert_eq!(send(&mut mc, 5, 0x1201, d, &[(0, 0, 1)]).0, status::OK);
+    // DPBP_OPEN 0x8041 / GET_ATTR: bpid at 2-3, id at 4-7 (dpbp.2 → third pool).
+    let b = open(&mut mc, 5, 0x8041, 2);
+    let (_, _, r) = send(&mut mc, 5, 0x0041, b, &[]);
+    assert_eq!((r.u16(2), r.u32(4)), (2, 2));
+    // DPCON_OPEN 0x8081 / GET_ATTR: id 0-3, channel 4-5, priorities 6 (DPL: 2).
+    let c = open(&mut mc, 5, 0x8081, 3);
+    let (_, _, r) = send(&mut mc, 5, 0x0041, c, &[]);
+    assert_eq!((r.u32(0), r.u16(4), r.u8(6)), (3, 3, 2));
+    // DPCON_SET_NOTIFICATION 0x1001 to dpio.1; to a DPIO that does not exist: error.
+    assert_eq!(send(&mut mc, 5, 0x1001, c, &[(0, 1, 4), (8, 0xdead, 8)]).0, status::OK);
+    assert_eq!(send(&mut mc, 5, 0x1001, c, &[(0, 99, 4)]).0, status::CONFIG_ERR);
+    // Tokens are per portal: the DPCON token means nothing on portal 6.
+    open(&mut mc, 6, 0x80B1, 6);
+    assert_eq!(send(&mut mc, 6, 0x0041, c, &[]).0, status::AUTH_ERR);
+    // API versions (MC 10.28.0 headers): DPIO 4.3 (0xA031), DPBP 3.4, DPCON 3.3, DPMCP 4.0.
+    for (id, want) in [(0xA031, (4, 3)), (0xA041, (3, 4)), (0xA081, (3, 3)), (0xA0B1, (4, 0))] {
+        let (_, _, r) = send(&mut mc, 5, id, 0, &[]);
+        assert_eq!((r.u16(0), r.u16(2)), want, "{id:#x}");
+    }
+}
+
+#[test]
+fn dpni_dpmac_and_connections() {
+    let mut mc = default_mc();
+    let t = open(&mut mc, 0, 0x8051, 1);
+    // DPRC_GET_CONNECTION 0x16C1 (dpni.0, if 0) → dpmac.1, state 0 while the DPNI is
+    // disabled (bytes 24-27 id, 32-47 type, 48-51 state).
+    let mut p = vec![(0, 0, 4), (4, 0, 2)];
+    type_param(&mut p, 8, "dpni");
+    let (st, _, r) = send(&mut mc, 0, 0x16C1, t, &p);
+    assert_eq!(st, status::OK);
+    assert_eq!((r.str16(32).as_str(), r.u32(24), r.u32(48)), ("dpmac", 1, 0));
+    // dpni.2 (in the child) has no connection: state -1 (fsl_mc_get_endpoint).
+    let mut p = vec![(0, 2, 4)];
+    type_param(&mut p, 8, "dpni");
+    let (st, _, r) = send(&mut mc, 0, 0x16C1, t, &p);
+    assert_eq!((st, r.u32(48)), (status::OK, u32::MAX));
+    // DPNI 0x8011 open; API version 7.17 (≥ 7.0 needed by dpaa2-eth, ≥ 7.13 pause cfg).
+    let n = open(&mut mc, 0, 0x8011, 0);
+    let (_, _, r) = send(&mut mc, 0, 0xA011, 0, &[]);
+    assert_eq!((r.u16(0), r.u16(2)), (7, 17));
+    // GET_ATTR: num_queues byte 4, num_tcs byte 5 (≥ 1) from the DPL.
+    let (_, _, r) = send(&mut mc, 0, 0x0041, n, &[]);
+    assert_eq!((r.u8(4), r.u8(5)), (1, 1));
+    // GET_TX_DATA_OFFSET 0x2121: a multiple of 64.
+    assert_eq!(send(&mut mc, 0, 0x2121, n, &[]).2.u16(0) % 64, 0);
+    // Link: down while disabled, up after ENABLE (GET_LINK_STATE 0x2151 byte 4 bit 0).
+    assert_eq!(send(&mut mc, 0, 0x2151, n, &[]).2.u32(4) & 1, 0);
+    assert_eq!(send(&mut mc, 0, 0x0021, n, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2151, n, &[]).2.u32(4) & 1, 1);
+    // DPMAC 0x80C1: GET_ATTR link_type byte 1 = FIXED (1), id bytes 2-3; API 4.7.
+    let m = open(&mut mc, 0, 0x80C1, 1);
+    let (_, _, r) = send(&mut mc, 0, 0x0041, m, &[]);
+    assert_eq!((r.u8(1), r.u16(2)), (1, 1));
+    // A DPNI command the model lacks (SET_RX_HASH_DIST 0x2741 reads guest memory):
+    // UNSUPPORTED_OP.
+    assert_eq!(send(&mut mc, 0, 0x2741, n, &[]).0, status::UNSUPPORTED_OP);
+}
+
+#[test]
+fn error_paths() {
+    let mut mc = default_mc();
+    // A command id nobody knows (with a valid token): UNSUPPORTED_OP.
+    let t = open(&mut mc, 0, 0x8051, 1);
+    assert_eq!(send(&mut mc, 0, 0x7771, t, &[]).0, status::UNSUPPORTED_OP);
+    // Token never handed out: AUTH_ERR.
+    assert_eq!(send(&mut mc, 0, 0x1591, 0x1234, &[]).0, status::AUTH_ERR);
+    // Object ids that do not exist: CONFIG_ERR.
+    assert_eq!(send(&mut mc, 0, 0x8011, 0, &[(0, 42, 4)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x8051, 0, &[(0, 9, 4)]).0, status::CONFIG_ERR);
+    // The child container's portal (23) sees only its own subtree: its container id is
+    // 2; opening the root is not allowed; a root-container object is not visible.
+    let (_, _, r) = send(&mut mc, 23, 0x8301, 0, &[]);
+    assert_eq!(r.u32(0), 2);
+    assert_eq!(send(&mut mc, 23, 0x8051, 0, &[(0, 1, 4)]).0, status::NO_PRIVILEGE);
+    assert_eq!(send(&mut mc, 23, 0x8011, 0, &[(0, 0, 4)]).0, status::CONFIG_ERR);
+    let ct = open(&mut mc, 23, 0x8051, 2);
+    let (_, _, r) = send(&mut mc, 23, 0x1591, ct, &[]);
+    assert_eq!(r.u32(4), 6); // dpni.2, dpbp.4, dpcon.8, dpio.8, dpmcp.21, dpmcp.22
+    // IRQ index out of range: CONFIG_ERR. CREATE (0x9011): UNSUPPORTED_OP.
+    assert_eq!(send(&mut mc, 0, 0x0121, t, &[(0, 1, 1), (4, 3, 1)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x9011, 0, &[]).0, status::UNSUPPORTED_OP);
+    // An MC portal nobody owns (portal 500): the write is refused at MMIO level.
+    assert!(mc.portal_write(500 * PORTAL_STRIDE, Size::B8, 0).is_err());
+}
+
+#[test]
+fn portal_mmio_and_gcr1_stop() {
+    let mut mc = default_mc();
+    // Linux's bus notifier stops the MC (GCR1 P1_STOP|P2_STOP) before the probe resumes it.
+    mc.ccsr_write(GCR1, Size::B4, (GCR1_P1_STOP | GCR1_P2_STOP) as u64).unwrap();
+    assert_eq!(mc.ccsr_read(GSR, Size::B4).unwrap(), 1); // BOOT_DONE, no error
+    // mc_send_command: params (none), then the header with status READY as one 64-bit write.
+    mc.portal_write(0, Size::B8, header(0x8311, 0)).unwrap();
+    // Stopped: the command stays READY (mc_get_version would time out).
+    assert_eq!((mc.portal_read(0, Size::B8).unwrap() >> 16) as u8, status::READY);
+    mc.ccsr_write(GCR1, Size::B4, 0).unwrap();
+    let h = mc.portal_read(0, Size::B8).unwrap();
+    assert_eq!((h >> 16) as u8, status::OK);
+    assert_eq!(h >> 48, 0x8311, "the response keeps the command id");
+    // Response params: major at bytes 4-7 of word 1.
+    assert_eq!(mc.portal_read(8, Size::B8).unwrap() >> 32, 10);
+    assert_eq!(mc.portal_read(16, Size::B4).unwrap(), 28);
+    // A 32-bit header write of the low half alone does not post the command.
+    mc.portal_write(0, Size::B4, header(0x8301, 0) & 0xffff_ffff).unwrap();
+    assert_eq!((mc.portal_read(0, Size::B8).unwrap() >> 16) as u8, status::READY);
+    mc.portal_write(4, Size::B4, header(0x8301, 0) >> 32).unwrap();
+    assert_eq!((mc.portal_read(0, Size::B8).unwrap() >> 16) as u8, status::OK);
+    assert_eq!(mc.portal_read(8, Size::B4).unwrap(), 1);
+    // Unknown CCSR offsets and sizes are refused (logged by the bus).
+    assert!(mc.ccsr_read(0x1000, Size::B4).is_err());
+    assert!(mc.ccsr_read(GSR, Size::B8).is_err());
+}
+
+#[test]
+fn msis_for_dprc_and_dpni() {
+    let mut mc = default_mc();
+    let t = open(&mut mc, 0, 0x8051, 1);
+    // dprc_setup_irq order: SET_IRQ_ENABLE(0, 0), SET_IRQ_MASK(0, 0), CLEAR_IRQ_STATUS(~0),
+    // DPRC_SET_IRQ 0x0101 (data 0-3, index 4, addr 8-15, irq_num 16-19), MASK ~0, ENABLE 1.
+    assert_eq!(send(&mut mc, 0, 0x0121, t, &[(0, 0, 1), (4, 0, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0141, t, &[(0, 0, 4), (4, 0, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0171, t, &[(0, 0xffff_ffff, 4), (4, 0, 1)]).0, status::OK);
+    // GITS_TRANSLATER 0x0603_0040 (ls2088a-reference.md §2.2), event 0.
+    assert_eq!(send(&mut mc, 0, 0x0101, t, &[(0, 0, 4), (4, 0, 1), (8, 0x0603_0040, 8), (16, 77, 4)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0141, t, &[(0, 0xffff_ffff, 4), (4, 0, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0121, t, &[(0, 1, 1), (4, 0, 1)]).0, status::OK);
+    assert!(mc.take_msis().is_empty(), "no event pending yet");
+    // DPNI interrupt via DPRC_SET_OBJ_IRQ 0x15F1 (data 0-3, index 4, addr 8-15, obj_id
+    // 20-23, type 24-39), then the DPNI's own mask/enable.
+    let mut p = vec![(0, 5, 4), (4, 0, 1), (8, 0x0603_0040, 8), (16, 99, 4), (20, 0, 4)];
+    type_param(&mut p, 24, "dpni");
+    assert_eq!(send(&mut mc, 0, 0x15F1, t, &p).0, status::OK);
+    let n = open(&mut mc, 0, 0x8011, 0);
+    assert_eq!(send(&mut mc, 0, 0x0141, n, &[(0, 3, 4), (4, 0, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0121, n, &[(0, 1, 1), (4, 0, 1)]).0, status::OK);
+    // ENABLE → LINK_CHANGED MSI: data 5 to the ITS with the root container's ICID 23.
+    assert_eq!(send(&mut mc, 0, 0x0021, n, &[]).0, status::OK);
+    assert_eq!(mc.take_msis(), vec![MsiWrite { icid: 23, addr: 0x0603_0040, data: 5 }]);
+    // GET_IRQ_STATUS with ~0 (dpaa2-eth's handler) returns and clears the event.
+    let (_, _, r) = send(&mut mc, 0, 0x0161, n, &[(0, 0xffff_ffff, 4), (4, 0, 1)]);
+    assert_eq!(r.u32(0), 1);
+    let (_, _, r) = send(&mut mc, 0, 0x0161, n, &[(0, 0, 4), (4, 0, 1)]);
+    assert_eq!(r.u32(0), 0);
+}
+
+/// A DPL in NXP's format (written for lsemu), with a child container, an obj_set, a DPSW
+/// with interface endpoints, and properties the model ignores.
+const TEST_DPL: &str = r#"/dts-v1/;
+/* comment */
+/ {
+	dpl-version = <10>;
+	containers {
+		dprc@1 {
+			compatible = "fsl,dprc";
+			parent = "none";
+			options = "DPRC_CFG_OPT_SPAWN_ALLOWED", "DPRC_CFG_OPT_ALLOC_ALLOWED";
+			objects {
+				obj@10 { obj_name = "dpni@0"; };
+				obj_set@dpmac { type = "dpmac"; ids = <3 4>; };
+				obj_set@dpmcp { type = "dpmcp"; ids = <1 2 3>; };
+				obj@20 { obj_name = "dpsw@0"; };
+				obj@30 { obj_name = "dpio@0"; };
+			};
+		};
+		dprc@7 {
+			parent = "dprc@1";
+			options = "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";
+			objects {
+				obj@1 { obj_name = "dpni@5"; };
+				obj@2 { obj_name = "dpbp@0"; };
+			};
+		};
+	};
+	objects {
+		dpni@0 { compatible = "fsl,dpni"; type = "DPNI_TYPE_NIC"; num_queues = <4>; num_tcs = <2>;
+			 mac_addr = <0x00 0x04 0x9f 0x01 0x02 0x03>; options = "DPNI_OPT_HAS_KEY_MASKING"; };
+		dpni@5 { max_tcs = <1>; max_dist_per_tc = <8>; };
+		dpmac@3 { compatible = "fsl,dpmac"; };
+		dpmac@4 { compatible = "fsl,dpmac"; };
+		dpmcp@1 { }; dpmcp@2 { }; dpmcp@3 { };
+		dpsw@0 { options = "DPSW_OPT_CTRL_IF_DIS"; num_ifs = <0x2>; };
+		dpio@0 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
+		dpbp@0 { };
+		dpseci@0 { priorities = <1 1>; }; // defined, never assigned
+	};
+	connections {
+		connection@0 { endpoint1 = "dpni@0"; endpoint2 = "dpmac@3"; };
+		connection@1 { endpoint1 = "dpsw@0/if@1"; endpoint2 = "dpmac@4"; };
+	};
+};
+"#;
+
+fn check_test_layout(l: &Layout) {
+    assert_eq!(l.containers.iter().map(|c| (c.id, c.parent, c.icid)).collect::<Vec<_>>(), vec![(1, None, 23), (7, Some(1), 24)]);
+    // Options: SPAWN (0x1) | ALLOC (0x2) from MC's fsl_dprc.h.
+    assert_eq!(l.containers[0].options, 0x3);
+    assert_eq!(l.containers[1].options, 0x40);
+    // Child portal: first portal after those of dpmcp.1..3.
+    assert_eq!(l.containers[1].portal, 4);
+    let ni = l.obj(ObjType::Dpni, 0).unwrap();
+    assert_eq!((ni.attrs.num_queues, ni.attrs.num_tcs, ni.attrs.mac), (4, 2, [0, 4, 0x9f, 1, 2, 3]));
+    let ni5 = l.obj(ObjType::Dpni, 5).unwrap();
+    assert_eq!((ni5.container, ni5.attrs.num_queues, ni5.attrs.num_tcs), (7, 8, 1));
+    assert_eq!(l.obj(ObjType::Dpsw, 0).unwrap().attrs.num_ifs, 2);
+    // GET_OBJ order of the root follows the DPL; the child container comes last.
+    let root: Vec<String> = l
+        .listed(1)
+        .into_iter()
+        .map(|e| match e {
+            Listed::Obj(i) => format!("{}.{}", l.objects[i].ty.name(), l.objects[i].id),
+            Listed::Child(i) => format!("dprc.{}", l.containers[i].id),
+        })
+        .collect();
+    assert_eq!(root, ["dpni.0", "dpmac.3", "dpmac.4", "dpmcp.1", "dpmcp.2", "dpmcp.3", "dpsw.0", "dpio.0", "dprc.7"]);
+    assert_eq!(l.peer(Endpoint { ty: ObjType::Dpmac, id: 4, if_id: 0 }), Some(Endpoint { ty: ObjType::Dpsw, id: 0, if_id: 1 }));
+    assert!(l.describe().contains("unassigned: dpseci.0"), "{}", l.describe());
+}
+
+#[test]
+fn dpl_source_in_nxp_format() {
+    let l = dpl::load(TEST_DPL.as_bytes()).unwrap();
+    check_test_layout(&l);
+}
+
+/// The same DPL compiled by dtc (an independent DTS compiler) and read as a blob with the
+/// `fdt` crate gives the same model.
+#[test]
+fn dpl_blob_from_dtc_matches_source() {
+    let dir = std::env::temp_dir().join(format!("lsemu-dpl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("t.dts");
+    std::fs::write(&src, TEST_DPL).unwrap();
+    let out = std::process::Command::new("dtc").args(["-q", "-I", "dts", "-O", "dtb", "-o"]).arg(dir.join("t.dtb")).arg(&src).output();
+    let Ok(out) = out else {
+        eprintln!("skipped: dtc (device-tree-compiler) not installed");
+        return;
+    };
+    assert!(out.status.success(), "dtc: {}", String::from_utf8_lossy(&out.stderr));
+    let blob = std::fs::read(dir.join("t.dtb")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(dpl::is_dtb(&blob));
+    let from_blob = dpl::load(&blob).unwrap();
+    check_test_layout(&from_blob);
+    assert_eq!(from_blob, dpl::load(TEST_DPL.as_bytes()).unwrap());
+    // And the raw trees agree property by property.
+    assert_eq!(dts::from_dtb(&blob).unwrap(), dts::parse_dts(TEST_DPL).unwrap());
+}
+
+fn bad(edit: (&str, &str)) -> String {
+    assert!(TEST_DPL.contains(edit.0), "test edit {:?} does not apply", edit.0);
+    let src = TEST_DPL.replacen(edit.0, edit.1, 1);
+    match dpl::load(src.as_bytes()) {
+        Err(DplError(m)) => m,
+        Ok(_) => panic!("DPL with {:?} loaded", edit.1),
+    }
+}
+
+#[test]
+fn dpl_errors_name_the_node() {
+    let cases: &[((&str, &str), &str)] = &[
+        (("dpsw@0 { options", "dpfoo@0 { options"), "/objects/dpfoo@0: unknown object type 'dpfoo'"),
+        (("obj_name = \"dpni@5\"", "obj_name = \"dpni@9\""), "/containers/dprc@7/objects/obj@1: obj_name = \"dpni@9\" names dpni@9, which /objects does not define"),
+        (("obj_name = \"dpbp@0\"", "obj_name = \"dpni@0\""), "/containers/dprc@7/objects/obj@2: dpni@0 is already assigned to dprc@1"),
+        (("parent = \"dprc@1\"", "parent = \"none\""), "/containers/dprc@7: a second root container"),
+        (("parent = \"dprc@1\"", "parent = \"dprc@9\""), "/containers/dprc@7: parent = \"dprc@9\" is not a container of this DPL"),
+        (("\"DPRC_CFG_OPT_IRQ_CFG_ALLOWED\"", "\"DPRC_CFG_OPT_MAGIC\""), "/containers/dprc@7: unknown container option \"DPRC_CFG_OPT_MAGIC\""),
+        (("endpoint2 = \"dpmac@4\"", "endpoint2 = \"dpmac@9\""), "/connections/connection@1: endpoint2 = \"dpmac@9\" names no object defined under /objects"),
+        (("endpoint2 = \"dpmac@4\"", "endpoint2 = \"dpmac@3\""), "/connections/connection@1: dpmac.3 is already connected"),
+        (("num_tcs = <2>", "num_tcs = <9>"), "/objects/dpni@0: num_tcs = <9> is outside 1..=8"),
+        (("dpmcp@2 { };", "dpmcp@x { };"), "/objects/dpmcp@x: object id 'x' is not a decimal number"),
+        (("ids = <3 4>", "ids = \"3\""), "/containers/dprc@1/objects/obj_set@dpmac: property 'ids' must be 32-bit cells"),
+    ];
+    for (edit, want) in cases {
+        let m = bad(*edit);
+        assert!(m.starts_with(want), "got {m:?}, want {want:?}");
+        assert!(!m.contains('\n'), "one line: {m:?}");
+    }
+    // Syntax errors carry the line number; #include needs cpp.
+    let m = dpl::load(b"/dts-v1/;\n/ {\n  containers { dprc@1 { parent = \"none\" } };\n};\n").unwrap_err().0;
+    assert!(m.starts_with("line 3: expected ';'"), "{m}");
+    let m = dpl::load(b"#include \"x.dtsi\"\n/ { };").unwrap_err().0;
+    assert!(m.contains("#include needs the C preprocessor"), "{m}");
+    assert!(dpl::load(b"/dts-v1/;\n/ { };\n").unwrap_err().0.contains("no /objects node"));
+    assert!(dpl::load(&[0xd0, 0x0d, 0xfe, 0xed, 0, 0]).unwrap_err().0.contains("not a valid device tree blob"));
+}
+
+/// NXP's published DPLs (nxp-qoriq/mc-utils config/**/dpl-*.dts) all load, when a
+/// checkout is given in LSEMU_MC_UTILS (they are not part of lsemu's repository).
+#[test]
+fn nxp_published_dpls_load() {
+    let Some(dir) = std::env::var_os("LSEMU_MC_UTILS").map(std::path::PathBuf::from) else {
+        eprintln!("skipped: set LSEMU_MC_UTILS to a checkout of nxp-qoriq/mc-utils to parse its DPLs");
+        return;
+    };
+    let mut files = Vec::new();
+    fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("dpl") && n.ends_with(".dts")) {
+                out.push(p);
+            }
+        }
+    }
+    walk(&dir.join("config"), &mut files);
+    files.sort();
+    assert!(!files.is_empty(), "no config/**/dpl*.dts under {}", dir.display());
+    for f in &files {
+        let data = std::fs::read(f).unwrap();
+        let l = dpl::load(&data).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        assert!(!l.containers.is_empty() && !l.objects.is_empty(), "{}", f.display());
+        // dtc (the reference DTS compiler) gives the same tree as lsemu's DTS reader.
+        if let Ok(out) = std::process::Command::new("dtc").args(["-q", "-I", "dts", "-O", "dtb"]).arg(f).output() {
+            if out.status.success() {
+                assert_eq!(dts::from_dtb(&out.stdout).unwrap(), dts::parse_dts(std::str::from_utf8(&data).unwrap()).unwrap(), "{}", f.display());
+                assert_eq!(dpl::load(&out.stdout).unwrap(), l, "{}", f.display());
+            }
+        }
+    }
+    // The LS2088A-RDB bootstrap DPL: dprc.1 with dpni.0 ↔ dpmac.5 (its connection@0),
+    // 8 DPIOs and 27 DPMCPs (its obj_sets).
+    if let Ok(data) = std::fs::read(dir.join("config/ls2088a/LS2088A-RDB/dpl-eth.0x2A_0x41.dts")) {
+        let l = dpl::load(&data).unwrap();
+        assert_eq!(l.peer(Endpoint { ty: ObjType::Dpni, id: 0, if_id: 0 }), Some(Endpoint { ty: ObjType::Dpmac, id: 5, if_id: 0 }));
+        let c = l.counts();
+        assert_eq!((c["dpio"], c["dpmcp"]), (8, 27));
+    }
+    eprintln!("parsed {} NXP DPLs", files.len());
+}
+
+/// Damaged DPLs (bytes deleted, replaced, duplicated at pseudo-random places; a fixed
+/// seed) give an error or a layout, never a panic.
+#[test]
+fn damaged_dpls_never_panic() {
+    let base = TEST_DPL.as_bytes();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut errors = 0;
+    for _ in 0..3000 {
+        let mut v = base.to_vec();
+        for _ in 0..1 + next() % 4 {
+            let i = (next() % v.len() as u64) as usize;
+            match next() % 3 {
+                0 => {
+                    v.remove(i);
+                }
+                1 => v[i] = b"{};=<>\"'@/,&:x0 "[(next() % 16) as usize],
+                _ => {
+                    let end = (i + (next() % 40) as usize).min(v.len());
+                    let chunk = v[i..end].to_vec();
+                    v.splice(i..i, chunk);
+                }
+            }
+        }
+        if dpl::load(&v).is_err() {
+            errors += 1;
+        }
+    }
+    assert!(errors > 100, "most damaged DPLs are rejected ({errors})");
+    // Truncated blobs too.
+    for n in [0usize, 3, 4, 8, 40, 41] {
+        let mut b = vec![0xd0, 0x0d, 0xfe, 0xed];
+        b.resize(n.max(4), 0xff);
+        assert!(dpl::load(&b).is_err());
+    }
+}

@@ -1,0 +1,903 @@
+//! Differential testing of an execution engine (the JIT) against the reference
+//! interpreter: a small EL1/EL0 machine (RAM, one MMIO page with an interrupt doorbell,
+//! exception vectors that log and skip faulting instructions), programs built from the
+//! random sequences of [`crate::gen`] plus directed templates (self-modifying code,
+//! interrupts, WFI, loops, remapping), run through `Engine::run` with various budgets,
+//! and a comparison of the full architectural state and every platform effect.
+//!
+//! Memory map (physical; with the MMU on every page is mapped at VA = PA - `VA_OFF`, so
+//! translation is never the identity):
+//!
+//! | PA | size | contents | stage 1 (MMU on) |
+//! |---|---|---|---|
+//! | `VEC_PA` | 4 KiB | vectors: sync handler logs ESR/FAR/ELR/SPSR and skips the instruction; IRQ handler logs and acks the doorbell | EL1 RX |
+//! | `CODE_PA` | 32 KiB | the program (may start near a page end) | executable at the program's EL, RW |
+//! | `DATA_PA` | 16 KiB | data; the last page is read-only when the MMU is on | RW (page 3 RO), EL0 too |
+//! | `LOG_PA` | 16 KiB | the handlers' stack/log (SP_EL1 starts at its end) | EL1 RW |
+//! | `PT_PA` | 16 KiB | page tables (mapped so programs can change them) | EL1 RW |
+//! | `MMIO_PA` | 4 KiB | device: reads return a deterministic sequence, writes are logged; a write to `DOORBELL` sets the IRQ line to bit 0 of its first byte, a write to `ACK` clears it | Device-nGnRnE, EL0 too |
+//!
+//! Anything else is unmapped (translation fault with the MMU on, external abort off).
+
+use cpu_aarch64::engine::Engine;
+use cpu_aarch64::interp::Exit;
+use cpu_aarch64::platform::{Bus, BusAttrs, BusError, Hooked, IrqLevels, PhysAddr, Platform, RamSpan};
+use cpu_aarch64::{Cpu, CpuConfig};
+
+use crate::diff::{Regs, BASE_REG, EXCL_BASE_REG, SCRATCH_BASE, SCRATCH_SIZE, SCTLR_EL1_LINUX};
+use crate::gen::{candidates, random_case, GenOpts, Rng};
+
+pub const VEC_PA: u64 = 0x8000_0000;
+pub const CODE_PA: u64 = 0x8001_0000;
+pub const CODE_SIZE: usize = 0x8000;
+pub const DATA_PA: u64 = 0x8002_0000;
+pub const DATA_SIZE: usize = 0x4000;
+pub const LOG_PA: u64 = 0x8003_0000;
+pub const LOG_SIZE: usize = 0x4000;
+pub const PT_PA: u64 = 0x8004_0000;
+pub const PT_SIZE: usize = 0x4000;
+pub const MMIO_PA: u64 = 0x9000_0000;
+/// VA = PA - VA_OFF when the MMU is on.
+pub const VA_OFF: u64 = 0x4000_0000;
+/// MMIO register offsets.
+pub const DOORBELL: u64 = 0x900;
+pub const ACK: u64 = 0x908;
+/// `HLT #END_HLT` at the end of a program stops the run (only at the program's end PC).
+pub const END_HLT: u32 = 0x5a5a;
+
+// ---------------------------------------------------------------------------------------
+// Instruction encodings used by the handlers and templates (Arm ARM C6; checked against
+// the GNU assembler in `encodings_match_gnu_as`).
+
+pub mod enc {
+    pub const NOP: u32 = 0xd503_201f;
+    pub const ERET: u32 = 0xd69f_03e0;
+    pub const ISB: u32 = 0xd503_3fdf;
+    pub const DSB_ISH: u32 = 0xd503_3b9f;
+    pub const WFI: u32 = 0xd503_207f;
+    pub const TLBI_VMALLE1: u32 = 0xd508_871f;
+    pub const RET: u32 = 0xd65f_03c0;
+    /// System register (op0, op1, CRn, CRm, op2).
+    pub type Sr = (u32, u32, u32, u32, u32);
+    pub const ESR_EL1: Sr = (3, 0, 5, 2, 0);
+    pub const FAR_EL1: Sr = (3, 0, 6, 0, 0);
+    pub const ELR_EL1: Sr = (3, 0, 4, 0, 1);
+    pub const SPSR_EL1: Sr = (3, 0, 4, 0, 0);
+    pub const CNTVCT_EL0: Sr = (3, 3, 14, 0, 2);
+    fn sr((op0, op1, crn, crm, op2): Sr) -> u32 {
+        op0 << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5
+    }
+    pub fn mrs(rt: u32, r: Sr) -> u32 {
+        0xd520_0000 | sr(r) | rt
+    }
+    pub fn msr(r: Sr, rt: u32) -> u32 {
+        0xd500_0000 | sr(r) | rt
+    }
+    /// STP Xt, Xt2, [Xn, #imm]! (imm a multiple of 8 in -512..=504)
+    pub fn stp_pre(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0xa980_0000 | (((imm / 8) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// LDP Xt, Xt2, [Xn, #imm]
+    pub fn ldp(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0xa940_0000 | (((imm / 8) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// ADD Xd, Xn, #imm12
+    pub fn add_imm(rd: u32, rn: u32, imm: u32) -> u32 {
+        0x9100_0000 | (imm & 0xfff) << 10 | rn << 5 | rd
+    }
+    /// SUBS Xd, Xn, #imm12
+    pub fn subs_imm(rd: u32, rn: u32, imm: u32) -> u32 {
+        0xf100_0000 | (imm & 0xfff) << 10 | rn << 5 | rd
+    }
+    /// MOVZ Xd, #imm16, LSL #(16*hw)
+    pub fn movz(rd: u32, imm: u32, hw: u32) -> u32 {
+        0xd280_0000 | hw << 21 | (imm & 0xffff) << 5 | rd
+    }
+    /// MOVK Xd, #imm16, LSL #(16*hw)
+    pub fn movk(rd: u32, imm: u32, hw: u32) -> u32 {
+        0xf280_0000 | hw << 21 | (imm & 0xffff) << 5 | rd
+    }
+    /// Xd = a 32-bit value (MOVZ + MOVK).
+    pub fn mov32(rd: u32, v: u32) -> [u32; 2] {
+        [movz(rd, v & 0xffff, 0), movk(rd, v >> 16, 1)]
+    }
+    /// STR Wt, [Xn]
+    pub fn str_w(rt: u32, rn: u32) -> u32 {
+        0xb900_0000 | rn << 5 | rt
+    }
+    /// STR Xt, [Xn]
+    pub fn str_x(rt: u32, rn: u32) -> u32 {
+        0xf900_0000 | rn << 5 | rt
+    }
+    /// LDR Xt, [Xn]
+    pub fn ldr_x(rt: u32, rn: u32) -> u32 {
+        0xf940_0000 | rn << 5 | rt
+    }
+    /// EOR Xd, Xn, #0x3000 (N=1, immr=52, imms=1: two ones rotated to bits 13:12)
+    pub fn eor_0x3000(rd: u32, rn: u32) -> u32 {
+        0xd240_0000 | 1 << 22 | 52 << 16 | 1 << 10 | rn << 5 | rd
+    }
+    /// ORR Xd, XZR, Xm (MOV)
+    pub fn mov(rd: u32, rm: u32) -> u32 {
+        0xaa00_03e0 | rm << 16 | rd
+    }
+    /// ADR Xd, #off (bytes)
+    pub fn adr(rd: u32, off: i64) -> u32 {
+        let o = off as u32;
+        0x1000_0000 | (o & 3) << 29 | ((o >> 2) & 0x7ffff) << 5 | rd
+    }
+    pub fn hlt(imm: u32) -> u32 {
+        0xd440_0000 | (imm & 0xffff) << 5
+    }
+    /// B #off (bytes)
+    pub fn b(off: i64) -> u32 {
+        0x1400_0000 | ((off >> 2) as u32 & 0x03ff_ffff)
+    }
+    /// BL #off (bytes)
+    pub fn bl(off: i64) -> u32 {
+        0x9400_0000 | ((off >> 2) as u32 & 0x03ff_ffff)
+    }
+    /// B.NE #off (bytes)
+    pub fn b_ne(off: i64) -> u32 {
+        0x5400_0001 | ((off >> 2) as u32 & 0x7ffff) << 5
+    }
+    /// DC CVAU, Xt
+    pub fn dc_cvau(rt: u32) -> u32 {
+        0xd50b_7b20 | rt
+    }
+    /// IC IVAU, Xt
+    pub fn ic_ivau(rt: u32) -> u32 {
+        0xd50b_7520 | rt
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The platform
+
+/// One logged MMIO access: (is write, pa, size, value).
+pub type MmioAccess = (bool, u64, u8, u128);
+
+/// The test platform. Regions are allocated once and never move (an engine may keep host
+/// pointers from `ram_span` while the platform lives, as with the real machine's RAM).
+pub struct TestPlat {
+    pub regions: Vec<(u64, Vec<u8>)>,
+    pub irq: bool,
+    pub mmio_log: Vec<MmioAccess>,
+    mmio_reads: u64,
+    /// `store_notify` calls: count and a running hash of (pa, len).
+    pub notify_count: u64,
+    pub notify_hash: u64,
+    /// The PC (VA) of the program's final `HLT #END_HLT`.
+    pub halt_pc: u64,
+    /// "Stale code" model: instruction fetches of this PA see this word, whatever memory
+    /// holds (and `ram_span` is off so every fetch goes through `read`).
+    pub stale: Option<(u64, u32)>,
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Default for TestPlat {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestPlat {
+    pub fn new() -> TestPlat {
+        TestPlat {
+            regions: vec![
+                (VEC_PA, vec![0; 0x1000]),
+                (CODE_PA, vec![0; CODE_SIZE]),
+                (DATA_PA, vec![0; DATA_SIZE]),
+                (LOG_PA, vec![0; LOG_SIZE]),
+                (PT_PA, vec![0; PT_SIZE]),
+            ],
+            irq: false,
+            mmio_log: Vec::new(),
+            mmio_reads: 0,
+            notify_count: 0,
+            notify_hash: 0,
+            halt_pc: 0,
+            stale: None,
+        }
+    }
+    fn find(&mut self, pa: u64, len: usize) -> Option<&mut [u8]> {
+        for (base, mem) in self.regions.iter_mut() {
+            if pa >= *base && pa - *base + len as u64 <= mem.len() as u64 {
+                let off = (pa - *base) as usize;
+                return Some(&mut mem[off..off + len]);
+            }
+        }
+        None
+    }
+    pub fn region(&self, base: u64) -> &[u8] {
+        &self.regions.iter().find(|r| r.0 == base).expect("region").1
+    }
+    pub fn write_bytes(&mut self, pa: u64, b: &[u8]) {
+        self.find(pa, b.len()).expect("write inside a region").copy_from_slice(b);
+    }
+    pub fn write_words(&mut self, pa: u64, w: &[u32]) {
+        for (i, w) in w.iter().enumerate() {
+            self.write_bytes(pa + 4 * i as u64, &w.to_le_bytes());
+        }
+    }
+    fn write_u64(&mut self, pa: u64, v: u64) {
+        self.write_bytes(pa, &v.to_le_bytes());
+    }
+    /// Back to the power-on state: zero memory, no interrupt, empty logs (in place).
+    pub fn clear(&mut self) {
+        for (_, m) in self.regions.iter_mut() {
+            m.fill(0);
+        }
+        self.irq = false;
+        self.mmio_log.clear();
+        self.mmio_reads = 0;
+        self.notify_count = 0;
+        self.notify_hash = 0;
+        self.halt_pc = 0;
+        self.stale = None;
+    }
+}
+
+impl Bus for TestPlat {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
+        if let Some((spa, w)) = self.stale {
+            if a.instruction && pa.0 == spa && buf.len() == 4 {
+                buf.copy_from_slice(&w.to_le_bytes());
+                return Ok(());
+            }
+        }
+        if let Some(m) = self.find(pa.0, buf.len()) {
+            buf.copy_from_slice(m);
+            return Ok(());
+        }
+        if pa.0 >= MMIO_PA && pa.0 - MMIO_PA + buf.len() as u64 <= 0x1000 {
+            self.mmio_reads += 1;
+            let lo = mix(pa.0 ^ self.mmio_reads << 32);
+            let v = lo as u128 | (mix(lo) as u128) << 64;
+            buf.copy_from_slice(&v.to_le_bytes()[..buf.len()]);
+            self.mmio_log.push((false, pa.0, buf.len() as u8, v & (u128::MAX >> (128 - 8 * buf.len()))));
+            return Ok(());
+        }
+        Err(BusError::Unmapped)
+    }
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], _a: BusAttrs) -> Result<(), BusError> {
+        if let Some(m) = self.find(pa.0, buf.len()) {
+            m.copy_from_slice(buf);
+            return Ok(());
+        }
+        if pa.0 >= MMIO_PA && pa.0 - MMIO_PA + buf.len() as u64 <= 0x1000 {
+            let mut b = [0u8; 16];
+            b[..buf.len()].copy_from_slice(buf);
+            self.mmio_log.push((true, pa.0, buf.len() as u8, u128::from_le_bytes(b)));
+            match pa.0 - MMIO_PA {
+                DOORBELL => self.irq = buf[0] & 1 == 1,
+                ACK => self.irq = false,
+                _ => {}
+            }
+            return Ok(());
+        }
+        Err(BusError::Unmapped)
+    }
+    fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
+        if self.stale.is_some() {
+            return None;
+        }
+        let (base, mem) = self.regions.iter().find(|(b, m)| pa.0 >= *b && pa.0 - *b < m.len() as u64)?;
+        Some(RamSpan { base: PhysAddr(*base), len: mem.len() as u64, host: mem.as_ptr() as *mut u8 })
+    }
+}
+
+impl Platform for TestPlat {
+    fn counter(&self) -> u64 {
+        1000
+    }
+    /// A function of the instruction count, so an engine that lets `icount` lag behind
+    /// at a counter read is caught.
+    fn counter_at(&self, icount: u64) -> u64 {
+        1000 + 3 * icount
+    }
+    fn irq_levels(&self, _cpu: u8) -> IrqLevels {
+        IrqLevels { irq: self.irq, ..Default::default() }
+    }
+    fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
+        if imm as u32 == END_HLT && cpu.st.pc == self.halt_pc {
+            Hooked::Halt(0)
+        } else {
+            Hooked::No
+        }
+    }
+    fn store_notify(&mut self, _cpu: u8, pa: PhysAddr, len: usize) {
+        self.notify_count += 1;
+        self.notify_hash = mix(self.notify_hash ^ pa.0 ^ (len as u64) << 56);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Programs
+
+/// How `Engine::run` calls are sized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chunks {
+    /// Every call gets this budget (1, 7, 1000, ...).
+    Fixed(u64),
+    /// Budgets drawn from 1..=50 with this seed.
+    Random(u64),
+}
+
+/// A program and its machine settings.
+#[derive(Debug, Clone)]
+pub struct Prog {
+    pub id: u64,
+    pub kind: &'static str,
+    /// EL the program runs at (0 or 1; EL1 with SP_EL0, "EL1t").
+    pub el: u8,
+    pub mmu: bool,
+    /// SCTLR_EL1.A (alignment checks on every access).
+    pub align_check: bool,
+    /// CPACR_EL1.FPEN = 0b11 (else FP/AdvSIMD instructions trap to EL1).
+    pub fp: bool,
+    /// Byte offset of the program in the code region.
+    pub code_off: u64,
+    /// The program words (the last one is `HLT #END_HLT`).
+    pub code: Vec<u32>,
+    /// Other code: (byte offset in the code region, words).
+    pub extra_code: Vec<(u64, Vec<u32>)>,
+    pub regs: Regs,
+    /// Initial contents of the data region.
+    pub data: Vec<u8>,
+    /// Instruction limit (per phase).
+    pub limit: u64,
+    /// The IRQ line is raised (between `run` calls) once `icount` reaches this.
+    pub irq_at: Option<u64>,
+    /// Self-modifying code without maintenance: (code offset of the slot, the word it
+    /// held). Either the old or the new word may be executed there.
+    pub smc_either: Option<(u64, u32)>,
+    /// After the first phase the host writes this word at this code offset (calling
+    /// `Engine::invalidate_phys`) and runs the program again from its start.
+    pub host_patch: Option<(u64, u32)>,
+}
+
+impl Prog {
+    pub fn va(&self, pa: u64) -> u64 {
+        if self.mmu { pa - VA_OFF } else { pa }
+    }
+    pub fn start_va(&self) -> u64 {
+        self.va(CODE_PA + self.code_off)
+    }
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "case {} ({}): EL{} MMU {} SCTLR.A {} FP {} code at {:#x}, limit {}, irq_at {:?}, smc_either {:?}, host_patch {:?}\n",
+            self.id,
+            self.kind,
+            self.el,
+            if self.mmu { "on" } else { "off" },
+            self.align_check as u8,
+            if self.fp { "on" } else { "trapped" },
+            self.start_va(),
+            self.limit,
+            self.irq_at,
+            self.smc_either,
+            self.host_patch
+        );
+        let show = |s: &mut String, va: u64, words: &[u32]| {
+            for (k, w) in words.iter().enumerate() {
+                let pc = va + 4 * k as u64;
+                s.push_str(&format!("    {pc:#010x}: {w:08x}  {}\n", cpu_aarch64::decode::disasm::disasm(*w, pc)));
+            }
+        };
+        show(&mut s, self.start_va(), &self.code);
+        for (off, w) in &self.extra_code {
+            s.push_str("  extra code:\n");
+            show(&mut s, self.va(CODE_PA + off), w);
+        }
+        s
+    }
+}
+
+/// The exception vectors: every synchronous/SError/FIQ slot logs (X0, X1), (ESR, FAR),
+/// (ELR, SPSR) on SP_EL1 and returns to ELR + 4; the IRQ slots log (X0, X1), (ELR,
+/// SPSR), write the doorbell's ACK register and return to ELR.
+fn vectors(mmu: bool) -> Vec<u32> {
+    use enc::*;
+    let mut v = vec![NOP; 0x800 / 4];
+    let sync = [
+        stp_pre(0, 1, 31, -16),
+        mrs(0, ESR_EL1),
+        mrs(1, FAR_EL1),
+        stp_pre(0, 1, 31, -16),
+        mrs(0, ELR_EL1),
+        mrs(1, SPSR_EL1),
+        stp_pre(0, 1, 31, -16),
+        add_imm(0, 0, 4),
+        msr(ELR_EL1, 0),
+        ldp(0, 1, 31, 32),
+        ERET,
+    ];
+    let ack = if mmu { MMIO_PA - VA_OFF } else { MMIO_PA } + ACK;
+    let [m0, m1] = mov32(0, ack as u32);
+    let irq = [
+        stp_pre(0, 1, 31, -16),
+        mrs(0, ELR_EL1),
+        mrs(1, SPSR_EL1),
+        stp_pre(0, 1, 31, -16),
+        m0,
+        m1,
+        str_w(31, 0),
+        ldp(0, 1, 31, 16),
+        ERET,
+    ];
+    for slot in 0..16 {
+        let words: &[u32] = if slot % 4 == 1 { &irq } else { &sync };
+        v[slot * 32..slot * 32 + words.len()].copy_from_slice(words);
+    }
+    v
+}
+
+/// Stage 1 tables (4 KiB granule, T0SZ = 25: the walk starts at level 1) mapping every
+/// region at VA = PA - VA_OFF. Code is executable only at the program's EL.
+fn build_page_tables(p: &mut TestPlat, el: u8) {
+    let l1 = PT_PA;
+    let l2 = PT_PA + 0x1000;
+    let l3 = PT_PA + 0x2000;
+    let l3m = PT_PA + 0x3000;
+    let table = |a: u64| a | 0b11;
+    // Page: bits 1:0 = 0b11, AttrIndx, AP[2:1], SH = Inner Shareable, AF = 1, PXN, UXN.
+    let page = |pa: u64, attr: u64, ap: u64, pxn: bool, uxn: bool| {
+        pa | 0b11 | attr << 2 | ap << 6 | 0b11 << 8 | 1 << 10 | (pxn as u64) << 53 | (uxn as u64) << 54
+    };
+    let va = |pa: u64| pa - VA_OFF;
+    p.write_u64(l1 + 8 * (va(VEC_PA) >> 30), table(l2));
+    p.write_u64(l2 + 8 * ((va(VEC_PA) >> 21) & 511), table(l3));
+    p.write_u64(l2 + 8 * ((va(MMIO_PA) >> 21) & 511), table(l3m));
+    let map = |p: &mut TestPlat, pa: u64, size: usize, f: &dyn Fn(u64) -> u64| {
+        for a in (pa..pa + size as u64).step_by(0x1000) {
+            p.write_u64(l3 + 8 * ((va(a) >> 12) & 511), f(a));
+        }
+    };
+    map(p, VEC_PA, 0x1000, &|a| page(a, 0, 0b00, false, true));
+    // AP = 0b01 (EL0 RW) makes a page PXN for EL1 implicitly, so EL1 code is EL1-only.
+    let code_ap = if el == 0 { 0b01 } else { 0b00 };
+    map(p, CODE_PA, CODE_SIZE, &|a| page(a, 0, code_ap, el == 0, el != 0));
+    map(p, DATA_PA, DATA_SIZE, &|a| page(a, 0, if a >= DATA_PA + 0x3000 { 0b11 } else { 0b01 }, true, true));
+    map(p, LOG_PA, LOG_SIZE, &|a| page(a, 0, 0b00, true, true));
+    map(p, PT_PA, PT_SIZE, &|a| page(a, 0, 0b00, true, true));
+    p.write_u64(l3m + 8 * ((va(MMIO_PA) >> 12) & 511), page(MMIO_PA, 1, 0b01, true, true));
+}
+
+/// The VA of the level 3 descriptor that maps code-region page `page` (MMU on).
+pub fn code_pte_va(page: u64) -> u64 {
+    let va = CODE_PA + 0x1000 * page - VA_OFF;
+    PT_PA + 0x2000 + 8 * ((va >> 12) & 511) - VA_OFF
+}
+
+/// Loads `prog` into `p` and returns the CPU in its initial state.
+pub fn setup(prog: &Prog, p: &mut TestPlat) -> Cpu {
+    p.clear();
+    p.write_words(VEC_PA, &vectors(prog.mmu));
+    build_page_tables(p, prog.el);
+    p.write_words(CODE_PA + prog.code_off, &prog.code);
+    for (off, w) in &prog.extra_code {
+        p.write_words(CODE_PA + off, w);
+    }
+    p.write_bytes(DATA_PA, &prog.data);
+    p.halt_pc = prog.start_va() + 4 * (prog.code.len() as u64 - 1);
+    let mut cpu = Cpu::new(CpuConfig { index: 0, mpidr: 0, has_el2: false, has_el3: false });
+    let s = &mut cpu.sys;
+    s.vbar[1] = prog.va(VEC_PA);
+    s.cpacr_el1 = if prog.fp { 0b11 << 20 } else { 0 };
+    s.mair[1] = 0x00ff; // Attr0 = Normal write-back, Attr1 = Device-nGnRnE
+    // TCR_EL1: T0SZ = 25, IRGN0 = ORGN0 = WB WA, SH0 = Inner, TG0 = 4K, EPD1 = 1, IPS = 40 bits.
+    s.tcr[1] = 25 | 0b01 << 8 | 0b01 << 10 | 0b11 << 12 | 1 << 23 | 0b010 << 32;
+    s.ttbr0[1] = PT_PA;
+    let mut sctlr = SCTLR_EL1_LINUX;
+    if !prog.mmu {
+        sctlr &= !1;
+    }
+    if prog.align_check {
+        sctlr |= cpu_aarch64::sysreg::SCTLR_A;
+    }
+    s.sctlr[1] = sctlr;
+    s.cntkctl_el1 = 0b11; // EL0PCTEN, EL0VCTEN
+    let st = &mut cpu.st;
+    st.x = prog.regs.x;
+    st.sp_el[0] = prog.regs.sp;
+    st.sp_el[1] = prog.va(LOG_PA + LOG_SIZE as u64);
+    st.pstate.nzcv = prog.regs.nzcv as u32 & 0xf000_0000;
+    st.pstate.el = prog.el;
+    st.pstate.sp = 0;
+    st.pstate.daif = 0;
+    st.fpcr = prog.regs.fpcr as u32;
+    st.fpsr = prog.regs.fpsr as u32;
+    st.v = prog.regs.v;
+    st.pc = prog.start_va();
+    cpu
+}
+
+/// What a run left behind.
+pub struct Outcome {
+    pub cpu: Cpu,
+    pub plat: TestPlat,
+    pub exits: Vec<Exit>,
+}
+
+/// Runs `prog` on `engine` with `chunks`, in `p` (reused: cleared and reloaded). Returns
+/// the final CPU and the exits of every `run` call. `stale` selects the stale-code model
+/// for `Prog::smc_either`.
+pub fn run_prog(prog: &Prog, engine: &mut dyn Engine, p: &mut TestPlat, chunks: Chunks, stale: bool) -> (Cpu, Vec<Exit>) {
+    let mut cpu = setup(prog, p);
+    // Everything executable was rewritten behind the engine's back.
+    engine.invalidate_phys(VEC_PA, 0x1000);
+    engine.invalidate_phys(CODE_PA, CODE_SIZE as u64);
+    if stale {
+        p.stale = prog.smc_either.map(|(off, w)| (CODE_PA + off, w));
+    }
+    let mut exits = Vec::new();
+    let mut rng = Rng::new(match chunks {
+        Chunks::Random(s) => s,
+        Chunks::Fixed(_) => 0,
+    });
+    let phases = if prog.host_patch.is_some() { 2 } else { 1 };
+    let mut irq_at = prog.irq_at;
+    for phase in 0..phases {
+        if phase == 1 {
+            let (off, w) = prog.host_patch.expect("phase 2 has a patch");
+            p.write_words(CODE_PA + off, &[w]);
+            engine.invalidate_phys(CODE_PA + off, 4);
+            cpu.st.pc = prog.start_va();
+            cpu.st.pstate.el = prog.el;
+            cpu.st.pstate.sp = 0;
+            cpu.st.pstate.daif = 0;
+        }
+        let end = cpu.icount + prog.limit;
+        // A bound on calls, so an engine that makes no progress cannot hang the test.
+        let mut calls = 0;
+        while cpu.icount < end && calls < 2 * prog.limit + 16 {
+            calls += 1;
+            if irq_at.is_some_and(|t| cpu.icount >= t) {
+                p.irq = true;
+                irq_at = None;
+            }
+            let mut b = match chunks {
+                Chunks::Fixed(n) => n,
+                Chunks::Random(_) => 1 + rng.below(50),
+            }
+            .min(end - cpu.icount);
+            if let Some(t) = irq_at {
+                b = b.min(t - cpu.icount);
+            }
+            let x = engine.run(&mut cpu, p, b);
+            exits.push(x);
+            match x {
+                Exit::Budget => {}
+                Exit::Wait => {
+                    // Nothing else will happen until the scheduled interrupt: raise it now.
+                    if irq_at.is_some() {
+                        p.irq = true;
+                        irq_at = None;
+                    } else {
+                        break;
+                    }
+                }
+                Exit::Halt(_) | Exit::Off | Exit::Debug => break,
+            }
+        }
+    }
+    p.stale = None;
+    (cpu, exits)
+}
+
+// ---------------------------------------------------------------------------------------
+// Comparison
+
+fn cpu_lines(c: &Cpu) -> Vec<String> {
+    let mut l = Vec::new();
+    let st = &c.st;
+    for i in 0..31 {
+        l.push(format!("x{i} = {:#018x}", st.x[i]));
+    }
+    for i in 0..4 {
+        l.push(format!("sp_el{i} = {:#018x}", st.sp_el[i]));
+    }
+    l.push(format!("pc = {:#018x}", st.pc));
+    l.push(format!("pstate = {:?}", st.pstate));
+    for i in 0..32 {
+        l.push(format!("v{i} = {:#034x}", st.v[i]));
+    }
+    l.push(format!("fpcr = {:#x}", st.fpcr));
+    l.push(format!("fpsr = {:#x}", st.fpsr));
+    for i in 1..4 {
+        l.push(format!("elr_el{i} = {:#x}", st.elr[i]));
+        l.push(format!("spsr_el{i} = {:#x}", st.spsr[i]));
+    }
+    l.push(format!("icount = {}", c.icount));
+    l.push(format!("monitor = {:?}", c.monitor));
+    l.push(format!("waiting = {:?} event = {} off = {} step_ex = {}", c.waiting, c.event, c.off, c.step_ex));
+    l.push(format!("stats = {:?}", c.stats));
+    // Every system register (ESR/FAR/ELR/SPSR, SCTLR, timers, PMU, ...), one per line.
+    let sys = format!("{:#?}", c.sys);
+    let mut label = String::new();
+    for s in sys.lines() {
+        let t = s.trim();
+        if let Some(name) = t.strip_suffix(": [") {
+            label = name.to_string();
+            continue;
+        }
+        if t.contains(": ") {
+            l.push(format!("sys.{t}"));
+        } else {
+            l.push(format!("sys.{label}[] {t}"));
+        }
+    }
+    l
+}
+
+/// The differences between two outcomes, one line each (empty: identical).
+/// With `all_exits` false (runs with different budgets) only the last `run` result is
+/// compared.
+pub fn compare(a: &Outcome, b: &Outcome, na: &str, nb: &str, all_exits: bool) -> Vec<String> {
+    let mut d = Vec::new();
+    if !all_exits {
+        if a.exits.last() != b.exits.last() {
+            d.push(format!("last run() exit: {na} {:?} / {nb} {:?}", a.exits.last(), b.exits.last()));
+        }
+    } else if a.exits != b.exits {
+        let k = a.exits.iter().zip(&b.exits).position(|(x, y)| x != y).unwrap_or(a.exits.len().min(b.exits.len()));
+        d.push(format!(
+            "run() exits differ at call {k}: {na} {:?} / {nb} {:?} ({} / {} calls)",
+            a.exits.get(k),
+            b.exits.get(k),
+            a.exits.len(),
+            b.exits.len()
+        ));
+    }
+    let (ca, cb) = (&a.cpu, &b.cpu);
+    let same_cpu = ca.st == cb.st
+        && ca.sys == cb.sys
+        && ca.icount == cb.icount
+        && ca.monitor == cb.monitor
+        && (ca.waiting, ca.event, ca.off, ca.step_ex) == (cb.waiting, cb.event, cb.off, cb.step_ex)
+        && ca.stats == cb.stats;
+    if !same_cpu {
+        let (la, lb) = (cpu_lines(ca), cpu_lines(cb));
+        // Lines can only misalign in `sys.other` (a BTreeMap); report them as they come.
+        for (x, y) in la.iter().zip(&lb) {
+            if x != y {
+                d.push(format!("{na}: {x}  /  {nb}: {y}"));
+            }
+        }
+        if la.len() != lb.len() {
+            d.push(format!("system register dump lengths differ: {} / {}", la.len(), lb.len()));
+        }
+    }
+    for ((base, ma), (_, mb)) in a.plat.regions.iter().zip(&b.plat.regions) {
+        if ma == mb {
+            continue;
+        }
+        let mut n = 0;
+        for (i, (x, y)) in ma.iter().zip(mb).enumerate() {
+            if x != y {
+                n += 1;
+                if n <= 8 {
+                    d.push(format!("mem[pa {:#x}]: {na} {x:#04x} / {nb} {y:#04x}", base + i as u64));
+                }
+            }
+        }
+        if n > 8 {
+            d.push(format!("... {n} bytes differ in the region at {base:#x}"));
+        }
+    }
+    if a.plat.mmio_log != b.plat.mmio_log {
+        let k = a.plat.mmio_log.iter().zip(&b.plat.mmio_log).position(|(x, y)| x != y);
+        let k = k.unwrap_or(a.plat.mmio_log.len().min(b.plat.mmio_log.len()));
+        d.push(format!(
+            "MMIO accesses (write?, pa, size, value) differ at #{k}: {na} {:x?} / {nb} {:x?} ({} / {} accesses)",
+            a.plat.mmio_log.get(k),
+            b.plat.mmio_log.get(k),
+            a.plat.mmio_log.len(),
+            b.plat.mmio_log.len()
+        ));
+    }
+    if (a.plat.notify_count, a.plat.notify_hash) != (b.plat.notify_count, b.plat.notify_hash) {
+        d.push(format!(
+            "store_notify calls differ: {na} {} (hash {:#x}) / {nb} {} (hash {:#x})",
+            a.plat.notify_count, a.plat.notify_hash, b.plat.notify_count, b.plat.notify_hash
+        ));
+    }
+    if a.plat.irq != b.plat.irq {
+        d.push(format!("IRQ line: {na} {} / {nb} {}", a.plat.irq, b.plat.irq));
+    }
+    d
+}
+
+// ---------------------------------------------------------------------------------------
+// Program generation
+
+/// Which program families [`make_prog`] draws from.
+pub const KINDS: &[&str] = &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch"];
+
+fn filler(r: &mut Rng, cands: &[usize], max_len: usize, aligned: bool) -> Vec<u32> {
+    let o = GenOpts { groups: vec![], aligned, max_len };
+    random_case(r, cands, &o).insns
+}
+
+/// Makes program number `id` (deterministic in `seed` and `id`).
+pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    use enc::*;
+    let mut r = Rng::new(seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let kind = KINDS[(r.below(100) as usize).min(99) * KINDS.len() / 100];
+    // Random sequences dominate; directed templates share the rest.
+    let kind = if r.chance(1, 2) { "random" } else { kind };
+    let el = r.below(2) as u8;
+    let mmu = kind == "remap" || r.chance(2, 3);
+    let aligned = !mmu || r.chance(1, 8);
+    let base = random_case(&mut r, cands, &GenOpts { groups: vec![], aligned, max_len: 48 });
+    let mut regs = base.regs.clone();
+    // Relocate the generator's buffer (SCRATCH_BASE) to data page 1; X28 (the moving base)
+    // sometimes near a page boundary, into the read-only page, or into the MMIO page.
+    let va = |pa: u64| if mmu { pa - VA_OFF } else { pa };
+    let page1 = va(DATA_PA + 0x1000);
+    let reloc = |v: u64| v.wrapping_sub(SCRATCH_BASE).wrapping_add(page1);
+    regs.x[EXCL_BASE_REG as usize] = reloc(regs.x[EXCL_BASE_REG as usize]);
+    regs.x[BASE_REG as usize] = match r.below(8) {
+        0 => page1 + (r.below(128) as i64 - 64) as u64,
+        1 => page1 + 0x1000 + (r.below(128) as i64 - 64) as u64,
+        2 => page1 + 0x2000 - (r.below(64)) * 8,
+        3 => va(MMIO_PA) + 0x800,
+        _ => reloc(regs.x[BASE_REG as usize]),
+    };
+    if regs.sp >= SCRATCH_BASE && regs.sp < SCRATCH_BASE + SCRATCH_SIZE as u64 {
+        regs.sp = reloc(regs.sp);
+    }
+    let mut data = vec![0u8; DATA_SIZE];
+    for (i, c) in data.chunks_mut(8).enumerate() {
+        c.copy_from_slice(&mix(seed ^ id << 20 ^ i as u64).to_le_bytes());
+    }
+    data[0x1000..0x2000].copy_from_slice(&base.scratch);
+    let mut prog = Prog {
+        id,
+        kind,
+        el,
+        mmu,
+        align_check: r.chance(1, 8),
+        fp: !r.chance(1, 16),
+        code_off: if r.chance(1, 2) { 0x1000 - 4 * (1 + r.below(24)) } else { 0x100 },
+        code: Vec::new(),
+        extra_code: Vec::new(),
+        regs,
+        data,
+        limit: 0,
+        irq_at: None,
+        smc_either: None,
+        host_patch: None,
+    };
+    let mut code: Vec<u32> = Vec::new();
+    match kind {
+        "random" | "host_patch" => {
+            code = base.insns.clone();
+            // A few counter reads: they expose an instruction count that lags.
+            for _ in 0..r.below(3) {
+                if !code.is_empty() {
+                    let k = r.below(code.len() as u64) as usize;
+                    code[k] = mrs(r.below(26) as u32, CNTVCT_EL0);
+                }
+            }
+            if kind == "host_patch" && !code.is_empty() {
+                let k = r.below(code.len() as u64);
+                let w = filler(&mut r, cands, 1, aligned).first().copied().unwrap_or(NOP);
+                prog.host_patch = Some((prog.code_off + 4 * k, w));
+            }
+            if r.chance(1, 3) {
+                prog.irq_at = Some(r.below(code.len() as u64 + 4));
+            }
+        }
+        "loop" => {
+            // body; SUBS X26, X26, #1; B.NE body. X26 (the generator's index register,
+            // which nothing else writes) counts the iterations.
+            code = filler(&mut r, cands, 24, aligned);
+            let n = code.len() as i64;
+            code.push(subs_imm(26, 26, 1));
+            code.push(b_ne(-4 * (n + 1)));
+            prog.regs.x[26] = 1 + r.below(20);
+            if r.chance(1, 3) {
+                prog.irq_at = Some(r.below(200));
+            }
+        }
+        "smc_maint" | "smc_either" => {
+            // filler; X24 = &T; W23 = new word; STR W23, [X24]; [DC CVAU; DSB; IC IVAU;
+            // DSB; ISB]; filler; T: old word; filler
+            code = filler(&mut r, cands, 8, aligned);
+            let f2 = filler(&mut r, cands, 6, aligned);
+            let old = filler(&mut r, cands, 1, aligned).first().copied().unwrap_or(NOP);
+            let new = if r.chance(1, 2) { movz(2, r.below(0x10000) as u32, 0) } else { filler(&mut r, cands, 1, aligned).first().copied().unwrap_or(NOP) };
+            let maint = kind == "smc_maint";
+            let at = code.len();
+            let t = at + 4 + if maint { 5 } else { 0 } + f2.len();
+            code.push(adr(24, 4 * (t - at) as i64));
+            code.extend(mov32(23, new));
+            code.push(str_w(23, 24));
+            if maint {
+                code.extend([dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB]);
+            }
+            code.extend(f2);
+            assert_eq!(code.len(), t);
+            code.push(old);
+            code.extend(filler(&mut r, cands, 6, aligned));
+            if !maint {
+                prog.smc_either = Some((prog.code_off + 4 * t as u64, old));
+            }
+        }
+        "smc_loop" => {
+            // X22 = 2; L: T: old; filler; X24 = &T; W23 = new; STR; DC CVAU; DSB; IC IVAU;
+            // DSB; ISB; SUBS X22, X22, #1; B.NE L. The second pass must run the new word.
+            let old = movz(3, r.below(0x10000) as u32, 0);
+            let new = filler(&mut r, cands, 1, aligned).first().copied().unwrap_or(NOP);
+            code.push(movz(22, 2, 0));
+            let t = code.len();
+            code.push(old);
+            code.extend(filler(&mut r, cands, 6, aligned));
+            let at = code.len();
+            code.push(adr(24, -4 * (at - t) as i64));
+            code.extend(mov32(23, new));
+            code.push(str_w(23, 24));
+            code.extend([dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB]);
+            code.push(subs_imm(22, 22, 1));
+            let here = code.len();
+            code.push(b_ne(-4 * (here - t) as i64));
+        }
+        "doorbell" => {
+            // filler; X24 = doorbell; W23 = 1; STR W23, [X24]; filler: the IRQ is taken
+            // right after the store (the handler acks it).
+            code = filler(&mut r, cands, 8, aligned);
+            code.extend(mov32(24, (va(MMIO_PA) + DOORBELL) as u32));
+            code.push(movz(23, 1, 0));
+            code.push(str_w(23, 24));
+            code.extend(filler(&mut r, cands, 8, aligned));
+        }
+        "wfi" => {
+            code = filler(&mut r, cands, 8, aligned);
+            code.push(WFI);
+            code.extend(filler(&mut r, cands, 8, aligned));
+            if r.chance(3, 4) {
+                prog.irq_at = Some(r.below(40));
+            }
+        }
+        "remap" => {
+            // EL1, MMU on: BL f; X19 = X0; move f's page to the other physical page (EOR of
+            // PA bits 13:12 in its descriptor); DSB; TLBI VMALLE1; DSB; ISB; BL f; HLT.
+            prog.el = 1;
+            let (pa_a, pa_b) = (5u64, 6u64); // code pages; 5 ^ 6 = 3 (bits 13:12 of the PA)
+            let f = |r: &mut Rng| vec![movz(0, r.below(0x10000) as u32, 0), add_imm(0, 0, r.below(4096) as u32), RET];
+            prog.extra_code.push((0x1000 * pa_a, f(&mut r)));
+            prog.extra_code.push((0x1000 * pa_b, f(&mut r)));
+            prog.code_off = 0x100;
+            let fva = CODE_PA + 0x1000 * pa_a - VA_OFF;
+            let here = |code: &Vec<u32>| CODE_PA + prog.code_off - VA_OFF + 4 * code.len() as u64;
+            code.push(bl(fva as i64 - here(&code) as i64));
+            code.push(mov(19, 0));
+            code.extend(mov32(24, code_pte_va(pa_a) as u32));
+            code.push(ldr_x(23, 24));
+            code.push(eor_0x3000(23, 23));
+            code.push(str_x(23, 24));
+            code.extend([DSB_ISH, TLBI_VMALLE1, DSB_ISH, ISB]);
+            code.push(bl(fva as i64 - here(&code) as i64));
+        }
+        _ => unreachable!(),
+    }
+    code.push(hlt(END_HLT));
+    prog.limit = match kind {
+        "loop" => 40 * code.len() as u64 + 400,
+        _ => 4 * code.len() as u64 + 200,
+    };
+    prog.code = code;
+    prog
+}
+
+/// Every generator candidate (all groups).
+pub fn all_candidates() -> Vec<usize> {
+    candidates(&[])
+}

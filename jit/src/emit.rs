@@ -104,6 +104,7 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
 }
 
 /// Per-block translation context.
+#[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
     pub va: u64,
     pub el: u8,

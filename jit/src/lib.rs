@@ -251,7 +251,10 @@ pub struct Jit {
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
     /// Call-out records and chain slots of the current code buffer generation (stable
     /// heap addresses that translated code refers to).
+    // Boxed: translated code holds their addresses while the vectors grow.
+    #[allow(clippy::vec_box)]
     recs: Vec<Box<Rec>>,
+    #[allow(clippy::vec_box)]
     slots: Vec<Box<usize>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
@@ -514,7 +517,7 @@ impl Jit {
             // SAFETY: the trampoline and the block were emitted by `emit` for this buffer;
             // `ctx`, `cpu` and `p` outlive the call; translated code only touches `cpu`
             // through the offsets of its fields and calls back into `emit`'s call-outs.
-            ctx.plat = p as *mut JitPlat<'_> as *mut JitPlat<'static>;
+            ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);

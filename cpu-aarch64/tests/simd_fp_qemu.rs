@@ -39,14 +39,20 @@ fn have(tool: &str) -> bool {
     Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
+/// The runner, built once per test process: tests run in parallel, and two builds to the
+/// same path could replace the executable while another test runs it.
 fn build_runner() -> Option<std::path::PathBuf> {
-    if !have("aarch64-linux-gnu-gcc") || !have("qemu-aarch64") {
-        return None;
-    }
-    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/simd_fp/runner.c");
-    let exe = std::env::temp_dir().join(format!("lsemu-simdfp-runner-{}", std::process::id()));
-    let st = Command::new("aarch64-linux-gnu-gcc").args(["-static", "-O1", "-o"]).arg(&exe).arg(src).status().ok()?;
-    st.success().then_some(exe)
+    static EXE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| {
+        if !have("aarch64-linux-gnu-gcc") || !have("qemu-aarch64") {
+            return None;
+        }
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/simd_fp/runner.c");
+        let exe = std::env::temp_dir().join(format!("lsemu-simdfp-runner-{}", std::process::id()));
+        let st = Command::new("aarch64-linux-gnu-gcc").args(["-static", "-O1", "-o"]).arg(&exe).arg(src).status().ok()?;
+        st.success().then_some(exe)
+    })
+    .clone()
 }
 
 fn run_qemu(exe: &std::path::Path, input: &[u8]) -> Vec<u8> {

@@ -124,6 +124,12 @@ pub trait Platform: Bus {
     fn tlbi_broadcast(&mut self, _cpu: u8, _op: crate::mmu::TlbiOp, _arg: u64) {}
     /// SEV by `cpu`: sets the event register of the other PEs. Default: nothing.
     fn send_event(&mut self, _cpu: u8) {}
+    /// Guest RAM ranges `(pa, len)` written since the last call other than by a PE's
+    /// store (which `store_notify` reports): device DMA, firmware hooks. Execution
+    /// engines with code caches drain this after each bus access and hook. Default: none.
+    fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
+        Vec::new()
+    }
 }
 
 /// The PE state a GIC CPU interface access depends on (see `Platform::icc_access_ctx`).

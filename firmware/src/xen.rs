@@ -14,8 +14,12 @@
 //!   top-level bootargs is Xen's). `linux,initrd-*` are removed: Xen would treat them as a
 //!   second ramdisk.
 //!
-//! Every other fix-up is the one the Linux path does ([`crate::dtb`]): memory, PSCI
-//! enable-method, cpus the machine lacks, unmodelled devices disabled.
+//! The fix-ups of the Linux path ([`crate::dtb`]) are applied too: memory, PSCI
+//! enable-method, cpus the machine lacks, unmodelled devices disabled. Two more, for
+//! Xen, both through `xen,passthrough` (Xen's documented "not dom0's device" property,
+//! docs/misc/arm/passthrough.txt) and both reported: the other port of Xen's console
+//! DUART ([`mark_console_irq_sharers`]) and devices Xen 4.17 cannot hand to dom0
+//! ([`NOT_FOR_DOM0`]: the fsl-mc bus).
 //!
 //! Layout in the first RAM bank (every piece 2 MiB aligned, nothing overlapping):
 //!
@@ -67,6 +71,9 @@ pub struct XenBoot {
     /// Nodes marked `xen,passthrough` because they share the interrupt of Xen's console
     /// UART (see [`mark_console_irq_sharers`]).
     pub irq_sharers: Vec<String>,
+    /// Nodes marked `xen,passthrough` because Xen 4.17 cannot give them to dom0 (see
+    /// [`mark_not_for_dom0`]).
+    pub not_for_dom0: Vec<String>,
 }
 
 fn align_2m(x: u64) -> Option<u64> {
@@ -130,6 +137,32 @@ fn mark_console_irq_sharers(t: &mut Fdt, xen_args: &str) -> Vec<String> {
     marked
 }
 
+/// Compatibles of devices Xen 4.17 cannot give dom0, with the reason.
+pub const NOT_FOR_DOM0: &[(&str, &str)] = &[(
+    // Xen maps a device node's `reg` regions into dom0 but the `ranges` windows of PCI
+    // nodes only (domain_build.c map_device_children). The fsl-mc bus finds its DPRC
+    // objects at run time, with portals in its `ranges` window (0x8_0c00_0000): dom0's
+    // first access to a child DPRC portal takes a stage-2 abort (Oops in mc_send_command
+    // from dprc_open, then a hang: the kworker dies holding the MC portal lock).
+    "fsl,qoriq-mc",
+    "Xen 4.17 maps its reg but not its ranges (the DPRC portals) into dom0",
+)];
+
+/// Explicit fix-up for Xen boots: every enabled node listed in [`NOT_FOR_DOM0`] gets
+/// `xen,passthrough`, so Xen neither maps it nor routes its interrupts to dom0, and dom0
+/// sees it disabled. Returns the paths marked.
+fn mark_not_for_dom0(t: &mut Fdt) -> Vec<String> {
+    let mut marked = Vec::new();
+    t.root.walk_mut("/", &mut |path, n| {
+        let on = matches!(n.prop_str("status"), None | Some("okay") | Some("ok"));
+        if on && NOT_FOR_DOM0.iter().any(|(c, _)| n.is_compatible(c)) && n.prop("xen,passthrough").is_none() {
+            n.set_prop("xen,passthrough", Vec::new());
+            marked.push(path.to_string());
+        }
+    });
+    marked
+}
+
 /// Prepares a Xen boot: Xen's binary (its arm64 Image), the dom0 kernel (Image, gzip'd
 /// Image or EFI zboot with gzip: it is decompressed here, so Xen gets a plain Image), the
 /// board DTB and an optional dom0 initramfs.
@@ -185,6 +218,7 @@ pub fn prepare(
         }
     }
     let irq_sharers = mark_console_irq_sharers(&mut t, &cfg.xen_args);
+    let not_for_dom0 = mark_not_for_dom0(&mut t);
     let blob = t.to_bytes();
     if blob.len() as u64 > layout.dtb_max {
         return Err(ImageError::NoRoom(format!("DTB is {:#x} bytes; at most {:#x} fit its block", blob.len(), layout.dtb_max)).into());
@@ -207,7 +241,7 @@ pub fn prepare(
         // Xen runs at EL2 (booting.txt: "Xen must be entered in NS EL2 mode").
         entry_el: 2,
     };
-    Ok(XenBoot { boot, modules: XenModules { kernel: (kstart, kend), ramdisk }, irq_sharers })
+    Ok(XenBoot { boot, modules: XenModules { kernel: (kstart, kend), ramdisk }, irq_sharers, not_for_dom0 })
 }
 
 #[cfg(test)]
@@ -238,6 +272,8 @@ mod tests {
         serial@21c0500 { compatible = "ns16550a"; interrupts = <0 32 4>; };
         serial@21c0600 { compatible = "ns16550a"; interrupts = <0 32 4>; };
         serial@21d0500 { compatible = "ns16550a"; interrupts = <0 33 4>; };
+        fsl-mc@80c000000 { compatible = "fsl,qoriq-mc"; };
+        fsl-mc@90c000000 { compatible = "fsl,qoriq-mc"; status = "disabled"; };
     };
     chosen { stdout-path = "serial1:115200n8"; linux,initrd-start = <0 0x90000000>; linux,initrd-end = <0 0x90001000>; };
 };
@@ -307,6 +343,10 @@ mod tests {
         assert!(f.find_node("/soc/serial@21c0500").unwrap().property("xen,passthrough").is_some());
         assert!(f.find_node("/soc/serial@21c0600").unwrap().property("xen,passthrough").is_none());
         assert!(f.find_node("/soc/serial@21d0500").unwrap().property("xen,passthrough").is_none());
+        // The enabled fsl-mc bus is not dom0's; the disabled one is left alone.
+        assert_eq!(b.not_for_dom0, vec!["/soc/fsl-mc@80c000000"]);
+        assert!(f.find_node("/soc/fsl-mc@80c000000").unwrap().property("xen,passthrough").is_some());
+        assert!(f.find_node("/soc/fsl-mc@90c000000").unwrap().property("xen,passthrough").is_none());
     }
 
     /// `dtuart=` on Xen's command line wins over stdout-path.

@@ -77,20 +77,34 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
     let cpu = unsafe { &mut *ctx.cpu };
     let p = unsafe { &mut *ctx.plat };
     cpu.st.pc = rec.pc;
+    let (el, sp) = (cpu.st.pstate.el, cpu.st.pstate.sp);
     if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, rec.pc, rec.raw, false) {
         ctx.exit = Some(x);
         return exit::STOP;
     }
     let next = rec.pc.wrapping_add(4);
-    // Continue only if the interpreter's next fetch would be served by the same fetch
-    // entry without a prior interrupt check, and no translated code was written.
-    if cpu.st.pc != next || cpu.fast_irq_check() || !p.written.is_empty() || cpu.fetch_would_hit(next).is_none() {
+    // Continue only if the instruction went on to the next one in the same context (the
+    // block's code depends on EL and SPSel), no translated code was written, and the PE
+    // was not powered off or put to sleep by a hook.
+    if cpu.st.pc != next || !p.written.is_empty() || cpu.st.pstate.el != el || cpu.st.pstate.sp != sp || cpu.off || cpu.waiting.is_some() {
+        return exit::STOP;
+    }
+    if cpu.fast_irq_check() {
+        // The interpreter samples interrupts before the next instruction, if the budget
+        // lets it run one (`run_inner`'s loop condition).
+        if cpu.icount >= ctx.end || cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu) {
+            return exit::STOP;
+        }
+    }
+    // ... and the interpreter's next fetch would be served by the same fetch entry.
+    if cpu.fetch_would_hit(next).is_none() {
         return exit::STOP;
     }
     0
 }
 
 /// Per-block translation context.
+#[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
     pub va: u64,
     pub el: u8,
@@ -346,7 +360,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let mut n = 0;
     for &w in words {
         n += 1;
-        if matches!(cpu_aarch64::decode(w), Insn::Branch(_) | Insn::System(_) | Insn::Undefined(_)) {
+        if ends_block(&cpu_aarch64::decode(w)) {
             break;
         }
     }
@@ -376,7 +390,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             continue;
         }
         e.callout(pc, w);
-        if matches!(insn, Insn::Branch(_) | Insn::System(_) | Insn::Undefined(_)) {
+        if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
             e.exit_code(exit::LOOKUP);
             ended = true;
@@ -387,6 +401,33 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let bytes = e.ops.finalize().ok()?;
     Some((bytes, n as u32))
+}
+
+/// Whether a block ends after `insn`: branches, UNDEFINED, and System instructions other
+/// than those after which the interpreter keeps its fetch cache (`interp::step_inner`:
+/// hints, barriers, CLREX, MSR DAIFSet/DAIFClr, MRS), whose call-out samples interrupts
+/// itself. (MSR SPSel changes the SP a block uses: it ends the block.)
+fn ends_block(insn: &Insn) -> bool {
+    use cpu_aarch64::decode::System;
+    match insn {
+        Insn::Branch(_) | Insn::Undefined(_) => true,
+        Insn::System(s) => !matches!(
+            s,
+            System::Nop
+                | System::Yield
+                | System::Sev
+                | System::Sevl
+                | System::Hint { .. }
+                | System::Clrex { .. }
+                | System::Dsb { .. }
+                | System::Dmb { .. }
+                | System::Isb { .. }
+                | System::MsrDaifset { .. }
+                | System::MsrDaifclr { .. }
+                | System::Mrs { .. }
+        ),
+        _ => false,
+    }
 }
 
 /// Emits `insn` natively if supported. Branches emit their block exits.

@@ -108,28 +108,48 @@ pub(crate) struct JitPlat<'a> {
 }
 
 impl JitPlat<'_> {
+    /// Notes RAM written by devices or hooks during the last platform call.
+    fn drain(&mut self) {
+        for (pa, len) in self.inner.take_ram_writes() {
+            self.note_write(pa, len.min(usize::MAX as u64) as usize);
+        }
+    }
+
     fn note_write(&mut self, pa: u64, len: usize) {
         let first = pa >> 12;
         let last = pa.wrapping_add(len.max(1) as u64 - 1) >> 12;
+        if last.wrapping_sub(first) > 1 << 16 {
+            // A huge range: forget everything.
+            self.written.push(ALL_PAGES);
+            return;
+        }
         let pages = self.pages.borrow();
-        for pg in [first, last] {
+        let mut pg = first;
+        loop {
             if pages.contains_key(&pg) && !self.written.contains(&pg) {
                 self.written.push(pg);
             }
-            if first == last {
+            if pg == last {
                 break;
             }
+            pg = pg.wrapping_add(1);
         }
     }
 }
 
+/// A `JitPlat::written` entry meaning "all pages".
+const ALL_PAGES: u64 = u64::MAX;
+
 impl Bus for JitPlat<'_> {
     fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
-        self.inner.read(pa, buf, a)
+        let r = self.inner.read(pa, buf, a);
+        self.drain();
+        r
     }
     fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
         let r = self.inner.write(pa, buf, a);
         self.note_write(pa.0, buf.len());
+        self.drain();
         r
     }
     fn ram_span(&self, pa: PhysAddr) -> Option<RamSpan> {
@@ -148,13 +168,23 @@ impl Platform for JitPlat<'_> {
         self.inner.irq_levels(cpu)
     }
     fn smc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
-        self.inner.smc(cpu, imm)
+        let r = self.inner.smc(cpu, imm);
+        self.drain();
+        r
     }
     fn hvc(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
-        self.inner.hvc(cpu, imm)
+        let r = self.inner.hvc(cpu, imm);
+        self.drain();
+        r
     }
     fn hlt(&mut self, cpu: &mut Cpu, imm: u16) -> Hooked {
-        self.inner.hlt(cpu, imm)
+        let r = self.inner.hlt(cpu, imm);
+        self.drain();
+        r
+    }
+    fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
+        // Drained into `written` already.
+        Vec::new()
     }
     fn icc_access(&mut self, cpu: u8, enc: cpu_aarch64::sysreg::SysRegEnc, write: Option<u64>) -> Option<u64> {
         self.inner.icc_access(cpu, enc, write)
@@ -221,7 +251,10 @@ pub struct Jit {
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
     /// Call-out records and chain slots of the current code buffer generation (stable
     /// heap addresses that translated code refers to).
+    // Boxed: translated code holds their addresses while the vectors grow.
+    #[allow(clippy::vec_box)]
     recs: Vec<Box<Rec>>,
+    #[allow(clippy::vec_box)]
     slots: Vec<Box<usize>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
@@ -343,6 +376,14 @@ impl Jit {
         self.used = self.tramp_end;
     }
 
+    fn invalidate_written(&mut self, page: u64) {
+        if page == ALL_PAGES {
+            self.flush();
+        } else {
+            self.invalidate_page(page);
+        }
+    }
+
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
         if let Some(keys) = keys {
@@ -404,7 +445,7 @@ impl Jit {
         let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
-                self.invalidate_page(pg);
+                self.invalidate_written(pg);
             }
             if cpu.off {
                 return Exit::Off;
@@ -476,7 +517,7 @@ impl Jit {
             // SAFETY: the trampoline and the block were emitted by `emit` for this buffer;
             // `ctx`, `cpu` and `p` outlive the call; translated code only touches `cpu`
             // through the offsets of its fields and calls back into `emit`'s call-outs.
-            ctx.plat = p as *mut JitPlat<'_> as *mut JitPlat<'static>;
+            ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
@@ -509,7 +550,7 @@ impl Engine for Jit {
         let mut jp = JitPlat { inner: p, pages: self.pages.clone(), written: Vec::new() };
         let x = self.run_inner(cpu, &mut jp, budget);
         for pg in std::mem::take(&mut jp.written) {
-            self.invalidate_page(pg);
+            self.invalidate_written(pg);
         }
         self.pending_slot = None;
         cpu.fast_run_boundary(false);

@@ -36,10 +36,25 @@ struct Plat {
     irq: bool,
     log: Vec<(bool, u64, usize)>,
     stores: u64,
+    /// A read of `DMA_REG` makes a "device" copy the word at x25's... (see `dma_written_code`):
+    /// (destination PA, word) to write, reported through `take_ram_writes`.
+    dma: Option<(u64, u32)>,
+    ram_writes: Vec<(u64, u64)>,
 }
+
+/// A device register whose read triggers the DMA of `Plat::dma`.
+const DMA_REG: u64 = 0x1000_0000;
 impl Bus for Plat {
     fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
         self.log.push((false, pa.0, buf.len()));
+        if pa.0 == DMA_REG {
+            buf.fill(0);
+            if let Some((dst, w)) = self.dma {
+                self.ram.load(dst, &w.to_le_bytes());
+                self.ram_writes.push((dst, 4));
+            }
+            return Ok(());
+        }
         self.ram.read(pa, buf, a)
     }
     fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
@@ -60,6 +75,9 @@ impl Platform for Plat {
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {
         self.stores += 1;
     }
+    fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.ram_writes)
+    }
 }
 
 fn setup(code: &[u8], irq: bool) -> (Cpu, Plat) {
@@ -71,7 +89,7 @@ fn setup(code: &[u8], irq: bool) -> (Cpu, Plat) {
     cpu.sys.scr_el3 |= 1 << 1;
     cpu.sys.vbar[3] = BASE + 0x800;
     cpu.st.x[28] = BASE + 0x8_0000; // data area
-    (cpu, Plat { ram, irq, log: Vec::new(), stores: 0 })
+    (cpu, Plat { ram, irq, log: Vec::new(), stores: 0, dma: None, ram_writes: Vec::new() })
 }
 
 fn compare(what: &str, a: &Cpu, pa: &Plat, b: &Cpu, pb: &Plat) {
@@ -88,9 +106,25 @@ fn compare(what: &str, a: &Cpu, pa: &Plat, b: &Cpu, pb: &Plat) {
 /// Runs `total` instructions in slices of the given sizes on both engines; returns the
 /// final interpreter state for program-specific checks.
 fn diff(name: &str, src: &str, irq: bool, slices: &[u64], total: u64) -> (Cpu, Plat) {
+    diff_with(name, src, irq, slices, total, |_| {}, |_, _| None)
+}
+
+/// `diff` with a platform tweak and a hook run between slices on both engines' memories
+/// (the JIT's is told with `Engine::invalidate_phys`).
+fn diff_with(
+    name: &str,
+    src: &str,
+    irq: bool,
+    slices: &[u64],
+    total: u64,
+    tweak: impl Fn(&mut Plat),
+    between: impl Fn(u64, &mut Plat) -> Option<(u64, u64)>,
+) -> (Cpu, Plat) {
     let code = assemble(name, src);
     let (mut a, mut pa) = setup(&code, irq);
     let (mut b, mut pb) = setup(&code, irq);
+    tweak(&mut pa);
+    tweak(&mut pb);
     let mut jit = Jit::new();
     let mut done = 0;
     let mut i = 0;
@@ -102,6 +136,10 @@ fn diff(name: &str, src: &str, irq: bool, slices: &[u64], total: u64) -> (Cpu, P
         assert_eq!(xa, xb, "{name}: exit after {done}+{n}");
         compare(&format!("{name} after {done}+{n}"), &a, &pa, &b, &pb);
         done += n;
+        between(done, &mut pa);
+        if let Some((addr, len)) = between(done, &mut pb) {
+            jit.invalidate_phys(addr, len);
+        }
         if xa != Exit::Budget {
             break;
         }
@@ -162,7 +200,11 @@ loop:
     cset x17, gt
     cset x18, le
     and x19, x2, #0xff00ff00ff00ff00
+    nop
+    mrs x27, nzcv
+    dmb ish
     orr w20, w0, #0x7
+    isb
     eor x21, x2, x0, ror #7
     ands x22, x0, #3
     bics w23, w2, w0, lsr #2
@@ -451,4 +493,55 @@ loop:
     let (a, _) = diff("more", src, false, SLICES, 30_000);
     assert_eq!(a.st.x[5], 64);
     assert_eq!(a.st.x[0], 3 + 5 * 64);
+}
+
+/// The program loops calling `target` (which adds 1 to x1) and reads a device register
+/// once per iteration; the "device" then DMAs `add x1, x1, #16` over `target`
+/// (reported through `Platform::take_ram_writes`), so from the second call on each call
+/// adds 16: the JIT must drop its translation of `target`.
+#[test]
+fn dma_written_code() {
+    let src = "
+    .text
+    mov x2, #0x10000000
+    mov x9, #0
+loop:
+    bl target
+    ldr w3, [x2]
+    add x9, x9, #1
+    cmp x9, #20
+    b.ne loop
+    b .
+    .org 0x40
+target:
+    add x1, x1, #1
+    ret
+";
+    // add x1, x1, #16 (aarch64-linux-gnu-as: 91004021)
+    let (a, _) = diff_with("dma", src, false, SLICES, 3_000, |p| p.dma = Some((BASE + 0x40, 0x9100_4021)), |_, _| None);
+    assert_eq!(a.st.x[1], 1 + 19 * 16);
+}
+
+/// A loader rewrites code between runs and tells the engine (`Engine::invalidate_phys`):
+/// `target` alternates between adding 1 and adding 16 every 500 instructions.
+#[test]
+fn loader_written_code() {
+    let src = "
+    .text
+loop:
+    bl target
+    add x9, x9, #1
+    b loop
+    .org 0x40
+target:
+    add x1, x1, #1
+    ret
+";
+    let (a, _) = diff_with("loader", src, false, &[500], 20_000, |_| {}, |done, p| {
+        let w: u32 = if (done / 500) % 2 == 1 { 0x9100_4021 } else { 0x9100_0421 };
+        p.ram.load(BASE + 0x40, &w.to_le_bytes());
+        Some((BASE + 0x40, 4))
+    });
+    // 5 instructions per iteration; the first call of each slice sees the new code.
+    assert!(a.st.x[1] > a.st.x[9], "some calls added 16");
 }

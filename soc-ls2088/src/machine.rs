@@ -153,6 +153,11 @@ pub struct SysBus {
     quantum_icount: u64,
     cur_icount: u64,
     bad_access_logged: u32,
+    /// Guest RAM written other than by a PE's store (device DMA such as the ITS tables,
+    /// semihosting), for the execution engine's code caches (`Platform::take_ram_writes`).
+    ram_writes: Vec<(u64, u64)>,
+    /// Log `Bus::write`s to RAM in `ram_writes` (while a firmware hook runs).
+    log_ram_writes: bool,
     /// Tracing of MMIO accesses and firmware calls (`trace::MMIO`, `trace::PSCI`).
     pub trace: cpu_aarch64::trace::Tracer,
     /// MMIO accesses per device (board-table name): [reads, writes].
@@ -160,7 +165,7 @@ pub struct SysBus {
 }
 
 /// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
-struct RamDma<'a>(&'a mut [Ram]);
+struct RamDma<'a>(&'a mut [Ram], &'a mut Vec<(u64, u64)>);
 
 impl RamDma<'_> {
     fn slice(&mut self, pa: u64, len: usize) -> Option<&mut [u8]> {
@@ -177,6 +182,7 @@ impl devices::DmaSpace for RamDma<'_> {
     }
     fn write(&mut self, pa: u64, buf: &[u8]) -> Result<(), devices::DmaError> {
         self.slice(pa, buf.len()).ok_or(devices::DmaError::Unmapped)?.copy_from_slice(buf);
+        self.1.push((pa, buf.len() as u64));
         Ok(())
     }
 }
@@ -185,7 +191,7 @@ impl SysBus {
     /// An MSI from a device: `event_id` written to GITS_TRANSLATER with side-band
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
-        self.gic.its_translate(&mut RamDma(&mut self.ram), device_id, event_id)
+        self.gic.its_translate(&mut RamDma(&mut self.ram, &mut self.ram_writes), device_id, event_id)
     }
 
     /// Runs `f` with the DMA space of bus master `stream_id` as the SMMU presents it:
@@ -193,7 +199,7 @@ impl SysBus {
     /// that stream ID before it reaches guest RAM. fsl-mc/DPAA2 objects use their
     /// container's ICID as stream ID (ls2088a-reference.md §3).
     pub fn with_dma<R>(&mut self, stream_id: u32, f: impl FnOnce(&mut dyn devices::DmaSpace) -> R) -> R {
-        let mut ram = RamDma(&mut self.ram);
+        let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
         let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id };
         f(&mut dma)
     }
@@ -204,11 +210,11 @@ impl SysBus {
     /// is an ITS translation with side-band `device_id` (fsl-mc: the container ICID),
     /// landing in RAM a plain memory write.
     pub fn device_msi(&mut self, stream_id: u32, device_id: u32, addr: u64, data: u32) -> Result<(), MsiError> {
-        let pa = self.smmu.translate(&mut RamDma(&mut self.ram), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
+        let pa = self.smmu.translate(&mut RamDma(&mut self.ram, &mut self.ram_writes), stream_id, addr, devices::smmu::DmaDir::Write).map_err(MsiError::Smmu)?;
         if pa == board::GIC_BASE + devices::gic::GITS_OFFSET + devices::gic::its::gits::TRANSLATER {
             return self.its_translate(device_id, data).map_err(MsiError::Its);
         }
-        devices::DmaSpace::write(&mut RamDma(&mut self.ram), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
+        devices::DmaSpace::write(&mut RamDma(&mut self.ram, &mut self.ram_writes), pa, &data.to_le_bytes()).map_err(|_| MsiError::Target(pa))
     }
 
     /// Delivers the MSIs the MC raised (ls2088a-reference.md §2.3): a write of `data` to
@@ -283,7 +289,7 @@ impl SysBus {
     }
 
     fn mmio(&mut self, pa: u64, size: usize, write: Option<u64>, attrs: BusAttrs) -> Result<u64, BusError> {
-        let r = self.mmio_inner(pa, size, write);
+        let r = self.mmio_inner(pa, size, write, attrs.secure);
         if let Some((name, off, v, error)) = r.1 {
             let c = self.mmio_counts.entry(name).or_default();
             c[write.is_some() as usize] += 1;
@@ -299,7 +305,7 @@ impl SysBus {
     /// An MMIO access, and for an access that reached a device: (device name, offset,
     /// value read, whether the device rejected it).
     #[allow(clippy::type_complexity)]
-    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
+    fn mmio_inner(&mut self, pa: u64, size: usize, write: Option<u64>, secure: bool) -> (Result<u64, BusError>, Option<(&'static str, u64, u64, bool)>) {
         let now = self.now();
         let sz = Size::from_bytes(size);
         let mut cx = DevCtx { now, sched: &mut self.sched };
@@ -312,13 +318,14 @@ impl SysBus {
             }
         }
         let (name, off, r): (&'static str, u64, Result<u64, MmioError>) = if (board::GIC_BASE..board::GIC_BASE + devices::gic::WINDOW_SIZE).contains(&pa) {
-            // The GIC (its ITS and LPI tables) also reaches guest RAM.
+            // The GIC (its ITS and LPI tables) also reaches guest RAM. It banks registers
+            // by the access's Security state (IHI 0069 §4.8, GICD_CTLR.DS = 0).
             let off = pa - board::GIC_BASE;
-            let mut dma = RamDma(&mut self.ram);
+            let mut dma = RamDma(&mut self.ram, &mut self.ram_writes);
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.gic.read_dma(&mut dma, off, s),
-                (Some(s), Some(v)) => self.gic.write_dma(&mut dma, off, s, v).map(|_| 0),
+                (Some(s), None) => self.gic.read_attr_dma(&mut dma, off, s, secure),
+                (Some(s), Some(v)) => self.gic.write_attr_dma(&mut dma, off, s, v, secure).map(|_| 0),
             };
             (Self::region_name(pa, "gic"), off, r)
         } else if (board::SMMU_BASE..board::SMMU_BASE + board::SMMU_SIZE).contains(&pa) {
@@ -386,6 +393,9 @@ impl Bus for SysBus {
     fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
             m.copy_from_slice(buf);
+            if self.log_ram_writes {
+                self.ram_writes.push((pa.0, buf.len() as u64));
+            }
             return Ok(());
         }
         let mut v = [0u8; 8];
@@ -458,7 +468,9 @@ impl Platform for SysBus {
         };
         self.cur_icount = cpu.icount;
         let now = self.now();
+        self.log_ram_writes = true;
         let r = sh.call(cpu, self, now);
+        self.log_ram_writes = false;
         self.semihosting = Some(sh);
         r
     }
@@ -474,6 +486,9 @@ impl Platform for SysBus {
     }
     fn tlbi_broadcast(&mut self, cpu: u8, op: TlbiOp, arg: u64) {
         self.pending.tlbi.push((cpu, op, arg));
+    }
+    fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut self.ram_writes)
     }
     fn send_event(&mut self, cpu: u8) {
         self.pending.sev.push(cpu);
@@ -614,6 +629,8 @@ impl Machine {
                 quantum_icount: 0,
                 cur_icount: 0,
                 bad_access_logged: 0,
+                ram_writes: Vec::new(),
+                log_ram_writes: false,
                 trace: Default::default(),
                 mmio_counts: Default::default(),
             },
@@ -812,6 +829,10 @@ impl Machine {
         self.bus.quantum_icount = c.icount.saturating_sub(self.round.ran[i]);
         self.bus.cur_icount = c.icount;
         let before = c.icount;
+        // RAM written by devices since the last run (e.g. an MSI's ITS table walk).
+        for (pa, len) in self.bus.take_ram_writes() {
+            self.engine.invalidate_phys(pa, len);
+        }
         let x = self.engine.run(c, &mut self.bus, budget);
         self.bus.cur_icount = c.icount;
         let ran = c.icount - before;

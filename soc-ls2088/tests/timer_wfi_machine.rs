@@ -12,8 +12,9 @@ use soc_ls2088::{board, Machine, MachineConfig};
 
 const RAM: u64 = 0x8000_0000;
 
+/// A Secure, privileged write (as the EL3 program would make it).
 fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
+    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs { secure: true, privileged: true, ..Default::default() }).unwrap();
 }
 
 #[test]

@@ -583,6 +583,7 @@ pub fn run_prog(prog: &Prog, engine: &mut dyn Engine, p: &mut TestPlat, chunks: 
                         break;
                     }
                 }
+                // A debugger stop (breakpoint/watchpoint) ends the run like a halt.
                 Exit::Halt(_) | Exit::Off | Exit::Debug => break,
             }
         }

@@ -425,6 +425,10 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         if !xb.irq_sharers.is_empty() {
             eprintln!("lsemu: sharing the interrupt Xen keeps for its console UART, marked xen,passthrough (not dom0's): {}", xb.irq_sharers.join(", "));
         }
+        if !xb.not_for_dom0.is_empty() {
+            let why: Vec<String> = firmware::xen::NOT_FOR_DOM0.iter().map(|(c, r)| format!("{c}: {r}")).collect();
+            eprintln!("lsemu: marked xen,passthrough, not dom0's ({}): {}", why.join("; "), xb.not_for_dom0.join(", "));
+        }
         tracing::info!(target: "boot", "Xen at {:#x}, DTB at {:#x}, dom0 modules {:x?}", xb.boot.kernel.entry, xb.boot.dtb.addr, xb.modules);
         xb.boot
     } else {

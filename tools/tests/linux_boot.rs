@@ -101,7 +101,8 @@ fn filtered(log: &str) -> String {
 /// | 4K|2M|1G (long/4K) | 64K|512M (64K) = 0x61311000. The 12 global fault interrupts
 /// of the DT are requested ("arm-smmu global fault" in /proc/interrupts); no sync
 /// timeout, mask, interrupt-count, or fault message.
-fn check_arm_smmu_probe(log: &str) {
+/// `proc_interrupts`: the boot script printed /proc/interrupts.
+fn check_arm_smmu_probe(log: &str, proc_interrupts: bool) {
     let p = "arm-smmu 5000000.iommu: ";
     for want in [
         "probing hardware configuration...",
@@ -132,8 +133,10 @@ fn check_arm_smmu_probe(log: &str) {
     ] {
         assert!(!log.contains(bad), "console shows {bad:?}");
     }
-    let n = log.lines().filter(|l| l.contains("arm-smmu global fault")).count();
-    assert_eq!(n, 12, "global fault interrupts in /proc/interrupts");
+    if proc_interrupts {
+        let n = log.lines().filter(|l| l.contains("arm-smmu global fault")).count();
+        assert_eq!(n, 12, "global fault interrupts in /proc/interrupts");
+    }
 }
 
 #[test]
@@ -156,10 +159,11 @@ fn debian_kernel_boots_on_8_cores() {
     // tick and scheduling add a little).
     let line = log.lines().find(|l| l.starts_with("lsemu-test: uptime")).expect("uptime line");
     let v: Vec<f64> = line.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    let dt = v[1] - v[0];
+    // In whole hundredths: 1.90 - 0.90 is 0.9999999999999999 in binary floating point.
+    let dt = ((v[1] - v[0]) * 100.0).round() / 100.0;
     assert!((1.0..1.1).contains(&dt), "sleep 1 took {dt} s of virtual time");
 
-    check_arm_smmu_probe(&log);
+    check_arm_smmu_probe(&log, true);
 
     let (code2, log2) = boot(&dir);
     assert_eq!(code2, 0);
@@ -276,7 +280,7 @@ fn generated_dtb_boots_on_8_cores() {
     ] {
         assert!(log.contains(want), "console lacks {want:?}");
     }
-    check_arm_smmu_probe(&log);
+    check_arm_smmu_probe(&log, true);
     for port in ["ttyS0 at MMIO 0x21c0500", "ttyS1 at MMIO 0x21c0600", "ttyS2 at MMIO 0x21d0500", "ttyS3 at MMIO 0x21d0600"] {
         let line = log.lines().find(|l| l.contains(port)).unwrap_or_else(|| panic!("no {port}"));
         assert!(line.contains("base_baud = 21875000) is a 16550A"), "{line}");
@@ -385,6 +389,14 @@ fn fsl_mc_objects_from_dpl() {
         "lsemu-test: irq ITS-fMSI 240000 Edge      dprc.3",
         "lsemu-test: done",
     ] {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+    // The fixed-up iommu-map puts each container behind the SMMU model (stream ID =
+    // ICID): arm-smmu gives each its own group (a stage-1 DMA domain in a context bank,
+    // SMR = ICID with the DT's mask) and nothing faults — the MSI doorbell IOVA of each
+    // DPRC goes through those tables (ls2088a-reference.md §2.3, §3).
+    check_arm_smmu_probe(&log, false);
+    for want in ["fsl_mc_dprc dprc.1: Adding to iommu group 0", "fsl_mc_dprc dprc.3: Adding to iommu group 1"] {
         assert!(log.contains(want), "console lacks {want:?}");
     }
     let line = log.lines().find(|l| l.starts_with("lsemu-test: fsl-mc devices:")).expect("device list");

@@ -59,7 +59,8 @@ fn xen_boots_dom0_to_its_shell() {
     let script = tmp.join("init.sh");
     std::fs::write(&script, SCRIPT).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lsemu"))
-        .args(["boot", "--smp", "3", "--max-insns", "6000000000"])
+        // A boot to poweroff takes about 1.25e9 instructions; a hang stops at 3e9.
+        .args(["boot", "--smp", "3", "--max-insns", "3000000000"])
         .arg("--hypervisor")
         .arg(dir.join(XEN))
         .args(["--hypervisor-append", "console=dtuart dom0_mem=256M dom0_max_vcpus=2 noreboot loglvl=all guest_loglvl=all"])
@@ -83,6 +84,9 @@ fn xen_boots_dom0_to_its_shell() {
         // Xen
         "(XEN) Xen version 4.17",
         "(XEN) Brought up 3 CPUs",
+        // Xen's SMMU driver takes the modelled MMU-500 (stage 2 for dom0's devices).
+        "(XEN) smmu: /soc/iommu@5000000: SMMUv2 with:",
+        "(XEN) I/O virtualisation enabled",
         "(XEN) *** LOADING DOMAIN 0 ***",
         "(XEN) Loading d0 kernel from boot module @ 0000000080400000",
         "(XEN) Loading ramdisk from boot module @",

@@ -137,17 +137,8 @@ pub fn step(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
 /// interrupt is taken at the same instruction as with a check before every instruction.
 #[inline(always)]
 pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
-    if cpu.fast.irq_check {
-        cpu.fast.irq_check = false;
-        // Software step and breakpoints need MDSCR_EL1.SS / MDE: with both clear none of
-        // the debug checks below can fire. MDSCR_EL1 changes only by a System-group
-        // instruction (or between `run` calls), after which `irq_check` is set.
-        use crate::exception::{MDSCR_MDE, MDSCR_SS};
-        cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0;
-        if !cpu.host_debug.mask_interrupts && check_interrupts(cpu, p) {
-            cpu.fast.invalidate();
-            return None;
-        }
+    if cpu.fast.irq_check && irq_check_step(cpu, p) {
+        return None;
     }
     if cpu.host_debug.active() && cpu.host_debug.breakpoint_hit(cpu.st.pc) {
         return Some(Exit::Debug);
@@ -189,6 +180,24 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
         return None;
     }
     exec_fetched(cpu, p, pc, raw, stepping)
+}
+
+/// What `step_inner` does first when `cpu.fast.irq_check` is set: clears it, samples
+/// the debug enables and takes a pending interrupt. Returns true if one was taken (the
+/// step ends there). Public for the JIT.
+#[inline(always)]
+pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
+    cpu.fast.irq_check = false;
+    // Software step and breakpoints need MDSCR_EL1.SS / MDE: with both clear none of
+    // the debug checks below can fire. MDSCR_EL1 changes only by a System-group
+    // instruction (or between `run` calls), after which `irq_check` is set.
+    use crate::exception::{MDSCR_MDE, MDSCR_SS};
+    cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0;
+    if !cpu.host_debug.mask_interrupts && check_interrupts(cpu, p) {
+        cpu.fast.invalidate();
+        return true;
+    }
+    false
 }
 
 /// The part of `step_inner` after a fault-free fetch of `raw` at `pc` (and the debug and

@@ -299,7 +299,9 @@ pub fn from_tree(root: &RawNode) -> Result<Layout, DplError> {
         return err("/", "no /containers node (not a DPL?)");
     };
     let mut order: Vec<usize> = Vec::new(); // object indices in assignment order
-    let mut parents: Vec<(u32, Option<(u32, String)>, String)> = Vec::new();
+    // (container id, parent (id, as written), node path)
+    type ParentEntry = (u32, Option<(u32, String)>, String);
+    let mut parents: Vec<ParentEntry> = Vec::new();
     for n in &conts.children {
         let path = format!("/containers/{}", n.name);
         let Some(idstr) = n.name.strip_prefix("dprc@") else {

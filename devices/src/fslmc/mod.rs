@@ -197,7 +197,7 @@ impl Mc {
     pub fn portal_read(&mut self, off: u64, size: Size) -> MmioResult<u64> {
         let n = (off / PORTAL_STRIDE) as u32;
         let o = (off % PORTAL_STRIDE) as usize;
-        if o % size.bytes() != 0 {
+        if o & (size.bytes() - 1) != 0 {
             return Err(MmioError::Unaligned);
         }
         if o >= 64 {
@@ -213,7 +213,7 @@ impl Mc {
     pub fn portal_write(&mut self, off: u64, size: Size, val: u64) -> MmioResult<()> {
         let n = (off / PORTAL_STRIDE) as u32;
         let o = (off % PORTAL_STRIDE) as usize;
-        if o % size.bytes() != 0 {
+        if o & (size.bytes() - 1) != 0 {
             return Err(MmioError::Unaligned);
         }
         if o >= 64 {

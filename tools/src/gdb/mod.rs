@@ -152,11 +152,19 @@ pub fn run(m: &mut Machine, listen: &Listen, wait: bool, max_insns: Option<u64>)
             Some(conn) => {
                 let mut t = LsemuTarget::new(m, left);
                 let gdb = GdbStub::new(conn);
-                let r = gdb.run_blocking::<EventLoop<'_>>(&mut t).map_err(|e| anyhow::anyhow!("gdb stub: {e}"));
+                let r = gdb.run_blocking::<EventLoop<'_>>(&mut t);
                 let (fin, rest) = (t.finished.take(), t.insn_left);
                 t.disarm();
                 left = rest;
-                match r? {
+                let r = match r {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // The client went away without detaching: carry on as after a detach.
+                        eprintln!("lsemu: gdb connection lost ({e}); the guest runs on");
+                        DisconnectReason::Disconnect
+                    }
+                };
+                match r {
                     DisconnectReason::Kill => return Ok(Outcome::Killed),
                     DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
                         return Ok(Outcome::Exit(fin.unwrap_or(RunExit::Halt(0))))

@@ -1726,3 +1726,27 @@ fn stage2_data_abort_syndrome_hpfar_and_far() {
     cpu.st.x[21] = BASE + 0x100;
     assert_eq!(run(&mut cpu, &mut p), END);
 }
+
+#[test]
+fn pmcr_n_reads_mdcr_el2_hpmn_below_el2() {
+    // PMCR_EL0.N [15:11] is 6 on the Cortex-A72 (TRM: six event counters); at EL1 with EL2
+    // enabled it reads MDCR_EL2.HPMN (Arm ARM PMCR_EL0.N), here 2.
+    let (mut cpu, mut p) = setup("mrs x1, pmcr_el0");
+    at_el(&mut cpu, 2);
+    cpu.sys.mdcr_el2 = (cpu.sys.mdcr_el2 & !0x1f) | 2;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    let el2 = cpu.st.x[1];
+    assert_eq!(el2 >> 11 & 0x1f, 6);
+    let (mut cpu, mut p) = setup("mrs x1, pmcr_el0");
+    at_el(&mut cpu, 1);
+    cpu.sys.mdcr_el2 = (cpu.sys.mdcr_el2 & !0x1f) | 2;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[1], (el2 & !(0x1f << 11)) | 2 << 11);
+    // Secure EL1 (EL2 not enabled): the real N.
+    let (mut cpu, mut p) = setup("mrs x1, pmcr_el0");
+    at_el(&mut cpu, 1);
+    cpu.sys.scr_el3 &= !SCR_NS;
+    cpu.sys.mdcr_el2 = (cpu.sys.mdcr_el2 & !0x1f) | 2;
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!(cpu.st.x[1] >> 11 & 0x1f, 6);
+}

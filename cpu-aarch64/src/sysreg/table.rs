@@ -583,7 +583,15 @@ fn build() -> Vec<RegInfo> {
     }
 
     // ---- PMU ----------------------------------------------------------------------------
-    b.add("PMCR_EL0", (3, 3, 9, 12, 0), 0, RW, ck_pmcr, (|c, _p, _e| c.sys.pmcr_el0, |c, _p, _e, v| {
+    // PMCR_EL0.N [15:11]: reads at EL0/EL1 with EL2 enabled return MDCR_EL2.HPMN (the
+    // counters the hypervisor leaves to the guest; Arm ARM PMCR_EL0.N).
+    b.add("PMCR_EL0", (3, 3, 9, 12, 0), 0, RW, ck_pmcr, (|c, _p, _e| {
+        if el(c) <= 1 && c.el2_enabled() {
+            (c.sys.pmcr_el0 & !(0x1f << 11)) | (c.sys.mdcr_el2 & 0x1f) << 11
+        } else {
+            c.sys.pmcr_el0
+        }
+    }, |c, _p, _e, v| {
         pmu_update(c, |c| {
             if v & 2 != 0 {
                 c.sys.pmevcntr = [0; 31];

@@ -3,14 +3,39 @@
 # libraries it needs (the DT_NEEDED closure of the binary, from the packages of its
 # Depends) into ~/.cache/lsemu/qemu-arm64 (or $LSEMU_QEMU_ARM64):
 #   usr/bin/qemu-system-aarch64, lib/ld-linux-aarch64.so.1, lib/aarch64-linux-gnu/*.so.*
+# and, from the corpus kernel's own package (named in ~/.cache/lsemu/debian/selected), the
+# virtio modules the nested guest needs (Debian builds them =m):
+#   modules/{virtio_mmio,virtio_blk,failover,net_failover,virtio_net}.ko
 # for the nested-KVM test (tools/tests/kvm.rs) and test-suites/kvm-nested/run.sh.
 # Uses apt: the arm64 architecture must be known to dpkg; as root this script adds it
 # (`dpkg --add-architecture arm64 && apt-get update`), otherwise it says so and fails.
 # Idempotent: does nothing when the cache is complete.
 set -eu
 DEST=${LSEMU_QEMU_ARM64:-$HOME/.cache/lsemu/qemu-arm64}
+CACHE=${LSEMU_CACHE:-$HOME/.cache/lsemu}
+MODS="drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko"
+fetch_modules() {
+    [ -e "$DEST/modules/.done" ] && return 0
+    kpkg=$(sed -n 's/^kernel \(.*\)_[^_]*$/\1/p' "$CACHE/debian/selected" 2>/dev/null)
+    kver=$(sed -n 's/^kernel .*_\([^_]*\)$/\1/p' "$CACHE/debian/selected" 2>/dev/null)
+    [ -n "$kpkg" ] || { echo "kvm-nested/fetch.sh: no kernel in $CACHE/debian/selected: run test-suites/fetch-corpus.sh first" >&2; exit 1; }
+    mw=$(mktemp -d)
+    chmod 777 "$mw"
+    (cd "$mw" && apt-get download -q "$kpkg:arm64=$kver" >/dev/null)
+    dpkg-deb -x "$mw"/*.deb "$mw/x"
+    rm -rf "$DEST/modules"
+    mkdir -p "$DEST/modules"
+    for m in $MODS; do
+        cp "$mw"/x/lib/modules/*/kernel/"$m" "$DEST/modules/"
+    done
+    rm -rf "$mw"
+    echo "$kpkg" > "$DEST/modules/.done"
+    echo "virtio modules of $kpkg in $DEST/modules"
+}
 if [ -e "$DEST/.done" ]; then
-    echo "qemu-system-aarch64 (arm64) already in $DEST"; exit 0
+    echo "qemu-system-aarch64 (arm64) already in $DEST"
+    fetch_modules
+    exit 0
 fi
 if ! dpkg --print-foreign-architectures | grep -qx arm64 || ! apt-cache show qemu-system-arm:arm64 >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ]; then
@@ -54,3 +79,4 @@ while [ -n "$todo" ]; do
 done
 echo "$(ls "$DEST/lib/aarch64-linux-gnu" | wc -l) libraries" > "$DEST/.done"
 echo "qemu-system-aarch64 (arm64) and $(cat "$DEST/.done") in $DEST"
+fetch_modules

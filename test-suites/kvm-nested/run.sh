@@ -1,5 +1,5 @@
 #!/bin/sh
-# Nested Linux under KVM on lsemu, by hand (the CI version with guest -smp 1 is
+# Nested Linux under KVM on lsemu, by hand (the CI version is
 # tools/tests/kvm.rs, nested_linux_in_qemu_with_kvm): Debian's arm64 qemu-system-aarch64
 # runs inside Debian's Linux booted at EL2 on lsemu, with -enable-kvm -cpu host and a
 # GICv3, and boots the same kernel with a busybox initramfs as its guest. The host prints
@@ -20,14 +20,28 @@ mkdir -p "$out"
 cat > "$out/guest.sh" <<'SH'
 echo "nested-guest: hello from the L2 guest, $(grep -c ^processor /proc/cpuinfo) cpu(s)"
 echo "nested-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
+for m in virtio_mmio virtio_blk failover net_failover virtio_net; do insmod /lib/modules/$m.ko; done
+echo "nested-guest: nproc $(nproc)"
+i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "nested-guest: disk $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n1)"
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+ping -c 2 -W 5 10.0.2.2 > /tmp/ping.txt && echo "nested-guest: ping ok: $(grep transmitted /tmp/ping.txt)"
+cat /tmp/ping.txt
+echo "nested-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 SH
-"$lsemu" initramfs --busybox "$corpus/busybox" --init-script "$out/guest.sh" -o "$out/guest-initrd.gz"
+printf 'lsemu-nested-disk: sector 0 of the virtio-blk disk\n' > "$out/disk.img"
+truncate -s 64K "$out/disk.img"
+set --
+for m in "$q"/modules/*.ko; do set -- "$@" --add-file "lib/modules/$(basename "$m")=$m"; done
+"$lsemu" initramfs --busybox "$corpus/busybox" --init-script "$out/guest.sh" "$@" -o "$out/guest-initrd.gz"
 cat > "$out/host.sh" <<SH
 dmesg | grep -E "kvm \[|vgic"
 echo "nested-host: uptime \$(cut -d' ' -f1 /proc/uptime): \$(qemu-system-aarch64 --version | head -1)"
 qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp ${GUEST_SMP:-2} -m 256M \\
     -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 panic=-1" \\
-    -display none -no-reboot -nic none -monitor none -serial stdio < /dev/null &
+    -drive file=/guest/disk.img,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \\
+    -netdev user,id=n0 -device virtio-net-device,netdev=n0 \\
+    -display none -no-reboot -monitor none -serial stdio < /dev/null &
 qpid=\$!
 while kill -0 \$qpid 2>/dev/null; do
     sleep 10
@@ -38,7 +52,8 @@ echo "nested-host: qemu exit \$? at uptime \$(cut -d' ' -f1 /proc/uptime)"
 SH
 set -- --add-file "usr/bin/qemu-system-aarch64=$q/usr/bin/qemu-system-aarch64" \
     --add-file "lib/ld-linux-aarch64.so.1=$q/lib/ld-linux-aarch64.so.1" \
-    --add-file "guest/Image=$corpus/Image" --add-file "guest/initrd.gz=$out/guest-initrd.gz"
+    --add-file "guest/Image=$corpus/Image" --add-file "guest/initrd.gz=$out/guest-initrd.gz" \
+    --add-file "guest/disk.img=$out/disk.img"
 for l in "$q"/lib/aarch64-linux-gnu/*; do
     set -- "$@" --add-file "lib/aarch64-linux-gnu/$(basename "$l")=$l"
 done

@@ -141,27 +141,46 @@ fn qemu_arm64() -> Option<PathBuf> {
     let dir = std::env::var_os("LSEMU_QEMU_ARM64")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/qemu-arm64")))?;
-    dir.join(".done").is_file().then_some(dir)
+    (dir.join(".done").is_file() && dir.join("modules/.done").is_file()).then_some(dir)
 }
 
 const NESTED_HOST_SCRIPT: &str = r#"echo "nested-host: $(qemu-system-aarch64 --version | head -1)"
-qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 1 -m 256M \
+qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 2 -m 256M \
     -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 panic=-1" \
-    -display none -no-reboot -nic none -monitor none -serial stdio < /dev/null
+    -drive file=/guest/disk.img,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
+    -netdev user,id=n0 -device virtio-net-device,netdev=n0 \
+    -display none -no-reboot -monitor none -serial stdio < /dev/null
 echo "nested-host: qemu exit $?"
 "#;
 
+/// The L2 guest: Debian builds the virtio transport and drivers as modules, so the guest
+/// initramfs carries them (from the corpus kernel's own package, fetch.sh) and loads them.
+/// It reads sector 0 of the virtio-blk disk and pings QEMU's user-network (slirp) gateway
+/// 10.0.2.2, which answers ICMP echo itself: the request and reply cross the virtio-net link.
 const NESTED_GUEST_SCRIPT: &str = r#"echo "nested-guest: $(grep -c ^processor /proc/cpuinfo) cpu(s), $(grep -m1 'CPU part' /proc/cpuinfo | tr -d '\t')"
+for m in virtio_mmio virtio_blk failover net_failover virtio_net; do insmod /lib/modules/$m.ko || echo "nested-guest: insmod $m failed"; done
+echo "nested-guest: nproc $(nproc)"
+i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "nested-guest: disk $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n1)"
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+ping -c 2 -W 5 10.0.2.2 > /tmp/ping.txt && echo "nested-guest: ping ok: $(grep transmitted /tmp/ping.txt)"
 echo "nested-guest: done"
 "#;
 
-/// Nested Linux: inside the lsemu-booted KVM host (1 core), the unmodified Debian
-/// qemu-system-aarch64 runs `-M virt,gic-version=3 -cpu host -enable-kvm` and boots the
-/// same Debian kernel with a busybox initramfs, which powers off. Oracle: what the
-/// unmodified L2 kernel prints about the machine QEMU/KVM give it (QEMU's virt board, KVM's
-/// SMCCC hypervisor services, the GICv3 redistributor at QEMU's address, the Cortex-A72
-/// part number 0xd08 through VPIDR_EL2) and that QEMU exits 0 after the guest's PSCI
-/// SYSTEM_OFF. Deterministic (virtual time), about 6e9 instructions.
+/// Sector 0 of the nested guest's virtio-blk disk (the rest of the 64 KiB raw image is zero).
+const NESTED_DISK_MARKER: &str = "lsemu-nested-disk: sector 0 of the virtio-blk disk";
+
+/// Nested Linux: inside the lsemu-booted KVM host (2 cores, JIT engine), the unmodified
+/// Debian qemu-system-aarch64 runs `-M virt,gic-version=3 -cpu host -enable-kvm -smp 2`
+/// with a virtio-blk disk and a user-network virtio-net NIC, and boots the same Debian
+/// kernel with a busybox initramfs, which checks both devices and powers off. Oracle: what
+/// the unmodified L2 kernel and busybox report about the machine QEMU/KVM give it (QEMU's
+/// virt board, KVM's SMCCC hypervisor services, the GICv3 redistributors at QEMU's
+/// addresses, 2 CPUs brought up through KVM's PSCI, the Cortex-A72 part number 0xd08
+/// through VPIDR_EL2, the disk's size and first sector as written here, ping replies from
+/// slirp's gateway) and that QEMU exits 0 after the guest's PSCI SYSTEM_OFF.
+/// Deterministic (virtual time), about 6e9 instructions. The JIT is tested elsewhere to
+/// behave as the interpreter; here it keeps the test at about a minute.
 #[test]
 fn nested_linux_in_qemu_with_kvm() {
     let Some(dir) = corpus() else {
@@ -179,19 +198,21 @@ fn nested_linux_in_qemu_with_kvm() {
     let lsemu = env!("CARGO_BIN_EXE_lsemu");
     std::fs::write(tmp.join("guest.sh"), NESTED_GUEST_SCRIPT).unwrap();
     std::fs::write(tmp.join("host.sh"), NESTED_HOST_SCRIPT).unwrap();
-    run(Command::new(lsemu)
-        .arg("initramfs")
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
-        .arg("--init-script")
-        .arg(tmp.join("guest.sh"))
-        .arg("-o")
-        .arg(tmp.join("guest-initrd.gz")));
+    let mut disk = format!("{NESTED_DISK_MARKER}\n").into_bytes();
+    disk.resize(64 << 10, 0);
+    std::fs::write(tmp.join("disk.img"), disk).unwrap();
+    let mut cmd = Command::new(lsemu);
+    cmd.arg("initramfs").arg("--busybox").arg(dir.join("busybox")).arg("--init-script").arg(tmp.join("guest.sh"));
+    for m in ["virtio_mmio", "virtio_blk", "failover", "net_failover", "virtio_net"] {
+        cmd.arg("--add-file").arg(format!("lib/modules/{m}.ko={}", q.join("modules").join(format!("{m}.ko")).display()));
+    }
+    run(cmd.arg("-o").arg(tmp.join("guest-initrd.gz")));
     let mut files = vec![
         ("usr/bin/qemu-system-aarch64".to_string(), q.join("usr/bin/qemu-system-aarch64")),
         ("lib/ld-linux-aarch64.so.1".to_string(), q.join("lib/ld-linux-aarch64.so.1")),
         ("guest/Image".to_string(), dir.join("Image")),
         ("guest/initrd.gz".to_string(), tmp.join("guest-initrd.gz")),
+        ("guest/disk.img".to_string(), tmp.join("disk.img")),
     ];
     let mut libs: Vec<_> = std::fs::read_dir(q.join("lib/aarch64-linux-gnu")).expect("qemu libraries").map(|e| e.unwrap().file_name()).collect();
     libs.sort();
@@ -206,7 +227,7 @@ fn nested_linux_in_qemu_with_kvm() {
     }
     run(cmd.arg("-o").arg(tmp.join("host.cpio")));
     let out = Command::new(lsemu)
-        .args(["boot", "--smp", "1", "--entry-el", "2", "--max-insns", "20000000000"])
+        .args(["boot", "--smp", "2", "--engine", "jit", "--entry-el", "2", "--max-insns", "30000000000"])
         .arg("--kernel")
         .arg(dir.join("Image"))
         .arg("--dtb")
@@ -219,7 +240,7 @@ fn nested_linux_in_qemu_with_kvm() {
     let log = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     println!("{log}");
     assert_eq!(out.status.code(), Some(0), "lsemu exit code");
-    for bad in ["Oops", "BUG:", "WARNING:", "Internal error", "Kernel panic", "rcu: INFO"] {
+    for bad in ["Oops", "BUG:", "WARNING:", "Internal error", "Kernel panic", "rcu: INFO", "nested-guest: insmod"] {
         assert!(!log.contains(bad), "console shows {bad:?}");
     }
     // The host, then QEMU's guest, in this order.
@@ -230,7 +251,14 @@ fn nested_linux_in_qemu_with_kvm() {
         "Machine model: linux,dummy-virt",
         "smccc: KVM: hypervisor services detected",
         "GICv3: CPU0: found redistributor 0 region 0:0x00000000080a0000",
-        "nested-guest: 1 cpu(s), CPU part: 0xd08",
+        "GICv3: CPU1: found redistributor 1 region 0:0x00000000080c0000",
+        "smp: Brought up 1 node, 2 CPUs",
+        "nested-guest: 2 cpu(s), CPU part: 0xd08",
+        // virtio_blk: 64 KiB = 128 sectors of 512 bytes.
+        "[vda] 128 512-byte logical blocks (65.5 kB/64.0 KiB)",
+        "nested-guest: nproc 2",
+        &format!("nested-guest: disk {NESTED_DISK_MARKER}"),
+        "nested-guest: ping ok: 2 packets transmitted, 2 packets received, 0% packet loss",
         "nested-guest: done",
         "reboot: Power down",
         "nested-host: qemu exit 0",

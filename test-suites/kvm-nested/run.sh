@@ -7,7 +7,8 @@
 # Needs: test-suites/kvm-nested/fetch.sh (root once, for the arm64 architecture),
 # target/release/lsemu, ~/.cache/lsemu/corpus/{Image,fsl-ls2088a-rdb.dtb,busybox}.
 # Environment: SMP (lsemu cores, default 2), GUEST_SMP (QEMU -smp, default 2), OUT (work
-# directory), LSEMU_ARGS (more `lsemu boot` options, e.g. --stats).
+# directory), LSEMU_ARGS (more `lsemu boot` options, e.g. --stats), BUILD_ONLY=1 (only build
+# $OUT/host.cpio, for scripts/bench-nested.sh).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -58,6 +59,7 @@ for l in "$q"/lib/aarch64-linux-gnu/*; do
     set -- "$@" --add-file "lib/aarch64-linux-gnu/$(basename "$l")=$l"
 done
 "$lsemu" initramfs --no-gzip --busybox "$corpus/busybox" --init-script "$out/host.sh" "$@" -o "$out/host.cpio"
+[ -z "${BUILD_ONLY:-}" ] || exit 0
 start=$(date +%s)
 "$lsemu" boot --kernel "$corpus/Image" --dtb "$corpus/fsl-ls2088a-rdb.dtb" --initrd "$out/host.cpio" \
     --smp "${SMP:-2}" --entry-el 2 ${LSEMU_ARGS:-} | tee "$out/console.log"

@@ -405,14 +405,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
     }
-    let mut unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
-    if a.hypervisor.is_some() {
-        // Xen 4.17 maps into dom0 only the `reg` windows of its devices: the fsl-mc
-        // node's reg is the root DPRC's 64-byte portal, not the `ranges` window where the
-        // DPMCP and child-DPRC portals the MC reports live, so dom0's fsl-mc bus would
-        // fault on them. The MC is left out of dom0's device tree.
-        unmodelled.push("fsl,qoriq-mc".to_string());
-    }
+    // (Under --hypervisor, Xen 4.17 cannot give the fsl-mc bus to dom0: firmware::xen
+    // marks it `xen,passthrough`.)
+    let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
     let cpu_mpidrs = Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect());
     let boot = if let Some(hv) = &a.hypervisor {
         if a.entry_el != 2 {

@@ -17,8 +17,7 @@
 //!   start_kernel the arm64 boot protocol and head.S have the kernel at EL1 (EL1h; the
 //!   A72 has no VHE) with the MMU on (SCTLR_EL1.M).
 //!
-//! Engines: every scenario runs with the default engine and, when `lsemu run --help`
-//! offers `--engine`, with `--engine jit` as well.
+//! Engines: the bare-metal scenario runs with `--engine interp` and `--engine jit`.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -38,14 +37,7 @@ fn have_gdb() -> bool {
 
 /// Extra arguments selecting each engine to test.
 fn engines() -> Vec<Vec<&'static str>> {
-    let help = Command::new(env!("CARGO_BIN_EXE_lsemu")).args(["run", "--help"]).output().expect("lsemu run --help");
-    let mut v = vec![vec![]];
-    if String::from_utf8_lossy(&help.stdout).contains("--engine") {
-        v.push(vec!["--engine", "jit"]);
-    } else {
-        println!("note: this lsemu has no --engine option: testing the interpreter only");
-    }
-    v
+    vec![vec!["--engine", "interp"], vec!["--engine", "jit"]]
 }
 
 /// A running `lsemu ... --gdb tcp:127.0.0.1:0 --wait-gdb`, with its port.

@@ -19,6 +19,8 @@
 //!
 //! Engines: the bare-metal scenario runs with `--engine interp` and `--engine jit`.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -243,13 +245,6 @@ const KNOWN_IMAGE_SHA256: &str = "01cdadc9c4ae4a89dccadba1245af64d8f723d49528b55
 const KNOWN_START_KERNEL: u64 = 0xffff_8000_0966_09f4;
 const KNOWN_SECONDARY_START_KERNEL: u64 = 0xffff_8000_0802_73a0;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
-
 /// (start_kernel, secondary_start_kernel) of the corpus Image: recorded, or read from
 /// /proc/kallsyms of a qemu-system-aarch64 boot.
 fn kernel_symbols(dir: &Path, tmp: &Path) -> (u64, u64) {
@@ -293,9 +288,7 @@ fn kernel_symbols(dir: &Path, tmp: &Path) -> (u64, u64) {
 
 #[test]
 fn gdb_breaks_in_linux_start_kernel_and_on_a_secondary_cpu() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     if !have_gdb() {

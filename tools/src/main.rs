@@ -193,7 +193,7 @@ struct BootArgs {
     dpl: Option<PathBuf>,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
     /// translator). Both must give the same guest behaviour.
-    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    #[arg(long, value_name = "ENGINE", default_value = "jit")]
     engine: String,
 }
 
@@ -240,7 +240,7 @@ struct RunArgs {
     stats: bool,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
     /// translator). Both must give the same guest behaviour.
-    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    #[arg(long, value_name = "ENGINE", default_value = "jit")]
     engine: String,
 }
 

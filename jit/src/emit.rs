@@ -411,21 +411,7 @@ fn ends_block(insn: &Insn) -> bool {
     use cpu_aarch64::decode::System;
     match insn {
         Insn::Branch(_) | Insn::Undefined(_) => true,
-        Insn::System(s) => !matches!(
-            s,
-            System::Nop
-                | System::Yield
-                | System::Sev
-                | System::Sevl
-                | System::Hint { .. }
-                | System::Clrex { .. }
-                | System::Dsb { .. }
-                | System::Dmb { .. }
-                | System::Isb { .. }
-                | System::MsrDaifset { .. }
-                | System::MsrDaifclr { .. }
-                | System::Mrs { .. }
-        ),
+        Insn::System(s) => matches!(s, System::MsrSpsel { .. }) || !cpu_aarch64::interp::keeps_fast_state(s),
         _ => false,
     }
 }

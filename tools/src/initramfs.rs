@@ -125,14 +125,6 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    // The archives without extra files (the wrappers the tests were written against).
-    fn busybox_cpio(bb: &[u8], init: Option<&[u8]>) -> Vec<u8> {
-        busybox_cpio_with(bb, init, &[])
-    }
-    fn busybox_initramfs(bb: &[u8], init: Option<&[u8]>) -> Vec<u8> {
-        busybox_initramfs_with(bb, init, &[])
-    }
-
     /// An independent newc reader written from buffer-format.rst: returns
     /// (name, mode, filesize, rdevmajor, rdevminor, data, header offset).
     #[allow(clippy::type_complexity)]

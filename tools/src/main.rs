@@ -193,7 +193,7 @@ struct BootArgs {
     dpl: Option<PathBuf>,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
     /// translator). Both must give the same guest behaviour.
-    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    #[arg(long, value_name = "ENGINE", default_value = "jit")]
     engine: String,
 }
 
@@ -240,7 +240,7 @@ struct RunArgs {
     stats: bool,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
     /// translator). Both must give the same guest behaviour.
-    #[arg(long, value_name = "ENGINE", default_value = "interp")]
+    #[arg(long, value_name = "ENGINE", default_value = "jit")]
     engine: String,
 }
 
@@ -405,6 +405,8 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
     }
+    // (Under --hypervisor, Xen 4.17 cannot give the fsl-mc bus to dom0: firmware::xen
+    // marks it `xen,passthrough`.)
     let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
     let cpu_mpidrs = Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect());
     let boot = if let Some(hv) = &a.hypervisor {

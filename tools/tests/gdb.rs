@@ -17,8 +17,9 @@
 //!   start_kernel the arm64 boot protocol and head.S have the kernel at EL1 (EL1h; the
 //!   A72 has no VHE) with the MMU on (SCTLR_EL1.M).
 //!
-//! Engines: every scenario runs with the default engine and, when `lsemu run --help`
-//! offers `--engine`, with `--engine jit` as well.
+//! Engines: the bare-metal scenario runs with `--engine interp` and `--engine jit`.
+
+mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -38,14 +39,7 @@ fn have_gdb() -> bool {
 
 /// Extra arguments selecting each engine to test.
 fn engines() -> Vec<Vec<&'static str>> {
-    let help = Command::new(env!("CARGO_BIN_EXE_lsemu")).args(["run", "--help"]).output().expect("lsemu run --help");
-    let mut v = vec![vec![]];
-    if String::from_utf8_lossy(&help.stdout).contains("--engine") {
-        v.push(vec!["--engine", "jit"]);
-    } else {
-        println!("note: this lsemu has no --engine option: testing the interpreter only");
-    }
-    v
+    vec![vec!["--engine", "interp"], vec!["--engine", "jit"]]
 }
 
 /// A running `lsemu ... --gdb tcp:127.0.0.1:0 --wait-gdb`, with its port.
@@ -251,13 +245,6 @@ const KNOWN_IMAGE_SHA256: &str = "01cdadc9c4ae4a89dccadba1245af64d8f723d49528b55
 const KNOWN_START_KERNEL: u64 = 0xffff_8000_0966_09f4;
 const KNOWN_SECONDARY_START_KERNEL: u64 = 0xffff_8000_0802_73a0;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
-
 /// (start_kernel, secondary_start_kernel) of the corpus Image: recorded, or read from
 /// /proc/kallsyms of a qemu-system-aarch64 boot.
 fn kernel_symbols(dir: &Path, tmp: &Path) -> (u64, u64) {
@@ -301,9 +288,7 @@ fn kernel_symbols(dir: &Path, tmp: &Path) -> (u64, u64) {
 
 #[test]
 fn gdb_breaks_in_linux_start_kernel_and_on_a_secondary_cpu() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     if !have_gdb() {

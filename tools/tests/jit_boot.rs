@@ -3,15 +3,10 @@
 //! for byte, to the reference interpreter's (the oracle). Needs the corpus
 //! (test-suites/fetch-corpus.sh).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
 
 fn boot(dir: &std::path::Path, engine: &str) -> (i32, String, String) {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jit_boot");
@@ -45,8 +40,7 @@ fn boot(dir: &std::path::Path, engine: &str) -> (i32, String, String) {
 
 #[test]
 fn jit_boot_matches_interpreter() {
-    let Some(dir) = corpus() else {
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let (ci, oi, si) = boot(&dir, "interp");

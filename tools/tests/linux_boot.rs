@@ -6,15 +6,10 @@
 //! (determinism), and it matches the insta snapshot (timestamps and interrupt counts
 //! filtered).
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
 
 const SCRIPT: &str = r#"echo "lsemu-test: processors $(grep -c ^processor /proc/cpuinfo)"
 cat /proc/interrupts
@@ -141,9 +136,7 @@ fn check_arm_smmu_probe(log: &str, proc_interrupts: bool) {
 
 #[test]
 fn debian_kernel_boots_on_8_cores() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let (code, log) = boot(&dir);
@@ -180,9 +173,7 @@ fn debian_kernel_boots_on_8_cores() {
 #[test]
 fn console_on_unix_socket_and_reboot_resets() {
     use std::io::Read;
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux_boot_sock");
@@ -250,9 +241,7 @@ echo "lsemu-test: done"
 /// base_baud 21875000), and nothing disabled (every node generated is modelled).
 #[test]
 fn generated_dtb_boots_on_8_cores() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let (code, log) = boot_with(
@@ -355,9 +344,7 @@ echo "lsemu-test: done"
 /// ICIDs 23 and 24 of the DPAA2 range (ls2088a-reference.md §0).
 #[test]
 fn fsl_mc_objects_from_dpl() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("linux_boot_fslmc");
@@ -431,9 +418,7 @@ fn assert_same_log(interp: &str, jit: &str, what: &str) {
 /// virtual time, so every instruction count) and /proc/interrupts, is byte-identical.
 #[test]
 fn jit_boots_like_the_interpreter_on_1_vcpu() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let script = "cat /proc/interrupts\necho lsemu-test: done\n";

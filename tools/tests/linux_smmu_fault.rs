@@ -11,10 +11,11 @@
 //! `arm_smmu_global_fault` must then print "Blocked unknown Stream ID 0x2a" and those
 //! four values, and clear sGFSR (write-1-to-clear), dropping the interrupt.
 
+mod common;
+
 use soc_ls2088::machine::{Firmware, RunExit};
 use soc_ls2088::{Machine, MachineConfig};
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Default)]
@@ -36,13 +37,6 @@ impl Capture {
     }
 }
 
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
-
 /// Runs in chunks until the console shows `want` (or `limit` instructions pass).
 fn run_until(m: &mut Machine, con: &Capture, want: &str, limit: u64) -> bool {
     let mut ran = 0;
@@ -61,9 +55,7 @@ fn run_until(m: &mut Machine, con: &Capture, want: &str, limit: u64) -> bool {
 
 #[test]
 fn linux_reports_an_unidentified_stream_fault() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let kernel = std::fs::read(dir.join("Image")).unwrap();

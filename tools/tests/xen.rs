@@ -13,17 +13,12 @@
 //! guest_loglvl=all`): no warning, panic or assertion, and every line Xen prints about
 //! dom0's accesses must be one of the known, explained ones.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const XEN: &str = "xen-4.17-arm64";
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    [XEN, "Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
 
 const SCRIPT: &str = r#"echo "xen-test: nproc $(nproc)"
 echo "xen-test: processors $(grep -c ^processor /proc/cpuinfo)"
@@ -49,9 +44,7 @@ fn expected_guest_warning(l: &str) -> bool {
 
 #[test]
 fn xen_boots_dom0_to_its_shell() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[XEN]) else {
         return;
     };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xen_boot");

@@ -221,21 +221,10 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
     // the RAM cache: hints, barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr, MRS (whose side
     // effects, e.g. an ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state).
     if let Insn::System(s) = &insn {
-        match s {
-            System::Nop
-            | System::Yield
-            | System::Sev
-            | System::Sevl
-            | System::Hint { .. }
-            | System::Clrex { .. }
-            | System::Dsb { .. }
-            | System::Dmb { .. }
-            | System::Isb { .. }
-            | System::MsrSpsel { .. }
-            | System::MsrDaifset { .. }
-            | System::MsrDaifclr { .. }
-            | System::Mrs { .. } => cpu.fast.irq_check = true,
-            _ => cpu.fast.invalidate(),
+        if keeps_fast_state(s) {
+            cpu.fast.irq_check = true;
+        } else {
+            cpu.fast.invalidate();
         }
     }
     match r {
@@ -273,6 +262,31 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         }
     }
     None
+}
+
+/// Whether the System-group instruction `s` leaves translations and the RAM cache valid
+/// (it can change only interrupt masks or lines, or nothing): hints, barriers, CLREX,
+/// MSR SPSel/DAIFSet/DAIFClr, MRS (whose side effects, e.g. an ICC_IAR1_EL1 read
+/// acknowledging an interrupt, are interrupt state). After the others the run loop forgets
+/// its fast state; after these it only samples interrupts again.
+#[inline]
+pub fn keeps_fast_state(s: &System) -> bool {
+    matches!(
+        s,
+        System::Nop
+            | System::Yield
+            | System::Sev
+            | System::Sevl
+            | System::Hint { .. }
+            | System::Clrex { .. }
+            | System::Dsb { .. }
+            | System::Dmb { .. }
+            | System::Isb { .. }
+            | System::MsrSpsel { .. }
+            | System::MsrDaifset { .. }
+            | System::MsrDaifclr { .. }
+            | System::Mrs { .. }
+    )
 }
 
 /// Runs up to `budget` instructions.

@@ -3,7 +3,7 @@
 # libraries it needs (the DT_NEEDED closure of the binary, from the packages of its
 # Depends) into ~/.cache/lsemu/qemu-arm64 (or $LSEMU_QEMU_ARM64):
 #   usr/bin/qemu-system-aarch64, lib/ld-linux-aarch64.so.1, lib/aarch64-linux-gnu/*.so.*
-# and, from the corpus kernel's own package (named in ~/.cache/lsemu/debian/selected), the
+# and, from the corpus kernel's own package (named by ~/.cache/lsemu/corpus/Image's banner), the
 # virtio modules the nested guest needs (Debian builds them =m):
 #   modules/{virtio_mmio,virtio_blk,failover,net_failover,virtio_net}.ko
 # for the nested-KVM test (tools/tests/kvm.rs) and test-suites/kvm-nested/run.sh.
@@ -12,16 +12,19 @@
 # Idempotent: does nothing when the cache is complete.
 set -eu
 DEST=${LSEMU_QEMU_ARM64:-$HOME/.cache/lsemu/qemu-arm64}
-CACHE=${LSEMU_CACHE:-$HOME/.cache/lsemu}
+CORPUS=${LSEMU_CORPUS:-$HOME/.cache/lsemu/corpus}
 MODS="drivers/virtio/virtio_mmio.ko drivers/block/virtio_blk.ko net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko"
 fetch_modules() {
-    [ -e "$DEST/modules/.done" ] && return 0
-    kpkg=$(sed -n 's/^kernel \(.*\)_[^_]*$/\1/p' "$CACHE/debian/selected" 2>/dev/null)
-    kver=$(sed -n 's/^kernel .*_\([^_]*\)$/\1/p' "$CACHE/debian/selected" 2>/dev/null)
-    [ -n "$kpkg" ] || { echo "kvm-nested/fetch.sh: no kernel in $CACHE/debian/selected: run test-suites/fetch-corpus.sh first" >&2; exit 1; }
+    # The corpus Image's banner names its package: "Linux version 6.1.0-56-arm64 ... Debian 6.1.192-2".
+    banner=$(grep -a -o -m1 'Linux version [^ ]* (debian-kernel@[^#]*#[^(]*Debian [^ ]*' "$CORPUS/Image" 2>/dev/null | head -1)
+    kpkg=linux-image-$(echo "$banner" | awk '{print $3}')-unsigned
+    kver=$(echo "$banner" | awk '{print $NF}')
+    [ "$kpkg" != linux-image--unsigned ] && [ -n "$kver" ] || { echo "kvm-nested/fetch.sh: no Debian kernel banner in $CORPUS/Image: run test-suites/fetch-corpus.sh first" >&2; exit 1; }
+    [ "$(cat "$DEST/modules/.done" 2>/dev/null)" = "$kpkg $kver" ] && return 0
     mw=$(mktemp -d)
     chmod 777 "$mw"
-    (cd "$mw" && apt-get download -q "$kpkg:arm64=$kver" >/dev/null)
+    (cd "$mw" && apt-get download -q "$kpkg:arm64=$kver" >/dev/null) ||
+        { echo "kvm-nested/fetch.sh: cannot download $kpkg:arm64=$kver (the corpus kernel): refetch the corpus" >&2; rm -rf "$mw"; exit 1; }
     dpkg-deb -x "$mw"/*.deb "$mw/x"
     rm -rf "$DEST/modules"
     mkdir -p "$DEST/modules"
@@ -29,7 +32,7 @@ fetch_modules() {
         cp "$mw"/x/lib/modules/*/kernel/"$m" "$DEST/modules/"
     done
     rm -rf "$mw"
-    echo "$kpkg" > "$DEST/modules/.done"
+    echo "$kpkg $kver" > "$DEST/modules/.done"
     echo "virtio modules of $kpkg in $DEST/modules"
 }
 if [ -e "$DEST/.done" ]; then

@@ -60,6 +60,9 @@ fn lsemu(name: &str, tag: &str, args: &[&str]) -> Run {
     let _ = std::fs::remove_file(&tf);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
     cmd.args(["run", "--bios", elf(name).to_str().unwrap(), "--semihosting", "--max-insns", "50000000"]);
+    // The reference engine: the runs with and without tracing are compared, and `--stats`
+    // (snapshot) counts JIT blocks, which only a JIT run without `insn` tracing makes.
+    cmd.args(["--engine", "interp"]);
     cmd.args(args);
     if args.contains(&"--trace") {
         cmd.args(["--trace-file", tf.to_str().unwrap()]);

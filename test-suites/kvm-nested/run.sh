@@ -24,13 +24,15 @@ echo "nested-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 for m in virtio_mmio virtio_blk failover net_failover virtio_net; do insmod /lib/modules/$m.ko; done
 echo "nested-guest: nproc $(nproc)"
 i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-echo "nested-guest: disk $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n1)"
+echo "nested-guest: disk $(tar -xOf /dev/vda lsemu/known.txt)"
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
 ping -c 2 -W 5 10.0.2.2 > /tmp/ping.txt && echo "nested-guest: ping ok: $(grep transmitted /tmp/ping.txt)"
 cat /tmp/ping.txt
 echo "nested-guest: uptime $(cut -d' ' -f1 /proc/uptime)"
 SH
-printf 'lsemu-nested-disk: sector 0 of the virtio-blk disk\n' > "$out/disk.img"
+mkdir -p "$out/disk/lsemu"
+printf 'lsemu-nested-disk: known.txt, a file on the virtio-blk disk\n' > "$out/disk/lsemu/known.txt"
+tar -cf "$out/disk.img" --format=ustar -C "$out/disk" lsemu/known.txt
 truncate -s 64K "$out/disk.img"
 set --
 for m in "$q"/modules/*.ko; do set -- "$@" --add-file "lib/modules/$(basename "$m")=$m"; done

@@ -13,15 +13,10 @@
 //! (a 32-bit LDR zero-extends) and by KVM's documented API
 //! (Documentation/virt/kvm/api.rst: KVM_EXIT_MMIO, KVM_EXIT_SYSTEM_EVENT).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("LSEMU_CORPUS")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/corpus")))?;
-    ["Image", "fsl-ls2088a-rdb.dtb", "busybox"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
-}
 
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -86,9 +81,7 @@ const EXPECTED: &[&str] = &[
 
 #[test]
 fn kvm_vmm_runs_a_guest_with_mmio_vgic_timer_and_psci() {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kvm");
@@ -155,20 +148,22 @@ echo "nested-host: qemu exit $?"
 
 /// The L2 guest: Debian builds the virtio transport and drivers as modules, so the guest
 /// initramfs carries them (from the corpus kernel's own package, fetch.sh) and loads them.
-/// It reads sector 0 of the virtio-blk disk and pings QEMU's user-network (slirp) gateway
+/// It reads a known file from the virtio-blk disk (a tar archive: busybox tar reads it
+/// from the block device) and pings QEMU's user-network (slirp) gateway
 /// 10.0.2.2, which answers ICMP echo itself: the request and reply cross the virtio-net link.
 const NESTED_GUEST_SCRIPT: &str = r#"echo "nested-guest: $(grep -c ^processor /proc/cpuinfo) cpu(s), $(grep -m1 'CPU part' /proc/cpuinfo | tr -d '\t')"
 for m in virtio_mmio virtio_blk failover net_failover virtio_net; do insmod /lib/modules/$m.ko || echo "nested-guest: insmod $m failed"; done
 echo "nested-guest: nproc $(nproc)"
 i=0; while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-echo "nested-guest: disk $(dd if=/dev/vda bs=512 count=1 2>/dev/null | head -n1)"
+echo "nested-guest: disk $(tar -xOf /dev/vda lsemu/known.txt)"
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
 ping -c 2 -W 5 10.0.2.2 > /tmp/ping.txt && echo "nested-guest: ping ok: $(grep transmitted /tmp/ping.txt)"
 echo "nested-guest: done"
 "#;
 
-/// Sector 0 of the nested guest's virtio-blk disk (the rest of the 64 KiB raw image is zero).
-const NESTED_DISK_MARKER: &str = "lsemu-nested-disk: sector 0 of the virtio-blk disk";
+/// The contents of `lsemu/known.txt` in the tar archive (written by the host's GNU tar)
+/// that is the nested guest's 64 KiB virtio-blk disk.
+const NESTED_DISK_MARKER: &str = "lsemu-nested-disk: known.txt, a file on the virtio-blk disk";
 
 /// Nested Linux: inside the lsemu-booted KVM host (2 cores, JIT engine), the unmodified
 /// Debian qemu-system-aarch64 runs `-M virt,gic-version=3 -cpu host -enable-kvm -smp 2`
@@ -196,9 +191,7 @@ fn nested_linux_in_qemu_with_kvm_interp() {
 
 /// Runs the nested boot with `lsemu boot --engine ENGINE`.
 fn nested_linux(engine: &str) {
-    let Some(dir) = corpus() else {
-        assert!(std::env::var_os("CI").is_none(), "corpus missing: run test-suites/fetch-corpus.sh");
-        eprintln!("skipped: corpus missing (run test-suites/fetch-corpus.sh)");
+    let Some(dir) = common::corpus_or_skip(&[]) else {
         return;
     };
     let Some(q) = qemu_arm64() else {
@@ -211,8 +204,12 @@ fn nested_linux(engine: &str) {
     let lsemu = env!("CARGO_BIN_EXE_lsemu");
     std::fs::write(tmp.join("guest.sh"), NESTED_GUEST_SCRIPT).unwrap();
     std::fs::write(tmp.join("host.sh"), NESTED_HOST_SCRIPT).unwrap();
-    let mut disk = format!("{NESTED_DISK_MARKER}\n").into_bytes();
-    disk.resize(64 << 10, 0);
+    std::fs::create_dir_all(tmp.join("disk/lsemu")).unwrap();
+    std::fs::write(tmp.join("disk/lsemu/known.txt"), format!("{NESTED_DISK_MARKER}\n")).unwrap();
+    run(Command::new("tar").arg("-cf").arg(tmp.join("disk.img")).args(["--format=ustar", "-C"]).arg(tmp.join("disk")).arg("lsemu/known.txt"));
+    let mut disk = std::fs::read(tmp.join("disk.img")).unwrap();
+    assert!(disk.len() <= 64 << 10);
+    disk.resize(64 << 10, 0); // zero blocks after a tar archive are its end marker
     std::fs::write(tmp.join("disk.img"), disk).unwrap();
     let mut cmd = Command::new(lsemu);
     cmd.arg("initramfs").arg("--busybox").arg(dir.join("busybox")).arg("--init-script").arg(tmp.join("guest.sh"));

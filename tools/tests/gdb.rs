@@ -159,6 +159,8 @@ printf "MIDR %lx\n", $MIDR_EL1
 info registers system
 monitor sysreg SCTLR_EL3
 monitor translate 0x80000000
+monitor mc
+monitor smmu
 set var exit_status = 7
 thread 2
 printf "T2 %lx\n", $pc
@@ -229,6 +231,16 @@ fn gdb_debugs_a_baremetal_program() {
         assert!(g.contains("\nCTR_EL0 "), "info registers system");
         assert!(g.contains("cpu0 SCTLR_EL3 = 0x0000000030c50830"), "monitor sysreg");
         assert!(g.contains("VA 0x80000000 -> PA 0x80000000"), "monitor translate with the MMU off");
+        // `monitor mc`: the default DPL (devices/src/fslmc/dpl.rs DEFAULT_DPL): root dprc.1
+        // holding dpio.0..7, dpbp.0..3, …, and child dprc.2 holding dpio.8. Its container
+        // lines carry the ICID and MC portal the layout assigns, so only the names and the
+        // DPL's object-to-container placement are checked.
+        assert!(g.contains("\ndprc.1 (icid "), "monitor mc: root container dprc.1");
+        assert!(g.contains("\n  dpio.0 (qbman portal ") && g.contains("\n  dpni.1 "), "monitor mc: dprc.1's objects");
+        assert!(g.contains("\n  dprc.2 (icid ") && g.contains("\n    dpio.8 (qbman portal "), "monitor mc: child dprc.2 and its dpio.8");
+        // `monitor smmu`: nothing has programmed the SMMU in a bare-metal run, so sCR0 holds
+        // its reset value: MMU-500 TRM sCR0 reset = 0x00200001 (SMCFCFG bit 21, CLIENTPD bit 0).
+        assert!(g.contains("MMU-500: sCR0 0x00200001 (client port disabled: all bypass"), "monitor smmu");
         assert!(g.contains("Switching to thread 2"), "thread 2");
         assert!(g.contains("detached"));
         // After detach the program runs to its end; gdb's write decides the exit code.

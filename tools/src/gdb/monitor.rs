@@ -1,6 +1,6 @@
 //! `monitor` commands: what only the emulator knows (EL and security state, the MMU's
 //! view of an address, the TLB, the GIC, pending interrupts, physical memory, system
-//! registers by name).
+//! registers by name, the fsl-mc object tree, the SMMU).
 
 use super::LsemuTarget;
 use cpu_aarch64::mmu::{self, Access, Ctx, Regime};
@@ -23,6 +23,8 @@ of the last stop (PE N is gdb thread N+1; gdb's `thread N` does not change it):
   monitor phys write ADDR VALUE [SIZE]   write SIZE (1,2,4,8; default 4) bytes
   monitor sysreg NAME             read a system register (e.g. SCTLR_EL1)
   monitor step-irq on|off         let single steps take pending interrupts (default off)
+  monitor mc                      fsl-mc firmware model: containers, objects, connections
+  monitor smmu                    SMMU (MMU-500): sCR0, faults, stream mappings, contexts
 ";
 
 fn parse_num(s: &str) -> Option<u64> {
@@ -133,6 +135,8 @@ impl LsemuTarget<'_> {
                 self.step_irqs = false;
                 o.push_str("single steps do not take pending interrupts\n");
             }
+            ["mc"] => o.push_str(&self.m.bus.mc.describe()),
+            ["smmu"] => o.push_str(&self.m.bus.smmu.describe()),
             ["step-irq"] => {
                 let _ = writeln!(o, "step-irq is {}", if self.step_irqs { "on" } else { "off" });
             }

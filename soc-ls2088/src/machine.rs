@@ -139,6 +139,8 @@ pub struct SysBus {
     pub smmu: devices::smmu::Smmu,
     /// The Management Complex (MC portals, MC CCSR, MC firmware model).
     pub mc: devices::fslmc::Mc,
+    /// QBMan software portals (the fsl-mc `ranges` type 1 window, DPIO objects' regions).
+    pub qbman: devices::qbman::Qbman,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -349,6 +351,14 @@ impl SysBus {
             };
             self.deliver_mc_msis();
             ("fsl-mc portal", off, r)
+        } else if (devices::fslmc::QBMAN_BASE..devices::fslmc::QBMAN_BASE + devices::qbman::WINDOW).contains(&pa) {
+            let off = pa - devices::fslmc::QBMAN_BASE;
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => self.qbman.read(off, s),
+                (Some(s), Some(v)) => self.qbman.write(off, s, v).map(|_| 0),
+            };
+            ("qbman portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
@@ -619,6 +629,7 @@ impl Machine {
                 gic,
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
+                qbman: devices::qbman::Qbman::new(),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,

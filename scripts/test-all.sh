@@ -27,5 +27,7 @@ fi
 test-suites/fetch-corpus.sh
 # Debian's arm64 qemu-system-aarch64 + libraries for the nested-KVM test (~/.cache/lsemu/qemu-arm64).
 test-suites/kvm-nested/fetch.sh
+# fsl-mc-dpio.ko of the corpus kernel for the QBMan portal boot test (~/.cache/lsemu/dpaa2-modules).
+test-suites/fsl-mc-dpio/fetch.sh
 
 cargo test --workspace --release "$@"

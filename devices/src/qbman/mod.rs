@@ -110,7 +110,7 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if reg as usize % n != 0 {
+            if !(reg as usize).is_multiple_of(n) {
                 return Err(MmioError::Unaligned);
             }
             let Some(port) = self.portals.get(&p) else { return Ok(0) };
@@ -138,7 +138,7 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if reg as usize % n != 0 {
+            if !(reg as usize).is_multiple_of(n) {
                 return Err(MmioError::Unaligned);
             }
             let port = self.portals.entry(p).or_insert_with(Portal::new);

@@ -501,8 +501,37 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             e.exit_to(t);
             true
         }
-        _ => false,
+        Branch::Br { rn } | Branch::Blr { rn } | Branch::Ret { rn } => {
+            // As `interp::branch::exec`: the target is read before X30 is written (BLR
+            // X30), then PC = BranchAddr(target) (TBI from the current TCR: a call).
+            e.pending += 1;
+            e.flush_count();
+            e.load(RAX, rn, false);
+            if matches!(b, Branch::Blr { .. }) {
+                dynasm!(e.ops ; .arch x64 ; mov rsi, rax);
+                e.store_imm(pc.wrapping_add(4), 30);
+                dynasm!(e.ops ; .arch x64 ; mov rax, rsi);
+            }
+            let f = set_branch_pc as extern "sysv64" fn(*mut Cpu, u64) as usize as i64;
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, rbx
+                ; mov rsi, rax
+                ; mov rax, QWORD f
+                ; call rax
+            );
+            e.exit_code(exit::LOOKUP);
+            true
+        }
     }
+}
+
+/// PC = `BranchAddr(target)` for the current context (register branches).
+extern "sysv64" fn set_branch_pc(cpu: *mut Cpu, target: u64) {
+    // SAFETY: translated code passes its `Cpu` (rbx), live and otherwise unborrowed while
+    // the block runs.
+    let cpu = unsafe { &mut *cpu };
+    cpu.st.pc = cpu_aarch64::interp::branch::branch_addr(cpu, target);
 }
 
 /// Loads a 64-bit constant into host register `h` (short forms when they fit).

@@ -103,6 +103,8 @@ pub(crate) struct Ctx {
 pub(crate) struct JitPlat<'a> {
     inner: &'a mut dyn Platform,
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    /// `Jit::filter`: a clear bit proves a page is not in `pages` (checked first).
+    filter: PageFilter,
     /// Pages with translations written since the dispatcher last looked.
     written: Vec<u64>,
 }
@@ -123,10 +125,9 @@ impl JitPlat<'_> {
             self.written.push(ALL_PAGES);
             return;
         }
-        let pages = self.pages.borrow();
         let mut pg = first;
         loop {
-            if pages.contains_key(&pg) && !self.written.contains(&pg) {
+            if filter_has(&self.filter, pg) && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg) {
                 self.written.push(pg);
             }
             if pg == last {
@@ -135,6 +136,24 @@ impl JitPlat<'_> {
             pg = pg.wrapping_add(1);
         }
     }
+}
+
+/// A set of bits indexed by the low bits of a PA page number, a superset of the pages
+/// holding translations: a bit is set when a page gets its first translation and cleared
+/// only when every translation is forgotten (`Jit::flush`). Saves the hash lookup on
+/// stores to pages that never held code.
+type PageFilter = std::rc::Rc<[std::cell::Cell<u64>]>;
+/// Words of a `PageFilter` (a power of two): 64 Ki bits, one per page of 256 MiB.
+const FILTER_WORDS: usize = 1 << 10;
+
+fn filter_bit(pg: u64) -> (usize, u64) {
+    ((pg >> 6) as usize & (FILTER_WORDS - 1), 1 << (pg & 63))
+}
+
+#[inline(always)]
+fn filter_has(f: &PageFilter, pg: u64) -> bool {
+    let (w, b) = filter_bit(pg);
+    f[w].get() & b != 0
 }
 
 /// A `JitPlat::written` entry meaning "all pages".
@@ -249,6 +268,8 @@ pub struct Jit {
     jcache: Box<[(Key, Block)]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    /// Pages that may be keys of `pages` (shared with `JitPlat`).
+    filter: PageFilter,
     /// Call-out records and chain slots of the current code buffer generation (stable
     /// heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vectors grow.
@@ -321,6 +342,7 @@ impl Jit {
             blocks: Default::default(),
             jcache: vec![(NO_KEY, Block { off: 0, len: 0 }); JCACHE].into_boxed_slice(),
             pages: Default::default(),
+            filter: (0..FILTER_WORDS).map(|_| std::cell::Cell::new(0)).collect(),
             recs: Vec::new(),
             slots: Vec::new(),
             pending_slot: None,
@@ -370,6 +392,9 @@ impl Jit {
         self.blocks.clear();
         self.jcache.fill((NO_KEY, Block { off: 0, len: 0 }));
         self.pages.borrow_mut().clear();
+        for w in self.filter.iter() {
+            w.set(0);
+        }
         self.recs.clear();
         self.slots.clear();
         self.pending_slot = None;
@@ -436,6 +461,8 @@ impl Jit {
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
         self.pages.borrow_mut().entry(pa >> 12).or_default().push(k);
+        let (w, bit) = filter_bit(pa >> 12);
+        self.filter[w].set(self.filter[w].get() | bit);
         self.stats.blocks_translated += 1;
         Some(b)
     }
@@ -547,7 +574,7 @@ impl Engine for Jit {
             return Exit::Off;
         }
         cpu.fast_run_boundary(true);
-        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), written: Vec::new() };
+        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new() };
         let x = self.run_inner(cpu, &mut jp, budget);
         for pg in std::mem::take(&mut jp.written) {
             self.invalidate_written(pg);

@@ -545,3 +545,48 @@ target:
     // 5 instructions per iteration; the first call of each slice sees the new code.
     assert!(a.st.x[1] > a.st.x[9], "some calls added 16");
 }
+
+#[test]
+fn register_branches() {
+    // BLR, BR to a top-byte-tagged address (TCR_EL3.TBI = 1: BranchAddr clears the top
+    // byte at EL3), RET Xn, BLR X30 (the target is read before X30 is written), BR XZR
+    // never reached. Calls go to another page.
+    let src = "
+    .text
+    mov x0, #0x100000
+    msr tcr_el3, x0
+    isb
+    movz x4, #0xab00, lsl #48
+loop:
+    adr x1, f
+    blr x1
+    add x9, x9, #1
+    adr x2, g
+    orr x2, x2, x4
+    br x2
+back:
+    adr x30, h
+    blr x30
+    cmp x9, #50
+    b.ne loop
+    b .
+    .org 0x2000
+f:
+    add x10, x10, #3
+    ret
+g:
+    add x11, x11, #5
+    adr x3, back
+    ret x3
+h:
+    add x12, x12, #7
+    ret
+";
+    let (a, _) = diff("regbranch", src, false, SLICES, 20_000);
+    // Hand check: 50 iterations, each calling f, g and h once.
+    assert_eq!(a.st.x[9], 50);
+    assert_eq!(a.st.x[10], 3 * 50);
+    assert_eq!(a.st.x[11], 5 * 50);
+    assert_eq!(a.st.x[12], 7 * 50);
+    assert_eq!(a.st.x[2] >> 56, 0xab, "the register keeps its tag");
+}

@@ -442,28 +442,8 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             e.exit_to(t);
             true
         }
-        Branch::BCond { imm19, cond } => {
-            let t = rel(imm19, 19);
-            if !e.plain_target(t) {
-                return false;
-            }
-            e.pending += 1;
-            e.flush_count();
-            let taken = e.ops.new_dynamic_label();
-            e.jump_if(cond, taken);
-            e.exit_to(pc.wrapping_add(4));
-            dynasm!(e.ops ; .arch x64 ; =>taken);
-            e.exit_to(t);
-            true
-        }
-        Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => {
-            let t = rel(imm19, 19);
-            if !e.plain_target(t) {
-                return false;
-            }
-            e.pending += 1;
-            e.flush_count();
-            let taken = e.ops.new_dynamic_label();
+        Branch::BCond { imm19, cond } => cond_branch(e, pc, rel(imm19, 19), |e, taken| e.jump_if(cond, taken)),
+        Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => cond_branch(e, pc, rel(imm19, 19), |e, taken| {
             e.load(RAX, rt, false);
             if sf == 1 {
                 dynasm!(e.ops ; .arch x64 ; test rax, rax);
@@ -475,20 +455,9 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             } else {
                 dynasm!(e.ops ; .arch x64 ; jnz =>taken);
             }
-            e.exit_to(pc.wrapping_add(4));
-            dynasm!(e.ops ; .arch x64 ; =>taken);
-            e.exit_to(t);
-            true
-        }
-        Branch::Tbz { b5, b40, imm14, rt } | Branch::Tbnz { b5, b40, imm14, rt } => {
-            let t = rel(imm14, 14);
-            if !e.plain_target(t) {
-                return false;
-            }
+        }),
+        Branch::Tbz { b5, b40, imm14, rt } | Branch::Tbnz { b5, b40, imm14, rt } => cond_branch(e, pc, rel(imm14, 14), |e, taken| {
             let bit = (b5 << 5 | b40) as i8;
-            e.pending += 1;
-            e.flush_count();
-            let taken = e.ops.new_dynamic_label();
             e.load(RAX, rt, false);
             dynasm!(e.ops ; .arch x64 ; bt rax, bit);
             if matches!(b, Branch::Tbz { .. }) {
@@ -496,11 +465,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             } else {
                 dynasm!(e.ops ; .arch x64 ; jc =>taken);
             }
-            e.exit_to(pc.wrapping_add(4));
-            dynasm!(e.ops ; .arch x64 ; =>taken);
-            e.exit_to(t);
-            true
-        }
+        }),
         Branch::Br { rn } | Branch::Blr { rn } | Branch::Ret { rn } => {
             // As `interp::branch::exec`: the target is read before X30 is written (BLR
             // X30), then PC = BranchAddr(target) (TBI from the current TCR: a call).
@@ -524,6 +489,22 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             true
         }
     }
+}
+
+/// A conditional branch to `t` (B.cond, CBZ/CBNZ, TBZ/TBNZ): `jump` emits the test and
+/// the jump to `taken`; the block exits to the next instruction or to `t`.
+fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
+    if !e.plain_target(t) {
+        return false;
+    }
+    e.pending += 1;
+    e.flush_count();
+    let taken = e.ops.new_dynamic_label();
+    jump(e, taken);
+    e.exit_to(pc.wrapping_add(4));
+    dynasm!(e.ops ; .arch x64 ; =>taken);
+    e.exit_to(t);
+    true
 }
 
 /// PC = `BranchAddr(target)` for the current context (register branches).

@@ -140,10 +140,10 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
     if cpu.fast.irq_check && irq_check_step(cpu, p) {
         return None;
     }
-    if cpu.host_debug.active() && cpu.host_debug.breakpoint_hit(cpu.st.pc) {
+    let debug = cpu.fast.debug;
+    if debug && cpu.host_debug.active() && cpu.host_debug.breakpoint_hit(cpu.st.pc) {
         return Some(Exit::Debug);
     }
-    let debug = cpu.fast.debug;
     // Software step in the active-pending state: the step exception comes first.
     let stepping = debug && {
         if let Some(e) = crate::exception::software_step_pending(cpu) {
@@ -179,6 +179,9 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
         cpu.fast.invalidate();
         return None;
     }
+    if debug && cpu.trace_insn() {
+        cpu.trace_insn_record(pc, raw);
+    }
     exec_fetched(cpu, p, pc, raw, stepping)
 }
 
@@ -188,11 +191,13 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
 #[inline(always)]
 pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     cpu.fast.irq_check = false;
-    // Software step and breakpoints need MDSCR_EL1.SS / MDE: with both clear none of
-    // the debug checks below can fire. MDSCR_EL1 changes only by a System-group
-    // instruction (or between `run` calls), after which `irq_check` is set.
+    // The per-instruction checks of `step_inner` run only when `debug` is set: software
+    // step and breakpoints need MDSCR_EL1.SS / MDE, host breakpoints an armed host
+    // debugger, instruction records `--trace insn`. MDSCR_EL1 changes only by a
+    // System-group instruction, the host debugger and the tracer only between `run`
+    // calls; `irq_check` is set after each.
     use crate::exception::{MDSCR_MDE, MDSCR_SS};
-    cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0;
+    cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0 || cpu.host_debug.active() || cpu.trace_insn();
     if !cpu.host_debug.mask_interrupts && check_interrupts(cpu, p) {
         cpu.fast.invalidate();
         return true;
@@ -206,9 +211,6 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
 #[inline(always)]
 pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, stepping: bool) -> Option<Exit> {
     let insn = cpu.dcache.get(raw);
-    if cpu.trace_insn() {
-        cpu.trace_insn_record(pc, raw);
-    }
     cpu.icount += 1;
     cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);

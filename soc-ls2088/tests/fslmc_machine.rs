@@ -6,11 +6,14 @@
 //! ls2088a-reference.md §4.4/§4.8 (from Linux 6.1's fsl-mc and dpni headers); ITS command
 //! layouts: IHI 0069 §5.3, as in its_machine.rs.
 
+mod common;
+use common::{w32, r32};
+
 use cpu_aarch64::platform::{BusAttrs, PhysAddr};
 use cpu_aarch64::Bus;
 use devices::gic::{CpuCtx, SysRegId};
 use soc_ls2088::machine::Firmware;
-use soc_ls2088::{Machine, MachineConfig};
+use soc_ls2088::Machine;
 
 const GIC: u64 = 0x0600_0000;
 const ITS: u64 = GIC + 0x2_0000;
@@ -25,14 +28,6 @@ fn r64(m: &mut Machine, pa: u64) -> u64 {
     let mut b = [0u8; 8];
     m.bus.read(PhysAddr(pa), &mut b, BusAttrs::default()).unwrap();
     u64::from_le_bytes(b)
-}
-fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
-}
-fn r32(m: &mut Machine, pa: u64) -> u32 {
-    let mut b = [0u8; 4];
-    m.bus.read(PhysAddr(pa), &mut b, BusAttrs::default()).unwrap();
-    u32::from_le_bytes(b)
 }
 
 /// One MC command on portal 0: params[0..7], then the header (cmd id [63:48], token
@@ -58,15 +53,7 @@ fn type_words(s: &str) -> (u64, u64) {
 
 #[test]
 fn dpni_link_msi_reaches_the_its() {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::Builtin, 1);
     // MC CCSR: GSR BOOT_DONE (fsl_mc_firmware_check), GCR1 stop bits cleared as the
     // probe does.
     assert_eq!(r32(&mut m, MC_CCSR + 0x08), 1);
@@ -129,15 +116,7 @@ fn dpni_link_msi_reaches_the_its() {
 /// worked out in devices/src/qbman/tests.rs) reads back non-zero there.
 #[test]
 fn dpio_qbman_portal_initialises_through_the_bus() {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::Builtin, 1);
     w32(&mut m, MC_CCSR, 0); // GCR1: MC cores run
     let (st, token, _) = mc(&mut m, 0x8031, 0, [1, 0, 0, 0, 0, 0, 0]);
     assert_eq!(st, 0, "DPIO_OPEN dpio.1");

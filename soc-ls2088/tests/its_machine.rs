@@ -3,11 +3,14 @@
 //! with `SysBus::its_translate`. Expected values follow IHI 0069 §5.3 (command layouts)
 //! and §12.19 (GITS_*), written by hand.
 
+mod common;
+use common::w32;
+
 use cpu_aarch64::platform::{BusAttrs, PhysAddr};
 use cpu_aarch64::Bus;
 use devices::gic::{CpuCtx, SysRegId};
 use soc_ls2088::machine::Firmware;
-use soc_ls2088::{Machine, MachineConfig};
+use soc_ls2088::Machine;
 
 const GIC: u64 = 0x0600_0000;
 const ITS: u64 = GIC + 0x2_0000;
@@ -21,21 +24,10 @@ fn r64(m: &mut Machine, pa: u64) -> u64 {
     m.bus.read(PhysAddr(pa), &mut b, BusAttrs::default()).unwrap();
     u64::from_le_bytes(b)
 }
-fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
-}
 
 #[test]
 fn its_msi_through_guest_ram() {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::Builtin, 1);
     let (cmdq, dev_tab, coll_tab, prop, pend) = (RAM + 0x10_0000, RAM + 0x20_0000, RAM + 0x30_0000, RAM + 0x40_0000, RAM + 0x50_0000);
     // Tables: BASER0 (devices, 8 x 64 KiB), BASER1 (collections, 64 KiB), the queue.
     w64(&mut m, ITS + 0x100, 1 << 63 | dev_tab | 2 << 8 | 7);

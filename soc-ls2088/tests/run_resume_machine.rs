@@ -6,11 +6,13 @@
 //! also worked out by hand: 1 instruction = 1 ns, 25 MHz counter (40 ns per tick),
 //! QUANTUM = 10000 instructions per turn, PE 0 then PE 1.
 
+mod common;
+
 use cpu_aarch64::interp::Exit;
 use cpu_aarch64::platform::{BusAttrs, PhysAddr};
 use cpu_aarch64::Bus;
 use soc_ls2088::machine::{Firmware, RunExit, QUANTUM};
-use soc_ls2088::{Machine, MachineConfig};
+use soc_ls2088::Machine;
 
 const RAM: u64 = 0x8000_0000;
 const BUF: [u64; 2] = [RAM + 0x10_0000, RAM + 0x20_0000];
@@ -25,15 +27,7 @@ const CODE: [u32; 5] = [
 ];
 
 fn machine() -> Machine {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 2,
-        semihosting: false,
-        firmware: Firmware::BareMetal,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::BareMetal, 2);
     let code: Vec<u8> = CODE.iter().flat_map(|w| w.to_le_bytes()).collect();
     m.bus.write(PhysAddr(RAM), &code, BusAttrs::default()).unwrap();
     for (i, c) in m.cpus.iter_mut().enumerate() {

@@ -6,40 +6,27 @@
 //! the fault interrupt is checked on the GIC SPI the RDB DTB gives context bank 0
 //! (SPI 146).
 
+mod common;
+use common::{w32, r32};
+
 use cpu_aarch64::platform::{BusAttrs, PhysAddr};
 use cpu_aarch64::Bus;
 use devices::DmaError;
 use soc_ls2088::machine::Firmware;
-use soc_ls2088::{Machine, MachineConfig};
+use soc_ls2088::Machine;
 
 const SMMU: u64 = 0x0500_0000;
 const GR1: u64 = SMMU + 0x1_0000;
 const CB0: u64 = SMMU + 0x40_0000;
 const RAM: u64 = 0x8000_0000;
 
-fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
-}
 fn w64(m: &mut Machine, pa: u64, v: u64) {
     m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
-}
-fn r32(m: &mut Machine, pa: u64) -> u32 {
-    let mut b = [0u8; 4];
-    m.bus.read(PhysAddr(pa), &mut b, BusAttrs::default()).unwrap();
-    u32::from_le_bytes(b)
 }
 
 #[test]
 fn dma_through_a_linux_style_stage1_domain() {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::Builtin, 1);
     // Before the OS enables the SMMU (sCR0.CLIENTPD = 1 after reset) DMA is untranslated.
     w64(&mut m, RAM + 0x1000, 0x1122_3344_5566_7788);
     assert_eq!(m.bus.with_dma(0x17, |d| d.read_u64(RAM + 0x1000)), Ok(0x1122_3344_5566_7788));
@@ -100,15 +87,7 @@ fn dma_through_a_linux_style_stage1_domain() {
 #[test]
 fn msi_write_through_the_smmu_reaches_the_its() {
     use soc_ls2088::machine::MsiError;
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::Builtin,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::Builtin, 1);
     // Untranslated (CLIENTPD = 1 after reset): the physical GITS_TRANSLATER.
     assert_eq!(m.bus.device_msi(23, 23, 0x0603_0040, 5), Err(MsiError::Its(devices::gic::ItsError::Disabled)));
     // Stage 1, 4K, T0SZ 25: IOVA 0x0800_0000 = L1[0], L2[0x40], L3[0] → device page 0x0603_0000.

@@ -5,29 +5,22 @@
 //! deadlock here: every PE waited, the firing timer had no future deadline, and its level
 //! had not reached the GIC yet.
 
-use cpu_aarch64::platform::{BusAttrs, PhysAddr};
-use cpu_aarch64::Bus;
+mod common;
+
+use cpu_aarch64::platform::BusAttrs;
 use soc_ls2088::machine::{Firmware, RunExit};
-use soc_ls2088::{board, Machine, MachineConfig};
+use soc_ls2088::{board, Machine};
 
 const RAM: u64 = 0x8000_0000;
 
 /// A Secure, privileged write (as the EL3 program would make it).
 fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs { secure: true, privileged: true, ..Default::default() }).unwrap();
+    common::w32_as(m, pa, v, BusAttrs { secure: true, privileged: true, ..Default::default() });
 }
 
 #[test]
 fn wfi_with_an_already_firing_timer_wakes() {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::BareMetal,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::BareMetal, 1);
     // Encodings from aarch64-linux-gnu-as (binutils 2.40):
     let prog: [u32; 9] = [
         0xd2801e00, // mov x0, #0xf0

@@ -3,33 +3,18 @@
 //! on `b .`; the second timeout without WdogIntClr makes `run` return `RunExit::Reset`
 //! (Arm DDI 0270 §2.2). 1 instruction = 1 virtual ns; the watchdog clock is 350 MHz.
 
-use cpu_aarch64::platform::{BusAttrs, PhysAddr};
-use cpu_aarch64::Bus;
+mod common;
+use common::{w32, r32};
+
 use soc_ls2088::machine::{Firmware, RunExit};
-use soc_ls2088::{Machine, MachineConfig};
+use soc_ls2088::Machine;
 
 const RAM: u64 = 0x8000_0000;
 const WDT: u64 = 0x0c11_0000; // the fourth watchdog (core 3's)
 
-fn w32(m: &mut Machine, pa: u64, v: u32) {
-    m.bus.write(PhysAddr(pa), &v.to_le_bytes(), BusAttrs::default()).unwrap();
-}
-fn r32(m: &mut Machine, pa: u64) -> u32 {
-    let mut b = [0u8; 4];
-    m.bus.read(PhysAddr(pa), &mut b, BusAttrs::default()).unwrap();
-    u32::from_le_bytes(b)
-}
 
 fn spinning_machine() -> Machine {
-    let mut m = Machine::new(MachineConfig {
-        ram_size: 64 << 20,
-        smp: 1,
-        semihosting: false,
-        firmware: Firmware::BareMetal,
-        console: Box::new(|| Box::new(std::io::sink())),
-        stderr: Box::new(std::io::sink()),
-    })
-    .unwrap();
+    let mut m = common::machine(Firmware::BareMetal, 1);
     // `b .` (B with imm26 = 0: 0x14000000, Arm ARM C6.2.26).
     w32(&mut m, RAM, 0x1400_0000);
     m.cpus[0].st.pc = RAM;

@@ -139,8 +139,6 @@ pub struct SysBus {
     pub smmu: devices::smmu::Smmu,
     /// The Management Complex (MC portals, MC CCSR, MC firmware model).
     pub mc: devices::fslmc::Mc,
-    /// QBMan software portals (the fsl-mc `ranges` type 1 window, DPIO objects' regions).
-    pub qbman: devices::qbman::Qbman,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -355,8 +353,8 @@ impl SysBus {
             let off = pa - devices::fslmc::QBMAN_BASE;
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.qbman.read(off, s),
-                (Some(s), Some(v)) => self.qbman.write(off, s, v).map(|_| 0),
+                (Some(s), None) => self.mc.qbman.read(off, s),
+                (Some(s), Some(v)) => self.mc.qbman.write(off, s, v).map(|_| 0),
             };
             ("qbman portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
@@ -629,7 +627,6 @@ impl Machine {
                 gic,
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
-                qbman: devices::qbman::Qbman::new(),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,

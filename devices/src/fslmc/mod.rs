@@ -18,7 +18,9 @@
 //!   the same ICID-based SMMU translation.
 
 pub mod cmd;
+mod datapath;
 pub mod dpl;
+pub mod dpni;
 pub mod dts;
 mod fw;
 pub mod objects;
@@ -103,12 +105,21 @@ pub struct Mc {
     warned: std::collections::BTreeSet<(ObjType, u16)>,
     /// Number of commands executed (for statistics and tests).
     pub commands: u64,
+    /// The QBMan engine (software portals, frame queues, buffer pools) the DPAA2 objects
+    /// of this MC use.
+    pub qbman: crate::qbman::Qbman,
+    /// Data-path state of each DPNI, by id.
+    pub dpnis: BTreeMap<u32, dpni::Dpni>,
+    /// QBMan configuration produced by commands, applied at the next pump.
+    pub(crate) qb_ops: Vec<dpni::QbOp>,
+    /// Frames waiting for Rx by a DPNI (delivered at the next pump, FIFO).
+    pub(crate) rx_pending: dpni::RxQueue,
 }
 
 impl Mc {
     /// An MC that has booted and applied `layout` (GSR = BOOT_DONE).
     pub fn new(layout: Layout) -> Mc {
-        Mc {
+        let mut mc = Mc {
             layout,
             gcr1: 0,
             gsr: GSR_BOOTED,
@@ -119,7 +130,13 @@ impl Mc {
             msis: Vec::new(),
             warned: Default::default(),
             commands: 0,
-        }
+            qbman: crate::qbman::Qbman::new(),
+            dpnis: BTreeMap::new(),
+            qb_ops: Vec::new(),
+            rx_pending: Default::default(),
+        };
+        mc.init_data_path();
+        mc
     }
 
     /// Whether the MC cores run (GCR1 stop bits clear): commands execute only then.

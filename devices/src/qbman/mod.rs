@@ -342,7 +342,7 @@ impl Qbman {
     fn warn(&mut self, key: &str, msg: impl FnOnce() -> String) {
         if !self.warned.contains(key) {
             self.warned.insert(key.to_string());
-            let w = format!("QBMan: {}", msg());
+            let w = format!("QBMan portal model: {}", msg());
             tracing::warn!(target: "qbman", "{w}");
             self.warnings.push(w);
         }

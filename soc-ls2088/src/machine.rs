@@ -187,7 +187,35 @@ impl devices::DmaSpace for RamDma<'_> {
     }
 }
 
+/// Guest memory as DPAA2 bus masters see it: each access goes through the SMMU with
+/// StreamID = the master's ICID (the fsl-mc `iommu-map` is the identity on ICIDs).
+struct IcidBusDma<'a> {
+    smmu: &'a mut devices::smmu::Smmu,
+    ram: &'a mut [Ram],
+    writes: &'a mut Vec<(u64, u64)>,
+}
+
+impl devices::fslmc::dpni::IcidDma for IcidBusDma<'_> {
+    fn read(&mut self, icid: u16, pa: u64, buf: &mut [u8]) -> Result<(), devices::DmaError> {
+        let mut ram = RamDma(self.ram, self.writes);
+        devices::DmaSpace::read(&mut devices::smmu::SmmuDma { smmu: self.smmu, mem: &mut ram, stream_id: icid as u32 }, pa, buf)
+    }
+    fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), devices::DmaError> {
+        let mut ram = RamDma(self.ram, self.writes);
+        devices::DmaSpace::write(&mut devices::smmu::SmmuDma { smmu: self.smmu, mem: &mut ram, stream_id: icid as u32 }, pa, buf)
+    }
+}
+
 impl SysBus {
+    /// Moves DPAA2 frames and events: the MC's data path pump (QBMan configuration from
+    /// MC commands, DPNI Tx/Rx by DMA, portal interrupts), then the MSIs it raised.
+    /// Called after each MC or QBMan portal access and at the start of each CPU turn.
+    pub fn pump_mc(&mut self) {
+        let mut dma = IcidBusDma { smmu: &mut self.smmu, ram: &mut self.ram, writes: &mut self.ram_writes };
+        self.mc.pump(&mut dma);
+        self.deliver_mc_msis();
+    }
+
     /// An MSI from a device: `event_id` written to GITS_TRANSLATER with side-band
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
@@ -338,7 +366,7 @@ impl SysBus {
                 (Some(s), None) => self.mc.ccsr_read(off, s),
                 (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
             };
-            self.deliver_mc_msis();
+            self.pump_mc();
             ("fsl-mc ccsr", off, r)
         } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
             let off = pa - devices::fslmc::PORTAL_BASE;
@@ -347,14 +375,24 @@ impl SysBus {
                 (Some(s), None) => self.mc.portal_read(off, s),
                 (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
             };
-            self.deliver_mc_msis();
+            self.pump_mc();
             ("fsl-mc portal", off, r)
         } else if (devices::fslmc::QBMAN_BASE..devices::fslmc::QBMAN_BASE + devices::qbman::WINDOW).contains(&pa) {
             let off = pa - devices::fslmc::QBMAN_BASE;
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
                 (Some(s), None) => self.mc.qbman.read(off, s),
-                (Some(s), Some(v)) => self.mc.qbman.write(off, s, v).map(|_| 0),
+                (Some(s), Some(v)) => {
+                    // Commands (volatile dequeue results) write guest memory as the
+                    // portal's bus master: its DPIO container's ICID, else the root
+                    // container's (23, ls2088a-reference.md §4.10).
+                    let icid = devices::qbman::Qbman::portal_of(off).and_then(|p| self.mc.qbman.portal_icid(p)).unwrap_or(23);
+                    let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
+                    let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id: icid as u32 };
+                    let r = self.mc.qbman.write(off, s, v, &mut dma).map(|_| 0);
+                    self.pump_mc();
+                    r
+                }
             };
             ("qbman portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
@@ -824,6 +862,10 @@ impl Machine {
     /// its timers and GIC context synced, its view of the counter continuing from what it
     /// has already run in this round. Returns the engine's exit and the instructions run.
     fn turn(&mut self, i: usize, budget: u64) -> (Exit, u64) {
+        // DPAA2: the QBMan interrupt hold-off ends at a turn boundary; frames offered by
+        // host backends and pending events move here, in a fixed order.
+        self.bus.mc.qbman.expire_holdoff();
+        self.bus.pump_mc();
         self.sync_cpu_irqs(i);
         self.bus.gic.sync_inputs();
         for (j, c) in self.cpus.iter().enumerate() {

@@ -415,6 +415,15 @@ impl Mc {
         self.rx_pending.push_back((dpni, frame));
     }
 
+    /// [`Mc::pump_with`] on the MC's own QBMan engine; the machine calls it after every
+    /// MC or QBMan portal access (and at quantum boundaries), with guest memory as each
+    /// ICID sees it through the SMMU.
+    pub fn pump(&mut self, dma: &mut dyn IcidDma) {
+        let mut qb = std::mem::take(&mut self.qbman);
+        self.pump_with(&mut qb, dma);
+        self.qbman = qb;
+    }
+
     /// Runs the data path until quiet: applies queued QBMan configuration, turns portal
     /// interrupts into the DPIOs' MSIs, transmits the frames software enqueued to DPNI Tx
     /// FQs (DMA with the DPNI container's ICID) with their Tx confirmations, and receives
@@ -427,6 +436,7 @@ impl Mc {
                     QbOp::Fq(fqid, cfg) => qb.fq_configure(fqid, cfg),
                     QbOp::Notify { channel, portal } => qb.channel_set_notify_portal(channel, portal),
                     QbOp::PortalIcid { portal, icid } => qb.set_portal_icid(portal, icid),
+                    QbOp::PortalReset(portal) => qb.portal_reset(portal),
                     QbOp::Qd { qdid, fqids } => qb.qd_configure(qdid, &fqids),
                 }
             }

@@ -14,7 +14,8 @@
 //!   enqueued to Rx FQ (tc 0, flow 0).
 //!
 //! The QBMan engine is reached only through [`DataPlane`] (the contract API of
-//! devices/src/qbman) so that the model can be driven by a stand-in in unit tests.
+//! devices/src/qbman, implemented by [`crate::qbman::Qbman`]) so that the model can also
+//! be driven by a stand-in in unit tests.
 //! Configuration the firmware commands produce (FQ destinations, channel notification
 //! targets, portal ICIDs) is queued as [`QbOp`]s and applied at the next pump, which the
 //! machine runs after every MC or QBMan portal access: frames move only at those points,
@@ -23,25 +24,7 @@
 use crate::dma::DmaError;
 use std::collections::VecDeque;
 
-/// Frame descriptor (ls2088a-reference.md §5.5).
-pub type Fd = [u8; 32];
-
-/// Where a frame queue delivers (the contract's `FqDest`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FqDest {
-    /// Frames wait until pulled by FQID.
-    None,
-    /// Scheduled to a channel (DPCON channel id) with priority 0..7.
-    Channel { channel: u16, prio: u8 },
-    /// Consumed by hardware (a DPNI Tx FQ).
-    Hardware { tag: u64 },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FqConfig {
-    pub dest: FqDest,
-    pub user_ctx: u64,
-}
+pub use crate::qbman::{Fd, FqConfig, FqDest};
 
 /// The QBMan operations the MC uses (the devices/src/qbman contract API).
 pub trait DataPlane {
@@ -54,8 +37,45 @@ pub trait DataPlane {
     fn channel_set_notify_portal(&mut self, channel: u16, portal: u32);
     fn set_portal_icid(&mut self, portal: u32, icid: u16);
     fn qd_configure(&mut self, qdid: u16, fqids: &[u32]);
+    fn portal_reset(&mut self, portal: u32);
     fn take_hw_frames(&mut self) -> Vec<(u32, u64, Fd)>;
     fn take_irqs(&mut self) -> Vec<u32>;
+}
+
+impl DataPlane for crate::qbman::Qbman {
+    fn fq_configure(&mut self, fqid: u32, cfg: FqConfig) {
+        crate::qbman::Qbman::fq_configure(self, fqid, cfg)
+    }
+    fn fq_frames(&self, fqid: u32) -> u32 {
+        crate::qbman::Qbman::fq_frames(self, fqid)
+    }
+    fn enqueue(&mut self, fqid: u32, fd: &Fd) -> bool {
+        crate::qbman::Qbman::enqueue(self, fqid, fd).is_ok()
+    }
+    fn bp_acquire(&mut self, bpid: u16) -> Option<u64> {
+        crate::qbman::Qbman::bp_acquire(self, bpid)
+    }
+    fn bp_release(&mut self, bpid: u16, addr: u64) {
+        crate::qbman::Qbman::bp_release(self, bpid, addr)
+    }
+    fn channel_set_notify_portal(&mut self, channel: u16, portal: u32) {
+        crate::qbman::Qbman::channel_set_notify_portal(self, channel, portal)
+    }
+    fn set_portal_icid(&mut self, portal: u32, icid: u16) {
+        crate::qbman::Qbman::set_portal_icid(self, portal, icid)
+    }
+    fn qd_configure(&mut self, qdid: u16, fqids: &[u32]) {
+        crate::qbman::Qbman::qd_configure(self, qdid, fqids)
+    }
+    fn portal_reset(&mut self, portal: u32) {
+        crate::qbman::Qbman::portal_reset(self, portal)
+    }
+    fn take_hw_frames(&mut self) -> Vec<(u32, u64, Fd)> {
+        crate::qbman::Qbman::take_hw_frames(self)
+    }
+    fn take_irqs(&mut self) -> Vec<u32> {
+        crate::qbman::Qbman::take_irqs(self)
+    }
 }
 
 /// Guest memory as seen by a bus master with a given ICID (through the SMMU).
@@ -70,6 +90,8 @@ pub enum QbOp {
     Fq(u32, FqConfig),
     Notify { channel: u16, portal: u32 },
     PortalIcid { portal: u32, icid: u16 },
+    /// DPIO_RESET: the software portal's rings and registers back to reset.
+    PortalReset(u32),
     /// Queuing destination `qdid`: bin i → `fqids[i]` (the Tx FQs of traffic class 0).
     Qd { qdid: u16, fqids: Vec<u32> },
 }

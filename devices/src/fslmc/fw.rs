@@ -437,6 +437,10 @@ impl Mc {
                 if ty == ObjType::Dpni {
                     self.dpni_reset(oid);
                 }
+                if ty == ObjType::Dpio {
+                    let portal = self.layout.objects[i].attrs.hw_index;
+                    self.qb_ops.push(super::dpni::QbOp::PortalReset(portal));
+                }
                 return Ok(());
             }
             num::IS_ENABLED => {

@@ -643,6 +643,7 @@ impl DataPlane for FakeQb {
     fn qd_configure(&mut self, qdid: u16, fqids: &[u32]) {
         self.qds.insert(qdid, fqids.to_vec());
     }
+    fn portal_reset(&mut self, _portal: u32) {}
     fn take_hw_frames(&mut self) -> Vec<(u32, u64, Fd)> {
         std::mem::take(&mut self.hw)
     }

@@ -33,7 +33,7 @@
 //! Not modelled (accepted, warned about once): order restoration (ORP), enqueue responses,
 //! stashing, congestion groups, FQ/BP state change notifications other than CDAN, FQDAN,
 //! the IRQ hold-off timer (a DQRR entry below the DQRR_ITR threshold with ITPR ≠ 0 raises
-//! DQRI only when [`Qbman::expire_holdoff`] is called), SDQCR sources other than bit 0, the
+//! DQRI at the next [`Qbman::take_irqs`], not after ITPR cycles), SDQCR sources other than bit 0, the
 //! QMan 5 memory-backed layout (offsets 0x1000 and up read as 0).
 
 use crate::{DmaSpace, MmioError, MmioResult, Size};
@@ -478,13 +478,16 @@ impl Qbman {
         std::mem::take(&mut self.hw_frames)
     }
 
-    /// Portals whose interrupt line rose since the last call (each once, in order).
+    /// Portals whose interrupt line rose since the last call (each once, in order). The
+    /// IRQ hold-off period is taken to end here ([`Qbman::expire_holdoff`]): the caller
+    /// polls after each access, so a DQRR entry below the threshold is never stranded.
     pub fn take_irqs(&mut self) -> Vec<u32> {
+        self.expire_holdoff();
         std::mem::take(&mut self.irqs)
     }
 
-    /// The IRQ hold-off period elapsed (called by the machine at a time boundary): DQRR
-    /// entries below the DQRR_ITR threshold now raise DQRI.
+    /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
+    /// raise DQRI (no timer is modelled; `take_irqs` calls this).
     pub fn expire_holdoff(&mut self) {
         for port in self.portals.values_mut() {
             if port.holdoff_pending && port.fill() > 0 {
@@ -501,7 +504,9 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if !(reg as usize).is_multiple_of(n) {
+            // The ring area is memory (CENA is mapped cacheable or write-combined): any
+            // alignment, but not across its end.
+            if reg + n as u64 > RING_END {
                 return Err(MmioError::Unaligned);
             }
             let Some(port) = self.portals.get(&p) else { return Ok(0) };
@@ -541,19 +546,22 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if !(reg as usize).is_multiple_of(n) {
+            // Memory semantics, as for reads. Linux's memcpy of an EQCR body starts at
+            // byte 4 of the entry: unaligned 8-byte stores (arm64 memcpy STPs).
+            if reg + n as u64 > RING_END {
                 return Err(MmioError::Unaligned);
             }
             let port = self.portal(p);
             port.ring[reg as usize..reg as usize + n].copy_from_slice(&val.to_le_bytes()[..n]);
             // In direct mode the store covering an entry's first byte (the verb) is the
-            // trigger; no doorbell is written (reference §5.3). Accesses are aligned, so
-            // such a store starts at the entry.
-            if reg % 64 == 0 {
-                match reg {
+            // trigger; no doorbell is written (reference §5.3). A store of at most 8
+            // bytes covers at most one entry start.
+            let entry = (reg + n as u64 - 1) & !63;
+            if entry >= reg {
+                match entry {
                     EQCR..0x200 => self.eqcr_process(p),
-                    DQRR..0x400 => self.warn("dqrr store", || format!("store to DQRR entry at {reg:#x} (a QBMan-written ring)")),
-                    RCR..0x600 => self.rcr_process(p, ((reg - RCR) / 64) as u8),
+                    DQRR..0x400 => self.warn("dqrr store", || format!("store to DQRR entry at {entry:#x} (a QBMan-written ring)")),
+                    RCR..0x600 => self.rcr_process(p, ((entry - RCR) / 64) as u8),
                     CR => self.mc_process(p),
                     VDQCR => self.vdq_process(p, dma),
                     _ => {}

@@ -62,7 +62,7 @@ impl Rig {
         let mut i = 0;
         while i < bytes.len() {
             let a = reg + i as u64;
-            if a % 8 == 0 && i + 8 <= bytes.len() {
+            if a.is_multiple_of(8) && i + 8 <= bytes.len() {
                 let mut b = [0u8; 8];
                 b.copy_from_slice(&bytes[i..i + 8]);
                 self.w(cinh(p, a), Size::B8, u64::from_le_bytes(b));
@@ -146,7 +146,7 @@ impl Rig {
             }
         }
         s.eqcr_avail -= 1;
-        let e = 0x000 + (s.eqcr_pi as u64 & 7) * 64;
+        let e = (s.eqcr_pi as u64 & 7) * 64; // QBMAN_CENA_SWP_EQCR(n) = 0x000 + 64 n
         // memcpy(&p[1], &cl[1], 28) then memcpy(&p[8], fd, 32). arm64 memcpy.S for
         // 16..32 bytes: STP of 16 bytes at dst and at dstend - 16 (overlapping), i.e.
         // 8-byte stores at +4, +12 (unaligned), +16, +24, then +32, +40, +48, +56.

@@ -584,10 +584,8 @@ impl Qbman {
                 }
             }
             IER => port.ier = v,
-            ISDR => {
-                port.isdr = v;
-                port.isr &= !v;
-            }
+            // Status disable: those bits are no longer set (already set ones stay).
+            ISDR => port.isdr = v,
             IIR => {
                 port.iir = v;
                 // Un-inhibiting with a status still pending raises the line again (the

@@ -472,6 +472,30 @@ fn empty_pull_writes_one_expired_result() {
     assert!(g.q.take_irqs().is_empty(), "VDCI is not enabled in IER (dpaa2_io_create sets DQRI only)");
 }
 
+/// A volatile dequeue without RLS (qbman_pull_desc_set_storage(NULL) clears bit 4): the
+/// results go to the DQRR as DQ entries (verb 0x60 | valid bit), the last with
+/// VOLATILE | EXPIRED — what qbman_swp_dqrr_next_direct watches to make the VDQCR
+/// available again.
+#[test]
+fn pull_without_storage_goes_to_the_dqrr() {
+    let mut g = Rig::new();
+    let mut s = g.swp_init(4);
+    g.q.fq_configure(0x88, FqConfig { dest: FqDest::None, user_ctx: 0x5150 });
+    for i in 0..3 {
+        g.q.enqueue(0x88, &fd(0, 10 + i, 0)).unwrap();
+    }
+    // qbman_pull_desc_set_fq: DCT 1, type FQ (2 << 2), no RLS: verb 0x09.
+    g.pull(&mut s, 0x09, 2, 0x88, 0);
+    let mut got = vec![];
+    while let Some((idx, e)) = g.dqrr_next(&mut s) {
+        got.push((e[0], e[1], u32_at(&e, 8), u64_at(&e, 24), u32_at(&e, 40)));
+        g.consume(&s, idx);
+    }
+    assert_eq!(got, vec![(0xe0, 0x12, 0x88, 0x5150, 10), (0xe0, 0x13, 0x88, 0x5150, 11)]);
+    assert_eq!(g.q.fq_frames(0x88), 1);
+    assert_eq!(g.q.take_irqs(), vec![4], "DQRR entries raise DQRI");
+}
+
 /// Buffer pools: dpaa2_eth_seed_pool releases buffers 7 per command through the RCR
 /// (qbman_swp_release_direct: RAR gives slot and valid bit); BMan pools are stacks, so
 /// the last command's buffers come back first; ACQUIRE is all-or-nothing

@@ -448,6 +448,42 @@ fn cdan_pull_rearm_cycle_as_dpaa2_eth() {
     assert_eq!(g.irq_handler(&mut s), vec![cdan_ctx]);
 }
 
+/// FQDAN (DPNI_DEST_DPIO, dpni.h; dpaa2-switch.c's FQ poll): a frame arriving in an FQ
+/// in notification mode gives one FQDAN (QBMAN_RESULT_FQDAN 0x25, ctx = the FQ context)
+/// in the portal's DQRR; the driver pulls the FQ (dpaa2_io_service_pull_fq: verb 0x39)
+/// and re-arms with FQ_SCHEDULE (dpaa2_io_service_rearm, is_cdan = 0), which notifies
+/// again at once when frames are left.
+#[test]
+fn fqdan_cycle_as_dpaa2_switch() {
+    let mut g = Rig::new();
+    let mut s = g.swp_init(2);
+    let (fqid, ctx) = (0x901u32, 0xffff_0000_aaaa_0001u64);
+    g.q.fq_configure(fqid, FqConfig { dest: FqDest::None, user_ctx: ctx });
+    g.q.fq_set_notification(fqid, Some(2));
+    assert!(g.q.take_irqs().is_empty());
+    for i in 0..5 {
+        g.q.enqueue(fqid, &fd(0, 100 + i, 0)).unwrap();
+    }
+    assert_eq!(g.q.take_irqs(), vec![2]);
+    let e = g.load64(2, 0x200);
+    assert_eq!(e[0], 0x25 | 0x80);
+    assert_eq!(u32_at(&e, 4) & 0xff_ffff, fqid, "rid = FQID");
+    assert_eq!(g.irq_handler(&mut s), vec![ctx], "one FQDAN for 5 frames: the FQ parks");
+    let store = RAM + 0x8000;
+    g.pull(&mut s, 0x39, 3, fqid, store);
+    assert_eq!(g.mem(store + 128, 64)[1], 0x13, "third result expires the pull");
+    let r = g.mc(&mut s, 0x48, &[(4, &fqid.to_le_bytes())]);
+    assert_eq!((r[0] & 0x7f, r[1]), (0x48, 0xf0));
+    assert_eq!(g.q.take_irqs(), vec![2], "2 frames left: FQDAN at re-arm");
+    assert_eq!(g.irq_handler(&mut s), vec![ctx]);
+    g.pull(&mut s, 0x39, 16, fqid, store);
+    assert_eq!((g.mem(store + 64, 64)[1], u32_at(g.mem(store + 64, 64), 40)), (0x13, 104));
+    g.mc(&mut s, 0x48, &[(4, &fqid.to_le_bytes())]);
+    assert!(g.q.take_irqs().is_empty(), "empty at re-arm: no FQDAN");
+    g.q.enqueue(fqid, &fd(0, 1, 0)).unwrap();
+    assert_eq!(g.q.take_irqs(), vec![2]);
+}
+
 /// A pull of an empty channel / FQ still writes one result: stat VOLATILE | EXPIRED
 /// without VALIDFRAME, tok 1 (dpaa2_io_store_next returns NULL with is_last = 1; Linux
 /// re-enables the VDQCR only when it reads result 0, reference §5.4, §5.5).

@@ -206,6 +206,7 @@ fn net_option_errors() {
     assert_clean_error(code, &err, "no dpmac.7 in the data-path layout");
     let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--net", "dpmac.1=pcap:/nonexistent-dir/out.pcap"]);
     assert_clean_error(code, &err, "cannot create /nonexistent-dir/out.pcap");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "the cause once: {err}");
     let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpni.0=none", "--net", "dpni.0=none"]);
     assert_clean_error(code, &err, "dpni.0 is given a backend twice");
     let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpmac.1=udp:127.0.0.1:notaport,127.0.0.1:1"]);

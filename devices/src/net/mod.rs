@@ -89,8 +89,9 @@ pub enum NetError {
     BadEndpoint(String),
     #[error("--net '{spec}': {msg}")]
     Backend { spec: String, msg: String },
-    #[error("--net '{spec}': {what}: {source}")]
-    Io { spec: String, what: String, source: std::io::Error },
+    /// (The I/O error is part of the message, not a `source`: the CLI prints one line.)
+    #[error("--net '{spec}': {what}: {err}")]
+    Io { spec: String, what: String, err: std::io::Error },
     #[error("--net '{endpoint}': no {endpoint} in the data-path layout (it has: {have})")]
     NoObject { endpoint: String, have: String },
     #[error("--net: {0} is given a backend twice")]
@@ -143,7 +144,7 @@ pub fn parse_netdev(spec: &str) -> Result<(String, Box<dyn NetBackend>), NetErro
     let ep = spec_endpoint(spec)?.to_string();
     let rest = &spec[ep.len() + 1..];
     let err = |msg: String| NetError::Backend { spec: spec.to_string(), msg };
-    let io = |what: String, source: std::io::Error| NetError::Io { spec: spec.to_string(), what, source };
+    let io = |what: String, err: std::io::Error| NetError::Io { spec: spec.to_string(), what, err };
     // A capture of both directions: `<backend>,pcap=FILE`.
     let (base, capture) = match rest.rfind(",pcap=") {
         Some(i) => (&rest[..i], Some(&rest[i + ",pcap=".len()..])),

@@ -669,6 +669,11 @@ impl Machine {
         self.bus.net_backends.push((endpoint, backend));
     }
 
+    /// The host network backends and their counters (`monitor net`).
+    pub fn describe_net(&self) -> String {
+        devices::net::describe_all(&self.bus.net_backends)
+    }
+
     /// Takes the host network backends back (a reset builds a new machine with them).
     pub fn take_net_backends(&mut self) -> Vec<(String, Box<dyn devices::net::NetBackend>)> {
         std::mem::take(&mut self.bus.net_backends)

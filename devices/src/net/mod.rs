@@ -216,6 +216,28 @@ pub fn parse_all(specs: &[String]) -> Result<Vec<(String, Box<dyn NetBackend>)>,
     Ok(v)
 }
 
+/// The `monitor net` view: one line per backend with its counters.
+pub fn describe_all(backends: &[(String, Box<dyn NetBackend>)]) -> String {
+    if backends.is_empty() {
+        return "no network backends (lsemu boot --net ENDPOINT=SPEC)\n".into();
+    }
+    let mut o = String::new();
+    for (ep, b) in backends {
+        let s = b.stats();
+        o.push_str(&format!(
+            "{ep}: {}; tx {} frames {} bytes, {} dropped; rx {} frames {} bytes, {} dropped\n",
+            b.describe(),
+            s.tx_frames,
+            s.tx_bytes,
+            s.tx_dropped,
+            s.rx_frames,
+            s.rx_bytes,
+            s.rx_dropped
+        ));
+    }
+    o
+}
+
 /// `none`: drops what is sent, receives nothing.
 pub struct Null;
 

@@ -135,6 +135,11 @@ fn net_udp_pair_exchanges_frames_both_ways() {
     let s = b.stats();
     assert_eq!((s.tx_frames, s.rx_frames), (4, 4));
     assert_eq!((s.tx_dropped, s.rx_dropped), (2, 2));
+    // Bytes: 14-byte header + payloads 5, 1500, 9000, 5 sent; the same three + "last" (4) received.
+    assert_eq!((s.tx_bytes, s.rx_bytes), (4 * 14 + 5 + 1500 + 9000 + 5, 4 * 14 + 5 + 1500 + 9000 + 4));
+    let all = describe_all(&[("dpmac.1".into(), b)]);
+    assert!(all.starts_with("dpmac.1: udp 127.0.0.1:"), "{all}");
+    assert!(all.ends_with("tx 4 frames 10566 bytes, 2 dropped; rx 4 frames 10565 bytes, 2 dropped\n"), "{all}");
 }
 
 #[test]

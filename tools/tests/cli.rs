@@ -231,3 +231,17 @@ fn net_option_opens_the_backend() {
         [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
     );
 }
+
+/// `--net` endpoints come from the `--dpl` given, not from the built-in DPL.
+#[test]
+fn net_endpoints_follow_the_dpl() {
+    let p = tmp(
+        "net-dpl.dts",
+        b"/dts-v1/;\n/ {\n containers { dprc@1 { parent = \"none\"; objects {\n  obj_set@dpni { type = \"dpni\"; ids = <0>; };\n  obj_set@dpmac { type = \"dpmac\"; ids = <5>; }; }; }; };\n objects { dpni@0 { }; dpmac@5 { }; };\n connections { connection@0 { endpoint1 = \"dpni@0\"; endpoint2 = \"dpmac@5\"; }; };\n};\n",
+    );
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p, "--net", "dpmac.1=none"]);
+    assert_clean_error(code, &err, "no dpmac.1 in the data-path layout (it has: dpni.0, dpmac.5)");
+    // dpmac.5 is accepted: the next thing to fail is the missing kernel.
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p, "--net", "dpmac.5=none", "--net", "dpni.0=null"]);
+    assert_clean_error(code, &err, "cannot read /nonexistent/Image");
+}

@@ -342,6 +342,9 @@ fn net_tap_passes_frames_both_ways() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(b.describe(), format!("tap {name}"));
+    // The kernel refuses a second single-queue attachment to the same TAP (EBUSY).
+    let e = parse_netdev(&format!("dpmac.2=tap:{name}")).err().expect("second open of a busy tap").to_string();
+    assert!(e.contains("is in use by another program"), "{e}");
     // No IPv6 chatter (router solicitations...) from the host on the test interface.
     let _ = std::process::Command::new("sysctl").arg("-qw").arg(format!("net.ipv6.conf.{name}.disable_ipv6=1")).status();
     let st = std::process::Command::new("ip").args(["link", "set", &name, "up"]).status().expect("ip");

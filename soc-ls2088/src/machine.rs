@@ -143,7 +143,7 @@ pub struct SysBus {
     pub qbman: devices::qbman::Qbman,
     /// Host network backends given with `--net ENDPOINT=SPEC` (endpoint "dpmac.N"/"dpni.N"),
     /// in command-line order; the MC's DPNI data path takes them over once it exists.
-    pub net_backends: Vec<(String, Box<dyn devices::net::NetBackend>)>,
+    pub net_backends: Vec<devices::net::Attached>,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -675,7 +675,7 @@ impl Machine {
     }
 
     /// Takes the host network backends back (a reset builds a new machine with them).
-    pub fn take_net_backends(&mut self) -> Vec<(String, Box<dyn devices::net::NetBackend>)> {
+    pub fn take_net_backends(&mut self) -> Vec<devices::net::Attached> {
         std::mem::take(&mut self.bus.net_backends)
     }
 

@@ -523,7 +523,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
 
 /// The `--net` backends: each endpoint checked against the layout the MC applies, then
 /// the host side opened (so a bad spec stops lsemu before the guest starts).
-fn open_nets(specs: &[String], layout: &devices::fslmc::objects::Layout) -> Result<Vec<(String, Box<dyn devices::net::NetBackend>)>> {
+fn open_nets(specs: &[String], layout: &devices::fslmc::objects::Layout) -> Result<Vec<devices::net::Attached>> {
     for s in specs {
         devices::net::check_endpoint(layout, devices::net::spec_endpoint(s)?)?;
     }

@@ -51,6 +51,9 @@ pub trait NetBackend: Send {
     }
 }
 
+/// A backend and the endpoint it is attached to ("dpmac.1").
+pub type Attached = (String, Box<dyn NetBackend>);
+
 /// Frame counters of a backend.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NetStats {
@@ -204,8 +207,8 @@ pub fn parse_netdev(spec: &str) -> Result<(String, Box<dyn NetBackend>), NetErro
 }
 
 /// Parses every spec and refuses two backends for one endpoint.
-pub fn parse_all(specs: &[String]) -> Result<Vec<(String, Box<dyn NetBackend>)>, NetError> {
-    let mut v: Vec<(String, Box<dyn NetBackend>)> = Vec::new();
+pub fn parse_all(specs: &[String]) -> Result<Vec<Attached>, NetError> {
+    let mut v: Vec<Attached> = Vec::new();
     for s in specs {
         let ep = spec_endpoint(s)?;
         if v.iter().any(|(e, _)| e == ep) {
@@ -217,7 +220,7 @@ pub fn parse_all(specs: &[String]) -> Result<Vec<(String, Box<dyn NetBackend>)>,
 }
 
 /// The `monitor net` view: one line per backend with its counters.
-pub fn describe_all(backends: &[(String, Box<dyn NetBackend>)]) -> String {
+pub fn describe_all(backends: &[Attached]) -> String {
     if backends.is_empty() {
         return "no network backends (lsemu boot --net ENDPOINT=SPEC)\n".into();
     }
@@ -286,7 +289,10 @@ impl NetBackend for Tee {
     }
     fn recv(&mut self) -> Option<Vec<u8>> {
         let f = self.inner.recv()?;
-        self.w.write(&f);
+        // What `Checked` will drop is not captured (sent frames are checked before Tee).
+        if size_ok(f.len()) {
+            self.w.write(&f);
+        }
         Some(f)
     }
     fn describe(&self) -> String {

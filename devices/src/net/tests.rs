@@ -260,6 +260,8 @@ fn net_capture_records_both_directions() {
     let out = frame(b"guest to host");
     let inn = frame(b"host to guest");
     b.send(&out);
+    b.send(&[0; 13]); // runts are not captured, in either direction
+    peer.send_to(&[1; 13], local).unwrap();
     peer.send_to(&inn, local).unwrap();
     assert_eq!(poll(|| b.recv()).unwrap(), inn);
     peer.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

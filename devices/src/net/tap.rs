@@ -88,7 +88,12 @@ impl NetBackend for Tap {
                 self.stats.tx_dropped = self.stats.tx_dropped.wrapping_add(1);
                 if e.kind() != ErrorKind::WouldBlock && !self.warned {
                     self.warned = true;
-                    tracing::warn!(target: "net", "tap {}: write failed: {e}; frames are dropped while this lasts (warned once)", self.name);
+                    if e.raw_os_error() == Some(libc::EIO) {
+                        // The kernel refuses frames for an interface that is down.
+                        tracing::warn!(target: "net", "tap {0}: the interface is down on the host (`ip link set {0} up`); frames are dropped until it is up (warned once)", self.name);
+                    } else {
+                        tracing::warn!(target: "net", "tap {}: write failed: {e}; frames are dropped while this lasts (warned once)", self.name);
+                    }
                 }
             }
         }

@@ -349,6 +349,9 @@ fn net_tap_passes_frames_both_ways() {
     assert!(e.contains("is in use by another program"), "{e}");
     // No IPv6 chatter (router solicitations...) from the host on the test interface.
     let _ = std::process::Command::new("sysctl").arg("-qw").arg(format!("net.ipv6.conf.{name}.disable_ipv6=1")).status();
+    // While the interface is down the kernel refuses the frame (EIO): dropped, counted.
+    b.send(&frame(b"while down"));
+    assert_eq!(b.stats().tx_dropped, 1);
     let st = std::process::Command::new("ip").args(["link", "set", &name, "up"]).status().expect("ip");
     assert!(st.success(), "ip link set {name} up");
     let host = Packet::open(&name);
@@ -374,5 +377,5 @@ fn net_tap_passes_frames_both_ways() {
         seen = host.recv_incoming().is_some_and(|f| f == to_host);
     }
     assert!(seen, "the host did not receive the frame (interface index {})", host.1);
-    assert_eq!(b.stats().tx_dropped, 0);
+    assert_eq!(b.stats().tx_dropped, 1, "only the frame sent while down");
 }

@@ -139,6 +139,10 @@ pub struct SysBus {
     pub smmu: devices::smmu::Smmu,
     /// The Management Complex (MC portals, MC CCSR, MC firmware model).
     pub mc: devices::fslmc::Mc,
+    /// Host network backends given with `--net ENDPOINT=SPEC` (endpoint "dpmac.N"/"dpni.N"),
+    /// in command-line order; the MC's DPNI data path uses them at each pump
+    /// (`Mc::pump_net`: sends at every pump, receives at quantum boundaries).
+    pub net_backends: Vec<devices::net::Attached>,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -211,8 +215,18 @@ impl SysBus {
     /// MC commands, DPNI Tx/Rx by DMA, portal interrupts), then the MSIs it raised.
     /// Called after each MC or QBMan portal access and at the start of each CPU turn.
     pub fn pump_mc(&mut self) {
+        self.pump_mc_net(false);
+    }
+
+    /// `pump_mc`, also taking the frames waiting in the host network backends when
+    /// `poll_host` (at quantum boundaries only, for determinism).
+    fn pump_mc_net(&mut self, poll_host: bool) {
+        let now = self.now();
+        for (_, b) in self.net_backends.iter_mut() {
+            b.set_time_ns(now);
+        }
         let mut dma = IcidBusDma { smmu: &mut self.smmu, ram: &mut self.ram, writes: &mut self.ram_writes };
-        self.mc.pump(&mut dma);
+        self.mc.pump_net(&mut dma, &mut self.net_backends, poll_host);
         self.deliver_mc_msis();
     }
 
@@ -665,6 +679,7 @@ impl Machine {
                 gic,
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
+                net_backends: Vec::new(),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -692,6 +707,22 @@ impl Machine {
     /// the MC comes up as if its firmware had applied this DPL.
     pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
         self.bus.mc = devices::fslmc::Mc::new(layout);
+    }
+
+    /// Connects a host network backend to an MC object's MAC (`--net`). The endpoint has
+    /// been checked against the layout (`devices::net::check_endpoint`).
+    pub fn attach_net_backend(&mut self, endpoint: String, backend: Box<dyn devices::net::NetBackend>) {
+        self.bus.net_backends.push((endpoint, backend));
+    }
+
+    /// The host network backends and their counters (`monitor net`).
+    pub fn describe_net(&self) -> String {
+        devices::net::describe_all(&self.bus.net_backends)
+    }
+
+    /// Takes the host network backends back (a reset builds a new machine with them).
+    pub fn take_net_backends(&mut self) -> Vec<devices::net::Attached> {
+        std::mem::take(&mut self.bus.net_backends)
     }
 
     /// Turns tracing on or off (`tracer.flags` = 0) for every PE and the bus.
@@ -865,7 +896,7 @@ impl Machine {
         // DPAA2: the QBMan interrupt hold-off ends at a turn boundary; frames offered by
         // host backends and pending events move here, in a fixed order.
         self.bus.mc.qbman.expire_holdoff();
-        self.bus.pump_mc();
+        self.bus.pump_mc_net(true);
         self.sync_cpu_irqs(i);
         self.bus.gic.sync_inputs();
         for (j, c) in self.cpus.iter().enumerate() {

@@ -45,6 +45,8 @@ pub mod n {
 pub const TX_DATA_OFFSET: u16 = 256;
 /// First FQID handed to DPNI queues.
 pub const FQID_BASE: u32 = 0x100;
+/// Most frames taken from one host backend per quantum boundary.
+const MAX_HOST_FRAMES_PER_POLL: usize = 256;
 /// Largest max frame length accepted (DPAA2_ETH_MFL for a 10240-byte jumbo frame).
 pub const MAX_FRAME_LENGTH: u16 = 10240;
 
@@ -419,9 +421,59 @@ impl Mc {
     /// MC or QBMan portal access (and at quantum boundaries), with guest memory as each
     /// ICID sees it through the SMMU.
     pub fn pump(&mut self, dma: &mut dyn IcidDma) {
+        self.pump_net(dma, &mut [], false);
+    }
+
+    /// [`Mc::pump`] with host network backends (`--net ENDPOINT=SPEC`, endpoint
+    /// "dpmac.N" or "dpni.N"): frames a DPNI transmits towards a backend's endpoint (the
+    /// DPNI itself, or the DPMAC it is connected to) are sent to it; with `poll_host`
+    /// (the machine sets it at quantum boundaries only, so that guest-visible arrival
+    /// points are fixed) each backend's waiting frames, in backend order, are received by
+    /// the DPNI behind its endpoint.
+    pub fn pump_net(&mut self, dma: &mut dyn IcidDma, nets: &mut [crate::net::Attached], poll_host: bool) {
+        if poll_host {
+            for (ep, b) in nets.iter_mut() {
+                let Some(dpni) = self.endpoint_dpni(ep) else { continue };
+                for _ in 0..MAX_HOST_FRAMES_PER_POLL {
+                    let Some(f) = b.recv() else { break };
+                    self.rx_pending.push_back((dpni, f));
+                }
+            }
+        }
         let mut qb = std::mem::take(&mut self.qbman);
         self.pump_with(&mut qb, dma);
         self.qbman = qb;
+        for (id, frame) in std::mem::take(&mut self.host_tx) {
+            let names = self.dpni_endpoint_names(id);
+            if let Some((_, b)) = nets.iter_mut().find(|(ep, _)| names.contains(ep)) {
+                b.send(&frame);
+            }
+        }
+    }
+
+    /// The DPNI behind a backend endpoint: "dpni.N" itself, or the DPNI connected to
+    /// "dpmac.N".
+    fn endpoint_dpni(&self, ep: &str) -> Option<u32> {
+        let (ty, id) = crate::net::endpoint_object(ep).ok()?;
+        match ty {
+            ObjType::Dpni => self.dpnis.contains_key(&id).then_some(id),
+            ObjType::Dpmac => match self.layout.peer(Endpoint { ty, id, if_id: 0 }) {
+                Some(p) if p.ty == ObjType::Dpni => Some(p.id),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The endpoint names under which DPNI `id`'s frames leave the machine.
+    fn dpni_endpoint_names(&self, id: u32) -> Vec<String> {
+        let mut v = vec![format!("dpni.{id}")];
+        if let Some(p) = self.layout.peer(Endpoint { ty: ObjType::Dpni, id, if_id: 0 }) {
+            if p.ty == ObjType::Dpmac {
+                v.push(format!("dpmac.{}", p.id));
+            }
+        }
+        v
     }
 
     /// Runs the data path until quiet: applies queued QBMan configuration, turns portal
@@ -487,10 +539,11 @@ impl Mc {
                     d.stats.tx_mcast_frames += 1;
                     d.stats.tx_mcast_bytes += f.len() as u64;
                 }
-                if let Some(p) = self.layout.peer(Endpoint { ty: ObjType::Dpni, id, if_id: 0 }) {
-                    if p.ty == ObjType::Dpni {
-                        self.rx_pending.push_back((p.id, f));
-                    }
+                match self.layout.peer(Endpoint { ty: ObjType::Dpni, id, if_id: 0 }) {
+                    // Back to back: the peer DPNI receives it.
+                    Some(p) if p.ty == ObjType::Dpni => self.rx_pending.push_back((p.id, f)),
+                    // Through a DPMAC, or unconnected: a host backend may take it.
+                    _ => self.host_tx.push((id, f)),
                 }
             }
             Ok(_) => d.stats.tx_discarded += 1,

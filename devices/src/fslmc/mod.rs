@@ -114,6 +114,9 @@ pub struct Mc {
     pub(crate) qb_ops: Vec<dpni::QbOp>,
     /// Frames waiting for Rx by a DPNI (delivered at the next pump, FIFO).
     pub(crate) rx_pending: dpni::RxQueue,
+    /// Frames DPNIs transmitted towards the outside (a DPMAC or no connection), for the
+    /// host backends at the end of the pump: (dpni id, bytes).
+    pub(crate) host_tx: Vec<(u32, Vec<u8>)>,
 }
 
 impl Mc {
@@ -134,6 +137,7 @@ impl Mc {
             dpnis: BTreeMap::new(),
             qb_ops: Vec::new(),
             rx_pending: Default::default(),
+            host_tx: Vec::new(),
         };
         mc.init_data_path();
         mc

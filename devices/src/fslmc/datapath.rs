@@ -526,8 +526,15 @@ impl Mc {
         let flow = tag_flow(tag);
         let Some(icid) = self.obj_icid(ObjType::Dpni, id) else { return };
         let up = self.dpni_link(id);
-        let frame = read_frame(dma, icid, &fd);
+        let mut frame = read_frame(dma, icid, &fd);
         let Some(d) = self.dpnis.get_mut(&id) else { return };
+        if let Ok(f) = frame.as_mut() {
+            // SET_OFFLOAD types 2 (TX_L3_CSUM) and 3 (TX_L4_CSUM).
+            let (l3, l4) = (d.offloads[2] != 0, d.offloads[3] != 0);
+            if l3 || l4 {
+                tx_checksum(f, l3, l4);
+            }
+        }
         match frame {
             Ok(f) if up && f.len() <= d.max_frame_length as usize && f.len() >= 14 => {
                 d.stats.tx_frames += 1;
@@ -546,7 +553,10 @@ impl Mc {
                     _ => self.host_tx.push((id, f)),
                 }
             }
-            Ok(_) => d.stats.tx_discarded += 1,
+            Ok(f) => {
+                tracing::debug!(target: "fslmc", "dpni.{id}: Tx frame of {} bytes discarded (link up {up}, max {})", f.len(), d.max_frame_length);
+                d.stats.tx_discarded += 1
+            }
             Err(why) => {
                 tracing::warn!(target: "fslmc", "dpni.{id}: Tx frame dropped: {why}");
                 d.stats.tx_discarded += 1;
@@ -576,22 +586,27 @@ impl Mc {
         let pool_bpid = pool.and_then(|(bp, size)| bpid(self, bp).map(|b| (b, size)));
         let Some(d) = self.dpnis.get_mut(&id) else { return };
         if !up || frame.len() < 14 || frame.len() > max {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame of {} bytes discarded (link up {up}, max {max})", frame.len());
             d.stats.rx_discarded += 1;
             return;
         }
         if !accepts {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame filtered (destination {:02x?})", frame.get(..6));
             d.stats.rx_filtered += 1;
             return;
         }
         let (Some((bpid, size)), Some(rxq)) = (pool_bpid, rxq) else {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped: no pool configured");
             d.stats.rx_nobuffer += 1;
             return;
         };
         if offset as usize + frame.len() > size as usize {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame of {} bytes does not fit a {size}-byte buffer at offset {offset}", frame.len());
             d.stats.rx_discarded += 1;
             return;
         }
         let Some(buf) = qb.bp_acquire(bpid) else {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped: buffer pool {bpid} empty");
             d.stats.rx_nobuffer += 1;
             return;
         };
@@ -603,6 +618,7 @@ impl Mc {
         }
         let fd = fd_single(buf, offset, frame.len() as u32, bpid);
         if !qb.enqueue(rxq.fqid, &fd) {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx enqueue to FQ {:#x} refused", rxq.fqid);
             qb.bp_release(bpid, buf);
             d.stats.rx_discarded += 1;
             return;

@@ -1008,3 +1008,35 @@ fn dpni_through_dpmac_to_host_backend() {
     assert_eq!(&m.mem.data[0x8100..0x8100 + host_frame.len()], &host_frame[..]);
     assert_eq!(mc.qbman.bp_count(0), 0);
 }
+
+#[test]
+fn tx_checksum_generation() {
+    // IPv4 header from the RFC 1071-style worked example on Wikipedia's "IPv4 header
+    // checksum" page: 4500 0073 0000 4000 4011 [b861] c0a8 0001 c0a8 00c7.
+    let hdr = [0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7];
+    assert_eq!(dp::inet_checksum(&hdr, 0), 0xb861);
+    // A UDP/IPv4 frame (total length 0x73 = 20 + 95) with zeroed checksums.
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    f.extend_from_slice(&hdr);
+    f.extend_from_slice(&[0x30, 0x39, 0x13, 0x88, 0x00, 95, 0xde, 0xad]); // ports, len 95, junk csum
+    f.extend((0..87).map(|i| (i * 7) as u8));
+    dp::tx_checksum(&mut f, true, true);
+    assert_eq!(&f[24..26], &[0xb8, 0x61]);
+    // Receiver check (RFC 768/1071): the sum over pseudo-header + segment incl. the
+    // checksum is all ones, i.e. the checksum of it is 0.
+    let mut pseudo = f[26..34].to_vec();
+    pseudo.extend_from_slice(&[0, 17, 0, 95]);
+    pseudo.extend_from_slice(&f[34..]);
+    assert_eq!(dp::inet_checksum(&pseudo, 0), 0);
+    // L3 only: the UDP checksum stays as it was.
+    let mut g = f.clone();
+    g[40] = 0x12;
+    dp::tx_checksum(&mut g, true, false);
+    assert_eq!(g[40], 0x12);
+    // Not IP (ARP): untouched.
+    let mut arp = frame([0xff; 6], 28);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    let before = arp.clone();
+    dp::tx_checksum(&mut arp, true, true);
+    assert_eq!(arp, before);
+}

@@ -537,6 +537,7 @@ impl Mc {
         }
         match frame {
             Ok(f) if up && f.len() <= d.max_frame_length as usize && f.len() >= 14 => {
+                tracing::trace!(target: "fslmc", "dpni.{id}: Tx {} bytes, type {:02x?}, format {}", f.len(), &f[12..14], fd_format(&fd));
                 d.stats.tx_frames += 1;
                 d.stats.tx_bytes += f.len() as u64;
                 if f[..6] == [0xff; 6] {

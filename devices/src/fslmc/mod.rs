@@ -13,9 +13,12 @@
 //!   [`Mc::take_msis`] and delivers: translate `addr` through the SMMU with
 //!   StreamID = ICID (when an SMMU is modelled), then a write to GITS_TRANSLATER is an
 //!   ITS translation with DeviceID = ICID (ls2088a-reference.md §2.3).
-//! - DMA: none of the modelled commands reads or writes guest memory yet; a command that
-//!   would (DPNI key configurations) answers UNSUPPORTED_OP. When added, it must go through
-//!   the same ICID-based SMMU translation.
+//! - DMA and the data path: the MC owns the QBMan engine ([`Mc::qbman`]); DPNI frames
+//!   (`dpni.rs`, `datapath.rs`) are read and written through an [`dpni::IcidDma`] — guest
+//!   memory as the DPNI container's ICID sees it through the SMMU — when the machine calls
+//!   [`Mc::pump`] / [`Mc::pump_net`] after each MC or QBMan access and at quantum
+//!   boundaries. Commands whose data sits in guest memory (DPNI key configurations)
+//!   answer UNSUPPORTED_OP.
 
 pub mod cmd;
 mod datapath;

@@ -13,7 +13,7 @@ use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
-use crate::{exit, Ctx, Rec};
+use crate::{exit, Ctx, JEntry, Rec};
 
 type Asm = VecAssembler<X64Relocation>;
 
@@ -25,6 +25,7 @@ const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
 const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
+const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -107,6 +108,10 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
     pub va: u64,
+    /// Guest physical address of the first instruction.
+    pub pa: u64,
+    /// The Jit's lookup cache (`Jit::jcache`, fixed address).
+    pub jcache: *const JEntry,
     pub el: u8,
     pub spsel: u8,
     pub recs: &'a mut Vec<Box<Rec>>,
@@ -288,7 +293,7 @@ impl Em<'_, '_> {
     }
 
     /// Leaves the block for guest address `t` (PC and counts stored), chained to the
-    /// block at `t` when it is in the same VA page.
+    /// block at `t` when it is in the same VA page, else through `chain_lookup`.
     fn exit_to(&mut self, t: u64) {
         self.flush_count();
         dynasm!(self.ops
@@ -297,6 +302,7 @@ impl Em<'_, '_> {
             ; mov QWORD [rbx + OFF_PC], rax
         );
         if t >> 12 == self.cx.va >> 12 {
+            let page = (self.cx.pa >> 12) as i64;
             let mut slot = Box::new(0usize);
             let addr = &mut *slot as *mut usize as i64;
             self.cx.slots.push(slot);
@@ -309,11 +315,115 @@ impl Em<'_, '_> {
                 ; jmp rax
                 ; miss:
                 ; mov QWORD [r12 + CTX_SLOT], rcx
+                ; mov rcx, QWORD page
+                ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
                 ; mov eax, exit::CHAIN as i32
             );
+            epilogue(&mut self.ops);
         } else {
-            dynasm!(self.ops ; .arch x64 ; mov eax, exit::LOOKUP as i32);
+            self.chain_lookup();
         }
+    }
+
+    /// Ends the block with a jump to the translated block for the guest address in rax
+    /// (already stored as PC, counts flushed), found inline the way the dispatcher would
+    /// find it, else returns `exit::LOOKUP` to the dispatcher. Used after native branches
+    /// (to another page or through a register), where nothing since the block's entry can
+    /// have changed what the dispatcher checks first: no call-out asked to stop (any one
+    /// that wrote translated code, changed EL/SPSel, powered off or sleeps did), so
+    /// `JitPlat::written` is empty and `must_interpret` is as it was at entry. What is
+    /// checked here, in the dispatcher's order:
+    /// 1. `FastMem::irq_check` clear (else the dispatcher samples interrupts);
+    /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
+    ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
+    ///    fetch entry or table 0's entry for the page with the current epoch, and
+    ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
+    ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
+    ///    ERET...), any exception or TLB fill bumps the epoch or `Tlb::fills`, so a remapped
+    ///    page misses here and goes the dispatcher's way (a table walk);
+    /// 3. the lookup cache entry for the full key (VA, PA | EL | SPSel): the block for
+    ///    exactly this PA, EL and SPSel (EL and SPSel are this block's: a branch changes
+    ///    neither). Entries leave the cache with their block (`Jit::invalidate_page`,
+    ///    `Jit::flush`), so a block whose page was written is never entered.
+    /// The target block checks the budget at its entry as usual; interrupts are sampled
+    /// whenever `irq_check` is set, so latency stays bounded by the budget as with
+    /// same-page chains. Clobbers every scratch register.
+    fn chain_lookup(&mut self) {
+        let l = cpu_aarch64::mem::fast_layout();
+        let (tables, epoch, fills, tlb_fills) = (l.tables as i32, l.epoch as i32, l.fills as i32, l.tlb_fills as i32);
+        let (code, irq) = (l.code as i32, l.irq_check as i32);
+        let (e_page, e_epoch, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_pa as i32);
+        let shift = l.entry_size.trailing_zeros() as i8;
+        let mask = (l.entries - 1) as i32;
+        let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
+        let jc = self.cx.jcache as i64;
+        let out = self.ops.new_dynamic_label();
+        let tab = self.ops.new_dynamic_label();
+        let hit = self.ops.new_dynamic_label();
+        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size % 8 == 0);
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp BYTE [rbx + irq], 0
+            ; jne =>out
+            ; test al, 3
+            ; jnz =>out
+            ; mov rcx, QWORD [rbx + fills]
+            ; cmp rcx, QWORD [rbx + tlb_fills]
+            ; jne =>out
+            ; mov rdx, rax
+            ; shr rdx, 12
+            ; mov ecx, DWORD [rbx + epoch]
+            // The last-used fetch entry (what `fetch` checks first).
+            ; cmp rdx, QWORD [rbx + code + e_page]
+            ; jne =>tab
+            ; cmp ecx, DWORD [rbx + code + e_epoch]
+            ; je =>hit
+            // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
+            ; =>tab
+            ; mov esi, edx
+            ; and esi, mask
+            ; shl esi, shift
+            ; add rsi, QWORD [rbx + tables]
+            ; cmp rdx, QWORD [rsi + e_page]
+            ; jne =>out
+            ; cmp ecx, DWORD [rsi + e_epoch]
+            ; jne =>out
+        );
+        for q in 0..(l.entry_size / 8) as i32 {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rdi, QWORD [rsi + 8 * q]
+                ; mov QWORD [rbx + code + 8 * q], rdi
+            );
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; =>hit
+            // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
+            ; mov rsi, QWORD [rbx + code + e_pa]
+            ; mov edx, eax
+            ; and edx, 0xfff
+            ; add rsi, rdx
+            ; mov rdx, QWORD ctx_bits
+            ; or rsi, rdx
+            // rcx = &jcache[jc_hash(va, pa_ctx)]
+            ; mov rcx, rsi
+            ; rol rcx, 32
+            ; xor rcx, rax
+            ; mov rdx, QWORD crate::JC_MUL as i64
+            ; imul rcx, rdx
+            ; shr rcx, (64 - crate::JC_BITS) as i8
+            ; shl rcx, 5
+            ; mov rdx, QWORD jc
+            ; add rcx, rdx
+            ; cmp rax, QWORD [rcx]
+            ; jne =>out
+            ; cmp rsi, QWORD [rcx + 8]
+            ; jne =>out
+            ; jmp QWORD [rcx + 16]
+            ; =>out
+            ; mov eax, exit::LOOKUP as i32
+        );
         epilogue(&mut self.ops);
     }
 
@@ -484,8 +594,9 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov rsi, rax
                 ; mov rax, QWORD f
                 ; call rax
+                ; mov rax, QWORD [rbx + OFF_PC]
             );
-            e.exit_code(exit::LOOKUP);
+            e.chain_lookup();
             true
         }
     }

@@ -528,7 +528,17 @@ impl Jit {
                 cpu.fast_request_irq_check();
             }
             cpu.waiting = None;
-            if cpu.fast_irq_check() || must_interpret(cpu) || self.broken {
+            if cpu.fast_irq_check() && !self.broken {
+                // `step_inner`'s first part: sample interrupts (taking one ends the step).
+                // If none was taken and nothing asks for per-instruction checks, what
+                // `step_inner` does next is the fetch below: run a block from there
+                // rather than a single interpreted instruction.
+                self.pending_slot = None;
+                if interp::irq_check_step(cpu, p) {
+                    continue;
+                }
+            }
+            if must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
                 if let Some(x) = interp::step_inner(cpu, p) {

@@ -976,7 +976,7 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             // EL1, MMU on. The same VA (F, page 5) maps in turn to two physical pages with
             // different code; both translations stay cached while the loop runs:
             //   X24 = &PTE(F); [X21 = F >> 12]
-            //   L: X25 = F; BLR X25 | BL F; ADD X19, X19, X0 LSL #1 (order-sensitive sum);
+            //   L: 2 x (X25 = F; BLR X25 | BL F; ADD X19, X0, X19 LSL #1 (order-sensitive));
             //      LDR X23, [X24]; EOR X23, X23, #0x3000; STR X23, [X24];
             //      DSB; TLBI VMALLE1 | TLBI VAE1, X21; DSB; ISB; SUBS X26, X26, #1; B.NE L
             // After each TLBI the call must run the other page's code.
@@ -1001,13 +1001,19 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                 code.extend(mov32(21, (fva >> 12) as u32));
             }
             let top = code.len();
-            if r.chance(2, 3) {
-                code.push(adr(25, fva as i64 - here(&code) as i64));
-                code.push(blr(25));
-            } else {
-                code.push(bl(fva as i64 - here(&code) as i64));
+            // Two calls per mapping: the first one after a TLBI walks the tables, the
+            // second one finds F's translation cached (the block for this PA, made in an
+            // earlier iteration, must not be confused with the other PA's).
+            let indirect = r.chance(2, 3);
+            for _ in 0..2 {
+                if indirect {
+                    code.push(adr(25, fva as i64 - here(&code) as i64));
+                    code.push(blr(25));
+                } else {
+                    code.push(bl(fva as i64 - here(&code) as i64));
+                }
+                code.push(add_lsl(19, 0, 19, 1));
             }
-            code.push(add_lsl(19, 0, 19, 1));
             code.push(ldr_x(23, 24));
             code.push(eor_0x3000(23, 23));
             code.push(str_x(23, 24));

@@ -38,7 +38,7 @@ impl Default for FastEntry {
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): entry
 ///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
-///   AT, DC, ...), any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
+///   AT, ...) but those of `interp::keeps_fast_state`, any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
 ///   since it may evict the TLB entry a cached page came from, after which the slow path
 ///   would walk the tables again.
 ///

@@ -358,6 +358,8 @@ impl Em<'_, '_> {
         let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
         let jc = self.cx.jcache as i64;
         let out = self.ops.new_dynamic_label();
+        let out_fetch = self.ops.new_dynamic_label();
+        let out_cache = self.ops.new_dynamic_label();
         let tab = self.ops.new_dynamic_label();
         let hit = self.ops.new_dynamic_label();
         debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size % 8 == 0);
@@ -366,10 +368,10 @@ impl Em<'_, '_> {
             ; cmp BYTE [rbx + irq], 0
             ; jne =>out
             ; test al, 3
-            ; jnz =>out
+            ; jnz =>out_fetch
             ; mov rcx, QWORD [rbx + fills]
             ; cmp rcx, QWORD [rbx + tlb_fills]
-            ; jne =>out
+            ; jne =>out_fetch
             ; mov rdx, rax
             ; shr rdx, 12
             ; mov ecx, DWORD [rbx + epoch]
@@ -385,9 +387,9 @@ impl Em<'_, '_> {
             ; shl esi, shift
             ; add rsi, QWORD [rbx + tables]
             ; cmp rdx, QWORD [rsi + e_page]
-            ; jne =>out
+            ; jne =>out_fetch
             ; cmp ecx, DWORD [rsi + e_epoch]
-            ; jne =>out
+            ; jne =>out_fetch
         );
         for q in 0..(l.entry_size / 8) as i32 {
             dynasm!(self.ops
@@ -417,10 +419,22 @@ impl Em<'_, '_> {
             ; mov rdx, QWORD jc
             ; add rcx, rdx
             ; cmp rax, QWORD [rcx]
-            ; jne =>out
+            ; jne =>out_cache
             ; cmp rsi, QWORD [rcx + 8]
-            ; jne =>out
+            ; jne =>out_cache
             ; jmp QWORD [rcx + 16]
+            ; =>out_fetch
+            ; mov eax, exit::LOOKUP_FETCH as i32
+        );
+        epilogue(&mut self.ops);
+        dynasm!(self.ops
+            ; .arch x64
+            ; =>out_cache
+            ; mov eax, exit::LOOKUP_CACHE as i32
+        );
+        epilogue(&mut self.ops);
+        dynasm!(self.ops
+            ; .arch x64
             ; =>out
             ; mov eax, exit::LOOKUP as i32
         );

@@ -83,6 +83,11 @@ pub(crate) mod exit {
     pub const CHAIN: u32 = 3;
     /// Branch to PC (indirect, or to another page).
     pub const LOOKUP: u32 = 4;
+    /// As `LOOKUP`, from `chain_lookup` when the fetch of PC would not hit `FastMem`
+    /// (counted apart for profiling only).
+    pub const LOOKUP_FETCH: u32 = 5;
+    /// As `LOOKUP`, from `chain_lookup` when the lookup cache has no block for the key.
+    pub const LOOKUP_CACHE: u32 = 6;
 }
 
 /// What translated code and call-outs share (pointed to by r12).
@@ -284,7 +289,7 @@ struct Counters {
     /// budget shorter than a block, pages that are not RAM).
     interp_steps: u64,
     /// Returns from translated code by exit code (index = `exit::*`).
-    exits: [u64; 5],
+    exits: [u64; 7],
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again.

@@ -267,9 +267,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
 }
 
 /// Whether the System-group instruction `s` leaves translations and the RAM cache valid
-/// (it can change only interrupt masks or lines, or nothing): hints, barriers, CLREX,
-/// MSR SPSel/DAIFSet/DAIFClr, MRS (whose side effects, e.g. an ICC_IAR1_EL1 read
-/// acknowledging an interrupt, are interrupt state). After the others the run loop forgets
+/// (it can change only interrupt masks or lines, memory like a store, or nothing): hints,
+/// barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr/DAIF, MRS (whose side effects, e.g. an
+/// ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state), cache maintenance. After the others the run loop forgets
 /// its fast state; after these it only samples interrupts again.
 #[inline]
 pub fn keeps_fast_state(s: &System) -> bool {
@@ -288,6 +288,13 @@ pub fn keeps_fast_state(s: &System) -> bool {
             | System::MsrDaifset { .. }
             | System::MsrDaifclr { .. }
             | System::Mrs { .. }
+            // MSR DAIF, Xt (op0 3, op1 3, CRn 4, CRm 2, op2 1): interrupt masks only.
+            | System::MsrReg { o0: 1, op1: 3, crn: 4, crm: 2, op2: 1, .. }
+            // Cache maintenance (IC IALLUIS/IALLU/IVAU; DC IVAC/ISW, ZVA, CVAC/CSW, CVAU,
+            // CIVAC/CISW: CRn 7, CRm 1, 5, 6, 4, 10, 11, 14; not AT, CRm 8/9): no cache
+            // is modelled, so they change no translation; DC ZVA is a store, the others at
+            // most translate (a TLB fill, which `FastMem` notices by itself).
+            | System::Sys { crn: 7, crm: 1 | 4 | 5 | 6 | 10 | 11 | 14, .. }
     )
 }
 

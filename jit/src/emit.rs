@@ -547,6 +547,11 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
+        // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
+        Insn::System(ref s) if cpu_aarch64::interp::no_effect(s) => {
+            e.pending += 1;
+            true
+        }
         _ => false,
     }
 }
@@ -992,6 +997,70 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             } else {
                 dynasm!(e.ops ; .arch x64 ; sub rdx, rax ; mov rax, rdx);
             }
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::RevX { rn, rd } => {
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap rax);
+            e.store(RAX, rd, false, true);
+        }
+        DpReg::RevW { rn, rd } => {
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap eax);
+            e.store(RAX, rd, false, false);
+        }
+        DpReg::Rev32Gpr { rn, rd } => {
+            // Each 32-bit word byte-reversed in place.
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap rax ; rol rax, 32);
+            e.store(RAX, rd, false, true);
+        }
+        DpReg::Clz { sf, rn, rd } => {
+            // BSR leaves the destination undefined for 0: count = width - 1 - bsr, with
+            // 0 giving width (ecx preset so that width - 1 - ecx = width).
+            e.load(RAX, rn, false);
+            let w = if sf == 1 { 64 } else { 32 };
+            dynasm!(e.ops ; .arch x64 ; mov rcx, -1);
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; bsr rdx, rax ; cmovnz rcx, rdx);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; bsr edx, eax ; cmovnz ecx, edx ; movsxd rcx, ecx);
+            }
+            dynasm!(e.ops ; .arch x64 ; mov eax, w - 1 ; sub rax, rcx);
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Udiv { sf, rm, rn, rd } | DpReg::Sdiv { sf, rm, rn, rd } => {
+            // A64: division by zero gives 0; SDIV of the most negative value by -1 gives
+            // the most negative value (x86 would fault on both).
+            let signed = matches!(d, DpReg::Sdiv { .. });
+            let zero = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            match (signed, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64
+                    ; test rcx, rcx ; jz =>zero ; xor edx, edx ; div rcx ; jmp =>done),
+                (false, false) => dynasm!(e.ops ; .arch x64
+                    ; test ecx, ecx ; jz =>zero ; xor edx, edx ; div ecx ; jmp =>done),
+                (true, true) => {
+                    let ovf = e.ops.new_dynamic_label();
+                    dynasm!(e.ops ; .arch x64
+                        ; test rcx, rcx ; jz =>zero
+                        ; cmp rcx, -1 ; je =>ovf
+                        ; cqo ; idiv rcx ; jmp =>done
+                        // x / -1 = -x (wrapping: MIN / -1 = MIN)
+                        ; =>ovf ; neg rax ; jmp =>done)
+                }
+                (true, false) => {
+                    let ovf = e.ops.new_dynamic_label();
+                    dynasm!(e.ops ; .arch x64
+                        ; test ecx, ecx ; jz =>zero
+                        ; cmp ecx, -1 ; je =>ovf
+                        ; cdq ; idiv ecx ; jmp =>done
+                        ; =>ovf ; neg eax ; jmp =>done)
+                }
+            }
+            dynasm!(e.ops ; .arch x64 ; =>zero ; xor eax, eax ; =>done);
             e.store(RAX, rd, false, sf == 1);
         }
         DpReg::Csel { sf, rm, cond, rn, rd }

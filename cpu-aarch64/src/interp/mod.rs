@@ -223,7 +223,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
     // the RAM cache: hints, barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr, MRS (whose side
     // effects, e.g. an ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state).
     if let Insn::System(s) = &insn {
-        if keeps_fast_state(s) {
+        if no_effect(s) {
+            // Changes nothing at all: no reason to sample interrupts again.
+        } else if keeps_fast_state(s) {
             cpu.fast.irq_check = true;
         } else {
             cpu.fast.invalidate();
@@ -296,6 +298,15 @@ pub fn keeps_fast_state(s: &System) -> bool {
             // most translate (a TLB fill, which `FastMem` notices by itself).
             | System::Sys { crn: 7, crm: 1 | 4 | 5 | 6 | 10 | 11 | 14, .. }
     )
+}
+
+/// Whether the System-group instruction `s` has no effect whatever in this model: NOP,
+/// YIELD and the other hints that execute as NOP (PACIASP, AUTIASP, BTI, ...), DMB, DSB,
+/// ISB (a sequential model needs no ordering). After them the interrupt inputs, routing
+/// and masks are what they were before, so the run loop need not sample them again.
+#[inline]
+pub fn no_effect(s: &System) -> bool {
+    matches!(s, System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. })
 }
 
 /// Runs up to `budget` instructions.

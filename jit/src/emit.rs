@@ -7,7 +7,7 @@
 
 use std::mem::offset_of;
 
-use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst};
+use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst, System};
 use cpu_aarch64::semantics::alu;
 use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
@@ -20,6 +20,7 @@ type Asm = VecAssembler<X64Relocation>;
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
+const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
 const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
@@ -548,7 +549,21 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::DpReg(d) => native_dp_reg(e, d),
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
-        Insn::System(ref s) if cpu_aarch64::interp::no_effect(s) => {
+        Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
+            e.pending += 1;
+            true
+        }
+        // MRS SP_EL0 (EL1+ with SPSel = 1; else UNDEFINED) and MRS TPIDR_EL1 (EL1+): plain
+        // reads without traps in ARMv8.0 (`sysreg::table`), and `interp::no_effect`.
+        Insn::System(System::Mrs { o0: 1, op1: 0, crn: 4, crm: 1, op2: 0, rt }) if e.cx.el >= 1 && e.cx.spsel == 1 => {
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_SP]);
+            e.store(RAX, rt, false, true);
+            e.pending += 1;
+            true
+        }
+        Insn::System(System::Mrs { o0: 1, op1: 0, crn: 13, crm: 0, op2: 4, rt }) if e.cx.el >= 1 => {
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_TPIDR1]);
+            e.store(RAX, rt, false, true);
             e.pending += 1;
             true
         }

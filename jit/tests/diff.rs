@@ -669,3 +669,39 @@ loop:
     // x4 = -1 - 69 as unsigned; x5 is rotated: only checked to be consistent below.
     assert_eq!(a.st.x[21], (u64::MAX - 69) / a.st.x[5].rotate_left(7));
 }
+
+/// MRS SP_EL0 and TPIDR_EL1 (native at EL1+ with SPSel = 1) after MSR writes that change
+/// them every iteration, with SPSel switched to 0 and back around them.
+#[test]
+fn mrs_sp_el0_and_tpidr_el1() {
+    let src = "
+    .text
+    mov x0, #0
+    mov x1, #0x1000
+    movk x3, #0xfeed, lsl #32
+loop:
+    msr sp_el0, x1
+    msr tpidr_el1, x3
+    mrs x2, sp_el0
+    mrs x4, tpidr_el1
+    add x5, x5, x2
+    eor x6, x6, x4
+    msr spsel, #0
+    add x7, sp, x7
+    msr spsel, #1
+    mrs x8, sp_el0
+    add x1, x1, #16
+    add x3, x3, #5
+    add x0, x0, #1
+    cmp x0, #40
+    b.ne loop
+    b .
+";
+    let (a, _) = diff("mrs", src, false, SLICES, 10_000);
+    // Hand check: sums of 0x1000 + 16 k for k < 40, SP_EL0 seen through SPSel = 0 too.
+    let sum: u64 = (0..40).map(|k| 0x1000 + 16 * k).sum();
+    assert_eq!(a.st.x[0], 40);
+    assert_eq!(a.st.x[5], sum);
+    assert_eq!(a.st.x[7], sum);
+    assert_eq!(a.st.x[8], 0x1000 + 16 * 39);
+}

@@ -302,11 +302,25 @@ pub fn keeps_fast_state(s: &System) -> bool {
 
 /// Whether the System-group instruction `s` has no effect whatever in this model: NOP,
 /// YIELD and the other hints that execute as NOP (PACIASP, AUTIASP, BTI, ...), DMB, DSB,
-/// ISB (a sequential model needs no ordering). After them the interrupt inputs, routing
-/// and masks are what they were before, so the run loop need not sample them again.
+/// ISB (a sequential model needs no ordering), and MRS of SP_EL0 and TPIDR_EL1 (plain
+/// reads: the kernel's `current` and per-CPU offset). After them the interrupt inputs,
+/// routing and masks are what they were before (an MRS that is UNDEFINED takes an
+/// exception, which resets the fast state anyway), so the run loop need not sample them
+/// again.
 #[inline]
 pub fn no_effect(s: &System) -> bool {
-    matches!(s, System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. })
+    matches!(
+        s,
+        System::Nop
+            | System::Yield
+            | System::Hint { .. }
+            | System::Dsb { .. }
+            | System::Dmb { .. }
+            | System::Isb { .. }
+            // SP_EL0 (3, 0, 4, 1, 0), TPIDR_EL1 (3, 0, 13, 0, 4)
+            | System::Mrs { o0: 1, op1: 0, crn: 4, crm: 1, op2: 0, .. }
+            | System::Mrs { o0: 1, op1: 0, crn: 13, crm: 0, op2: 4, .. }
+    )
 }
 
 /// Runs up to `budget` instructions.

@@ -17,6 +17,9 @@ use crate::{exit, Ctx, Rec};
 
 type Asm = VecAssembler<X64Relocation>;
 
+#[path = "fp.rs"]
+mod fp;
+
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
@@ -132,6 +135,8 @@ struct Em<'a, 'b> {
     pending: i32,
     /// The word of the instruction being translated.
     raw: u32,
+    /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
+    fp_ok: bool,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -366,7 +371,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, fp_ok: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -422,7 +427,8 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
+        Insn::Fp(f) => fp::native_fp(e, pc, f),
         _ => false,
     }
 }

@@ -429,6 +429,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::DpReg(d) => native_dp_reg(e, d),
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
         Insn::Fp(f) => fp::native_fp(e, pc, f),
+        Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
         _ => false,
     }
 }

@@ -449,6 +449,80 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
     }
 }
 
+/// FADD/FSUB/FMUL/FDIV (vector): the packed SSE operation, with the scalar argument
+/// applied to every lane (`check_result` on each lane's result; one MXCSR for all lanes,
+/// whose flags are the union of the lanes', as FPSR's cumulative bits).
+pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode::SimdFp) -> bool {
+    use cpu_aarch64::decode::SimdFp as I;
+    let (op, q, sz, rm, rn, rd) = match i {
+        I::FaddVec { q, sz, rm, rn, rd } => (Op2::Add, q, sz, rm, rn, rd),
+        I::FsubVec { q, sz, rm, rn, rd } => (Op2::Sub, q, sz, rm, rn, rd),
+        I::FmulVec { q, sz, rm, rn, rd } => (Op2::Mul, q, sz, rm, rn, rd),
+        I::FdivVec { q, sz, rm, rn, rd } => (Op2::Div, q, sz, rm, rn, rd),
+        _ => return false,
+    };
+    let d = sz == 1;
+    if d && q == 0 {
+        return false; // .1d: reserved (the decoder's business)
+    }
+    guarded(e, pc, FPCR_ROUND, |e, slow| {
+        let (on, om) = (vo(rn), vo(rm));
+        if q == 1 {
+            dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
+        } else {
+            // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
+            // result's bits 127:64 are zero, as the interpreter writes them.
+            dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [rbx + on] ; movq xmm1, QWORD [rbx + om]);
+            if matches!(op, Op2::Div) {
+                // 0 / 0 would be invalid: divide the zero lanes by one.
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov eax, 0x3f80_0000
+                    ; movd xmm2, eax
+                    ; pshufd xmm2, xmm2, 0x00
+                    ; pslldq xmm2, 8
+                    ; orps xmm1, xmm2
+                );
+            }
+        }
+        e.mx_clear();
+        match (op, d) {
+            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
+            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, xmm1),
+            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, xmm1),
+            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, xmm1),
+            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, xmm1),
+            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
+            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
+            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
+        }
+        e.mx_read(MX_IE_UE, slow);
+        // Check every lane: the low 64 bits, then (Q) the high 64 bits.
+        for half in 0..=q {
+            if half == 0 {
+                dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
+            }
+            if d {
+                e.check_result(true, slow);
+            } else {
+                e.check_result(false, slow);
+                dynasm!(e.ops ; .arch x64 ; shr rax, 32);
+                e.check_result(false, slow);
+            }
+        }
+        let o = vo(rd);
+        if q == 1 {
+            dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+            e.vset(RAX, rd);
+        }
+        e.mx_commit();
+    })
+}
+
 /// After a rounding operation into xmm0: the fallback checks, V[rd] = xmm0 (negated
 /// when `neg`, as FNMUL negates the rounded product), FPSR flags.
 fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
@@ -588,18 +662,33 @@ pub(super) fn native_fp_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> 
             };
             (load, sc, rt, Some(rt2), rn, Addr::Imm(off as i32), ix)
         }
+        // LD1R of 32- and 64-bit elements, without or with immediate post-index.
+        Ldst::Ld1r { q, size, rn, rt } | Ldst::Ld1rPost { q, size, rn, rt, .. } if size >= 2 => {
+            let post = match l {
+                Ldst::Ld1rPost { rm: 31, .. } => Ix::Post,
+                Ldst::Ld1rPost { .. } => return false,
+                _ => Ix::Off,
+            };
+            let n = 1u32 << size;
+            let off = if post == Ix::Post { n as i32 } else { 0 };
+            fp_mem_access(e, pc, raw, true, n, rt, None, rn, Addr::Imm(off), post, Some(q));
+            return true;
+        }
         _ => return false,
     };
     if sc > 4 {
         return false;
     }
-    fp_mem_access(e, pc, raw, load, 1 << sc, rt, rt2, rn, addr, ix);
+    fp_mem_access(e, pc, raw, load, 1 << sc, rt, rt2, rn, addr, ix, None);
     true
 }
 
-/// `mem_access` for V registers: loads write the zero-extended value to all 128 bits.
+/// `mem_access` for V registers: loads write the zero-extended value to all 128 bits;
+/// with `rep` = Some(Q), LD1R: the element replicated to every lane of the 64-bit
+/// (Q = 0, bits 127:64 zeroed) or 128-bit vector. For LD1R, `ix` = Post means
+/// post-index by the element size, and `addr` must be `Imm(n)` then (`Imm(0)` otherwise).
 #[allow(clippy::too_many_arguments)]
-fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) {
+fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, rep: Option<u32>) {
     e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
@@ -639,7 +728,17 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     // Both accesses hit: nothing below can fault.
     let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
     let regs = if rt2.is_some() { regs } else { &regs[..1] };
-    if load {
+    if let Some(q) = rep {
+        let o = vo(rt);
+        match (n, q) {
+            (8, 0) => dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [r8]),
+            (8, _) => dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [r8] ; punpcklqdq xmm0, xmm0),
+            // movd zeroes lanes 1-3: lanes (0, 0, 1, 1) for Q = 0, (0, 0, 0, 0) for Q = 1.
+            (_, 0) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x50),
+            (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
+        }
+        dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+    } else if load {
         // Read both before writing (LDPOVERLAP: Rt2, written last, wins).
         if n == 16 {
             dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [r8]);

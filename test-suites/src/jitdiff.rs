@@ -907,7 +907,7 @@ pub fn all_candidates() -> Vec<usize> {
 // Floating-point programs (the JIT's native FP paths, `jit/src/fp.rs`)
 
 /// The candidates of FP programs: the scalar floating-point group, the SIMD&FP loads
-/// and stores (single register and pair), and, for NZCV producers and branches around
+/// and stores (single register and pair, LD1R), vector FADD/FSUB/FMUL/FDIV, and, for NZCV producers and branches around
 /// them, one in ten drawn from the whole table.
 pub fn fp_candidates() -> Vec<usize> {
     use cpu_aarch64::decode::ENCODINGS;
@@ -917,7 +917,9 @@ pub fn fp_candidates() -> Vec<usize> {
         .copied()
         .filter(|&i| {
             let e = &ENCODINGS[i];
-            e.group == "fp" || (e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp" | "ldnp" | "stnp"))
+            e.group == "fp"
+                || (e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp" | "ldnp" | "stnp"))
+                || matches!(e.name, "FADD_vec" | "FSUB_vec" | "FMUL_vec" | "FDIV_vec" | "LD1R" | "LD1R_post")
         })
         .collect();
     // Weighted: each FP encoding nine times, then the whole table once.

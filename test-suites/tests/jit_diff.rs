@@ -237,7 +237,7 @@ fn jit_matches_interpreter() {
 /// (`test_suites::jitdiff::make_fp_prog`). Oracle: the interpreter.
 #[test]
 fn jit_matches_interpreter_fp() {
-    let iters = env_u64("LSEMU_JIT_DIFF_FP_ITERS", 1500);
+    let iters = env_u64("LSEMU_JIT_DIFF_FP_ITERS", 3000);
     let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e);
     let ids: Vec<u64> = match std::env::var("LSEMU_JIT_DIFF_FP_CASE").ok().and_then(|v| v.parse().ok()) {
         Some(id) => {
@@ -280,7 +280,8 @@ fn gnu_as(name: &str, src: &str) -> Vec<u32> {
     std::fs::read(&b).unwrap().chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
-/// Directed edge cases: every natively emitted FP instruction, single and double, on
+/// Directed edge cases: every natively emitted FP instruction, single and double (and
+/// the vector FADD/FSUB/FMUL/FDIV, whose lanes mix the table's values), on
 /// every pair of 24 special operands (zeros, infinities, quiet and signalling NaNs of
 /// both signs, the smallest and largest denormals and normals, values whose products
 /// overflow or underflow, a double that rounds to the smallest normal single, integer
@@ -374,6 +375,9 @@ fn fp_edge_cases_match_interpreter() {
             ops.push((format!("{op} {p}31, x{{n}}"), 'x', 1));
             ops.push((format!("{op} {p}31, w{{n}}"), 'x', 1));
         }
+    }
+    for (op, arr, k) in [("fadd", "2d", 'd'), ("fsub", "2d", 'd'), ("fmul", "2d", 'd'), ("fdiv", "2d", 'd'), ("fadd", "4s", 's'), ("fmul", "4s", 's'), ("fdiv", "4s", 's'), ("fsub", "2s", 's'), ("fdiv", "2s", 's')] {
+        ops.push((format!("{op} v31.{arr}, v{{n}}.{arr}, v{{m}}.{arr}"), k, 2));
     }
     ops.push(("fcvt s31, d{n}".into(), 'd', 1));
     ops.push(("fcvt d31, s{n}".into(), 's', 1));

@@ -535,8 +535,17 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
         } else {
             dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
         }
+        e.vset(RAX, rd);
+    } else {
+        // Stored from xmm0 (not rax): the next operation's load of this register then
+        // does not wait for the move to rax and the checks.
+        let o = vo(rd);
+        if d {
+            dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
+        }
     }
-    e.vset(RAX, rd);
     e.mx_commit();
 }
 

@@ -143,6 +143,18 @@ impl Em<'_, '_> {
         );
     }
 
+    /// FPSR |= the Arm flags of the sticky MXCSR flags (DZC, OFC, UFC, IXC; see `close`).
+    fn mx_commit_sticky(&mut self) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; stmxcsr [rsp - 8]
+            ; mov edx, DWORD [rsp - 8]
+            ; shr edx, 1
+            ; and edx, 0x1e
+            ; or DWORD [rbx + OFF_FPSR], edx
+        );
+    }
+
     /// Jumps to `slow` unless the result bits in rax (`d`: double, else single in eax)
     /// are zero or a number larger in magnitude than the smallest normal (infinity
     /// included, NaN excluded). Clobbers rcx, rsi.
@@ -203,9 +215,20 @@ impl Em<'_, '_> {
 /// when the interpreter must run the instruction) followed by the fallback. Nothing is
 /// written before the last jump to the fallback. `fpcr` is the FPCR mask that must be 0.
 fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+    guarded_mx(e, pc, fpcr, false, body)
+}
+
+/// `guarded` for a sticky operation (see `close`): MXCSR is cleared at the first one of a
+/// run, and on the fallback path its flags are committed before the interpreter runs and
+/// cleared after.
+fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     e.fp_guard(slow);
+    if sticky && !e.mx_open {
+        e.mx_clear();
+        e.mx_open = true;
+    }
     if fpcr != 0 {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
@@ -218,7 +241,13 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
     let p0 = e.pending;
     dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
+    if sticky {
+        e.mx_commit_sticky();
+    }
     e.callout(pc, raw);
+    if sticky {
+        e.mx_clear();
+    }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     dynasm!(e.ops
@@ -229,6 +258,74 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
     );
     e.pending = n;
     true
+}
+
+/// Ends a run of sticky operations: FPSR |= their accumulated MXCSR flags. Called (from
+/// `emit`) before every instruction that is not `transparent`, before call-outs and
+/// before the block's final exit.
+///
+/// Sticky operations (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., vector
+/// FADD/FSUB/FMUL/FDIV) do not read MXCSR one by one (STMXCSR waits for every earlier FP
+/// operation: it halved the FP workload's speed). Their flags accumulate in MXCSR, cleared
+/// at the first one of a run, and are ORed into FPSR (whose flags are cumulative too) at
+/// the end of the run. This is exact because, for these operations executed under
+/// RMode = RN and FZ = 0, each MXCSR flag the host raises is raised by the Arm operation
+/// on the same operands, whether the fast path then commits the result or falls back:
+/// PE = IXC (inexact, including on overflow), OE = OFC, ZE = DZC (finite nonzero / 0), and
+/// UE = UFC: masked UE means tiny and inexact, x86 detecting tininess after rounding,
+/// Arm before; tiny after rounding implies tiny before (rounding is monotonic and 2^Emin
+/// is representable), and the converse fails only for an exact value below 2^Emin that
+/// rounds to exactly 2^Emin, a result the fast path never commits (`check_result`:
+/// UFC comes from the interpreter then). IE and DE are not mapped (NaN results and
+/// signalling NaNs go to the interpreter; IDC exists only with FZ = 1). Between sticky
+/// operations only `transparent` instructions run: integer ones and FP moves, which
+/// neither use the host FPU's flags nor call host code (which could raise MXCSR flags of
+/// its own).
+pub(super) fn close(e: &mut Em<'_, '_>) {
+    if e.mx_open {
+        e.mx_commit_sticky();
+        e.mx_open = false;
+    }
+}
+
+/// Whether `insn` may run between sticky operations without closing the run (see
+/// `close`): natively emitted integer data processing (the caller closes before a
+/// call-out when it is not emitted natively) and FP register moves, which have no host
+/// call on their fast path and whose fallback is reachable only when FP is disabled (never
+/// inside a run: a run starts after the block's FP enable check).
+pub(super) fn transparent(insn: &Insn) -> bool {
+    match insn {
+        Insn::DpImm(_) | Insn::DpReg(_) => true,
+        Insn::Fp(f) => matches!(
+            f,
+            Fp::Fadd { .. }
+                | Fp::Fsub { .. }
+                | Fp::Fmul { .. }
+                | Fp::Fnmul { .. }
+                | Fp::Fdiv { .. }
+                | Fp::Fsqrt { .. }
+                | Fp::Fmadd { .. }
+                | Fp::Fmsub { .. }
+                | Fp::Fnmadd { .. }
+                | Fp::Fnmsub { .. }
+                | Fp::FmovReg { .. }
+                | Fp::Fabs { .. }
+                | Fp::Fneg { .. }
+                | Fp::FmovImm { .. }
+                | Fp::Fcsel { .. }
+                | Fp::FmovWs { .. }
+                | Fp::FmovXd { .. }
+                | Fp::FmovXD1 { .. }
+                | Fp::FmovSw { .. }
+                | Fp::FmovDx { .. }
+                | Fp::FmovD1X { .. }
+        ),
+        Insn::SimdFp(f) => {
+            use cpu_aarch64::decode::SimdFp as I;
+            matches!(f, I::FaddVec { .. } | I::FsubVec { .. } | I::FmulVec { .. } | I::FdivVec { .. })
+        }
+        _ => false,
+    }
 }
 
 /// Whether the host has FMA3 (for FMADD and friends).
@@ -261,15 +358,14 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fdiv { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Div, rm, rn, rd, false),
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded(e, pc, FPCR_ROUND, |e, slow| {
+            guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
                 e.vload_x(1, rn, d);
-                e.mx_clear();
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {
                     dynasm!(e.ops ; .arch x64 ; sqrtss xmm0, xmm1);
                 }
-                finish_round(e, d, rd, false, slow);
+                finish_sticky(e, d, rd, false, slow);
             })
         }
         Fp::Fmadd { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 0, rm, ra, rn, rd),
@@ -465,7 +561,7 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    guarded(e, pc, FPCR_ROUND, |e, slow| {
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
         let (on, om) = (vo(rn), vo(rm));
         if q == 1 {
             dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
@@ -485,7 +581,6 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
                 );
             }
         }
-        e.mx_clear();
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
             (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, xmm1),
@@ -496,7 +591,6 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
         }
-        e.mx_read(MX_IE_UE, slow);
         // Check every lane: the low 64 bits, then (Q) the high 64 bits.
         for half in 0..=q {
             if half == 0 {
@@ -519,7 +613,6 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
             dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
             e.vset(RAX, rd);
         }
-        e.mx_commit();
     })
 }
 
@@ -549,13 +642,31 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
     e.mx_commit();
 }
 
+/// `finish_round` for sticky operations: no MXCSR access.
+fn finish_sticky(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
+    e.xmm0_to_rax(d);
+    e.check_result(d, slow);
+    let o = vo(rd);
+    if neg {
+        if d {
+            dynasm!(e.ops ; .arch x64 ; btc rax, 63);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
+        }
+        e.vset(RAX, rd);
+    } else if d {
+        dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    guarded(e, pc, FPCR_ROUND, |e, slow| {
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
         e.vload_x(0, rn, d);
         e.vload_x(1, rm, d);
-        e.mx_clear();
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
             (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
@@ -566,7 +677,7 @@ fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u3
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
         }
-        finish_round(e, d, rd, neg, slow);
+        finish_sticky(e, d, rd, neg, slow);
     })
 }
 
@@ -577,11 +688,10 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    guarded(e, pc, FPCR_ROUND, |e, slow| {
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
         e.vload_x(1, rn, d);
         e.vload_x(2, rm, d);
         e.vload_x(0, ra, d);
-        e.mx_clear();
         // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
         match (kind, d) {
             (0, true) => dynasm!(e.ops ; .arch x64 ; vfmadd231sd xmm0, xmm1, xmm2),
@@ -593,7 +703,7 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
             (2, false) => dynasm!(e.ops ; .arch x64 ; vfnmsub231ss xmm0, xmm1, xmm2),
             (_, false) => dynasm!(e.ops ; .arch x64 ; vfmsub231ss xmm0, xmm1, xmm2),
         }
-        finish_round(e, d, rd, false, slow);
+        finish_sticky(e, d, rd, false, slow);
     })
 }
 

@@ -14,7 +14,7 @@
  *  each object's device fd and info; a DPMCP's portal mmap()ed and a command sent there;
  *  the DPNI's IRQ 0 wired to an eventfd (VFIO_DEVICE_SET_IRQS), then DPNI_OPEN,
  *  SET_IRQ_MASK, SET_IRQ_ENABLE, ENABLE (link change event) and the eventfd read;
- *  VFIO_DEVICE_RESET of the DPRC.
+ *  VFIO_DEVICE_RESET of the DPRC and what it did to the DPNI.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +47,7 @@
 #define CMD_DPNI_OPEN 0x8011
 #define CMD_ENABLE 0x0021
 #define CMD_DISABLE 0x0031
+#define CMD_IS_ENABLED 0x0061
 #define CMD_GET_IRQ 0x0111
 #define CMD_SET_IRQ_ENABLE 0x0121
 #define CMD_GET_IRQ_ENABLE 0x0131
@@ -328,14 +329,33 @@ int main(int argc, char **argv)
 		T("eventfd after disable poll %d read %d count %llu", r, rd, (unsigned long long)cnt);
 		simple("dpni clear_irq_status", CMD_CLEAR_IRQ_STATUS, nt, 0xffffffff, 0);
 		proc_irqs("after two events");
-		/* VFIO_DEVICE_RESET of the DPRC: DPRC_RESET_CONT(non-recursive) on its portal;
-		 * the DPNI's IRQ configuration goes back to its reset state. */
+		simple("dpni enable again", CMD_ENABLE, nt, 0, 0);
+		r = poll(&pf, 1, 5000);
+		cnt = 0;
+		rd = read(efd, &cnt, 8);
+		T("eventfd after enable poll %d read %d count %llu", r, rd, (unsigned long long)cnt);
+		/* VFIO_DEVICE_RESET of the DPRC: DPRC_RESET_CONT(non-recursive) on its portal.
+		 * The objects are reset and the object handles the container's portals held are
+		 * closed (dprc_reset_container); the DPRC's own handle stays. */
 		r = ioctl(dprc_fd, VFIO_DEVICE_RESET);
 		T("%s reset %d", dprc, r < 0 ? -errno : r);
+		cmd_init(w, CMD_GET_IRQ_ENABLE, nt);
+		T("mc dpni old token after reset status %d", mc_cmd(w));
+		cmd_init(w, CMD_DPNI_OPEN, 0);
+		w[1] = dpni_id;
+		r = mc_cmd(w);
+		nt = HDR_TOKEN(w[0]);
+		T("mc dpni reopen status %d", r);
+		cmd_init(w, CMD_IS_ENABLED, nt);
+		r = mc_cmd(w);
+		T("mc dpni enabled after reset status %d en %u", r, ((uint8_t *)&w[1])[0]);
 		cmd_init(w, CMD_GET_IRQ_ENABLE, nt);
 		r = mc_cmd(w);
 		T("mc dpni irq enable after reset status %d en %u", r, ((uint8_t *)&w[1])[0]);
 		simple("dpni close", CMD_CLOSE, nt, 0, 0);
+		/* Reset left no event behind: nothing more was signalled. */
+		cnt = 0;
+		T("eventfd after reset %d", (int)read(efd, &cnt, 8));
 	}
 	simple("dprc close", CMD_CLOSE, tok, 0, 0);
 

@@ -236,11 +236,21 @@ fn vfio_fsl_mc_drives_a_child_container() {
         "vfio-test: eventfd after disable poll 1 read 8 count 1",
         "vfio-test: mc dpni clear_irq_status status 0",
         "vfio-test: after two events: irq ITS-fMSI hwirq 240000 vfio-irq(dpni.1) count 2",
-        // VFIO_DEVICE_RESET → DPRC_RESET_CONT(dprc.3, NON_RECURSIVE) on its own portal;
-        // objects' IRQ configuration back to reset (disabled).
+        // Link up again: a third event.
+        "vfio-test: mc dpni enable again status 0",
+        "vfio-test: eventfd after enable poll 1 read 8 count 1",
+        // VFIO_DEVICE_RESET → DPRC_RESET_CONT(dprc.3, NON_RECURSIVE) on its own portal
+        // (vfio_fsl_mc_reset_device). By the MC API (dprc_reset_container): the objects
+        // are reset and the object handles owned by the container are closed, so the old
+        // DPNI token is refused (AUTH_ERR); reopened, the DPNI is disabled with its IRQ
+        // disabled, and no event was raised.
         "vfio-test: dprc.3 reset 0",
+        "vfio-test: mc dpni old token after reset status 3",
+        "vfio-test: mc dpni reopen status 0",
+        "vfio-test: mc dpni enabled after reset status 0 en 0",
         "vfio-test: mc dpni irq enable after reset status 0 en 0",
         "vfio-test: mc dpni close status 0",
+        "vfio-test: eventfd after reset -1",
         "vfio-test: mc dprc close status 0",
         "vfio-test: unmap dma 0 size 0x10000",
         "vfio-test: done",

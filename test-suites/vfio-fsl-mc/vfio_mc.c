@@ -14,6 +14,7 @@
  *  each object's device fd and info; a DPMCP's portal mmap()ed and a command sent there;
  *  the DPNI's IRQ 0 wired to an eventfd (VFIO_DEVICE_SET_IRQS), then DPNI_OPEN,
  *  SET_IRQ_MASK, SET_IRQ_ENABLE, ENABLE (link change event) and the eventfd read;
+ *  the DPRC's own IRQ 0 on a second eventfd, then released;
  *  VFIO_DEVICE_RESET of the DPRC and what it did to the DPNI.
  */
 #include <errno.h>
@@ -334,6 +335,24 @@ int main(int argc, char **argv)
 		cnt = 0;
 		rd = read(efd, &cnt, 8);
 		T("eventfd after enable poll %d read %d count %llu", r, rd, (unsigned long long)cnt);
+		/* The DPRC's own IRQ 0 → a second eventfd: the next MSI of the child's pool,
+		 * programmed with DPRC_SET_IRQ on the child's portal (the container's own IRQ). */
+		int efd2 = eventfd(0, EFD_NONBLOCK);
+		memcpy(is->data, &efd2, sizeof(int32_t));
+		r = ioctl(dprc_fd, VFIO_DEVICE_SET_IRQS, is);
+		T("%s set irqs eventfd %d", dprc, r < 0 ? -errno : r);
+		cmd_init(w, CMD_GET_IRQ, tok);
+		w[1] = 0;
+		r = mc_cmd(w);
+		T("mc dprc get_irq status %d addr 0x%llx data %u", r, (unsigned long long)w[2], u32_at(w, 0));
+		proc_irqs("after dprc set irqs");
+		/* Count 0 with DATA_NONE: the trigger is released (vfio_set_trigger(fd = -1)). */
+		is->argsz = sizeof(*is);
+		is->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+		is->count = 0;
+		r = ioctl(dprc_fd, VFIO_DEVICE_SET_IRQS, is);
+		T("%s release irq %d", dprc, r < 0 ? -errno : r);
+		proc_irqs("after dprc release");
 		/* VFIO_DEVICE_RESET of the DPRC: DPRC_RESET_CONT(non-recursive) on its portal.
 		 * The objects are reset and the object handles the container's portals held are
 		 * closed (dprc_reset_container); the DPRC's own handle stays. */

@@ -239,6 +239,16 @@ fn vfio_fsl_mc_drives_a_child_container() {
         // Link up again: a third event.
         "vfio-test: mc dpni enable again status 0",
         "vfio-test: eventfd after enable poll 1 read 8 count 1",
+        // The DPRC's own IRQ: the next resource of the child's pool (fsl-mc-allocator.c
+        // hands out the free list in order: event 1, hwirq 240001), programmed with
+        // DPRC_SET_IRQ through the child's portal at the same doorbell IOVA.
+        "vfio-test: dprc.3 set irqs eventfd 0",
+        "vfio-test: mc dprc get_irq status 0 addr 0x8000040 data 1",
+        "vfio-test: after dprc set irqs: irq ITS-fMSI hwirq 240000 vfio-irq(dpni.1) count 3",
+        "vfio-test: after dprc set irqs: irq ITS-fMSI hwirq 240001 vfio-irq(dprc.3) count 0",
+        // count 0 + DATA_NONE frees the handler (vfio_set_trigger(-1)): its line goes.
+        "vfio-test: dprc.3 release irq 0",
+        "vfio-test: after dprc release: irq ITS-fMSI hwirq 240000 vfio-irq(dpni.1) count 3",
         // VFIO_DEVICE_RESET → DPRC_RESET_CONT(dprc.3, NON_RECURSIVE) on its own portal
         // (vfio_fsl_mc_reset_device). By the MC API (dprc_reset_container): the objects
         // are reset and the object handles owned by the container are closed, so the old

@@ -76,6 +76,11 @@ for d in dprc.3 dpni.1 dpbp.1 dpmcp.13; do echo "lsemu-test: $d driver $(basenam
 echo "lsemu-test: /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
 /bin/vfio_mc dprc.3 $g dpni.1 dpbp.1 dpmcp.13
 echo "lsemu-test: vfio_mc exit $?"
+echo dprc.3 > /sys/bus/fsl-mc/drivers/vfio-fsl-mc/unbind
+echo > /sys/bus/fsl-mc/devices/dprc.3/driver_override
+echo dprc.3 > /sys/bus/fsl-mc/drivers/fsl_mc_dprc/bind
+for d in dprc.3 dpbp.1 dpmcp.13; do echo "lsemu-test: back: $d driver $(basename "$(readlink /sys/bus/fsl-mc/devices/$d/driver)") override $(cat /sys/bus/fsl-mc/devices/$d/driver_override)"; done
+grep ITS-fMSI /proc/interrupts | sed 's/^ *[0-9]*: *[0-9 ]*ITS-fMSI/lsemu-test: irq ITS-fMSI/'
 echo "lsemu-test: done"
 "#;
 
@@ -274,5 +279,16 @@ fn vfio_fsl_mc_drives_a_child_container() {
     objs.sort_unstable();
     assert_eq!(objs, ["dpbp.1 irqs 0 regions 0", "dpmcp.13 irqs 1 regions 1", "dpni.1 irqs 1 regions 0"]);
     has(&log, "lsemu-test: vfio_mc exit 0");
+    // Handed back to the kernel: vfio-fsl-mc's remove takes the objects away, the
+    // fsl_mc_dprc probe rescans the container without overrides (sysfs shows a NULL
+    // override as "(null)"), dpbp/dpmcp go back to the allocator, and the DPRC's IRQ is
+    // event 0 of a fresh pool again (hwirq 240000), now in the kernel's DMA domain.
+    for d in ["dprc.3 driver fsl_mc_dprc", "dpbp.1 driver fsl_mc_allocator", "dpmcp.13 driver fsl_mc_allocator"] {
+        has(&log, &format!("lsemu-test: back: {d} override (null)"));
+    }
+    assert_eq!(log.matches("fsl_mc_dprc dprc.3: DPRC device bound to driver").count(), 2, "dprc.3 bound at boot and again");
+    // Columns after "lsemu-test: irq ITS-fMSI": hwirq, trigger, name.
+    let irqs: Vec<String> = log.lines().filter(|l| l.starts_with("lsemu-test: irq ITS-fMSI")).map(|l| l.split_whitespace().skip(3).collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(irqs, ["230000 Edge dprc.1", "240000 Edge dprc.3"]);
     has(&log, "lsemu-test: done");
 }

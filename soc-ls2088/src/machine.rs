@@ -356,7 +356,15 @@ impl SysBus {
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
                 (Some(s), None) => self.qbman.read(off, s),
-                (Some(s), Some(v)) => self.qbman.write(off, s, v).map(|_| 0),
+                (Some(s), Some(v)) => {
+                    // Commands (volatile dequeue results) write guest memory as the
+                    // portal's bus master: its DPIO container's ICID, else the root
+                    // container's (23, ls2088a-reference.md §4.10).
+                    let icid = devices::qbman::Qbman::portal_of(off).and_then(|p| self.qbman.portal_icid(p)).unwrap_or(23);
+                    let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
+                    let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id: icid as u32 };
+                    self.qbman.write(off, s, v, &mut dma).map(|_| 0)
+                }
             };
             ("qbman portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {

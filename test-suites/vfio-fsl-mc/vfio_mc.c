@@ -12,6 +12,8 @@
  *  IRQ 0; MC commands through the region: GET_CONT_ID, GET_API_VERSION, OPEN, GET_ATTR,
  *  GET_OBJ_COUNT, GET_OBJ (each object);
  *  each object's device fd and info; a DPMCP's portal mmap()ed and a command sent there;
+ *  for a DPIO, a QBMan volatile dequeue whose result QBMan writes by DMA into the buffer
+ *  mapped with VFIO_IOMMU_MAP_DMA;
  *  the DPNI's IRQ 0 wired to an eventfd (VFIO_DEVICE_SET_IRQS), then DPNI_OPEN,
  *  SET_IRQ_MASK, SET_IRQ_ENABLE, ENABLE (link change event) and the eventfd read;
  *  the DPRC's own IRQ 0 on a second eventfd, then released;
@@ -137,6 +139,40 @@ static void proc_irqs(const char *when)
 		T("%s: irq %s hwirq %s vfio-irq%s count %lu", when, chip ? chip : "?", hwirq ? hwirq : "?", dev ? dev : "?", total);
 	}
 	fclose(f);
+}
+
+/* A DMA by a device of the container into the VFIO mapping: a volatile dequeue on the
+ * DPIO's QBMan software portal (its cache-inhibited region, mmap()ed) with results to
+ * memory at `iova` (VDQCR at 0x780: byte 0 verb = valid bit 0x80 | RLS 0x10 (results to
+ * memory) | type FQ 2<<2 | DCT 1, byte 1 numf = 0 (one frame), byte 2 token, bytes 4-7
+ * FQID, bytes 8-15 the result address; the verb's store triggers it; reference §5.4).
+ * No FQ has frames, so QBMan writes one "empty" result: verb DQ (0x60 under mask 0x7f,
+ * qbman-portal.h QBMAN_RESULT_DQ), stat VOLATILE|EXPIRED (0x03), the token copied. */
+static void dpio_dma(int fd, const char *obj, volatile uint8_t *buf, uint64_t iova)
+{
+	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 1 };
+	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0 || !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		T("%s: no mmap-able CINH region", obj);
+		return;
+	}
+	volatile uint64_t *p = mmap(NULL, ri.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, ri.offset);
+	if (p == MAP_FAILED) {
+		T("%s mmap cinh failed errno %d", obj, errno);
+		return;
+	}
+	const uint8_t tok = 0x2a;
+	volatile uint64_t *vdq = p + 0x780 / 8;
+	for (int j = 7; j >= 2; j--)
+		vdq[j] = 0;
+	vdq[1] = iova;
+	__asm__ volatile("dsb st" ::: "memory");
+	vdq[0] = 0x80 | 0x10 | (2 << 2) | 1 | ((uint64_t)tok << 16) | ((uint64_t)0 << 32);
+	__asm__ volatile("dsb sy" ::: "memory");
+	int spins = 0;
+	while (buf[7] != tok && spins < 1000000)
+		spins++;
+	T("%s vdq result in the dma buffer: verb&0x7f 0x%x stat 0x%x tok 0x%x, next entry untouched %d", obj, buf[0] & 0x7f, buf[1], buf[7], buf[64] == 0x5a);
+	munmap((void *)p, ri.size);
 }
 
 int main(int argc, char **argv)
@@ -276,6 +312,8 @@ int main(int argc, char **argv)
 		}
 		if (!strncmp(obj, "dpni.", 5))
 			dpni_fd = fd;
+		if (!strncmp(obj, "dpio.", 5))
+			dpio_dma(fd, obj, buf, dm.iova);
 	}
 
 	/* The DPNI's IRQ 0 → eventfd; a link change raises it. */

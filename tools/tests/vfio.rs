@@ -74,7 +74,7 @@ echo vfio-fsl-mc > /sys/bus/fsl-mc/devices/dprc.3/driver_override
 echo dprc.3 > /sys/bus/fsl-mc/drivers/vfio-fsl-mc/bind
 for d in dprc.3 dpni.1 dpbp.1 dpmcp.13; do echo "lsemu-test: $d driver $(basename $(readlink /sys/bus/fsl-mc/devices/$d/driver)) group $(basename $(readlink /sys/bus/fsl-mc/devices/$d/iommu_group))"; done
 echo "lsemu-test: /dev/vfio: $(ls /dev/vfio | tr '\n' ' ')"
-/bin/vfio_mc dprc.3 $g dpni.1 dpbp.1 dpmcp.13
+/bin/vfio_mc dprc.3 $g @OBJS@
 echo "lsemu-test: vfio_mc exit $?"
 echo dprc.3 > /sys/bus/fsl-mc/drivers/vfio-fsl-mc/unbind
 echo > /sys/bus/fsl-mc/devices/dprc.3/driver_override
@@ -112,25 +112,25 @@ fn has(log: &str, want: &str) {
     assert!(log.lines().any(|l| l == want), "console lacks the line {want:?}");
 }
 
-#[test]
-fn vfio_fsl_mc_drives_a_child_container() {
-    let Some(dir) = common::corpus_or_skip(&[]) else {
-        return;
-    };
+/// Boots with `dpl`, binds dprc.3 to vfio-fsl-mc and runs vfio_mc on it and `objs`;
+/// returns the console log after checking the exit code and the error markers, or None
+/// (after a note) when the corpus, the modules or the cross compiler are missing.
+fn boot_vfio(tag: &str, dpl: &str, objs: &str) -> Option<String> {
+    let dir = common::corpus_or_skip(&[])?;
     let Some(mods) = modules() else {
         assert!(std::env::var_os("CI").is_none(), "VFIO modules missing: run test-suites/vfio-fsl-mc/fetch.sh");
         eprintln!("skipped: VFIO modules missing (run test-suites/vfio-fsl-mc/fetch.sh)");
-        return;
+        return None;
     };
-    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("vfio_fsl_mc");
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(tag);
     std::fs::create_dir_all(&tmp).unwrap();
     let Some(prog) = build_prog(&tmp) else {
         assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
         eprintln!("skipped: aarch64-linux-gnu-gcc missing");
-        return;
+        return None;
     };
-    std::fs::write(tmp.join("dpl.dts"), DPL).unwrap();
-    std::fs::write(tmp.join("init.sh"), SCRIPT).unwrap();
+    std::fs::write(tmp.join("dpl.dts"), dpl).unwrap();
+    std::fs::write(tmp.join("init.sh"), SCRIPT.replace("@OBJS@", objs)).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
     cmd.arg("boot")
         .args(["--smp", "2", "--max-insns", "20000000000"])
@@ -157,10 +157,18 @@ fn vfio_fsl_mc_drives_a_child_container() {
 
     for bad in [
         "Oops", "BUG:", "WARNING:", "Kernel panic", "insmod", "failed errno", "VFIO_FSL_MC: Failed", "Unhandled context fault", "Blocked unknown Stream ID", "No interrupt remapping support",
-        "VFIO_FSL_MC: reset device has failed", "dropped", "not implemented",
+        "VFIO_FSL_MC: reset device has failed", "dropped", "not implemented", "QBMan portal model:",
     ] {
         assert!(!log.contains(bad), "console shows {bad:?}");
     }
+    Some(log)
+}
+
+#[test]
+fn vfio_fsl_mc_drives_a_child_container() {
+    let Some(log) = boot_vfio("vfio_fsl_mc", DPL, "dpni.1 dpbp.1 dpmcp.13") else {
+        return;
+    };
 
     // Groups: one per container (fsl_mc_device_group), dprc.1's first (probe order).
     has(&log, "lsemu-test: iommu groups dprc.1 0 dprc.3 1");
@@ -291,4 +299,36 @@ fn vfio_fsl_mc_drives_a_child_container() {
     let irqs: Vec<String> = log.lines().filter(|l| l.starts_with("lsemu-test: irq ITS-fMSI")).map(|l| l.split_whitespace().skip(3).collect::<Vec<_>>().join(" ")).collect();
     assert_eq!(irqs, ["230000 Edge dprc.1", "240000 Edge dprc.3"]);
     has(&log, "lsemu-test: done");
+}
+
+/// A device of the child container writes into memory that userspace mapped with
+/// VFIO_IOMMU_MAP_DMA: with a DPIO in dprc.3, vfio_mc mmap()s its QBMan portal (region 1,
+/// the cache-inhibited page) and posts a volatile dequeue with results to memory at the
+/// mapping's IOVA (0x1000000). No FQ holds frames, so QBMan writes one empty result
+/// there, which the program reads from its own buffer: verb DQ (Linux qbman-portal.h:
+/// `(verb & 0x7f) == QBMAN_RESULT_DQ` 0x60), stat VOLATILE|EXPIRED (0x03), its token
+/// (0x2a) copied, nothing beyond the one 64-byte result. The write reaches the buffer only
+/// if the SMMU model translated StreamID 24 through the page tables of VFIO's domain;
+/// otherwise arm-smmu reports a context fault (checked by boot_vfio).
+#[test]
+#[ignore = "needs QBMan portals to DMA as their DPIO's container ICID (branch s3-dpni: init_data_path sets the portal ICIDs); on main a child DPIO's DMA uses the root ICID 23 and faults in dprc.1's domain"]
+fn vfio_dma_from_a_child_dpio_reaches_the_mapping() {
+    let dpl = DPL
+        .replace("obj@3 { obj_name = \"dpmcp@13\"; };", "obj@3 { obj_name = \"dpmcp@13\"; };\n\t\t\t\tobj@4 { obj_name = \"dpio@2\"; };")
+        .replace("dpio@1 { channel_mode", "dpio@2 { channel_mode = \"DPIO_LOCAL_CHANNEL\"; num_priorities = <8>; };\n\t\tdpio@1 { channel_mode");
+    assert!(dpl.contains("obj_name = \"dpio@2\"") && dpl.contains("dpio@2 {"), "DPL edit");
+    let Some(log) = boot_vfio("vfio_fsl_mc_dma", &dpl, "dpni.1 dpbp.1 dpmcp.13 dpio.2") else {
+        return;
+    };
+    // DPIO: two regions (CENA, CINH: 64 KiB each, page-aligned → MMAP|READ|WRITE), one IRQ.
+    for want in [
+        "vfio-test: dpio.2 info 0 flags 0x40 regions 2 irqs 1",
+        "vfio-test: dpio.2 region 0: 0 offset 0x0 size 0x10000 flags 0x7",
+        "vfio-test: dpio.2 region 1: 0 offset 0x10000000000 size 0x10000 flags 0x7",
+        "vfio-test: dpio.2 vdq result in the dma buffer: verb&0x7f 0x60 stat 0x3 tok 0x2a, next entry untouched 1",
+        "vfio-test: unmap dma 0 size 0x10000",
+        "lsemu-test: vfio_mc exit 0",
+    ] {
+        has(&log, want);
+    }
 }

@@ -26,14 +26,15 @@
 //!   volatile dequeues (channel, WQ = channel << 3 | prio, or FQ) with results to memory
 //!   through the portal's DMA space or to the DQRR, static dequeue (SDQCR source bit 0 =
 //!   the portal's own channel, see [`Qbman::set_portal_channel`]) into the DQRR, CDAN
-//!   notifications into the notify portal's DQRR, the 8-entry DQRR with its valid bit
+//!   notifications into the notify portal's DQRR, FQDAN notifications of FQs in
+//!   notification mode ([`Qbman::fq_set_notification`], DPNI_DEST_DPIO), the 8-entry DQRR with its valid bit
 //!   toggling at each wrap and discrete consumption (DCAP, or an enqueue's DCA byte),
 //!   ISR/IER/ISDR/IIR with an edge-triggered interrupt output ([`Qbman::take_irqs`]).
 //!
 //! Not modelled (accepted, warned about once): order restoration (ORP), enqueue responses,
-//! stashing, congestion groups, FQ/BP state change notifications other than CDAN, FQDAN,
+//! stashing, congestion groups, state change notifications other than CDAN and FQDAN,
 //! the IRQ hold-off timer (a DQRR entry below the DQRR_ITR threshold with ITPR ≠ 0 raises
-//! DQRI only when [`Qbman::expire_holdoff`] is called), SDQCR sources other than bit 0, the
+//! DQRI at the next [`Qbman::take_irqs`], not after ITPR cycles), SDQCR sources other than bit 0, the
 //! QMan 5 memory-backed layout (offsets 0x1000 and up read as 0).
 
 use crate::{DmaSpace, MmioError, MmioResult, Size};
@@ -94,6 +95,7 @@ pub const VERB_FQ_XOFF: u8 = 0x4e;
 /// Result verbs written by QBMan (dpaa2-global.h / qbman-portal.h QBMAN_RESULT_*).
 pub const RESULT_DQ: u8 = 0x60;
 pub const RESULT_CDAN: u8 = 0x26;
+pub const RESULT_FQDAN: u8 = 0x25;
 /// Management result code "OK" (QBMAN_MC_RSLT_OK).
 pub const RSLT_OK: u8 = 0xf0;
 /// The model's result code for a refused command (unknown verb, unknown FQ, bad count):
@@ -195,6 +197,10 @@ struct Fq {
     xoff: bool,
     /// The channel list (channel, prio) the FQ currently sits in.
     sched: Option<(u16, u8)>,
+    /// FQDAN mode (DPNI_DEST_DPIO, dpni.h): the portal notified when frames arrive, and
+    /// whether the FQ is parked after a notification (until FQ_SCHEDULE).
+    fqdan: Option<u32>,
+    parked: bool,
 }
 
 #[derive(Default)]
@@ -362,12 +368,28 @@ impl Qbman {
     /// Creates or reconfigures frame queue `fqid` (24 bits); queued frames stay.
     pub fn fq_configure(&mut self, fqid: u32, cfg: FqConfig) {
         let fqid = fqid & 0xff_ffff;
-        let fq = self.fqs.entry(fqid).or_insert(Fq { cfg, frames: VecDeque::new(), bytes: 0, xoff: false, sched: None });
+        let fq = self.fqs.entry(fqid).or_insert(Fq { cfg, frames: VecDeque::new(), bytes: 0, xoff: false, sched: None, fqdan: None, parked: false });
         fq.cfg = cfg;
         self.resched(fqid);
         if let FqDest::Channel { channel, .. } = cfg.dest {
             self.channel_kick(channel);
         }
+        self.eval_irqs();
+    }
+
+    /// FQ data availability notifications (DPNI_DEST_DPIO: "the queue is set in schedule
+    /// mode and generates FQDAN notifications to the specified DPIO", dpni.h): frames
+    /// arriving in `fqid` put one FQDAN (verb 0x25, rid = FQID, ctx = the FQ's user
+    /// context) into `portal`'s DQRR, then the FQ stays parked until FQ_SCHEDULE (which
+    /// notifies again at once if frames are left). `None` turns it off. Meant for FQs
+    /// with destination [`FqDest::None`]; a no-op if the FQ does not exist.
+    pub fn fq_set_notification(&mut self, fqid: u32, portal: Option<u32>) {
+        let fqid = fqid & 0xff_ffff;
+        if let Some(fq) = self.fqs.get_mut(&fqid) {
+            fq.fqdan = portal;
+            fq.parked = false;
+        }
+        self.fq_kick(fqid);
         self.eval_irqs();
     }
 
@@ -478,13 +500,16 @@ impl Qbman {
         std::mem::take(&mut self.hw_frames)
     }
 
-    /// Portals whose interrupt line rose since the last call (each once, in order).
+    /// Portals whose interrupt line rose since the last call (each once, in order). The
+    /// IRQ hold-off period is taken to end here ([`Qbman::expire_holdoff`]): the caller
+    /// polls after each access, so a DQRR entry below the threshold is never stranded.
     pub fn take_irqs(&mut self) -> Vec<u32> {
+        self.expire_holdoff();
         std::mem::take(&mut self.irqs)
     }
 
-    /// The IRQ hold-off period elapsed (called by the machine at a time boundary): DQRR
-    /// entries below the DQRR_ITR threshold now raise DQRI.
+    /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
+    /// raise DQRI (no timer is modelled; `take_irqs` calls this).
     pub fn expire_holdoff(&mut self) {
         for port in self.portals.values_mut() {
             if port.holdoff_pending && port.fill() > 0 {
@@ -501,7 +526,9 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if !(reg as usize).is_multiple_of(n) {
+            // The ring area is memory (CENA is mapped cacheable or write-combined): any
+            // alignment, but not across its end.
+            if reg + n as u64 > RING_END {
                 return Err(MmioError::Unaligned);
             }
             let Some(port) = self.portals.get(&p) else { return Ok(0) };
@@ -541,19 +568,22 @@ impl Qbman {
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
-            if !(reg as usize).is_multiple_of(n) {
+            // Memory semantics, as for reads. Linux's memcpy of an EQCR body starts at
+            // byte 4 of the entry: unaligned 8-byte stores (arm64 memcpy STPs).
+            if reg + n as u64 > RING_END {
                 return Err(MmioError::Unaligned);
             }
             let port = self.portal(p);
             port.ring[reg as usize..reg as usize + n].copy_from_slice(&val.to_le_bytes()[..n]);
             // In direct mode the store covering an entry's first byte (the verb) is the
-            // trigger; no doorbell is written (reference §5.3). Accesses are aligned, so
-            // such a store starts at the entry.
-            if reg % 64 == 0 {
-                match reg {
+            // trigger; no doorbell is written (reference §5.3). A store of at most 8
+            // bytes covers at most one entry start.
+            let entry = (reg + n as u64 - 1) & !63;
+            if entry >= reg {
+                match entry {
                     EQCR..0x200 => self.eqcr_process(p),
-                    DQRR..0x400 => self.warn("dqrr store", || format!("store to DQRR entry at {reg:#x} (a QBMan-written ring)")),
-                    RCR..0x600 => self.rcr_process(p, ((reg - RCR) / 64) as u8),
+                    DQRR..0x400 => self.warn("dqrr store", || format!("store to DQRR entry at {entry:#x} (a QBMan-written ring)")),
+                    RCR..0x600 => self.rcr_process(p, ((entry - RCR) / 64) as u8),
                     CR => self.mc_process(p),
                     VDQCR => self.vdq_process(p, dma),
                     _ => {}
@@ -576,10 +606,8 @@ impl Qbman {
                 }
             }
             IER => port.ier = v,
-            ISDR => {
-                port.isdr = v;
-                port.isr &= !v;
-            }
+            // Status disable: those bits are no longer set (already set ones stay).
+            ISDR => port.isdr = v,
             IIR => {
                 port.iir = v;
                 // Un-inhibiting with a status still pending raises the line again (the
@@ -672,6 +700,7 @@ impl Qbman {
                     self.resched(fqid);
                     self.channel_kick(channel);
                 }
+                self.fq_kick(fqid);
                 Ok(())
             }
         }
@@ -746,6 +775,22 @@ impl Qbman {
         e[0] = RESULT_CDAN;
         put32(&mut e, 4, channel as u32);
         put64(&mut e, 8, ch.ctx);
+        self.dqrr_push(target, e);
+    }
+
+    /// An FQ in FQDAN mode with frames and not parked notifies its portal and parks.
+    fn fq_kick(&mut self, fqid: u32) {
+        let Some(fq) = self.fqs.get_mut(&fqid) else { return };
+        let Some(target) = fq.fqdan else { return };
+        if fq.parked || fq.xoff || fq.frames.is_empty() {
+            return;
+        }
+        fq.parked = true;
+        // Notification (SCN) format, reference §5.5: verb 0x25, rid = FQID, ctx.
+        let mut e = [0u8; 64];
+        e[0] = RESULT_FQDAN;
+        put32(&mut e, 4, fqid);
+        put64(&mut e, 8, fq.cfg.user_ctx);
         self.dqrr_push(target, e);
     }
 
@@ -962,13 +1007,16 @@ impl Qbman {
                         match cmd {
                             VERB_FQ_XOFF => fq.xoff = true,
                             VERB_FQ_XON => fq.xoff = false,
-                            _ => {}
+                            // Parked → scheduled (qbman_swp_fq_schedule; the FQDAN re-arm
+                            // of dpaa2_io_service_rearm).
+                            _ => fq.parked = false,
                         }
                         let dest = fq.cfg.dest;
                         self.resched(fqid);
                         if let FqDest::Channel { channel, .. } = dest {
                             self.channel_kick(channel);
                         }
+                        self.fq_kick(fqid);
                     }
                 }
             }
@@ -1071,7 +1119,12 @@ impl Qbman {
                 FqDest::Channel { channel, prio } => format!("channel {channel:#x} prio {prio}"),
                 FqDest::Hardware { tag } => format!("hardware tag {tag:#x}"),
             };
-            let _ = writeln!(s, "qbman fq {id:#x}: {dest} ctx {:#x} frames {} bytes {}{}", fq.cfg.user_ctx, fq.frames.len(), fq.bytes, if fq.xoff { " XOFF" } else { "" });
+            let fqdan = match (fq.fqdan, fq.parked) {
+                (Some(p), false) => format!(" FQDAN to portal {p}"),
+                (Some(p), true) => format!(" FQDAN to portal {p} (parked)"),
+                (None, _) => String::new(),
+            };
+            let _ = writeln!(s, "qbman fq {id:#x}: {dest} ctx {:#x} frames {} bytes {}{}{fqdan}", fq.cfg.user_ctx, fq.frames.len(), fq.bytes, if fq.xoff { " XOFF" } else { "" });
         }
         for (id, ch) in &self.channels {
             let pending: usize = ch.active.iter().map(|l| l.len()).sum();

@@ -20,11 +20,14 @@
 pub mod cmd;
 pub mod dpl;
 pub mod dprc;
+pub mod fuzz;
 pub mod dts;
 mod fw;
 pub mod objects;
 #[cfg(test)]
 mod dprc_tests;
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;
 

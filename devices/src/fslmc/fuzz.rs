@@ -31,7 +31,7 @@ pub const COMMANDS: &[u16] = &[
 ];
 
 /// Type names (object types and resource types) for the string fields.
-const NAMES: &[&str] = &["dprc", "dpni", "dpio", "dpbp", "dpcon", "dpmcp", "dpmac", "dpsw", "dpdmux", "dpseci", "mcp", "bp", "fq", "x"];
+pub const NAMES: &[&str] = &["dprc", "dpni", "dpio", "dpbp", "dpcon", "dpmcp", "dpmac", "dpsw", "dpdmux", "dpseci", "mcp", "bp", "fq", "x"];
 /// 32-bit values with a meaning: "from the pool" (ICID, portal), DPAA2 ICIDs, free and
 /// used MC portals, the last portal, a bad one.
 const MAGIC: [u32; 8] = [0xFFFF, 0xFFFF_FFFF, 23, 25, 24, 30, 1023, 1024];
@@ -143,7 +143,8 @@ fn portal_choices(mc: &Mc) -> Vec<u32> {
 
 /// The `mc_portal` target on a fresh MC from the built-in DPL.
 pub fn mc_portal(data: &[u8]) {
-    let mut mc = Mc::new(dpl::default_layout());
+    static LAYOUT: std::sync::OnceLock<Layout> = std::sync::OnceLock::new();
+    let mut mc = Mc::new(LAYOUT.get_or_init(dpl::default_layout).clone());
     mc_portal_on(&mut mc, data);
 }
 

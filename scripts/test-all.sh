@@ -15,6 +15,9 @@ command -v readelf >/dev/null || need+=(binutils)
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v curl >/dev/null || need+=(curl)
 command -v xz >/dev/null || need+=(xz-utils)
+# The network backend tests: pcap files read back by tcpdump, TAP devices set up with ip.
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v ip >/dev/null || need+=(iproute2)
 if ((${#need[@]})); then
     SUDO=
     [ "$(id -u)" = 0 ] || SUDO=sudo

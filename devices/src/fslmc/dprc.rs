@@ -131,6 +131,26 @@ impl DprcState {
         s
     }
 
+    /// Unplugged objects, locked containers and resource pools, as text (for the monitor).
+    pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
+        let mut s = String::new();
+        if !self.unplugged.is_empty() {
+            let v: Vec<String> = self.unplugged.iter().map(|(t, i)| format!("{}.{i}", t.name())).collect();
+            let _ = writeln!(s, "unplugged: {}", v.join(" "));
+        }
+        for c in &self.locked {
+            let _ = writeln!(s, "dprc.{c} locked");
+        }
+        for (c, pools) in &self.pools {
+            let v: Vec<String> = pools.iter().filter(|(_, ids)| !ids.is_empty()).map(|(t, ids)| format!("{t} {}", ids.len())).collect();
+            if !v.is_empty() {
+                let _ = writeln!(s, "dprc.{c} free resources: {}", v.join(", "));
+            }
+        }
+        s
+    }
+
     pub fn plugged(&self, ty: ObjType, id: u32) -> bool {
         !self.unplugged.contains(&(ty, id))
     }

@@ -184,6 +184,7 @@ fn restool_create_assign_unassign_destroy() {
     assert_eq!(take_status(&mut mc, 24, c), 0x2, "child: OBJ_REMOVED");
     assert_eq!(take_status(&mut mc, 0, t), 0x1, "root: OBJ_ADDED");
     assert_eq!(has(&objects(&mut mc, 0, t), "dpni", 1), Some(0), "back in dprc.1, unplugged");
+    assert!(mc.describe().contains("unplugged: dpni.1\n"), "{}", mc.describe());
     // restool dprc assign dprc.1 --object=dpni.1 --plugged=1: container = itself.
     assert_eq!(assign(&mut mc, 0, t, false, 1, "dpni", 1, 1, opt), status::OK);
     assert_eq!(has(&objects(&mut mc, 0, t), "dpni", 1), Some(0x2));
@@ -254,6 +255,7 @@ fn lock_and_nested_containers() {
     p.set_u8(0, 1);
     p.set_u32(4, 3);
     assert_eq!(st(&mut mc, 0, 0x16B1, t, &p), status::OK);
+    assert!(mc.describe().contains("dprc.3 locked\n"));
     // A locked container may not create children (fsl_dprc.h dprc_set_locked).
     assert_eq!(create(&mut mc, 24, c, 0, ICID_FROM_POOL, PORTAL_FROM_POOL).0, status::NO_PRIVILEGE);
     p.set_u8(0, 0);

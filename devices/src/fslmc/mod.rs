@@ -152,6 +152,7 @@ impl Mc {
             self.commands
         );
         s.push_str(&self.layout.describe());
+        s.push_str(&self.dprc.describe());
         s
     }
 

@@ -77,6 +77,7 @@ fn create(mc: &mut Mc, portal: u32, t: u16, options: u32, icid: u32, port: u32) 
 
 /// DPRC_ASSIGN 0x1571 / UNASSIGN 0x1581: container 0-3, options 4-7, num 8-11,
 /// id_base_align 12-15, type 16-31.
+#[allow(clippy::too_many_arguments)]
 fn assign(mc: &mut Mc, portal: u32, t: u16, unassign: bool, cont: u32, ty: &str, id: u32, num: u32, options: u32) -> u8 {
     let mut p = Params::default();
     p.set_u32(0, cont);

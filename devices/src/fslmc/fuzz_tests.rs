@@ -152,6 +152,10 @@ fn fuzz_smoke_mc_portal() {
             }
             d
         };
+        // LSEMU_FUZZ_SEEDS=<dir>: keep the first restool-like inputs as a libFuzzer corpus.
+        if let Some(dir) = std::env::var_os("LSEMU_FUZZ_SEEDS").filter(|_| i % 2 == 1 && i < 1000) {
+            let _ = std::fs::write(std::path::Path::new(&dir).join(format!("restool-{i}")), &data);
+        }
         let mut mc = Mc::new(base.clone());
         fuzz::mc_portal_on(&mut mc, &data);
         commands += mc.commands;

@@ -19,9 +19,15 @@
 
 pub mod cmd;
 pub mod dpl;
+pub mod dprc;
+pub mod fuzz;
 pub mod dts;
 mod fw;
 pub mod objects;
+#[cfg(test)]
+mod dprc_tests;
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;
 
@@ -103,12 +109,15 @@ pub struct Mc {
     warned: std::collections::BTreeSet<(ObjType, u16)>,
     /// Number of commands executed (for statistics and tests).
     pub commands: u64,
+    /// Container-management state (plugged objects, locks, resource pools; dprc.rs).
+    pub dprc: dprc::DprcState,
 }
 
 impl Mc {
     /// An MC that has booted and applied `layout` (GSR = BOOT_DONE).
     pub fn new(layout: Layout) -> Mc {
         Mc {
+            dprc: dprc::DprcState::new(&layout),
             layout,
             gcr1: 0,
             gsr: GSR_BOOTED,
@@ -143,6 +152,7 @@ impl Mc {
             self.commands
         );
         s.push_str(&self.layout.describe());
+        s.push_str(&self.dprc.describe());
         s
     }
 
@@ -219,7 +229,7 @@ impl Mc {
         if o >= 64 {
             return Err(MmioError::NoRegister);
         }
-        if self.layout.portal_owner(n).is_none() {
+        if self.layout.portal_owner(n).is_none() && !self.dprc.orphans.contains(&n) {
             // No container or DPMCP owns this portal: nothing listens.
             return Err(MmioError::NoRegister);
         }

@@ -224,11 +224,13 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
 fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    e.fp_guard(slow);
+    // Clear MXCSR before the first jump to the fallback: the fallback commits MXCSR's
+    // flags, which must then be only those of this run (not stale host flags).
     if sticky && !e.mx_open {
         e.mx_clear();
         e.mx_open = true;
     }
+    e.fp_guard(slow);
     if fpcr != 0 {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }

@@ -575,9 +575,10 @@ fn broken_engines_are_caught() {
         match bug {
             // Only code changed by the guest with maintenance is flagged: without it, the
             // old code is an allowed outcome.
+            // ("indirect" patches its call targets with maintenance in some programs.)
             Bug::IgnoresGuestCodeWrites => {
-                assert!(by_kind.keys().all(|k| ["smc_maint", "smc_loop"].contains(k)), "{by_kind:?}");
-                assert!(by_kind.len() == 2, "{by_kind:?}");
+                assert!(by_kind.keys().all(|k| ["smc_maint", "smc_loop", "indirect"].contains(k)), "{by_kind:?}");
+                assert!(by_kind.contains_key("smc_maint") && by_kind.contains_key("smc_loop"), "{by_kind:?}");
             }
             Bug::LateInterrupts => assert!(by_kind.contains_key("doorbell"), "{by_kind:?}"),
             _ => {}
@@ -624,6 +625,14 @@ fn encodings_match_gnu_as() {
         ("b.ne .-20", b_ne(-20)),
         ("dc cvau, x24", dc_cvau(24)),
         ("ic ivau, x24", ic_ivau(24)),
+        ("blr x25", blr(25)),
+        ("br x25", br(25)),
+        ("ret x22", ret(22)),
+        ("and x24, x26, #3", and_3(24, 26)),
+        ("add x25, x25, x24, lsl #11", add_lsl(25, 25, 24, 11)),
+        ("add x19, x0, x19, lsl #1", add_lsl(19, 0, 19, 1)),
+        ("tlbi vae1, x21", tlbi_vae1(21)),
+        ("eor x21, x21, x20", 0xca14_02b5),
     ];
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff");
     std::fs::create_dir_all(&dir).unwrap();

@@ -224,13 +224,17 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
 fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    // Clear MXCSR before the first jump to the fallback: the fallback commits MXCSR's
-    // flags, which must then be only those of this run (not stale host flags).
+    // The FP-enabled check (a host call, only at the block's first FP instruction, so
+    // never inside a run) comes first; when it fails the fallback skips the commit:
+    // MXCSR then holds no flag of this run, only stale host flags. MXCSR is cleared after
+    // the call, before the first jump to the committing fallback, so that the commit
+    // ORs the flags of this run's operations only.
+    let guard_fail = e.ops.new_dynamic_label();
+    e.fp_guard(guard_fail);
     if sticky && !e.mx_open {
         e.mx_clear();
         e.mx_open = true;
     }
-    e.fp_guard(slow);
     if fpcr != 0 {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
@@ -246,6 +250,7 @@ fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl F
     if sticky {
         e.mx_commit_sticky();
     }
+    dynasm!(e.ops ; .arch x64 ; =>guard_fail);
     e.callout(pc, raw);
     if sticky {
         e.mx_clear();

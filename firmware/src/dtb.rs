@@ -211,6 +211,32 @@ pub fn fixup_tree(t: &mut Fdt, cfg: &FixupConfig) -> Result<FixupReport, DtbErro
     Ok(report)
 }
 
+/// Enables the PCIe controller node at `path` (`status = "okay"`) and gives it the
+/// per-requester `msi-map` and `iommu-map` U-Boot's layerscape PCIe fix-up writes:
+/// `<rid &its sid 1>` and `<rid &smmu sid 1>` for each `(rid, sid)` of `map` (the stream
+/// ID doubles as the ITS DeviceID). The ITS and SMMU phandles are those the stock node
+/// already names (`msi-parent`, the first `iommu-map` entry).
+pub fn enable_pcie(blob: &[u8], path: &str, map: &[(u32, u32)]) -> Result<Vec<u8>, DtbError> {
+    let mut t = Fdt::parse(blob)?;
+    let n = t.node_mut(path).ok_or_else(|| DtbError::Fixup(format!("no PCIe controller node {path} in the device tree")))?;
+    let its = n.prop_u32("msi-parent").ok_or_else(|| DtbError::Fixup(format!("{path} has no msi-parent")))?;
+    let smmu = n
+        .prop("iommu-map")
+        .filter(|v| v.len() >= 8)
+        .map(|v| u32::from_be_bytes([v[4], v[5], v[6], v[7]]))
+        .ok_or_else(|| DtbError::Fixup(format!("{path} has no iommu-map")))?;
+    let mut msi = Vec::new();
+    let mut iommu = Vec::new();
+    for &(rid, sid) in map {
+        msi.extend([rid, its, sid, 1]);
+        iommu.extend([rid, smmu, sid, 1]);
+    }
+    n.set_prop("msi-map", cells(&msi));
+    n.set_prop("iommu-map", cells(&iommu));
+    n.set_prop("status", str_value("okay"));
+    Ok(t.to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

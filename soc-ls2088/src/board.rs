@@ -310,6 +310,8 @@ pub const PCIE1_EP_RID: u32 = 0x100;
 /// the endpoint, as U-Boot's PCIe fix-up assigns them in `msi-map`/`iommu-map`.
 pub const PCIE1_RP_STREAM_ID: u32 = 7;
 pub const PCIE1_EP_STREAM_ID: u32 = 8;
+/// The SPI PEX1's `interrupt-map` gives INTA (`<0 0 0 1 &gic 0 0 0 109 4>`).
+pub const PCIE1_INTA_SPI: u32 = 109;
 pub const SMMU_SIZE: u64 = 0x80_0000;
 /// Its 12 global fault interrupts (`#global-interrupts = 12`), as SPI numbers, in the
 /// RDB DTB's order: SPI 13..16 and 211..218.

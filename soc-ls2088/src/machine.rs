@@ -717,7 +717,8 @@ impl Machine {
     /// controller is modelled from then on and its link is up. The boot path enables the
     /// controller's DT node (`firmware::dtb::enable_pcie`).
     pub fn attach_pcie(&mut self, endpoint: Box<dyn devices::pcie::Endpoint>) {
-        self.bus.pcie = Some(devices::pcie::Pcie::new(Some(endpoint)));
+        let inta = IrqLine::new(self.bus.spis.clone(), board::PCIE1_INTA_SPI);
+        self.bus.pcie = Some(devices::pcie::Pcie::new(Some(endpoint)).with_inta(inta));
     }
 
     /// Connects a host network backend to an MC object's MAC (`--net`). The endpoint has

@@ -120,6 +120,10 @@ pub trait Endpoint: Send {
     fn mem_write(&mut self, addr: u64, size: Size, val: u64, dma: &mut dyn DmaSpace) -> bool;
     /// MSI/MSI-X writes (address, data) the function issued since the last call.
     fn take_msis(&mut self) -> Vec<(u64, u32)>;
+    /// Whether the function asserts its INTx pin (INTA) now.
+    fn intx(&self) -> bool {
+        false
+    }
 }
 
 /// The PEX controller: root port, iATU, and the attached endpoint.
@@ -131,6 +135,9 @@ pub struct Pcie {
     pub ob: [AtuRegion; ATU_REGIONS],
     pub ib: [AtuRegion; ATU_REGIONS],
     pub endpoint: Option<Box<dyn Endpoint>>,
+    /// The GIC input INTA of the endpoint reaches (device 0's INTA stays INTA through
+    /// the root port; the controller's `interrupt-map` routes it).
+    inta: crate::IrqLine,
     warned: u32,
 }
 
@@ -181,7 +188,17 @@ impl Pcie {
         rp.init(c + 0x28, 2, 0, 0xFFFF);
         rp.init(c + 0x2C, 4, 0x0E, 0);
         rp.init(c + 0x30, 2, 3, 0xFFFF);
-        Pcie { rp, port_logic: vec![0; 0x900], viewport: 0, ob: Default::default(), ib: Default::default(), endpoint, warned: 0 }
+        Pcie { rp, port_logic: vec![0; 0x900], viewport: 0, ob: Default::default(), ib: Default::default(), endpoint, inta: crate::IrqLine::detached(), warned: 0 }
+    }
+
+    /// Connects the endpoint's INTA to `line`.
+    pub fn with_inta(mut self, line: crate::IrqLine) -> Pcie {
+        self.inta = line;
+        self
+    }
+
+    fn update_intx(&mut self) {
+        self.inta.set_level(self.endpoint.as_ref().is_some_and(|e| e.intx()));
     }
 
     fn link_up(&self) -> bool {
@@ -349,6 +366,7 @@ impl Pcie {
             }
             _ => {}
         }
+        self.update_intx();
         Ok(())
     }
 

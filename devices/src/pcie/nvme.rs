@@ -157,8 +157,8 @@ impl Nvme {
         cfg.init(0x14, 4, 0, 0xFFFF_FFFF);
         cfg.init(0x2C, 4, (NVME_DEVICE_ID as u32) << 16 | super::VENDOR_NXP as u32, 0);
         cfg.init(0x34, 1, CAP_PCIE as u32, 0);
-        // Interrupt line; pin 0 (no INTx: MSI-X only).
-        cfg.init(0x3C, 1, 0, 0xFF);
+        // Interrupt line; pin 1 (INTA).
+        cfg.init(0x3C, 2, 0x0100, 0xFF);
         // PCI Express capability v2, endpoint (type 0), next: MSI-X.
         cfg.init(CAP_PCIE, 4, 0x0002_0010 | (CAP_MSIX as u32) << 8, 0);
         cfg.init(CAP_PCIE + 0x04, 4, 0x0000_8001, 0);
@@ -793,5 +793,16 @@ impl Endpoint for Nvme {
 
     fn take_msis(&mut self) -> Vec<(u64, u32)> {
         std::mem::take(&mut self.msis)
+    }
+
+    /// Pin-based interrupts (NVMe 1.4 §7.5.1): with MSI-X off and INTx not disabled in
+    /// the command register, INTA is asserted while a completion queue with interrupts
+    /// enabled holds entries the host has not consumed (head != tail), unless INTMS
+    /// masks vector 0.
+    fn intx(&self) -> bool {
+        if self.msix_ctrl() & 0x8000 != 0 || self.cfg.u16(0x04) & 0x400 != 0 || self.intms & 1 != 0 {
+            return false;
+        }
+        self.cqs.iter().flatten().any(|q| q.ien && q.head != q.tail)
     }
 }

@@ -290,3 +290,30 @@ fn nvme_read_only_and_masked_vectors() {
     let c = h.submit(1, sqe(0x01, 4, 1, RAM + 0x10_0000, 0, [0, 0, 0, 0, 0, 0]));
     assert_eq!(status(&c).0, 0x4020);
 }
+
+/// Pin-based interrupts: with MSI-X disabled, INTA is asserted from the completion of an
+/// admin command until the host's CQ head doorbell consumes it (NVMe 1.4 §7.5.1), and
+/// the command register's INTx Disable (bit 10) or INTMS bit 0 masks it.
+#[test]
+fn nvme_intx_follows_the_completion_queue() {
+    let bank = crate::IrqBank::new(8);
+    let mut h = host();
+    h.p = std::mem::replace(&mut h.p, Pcie::new(None)).with_inta(crate::IrqLine::new(bank.clone(), 3));
+    let e = sqe(0x06, 1, 0, RAM + 0x10_0000, 0, [1, 0, 0, 0, 0, 0]);
+    crate::DmaSpace::write(&mut h.ram, RAM + 0x1_0000, &e).unwrap();
+    h.w32(0x1000, 1);
+    assert!(bank.level(3), "INTA asserted with one unconsumed completion");
+    // INTMS bit 0 masks, INTMC unmasks.
+    h.w32(0x0C, 1);
+    assert!(!bank.level(3));
+    h.w32(0x10, 1);
+    assert!(bank.level(3));
+    // INTx Disable in the command register (0x0406: memory, master, bit 10).
+    h.p.window_write(CFG + 0x04, Size::B2, 0x406, &mut crate::dma::NoDma).unwrap();
+    assert!(!bank.level(3));
+    h.p.window_write(CFG + 0x04, Size::B2, 0x6, &mut crate::dma::NoDma).unwrap();
+    assert!(bank.level(3));
+    // The host consumes the entry: CQ 0 head doorbell (0x1004) = 1.
+    h.w32(0x1004, 1);
+    assert!(!bank.level(3));
+}

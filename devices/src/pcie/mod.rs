@@ -224,7 +224,7 @@ impl Pcie {
     /// A DBI read.
     pub fn dbi_read(&mut self, off: u64, size: Size) -> MmioResult<u64> {
         let n = size.bytes();
-        if n == 8 || off % n as u64 != 0 {
+        if n == 8 || !off.is_multiple_of(n as u64) {
             return Err(if n == 8 { MmioError::BadSize } else { MmioError::Unaligned });
         }
         let v = match off {
@@ -262,7 +262,7 @@ impl Pcie {
     /// A DBI write.
     pub fn dbi_write(&mut self, off: u64, size: Size, val: u64) -> MmioResult<()> {
         let n = size.bytes();
-        if n == 8 || off % n as u64 != 0 {
+        if n == 8 || !off.is_multiple_of(n as u64) {
             return Err(if n == 8 { MmioError::BadSize } else { MmioError::Unaligned });
         }
         match off {
@@ -317,7 +317,7 @@ impl Pcie {
             dbi::ATU_TYPE_CFG0 | dbi::ATU_TYPE_CFG1 => {
                 let off = target & 0xFFF;
                 let bdf = target & !0xFFF;
-                if n == 8 || off % n as u64 != 0 {
+                if n == 8 || !off.is_multiple_of(n as u64) {
                     return Err(MmioError::Unaligned);
                 }
                 if self.cfg_target_is_endpoint(ty, bdf) {
@@ -349,7 +349,7 @@ impl Pcie {
         match ty {
             dbi::ATU_TYPE_CFG0 | dbi::ATU_TYPE_CFG1 => {
                 let off = target & 0xFFF;
-                if n == 8 || off % n as u64 != 0 {
+                if n == 8 || !off.is_multiple_of(n as u64) {
                     return Err(MmioError::Unaligned);
                 }
                 if self.cfg_target_is_endpoint(ty, target & !0xFFF) {

@@ -18,6 +18,9 @@ use crate::Size;
 pub trait BlockBackend: Send {
     /// Size in bytes (a multiple of 512).
     fn len(&self) -> u64;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     fn read_at(&mut self, off: u64, buf: &mut [u8]) -> std::io::Result<()>;
     fn write_at(&mut self, off: u64, buf: &[u8]) -> std::io::Result<()>;
     fn flush(&mut self) -> std::io::Result<()>;
@@ -313,7 +316,7 @@ impl Nvme {
             }
             let idx = (off - reg::DOORBELLS) / 4;
             let qid = (idx / 2) as usize;
-            if idx % 2 == 0 {
+            if idx.is_multiple_of(2) {
                 self.sq_doorbell(qid, val as u32, dma);
             } else {
                 self.cq_doorbell(qid, val as u32);
@@ -464,7 +467,7 @@ impl Nvme {
             }
             let entries_here = ((PAGE - (list & (PAGE - 1))) / 8) as usize;
             for i in 0..entries_here {
-                let e = dma.read_u64(list + 8 * i as u64).ok()?;
+                let e = dma.read_u64(list.wrapping_add(8 * i as u64)).ok()?;
                 if i == entries_here - 1 && left as u64 > PAGE {
                     list = e;
                     break;
@@ -495,7 +498,7 @@ impl Nvme {
         sc::SUCCESS
     }
 
-    fn from_host(&self, cmd: &Cmd, data: &mut [u8], dma: &mut dyn DmaSpace) -> u16 {
+    fn fetch_from_host(&self, cmd: &Cmd, data: &mut [u8], dma: &mut dyn DmaSpace) -> u16 {
         let Some(segs) = self.prps(cmd, data.len(), dma) else { return sc::INVALID_FIELD | sc::DNR };
         let mut done = 0;
         for (a, n) in segs {
@@ -533,7 +536,7 @@ impl Nvme {
                 if qid == 0 || qid > MAX_IO_QUEUES || self.sqs[qid].is_some() {
                     return ok(sc::CS_INVALID_QID | sc::DNR);
                 }
-                if size < 2 || size > MAX_QUEUE_ENTRIES || cmd.cdw[1] & 1 == 0 {
+                if !(2..=MAX_QUEUE_ENTRIES).contains(&size) || cmd.cdw[1] & 1 == 0 {
                     return ok(sc::CS_INVALID_QSIZE | sc::DNR);
                 }
                 if cqid == 0 || cqid > MAX_IO_QUEUES || self.cqs[cqid].is_none() {
@@ -559,7 +562,7 @@ impl Nvme {
                 if qid == 0 || qid > MAX_IO_QUEUES || self.cqs[qid].is_some() {
                     return ok(sc::CS_INVALID_QID | sc::DNR);
                 }
-                if size < 2 || size > MAX_QUEUE_ENTRIES || cmd.cdw[1] & 1 == 0 {
+                if !(2..=MAX_QUEUE_ENTRIES).contains(&size) || cmd.cdw[1] & 1 == 0 {
                     return ok(sc::CS_INVALID_QSIZE | sc::DNR);
                 }
                 if iv as usize >= MSIX_VECTORS {
@@ -650,7 +653,7 @@ impl Nvme {
                 } else if self.read_only {
                     sc::NS_WRITE_PROTECTED | sc::DNR
                 } else {
-                    match self.from_host(cmd, &mut buf, dma) {
+                    match self.fetch_from_host(cmd, &mut buf, dma) {
                         sc::SUCCESS => {
                             if self.disk.write_at(slba * 512, &buf).is_err() {
                                 sc::INTERNAL
@@ -751,19 +754,13 @@ impl Endpoint for Nvme {
                 let i = ((off - MSIX_TABLE) / 16) as usize;
                 let w = ((off % 16) / 4) as usize;
                 let v = self.msix.get(i).map_or(0, |e| e[w]) as u64;
-                if n == 8 && w % 2 == 0 {
+                if n == 8 && w.is_multiple_of(2) {
                     v | (self.msix.get(i).map_or(0, |e| e[w + 1]) as u64) << 32
                 } else {
                     v
                 }
             }
-            MSIX_PBA..=0x3FFF => {
-                if off == MSIX_PBA {
-                    self.pba
-                } else {
-                    0
-                }
-            }
+            MSIX_PBA => self.pba,
             _ => 0,
         })
     }
@@ -778,7 +775,7 @@ impl Endpoint for Nvme {
                 let w = ((off % 16) / 4) as usize;
                 if i < MSIX_VECTORS {
                     self.msix[i][w] = val as u32;
-                    if n == 8 && w % 2 == 0 {
+                    if n == 8 && w.is_multiple_of(2) {
                         self.msix[i][w + 1] = (val >> 32) as u32;
                     }
                     if w >= 2 {

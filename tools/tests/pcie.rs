@@ -4,7 +4,9 @@
 //! fetch.sh). Oracles: the unmodified kernel's messages (link up, enumeration with the
 //! IDs and class the model reports, BAR assignment, IOMMU group, nvme probe, MSI-X
 //! vectors through the ITS), busybox reading a file that the host's GNU tar wrote to the
-//! image, and the host reading back, after the run, the block the guest wrote.
+//! image, and the host reading back, after the run, the block the guest wrote. And
+//! vfio-pci: Debian's vfio modules hand the function to a userspace NVMe driver
+//! (test-suites/pcie-nvme/vfio_nvme.c) whose DMA and MSI-X go through VFIO's SMMU domain.
 
 mod common;
 
@@ -13,6 +15,8 @@ use std::process::{Command, Stdio};
 
 /// Debian's modules, in load order (dependencies first, as `modinfo -F depends` lists them).
 const MODULES: [&str; 7] = ["crc64", "crc64-rocksoft", "crct10dif_common", "crc-t10dif", "t10-pi", "nvme-core", "nvme"];
+/// The vfio-pci stack, in load order.
+const VFIO_MODULES: [&str; 5] = ["vfio", "vfio_iommu_type1", "vfio_virqfd", "vfio-pci-core", "vfio-pci"];
 
 const MARKER: &str = "lsemu-pcie: known.txt, a file on the NVMe disk";
 const GUEST_DATA: &str = "lsemu-pcie: written by the guest through nvme";
@@ -38,7 +42,7 @@ fn modules_dir() -> Option<PathBuf> {
     std::env::var_os("LSEMU_NVME_MODULES")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/nvme-modules")))
-        .filter(|d| MODULES.iter().all(|m| d.join(format!("{m}.ko")).is_file()))
+        .filter(|d| MODULES.iter().chain(&VFIO_MODULES).all(|m| d.join(format!("{m}.ko")).is_file()))
 }
 
 /// A 1 MiB image: a ustar archive (host GNU tar) holding lsemu/known.txt, then zeros.
@@ -56,9 +60,14 @@ fn make_image(tmp: &Path) -> PathBuf {
 }
 
 fn boot(dir: &Path, tmp: &Path, img: &Path, extra: &[&str]) -> (i32, String) {
+    boot_with(dir, tmp, img, extra, &script(), &MODULES, &[])
+}
+
+/// Boots with `script`, the modules `mods` in /lib and `files` (DEST, host path).
+fn boot_with(dir: &Path, tmp: &Path, img: &Path, extra: &[&str], script: &str, modules: &[&str], files: &[(&str, &Path)]) -> (i32, String) {
     let mods = modules_dir().expect("checked");
     let script_path = tmp.join("init.sh");
-    std::fs::write(&script_path, script()).unwrap();
+    std::fs::write(&script_path, script).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
     cmd.arg("boot")
         .args(["--smp", "2", "--max-insns", "20000000000"])
@@ -73,8 +82,11 @@ fn boot(dir: &Path, tmp: &Path, img: &Path, extra: &[&str]) -> (i32, String) {
         .arg("--nvme")
         .arg(img)
         .args(extra);
-    for m in MODULES {
+    for m in modules {
         cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
+    }
+    for (dest, f) in files {
+        cmd.arg("--add-file").arg(format!("{dest}={}", f.display()));
     }
     let out = cmd.stdin(Stdio::null()).output().expect("run lsemu");
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -209,4 +221,62 @@ fn bad_nvme_images_are_refused() {
         assert!(err.contains(what), "{err}");
     }
     assert_eq!(std::fs::read(&odd).unwrap(), vec![0u8; 1000]);
+}
+
+const VFIO_SCRIPT: &str = r#"for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do insmod /lib/$m.ko || echo "lsemu-test: insmod $m failed"; done
+echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override
+echo 0000:01:00.0 > /sys/bus/pci/drivers_probe
+d=/sys/bus/pci/devices/0000:01:00.0
+g=$(basename $(readlink $d/iommu_group))
+echo "lsemu-test: driver $(basename $(readlink $d/driver)) group members $(ls $d/iommu_group/devices | tr '\n' ' ')"
+/bin/vfio_nvme $g 0000:01:00.0
+echo "lsemu-test: done"
+"#;
+
+/// vfio-pci: the NVMe function is handed to userspace (its IOMMU group holds it and the
+/// root port, which pcieport leaves to VFIO: driver_managed_dma), and vfio_nvme.c drives
+/// it as SPDK would: config space and BAR0 through the VFIO regions, queues and data in a
+/// VFIO_IOMMU_MAP_DMA mapping at IOVA 0x100000 (the SMMU translates the function's stream
+/// ID 8 in VFIO's domain), completions signalled by MSI-X vector 0 on an eventfd (the ITS
+/// doorbell mapped into that domain by the kernel). Oracles: the unmodified kernel's VFIO
+/// and SMMU drivers (every step is an ioctl that fails otherwise), the model string and
+/// IDs from the spec-defined Identify layout, and LBA 0 = the ustar header host GNU tar
+/// wrote (member name, "ustar" magic at offset 257).
+#[test]
+fn vfio_pci_hands_the_nvme_function_to_userspace() {
+    let Some((dir, tmp)) = setup("pcie_vfio") else {
+        return;
+    };
+    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
+        eprintln!("skipped: aarch64-linux-gnu-gcc missing");
+        return;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/pcie-nvme/vfio_nvme.c");
+    let prog = tmp.join("vfio_nvme");
+    let st = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&prog).arg(&src).status().expect("run gcc");
+    assert!(st.success(), "cannot build {}", src.display());
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let (code, log) = boot_with(&dir, &tmp, &img, &[], VFIO_SCRIPT, &VFIO_MODULES, &[("/bin/vfio_nvme", &prog)]);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    for bad in ["Oops", "BUG:", "WARNING:", "Kernel panic", "insmod", "FAIL", "Unhandled context fault"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    for want in [
+        "vfio-pci 0000:01:00.0: Adding to iommu group",
+        "lsemu-test: driver vfio-pci group members 0000:00:00.0 0000:01:00.0 ",
+        "vfio-nvme: vendor 0x1957 device 0x0e01 class 0x010802",
+        "vfio-nvme: BAR0 size 0x4000",
+        "vfio-nvme: VS 0x00010400",
+        "vfio-nvme: identify status 0 vid 0x1957 model 'lsemu NVMe disk'",
+        "vfio-nvme: create I/O queues status 0",
+        "vfio-nvme: read LBA 0 status 0: tar member 'lsemu/known.txt', magic 'ustar'",
+        "vfio-nvme: done",
+        "lsemu-test: done",
+    ] {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+    assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
 }

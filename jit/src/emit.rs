@@ -105,6 +105,52 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
     0
 }
 
+/// What the dispatcher does for a block exit to `va` whose fetch `chain_lookup` could not
+/// prove to hit `FastMem`, up to running the next block: `Cpu::fetch` (the slow path:
+/// TLB, maybe a walk, `FastMem` fill) and its outcome exactly as in `Jit::run_inner`:
+/// - a fault: the instruction abort is taken (PC = vector) and 0 is returned, the block
+///   returns to the dispatcher, which goes on from there as after its own failed fetch;
+/// - a page `FastMem` cannot hold (not RAM): the instruction is run by the interpreter as
+///   the dispatcher would (`exec_fetched`), 0 returned;
+/// - otherwise, the block for (VA, PA, EL, SPSel) from the lookup cache: its code address
+///   (the block checks the budget itself), or 0 if it is not there (the dispatcher's
+///   own fetch is then a side-effect-free hit of the fetch entry just filled).
+/// Nothing is translated here (the code buffer must not change under running code).
+/// `ctx_bits` is the key's EL | SPSel part of the calling block (a branch changes
+/// neither). A bus read of the fetch may report DMA-written code: then 0 (the dispatcher
+/// invalidates first).
+extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
+    // SAFETY: as in `call_insn`; `ctx.jcache` points to the Jit's lookup cache, whose
+    // entries only the dispatcher writes (not while translated code runs).
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    if cpu.icount >= ctx.end {
+        return 0;
+    }
+    let raw = match cpu.fetch(p, va) {
+        Ok(w) => w,
+        Err(e) => {
+            cpu.icount += 1;
+            cpu.take_sync(e);
+            cpu.fast_invalidate();
+            return 0;
+        }
+    };
+    let Some(pa) = cpu.fetch_would_hit(va) else {
+        if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, va, raw, false) {
+            ctx.exit = Some(x);
+        }
+        return 0;
+    };
+    if !p.written.is_empty() {
+        return 0;
+    }
+    let pa_ctx = pa | ctx_bits;
+    let e = unsafe { &*ctx.jcache.add(crate::jc_hash(va, pa_ctx)) };
+    if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
+}
+
 /// Per-block translation context.
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
@@ -425,6 +471,16 @@ impl Em<'_, '_> {
             ; jne =>out_cache
             ; jmp QWORD [rcx + 16]
             ; =>out_fetch
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
             ; mov eax, exit::LOOKUP_FETCH as i32
         );
         epilogue(&mut self.ops);

@@ -103,6 +103,8 @@ pub(crate) struct Ctx {
     pub exit: Option<Exit>,
     /// The PA page of the block whose exit::CHAIN set `slot`.
     pub slot_page: u64,
+    /// `Jit::jcache` (for `emit::fetch_miss`).
+    pub jcache: *const JEntry,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -518,7 +520,7 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0 };
+        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0, jcache: self.jcache.as_ptr() };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);

@@ -565,7 +565,10 @@ impl Jit {
                     continue;
                 }
             };
-            let Some(pa) = cpu.fetch_would_hit(pc) else {
+            // After a slow-path fetch that filled `FastMem`, the entry is made the fetch
+            // entry: the block runs from this instruction on instead of the interpreter
+            // running just this one (the same instruction either way).
+            let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {

@@ -540,10 +540,11 @@ impl Jit {
                 // If none was taken and nothing asks for per-instruction checks, what
                 // `step_inner` does next is the fetch below: run a block from there
                 // rather than a single interpreted instruction.
-                self.pending_slot = None;
                 if interp::irq_check_step(cpu, p) {
+                    self.pending_slot = None;
                     continue;
                 }
+                // (None taken: nothing changed, a pending chain request still holds.)
             }
             if must_interpret(cpu) || self.broken {
                 self.pending_slot = None;

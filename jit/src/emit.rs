@@ -118,6 +118,7 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
 /// - otherwise, the block for (VA, PA, EL, SPSel) from the lookup cache: its code address
 ///   (the block checks the budget itself), or 0 if it is not there (the dispatcher's
 ///   own fetch is then a side-effect-free hit of the fetch entry just filled).
+///
 /// Nothing is translated here (the code buffer must not change under running code).
 /// `ctx_bits` is the key's EL | SPSel part of the calling block (a branch changes
 /// neither). A bus read of the fetch may report DMA-written code: then 0 (the dispatcher
@@ -402,6 +403,7 @@ impl Em<'_, '_> {
     ///    exactly this PA, EL and SPSel (EL and SPSel are this block's: a branch changes
     ///    neither). Entries leave the cache with their block (`Jit::invalidate_page`,
     ///    `Jit::flush`), so a block whose page was written is never entered.
+    ///
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
@@ -418,7 +420,7 @@ impl Em<'_, '_> {
         let out_cache = self.ops.new_dynamic_label();
         let tab = self.ops.new_dynamic_label();
         let hit = self.ops.new_dynamic_label();
-        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size % 8 == 0);
+        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
         dynasm!(self.ops
             ; .arch x64
             ; cmp BYTE [rbx + irq], 0

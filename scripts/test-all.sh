@@ -15,6 +15,9 @@ command -v readelf >/dev/null || need+=(binutils)
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
 command -v curl >/dev/null || need+=(curl)
 command -v xz >/dev/null || need+=(xz-utils)
+# The network backend tests: pcap files read back by tcpdump, TAP devices set up with ip.
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v ip >/dev/null || need+=(iproute2)
 if ((${#need[@]})); then
     SUDO=
     [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -29,5 +32,7 @@ test-suites/fetch-corpus.sh
 test-suites/kvm-nested/fetch.sh
 # fsl-mc-dpio.ko of the corpus kernel for the QBMan portal boot test (~/.cache/lsemu/dpaa2-modules).
 test-suites/fsl-mc-dpio/fetch.sh
+# vfio, vfio_iommu_type1, vfio-fsl-mc of the corpus kernel for tools/tests/vfio.rs (~/.cache/lsemu/vfio-modules).
+test-suites/vfio-fsl-mc/fetch.sh
 
 cargo test --workspace --release "$@"

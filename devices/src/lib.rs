@@ -7,6 +7,7 @@ pub mod dma;
 pub mod fslmc;
 pub mod gic;
 pub mod irq;
+pub mod net;
 pub mod qbman;
 pub mod regfile;
 pub mod rstcr;

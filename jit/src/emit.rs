@@ -17,6 +17,9 @@ use crate::{exit, Ctx, JEntry, Rec};
 
 type Asm = VecAssembler<X64Relocation>;
 
+#[path = "fp.rs"]
+mod fp;
+
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
@@ -193,6 +196,10 @@ struct Em<'a, 'b> {
     pending: i32,
     /// The word of the instruction being translated.
     raw: u32,
+    /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
+    fp_ok: bool,
+    /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
+    mx_open: bool,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -552,7 +559,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, fp_ok: false, mx_open: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -575,6 +582,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             }
             continue;
         }
+        fp::close(&mut e);
         e.callout(pc, w);
         if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
@@ -583,6 +591,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     if !ended {
+        fp::close(&mut e);
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     let bytes = e.ops.finalize().ok()?;
@@ -604,11 +613,16 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    if !fp::transparent(insn) {
+        fp::close(e);
+    }
     match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
+        Insn::Fp(f) => fp::native_fp(e, pc, f),
+        Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
         Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
             e.pending += 1;

@@ -141,6 +141,9 @@ pub struct SysBus {
     pub mc: devices::fslmc::Mc,
     /// QBMan software portals (the fsl-mc `ranges` type 1 window, DPIO objects' regions).
     pub qbman: devices::qbman::Qbman,
+    /// Host network backends given with `--net ENDPOINT=SPEC` (endpoint "dpmac.N"/"dpni.N"),
+    /// in command-line order; the MC's DPNI data path takes them over once it exists.
+    pub net_backends: Vec<devices::net::Attached>,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -356,7 +359,15 @@ impl SysBus {
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
                 (Some(s), None) => self.qbman.read(off, s),
-                (Some(s), Some(v)) => self.qbman.write(off, s, v).map(|_| 0),
+                (Some(s), Some(v)) => {
+                    // Commands (volatile dequeue results) write guest memory as the
+                    // portal's bus master: its DPIO container's ICID, else the root
+                    // container's (23, ls2088a-reference.md §4.10).
+                    let icid = devices::qbman::Qbman::portal_of(off).and_then(|p| self.qbman.portal_icid(p)).unwrap_or(23);
+                    let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
+                    let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id: icid as u32 };
+                    self.qbman.write(off, s, v, &mut dma).map(|_| 0)
+                }
             };
             ("qbman portal", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
@@ -630,6 +641,7 @@ impl Machine {
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 qbman: devices::qbman::Qbman::new(),
+                net_backends: Vec::new(),
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -657,6 +669,22 @@ impl Machine {
     /// the MC comes up as if its firmware had applied this DPL.
     pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
         self.bus.mc = devices::fslmc::Mc::new(layout);
+    }
+
+    /// Connects a host network backend to an MC object's MAC (`--net`). The endpoint has
+    /// been checked against the layout (`devices::net::check_endpoint`).
+    pub fn attach_net_backend(&mut self, endpoint: String, backend: Box<dyn devices::net::NetBackend>) {
+        self.bus.net_backends.push((endpoint, backend));
+    }
+
+    /// The host network backends and their counters (`monitor net`).
+    pub fn describe_net(&self) -> String {
+        devices::net::describe_all(&self.bus.net_backends)
+    }
+
+    /// Takes the host network backends back (a reset builds a new machine with them).
+    pub fn take_net_backends(&mut self) -> Vec<devices::net::Attached> {
+        std::mem::take(&mut self.bus.net_backends)
     }
 
     /// Turns tracing on or off (`tracer.flags` = 0) for every PE and the bus.

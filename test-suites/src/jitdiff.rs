@@ -1039,3 +1039,93 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 pub fn all_candidates() -> Vec<usize> {
     candidates(&[])
 }
+
+// ---------------------------------------------------------------------------------------
+// Floating-point programs (the JIT's native FP paths, `jit/src/fp.rs`)
+
+/// The candidates of FP programs: the scalar floating-point group, the SIMD&FP loads
+/// and stores (single register and pair, LD1R), vector FADD/FSUB/FMUL/FDIV, and, for NZCV producers and branches around
+/// them, one in ten drawn from the whole table.
+pub fn fp_candidates() -> Vec<usize> {
+    use cpu_aarch64::decode::ENCODINGS;
+    let all = all_candidates();
+    let fp: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = &ENCODINGS[i];
+            e.group == "fp"
+                || (e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp" | "ldnp" | "stnp"))
+                || matches!(e.name, "FADD_vec" | "FSUB_vec" | "FMUL_vec" | "FDIV_vec" | "LD1R" | "LD1R_post")
+        })
+        .collect();
+    // Weighted: each FP encoding nine times, then the whole table once.
+    let mut c = Vec::with_capacity(9 * fp.len() + all.len());
+    for _ in 0..9 {
+        c.extend(&fp);
+    }
+    c.extend(all);
+    c
+}
+
+/// An FP value for a register lane (`d`: double, else single): ordinary numbers (the
+/// host-FPU fast path: inexact results), numbers whose products or sums overflow or
+/// underflow, denormals, and the generator's special values (NaNs, infinities, zeros).
+pub fn fp_value(r: &mut Rng, d: bool) -> u64 {
+    let (ebits, fbits) = if d { (11u32, 52u32) } else { (8, 23) };
+    let bias = (1u64 << (ebits - 1)) - 1;
+    let emax = (1u64 << ebits) - 2;
+    let frac = r.next() & ((1u64 << fbits) - 1);
+    let sign = r.below(2) << (ebits + fbits);
+    let exp = match r.below(10) {
+        // Ordinary magnitudes around 1.
+        0..=4 => bias - 8 + r.below(17),
+        // Near the top (products and sums overflow).
+        5 => emax - r.below(4),
+        // Near the bottom (products and quotients underflow; results round to the
+        // smallest normal).
+        6 => 1 + r.below(4),
+        // Denormals.
+        7 => 0,
+        // Exactly representable small integers and halves (exact results, exact zeros).
+        8 => return sign | ((bias + r.below(4)) << fbits) | (frac & (0xf << (fbits - 4))),
+        _ => {
+            return if d {
+                *r.pick(crate::gen::F64)
+            } else {
+                *r.pick(crate::gen::F32)
+            }
+        }
+    };
+    sign | exp << fbits | frac
+}
+
+/// FP program number `id`: a program of `make_prog` built from `fp_candidates`, with V
+/// registers and the data page filled from `fp_value`, and the default FPCR (the fast
+/// path's) in half of the programs, FZ / DN / a rounding mode in the others.
+pub fn make_fp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    let mut prog = make_prog(seed, id, cands);
+    let mut r = Rng::new(seed ^ 0xf10a7 ^ id.wrapping_mul(0xd134_2543_de82_ef95));
+    for v in prog.regs.v.iter_mut() {
+        let lane = |r: &mut Rng| if r.chance(1, 2) { fp_value(r, true) } else { fp_value(r, false) | fp_value(r, false) << 32 };
+        *v = lane(&mut r) as u128 | (lane(&mut r) as u128) << 64;
+    }
+    for c in prog.data[0x1000..0x2000].chunks_mut(8) {
+        let v = if r.chance(1, 2) { fp_value(&mut r, true) } else { fp_value(&mut r, false) | fp_value(&mut r, false) << 32 };
+        c.copy_from_slice(&v.to_le_bytes());
+    }
+    prog.regs.fpcr = if r.chance(1, 2) {
+        0
+    } else {
+        let mut f = r.below(4) << 22;
+        if r.chance(1, 2) {
+            f |= 1 << 24;
+        }
+        if r.chance(1, 3) {
+            f |= 1 << 25;
+        }
+        f
+    };
+    prog.regs.fpsr = if r.chance(1, 2) { 0 } else { r.next() & 0x0800_009f };
+    prog
+}

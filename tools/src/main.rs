@@ -191,6 +191,12 @@ struct BootArgs {
     /// connected to a DPMAC, and a child container for VFIO).
     #[arg(long, value_name = "FILE")]
     dpl: Option<PathBuf>,
+    /// Connect an emulated MAC to the host: `ENDPOINT=SPEC`, ENDPOINT a `dpmac.N` or
+    /// `dpni.N` of the DPL, SPEC `tap:IFNAME`, `udp:LOCAL:PORT,REMOTE:PORT`,
+    /// `unix:LOCAL_PATH,REMOTE_PATH`, `pcap:FILE` or `none`; append `,pcap=FILE` to also
+    /// capture both directions. Repeatable. See README, "Networking".
+    #[arg(long = "net", value_name = "ENDPOINT=SPEC")]
+    net: Vec<String>,
     /// Execution engine: `interp` (the reference interpreter) or `jit` (the A64 to x86-64
     /// translator). Both must give the same guest behaviour.
     #[arg(long, value_name = "ENGINE", default_value = "jit")]
@@ -235,6 +241,12 @@ struct RunArgs {
     log: Option<String>,
     #[command(flatten)]
     trace: trace::TraceArgs,
+    /// Connect an emulated MAC to the host: `ENDPOINT=SPEC`, ENDPOINT a `dpmac.N` or
+    /// `dpni.N` of the DPL, SPEC `tap:IFNAME`, `udp:LOCAL:PORT,REMOTE:PORT`,
+    /// `unix:LOCAL_PATH,REMOTE_PATH`, `pcap:FILE` or `none`; append `,pcap=FILE` to also
+    /// capture both directions. Repeatable. See README, "Networking".
+    #[arg(long = "net", value_name = "ENDPOINT=SPEC")]
+    net: Vec<String>,
     /// Print run statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -287,6 +299,7 @@ fn run(a: RunArgs) -> Result<ExitCode> {
     let engine = parse_engine(&a.engine)?;
     init_tracing(a.log.as_deref())?;
     let tracer = trace::setup(&a.trace)?;
+    let nets = open_nets(&a.net, &devices::fslmc::dpl::default_layout())?;
     let path = a.bios.display().to_string();
     let data = std::fs::read(&a.bios).with_context(|| format!("cannot read {path}"))?;
     let img = if loaders::elf::is_elf(&data) {
@@ -305,6 +318,9 @@ fn run(a: RunArgs) -> Result<ExitCode> {
         console: Box::new(|| Box::new(console::Stdout)),
         stderr: Box::new(std::io::stderr()),
     })?;
+    for (ep, b) in nets {
+        m.attach_net_backend(ep, b);
+    }
     if let Some(sh) = m.semihosting_mut() {
         sh.cmdline = a.semihosting_cmdline.clone();
     }
@@ -400,6 +416,10 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let mut nets = match &dpl {
+        Some(l) => open_nets(&a.net, l)?,
+        None => open_nets(&a.net, &devices::fslmc::dpl::default_layout())?,
+    };
     let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
@@ -444,6 +464,10 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         };
         firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
+    if let Some(ph) = boot.report.mc_smmu_phandle {
+        let (b, n) = (firmware::dtb::MC_ICID_BASE, firmware::dtb::MC_ICID_COUNT);
+        tracing::info!(target: "boot", "device tree: fsl-mc iommu-map = <{b} &smmu({ph:#x}) {b} {n}>: ICIDs {b}..{} are SMMU stream IDs (U-Boot's fix-up; VFIO needs it)", b + n - 1);
+    }
     if !boot.report.disabled.is_empty() {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
@@ -462,6 +486,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         m.set_engine(new_engine(engine));
         if let Some(l) = &dpl {
             m.set_dpl(l.clone());
+        }
+        for (ep, b) in std::mem::take(&mut nets) {
+            m.attach_net_backend(ep, b);
         }
         m.load_linux(&boot)?;
         if let Some((t, _)) = &tracer {
@@ -490,11 +517,21 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             // `reboot` in the guest (RSTCR or PSCI SYSTEM_RESET): a new machine, the same
             // images, as a power cycle of the board.
             eprintln!("lsemu: system reset");
+            nets = m.take_net_backends();
             continue;
         }
         drop(con);
         return Ok(finish(&m, exit, start, a.stats));
     }
+}
+
+/// The `--net` backends: each endpoint checked against the layout the MC applies, then
+/// the host side opened (so a bad spec stops lsemu before the guest starts).
+fn open_nets(specs: &[String], layout: &devices::fslmc::objects::Layout) -> Result<Vec<devices::net::Attached>> {
+    for s in specs {
+        devices::net::check_endpoint(layout, devices::net::spec_endpoint(s)?)?;
+    }
+    Ok(devices::net::parse_all(specs)?)
 }
 
 /// The kernel command line without --append.

@@ -188,3 +188,60 @@ fn unknown_engine_is_rejected() {
     let (code, _, err) = lsemu(&["boot", "--engine", "foo", "--kernel", "/nonexistent/Image"]);
     assert_clean_error(code, &err, "unknown engine `foo`");
 }
+
+/// `--net`: a bad spec, an endpoint the DPL does not have, a capture file in a directory
+/// that does not exist: one line each, exit code 2, before the guest starts (for `boot`,
+/// before the kernel is even read).
+#[test]
+fn net_option_errors() {
+    let p = tmp("net.bin", &[0u8; 16]);
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpmac.1"]);
+    assert_clean_error(code, &err, "expected ENDPOINT=BACKEND");
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpmac.1=carrier-pigeon:x"]);
+    assert_clean_error(code, &err, "unknown backend 'carrier-pigeon'");
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "eth0=none"]);
+    assert_clean_error(code, &err, "dpmac.N or dpni.N");
+    // The built-in DPL has dpmac.1 and dpmac.2 only.
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--net", "dpmac.7=none"]);
+    assert_clean_error(code, &err, "no dpmac.7 in the data-path layout");
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--net", "dpmac.1=pcap:/nonexistent-dir/out.pcap"]);
+    assert_clean_error(code, &err, "cannot create /nonexistent-dir/out.pcap");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "the cause once: {err}");
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpni.0=none", "--net", "dpni.0=none"]);
+    assert_clean_error(code, &err, "dpni.0 is given a backend twice");
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", "dpmac.1=udp:127.0.0.1:notaport,127.0.0.1:1"]);
+    assert_clean_error(code, &err, "bad address '127.0.0.1:notaport'");
+}
+
+/// A valid `--net` is accepted: the capture file exists from startup with the classic
+/// pcap header (values from the libpcap file format: magic a1b2c3d4 little-endian,
+/// version 2.4, snaplen 65535, LINKTYPE_ETHERNET = 1), even if the guest never sends.
+#[test]
+fn net_option_opens_the_backend() {
+    let p = tmp("net-udf.bin", &[0u8; 64]);
+    let cap = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join("net.pcap");
+    let _ = std::fs::remove_file(&cap);
+    let spec = format!("dpmac.2=none,pcap={}", cap.display());
+    let (code, _, err) = lsemu(&["run", "--bios", &p, "--net", &spec]);
+    // The program itself is a stuck exception loop (see exception_loop_is_reported).
+    assert_eq!(code, 3, "{err}");
+    let h = std::fs::read(&cap).expect("capture file created");
+    assert_eq!(
+        h,
+        [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
+    );
+}
+
+/// `--net` endpoints come from the `--dpl` given, not from the built-in DPL.
+#[test]
+fn net_endpoints_follow_the_dpl() {
+    let p = tmp(
+        "net-dpl.dts",
+        b"/dts-v1/;\n/ {\n containers { dprc@1 { parent = \"none\"; objects {\n  obj_set@dpni { type = \"dpni\"; ids = <0>; };\n  obj_set@dpmac { type = \"dpmac\"; ids = <5>; }; }; }; };\n objects { dpni@0 { }; dpmac@5 { }; };\n connections { connection@0 { endpoint1 = \"dpni@0\"; endpoint2 = \"dpmac@5\"; }; };\n};\n",
+    );
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p, "--net", "dpmac.1=none"]);
+    assert_clean_error(code, &err, "no dpmac.1 in the data-path layout (it has: dpni.0, dpmac.5)");
+    // dpmac.5 is accepted: the next thing to fail is the missing kernel.
+    let (code, _, err) = lsemu(&["boot", "--kernel", "/nonexistent/Image", "--dpl", &p, "--net", "dpmac.5=none", "--net", "dpni.0=null"]);
+    assert_clean_error(code, &err, "cannot read /nonexistent/Image");
+}

@@ -161,6 +161,7 @@ monitor sysreg SCTLR_EL3
 monitor translate 0x80000000
 monitor mc
 monitor smmu
+monitor net
 set var exit_status = 7
 thread 2
 printf "T2 %lx\n", $pc
@@ -190,6 +191,7 @@ fn gdb_debugs_a_baremetal_program() {
         let mut args: Vec<&std::ffi::OsStr> = vec!["run".as_ref(), "--semihosting".as_ref(), "--smp".as_ref(), "2".as_ref()];
         args.extend(engine.iter().map(|s| std::ffi::OsStr::new(s)));
         args.extend(["--bios".as_ref(), elf.as_os_str()]);
+        args.extend([std::ffi::OsStr::new("--net"), std::ffi::OsStr::new("dpmac.2=none")]);
         let emu = Emu::start(&args, Stdio::from(std::fs::File::create(&out_file).unwrap()));
         let g = gdb(emu.port, Some(&elf), BAREMETAL_SCRIPT, &tmp);
         let (code, err) = emu.wait();
@@ -241,6 +243,9 @@ fn gdb_debugs_a_baremetal_program() {
         // `monitor smmu`: nothing has programmed the SMMU in a bare-metal run, so sCR0 holds
         // its reset value: MMU-500 TRM sCR0 reset = 0x00200001 (SMCFCFG bit 21, CLIENTPD bit 0).
         assert!(g.contains("MMU-500: sCR0 0x00200001 (client port disabled: all bypass"), "monitor smmu");
+        // `monitor net`: the --net backend given above; the program has no network driver,
+        // so no frame has passed.
+        assert!(g.contains("dpmac.2: none (frames dropped); tx 0 frames 0 bytes, 0 dropped; rx 0 frames 0 bytes, 0 dropped"), "monitor net");
         assert!(g.contains("Switching to thread 2"), "thread 2");
         assert!(g.contains("detached"));
         // After detach the program runs to its end; gdb's write decides the exit code.

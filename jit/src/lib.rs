@@ -19,8 +19,19 @@
 //!   Native instructions do none of these things.
 //! - A block is keyed by (VA, PA, EL, SPSel): the instruction bytes are at PA, constants
 //!   like ADR results depend on VA, the SP register used on EL/SPSel.
-//! - Direct chaining only to targets in the same 4 KiB VA page, where the fetch entry that
-//!   served the source block serves the target too (same PA page).
+//! - Direct chaining (a patched slot) only to targets in the same 4 KiB VA page, where the
+//!   fetch entry that served the source block serves the target too (same PA page).
+//! - Every other exit after a native branch (to another page, BR/BLR/RET) looks the next
+//!   block up inline (`emit::Em::chain_lookup`), doing what the dispatcher would: the
+//!   interrupt sample if one is pending, the fetch of the target through `FastMem` (a
+//!   probe of its fetch table in generated code; on a miss the real `Cpu::fetch` in a
+//!   call-out, `emit::fetch_miss`, with its walk, fault or interpreter step exactly as the
+//!   dispatcher), then the lookup cache with the full key (VA, PA | EL | SPSel). Why a
+//!   remapped VA never runs a stale block: the PA in the key comes from the same fetch
+//!   translation the interpreter would use at that instruction, and `FastMem` entries die
+//!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
+//!   a lookup cache entry dies with its block (page written, flush). So the block entered
+//!   is always the one translated from the bytes at the PA the fetch gives now.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 

@@ -108,6 +108,61 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
     0
 }
 
+/// What the dispatcher does for a block exit to `va` when `chain_lookup` found an
+/// interrupt sample pending or could not prove the fetch to hit `FastMem`, up to running
+/// the next block: the interrupt sample (`irq_check_step`, then `must_interpret`, as the
+/// dispatcher's loop), `Cpu::fetch` (the slow path:
+/// TLB, maybe a walk, `FastMem` fill) and its outcome exactly as in `Jit::run_inner`:
+/// - a fault: the instruction abort is taken (PC = vector) and 0 is returned, the block
+///   returns to the dispatcher, which goes on from there as after its own failed fetch;
+/// - a page `FastMem` cannot hold (not RAM): the instruction is run by the interpreter as
+///   the dispatcher would (`exec_fetched`), 0 returned (a RAM page the slow fetch put in
+///   `FastMem` is made the fetch entry, `Cpu::fetch_refresh`, as the dispatcher does);
+/// - otherwise, the block for (VA, PA, EL, SPSel) from the lookup cache: its code address
+///   (the block checks the budget itself), or 0 if it is not there (the dispatcher's
+///   own fetch is then a side-effect-free hit of the fetch entry just filled).
+///
+/// Nothing is translated here (the code buffer must not change under running code).
+/// `ctx_bits` is the key's EL | SPSel part of the calling block (a branch changes
+/// neither). A bus read of the fetch may report DMA-written code: then 0 (the dispatcher
+/// invalidates first).
+extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
+    // SAFETY: as in `call_insn`; `ctx.jcache` points to the Jit's lookup cache, whose
+    // entries only the dispatcher writes (not while translated code runs).
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    if cpu.icount >= ctx.end {
+        return 0;
+    }
+    if cpu.fast_irq_check() && (cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu)) {
+        // An interrupt was taken (PC = its vector), or per-instruction checks are on:
+        // the dispatcher goes on from here as after its own interrupt sample.
+        return 0;
+    }
+    let raw = match cpu.fetch(p, va) {
+        Ok(w) => w,
+        Err(e) => {
+            cpu.icount += 1;
+            cpu.take_sync(e);
+            cpu.fast_invalidate();
+            return 0;
+        }
+    };
+    let Some(pa) = cpu.fetch_would_hit(va).or_else(|| cpu.fetch_refresh(va)) else {
+        if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, va, raw, false) {
+            ctx.exit = Some(x);
+        }
+        return 0;
+    };
+    if !p.written.is_empty() {
+        return 0;
+    }
+    let pa_ctx = pa | ctx_bits;
+    let e = unsafe { &*ctx.jcache.add(crate::jc_hash(va, pa_ctx)) };
+    if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
+}
+
 /// Per-block translation context.
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
@@ -341,18 +396,21 @@ impl Em<'_, '_> {
     /// that wrote translated code, changed EL/SPSel, powered off or sleeps did), so
     /// `JitPlat::written` is empty and `must_interpret` is as it was at entry. What is
     /// checked here, in the dispatcher's order:
-    /// 1. `FastMem::irq_check` clear (else the dispatcher samples interrupts);
+    /// 1. `FastMem::irq_check` clear (else `fetch_miss` samples interrupts as the
+    ///    dispatcher would, and goes on with 2 if none was taken);
     /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
     ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
     ///    fetch entry or table 0's entry for the page with the current epoch, and
     ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
     ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
     ///    ERET...), any exception or TLB fill bumps the epoch or `Tlb::fills`, so a remapped
-    ///    page misses here and goes the dispatcher's way (a table walk);
+    ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
+    ///    table walk if the TLB lost it);
     /// 3. the lookup cache entry for the full key (VA, PA | EL | SPSel): the block for
     ///    exactly this PA, EL and SPSel (EL and SPSel are this block's: a branch changes
     ///    neither). Entries leave the cache with their block (`Jit::invalidate_page`,
     ///    `Jit::flush`), so a block whose page was written is never entered.
+    ///
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
@@ -365,16 +423,15 @@ impl Em<'_, '_> {
         let mask = (l.entries - 1) as i32;
         let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
         let jc = self.cx.jcache as i64;
-        let out = self.ops.new_dynamic_label();
         let out_fetch = self.ops.new_dynamic_label();
         let out_cache = self.ops.new_dynamic_label();
         let tab = self.ops.new_dynamic_label();
         let hit = self.ops.new_dynamic_label();
-        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size % 8 == 0);
+        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
         dynasm!(self.ops
             ; .arch x64
             ; cmp BYTE [rbx + irq], 0
-            ; jne =>out
+            ; jne =>out_fetch
             ; test al, 3
             ; jnz =>out_fetch
             ; mov rcx, QWORD [rbx + fills]
@@ -432,6 +489,16 @@ impl Em<'_, '_> {
             ; jne =>out_cache
             ; jmp QWORD [rcx + 16]
             ; =>out_fetch
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
             ; mov eax, exit::LOOKUP_FETCH as i32
         );
         epilogue(&mut self.ops);
@@ -439,12 +506,6 @@ impl Em<'_, '_> {
             ; .arch x64
             ; =>out_cache
             ; mov eax, exit::LOOKUP_CACHE as i32
-        );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>out
-            ; mov eax, exit::LOOKUP as i32
         );
         epilogue(&mut self.ops);
     }

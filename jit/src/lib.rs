@@ -19,8 +19,19 @@
 //!   Native instructions do none of these things.
 //! - A block is keyed by (VA, PA, EL, SPSel): the instruction bytes are at PA, constants
 //!   like ADR results depend on VA, the SP register used on EL/SPSel.
-//! - Direct chaining only to targets in the same 4 KiB VA page, where the fetch entry that
-//!   served the source block serves the target too (same PA page).
+//! - Direct chaining (a patched slot) only to targets in the same 4 KiB VA page, where the
+//!   fetch entry that served the source block serves the target too (same PA page).
+//! - Every other exit after a native branch (to another page, BR/BLR/RET) looks the next
+//!   block up inline (`emit::Em::chain_lookup`), doing what the dispatcher would: the
+//!   interrupt sample if one is pending, the fetch of the target through `FastMem` (a
+//!   probe of its fetch table in generated code; on a miss the real `Cpu::fetch` in a
+//!   call-out, `emit::fetch_miss`, with its walk, fault or interpreter step exactly as the
+//!   dispatcher), then the lookup cache with the full key (VA, PA | EL | SPSel). Why a
+//!   remapped VA never runs a stale block: the PA in the key comes from the same fetch
+//!   translation the interpreter would use at that instruction, and `FastMem` entries die
+//!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
+//!   a lookup cache entry dies with its block (page written, flush). So the block entered
+//!   is always the one translated from the bytes at the PA the fetch gives now.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -103,6 +114,8 @@ pub(crate) struct Ctx {
     pub exit: Option<Exit>,
     /// The PA page of the block whose exit::CHAIN set `slot`.
     pub slot_page: u64,
+    /// `Jit::jcache` (for `emit::fetch_miss`).
+    pub jcache: *const JEntry,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -518,7 +531,7 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0 };
+        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0, jcache: self.jcache.as_ptr() };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -538,10 +551,11 @@ impl Jit {
                 // If none was taken and nothing asks for per-instruction checks, what
                 // `step_inner` does next is the fetch below: run a block from there
                 // rather than a single interpreted instruction.
-                self.pending_slot = None;
                 if interp::irq_check_step(cpu, p) {
+                    self.pending_slot = None;
                     continue;
                 }
+                // (None taken: nothing changed, a pending chain request still holds.)
             }
             if must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
@@ -563,7 +577,10 @@ impl Jit {
                     continue;
                 }
             };
-            let Some(pa) = cpu.fetch_would_hit(pc) else {
+            // After a slow-path fetch that filled `FastMem`, the entry is made the fetch
+            // entry: the block runs from this instruction on instead of the interpreter
+            // running just this one (the same instruction either way).
+            let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {

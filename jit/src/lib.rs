@@ -615,5 +615,6 @@ impl Drop for Jit {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
             eprintln!("lsemu-jit: {:?}, live blocks {}, code bytes {}", self.stats, self.blocks.len(), self.used);
         }
+        emit::native2::report();
     }
 }

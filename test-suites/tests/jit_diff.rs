@@ -123,11 +123,12 @@ fn check(prog: &Prog, engine: &mut dyn Engine) -> Result<RefStats, String> {
 /// Runs programs `ids` against engines made by `mk` (one per worker, reused across
 /// programs as the machine reuses its engine). Returns (failures, programs per kind).
 fn run_all(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sync)) -> Summary {
-    run_all_from(seed, ids, mk, &all_candidates())
+    let cands = all_candidates();
+    run_all_from(ids, mk, &|id| make_prog(seed, id, &cands))
 }
 
-/// `run_all` with programs drawn from the encodings `cands` only.
-fn run_all_from(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sync), cands: &[usize]) -> Summary {
+/// `run_all` with program `id` made by `make`.
+fn run_all_from(ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sync), make: &(dyn Fn(u64) -> Prog + Sync)) -> Summary {
     let chunks: Vec<Vec<u64>> = ids.chunks(64).map(|c| c.to_vec()).collect();
     let res: Vec<_> = chunks
         .into_par_iter()
@@ -136,7 +137,7 @@ fn run_all_from(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sy
             let mut s = Summary::default();
             for id in ids {
                 CURRENT.store(id, Ordering::Relaxed);
-                let prog = make_prog(seed, id, cands);
+                let prog = make(id);
                 *s.kinds.entry(prog.kind).or_insert(0usize) += 1;
                 if id % 16 == 0 {
                     engine.invalidate_all();
@@ -262,9 +263,24 @@ fn jit_matches_interpreter_on_native2_encodings() {
     }
     let missing: Vec<_> = NATIVE2.iter().filter(|n| !seen.contains(*n)).collect();
     assert!(missing.is_empty() || iters < 500, "programs never contain {missing:?}");
+    // Half the programs start with X0-X25 drawn from a few edge values only, so that
+    // operand pairs such as INT_MIN / -1 (64 and 32 bits) and x / 0 occur often.
+    const EDGE: &[u64] = &[0, 1, u64::MAX, 0x8000_0000_0000_0000, 0x7fff_ffff_ffff_ffff, 0x8000_0000, 0xffff_ffff, 0x7fff_ffff, 0xffff_ffff_8000_0000];
+    let make = |id: u64| {
+        let mut p = make_prog(seed, id, &cands);
+        if id % 2 == 1 {
+            let mut h = id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            for x in p.regs.x.iter_mut().take(26) {
+                h ^= h >> 29;
+                h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                *x = EDGE[(h >> 40) as usize % EDGE.len()];
+            }
+        }
+        p
+    };
     let ids: Vec<u64> = (0..iters).collect();
     let t0 = std::time::Instant::now();
-    let s = run_all_from(seed, ids.clone(), &|| Box::new(jit::Jit::new()), &cands);
+    let s = run_all_from(ids.clone(), &|| Box::new(jit::Jit::new()), &make);
     let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
     println!(
         "jit_diff native2: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",

@@ -38,7 +38,7 @@ impl Default for FastEntry {
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): entry
 ///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
-///   AT, DC, ...), any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
+///   AT, ...) but those of `interp::keeps_fast_state`, any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
 ///   since it may evict the TLB entry a cached page came from, after which the slow path
 ///   would walk the tables again.
 ///
@@ -99,6 +99,11 @@ pub struct FastLayout {
     pub e_epoch: usize,
     pub e_host: usize,
     pub e_pa: usize,
+    /// Offset in `Cpu` of the last-used fetch entry (`FastMem::code`, a `FastEntry`
+    /// that `fetch` checks first and refreshes from table 0 on a table hit).
+    pub code: usize,
+    /// Offset in `Cpu` of `FastMem::irq_check` (a `bool`).
+    pub irq_check: usize,
 }
 
 /// The layout of `FastMem` (see `FastLayout`).
@@ -116,6 +121,8 @@ pub fn fast_layout() -> FastLayout {
         e_epoch: offset_of!(FastEntry, epoch),
         e_host: offset_of!(FastEntry, host),
         e_pa: offset_of!(FastEntry, pa),
+        code: f + offset_of!(FastMem, code),
+        irq_check: f + offset_of!(FastMem, irq_check),
     }
 }
 

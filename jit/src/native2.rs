@@ -64,11 +64,10 @@ pub(crate) fn report() {
     }
 }
 
-use cpu_aarch64::decode::{DpImm, DpReg, Insn, Ldst, System};
+use cpu_aarch64::decode::{DpImm, DpReg, Insn, Ldst};
 use cpu_aarch64::semantics::alu;
 
-use super::{epilogue, mem_access, Addr, Ix, RAX, RCX, RDX};
-use crate::{exit, Ctx};
+use super::{mem_access, Addr, Ix, RAX, RCX, RDX};
 
 /// Emits `insn` natively if this module covers it (called when `emit::native` did not).
 pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
@@ -76,53 +75,8 @@ pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::DpReg(d) => dp_reg(e, d),
         Insn::DpImm(DpImm::Bfm { sf, n, immr, imms, rn, rd }) => bfm(e, sf, n, immr, imms, rn, rd),
         Insn::Ldst(l) => ldst_sext(e, pc, l),
-        Insn::System(s) => hint(e, pc, s),
         _ => false,
     }
-}
-
-/// Hints (NOP, YIELD, the unallocated ones that execute as NOP: PACIASP, BTI, ...) and
-/// barriers (DSB, DMB, ISB): no effect in this sequential model, but the interpreter asks
-/// for an interrupt check after each (`exec_fetched`: `keeps_fast_state`), which the
-/// helper does exactly as `call_insn` would.
-fn hint(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
-    if !matches!(s, System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) {
-        return false;
-    }
-    e.pending += 1;
-    e.flush_count();
-    let next = pc.wrapping_add(4);
-    let f = hint_check as extern "sysv64" fn(*mut Ctx, u64) -> u32 as usize as i64;
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rsi, QWORD next as i64
-        ; mov QWORD [rbx + super::OFF_PC], rsi
-        ; mov rdi, r12
-        ; mov rax, QWORD f
-        ; call rax
-        ; test eax, eax
-        ; jz >cont
-    );
-    epilogue(&mut e.ops);
-    dynasm!(e.ops ; .arch x64 ; cont:);
-    true
-}
-
-/// After a hint or barrier retired (counts and PC = `next` stored): what `exec_fetched`
-/// and then `call_insn` do. Returns `exit::STOP` when the block must return.
-extern "sysv64" fn hint_check(ctx: *mut Ctx, next: u64) -> u32 {
-    // SAFETY: as in `emit::call_insn` (the `Ctx` of the running block).
-    let ctx = unsafe { &mut *ctx };
-    let cpu = unsafe { &mut *ctx.cpu };
-    let p = unsafe { &mut *ctx.plat };
-    cpu.fast_request_irq_check();
-    if cpu.icount >= ctx.end || cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu) {
-        return exit::STOP;
-    }
-    if cpu.fetch_would_hit(next).is_none() {
-        return exit::STOP;
-    }
-    0
 }
 
 /// rax = CountLeadingZeroBits of rax at width `sf` (clobbers rcx).
@@ -165,51 +119,6 @@ fn rbit_rax(e: &mut Em<'_, '_>) {
 
 fn dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
     match d {
-        DpReg::Udiv { sf, rm, rn, rd } | DpReg::Sdiv { sf, rm, rn, rd } => {
-            // Arm: x / 0 = 0 and INT_MIN / -1 = INT_MIN; the host never divides by 0 or
-            // overflows (#DE): both cases are branched around.
-            let sf = sf == 1;
-            e.load(RAX, rn, false);
-            e.load(RCX, rm, false);
-            let signed = matches!(d, DpReg::Sdiv { .. });
-            if sf {
-                dynasm!(e.ops ; .arch x64 ; test rcx, rcx ; jz >zero);
-            } else {
-                dynasm!(e.ops ; .arch x64 ; test ecx, ecx ; jz >zero);
-            }
-            match (signed, sf) {
-                (false, true) => dynasm!(e.ops ; .arch x64 ; xor edx, edx ; div rcx),
-                (false, false) => dynasm!(e.ops ; .arch x64 ; xor edx, edx ; div ecx),
-                (true, true) => dynasm!(e.ops
-                    ; .arch x64
-                    ; cmp rcx, -1
-                    ; jne >div
-                    ; neg rax
-                    ; jmp >done
-                    ; div:
-                    ; cqo
-                    ; idiv rcx
-                ),
-                (true, false) => dynasm!(e.ops
-                    ; .arch x64
-                    ; cmp ecx, -1
-                    ; jne >div
-                    ; neg eax
-                    ; jmp >done
-                    ; div:
-                    ; cdq
-                    ; idiv ecx
-                ),
-            }
-            dynasm!(e.ops
-                ; .arch x64
-                ; jmp >done
-                ; zero:
-                ; xor eax, eax
-                ; done:
-            );
-            e.store(RAX, rd, false, sf);
-        }
         DpReg::Umulh { rm, rn, rd } | DpReg::Smulh { rm, rn, rd } => {
             e.load(RAX, rn, false);
             e.load(RCX, rm, false);
@@ -242,11 +151,6 @@ fn dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.store(RAX, rd, false, true);
         }
-        DpReg::Clz { sf, rn, rd } => {
-            e.load(RAX, rn, false);
-            clz_rax(e, sf == 1);
-            e.store(RAX, rd, false, sf == 1);
-        }
         DpReg::Cls { sf, rn, rd } => {
             // CLS(x) = CLZ(x<N-1:1> EOR x<N-2:0>) over N-1 bits = CLZ_N(x EOR (x ASR 1)) - 1.
             e.load(RAX, rn, false);
@@ -258,22 +162,6 @@ fn dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             clz_rax(e, sf == 1);
             dynasm!(e.ops ; .arch x64 ; dec eax);
             e.store(RAX, rd, false, sf == 1);
-        }
-        DpReg::RevX { rn, rd } => {
-            e.load(RAX, rn, false);
-            dynasm!(e.ops ; .arch x64 ; bswap rax);
-            e.store(RAX, rd, false, true);
-        }
-        DpReg::RevW { rn, rd } => {
-            e.load(RAX, rn, false);
-            dynasm!(e.ops ; .arch x64 ; bswap eax);
-            e.store(RAX, rd, false, false);
-        }
-        DpReg::Rev32Gpr { rn, rd } => {
-            // Bytes reversed inside each word: reverse all, then swap the words.
-            e.load(RAX, rn, false);
-            dynasm!(e.ops ; .arch x64 ; bswap rax ; ror rax, 32);
-            e.store(RAX, rd, false, true);
         }
         DpReg::Rev16Gpr { sf, rn, rd } => {
             e.load(RAX, rn, false);

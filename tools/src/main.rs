@@ -464,6 +464,10 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         };
         firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
+    if let Some(ph) = boot.report.mc_smmu_phandle {
+        let (b, n) = (firmware::dtb::MC_ICID_BASE, firmware::dtb::MC_ICID_COUNT);
+        tracing::info!(target: "boot", "device tree: fsl-mc iommu-map = <{b} &smmu({ph:#x}) {b} {n}>: ICIDs {b}..{} are SMMU stream IDs (U-Boot's fix-up; VFIO needs it)", b + n - 1);
+    }
     if !boot.report.disabled.is_empty() {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));

@@ -153,6 +153,30 @@ impl Mc {
         }
     }
 
+    /// DPRC_RESET_CONT's "all objects handles that were owned by the child container
+    /// shall be closed" (the MC API's dprc_reset_container): every object token opened on
+    /// a portal of one of `containers` (its DPRC portal or one of its DPMCPs) is closed.
+    /// Container tokens stay: the reset is issued with one (vfio-fsl-mc resets a container
+    /// through its own portal and token and keeps using that token, dprc_cleanup closes it).
+    fn close_object_handles(&mut self, containers: &[u32]) {
+        let mut closed = Vec::new();
+        for (&n, port) in self.portals.iter_mut() {
+            if !self.layout.portal_owner(n).is_some_and(|c| containers.contains(&c)) {
+                continue;
+            }
+            port.tokens.retain(|_, h| match *h {
+                Handle::Obj(..) => {
+                    closed.push(*h);
+                    false
+                }
+                Handle::Container(_) => true,
+            });
+        }
+        for h in closed {
+            self.set_open(h, -1);
+        }
+    }
+
     fn set_open(&mut self, h: Handle, d: i32) {
         match h {
             Handle::Container(c) => {
@@ -278,6 +302,7 @@ impl Mc {
                         *q = Irq::default();
                     }
                 }
+                self.close_object_handles(&within);
             }
             num::DPRC_GET_OBJ_COUNT => rsp.set_u32(4, self.layout.listed(cid).len() as u32),
             num::DPRC_GET_OBJ => {

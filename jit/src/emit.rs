@@ -15,6 +15,9 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
 use crate::{exit, Ctx, JEntry, Rec};
 
+#[path = "native2.rs"]
+pub(crate) mod native2;
+
 type Asm = VecAssembler<X64Relocation>;
 
 #[path = "fp.rs"]
@@ -196,6 +199,10 @@ struct Em<'a, 'b> {
     pending: i32,
     /// The word of the instruction being translated.
     raw: u32,
+    /// The next call-out is the slow path of an inline access (for the profile).
+    slow_path: bool,
+    /// Sign extension of inline loads (`native2::sext`), 0 for none.
+    sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
     /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
@@ -518,6 +525,8 @@ impl Em<'_, '_> {
 
     fn callout(&mut self, pc: u64, raw: u32) {
         self.flush_count();
+        native2::count_callout(self, raw, self.slow_path);
+        self.slow_path = false;
         let rec = Box::new(Rec { pc, raw });
         let addr = &*rec as *const Rec as i64;
         self.cx.recs.push(rec);
@@ -559,7 +568,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, fp_ok: false, mx_open: false };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -616,7 +625,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     if !fp::transparent(insn) {
         fp::close(e);
     }
-    match *insn {
+    let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
@@ -643,7 +652,8 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
             true
         }
         _ => false,
-    }
+    };
+    done || native2::native(e, pc, insn)
 }
 
 fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
@@ -1400,8 +1410,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     // Both accesses hit: nothing below can fault.
     if load {
         load_n(e, RDI, R8, n);
+        native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
             load_n(e, RDX, R9, n);
+            native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
         } else {
@@ -1450,6 +1462,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
     dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.slow_path = true;
     e.callout(pc, raw);
     dynasm!(e.ops ; .arch x64 ; =>done);
     // Both paths have counted the instruction.

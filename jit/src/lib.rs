@@ -122,7 +122,7 @@ pub(crate) struct Ctx {
 /// stores for pages holding translated code.
 pub(crate) struct JitPlat<'a> {
     inner: &'a mut dyn Platform,
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// `Jit::filter`: a clear bit proves a page is not in `pages` (checked first).
     filter: PageFilter,
     /// Pages with translations written since the dispatcher last looked.
@@ -147,7 +147,14 @@ impl JitPlat<'_> {
         }
         let mut pg = first;
         loop {
-            if filter_has(&self.filter, pg) && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg) {
+            // The 64-byte lines of this page the write touches.
+            let lo = if pg == first { pa & 0xfff } else { 0 };
+            let hi = if pg == last { pa.wrapping_add(len.max(1) as u64 - 1) & 0xfff } else { 0xfff };
+            let touched = (u64::MAX >> (63 - (hi >> 6))) & (u64::MAX << (lo >> 6));
+            if filter_has(&self.filter, pg)
+                && self.pages.borrow().get(&pg).is_some_and(|c| c.lines & touched != 0)
+                && !self.written.contains(&pg)
+            {
                 self.written.push(pg);
             }
             if pg == last {
@@ -156,6 +163,23 @@ impl JitPlat<'_> {
             pg = pg.wrapping_add(1);
         }
     }
+}
+
+/// The translations made from one PA page: their keys, and which of its 64-byte lines
+/// their instructions occupy (bit i: bytes 64i..64i+63). Only a write to one of those
+/// lines invalidates them: a store to data sharing the page with code (a bare-metal
+/// program's .bss after its .text, a kernel's data next to its code) leaves the
+/// translations alone, as none of them read the bytes written.
+#[derive(Default)]
+pub(crate) struct CodePage {
+    lines: u64,
+    keys: Vec<Key>,
+}
+
+/// Bit mask of the 64-byte lines holding `bytes` bytes from page offset `off` (in one page).
+fn line_mask(off: u64, bytes: u64) -> u64 {
+    let (a, b) = (off >> 6 & 63, (off + bytes.max(1) - 1) >> 6 & 63);
+    (u64::MAX >> (63 - b)) & (u64::MAX << a)
 }
 
 /// A set of bits indexed by the low bits of a PA page number, a superset of the pages
@@ -325,7 +349,7 @@ pub struct Jit {
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// Pages that may be keys of `pages` (shared with `JitPlat`).
     filter: PageFilter,
     /// Call-out records and chain slots of the current code buffer generation (stable
@@ -471,7 +495,7 @@ impl Jit {
 
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
-        if let Some(keys) = keys {
+        if let Some(CodePage { keys, .. }) = keys {
             for k in keys {
                 let j = &mut self.jcache[jc_index(&k)];
                 if j.va == k.va && j.pa_ctx == k.pa_ctx {
@@ -522,7 +546,12 @@ impl Jit {
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
-        self.pages.borrow_mut().entry(pa >> 12).or_default().push(k);
+        {
+            let mut pages = self.pages.borrow_mut();
+            let c = pages.entry(pa >> 12).or_default();
+            c.keys.push(k);
+            c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
+        }
         let (w, bit) = filter_bit(pa >> 12);
         self.filter[w].set(self.filter[w].get() | bit);
         self.stats.blocks_translated += 1;
@@ -705,5 +734,6 @@ impl Drop for Jit {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
+        emit::native2::report();
     }
 }

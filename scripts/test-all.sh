@@ -32,5 +32,10 @@ test-suites/fetch-corpus.sh
 test-suites/kvm-nested/fetch.sh
 # fsl-mc-dpio.ko of the corpus kernel for the QBMan portal boot test (~/.cache/lsemu/dpaa2-modules).
 test-suites/fsl-mc-dpio/fetch.sh
+# Debian's nvme + nvme-core modules (and their dependencies) of the corpus kernel for the PCIe/NVMe
+# boot test (~/.cache/lsemu/nvme-modules).
+test-suites/pcie-nvme/fetch.sh
+# vfio, vfio_iommu_type1, vfio-fsl-mc of the corpus kernel for tools/tests/vfio.rs (~/.cache/lsemu/vfio-modules).
+test-suites/vfio-fsl-mc/fetch.sh
 
 cargo test --workspace --release "$@"

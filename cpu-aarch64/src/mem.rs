@@ -38,7 +38,7 @@ impl Default for FastEntry {
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): entry
 ///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
-///   AT, DC, ...), any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
+///   AT, ...) but those of `interp::keeps_fast_state`, any exception, `Cpu::reset`; and any TLB fill (`Tlb::fills` changed)
 ///   since it may evict the TLB entry a cached page came from, after which the slow path
 ///   would walk the tables again.
 ///
@@ -99,6 +99,11 @@ pub struct FastLayout {
     pub e_epoch: usize,
     pub e_host: usize,
     pub e_pa: usize,
+    /// Offset in `Cpu` of the last-used fetch entry (`FastMem::code`, a `FastEntry`
+    /// that `fetch` checks first and refreshes from table 0 on a table hit).
+    pub code: usize,
+    /// Offset in `Cpu` of `FastMem::irq_check` (a `bool`).
+    pub irq_check: usize,
 }
 
 /// The layout of `FastMem` (see `FastLayout`).
@@ -116,6 +121,8 @@ pub fn fast_layout() -> FastLayout {
         e_epoch: offset_of!(FastEntry, epoch),
         e_host: offset_of!(FastEntry, host),
         e_pa: offset_of!(FastEntry, pa),
+        code: f + offset_of!(FastMem, code),
+        irq_check: f + offset_of!(FastMem, irq_check),
     }
 }
 
@@ -149,6 +156,18 @@ impl Cpu {
     }
     /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
     /// bus access, no state change at all), the guest physical address it reads.
+    /// After `fetch(va)` took the slow path and filled `FastMem`, points the last-used
+    /// fetch entry at that page as a later fast-path fetch would (no other effect);
+    /// returns the PA `fetch_would_hit(va)` then gives, or None if `FastMem` does not hold
+    /// the page (not RAM, ...).
+    pub fn fetch_refresh(&mut self, va: u64) -> Option<u64> {
+        if va & 3 != 0 {
+            return None;
+        }
+        let (_, pa) = self.fast_hit(0, va, 4)?;
+        self.fast.code = self.fast.e[0][(va >> 12) as usize & (FAST_ENTRIES - 1)];
+        Some(pa)
+    }
     #[inline(always)]
     pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
         let f = &self.fast;

@@ -8,6 +8,7 @@ pub mod fslmc;
 pub mod gic;
 pub mod irq;
 pub mod net;
+pub mod pcie;
 pub mod qbman;
 pub mod regfile;
 pub mod rstcr;

@@ -211,6 +211,32 @@ pub fn fixup_tree(t: &mut Fdt, cfg: &FixupConfig) -> Result<FixupReport, DtbErro
     Ok(report)
 }
 
+/// Enables the PCIe controller node at `path` (`status = "okay"`) and gives it the
+/// per-requester `msi-map` and `iommu-map` U-Boot's layerscape PCIe fix-up writes:
+/// `<rid &its sid 1>` and `<rid &smmu sid 1>` for each `(rid, sid)` of `map` (the stream
+/// ID doubles as the ITS DeviceID). The ITS and SMMU phandles are those the stock node
+/// already names (`msi-parent`, the first `iommu-map` entry).
+pub fn enable_pcie(blob: &[u8], path: &str, map: &[(u32, u32)]) -> Result<Vec<u8>, DtbError> {
+    let mut t = Fdt::parse(blob)?;
+    let n = t.node_mut(path).ok_or_else(|| DtbError::Fixup(format!("no PCIe controller node {path} in the device tree")))?;
+    let its = n.prop_u32("msi-parent").ok_or_else(|| DtbError::Fixup(format!("{path} has no msi-parent")))?;
+    let smmu = n
+        .prop("iommu-map")
+        .filter(|v| v.len() >= 8)
+        .map(|v| u32::from_be_bytes([v[4], v[5], v[6], v[7]]))
+        .ok_or_else(|| DtbError::Fixup(format!("{path} has no iommu-map")))?;
+    let mut msi = Vec::new();
+    let mut iommu = Vec::new();
+    for &(rid, sid) in map {
+        msi.extend([rid, its, sid, 1]);
+        iommu.extend([rid, smmu, sid, 1]);
+    }
+    n.set_prop("msi-map", cells(&msi));
+    n.set_prop("iommu-map", cells(&iommu));
+    n.set_prop("status", str_value("okay"));
+    Ok(t.to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +394,39 @@ mod tests {
         assert_eq!(rep.mc_smmu_phandle, None);
         let f = fdt::Fdt::new(&out).unwrap();
         assert!(f.find_compatible(&["fsl,qoriq-mc"]).unwrap().property("iommu-map").is_none());
+    }
+
+    /// `enable_pcie` on a node shaped like the RDB's PEX1 (`msi-parent = <&its>`,
+    /// `iommu-map = <0 &smmu 0 1>`, disabled): per-RID maps as U-Boot writes them.
+    #[test]
+    fn enable_pcie_writes_msi_and_iommu_maps() {
+        let src = r#"/dts-v1/;
+/ {
+    #address-cells = <2>; #size-cells = <2>;
+    soc {
+        #address-cells = <2>; #size-cells = <2>;
+        its: gic-its@6020000 { compatible = "arm,gic-v3-its"; msi-controller; #msi-cells = <1>; };
+        smmu: iommu@5000000 { compatible = "arm,mmu-500"; #iommu-cells = <1>; };
+        pcie@3400000 { compatible = "fsl,ls2088a-pcie"; msi-parent = <&its>; iommu-map = <0 &smmu 0 1>; status = "disabled"; };
+    };
+};
+"#;
+        let Some(blob) = dtc_compile(src) else {
+            eprintln!("skipped: dtc (device-tree-compiler) not installed");
+            return;
+        };
+        let out = enable_pcie(&blob, "/soc/pcie@3400000", &[(0, 7), (0x100, 8)]).unwrap();
+        let f = fdt::Fdt::new(&out).unwrap();
+        let its = f.find_node("/soc/gic-its@6020000").unwrap().property("phandle").unwrap().as_usize().unwrap() as u32;
+        let smmu = f.find_node("/soc/iommu@5000000").unwrap().property("phandle").unwrap().as_usize().unwrap() as u32;
+        assert_ne!(its, smmu);
+        let n = f.find_node("/soc/pcie@3400000").unwrap();
+        assert_eq!(n.property("status").unwrap().as_str(), Some("okay"));
+        assert_eq!(be32s(n.property("msi-map").unwrap().value), vec![0, its, 7, 1, 0x100, its, 8, 1]);
+        assert_eq!(be32s(n.property("iommu-map").unwrap().value), vec![0, smmu, 7, 1, 0x100, smmu, 8, 1]);
+        // A tree without the node: a clear error.
+        let e = enable_pcie(&blob, "/soc/pcie@3500000", &[(0, 7)]).unwrap_err();
+        assert!(e.to_string().contains("no PCIe controller node /soc/pcie@3500000"), "{e}");
     }
 
     fn check_phandle(out: &[u8]) {

@@ -7,24 +7,32 @@
 
 use std::mem::offset_of;
 
-use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst};
+use cpu_aarch64::decode::{Branch, DpImm, DpReg, Insn, Ldst, System};
 use cpu_aarch64::semantics::alu;
 use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
-use crate::{exit, Ctx, Rec};
+use crate::{exit, Ctx, JEntry, Rec};
+
+#[path = "native2.rs"]
+pub(crate) mod native2;
 
 type Asm = VecAssembler<X64Relocation>;
+
+#[path = "fp.rs"]
+mod fp;
 
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
+const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
 const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
+const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -103,10 +111,69 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
     0
 }
 
+/// What the dispatcher does for a block exit to `va` when `chain_lookup` found an
+/// interrupt sample pending or could not prove the fetch to hit `FastMem`, up to running
+/// the next block: the interrupt sample (`irq_check_step`, then `must_interpret`, as the
+/// dispatcher's loop), `Cpu::fetch` (the slow path:
+/// TLB, maybe a walk, `FastMem` fill) and its outcome exactly as in `Jit::run_inner`:
+/// - a fault: the instruction abort is taken (PC = vector) and 0 is returned, the block
+///   returns to the dispatcher, which goes on from there as after its own failed fetch;
+/// - a page `FastMem` cannot hold (not RAM): the instruction is run by the interpreter as
+///   the dispatcher would (`exec_fetched`), 0 returned (a RAM page the slow fetch put in
+///   `FastMem` is made the fetch entry, `Cpu::fetch_refresh`, as the dispatcher does);
+/// - otherwise, the block for (VA, PA, EL, SPSel) from the lookup cache: its code address
+///   (the block checks the budget itself), or 0 if it is not there (the dispatcher's
+///   own fetch is then a side-effect-free hit of the fetch entry just filled).
+///
+/// Nothing is translated here (the code buffer must not change under running code).
+/// `ctx_bits` is the key's EL | SPSel part of the calling block (a branch changes
+/// neither). A bus read of the fetch may report DMA-written code: then 0 (the dispatcher
+/// invalidates first).
+extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
+    // SAFETY: as in `call_insn`; `ctx.jcache` points to the Jit's lookup cache, whose
+    // entries only the dispatcher writes (not while translated code runs).
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    if cpu.icount >= ctx.end {
+        return 0;
+    }
+    if cpu.fast_irq_check() && (cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu)) {
+        // An interrupt was taken (PC = its vector), or per-instruction checks are on:
+        // the dispatcher goes on from here as after its own interrupt sample.
+        return 0;
+    }
+    let raw = match cpu.fetch(p, va) {
+        Ok(w) => w,
+        Err(e) => {
+            cpu.icount += 1;
+            cpu.take_sync(e);
+            cpu.fast_invalidate();
+            return 0;
+        }
+    };
+    let Some(pa) = cpu.fetch_would_hit(va).or_else(|| cpu.fetch_refresh(va)) else {
+        if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, va, raw, false) {
+            ctx.exit = Some(x);
+        }
+        return 0;
+    };
+    if !p.written.is_empty() {
+        return 0;
+    }
+    let pa_ctx = pa | ctx_bits;
+    let e = unsafe { &*ctx.jcache.add(crate::jc_hash(va, pa_ctx)) };
+    if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
+}
+
 /// Per-block translation context.
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
     pub va: u64,
+    /// Guest physical address of the first instruction.
+    pub pa: u64,
+    /// The Jit's lookup cache (`Jit::jcache`, fixed address).
+    pub jcache: *const JEntry,
     pub el: u8,
     pub spsel: u8,
     pub recs: &'a mut Vec<Box<Rec>>,
@@ -132,6 +199,14 @@ struct Em<'a, 'b> {
     pending: i32,
     /// The word of the instruction being translated.
     raw: u32,
+    /// The next call-out is the slow path of an inline access (for the profile).
+    slow_path: bool,
+    /// Sign extension of inline loads (`native2::sext`), 0 for none.
+    sext: u8,
+    /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
+    fp_ok: bool,
+    /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
+    mx_open: bool,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -288,7 +363,7 @@ impl Em<'_, '_> {
     }
 
     /// Leaves the block for guest address `t` (PC and counts stored), chained to the
-    /// block at `t` when it is in the same VA page.
+    /// block at `t` when it is in the same VA page, else through `chain_lookup`.
     fn exit_to(&mut self, t: u64) {
         self.flush_count();
         dynasm!(self.ops
@@ -297,6 +372,7 @@ impl Em<'_, '_> {
             ; mov QWORD [rbx + OFF_PC], rax
         );
         if t >> 12 == self.cx.va >> 12 {
+            let page = (self.cx.pa >> 12) as i64;
             let mut slot = Box::new(0usize);
             let addr = &mut *slot as *mut usize as i64;
             self.cx.slots.push(slot);
@@ -309,11 +385,135 @@ impl Em<'_, '_> {
                 ; jmp rax
                 ; miss:
                 ; mov QWORD [r12 + CTX_SLOT], rcx
+                ; mov rcx, QWORD page
+                ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
                 ; mov eax, exit::CHAIN as i32
             );
+            epilogue(&mut self.ops);
         } else {
-            dynasm!(self.ops ; .arch x64 ; mov eax, exit::LOOKUP as i32);
+            self.chain_lookup();
         }
+    }
+
+    /// Ends the block with a jump to the translated block for the guest address in rax
+    /// (already stored as PC, counts flushed), found inline the way the dispatcher would
+    /// find it, else returns `exit::LOOKUP` to the dispatcher. Used after native branches
+    /// (to another page or through a register), where nothing since the block's entry can
+    /// have changed what the dispatcher checks first: no call-out asked to stop (any one
+    /// that wrote translated code, changed EL/SPSel, powered off or sleeps did), so
+    /// `JitPlat::written` is empty and `must_interpret` is as it was at entry. What is
+    /// checked here, in the dispatcher's order:
+    /// 1. `FastMem::irq_check` clear (else `fetch_miss` samples interrupts as the
+    ///    dispatcher would, and goes on with 2 if none was taken);
+    /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
+    ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
+    ///    fetch entry or table 0's entry for the page with the current epoch, and
+    ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
+    ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
+    ///    ERET...), any exception or TLB fill bumps the epoch or `Tlb::fills`, so a remapped
+    ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
+    ///    table walk if the TLB lost it);
+    /// 3. the lookup cache entry for the full key (VA, PA | EL | SPSel): the block for
+    ///    exactly this PA, EL and SPSel (EL and SPSel are this block's: a branch changes
+    ///    neither). Entries leave the cache with their block (`Jit::invalidate_page`,
+    ///    `Jit::flush`), so a block whose page was written is never entered.
+    ///
+    /// The target block checks the budget at its entry as usual; interrupts are sampled
+    /// whenever `irq_check` is set, so latency stays bounded by the budget as with
+    /// same-page chains. Clobbers every scratch register.
+    fn chain_lookup(&mut self) {
+        let l = cpu_aarch64::mem::fast_layout();
+        let (tables, epoch, fills, tlb_fills) = (l.tables as i32, l.epoch as i32, l.fills as i32, l.tlb_fills as i32);
+        let (code, irq) = (l.code as i32, l.irq_check as i32);
+        let (e_page, e_epoch, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_pa as i32);
+        let shift = l.entry_size.trailing_zeros() as i8;
+        let mask = (l.entries - 1) as i32;
+        let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
+        let jc = self.cx.jcache as i64;
+        let out_fetch = self.ops.new_dynamic_label();
+        let out_cache = self.ops.new_dynamic_label();
+        let tab = self.ops.new_dynamic_label();
+        let hit = self.ops.new_dynamic_label();
+        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
+        dynasm!(self.ops
+            ; .arch x64
+            ; cmp BYTE [rbx + irq], 0
+            ; jne =>out_fetch
+            ; test al, 3
+            ; jnz =>out_fetch
+            ; mov rcx, QWORD [rbx + fills]
+            ; cmp rcx, QWORD [rbx + tlb_fills]
+            ; jne =>out_fetch
+            ; mov rdx, rax
+            ; shr rdx, 12
+            ; mov ecx, DWORD [rbx + epoch]
+            // The last-used fetch entry (what `fetch` checks first).
+            ; cmp rdx, QWORD [rbx + code + e_page]
+            ; jne =>tab
+            ; cmp ecx, DWORD [rbx + code + e_epoch]
+            ; je =>hit
+            // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
+            ; =>tab
+            ; mov esi, edx
+            ; and esi, mask
+            ; shl esi, shift
+            ; add rsi, QWORD [rbx + tables]
+            ; cmp rdx, QWORD [rsi + e_page]
+            ; jne =>out_fetch
+            ; cmp ecx, DWORD [rsi + e_epoch]
+            ; jne =>out_fetch
+        );
+        for q in 0..(l.entry_size / 8) as i32 {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rdi, QWORD [rsi + 8 * q]
+                ; mov QWORD [rbx + code + 8 * q], rdi
+            );
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; =>hit
+            // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
+            ; mov rsi, QWORD [rbx + code + e_pa]
+            ; mov edx, eax
+            ; and edx, 0xfff
+            ; add rsi, rdx
+            ; mov rdx, QWORD ctx_bits
+            ; or rsi, rdx
+            // rcx = &jcache[jc_hash(va, pa_ctx)]
+            ; mov rcx, rsi
+            ; rol rcx, 32
+            ; xor rcx, rax
+            ; mov rdx, QWORD crate::JC_MUL as i64
+            ; imul rcx, rdx
+            ; shr rcx, (64 - crate::JC_BITS) as i8
+            ; shl rcx, 5
+            ; mov rdx, QWORD jc
+            ; add rcx, rdx
+            ; cmp rax, QWORD [rcx]
+            ; jne =>out_cache
+            ; cmp rsi, QWORD [rcx + 8]
+            ; jne =>out_cache
+            ; jmp QWORD [rcx + 16]
+            ; =>out_fetch
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
+            ; mov eax, exit::LOOKUP_FETCH as i32
+        );
+        epilogue(&mut self.ops);
+        dynasm!(self.ops
+            ; .arch x64
+            ; =>out_cache
+            ; mov eax, exit::LOOKUP_CACHE as i32
+        );
         epilogue(&mut self.ops);
     }
 
@@ -325,6 +525,8 @@ impl Em<'_, '_> {
 
     fn callout(&mut self, pc: u64, raw: u32) {
         self.flush_count();
+        native2::count_callout(self, raw, self.slow_path);
+        self.slow_path = false;
         let rec = Box::new(Rec { pc, raw });
         let addr = &*rec as *const Rec as i64;
         self.cx.recs.push(rec);
@@ -366,7 +568,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0 };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -389,6 +591,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             }
             continue;
         }
+        fp::close(&mut e);
         e.callout(pc, w);
         if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
@@ -397,6 +600,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     if !ended {
+        fp::close(&mut e);
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     let bytes = e.ops.finalize().ok()?;
@@ -418,13 +622,38 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
-    match *insn {
+    if !fp::transparent(insn) {
+        fp::close(e);
+    }
+    let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
+        Insn::Fp(f) => fp::native_fp(e, pc, f),
+        Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
+        // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
+        Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
+            e.pending += 1;
+            true
+        }
+        // MRS SP_EL0 (EL1+ with SPSel = 1; else UNDEFINED) and MRS TPIDR_EL1 (EL1+): plain
+        // reads without traps in ARMv8.0 (`sysreg::table`), and `interp::no_effect`.
+        Insn::System(System::Mrs { o0: 1, op1: 0, crn: 4, crm: 1, op2: 0, rt }) if e.cx.el >= 1 && e.cx.spsel == 1 => {
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_SP]);
+            e.store(RAX, rt, false, true);
+            e.pending += 1;
+            true
+        }
+        Insn::System(System::Mrs { o0: 1, op1: 0, crn: 13, crm: 0, op2: 4, rt }) if e.cx.el >= 1 => {
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_TPIDR1]);
+            e.store(RAX, rt, false, true);
+            e.pending += 1;
+            true
+        }
         _ => false,
-    }
+    };
+    done || native2::native(e, pc, insn)
 }
 
 fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
@@ -484,8 +713,9 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov rsi, rax
                 ; mov rax, QWORD f
                 ; call rax
+                ; mov rax, QWORD [rbx + OFF_PC]
             );
-            e.exit_code(exit::LOOKUP);
+            e.chain_lookup();
             true
         }
     }
@@ -869,6 +1099,70 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.store(RAX, rd, false, sf == 1);
         }
+        DpReg::RevX { rn, rd } => {
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap rax);
+            e.store(RAX, rd, false, true);
+        }
+        DpReg::RevW { rn, rd } => {
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap eax);
+            e.store(RAX, rd, false, false);
+        }
+        DpReg::Rev32Gpr { rn, rd } => {
+            // Each 32-bit word byte-reversed in place.
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; bswap rax ; rol rax, 32);
+            e.store(RAX, rd, false, true);
+        }
+        DpReg::Clz { sf, rn, rd } => {
+            // BSR leaves the destination undefined for 0: count = width - 1 - bsr, with
+            // 0 giving width (ecx preset so that width - 1 - ecx = width).
+            e.load(RAX, rn, false);
+            let w = if sf == 1 { 64 } else { 32 };
+            dynasm!(e.ops ; .arch x64 ; mov rcx, -1);
+            if sf == 1 {
+                dynasm!(e.ops ; .arch x64 ; bsr rdx, rax ; cmovnz rcx, rdx);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; bsr edx, eax ; cmovnz ecx, edx ; movsxd rcx, ecx);
+            }
+            dynasm!(e.ops ; .arch x64 ; mov eax, w - 1 ; sub rax, rcx);
+            e.store(RAX, rd, false, sf == 1);
+        }
+        DpReg::Udiv { sf, rm, rn, rd } | DpReg::Sdiv { sf, rm, rn, rd } => {
+            // A64: division by zero gives 0; SDIV of the most negative value by -1 gives
+            // the most negative value (x86 would fault on both).
+            let signed = matches!(d, DpReg::Sdiv { .. });
+            let zero = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            e.load(RCX, rm, false);
+            e.load(RAX, rn, false);
+            match (signed, sf == 1) {
+                (false, true) => dynasm!(e.ops ; .arch x64
+                    ; test rcx, rcx ; jz =>zero ; xor edx, edx ; div rcx ; jmp =>done),
+                (false, false) => dynasm!(e.ops ; .arch x64
+                    ; test ecx, ecx ; jz =>zero ; xor edx, edx ; div ecx ; jmp =>done),
+                (true, true) => {
+                    let ovf = e.ops.new_dynamic_label();
+                    dynasm!(e.ops ; .arch x64
+                        ; test rcx, rcx ; jz =>zero
+                        ; cmp rcx, -1 ; je =>ovf
+                        ; cqo ; idiv rcx ; jmp =>done
+                        // x / -1 = -x (wrapping: MIN / -1 = MIN)
+                        ; =>ovf ; neg rax ; jmp =>done)
+                }
+                (true, false) => {
+                    let ovf = e.ops.new_dynamic_label();
+                    dynasm!(e.ops ; .arch x64
+                        ; test ecx, ecx ; jz =>zero
+                        ; cmp ecx, -1 ; je =>ovf
+                        ; cdq ; idiv ecx ; jmp =>done
+                        ; =>ovf ; neg eax ; jmp =>done)
+                }
+            }
+            dynasm!(e.ops ; .arch x64 ; =>zero ; xor eax, eax ; =>done);
+            e.store(RAX, rd, false, sf == 1);
+        }
         DpReg::Csel { sf, rm, cond, rn, rd }
         | DpReg::Csinc { sf, rm, cond, rn, rd }
         | DpReg::Csinv { sf, rm, cond, rn, rd }
@@ -1116,8 +1410,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     // Both accesses hit: nothing below can fault.
     if load {
         load_n(e, RDI, R8, n);
+        native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
             load_n(e, RDX, R9, n);
+            native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
         } else {
@@ -1166,6 +1462,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
     dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.slow_path = true;
     e.callout(pc, raw);
     dynasm!(e.ops ; .arch x64 ; =>done);
     // Both paths have counted the instruction.

@@ -19,8 +19,19 @@
 //!   Native instructions do none of these things.
 //! - A block is keyed by (VA, PA, EL, SPSel): the instruction bytes are at PA, constants
 //!   like ADR results depend on VA, the SP register used on EL/SPSel.
-//! - Direct chaining only to targets in the same 4 KiB VA page, where the fetch entry that
-//!   served the source block serves the target too (same PA page).
+//! - Direct chaining (a patched slot) only to targets in the same 4 KiB VA page, where the
+//!   fetch entry that served the source block serves the target too (same PA page).
+//! - Every other exit after a native branch (to another page, BR/BLR/RET) looks the next
+//!   block up inline (`emit::Em::chain_lookup`), doing what the dispatcher would: the
+//!   interrupt sample if one is pending, the fetch of the target through `FastMem` (a
+//!   probe of its fetch table in generated code; on a miss the real `Cpu::fetch` in a
+//!   call-out, `emit::fetch_miss`, with its walk, fault or interpreter step exactly as the
+//!   dispatcher), then the lookup cache with the full key (VA, PA | EL | SPSel). Why a
+//!   remapped VA never runs a stale block: the PA in the key comes from the same fetch
+//!   translation the interpreter would use at that instruction, and `FastMem` entries die
+//!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
+//!   a lookup cache entry dies with its block (page written, flush). So the block entered
+//!   is always the one translated from the bytes at the PA the fetch gives now.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -83,6 +94,11 @@ pub(crate) mod exit {
     pub const CHAIN: u32 = 3;
     /// Branch to PC (indirect, or to another page).
     pub const LOOKUP: u32 = 4;
+    /// As `LOOKUP`, from `chain_lookup` when the fetch of PC would not hit `FastMem`
+    /// (counted apart for profiling only).
+    pub const LOOKUP_FETCH: u32 = 5;
+    /// As `LOOKUP`, from `chain_lookup` when the lookup cache has no block for the key.
+    pub const LOOKUP_CACHE: u32 = 6;
 }
 
 /// What translated code and call-outs share (pointed to by r12).
@@ -96,13 +112,17 @@ pub(crate) struct Ctx {
     pub plat: *mut JitPlat<'static>,
     /// An `Exit` a call-out produced.
     pub exit: Option<Exit>,
+    /// The PA page of the block whose exit::CHAIN set `slot`.
+    pub slot_page: u64,
+    /// `Jit::jcache` (for `emit::fetch_miss`).
+    pub jcache: *const JEntry,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
 /// stores for pages holding translated code.
 pub(crate) struct JitPlat<'a> {
     inner: &'a mut dyn Platform,
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// `Jit::filter`: a clear bit proves a page is not in `pages` (checked first).
     filter: PageFilter,
     /// Pages with translations written since the dispatcher last looked.
@@ -127,7 +147,14 @@ impl JitPlat<'_> {
         }
         let mut pg = first;
         loop {
-            if filter_has(&self.filter, pg) && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg) {
+            // The 64-byte lines of this page the write touches.
+            let lo = if pg == first { pa & 0xfff } else { 0 };
+            let hi = if pg == last { pa.wrapping_add(len.max(1) as u64 - 1) & 0xfff } else { 0xfff };
+            let touched = (u64::MAX >> (63 - (hi >> 6))) & (u64::MAX << (lo >> 6));
+            if filter_has(&self.filter, pg)
+                && self.pages.borrow().get(&pg).is_some_and(|c| c.lines & touched != 0)
+                && !self.written.contains(&pg)
+            {
                 self.written.push(pg);
             }
             if pg == last {
@@ -136,6 +163,23 @@ impl JitPlat<'_> {
             pg = pg.wrapping_add(1);
         }
     }
+}
+
+/// The translations made from one PA page: their keys, and which of its 64-byte lines
+/// their instructions occupy (bit i: bytes 64i..64i+63). Only a write to one of those
+/// lines invalidates them: a store to data sharing the page with code (a bare-metal
+/// program's .bss after its .text, a kernel's data next to its code) leaves the
+/// translations alone, as none of them read the bytes written.
+#[derive(Default)]
+pub(crate) struct CodePage {
+    lines: u64,
+    keys: Vec<Key>,
+}
+
+/// Bit mask of the 64-byte lines holding `bytes` bytes from page offset `off` (in one page).
+fn line_mask(off: u64, bytes: u64) -> u64 {
+    let (a, b) = (off >> 6 & 63, (off + bytes.max(1) - 1) >> 6 & 63);
+    (u64::MAX >> (63 - b)) & (u64::MAX << a)
 }
 
 /// A set of bits indexed by the low bits of a PA page number, a superset of the pages
@@ -239,13 +283,50 @@ struct Block {
     len: u32,
 }
 
-/// Entries of the block lookup cache (a power of two).
-const JCACHE: usize = 1 << 14;
-/// A key no block has (VA not 4-aligned).
-const NO_KEY: Key = Key { va: 1, pa_ctx: 0 };
+/// log2 of the entries of the block lookup cache.
+pub(crate) const JC_BITS: u32 = 16;
+const JCACHE: usize = 1 << JC_BITS;
+/// Multiplier of the lookup cache's hash (`jc_hash`; translated code computes it too).
+pub(crate) const JC_MUL: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// One entry of the block lookup cache: a block's key and where its code is. Read by
+/// translated code too (`emit::Em::chain_lookup`), hence `repr(C)` and 32 bytes.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JEntry {
+    pub va: u64,
+    pub pa_ctx: u64,
+    /// Host address of the block's first instruction.
+    pub code: u64,
+    /// Guest instructions of the block.
+    pub len: u64,
+}
+
+/// An entry no lookup matches (VA not 4-aligned; translated code only looks up aligned
+/// VAs).
+const NO_ENTRY: JEntry = JEntry { va: 1, pa_ctx: 0, code: 0, len: 0 };
+
+/// Index in the lookup cache of a key (the same computation as `emit::Em::chain_lookup`).
+#[inline(always)]
+pub(crate) fn jc_hash(va: u64, pa_ctx: u64) -> usize {
+    ((va ^ pa_ctx.rotate_left(32)).wrapping_mul(JC_MUL) >> (64 - JC_BITS)) as usize
+}
 
 fn jc_index(k: &Key) -> usize {
-    ((k.va >> 2) ^ (k.pa_ctx >> 2).rotate_left(17)).wrapping_mul(0x9e37_79b9_7f4a_7c15) as usize >> (64 - 14)
+    jc_hash(k.va, k.pa_ctx)
+}
+
+/// How often the dispatcher ran and why blocks left translated code (printed with the
+/// other statistics when `LSEMU_JIT_STATS` is set; for profiling only).
+#[derive(Debug, Default, Clone)]
+struct Counters {
+    /// Blocks entered from the dispatcher.
+    dispatches: u64,
+    /// Instructions the dispatcher gave to the interpreter (interrupt checks, debug, a
+    /// budget shorter than a block, pages that are not RAM).
+    interp_steps: u64,
+    /// Returns from translated code by exit code (index = `exit::*`).
+    exits: [u64; 7],
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again.
@@ -264,10 +345,11 @@ pub struct Jit {
     /// Offset of the trampoline's first byte after it (where blocks start).
     tramp_end: usize,
     blocks: FxMap<Key, Block>,
-    /// Direct-mapped cache in front of `blocks` (entries removed with their blocks).
-    jcache: Box<[(Key, Block)]>,
+    /// Direct-mapped cache in front of `blocks` (entries removed with their blocks). Its
+    /// address is fixed for the Jit's life: translated code looks blocks up in it.
+    jcache: Box<[JEntry]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// Pages that may be keys of `pages` (shared with `JitPlat`).
     filter: PageFilter,
     /// Call-out records and chain slots of the current code buffer generation (stable
@@ -281,6 +363,7 @@ pub struct Jit {
     /// block came from.
     pending_slot: Option<(*mut usize, u64)>,
     stats: EngineStats,
+    counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
     broken: bool,
 }
@@ -340,13 +423,14 @@ impl Jit {
             used: 0,
             tramp_end: 0,
             blocks: Default::default(),
-            jcache: vec![(NO_KEY, Block { off: 0, len: 0 }); JCACHE].into_boxed_slice(),
+            jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
             filter: (0..FILTER_WORDS).map(|_| std::cell::Cell::new(0)).collect(),
             recs: Vec::new(),
             slots: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
+            counters: Counters::default(),
             broken: false,
         };
         match CodeBuf::new(CODE_SIZE) {
@@ -390,7 +474,7 @@ impl Jit {
         self.stats.flushes += 1;
         self.stats.blocks_invalidated += self.blocks.len() as u64;
         self.blocks.clear();
-        self.jcache.fill((NO_KEY, Block { off: 0, len: 0 }));
+        self.jcache.fill(NO_ENTRY);
         self.pages.borrow_mut().clear();
         for w in self.filter.iter() {
             w.set(0);
@@ -411,11 +495,11 @@ impl Jit {
 
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
-        if let Some(keys) = keys {
+        if let Some(CodePage { keys, .. }) = keys {
             for k in keys {
                 let j = &mut self.jcache[jc_index(&k)];
-                if j.0 == k {
-                    j.0 = NO_KEY;
+                if j.va == k.va && j.pa_ctx == k.pa_ctx {
+                    *j = NO_ENTRY;
                 }
                 if self.blocks.remove(&k).is_some() {
                     self.stats.blocks_invalidated += 1;
@@ -450,6 +534,8 @@ impl Jit {
         let start = self.base() + self.used;
         let mut cx = emit::BlockCx {
             va,
+            pa,
+            jcache: self.jcache.as_ptr(),
             el: cpu.st.pstate.el,
             spsel: cpu.st.pstate.sp,
             recs: &mut self.recs,
@@ -460,7 +546,12 @@ impl Jit {
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
-        self.pages.borrow_mut().entry(pa >> 12).or_default().push(k);
+        {
+            let mut pages = self.pages.borrow_mut();
+            let c = pages.entry(pa >> 12).or_default();
+            c.keys.push(k);
+            c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
+        }
         let (w, bit) = filter_bit(pa >> 12);
         self.filter[w].set(self.filter[w].get() | bit);
         self.stats.blocks_translated += 1;
@@ -469,7 +560,7 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None };
+        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0, jcache: self.jcache.as_ptr() };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -484,8 +575,20 @@ impl Jit {
                 cpu.fast_request_irq_check();
             }
             cpu.waiting = None;
-            if cpu.fast_irq_check() || must_interpret(cpu) || self.broken {
+            if cpu.fast_irq_check() && !self.broken {
+                // `step_inner`'s first part: sample interrupts (taking one ends the step).
+                // If none was taken and nothing asks for per-instruction checks, what
+                // `step_inner` does next is the fetch below: run a block from there
+                // rather than a single interpreted instruction.
+                if interp::irq_check_step(cpu, p) {
+                    self.pending_slot = None;
+                    continue;
+                }
+                // (None taken: nothing changed, a pending chain request still holds.)
+            }
+            if must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
+                self.counters.interp_steps += 1;
                 if let Some(x) = interp::step_inner(cpu, p) {
                     return x;
                 }
@@ -503,7 +606,10 @@ impl Jit {
                     continue;
                 }
             };
-            let Some(pa) = cpu.fetch_would_hit(pc) else {
+            // After a slow-path fetch that filled `FastMem`, the entry is made the fetch
+            // entry: the block runs from this instruction on instead of the interpreter
+            // running just this one (the same instruction either way).
+            let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
@@ -513,21 +619,29 @@ impl Jit {
             };
             let k = key(cpu, pc, pa);
             let ji = jc_index(&k);
-            let cached = if self.jcache[ji].0 == k { Some(self.jcache[ji].1) } else { self.blocks.get(&k).copied() };
+            let base = self.base();
+            let je = self.jcache[ji];
+            let cached = if je.va == k.va && je.pa_ctx == k.pa_ctx {
+                Some(Block { off: (je.code as usize).wrapping_sub(base), len: je.len as u32 })
+            } else {
+                self.blocks.get(&k).copied()
+            };
             let b = match cached {
-                Some(b) => {
-                    self.jcache[ji] = (k, b);
-                    Some(b)
-                }
+                Some(b) => Some(b),
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
                 None => self.translate(cpu, p, pc, pa),
             };
+            if let Some(b) = b {
+                // (After `translate`, which may have flushed the buffer: same base.)
+                self.jcache[ji] = JEntry { va: k.va, pa_ctx: k.pa_ctx, code: (self.base() + b.off) as u64, len: b.len as u64 };
+            }
             let b = match b {
                 Some(b) if end - cpu.icount >= b.len as u64 => b,
                 _ => {
                     self.pending_slot = None;
+                    self.counters.interp_steps += 1;
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
                     }
@@ -550,12 +664,17 @@ impl Jit {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
                 tramp(cpu as *mut Cpu, &mut ctx as *mut Ctx, code.ptr.add(b.off))
             };
+            self.counters.dispatches += 1;
+            if let Some(c) = self.counters.exits.get_mut(r as usize) {
+                *c += 1;
+            }
             if let Some(x) = ctx.exit.take() {
                 return x;
             }
             if r == exit::CHAIN && !ctx.slot.is_null() {
-                // The source block is in the page of the fetch that entered it.
-                self.pending_slot = Some((ctx.slot, pa >> 12));
+                // The block that asked has its PA page in `slot_page` (it need not be the
+                // block the dispatcher entered: blocks chain across pages).
+                self.pending_slot = Some((ctx.slot, ctx.slot_page));
             } else {
                 self.pending_slot = None;
             }
@@ -613,7 +732,8 @@ impl Engine for Jit {
 impl Drop for Jit {
     fn drop(&mut self) {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
-            eprintln!("lsemu-jit: {:?}, live blocks {}, code bytes {}", self.stats, self.blocks.len(), self.used);
+            eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
+        emit::native2::report();
     }
 }

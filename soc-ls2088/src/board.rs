@@ -294,6 +294,24 @@ const RCPM_DT: DtNode = DtNode {
 
 /// MMU-500 SMMU (ls2088a-reference.md §3): 8 MiB at 0x0500_0000.
 pub const SMMU_BASE: u64 = 0x0500_0000;
+
+/// PCIe controller 1 (PEX1, `/soc/pcie@3400000`): its DBI ("regs", 1 MiB) and its
+/// outbound window (the "config" reg at its start, then the `ranges` I/O and memory
+/// windows, 32 GiB). lsemu models this one controller when a PCIe device is attached.
+pub const PCIE1_DBI_BASE: u64 = 0x0340_0000;
+pub const PCIE1_WINDOW_BASE: u64 = 0x20_0000_0000;
+/// Device tree path of PEX1.
+pub const PCIE1_DT_PATH: &str = "/soc/pcie@3400000";
+/// PCI requester ID of the endpoint behind PEX1's root port (bus 1, device 0, function 0:
+/// Linux numbers the root port's secondary bus 1).
+pub const PCIE1_EP_RID: u32 = 0x100;
+/// Stream IDs (and ITS DeviceIDs) of PEX1's requesters: the PCIe range 7..22 of the
+/// Chassis-3 stream-ID plan (ls2088a-reference.md §0), first the root port (RID 0), then
+/// the endpoint, as U-Boot's PCIe fix-up assigns them in `msi-map`/`iommu-map`.
+pub const PCIE1_RP_STREAM_ID: u32 = 7;
+pub const PCIE1_EP_STREAM_ID: u32 = 8;
+/// The SPI PEX1's `interrupt-map` gives INTA (`<0 0 0 1 &gic 0 0 0 109 4>`).
+pub const PCIE1_INTA_SPI: u32 = 109;
 pub const SMMU_SIZE: u64 = 0x80_0000;
 /// Its 12 global fault interrupts (`#global-interrupts = 12`), as SPI numbers, in the
 /// RDB DTB's order: SPI 13..16 and 211..218.

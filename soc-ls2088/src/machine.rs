@@ -143,6 +143,9 @@ pub struct SysBus {
     /// in command-line order; the MC's DPNI data path uses them at each pump
     /// (`Mc::pump_net`: sends at every pump, receives at quantum boundaries).
     pub net_backends: Vec<devices::net::Attached>,
+    /// PCIe controller 1 (PEX1) with its endpoint, when a PCIe device is attached
+    /// ([`Machine::attach_pcie`]); otherwise its windows are unmapped.
+    pub pcie: Option<devices::pcie::Pcie>,
     /// SPI inputs of the GIC (line n = SPI n = INTID 32 + n).
     pub spis: Arc<IrqBank>,
     pub sched: Scheduler,
@@ -267,6 +270,19 @@ impl SysBus {
         for w in self.mc.take_msis() {
             if let Err(e) = self.device_msi(w.icid as u32, w.icid as u32, w.addr, w.data) {
                 self.log_bad(format_args!("fsl-mc: MSI from ICID {} (data {}) to {:#x} dropped: {e}", w.icid, w.data, w.addr));
+            }
+        }
+    }
+
+    /// Delivers the PCIe endpoint's MSI-X writes: through the SMMU with the endpoint's
+    /// stream ID, to the ITS with DeviceID = the `msi-map` image of its requester ID
+    /// (the same number, [`board::PCIE1_EP_STREAM_ID`]). Failures are logged and dropped.
+    fn deliver_pcie_msis(&mut self) {
+        let msis = self.pcie.as_mut().map_or_else(Vec::new, |p| p.take_msis());
+        for (addr, data) in msis {
+            let sid = board::PCIE1_EP_STREAM_ID;
+            if let Err(e) = self.device_msi(sid, sid, addr, data) {
+                self.log_bad(format_args!("pcie1: MSI (data {data}) to {addr:#x} dropped: {e}"));
             }
         }
     }
@@ -409,6 +425,31 @@ impl SysBus {
                 }
             };
             ("qbman portal", off, r)
+        } else if self.pcie.is_some() && (board::PCIE1_DBI_BASE..board::PCIE1_DBI_BASE + devices::pcie::DBI_SIZE).contains(&pa) {
+            let off = pa - board::PCIE1_DBI_BASE;
+            let p = self.pcie.as_mut().expect("checked");
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => p.dbi_read(off, s),
+                (Some(s), Some(v)) => p.dbi_write(off, s, v).map(|_| 0),
+            };
+            ("pcie1 dbi", off, r)
+        } else if self.pcie.is_some() && (board::PCIE1_WINDOW_BASE..board::PCIE1_WINDOW_BASE + devices::pcie::WINDOW_SIZE).contains(&pa) {
+            let off = pa - board::PCIE1_WINDOW_BASE;
+            let p = self.pcie.as_mut().expect("checked");
+            let r = match (sz, write) {
+                (None, _) => Err(MmioError::BadSize),
+                (Some(s), None) => p.window_read(pa, s),
+                (Some(s), Some(v)) => {
+                    // Work a write starts (NVMe doorbells) masters memory with the
+                    // endpoint's stream ID, through the SMMU.
+                    let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
+                    let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id: board::PCIE1_EP_STREAM_ID };
+                    p.window_write(pa, s, v, &mut dma).map(|_| 0)
+                }
+            };
+            self.deliver_pcie_msis();
+            ("pcie1 window", off, r)
         } else if (board::RSTCR_BASE..board::RSTCR_BASE + 4).contains(&pa) {
             let off = pa - board::RSTCR_BASE;
             ("rstcr", off, access(&mut self.rstcr, &mut cx, off, sz, write))
@@ -680,6 +721,7 @@ impl Machine {
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
                 net_backends: Vec::new(),
+                pcie: None,
                 spis,
                 sched: Scheduler::default(),
                 semihosting,
@@ -707,6 +749,14 @@ impl Machine {
     /// the MC comes up as if its firmware had applied this DPL.
     pub fn set_dpl(&mut self, layout: devices::fslmc::objects::Layout) {
         self.bus.mc = devices::fslmc::Mc::new(layout);
+    }
+
+    /// Attaches a PCIe device behind PEX1's root port (before the first `run`): the
+    /// controller is modelled from then on and its link is up. The boot path enables the
+    /// controller's DT node (`firmware::dtb::enable_pcie`).
+    pub fn attach_pcie(&mut self, endpoint: Box<dyn devices::pcie::Endpoint>) {
+        let inta = IrqLine::new(self.bus.spis.clone(), board::PCIE1_INTA_SPI);
+        self.bus.pcie = Some(devices::pcie::Pcie::new(Some(endpoint)).with_inta(inta));
     }
 
     /// Connects a host network backend to an MC object's MAC (`--net`). The endpoint has

@@ -149,6 +149,30 @@ pub mod enc {
     pub fn ic_ivau(rt: u32) -> u32 {
         0xd50b_7520 | rt
     }
+    /// BLR Xn
+    pub fn blr(rn: u32) -> u32 {
+        0xd63f_0000 | rn << 5
+    }
+    /// BR Xn
+    pub fn br(rn: u32) -> u32 {
+        0xd61f_0000 | rn << 5
+    }
+    /// RET Xn
+    pub fn ret(rn: u32) -> u32 {
+        0xd65f_0000 | rn << 5
+    }
+    /// AND Xd, Xn, #3 (N=1, immr=0, imms=1: two ones)
+    pub fn and_3(rd: u32, rn: u32) -> u32 {
+        0x9240_0400 | rn << 5 | rd
+    }
+    /// ADD Xd, Xn, Xm, LSL #sh
+    pub fn add_lsl(rd: u32, rn: u32, rm: u32, sh: u32) -> u32 {
+        0x8b00_0000 | rm << 16 | (sh & 63) << 10 | rn << 5 | rd
+    }
+    /// TLBI VAE1, Xt
+    pub fn tlbi_vae1(rt: u32) -> u32 {
+        0xd508_8720 | rt
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -719,7 +743,8 @@ pub fn compare(a: &Outcome, b: &Outcome, na: &str, nb: &str, all_exits: bool) ->
 // Program generation
 
 /// Which program families [`make_prog`] draws from.
-pub const KINDS: &[&str] = &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch"];
+pub const KINDS: &[&str] =
+    &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch", "indirect", "remap_loop"];
 
 fn filler(r: &mut Rng, cands: &[usize], max_len: usize, aligned: bool) -> Vec<u32> {
     let o = GenOpts { groups: vec![], aligned, max_len };
@@ -734,7 +759,7 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     // Random sequences dominate; directed templates share the rest.
     let kind = if r.chance(1, 2) { "random" } else { kind };
     let el = r.below(2) as u8;
-    let mmu = kind == "remap" || r.chance(2, 3);
+    let mmu = kind == "remap" || kind == "remap_loop" || r.chance(2, 3);
     let aligned = !mmu || r.chance(1, 8);
     let base = random_case(&mut r, cands, &GenOpts { groups: vec![], aligned, max_len: 48 });
     let mut regs = base.regs.clone();
@@ -887,11 +912,123 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             code.extend([DSB_ISH, TLBI_VMALLE1, DSB_ISH, ISB]);
             code.push(bl(fva as i64 - here(&code) as i64));
         }
+        "indirect" => {
+            // Calls and jumps through registers to several targets on other pages, in a
+            // loop (so translated code finds its targets without the dispatcher): four
+            // functions F_j at code offsets 0xff8 + 0x800 * j (F_0 and F_2 straddle a
+            // page boundary), each X20 += j + 1; X21 ^= X20; F_1 and F_3 also call G
+            // (page 3) through BLR, saving X30 in X23; return by RET or RET X22.
+            //   L: filler; X24 = X26 & 3; X25 = F_0 + X24 << 11;
+            //      [X23' = new ADD word; STR W23, [X25]; DC CVAU; DSB; IC IVAU; DSB; ISB]
+            //      BLR X25 | (ADR X30, back; BR X25) | (ADR X22, back; BR X25 into RET X22)
+            //      [BL F_0]; SUBS X26, X26, #1; B.NE L
+            // The patched variant rewrites the function's first instruction before each
+            // call: the new code must run.
+            const F0: u64 = 0xff8;
+            const G: u64 = 0x3800;
+            prog.code_off = 0x100;
+            let ret_x22 = r.chance(1, 3);
+            let patch = r.chance(1, 3);
+            for j in 0..4u32 {
+                let mut f = vec![add_imm(20, 20, j + 1), 0xca14_02b5 /* eor x21, x21, x20 */];
+                if j % 2 == 1 {
+                    let here = F0 + 0x800 * j as u64 + 4 * (f.len() as u64 + 1);
+                    f.push(mov(23, 30));
+                    f.push(adr(25, G as i64 - here as i64));
+                    f.push(blr(25));
+                    f.push(mov(30, 23));
+                }
+                f.push(if ret_x22 { ret(22) } else { RET });
+                prog.extra_code.push((F0 + 0x800 * j as u64, f));
+            }
+            prog.extra_code.push((G, vec![add_imm(19, 19, 1), RET]));
+            let here = |code: &Vec<u32>| prog.code_off + 4 * code.len() as u64;
+            let top = code.len();
+            code.extend(filler(&mut r, cands, 6, aligned));
+            code.push(and_3(24, 26));
+            code.push(adr(25, F0 as i64 - here(&code) as i64));
+            code.push(add_lsl(25, 25, 24, 11));
+            if patch {
+                code.extend(mov32(23, add_imm(20, 20, r.below(4096) as u32)));
+                code.push(str_w(23, 25));
+                code.extend([dc_cvau(25), DSB_ISH, ic_ivau(25), DSB_ISH, ISB]);
+            }
+            let link = if ret_x22 { 22 } else { 30 };
+            if ret_x22 || r.chance(1, 2) {
+                // ADR Xlink, back; BR X25; back:
+                code.push(adr(link, 8));
+                code.push(br(25));
+            } else {
+                code.push(blr(25));
+            }
+            if !ret_x22 && r.chance(1, 2) {
+                code.push(bl(F0 as i64 - here(&code) as i64));
+            }
+            code.push(subs_imm(26, 26, 1));
+            let back = top as i64 - code.len() as i64;
+            code.push(b_ne(4 * back));
+            prog.regs.x[26] = 1 + r.below(24);
+            if r.chance(1, 3) {
+                prog.irq_at = Some(r.below(300));
+            }
+        }
+        "remap_loop" => {
+            // EL1, MMU on. The same VA (F, page 5) maps in turn to two physical pages with
+            // different code; both translations stay cached while the loop runs:
+            //   X24 = &PTE(F); [X21 = F >> 12]
+            //   L: 2 x (X25 = F; BLR X25 | BL F; ADD X19, X0, X19 LSL #1 (order-sensitive));
+            //      LDR X23, [X24]; EOR X23, X23, #0x3000; STR X23, [X24];
+            //      DSB; TLBI VMALLE1 | TLBI VAE1, X21; DSB; ISB; SUBS X26, X26, #1; B.NE L
+            // After each TLBI the call must run the other page's code.
+            prog.el = 1;
+            prog.code_off = 0x100;
+            let (pa_a, pa_b) = (5u64, 6u64);
+            let f = |r: &mut Rng| {
+                let mut w = vec![movz(0, r.below(0x10000) as u32, 0)];
+                for _ in 0..r.below(3) {
+                    w.push(add_imm(0, 0, r.below(4096) as u32));
+                }
+                w.push(RET);
+                w
+            };
+            prog.extra_code.push((0x1000 * pa_a, f(&mut r)));
+            prog.extra_code.push((0x1000 * pa_b, f(&mut r)));
+            let fva = CODE_PA + 0x1000 * pa_a - VA_OFF;
+            let here = |code: &Vec<u32>| CODE_PA + prog.code_off - VA_OFF + 4 * code.len() as u64;
+            code.extend(mov32(24, code_pte_va(pa_a) as u32));
+            let by_va = r.chance(1, 2);
+            if by_va {
+                code.extend(mov32(21, (fva >> 12) as u32));
+            }
+            let top = code.len();
+            // Two calls per mapping: the first one after a TLBI walks the tables, the
+            // second one finds F's translation cached (the block for this PA, made in an
+            // earlier iteration, must not be confused with the other PA's).
+            let indirect = r.chance(2, 3);
+            for _ in 0..2 {
+                if indirect {
+                    code.push(adr(25, fva as i64 - here(&code) as i64));
+                    code.push(blr(25));
+                } else {
+                    code.push(bl(fva as i64 - here(&code) as i64));
+                }
+                code.push(add_lsl(19, 0, 19, 1));
+            }
+            code.push(ldr_x(23, 24));
+            code.push(eor_0x3000(23, 23));
+            code.push(str_x(23, 24));
+            code.extend([DSB_ISH, if by_va { tlbi_vae1(21) } else { TLBI_VMALLE1 }, DSB_ISH, ISB]);
+            code.push(subs_imm(26, 26, 1));
+            let back = top as i64 - code.len() as i64;
+            code.push(b_ne(4 * back));
+            prog.regs.x[26] = 2 + r.below(5);
+        }
         _ => unreachable!(),
     }
     code.push(hlt(END_HLT));
     prog.limit = match kind {
         "loop" => 40 * code.len() as u64 + 400,
+        "indirect" | "remap_loop" => 30 * (code.len() as u64 + 12) + 400,
         _ => 4 * code.len() as u64 + 200,
     };
     prog.code = code;
@@ -901,4 +1038,94 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 /// Every generator candidate (all groups).
 pub fn all_candidates() -> Vec<usize> {
     candidates(&[])
+}
+
+// ---------------------------------------------------------------------------------------
+// Floating-point programs (the JIT's native FP paths, `jit/src/fp.rs`)
+
+/// The candidates of FP programs: the scalar floating-point group, the SIMD&FP loads
+/// and stores (single register and pair, LD1R), vector FADD/FSUB/FMUL/FDIV, and, for NZCV producers and branches around
+/// them, one in ten drawn from the whole table.
+pub fn fp_candidates() -> Vec<usize> {
+    use cpu_aarch64::decode::ENCODINGS;
+    let all = all_candidates();
+    let fp: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let e = &ENCODINGS[i];
+            e.group == "fp"
+                || (e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp" | "ldnp" | "stnp"))
+                || matches!(e.name, "FADD_vec" | "FSUB_vec" | "FMUL_vec" | "FDIV_vec" | "LD1R" | "LD1R_post")
+        })
+        .collect();
+    // Weighted: each FP encoding nine times, then the whole table once.
+    let mut c = Vec::with_capacity(9 * fp.len() + all.len());
+    for _ in 0..9 {
+        c.extend(&fp);
+    }
+    c.extend(all);
+    c
+}
+
+/// An FP value for a register lane (`d`: double, else single): ordinary numbers (the
+/// host-FPU fast path: inexact results), numbers whose products or sums overflow or
+/// underflow, denormals, and the generator's special values (NaNs, infinities, zeros).
+pub fn fp_value(r: &mut Rng, d: bool) -> u64 {
+    let (ebits, fbits) = if d { (11u32, 52u32) } else { (8, 23) };
+    let bias = (1u64 << (ebits - 1)) - 1;
+    let emax = (1u64 << ebits) - 2;
+    let frac = r.next() & ((1u64 << fbits) - 1);
+    let sign = r.below(2) << (ebits + fbits);
+    let exp = match r.below(10) {
+        // Ordinary magnitudes around 1.
+        0..=4 => bias - 8 + r.below(17),
+        // Near the top (products and sums overflow).
+        5 => emax - r.below(4),
+        // Near the bottom (products and quotients underflow; results round to the
+        // smallest normal).
+        6 => 1 + r.below(4),
+        // Denormals.
+        7 => 0,
+        // Exactly representable small integers and halves (exact results, exact zeros).
+        8 => return sign | ((bias + r.below(4)) << fbits) | (frac & (0xf << (fbits - 4))),
+        _ => {
+            return if d {
+                *r.pick(crate::gen::F64)
+            } else {
+                *r.pick(crate::gen::F32)
+            }
+        }
+    };
+    sign | exp << fbits | frac
+}
+
+/// FP program number `id`: a program of `make_prog` built from `fp_candidates`, with V
+/// registers and the data page filled from `fp_value`, and the default FPCR (the fast
+/// path's) in half of the programs, FZ / DN / a rounding mode in the others.
+pub fn make_fp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    let mut prog = make_prog(seed, id, cands);
+    let mut r = Rng::new(seed ^ 0xf10a7 ^ id.wrapping_mul(0xd134_2543_de82_ef95));
+    for v in prog.regs.v.iter_mut() {
+        let lane = |r: &mut Rng| if r.chance(1, 2) { fp_value(r, true) } else { fp_value(r, false) | fp_value(r, false) << 32 };
+        *v = lane(&mut r) as u128 | (lane(&mut r) as u128) << 64;
+    }
+    for c in prog.data[0x1000..0x2000].chunks_mut(8) {
+        let v = if r.chance(1, 2) { fp_value(&mut r, true) } else { fp_value(&mut r, false) | fp_value(&mut r, false) << 32 };
+        c.copy_from_slice(&v.to_le_bytes());
+    }
+    prog.regs.fpcr = if r.chance(1, 2) {
+        0
+    } else {
+        let mut f = r.below(4) << 22;
+        if r.chance(1, 2) {
+            f |= 1 << 24;
+        }
+        if r.chance(1, 3) {
+            f |= 1 << 25;
+        }
+        f
+    };
+    prog.regs.fpsr = if r.chance(1, 2) { 0 } else { r.next() & 0x0800_009f };
+    prog
 }

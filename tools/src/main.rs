@@ -11,6 +11,7 @@ mod console;
 mod fetch;
 mod gdb;
 mod initramfs;
+mod nvme;
 mod stats;
 mod trace;
 use std::io::Write;
@@ -139,6 +140,14 @@ struct BootArgs {
     /// `bin/vmm=./vmm`; repeatable.
     #[arg(long = "add-file", value_name = "DEST=FILE", conflicts_with = "initrd")]
     add_file: Vec<String>,
+    /// A disk image (raw, size a multiple of 512) as namespace 1 of an NVMe controller
+    /// on PCIe controller 1 (bus 1, device 0): the controller's DT node is enabled with
+    /// `msi-map`/`iommu-map` entries for its requesters. The guest's writes go to FILE.
+    #[arg(long, value_name = "FILE")]
+    nvme: Option<PathBuf>,
+    /// With --nvme: the namespace is write protected and FILE is opened read-only.
+    #[arg(long, requires = "nvme")]
+    nvme_read_only: bool,
     /// Kernel command line (dom0's with --hypervisor). Default: "console=ttyS1,115200
     /// earlycon"; with --hypervisor "console=hvc0 earlycon=xen".
     #[arg(long, value_name = "ARGS")]
@@ -420,14 +429,27 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         Some(l) => open_nets(&a.net, l)?,
         None => open_nets(&a.net, &devices::fslmc::dpl::default_layout())?,
     };
-    let (kpath, kernel, dtb, initrd) = debian_inputs(&a)?;
+    // Check the NVMe disk image before anything else (one error line on a bad one).
+    if let Some(p) = &a.nvme {
+        nvme::open(p, a.nvme_read_only)?;
+    }
+    let (kpath, kernel, mut dtb, initrd) = debian_inputs(&a)?;
+    if a.nvme.is_some() {
+        use soc_ls2088::board::{PCIE1_DT_PATH, PCIE1_EP_RID, PCIE1_EP_STREAM_ID, PCIE1_RP_STREAM_ID};
+        dtb = firmware::dtb::enable_pcie(&dtb, PCIE1_DT_PATH, &[(0, PCIE1_RP_STREAM_ID), (PCIE1_EP_RID, PCIE1_EP_STREAM_ID)])
+            .context("--nvme: cannot enable the PCIe controller in the device tree")?;
+    }
     let mut ram = vec![(soc_ls2088::board::DRAM0_BASE, a.memory.min(soc_ls2088::board::DRAM0_SIZE))];
     if a.memory > soc_ls2088::board::DRAM0_SIZE {
         ram.push((soc_ls2088::board::DRAM1_BASE, a.memory - soc_ls2088::board::DRAM0_SIZE));
     }
     // (Under --hypervisor, Xen 4.17 cannot give the fsl-mc bus to dom0: firmware::xen
     // marks it `xen,passthrough`.)
-    let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES.iter().map(|s| s.to_string()).collect();
+    let unmodelled: Vec<String> = soc_ls2088::board::UNMODELLED_COMPATIBLES
+        .iter()
+        .filter(|c| a.nvme.is_none() || **c != "fsl,ls2088a-pcie")
+        .map(|s| s.to_string())
+        .collect();
     let cpu_mpidrs = Some((0..a.smp as u8).map(soc_ls2088::board::mpidr).collect());
     let boot = if let Some(hv) = &a.hypervisor {
         if a.entry_el != 2 {
@@ -464,6 +486,10 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         };
         firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
+    if let Some(ph) = boot.report.mc_smmu_phandle {
+        let (b, n) = (firmware::dtb::MC_ICID_BASE, firmware::dtb::MC_ICID_COUNT);
+        tracing::info!(target: "boot", "device tree: fsl-mc iommu-map = <{b} &smmu({ph:#x}) {b} {n}>: ICIDs {b}..{} are SMMU stream IDs (U-Boot's fix-up; VFIO needs it)", b + n - 1);
+    }
     if !boot.report.disabled.is_empty() {
         tracing::info!(target: "boot", "device tree: disabled unmodelled devices: {}", boot.report.disabled.join(", "));
         eprintln!("lsemu: not modelled yet, disabled in the device tree: {}", boot.report.disabled.join(", "));
@@ -485,6 +511,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         }
         for (ep, b) in std::mem::take(&mut nets) {
             m.attach_net_backend(ep, b);
+        }
+        if let Some(p) = &a.nvme {
+            m.attach_pcie(nvme::endpoint(nvme::open(p, a.nvme_read_only)?, a.nvme_read_only));
         }
         m.load_linux(&boot)?;
         if let Some((t, _)) = &tracer {

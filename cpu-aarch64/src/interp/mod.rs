@@ -223,7 +223,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
     // the RAM cache: hints, barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr, MRS (whose side
     // effects, e.g. an ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state).
     if let Insn::System(s) = &insn {
-        if keeps_fast_state(s) {
+        if no_effect(s) {
+            // Changes nothing at all: no reason to sample interrupts again.
+        } else if keeps_fast_state(s) {
             cpu.fast.irq_check = true;
         } else {
             cpu.fast.invalidate();
@@ -267,9 +269,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
 }
 
 /// Whether the System-group instruction `s` leaves translations and the RAM cache valid
-/// (it can change only interrupt masks or lines, or nothing): hints, barriers, CLREX,
-/// MSR SPSel/DAIFSet/DAIFClr, MRS (whose side effects, e.g. an ICC_IAR1_EL1 read
-/// acknowledging an interrupt, are interrupt state). After the others the run loop forgets
+/// (it can change only interrupt masks or lines, memory like a store, or nothing): hints,
+/// barriers, CLREX, MSR SPSel/DAIFSet/DAIFClr/DAIF, MRS (whose side effects, e.g. an
+/// ICC_IAR1_EL1 read acknowledging an interrupt, are interrupt state), cache maintenance. After the others the run loop forgets
 /// its fast state; after these it only samples interrupts again.
 #[inline]
 pub fn keeps_fast_state(s: &System) -> bool {
@@ -288,6 +290,36 @@ pub fn keeps_fast_state(s: &System) -> bool {
             | System::MsrDaifset { .. }
             | System::MsrDaifclr { .. }
             | System::Mrs { .. }
+            // MSR DAIF, Xt (op0 3, op1 3, CRn 4, CRm 2, op2 1): interrupt masks only.
+            | System::MsrReg { o0: 1, op1: 3, crn: 4, crm: 2, op2: 1, .. }
+            // Cache maintenance (IC IALLUIS/IALLU/IVAU; DC IVAC/ISW, ZVA, CVAC/CSW, CVAU,
+            // CIVAC/CISW: CRn 7, CRm 1, 5, 6, 4, 10, 11, 14; not AT, CRm 8/9): no cache
+            // is modelled, so they change no translation; DC ZVA is a store, the others at
+            // most translate (a TLB fill, which `FastMem` notices by itself).
+            | System::Sys { crn: 7, crm: 1 | 4 | 5 | 6 | 10 | 11 | 14, .. }
+    )
+}
+
+/// Whether the System-group instruction `s` has no effect whatever in this model: NOP,
+/// YIELD and the other hints that execute as NOP (PACIASP, AUTIASP, BTI, ...), DMB, DSB,
+/// ISB (a sequential model needs no ordering), and MRS of SP_EL0 and TPIDR_EL1 (plain
+/// reads: the kernel's `current` and per-CPU offset). After them the interrupt inputs,
+/// routing and masks are what they were before (an MRS that is UNDEFINED takes an
+/// exception, which resets the fast state anyway), so the run loop need not sample them
+/// again.
+#[inline]
+pub fn no_effect(s: &System) -> bool {
+    matches!(
+        s,
+        System::Nop
+            | System::Yield
+            | System::Hint { .. }
+            | System::Dsb { .. }
+            | System::Dmb { .. }
+            | System::Isb { .. }
+            // SP_EL0 (3, 0, 4, 1, 0), TPIDR_EL1 (3, 0, 13, 0, 4)
+            | System::Mrs { o0: 1, op1: 0, crn: 4, crm: 1, op2: 0, .. }
+            | System::Mrs { o0: 1, op1: 0, crn: 13, crm: 0, op2: 4, .. }
     )
 }
 

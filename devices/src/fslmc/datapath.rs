@@ -149,6 +149,7 @@ impl Mc {
 
     /// DPNI-specific commands. `None`: not one of them (the caller answers it).
     pub(super) fn dpni_cmd(&mut self, id: u32, n: u16, p: &Params, rsp: &mut Params) -> Option<R> {
+        self.ensure_dpni(id);
         let r = self.dpni_cmd_inner(id, n, p, rsp);
         match r {
             Err(e) if e == 0xff => None,
@@ -394,8 +395,24 @@ impl Mc {
         Ok(())
     }
 
+    /// Data-path state for a DPNI created after the MC came up (DPRC object creation):
+    /// its FQIDs follow the highest one in use.
+    fn ensure_dpni(&mut self, id: u32) {
+        if self.dpnis.contains_key(&id) {
+            return;
+        }
+        let Some(o) = self.layout.obj(ObjType::Dpni, id) else { return };
+        let (nq, nt, mac) = (o.attrs.num_queues, o.attrs.num_tcs, o.attrs.mac);
+        let mut next = self.dpnis.values().flat_map(|d| d.all_queues()).map(|(_, _, q)| q.fqid.wrapping_add(1)).max().unwrap_or(FQID_BASE);
+        let qdid = self.dpnis.values().map(|d| d.qdid).max().unwrap_or(0).wrapping_add(1);
+        let d = Dpni::new(id, nq, nt, mac, &mut next, qdid, super::fw::LINK_RATE_MBPS);
+        self.dpnis.insert(id, d);
+        self.sync_dpni_fqs(id);
+    }
+
     /// DPNI_RESET: state back to defaults, FQs unscheduled.
     pub(super) fn dpni_reset(&mut self, id: u32) {
+        self.ensure_dpni(id);
         if let Some(d) = self.dpnis.get_mut(&id) {
             d.reset();
         }

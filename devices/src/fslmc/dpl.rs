@@ -313,6 +313,11 @@ pub fn from_tree(root: &RawNode) -> Result<Layout, DplError> {
         if id == 0 {
             return err(&path, "container id 0 is not valid");
         }
+        // A blob can hold two nodes of one name (dtc merges them in source; found by the
+        // dpl_parse fuzz target).
+        if layout.container(id).is_some() {
+            return err(&path, "defined twice");
+        }
         let parent = match string(&path, n, "parent")?.as_deref() {
             None | Some("none") | Some("") => None,
             Some(p) => match p.strip_prefix("dprc@").and_then(|x| x.parse::<u32>().ok()) {

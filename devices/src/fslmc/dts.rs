@@ -42,24 +42,86 @@ impl RawNode {
     }
 }
 
-/// Reads a flattened device tree with the `fdt` crate into a [`RawNode`] tree.
+/// Reads a flattened device tree (Devicetree Specification v0.4 §5: a big-endian header,
+/// a structure block of BEGIN_NODE 1 / END_NODE 2 / PROP 3 / NOP 4 / END 9 tokens, a
+/// strings block) into a [`RawNode`] tree. Every offset and length is checked against the
+/// blob, so a damaged file is an error, never a panic. (The `fdt` crate, used before,
+/// panics on some damaged blobs: found by the `dpl_parse` fuzz target.)
 pub fn from_dtb(blob: &[u8]) -> Result<RawNode, String> {
-    let f = fdt::Fdt::new(blob).map_err(|e| format!("not a valid device tree blob: {e:?}"))?;
-    let root = f.find_node("/").ok_or("device tree blob has no root node")?;
-    fn conv(n: fdt::node::FdtNode<'_, '_>, depth: usize) -> Result<RawNode, String> {
-        if depth > 64 {
-            return Err("device tree nested more than 64 levels".into());
-        }
-        let mut r = RawNode { name: if depth == 0 { String::new() } else { n.name.to_string() }, ..Default::default() };
-        for p in n.properties() {
-            r.props.push((p.name.to_string(), p.value.to_vec()));
-        }
-        for c in n.children() {
-            r.children.push(conv(c, depth + 1)?);
-        }
-        Ok(r)
+    let bad = |what: &str| format!("not a valid device tree blob: {what}");
+    let be32 = |off: usize| -> Option<u32> { blob.get(off..off.checked_add(4)?).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])) };
+    let hdr = |i: usize| be32(i * 4).ok_or_else(|| bad("truncated header"));
+    if hdr(0)? != 0xd00d_feed {
+        return Err(bad("bad magic"));
     }
-    conv(root, 0)
+    let total = hdr(1)? as usize;
+    let (off_struct, off_strings) = (hdr(2)? as usize, hdr(3)? as usize);
+    let (version, last_comp) = (hdr(5)?, hdr(6)?);
+    let (size_strings, size_struct) = (hdr(8)? as usize, hdr(9)? as usize);
+    if total > blob.len() || total < 40 {
+        return Err(bad("total size does not match the file"));
+    }
+    if version < 16 || last_comp > 17 {
+        return Err(bad(&format!("version {version} (compatible with {last_comp}) is not 16 or 17")));
+    }
+    let in_blob = |off: usize, len: usize| off.checked_add(len).is_some_and(|e| e <= total);
+    if !in_blob(off_struct, size_struct) || !in_blob(off_strings, size_strings) {
+        return Err(bad("a block lies outside the blob"));
+    }
+    let st = &blob[off_struct..off_struct + size_struct];
+    let strings = &blob[off_strings..off_strings + size_strings];
+    let tok = |pos: usize| -> Result<u32, String> {
+        st.get(pos..pos + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).ok_or_else(|| bad("structure block ends early"))
+    };
+    let cstr = |data: &[u8], at: usize| -> Result<String, String> {
+        let rest = data.get(at..).ok_or_else(|| bad("string offset outside its block"))?;
+        let end = rest.iter().position(|&c| c == 0).ok_or_else(|| bad("unterminated string"))?;
+        Ok(String::from_utf8_lossy(&rest[..end]).into_owned())
+    };
+    let align = |x: usize| (x + 3) & !3;
+    let mut pos = 0;
+    // Leading NOPs, then the root node.
+    while tok(pos)? == 4 {
+        pos += 4;
+    }
+    if tok(pos)? != 1 {
+        return Err(bad("no root node"));
+    }
+    let mut stack: Vec<RawNode> = Vec::new();
+    loop {
+        let t = tok(pos)?;
+        pos += 4;
+        match t {
+            1 => {
+                if stack.len() > 64 {
+                    return Err("device tree nested more than 64 levels".into());
+                }
+                let name = cstr(st, pos)?;
+                pos = align(pos + name.len() + 1);
+                stack.push(RawNode { name: if stack.is_empty() { String::new() } else { name }, ..Default::default() });
+            }
+            2 => {
+                let n = stack.pop().ok_or_else(|| bad("END_NODE without a node"))?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(n),
+                    None => return Ok(n),
+                }
+            }
+            3 => {
+                let len = tok(pos)? as usize;
+                let nameoff = tok(pos + 4)? as usize;
+                pos += 8;
+                let val = st.get(pos..pos.checked_add(len).ok_or_else(|| bad("property too long"))?).ok_or_else(|| bad("property value outside the structure block"))?;
+                let name = cstr(strings, nameoff)?;
+                let node = stack.last_mut().ok_or_else(|| bad("property outside a node"))?;
+                node.props.push((name, val.to_vec()));
+                pos = align(pos + len);
+            }
+            4 => {}
+            9 => return Err(bad("END before the root node closed")),
+            other => return Err(bad(&format!("unknown token {other:#x}"))),
+        }
+    }
 }
 
 enum Piece {

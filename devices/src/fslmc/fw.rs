@@ -68,6 +68,9 @@ impl Mc {
     fn dispatch(&mut self, portal: u32, hdr: u64, p: &mut Params, rsp: &mut Params, hdr_out: &mut u64) -> R {
         let id = cmd::cmd_id(hdr);
         let n = id >> 4;
+        if let Some(r) = self.orphan_cmd(portal, hdr) {
+            return r;
+        }
         let ctx = self.portal_ctx(portal)?;
         // Commands without a token.
         match n {
@@ -261,21 +264,9 @@ impl Mc {
                 rsp.set_u32(12, c.portal);
             }
             num::DPRC_RESET_CONT if ver <= 2 => {
-                // Child container (or this one): objects back to their reset state.
-                let child = p.u32(0);
+                // Child container (or this one): see dprc.rs.
                 let non_recursive = ver == 2 && p.u32(4) & 1 != 0;
-                if child != cid && self.layout.container(child).map(|x| x.parent) != Some(Some(cid)) {
-                    return Err(status::CONFIG_ERR);
-                }
-                let layout = &mut self.layout;
-                let ids: Vec<u32> = layout.containers.iter().map(|x| x.id).collect();
-                let within: Vec<u32> = ids.into_iter().filter(|&x| if non_recursive { x == child } else { layout.is_within(x, child) }).collect();
-                for o in layout.objects.iter_mut().filter(|o| within.contains(&o.container)) {
-                    o.enabled = false;
-                    for q in o.irqs.iter_mut() {
-                        *q = Irq::default();
-                    }
-                }
+                return self.reset_container(cid, p.u32(0), non_recursive);
             }
             num::DPRC_GET_OBJ_COUNT => rsp.set_u32(4, self.layout.listed(cid).len() as u32),
             num::DPRC_GET_OBJ => {
@@ -334,6 +325,10 @@ impl Mc {
                 }
             }
             _ => {
+                // Container management (create/destroy/assign/… , dprc.rs).
+                if let Some(r) = self.dprc_mgmt_cmd(cid, id, p, rsp) {
+                    return r;
+                }
                 self.warn_once(ObjType::Dprc, id);
                 return Err(status::UNSUPPORTED_OP);
             }
@@ -388,14 +383,14 @@ impl Mc {
     }
 
     fn fill_obj_desc(&self, e: Listed, rsp: &mut Params) {
-        let (ty, id, opens, irqs, label) = match e {
+        let (ty, id, opens, irqs, label, plugged) = match e {
             Listed::Obj(i) => {
                 let o = &self.layout.objects[i];
-                (o.ty, o.id, o.opens, o.ty.irq_count(), o.label.clone())
+                (o.ty, o.id, o.opens, o.ty.irq_count(), o.label.clone(), self.dprc.plugged(o.ty, o.id))
             }
             Listed::Child(i) => {
                 let c = &self.layout.containers[i];
-                (ObjType::Dprc, c.id, c.opens, 1, c.label.clone())
+                (ObjType::Dprc, c.id, c.opens, 1, c.label.clone(), true)
             }
         };
         let (ma, mi) = ty.api_version();
@@ -403,7 +398,7 @@ impl Mc {
         rsp.set_u16(8, VENDOR_FREESCALE);
         rsp.set_u8(10, irqs);
         rsp.set_u8(11, self.region_count(e));
-        rsp.set_u32(12, STATE_PLUGGED | if opens > 0 { STATE_OPEN } else { 0 });
+        rsp.set_u32(12, if plugged { STATE_PLUGGED } else { 0 } | if opens > 0 { STATE_OPEN } else { 0 });
         rsp.set_u16(16, ma);
         rsp.set_u16(18, mi);
         rsp.set_u16(20, 0);

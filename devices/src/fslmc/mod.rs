@@ -24,9 +24,15 @@ pub mod cmd;
 mod datapath;
 pub mod dpl;
 pub mod dpni;
+pub mod dprc;
+pub mod fuzz;
 pub mod dts;
 mod fw;
 pub mod objects;
+#[cfg(test)]
+mod dprc_tests;
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod tests;
 
@@ -120,12 +126,15 @@ pub struct Mc {
     /// Frames DPNIs transmitted towards the outside (a DPMAC or no connection), for the
     /// host backends at the end of the pump: (dpni id, bytes).
     pub(crate) host_tx: Vec<(u32, Vec<u8>)>,
+    /// Container-management state (plugged objects, locks, resource pools; dprc.rs).
+    pub dprc: dprc::DprcState,
 }
 
 impl Mc {
     /// An MC that has booted and applied `layout` (GSR = BOOT_DONE).
     pub fn new(layout: Layout) -> Mc {
         let mut mc = Mc {
+            dprc: dprc::DprcState::new(&layout),
             layout,
             gcr1: 0,
             gsr: GSR_BOOTED,
@@ -167,6 +176,7 @@ impl Mc {
             self.commands
         );
         s.push_str(&self.layout.describe());
+        s.push_str(&self.dprc.describe());
         s
     }
 
@@ -243,7 +253,7 @@ impl Mc {
         if o >= 64 {
             return Err(MmioError::NoRegister);
         }
-        if self.layout.portal_owner(n).is_none() {
+        if self.layout.portal_owner(n).is_none() && !self.dprc.orphans.contains(&n) {
             // No container or DPMCP owns this portal: nothing listens.
             return Err(MmioError::NoRegister);
         }

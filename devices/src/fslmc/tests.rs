@@ -1040,3 +1040,70 @@ fn tx_checksum_generation() {
     dp::tx_checksum(&mut arp, true, true);
     assert_eq!(arp, before);
 }
+
+/// Root dprc.1, child dprc.2 (dpni.1, dpmcp.2) and grandchild dprc.3 (dpni.2), for the
+/// container reset semantics.
+const RESET_DPL: &str = r#"/dts-v1/;
+/ {
+	dpl-version = <10>;
+	containers {
+		dprc@1 { parent = "none"; objects { obj@1 { obj_name = "dpmcp@1"; }; }; };
+		dprc@2 { parent = "dprc@1"; objects { obj@1 { obj_name = "dpni@1"; }; obj@2 { obj_name = "dpmcp@2"; }; }; };
+		dprc@3 { parent = "dprc@2"; objects { obj@1 { obj_name = "dpni@2"; }; }; };
+	};
+	objects {
+		dpmcp@1 { }; dpmcp@2 { };
+		dpni@1 { num_queues = <1>; num_tcs = <1>; };
+		dpni@2 { num_queues = <1>; num_tcs = <1>; };
+	};
+};
+"#;
+
+/// DPRC_RESET_CONT as vfio-fsl-mc uses it (vfio_fsl_mc_reset_device: the container resets
+/// itself through its own portal and token, DPRC_RESET_OPTION_NON_RECURSIVE) and as the
+/// MC API documents it (dprc_reset_container in Linux's dprc.c and NXP's fsl_dprc.h):
+/// command 0x005 v2 (DPRC API >= 6.5) carries the options word, bit 0 = do not enter
+/// child containers; v1 always recurses; the objects inside are reset (disabled, IRQs
+/// back to their reset state) and "all objects handles that were owned by the child
+/// container shall be closed"; the id must be a child container (or the container itself).
+#[test]
+fn reset_container_non_recursive_and_recursive() {
+    let mut mc = Mc::new(dpl::load(RESET_DPL.as_bytes()).expect("DPL"));
+    let child_portal = mc.layout.container(2).expect("dprc.2").portal;
+    let enable_with_irq = |mc: &mut Mc, portal: u32, dpni: u32| -> u16 {
+        let t = open(mc, portal, 0x8011, dpni);
+        assert_eq!(send(mc, portal, 0x0121, t, &[(0, 1, 1), (4, 0, 1)]).0, status::OK); // SET_IRQ_ENABLE(0, 1)
+        assert_eq!(send(mc, portal, 0x0021, t, &[]).0, status::OK); // ENABLE
+        t
+    };
+    // What the root sees of a DPNI: (IS_ENABLED 0x0061, GET_IRQ_ENABLE 0x0131 of IRQ 0).
+    let state = |mc: &mut Mc, dpni: u32| -> (u8, u8) {
+        let t = open(mc, 0, 0x8011, dpni);
+        let en = send(mc, 0, 0x0061, t, &[]).2.u8(0);
+        let irq = send(mc, 0, 0x0131, t, &[(4, 0, 1)]).2.u8(0);
+        assert_eq!(send(mc, 0, 0x8001, t, &[]).0, status::OK);
+        (en, irq)
+    };
+    // The child's software: its DPRC token, dpni.1 (its own) and dpni.2 (its child's).
+    let c = open(&mut mc, child_portal, 0x8051, 2);
+    let n1 = enable_with_irq(&mut mc, child_portal, 1);
+    let n2 = enable_with_irq(&mut mc, child_portal, 2);
+    assert_eq!((state(&mut mc, 1), state(&mut mc, 2)), ((1, 1), (1, 1)));
+    // The id must be the container itself or a child: the grandchild is not dprc.1's child.
+    let r = open(&mut mc, 0, 0x8051, 1);
+    assert_eq!(send(&mut mc, 0, 0x0052, r, &[(0, 3, 4), (4, 1, 4)]).0, status::CONFIG_ERR);
+    // Non-recursive self-reset through the child's own portal: dpni.1 reset, dpni.2 not.
+    assert_eq!(send(&mut mc, child_portal, 0x0052, c, &[(0, 2, 4), (4, 1, 4)]).0, status::OK);
+    assert_eq!((state(&mut mc, 1), state(&mut mc, 2)), ((0, 0), (1, 1)));
+    // The object handles the child's portal held are closed; its DPRC token is not.
+    assert_eq!(send(&mut mc, child_portal, 0x0041, n1, &[]).0, status::AUTH_ERR);
+    assert_eq!(send(&mut mc, child_portal, 0x0041, n2, &[]).0, status::AUTH_ERR);
+    assert_eq!(send(&mut mc, child_portal, 0x0041, c, &[]).2.u32(0), 2);
+    // Handles held elsewhere (the root's portal) survive a reset of the child.
+    let keep = open(&mut mc, 0, 0x8011, 1);
+    assert_eq!(send(&mut mc, child_portal, 0x0052, c, &[(0, 2, 4), (4, 1, 4)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0061, keep, &[]).0, status::OK);
+    // v1 from the parent recurses into the grandchild: dpni.2 reset too.
+    assert_eq!(send(&mut mc, 0, 0x0051, r, &[(0, 2, 4)]).0, status::OK);
+    assert_eq!(state(&mut mc, 2), (0, 0));
+}

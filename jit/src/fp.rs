@@ -1,0 +1,937 @@
+//! Native scalar floating point and SIMD&FP loads/stores (a child module of `emit`).
+//!
+//! # Why the host FPU gives the interpreter's bits
+//!
+//! The interpreter (`semantics::fp`) implements the Arm ARM pseudocode (FPUnpack, FPRound,
+//! FPProcessNaNs, ...) in software. For single and double precision, an x86-64 SSE
+//! operation rounded to nearest-even with FTZ = DAZ = 0 (MXCSR = 0x1f80, loaded before
+//! every operation so the host state never matters) computes the same IEEE 754 result as
+//! FPRound with RMode = RN and FZ = 0, for every case except the following, which the
+//! fast path never commits (it jumps to `slow`, where the interpreter runs the whole
+//! instruction from the unchanged state):
+//!
+//! - FPCR.RMode != RN or FPCR.FZ = 1 (checked at run time, one `test` per instruction;
+//!   FPCR.DN only changes NaN results and AHP only half precision, both excluded below);
+//! - any NaN result: NaN propagation and the default NaN differ (x86's default NaN is
+//!   negative, operand priority differs), and every IEEE invalid operation of the
+//!   arithmetic returns a NaN, so IOC is never needed on the fast path;
+//! - MXCSR.IE (signalling NaN operands, invalid conversions) and MXCSR.UE;
+//! - a result whose magnitude is nonzero and at most the smallest normal number. Arm
+//!   detects tininess BEFORE rounding (FPRound: UFC when the unrounded exponent is below
+//!   the minimum and the result is inexact), x86 AFTER rounding. The two differ only when
+//!   the exact value is below 2^Emin and rounds up to exactly 2^Emin, or when the result is
+//!   tiny; both give |result| <= 2^Emin, so those results go to the interpreter. A zero
+//!   result that underflowed is inexact and tiny for both detections, so MXCSR.UE is set
+//!   and it goes to the interpreter too. An exact zero (x - x) has the same sign in both
+//!   (IEEE sum-of-zeros rule, RN: +0 unless both operands are -0).
+//!
+//! What remains are finite normal (or infinite, or exactly zero) results, for which IEEE
+//! 754 fixes the bits, and the flags map one to one: MXCSR.PE -> IXC, OE -> OFC
+//! (both architectures detect overflow after rounding, and both raise inexact with it),
+//! ZE -> DZC (finite nonzero / 0 in both; inf / 0 raises neither). MXCSR.DE (a denormal
+//! operand) has no Arm counterpart when FZ = 0 (FPUnpack raises IDC only when flushing).
+//! So `FPSR |= (MXCSR >> 1) & 0b1_0110` (ZE bit 2 -> 1, OE 3 -> 2, PE 5 -> 4).
+//!
+//! Conversions: SCVTF/UCVTF (integer) round like the arithmetic (results are never tiny
+//! or NaN); FCVTZS/FCVTZU (truncation, exact rounding mode) fall back on MXCSR.IE (NaN,
+//! out of range) and, for unsigned results, on negative values (Arm saturates to 0 with
+//! IOC when the value is <= -1); PE -> IXC as above. FCMP/FCMPE set NZCV from UCOMISx and
+//! fall back on unordered operands (IOC depends on the NaN kind); ordered comparisons
+//! raise no flag when FZ = 0. FABS, FNEG, FMOV, FCSEL are bit operations.
+//! FMADD/FMSUB/FNMADD/FNMSUB use FMA3 (only when the host has it): the Arm ASL negates
+//! operands before one fused multiply-add with a single rounding, which is what
+//! VFMADD/VFNMADD/VFMSUB/VFNMSUB compute with the negation applied to the exact product.
+//!
+//! Every instruction first checks (once per block, at its first FP/SIMD instruction)
+//! that FP is enabled (`Cpu::check_fp_enabled`, CPACR/CPTR): a block runs with one
+//! value of those registers, since writing them is a System instruction that ends the
+//! block. When it is not, the interpreter raises the trap.
+//!
+//! The MXCSR word is stored at [rsp - 8], in the red zone: nothing is called between the
+//! store and the reload.
+//!
+//! Scalar results are written to the low 32/64 bits of the V register with bits 127:N
+//! zeroed (the interpreter's `vwrite`).
+
+use super::*;
+use cpu_aarch64::decode::Fp;
+use dynasmrt::DynamicLabel;
+
+const OFF_V: i32 = offset_of!(Cpu, st.v) as i32;
+const OFF_FPCR: i32 = offset_of!(Cpu, st.fpcr) as i32;
+const OFF_FPSR: i32 = offset_of!(Cpu, st.fpsr) as i32;
+
+/// FPCR.RMode (23:22) and FPCR.FZ (24): operations that round need both at zero.
+const FPCR_ROUND: i32 = 0x01c0_0000;
+/// FPCR.FZ alone: operations whose result is exact or truncated (compare, FCVTZ*, FCVT
+/// single to double) only depend on the input flushing.
+const FPCR_FZ: i32 = 0x0100_0000;
+/// MXCSR with all exceptions masked, round to nearest, FTZ = DAZ = 0, no flag set.
+const MXCSR_RN: i32 = 0x1f80;
+/// MXCSR.IE | MXCSR.UE: never on the fast path.
+const MX_IE_UE: i32 = 0x11;
+
+fn vo(r: u32) -> i32 {
+    OFF_V + 16 * (r & 31) as i32
+}
+
+/// Whether FP/SIMD instructions are enabled at the current EL (the interpreter's check).
+extern "sysv64" fn fp_enabled(cpu: *mut Cpu) -> u32 {
+    // SAFETY: translated code passes its `Cpu` (rbx), live and otherwise unborrowed while
+    // the block runs.
+    let cpu = unsafe { &*cpu };
+    cpu.check_fp_enabled().is_ok() as u32
+}
+
+impl Em<'_, '_> {
+    /// The first FP instruction of a block checks that FP is enabled (see the module
+    /// documentation); jumps to `slow` when it is not. Clobbers every caller-saved register.
+    fn fp_guard(&mut self, slow: DynamicLabel) {
+        if self.fp_ok {
+            return;
+        }
+        let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdi, rbx
+            ; mov rax, QWORD f
+            ; call rax
+            ; test eax, eax
+            ; jz =>slow
+        );
+        self.fp_ok = true;
+    }
+
+    /// V[r] = host register `h` (64 bits: a single's bits are zero-extended first by the
+    /// caller), bits 127:64 zeroed.
+    fn vset(&mut self, h: u8, r: u32) {
+        let o = vo(r);
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov QWORD [rbx + o], Rq(h)
+            ; mov QWORD [rbx + o + 8], 0
+        );
+    }
+
+    /// Clears the MXCSR flags (and sets the control bits) before a host FP operation.
+    fn mx_clear(&mut self) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov DWORD [rsp - 8], MXCSR_RN
+            ; ldmxcsr [rsp - 8]
+        );
+    }
+
+    /// edx = MXCSR after the operation; jumps to `slow` on the flags in `bad`.
+    fn mx_read(&mut self, bad: i32, slow: DynamicLabel) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; stmxcsr [rsp - 8]
+            ; mov edx, DWORD [rsp - 8]
+            ; test edx, bad
+            ; jnz =>slow
+        );
+    }
+
+    /// FPSR |= the Arm flags of the MXCSR flags in edx (IXC, OFC, DZC).
+    fn mx_commit(&mut self) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; shr edx, 1
+            ; and edx, 0x16
+            ; or DWORD [rbx + OFF_FPSR], edx
+        );
+    }
+
+    /// FPSR |= the Arm flags of the sticky MXCSR flags (DZC, OFC, UFC, IXC; see `close`).
+    fn mx_commit_sticky(&mut self) {
+        dynasm!(self.ops
+            ; .arch x64
+            ; stmxcsr [rsp - 8]
+            ; mov edx, DWORD [rsp - 8]
+            ; shr edx, 1
+            ; and edx, 0x1e
+            ; or DWORD [rbx + OFF_FPSR], edx
+        );
+    }
+
+    /// Jumps to `slow` unless the result bits in rax (`d`: double, else single in eax)
+    /// are zero or a number larger in magnitude than the smallest normal (infinity
+    /// included, NaN excluded). Clobbers rcx, rsi.
+    fn check_result(&mut self, d: bool, slow: DynamicLabel) {
+        let ok = self.ops.new_dynamic_label();
+        if d {
+            // rcx = |r| << 1: 0 | (minN << 1, inf << 1] are fine.
+            const LO: u64 = (0x0010_0000_0000_0000u64 << 1) + 1;
+            const HI: u64 = 0x7ff0_0000_0000_0000u64 << 1;
+            dynasm!(self.ops
+                ; .arch x64
+                ; lea rcx, [rax + rax]
+                ; test rcx, rcx
+                ; jz =>ok
+                ; mov rsi, QWORD LO as i64
+                ; sub rcx, rsi
+                ; mov rsi, QWORD (HI - LO) as i64
+                ; cmp rcx, rsi
+                ; ja =>slow
+                ; =>ok
+            );
+        } else {
+            const LO: u32 = (0x0080_0000u32 << 1) + 1;
+            const HI: u32 = 0x7f80_0000u32 << 1;
+            dynasm!(self.ops
+                ; .arch x64
+                ; lea ecx, [rax + rax]
+                ; test ecx, ecx
+                ; jz =>ok
+                ; sub ecx, LO as i32
+                ; cmp ecx, (HI - LO) as i32
+                ; ja =>slow
+                ; =>ok
+            );
+        }
+    }
+
+    fn vload_x(&mut self, x: u8, r: u32, d: bool) {
+        let o = vo(r);
+        if d {
+            dynasm!(self.ops ; .arch x64 ; movsd Rx(x), QWORD [rbx + o]);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; movss Rx(x), DWORD [rbx + o]);
+        }
+    }
+
+    /// rax = the low 32/64 bits of xmm0 (zero-extended).
+    fn xmm0_to_rax(&mut self, d: bool) {
+        if d {
+            dynasm!(self.ops ; .arch x64 ; movq rax, xmm0);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; movd eax, xmm0);
+        }
+    }
+}
+
+/// Emits an instruction whose fast path is `body` (which jumps to its label argument
+/// when the interpreter must run the instruction) followed by the fallback. Nothing is
+/// written before the last jump to the fallback. `fpcr` is the FPCR mask that must be 0.
+fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+    guarded_mx(e, pc, fpcr, false, body)
+}
+
+/// `guarded` for a sticky operation (see `close`): MXCSR is cleared at the first one of a
+/// run, and on the fallback path its flags are committed before the interpreter runs and
+/// cleared after.
+fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    // The FP-enabled check (a host call, only at the block's first FP instruction, so
+    // never inside a run) comes first; when it fails the fallback skips the commit:
+    // MXCSR then holds no flag of this run, only stale host flags. MXCSR is cleared after
+    // the call, before the first jump to the committing fallback, so that the commit
+    // ORs the flags of this run's operations only.
+    let guard_fail = e.ops.new_dynamic_label();
+    e.fp_guard(guard_fail);
+    if sticky && !e.mx_open {
+        e.mx_clear();
+        e.mx_open = true;
+    }
+    if fpcr != 0 {
+        dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
+    }
+    body(e, slow);
+    // Instruction counting: on the fast path this instruction joins the pending count;
+    // the fallback flushes the pending count, the interpreter counts the instruction,
+    // and the count is then lowered by the same amount so that both paths leave the
+    // same pending count at `done` (nothing reads icount between here and the flush: a
+    // callout returning STOP leaves at once with the right count).
+    let p0 = e.pending;
+    dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
+    let raw = e.raw;
+    if sticky {
+        e.mx_commit_sticky();
+    }
+    dynasm!(e.ops ; .arch x64 ; =>guard_fail);
+    e.callout(pc, raw);
+    if sticky {
+        e.mx_clear();
+    }
+    let n = p0 + 1;
+    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    dynasm!(e.ops
+        ; .arch x64
+        ; sub QWORD [rbx + OFF_ICOUNT], n
+        ; sub QWORD [rbx + el_off], n
+        ; =>done
+    );
+    e.pending = n;
+    true
+}
+
+/// Ends a run of sticky operations: FPSR |= their accumulated MXCSR flags. Called (from
+/// `emit`) before every instruction that is not `transparent`, before call-outs and
+/// before the block's final exit.
+///
+/// Sticky operations (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., vector
+/// FADD/FSUB/FMUL/FDIV) do not read MXCSR one by one (STMXCSR waits for every earlier FP
+/// operation: it halved the FP workload's speed). Their flags accumulate in MXCSR, cleared
+/// at the first one of a run, and are ORed into FPSR (whose flags are cumulative too) at
+/// the end of the run. This is exact because, for these operations executed under
+/// RMode = RN and FZ = 0, each MXCSR flag the host raises is raised by the Arm operation
+/// on the same operands, whether the fast path then commits the result or falls back:
+/// PE = IXC (inexact, including on overflow), OE = OFC, ZE = DZC (finite nonzero / 0), and
+/// UE = UFC: masked UE means tiny and inexact, x86 detecting tininess after rounding,
+/// Arm before; tiny after rounding implies tiny before (rounding is monotonic and 2^Emin
+/// is representable), and the converse fails only for an exact value below 2^Emin that
+/// rounds to exactly 2^Emin, a result the fast path never commits (`check_result`:
+/// UFC comes from the interpreter then). IE and DE are not mapped (NaN results and
+/// signalling NaNs go to the interpreter; IDC exists only with FZ = 1). Between sticky
+/// operations only `transparent` instructions run: integer ones and FP moves, which
+/// neither use the host FPU's flags nor call host code (which could raise MXCSR flags of
+/// its own).
+pub(super) fn close(e: &mut Em<'_, '_>) {
+    if e.mx_open {
+        e.mx_commit_sticky();
+        e.mx_open = false;
+    }
+}
+
+/// Whether `insn` may run between sticky operations without closing the run (see
+/// `close`): natively emitted integer data processing (the caller closes before a
+/// call-out when it is not emitted natively) and FP register moves, which have no host
+/// call on their fast path and whose fallback is reachable only when FP is disabled (never
+/// inside a run: a run starts after the block's FP enable check).
+pub(super) fn transparent(insn: &Insn) -> bool {
+    match insn {
+        Insn::DpImm(_) | Insn::DpReg(_) => true,
+        Insn::Fp(f) => matches!(
+            f,
+            Fp::Fadd { .. }
+                | Fp::Fsub { .. }
+                | Fp::Fmul { .. }
+                | Fp::Fnmul { .. }
+                | Fp::Fdiv { .. }
+                | Fp::Fsqrt { .. }
+                | Fp::Fmadd { .. }
+                | Fp::Fmsub { .. }
+                | Fp::Fnmadd { .. }
+                | Fp::Fnmsub { .. }
+                | Fp::FmovReg { .. }
+                | Fp::Fabs { .. }
+                | Fp::Fneg { .. }
+                | Fp::FmovImm { .. }
+                | Fp::Fcsel { .. }
+                | Fp::FmovWs { .. }
+                | Fp::FmovXd { .. }
+                | Fp::FmovXD1 { .. }
+                | Fp::FmovSw { .. }
+                | Fp::FmovDx { .. }
+                | Fp::FmovD1X { .. }
+        ),
+        Insn::SimdFp(f) => {
+            use cpu_aarch64::decode::SimdFp as I;
+            matches!(f, I::FaddVec { .. } | I::FsubVec { .. } | I::FmulVec { .. } | I::FdivVec { .. })
+        }
+        _ => false,
+    }
+}
+
+/// Whether the host has FMA3 (for FMADD and friends).
+fn host_fma() -> bool {
+    std::is_x86_feature_detected!("fma")
+}
+
+#[derive(Clone, Copy)]
+enum Op2 {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+/// Scalar FP instructions emitted natively (see the module documentation); `false`: call
+/// the interpreter.
+pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
+    // ftype 0: single, 1: double; 3 (half precision) always goes to the interpreter.
+    let sd = |ftype: u32| match ftype {
+        0 => Some(false),
+        1 => Some(true),
+        _ => None,
+    };
+    match i {
+        Fp::Fadd { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Add, rm, rn, rd, false),
+        Fp::Fsub { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Sub, rm, rn, rd, false),
+        Fp::Fmul { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Mul, rm, rn, rd, false),
+        Fp::Fnmul { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Mul, rm, rn, rd, true),
+        Fp::Fdiv { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Div, rm, rn, rd, false),
+        Fp::Fsqrt { ftype, rn, rd } => {
+            let Some(d) = sd(ftype) else { return false };
+            guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+                e.vload_x(1, rn, d);
+                if d {
+                    dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; sqrtss xmm0, xmm1);
+                }
+                finish_sticky(e, d, rd, false, slow);
+            })
+        }
+        Fp::Fmadd { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 0, rm, ra, rn, rd),
+        Fp::Fmsub { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 1, rm, ra, rn, rd),
+        Fp::Fnmadd { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 2, rm, ra, rn, rd),
+        Fp::Fnmsub { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 3, rm, ra, rn, rd),
+        Fp::FmovReg { ftype, rn, rd } | Fp::Fabs { ftype, rn, rd } | Fp::Fneg { ftype, rn, rd } => {
+            let Some(d) = sd(ftype) else { return false };
+            guarded(e, pc, 0, |e, _| {
+                let o = vo(rn);
+                if d {
+                    dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + o]);
+                    match i {
+                        Fp::Fabs { .. } => dynasm!(e.ops ; .arch x64 ; btr rax, 63),
+                        Fp::Fneg { .. } => dynasm!(e.ops ; .arch x64 ; btc rax, 63),
+                        _ => {}
+                    }
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; mov eax, DWORD [rbx + o]);
+                    match i {
+                        Fp::Fabs { .. } => dynasm!(e.ops ; .arch x64 ; and eax, 0x7fff_ffff),
+                        Fp::Fneg { .. } => dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32),
+                        _ => {}
+                    }
+                }
+                e.vset(RAX, rd);
+            })
+        }
+        Fp::FmovImm { ftype, imm8, rd } => {
+            let sz = match ftype {
+                0 => cpu_aarch64::semantics::fp::FpSize::S,
+                1 => cpu_aarch64::semantics::fp::FpSize::D,
+                _ => return false,
+            };
+            let v = cpu_aarch64::interp::fp::vfp_expand_imm(sz, imm8);
+            guarded(e, pc, 0, |e, _| {
+                mov_imm(e, RAX, v);
+                e.vset(RAX, rd);
+            })
+        }
+        Fp::FmovWs { rn, rd } => guarded(e, pc, 0, |e, _| {
+            let o = vo(rn);
+            dynasm!(e.ops ; .arch x64 ; mov eax, DWORD [rbx + o]);
+            e.store(RAX, rd, false, false);
+        }),
+        Fp::FmovXd { rn, rd } => guarded(e, pc, 0, |e, _| {
+            let o = vo(rn);
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + o]);
+            e.store(RAX, rd, false, true);
+        }),
+        Fp::FmovXD1 { rn, rd } => guarded(e, pc, 0, |e, _| {
+            let o = vo(rn) + 8;
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + o]);
+            e.store(RAX, rd, false, true);
+        }),
+        Fp::FmovSw { rn, rd } => guarded(e, pc, 0, |e, _| {
+            e.load(RAX, rn, false);
+            dynasm!(e.ops ; .arch x64 ; mov eax, eax);
+            e.vset(RAX, rd);
+        }),
+        Fp::FmovDx { rn, rd } => guarded(e, pc, 0, |e, _| {
+            e.load(RAX, rn, false);
+            e.vset(RAX, rd);
+        }),
+        Fp::FmovD1X { rn, rd } => guarded(e, pc, 0, |e, _| {
+            e.load(RAX, rn, false);
+            let o = vo(rd) + 8;
+            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + o], rax);
+        }),
+        Fp::Fcsel { ftype, rm, cond, rn, rd } => {
+            let Some(d) = sd(ftype) else { return false };
+            guarded(e, pc, 0, |e, _| {
+                let take_n = e.ops.new_dynamic_label();
+                let end = e.ops.new_dynamic_label();
+                e.jump_if(cond, take_n);
+                let (om, on) = (vo(rm), vo(rn));
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov rdx, QWORD [rbx + om]
+                    ; jmp =>end
+                    ; =>take_n
+                    ; mov rdx, QWORD [rbx + on]
+                    ; =>end
+                );
+                if !d {
+                    dynasm!(e.ops ; .arch x64 ; mov edx, edx);
+                }
+                e.vset(RDX, rd);
+            })
+        }
+        Fp::Fcmp { ftype, rm, rn, z } | Fp::Fcmpe { ftype, rm, rn, z } => {
+            let Some(d) = sd(ftype) else { return false };
+            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow))
+        }
+        Fp::Fccmp { ftype, rm, cond, rn, nzcv } | Fp::Fccmpe { ftype, rm, cond, rn, nzcv } => {
+            let Some(d) = sd(ftype) else { return false };
+            guarded(e, pc, FPCR_FZ, |e, slow| {
+                let cmp = e.ops.new_dynamic_label();
+                let end = e.ops.new_dynamic_label();
+                e.jump_if(cond, cmp);
+                let v = (nzcv << 28) as i32;
+                dynasm!(e.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], v ; jmp =>end ; =>cmp);
+                compare(e, d, rm, rn, false, slow);
+                dynasm!(e.ops ; .arch x64 ; =>end);
+            })
+        }
+        Fp::ScvtfInt { sf, ftype, rn, rd } | Fp::UcvtfInt { sf, ftype, rn, rd } => {
+            let Some(d) = sd(ftype) else { return false };
+            let unsigned = matches!(i, Fp::UcvtfInt { .. });
+            // Only the rounding mode matters: no result is tiny, NaN or a denormal input.
+            guarded(e, pc, 0x00c0_0000, |e, slow| {
+                e.load(RAX, rn, false);
+                match (sf == 1, unsigned) {
+                    (false, false) => dynasm!(e.ops ; .arch x64 ; movsxd rax, eax),
+                    (false, true) => dynasm!(e.ops ; .arch x64 ; mov eax, eax),
+                    // A u64 with the top bit set is not a signed 64-bit value.
+                    (true, true) => dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow),
+                    (true, false) => {}
+                }
+                e.mx_clear();
+                if d {
+                    dynasm!(e.ops ; .arch x64 ; cvtsi2sd xmm0, rax);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; cvtsi2ss xmm0, rax);
+                }
+                e.mx_read(MX_IE_UE, slow);
+                e.xmm0_to_rax(d);
+                e.vset(RAX, rd);
+                e.mx_commit();
+            })
+        }
+        Fp::FcvtzsInt { sf, ftype, rn, rd } | Fp::FcvtzuInt { sf, ftype, rn, rd } => {
+            let Some(d) = sd(ftype) else { return false };
+            let unsigned = matches!(i, Fp::FcvtzuInt { .. });
+            guarded(e, pc, FPCR_FZ, |e, slow| {
+                e.vload_x(0, rn, d);
+                e.mx_clear();
+                // Signed 32-bit results convert to 32 bits (IE out of range); the others
+                // to 64 bits, then range-checked.
+                match (d, sf == 0 && !unsigned) {
+                    (true, true) => dynasm!(e.ops ; .arch x64 ; cvttsd2si eax, xmm0),
+                    (true, false) => dynasm!(e.ops ; .arch x64 ; cvttsd2si rax, xmm0),
+                    (false, true) => dynasm!(e.ops ; .arch x64 ; cvttss2si eax, xmm0),
+                    (false, false) => dynasm!(e.ops ; .arch x64 ; cvttss2si rax, xmm0),
+                }
+                e.mx_read(MX_IE_UE, slow);
+                if unsigned {
+                    if sf == 1 {
+                        dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
+                    }
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.mx_commit();
+            })
+        }
+        Fp::Fcvt { ftype, opc, rn, rd } => {
+            // S -> D is exact (only NaNs and flushed inputs matter); D -> S rounds.
+            let (to_d, mask) = match (ftype, opc) {
+                (0, 1) => (true, FPCR_FZ),
+                (1, 0) => (false, FPCR_ROUND),
+                _ => return false,
+            };
+            guarded(e, pc, mask, |e, slow| {
+                e.vload_x(1, rn, !to_d);
+                e.mx_clear();
+                if to_d {
+                    dynasm!(e.ops ; .arch x64 ; cvtss2sd xmm0, xmm1);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; cvtsd2ss xmm0, xmm1);
+                }
+                finish_round(e, to_d, rd, false, slow);
+            })
+        }
+        _ => false,
+    }
+}
+
+/// FADD/FSUB/FMUL/FDIV (vector): the packed SSE operation, with the scalar argument
+/// applied to every lane (`check_result` on each lane's result; one MXCSR for all lanes,
+/// whose flags are the union of the lanes', as FPSR's cumulative bits).
+pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode::SimdFp) -> bool {
+    use cpu_aarch64::decode::SimdFp as I;
+    let (op, q, sz, rm, rn, rd) = match i {
+        I::FaddVec { q, sz, rm, rn, rd } => (Op2::Add, q, sz, rm, rn, rd),
+        I::FsubVec { q, sz, rm, rn, rd } => (Op2::Sub, q, sz, rm, rn, rd),
+        I::FmulVec { q, sz, rm, rn, rd } => (Op2::Mul, q, sz, rm, rn, rd),
+        I::FdivVec { q, sz, rm, rn, rd } => (Op2::Div, q, sz, rm, rn, rd),
+        _ => return false,
+    };
+    let d = sz == 1;
+    if d && q == 0 {
+        return false; // .1d: reserved (the decoder's business)
+    }
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+        let (on, om) = (vo(rn), vo(rm));
+        if q == 1 {
+            dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
+        } else {
+            // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
+            // result's bits 127:64 are zero, as the interpreter writes them.
+            dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [rbx + on] ; movq xmm1, QWORD [rbx + om]);
+            if matches!(op, Op2::Div) {
+                // 0 / 0 would be invalid: divide the zero lanes by one.
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov eax, 0x3f80_0000
+                    ; movd xmm2, eax
+                    ; pshufd xmm2, xmm2, 0x00
+                    ; pslldq xmm2, 8
+                    ; orps xmm1, xmm2
+                );
+            }
+        }
+        match (op, d) {
+            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
+            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, xmm1),
+            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, xmm1),
+            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, xmm1),
+            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, xmm1),
+            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
+            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
+            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
+        }
+        // Check every lane: the low 64 bits, then (Q) the high 64 bits.
+        for half in 0..=q {
+            if half == 0 {
+                dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
+            }
+            if d {
+                e.check_result(true, slow);
+            } else {
+                e.check_result(false, slow);
+                dynasm!(e.ops ; .arch x64 ; shr rax, 32);
+                e.check_result(false, slow);
+            }
+        }
+        let o = vo(rd);
+        if q == 1 {
+            dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+            e.vset(RAX, rd);
+        }
+    })
+}
+
+/// After a rounding operation into xmm0: the fallback checks, V[rd] = xmm0 (negated
+/// when `neg`, as FNMUL negates the rounded product), FPSR flags.
+fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
+    e.mx_read(MX_IE_UE, slow);
+    e.xmm0_to_rax(d);
+    e.check_result(d, slow);
+    if neg {
+        if d {
+            dynasm!(e.ops ; .arch x64 ; btc rax, 63);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
+        }
+        e.vset(RAX, rd);
+    } else {
+        // Stored from xmm0 (not rax): the next operation's load of this register then
+        // does not wait for the move to rax and the checks.
+        let o = vo(rd);
+        if d {
+            dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
+        }
+    }
+    e.mx_commit();
+}
+
+/// `finish_round` for sticky operations: no MXCSR access.
+fn finish_sticky(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
+    e.xmm0_to_rax(d);
+    e.check_result(d, slow);
+    let o = vo(rd);
+    if neg {
+        if d {
+            dynasm!(e.ops ; .arch x64 ; btc rax, 63);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
+        }
+        e.vset(RAX, rd);
+    } else if d {
+        dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
+    let Some(d) = d else { return false };
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+        e.vload_x(0, rn, d);
+        e.vload_x(1, rm, d);
+        match (op, d) {
+            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
+            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
+            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulsd xmm0, xmm1),
+            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divsd xmm0, xmm1),
+            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addss xmm0, xmm1),
+            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subss xmm0, xmm1),
+            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
+            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
+        }
+        finish_sticky(e, d, rd, neg, slow);
+    })
+}
+
+/// FMADD (kind 0: a + n*m), FMSUB (1: a - n*m), FNMADD (2: -a - n*m), FNMSUB (3: n*m - a).
+#[allow(clippy::too_many_arguments)]
+fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32, rn: u32, rd: u32) -> bool {
+    let Some(d) = d else { return false };
+    if !host_fma() {
+        return false;
+    }
+    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+        e.vload_x(1, rn, d);
+        e.vload_x(2, rm, d);
+        e.vload_x(0, ra, d);
+        // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
+        match (kind, d) {
+            (0, true) => dynasm!(e.ops ; .arch x64 ; vfmadd231sd xmm0, xmm1, xmm2),
+            (1, true) => dynasm!(e.ops ; .arch x64 ; vfnmadd231sd xmm0, xmm1, xmm2),
+            (2, true) => dynasm!(e.ops ; .arch x64 ; vfnmsub231sd xmm0, xmm1, xmm2),
+            (_, true) => dynasm!(e.ops ; .arch x64 ; vfmsub231sd xmm0, xmm1, xmm2),
+            (0, false) => dynasm!(e.ops ; .arch x64 ; vfmadd231ss xmm0, xmm1, xmm2),
+            (1, false) => dynasm!(e.ops ; .arch x64 ; vfnmadd231ss xmm0, xmm1, xmm2),
+            (2, false) => dynasm!(e.ops ; .arch x64 ; vfnmsub231ss xmm0, xmm1, xmm2),
+            (_, false) => dynasm!(e.ops ; .arch x64 ; vfmsub231ss xmm0, xmm1, xmm2),
+        }
+        finish_sticky(e, d, rd, false, slow);
+    })
+}
+
+/// NZCV = FPCompare(V[rn], V[rm] or +0); unordered goes to `slow`.
+fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
+    e.vload_x(0, rn, d);
+    // (MXCSR.DAZ must be clear for the comparison of denormals.)
+    e.mx_clear();
+    if zero {
+        dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
+    } else {
+        e.vload_x(1, rm, d);
+    }
+    if d {
+        dynasm!(e.ops ; .arch x64 ; ucomisd xmm0, xmm1);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; ucomiss xmm0, xmm1);
+    }
+    // Greater: 0010, equal: 0110 (ZF), less: 1000 (CF); unordered (PF): the interpreter.
+    dynasm!(e.ops
+        ; .arch x64
+        ; jp =>slow
+        ; mov eax, 0x2000_0000
+        ; mov ecx, 0x6000_0000
+        ; cmove eax, ecx
+        ; mov ecx, 0x8000_0000u32 as i32
+        ; cmovb eax, ecx
+        ; mov DWORD [rbx + OFF_NZCV], eax
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// SIMD&FP loads and stores
+
+/// LDR/STR/LDUR/STUR (immediate, register offset, pre/post-index) and LDP/STP/LDNP/STNP
+/// of B/H/S/D/Q registers, inline when `FastMem` has the page(s), as the GPR forms in
+/// `mem_access`; otherwise the interpreter runs the whole instruction.
+pub(super) fn native_fp_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
+    let s9 = |imm9: u32| alu::sign_extend(imm9 as u64, 9) as i64;
+    let scale = |size: u32, opc1: u32| (opc1 << 2 | size) & 7;
+    // (load, log2 bytes, rt, rt2, rn, address form, index mode)
+    let (load, sc, rt, rt2, rn, addr, ix) = match l {
+        Ldst::LdrSimdUoff { size, opc1, imm12, rn, rt } | Ldst::StrSimdUoff { size, opc1, imm12, rn, rt } => {
+            let sc = scale(size, opc1);
+            (matches!(l, Ldst::LdrSimdUoff { .. }), sc, rt, None, rn, Addr::Imm(((imm12 as i64) << sc) as i32), Ix::Off)
+        }
+        Ldst::LdurSimd { size, opc1, imm9, rn, rt } => (true, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Off),
+        Ldst::SturSimd { size, opc1, imm9, rn, rt } => (false, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Off),
+        Ldst::LdrSimdPre { size, opc1, imm9, rn, rt } => (true, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Pre),
+        Ldst::StrSimdPre { size, opc1, imm9, rn, rt } => (false, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Pre),
+        Ldst::LdrSimdPost { size, opc1, imm9, rn, rt } => (true, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Post),
+        Ldst::StrSimdPost { size, opc1, imm9, rn, rt } => (false, scale(size, opc1), rt, None, rn, Addr::Imm(s9(imm9) as i32), Ix::Post),
+        Ldst::LdrSimdReg { size, opc1, rm, option, s, rn, rt } | Ldst::StrSimdReg { size, opc1, rm, option, s, rn, rt } => {
+            if !matches!(option, 0b010 | 0b011 | 0b110 | 0b111) {
+                return false;
+            }
+            let sc = scale(size, opc1);
+            (matches!(l, Ldst::LdrSimdReg { .. }), sc, rt, None, rn, Addr::Reg { rm, option, shift: s * sc }, Ix::Off)
+        }
+        Ldst::LdpSimdOff { opc, imm7, rt2, rn, rt }
+        | Ldst::LdnpSimd { opc, imm7, rt2, rn, rt }
+        | Ldst::StpSimdOff { opc, imm7, rt2, rn, rt }
+        | Ldst::StnpSimd { opc, imm7, rt2, rn, rt }
+        | Ldst::LdpSimdPre { opc, imm7, rt2, rn, rt }
+        | Ldst::StpSimdPre { opc, imm7, rt2, rn, rt }
+        | Ldst::LdpSimdPost { opc, imm7, rt2, rn, rt }
+        | Ldst::StpSimdPost { opc, imm7, rt2, rn, rt } => {
+            let sc = 2 + (opc & 3);
+            let off = (alu::sign_extend(imm7 as u64, 7) as i64) << sc;
+            let load = matches!(l, Ldst::LdpSimdOff { .. } | Ldst::LdnpSimd { .. } | Ldst::LdpSimdPre { .. } | Ldst::LdpSimdPost { .. });
+            let ix = match l {
+                Ldst::LdpSimdPre { .. } | Ldst::StpSimdPre { .. } => Ix::Pre,
+                Ldst::LdpSimdPost { .. } | Ldst::StpSimdPost { .. } => Ix::Post,
+                _ => Ix::Off,
+            };
+            (load, sc, rt, Some(rt2), rn, Addr::Imm(off as i32), ix)
+        }
+        // LD1R of 32- and 64-bit elements, without or with immediate post-index.
+        Ldst::Ld1r { q, size, rn, rt } | Ldst::Ld1rPost { q, size, rn, rt, .. } if size >= 2 => {
+            let post = match l {
+                Ldst::Ld1rPost { rm: 31, .. } => Ix::Post,
+                Ldst::Ld1rPost { .. } => return false,
+                _ => Ix::Off,
+            };
+            let n = 1u32 << size;
+            let off = if post == Ix::Post { n as i32 } else { 0 };
+            fp_mem_access(e, pc, raw, true, n, rt, None, rn, Addr::Imm(off), post, Some(q));
+            return true;
+        }
+        _ => return false,
+    };
+    if sc > 4 {
+        return false;
+    }
+    fp_mem_access(e, pc, raw, load, 1 << sc, rt, rt2, rn, addr, ix, None);
+    true
+}
+
+/// `mem_access` for V registers: loads write the zero-extended value to all 128 bits;
+/// with `rep` = Some(Q), LD1R: the element replicated to every lane of the 64-bit
+/// (Q = 0, bits 127:64 zeroed) or 128-bit vector. For LD1R, `ix` = Post means
+/// post-index by the element size, and `addr` must be `Imm(n)` then (`Imm(0)` otherwise).
+#[allow(clippy::too_many_arguments)]
+fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, rep: Option<u32>) {
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    // The FP enable check comes first (its trap has priority over the address checks).
+    e.fp_guard(slow);
+    e.load(RAX, rn, true);
+    if rn == 31 {
+        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+    }
+    let off = match addr {
+        Addr::Imm(o) => o,
+        Addr::Reg { rm, option, shift } => {
+            e.load(RCX, rm, false);
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+            0
+        }
+    };
+    match ix {
+        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    }
+    let ty = if load { 1 } else { 2 };
+    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    if rt2.is_some() {
+        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+    }
+    // Both accesses hit: nothing below can fault.
+    let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
+    let regs = if rt2.is_some() { regs } else { &regs[..1] };
+    if let Some(q) = rep {
+        let o = vo(rt);
+        match (n, q) {
+            (8, 0) => dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [r8]),
+            (8, _) => dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [r8] ; punpcklqdq xmm0, xmm0),
+            // movd zeroes lanes 1-3: lanes (0, 0, 1, 1) for Q = 0, (0, 0, 0, 0) for Q = 1.
+            (_, 0) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x50),
+            (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
+        }
+        dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+    } else if load {
+        // Read both before writing (LDPOVERLAP: Rt2, written last, wins).
+        if n == 16 {
+            dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [r8]);
+            if rt2.is_some() {
+                dynasm!(e.ops ; .arch x64 ; movdqu xmm1, [r9]);
+            }
+            for (k, &(r, _)) in regs.iter().enumerate() {
+                let o = vo(r);
+                dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], Rx(k as u8));
+            }
+        } else {
+            load_n(e, RDI, R8, n);
+            if rt2.is_some() {
+                load_n(e, RDX, R9, n);
+            }
+            e.vset(RDI, rt);
+            if let Some(r2) = rt2 {
+                e.vset(RDX, r2);
+            }
+        }
+    } else {
+        for &(r, h) in regs {
+            let o = vo(r);
+            if n == 16 {
+                dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + o] ; movdqu [Rq(h)], xmm0);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; mov rdi, QWORD [rbx + o]);
+                store_n(e, RDI, h, n);
+            }
+        }
+    }
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    e.pending = 1;
+    e.flush_count();
+    if !load {
+        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+        let stop = e.ops.new_dynamic_label();
+        let pas: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        for &r in pas {
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
+        // Translated code was written: leave after this instruction.
+        let next = pc.wrapping_add(4);
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov eax, exit::STOP as i32
+        );
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = 0;
+}

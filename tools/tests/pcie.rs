@@ -1,0 +1,282 @@
+//! PCIe: Debian's Linux 6.1 drives the LS2088A's first PCIe controller (pci-layerscape /
+//! DesignWare host, built in) and the NVMe function `lsemu boot --nvme FILE` puts behind
+//! it (Debian's nvme module, from the corpus kernel's package: test-suites/pcie-nvme/
+//! fetch.sh). Oracles: the unmodified kernel's messages (link up, enumeration with the
+//! IDs and class the model reports, BAR assignment, IOMMU group, nvme probe, MSI-X
+//! vectors through the ITS), busybox reading a file that the host's GNU tar wrote to the
+//! image, and the host reading back, after the run, the block the guest wrote. And
+//! vfio-pci: Debian's vfio modules hand the function to a userspace NVMe driver
+//! (test-suites/pcie-nvme/vfio_nvme.c) whose DMA and MSI-X go through VFIO's SMMU domain.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Debian's modules, in load order (dependencies first, as `modinfo -F depends` lists them).
+const MODULES: [&str; 7] = ["crc64", "crc64-rocksoft", "crct10dif_common", "crc-t10dif", "t10-pi", "nvme-core", "nvme"];
+/// The vfio-pci stack, in load order.
+const VFIO_MODULES: [&str; 5] = ["vfio", "vfio_iommu_type1", "vfio_virqfd", "vfio-pci-core", "vfio-pci"];
+
+const MARKER: &str = "lsemu-pcie: known.txt, a file on the NVMe disk";
+const GUEST_DATA: &str = "lsemu-pcie: written by the guest through nvme";
+/// The block the guest writes (well after the tar archive).
+const WRITE_LBA: u64 = 1024;
+
+fn script() -> String {
+    format!(
+        r#"for m in {mods}; do insmod /lib/$m.ko || echo "lsemu-test: insmod $m failed"; done
+for d in /sys/bus/pci/devices/*; do echo "lsemu-test: pci $(basename $d) $(cat $d/vendor) $(cat $d/device) $(cat $d/class) driver $(basename $(readlink $d/driver))"; done
+i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+echo "lsemu-test: size $(cat /sys/block/nvme0n1/size) ro $(cat /sys/block/nvme0n1/ro)"
+echo "lsemu-test: disk $(tar -xOf /dev/nvme0n1 lsemu/known.txt)"
+echo "{GUEST_DATA}" | dd of=/dev/nvme0n1 bs=512 seek={WRITE_LBA} conv=sync,fsync 2>/dev/null && echo "lsemu-test: write ok" || echo "lsemu-test: write failed"
+grep nvme0q /proc/interrupts | while read n c0 c1 chip rest; do echo "lsemu-test: irq" $chip $rest "fired $((c0 + c1 > 0))"; done
+echo "lsemu-test: done"
+"#,
+        mods = MODULES.join(" ")
+    )
+}
+
+fn modules_dir() -> Option<PathBuf> {
+    std::env::var_os("LSEMU_NVME_MODULES")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/nvme-modules")))
+        .filter(|d| MODULES.iter().chain(&VFIO_MODULES).all(|m| d.join(format!("{m}.ko")).is_file()))
+}
+
+/// A 1 MiB image: a ustar archive (host GNU tar) holding lsemu/known.txt, then zeros.
+fn make_image(tmp: &Path) -> PathBuf {
+    std::fs::create_dir_all(tmp.join("disk/lsemu")).unwrap();
+    std::fs::write(tmp.join("disk/lsemu/known.txt"), format!("{MARKER}\n")).unwrap();
+    let img = tmp.join("disk.img");
+    let st = Command::new("tar").arg("-cf").arg(&img).args(["--format=ustar", "-C"]).arg(tmp.join("disk")).arg("lsemu/known.txt").status().expect("run tar");
+    assert!(st.success());
+    let mut disk = std::fs::read(&img).unwrap();
+    assert!(disk.len() <= 64 << 10);
+    disk.resize(1 << 20, 0);
+    std::fs::write(&img, disk).unwrap();
+    img
+}
+
+fn boot(dir: &Path, tmp: &Path, img: &Path, extra: &[&str]) -> (i32, String) {
+    boot_with(dir, tmp, img, extra, &script(), &MODULES, &[])
+}
+
+/// Boots with `script`, the modules `mods` in /lib and `files` (DEST, host path).
+fn boot_with(dir: &Path, tmp: &Path, img: &Path, extra: &[&str], script: &str, modules: &[&str], files: &[(&str, &Path)]) -> (i32, String) {
+    let mods = modules_dir().expect("checked");
+    let script_path = tmp.join("init.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
+    cmd.arg("boot")
+        .args(["--smp", "2", "--max-insns", "20000000000"])
+        .arg("--kernel")
+        .arg(dir.join("Image"))
+        .arg("--dtb")
+        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
+        .arg("--busybox")
+        .arg(dir.join("busybox"))
+        .arg("--init-script")
+        .arg(&script_path)
+        .arg("--nvme")
+        .arg(img)
+        .args(extra);
+    for m in modules {
+        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
+    }
+    for (dest, f) in files {
+        cmd.arg("--add-file").arg(format!("{dest}={}", f.display()));
+    }
+    let out = cmd.stdin(Stdio::null()).output().expect("run lsemu");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn setup(tag: &str) -> Option<(PathBuf, PathBuf)> {
+    let dir = common::corpus_or_skip(&[])?;
+    if modules_dir().is_none() {
+        assert!(std::env::var_os("CI").is_none(), "NVMe modules missing: run test-suites/pcie-nvme/fetch.sh");
+        eprintln!("skipped: NVMe modules missing (run test-suites/pcie-nvme/fetch.sh)");
+        return None;
+    }
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(tag);
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    Some((dir, tmp))
+}
+
+fn check_common(log: &str, msi: bool) {
+    for bad in ["Oops", "BUG:", "WARNING:", "Kernel panic", "Phy link never came up", "insmod", "No iATU", "timeout", "failed to"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    for want in [
+        // DesignWare host: viewport iATU with the DT's 6 regions, 4 KiB granule.
+        "layerscape-pcie 3400000.pcie: iATU unroll: disabled",
+        "layerscape-pcie 3400000.pcie: iATU regions: 6 ob, 6 ib, align 4K, limit 4G",
+        // Link status register of the root port's PCIe capability: 8 GT/s x4.
+        "layerscape-pcie 3400000.pcie: PCIe Gen.3 x4 link up",
+        "pci 0000:00:00.0: [1957:80c0] type 01 class 0x060400",
+        "pci 0000:01:00.0: [1957:0e01] type 00 class 0x010802",
+        // BAR0: 16 KiB, 64-bit, placed at the start of the DT's memory window.
+        "pci 0000:01:00.0: BAR 0 [mem 0x2040000000-0x2040003fff 64bit]: assigned",
+        "nvme 0000:01:00.0: Adding to iommu group",
+        "nvme nvme0: pci function 0000:01:00.0",
+        "lsemu-test: pci 0000:00:00.0 0x1957 0x80c0 0x060400 driver pcieport",
+        "lsemu-test: pci 0000:01:00.0 0x1957 0x0e01 0x010802 driver nvme",
+        &format!("lsemu-test: disk {MARKER}"),
+        "lsemu-test: done",
+    ] {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+    let irqs: &[&str] = if msi {
+        // MSI-X vectors 0 (admin queue) and 1 (I/O queue 1) in the ITS MSI domain, which
+        // numbers PCI MSIs (requester ID << 11) | vector: 0x100 << 11 = 524288; the
+        // admin queue's has fired (the admin commands completed by interrupt).
+        &["lsemu-test: irq ITS-MSI 524288 Edge nvme0q0 fired 1", "lsemu-test: irq ITS-MSI 524289 Edge nvme0q1 fired", "nvme nvme0: 2/0/0 default/read/poll queues"]
+    } else {
+        // pci=nomsi: INTA, which the DT's interrupt-map routes to SPI 109 = INTID 141,
+        // level-triggered, shared by the port's PME service and the admin and only
+        // I/O queue.
+        &["lsemu-test: irq GICv3 141 Level PCIe PME, nvme0q0, nvme0q1 fired 1", "nvme nvme0: 1/0/0 default/read/poll queues"]
+    };
+    for want in irqs {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+}
+
+/// Linux enumerates the controller and the NVMe function, the nvme driver binds, the
+/// guest reads a file from the tar archive on the disk and writes a block the host then
+/// finds in the image file.
+#[test]
+fn nvme_disk_read_and_written_by_linux() {
+    let Some((dir, tmp)) = setup("pcie_nvme_rw") else {
+        return;
+    };
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let (code, log) = boot(&dir, &tmp, &img, &[]);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    check_common(&log, true);
+    // 1 MiB = 2048 sectors of 512 bytes.
+    assert!(log.contains("lsemu-test: size 2048 ro 0"));
+    assert!(log.contains("lsemu-test: write ok"));
+    let after = std::fs::read(&img).unwrap();
+    assert_eq!(after.len(), before.len());
+    let at = (WRITE_LBA * 512) as usize;
+    // dd conv=sync pads the block with NULs; echo adds a newline.
+    let mut want = format!("{GUEST_DATA}\n").into_bytes();
+    want.resize(512, 0);
+    assert_eq!(&after[at..at + 512], &want[..], "the guest's block in the image");
+    // Nothing else changed.
+    assert_eq!(&after[..at], &before[..at]);
+    assert_eq!(&after[at + 512..], &before[at + 512..]);
+}
+
+/// With --nvme-read-only the namespace is write protected: Linux marks the disk
+/// read-only, the guest's write fails, and the image is unchanged. This boot also runs
+/// with `pci=nomsi`: the driver falls back to the pin-based interrupt (INTA).
+#[test]
+fn nvme_read_only_image_is_not_written() {
+    let Some((dir, tmp)) = setup("pcie_nvme_ro") else {
+        return;
+    };
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let (code, log) = boot(&dir, &tmp, &img, &["--nvme-read-only", "--append", "console=ttyS1,115200 earlycon pci=nomsi"]);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    check_common(&log, false);
+    assert!(log.contains("lsemu-test: size 2048 ro 1"));
+    assert!(log.contains("lsemu-test: write failed"));
+    assert_eq!(std::fs::read(&img).unwrap(), before);
+}
+
+/// A bad image: one error line naming it, exit code 2, before anything boots.
+#[test]
+fn bad_nvme_images_are_refused() {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pcie_bad_image");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let odd = tmp.join("odd.img");
+    std::fs::write(&odd, vec![0u8; 1000]).unwrap();
+    let empty = tmp.join("empty.img");
+    std::fs::write(&empty, b"").unwrap();
+    let missing = tmp.join("missing.img");
+    for (img, what) in [(&odd, "size 1000 bytes is not a non-zero multiple of 512"), (&empty, "size 0 bytes"), (&missing, "cannot open the disk image"), (&tmp, "")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_lsemu"))
+            .arg("boot")
+            .arg("--kernel")
+            .arg(tmp.join("no-kernel"))
+            .arg("--nvme")
+            .arg(img)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("lsemu: error: --nvme "), "{err}");
+        assert!(err.contains(what), "{err}");
+    }
+    assert_eq!(std::fs::read(&odd).unwrap(), vec![0u8; 1000]);
+}
+
+const VFIO_SCRIPT: &str = r#"for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do insmod /lib/$m.ko || echo "lsemu-test: insmod $m failed"; done
+echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override
+echo 0000:01:00.0 > /sys/bus/pci/drivers_probe
+d=/sys/bus/pci/devices/0000:01:00.0
+g=$(basename $(readlink $d/iommu_group))
+echo "lsemu-test: driver $(basename $(readlink $d/driver)) group members $(ls $d/iommu_group/devices | tr '\n' ' ')"
+/bin/vfio_nvme $g 0000:01:00.0
+echo "lsemu-test: done"
+"#;
+
+/// vfio-pci: the NVMe function is handed to userspace (its IOMMU group holds it and the
+/// root port, which pcieport leaves to VFIO: driver_managed_dma), and vfio_nvme.c drives
+/// it as SPDK would: config space and BAR0 through the VFIO regions, queues and data in a
+/// VFIO_IOMMU_MAP_DMA mapping at IOVA 0x100000 (the SMMU translates the function's stream
+/// ID 8 in VFIO's domain), completions signalled by MSI-X vector 0 on an eventfd (the ITS
+/// doorbell mapped into that domain by the kernel). Oracles: the unmodified kernel's VFIO
+/// and SMMU drivers (every step is an ioctl that fails otherwise), the model string and
+/// IDs from the spec-defined Identify layout, and LBA 0 = the ustar header host GNU tar
+/// wrote (member name, "ustar" magic at offset 257).
+#[test]
+fn vfio_pci_hands_the_nvme_function_to_userspace() {
+    let Some((dir, tmp)) = setup("pcie_vfio") else {
+        return;
+    };
+    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
+        eprintln!("skipped: aarch64-linux-gnu-gcc missing");
+        return;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/pcie-nvme/vfio_nvme.c");
+    let prog = tmp.join("vfio_nvme");
+    let st = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&prog).arg(&src).status().expect("run gcc");
+    assert!(st.success(), "cannot build {}", src.display());
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let (code, log) = boot_with(&dir, &tmp, &img, &[], VFIO_SCRIPT, &VFIO_MODULES, &[("/bin/vfio_nvme", &prog)]);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    for bad in ["Oops", "BUG:", "WARNING:", "Kernel panic", "insmod", "FAIL", "Unhandled context fault"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    for want in [
+        "vfio-pci 0000:01:00.0: Adding to iommu group",
+        "lsemu-test: driver vfio-pci group members 0000:00:00.0 0000:01:00.0 ",
+        "vfio-nvme: vendor 0x1957 device 0x0e01 class 0x010802",
+        "vfio-nvme: BAR0 size 0x4000",
+        "vfio-nvme: VS 0x00010400",
+        "vfio-nvme: identify status 0 vid 0x1957 model 'lsemu NVMe disk'",
+        "vfio-nvme: create I/O queues status 0",
+        "vfio-nvme: read LBA 0 status 0: tar member 'lsemu/known.txt', magic 'ustar'",
+        "vfio-nvme: done",
+        "lsemu-test: done",
+    ] {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+    assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
+}

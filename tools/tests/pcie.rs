@@ -7,6 +7,8 @@
 //! image, and the host reading back, after the run, the block the guest wrote. And
 //! vfio-pci: Debian's vfio modules hand the function to a userspace NVMe driver
 //! (test-suites/pcie-nvme/vfio_nvme.c) whose DMA and MSI-X go through VFIO's SMMU domain.
+//! And vfio-pci into a KVM guest: Debian's qemu-system-aarch64 (test-suites/kvm-nested/
+//! fetch.sh) gives the function to an L2 Linux that probes it and reads the same file.
 
 mod common;
 

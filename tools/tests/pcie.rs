@@ -304,15 +304,25 @@ qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 1 -m 128M \
 echo "lsemu-test: qemu exit $?"
 "#;
 
-/// The L2 guest: Debian's nvme modules, then the file from the tar archive on the disk.
-const VFIO_KVM_GUEST_SCRIPT: &str = r#"for m in crc64 crc64-rocksoft crct10dif_common crc-t10dif t10-pi nvme-core nvme; do insmod /lib/modules/$m.ko || echo "l2-guest: insmod $m failed"; done
+/// The L2 guest: Debian's nvme modules, then the file from the tar archive on the disk,
+/// and a block written.
+fn vfio_kvm_guest_script() -> String {
+    format!(
+        r#"for m in {mods}; do insmod /lib/modules/$m.ko || echo "l2-guest: insmod $m failed"; done
 for d in /sys/bus/pci/devices/*; do echo "l2-guest: pci $(basename $d) $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
 i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
 echo "l2-guest: size $(cat /sys/block/nvme0n1/size)"
 echo "l2-guest: disk $(tar -xOf /dev/nvme0n1 lsemu/known.txt)"
+echo "{L2_DATA}" | dd of=/dev/nvme0n1 bs=512 seek={WRITE_LBA} conv=sync,fsync 2>/dev/null && echo "l2-guest: write ok" || echo "l2-guest: write failed"
 grep nvme0q /proc/interrupts | while read n c0 chip rest; do echo "l2-guest: irq" $chip $rest "fired $((c0 > 0))"; done
 echo "l2-guest: done"
-"#;
+"#,
+        mods = MODULES.join(" ")
+    )
+}
+
+/// What the L2 guest writes at WRITE_LBA (the device reads it from the L2's RAM by DMA).
+const L2_DATA: &str = "lsemu-pcie: written by the KVM guest through vfio-pci";
 
 /// vfio-pci + KVM: the lsemu-booted host binds the NVMe function to vfio-pci and the
 /// unmodified Debian qemu-system-aarch64 (`-enable-kvm -device vfio-pci`) hands it to an
@@ -321,8 +331,9 @@ echo "l2-guest: done"
 /// the function's MSI-X (physical ITS -> vfio eventfd -> KVM irqfd -> KVM's vITS); the
 /// disk's DMA goes through the SMMU with VFIO's domain mapping the guest's RAM.
 /// Oracles: the unmodified L2 kernel (PCI enumeration on QEMU's virt ECAM with the IDs
-/// and class the function reports, nvme probe) and busybox tar reading the file host GNU
-/// tar wrote into the image.
+/// and class the function reports, nvme probe, MSI-X vectors in its ITS domain), busybox
+/// tar reading the file host GNU tar wrote into the image, and the host reading back,
+/// after the run, the block the L2 guest wrote.
 #[test]
 fn vfio_pci_nvme_in_a_kvm_guest() {
     let Some((dir, tmp)) = setup("pcie_vfio_kvm") else {
@@ -335,7 +346,7 @@ fn vfio_pci_nvme_in_a_kvm_guest() {
     };
     let lsemu = env!("CARGO_BIN_EXE_lsemu");
     let mods = modules_dir().expect("checked");
-    std::fs::write(tmp.join("guest.sh"), VFIO_KVM_GUEST_SCRIPT).unwrap();
+    std::fs::write(tmp.join("guest.sh"), vfio_kvm_guest_script()).unwrap();
     let mut cmd = Command::new(lsemu);
     cmd.arg("initramfs").arg("--busybox").arg(dir.join("busybox")).arg("--init-script").arg(tmp.join("guest.sh"));
     for m in MODULES {
@@ -382,6 +393,7 @@ fn vfio_pci_nvme_in_a_kvm_guest() {
         &format!("l2-guest: disk {MARKER}"),
         // MSI-X vectors 0 and 1 in the L2's ITS MSI domain: (requester ID 0x08 << 11) |
         // vector; both fired (physical ITS -> vfio eventfd -> KVM irqfd -> vITS).
+        "l2-guest: write ok",
         "l2-guest: irq ITS-MSI 16384 Edge nvme0q0 fired 1",
         "l2-guest: irq ITS-MSI 16385 Edge nvme0q1 fired 1",
         "l2-guest: done",
@@ -393,5 +405,14 @@ fn vfio_pci_nvme_in_a_kvm_guest() {
             None => panic!("console lacks {want:?} (in order)"),
         }
     }
-    assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
+    // The L2's block is in the image (dd conv=sync pads with NULs; echo adds a newline),
+    // nothing else changed.
+    let after = std::fs::read(&img).unwrap();
+    assert_eq!(after.len(), before.len());
+    let at = (WRITE_LBA * 512) as usize;
+    let mut want = format!("{L2_DATA}\n").into_bytes();
+    want.resize(512, 0);
+    assert_eq!(&after[at..at + 512], &want[..], "the L2 guest's block in the image");
+    assert_eq!(&after[..at], &before[..at]);
+    assert_eq!(&after[at + 512..], &before[at + 512..]);
 }

@@ -156,6 +156,18 @@ impl Cpu {
     }
     /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
     /// bus access, no state change at all), the guest physical address it reads.
+    /// After `fetch(va)` took the slow path and filled `FastMem`, points the last-used
+    /// fetch entry at that page as a later fast-path fetch would (no other effect);
+    /// returns the PA `fetch_would_hit(va)` then gives, or None if `FastMem` does not hold
+    /// the page (not RAM, ...).
+    pub fn fetch_refresh(&mut self, va: u64) -> Option<u64> {
+        if va & 3 != 0 {
+            return None;
+        }
+        let (_, pa) = self.fast_hit(0, va, 4)?;
+        self.fast.code = self.fast.e[0][(va >> 12) as usize & (FAST_ENTRIES - 1)];
+        Some(pa)
+    }
     #[inline(always)]
     pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
         let f = &self.fast;

@@ -15,6 +15,9 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
 use crate::{exit, Ctx, JEntry, Rec};
 
+#[path = "native2.rs"]
+pub(crate) mod native2;
+
 type Asm = VecAssembler<X64Relocation>;
 
 #[path = "fp.rs"]
@@ -108,6 +111,61 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
     0
 }
 
+/// What the dispatcher does for a block exit to `va` when `chain_lookup` found an
+/// interrupt sample pending or could not prove the fetch to hit `FastMem`, up to running
+/// the next block: the interrupt sample (`irq_check_step`, then `must_interpret`, as the
+/// dispatcher's loop), `Cpu::fetch` (the slow path:
+/// TLB, maybe a walk, `FastMem` fill) and its outcome exactly as in `Jit::run_inner`:
+/// - a fault: the instruction abort is taken (PC = vector) and 0 is returned, the block
+///   returns to the dispatcher, which goes on from there as after its own failed fetch;
+/// - a page `FastMem` cannot hold (not RAM): the instruction is run by the interpreter as
+///   the dispatcher would (`exec_fetched`), 0 returned (a RAM page the slow fetch put in
+///   `FastMem` is made the fetch entry, `Cpu::fetch_refresh`, as the dispatcher does);
+/// - otherwise, the block for (VA, PA, EL, SPSel) from the lookup cache: its code address
+///   (the block checks the budget itself), or 0 if it is not there (the dispatcher's
+///   own fetch is then a side-effect-free hit of the fetch entry just filled).
+///
+/// Nothing is translated here (the code buffer must not change under running code).
+/// `ctx_bits` is the key's EL | SPSel part of the calling block (a branch changes
+/// neither). A bus read of the fetch may report DMA-written code: then 0 (the dispatcher
+/// invalidates first).
+extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
+    // SAFETY: as in `call_insn`; `ctx.jcache` points to the Jit's lookup cache, whose
+    // entries only the dispatcher writes (not while translated code runs).
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    if cpu.icount >= ctx.end {
+        return 0;
+    }
+    if cpu.fast_irq_check() && (cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu)) {
+        // An interrupt was taken (PC = its vector), or per-instruction checks are on:
+        // the dispatcher goes on from here as after its own interrupt sample.
+        return 0;
+    }
+    let raw = match cpu.fetch(p, va) {
+        Ok(w) => w,
+        Err(e) => {
+            cpu.icount += 1;
+            cpu.take_sync(e);
+            cpu.fast_invalidate();
+            return 0;
+        }
+    };
+    let Some(pa) = cpu.fetch_would_hit(va).or_else(|| cpu.fetch_refresh(va)) else {
+        if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, va, raw, false) {
+            ctx.exit = Some(x);
+        }
+        return 0;
+    };
+    if !p.written.is_empty() {
+        return 0;
+    }
+    let pa_ctx = pa | ctx_bits;
+    let e = unsafe { &*ctx.jcache.add(crate::jc_hash(va, pa_ctx)) };
+    if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
+}
+
 /// Per-block translation context.
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
@@ -141,6 +199,10 @@ struct Em<'a, 'b> {
     pending: i32,
     /// The word of the instruction being translated.
     raw: u32,
+    /// The next call-out is the slow path of an inline access (for the profile).
+    slow_path: bool,
+    /// Sign extension of inline loads (`native2::sext`), 0 for none.
+    sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
     /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
@@ -341,18 +403,21 @@ impl Em<'_, '_> {
     /// that wrote translated code, changed EL/SPSel, powered off or sleeps did), so
     /// `JitPlat::written` is empty and `must_interpret` is as it was at entry. What is
     /// checked here, in the dispatcher's order:
-    /// 1. `FastMem::irq_check` clear (else the dispatcher samples interrupts);
+    /// 1. `FastMem::irq_check` clear (else `fetch_miss` samples interrupts as the
+    ///    dispatcher would, and goes on with 2 if none was taken);
     /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
     ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
     ///    fetch entry or table 0's entry for the page with the current epoch, and
     ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
     ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
     ///    ERET...), any exception or TLB fill bumps the epoch or `Tlb::fills`, so a remapped
-    ///    page misses here and goes the dispatcher's way (a table walk);
+    ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
+    ///    table walk if the TLB lost it);
     /// 3. the lookup cache entry for the full key (VA, PA | EL | SPSel): the block for
     ///    exactly this PA, EL and SPSel (EL and SPSel are this block's: a branch changes
     ///    neither). Entries leave the cache with their block (`Jit::invalidate_page`,
     ///    `Jit::flush`), so a block whose page was written is never entered.
+    ///
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
@@ -365,16 +430,15 @@ impl Em<'_, '_> {
         let mask = (l.entries - 1) as i32;
         let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
         let jc = self.cx.jcache as i64;
-        let out = self.ops.new_dynamic_label();
         let out_fetch = self.ops.new_dynamic_label();
         let out_cache = self.ops.new_dynamic_label();
         let tab = self.ops.new_dynamic_label();
         let hit = self.ops.new_dynamic_label();
-        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size % 8 == 0);
+        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
         dynasm!(self.ops
             ; .arch x64
             ; cmp BYTE [rbx + irq], 0
-            ; jne =>out
+            ; jne =>out_fetch
             ; test al, 3
             ; jnz =>out_fetch
             ; mov rcx, QWORD [rbx + fills]
@@ -432,6 +496,16 @@ impl Em<'_, '_> {
             ; jne =>out_cache
             ; jmp QWORD [rcx + 16]
             ; =>out_fetch
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
             ; mov eax, exit::LOOKUP_FETCH as i32
         );
         epilogue(&mut self.ops);
@@ -439,12 +513,6 @@ impl Em<'_, '_> {
             ; .arch x64
             ; =>out_cache
             ; mov eax, exit::LOOKUP_CACHE as i32
-        );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>out
-            ; mov eax, exit::LOOKUP as i32
         );
         epilogue(&mut self.ops);
     }
@@ -457,6 +525,8 @@ impl Em<'_, '_> {
 
     fn callout(&mut self, pc: u64, raw: u32) {
         self.flush_count();
+        native2::count_callout(self, raw, self.slow_path);
+        self.slow_path = false;
         let rec = Box::new(Rec { pc, raw });
         let addr = &*rec as *const Rec as i64;
         self.cx.recs.push(rec);
@@ -498,7 +568,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, fp_ok: false, mx_open: false };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -555,7 +625,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     if !fp::transparent(insn) {
         fp::close(e);
     }
-    match *insn {
+    let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
@@ -582,7 +652,8 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
             true
         }
         _ => false,
-    }
+    };
+    done || native2::native(e, pc, insn)
 }
 
 fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
@@ -1339,8 +1410,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     // Both accesses hit: nothing below can fault.
     if load {
         load_n(e, RDI, R8, n);
+        native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
             load_n(e, RDX, R9, n);
+            native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
         } else {
@@ -1389,6 +1462,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
     dynasm!(e.ops ; .arch x64 ; =>slow);
+    e.slow_path = true;
     e.callout(pc, raw);
     dynasm!(e.ops ; .arch x64 ; =>done);
     // Both paths have counted the instruction.

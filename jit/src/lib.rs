@@ -19,8 +19,19 @@
 //!   Native instructions do none of these things.
 //! - A block is keyed by (VA, PA, EL, SPSel): the instruction bytes are at PA, constants
 //!   like ADR results depend on VA, the SP register used on EL/SPSel.
-//! - Direct chaining only to targets in the same 4 KiB VA page, where the fetch entry that
-//!   served the source block serves the target too (same PA page).
+//! - Direct chaining (a patched slot) only to targets in the same 4 KiB VA page, where the
+//!   fetch entry that served the source block serves the target too (same PA page).
+//! - Every other exit after a native branch (to another page, BR/BLR/RET) looks the next
+//!   block up inline (`emit::Em::chain_lookup`), doing what the dispatcher would: the
+//!   interrupt sample if one is pending, the fetch of the target through `FastMem` (a
+//!   probe of its fetch table in generated code; on a miss the real `Cpu::fetch` in a
+//!   call-out, `emit::fetch_miss`, with its walk, fault or interpreter step exactly as the
+//!   dispatcher), then the lookup cache with the full key (VA, PA | EL | SPSel). Why a
+//!   remapped VA never runs a stale block: the PA in the key comes from the same fetch
+//!   translation the interpreter would use at that instruction, and `FastMem` entries die
+//!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
+//!   a lookup cache entry dies with its block (page written, flush). So the block entered
+//!   is always the one translated from the bytes at the PA the fetch gives now.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -103,13 +114,15 @@ pub(crate) struct Ctx {
     pub exit: Option<Exit>,
     /// The PA page of the block whose exit::CHAIN set `slot`.
     pub slot_page: u64,
+    /// `Jit::jcache` (for `emit::fetch_miss`).
+    pub jcache: *const JEntry,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
 /// stores for pages holding translated code.
 pub(crate) struct JitPlat<'a> {
     inner: &'a mut dyn Platform,
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// `Jit::filter`: a clear bit proves a page is not in `pages` (checked first).
     filter: PageFilter,
     /// Pages with translations written since the dispatcher last looked.
@@ -134,7 +147,14 @@ impl JitPlat<'_> {
         }
         let mut pg = first;
         loop {
-            if filter_has(&self.filter, pg) && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg) {
+            // The 64-byte lines of this page the write touches.
+            let lo = if pg == first { pa & 0xfff } else { 0 };
+            let hi = if pg == last { pa.wrapping_add(len.max(1) as u64 - 1) & 0xfff } else { 0xfff };
+            let touched = (u64::MAX >> (63 - (hi >> 6))) & (u64::MAX << (lo >> 6));
+            if filter_has(&self.filter, pg)
+                && self.pages.borrow().get(&pg).is_some_and(|c| c.lines & touched != 0)
+                && !self.written.contains(&pg)
+            {
                 self.written.push(pg);
             }
             if pg == last {
@@ -143,6 +163,23 @@ impl JitPlat<'_> {
             pg = pg.wrapping_add(1);
         }
     }
+}
+
+/// The translations made from one PA page: their keys, and which of its 64-byte lines
+/// their instructions occupy (bit i: bytes 64i..64i+63). Only a write to one of those
+/// lines invalidates them: a store to data sharing the page with code (a bare-metal
+/// program's .bss after its .text, a kernel's data next to its code) leaves the
+/// translations alone, as none of them read the bytes written.
+#[derive(Default)]
+pub(crate) struct CodePage {
+    lines: u64,
+    keys: Vec<Key>,
+}
+
+/// Bit mask of the 64-byte lines holding `bytes` bytes from page offset `off` (in one page).
+fn line_mask(off: u64, bytes: u64) -> u64 {
+    let (a, b) = (off >> 6 & 63, (off + bytes.max(1) - 1) >> 6 & 63);
+    (u64::MAX >> (63 - b)) & (u64::MAX << a)
 }
 
 /// A set of bits indexed by the low bits of a PA page number, a superset of the pages
@@ -312,7 +349,7 @@ pub struct Jit {
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
-    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, Vec<Key>>>>,
+    pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
     /// Pages that may be keys of `pages` (shared with `JitPlat`).
     filter: PageFilter,
     /// Call-out records and chain slots of the current code buffer generation (stable
@@ -458,7 +495,7 @@ impl Jit {
 
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
-        if let Some(keys) = keys {
+        if let Some(CodePage { keys, .. }) = keys {
             for k in keys {
                 let j = &mut self.jcache[jc_index(&k)];
                 if j.va == k.va && j.pa_ctx == k.pa_ctx {
@@ -509,7 +546,12 @@ impl Jit {
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
-        self.pages.borrow_mut().entry(pa >> 12).or_default().push(k);
+        {
+            let mut pages = self.pages.borrow_mut();
+            let c = pages.entry(pa >> 12).or_default();
+            c.keys.push(k);
+            c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
+        }
         let (w, bit) = filter_bit(pa >> 12);
         self.filter[w].set(self.filter[w].get() | bit);
         self.stats.blocks_translated += 1;
@@ -518,7 +560,7 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0 };
+        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0, jcache: self.jcache.as_ptr() };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -538,10 +580,11 @@ impl Jit {
                 // If none was taken and nothing asks for per-instruction checks, what
                 // `step_inner` does next is the fetch below: run a block from there
                 // rather than a single interpreted instruction.
-                self.pending_slot = None;
                 if interp::irq_check_step(cpu, p) {
+                    self.pending_slot = None;
                     continue;
                 }
+                // (None taken: nothing changed, a pending chain request still holds.)
             }
             if must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
@@ -563,7 +606,10 @@ impl Jit {
                     continue;
                 }
             };
-            let Some(pa) = cpu.fetch_would_hit(pc) else {
+            // After a slow-path fetch that filled `FastMem`, the entry is made the fetch
+            // entry: the block runs from this instruction on instead of the interpreter
+            // running just this one (the same instruction either way).
+            let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
@@ -688,5 +734,6 @@ impl Drop for Jit {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
+        emit::native2::report();
     }
 }

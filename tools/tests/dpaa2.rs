@@ -173,7 +173,6 @@ echo "lsemu-test: done"
 /// The bytes are checked end to end: what the guest's nc received has the length and the
 /// MD5 of `seq 1 60000` as the host's own `md5sum` computes them.
 #[test]
-#[ignore = "needs the QBMan engine's channel volatile dequeue to return frames of one FQ per command (dpaa2-eth's BQL accounting relies on it); passes with that change to devices/src/qbman vdq_process, reported to s3-qbman"]
 fn dpaa2_eth_back_to_back_tcp_transfer() {
     let data: String = (1..=60000).map(|i| format!("{i}\n")).collect();
     let mut md5 = Command::new("md5sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("host md5sum");

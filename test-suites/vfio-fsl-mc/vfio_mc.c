@@ -141,14 +141,93 @@ static void proc_irqs(const char *when)
 	fclose(f);
 }
 
-/* A DMA by a device of the container into the VFIO mapping: a volatile dequeue on the
- * DPIO's QBMan software portal (its cache-inhibited region, mmap()ed) with results to
- * memory at `iova` (VDQCR at 0x780: byte 0 verb = valid bit 0x80 | RLS 0x10 (results to
- * memory) | type FQ 2<<2 | DCT 1, byte 1 numf = 0 (one frame), byte 2 token, bytes 4-7
- * FQID, bytes 8-15 the result address; the verb's store triggers it; reference §5.4).
- * No FQ has frames, so QBMan writes one "empty" result: verb DQ (0x60 under mask 0x7f,
- * qbman-portal.h QBMAN_RESULT_DQ), stat VOLATILE|EXPIRED (0x03), the token copied. */
-static void dpio_dma(int fd, const char *obj, volatile uint8_t *buf, uint64_t iova)
+/* A volatile dequeue on the DPIO's QBMan software portal (`p`: its cache-inhibited region,
+ * mmap()ed) with results to memory at `iova` (VDQCR at 0x780: byte 0 verb = valid bit 0x80 |
+ * RLS 0x10 (results to memory) | type FQ 2<<2 | DCT 1, byte 1 numf = 0 (one frame), byte 2
+ * token, bytes 4-7 FQID, bytes 8-15 the result address; the verb's store triggers it;
+ * reference §5.4). The valid bit alternates per command (QBMan's VDQCR valid-bit scheme). */
+static void vdq(volatile uint64_t *p, uint64_t iova, uint8_t tok)
+{
+	static uint8_t vb = 0x80;
+	volatile uint64_t *v = p + 0x780 / 8;
+	for (int j = 7; j >= 2; j--)
+		v[j] = 0;
+	v[1] = iova;
+	__asm__ volatile("dsb st" ::: "memory");
+	v[0] = vb | 0x10 | (2 << 2) | 1 | ((uint64_t)tok << 16) | ((uint64_t)0 << 32);
+	__asm__ volatile("dsb sy" ::: "memory");
+	vb ^= 0x80;
+}
+
+/* SMMU fault test state: a page of RAM whose physical address P is used as an IOVA that is
+ * NOT mapped in VFIO's domain (under an identity/bypass translation the device would write
+ * into this page), and two canary pages mapped at the neighbouring IOVAs P - 4 KiB and
+ * P + 4 KiB (so the level-3 table covering P exists and the walk faults at level 3). */
+static volatile uint8_t *fault_ram, *fault_canary;
+static uint64_t fault_pa;
+
+static uint64_t phys_of(volatile void *va)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, ((uintptr_t)va / 4096) * 8) != 8)
+		e = 0;
+	close(fd);
+	/* Bit 63 present; bits 54:0 the PFN (Documentation/admin-guide/mm/pagemap.rst). */
+	return (e >> 63) ? (e & ((1ull << 55) - 1)) * 4096 : 0;
+}
+
+static int fault_setup(int cont)
+{
+	fault_ram = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fault_canary = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (fault_ram == MAP_FAILED || fault_canary == MAP_FAILED)
+		return -1;
+	memset((void *)fault_ram, 0xa5, 4096);
+	memset((void *)fault_canary, 0x3c, 8192);
+	mlock((void *)fault_ram, 4096);
+	fault_pa = phys_of(fault_ram);
+	T("fault: ram page found %d", fault_pa != 0);
+	if (!fault_pa)
+		return -1;
+	int ok = 1;
+	for (int k = 0; k < 2; k++) {
+		struct vfio_iommu_type1_dma_map m = { .argsz = sizeof(m), .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+						      .vaddr = (uintptr_t)fault_canary + 4096 * k, .iova = k ? fault_pa + 4096 : fault_pa - 4096, .size = 4096 };
+		if (ioctl(cont, VFIO_IOMMU_MAP_DMA, &m) < 0)
+			ok = 0;
+	}
+	T("fault: canaries mapped at P-4K and P+4K %d", ok);
+	return ok ? 0 : -1;
+}
+
+static int all(volatile uint8_t *b, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != v)
+			return 0;
+	return 1;
+}
+
+/* A dequeue result written to the unmapped IOVA P + off: the SMMU must fault it (arm-smmu
+ * prints the context fault; the test reads dmesg), write nothing to the RAM page at P nor to
+ * the canaries, and the result is not written anywhere the program can see. */
+static void dpio_fault(volatile uint64_t *p, const char *obj, uint64_t off, uint8_t tok)
+{
+	uint64_t iova = fault_pa + off;
+	vdq(p, iova, tok);
+	usleep(200000);
+	T("%s fault vdq iova 0x%llx", obj, (unsigned long long)iova);
+	T("%s after fault: ram at the iova untouched %d, canaries untouched %d", obj, all(fault_ram, 4096, 0xa5), all(fault_canary, 8192, 0x3c));
+}
+
+/* A DMA by a device of the container into the VFIO mapping: a volatile dequeue with results
+ * to `iova`. No FQ has frames, so QBMan writes one "empty" result: verb DQ (0x60 under mask
+ * 0x7f, qbman-portal.h QBMAN_RESULT_DQ), stat VOLATILE|EXPIRED (0x03), the token copied.
+ * With `fault`, the same portal first DMAs to an unmapped IOVA, and again afterwards. */
+static void dpio_dma(int fd, const char *obj, volatile uint8_t *buf, uint64_t iova, int fault)
 {
 	struct vfio_region_info ri = { .argsz = sizeof(ri), .index = 1 };
 	if (ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, &ri) < 0 || !(ri.flags & VFIO_REGION_INFO_FLAG_MMAP)) {
@@ -160,18 +239,16 @@ static void dpio_dma(int fd, const char *obj, volatile uint8_t *buf, uint64_t io
 		T("%s mmap cinh failed errno %d", obj, errno);
 		return;
 	}
+	if (fault)
+		dpio_fault(p, obj, 0x40, 0x2b);
 	const uint8_t tok = 0x2a;
-	volatile uint64_t *vdq = p + 0x780 / 8;
-	for (int j = 7; j >= 2; j--)
-		vdq[j] = 0;
-	vdq[1] = iova;
-	__asm__ volatile("dsb st" ::: "memory");
-	vdq[0] = 0x80 | 0x10 | (2 << 2) | 1 | ((uint64_t)tok << 16) | ((uint64_t)0 << 32);
-	__asm__ volatile("dsb sy" ::: "memory");
+	vdq(p, iova, tok);
 	int spins = 0;
 	while (buf[7] != tok && spins < 1000000)
 		spins++;
 	T("%s vdq result in the dma buffer: verb&0x7f 0x%x stat 0x%x tok 0x%x, next entry untouched %d", obj, buf[0] & 0x7f, buf[1], buf[7], buf[64] == 0x5a);
+	if (fault)
+		dpio_fault(p, obj, 0x80, 0x2c);
 	munmap((void *)p, ri.size);
 }
 
@@ -223,6 +300,10 @@ int main(int argc, char **argv)
 	/* The same IOVA again overlaps: -EEXIST (vfio_dma_do_map). */
 	r = ioctl(cont, VFIO_IOMMU_MAP_DMA, &dm);
 	T("map dma again: %d", r < 0 ? -errno : r);
+	/* VFIO_MC_SMMU_FAULT=1: a DPIO also DMAs to an unmapped IOVA (see dpio_fault). */
+	int fault = getenv("VFIO_MC_SMMU_FAULT") != NULL;
+	if (fault && fault_setup(cont) < 0)
+		fault = 0;
 
 	dprc_fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, dprc);
 	if (dprc_fd < 0) {
@@ -313,7 +394,7 @@ int main(int argc, char **argv)
 		if (!strncmp(obj, "dpni.", 5))
 			dpni_fd = fd;
 		if (!strncmp(obj, "dpio.", 5))
-			dpio_dma(fd, obj, buf, dm.iova);
+			dpio_dma(fd, obj, buf, dm.iova, fault);
 	}
 
 	/* The DPNI's IRQ 0 → eventfd; a link change raises it. */

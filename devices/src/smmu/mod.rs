@@ -157,9 +157,14 @@ pub const FSR_SS: u32 = 1 << 30;
 pub const FSR_MULTI: u32 = 1 << 31;
 /// FSR.FORMAT [10:9] = 0b10: the fault used the AArch64 descriptor format.
 pub const FSR_FORMAT_AARCH64: u32 = 2 << 9;
+/// FSR.FORMAT = 0b01: AArch32 long-descriptor format.
+pub const FSR_FORMAT_AARCH32_LONG: u32 = 1 << 9;
+pub const FSR_FORMAT_MASK: u32 = 3 << 9;
 /// The FSR bits that are faults (W1C, and what raises the context interrupt).
 pub const FSR_FAULT: u32 = FSR_MULTI | FSR_SS | (1 << 8) | FSR_ASF | (1 << 6) | (1 << 5) | FSR_EF | FSR_PF | FSR_AFF | FSR_TF;
 pub const FSYNR0_WNR: u32 = 1 << 4;
+/// FSYNR0.PNU: the faulting transaction was privileged.
+pub const FSYNR0_PNU: u32 = 1 << 5;
 pub const FSYNR0_PTWF: u32 = 1 << 10;
 
 /// ID register values of the LS2088A's MMU-500 (what `arm_smmu_device_cfg_probe` reads),
@@ -397,7 +402,7 @@ impl Smmu {
                         Ok(pa)
                     }
                     Err(Err(bit)) => Err(self.global_fault(bit, sid, iova, dir)),
-                    Err(Ok(f)) => Err(self.context_fault(f, cb, sid, iova, dir)),
+                    Err(Ok(f)) => Err(self.context_fault(f, cb, sid, iova, dir, privileged)),
                 }
             }
         }
@@ -418,20 +423,34 @@ impl Smmu {
         SmmuFault { record: FaultRecord::Global(bit), abort: self.scr0 & SCR0_GFRE != 0 }
     }
 
-    fn context_fault(&mut self, f: StageFault, s1cb: usize, sid: u32, iova: u64, dir: DmaDir) -> SmmuFault {
+    fn context_fault(&mut self, f: StageFault, s1cb: usize, sid: u32, iova: u64, dir: DmaDir, privileged: bool) -> SmmuFault {
         self.stats.faults += 1;
         let cbi = if f.cb < NUM_CB { f.cb } else { s1cb };
         let cb = &mut self.cbs[cbi];
         if cb.fsr & FSR_FAULT != 0 {
             cb.fsr |= FSR_MULTI;
         } else {
-            cb.fsr |= f.fsr | FSR_FORMAT_AARCH64;
+            // FSR.FORMAT [10:9]: the descriptor format of the bank that recorded the fault,
+            // 0b10 AArch64 (CBA2R.VA64 = 1); otherwise 0b01 AArch32 long-descriptor (a
+            // stage-2 bank, or stage 1 with TTBCR.EAE = 1) or 0b00 short-descriptor
+            // (stage 1 with EAE = 0). Rewritten with each recorded fault.
+            let format = if cb.cba2r & CBA2R_VA64 != 0 {
+                FSR_FORMAT_AARCH64
+            } else if (cb.cbar >> 16) & 3 == CBAR_TYPE_S2 || cb.tcr >> 31 != 0 {
+                FSR_FORMAT_AARCH32_LONG
+            } else {
+                0
+            };
+            cb.fsr = cb.fsr & !FSR_FORMAT_MASK | f.fsr | format;
             if cb.sctlr & SCTLR_CFCFG != 0 {
                 cb.fsr |= FSR_SS;
             }
             let mut syn = (f.level & 3) as u32;
             if dir == DmaDir::Write {
                 syn |= FSYNR0_WNR;
+            }
+            if privileged {
+                syn |= FSYNR0_PNU;
             }
             if f.ptw {
                 syn |= FSYNR0_PTWF;

@@ -612,3 +612,55 @@ fn amq_stream_ids() {
     // Only ICID[6:0] is carried.
     assert_eq!(amq_stream_id(0x1ff, false, false, false), 0x7f);
 }
+
+/// The fault record as Linux's arm_smmu_context_fault reads it (CB_FSR, CB_FSYNR0, CB_FAR,
+/// GR1 CBFRSYNRA), whole registers, for a write to an IOVA whose level-3 descriptor is
+/// invalid — the case of tools/tests/vfio.rs's VFIO fault test. SMMUv2 (IHI 0062):
+/// - CB_FSR: TF = bit 1; FORMAT [10:9] = 0b10 for an AArch64 bank (CBA2R.VA64 = 1),
+///   0b01 AArch32 long-descriptor, 0b00 short-descriptor; SS (30) only with CFCFG = 1.
+///   So 0x402 / 0x202 / 0x002.
+/// - CB_FSYNR0: PLVL [1:0] = level of the failing descriptor, WNR bit 4, PNU bit 5
+///   (privileged), IND bit 6 (instruction; devices here do data accesses).
+///   Unprivileged write at level 3: 0x10 | 3 = 0x13; privileged read: 0x20 | 3 = 0x23.
+/// - CB_FAR: the faulting input address, 64 bits; CBFRSYNRA [15:0]: the stream ID.
+#[test]
+fn context_fault_record_whole_registers() {
+    let mut t = T::new();
+    t.enable(true);
+    one_page_context(&mut t, 0);
+    assert_eq!(t.tr(0x31, 0x5040, DmaDir::Write).unwrap_err(), SmmuFault { record: FaultRecord::Context { cb: 6, fsr: FSR_TF }, abort: true });
+    assert_eq!(t.rd(cb(6) + CB_FSR), 0x402);
+    assert_eq!(t.rd(cb(6) + CB_FSYNR0), 0x13);
+    assert_eq!(t.rd64(cb(6) + CB_FAR), 0x5040);
+    assert_eq!(t.rd(GR1 + CBFRSYNRA0 + 4 * 6), 0x31);
+    assert!(t.ctx_irq(6));
+    // arm-smmu writes back the FSR it read: no fault bit left, the interrupt drops.
+    t.wr(cb(6) + CB_FSR, 0x402);
+    assert_eq!(t.rd(cb(6) + CB_FSR) & FSR_FAULT, 0);
+    assert!(!t.ctx_irq(6));
+    // The next fault is a first fault again (no MULTI), with its own FAR.
+    assert!(t.tr(0x31, 0x5080, DmaDir::Write).is_err());
+    assert_eq!(t.rd(cb(6) + CB_FSR), 0x402);
+    assert_eq!(t.rd64(cb(6) + CB_FAR), 0x5080);
+    t.wr(cb(6) + CB_FSR, 0x402);
+
+    // S2CR.PRIVCFG [25:24] = 0b11 forces privileged: FSYNR0.PNU.
+    t.wr(S2CR0, 3 << 24 | S2CR_TYPE_TRANS << 16 | 6);
+    assert!(t.tr(0x31, 0x5000, DmaDir::Read).is_err());
+    assert_eq!(t.rd(cb(6) + CB_FSYNR0), 0x23);
+    t.wr(cb(6) + CB_FSR, u32::MAX);
+    t.wr(S2CR0, S2CR_TYPE_TRANS << 16 | 6);
+
+    // The same tables as an AArch32 long-descriptor bank: CBA2R.VA64 = 0, TTBCR.EAE
+    // (bit 31) = 1, T0SZ = 2 (30-bit input: the walk starts at level 2, as above).
+    t.wr(GR1 + CBA2R0 + 4 * 6, 0);
+    t.wr(cb(6) + CB_TCR, 1 << 31 | 2);
+    assert!(t.tr(0x31, 0x5000, DmaDir::Read).is_err());
+    assert_eq!(t.rd(cb(6) + CB_FSR), 0x202);
+    assert_eq!(t.rd(cb(6) + CB_FSYNR0), 0x03);
+    t.wr(cb(6) + CB_FSR, u32::MAX);
+    // EAE = 0: the short-descriptor format (not modelled: a translation fault), FORMAT 0.
+    t.wr(cb(6) + CB_TCR, 2);
+    assert!(t.tr(0x31, 0x5000, DmaDir::Read).is_err());
+    assert_eq!(t.rd(cb(6) + CB_FSR), 0x002);
+}

@@ -88,6 +88,9 @@ mod sc {
     pub const INVALID_OPCODE: u16 = 0x01;
     pub const INVALID_FIELD: u16 = 0x02;
     pub const DATA_TRANSFER_ERROR: u16 = 0x04;
+    /// Invalid PRP Offset (NVMe 1.4 §4.6.1.2.1, figure 128): a PRP entry after the first
+    /// with a non-zero offset, or one that is not dword aligned.
+    pub const INVALID_PRP_OFFSET: u16 = 0x13;
     pub const INTERNAL: u16 = 0x06;
     pub const INVALID_NS: u16 = 0x0B;
     pub const LBA_OUT_OF_RANGE: u16 = 0x80;
@@ -441,19 +444,22 @@ impl Nvme {
     }
 
     /// The (address, length) pieces of a `len`-byte transfer described by PRP1/PRP2
-    /// (NVMe 1.4 §4.3, memory page size 4 KiB), or None for a malformed PRP list.
-    fn prps(&self, cmd: &Cmd, len: usize, dma: &mut dyn DmaSpace) -> Option<Vec<(u64, usize)>> {
+    /// (NVMe 1.4 §4.3, memory page size 4 KiB), or the command's error status: Data
+    /// Transfer Error when a PRP list cannot be fetched (the read aborted: not memory, or
+    /// an SMMU fault), Invalid PRP Offset for a list entry with a non-zero offset, Invalid
+    /// Field for a list chain that does not end.
+    fn prps(&self, cmd: &Cmd, len: usize, dma: &mut dyn DmaSpace) -> Result<Vec<(u64, usize)>, u16> {
         const PAGE: u64 = 4096;
         let mut out = Vec::new();
         let first = (PAGE - (cmd.prp1 & (PAGE - 1))).min(len as u64) as usize;
         out.push((cmd.prp1, first));
         let mut left = len - first;
         if left == 0 {
-            return Some(out);
+            return Ok(out);
         }
         if left as u64 <= PAGE {
             out.push((cmd.prp2, left));
-            return Some(out);
+            return Ok(out);
         }
         // PRP2 points to a PRP list; the last entry of a full list page chains to the next.
         let mut list = cmd.prp2;
@@ -463,17 +469,17 @@ impl Nvme {
         while left > 0 {
             pages += 1;
             if pages > len / PAGE as usize + 2 {
-                return None;
+                return Err(sc::INVALID_FIELD | sc::DNR);
             }
             let entries_here = ((PAGE - (list & (PAGE - 1))) / 8) as usize;
             for i in 0..entries_here {
-                let e = dma.read_u64(list.wrapping_add(8 * i as u64)).ok()?;
+                let e = dma.read_u64(list.wrapping_add(8 * i as u64)).map_err(|_| sc::DATA_TRANSFER_ERROR)?;
                 if i == entries_here - 1 && left as u64 > PAGE {
                     list = e;
                     break;
                 }
-                if e & 3 != 0 {
-                    return None;
+                if e & (PAGE - 1) != 0 {
+                    return Err(sc::INVALID_PRP_OFFSET | sc::DNR);
                 }
                 let n = (left as u64).min(PAGE) as usize;
                 out.push((e, n));
@@ -483,11 +489,14 @@ impl Nvme {
                 }
             }
         }
-        Some(out)
+        Ok(out)
     }
 
     fn to_host(&self, cmd: &Cmd, data: &[u8], dma: &mut dyn DmaSpace) -> u16 {
-        let Some(segs) = self.prps(cmd, data.len(), dma) else { return sc::INVALID_FIELD | sc::DNR };
+        let segs = match self.prps(cmd, data.len(), dma) {
+            Ok(s) => s,
+            Err(status) => return status,
+        };
         let mut done = 0;
         for (a, n) in segs {
             if dma.write(a, &data[done..done + n]).is_err() {
@@ -499,7 +508,10 @@ impl Nvme {
     }
 
     fn fetch_from_host(&self, cmd: &Cmd, data: &mut [u8], dma: &mut dyn DmaSpace) -> u16 {
-        let Some(segs) = self.prps(cmd, data.len(), dma) else { return sc::INVALID_FIELD | sc::DNR };
+        let segs = match self.prps(cmd, data.len(), dma) {
+            Ok(s) => s,
+            Err(status) => return status,
+        };
         let mut done = 0;
         for (a, n) in segs {
             if dma.read(a, &mut data[done..done + n]).is_err() {

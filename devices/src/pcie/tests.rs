@@ -317,3 +317,41 @@ fn nvme_intx_follows_the_completion_queue() {
     h.w32(0x1004, 1);
     assert!(!bank.level(3));
 }
+
+/// A transfer whose memory cannot be reached (an abort from the bus: not RAM here, an
+/// SMMU fault in the machine) completes with Data Transfer Error — NVMe 1.4 figure 128,
+/// generic status (SCT 0) 04h, "transferring the data or metadata associated with a
+/// command had an error" — so the status field is 0x0004 (no DNR). A PRP list entry
+/// with a non-zero offset is Invalid PRP Offset (13h, same figure) + DNR = 0x4013. The
+/// host's RAM in this test is 0x8000_0000..0x8020_0000; 0x4000_0000 is outside it.
+#[test]
+fn nvme_unreachable_prp_is_a_data_transfer_error() {
+    let mut h = host();
+    // I/O CQ 1 (16 entries, PC, no interrupt) at 0x8004_0000, SQ 1 at 0x8003_0000.
+    let c = h.submit(0, sqe(0x05, 1, 0, RAM + 0x4_0000, 0, [15 << 16 | 1, 1, 0, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0);
+    let c = h.submit(0, sqe(0x01, 2, 0, RAM + 0x3_0000, 0, [15 << 16 | 1, 1 << 16 | 1, 0, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0);
+    // Read 1 block to an address outside memory (PRP1).
+    let c = h.submit(1, sqe(0x02, 0x31, 1, 0x4000_0000, 0, [0, 0, 0, 0, 0, 0]));
+    assert_eq!(status(&c), (0x0004, true));
+    // Write 1 block from there.
+    let c = h.submit(1, sqe(0x01, 0x32, 1, 0x4000_0000, 0, [0, 0, 0, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0x0004);
+    // Read 24 blocks (12 KiB from a page boundary: PRP1 + a list at PRP2, NVMe 1.4
+    // §4.3) whose list is outside memory: the list fetch fails, same status; nothing
+    // was written at PRP1.
+    crate::DmaSpace::write(&mut h.ram, RAM + 0x13_0000, &[0x5A; 4096]).unwrap();
+    let c = h.submit(1, sqe(0x02, 0x33, 1, RAM + 0x13_0000, 0x4000_0000, [0, 0, 23, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0x0004);
+    let mut got = vec![0u8; 4096];
+    crate::DmaSpace::read(&mut h.ram, RAM + 0x13_0000, &mut got).unwrap();
+    assert!(got.iter().all(|&b| b == 0x5A), "no data moved");
+    // A list entry at 0x8011_1800 (offset 0x800 after the first entry): Invalid PRP Offset.
+    crate::DmaSpace::write(&mut h.ram, RAM + 0x12_0000, &(RAM + 0x11_1800).to_le_bytes()).unwrap();
+    let c = h.submit(1, sqe(0x02, 0x34, 1, RAM + 0x13_0000, RAM + 0x12_0000, [0, 0, 23, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0x4013);
+    // The queue goes on: a good read after the errors.
+    let c = h.submit(1, sqe(0x02, 0x35, 1, RAM + 0x13_0000, 0, [0, 0, 0, 0, 0, 0]));
+    assert_eq!(status(&c).0, 0);
+}

@@ -4,7 +4,9 @@
  * eventfd; then the admin queue, Identify Controller, one I/O queue pair and a Read of
  * LBA 0. Used by tools/tests/pcie.rs inside the lsemu-booted Linux.
  * Build: aarch64-linux-gnu-gcc -O2 -static -Wall -Werror -o vfio_nvme vfio_nvme.c
- * Usage: vfio_nvme GROUP BDF */
+ * Usage: vfio_nvme GROUP BDF
+ * With VFIO_NVME_SMMU_FAULT=1 in the environment it then also reads LBA 0 to an IOVA that
+ * is not mapped (see read_unmapped) and reads it again to the mapping. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
@@ -75,6 +77,63 @@ static int submit(int q, uint64_t sq, uint64_t cq, int *tail, int *head, int *ph
 	}
 	wr32(0x1004 + 8 * q, *head);
 	return (dw3 >> 17) & 0x7fff;
+}
+
+/* The physical address of a resident page of ours (/proc/self/pagemap: bit 63 present,
+ * bits 54:0 the PFN; Documentation/admin-guide/mm/pagemap.rst), or 0. */
+static uint64_t phys_of(void *va) {
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, ((uintptr_t)va / 4096) * 8) != 8)
+		e = 0;
+	close(fd);
+	return (e >> 63) ? (e & ((1ull << 55) - 1)) * 4096 : 0;
+}
+
+static int all(const uint8_t *b, size_t n, uint8_t v) {
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != v)
+			return 0;
+	return 1;
+}
+
+/* A read of LBA 0 whose PRP1 is the IOVA P + 0x200, P being the physical address of a
+ * page of our RAM that VFIO never mapped at that IOVA (an identity/bypass translation
+ * would write into that page); canary pages are mapped at the neighbouring IOVAs P - 4 KiB
+ * and P + 4 KiB. The SMMU must fault the write (arm-smmu prints it), the command must
+ * complete with an error status, and no byte of the page or the canaries may change. */
+static void read_unmapped(int container, int *tail, int *head, int *phase) {
+	uint8_t *ram = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *canary = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED || canary == MAP_FAILED)
+		die("mmap fault pages");
+	memset(ram, 0xa5, 4096);
+	memset(canary, 0x3c, 8192);
+	mlock(ram, 4096);
+	uint64_t pa = phys_of(ram);
+	if (!pa) {
+		printf("vfio-nvme: FAIL no physical address for the fault page\n");
+		exit(1);
+	}
+	for (int k = 0; k < 2; k++) {
+		struct vfio_iommu_type1_dma_map m = { .argsz = sizeof m, .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+						      .vaddr = (uintptr_t)canary + 4096 * k, .iova = k ? pa + 4096 : pa - 4096, .size = 4096 };
+		if (ioctl(container, VFIO_IOMMU_MAP_DMA, &m))
+			die("MAP_DMA canary");
+	}
+	uint64_t iova = pa + 0x200;
+	uint32_t c[16];
+	memset(c, 0, sizeof c);
+	c[0] = 0x02 | 5 << 16;
+	c[1] = 1;
+	c[6] = (uint32_t)iova;
+	c[7] = (uint32_t)(iova >> 32);
+	int st = submit(1, IOSQ, IOCQ, tail, head, phase, c);
+	usleep(100000);
+	printf("vfio-nvme: read LBA 0 to unmapped iova 0x%llx status 0x%x\n", (unsigned long long)iova, st);
+	printf("vfio-nvme: after the fault: ram at the iova untouched %d, canaries untouched %d\n", all(ram, 4096, 0xa5), all(canary, 8192, 0x3c));
 }
 
 int main(int argc, char **argv) {
@@ -198,6 +257,18 @@ int main(int argc, char **argv) {
 	memcpy(name, host(DATA), 100);
 	name[100] = 0;
 	printf("vfio-nvme: read LBA 0 status %d: tar member '%s', magic '%.5s'\n", st, name, (char *)host(DATA) + 257);
+	if (getenv("VFIO_NVME_SMMU_FAULT")) {
+		read_unmapped(container, &qtail, &qhead, &qphase);
+		/* The function and its context go on: the same read to the mapping again. */
+		memset(host(DATA), 0, 4096);
+		memset(c, 0, sizeof c);
+		c[0] = 0x02 | 6 << 16;
+		c[1] = 1;
+		c[6] = (uint32_t)DATA;
+		st = submit(1, IOSQ, IOCQ, &qtail, &qhead, &qphase, c);
+		memcpy(name, host(DATA), 100);
+		printf("vfio-nvme: read LBA 0 again status %d: tar member '%s', magic '%.5s'\n", st, name, (char *)host(DATA) + 257);
+	}
 	wr32(0x14, 0);
 	printf("vfio-nvme: done\n");
 	return 0;

@@ -283,6 +283,68 @@ fn vfio_pci_hands_the_nvme_function_to_userspace() {
     assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
 }
 
+/// Issue 7's SMMU test through PCIe: vfio_nvme (VFIO_NVME_SMMU_FAULT=1) reads LBA 0 with
+/// PRP1 = IOVA P + 0x200, where P is the physical address of a page of its own RAM and
+/// IOVA P is not mapped in VFIO's domain (canary pages are mapped at P ± 4 KiB).
+/// Oracles: the unmodified arm-smmu driver's context-fault message (arm-smmu.c
+/// arm_smmu_context_fault; VFIO installs no fault handler): fsr 0x402 = FSR.TF (bit 1) |
+/// FORMAT [10:9] 0b10 (AArch64 bank); iova = FAR = the faulting input address; fsynr 0x13
+/// = FSYNR0.WNR (bit 4: the data write of a Read command) | PLVL 3 (the canaries make P's
+/// level-3 table exist); cbfrsynra 0x8 = the endpoint's stream ID from the `iommu-map`
+/// U-Boot's PCIe fix-up gives RID 0x100 (board.rs PCIE1_EP_STREAM_ID, the Chassis-3
+/// plan). NVMe 1.4 figure 128: a transfer that had an error completes with Data Transfer
+/// Error, generic status 04h (status field 0x4, no DNR). The page at P and the canaries
+/// keep their fill bytes (read back by the program), and the next read to the mapping
+/// returns the tar header again: the function and the context go on.
+#[test]
+fn vfio_nvme_read_to_an_unmapped_iova_faults_in_the_smmu() {
+    let Some((dir, tmp)) = setup("pcie_vfio_fault") else {
+        return;
+    };
+    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
+        eprintln!("skipped: aarch64-linux-gnu-gcc missing");
+        return;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/pcie-nvme/vfio_nvme.c");
+    let prog = tmp.join("vfio_nvme");
+    let st = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&prog).arg(&src).status().expect("run gcc");
+    assert!(st.success(), "cannot build {}", src.display());
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let script = VFIO_SCRIPT.replace("/bin/vfio_nvme", "VFIO_NVME_SMMU_FAULT=1 /bin/vfio_nvme").replace(
+        "echo \"lsemu-test: done\"",
+        "dmesg | grep \"Unhandled context fault\" | sed 's/^\\[[^]]*\\] /lsemu-test: dmesg /'\necho \"lsemu-test: done\"",
+    );
+    assert!(script.contains("VFIO_NVME_SMMU_FAULT=1") && script.contains("lsemu-test: dmesg"), "script edit");
+    let (code, log) = boot_with(&dir, &tmp, &img, &[], &script, &VFIO_MODULES, &[("/bin/vfio_nvme", &prog)]);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    for bad in ["Oops", "BUG:", "WARNING:", "Kernel panic", "insmod", "FAIL"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    for want in [
+        "vfio-nvme: read LBA 0 status 0: tar member 'lsemu/known.txt', magic 'ustar'",
+        "vfio-nvme: after the fault: ram at the iova untouched 1, canaries untouched 1",
+        "vfio-nvme: read LBA 0 again status 0: tar member 'lsemu/known.txt', magic 'ustar'",
+        "vfio-nvme: done",
+        "lsemu-test: done",
+    ] {
+        assert!(log.contains(want), "console lacks {want:?}");
+    }
+    let line = log.lines().find_map(|l| l.strip_prefix("vfio-nvme: read LBA 0 to unmapped iova 0x")).expect("the faulting read");
+    let (hex, status) = line.split_once(' ').expect("iova and status");
+    let iova = u64::from_str_radix(hex, 16).expect("hex iova");
+    assert_eq!(iova & 0xfff, 0x200, "P + 0x200");
+    assert_eq!(status, "status 0x4", "Data Transfer Error");
+    let faults: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix("lsemu-test: dmesg ")).collect();
+    assert_eq!(faults.len(), 1, "one context fault: {faults:?}");
+    let want = format!("arm-smmu 5000000.iommu: Unhandled context fault: fsr=0x402, iova={iova:#010x}, fsynr=0x13, cbfrsynra=0x8, cb=");
+    let cb = faults[0].strip_prefix(&want).unwrap_or_else(|| panic!("dmesg line {:?}, expected {want:?}N", faults[0]));
+    assert!(cb.parse::<u32>().is_ok(), "cb number {cb:?}");
+    assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
+}
+
 /// Debian's arm64 qemu-system-aarch64 and its libraries (test-suites/kvm-nested/fetch.sh).
 fn qemu_arm64() -> Option<PathBuf> {
     let dir = std::env::var_os("LSEMU_QEMU_ARM64")

@@ -22,7 +22,7 @@ const SHARED: u64 = RAM + 0x10_0000;
 const RESULT: u64 = RAM + 0x20_0000;
 const INITIAL: u64 = 0x1234;
 /// aarch64-linux-gnu-as encodings.
-const CODE: [u32; 11] = [
+const CODE: [u32; 12] = [
     // PE 0 (offset 0): x1 = SHARED, x3 = delay, x5 = RESULT
     0xc85f7c22, // 0x00: ldxr x2, [x1]
     0xf1000463, // 0x04: 1: subs x3, x3, #1
@@ -31,11 +31,14 @@ const CODE: [u32; 11] = [
     0xc8047c22, // 0x10: stxr w4, x2, [x1]
     0xf90000a4, // 0x14: str x4, [x5]
     0x14000000, // 0x18: b .
-    // PE 1 (offset 0x1c): x1 = address to store to, x3 = iterations
-    0xf9000023, // 0x1c: 1: str x3, [x1]
-    0xf1000463, // 0x20: subs x3, x3, #1
-    0x54ffffc1, // 0x24: b.ne 1b
-    0x14000000, // 0x28: b .
+    // PE 1 (offset 0x1c): x1 = address to store to, x3 = iterations, x6 = another
+    // granule of x1's page (its store fills the PE's fast-path entry for the page, so
+    // the JIT's stores to x1 are all inline ones, the path its store filter guards).
+    0xf90000df, // 0x1c: str xzr, [x6]
+    0xf9000023, // 0x20: 1: str x3, [x1]
+    0xf1000463, // 0x24: subs x3, x3, #1
+    0x54ffffc1, // 0x28: b.ne 1b
+    0x14000000, // 0x2c: b .
 ];
 /// PE 0's delay loop: 2 instructions per iteration, 6 quanta.
 const DELAY: u64 = 30_000;
@@ -63,7 +66,7 @@ fn run(engine: Box<dyn Engine>, target: u64) -> Machine {
     let c0 = &mut m.cpus[0];
     (c0.st.x[1], c0.st.x[3], c0.st.x[5]) = (SHARED, DELAY, RESULT);
     let c1 = &mut m.cpus[1];
-    (c1.st.x[1], c1.st.x[3]) = (target, STORES);
+    (c1.st.x[1], c1.st.x[3], c1.st.x[6]) = (target, STORES, (target & !0xfff) + 0x800);
     assert_eq!(m.run(Some(200_000)), RunExit::InsnLimit);
     m
 }

@@ -481,7 +481,7 @@ const NATIVE2: &[&str] = &[
     "UDIV", "SDIV", "UMULH", "SMULH", "SMADDL", "SMSUBL", "UMADDL", "UMSUBL", "CLZ", "CLS", "RBIT", "REV_x", "REV_w",
     "REV32_gpr", "REV16_gpr", "BFM", "LDRSB_uoff", "LDRSB_post", "LDRSB_pre", "LDRSB_reg", "LDURSB", "LDRSH_uoff",
     "LDRSH_post", "LDRSH_pre", "LDRSH_reg", "LDURSH", "LDRSW_uoff", "LDRSW_post", "LDRSW_pre", "LDRSW_reg", "LDURSW",
-    "LDPSW_off", "LDPSW_pre", "LDPSW_post",
+    "LDPSW_off", "LDPSW_pre", "LDPSW_post", "STLRB", "STLRH", "STLR", "LDARB", "LDARH", "LDAR",
 ];
 
 /// Edge values for the register files of half the `NATIVE2` programs, so that operand

@@ -32,6 +32,10 @@
 //!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
 //!   a lookup cache entry dies with its block (page written, flush). So the block entered
 //!   is always the one translated from the bytes at the PA the fetch gives now.
+//! - Stores: an inline store reports itself (`store_notify`, and the check for written
+//!   translated code) only if the store filter entry of its PA page is non-zero
+//!   (`StoreFilter`: pages with translations, and pages the platform watches through
+//!   `Platform::store_watch`); a zero entry proves the report would do nothing.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 

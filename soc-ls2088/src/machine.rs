@@ -139,10 +139,9 @@ pub struct SysBus {
     pub smmu: devices::smmu::Smmu,
     /// The Management Complex (MC portals, MC CCSR, MC firmware model).
     pub mc: devices::fslmc::Mc,
-    /// QBMan software portals (the fsl-mc `ranges` type 1 window, DPIO objects' regions).
-    pub qbman: devices::qbman::Qbman,
     /// Host network backends given with `--net ENDPOINT=SPEC` (endpoint "dpmac.N"/"dpni.N"),
-    /// in command-line order; the MC's DPNI data path takes them over once it exists.
+    /// in command-line order; the MC's DPNI data path uses them at each pump
+    /// (`Mc::pump_net`: sends at every pump, receives at quantum boundaries).
     pub net_backends: Vec<devices::net::Attached>,
     /// PCIe controller 1 (PEX1) with its endpoint, when a PCIe device is attached
     /// ([`Machine::attach_pcie`]); otherwise its windows are unmapped.
@@ -195,7 +194,45 @@ impl devices::DmaSpace for RamDma<'_> {
     }
 }
 
+/// Guest memory as DPAA2 bus masters see it: each access goes through the SMMU with
+/// StreamID = the master's ICID (the fsl-mc `iommu-map` is the identity on ICIDs).
+struct IcidBusDma<'a> {
+    smmu: &'a mut devices::smmu::Smmu,
+    ram: &'a mut [Ram],
+    writes: &'a mut Vec<(u64, u64)>,
+}
+
+impl devices::fslmc::dpni::IcidDma for IcidBusDma<'_> {
+    fn read(&mut self, icid: u16, pa: u64, buf: &mut [u8]) -> Result<(), devices::DmaError> {
+        let mut ram = RamDma(self.ram, self.writes);
+        devices::DmaSpace::read(&mut devices::smmu::SmmuDma { smmu: self.smmu, mem: &mut ram, stream_id: icid as u32 }, pa, buf)
+    }
+    fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), devices::DmaError> {
+        let mut ram = RamDma(self.ram, self.writes);
+        devices::DmaSpace::write(&mut devices::smmu::SmmuDma { smmu: self.smmu, mem: &mut ram, stream_id: icid as u32 }, pa, buf)
+    }
+}
+
 impl SysBus {
+    /// Moves DPAA2 frames and events: the MC's data path pump (QBMan configuration from
+    /// MC commands, DPNI Tx/Rx by DMA, portal interrupts), then the MSIs it raised.
+    /// Called after each MC or QBMan portal access and at the start of each CPU turn.
+    pub fn pump_mc(&mut self) {
+        self.pump_mc_net(false);
+    }
+
+    /// `pump_mc`, also taking the frames waiting in the host network backends when
+    /// `poll_host` (at quantum boundaries only, for determinism).
+    fn pump_mc_net(&mut self, poll_host: bool) {
+        let now = self.now();
+        for (_, b) in self.net_backends.iter_mut() {
+            b.set_time_ns(now);
+        }
+        let mut dma = IcidBusDma { smmu: &mut self.smmu, ram: &mut self.ram, writes: &mut self.ram_writes };
+        self.mc.pump_net(&mut dma, &mut self.net_backends, poll_host);
+        self.deliver_mc_msis();
+    }
+
     /// An MSI from a device: `event_id` written to GITS_TRANSLATER with side-band
     /// `device_id` (IHI 0069 §5.2). Errors mean the write was ignored.
     pub fn its_translate(&mut self, device_id: u32, event_id: u32) -> Result<(), devices::gic::ItsError> {
@@ -359,7 +396,7 @@ impl SysBus {
                 (Some(s), None) => self.mc.ccsr_read(off, s),
                 (Some(s), Some(v)) => self.mc.ccsr_write(off, s, v).map(|_| 0),
             };
-            self.deliver_mc_msis();
+            self.pump_mc();
             ("fsl-mc ccsr", off, r)
         } else if (devices::fslmc::PORTAL_BASE..devices::fslmc::PORTAL_BASE + devices::fslmc::PORTAL_WINDOW).contains(&pa) {
             let off = pa - devices::fslmc::PORTAL_BASE;
@@ -368,21 +405,23 @@ impl SysBus {
                 (Some(s), None) => self.mc.portal_read(off, s),
                 (Some(s), Some(v)) => self.mc.portal_write(off, s, v).map(|_| 0),
             };
-            self.deliver_mc_msis();
+            self.pump_mc();
             ("fsl-mc portal", off, r)
         } else if (devices::fslmc::QBMAN_BASE..devices::fslmc::QBMAN_BASE + devices::qbman::WINDOW).contains(&pa) {
             let off = pa - devices::fslmc::QBMAN_BASE;
             let r = match (sz, write) {
                 (None, _) => Err(MmioError::BadSize),
-                (Some(s), None) => self.qbman.read(off, s),
+                (Some(s), None) => self.mc.qbman.read(off, s),
                 (Some(s), Some(v)) => {
                     // Commands (volatile dequeue results) write guest memory as the
                     // portal's bus master: its DPIO container's ICID, else the root
                     // container's (23, ls2088a-reference.md §4.10).
-                    let icid = devices::qbman::Qbman::portal_of(off).and_then(|p| self.qbman.portal_icid(p)).unwrap_or(23);
+                    let icid = devices::qbman::Qbman::portal_of(off).and_then(|p| self.mc.qbman.portal_icid(p)).unwrap_or(23);
                     let mut ram = RamDma(&mut self.ram, &mut self.ram_writes);
                     let mut dma = devices::smmu::SmmuDma { smmu: &mut self.smmu, mem: &mut ram, stream_id: icid as u32 };
-                    self.qbman.write(off, s, v, &mut dma).map(|_| 0)
+                    let r = self.mc.qbman.write(off, s, v, &mut dma).map(|_| 0);
+                    self.pump_mc();
+                    r
                 }
             };
             ("qbman portal", off, r)
@@ -688,7 +727,6 @@ impl Machine {
                 gic,
                 smmu,
                 mc: devices::fslmc::Mc::new(devices::fslmc::dpl::default_layout()),
-                qbman: devices::qbman::Qbman::new(),
                 net_backends: Vec::new(),
                 pcie: None,
                 spis,
@@ -912,6 +950,10 @@ impl Machine {
     /// its timers and GIC context synced, its view of the counter continuing from what it
     /// has already run in this round. Returns the engine's exit and the instructions run.
     fn turn(&mut self, i: usize, budget: u64) -> (Exit, u64) {
+        // DPAA2: the QBMan interrupt hold-off ends at a turn boundary; frames offered by
+        // host backends and pending events move here, in a fixed order.
+        self.bus.mc.qbman.expire_holdoff();
+        self.bus.pump_mc_net(true);
         self.sync_cpu_irqs(i);
         self.bus.gic.sync_inputs();
         for (j, c) in self.cpus.iter().enumerate() {

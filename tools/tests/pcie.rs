@@ -7,6 +7,8 @@
 //! image, and the host reading back, after the run, the block the guest wrote. And
 //! vfio-pci: Debian's vfio modules hand the function to a userspace NVMe driver
 //! (test-suites/pcie-nvme/vfio_nvme.c) whose DMA and MSI-X go through VFIO's SMMU domain.
+//! And vfio-pci into a KVM guest: Debian's qemu-system-aarch64 (test-suites/kvm-nested/
+//! fetch.sh) gives the function to an L2 Linux that probes it and reads the same file.
 
 mod common;
 
@@ -279,4 +281,138 @@ fn vfio_pci_hands_the_nvme_function_to_userspace() {
         assert!(log.contains(want), "console lacks {want:?}");
     }
     assert_eq!(std::fs::read(&img).unwrap(), before, "the image is only read");
+}
+
+/// Debian's arm64 qemu-system-aarch64 and its libraries (test-suites/kvm-nested/fetch.sh).
+fn qemu_arm64() -> Option<PathBuf> {
+    let dir = std::env::var_os("LSEMU_QEMU_ARM64")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/lsemu/qemu-arm64")))?;
+    dir.join(".done").is_file().then_some(dir)
+}
+
+/// The KVM host: binds the NVMe function to vfio-pci and hands it to QEMU/KVM.
+const VFIO_KVM_HOST_SCRIPT: &str = r#"for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do insmod /lib/$m.ko || echo "lsemu-test: insmod $m failed"; done
+echo vfio-pci > /sys/bus/pci/devices/0000:01:00.0/driver_override
+echo 0000:01:00.0 > /sys/bus/pci/drivers_probe
+d=/sys/bus/pci/devices/0000:01:00.0
+echo "lsemu-test: driver $(basename $(readlink $d/driver)) group $(basename $(readlink $d/iommu_group)) members $(ls $d/iommu_group/devices | tr '\n' ' ')"
+qemu-system-aarch64 -M virt,gic-version=3 -cpu host -enable-kvm -smp 1 -m 128M \
+    -kernel /guest/Image -initrd /guest/initrd.gz -append "console=ttyAMA0 panic=-1" \
+    -device vfio-pci,host=0000:01:00.0 \
+    -display none -no-reboot -monitor none -serial stdio -nodefaults < /dev/null
+echo "lsemu-test: qemu exit $?"
+"#;
+
+/// The L2 guest: Debian's nvme modules, then the file from the tar archive on the disk,
+/// and a block written.
+fn vfio_kvm_guest_script() -> String {
+    format!(
+        r#"for m in {mods}; do insmod /lib/modules/$m.ko || echo "l2-guest: insmod $m failed"; done
+for d in /sys/bus/pci/devices/*; do echo "l2-guest: pci $(basename $d) $(cat $d/vendor) $(cat $d/device) $(cat $d/class)"; done
+i=0; while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+echo "l2-guest: size $(cat /sys/block/nvme0n1/size)"
+echo "l2-guest: disk $(tar -xOf /dev/nvme0n1 lsemu/known.txt)"
+echo "{L2_DATA}" | dd of=/dev/nvme0n1 bs=512 seek={WRITE_LBA} conv=sync,fsync 2>/dev/null && echo "l2-guest: write ok" || echo "l2-guest: write failed"
+grep nvme0q /proc/interrupts | while read n c0 chip rest; do echo "l2-guest: irq" $chip $rest "fired $((c0 > 0))"; done
+echo "l2-guest: done"
+"#,
+        mods = MODULES.join(" ")
+    )
+}
+
+/// What the L2 guest writes at WRITE_LBA (the device reads it from the L2's RAM by DMA).
+const L2_DATA: &str = "lsemu-pcie: written by the KVM guest through vfio-pci";
+
+/// vfio-pci + KVM: the lsemu-booted host binds the NVMe function to vfio-pci and the
+/// unmodified Debian qemu-system-aarch64 (`-enable-kvm -device vfio-pci`) hands it to an
+/// L2 guest running the same Debian kernel. QEMU maps BAR0 into the guest (stage 2 of
+/// lsemu's EL2 pointing at the host PA of the BAR), emulates the MSI-X table, and routes
+/// the function's MSI-X (physical ITS -> vfio eventfd -> KVM irqfd -> KVM's vITS); the
+/// disk's DMA goes through the SMMU with VFIO's domain mapping the guest's RAM.
+/// Oracles: the unmodified L2 kernel (PCI enumeration on QEMU's virt ECAM with the IDs
+/// and class the function reports, nvme probe, MSI-X vectors in its ITS domain), busybox
+/// tar reading the file host GNU tar wrote into the image, and the host reading back,
+/// after the run, the block the L2 guest wrote.
+#[test]
+fn vfio_pci_nvme_in_a_kvm_guest() {
+    let Some((dir, tmp)) = setup("pcie_vfio_kvm") else {
+        return;
+    };
+    let Some(q) = qemu_arm64() else {
+        assert!(std::env::var_os("CI").is_none(), "arm64 QEMU missing: run test-suites/kvm-nested/fetch.sh");
+        eprintln!("skipped: arm64 QEMU missing (run test-suites/kvm-nested/fetch.sh)");
+        return;
+    };
+    let lsemu = env!("CARGO_BIN_EXE_lsemu");
+    let mods = modules_dir().expect("checked");
+    std::fs::write(tmp.join("guest.sh"), vfio_kvm_guest_script()).unwrap();
+    let mut cmd = Command::new(lsemu);
+    cmd.arg("initramfs").arg("--busybox").arg(dir.join("busybox")).arg("--init-script").arg(tmp.join("guest.sh"));
+    for m in MODULES {
+        cmd.arg("--add-file").arg(format!("lib/modules/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
+    }
+    let st = cmd.arg("-o").arg(tmp.join("guest-initrd.gz")).status().expect("run lsemu initramfs");
+    assert!(st.success());
+    let mut files: Vec<(String, PathBuf)> = vec![
+        ("/usr/bin/qemu-system-aarch64".into(), q.join("usr/bin/qemu-system-aarch64")),
+        ("/lib/ld-linux-aarch64.so.1".into(), q.join("lib/ld-linux-aarch64.so.1")),
+        ("/guest/Image".into(), dir.join("Image")),
+        ("/guest/initrd.gz".into(), tmp.join("guest-initrd.gz")),
+    ];
+    let mut libs: Vec<_> = std::fs::read_dir(q.join("lib/aarch64-linux-gnu")).expect("qemu libraries").map(|e| e.unwrap().file_name()).collect();
+    libs.sort();
+    for l in libs {
+        let l = l.to_string_lossy().into_owned();
+        files.push((format!("/lib/aarch64-linux-gnu/{l}"), q.join("lib/aarch64-linux-gnu").join(&l)));
+    }
+    let files: Vec<(&str, &Path)> = files.iter().map(|(d, s)| (d.as_str(), s.as_path())).collect();
+    let img = make_image(&tmp);
+    let before = std::fs::read(&img).unwrap();
+    let (code, log) = boot_with(&dir, &tmp, &img, &[], VFIO_KVM_HOST_SCRIPT, &VFIO_MODULES, &files);
+    println!("{log}");
+    assert_eq!(code, 0, "lsemu exit code");
+    for bad in ["Oops", "BUG:", "WARNING:", "Internal error", "Kernel panic", "insmod", "Unhandled context fault", "timeout", "rcu: INFO"] {
+        assert!(!log.contains(bad), "console shows {bad:?}");
+    }
+    let mut at = 0;
+    for want in [
+        "lsemu-test: driver vfio-pci group 2 members 0000:00:00.0 0000:01:00.0 ",
+        "Machine model: linux,dummy-virt",
+        // QEMU's virt board with KVM's in-kernel ITS (vgic-its) at QEMU's address.
+        "ITS [mem 0x08080000-0x0809ffff]",
+        // The function as QEMU presents it on its ECAM bus: device 1 behind QEMU's host
+        // bridge, IDs and class read from the real (emulated) config space through VFIO.
+        "pci 0000:00:01.0: [1957:0e01] type 00 class 0x010802",
+        "nvme nvme0: pci function 0000:00:01.0",
+        // -smp 1: one I/O queue.
+        "nvme nvme0: 1/0/0 default/read/poll queues",
+        "l2-guest: pci 0000:00:01.0 0x1957 0x0e01 0x010802",
+        // 1 MiB = 2048 sectors of 512 bytes (Identify Namespace, read by DMA).
+        "l2-guest: size 2048",
+        &format!("l2-guest: disk {MARKER}"),
+        // MSI-X vectors 0 and 1 in the L2's ITS MSI domain: (requester ID 0x08 << 11) |
+        // vector; both fired (physical ITS -> vfio eventfd -> KVM irqfd -> vITS).
+        "l2-guest: write ok",
+        "l2-guest: irq ITS-MSI 16384 Edge nvme0q0 fired 1",
+        "l2-guest: irq ITS-MSI 16385 Edge nvme0q1 fired 1",
+        "l2-guest: done",
+        "reboot: Power down",
+        "lsemu-test: qemu exit 0",
+    ] {
+        match log[at..].find(want) {
+            Some(i) => at += i + want.len(),
+            None => panic!("console lacks {want:?} (in order)"),
+        }
+    }
+    // The L2's block is in the image (dd conv=sync pads with NULs; echo adds a newline),
+    // nothing else changed.
+    let after = std::fs::read(&img).unwrap();
+    assert_eq!(after.len(), before.len());
+    let at = (WRITE_LBA * 512) as usize;
+    let mut want = format!("{L2_DATA}\n").into_bytes();
+    want.resize(512, 0);
+    assert_eq!(&after[at..at + 512], &want[..], "the L2 guest's block in the image");
+    assert_eq!(&after[..at], &before[..at]);
+    assert_eq!(&after[at + 512..], &before[at + 512..]);
 }

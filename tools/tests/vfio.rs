@@ -311,7 +311,6 @@ fn vfio_fsl_mc_drives_a_child_container() {
 /// if the SMMU model translated StreamID 24 through the page tables of VFIO's domain;
 /// otherwise arm-smmu reports a context fault (checked by boot_vfio).
 #[test]
-#[ignore = "needs QBMan portals to DMA as their DPIO's container ICID (branch s3-dpni: init_data_path sets the portal ICIDs); on main a child DPIO's DMA uses the root ICID 23 and faults in dprc.1's domain"]
 fn vfio_dma_from_a_child_dpio_reaches_the_mapping() {
     let dpl = DPL
         .replace("obj@3 { obj_name = \"dpmcp@13\"; };", "obj@3 { obj_name = \"dpmcp@13\"; };\n\t\t\t\tobj@4 { obj_name = \"dpio@2\"; };")

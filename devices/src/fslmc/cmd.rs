@@ -52,12 +52,7 @@ pub mod num {
     pub const DPCON_SET_NOTIFICATION: u16 = 0x100;
     pub const DPIO_SET_STASHING_DEST: u16 = 0x120;
     pub const DPIO_GET_STASHING_DEST: u16 = 0x121;
-    // DPNI (dpni-cmd.h).
-    pub const DPNI_GET_LINK_STATE: u16 = 0x215;
-    pub const DPNI_GET_PRIM_MAC: u16 = 0x225;
-    pub const DPNI_GET_PORT_MAC_ADDR: u16 = 0x263;
-    pub const DPNI_GET_TX_DATA_OFFSET: u16 = 0x212;
-    pub const DPNI_GET_QDID: u16 = 0x210;
+    // DPNI: fslmc/datapath.rs `n`.
     // DPMAC (dpmac-cmd.h).
     pub const DPMAC_GET_LINK_CFG: u16 = 0x0c2;
 }

@@ -32,10 +32,8 @@ const REGION_SHAREABLE: u32 = 0x2;
 const QBMAN_VERSION: u32 = 0x0401_0000;
 /// QBMan clock in Hz (used by dpaa2_io_create as a divisor; the RDB's 350 MHz platform clock).
 const QBMAN_CLK_HZ: u32 = 350_000_000;
-/// DPNI Tx data offset (a multiple of 64; §4.8).
-const DPNI_TX_DATA_OFFSET: u16 = 256;
 /// Link speed of the modelled fixed links, in Mb/s.
-const LINK_RATE_MBPS: u32 = 10_000;
+pub(super) const LINK_RATE_MBPS: u32 = 10_000;
 
 type R = Result<(), u8>;
 
@@ -418,11 +416,10 @@ impl Mc {
         match n {
             num::ENABLE | num::DISABLE => {
                 let en = n == num::ENABLE;
-                let was = self.layout.objects[i].enabled;
                 self.layout.objects[i].enabled = en;
-                if ty == ObjType::Dpni && was != en {
-                    // Fixed link: the link follows the DPNI's enable state (§4.8).
-                    self.raise(h, 0, DPNI_IRQ_LINK_CHANGED);
+                if ty == ObjType::Dpni {
+                    // The link follows the enable state of the DPNI and its peer (§4.8).
+                    self.update_links(oid);
                 }
                 return Ok(());
             }
@@ -432,6 +429,13 @@ impl Mc {
                 for q in o.irqs.iter_mut() {
                     *q = Irq::default();
                 }
+                if ty == ObjType::Dpni {
+                    self.dpni_reset(oid);
+                }
+                if ty == ObjType::Dpio {
+                    let portal = self.layout.objects[i].attrs.hw_index;
+                    self.qb_ops.push(super::dpni::QbOp::PortalReset(portal));
+                }
                 return Ok(());
             }
             num::IS_ENABLED => {
@@ -439,6 +443,11 @@ impl Mc {
                 return Ok(());
             }
             _ => {}
+        }
+        if ty == ObjType::Dpni {
+            if let Some(r) = self.dpni_cmd(oid, n, p, rsp) {
+                return r;
+            }
         }
         let o = self.layout.objects[i].clone();
         let a = &o.attrs;
@@ -454,8 +463,8 @@ impl Mc {
                 rsp.set_u8(6, a.num_priorities);
             }
             (ObjType::Dpcon, num::DPCON_SET_NOTIFICATION) => {
-                // The DPIO must exist and be visible from the DPCON's container.
-                self.layout.obj(ObjType::Dpio, p.u32(0)).ok_or(status::CONFIG_ERR)?;
+                // The DPIO must exist; CDANs of the DPCON's channel go to its portal.
+                self.dpcon_notify(oid, p.u32(0))?;
             }
             (ObjType::Dpio, num::GET_ATTR) => {
                 rsp.set_u32(0, o.id);
@@ -485,18 +494,6 @@ impl Mc {
                 rsp.set_u8(10, 1); // qos_entries
                 rsp.set_u16(12, 1); // fs_entries
                 rsp.set_u16(18, 1 << 10 | 2 << 5); // WRIOP 1.2.0 → 64-byte Rx alignment
-            }
-            (ObjType::Dpni, num::DPNI_GET_LINK_STATE) => {
-                rsp.set_u32(4, o.enabled as u32);
-                rsp.set_u32(8, if o.enabled { LINK_RATE_MBPS } else { 0 });
-            }
-            (ObjType::Dpni, num::DPNI_GET_TX_DATA_OFFSET) => rsp.set_u16(0, DPNI_TX_DATA_OFFSET),
-            (ObjType::Dpni, num::DPNI_GET_QDID) => rsp.set_u16(0, o.id as u16),
-            (ObjType::Dpni, num::DPNI_GET_PORT_MAC_ADDR) | (ObjType::Dpni, num::DPNI_GET_PRIM_MAC) => {
-                // Bytes 2-7, reversed (byte 2 = last octet).
-                for k in 0..6 {
-                    rsp.set_u8(2 + k, a.mac[5 - k]);
-                }
             }
             (_, num::GET_ATTR) if !ty.modelled() => rsp.set_u32(0, o.id),
             _ => {

@@ -13,12 +13,17 @@
 //!   [`Mc::take_msis`] and delivers: translate `addr` through the SMMU with
 //!   StreamID = ICID (when an SMMU is modelled), then a write to GITS_TRANSLATER is an
 //!   ITS translation with DeviceID = ICID (ls2088a-reference.md §2.3).
-//! - DMA: none of the modelled commands reads or writes guest memory yet; a command that
-//!   would (DPNI key configurations) answers UNSUPPORTED_OP. When added, it must go through
-//!   the same ICID-based SMMU translation.
+//! - DMA and the data path: the MC owns the QBMan engine ([`Mc::qbman`]); DPNI frames
+//!   (`dpni.rs`, `datapath.rs`) are read and written through an [`dpni::IcidDma`] — guest
+//!   memory as the DPNI container's ICID sees it through the SMMU — when the machine calls
+//!   [`Mc::pump`] / [`Mc::pump_net`] after each MC or QBMan access and at quantum
+//!   boundaries. Commands whose data sits in guest memory (DPNI key configurations)
+//!   answer UNSUPPORTED_OP.
 
 pub mod cmd;
+mod datapath;
 pub mod dpl;
+pub mod dpni;
 pub mod dprc;
 pub mod fuzz;
 pub mod dts;
@@ -109,6 +114,18 @@ pub struct Mc {
     warned: std::collections::BTreeSet<(ObjType, u16)>,
     /// Number of commands executed (for statistics and tests).
     pub commands: u64,
+    /// The QBMan engine (software portals, frame queues, buffer pools) the DPAA2 objects
+    /// of this MC use.
+    pub qbman: crate::qbman::Qbman,
+    /// Data-path state of each DPNI, by id.
+    pub dpnis: BTreeMap<u32, dpni::Dpni>,
+    /// QBMan configuration produced by commands, applied at the next pump.
+    pub(crate) qb_ops: Vec<dpni::QbOp>,
+    /// Frames waiting for Rx by a DPNI (delivered at the next pump, FIFO).
+    pub(crate) rx_pending: dpni::RxQueue,
+    /// Frames DPNIs transmitted towards the outside (a DPMAC or no connection), for the
+    /// host backends at the end of the pump: (dpni id, bytes).
+    pub(crate) host_tx: Vec<(u32, Vec<u8>)>,
     /// Container-management state (plugged objects, locks, resource pools; dprc.rs).
     pub dprc: dprc::DprcState,
 }
@@ -116,7 +133,7 @@ pub struct Mc {
 impl Mc {
     /// An MC that has booted and applied `layout` (GSR = BOOT_DONE).
     pub fn new(layout: Layout) -> Mc {
-        Mc {
+        let mut mc = Mc {
             dprc: dprc::DprcState::new(&layout),
             layout,
             gcr1: 0,
@@ -128,7 +145,14 @@ impl Mc {
             msis: Vec::new(),
             warned: Default::default(),
             commands: 0,
-        }
+            qbman: crate::qbman::Qbman::new(),
+            dpnis: BTreeMap::new(),
+            qb_ops: Vec::new(),
+            rx_pending: Default::default(),
+            host_tx: Vec::new(),
+        };
+        mc.init_data_path();
+        mc
     }
 
     /// Whether the MC cores run (GCR1 stop bits clear): commands execute only then.

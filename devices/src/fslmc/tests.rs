@@ -543,6 +543,504 @@ fn damaged_dpls_never_panic() {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// DPNI data path (fslmc/dpni.rs, datapath.rs). Command ids and layouts: dpni-cmd.h of
+// Linux 6.1 (DPNI_CMDID_* = number << 4 | version 1) as summarised in
+// ls2088a-reference.md §4.8; FD layout §5.5.
+
+use super::dpni::{self as dp, DataPlane, Fd, FqConfig, FqDest, IcidDma};
+use std::collections::{BTreeMap as Map, VecDeque};
+
+/// Two DPNIs connected back to back (DPL `connections`), two DPBPs (bpids 0, 1), two
+/// DPCONs (channels 0, 1), two DPIOs (portals 0, 1), DPMCPs.
+const B2B_DPL: &str = r#"/dts-v1/;
+/ {
+	dpl-version = <10>;
+	containers {
+		dprc@1 {
+			compatible = "fsl,dprc";
+			parent = "none";
+			options = "DPRC_CFG_OPT_ALLOC_ALLOWED", "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";
+			objects {
+				obj_set@dpni { type = "dpni"; ids = <0 1>; };
+				obj_set@dpio { type = "dpio"; ids = <0 1>; };
+				obj_set@dpbp { type = "dpbp"; ids = <0 1>; };
+				obj_set@dpcon { type = "dpcon"; ids = <0 1>; };
+				obj_set@dpmcp { type = "dpmcp"; ids = <1 2 3 4 5 6>; };
+			};
+		};
+	};
+	objects {
+		dpni@0 { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x01>; };
+		dpni@1 { num_queues = <1>; num_tcs = <1>; };
+		dpio@0 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
+		dpio@1 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
+		dpbp@0 { }; dpbp@1 { };
+		dpcon@0 { num_priorities = <2>; }; dpcon@1 { num_priorities = <2>; };
+		dpmcp@1 { }; dpmcp@2 { }; dpmcp@3 { }; dpmcp@4 { }; dpmcp@5 { }; dpmcp@6 { };
+	};
+	connections {
+		connection@0 { endpoint1 = "dpni@0"; endpoint2 = "dpni@1"; };
+	};
+};
+"#;
+
+/// A stand-in for the QBMan engine with the contract's semantics: FQs holding FDs,
+/// buffer pools as stacks, hardware-destination enqueues queued for the MC.
+#[derive(Default)]
+struct FakeQb {
+    fqs: Map<u32, (FqConfig, VecDeque<Fd>)>,
+    pools: Map<u16, Vec<u64>>,
+    notify: Map<u16, u32>,
+    icids: Map<u32, u16>,
+    qds: Map<u16, Vec<u32>>,
+    hw: Vec<(u32, u64, Fd)>,
+    irqs: Vec<u32>,
+}
+
+impl FakeQb {
+    /// Software enqueue (EQCR) to `fqid`: hardware FQs go to the MC.
+    fn sw_enqueue(&mut self, fqid: u32, fd: Fd) {
+        let (cfg, q) = self.fqs.get_mut(&fqid).expect("FQ configured");
+        match cfg.dest {
+            FqDest::Hardware { tag } => self.hw.push((fqid, tag, fd)),
+            _ => q.push_back(fd),
+        }
+    }
+    fn dequeue(&mut self, fqid: u32) -> Option<Fd> {
+        self.fqs.get_mut(&fqid)?.1.pop_front()
+    }
+}
+
+impl DataPlane for FakeQb {
+    fn fq_configure(&mut self, fqid: u32, cfg: FqConfig) {
+        self.fqs.entry(fqid).or_insert((cfg, VecDeque::new())).0 = cfg;
+    }
+    fn fq_frames(&self, fqid: u32) -> u32 {
+        self.fqs.get(&fqid).map_or(0, |f| f.1.len() as u32)
+    }
+    fn enqueue(&mut self, fqid: u32, fd: &Fd) -> bool {
+        match self.fqs.get_mut(&fqid) {
+            Some(f) => {
+                f.1.push_back(*fd);
+                true
+            }
+            None => false,
+        }
+    }
+    fn bp_acquire(&mut self, bpid: u16) -> Option<u64> {
+        self.pools.get_mut(&bpid)?.pop()
+    }
+    fn bp_release(&mut self, bpid: u16, addr: u64) {
+        self.pools.entry(bpid).or_default().push(addr);
+    }
+    fn channel_set_notify_portal(&mut self, channel: u16, portal: u32) {
+        self.notify.insert(channel, portal);
+    }
+    fn set_portal_icid(&mut self, portal: u32, icid: u16) {
+        self.icids.insert(portal, icid);
+    }
+    fn qd_configure(&mut self, qdid: u16, fqids: &[u32]) {
+        self.qds.insert(qdid, fqids.to_vec());
+    }
+    fn portal_reset(&mut self, _portal: u32) {}
+    fn take_hw_frames(&mut self) -> Vec<(u32, u64, Fd)> {
+        std::mem::take(&mut self.hw)
+    }
+    fn take_irqs(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.irqs)
+    }
+}
+
+/// Guest RAM at 0x8000_0000 (64 KiB); records the ICIDs used.
+struct Ram {
+    mem: crate::dma::RamDma,
+    icids: Vec<u16>,
+}
+
+impl IcidDma for Ram {
+    fn read(&mut self, icid: u16, pa: u64, buf: &mut [u8]) -> Result<(), crate::DmaError> {
+        self.icids.push(icid);
+        crate::DmaSpace::read(&mut self.mem, pa, buf)
+    }
+    fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), crate::DmaError> {
+        self.icids.push(icid);
+        crate::DmaSpace::write(&mut self.mem, pa, buf)
+    }
+}
+
+fn ram() -> Ram {
+    Ram { mem: crate::dma::RamDma::new(0x8000_0000, 0x1_0000), icids: Vec::new() }
+}
+
+fn b2b_mc() -> Mc {
+    Mc::new(dpl::load(B2B_DPL.as_bytes()).expect("B2B DPL"))
+}
+
+/// dpaa2_eth_setup_dpni + bind_dpni + open for DPNI `id` on portal 0 (root), as
+/// Linux 6.1 sends them (values from dpaa2-eth.c): returns (token, rx fqid, txconf fqid,
+/// tx fqid).
+fn linux_dpni_setup(mc: &mut Mc, id: u32, dpcon: u32, dpbp: u32) -> (u16, u32, u32, u32) {
+    let t = open(mc, 0, 0x8011, id);
+    // GET_API_VERSION 0xA011: 7.17 (≥ 7.13: pause and Tx-pending paths; < 8.2).
+    let (st, _, r) = send(mc, 0, 0xA011, 0, &[]);
+    assert_eq!((st, r.u16(0), r.u16(2)), (status::OK, 7, 17));
+    assert_eq!(send(mc, 0, 0x0051, t, &[]).0, status::OK); // RESET
+    // SET_BUFFER_LAYOUT 0x2651: TX {priv 64, TS, FS}: options 0x1|0x4|0x8, flags TS|FS.
+    assert_eq!(send(mc, 0, 0x2651, t, &[(0, 1, 1), (4, 0xd, 2), (6, 0x5, 1), (8, 64, 2)]).0, status::OK);
+    // TX_CONFIRM {TS, FS}.
+    assert_eq!(send(mc, 0, 0x2651, t, &[(0, 2, 1), (4, 0x5, 2), (6, 0x5, 1)]).0, status::OK);
+    // GET_TX_DATA_OFFSET 0x2121 → 256.
+    assert_eq!(send(mc, 0, 0x2121, t, &[]).2.u16(0), 256);
+    // RX {PR, FS, TS, align 64, head_room 256 - 64 = 192}: options 0x1|0x2|0x4|0x10|0x20.
+    assert_eq!(send(mc, 0, 0x2651, t, &[(0, 0, 1), (4, 0x37, 2), (6, 0x7, 1), (10, 64, 2), (12, 192, 2)]).0, status::OK);
+    // SET_POOLS 0x2001: 1 pool, dpbp id at 4, buffer size at 36.
+    assert_eq!(send(mc, 0, 0x2001, t, &[(0, 1, 1), (4, dpbp as u64, 4), (36, 3712, 2)]).0, status::OK);
+    // GET_QUEUE 0x25F1 (TX, 0, 0) → fqid at 32.
+    let (st, _, r) = send(mc, 0, 0x25F1, t, &[(0, 1, 1), (1, 0, 1), (2, 0, 1)]);
+    assert_eq!(st, status::OK);
+    let tx = r.u32(32);
+    // TX_CONFIRM: GET_QUEUE then SET_QUEUE 0x2601 (options USER_CTX|DEST, dest DPCON prio 0).
+    let txc = send(mc, 0, 0x25F1, t, &[(0, 2, 1)]).2.u32(32);
+    assert_eq!(send(mc, 0, 0x2601, t, &[(0, 2, 1), (3, 3, 1), (8, dpcon as u64, 4), (14, 0, 1), (15, 2, 1), (24, 0xffff_0000_0000_1000, 8)]).0, status::OK);
+    // RX: GET_QUEUE, SET_QUEUE (dest DPCON prio 1, user_ctx = FQ struct pointer).
+    let rx = send(mc, 0, 0x25F1, t, &[(0, 0, 1)]).2.u32(32);
+    assert_eq!(send(mc, 0, 0x2601, t, &[(0, 0, 1), (3, 3, 1), (8, dpcon as u64, 4), (14, 1, 1), (15, 2, 1), (24, 0xffff_0000_0000_2000, 8)]).0, status::OK);
+    // ADD_MAC_ADDR 0x2261 broadcast; ENABLE 0x0021.
+    assert_eq!(send(mc, 0, 0x2261, t, &[(2, 0xffff_ffff_ffff, 8)]).0, status::OK);
+    (t, rx, txc, tx)
+}
+
+#[test]
+fn dpni_queues_and_fq_configuration() {
+    let mut mc = b2b_mc();
+    let (t0, rx0, txc0, tx0) = linux_dpni_setup(&mut mc, 0, 0, 0);
+    let (_t1, rx1, txc1, tx1) = linux_dpni_setup(&mut mc, 1, 1, 1);
+    // Every queue has its own FQID.
+    let all = [rx0, txc0, tx0, rx1, txc1, tx1];
+    let set: std::collections::BTreeSet<u32> = all.iter().copied().collect();
+    assert_eq!(set.len(), 6, "{all:?}");
+    // GET_QUEUE echoes what SET_QUEUE stored: dest id 8-11, prio 14, flags 15 (type 2 =
+    // DPCON), user_ctx 24-31; qdbin 36-37 = flow 0.
+    let (_, _, r) = send(&mut mc, 0, 0x25F1, t0, &[(0, 0, 1)]);
+    assert_eq!((r.u32(8), r.u8(14), r.u8(15) & 0xf, r.u64(24)), (0, 1, 2, 0xffff_0000_0000_2000));
+    // Non-existent queues (flow 1 of a 1-queue DPNI, tc 1, qtype 4): CONFIG_ERR.
+    assert_eq!(send(&mut mc, 0, 0x25F1, t0, &[(0, 0, 1), (2, 1, 1)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x25F1, t0, &[(0, 0, 1), (1, 1, 1)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x25F1, t0, &[(0, 4, 1)]).0, status::CONFIG_ERR);
+    // A DPCON that does not exist as destination: CONFIG_ERR.
+    assert_eq!(send(&mut mc, 0, 0x2601, t0, &[(0, 0, 1), (3, 2, 1), (8, 9, 4), (15, 2, 1)]).0, status::CONFIG_ERR);
+    // GET_QDID 0x2101 (qtype TX): a non-zero queuing destination per DPNI.
+    let q0 = send(&mut mc, 0, 0x2101, t0, &[(0, 1, 1)]).2.u16(0);
+    assert_ne!(q0, 0);
+    let mut qb = FakeQb::default();
+    let mut m = ram();
+    mc.pump_with(&mut qb, &mut m);
+    // The QBMan engine now has: Rx FQ → channel of dpcon.0 (channel 0) prio 1 with the
+    // user context; Tx-conf → channel 0 prio 0; Tx → hardware; Tx QD bin 0 → the Tx FQ.
+    assert_eq!(qb.fqs[&rx0].0, FqConfig { dest: FqDest::Channel { channel: 0, prio: 1 }, user_ctx: 0xffff_0000_0000_2000 });
+    assert_eq!(qb.fqs[&txc0].0, FqConfig { dest: FqDest::Channel { channel: 0, prio: 0 }, user_ctx: 0xffff_0000_0000_1000 });
+    assert_eq!(qb.fqs[&rx1].0.dest, FqDest::Channel { channel: 1, prio: 1 });
+    assert!(matches!(qb.fqs[&tx0].0.dest, FqDest::Hardware { .. }));
+    assert_eq!(qb.qds[&q0], vec![tx0]);
+    // DPIO portals get the root container's ICID (23).
+    assert_eq!((qb.icids[&0], qb.icids[&1]), (23, 23));
+    // DPCON_SET_NOTIFICATION 0x1001 (dpio_id 0-3): channel 1's CDANs go to dpio.1's portal.
+    let c = open(&mut mc, 0, 0x8081, 1);
+    assert_eq!(send(&mut mc, 0, 0x1001, c, &[(0, 1, 4), (4, 0, 1), (8, 0x1234, 8)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x1001, c, &[(0, 7, 4)]).0, status::CONFIG_ERR);
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.notify[&1], 1);
+    // RESET unschedules the queues again (dest none, user context 0).
+    assert_eq!(send(&mut mc, 0, 0x0051, t0, &[]).0, status::OK);
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.fqs[&rx0].0, FqConfig { dest: FqDest::None, user_ctx: 0 });
+    assert_eq!(send(&mut mc, 0, 0x25F1, t0, &[(0, 0, 1)]).2.u64(24), 0);
+}
+
+#[test]
+fn dpni_link_follows_both_ends() {
+    let mut mc = b2b_mc();
+    let t0 = open(&mut mc, 0, 0x8011, 0);
+    let t1 = open(&mut mc, 0, 0x8011, 1);
+    // IRQs: DPRC_SET_OBJ_IRQ for both DPNIs (data 10 / 11), mask 0x3, enable.
+    let r = open(&mut mc, 0, 0x8051, 1);
+    for (id, data, t) in [(0u64, 10u64, t0), (1, 11, t1)] {
+        let mut p = vec![(0, data, 4), (4, 0, 1), (8, 0x0603_0040, 8), (16, 99, 4), (20, id, 4)];
+        type_param(&mut p, 24, "dpni");
+        assert_eq!(send(&mut mc, 0, 0x15F1, r, &p).0, status::OK);
+        assert_eq!(send(&mut mc, 0, 0x0141, t, &[(0, 3, 4)]).0, status::OK);
+        assert_eq!(send(&mut mc, 0, 0x0121, t, &[(0, 1, 1)]).0, status::OK);
+    }
+    let link = |mc: &mut Mc, t| send(mc, 0, 0x2151, t, &[]).2.u8(4) & 1;
+    // dpni.0 enabled alone: its peer is disabled, so the link stays down, no event.
+    assert_eq!(send(&mut mc, 0, 0x0021, t0, &[]).0, status::OK);
+    assert_eq!(link(&mut mc, t0), 0);
+    assert!(mc.take_msis().is_empty());
+    // dpni.1 enabled: both links come up, one LINK_CHANGED MSI each (data 10, 11).
+    assert_eq!(send(&mut mc, 0, 0x0021, t1, &[]).0, status::OK);
+    assert_eq!((link(&mut mc, t0), link(&mut mc, t1)), (1, 1));
+    let d: Vec<u32> = mc.take_msis().iter().map(|m| m.data).collect();
+    assert_eq!(d, vec![11, 10]);
+    // GET_LINK_STATE rate at 8-11 (10 Gb/s fixed link) while up.
+    assert_eq!(send(&mut mc, 0, 0x2151, t0, &[]).2.u32(8), 10_000);
+    // Disabling either end takes both down again (events on both).
+    assert_eq!(send(&mut mc, 0, 0x0031, t0, &[]).0, status::OK);
+    assert_eq!((link(&mut mc, t0), link(&mut mc, t1)), (0, 0));
+    assert_eq!(mc.take_msis().len(), 2);
+    // GET_IRQ_STATUS ~0 returns LINK_CHANGED (bit 0) and clears it.
+    assert_eq!(send(&mut mc, 0, 0x0161, t1, &[(0, 0xffff_ffff, 4)]).2.u32(0), 1);
+    assert_eq!(send(&mut mc, 0, 0x0161, t1, &[(0, 0xffff_ffff, 4)]).2.u32(0), 0);
+}
+
+#[test]
+fn dpni_misc_commands() {
+    let mut mc = b2b_mc();
+    let t = open(&mut mc, 0, 0x8011, 0);
+    // GET_PORT_MAC_ADDR 0x2631: the DPL's 00:04:9f:00:00:01 in bytes 2-7, reversed.
+    let (_, _, r) = send(&mut mc, 0, 0x2631, t, &[]);
+    assert_eq!((2..8).map(|i| r.u8(i)).collect::<Vec<_>>(), vec![0x01, 0x00, 0x00, 0x9f, 0x04, 0x00]);
+    // SET_PRIM_MAC 0x2241 02:00:00:00:00:05 then GET_PRIM_MAC 0x2251 reads it back.
+    let mac = u64::from_le_bytes([0, 0, 5, 0, 0, 0, 0, 2]);
+    assert_eq!(send(&mut mc, 0, 0x2241, t, &[(0, mac, 8)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2251, t, &[]).2.u64(0), mac);
+    // A multicast primary address is refused.
+    assert_eq!(send(&mut mc, 0, 0x2241, t, &[(0, u64::from_le_bytes([0, 0, 5, 0, 0, 0, 0, 1]), 8)]).0, status::CONFIG_ERR);
+    // SET_MAX_FRAME_LENGTH 0x2161: 10240 accepted, 10241 refused.
+    assert_eq!(send(&mut mc, 0, 0x2161, t, &[(0, 10240, 2)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2161, t, &[(0, 10241, 2)]).0, status::CONFIG_ERR);
+    // GET_LINK_CFG 0x2781 / SET_LINK_CFG 0x21A1: options at 16-23 (PAUSE 0x4).
+    assert_eq!(send(&mut mc, 0, 0x21A1, t, &[(8, 10_000, 4), (16, 0x5, 8)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2781, t, &[]).2.u64(16), 0x5);
+    // SET_OFFLOAD 0x26C1 types 0..3 accepted, 4 refused.
+    assert_eq!(send(&mut mc, 0, 0x26C1, t, &[(3, 3, 1), (4, 1, 4)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x26C1, t, &[(3, 4, 1), (4, 1, 4)]).0, status::CONFIG_ERR);
+    // SET_TAILDROP 0x2621 on the Rx queue: accepted; on a missing queue: CONFIG_ERR.
+    assert_eq!(send(&mut mc, 0, 0x2621, t, &[(1, 0, 1), (8, 1, 1), (12, 1000, 4)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2621, t, &[(1, 0, 1), (3, 5, 1)]).0, status::CONFIG_ERR);
+    // SET_POOLS with a DPBP that does not exist / zero pools: CONFIG_ERR.
+    assert_eq!(send(&mut mc, 0, 0x2001, t, &[(0, 1, 1), (4, 9, 4), (36, 2048, 2)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x2001, t, &[(0, 0, 1)]).0, status::CONFIG_ERR);
+    // Buffer layouts cannot change while enabled (INVALID_STATE).
+    assert_eq!(send(&mut mc, 0, 0x0021, t, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2651, t, &[(0, 0, 1), (4, 0x20, 2), (12, 64, 2)]).0, status::INVALID_STATE);
+    // GET_STATISTICS 0x25D1 page 6 (tx_pending) is 0; page 7 does not exist.
+    let (st, _, r) = send(&mut mc, 0, 0x25D1, t, &[(0, 6, 1)]);
+    assert_eq!((st, r.u64(0)), (status::OK, 0));
+    assert_eq!(send(&mut mc, 0, 0x25D1, t, &[(0, 7, 1)]).0, status::CONFIG_ERR);
+}
+
+/// An Ethernet frame: dst, src, type 0x0800, `n` payload bytes 0, 1, 2...
+fn frame(dst: [u8; 6], n: usize) -> Vec<u8> {
+    let mut f = dst.to_vec();
+    f.extend_from_slice(&[2, 0, 0, 0, 0, 9, 0x08, 0x00]);
+    f.extend((0..n).map(|i| i as u8));
+    f
+}
+
+#[test]
+fn dpni_tx_to_peer_rx_and_confirmation() {
+    let mut mc = b2b_mc();
+    let (t0, _rx0, txc0, tx0) = linux_dpni_setup(&mut mc, 0, 0, 0);
+    let (t1, rx1, _txc1, _tx1) = linux_dpni_setup(&mut mc, 1, 1, 1);
+    // dpni.1 accepts its port MAC: GET_PRIM_MAC (zero in the DPL) → use promisc instead:
+    // SET_UNICAST_PROMISC 0x2221.
+    assert_eq!(send(&mut mc, 0, 0x2221, t1, &[(0, 1, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0021, t0, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x0021, t1, &[]).0, status::OK);
+    let mut qb = FakeQb::default();
+    let mut m = ram();
+    mc.pump_with(&mut qb, &mut m);
+    // Rx buffers for dpni.1's pool (bpid 1: dpbp.1 is the second DPBP).
+    qb.bp_release(1, 0x8000_4000);
+    qb.bp_release(1, 0x8000_6000);
+    // Single-buffer Tx FD: buffer 0x8000_1000, data at offset 0x100 (format 0).
+    let f1 = frame([0x02, 0, 0, 0, 0, 7], 50);
+    m.mem.data[0x1100..0x1100 + f1.len()].copy_from_slice(&f1);
+    let fd1 = dp::fd_single(0x8000_1000, 0x100, f1.len() as u32, 0);
+    qb.sw_enqueue(tx0, fd1);
+    // Scatter-gather FD (format 2): table at 0x8000_2000 + 0x40 with two entries,
+    // 20 bytes at 0x8000_3000+0x10 and the rest at 0x8000_3800 (final bit 15).
+    let f2 = frame([0xff; 6], 86);
+    m.mem.data[0x3010..0x3010 + 20].copy_from_slice(&f2[..20]);
+    m.mem.data[0x3800..0x3800 + f2.len() - 20].copy_from_slice(&f2[20..]);
+    let mut sg = [0u8; 32];
+    sg[0..8].copy_from_slice(&0x8000_3000u64.to_le_bytes());
+    sg[8..12].copy_from_slice(&20u32.to_le_bytes());
+    sg[14..16].copy_from_slice(&0x0010u16.to_le_bytes());
+    sg[16..24].copy_from_slice(&0x8000_3800u64.to_le_bytes());
+    sg[24..28].copy_from_slice(&((f2.len() - 20) as u32).to_le_bytes());
+    sg[30..32].copy_from_slice(&0x8000u16.to_le_bytes());
+    m.mem.data[0x2040..0x2060].copy_from_slice(&sg);
+    let mut fd2 = dp::fd_single(0x8000_2000, 0x40, f2.len() as u32, 0);
+    fd2[14..16].copy_from_slice(&(0x40u16 | 2 << 12).to_le_bytes());
+    qb.sw_enqueue(tx0, fd2);
+    mc.pump_with(&mut qb, &mut m);
+    // Tx confirmations: the unchanged FDs on dpni.0's Tx-conf FQ, in order.
+    assert_eq!(qb.dequeue(txc0), Some(fd1));
+    assert_eq!(qb.dequeue(txc0), Some(fd2));
+    // dpni.1 received both: buffers popped from bpid 1 (stack: last released first),
+    // data at the Rx offset 64 (annotation) + 192 (head room) = 256, single FDs.
+    let r1 = qb.dequeue(rx1).expect("first frame received");
+    assert_eq!(r1, dp::fd_single(0x8000_6000, 256, f1.len() as u32, 1));
+    assert_eq!(&m.mem.data[0x6100..0x6100 + f1.len()], &f1[..]);
+    let r2 = qb.dequeue(rx1).expect("second frame received");
+    assert_eq!(r2, dp::fd_single(0x8000_4000, 256, f2.len() as u32, 1));
+    assert_eq!(&m.mem.data[0x4100..0x4100 + f2.len()], &f2[..]);
+    // All DMA used the container's ICID 23.
+    assert!(m.icids.iter().all(|&i| i == 23));
+    // Statistics: dpni.0 page 1 egress frames/bytes, dpni.1 page 0 ingress + broadcast.
+    let (_, _, s) = send(&mut mc, 0, 0x25D1, t0, &[(0, 1, 1)]);
+    assert_eq!((s.u64(0), s.u64(8), s.u64(32)), (2, (f1.len() + f2.len()) as u64, 1));
+    let (_, _, s) = send(&mut mc, 0, 0x25D1, t1, &[(0, 0, 1)]);
+    assert_eq!((s.u64(0), s.u64(8), s.u64(32)), (2, (f1.len() + f2.len()) as u64, 1));
+    // No buffer left in the pool: the next frame is dropped (page 2 nobuffer counter).
+    qb.sw_enqueue(tx0, fd1);
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.dequeue(rx1), None);
+    assert_eq!(send(&mut mc, 0, 0x25D1, t1, &[(0, 2, 1)]).2.u64(16), 1);
+    // An unreadable Tx buffer: confirmation with FD CTRL FAERR (0x40) set.
+    let bad = dp::fd_single(0x1000, 0, 60, 0);
+    qb.sw_enqueue(tx0, bad);
+    mc.pump_with(&mut qb, &mut m);
+    qb.dequeue(txc0);
+    assert_eq!(dp::fd_ctrl(&qb.dequeue(txc0).unwrap()), 0x40);
+}
+
+#[test]
+fn dpni_rx_filter_and_link_down_drop() {
+    let mut mc = b2b_mc();
+    let (t0, _, _, tx0) = linux_dpni_setup(&mut mc, 0, 0, 0);
+    let (t1, rx1, _, _) = linux_dpni_setup(&mut mc, 1, 1, 1);
+    // dpni.1 primary MAC 02:00:00:00:00:07 (SET_PRIM_MAC, reversed bytes).
+    assert_eq!(send(&mut mc, 0, 0x2241, t1, &[(0, u64::from_le_bytes([0, 0, 7, 0, 0, 0, 0, 2]), 8)]).0, status::OK);
+    let mut qb = FakeQb::default();
+    let mut m = ram();
+    for a in 0..4 {
+        qb.bp_release(1, 0x8000_8000 + a * 0x1000);
+    }
+    let f = frame([2, 0, 0, 0, 0, 7], 46);
+    m.mem.data[0x1000..0x1000 + f.len()].copy_from_slice(&f);
+    let other = frame([2, 0, 0, 0, 0, 8], 46);
+    m.mem.data[0x2000..0x2000 + other.len()].copy_from_slice(&other);
+    mc.pump_with(&mut qb, &mut m);
+    // Link down (dpni.1 disabled): the frame is not delivered.
+    assert_eq!(send(&mut mc, 0, 0x0021, t0, &[]).0, status::OK);
+    qb.sw_enqueue(tx0, dp::fd_single(0x8000_1000, 0, f.len() as u32, 0));
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.fq_frames(rx1), 0);
+    assert_eq!(send(&mut mc, 0, 0x0021, t1, &[]).0, status::OK);
+    // Up: its own address passes, another unicast address is filtered (page 2 counter 0).
+    qb.sw_enqueue(tx0, dp::fd_single(0x8000_1000, 0, f.len() as u32, 0));
+    qb.sw_enqueue(tx0, dp::fd_single(0x8000_2000, 0, other.len() as u32, 0));
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.fq_frames(rx1), 1);
+    assert_eq!(send(&mut mc, 0, 0x25D1, t1, &[(0, 2, 1)]).2.u64(0), 1);
+    // Frames injected from outside (host backends) arrive the same way.
+    mc.inject_rx(1, f.clone());
+    mc.pump_with(&mut qb, &mut m);
+    assert_eq!(qb.fq_frames(rx1), 2);
+}
+
+#[test]
+fn dpio_portal_irq_becomes_its_msi() {
+    let mut mc = b2b_mc();
+    let r = open(&mut mc, 0, 0x8051, 1);
+    // DPRC_SET_OBJ_IRQ for dpio.1 (portal 1): data 42.
+    let mut p = vec![(0, 42, 4), (4, 0, 1), (8, 0x0603_0040, 8), (16, 7, 4), (20, 1, 4)];
+    type_param(&mut p, 24, "dpio");
+    assert_eq!(send(&mut mc, 0, 0x15F1, r, &p).0, status::OK);
+    let mut qb = FakeQb { irqs: vec![1, 0], ..Default::default() };
+    mc.pump_with(&mut qb, &mut ram());
+    // dpio.0 has no MSI programmed: only dpio.1's fires, with the container ICID.
+    assert_eq!(mc.take_msis(), vec![MsiWrite { icid: 23, addr: 0x0603_0040, data: 42 }]);
+}
+
+/// A host backend that records what it is sent and hands out queued frames.
+struct Wire {
+    sent: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+    inbox: VecDeque<Vec<u8>>,
+}
+
+impl crate::net::NetBackend for Wire {
+    fn send(&mut self, frame: &[u8]) {
+        self.sent.lock().unwrap().push(frame.to_vec());
+    }
+    fn recv(&mut self) -> Option<Vec<u8>> {
+        self.inbox.pop_front()
+    }
+    fn describe(&self) -> String {
+        "test wire".into()
+    }
+}
+
+#[test]
+fn dpni_through_dpmac_to_host_backend() {
+    // dpni.0 ↔ dpmac.1 (a DPMAC instead of the peer DPNI).
+    let dpl = B2B_DPL
+        .replace("obj_set@dpmcp", "obj_set@dpmac { type = \"dpmac\"; ids = <1>; };\n\t\t\t\tobj_set@dpmcp")
+        .replace("dpbp@0 { };", "dpmac@1 { }; dpbp@0 { };")
+        .replace("endpoint2 = \"dpni@1\"", "endpoint2 = \"dpmac@1\"");
+    let mut mc = Mc::new(dpl::load(dpl.as_bytes()).expect("DPL"));
+    let (t0, rx0, _, tx0) = linux_dpni_setup(&mut mc, 0, 0, 0);
+    assert_eq!(send(&mut mc, 0, 0x2221, t0, &[(0, 1, 1)]).0, status::OK); // promisc
+    assert_eq!(send(&mut mc, 0, 0x0021, t0, &[]).0, status::OK);
+    let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let host_frame = frame([0xff; 6], 40);
+    let wire = Wire { sent: sent.clone(), inbox: VecDeque::from([host_frame.clone()]) };
+    let mut nets: Vec<crate::net::Attached> = vec![("dpmac.1".into(), Box::new(wire))];
+    // The MC's own QBMan engine this time (Mc::pump_net).
+    let mut m = ram();
+    mc.pump_net(&mut m, &mut nets, false);
+    mc.qbman.bp_release(0, 0x8000_8000);
+    let f = frame([2, 0, 0, 0, 0, 7], 46);
+    m.mem.data[0x1000..0x1000 + f.len()].copy_from_slice(&f);
+    // Tx FQs are hardware-destination FQs: an enqueue goes to the DPNI.
+    mc.qbman.enqueue(tx0, &dp::fd_single(0x8000_1000, 0, f.len() as u32, 0)).unwrap();
+    // A pump without host polling sends the frame to the DPMAC's backend, receives nothing.
+    mc.pump_net(&mut m, &mut nets, false);
+    assert_eq!(sent.lock().unwrap().as_slice(), &[f.clone()]);
+    assert_eq!(mc.qbman.fq_frames(rx0), 0);
+    // Polling: the host frame arrives through the DPMAC's peer dpni.0, in its Rx FQ, in
+    // the pool's buffer at the Rx offset 256.
+    mc.pump_net(&mut m, &mut nets, true);
+    assert_eq!(mc.qbman.fq_frames(rx0), 1);
+    assert_eq!(&m.mem.data[0x8100..0x8100 + host_frame.len()], &host_frame[..]);
+    assert_eq!(mc.qbman.bp_count(0), 0);
+}
+
+#[test]
+fn tx_checksum_generation() {
+    // IPv4 header from the RFC 1071-style worked example on Wikipedia's "IPv4 header
+    // checksum" page: 4500 0073 0000 4000 4011 [b861] c0a8 0001 c0a8 00c7.
+    let hdr = [0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7];
+    assert_eq!(dp::inet_checksum(&hdr, 0), 0xb861);
+    // A UDP/IPv4 frame (total length 0x73 = 20 + 95) with zeroed checksums.
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    f.extend_from_slice(&hdr);
+    f.extend_from_slice(&[0x30, 0x39, 0x13, 0x88, 0x00, 95, 0xde, 0xad]); // ports, len 95, junk csum
+    f.extend((0..87).map(|i| (i * 7) as u8));
+    dp::tx_checksum(&mut f, true, true);
+    assert_eq!(&f[24..26], &[0xb8, 0x61]);
+    // Receiver check (RFC 768/1071): the sum over pseudo-header + segment incl. the
+    // checksum is all ones, i.e. the checksum of it is 0.
+    let mut pseudo = f[26..34].to_vec();
+    pseudo.extend_from_slice(&[0, 17, 0, 95]);
+    pseudo.extend_from_slice(&f[34..]);
+    assert_eq!(dp::inet_checksum(&pseudo, 0), 0);
+    // L3 only: the UDP checksum stays as it was.
+    let mut g = f.clone();
+    g[40] = 0x12;
+    dp::tx_checksum(&mut g, true, false);
+    assert_eq!(g[40], 0x12);
+    // Not IP (ARP): untouched.
+    let mut arp = frame([0xff; 6], 28);
+    arp[12..14].copy_from_slice(&[0x08, 0x06]);
+    let before = arp.clone();
+    dp::tx_checksum(&mut arp, true, true);
+    assert_eq!(arp, before);
+}
+
 /// Root dprc.1, child dprc.2 (dpni.1, dpmcp.2) and grandchild dprc.3 (dpni.2), for the
 /// container reset semantics.
 const RESET_DPL: &str = r#"/dts-v1/;

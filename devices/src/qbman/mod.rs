@@ -1049,11 +1049,17 @@ impl Qbman {
         let mut out: Vec<[u8; 64]> = Vec::with_capacity(want);
         let mut empty_fqid = 0;
         let mut empty_ctx = 0;
+        let mut first_fq: Option<u32> = None;
         while out.len() < want {
-            let got = match dt {
-                0 => self.channel_pop(src as u16, None),
-                1 => self.channel_pop((src >> 3) as u16, Some((src & 7) as u8)),
-                2 => {
+            let got = match (dt, first_fq) {
+                (0 | 1, Some(fqid)) => {
+                    let r = self.fq_pop(fqid).map(|(fd, n, b, ctx)| (fqid, fd, n, b, ctx));
+                    self.resched(fqid);
+                    r
+                }
+                (0, None) => self.channel_pop(src as u16, None),
+                (1, None) => self.channel_pop((src >> 3) as u16, Some((src & 7) as u8)),
+                (2, _) => {
                     let fqid = src & 0xff_ffff;
                     empty_fqid = fqid;
                     empty_ctx = self.fqs.get(&fqid).map_or(0, |f| f.cfg.user_ctx);
@@ -1067,6 +1073,7 @@ impl Qbman {
                 }
             };
             let Some((fqid, fd, n, b, ctx)) = got else { break };
+            first_fq.get_or_insert(fqid);
             out.push(Self::dq_entry(STAT_VOLATILE | STAT_VALIDFRAME, tok, fqid, n, b, ctx, Some(&fd)));
         }
         if out.is_empty() {

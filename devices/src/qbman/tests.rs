@@ -777,9 +777,16 @@ fn xoff_xon_and_priorities() {
     // Priority: WQ 1 before WQ 3 (0 is the highest).
     g.q.enqueue(0x10, &fd(0, 3, 0)).unwrap();
     g.q.enqueue(0x11, &fd(0, 4, 0)).unwrap();
+    // A channel pull is served from one FQ (the first the scheduler picks: WQ 1), and
+    // expires when that FQ is empty; the next pull serves WQ 3.
     g.pull(&mut s, 0x31, 16, ch as u32, store);
-    let order: Vec<u32> = (0..3).map(|i| u32_at(g.mem(store + 64 * i, 64), 8)).collect();
-    assert_eq!(order, vec![0x11, 0x11, 0x10]);
+    let got: Vec<(u32, u8)> = (0..2).map(|i| (u32_at(g.mem(store + 64 * i, 64), 8), g.mem(store + 64 * i, 64)[1])).collect();
+    assert_eq!(got, vec![(0x11, 0x12), (0x11, 0x13)]);
+    for i in 0..16u64 {
+        g.ram.data[(store - RAM + 64 * i + 7) as usize] = 0;
+    }
+    g.pull(&mut s, 0x31, 16, ch as u32, store);
+    assert_eq!((u32_at(g.mem(store, 64), 8), g.mem(store, 64)[1]), (0x10, 0x13));
     // An FQ state command on an FQID that does not exist: error result.
     let r = g.mc(&mut s, 0x48, &[(4, &0x4444u32.to_le_bytes())]);
     assert_ne!(r[1], 0xf0);
@@ -855,4 +862,47 @@ fn describe_lists_everything() {
     assert!(d.contains("qbman fq 0x42: channel 0x3 prio 1 ctx 0x0 frames 1 bytes 100"), "{d}");
     assert!(d.contains("qbman channel 0x3:"), "{d}");
     assert!(d.contains("qbman pool 9: 2 free buffers"), "{d}");
+}
+
+/// A volatile dequeue from a channel takes its frames from a single FQ: QMan serves a
+/// pull command from the one FQ it schedules and ends it (EXPIRED) when that FQ runs
+/// dry, even if other FQs of the channel still hold frames. dpaa2-eth relies on it
+/// (dpaa2_eth_consume_frames: "all frames in a pull come from the same queue", it takes
+/// the FQ from the first result and counts every frame of the pull against that FQ).
+#[test]
+fn channel_pull_serves_a_single_fq() {
+    let mut g = Rig::new();
+    let mut s = g.swp_init(0);
+    let ch = 9;
+    // Rx FQ (prio 1) and Tx-confirm FQ (prio 0... here both at prio 1, same WQ).
+    g.q.fq_configure(0x20, FqConfig { dest: FqDest::Channel { channel: ch, prio: 1 }, user_ctx: 0xa });
+    g.q.fq_configure(0x21, FqConfig { dest: FqDest::Channel { channel: ch, prio: 1 }, user_ctx: 0xb });
+    for i in 0..3 {
+        g.q.enqueue(0x20, &fd(0x1000 * i, 64, 0)).unwrap();
+        g.q.enqueue(0x21, &fd(0x8000 + 0x1000 * i, 64, 0)).unwrap();
+    }
+    let store = RAM;
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        for i in 0..16u64 {
+            g.ram.data[(store - RAM + 64 * i + 7) as usize] = 0;
+        }
+        g.pull(&mut s, 0x31, 16, ch as u32, store);
+        let mut fqs = Vec::new();
+        for i in 0..16u64 {
+            let r = g.mem(store + 64 * i, 64).to_vec();
+            if r[7] == 0 {
+                break;
+            }
+            fqs.push(u32_at(&r, 8));
+            if r[1] & 0x01 != 0 {
+                break;
+            }
+        }
+        assert_eq!(fqs.len(), 3, "each pull returns the 3 frames of one FQ and expires");
+        assert!(fqs.iter().all(|&f| f == fqs[0]), "one FQ per pull: {fqs:x?}");
+        seen.push(fqs[0]);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, vec![0x20, 0x21], "the two pulls served both FQs");
 }

@@ -514,9 +514,11 @@ impl Smmu {
     fn s1_aarch64(&self, cb: &Cb, iova: u64) -> Option<(WalkCfg, u64)> {
         let tcr = cb.tcr as u64;
         // TCR2.SEP [17:15]: which input bit is the sign bit selecting TTBR0/TTBR1
-        // (0..5: bit 31, 35, 39, 41, 43, 47; 7: the upstream bus's top bit, 47 here).
+        // (0..5: bit 31, 35, 39, 41, 43, 47; 7: the upstream bus's top bit — IDR2.UBS
+        // 0b0101 is a 49-bit upstream bus (SMMUv2 spec), so bit 48: a 48-bit IOVA with
+        // bit 47 set, as Linux's dma-iommu allocates top-down, still selects TTBR0).
         let sep = match (cb.tcr2 >> 15) & 7 {
-            7 => 47,
+            7 => 48,
             n => size_bits(n as u64) - 1,
         };
         let va = if iova >> sep & 1 == 1 { iova | bits(u64::MAX, 63, sep) } else { iova & !bits(u64::MAX, 63, sep + 1) };

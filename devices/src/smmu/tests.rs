@@ -308,8 +308,9 @@ fn stage1_64k_granule() {
     assert_eq!(t.tr(0x700, 0x2_6123_4567, DmaDir::Read), Ok(0xa123_4567));
 }
 
-/// TTBR1 region: with TCR2.SEP = 7 (upstream bus top bit, bit 47 for UBS = 48 bits),
-/// an address with bit 47 set is sign-extended and walks TTBR1 (TG1 = 0b10 4K, T1SZ = 25).
+/// TTBR1 region: with TCR2.SEP = 7 (upstream bus top bit: bit 48, IDR2.UBS = 0b0101 is a
+/// 49-bit upstream bus in the SMMUv2 spec), an address with bit 48 set is sign-extended
+/// and walks TTBR1 (TG1 = 0b10 4K, T1SZ = 25); bit 47 alone stays in TTBR0's range.
 #[test]
 fn stage1_ttbr1_split() {
     let mut t = T::new();
@@ -326,9 +327,10 @@ fn stage1_ttbr1_split() {
     t.wr64(cb(2) + CB_TTBR1, l1);
     t.wr(cb(2) + CB_TCR2, 5 | 7 << 15);
     t.map(0, 0x20, 0, S2CR_TYPE_TRANS, 2);
-    assert_eq!(t.tr(0x20, 0xffff_c000_2010, DmaDir::Read), Ok(0x8066_6010));
-    // TTBR0 walks are disabled by EPD0: translation fault.
+    assert_eq!(t.tr(0x20, 0x1_ffff_c000_2010, DmaDir::Read), Ok(0x8066_6010));
+    // TTBR0 walks are disabled by EPD0: translation fault (bit 47 without bit 48 too).
     assert_eq!(t.tr(0x20, 0x1000, DmaDir::Read).unwrap_err().record, FaultRecord::Context { cb: 2, fsr: FSR_TF });
+    assert_eq!(t.tr(0x20, 0xffff_c000_2010, DmaDir::Read).unwrap_err().record, FaultRecord::Context { cb: 2, fsr: FSR_TF });
 }
 
 fn one_page_context(t: &mut T, leaf: u64) {

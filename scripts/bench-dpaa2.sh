@@ -9,9 +9,11 @@
 # each timed twice: in guest time (/proc/uptime, 10 ms resolution; lsemu's virtual time,
 # one nanosecond per instruction of each PE) and in host wall time (the moments this
 # script reads the guest's markers on the console). Packets are counted from eth0's
-# tx_packets + rx_packets (each of them crosses both DPNIs once).
-# Environment: PINGS (default 1000), MIB (default 16), RUNS (default 1), ENGINE (default
-# jit), OUT (work directory), TIMEOUT (seconds per run, default 900). Needs the corpus
+# tx_packets + rx_packets (each of them crosses both DPNIs once). The host CPU seconds
+# (user + system) lsemu spent in each phase are printed too: on a loaded host they say
+# more than wall time.
+# Environment: PINGS (default 5000), MIB (default 64), RUNS (default 1), ENGINE (default
+# jit), OUT (work directory), MAX_INSNS (instruction limit per run, default 4e11). Needs the corpus
 # (test-suites/fetch-corpus.sh) and the modules of test-suites/fsl-mc-dpio/fetch.sh.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,9 +21,9 @@ corpus=${LSEMU_CORPUS:-$HOME/.cache/lsemu/corpus}
 mods=${LSEMU_DPAA2_MODULES:-$HOME/.cache/lsemu/dpaa2-modules}
 out=${OUT:-${TMPDIR:-/tmp}/lsemu-bench-dpaa2}
 lsemu="$repo/target/release/lsemu"
-pings=${PINGS:-1000}
-mib=${MIB:-16}
-limit=${TIMEOUT:-900}
+pings=${PINGS:-5000}
+mib=${MIB:-64}
+insns=${MAX_INSNS:-400000000000}
 modules="libphy fixed_phy fwnode_mdio of_mdio phylink pcs-lynx fsl-mc-dpio fsl-dpaa2-eth"
 [ -x "$lsemu" ] || { echo "bench-dpaa2: build first: cargo build --release -p lsemu" >&2; exit 1; }
 for f in Image busybox fsl-ls2088a-rdb.dtb; do
@@ -99,21 +101,27 @@ for m in $modules; do args+=(--add-file "/lib/$m.ko=$mods/$m.ko"); done
 # One run: the markers' guest times and packet counts, and the host times they appear.
 run() {
     local log="$out/run$1.log" line t0 end
-    declare -A host guest pk
-    local sum=""
+    declare -A host guest pk cpu
+    local sum="" pid
     : > "$log"
     t0=$EPOCHREALTIME
+    # lsemu is the process substitution itself (exec), so $! is its pid.
+    exec {fd}< <(exec "$lsemu" boot --max-insns "$insns" --engine "${ENGINE:-jit}" --smp 2 --kernel "$corpus/Image" \
+        --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$out/dpl.dts" --busybox "$corpus/busybox" \
+        --init-script "$out/init.sh" "${args[@]}" < /dev/null 2>&1)
+    pid=$!
     while IFS= read -r line; do
         printf '%s\n' "$line" >> "$log"
         if [[ $line =~ ^BENCH\ ([a-z-]+)\ ([0-9.]+)\ ([0-9]+)\ ?([0-9a-f]*) ]]; then
             host[${BASH_REMATCH[1]}]=$EPOCHREALTIME
+            cpu[${BASH_REMATCH[1]}]=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2> /dev/null || echo 0)
             guest[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
             pk[${BASH_REMATCH[1]}]=${BASH_REMATCH[3]}
             [ -n "${BASH_REMATCH[4]}" ] && sum=${BASH_REMATCH[4]}
         fi
-    done < <(timeout "$limit" "$lsemu" boot --engine "${ENGINE:-jit}" --smp 2 --kernel "$corpus/Image" \
-        --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$out/dpl.dts" --busybox "$corpus/busybox" \
-        --init-script "$out/init.sh" "${args[@]}" < /dev/null 2>&1 || true)
+    done <&$fd
+    exec {fd}<&-
+    wait "$pid" || true
     end=$EPOCHREALTIME
     if [ -z "${host[tcp-end]:-}" ] || [ -z "${host[ping-end]:-}" ]; then
         echo "run $1: incomplete (see $log)"; return
@@ -124,17 +132,21 @@ run() {
         -v gp0="${guest[ping-start]}" -v gp1="${guest[ping-end]}" -v hp0="${host[ping-start]}" -v hp1="${host[ping-end]}" \
         -v pp0="${pk[ping-start]}" -v pp1="${pk[ping-end]}" \
         -v gt0="${guest[tcp-start]}" -v gt1="${guest[tcp-end]}" -v ht0="${host[tcp-start]}" -v ht1="${host[tcp-end]}" \
-        -v pt0="${pk[tcp-start]}" -v pt1="${pk[tcp-end]}" -v run="$1" -v loss="$loss" \
-        -v md5=$([ "$sum" = "$want" ] && echo "MD5 ok" || echo "MD5 MISMATCH ($sum, want $want)") 'BEGIN {
+        -v pt0="${pk[tcp-start]}" -v pt1="${pk[tcp-end]}" -v tk="$(getconf CLK_TCK)" \
+        -v cp0="${cpu[ping-start]}" -v cp1="${cpu[ping-end]}" -v ct0="${cpu[tcp-start]}" -v ct1="${cpu[tcp-end]}" -v run="$1" -v loss="$loss" \
+        -v md5="$([ "$sum" = "$want" ] && echo "MD5 ok" || echo "MD5 MISMATCH ($sum, want $want)")" 'BEGIN {
         gp = gp1 - gp0; hp = hp1 - hp0; gt = gt1 - gt0; ht = ht1 - ht0
         tot = w1 - w0; np = pp1 - pp0; nt = pt1 - pt0; bits = mib * 1048576 * 8
         printf "run %d (%.1f s wall in all)\n", run, tot
         printf "  flood ping: %d requests, %d packets (%s)\n", n, np, loss
         printf "    guest time %7.2f s: %9.0f packets/s %9.0f round trips/s\n", gp, np / gp, n / gp
         printf "    host wall  %7.2f s: %9.0f packets/s %9.0f round trips/s\n", hp, np / hp, n / hp
+        cp = (cp1 - cp0) / tk; ct = (ct1 - ct0) / tk
+        if (cp > 0) printf "    host CPU   %7.2f s: %9.0f packets/s %9.0f round trips/s\n", cp, np / cp, n / cp
         printf "  TCP: %d MiB, %d packets, %s\n", mib, nt, md5
         printf "    guest time %7.2f s: %9.1f Mbit/s %9.0f packets/s\n", gt, bits / gt / 1e6, nt / gt
         printf "    host wall  %7.2f s: %9.1f Mbit/s %9.0f packets/s\n", ht, bits / ht / 1e6, nt / ht
+        if (ct > 0) printf "    host CPU   %7.2f s: %9.1f Mbit/s %9.0f packets/s\n", ct, bits / ct / 1e6, nt / ct
     }'
 }
 

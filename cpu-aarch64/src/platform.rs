@@ -118,6 +118,15 @@ pub trait Platform: Bus {
     /// Called when the PE executes a store to `pa`, so code caches and exclusive monitors
     /// of other PEs can react. Default: nothing.
     fn store_notify(&mut self, _cpu: u8, _pa: PhysAddr, _len: usize) {}
+    /// Which stores `store_notify` must hear about during the next `Engine::run`: `true`
+    /// with `out` filled with physical ranges `(pa, len)` means a PE's store that overlaps
+    /// none of them may be left unreported (its `store_notify` would do nothing); `false`
+    /// (the default) means every store must be reported. The answer must hold for the
+    /// whole of that run (the machine fixes the other PEs' reservations before a turn).
+    /// Engines may still report any store (the interpreter reports all of them).
+    fn store_watch(&self, _out: &mut Vec<(u64, u64)>) -> bool {
+        false
+    }
     /// An Inner Shareable TLBI by `cpu`: the machine applies it to the other PEs before
     /// they next run, with `mmu::tlbi_remote` (not `mmu::tlbi`: the issuer's VMID and
     /// Security state are not the receiver's). Default: nothing (single PE).

@@ -33,6 +33,7 @@ const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
+const CTX_SFILTER: i32 = offset_of!(Ctx, sfilter) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -1200,6 +1201,39 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
     if p.written.is_empty() { 0 } else { exit::STOP }
 }
 
+/// After an inline store of `n` bytes to each PA in the host registers `pas` (each store
+/// within one page: the probe made it aligned): calls `store_hook` for a PA whose entry
+/// of the store filter (`Ctx::sfilter`, see `crate::StoreFilter`) is non-zero, and jumps
+/// to `stop` if it asks to. Exact: a zero entry means no page with translations aliases
+/// the PA's page (so `note_write` would mark nothing) and, while the platform watches
+/// only some ranges (`Platform::store_watch`), none of them touches that page (so its
+/// `store_notify` would do nothing); `written` is empty inside a block (a call-out
+/// that fills it stops the block), so the hook would have returned 0 too.
+/// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
+fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
+    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+    for &r in pas {
+        let skip = e.ops.new_dynamic_label();
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, Rq(r)
+            ; shr rax, 12
+            ; and eax, (crate::FILTER_LEN - 1) as i32
+            ; mov rcx, QWORD [r12 + CTX_SFILTER]
+            ; cmp WORD [rcx + rax * 2], 0
+            ; je =>skip
+            ; mov rdi, r12
+            ; mov rsi, Rq(r)
+            ; mov edx, n as i32
+            ; mov rax, QWORD f
+            ; call rax
+            ; test eax, eax
+            ; jnz =>stop
+            ; =>skip
+        );
+    }
+}
+
 /// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
 /// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
@@ -1433,21 +1467,9 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     e.pending = 1;
     e.flush_count();
     if !load {
-        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        for &r in pairs {
-            dynasm!(e.ops
-                ; .arch x64
-                ; mov rdi, r12
-                ; mov rsi, Rq(r)
-                ; mov edx, n as i32
-                ; mov rax, QWORD f
-                ; call rax
-                ; test eax, eax
-                ; jnz =>stop
-            );
-        }
+        store_hooks(e, pairs, n, stop);
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
         let next = pc.wrapping_add(4);

@@ -902,21 +902,9 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     e.pending = 1;
     e.flush_count();
     if !load {
-        let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
         let stop = e.ops.new_dynamic_label();
         let pas: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        for &r in pas {
-            dynasm!(e.ops
-                ; .arch x64
-                ; mov rdi, r12
-                ; mov rsi, Rq(r)
-                ; mov edx, n as i32
-                ; mov rax, QWORD f
-                ; call rax
-                ; test eax, eax
-                ; jnz =>stop
-            );
-        }
+        super::store_hooks(e, pas, n, stop);
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
         let next = pc.wrapping_add(4);

@@ -32,6 +32,10 @@
 //!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
 //!   a lookup cache entry dies with its block (page written, flush). So the block entered
 //!   is always the one translated from the bytes at the PA the fetch gives now.
+//! - Stores: an inline store reports itself (`store_notify`, and the check for written
+//!   translated code) only if the store filter entry of its PA page is non-zero
+//!   (`StoreFilter`: pages with translations, and pages the platform watches through
+//!   `Platform::store_watch`); a zero entry proves the report would do nothing.
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -116,6 +120,8 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
+    /// `Jit::filter`'s entries (read by inline stores, `emit::store_hooks`).
+    pub sfilter: *const u16,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -123,8 +129,8 @@ pub(crate) struct Ctx {
 pub(crate) struct JitPlat<'a> {
     inner: &'a mut dyn Platform,
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
-    /// `Jit::filter`: a clear bit proves a page is not in `pages` (checked first).
-    filter: PageFilter,
+    /// `Jit::filter`: a zero code count proves a page is not in `pages` (checked first).
+    filter: StoreFilter,
     /// Pages with translations written since the dispatcher last looked.
     written: Vec<u64>,
 }
@@ -182,22 +188,28 @@ fn line_mask(off: u64, bytes: u64) -> u64 {
     (u64::MAX >> (63 - b)) & (u64::MAX << a)
 }
 
-/// A set of bits indexed by the low bits of a PA page number, a superset of the pages
-/// holding translations: a bit is set when a page gets its first translation and cleared
-/// only when every translation is forgotten (`Jit::flush`). Saves the hash lookup on
-/// stores to pages that never held code.
-type PageFilter = std::rc::Rc<[std::cell::Cell<u64>]>;
-/// Words of a `PageFilter` (a power of two): 64 Ki bits, one per page of 256 MiB.
-const FILTER_WORDS: usize = 1 << 10;
+/// The store filter: one entry per PA page number modulo `FILTER_LEN` (pages 256 MiB
+/// apart share an entry), telling whether a store to such a page may need work. Bits
+/// 0-14 count the keys of `pages` (pages holding translations) with that index, kept
+/// exact by `Jit::translate` (a page's first translation), `Jit::invalidate_page` (its
+/// removal) and `Jit::flush`; bit 15 (`WATCH`) is set while the platform wants to hear
+/// of stores to such a page (`Platform::store_watch`, refreshed at each `Engine::run`).
+/// An entry of 0 therefore proves that a store there needs neither `note_write` nor
+/// `store_notify`: inline stores test it and skip the call (`emit::store_hooks`).
+/// Never resized: translated code holds its address (`Ctx::sfilter`).
+type StoreFilter = std::rc::Rc<[std::cell::Cell<u16>]>;
+/// Entries of a `StoreFilter` (a power of two): one per page of 256 MiB.
+pub(crate) const FILTER_LEN: usize = 1 << 16;
+/// The "watched by the platform" bit of a `StoreFilter` entry.
+const WATCH: u16 = 1 << 15;
 
-fn filter_bit(pg: u64) -> (usize, u64) {
-    ((pg >> 6) as usize & (FILTER_WORDS - 1), 1 << (pg & 63))
+fn filter_index(pg: u64) -> usize {
+    pg as usize & (FILTER_LEN - 1)
 }
 
 #[inline(always)]
-fn filter_has(f: &PageFilter, pg: u64) -> bool {
-    let (w, b) = filter_bit(pg);
-    f[w].get() & b != 0
+fn filter_has(f: &StoreFilter, pg: u64) -> bool {
+    f[filter_index(pg)].get() & !WATCH != 0
 }
 
 /// A `JitPlat::written` entry meaning "all pages".
@@ -258,6 +270,9 @@ impl Platform for JitPlat<'_> {
     fn store_notify(&mut self, cpu: u8, pa: PhysAddr, len: usize) {
         self.inner.store_notify(cpu, pa, len);
         self.note_write(pa.0, len);
+    }
+    fn store_watch(&self, out: &mut Vec<(u64, u64)>) -> bool {
+        self.inner.store_watch(out)
     }
     fn tlbi_broadcast(&mut self, cpu: u8, op: cpu_aarch64::mmu::TlbiOp, arg: u64) {
         self.inner.tlbi_broadcast(cpu, op, arg)
@@ -350,8 +365,14 @@ pub struct Jit {
     jcache: Box<[JEntry]>,
     /// PA page -> blocks translated from it (shared with `JitPlat`, which checks stores).
     pages: std::rc::Rc<std::cell::RefCell<FxMap<u64, CodePage>>>,
-    /// Pages that may be keys of `pages` (shared with `JitPlat`).
-    filter: PageFilter,
+    /// Pages that may be keys of `pages` or watched by the platform (shared with
+    /// `JitPlat`; read by translated code).
+    filter: StoreFilter,
+    /// Filter indices whose `WATCH` bit the last `store_watch` set, or `None` when it
+    /// asked for every store (`WATCH` set everywhere).
+    watched: Option<Vec<usize>>,
+    /// Scratch for `Platform::store_watch`.
+    watch_buf: Vec<(u64, u64)>,
     /// Call-out records and chain slots of the current code buffer generation (stable
     /// heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vectors grow.
@@ -425,7 +446,9 @@ impl Jit {
             blocks: Default::default(),
             jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
-            filter: (0..FILTER_WORDS).map(|_| std::cell::Cell::new(0)).collect(),
+            filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
+            watched: Some(Vec::new()),
+            watch_buf: Vec::new(),
             recs: Vec::new(),
             slots: Vec::new(),
             pending_slot: None,
@@ -477,7 +500,7 @@ impl Jit {
         self.jcache.fill(NO_ENTRY);
         self.pages.borrow_mut().clear();
         for w in self.filter.iter() {
-            w.set(0);
+            w.set(w.get() & WATCH);
         }
         self.recs.clear();
         self.slots.clear();
@@ -496,6 +519,8 @@ impl Jit {
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
         if let Some(CodePage { keys, .. }) = keys {
+            let f = &self.filter[filter_index(page)];
+            f.set(f.get().wrapping_sub(1));
             for k in keys {
                 let j = &mut self.jcache[jc_index(&k)];
                 if j.va == k.va && j.pa_ctx == k.pa_ctx {
@@ -509,6 +534,54 @@ impl Jit {
         // A pending chain request from a block of this page must not be honoured.
         if self.pending_slot.is_some_and(|(_, pg)| pg == page) {
             self.pending_slot = None;
+        }
+    }
+
+    /// Sets the `WATCH` bits of the store filter from `Platform::store_watch` for the run
+    /// about to start (clearing the previous run's).
+    fn update_watch(&mut self, p: &dyn Platform) {
+        self.watch_buf.clear();
+        let partial = p.store_watch(&mut self.watch_buf);
+        let set = |f: &StoreFilter, i: usize| f[i].set(f[i].get() | WATCH);
+        let clear = |f: &StoreFilter, i: usize| f[i].set(f[i].get() & !WATCH);
+        // A few ranges of a few pages each (one 64-byte granule per other PE on the
+        // LS2088A); more than this many pages: watch everything.
+        const MAX_PAGES: u64 = 1024;
+        let pages: u64 = self.watch_buf.iter().map(|&(pa, len)| (pa.wrapping_add(len.max(1) - 1) >> 12).wrapping_sub(pa >> 12).saturating_add(1)).fold(0u64, |a, b| a.saturating_add(b));
+        if !partial || pages > MAX_PAGES {
+            if self.watched.is_some() {
+                for i in 0..FILTER_LEN {
+                    set(&self.filter, i);
+                }
+                self.watched = None;
+            }
+            return;
+        }
+        match self.watched.as_mut() {
+            Some(w) => {
+                for i in w.drain(..) {
+                    clear(&self.filter, i);
+                }
+            }
+            None => {
+                for i in 0..FILTER_LEN {
+                    clear(&self.filter, i);
+                }
+                self.watched = Some(Vec::new());
+            }
+        }
+        let w = self.watched.get_or_insert_with(Vec::new);
+        for &(pa, len) in &self.watch_buf {
+            let (first, last) = (pa >> 12, pa.wrapping_add(len.max(1) - 1) >> 12);
+            let mut pg = first;
+            loop {
+                set(&self.filter, filter_index(pg));
+                w.push(filter_index(pg));
+                if pg == last {
+                    break;
+                }
+                pg = pg.wrapping_add(1);
+            }
         }
     }
 
@@ -548,19 +621,32 @@ impl Jit {
         self.blocks.insert(k, b);
         {
             let mut pages = self.pages.borrow_mut();
-            let c = pages.entry(pa >> 12).or_default();
+            let c = pages.entry(pa >> 12).or_insert_with(|| {
+                // A new key of `pages`: count it (at most 2^15 - 1 pages share an entry:
+                // RAM is at most 512 GiB, 2048 pages per entry).
+                let f = &self.filter[filter_index(pa >> 12)];
+                f.set(f.get().wrapping_add(1));
+                CodePage::default()
+            });
             c.keys.push(k);
             c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
         }
-        let (w, bit) = filter_bit(pa >> 12);
-        self.filter[w].set(self.filter[w].get() | bit);
         self.stats.blocks_translated += 1;
         Some(b)
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx { end, slot: std::ptr::null_mut(), cpu: cpu as *mut Cpu, plat: std::ptr::null_mut(), exit: None, slot_page: 0, jcache: self.jcache.as_ptr() };
+        let mut ctx = Ctx {
+            end,
+            slot: std::ptr::null_mut(),
+            cpu: cpu as *mut Cpu,
+            plat: std::ptr::null_mut(),
+            exit: None,
+            slot_page: 0,
+            jcache: self.jcache.as_ptr(),
+            sfilter: self.filter.as_ptr().cast::<u16>(),
+        };
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -693,6 +779,7 @@ impl Engine for Jit {
             return Exit::Off;
         }
         cpu.fast_run_boundary(true);
+        self.update_watch(p);
         let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new() };
         let x = self.run_inner(cpu, &mut jp, budget);
         for pg in std::mem::take(&mut jp.written) {

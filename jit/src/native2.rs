@@ -74,7 +74,7 @@ pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     match *insn {
         Insn::DpReg(d) => dp_reg(e, d),
         Insn::DpImm(DpImm::Bfm { sf, n, immr, imms, rn, rd }) => bfm(e, sf, n, immr, imms, rn, rd),
-        Insn::Ldst(l) => ldst_sext(e, pc, l),
+        Insn::Ldst(l) => ldst_sext(e, pc, l) || ordered(e, pc, l),
         _ => false,
     }
 }
@@ -224,6 +224,28 @@ fn bfm(e: &mut Em<'_, '_>, sf: u32, n: u32, immr: u32, imms: u32, rn: u32, rd: u
     e.store(RAX, rd, false, sf == 1);
     e.pending += 1;
     true
+}
+
+/// Load-acquire/store-release LDAR*/STLR* (B, H, W, X): the inline access of
+/// `emit::mem_access` at [Xn] with no offset. Exact: the interpreter (`excl::ordered`)
+/// forms the address as an ordinary load/store does (`base`: SP alignment check) and
+/// reads/writes with `read_mem`/`write_mem`, whose fast path an access marked atomic
+/// takes on the same `FastMem` hit condition (aligned, entry valid) that `probe` checks;
+/// the acquire/release ordering has no effect in lsemu (one PE runs at a time); the
+/// syndrome it sets matters only for a fault, which the slow path (the interpreter)
+/// takes.
+fn ordered(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
+    let (load, n, rt, rn) = match l {
+        Ldst::Stlrb { rn, rt } => (false, 1, rt, rn),
+        Ldst::Stlrh { rn, rt } => (false, 2, rt, rn),
+        Ldst::Stlr { sz, rn, rt } => (false, 4 << sz, rt, rn),
+        Ldst::Ldarb { rn, rt } => (true, 1, rt, rn),
+        Ldst::Ldarh { rn, rt } => (true, 2, rt, rn),
+        Ldst::Ldar { sz, rn, rt } => (true, 4 << sz, rt, rn),
+        _ => return false,
+    };
+    let raw = e.raw;
+    mem_access(e, pc, raw, load, n, rt, None, rn, Addr::Imm(0), Ix::Off)
 }
 
 /// Sign-extending loads (LDRSB, LDRSH, LDRSW, LDURS*, LDPSW): the inline access of

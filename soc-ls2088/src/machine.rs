@@ -589,6 +589,13 @@ impl Platform for SysBus {
             }
         }
     }
+    /// `store_notify` only acts on stores overlapping another PE's reservation granule,
+    /// and `reservations` is fixed by `Machine::turn` before the engine runs (a turn's
+    /// own stores only queue snoops, applied after it).
+    fn store_watch(&self, out: &mut Vec<(u64, u64)>) -> bool {
+        out.extend(self.reservations.iter().flatten().map(|&g| (g, 64)));
+        true
+    }
     fn tlbi_broadcast(&mut self, cpu: u8, op: TlbiOp, arg: u64) {
         self.pending.tlbi.push((cpu, op, arg));
     }

@@ -191,6 +191,11 @@ pub struct TestPlat {
     /// `store_notify` calls: count and a running hash of (pa, len).
     pub notify_count: u64,
     pub notify_hash: u64,
+    /// `Some(ranges)`: `store_watch` answers these ranges, and only `store_notify` calls
+    /// overlapping one of them are counted (the others may be left out by an engine, as
+    /// the contract of `Platform::store_watch` allows). `None`: every store must be
+    /// reported, and every call is counted.
+    pub watch: Option<Vec<(u64, u64)>>,
     /// The PC (VA) of the program's final `HLT #END_HLT`.
     pub halt_pc: u64,
     /// "Stale code" model: instruction fetches of this PA see this word, whatever memory
@@ -225,6 +230,7 @@ impl TestPlat {
             mmio_reads: 0,
             notify_count: 0,
             notify_hash: 0,
+            watch: None,
             halt_pc: 0,
             stale: None,
         }
@@ -264,6 +270,18 @@ impl TestPlat {
         self.notify_hash = 0;
         self.halt_pc = 0;
         self.stale = None;
+    }
+}
+
+impl TestPlat {
+    fn store_watch_ranges(&self, out: &mut Vec<(u64, u64)>) -> bool {
+        match &self.watch {
+            Some(w) => {
+                out.extend_from_slice(w);
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -335,7 +353,16 @@ impl Platform for TestPlat {
             Hooked::No
         }
     }
+    fn store_watch(&self, out: &mut Vec<(u64, u64)>) -> bool {
+        self.store_watch_ranges(out)
+    }
     fn store_notify(&mut self, _cpu: u8, pa: PhysAddr, len: usize) {
+        if let Some(w) = &self.watch {
+            let end = pa.0.wrapping_add(len as u64);
+            if !w.iter().any(|&(b, l)| pa.0 < b.wrapping_add(l) && end > b) {
+                return;
+            }
+        }
         self.notify_count += 1;
         self.notify_hash = mix(self.notify_hash ^ pa.0 ^ (len as u64) << 56);
     }

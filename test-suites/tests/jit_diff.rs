@@ -28,7 +28,7 @@ use cpu_aarch64::interp::{self, Exit};
 use cpu_aarch64::platform::{Bus, BusAttrs, BusError, Hooked, IrqLevels, PhysAddr, Platform, RamSpan};
 use cpu_aarch64::Cpu;
 use rayon::prelude::*;
-use test_suites::jitdiff::{all_candidates, compare, fp_candidates, make_fp_prog, make_prog, run_prog, Chunks, Outcome, Prog, TestPlat, CODE_PA, CODE_SIZE, DATA_PA};
+use test_suites::jitdiff::{all_candidates, compare, fp_candidates, make_fp_prog, make_prog, run_prog, Chunks, Outcome, Prog, TestPlat, CODE_PA, CODE_SIZE, DATA_PA, VA_OFF};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -46,6 +46,8 @@ struct RefStats {
     halted: bool,
     exceptions: u64,
     insns: u64,
+    /// Watched stores reported (programs with a `store_watch` set, see `test_plat`).
+    watched_notifies: u64,
 }
 
 #[derive(Default)]
@@ -57,6 +59,9 @@ struct Summary {
     with_exceptions: usize,
     exceptions: u64,
     insns: u64,
+    /// Programs with a watch set, and those whose reference reported a watched store.
+    watching: usize,
+    watched_hit: usize,
     /// The engines' own counters, summed.
     engine: EngineStats,
 }
@@ -70,8 +75,24 @@ fn patterns(id: u64) -> [Chunks; 5] {
     [REF, Chunks::Fixed(1), Chunks::Fixed(7), Chunks::Fixed(1000), Chunks::Random(id)]
 }
 
-fn outcome(prog: &Prog, e: &mut dyn Engine, chunks: Chunks, stale: bool) -> Outcome {
+/// The platform a program runs on: for odd program ids it watches only a few 64-byte
+/// granules (`Platform::store_watch`, as the machine watches other PEs' reservations):
+/// the one X28 (the generator's moving base) points to, the one after the one X27 (the exclusives' base) points to, and one in the code region (chosen by the id), so that
+/// stores elsewhere may go unreported and the JIT's store filter skips them, while the
+/// reported ones must still match the interpreter's exactly (count and hash).
+fn test_plat(prog: &Prog) -> TestPlat {
     let mut plat = TestPlat::new();
+    if prog.id % 2 == 1 {
+        let g = (prog.id / 2) % 64;
+        let pa = |va: u64| if prog.mmu { va.wrapping_add(VA_OFF) } else { va };
+        let (base, excl) = (pa(prog.regs.x[28]) & !63, pa(prog.regs.x[27]) & !63);
+        plat.watch = Some(vec![(base, 64), (excl.wrapping_add(64), 64), (CODE_PA + 64 * ((g * 7) % (CODE_SIZE as u64 / 64)), 64)]);
+    }
+    plat
+}
+
+fn outcome(prog: &Prog, e: &mut dyn Engine, chunks: Chunks, stale: bool) -> Outcome {
+    let mut plat = test_plat(prog);
     let (cpu, exits) = run_prog(prog, e, &mut plat, chunks, stale);
     Outcome { cpu, plat, exits }
 }
@@ -84,6 +105,7 @@ fn check(prog: &Prog, engine: &mut dyn Engine) -> Result<RefStats, String> {
         halted: reference.exits.last() == Some(&Exit::Halt(0)),
         exceptions: reference.cpu.stats.exceptions,
         insns: reference.cpu.icount,
+        watched_notifies: if reference.plat.watch.is_some() { reference.plat.notify_count } else { 0 },
     };
     if std::env::var_os("LSEMU_JIT_DIFF_CASE").is_some() {
         println!("reference: exits {:?}, icount {}, {} exceptions, pc {:#x}, EL{}", reference.exits, reference.cpu.icount, stats.exceptions, reference.cpu.st.pc, reference.cpu.st.pstate.el);
@@ -147,6 +169,8 @@ fn run_all_with(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sy
                         s.with_exceptions += (r.exceptions > 0) as usize;
                         s.exceptions += r.exceptions;
                         s.insns += r.insns;
+                        s.watching += (prog.id % 2 == 1) as usize;
+                        s.watched_hit += (r.watched_notifies > 0) as usize;
                     }
                     Err(e) => s.fails.push((prog.kind, format!("{}  mismatch {e}", prog.describe()))),
                 }
@@ -165,6 +189,8 @@ fn run_all_with(seed: u64, ids: Vec<u64>, mk: &(dyn Fn() -> Box<dyn Engine> + Sy
         all.with_exceptions += s.with_exceptions;
         all.exceptions += s.exceptions;
         all.insns += s.insns;
+        all.watching += s.watching;
+        all.watched_hit += s.watched_hit;
         all.engine.blocks_translated += s.engine.blocks_translated;
         all.engine.blocks_invalidated += s.engine.blocks_invalidated;
         all.engine.flushes += s.engine.flushes;
@@ -207,7 +233,7 @@ fn jit_matches_interpreter() {
     DONE.store(true, Ordering::Relaxed);
     let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
     println!(
-        "jit_diff: seed {seed:#x}, {} programs in {:.1} s ({}); reference: {} instructions, {} reached their end, {} took exceptions ({} in all); JIT: {:?}; {} mismatches",
+        "jit_diff: seed {seed:#x}, {} programs in {:.1} s ({}); reference: {} instructions, {} reached their end, {} took exceptions ({} in all), {} of {} with a store watch reported watched stores; JIT: {:?}; {} mismatches",
         ids.len(),
         t0.elapsed().as_secs_f64(),
         s.kinds.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "),
@@ -215,13 +241,17 @@ fn jit_matches_interpreter() {
         s.halted,
         s.with_exceptions,
         s.exceptions,
+        s.watched_hit,
+        s.watching,
         s.engine,
         fails.len()
     );
     // The programs must exercise what they claim to (a generator regression would make
-    // this test vacuous): most reach their end, many take exceptions.
+    // this test vacuous): most reach their end, many take exceptions, some store to a
+    // watched granule.
     if ids.len() >= 1000 {
         assert!(s.halted * 2 > ids.len() && s.with_exceptions * 10 > ids.len(), "programs do not exercise the engine");
+        assert!(s.watched_hit * 50 > s.watching, "too few programs store to a watched granule ({} of {})", s.watched_hit, s.watching);
     }
     for f in fails.iter().take(5) {
         println!("{f}");
@@ -451,7 +481,7 @@ const NATIVE2: &[&str] = &[
     "UDIV", "SDIV", "UMULH", "SMULH", "SMADDL", "SMSUBL", "UMADDL", "UMSUBL", "CLZ", "CLS", "RBIT", "REV_x", "REV_w",
     "REV32_gpr", "REV16_gpr", "BFM", "LDRSB_uoff", "LDRSB_post", "LDRSB_pre", "LDRSB_reg", "LDURSB", "LDRSH_uoff",
     "LDRSH_post", "LDRSH_pre", "LDRSH_reg", "LDURSH", "LDRSW_uoff", "LDRSW_post", "LDRSW_pre", "LDRSW_reg", "LDURSW",
-    "LDPSW_off", "LDPSW_pre", "LDPSW_post",
+    "LDPSW_off", "LDPSW_pre", "LDPSW_post", "STLRB", "STLRH", "STLR", "LDARB", "LDARH", "LDAR",
 ];
 
 /// Edge values for the register files of half the `NATIVE2` programs, so that operand

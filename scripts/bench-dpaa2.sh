@@ -12,8 +12,17 @@
 # tx_packets + rx_packets (each of them crosses both DPNIs once). The host CPU seconds
 # (user + system) lsemu spent in each phase are printed too: on a loaded host they say
 # more than wall time.
-# Environment: PINGS (default 5000), MIB (default 64), RUNS (default 1), ENGINE (default
-# jit), OUT (work directory), MAX_INSNS (instruction limit per run, default 4e11). Needs the corpus
+# With PEERS=udp the same is measured between two lsemu instances instead, each with one
+# DPNI behind a DPMAC, linked by `--net dpmac.1=udp:...` (as the test
+# dpaa2_eth_two_instances_over_udp): A (10.0.1.1, measured) floods and sends to B
+# (10.0.1.2), which returns the MD5 of what it received over a second connection; both
+# machines share the host's cores and idle time is paced to the host clock there; the
+# host CPU time is the measured machine's (A's) alone, and A's guest time includes the
+# idle time it spends waiting for B (paced to the host clock), so it is no longer a
+# deterministic figure.
+# Environment: PEERS (unset: back to back in one machine; udp: two machines), PINGS
+# (default 5000), MIB (default 64), RUNS (default 1), ENGINE (default jit), OUT (work
+# directory), MAX_INSNS (instruction limit per run, default 4e11). Needs the corpus
 # (test-suites/fetch-corpus.sh) and the modules of test-suites/fsl-mc-dpio/fetch.sh.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -94,6 +103,40 @@ wait \$L
 echo "BENCH tcp-end \$(cut -d' ' -f1 /proc/uptime) \$(pk) \$(cut -d' ' -f1 /tmp/rsum)"
 INIT
 
+if [ "${PEERS:-}" = udp ]; then
+    for side in 1 2; do
+        sed -e 's/obj_set@dpni { type = "dpni"; ids = <0 1>; };/obj_set@dpni { type = "dpni"; ids = <0>; }; obj_set@dpmac { type = "dpmac"; ids = <1>; };/' \
+            -e "/dpni@1 {/d" -e "s/0x00 0x00 0x01>/0x00 0x01 0x0$side>/" \
+            -e 's/endpoint2 = "dpni@1"/endpoint2 = "dpmac@1"/' -e 's/^\t\tdpbp@0 { }; dpbp@1 { };/\t\tdpbp@0 { }; dpbp@1 { }; dpmac@1 { };/' \
+            "$out/dpl.dts" > "$out/dpl$side.dts"
+    done
+    cat > "$out/init.sh" <<INIT
+for m in $modules; do insmod /lib/\$m.ko || echo "bench: insmod \$m failed"; done
+ip link set eth0 up
+ip addr add 10.0.1.1/24 dev eth0
+i=0; until ping -c 1 -W 1 10.0.1.2 > /dev/null; do i=\$((i+1)); [ \$i -ge 300 ] && break; done
+pk() { echo \$((\$(cat /sys/class/net/eth0/statistics/tx_packets) + \$(cat /sys/class/net/eth0/statistics/rx_packets))); }
+echo "BENCH ping-start \$(cut -d' ' -f1 /proc/uptime) \$(pk)"
+ping -q -A -c $pings -W 5 10.0.1.2
+echo "BENCH ping-end \$(cut -d' ' -f1 /proc/uptime) \$(pk)"
+nc -l -p 5001 -e sh -c 'cat > /tmp/rsum' &
+R=\$!
+sleep 1
+echo "BENCH tcp-start \$(cut -d' ' -f1 /proc/uptime) \$(pk)"
+i=0; until nc 10.0.1.2 5000 -e sh -c 'dd if=/dev/zero bs=65536 count=$((mib * 16)) 2> /dev/null'; do i=\$((i+1)); [ \$i -ge 60 ] && break; sleep 1; done
+wait \$R
+echo "BENCH tcp-end \$(cut -d' ' -f1 /proc/uptime) \$(pk) \$(cut -d' ' -f1 /tmp/rsum)"
+INIT
+    cat > "$out/init-peer.sh" <<INIT
+for m in $modules; do insmod /lib/\$m.ko || echo "bench: insmod \$m failed"; done
+ip link set eth0 up
+ip addr add 10.0.1.2/24 dev eth0
+timeout 900 nc -l -p 5000 -e sh -c 'md5sum > /tmp/rsum'
+sleep 1
+i=0; until nc 10.0.1.1 5001 -e cat /tmp/rsum; do i=\$((i+1)); [ \$i -ge 30 ] && break; sleep 1; done
+INIT
+fi
+
 want=$(head -c $((mib * 1048576)) /dev/zero | md5sum | cut -d' ' -f1)
 args=()
 for m in $modules; do args+=(--add-file "/lib/$m.ko=$mods/$m.ko"); done
@@ -104,11 +147,23 @@ run() {
     declare -A host guest pk cpu
     local sum="" pid
     : > "$log"
+    local dpl="$out/dpl.dts" net=() peer=""
+    if [ "${PEERS:-}" = udp ]; then
+        local pa=$((20000 + RANDOM % 20000)) pb
+        pb=$((pa + 1))
+        dpl="$out/dpl1.dts"
+        net=(--net "dpmac.1=udp:127.0.0.1:$pa,127.0.0.1:$pb")
+        "$lsemu" boot --max-insns "$insns" --engine "${ENGINE:-jit}" --smp 2 --kernel "$corpus/Image" \
+            --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$out/dpl2.dts" --busybox "$corpus/busybox" \
+            --init-script "$out/init-peer.sh" "${args[@]}" --net "dpmac.1=udp:127.0.0.1:$pb,127.0.0.1:$pa" \
+            < /dev/null > "$out/peer$1.log" 2>&1 &
+        peer=$!
+    fi
     t0=$EPOCHREALTIME
     # lsemu is the process substitution itself (exec), so $! is its pid.
     exec {fd}< <(exec "$lsemu" boot --max-insns "$insns" --engine "${ENGINE:-jit}" --smp 2 --kernel "$corpus/Image" \
-        --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$out/dpl.dts" --busybox "$corpus/busybox" \
-        --init-script "$out/init.sh" "${args[@]}" < /dev/null 2>&1)
+        --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$dpl" --busybox "$corpus/busybox" \
+        --init-script "$out/init.sh" "${args[@]}" "${net[@]}" < /dev/null 2>&1)
     pid=$!
     while IFS= read -r line; do
         printf '%s\n' "$line" >> "$log"
@@ -122,6 +177,7 @@ run() {
     done <&$fd
     exec {fd}<&-
     wait "$pid" || true
+    [ -z "$peer" ] || wait "$peer" || true
     end=$EPOCHREALTIME
     if [ -z "${host[tcp-end]:-}" ] || [ -z "${host[ping-end]:-}" ]; then
         echo "run $1: incomplete (see $log)"; return
@@ -150,6 +206,6 @@ run() {
     }'
 }
 
-echo "lsemu DPAA2 benchmark: engine ${ENGINE:-jit}, --smp 2, $pings flood pings, $mib MiB TCP; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "lsemu DPAA2 benchmark ($([ "${PEERS:-}" = udp ] && echo "two lsemu instances over UDP" || echo "two DPNIs back to back in one machine")): engine ${ENGINE:-jit}, --smp 2, $pings flood pings, $mib MiB TCP; $(date -u '+%Y-%m-%d %H:%M UTC')"
 for r in $(seq 1 "${RUNS:-1}"); do run "$r"; done
 echo "logs in $out"

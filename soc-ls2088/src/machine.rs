@@ -26,6 +26,10 @@ use std::sync::Arc;
 /// Instructions each PE runs per round-robin turn (and virtual nanoseconds per quantum).
 pub const QUANTUM: u64 = 10_000;
 
+/// The longest idle time skip, in virtual (and slept wall) nanoseconds, while a live host
+/// network backend is attached (`Machine::idle_until`).
+const IDLE_PACE_NS: u64 = 200_000;
+
 /// Nanoseconds per tick of the 25 MHz system counter.
 const NS_PER_TICK: u64 = 1_000_000_000 / board::CNTFRQ_HZ;
 
@@ -946,6 +950,21 @@ impl Machine {
         None
     }
 
+    /// Where an idle machine's time jumps to on its way to the next event at `t`: `t`
+    /// itself, unless a live host network backend (TAP, socket) is attached — then at most
+    /// `IDLE_PACE_NS` further, after sleeping that long on the host, so that idle virtual
+    /// time runs no faster than the host's clock and a peer (another lsemu, the host's
+    /// stack) has the wall time a guest's timeout promises it. The step is fixed, so the
+    /// virtual timeline still depends only on what arrives and when.
+    fn idle_until(&mut self, t: u64) -> u64 {
+        if !self.bus.net_backends.iter().any(|(_, b)| b.live()) {
+            return t;
+        }
+        let step = t.saturating_sub(self.now_ns).min(IDLE_PACE_NS);
+        std::thread::sleep(std::time::Duration::from_nanos(step));
+        self.now_ns.saturating_add(step)
+    }
+
     /// Runs PE `i` for up to `budget` instructions as one (part of a) round-robin turn:
     /// its timers and GIC context synced, its view of the counter continuing from what it
     /// has already run in this round. Returns the engine's exit and the instructions run.
@@ -1116,7 +1135,7 @@ impl Machine {
                 });
                 match [timer, dev].into_iter().flatten().min() {
                     _ if pending_irq => self.now_ns = next,
-                    Some(t) if t > self.now_ns => self.now_ns = t,
+                    Some(t) if t > self.now_ns => self.now_ns = self.idle_until(t),
                     Some(_) => self.now_ns = next,
                     None => {
                         let pcs = self.cpus.iter().filter(|c| !c.off).map(|c| c.st.pc).collect();

@@ -49,6 +49,12 @@ pub trait NetBackend: Send {
     fn stats(&self) -> NetStats {
         NetStats::default()
     }
+    /// Whether frames can arrive from the host side at moments the machine does not
+    /// choose (TAP, sockets): an idle machine then lets its virtual time run no faster than
+    /// the host's clock, so a peer gets the time the guest's timeouts promise it.
+    fn live(&self) -> bool {
+        false
+    }
 }
 
 /// A backend and the endpoint it is attached to ("dpmac.1").
@@ -305,6 +311,9 @@ impl NetBackend for Tee {
     fn stats(&self) -> NetStats {
         self.inner.stats()
     }
+    fn live(&self) -> bool {
+        self.inner.live()
+    }
 }
 
 /// Wraps every backend: drops frames of impossible sizes (counted, warned about once)
@@ -371,5 +380,9 @@ impl NetBackend for Checked {
         // The inner backend counts only its own drops (host queue full, peer absent...).
         let i = self.inner.stats();
         self.stats.add(NetStats { tx_dropped: i.tx_dropped, rx_dropped: i.rx_dropped, ..Default::default() })
+    }
+
+    fn live(&self) -> bool {
+        self.inner.live()
     }
 }

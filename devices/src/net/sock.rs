@@ -82,6 +82,9 @@ impl NetBackend for Udp {
         None
     }
 
+    fn live(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("udp {} <-> {}", self.local, self.remote)
     }
@@ -138,6 +141,9 @@ impl NetBackend for Unix {
         }
     }
 
+    fn live(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("unix {} <-> {}", self.local.display(), self.remote.display())
     }

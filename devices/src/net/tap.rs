@@ -106,6 +106,9 @@ impl NetBackend for Tap {
         }
     }
 
+    fn live(&self) -> bool {
+        true
+    }
     fn describe(&self) -> String {
         format!("tap {}", self.name)
     }

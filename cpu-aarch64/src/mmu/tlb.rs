@@ -126,10 +126,16 @@ impl Tlb {
         None
     }
 
-    pub fn insert(&mut self, e: Entry) {
+    /// Caches `e` in its slot; returns the VA page (`Entry::va_page`) of the valid entry
+    /// it evicted, if any (whatever its context), so that caches built on top of the TLB
+    /// (`mem::FastMem`) can drop what they hold of it.
+    pub fn insert(&mut self, e: Entry) -> Option<u64> {
         self.fills = self.fills.wrapping_add(1);
         let asid = if e.global { 0 } else { e.asid };
-        self.entries[index(e.va_page, e.ctx, asid)] = e;
+        let slot = &mut self.entries[index(e.va_page, e.ctx, asid)];
+        let evicted = (slot.ctx != 0).then_some(slot.va_page);
+        *slot = e;
+        evicted
     }
 
     /// Removes every entry for which `f` holds.

@@ -6,8 +6,10 @@ use crate::mmu::{self, Access, AccessType, MemType};
 use crate::platform::{BusAttrs, PhysAddr, Platform};
 use crate::Cpu;
 
-/// Entries per access type in the host-pointer cache (a power of two).
-const FAST_ENTRIES: usize = 64;
+/// Entries per access type in the host-pointer cache (a power of two). 1024 pages (4 MiB)
+/// per access type: the Linux boot's working set misses much less than with 64 (the
+/// epoch makes emptying it O(1)); 96 KiB per PE.
+const FAST_ENTRIES: usize = 1024;
 
 /// One cached page: VA page `page` (VA >> 12, as the instruction gave it) was translated
 /// successfully for this access type, to the 4 KiB guest RAM page at `pa` whose bytes are
@@ -699,7 +701,7 @@ mod fast_tlb_tests {
         put(&mut f, 2, q);
         f.code = f.e[0][p as usize & (FAST_ENTRIES - 1)];
         f.tlb_filled(None, 1);
-        f.tlb_filled(Some(0x80140), 2); // same FastMem slot as p (0x00 mod 64), other page
+        f.tlb_filled(Some(p + FAST_ENTRIES as u64), 2); // p's FastMem slot, another page
         assert!(has(&f, 0, p) && has(&f, 1, tagged) && has(&f, 2, q) && f.code.page == p);
         f.tlb_filled(Some(p), 3);
         assert!(!has(&f, 0, p) && !has(&f, 1, tagged) && f.code.page != p, "evicted page dropped");

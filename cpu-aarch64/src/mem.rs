@@ -66,11 +66,37 @@ pub(crate) struct FastMem {
     e: Box<[[FastEntry; FAST_ENTRIES]; 3]>,
     /// The fetch entry used last (a copy of one of `e[0]`, checked first).
     code: FastEntry,
+    /// Between runs: the epoch of the entries made by the last run and the state they
+    /// depend on then (see `Cpu::fast_run_boundary`); None once anything emptied the
+    /// cache since.
+    kept: Option<Box<Kept>>,
+}
+
+/// What the entries of a finished run depend on besides the TLB entries behind them
+/// (which `tlb_filled` follows): the translation regime and its controls, permissions
+/// (EL, PAN), watchpoint enables (all in `SysRegs` and `Pstate`), and TLB removals
+/// (remote TLBIs are applied between runs: `Tlb::invalidations`, `Tlb::flushes`).
+#[derive(Debug, Clone)]
+struct Kept {
+    epoch: u32,
+    sys: crate::sysreg::SysRegs,
+    pstate: crate::state::Pstate,
+    tlb_invalidations: u64,
+    tlb_flushes: u64,
 }
 
 impl Default for FastMem {
     fn default() -> Self {
-        FastMem { live: false, irq_check: true, debug: true, epoch: 1, fills: 0, e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]), code: FastEntry::default() }
+        FastMem {
+            live: false,
+            irq_check: true,
+            debug: true,
+            epoch: 1,
+            fills: 0,
+            e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]),
+            code: FastEntry::default(),
+            kept: None,
+        }
     }
 }
 
@@ -108,6 +134,10 @@ impl FastMem {
     #[inline]
     pub(crate) fn invalidate(&mut self) {
         self.irq_check = true;
+        if let Some(k) = &mut self.kept {
+            // No entry of a finished run may come back (epoch 0 is never current).
+            k.epoch = 0;
+        }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             // Wrapped: old entries could match again.
@@ -176,10 +206,50 @@ impl Cpu {
     pub fn fast_debug(&self) -> bool {
         self.fast.debug
     }
-    /// Starts (`true`) or ends (`false`) a run as `interp::run` does: empties the caches,
-    /// asks for an interrupt check, and allows fills only inside the run.
+    /// Starts (`true`) or ends (`false`) a run as `interp::run` does: asks for an
+    /// interrupt check, allows fills only inside the run, and makes the cached pages
+    /// unusable outside it. At the end of a run the entries' epoch is put aside with the
+    /// state they depend on (`Kept`) and a fresh epoch made current (nothing hits between
+    /// runs; entries are made only inside runs). The next run takes the entries back if
+    /// nothing emptied the cache in between (`FastMem::invalidate` forgets the kept
+    /// epoch; TLB evictions by fills between runs drop their pages as inside a run) and
+    /// that state is unchanged; otherwise it starts empty.
     pub fn fast_run_boundary(&mut self, live: bool) {
-        self.fast.invalidate();
+        if live {
+            let resume = match &self.fast.kept {
+                Some(k) => {
+                    k.epoch != 0
+                        && k.tlb_invalidations == self.tlb.invalidations
+                        && k.tlb_flushes == self.tlb.flushes
+                        && k.pstate == self.st.pstate
+                        && !self.host_debug.active()
+                        && k.sys == self.sys
+                }
+                None => false,
+            };
+            if resume {
+                let epoch = self.fast.kept.as_ref().map_or(0, |k| k.epoch);
+                self.fast.epoch = epoch;
+                self.fast.irq_check = true;
+            } else {
+                self.fast.invalidate();
+            }
+        } else {
+            let epoch = self.fast.epoch;
+            self.fast.invalidate();
+            let (sys, pstate) = (&self.sys, self.st.pstate);
+            let (tlb_invalidations, tlb_flushes) = (self.tlb.invalidations, self.tlb.flushes);
+            match &mut self.fast.kept {
+                Some(k) => {
+                    k.epoch = epoch;
+                    k.sys.clone_from(sys);
+                    k.pstate = pstate;
+                    k.tlb_invalidations = tlb_invalidations;
+                    k.tlb_flushes = tlb_flushes;
+                }
+                None => self.fast.kept = Some(Box::new(Kept { epoch, sys: sys.clone(), pstate, tlb_invalidations, tlb_flushes })),
+            }
+        }
         self.fast.live = live;
     }
     /// Asks for an interrupt check before the next instruction (caches kept).
@@ -678,6 +748,39 @@ mod fast_tlb_tests {
             assert_eq!(x[12], 0x1111);
             assert_eq!(x[13], 0x2222, "TLBI VAE1 removed the stale translation");
         }
+    }
+
+    const THREE: [u32; 4] = [
+        0xf94000ea, // 00: ldr x10, [x7]
+        0xf94000eb, // 04: ldr x11, [x7]
+        0xf94000ec, // 08: ldr x12, [x7]
+        0x14000000, // 0c: b .
+    ];
+
+    /// Between runs the machine may remove TLB entries (a broadcast TLBI from another PE)
+    /// or change registers: the next run must not use the pages cached by the last one.
+    #[test]
+    fn run_boundary_keeps_pages_only_if_nothing_changed() {
+        let (mut a, mut p) = setup(&THREE, 0);
+        // PA X itself (seen with the MMU off) holds 0x5555.
+        p.ram.load(X, &0x5555u64.to_le_bytes());
+        assert_eq!(run(&mut a, &mut p, 1), Exit::Budget);
+        assert_eq!(a.st.x[10], 0x1111);
+        // Nothing hits between runs; unchanged state: the next run takes the page back.
+        assert!(a.fast_hit(1, X, 8).is_none());
+        a.fast_run_boundary(true);
+        assert_eq!(a.fast_hit(1, X, 8).map(|h| h.1), Some(PAGE_A));
+        a.fast_run_boundary(false);
+        // Descriptor rewritten, then the TLB entry removed from outside the run (as
+        // `mmu::tlbi_remote` does): the walk sees PAGE_B.
+        p.ram.load(L3 + 0x100 * 8, &page(PAGE_B).to_le_bytes());
+        a.tlb.invalidate_if(|e| e.va_page == X >> 12);
+        assert_eq!(run(&mut a, &mut p, 1), Exit::Budget);
+        assert_eq!(a.st.x[11], 0x2222, "a TLB entry removed between runs is not used");
+        // A register write between runs (the MMU turned off): the flat mapping is used.
+        a.sys.sctlr[1] &= !1;
+        assert_eq!(run(&mut a, &mut p, 1), Exit::Budget);
+        assert_eq!(a.st.x[12], 0x5555, "SCTLR_EL1.M cleared between runs");
     }
 
     /// The rule itself, on `FastMem` alone: entries survive fills, an eviction drops the

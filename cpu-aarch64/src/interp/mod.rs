@@ -329,12 +329,11 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
         return Exit::Off;
     }
     // The machine may have changed anything (interrupt lines, TLB, registers) since the
-    // last call: start with empty fast caches and an interrupt check.
-    cpu.fast.invalidate();
-    cpu.fast.live = true;
+    // last call: start with an interrupt check, and with the RAM cache of the last run
+    // only if nothing it depends on changed (`Cpu::fast_run_boundary`).
+    cpu.fast_run_boundary(true);
     let x = run_inner(cpu, p, budget);
-    cpu.fast.live = false;
-    cpu.fast.invalidate();
+    cpu.fast_run_boundary(false);
     x
 }
 

@@ -117,17 +117,24 @@ impl FastMem {
             self.invalidate();
             self.irq_check = irq;
         } else if let Some(v) = evicted {
-            let slot = v as usize & (FAST_ENTRIES - 1);
-            for t in self.e.iter_mut() {
-                if (t[slot].page ^ v) & TLB_PAGE_BITS == 0 {
-                    t[slot] = FastEntry::default();
-                }
-            }
-            if (self.code.page ^ v) & TLB_PAGE_BITS == 0 {
-                self.code = FastEntry::default();
-            }
+            self.drop_tlb_page(v);
         }
         self.fills = fills;
+    }
+
+    /// Drops the cached pages that the TLB entry for VA page `v` (`Entry::va_page`) may
+    /// have served: same VA bits 55:12, in every table and the last-used fetch entry.
+    #[inline]
+    fn drop_tlb_page(&mut self, v: u64) {
+        let slot = v as usize & (FAST_ENTRIES - 1);
+        for t in self.e.iter_mut() {
+            if (t[slot].page ^ v) & TLB_PAGE_BITS == 0 {
+                t[slot] = FastEntry::default();
+            }
+        }
+        if (self.code.page ^ v) & TLB_PAGE_BITS == 0 {
+            self.code = FastEntry::default();
+        }
     }
 
     /// Forgets every cached page and asks for an interrupt check.
@@ -256,6 +263,21 @@ impl Cpu {
     #[inline(always)]
     pub fn fast_request_irq_check(&mut self) {
         self.fast.irq_check = true;
+    }
+    /// After a local TLB invalidation (`Tlb::start_removals`, then the TLBI): drops the
+    /// cached pages whose TLB entries it removed (each `FastMem` entry is backed by one,
+    /// or by the flat MMU-off mapping, which no TLBI changes), or everything if it
+    /// removed many, and asks for an interrupt check.
+    pub(crate) fn fast_tlb_removed(&mut self) {
+        match self.tlb.removals() {
+            Some(pages) => {
+                for &v in pages {
+                    self.fast.drop_tlb_page(v);
+                }
+                self.fast.irq_check = true;
+            }
+            None => self.fast.invalidate(),
+        }
     }
     /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).
     pub fn fast_invalidate(&mut self) {
@@ -781,6 +803,27 @@ mod fast_tlb_tests {
         a.sys.sctlr[1] &= !1;
         assert_eq!(run(&mut a, &mut p, 1), Exit::Budget);
         assert_eq!(a.st.x[12], 0x5555, "SCTLR_EL1.M cleared between runs");
+    }
+
+    /// What a TLBI reports to `FastMem`: the VA pages of the removed entries, or None
+    /// (everything is dropped) when it removed more than a few.
+    #[test]
+    fn tlb_removals() {
+        let mut t = Tlb::default();
+        let e = |page: u64| Entry { ctx: 9, global: true, va_page: page, ..Default::default() };
+        for page in 0x100..0x110 {
+            assert_eq!(t.insert(e(page)), None);
+        }
+        assert_eq!(t.removals(), None, "nothing recorded before start_removals");
+        t.start_removals();
+        t.invalidate_if(|e| e.va_page == 0x105);
+        assert_eq!(t.removals(), Some(&[0x105][..]));
+        t.start_removals();
+        t.invalidate_if(|e| e.va_page == 0x200);
+        assert_eq!(t.removals(), Some(&[][..]));
+        t.start_removals();
+        t.flush();
+        assert_eq!(t.removals(), None, "15 removed: too many to list");
     }
 
     /// The rule itself, on `FastMem` alone: entries survive fills, an eviction drops the

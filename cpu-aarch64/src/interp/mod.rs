@@ -297,6 +297,9 @@ pub fn keeps_fast_state(s: &System) -> bool {
             // is modelled, so they change no translation; DC ZVA is a store, the others at
             // most translate (a TLB fill, which `FastMem` notices by itself).
             | System::Sys { crn: 7, crm: 1 | 4 | 5 | 6 | 10 | 11 | 14, .. }
+            // TLBI (CRn 8): drops exactly the cached pages of the TLB entries it removes
+            // (`Cpu::fast_tlb_removed`); a trapped or UNDEFINED one takes an exception.
+            | System::Sys { crn: 8, .. }
     )
 }
 

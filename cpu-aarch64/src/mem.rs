@@ -38,9 +38,11 @@ impl Default for FastEntry {
 ///   used only for naturally aligned accesses (which can neither fault on alignment nor
 ///   cross a page); data pages are not cached while watchpoints are enabled
 ///   (MDSCR_EL1.MDE);
-/// - everything that can change a translation invalidates all entries (`epoch`): entry
-///   to and exit from `run`, any System-group instruction (MSR, TLBI, ERET, SVC/HVC/SMC,
-///   AT, ...) but those of `interp::keeps_fast_state`, any exception, `Cpu::reset`;
+/// - everything that can change a translation invalidates all entries (`epoch`): any
+///   System-group instruction (MSR, ERET, SVC/HVC/SMC, AT, ...) but those of
+///   `interp::keeps_fast_state`, any exception, `Cpu::reset`; a run boundary unless
+///   nothing the entries depend on changed in between (`Cpu::fast_run_boundary`); a TLBI
+///   drops the pages of the TLB entries it removed (`Cpu::fast_tlb_removed`), or all;
 /// - every entry is backed by the TLB entry (or the flat MMU-off mapping) its translation
 ///   came from, unchanged since: a TLB fill only adds a translation, so it keeps the
 ///   entries, except those of the VA page whose TLB entry it evicted

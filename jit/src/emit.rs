@@ -411,7 +411,8 @@ impl Em<'_, '_> {
     ///    fetch entry or table 0's entry for the page with the current epoch, and
     ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
     ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
-    ///    ERET...), any exception or TLB fill bumps the epoch or `Tlb::fills`, so a remapped
+    ///    ERET...) or exception bumps the epoch, a TLB fill drops the pages of the TLB
+    ///    entry it evicted (`FastMem::tlb_filled`), so a remapped
     ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
     ///    table walk if the TLB lost it);
     /// 3. the lookup cache entry for the full key (VA, PA | EL | SPSel): the block for

@@ -29,7 +29,9 @@
 //!   dispatcher), then the lookup cache with the full key (VA, PA | EL | SPSel). Why a
 //!   remapped VA never runs a stale block: the PA in the key comes from the same fetch
 //!   translation the interpreter would use at that instruction, and `FastMem` entries die
-//!   with every TLB fill, TLBI, translation-regime write or exception (epoch, `Tlb::fills`);
+//!   with every TLBI, translation-regime write or exception (epoch), and with the TLB
+//!   entry behind them (a fill evicting it: `FastMem::tlb_filled`), so they always give
+//!   what the TLB would;
 //!   a lookup cache entry dies with its block (page written, flush). So the block entered
 //!   is always the one translated from the bytes at the PA the fetch gives now.
 //! - Stores: an inline store reports itself (`store_notify`, and the check for written

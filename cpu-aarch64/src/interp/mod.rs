@@ -297,6 +297,9 @@ pub fn keeps_fast_state(s: &System) -> bool {
             // is modelled, so they change no translation; DC ZVA is a store, the others at
             // most translate (a TLB fill, which `FastMem` notices by itself).
             | System::Sys { crn: 7, crm: 1 | 4 | 5 | 6 | 10 | 11 | 14, .. }
+            // TLBI (CRn 8): drops exactly the cached pages of the TLB entries it removes
+            // (`Cpu::fast_tlb_removed`); a trapped or UNDEFINED one takes an exception.
+            | System::Sys { crn: 8, .. }
     )
 }
 
@@ -329,12 +332,11 @@ pub fn run(cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
         return Exit::Off;
     }
     // The machine may have changed anything (interrupt lines, TLB, registers) since the
-    // last call: start with empty fast caches and an interrupt check.
-    cpu.fast.invalidate();
-    cpu.fast.live = true;
+    // last call: start with an interrupt check, and with the RAM cache of the last run
+    // only if nothing it depends on changed (`Cpu::fast_run_boundary`).
+    cpu.fast_run_boundary(true);
     let x = run_inner(cpu, p, budget);
-    cpu.fast.live = false;
-    cpu.fast.invalidate();
+    cpu.fast_run_boundary(false);
     x
 }
 

@@ -383,7 +383,9 @@ fn sys(cpu: &mut Cpu, p: &mut dyn Platform, op1: u32, crn: u32, crm: u32, op2: u
             cpu.sys.par_el1 = par;
         }
         SysOp::Tlbi(t, is) => {
+            cpu.tlb.start_removals();
             mmu::tlbi(cpu, t, x);
+            cpu.fast_tlb_removed();
             // HCR_EL2.FB upgrades EL1's TLB maintenance to Inner Shareable.
             let fb = el == 1 && cpu.el2_enabled() && cpu.sys.hcr_el2 & HCR_FB != 0;
             if is || fb {

@@ -274,7 +274,8 @@ pub fn translate_in(
     }
     let e = fill(cpu, p, ctx, key, acc)?;
     if use_tlb {
-        cpu.tlb.insert(e);
+        let evicted = cpu.tlb.insert(e);
+        cpu.fast.tlb_filled(evicted, cpu.tlb.fills);
     }
     check(&e, ctx.user, key, acc)
 }

@@ -83,11 +83,26 @@ pub struct Tlb {
     /// Invalidation operations applied (TLBI, local or broadcast) and whole flushes.
     pub invalidations: u64,
     pub flushes: u64,
+    /// VA pages of the entries removed since `start_removals` (the first `removed_n`),
+    /// `removed_n == REMOVED_MAX + 1` if there were more.
+    removed: [u64; REMOVED_MAX],
+    removed_n: usize,
 }
+
+/// How many removed entries `Tlb::removals` reports one by one.
+const REMOVED_MAX: usize = 8;
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { entries: vec![Entry::default(); TLB_ENTRIES].into_boxed_slice(), fills: 0, misses: 0, invalidations: 0, flushes: 0 }
+        Tlb {
+            entries: vec![Entry::default(); TLB_ENTRIES].into_boxed_slice(),
+            fills: 0,
+            misses: 0,
+            invalidations: 0,
+            flushes: 0,
+            removed: [0; REMOVED_MAX],
+            removed_n: REMOVED_MAX + 1,
+        }
     }
 }
 
@@ -126,10 +141,16 @@ impl Tlb {
         None
     }
 
-    pub fn insert(&mut self, e: Entry) {
+    /// Caches `e` in its slot; returns the VA page (`Entry::va_page`) of the valid entry
+    /// it evicted, if any (whatever its context), so that caches built on top of the TLB
+    /// (`mem::FastMem`) can drop what they hold of it.
+    pub fn insert(&mut self, e: Entry) -> Option<u64> {
         self.fills = self.fills.wrapping_add(1);
         let asid = if e.global { 0 } else { e.asid };
-        self.entries[index(e.va_page, e.ctx, asid)] = e;
+        let slot = &mut self.entries[index(e.va_page, e.ctx, asid)];
+        let evicted = (slot.ctx != 0).then_some(slot.va_page);
+        *slot = e;
+        evicted
     }
 
     /// Removes every entry for which `f` holds.
@@ -142,8 +163,25 @@ impl Tlb {
         for e in self.entries.iter_mut() {
             if e.ctx != 0 && f(e) {
                 e.ctx = 0;
+                if self.removed_n < REMOVED_MAX {
+                    self.removed[self.removed_n] = e.va_page;
+                    self.removed_n += 1;
+                } else {
+                    self.removed_n = REMOVED_MAX + 1;
+                }
             }
         }
+    }
+
+    /// Starts recording the VA pages of removed entries (see `removals`).
+    pub(crate) fn start_removals(&mut self) {
+        self.removed_n = 0;
+    }
+
+    /// The VA pages (`Entry::va_page`) of the entries removed since `start_removals`, or
+    /// None if there were more than a few (or no recording was started).
+    pub(crate) fn removals(&self) -> Option<&[u64]> {
+        self.removed.get(..self.removed_n)
     }
 
     pub fn flush(&mut self) {

@@ -37,5 +37,8 @@ test-suites/fsl-mc-dpio/fetch.sh
 test-suites/pcie-nvme/fetch.sh
 # vfio, vfio_iommu_type1, vfio-fsl-mc of the corpus kernel for tools/tests/vfio.rs (~/.cache/lsemu/vfio-modules).
 test-suites/vfio-fsl-mc/fetch.sh
+# Debian's arm64 dpdk-testpmd, the fslmc/dpaa2 drivers and their libraries for tools/tests/dpdk.rs
+# (~/.cache/lsemu/dpdk).
+test-suites/dpdk/fetch.sh
 
 cargo test --workspace --release "$@"

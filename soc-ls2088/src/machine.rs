@@ -762,6 +762,12 @@ impl Machine {
         self.bus.mc = devices::fslmc::Mc::new(layout);
     }
 
+    /// Sets the MC firmware version DPMNG_GET_VERSION reports (`lsemu boot --mc-version`),
+    /// after `set_dpl` and before the first `run`.
+    pub fn set_mc_version(&mut self, version: (u32, u32, u32)) {
+        self.bus.mc.fw_version = version;
+    }
+
     /// Attaches a PCIe device behind PEX1's root port (before the first `run`): the
     /// controller is modelled from then on and its link is up. The boot path enables the
     /// controller's DT node (`firmware::dtb::enable_pcie`).

@@ -200,6 +200,10 @@ struct BootArgs {
     /// connected to a DPMAC, and a child container for VFIO).
     #[arg(long, value_name = "FILE")]
     dpl: Option<PathBuf>,
+    /// The MC firmware version the MC model reports (DPMNG_GET_VERSION), MAJOR.MINOR.REVISION
+    /// [default: 10.28.0]. DPDK 22.11's fslmc bus refuses firmware older than 10.32.
+    #[arg(long, value_name = "VERSION", value_parser = parse_mc_version)]
+    mc_version: Option<(u32, u32, u32)>,
     /// Connect an emulated MAC to the host: `ENDPOINT=SPEC`, ENDPOINT a `dpmac.N` or
     /// `dpni.N` of the DPL, SPEC `tap:IFNAME`, `udp:LOCAL:PORT,REMOTE:PORT`,
     /// `unix:LOCAL_PATH,REMOTE_PATH`, `pcap:FILE` or `none`; append `,pcap=FILE` to also
@@ -509,6 +513,9 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         if let Some(l) = &dpl {
             m.set_dpl(l.clone());
         }
+        if let Some(v) = a.mc_version {
+            m.set_mc_version(v);
+        }
         for (ep, b) in std::mem::take(&mut nets) {
             m.attach_net_backend(ep, b);
         }
@@ -638,5 +645,14 @@ fn main() -> ExitCode {
             eprintln!("lsemu: error: {e:#}");
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// `--mc-version`: MAJOR.MINOR.REVISION, three decimal numbers.
+fn parse_mc_version(s: &str) -> Result<(u32, u32, u32), String> {
+    let p: Vec<u32> = s.split('.').map(|x| x.parse::<u32>()).collect::<Result<_, _>>().map_err(|_| format!("{s:?} is not MAJOR.MINOR.REVISION"))?;
+    match p[..] {
+        [a, b, c] => Ok((a, b, c)),
+        _ => Err(format!("{s:?} is not MAJOR.MINOR.REVISION")),
     }
 }

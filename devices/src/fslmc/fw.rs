@@ -13,7 +13,7 @@
 
 use super::cmd::{self, num, status, Params};
 use super::objects::*;
-use super::{Handle, Mc, MsiWrite, MC_VERSION, PORTAL_BASE, PORTAL_STRIDE, QBMAN_BASE, QBMAN_CINH_OFFSET, SOC_PVR, SOC_SVR};
+use super::{Handle, Mc, MsiWrite, PORTAL_BASE, PORTAL_STRIDE, QBMAN_BASE, QBMAN_CINH_OFFSET, SOC_PVR, SOC_SVR};
 
 /// DPRC object state bits (`DPRC_OBJ_STATE_*`).
 const STATE_OPEN: u32 = 0x1;
@@ -75,9 +75,9 @@ impl Mc {
         // Commands without a token.
         match n {
             num::MNG_GET_VERSION => {
-                rsp.set_u32(0, MC_VERSION.2);
-                rsp.set_u32(4, MC_VERSION.0);
-                rsp.set_u32(8, MC_VERSION.1);
+                rsp.set_u32(0, self.fw_version.2);
+                rsp.set_u32(4, self.fw_version.0);
+                rsp.set_u32(8, self.fw_version.1);
                 return Ok(());
             }
             num::MNG_GET_SOC_VERSION => {
@@ -488,9 +488,15 @@ impl Mc {
             (ObjType::Dpni, num::GET_ATTR) => {
                 rsp.set_u32(0, 0);
                 rsp.set_u8(4, a.num_queues);
-                rsp.set_u8(5, a.num_tcs);
+                rsp.set_u8(5, a.num_tcs); // num_rx_tcs
                 rsp.set_u8(6, 16); // mac_filter_entries
+                // num_tx_tcs: as many as Rx (the DPL's num_tcs); DPDK 22.11's dpaa2 PMD
+                // makes num_tx_tcs × num_channels Tx queues (dpaa2_dev_init).
+                rsp.set_u8(7, a.num_tcs);
                 rsp.set_u8(8, 16); // vlan_filter_entries
+                // num_channels (DPDK 22.11 fsl_dpni_cmd.h dpni_rsp_get_attr byte 9; padding
+                // in older layouts, which Linux 6.1 ignores): one Tx channel.
+                rsp.set_u8(9, 1);
                 rsp.set_u8(10, 1); // qos_entries
                 rsp.set_u16(12, 1); // fs_entries
                 rsp.set_u16(18, 1 << 10 | 2 << 5); // WRIOP 1.2.0 → 64-byte Rx alignment

@@ -128,6 +128,9 @@ pub struct Mc {
     pub(crate) host_tx: Vec<(u32, Vec<u8>)>,
     /// Container-management state (plugged objects, locks, resource pools; dprc.rs).
     pub dprc: dprc::DprcState,
+    /// The firmware version DPMNG_GET_VERSION reports: [`MC_VERSION`] unless set otherwise
+    /// (`lsemu boot --mc-version`; DPDK 22.11's fslmc bus wants 10.32 or later).
+    pub fw_version: (u32, u32, u32),
 }
 
 impl Mc {
@@ -150,6 +153,7 @@ impl Mc {
             qb_ops: Vec::new(),
             rx_pending: Default::default(),
             host_tx: Vec::new(),
+            fw_version: MC_VERSION,
         };
         mc.init_data_path();
         mc
@@ -169,9 +173,9 @@ impl Mc {
     pub fn describe(&self) -> String {
         let mut s = format!(
             "MC firmware {}.{}.{}, {}, {} commands\n",
-            MC_VERSION.0,
-            MC_VERSION.1,
-            MC_VERSION.2,
+            self.fw_version.0,
+            self.fw_version.1,
+            self.fw_version.2,
             if self.running() { "running" } else { "stopped (GCR1)" },
             self.commands
         );
@@ -262,9 +266,11 @@ impl Mc {
         let mask = if size == Size::B8 { u64::MAX } else { ((1u64 << (size.bytes() * 8)) - 1) << sh };
         let w = &mut p.words[o / 8];
         *w = (*w & !mask) | ((val << sh) & mask);
-        // The command is posted by the write that completes the header (its last byte,
-        // the command id's high half): Linux writes the header with one 64-bit store.
-        if o < 8 && o + size.bytes() == 8 && cmd::hdr_status(p.words[0]) == cmd::status::READY && self.running() {
+        // The command is posted by the header write that carries the status byte (byte 2,
+        // in the low 32-bit word): Linux writes the header with one 64-bit store; DPDK's
+        // mc_write_command (drivers/bus/fslmc/mc/fsl_mc_cmd.h) writes the high word (command
+        // id, token) first and the low word (flags, status READY) last, to submit.
+        if o <= 2 && o + size.bytes() > 2 && cmd::hdr_status(p.words[0]) == cmd::status::READY && self.running() {
             self.run_portal(n);
         }
         Ok(())

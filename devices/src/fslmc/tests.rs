@@ -213,6 +213,10 @@ fn dpni_dpmac_and_connections() {
     // GET_ATTR: num_queues byte 4, num_tcs byte 5 (≥ 1) from the DPL.
     let (_, _, r) = send(&mut mc, 0, 0x0041, n, &[]);
     assert_eq!((r.u8(4), r.u8(5)), (1, 1));
+    // DPDK 22.11 (drivers/net/dpaa2/mc/fsl_dpni_cmd.h, struct dpni_rsp_get_attr): num_tx_tcs
+    // at byte 7 and num_channels at byte 9; its PMD makes num_tx_tcs × num_channels Tx
+    // queues, so both must be ≥ 1 ("tx_queues=0" otherwise).
+    assert_eq!((r.u8(7), r.u8(9)), (1, 1));
     // GET_TX_DATA_OFFSET 0x2121: a multiple of 64.
     assert_eq!(send(&mut mc, 0, 0x2121, n, &[]).2.u16(0) % 64, 0);
     // Link: down while disabled, up after ENABLE (GET_LINK_STATE 0x2151 byte 4 bit 0).
@@ -272,11 +276,16 @@ fn portal_mmio_and_gcr1_stop() {
     // Response params: major at bytes 4-7 of word 1.
     assert_eq!(mc.portal_read(8, Size::B8).unwrap() >> 32, 10);
     assert_eq!(mc.portal_read(16, Size::B4).unwrap(), 28);
-    // A 32-bit header write of the low half alone does not post the command.
-    mc.portal_write(0, Size::B4, header(0x8301, 0) & 0xffff_ffff).unwrap();
-    assert_eq!((mc.portal_read(0, Size::B8).unwrap() >> 16) as u8, status::READY);
+    // DPDK 22.11's mc_write_command (fsl_mc_cmd.h): the header as two 32-bit stores, the
+    // high word (command id 0x830 DPRC_GET_CONT_ID | version 1, token) first — which does not
+    // post the command; the low word (status READY in byte 2) last — which does.
     mc.portal_write(4, Size::B4, header(0x8301, 0) >> 32).unwrap();
-    assert_eq!((mc.portal_read(0, Size::B8).unwrap() >> 16) as u8, status::OK);
+    let h = mc.portal_read(0, Size::B8).unwrap();
+    assert_eq!((h >> 16) as u8, status::OK, "the previous response's status is untouched");
+    mc.portal_write(0, Size::B4, header(0x8301, 0) & 0xffff_ffff).unwrap();
+    let h = mc.portal_read(0, Size::B8).unwrap();
+    assert_eq!((h >> 16) as u8, status::OK);
+    assert_eq!(h >> 48, 0x8301);
     assert_eq!(mc.portal_read(8, Size::B4).unwrap(), 1);
     // Unknown CCSR offsets and sizes are refused (logged by the bus).
     assert!(mc.ccsr_read(0x1000, Size::B4).is_err());
@@ -1106,4 +1115,15 @@ fn reset_container_non_recursive_and_recursive() {
     // v1 from the parent recurses into the grandchild: dpni.2 reset too.
     assert_eq!(send(&mut mc, 0, 0x0051, r, &[(0, 2, 4)]).0, status::OK);
     assert_eq!(state(&mut mc, 2), (0, 0));
+}
+
+#[test]
+fn firmware_version_is_settable_for_dpdk() {
+    let mut mc = default_mc();
+    // DPDK 22.11's fslmc_process_mcp refuses MC firmware < 10.32 ("DPAA2 MC version not
+    // compatible! Expected 10.32.x"): `lsemu boot --mc-version 10.32.0` sets what
+    // DPMNG_GET_VERSION 0x8311 answers (revision 0-3, major 4-7, minor 8-11).
+    mc.fw_version = (10, 32, 0);
+    let (st, _, r) = send(&mut mc, 0, 0x8311, 0, &[]);
+    assert_eq!((st, r.u32(4), r.u32(8), r.u32(0)), (status::OK, 10, 32, 0));
 }

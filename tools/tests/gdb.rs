@@ -161,6 +161,7 @@ monitor sysreg SCTLR_EL3
 monitor translate 0x80000000
 monitor mc
 monitor smmu
+monitor qbman
 monitor net
 set var exit_status = 7
 thread 2
@@ -243,6 +244,13 @@ fn gdb_debugs_a_baremetal_program() {
         // `monitor smmu`: nothing has programmed the SMMU in a bare-metal run, so sCR0 holds
         // its reset value: MMU-500 TRM sCR0 reset = 0x00200001 (SMCFCFG bit 21, CLIENTPD bit 0).
         assert!(g.contains("MMU-500: sCR0 0x00200001 (client port disabled: all bypass"), "monitor smmu");
+        // `monitor qbman`: the MC gives each DPIO's portal its container's ICID (default
+        // DPL: dpio.0 in the root dprc.1, ICID 23; dpio.8 in the child dprc.2, the next ICID
+        // 24, see `monitor mc` above); the program never initialises a portal, so SWP_CFG is
+        // still 0 (qbman_swp_init has not run).
+        assert!(g.contains("qbman portal 0: SWP_CFG 0x00000000 ") && g.contains("\nqbman portal 8: SWP_CFG 0x00000000 "), "monitor qbman: portals");
+        let icid = |p: &str| g.lines().find(|l| l.starts_with(&format!("qbman portal {p}:"))).and_then(|l| l.split(" icid ").nth(1)).and_then(|r| r.split(' ').next()).map(str::to_string);
+        assert_eq!((icid("0").as_deref(), icid("8").as_deref()), (Some("23"), Some("24")), "monitor qbman: portal ICIDs");
         // `monitor net`: the --net backend given above; the program has no network driver,
         // so no frame has passed.
         assert!(g.contains("dpmac.2: none (frames dropped); tx 0 frames 0 bytes, 0 dropped; rx 0 frames 0 bytes, 0 dropped"), "monitor net");

@@ -25,6 +25,7 @@ of the last stop (PE N is gdb thread N+1; gdb's `thread N` does not change it):
   monitor step-irq on|off         let single steps take pending interrupts (default off)
   monitor mc                      fsl-mc firmware model: containers, objects, connections
   monitor smmu                    SMMU (MMU-500): sCR0, faults, stream mappings, contexts
+  monitor qbman                   QBMan: software portals, frame queues, channels, buffer pools
   monitor net                     host network backends (--net) and their frame counters
 ";
 
@@ -138,6 +139,14 @@ impl LsemuTarget<'_> {
             }
             ["mc"] => o.push_str(&self.m.bus.mc.describe()),
             ["smmu"] => o.push_str(&self.m.bus.smmu.describe()),
+            ["qbman"] => {
+                let d = self.m.bus.mc.qbman.describe();
+                if d.is_empty() {
+                    o.push_str("QBMan: no software portal accessed yet; no frame queue, channel or buffer pool\n");
+                } else {
+                    o.push_str(&d);
+                }
+            }
             ["net"] => o.push_str(&self.m.describe_net()),
             ["step-irq"] => {
                 let _ = writeln!(o, "step-irq is {}", if self.step_irqs { "on" } else { "off" });

@@ -11,7 +11,7 @@
 # root). Idempotent: does nothing when the cache is complete.
 set -eu
 DEST=${LSEMU_DPDK:-$HOME/.cache/lsemu/dpdk}
-if [ -e "$DEST/.done" ]; then
+if [ -e "$DEST/.done" ] && [ -e "$DEST/lib/aarch64-linux-gnu/librte_mempool_ring.so.23" ]; then
     echo "dpdk-testpmd (arm64) already in $DEST"
     exit 0
 fi
@@ -38,7 +38,7 @@ mkdir -p "$DEST/usr/bin" "$DEST/lib/aarch64-linux-gnu"
 cp "$WORK/x/usr/bin/dpdk-testpmd" "$DEST/usr/bin/"
 cp -L "$WORK/x/lib/ld-linux-aarch64.so.1" "$DEST/lib/"
 todo="$WORK/x/usr/bin/dpdk-testpmd"
-for l in bus_fslmc net_dpaa2 mempool_dpaa2 common_dpaax; do
+for l in bus_fslmc net_dpaa2 mempool_dpaa2 common_dpaax mempool_ring; do
     todo="$todo $WORK/x/usr/lib/aarch64-linux-gnu/librte_$l.so.23"
     cp -L "$WORK/x/usr/lib/aarch64-linux-gnu/librte_$l.so.23" "$DEST/lib/aarch64-linux-gnu/"
 done
@@ -58,5 +58,7 @@ while [ -n "$todo" ]; do
     done
     todo=$next
 done
+# glibc dlopen()s libgcc_s for pthread_cancel (testpmd's exit path); not a DT_NEEDED.
+cp -L "$WORK/x/lib/aarch64-linux-gnu/libgcc_s.so.1" "$DEST/lib/aarch64-linux-gnu/"
 echo "$(ls "$DEST/lib/aarch64-linux-gnu" | wc -l) libraries" > "$DEST/.done"
 echo "dpdk-testpmd (arm64) and $(cat "$DEST/.done") in $DEST"

@@ -38,6 +38,14 @@ pub mod n {
     pub const SET_BUFFER_LAYOUT: u16 = 0x265;
     pub const GET_OFFLOAD: u16 = 0x26B;
     pub const SET_OFFLOAD: u16 = 0x26C;
+    /// DPNI_CMDID_SET/GET_TX_CONFIRMATION_MODE (DPDK 22.11 fsl_dpni_cmd.h; not in Linux
+    /// 6.1): `struct dpni_tx_confirmation_mode` = 4 bytes pad, confirmation_mode (byte 4).
+    pub const SET_TX_CONFIRMATION_MODE: u16 = 0x266;
+    pub const GET_TX_CONFIRMATION_MODE: u16 = 0x26D;
+    /// DPNI_CMDID_SET_CONGESTION_NOTIFICATION (v3 in DPDK 22.11): qtype byte 0, tc 1,
+    /// channel 2, congestion point 3, cgid 4, dest_id 8-11, notification mode 12-13,
+    /// message_iova 16-23, thresholds 32-39.
+    pub const SET_CONGESTION_NOTIFICATION: u16 = 0x267;
     pub const GET_LINK_CFG: u16 = 0x278;
 }
 
@@ -303,6 +311,23 @@ impl Mc {
             n::REMOVE_VLAN_ID => {
                 let v = p.u16(4) & 0xfff;
                 d.vlans.retain(|x| *x != v);
+            }
+            n::SET_TX_CONFIRMATION_MODE => {
+                // enum dpni_confirmation_mode: 0 AFFINE, 1 SINGLE, 2 DISABLE.
+                let m = p.u8(4);
+                if m > TX_CONF_DISABLE {
+                    return Err(status::CONFIG_ERR);
+                }
+                d.tx_conf_mode = m;
+            }
+            n::GET_TX_CONFIRMATION_MODE => rsp.set_u8(4, d.tx_conf_mode),
+            n::SET_CONGESTION_NOTIFICATION => {
+                // Accepted for a valid queue type and traffic class. The model's queues never
+                // build a backlog past a threshold (frames move at each pump), so no
+                // congestion state change message is ever written to message_iova.
+                if p.u8(0) > QTYPE_RX_ERR || p.u8(1) >= d.num_tcs.max(1) {
+                    return Err(status::CONFIG_ERR);
+                }
             }
             n::SET_OFFLOAD => {
                 let t = p.u8(3) as usize;
@@ -582,8 +607,14 @@ impl Mc {
                 fd_set_ctrl(&mut fd, c | FD_CTRL_FAERR);
             }
         }
-        // Tx confirmation: the FD back to software, on the flow's Tx-conf FQ.
+        // Tx confirmation: the FD back to software, on the flow's Tx-conf FQ — unless
+        // confirmations are disabled (DPDK's default): then the hardware releases the
+        // frame's buffers to their pools (dpni.h DPNI_CONF_DISABLE).
         let Some(d) = self.dpnis.get_mut(&id) else { return };
+        if d.tx_conf_mode == TX_CONF_DISABLE {
+            release_frame_buffers(qb, dma, icid, &fd);
+            return;
+        }
         if let Some(q) = d.tx_conf.get(flow as usize) {
             if qb.enqueue(q.fqid, &fd) {
                 d.stats.tx_confirmed += 1;
@@ -651,4 +682,35 @@ impl Mc {
             d.stats.rx_mcast_bytes += frame.len() as u64;
         }
     }
+}
+
+/// DPNI_CONF_DISABLE (enum dpni_confirmation_mode).
+pub const TX_CONF_DISABLE: u8 = 2;
+
+/// Releases the buffers of a transmitted frame to their buffer pools, as the hardware
+/// does when Tx confirmation is disabled: the FD's buffer (single) or the S/G table's
+/// buffers and the table itself (S/G). A buffer whose BPID word has IVP (bit 14: invalid
+/// pool) set is not released.
+fn release_frame_buffers(qb: &mut dyn DataPlane, dma: &mut dyn IcidDma, icid: u16, fd: &Fd) {
+    let bp_word = u16::from_le_bytes([fd[12], fd[13]]);
+    let release = |qb: &mut dyn DataPlane, w: u16, addr: u64| {
+        if w & 0x4000 == 0 {
+            qb.bp_release(w & 0x3fff, addr);
+        }
+    };
+    if fd_format(fd) == 2 {
+        let base = fd_addr(fd).wrapping_add(fd_offset(fd) as u64);
+        for i in 0..64u64 {
+            let mut e = [0u8; 16];
+            if dma.read(icid, base.wrapping_add(16 * i), &mut e).is_err() {
+                break;
+            }
+            let addr = u64::from_le_bytes(e[0..8].try_into().unwrap_or([0; 8]));
+            release(qb, u16::from_le_bytes([e[12], e[13]]), addr);
+            if e[15] & 0x80 != 0 {
+                break;
+            }
+        }
+    }
+    release(qb, bp_word, fd_addr(fd));
 }

@@ -230,6 +230,8 @@ pub struct Dpni {
     pub max_frame_length: u16,
     /// SET_OFFLOAD values by type (0 RX_L3_CSUM .. 3 TX_L4_CSUM).
     pub offloads: [u32; 4],
+    /// SET_TX_CONFIRMATION_MODE: 0 AFFINE (the default, Linux's), 2 DISABLE (DPDK's).
+    pub tx_conf_mode: u8,
     pub stats: Stats,
     /// The link state last reported through LINK_CHANGED (GET_LINK_STATE answers it).
     pub link_up: bool,
@@ -266,6 +268,7 @@ impl Dpni {
     /// DPNI_RESET: configuration back to defaults; queue ids and counters stay.
     pub fn reset(&mut self) {
         self.layouts = Default::default();
+        self.tx_conf_mode = 0;
         self.pools.clear();
         self.err_mask = 0;
         self.err_flags = 0;

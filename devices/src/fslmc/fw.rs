@@ -44,6 +44,7 @@ impl Mc {
         let mut rsp = Params::default();
         let mut hdr_out = hdr;
         let r = self.dispatch(portal, hdr, &mut p, &mut rsp, &mut hdr_out);
+        tracing::trace!(target: "fslmc", "portal {portal}: command {id:#06x} token {:#x}: {:?}", cmd::token(hdr), r.err());
         let st = match r {
             Ok(()) => status::OK,
             Err(s) => {

@@ -1127,3 +1127,24 @@ fn firmware_version_is_settable_for_dpdk() {
     let (st, _, r) = send(&mut mc, 0, 0x8311, 0, &[]);
     assert_eq!((st, r.u32(4), r.u32(8), r.u32(0)), (status::OK, 10, 32, 0));
 }
+
+#[test]
+fn dpdk_dpni_tx_confirmation_and_congestion_commands() {
+    let mut mc = default_mc();
+    let n = open(&mut mc, 0, 0x8011, 0);
+    // DPDK 22.11 fsl_dpni_cmd.h: SET_TX_CONFIRMATION_MODE = DPNI_CMD(0x266) → 0x2661,
+    // GET = DPNI_CMD(0x26D) → 0x26D1; struct dpni_tx_confirmation_mode: 4 bytes pad, mode
+    // at byte 4 (enum dpni_confirmation_mode: AFFINE 0, SINGLE 1, DISABLE 2).
+    assert_eq!(send(&mut mc, 0, 0x26D1, n, &[]).2.u8(4), 0, "AFFINE after create");
+    assert_eq!(send(&mut mc, 0, 0x2661, n, &[(4, 2, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x26D1, n, &[]).2.u8(4), 2);
+    assert_eq!(send(&mut mc, 0, 0x2661, n, &[(4, 3, 1)]).0, status::CONFIG_ERR, "no mode 3");
+    // DPNI_RESET (0x0051) brings the default back.
+    assert_eq!(send(&mut mc, 0, 0x0051, n, &[]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x26D1, n, &[]).2.u8(4), 0);
+    // SET_CONGESTION_NOTIFICATION = DPNI_CMD_V3(0x267) → 0x2673: qtype byte 0 (1 = TX),
+    // tc byte 1; a queue type beyond RX_ERR (3) or a TC the DPNI lacks is refused.
+    assert_eq!(send(&mut mc, 0, 0x2673, n, &[(0, 1, 1), (1, 0, 1)]).0, status::OK);
+    assert_eq!(send(&mut mc, 0, 0x2673, n, &[(0, 4, 1)]).0, status::CONFIG_ERR);
+    assert_eq!(send(&mut mc, 0, 0x2673, n, &[(0, 1, 1), (1, 9, 1)]).0, status::CONFIG_ERR);
+}

@@ -1402,12 +1402,13 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
     mem_access(e, pc, raw, load, n, rt, rt2, rn, Addr::Imm(off as i32), ix)
 }
 
-/// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
+/// The common front of an inline load/store (or pair, `rt2`) of `n`-byte elements, for
+/// GPRs (`mem_access`) and FP/SIMD registers (`fp::fp_mem_access`): computes the address
+/// into r10 (and the writeback value into r11) and probes both accesses, jumping to `slow`
+/// when the interpreter must run the instruction. On fall-through both accesses hit RAM:
+/// r8/r9 hold their host addresses (r13/r14 the store hooks' arguments).
 #[allow(clippy::too_many_arguments)]
-fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
-    e.flush_count();
-    let slow = e.ops.new_dynamic_label();
-    let done = e.ops.new_dynamic_label();
+fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     e.load(RAX, rn, true);
@@ -1442,6 +1443,15 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
         probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
     }
+}
+
+/// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
+#[allow(clippy::too_many_arguments)]
+fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
     // Both accesses hit: nothing below can fault.
     if load {
         load_n(e, RDI, R8, n);

@@ -820,37 +820,7 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
     e.fp_guard(slow);
-    e.load(RAX, rn, true);
-    if rn == 31 {
-        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
-    }
-    let off = match addr {
-        Addr::Imm(o) => o,
-        Addr::Reg { rm, option, shift } => {
-            e.load(RCX, rm, false);
-            match option {
-                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
-                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
-                _ => {}
-            }
-            if shift > 0 {
-                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
-            }
-            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
-            0
-        }
-    };
-    match ix {
-        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
-        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
-        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
-    }
-    let ty = if load { 1 } else { 2 };
-    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
-    if rt2.is_some() {
-        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
-    }
+    address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
     // Both accesses hit: nothing below can fault.
     let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
     let regs = if rt2.is_some() { regs } else { &regs[..1] };

@@ -483,6 +483,14 @@ impl SysBus {
     }
 }
 
+impl SysBus {
+    /// Whether `len` bytes at `pa` lie in the QBMan software-portal window.
+    fn in_qbman_window(pa: u64, len: usize) -> bool {
+        let base = devices::fslmc::QBMAN_BASE;
+        pa >= base && pa.wrapping_sub(base).saturating_add(len as u64) <= devices::qbman::WINDOW
+    }
+}
+
 impl Bus for SysBus {
     fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
         if let Some(m) = self.ram_slice(pa.0, buf.len()) {
@@ -490,6 +498,16 @@ impl Bus for SysBus {
             return Ok(());
         }
         let n = buf.len();
+        if n > 8 && Self::in_qbman_window(pa.0, n) {
+            // A 16-byte (or longer) load of the QBMan portal's ring area, such as a vector
+            // load of a DQRR entry: the portal is memory-like there; read it 8 bytes at a
+            // time in ascending order.
+            for (i, c) in buf.chunks_mut(8).enumerate() {
+                let v = self.mmio(pa.0 + 8 * i as u64, c.len(), None, a)?;
+                c.copy_from_slice(&v.to_le_bytes()[..c.len()]);
+            }
+            return Ok(());
+        }
         let v = self.mmio(pa.0, n, None, a)?;
         buf.copy_from_slice(&v.to_le_bytes()[..n.min(8)]);
         Ok(())
@@ -500,6 +518,20 @@ impl Bus for SysBus {
             m.copy_from_slice(buf);
             if self.log_ram_writes {
                 self.ram_writes.push((pa.0, buf.len() as u64));
+            }
+            return Ok(());
+        }
+        if buf.len() > 8 && Self::in_qbman_window(pa.0, buf.len()) {
+            // A 16-byte (or longer) store into the QBMan portal (DPDK writes ring entries
+            // with vector stores). One store reaches the portal whole, and in direct mode a
+            // command runs at the store covering its entry's first byte (the verb): so the
+            // 8-byte pieces go in descending address order, the piece holding the lowest
+            // bytes last, and the command sees the whole store's data.
+            let chunks: Vec<&[u8]> = buf.chunks(8).collect();
+            for (i, c) in chunks.iter().enumerate().rev() {
+                let mut v = [0u8; 8];
+                v[..c.len()].copy_from_slice(c);
+                self.mmio(pa.0 + 8 * i as u64, c.len(), Some(u64::from_le_bytes(v)), a)?;
             }
             return Ok(());
         }

@@ -71,3 +71,45 @@ fn release_acquire_and_pull_to_guest_ram_through_the_bus() {
     assert_eq!((dq[1], dq[7]), (0x03, 1));
     assert_eq!(u32::from_le_bytes(dq[8..12].try_into().unwrap()), 0x55);
 }
+
+/// An EQCR entry written with 16-byte stores (as DPDK's vector stores of ring entries do):
+/// the bus hands each store to the portal whole, so the entry is complete when the store
+/// carrying the verb (bytes 0-15, written last as Linux and DPDK both do) arrives, and the
+/// enqueue carries the full FD. Layouts: reference §5.4 (enqueue command: verb 0,
+/// tgtid 8-11, FD 32-63; valid bit = EQCR_PI bit 7, §5.3).
+#[test]
+fn sixteen_byte_stores_build_an_eqcr_entry() {
+    use devices::qbman::{FqConfig, FqDest};
+    let mut m = common::machine(Firmware::Builtin, 1);
+    w32(&mut m, CINH + 0xd00, 0x0080_7a3c);
+    m.bus.mc.qbman.fq_configure(0x42, FqConfig { dest: FqDest::None, user_ctx: 0x1234 });
+    let vb = (r32(&mut m, CINH + 0x800) & 0x80) as u8;
+    let mut entry = [0u8; 64];
+    entry[8..12].copy_from_slice(&0x42u32.to_le_bytes());
+    for (i, b) in entry[32..64].iter_mut().enumerate() {
+        *b = 0xa0 + i as u8;
+    }
+    entry[0] = 0x02 | vb; // respond on reject, target FQ, valid bit
+    // Body first (bytes 16-63 in three 16-byte stores), then bytes 0-15 with the verb.
+    for off in [16usize, 32, 48, 0] {
+        w(&mut m, CINH + off as u64, &entry[off..off + 16]);
+    }
+    assert_eq!(m.bus.mc.qbman.fq_frames(0x42), 1, "one frame enqueued to FQ 0x42");
+    // Pull it (volatile dequeue of FQ 0x42, verb 0x39 = RLS | WAE | DCT 1 | type FQ (2 << 2),
+    // one frame: numf 0, tok 1) into guest RAM at 0x8000_3000: the result's FD (bytes 32-63,
+    // §5.5) is the whole FD of the entry, fqd_ctx (24-31) the FQ's user context.
+    let mut body = [0u8; 8];
+    body[1] = 1;
+    body[3..7].copy_from_slice(&0x42u32.to_le_bytes());
+    w(&mut m, CINH + 0x781, &body);
+    w(&mut m, CINH + 0x788, &0x8000_3000u64.to_le_bytes());
+    w(&mut m, CINH + 0x780, &[0x39 | 0x80]);
+    let dq = r(&mut m, 0x8000_3000, 64);
+    assert_eq!((dq[1] & 0x10, dq[7]), (0x10, 1), "a valid frame, tok 1");
+    assert_eq!(u64::from_le_bytes(dq[24..32].try_into().unwrap()), 0x1234);
+    assert_eq!(&dq[32..64], &entry[32..64], "the whole FD, as written by the 16-byte stores");
+    // A 16-byte load of the ring area reads the bytes back (the entry's FD part).
+    let mut back = [0u8; 16];
+    m.bus.read(PhysAddr(CINH + 32), &mut back, BusAttrs::default()).unwrap();
+    assert_eq!(&back[..], &entry[32..48]);
+}

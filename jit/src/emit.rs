@@ -1445,6 +1445,43 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
     }
 }
 
+/// The common end of an inline load/store after its data moved (`mem_access`,
+/// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
+/// into translated code), and the fallback at `slow` that lets the interpreter run the
+/// instruction; both paths meet at `done` having counted it. `profiled`: a fallback is
+/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+#[allow(clippy::too_many_arguments)]
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    e.pending = 1;
+    e.flush_count();
+    if !load {
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        store_hooks(e, pairs, n, stop);
+        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
+        // Translated code was written: leave after this instruction.
+        let next = pc.wrapping_add(4);
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov eax, exit::STOP as i32
+        );
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
+    if profiled {
+        e.slow_path = true;
+    }
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+}
+
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
@@ -1472,32 +1509,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             store_n(e, RDI, R9, n);
         }
     }
-    if ix != Ix::Off {
-        e.store(R11, rn, true, true);
-    }
-    e.pending = 1;
-    e.flush_count();
-    if !load {
-        let stop = e.ops.new_dynamic_label();
-        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        store_hooks(e, pairs, n, stop);
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-        // Translated code was written: leave after this instruction.
-        let next = pc.wrapping_add(4);
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, QWORD next as i64
-            ; mov QWORD [rbx + OFF_PC], rax
-            ; mov eax, exit::STOP as i32
-        );
-        epilogue(&mut e.ops);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
-    }
-    dynasm!(e.ops ; .arch x64 ; =>slow);
-    e.slow_path = true;
-    e.callout(pc, raw);
-    dynasm!(e.ops ; .arch x64 ; =>done);
+    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
     // Both paths have counted the instruction.
     e.pending = 0;
     true

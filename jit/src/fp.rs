@@ -866,30 +866,6 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             }
         }
     }
-    if ix != Ix::Off {
-        e.store(R11, rn, true, true);
-    }
-    e.pending = 1;
-    e.flush_count();
-    if !load {
-        let stop = e.ops.new_dynamic_label();
-        let pas: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        super::store_hooks(e, pas, n, stop);
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-        // Translated code was written: leave after this instruction.
-        let next = pc.wrapping_add(4);
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, QWORD next as i64
-            ; mov QWORD [rbx + OFF_PC], rax
-            ; mov eax, exit::STOP as i32
-        );
-        epilogue(&mut e.ops);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
-    }
-    dynasm!(e.ops ; .arch x64 ; =>slow);
-    e.callout(pc, raw);
-    dynasm!(e.ops ; .arch x64 ; =>done);
+    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
     e.pending = 0;
 }

@@ -91,14 +91,7 @@ echo "lsemu-test: done"
 "#;
 
 fn build_tool(tmp: &Path) -> Option<PathBuf> {
-    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
-        return None;
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/fsl-mc-restool/dprctool.c");
-    let bin = tmp.join("dprctool");
-    let out = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).output().expect("run gcc");
-    assert!(out.status.success(), "gcc failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    Some(bin)
+    common::cross_compile_static("fsl-mc-restool/dprctool.c", &tmp.join("dprctool"))
 }
 
 #[test]

@@ -249,15 +249,11 @@ fn vfio_pci_hands_the_nvme_function_to_userspace() {
     let Some((dir, tmp)) = setup("pcie_vfio") else {
         return;
     };
-    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
+    let Some(prog) = common::cross_compile_static("pcie-nvme/vfio_nvme.c", &tmp.join("vfio_nvme")) else {
         assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
         eprintln!("skipped: aarch64-linux-gnu-gcc missing");
         return;
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/pcie-nvme/vfio_nvme.c");
-    let prog = tmp.join("vfio_nvme");
-    let st = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&prog).arg(&src).status().expect("run gcc");
-    assert!(st.success(), "cannot build {}", src.display());
+    };
     let img = make_image(&tmp);
     let before = std::fs::read(&img).unwrap();
     let (code, log) = boot_with(&dir, &tmp, &img, &[], VFIO_SCRIPT, &VFIO_MODULES, &[("/bin/vfio_nvme", &prog)]);
@@ -301,15 +297,11 @@ fn vfio_nvme_read_to_an_unmapped_iova_faults_in_the_smmu() {
     let Some((dir, tmp)) = setup("pcie_vfio_fault") else {
         return;
     };
-    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
+    let Some(prog) = common::cross_compile_static("pcie-nvme/vfio_nvme.c", &tmp.join("vfio_nvme")) else {
         assert!(std::env::var_os("CI").is_none(), "aarch64-linux-gnu-gcc missing");
         eprintln!("skipped: aarch64-linux-gnu-gcc missing");
         return;
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/pcie-nvme/vfio_nvme.c");
-    let prog = tmp.join("vfio_nvme");
-    let st = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&prog).arg(&src).status().expect("run gcc");
-    assert!(st.success(), "cannot build {}", src.display());
+    };
     let img = make_image(&tmp);
     let before = std::fs::read(&img).unwrap();
     let script = VFIO_SCRIPT.replace("/bin/vfio_nvme", "VFIO_NVME_SMMU_FAULT=1 /bin/vfio_nvme").replace(

@@ -85,20 +85,9 @@ grep ITS-fMSI /proc/interrupts | sed 's/^ *[0-9]*: *[0-9 ]*ITS-fMSI/lsemu-test: 
 echo "lsemu-test: done"
 "#;
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// The static test program, or None without the cross compiler.
 fn build_prog(tmp: &Path) -> Option<PathBuf> {
-    if Command::new("aarch64-linux-gnu-gcc").arg("--version").output().is_err() {
-        return None;
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites/vfio-fsl-mc/vfio_mc.c");
-    let out = tmp.join("vfio_mc");
-    run(Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(&out).arg(src));
-    Some(out)
+    common::cross_compile_static("vfio-fsl-mc/vfio_mc.c", &tmp.join("vfio_mc"))
 }
 
 /// The modules of test-suites/vfio-fsl-mc/fetch.sh, if there.

@@ -24,3 +24,15 @@ pub fn corpus_or_skip(extra: &[&str]) -> Option<PathBuf> {
     }
     dir
 }
+
+/// Builds `test-suites/<src>` (C) with Debian's cross compiler into a static AArch64
+/// program at `out` (`-O2 -static -Wall -Werror`; a failed build fails the test with gcc's
+/// messages). `None` when aarch64-linux-gnu-gcc is not installed: the caller skips.
+pub fn cross_compile_static(src: &str, out: &std::path::Path) -> Option<PathBuf> {
+    use std::process::Command;
+    Command::new("aarch64-linux-gnu-gcc").arg("--version").output().ok()?;
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../test-suites").join(src);
+    let r = Command::new("aarch64-linux-gnu-gcc").args(["-O2", "-static", "-Wall", "-Werror", "-o"]).arg(out).arg(&src).output().expect("run gcc");
+    assert!(r.status.success(), "cannot build {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr));
+    Some(out.to_path_buf())
+}

@@ -548,9 +548,9 @@ impl Em<'_, '_> {
     ///    dispatcher would, and goes on with 2 if none was taken);
     /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
     ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
-    ///    fetch entry or table 0's entry for the page with the current epoch, and
-    ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
-    ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
+    ///    fetch entry or table 0's entry whose tag is the fetch's key (page, epoch,
+    ///    alignment: `mem::FastLayout`). That gives the PA exactly as the dispatcher's
+    ///    fetch would: a TLB invalidation, a System instruction (TLBI, MSR TTBR/SCTLR,
     ///    ERET...) or exception bumps the epoch, a TLB fill drops the pages of the TLB
     ///    entry it evicted (`FastMem::tlb_filled`), so a remapped
     ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
@@ -565,11 +565,11 @@ impl Em<'_, '_> {
     /// same-page chains. Clobbers every scratch register.
     fn chain_lookup(&mut self) {
         let l = cpu_aarch64::mem::fast_layout();
-        let (tables, epoch, fills, tlb_fills) = (l.tables as i32, l.epoch as i32, l.fills as i32, l.tlb_fills as i32);
+        let (tables, epoch) = (l.tables as i32, l.epoch as i32);
         let (code, irq) = (l.code as i32, l.irq_check as i32);
-        let (e_page, e_epoch, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_pa as i32);
+        let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
         let shift = l.entry_size.trailing_zeros() as i8;
-        let mask = (l.entries - 1) as i32;
+        let index_mask = ((l.entries - 1) << shift) as i32;
         let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
         let jc = self.cx.jcache as i64;
         let out_fetch = self.ops.new_dynamic_label();
@@ -581,28 +581,20 @@ impl Em<'_, '_> {
             ; .arch x64
             ; cmp BYTE [rbx + irq], 0
             ; jne =>out_fetch
-            ; test al, 3
-            ; jnz =>out_fetch
-            ; mov rcx, QWORD [rbx + fills]
-            ; cmp rcx, QWORD [rbx + tlb_fills]
-            ; jne =>out_fetch
+            // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
             ; mov rdx, rax
-            ; shr rdx, 12
-            ; mov ecx, DWORD [rbx + epoch]
+            ; and rdx, !0xfff | 3
+            ; or rdx, QWORD [rbx + epoch]
             // The last-used fetch entry (what `fetch` checks first).
-            ; cmp rdx, QWORD [rbx + code + e_page]
-            ; jne =>tab
-            ; cmp ecx, DWORD [rbx + code + e_epoch]
+            ; cmp rdx, QWORD [rbx + code + e_tag]
             ; je =>hit
             // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
             ; =>tab
-            ; mov esi, edx
-            ; and esi, mask
-            ; shl esi, shift
+            ; mov rsi, rax
+            ; shr rsi, 12 - shift
+            ; and esi, index_mask
             ; add rsi, QWORD [rbx + tables]
-            ; cmp rdx, QWORD [rsi + e_page]
-            ; jne =>out_fetch
-            ; cmp ecx, DWORD [rsi + e_epoch]
+            ; cmp rdx, QWORD [rsi + e_tag]
             ; jne =>out_fetch
         );
         for q in 0..(l.entry_size / 8) as i32 {
@@ -617,9 +609,7 @@ impl Em<'_, '_> {
             ; =>hit
             // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
             ; mov rsi, QWORD [rbx + code + e_pa]
-            ; mov edx, eax
-            ; and edx, 0xfff
-            ; add rsi, rdx
+            ; add rsi, rax
             ; mov rdx, QWORD ctx_bits
             ; or rsi, rdx
             // rcx = &jcache[jc_hash(va, pa_ctx)]
@@ -1423,49 +1413,37 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
 
 /// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
 /// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
-/// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
+/// that register = physical address; on a miss jumps to `slow`. One compare checks page,
+/// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
-    let fills = l.fills as i32;
-    let tlb_fills = l.tlb_fills as i32;
     let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
-    let mask = (l.entries - 1) as i32;
-    let (e_page, e_epoch, e_host, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_host as i32, l.e_pa as i32);
-    debug_assert!(l.entry_size.is_power_of_two());
-    if n > 1 {
-        let m = (n - 1) as i32;
-        dynasm!(e.ops ; .arch x64 ; test Rd(a), m ; jnz =>slow);
-    }
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
+    debug_assert!(l.entry_size.is_power_of_two() && shift < 12 && n.is_power_of_two() && n <= 16);
+    let key_mask = !0xfff | (n as i32 - 1);
     dynasm!(e.ops
         ; .arch x64
         ; mov rdx, Rq(a)
-        ; shr rdx, 12
-        ; mov ecx, edx
-        ; and ecx, mask
-        ; shl ecx, shift
-        ; mov rsi, QWORD [rbx + tables]
-        ; add rsi, rcx
-        ; cmp rdx, QWORD [rsi + ty_off + e_page]
+        ; and rdx, key_mask
+        ; or rdx, QWORD [rbx + epoch]
+        ; mov rsi, Rq(a)
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + ty_off + e_tag]
         ; jne =>slow
-        ; mov ecx, DWORD [rbx + epoch]
-        ; cmp ecx, DWORD [rsi + ty_off + e_epoch]
-        ; jne =>slow
-        ; mov rcx, QWORD [rbx + fills]
-        ; cmp rcx, QWORD [rbx + tlb_fills]
-        ; jne =>slow
-        ; mov ecx, Rd(a)
-        ; and ecx, 0xfff
         ; mov Rq(host), QWORD [rsi + ty_off + e_host]
-        ; add Rq(host), rcx
+        ; add Rq(host), Rq(a)
     );
     if let Some(r) = pa {
         dynasm!(e.ops
             ; .arch x64
             ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
-            ; add Rq(r), rcx
+            ; add Rq(r), Rq(a)
         );
     }
 }

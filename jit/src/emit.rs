@@ -1368,13 +1368,20 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
 
 /// Tells the platform about a store done by the inline fast path (what `write_mem` does
 /// after a fast hit). Returns `exit::STOP` when it wrote translated code.
-extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
+/// `uncounted`: instructions retired by the block (this store included) not yet added to
+/// the counts, added around the notification so that it sees them exact.
+extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) -> u32 {
     // SAFETY: as in `call_insn`.
     let ctx = unsafe { &mut *ctx };
     let cpu = unsafe { &mut *ctx.cpu };
     let p = unsafe { &mut *ctx.plat };
     use cpu_aarch64::Platform;
+    let el = cpu.st.pstate.el as usize & 3;
+    cpu.icount = cpu.icount.wrapping_add(uncounted);
+    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_add(uncounted);
     p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
+    cpu.icount = cpu.icount.wrapping_sub(uncounted);
+    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_sub(uncounted);
     if p.written.is_empty() { 0 } else { exit::STOP }
 }
 
@@ -1388,7 +1395,8 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
 /// that fills it stops the block), so the hook would have returned 0 too.
 /// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
 fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
-    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
+    let uncounted = e.pending;
     for &r in pas {
         let skip = e.ops.new_dynamic_label();
         dynasm!(e.ops
@@ -1402,6 +1410,7 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
             ; mov rdi, r12
             ; mov rsi, Rq(r)
             ; mov edx, n as i32
+            ; mov ecx, uncounted
             ; mov rax, QWORD f
             ; call rax
             ; test eax, eax
@@ -1612,21 +1621,26 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
 /// into translated code), and the fallback at `slow` that lets the interpreter run the
-/// instruction; both paths meet at `done` having counted it. `profiled`: a fallback is
+/// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
 /// reported as a slow path by `LSEMU_JIT_PROFILE`.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    e.pending = 1;
-    e.flush_count();
+    // Counting: on the fast path this instruction joins the pending count (the store
+    // hooks add it around their notification); the fallback flushes the count before it,
+    // the interpreter counts the instruction, then the count is lowered again so that
+    // both paths reach `done` with the same pending count (as `fp::sticky`).
+    let p0 = e.pending;
+    e.pending = p0 + 1;
     if !load {
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         store_hooks(e, pairs, n, stop);
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
+        e.flush_count();
         let next = pc.wrapping_add(4);
         dynasm!(e.ops
             ; .arch x64
@@ -1642,14 +1656,22 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if profiled {
         e.slow_path = true;
     }
+    e.pending = p0;
     e.callout(pc, raw);
-    dynasm!(e.ops ; .arch x64 ; =>done);
+    let n = p0 + 1;
+    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    dynasm!(e.ops
+        ; .arch x64
+        ; sub QWORD [rbx + OFF_ICOUNT], n
+        ; sub QWORD [rbx + el_off], n
+        ; =>done
+    );
+    e.pending = n;
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
@@ -1674,7 +1696,5 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
-    // Both paths have counted the instruction.
-    e.pending = 0;
     true
 }

@@ -867,5 +867,4 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
-    e.pending = 0;
 }

@@ -217,6 +217,13 @@ struct Em<'a, 'b> {
     /// The block's first instruction (its budget check): a branch back to the block's
     /// own start jumps there directly.
     entry: dynasmrt::DynamicLabel,
+    /// Loads may reuse a host register that a store of this instruction class left
+    /// holding a guest register (`avail`): set only while emitting instruction classes
+    /// whose code places no label between a store and a later load (`native`).
+    reuse: bool,
+    /// (host register, `Cpu` offset of the guest register it holds, code offset at which
+    /// that was last known true): valid only while nothing was emitted since.
+    avail: Option<(u8, i32, usize)>,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -344,13 +351,23 @@ impl Em<'_, '_> {
     }
 
     /// Host register `h` = guest register `r` (31: zero, or SP when `sp`), 64 bits.
+    /// Right after a store of the same guest register (nothing emitted in between, see
+    /// `avail`), the stored host register is used instead of reloading from memory.
     fn load(&mut self, h: u8, r: u32, sp: bool) {
+        let at = self.ops.offset().0;
+        let avail = self.avail.filter(|a| self.reuse && a.2 == at);
         if r == 31 && !sp {
             dynasm!(self.ops ; .arch x64 ; xor Rd(h), Rd(h));
         } else {
             let off = self.cx.reg_off(r);
-            dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            match avail {
+                Some((a, o, _)) if o == off && a == h => return,
+                Some((a, o, _)) if o == off => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(a)),
+                _ => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+            }
         }
+        // Only `h` was written: what another host register holds is still true.
+        self.avail = avail.filter(|a| a.0 != h).map(|a| (a.0, a.1, self.ops.offset().0));
     }
 
     /// Guest register `r` (31: discarded, or SP when `sp`) = host register `h`; a 32-bit
@@ -364,6 +381,7 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
         }
         dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        self.avail = self.reuse.then(|| (h, off, self.ops.offset().0));
     }
 
     fn store_imm(&mut self, v: u64, r: u32) {
@@ -702,7 +720,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let va = cx.va;
     let mut ops = Asm::new(start);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false, fuse: false, hf: None, entry };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false, fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -785,11 +803,18 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     if !fp::transparent(insn) {
         fp::close(e);
     }
+    // Register reuse (`Em::avail`) in the classes emitted here, whose code never places
+    // a label between a store and a later load (a label reached from elsewhere would
+    // break "nothing emitted since the store"); off for everything else.
+    e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || {
+            e.reuse = false;
+            fp::native_fp_ldst(e, pc, insn_raw(e), l)
+        },
         Insn::Fp(f) => fp::native_fp(e, pc, f),
         Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
@@ -813,6 +838,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         }
         _ => false,
     };
+    e.reuse = false;
     done || native2::native(e, pc, insn)
 }
 
@@ -1248,8 +1274,18 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
             e.load(RAX, rn, false);
             e.load(RCX, rm, false);
-            e.load(RDX, ra, false);
             // The low 64 (32) bits of a product do not depend on signedness.
+            if ra == 31 {
+                // MUL / MNEG.
+                dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
+                if matches!(d, DpReg::Msub { .. }) {
+                    dynasm!(e.ops ; .arch x64 ; neg rax);
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
+            e.load(RDX, ra, false);
             dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
             if matches!(d, DpReg::Madd { .. }) {
                 dynasm!(e.ops ; .arch x64 ; add rax, rdx);
@@ -1676,6 +1712,13 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
     // Both accesses hit: nothing below can fault.
+    let mut ix = ix;
+    if load && ix != Ix::Off {
+        // The base writeback first (Rn is neither Rt nor Rt2 here): the loaded register,
+        // stored last, can then be reused by the next instruction (`Em::avail`).
+        e.store(R11, rn, true, true);
+        ix = Ix::Off;
+    }
     if load {
         load_n(e, RDI, R8, n);
         native2::sext(e, RDI, n);

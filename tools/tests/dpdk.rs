@@ -96,9 +96,9 @@ export LD_LIBRARY_PATH=$L
 DPRC=dprc.3 /lib/ld-linux-aarch64.so.1 /usr/bin/dpdk-testpmd -l 0-1 -n 1 --no-telemetry --iova-mode=va \
   -d $L/librte_bus_fslmc.so.23 -d $L/librte_mempool_ring.so.23 -d $L/librte_mempool_dpaa2.so.23 -d $L/librte_net_dpaa2.so.23 \
   --log-level='bus.fslmc:debug' --log-level='pmd.*:debug' --log-level='lib.mempool:debug' --log-level='lib.mbuf:debug' --log-level='*dpaa2*:debug' -- \
-  --forward-mode=io --auto-start --tx-first --no-flush-rx --stats-period 1 --nb-cores=1 --total-num-mbufs=2048 </dev/null &
+  --forward-mode=io --auto-start --tx-first --no-flush-rx --stats-period 1 --record-burst-stats --nb-cores=1 --total-num-mbufs=2048 </dev/null &
 P=$!
-sleep 5
+sleep 8
 kill -INT $P
 wait $P
 echo "lsemu-test: testpmd exit $?"
@@ -200,13 +200,19 @@ fn dpdk_testpmd_on_the_vfio_child_container() {
     has(&log, "fslmc: Device (dpio.10) abstracted from VFIO");
     assert!(!log.contains("fslmc: Device (dpio.11) abstracted from VFIO"), "the last DPIO stays for a secondary process");
     assert!(log.lines().any(|l| l.starts_with("fslmc: DPAA Portal=") && l.contains(" is affined for eth rx to thread ")));
-    // testpmd's own forward statistics at exit (its software counters of what rte_eth_rx_burst
-    // returned and rte_eth_tx_burst took): after the --tx-first burst of 32 packets per port,
-    // io forwarding kept both ports busy for 5 s of guest time. A run forwards about 1.8
-    // million packets per port and second (DPNI Tx → peer DPNI Rx → QBMan → the PMD's Rx);
-    // the threshold, 1 million per port in all, is a tenth of that and 30 000 times the
-    // first burst. Nothing dropped on either side, no Rx errors or mbuf shortages (testpmd
-    // prints "RX-error:"/"RX-nombufs:" lines only when they are not zero).
+    // testpmd's forward statistics at exit. Its per-port RX-/TX-packets are the ports'
+    // counters (rte_eth_stats_get: the DPNI statistics our MC model keeps) since forwarding
+    // began, TX-dropped is testpmd's own count of what rte_eth_tx_burst refused, and
+    // --record-burst-stats adds testpmd's own count of rte_eth_rx_burst/tx_burst calls with
+    // the share of each burst size — the software side of the same traffic. After the
+    // --tx-first burst of 32 packets per port, io forwarding kept both ports busy: a run
+    // forwards about 1.8 million packets per port and guest second (DPNI Tx → peer DPNI Rx
+    // → QBMan → the PMD's Rx pulls of 16 frames) and about 5 s of the 8 are forwarding, so
+    // the thresholds — 1 million packets per port and 50 000 Rx bursts of which at most half
+    // empty — leave a wide margin and are still 30 000 times the first burst. Nothing
+    // dropped on either side, no Rx errors or mbuf shortages (testpmd prints "RX-error:" /
+    // "RX-nombufs:" lines only when they are not zero), and the port counters agree with
+    // the software's bursts (at most 32 packets per burst, testpmd's burst size).
     for port in 0..2 {
         let block = log.split(&format!("Forward statistics for port {port}")).nth(1).expect("testpmd statistics");
         let block = &block[..block.find("------------------------------------------").unwrap_or(block.len())];
@@ -217,6 +223,18 @@ fn dpdk_testpmd_on_the_vfio_child_container() {
         assert_eq!(stat(block, "RX-dropped:"), 0, "port {port} Rx drops");
         assert_eq!(stat(block, "TX-dropped:"), 0, "port {port} Tx drops");
         assert!(!block.contains("RX-error") && !block.contains("RX-nombufs"), "port {port}: {block}");
+        for (dir, pkts) in [("RX", rx), ("TX", tx)] {
+            let key = format!("{dir}-bursts :");
+            let bursts = stat(block, &key);
+            let rest = &block[block.find(&key).unwrap()..];
+            let empty: u64 = rest
+                .split_once('[')
+                .and_then(|(_, r)| r.split_once("% of 0 pkts"))
+                .and_then(|(n, _)| n.trim().parse().ok())
+                .unwrap_or_else(|| panic!("no empty-burst share in {rest}"));
+            assert!(bursts >= 50_000 && empty <= 50, "port {port}: {bursts} {dir} bursts, {empty}% empty");
+            assert!(pkts <= 32 * bursts, "port {port}: {pkts} {dir} packets in {bursts} bursts of at most 32");
+        }
     }
     let acc = log.split("Accumulated forward statistics for all ports").nth(1).expect("accumulated statistics");
     // io forwarding sends every packet it receives: with no Tx drop the totals agree.

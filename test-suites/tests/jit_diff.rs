@@ -544,6 +544,53 @@ fn jit_matches_interpreter_on_native2_encodings() {
     assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
 }
 
+/// Flag-setting instructions and NZCV consumers: the JIT fuses a producer with a directly
+/// following B.cond, CSEL/CSINC/CSINV/CSNEG or CCMP/CCMN (the consumer reads the host
+/// flags; NZCV is stored on each of its paths), so programs made only of these (plus MOVZ
+/// and ADD for fresh values) put many such pairs side by side, with edge operands.
+const FLAG_PAIRS: &[&str] = &[
+    "ADDS_imm", "SUBS_imm", "ANDS_imm", "ADDS_reg", "SUBS_reg", "ANDS_reg", "BICS_reg", "ADDS_ext", "SUBS_ext", "ADCS",
+    "SBCS", "B_cond", "CSEL", "CSINC", "CSINV", "CSNEG", "CCMP_imm", "CCMP_reg", "CCMN_imm", "CCMN_reg", "MOVZ", "ADD_imm",
+];
+
+/// The interpreter as the oracle on `FLAG_PAIRS` programs: every condition after every
+/// producer kind (64 and 32 bits, carries, overflows, zero results) on both paths.
+#[test]
+fn jit_matches_interpreter_on_flag_pairs() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x3;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| FLAG_PAIRS.contains(&ENCODINGS[i].name)).collect();
+    assert_eq!(cands.len(), FLAG_PAIRS.len(), "some FLAG_PAIRS encodings are not generator candidates");
+    // The programs contain producer -> consumer pairs of every consumer kind.
+    let name = |w: u32| lookup(w).map(|i| ENCODINGS[i as usize].name).unwrap_or("");
+    let mut pairs = std::collections::BTreeMap::new();
+    for id in 0..iters.min(500) {
+        let code = make_edge_prog(seed, id, &cands).code;
+        for w in code.windows(2) {
+            let (a, b) = (name(w[0]), name(w[1]));
+            if FLAG_PAIRS[..11].contains(&a) && FLAG_PAIRS[11..20].contains(&b) {
+                *pairs.entry(b).or_insert(0u32) += 1;
+            }
+        }
+    }
+    assert!(iters < 500 || (pairs.len() == 9 && pairs.values().all(|&n| n >= 20)), "too few producer/consumer pairs: {pairs:?}");
+    let ids: Vec<u64> = (0..iters).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
+    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    println!(
+        "jit_diff flag pairs: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end; pairs {pairs:?}; {} mismatches",
+        ids.len(),
+        s.insns,
+        s.halted,
+        fails.len()
+    );
+    for f in fails.iter().take(5) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+}
+
 // ---------------------------------------------------------------------------------------
 // The test of the test: engines with typical translator bugs must be caught.
 

@@ -18,7 +18,7 @@
 use std::mem::offset_of;
 
 use cpu_aarch64::decode::{Insn, Ldst, System};
-use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TPC, HCR_TPU, SCTLR_DZE, SCTLR_UCI};
+use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, SCTLR_DZE, SCTLR_UCI, SCTLR_UCT, SCTLR_UMA};
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -27,12 +27,14 @@ use crate::{exit, Ctx};
 
 const OFF_SCTLR1: i32 = (offset_of!(Cpu, sys.sctlr) + 8) as i32;
 const OFF_HCR: i32 = offset_of!(Cpu, sys.hcr_el2) as i32;
+const OFF_DAIF: i32 = offset_of!(Cpu, st.pstate.daif) as i32;
 
 /// Emits `insn` natively if this module covers it.
 pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     match *insn {
         Insn::Ldst(l) => excl(e, pc, l) || nontemporal(e, pc, l),
         Insn::System(System::Sys { op1, crn: 7, crm, op2, rt }) => cache_op(e, pc, op1, crm, op2, rt),
+        Insn::System(s) => sysreg(e, pc, s),
         _ => false,
     }
 }
@@ -220,13 +222,9 @@ fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
 
 // ---- Cache maintenance ---------------------------------------------------------------------
 
-/// Jumps to `slow` if the EL0 enable `sctlr_bit` (SCTLR_EL1) is clear at EL0, or (at EL0/EL1)
-/// if the HCR_EL2 trap bit `hcr_bit` is set: `interp::system::sys_traps` for these
-/// operations, except that HCR_EL2 is read whether EL2 is enabled or not (a set bit with
-/// EL2 disabled only sends the instruction to the interpreter, which decides).
-fn trap_checks(e: &mut Em<'_, '_>, sctlr_bit: u64, hcr_bit: u64, slow: dynasmrt::DynamicLabel) {
-    let el = e.cx.el;
-    if el == 0 {
+/// Jumps to `slow` if the SCTLR_EL1 bit `sctlr_bit` is clear at EL0 (an EL0 enable).
+fn el0_check(e: &mut Em<'_, '_>, sctlr_bit: u64, slow: dynasmrt::DynamicLabel) {
+    if e.cx.el == 0 {
         dynasm!(e.ops
             ; .arch x64
             ; mov rax, QWORD [rbx + OFF_SCTLR1]
@@ -234,7 +232,12 @@ fn trap_checks(e: &mut Em<'_, '_>, sctlr_bit: u64, hcr_bit: u64, slow: dynasmrt:
             ; jnc =>slow
         );
     }
-    if el <= 1 {
+}
+
+/// Jumps to `slow` at EL0/EL1 if the HCR_EL2 bit `hcr_bit` is set (whether EL2 is enabled
+/// or not: with EL2 disabled the interpreter decides).
+fn hcr_check(e: &mut Em<'_, '_>, hcr_bit: u64, slow: dynasmrt::DynamicLabel) {
+    if e.cx.el <= 1 {
         dynasm!(e.ops
             ; .arch x64
             ; mov rax, QWORD [rbx + OFF_HCR]
@@ -242,6 +245,15 @@ fn trap_checks(e: &mut Em<'_, '_>, sctlr_bit: u64, hcr_bit: u64, slow: dynasmrt:
             ; jc =>slow
         );
     }
+}
+
+/// Jumps to `slow` if the EL0 enable `sctlr_bit` (SCTLR_EL1) is clear at EL0, or (at EL0/EL1)
+/// if the HCR_EL2 trap bit `hcr_bit` is set: `interp::system::sys_traps` for these
+/// operations, except that HCR_EL2 is read whether EL2 is enabled or not (a set bit with
+/// EL2 disabled only sends the instruction to the interpreter, which decides).
+fn trap_checks(e: &mut Em<'_, '_>, sctlr_bit: u64, hcr_bit: u64, slow: dynasmrt::DynamicLabel) {
+    el0_check(e, sctlr_bit, slow);
+    hcr_check(e, hcr_bit, slow);
 }
 
 /// Whether the 16-byte write at `base` (a DC ZVA block), which `FastMem` holds at PA `pa`,
@@ -334,6 +346,126 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
     e.pending = 1;
     e.flush_count();
     dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
+    e.slow_path = true;
+    let raw = e.raw;
+    e.callout(pc, raw);
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = 0;
+    true
+}
+
+// ---- System registers ----------------------------------------------------------------------
+
+/// After a write that may unmask interrupts (MSR DAIF, MSR DAIFClr), with PC already at
+/// the next instruction: the interrupt sample the interpreter makes before that
+/// instruction (`interp::keeps_fast_state`: `irq_check` is set, as `emit::call_insn` then
+/// handles it): returns `exit::STOP` if the budget is used up, an interrupt was taken
+/// (PC = its vector) or per-instruction checks are needed, else 0.
+extern "sysv64" fn irq_sample(ctx: *mut Ctx) -> u32 {
+    // SAFETY: as in `emit::call_insn`.
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    if cpu.icount >= ctx.end || cpu_aarch64::interp::irq_check_step(cpu, p) || crate::must_interpret(cpu) {
+        return exit::STOP;
+    }
+    0
+}
+
+/// The frequent system register accesses of the Linux boot, as `interp::system` and
+/// `sysreg::table` do them when no trap applies (otherwise the interpreter runs them):
+/// - MRS DAIF (EL0: SCTLR_EL1.UMA), MRS CTR_EL0 (EL0: SCTLR_EL1.UCT; HCR_EL2.TID2), MRS
+///   DCZID_EL0 (HCR_EL2.TDZ; at EL0 DZP = NOT SCTLR_EL1.DZE): plain reads. The interpreter
+///   samples interrupts after an MRS; nothing it reads here changes them, so that sample
+///   finds what the last one found;
+/// - MSR DAIFSet (EL0: UMA): masks only, so no interrupt becomes takeable;
+/// - MSR DAIF, MSR DAIFClr (EL0: UMA): then the interrupt sample (`irq_sample`).
+fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
+    let (kind, rt) = match s {
+        System::Mrs { o0: 1, op1: 3, crn: 4, crm: 2, op2: 1, rt } => (0, rt),
+        System::Mrs { o0: 1, op1: 3, crn: 0, crm: 0, op2: 1, rt } => (1, rt),
+        System::Mrs { o0: 1, op1: 3, crn: 0, crm: 0, op2: 7, rt } => (2, rt),
+        System::MsrReg { o0: 1, op1: 3, crn: 4, crm: 2, op2: 1, rt } => (3, rt),
+        System::MsrDaifset { crm } => (4, crm),
+        System::MsrDaifclr { crm } => (5, crm),
+        _ => return false,
+    };
+    e.flush_count();
+    let slow = e.ops.new_dynamic_label();
+    let done = e.ops.new_dynamic_label();
+    let mut sample = false;
+    match kind {
+        0 => {
+            el0_check(e, SCTLR_UMA, slow);
+            dynasm!(e.ops ; .arch x64 ; mov eax, DWORD [rbx + OFF_DAIF]);
+            e.store(RAX, rt, false, true);
+        }
+        1 => {
+            el0_check(e, SCTLR_UCT, slow);
+            hcr_check(e, HCR_TID2, slow);
+            e.store_imm(cpu_aarch64::sysreg::id::CTR_EL0, rt);
+        }
+        2 => {
+            hcr_check(e, HCR_TDZ, slow);
+            let bs = cpu_aarch64::sysreg::id::DCZID_BS as i32;
+            if e.cx.el == 0 {
+                // DZP (bit 4) = NOT SCTLR_EL1.DZE.
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov rax, QWORD [rbx + OFF_SCTLR1]
+                    ; shr rax, SCTLR_DZE.trailing_zeros() as i8
+                    ; and eax, 1
+                    ; xor eax, 1
+                    ; shl eax, 4
+                    ; or eax, bs
+                );
+            } else {
+                dynasm!(e.ops ; .arch x64 ; mov eax, bs);
+            }
+            e.store(RAX, rt, false, true);
+        }
+        3 => {
+            el0_check(e, SCTLR_UMA, slow);
+            e.load(RAX, rt, false);
+            dynasm!(e.ops
+                ; .arch x64
+                ; and eax, 0x3c0
+                ; mov DWORD [rbx + OFF_DAIF], eax
+            );
+            sample = true;
+        }
+        _ => {
+            el0_check(e, SCTLR_UMA, slow);
+            let bits = ((rt & 0xf) << 6) as i32;
+            if kind == 4 {
+                dynasm!(e.ops ; .arch x64 ; or DWORD [rbx + OFF_DAIF], bits);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; and DWORD [rbx + OFF_DAIF], !bits);
+                sample = true;
+            }
+        }
+    }
+    e.pending = 1;
+    e.flush_count();
+    if sample {
+        let next = pc.wrapping_add(4);
+        let f = irq_sample as extern "sysv64" fn(*mut Ctx) -> u32 as usize as i64;
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, QWORD next as i64
+            ; mov QWORD [rbx + OFF_PC], rax
+            ; mov rdi, r12
+            ; mov rax, QWORD f
+            ; call rax
+            ; test eax, eax
+            ; jz =>done
+        );
+        // PC is the next instruction, or the vector of the interrupt taken.
+        epilogue(&mut e.ops);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>slow);
     e.slow_path = true;
     let raw = e.raw;
     e.callout(pc, raw);

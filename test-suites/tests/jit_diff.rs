@@ -792,6 +792,27 @@ mod xenc {
         0xd100_0000 | imm << 10 | rn << 5 | rd
     }
     pub const CLREX: u32 = 0xd503_3f5f;
+    /// MRS Xt, DAIF / MSR DAIF, Xt (op0 3, op1 3, C4, C2, op2 1); MRS Xt, CTR_EL0
+    /// (3, 3, C0, C0, 1) and DCZID_EL0 (3, 3, C0, C0, 7).
+    pub fn mrs_daif(rt: u32) -> u32 {
+        0xd53b_4220 | rt
+    }
+    pub fn msr_daif(rt: u32) -> u32 {
+        0xd51b_4220 | rt
+    }
+    pub fn mrs_ctr(rt: u32) -> u32 {
+        0xd53b_0020 | rt
+    }
+    pub fn mrs_dczid(rt: u32) -> u32 {
+        0xd53b_00e0 | rt
+    }
+    /// MSR DAIFSet/DAIFClr, #imm4 (op1 3, C4, op2 6/7).
+    pub fn msr_daifset(imm: u32) -> u32 {
+        0xd503_40df | imm << 8
+    }
+    pub fn msr_daifclr(imm: u32) -> u32 {
+        0xd503_40ff | imm << 8
+    }
     /// SYS #3, C7, Cm, #1, Xt: DC ZVA (C4), IC IVAU (C5), DC CVAC (C10), DC CVAU (C11),
     /// DC CIVAC (C14).
     pub fn sys_c7(crm: u32, rt: u32) -> u32 {
@@ -811,9 +832,11 @@ mod xenc {
 /// follow a CLREX, a plain store to the marked address, another load-exclusive or a
 /// DC ZVA, or run with no reservation at all; Rs sometimes equal to Rt (CONSTRAINED
 /// UNPREDICTABLE: the interpreter's choice is the reference), LDXP with Rt == Rt2 sometimes;
-/// DC ZVA, IC IVAU, DC CVAC/CVAU/CIVAC, STNP/LDNP on both bases. Half the programs run
-/// their body in a loop (so translated blocks run again with the monitor in another
-/// state), a third get an interrupt.
+/// DC ZVA, IC IVAU, DC CVAC/CVAU/CIVAC, STNP/LDNP on both bases; DAIF saved, masked
+/// (MSR DAIFSet) and restored (MSR DAIF, MSR DAIFClr), CTR_EL0/DCZID_EL0 reads. At EL0
+/// a third of the programs run with SCTLR_EL1.UCI/DZE clear (those trap). Half the
+/// programs run their body in a loop (so translated blocks run again with the monitor in
+/// another state), half get an interrupt (taken when DAIF unmasks it).
 fn make_excl_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     use xenc::*;
     let mut p = make_prog(seed, id, cands);
@@ -867,6 +890,17 @@ fn make_excl_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
         body.push(if spair { stxp(ssize & 1, r.below(2) as u32, rs, srn, st, st2) } else { stxr(ssize, r.below(2) as u32, rs, srn, st) });
         match r.below(8) {
             0 => body.push(sys_c7(*r.pick(&[4, 5, 10, 11, 14]), *r.pick(&[27, 28]))),
+            3 => {
+                // System registers: DAIF save/mask/restore as Linux's local_irq_save and
+                // restore do, and the cache geometry reads of its cache routines.
+                let t = reg(&mut r);
+                body.push(mrs_daif(t));
+                body.push(msr_daifset(r.below(16) as u32));
+                let u = reg(&mut r);
+                let read = [mrs_ctr(u), mrs_dczid(u), mrs_daif(u)];
+                body.push(*r.pick(&read));
+                body.push(if r.chance(1, 2) { msr_daif(if r.chance(1, 2) { t } else { reg(&mut r) }) } else { msr_daifclr(r.below(16) as u32) });
+            }
             1 => body.push(stnp(r.below(2) as u32, reg(&mut r), reg(&mut r), *r.pick(&[27, 28]), r.below(16) as i32 - 8)),
             2 => {
                 // Another address in the same or the next reservation granule.
@@ -890,7 +924,7 @@ fn make_excl_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     } else {
         code.extend(body);
     }
-    p.irq_at = if r.chance(1, 3) { Some(r.below(4 * code.len() as u64 + 4)) } else { None };
+    p.irq_at = if r.chance(1, 2) { Some(r.below(4 * code.len() as u64 + 4)) } else { None };
     code.push(test_suites::jitdiff::enc::hlt(test_suites::jitdiff::END_HLT));
     p.limit = 40 * code.len() as u64 + 400;
     p.code = code;
@@ -910,13 +944,15 @@ fn exclusive_programs_match_interpreter() {
     let src = "ldxrb w1, [x27]\n ldaxrh w2, [x28]\n ldxr w3, [sp]\n ldaxr x4, [x27]\n stxrb w5, w6, [x27]\n stlxrh w7, w8, [x28]\n \
                stxr w9, w10, [sp]\n stlxr w11, x12, [x27]\n ldxp w13, w14, [x27]\n ldaxp x15, x16, [x28]\n stxp w17, w18, w19, [x27]\n \
                stlxp w20, x21, x22, [x28]\n str x1, [x27]\n add x2, x3, #4095\n sub x27, x27, #8\n clrex\n dc zva, x27\n ic ivau, x28\n \
-               dc cvac, x1\n dc cvau, x2\n dc civac, x3\n stnp x1, x2, [x27, #-64]\n ldnp x3, x4, [x28, #56]\n";
+               dc cvac, x1\n dc cvau, x2\n dc civac, x3\n stnp x1, x2, [x27, #-64]\n ldnp x3, x4, [x28, #56]\n \
+               mrs x5, daif\n msr daif, x6\n mrs x7, ctr_el0\n mrs x8, dczid_el0\n msr daifset, #2\n msr daifclr, #15\n";
     let ours = [
         ldxr(0, 0, 27, 1), ldxr(1, 1, 28, 2), ldxr(2, 0, 31, 3), ldxr(3, 1, 27, 4),
         stxr(0, 0, 5, 27, 6), stxr(1, 1, 7, 28, 8), stxr(2, 0, 9, 31, 10), stxr(3, 1, 11, 27, 12),
         ldxp(0, 0, 27, 13, 14), ldxp(1, 1, 28, 15, 16), stxp(0, 0, 17, 27, 18, 19), stxp(1, 1, 20, 28, 21, 22),
         str_x(1, 27), add(2, 3, 4095), sub(27, 27, 8), CLREX,
         sys_c7(4, 27), sys_c7(5, 28), sys_c7(10, 1), sys_c7(11, 2), sys_c7(14, 3), stnp(0, 1, 2, 27, -8), stnp(1, 3, 4, 28, 7),
+        mrs_daif(5), msr_daif(6), mrs_ctr(7), mrs_dczid(8), msr_daifset(2), msr_daifclr(15),
     ];
     assert_eq!(gnu_as("excl_enc", src), ours.to_vec(), "exclusive encoders vs GNU as");
 

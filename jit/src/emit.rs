@@ -17,6 +17,8 @@ use crate::{exit, Ctx, JEntry, Rec};
 
 #[path = "native2.rs"]
 pub(crate) mod native2;
+#[path = "native3.rs"]
+mod native3;
 
 type Asm = VecAssembler<X64Relocation>;
 

@@ -206,8 +206,6 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
-    /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
-    mx_open: bool,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -570,7 +568,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -593,7 +591,6 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             }
             continue;
         }
-        fp::close(&mut e);
         e.callout(pc, w);
         if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
@@ -602,10 +599,10 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     if !ended {
-        fp::close(&mut e);
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     let bytes = e.ops.finalize().ok()?;
+    fp::dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))
 }
 
@@ -624,9 +621,6 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
-    if !fp::transparent(insn) {
-        fp::close(e);
-    }
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),

@@ -60,6 +60,10 @@ use dynasmrt::DynamicLabel;
 const OFF_V: i32 = offset_of!(Cpu, st.v) as i32;
 const OFF_FPCR: i32 = offset_of!(Cpu, st.fpcr) as i32;
 const OFF_FPSR: i32 = offset_of!(Cpu, st.fpsr) as i32;
+const OFF_CPACR1: i32 = offset_of!(Cpu, sys.cpacr_el1) as i32;
+const OFF_CPTR2: i32 = offset_of!(Cpu, sys.cptr_el2) as i32;
+const OFF_CPTR3: i32 = offset_of!(Cpu, sys.cptr_el3) as i32;
+use cpu_aarch64::sysreg::CPTR_TFP;
 
 /// FPCR.RMode (23:22) and FPCR.FZ (24): operations that round need both at zero.
 const FPCR_ROUND: i32 = 0x01c0_0000;
@@ -70,6 +74,8 @@ const FPCR_FZ: i32 = 0x0100_0000;
 const MXCSR_RN: i32 = 0x1f80;
 /// MXCSR.IE | MXCSR.UE: never on the fast path.
 const MX_IE_UE: i32 = 0x11;
+/// FPSR.IXC (bit 4): set, the IXC-sticky path runs (see the module documentation).
+const FPSR_IXC: i8 = 0x10;
 
 fn vo(r: u32) -> i32 {
     OFF_V + 16 * (r & 31) as i32
@@ -90,6 +96,28 @@ impl Em<'_, '_> {
         if self.fp_ok {
             return;
         }
+        // Inline, a sufficient condition for "enabled" (the interpreter's check looks at
+        // the same fields, and more: EL2 enabled, EL3 present): CPACR_EL1.FPEN allows
+        // this EL (EL0: 0b11, EL1: 0bx1), CPTR_EL2.TFP = 0 (EL <= 2), CPTR_EL3.TFP = 0.
+        // When it does not hold, the exact check is called.
+        let ok = self.ops.new_dynamic_label();
+        let call = self.ops.new_dynamic_label();
+        let el = self.cx.el;
+        let tfp = CPTR_TFP as i32;
+        if el <= 1 {
+            let (mask, want) = if el == 0 { (3 << 20, 3 << 20) } else { (1 << 20, 1 << 20) };
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov eax, DWORD [rbx + OFF_CPACR1]
+                ; and eax, mask
+                ; cmp eax, want
+                ; jne =>call
+            );
+        }
+        if el <= 2 {
+            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>call);
+        }
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jz =>ok ; =>call);
         let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
         dynasm!(self.ops
             ; .arch x64
@@ -98,6 +126,7 @@ impl Em<'_, '_> {
             ; call rax
             ; test eax, eax
             ; jz =>slow
+            ; =>ok
         );
         self.fp_ok = true;
     }
@@ -143,18 +172,6 @@ impl Em<'_, '_> {
         );
     }
 
-    /// FPSR |= the Arm flags of the sticky MXCSR flags (DZC, OFC, UFC, IXC; see `close`).
-    fn mx_commit_sticky(&mut self) {
-        dynasm!(self.ops
-            ; .arch x64
-            ; stmxcsr [rsp - 8]
-            ; mov edx, DWORD [rsp - 8]
-            ; shr edx, 1
-            ; and edx, 0x1e
-            ; or DWORD [rbx + OFF_FPSR], edx
-        );
-    }
-
     /// Jumps to `slow` unless the result bits in rax (`d`: double, else single in eax)
     /// are zero or a number larger in magnitude than the smallest normal (infinity
     /// included, NaN excluded). Clobbers rcx, rsi.
@@ -192,6 +209,27 @@ impl Em<'_, '_> {
         }
     }
 
+    /// The check of the IXC-sticky mode (see the module documentation): jumps to `slow`
+    /// unless the result bits in rax (`d`: double, else single in eax) have a biased
+    /// exponent in [2, max - 1] (finite, normal, larger in magnitude than twice the
+    /// smallest normal), or are a zero when `zero_ok`. Clobbers rcx.
+    fn check_fast(&mut self, d: bool, zero_ok: bool, slow: DynamicLabel) {
+        let ok = self.ops.new_dynamic_label();
+        if d {
+            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax]);
+            if zero_ok {
+                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>ok);
+            }
+            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow ; =>ok);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax]);
+            if zero_ok {
+                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>ok);
+            }
+            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow ; =>ok);
+        }
+    }
+
     fn vload_x(&mut self, x: u8, r: u32, d: bool) {
         let o = vo(r);
         if d {
@@ -215,26 +253,9 @@ impl Em<'_, '_> {
 /// when the interpreter must run the instruction) followed by the fallback. Nothing is
 /// written before the last jump to the fallback. `fpcr` is the FPCR mask that must be 0.
 fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
-    guarded_mx(e, pc, fpcr, false, body)
-}
-
-/// `guarded` for a sticky operation (see `close`): MXCSR is cleared at the first one of a
-/// run, and on the fallback path its flags are committed before the interpreter runs and
-/// cleared after.
-fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    // The FP-enabled check (a host call, only at the block's first FP instruction, so
-    // never inside a run) comes first; when it fails the fallback skips the commit:
-    // MXCSR then holds no flag of this run, only stale host flags. MXCSR is cleared after
-    // the call, before the first jump to the committing fallback, so that the commit
-    // ORs the flags of this run's operations only.
-    let guard_fail = e.ops.new_dynamic_label();
-    e.fp_guard(guard_fail);
-    if sticky && !e.mx_open {
-        e.mx_clear();
-        e.mx_open = true;
-    }
+    e.fp_guard(slow);
     if fpcr != 0 {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
@@ -247,14 +268,7 @@ fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl F
     let p0 = e.pending;
     dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
-    if sticky {
-        e.mx_commit_sticky();
-    }
-    dynasm!(e.ops ; .arch x64 ; =>guard_fail);
     e.callout(pc, raw);
-    if sticky {
-        e.mx_clear();
-    }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     dynasm!(e.ops
@@ -267,71 +281,86 @@ fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl F
     true
 }
 
-/// Ends a run of sticky operations: FPSR |= their accumulated MXCSR flags. Called (from
-/// `emit`) before every instruction that is not `transparent`, before call-outs and
-/// before the block's final exit.
-///
-/// Sticky operations (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., vector
-/// FADD/FSUB/FMUL/FDIV) do not read MXCSR one by one (STMXCSR waits for every earlier FP
-/// operation: it halved the FP workload's speed). Their flags accumulate in MXCSR, cleared
-/// at the first one of a run, and are ORed into FPSR (whose flags are cumulative too) at
-/// the end of the run. This is exact because, for these operations executed under
-/// RMode = RN and FZ = 0, each MXCSR flag the host raises is raised by the Arm operation
-/// on the same operands, whether the fast path then commits the result or falls back:
-/// PE = IXC (inexact, including on overflow), OE = OFC, ZE = DZC (finite nonzero / 0), and
-/// UE = UFC: masked UE means tiny and inexact, x86 detecting tininess after rounding,
-/// Arm before; tiny after rounding implies tiny before (rounding is monotonic and 2^Emin
-/// is representable), and the converse fails only for an exact value below 2^Emin that
-/// rounds to exactly 2^Emin, a result the fast path never commits (`check_result`:
-/// UFC comes from the interpreter then). IE and DE are not mapped (NaN results and
-/// signalling NaNs go to the interpreter; IDC exists only with FZ = 1). Between sticky
-/// operations only `transparent` instructions run: integer ones and FP moves, which
-/// neither use the host FPU's flags nor call host code (which could raise MXCSR flags of
-/// its own).
-pub(super) fn close(e: &mut Em<'_, '_>) {
-    if e.mx_open {
-        e.mx_commit_sticky();
-        e.mx_open = false;
+/// The shape of a rounding operation's result in xmm0.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// A scalar (double when true), written to V[rd] with bits 127:N zeroed.
+    Scalar(bool),
+    /// A vector (Q, double lanes when true); Q = 0 zeroes bits 127:64.
+    Vector(u32, bool),
+}
+
+/// A rounding operation (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., their vector
+/// forms): `op` loads the operands and leaves the result in xmm0 (clobbering xmm1-xmm2
+/// only). Two copies of it are emitted: the IXC-sticky path (FPSR.IXC already set, no
+/// MXCSR access, `check_fast` on each lane, `zero_ok`: an exactly zero result is
+/// exact) and the MXCSR path (MXCSR cleared before, read after, `check_result`). `neg`
+/// negates the rounded scalar result (FNMUL).
+fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero_ok: bool, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
+    guarded(e, pc, FPCR_ROUND, |e, slow| {
+        let mx = e.ops.new_dynamic_label();
+        let end = e.ops.new_dynamic_label();
+        dynasm!(e.ops ; .arch x64 ; test BYTE [rbx + OFF_FPSR], FPSR_IXC ; jz =>mx);
+        op(e);
+        check_lanes(e, shape, slow, |e, d, slow| e.check_fast(d, zero_ok, slow));
+        write_result(e, shape, rd, neg);
+        dynasm!(e.ops ; .arch x64 ; jmp =>end ; =>mx);
+        e.mx_clear();
+        op(e);
+        e.mx_read(MX_IE_UE, slow);
+        check_lanes(e, shape, slow, |e, d, slow| e.check_result(d, slow));
+        write_result(e, shape, rd, neg);
+        e.mx_commit();
+        dynasm!(e.ops ; .arch x64 ; =>end);
+    })
+}
+
+/// Runs `check` (rax/eax: the lane's bits) on every lane of xmm0. Clobbers rax, rcx,
+/// rsi, xmm2.
+fn check_lanes(e: &mut Em<'_, '_>, shape: Shape, slow: DynamicLabel, check: impl Fn(&mut Em<'_, '_>, bool, DynamicLabel)) {
+    match shape {
+        Shape::Scalar(d) => {
+            e.xmm0_to_rax(d);
+            check(e, d, slow);
+        }
+        Shape::Vector(q, d) => {
+            for half in 0..=q {
+                if half == 0 {
+                    dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
+                }
+                check(e, d, slow);
+                if !d {
+                    dynasm!(e.ops ; .arch x64 ; shr rax, 32);
+                    check(e, false, slow);
+                }
+            }
+        }
     }
 }
 
-/// Whether `insn` may run between sticky operations without closing the run (see
-/// `close`): natively emitted integer data processing (the caller closes before a
-/// call-out when it is not emitted natively) and FP register moves, which have no host
-/// call on their fast path and whose fallback is reachable only when FP is disabled (never
-/// inside a run: a run starts after the block's FP enable check).
-pub(super) fn transparent(insn: &Insn) -> bool {
-    match insn {
-        Insn::DpImm(_) | Insn::DpReg(_) => true,
-        Insn::Fp(f) => matches!(
-            f,
-            Fp::Fadd { .. }
-                | Fp::Fsub { .. }
-                | Fp::Fmul { .. }
-                | Fp::Fnmul { .. }
-                | Fp::Fdiv { .. }
-                | Fp::Fsqrt { .. }
-                | Fp::Fmadd { .. }
-                | Fp::Fmsub { .. }
-                | Fp::Fnmadd { .. }
-                | Fp::Fnmsub { .. }
-                | Fp::FmovReg { .. }
-                | Fp::Fabs { .. }
-                | Fp::Fneg { .. }
-                | Fp::FmovImm { .. }
-                | Fp::Fcsel { .. }
-                | Fp::FmovWs { .. }
-                | Fp::FmovXd { .. }
-                | Fp::FmovXD1 { .. }
-                | Fp::FmovSw { .. }
-                | Fp::FmovDx { .. }
-                | Fp::FmovD1X { .. }
-        ),
-        Insn::SimdFp(f) => {
-            use cpu_aarch64::decode::SimdFp as I;
-            matches!(f, I::FaddVec { .. } | I::FsubVec { .. } | I::FmulVec { .. } | I::FdivVec { .. })
+/// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
+fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
+    let o = vo(rd);
+    match shape {
+        Shape::Scalar(d) if neg => {
+            e.xmm0_to_rax(d);
+            if d {
+                dynasm!(e.ops ; .arch x64 ; btc rax, 63);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
+            }
+            e.vset(RAX, rd);
         }
-        _ => false,
+        // Stored from xmm0 (not rax): the next operation's load of this register then
+        // does not wait for the move to rax and the checks.
+        Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
+        Shape::Scalar(false) => {
+            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0)
+        }
+        Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
+        Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
     }
 }
 
@@ -365,14 +394,14 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fdiv { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Div, rm, rn, rd, false),
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+            // A zero result is the exact square root of a zero.
+            rounding(e, pc, Shape::Scalar(d), true, rd, false, |e| {
                 e.vload_x(1, rn, d);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {
                     dynasm!(e.ops ; .arch x64 ; sqrtss xmm0, xmm1);
                 }
-                finish_sticky(e, d, rd, false, slow);
             })
         }
         Fp::Fmadd { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 0, rm, ra, rn, rd),
@@ -568,7 +597,10 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+    // An exactly zero sum or difference is exact; a zero product or quotient of
+    // nonzero operands is not.
+    let zero_ok = matches!(op, Op2::Add | Op2::Sub);
+    rounding(e, pc, Shape::Vector(q, d), zero_ok, rd, false, |e| {
         let (on, om) = (vo(rn), vo(rm));
         if q == 1 {
             dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
@@ -597,28 +629,6 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
             (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
-        }
-        // Check every lane: the low 64 bits, then (Q) the high 64 bits.
-        for half in 0..=q {
-            if half == 0 {
-                dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
-            } else {
-                dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
-            }
-            if d {
-                e.check_result(true, slow);
-            } else {
-                e.check_result(false, slow);
-                dynasm!(e.ops ; .arch x64 ; shr rax, 32);
-                e.check_result(false, slow);
-            }
-        }
-        let o = vo(rd);
-        if q == 1 {
-            dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
-        } else {
-            dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
-            e.vset(RAX, rd);
         }
     })
 }
@@ -649,29 +659,11 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
     e.mx_commit();
 }
 
-/// `finish_round` for sticky operations: no MXCSR access.
-fn finish_sticky(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
-    e.xmm0_to_rax(d);
-    e.check_result(d, slow);
-    let o = vo(rd);
-    if neg {
-        if d {
-            dynasm!(e.ops ; .arch x64 ; btc rax, 63);
-        } else {
-            dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
-        }
-        e.vset(RAX, rd);
-    } else if d {
-        dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+    let zero_ok = matches!(op, Op2::Add | Op2::Sub);
+    rounding(e, pc, Shape::Scalar(d), zero_ok, rd, neg, |e| {
         e.vload_x(0, rn, d);
         e.vload_x(1, rm, d);
         match (op, d) {
@@ -684,7 +676,6 @@ fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u3
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
         }
-        finish_sticky(e, d, rd, neg, slow);
     })
 }
 
@@ -695,7 +686,7 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
+    rounding(e, pc, Shape::Scalar(d), false, rd, false, |e| {
         e.vload_x(1, rn, d);
         e.vload_x(2, rm, d);
         e.vload_x(0, ra, d);
@@ -710,7 +701,6 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
             (2, false) => dynasm!(e.ops ; .arch x64 ; vfnmsub231ss xmm0, xmm1, xmm2),
             (_, false) => dynasm!(e.ops ; .arch x64 ; vfmsub231ss xmm0, xmm1, xmm2),
         }
-        finish_sticky(e, d, rd, false, slow);
     })
 }
 
@@ -868,4 +858,33 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
     e.pending = 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Code dump (a debugging aid)
+
+/// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
+/// `0x80000700-0x80000800:/tmp/d`): every block translated at a guest address in
+/// [LO, HI) is written to `DIR/<va>-<host address>.bin` (the host code, for
+/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
+/// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
+pub(super) fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
+    use std::sync::OnceLock;
+    static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
+    let cfg = CFG.get_or_init(|| {
+        let v = std::env::var("LSEMU_JIT_DUMP").ok()?;
+        let (range, dir) = v.split_once(':')?;
+        let (lo, hi) = range.split_once('-')?;
+        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        Some((hex(lo)?, hex(hi)?, dir))
+    });
+    let Some((lo, hi, dir)) = cfg else { return };
+    if va < *lo || va >= *hi {
+        return;
+    }
+    let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
+    let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
 }

@@ -23,6 +23,9 @@ type Asm = VecAssembler<X64Relocation>;
 #[path = "fp.rs"]
 mod fp;
 
+#[path = "simd.rs"]
+mod simd;
+
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
@@ -206,6 +209,8 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
+    /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
+    xmm: fp::XmmCache,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -568,7 +573,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default() };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -621,6 +626,7 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    e.xmm.next_insn();
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
@@ -628,6 +634,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
         Insn::Fp(f) => fp::native_fp(e, pc, f),
         Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
+        Insn::Simd(v) => simd::native_simd(e, pc, insn_raw(e), v),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
         Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
             e.pending += 1;

@@ -89,6 +89,27 @@ extern "sysv64" fn fp_enabled(cpu: *mut Cpu) -> u32 {
     cpu.check_fp_enabled().is_ok() as u32
 }
 
+/// What xmm0 holds at the start of an instruction: set by a rounding operation (see
+/// `rounding`) for the next instruction only, so that it reads its operand from xmm0
+/// instead of reloading the V register just stored (a store-to-load forwarding delay on
+/// every dependency chain). Valid only between two consecutive instructions: `native`
+/// calls `next_insn` before each one, which moves the value set by the previous one
+/// (if any) to `held` and clears it, so anything that is not a rounding operation
+/// (whatever it does to xmm0 or to V registers) ends the forwarding.
+#[derive(Default, Clone, Copy)]
+pub(super) struct XmmCache {
+    /// Set by the instruction being translated: xmm0 = V[reg] (all 128 bits) at its end.
+    set: Option<(u32, Shape)>,
+    /// Set by the previous instruction: xmm0 = V[reg] at the start of this one.
+    held: Option<(u32, Shape)>,
+}
+
+impl XmmCache {
+    pub(super) fn next_insn(&mut self) {
+        self.held = self.set.take();
+    }
+}
+
 impl Em<'_, '_> {
     /// The first FP instruction of a block checks that FP is enabled (see the module
     /// documentation); jumps to `slow` when it is not. Clobbers every caller-saved register.
@@ -212,22 +233,42 @@ impl Em<'_, '_> {
     /// The check of the IXC-sticky mode (see the module documentation): jumps to `slow`
     /// unless the result bits in rax (`d`: double, else single in eax) have a biased
     /// exponent in [2, max - 1] (finite, normal, larger in magnitude than twice the
-    /// smallest normal), or are a zero when `zero_ok`. Clobbers rcx.
-    fn check_fast(&mut self, d: bool, zero_ok: bool, slow: DynamicLabel) {
+    /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
+    /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
+    fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
         let ok = self.ops.new_dynamic_label();
+        let is_zero = self.ops.new_dynamic_label();
+        let exact = !matches!(zero, Zero::Inexact);
         if d {
             dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax]);
-            if zero_ok {
-                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>ok);
+            if exact {
+                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>is_zero);
             }
-            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow ; =>ok);
+            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow);
         } else {
             dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax]);
-            if zero_ok {
-                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>ok);
+            if exact {
+                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>is_zero);
             }
-            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow ; =>ok);
+            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow);
         }
+        if let Zero::Operands(regs) = zero {
+            // Out of line: a zero result is exact when one of `regs` is a zero.
+            let back = self.ops.new_dynamic_label();
+            dynasm!(self.ops ; .arch x64 ; jmp =>ok ; =>is_zero);
+            for r in regs.into_iter().flatten() {
+                let o = vo(r) + lane;
+                if d {
+                    dynasm!(self.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
+                } else {
+                    dynasm!(self.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+                }
+            }
+            dynasm!(self.ops ; .arch x64 ; jmp =>slow ; =>back);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; =>is_zero);
+        }
+        dynasm!(self.ops ; .arch x64 ; =>ok);
     }
 
     fn vload_x(&mut self, x: u8, r: u32, d: bool) {
@@ -252,7 +293,13 @@ impl Em<'_, '_> {
 /// Emits an instruction whose fast path is `body` (which jumps to its label argument
 /// when the interpreter must run the instruction) followed by the fallback. Nothing is
 /// written before the last jump to the fallback. `fpcr` is the FPCR mask that must be 0.
-fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+pub(super) fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+    guarded_reload(e, pc, fpcr, None, body)
+}
+
+/// `guarded`, and after the fallback xmm0 = V[r] loaded as `shape` (`reload`), as the
+/// fast path leaves it (`XmmCache`).
+fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, Shape)>, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     e.fp_guard(slow);
@@ -269,6 +316,10 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
     dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
     e.callout(pc, raw);
+    if let Some((r, shape)) = reload {
+        e.xmm.held = None;
+        load_operands(e, shape, &[(0, r)]);
+    }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     dynasm!(e.ops
@@ -281,8 +332,19 @@ fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_,
     true
 }
 
-/// The shape of a rounding operation's result in xmm0.
+/// When a zero result of a rounding operation is exact (IXC-sticky path).
 #[derive(Clone, Copy)]
+enum Zero {
+    /// Always (a zero sum or difference is exact, as is a zero square root).
+    Exact,
+    /// Never known: the interpreter runs the instruction.
+    Inexact,
+    /// When one of these registers' lane is a zero (a product; a quotient's dividend).
+    Operands([Option<u32>; 2]),
+}
+
+/// The shape of a rounding operation's result in xmm0.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
     /// A scalar (double when true), written to V[rd] with bits 127:N zeroed.
     Scalar(bool),
@@ -296,32 +358,38 @@ enum Shape {
 /// MXCSR access, `check_fast` on each lane, `zero_ok`: an exactly zero result is
 /// exact) and the MXCSR path (MXCSR cleared before, read after, `check_result`). `neg`
 /// negates the rounded scalar result (FNMUL).
-fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero_ok: bool, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
-    guarded(e, pc, FPCR_ROUND, |e, slow| {
+fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
+    // Both paths leave xmm0 = V[rd] (the fast paths' result, all 128 bits of it: the
+    // scalar loads zero bits 127:N and the vector forms' unused lanes compute 0 from 0;
+    // the fallback reloads it), except FNMUL which negates in rax.
+    let reload = (!neg).then_some((rd, shape));
+    let done = guarded_reload(e, pc, FPCR_ROUND, reload, |e, slow| {
         let mx = e.ops.new_dynamic_label();
         let end = e.ops.new_dynamic_label();
         dynasm!(e.ops ; .arch x64 ; test BYTE [rbx + OFF_FPSR], FPSR_IXC ; jz =>mx);
         op(e);
-        check_lanes(e, shape, slow, |e, d, slow| e.check_fast(d, zero_ok, slow));
+        check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
         write_result(e, shape, rd, neg);
         dynasm!(e.ops ; .arch x64 ; jmp =>end ; =>mx);
         e.mx_clear();
         op(e);
         e.mx_read(MX_IE_UE, slow);
-        check_lanes(e, shape, slow, |e, d, slow| e.check_result(d, slow));
+        check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
         write_result(e, shape, rd, neg);
         e.mx_commit();
         dynasm!(e.ops ; .arch x64 ; =>end);
-    })
+    });
+    e.xmm.set = reload;
+    done
 }
 
-/// Runs `check` (rax/eax: the lane's bits) on every lane of xmm0. Clobbers rax, rcx,
-/// rsi, xmm2.
-fn check_lanes(e: &mut Em<'_, '_>, shape: Shape, slow: DynamicLabel, check: impl Fn(&mut Em<'_, '_>, bool, DynamicLabel)) {
+/// Runs `check` (rax/eax: the lane's bits; its byte offset in the register) on every
+/// lane of xmm0. Clobbers rax, rcx, rsi, xmm2.
+fn check_lanes(e: &mut Em<'_, '_>, shape: Shape, slow: DynamicLabel, check: impl Fn(&mut Em<'_, '_>, bool, i32, DynamicLabel)) {
     match shape {
         Shape::Scalar(d) => {
             e.xmm0_to_rax(d);
-            check(e, d, slow);
+            check(e, d, 0, slow);
         }
         Shape::Vector(q, d) => {
             for half in 0..=q {
@@ -330,12 +398,44 @@ fn check_lanes(e: &mut Em<'_, '_>, shape: Shape, slow: DynamicLabel, check: impl
                 } else {
                     dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
                 }
-                check(e, d, slow);
+                let lane = 8 * half as i32;
+                check(e, d, lane, slow);
                 if !d {
                     dynasm!(e.ops ; .arch x64 ; shr rax, 32);
-                    check(e, false, slow);
+                    check(e, false, lane + 4, slow);
                 }
             }
+        }
+    }
+}
+
+/// Loads the operands of a rounding operation of `shape`: xmm`x` = V[r] (scalar: the
+/// low 32/64 bits with the rest zeroed, as MOVSS/MOVSD; vector: all 128 bits or, Q = 0,
+/// the low 64 with the rest zeroed), taken from xmm0 when the previous instruction left
+/// V[r] there with the same shape (`XmmCache`: then xmm0 equals that load exactly).
+/// Copies from xmm0 come before xmm0 is overwritten.
+fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == shape => Some(r),
+        _ => None,
+    };
+    for &(x, r) in ops {
+        if held == Some(r) && x != 0 {
+            dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
+        }
+    }
+    // xmm0 last among the loads from memory only if some other operand still needs it:
+    // the copies above are done, so any order works now.
+    for &(x, r) in ops {
+        if held == Some(r) {
+            continue;
+        }
+        let o = vo(r);
+        match shape {
+            Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movsd Rx(x), QWORD [rbx + o]),
+            Shape::Scalar(false) => dynasm!(e.ops ; .arch x64 ; movss Rx(x), DWORD [rbx + o]),
+            Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu Rx(x), [rbx + o]),
+            Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq Rx(x), QWORD [rbx + o]),
         }
     }
 }
@@ -377,6 +477,21 @@ enum Op2 {
     Div,
 }
 
+impl Op2 {
+    /// When a zero result of `rn op rm` is exact (finite operands, else the result is
+    /// not a zero or a NaN, or x / inf: a zero dividend is then required, conservatively):
+    /// a sum or difference always (the exact sum of two floats in the subnormal range is
+    /// representable, so a zero result is the exact one), a product when a factor is a
+    /// zero, a quotient when the dividend is.
+    fn zero(self, rn: u32, rm: u32) -> Zero {
+        match self {
+            Op2::Add | Op2::Sub => Zero::Exact,
+            Op2::Mul => Zero::Operands([Some(rn), Some(rm)]),
+            Op2::Div => Zero::Operands([Some(rn), None]),
+        }
+    }
+}
+
 /// Scalar FP instructions emitted natively (see the module documentation); `false`: call
 /// the interpreter.
 pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
@@ -395,8 +510,8 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
             // A zero result is the exact square root of a zero.
-            rounding(e, pc, Shape::Scalar(d), true, rd, false, |e| {
-                e.vload_x(1, rn, d);
+            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, |e| {
+                load_operands(e, Shape::Scalar(d), &[(1, rn)]);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {
@@ -597,17 +712,11 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    // An exactly zero sum or difference is exact; a zero product or quotient of
-    // nonzero operands is not.
-    let zero_ok = matches!(op, Op2::Add | Op2::Sub);
-    rounding(e, pc, Shape::Vector(q, d), zero_ok, rd, false, |e| {
-        let (on, om) = (vo(rn), vo(rm));
-        if q == 1 {
-            dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
-        } else {
-            // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
-            // result's bits 127:64 are zero, as the interpreter writes them.
-            dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [rbx + on] ; movq xmm1, QWORD [rbx + om]);
+    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, |e| {
+        // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
+        // result's bits 127:64 are zero, as the interpreter writes them.
+        load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
+        if q == 0 {
             if matches!(op, Op2::Div) {
                 // 0 / 0 would be invalid: divide the zero lanes by one.
                 dynasm!(e.ops
@@ -662,10 +771,8 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    let zero_ok = matches!(op, Op2::Add | Op2::Sub);
-    rounding(e, pc, Shape::Scalar(d), zero_ok, rd, neg, |e| {
-        e.vload_x(0, rn, d);
-        e.vload_x(1, rm, d);
+    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, |e| {
+        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
             (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
@@ -686,10 +793,8 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    rounding(e, pc, Shape::Scalar(d), false, rd, false, |e| {
-        e.vload_x(1, rn, d);
-        e.vload_x(2, rm, d);
-        e.vload_x(0, ra, d);
+    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, |e| {
+        load_operands(e, Shape::Scalar(d), &[(1, rn), (2, rm), (0, ra)]);
         // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
         match (kind, d) {
             (0, true) => dynasm!(e.ops ; .arch x64 ; vfmadd231sd xmm0, xmm1, xmm2),
@@ -706,13 +811,13 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
 
 /// NZCV = FPCompare(V[rn], V[rm] or +0); unordered goes to `slow`.
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
-    e.vload_x(0, rn, d);
-    // (MXCSR.DAZ must be clear for the comparison of denormals.)
-    e.mx_clear();
+    // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
+    // documentation. UCOMISx raises no flag read here.)
     if zero {
+        load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
     } else {
-        e.vload_x(1, rm, d);
+        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
     }
     if d {
         dynasm!(e.ops ; .arch x64 ; ucomisd xmm0, xmm1);

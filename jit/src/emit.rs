@@ -1449,16 +1449,21 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
 /// into translated code), and the fallback at `slow` that lets the interpreter run the
-/// instruction; both paths meet at `done` having counted it. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// instruction; both paths meet at `done` with the same pending count: a load joins the
+/// pending count (no host code runs on its fast path, so nothing reads `icount` before
+/// the next flush; the fallback flushes the earlier pending count before the interpreter
+/// runs and counts the instruction, then lowers `icount` by the count still pending at
+/// `done`); a store flushes it with the instruction before the store hooks (host code).
+/// `profiled`: a fallback is reported as a slow path by `LSEMU_JIT_PROFILE`.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    e.pending = 1;
-    e.flush_count();
+    let p0 = e.pending;
+    e.pending = p0 + 1;
     if !load {
+        e.flush_count();
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         store_hooks(e, pairs, n, stop);
@@ -1479,14 +1484,24 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if profiled {
         e.slow_path = true;
     }
+    e.pending = p0;
     e.callout(pc, raw);
+    if load {
+        let n = p0 + 1;
+        let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        e.pending = n;
+    }
     dynasm!(e.ops ; .arch x64 ; =>done);
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
@@ -1511,7 +1526,5 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
-    // Both paths have counted the instruction.
-    e.pending = 0;
     true
 }

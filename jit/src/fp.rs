@@ -1,51 +1,101 @@
-//! Native scalar floating point and SIMD&FP loads/stores (a child module of `emit`).
+//! Native scalar floating point, vector FADD/FSUB/FMUL/FDIV and SIMD&FP loads/stores (a
+//! child module of `emit`).
 //!
 //! # Why the host FPU gives the interpreter's bits
 //!
 //! The interpreter (`semantics::fp`) implements the Arm ARM pseudocode (FPUnpack, FPRound,
 //! FPProcessNaNs, ...) in software. For single and double precision, an x86-64 SSE
-//! operation rounded to nearest-even with FTZ = DAZ = 0 (MXCSR = 0x1f80, loaded before
-//! every operation so the host state never matters) computes the same IEEE 754 result as
-//! FPRound with RMode = RN and FZ = 0, for every case except the following, which the
-//! fast path never commits (it jumps to `slow`, where the interpreter runs the whole
+//! operation rounded to nearest-even with FTZ = DAZ = 0 computes the same IEEE 754 result
+//! as FPRound with RMode = RN and FZ = 0, for every case except the following, which the
+//! fast paths never commit (they jump to `slow`, where the interpreter runs the whole
 //! instruction from the unchanged state):
 //!
-//! - FPCR.RMode != RN or FPCR.FZ = 1 (checked at run time, one `test` per instruction;
-//!   FPCR.DN only changes NaN results and AHP only half precision, both excluded below);
+//! - FPCR.RMode != RN or FPCR.FZ = 1 (a `test` of FPCR per instruction; FPCR.DN only
+//!   changes NaN results and AHP only half precision, both excluded below);
 //! - any NaN result: NaN propagation and the default NaN differ (x86's default NaN is
 //!   negative, operand priority differs), and every IEEE invalid operation of the
-//!   arithmetic returns a NaN, so IOC is never needed on the fast path;
-//! - MXCSR.IE (signalling NaN operands, invalid conversions) and MXCSR.UE;
-//! - a result whose magnitude is nonzero and at most the smallest normal number. Arm
-//!   detects tininess BEFORE rounding (FPRound: UFC when the unrounded exponent is below
-//!   the minimum and the result is inexact), x86 AFTER rounding. The two differ only when
-//!   the exact value is below 2^Emin and rounds up to exactly 2^Emin, or when the result is
-//!   tiny; both give |result| <= 2^Emin, so those results go to the interpreter. A zero
-//!   result that underflowed is inexact and tiny for both detections, so MXCSR.UE is set
-//!   and it goes to the interpreter too. An exact zero (x - x) has the same sign in both
-//!   (IEEE sum-of-zeros rule, RN: +0 unless both operands are -0).
+//!   arithmetic returns a NaN, so IOC is never needed on a fast path;
+//! - results whose flags the fast path cannot know (below, per path).
 //!
-//! What remains are finite normal (or infinite, or exactly zero) results, for which IEEE
-//! 754 fixes the bits, and the flags map one to one: MXCSR.PE -> IXC, OE -> OFC
-//! (both architectures detect overflow after rounding, and both raise inexact with it),
-//! ZE -> DZC (finite nonzero / 0 in both; inf / 0 raises neither). MXCSR.DE (a denormal
-//! operand) has no Arm counterpart when FZ = 0 (FPUnpack raises IDC only when flushing).
-//! So `FPSR |= (MXCSR >> 1) & 0b1_0110` (ZE bit 2 -> 1, OE 3 -> 2, PE 5 -> 4).
+//! ## MXCSR
+//!
+//! MXCSR's control bits are 0x1f80 (all exceptions masked, round to nearest, FTZ = DAZ =
+//! 0) whenever translated code runs: that is the x86-64 System V initial value, threads
+//! inherit it, and nothing in lsemu changes it (the only LDMXCSR, `mx_clear`, loads
+//! 0x1f80 again). So SSE instructions need no MXCSR load for their rounding and
+//! denormal behaviour; MXCSR is written and read only to learn an operation's flags.
+//!
+//! ## Rounding operations: two paths (`rounding`)
+//!
+//! FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co. (FMA3) and the vector FADD/FSUB/
+//! FMUL/FDIV are emitted twice, selected at run time by FPSR.IXC:
+//!
+//! **IXC-sticky path (FPSR.IXC = 1, the common case: any program that has rounded once).**
+//! No MXCSR access at all (STMXCSR waits for every earlier FP operation and LDMXCSR
+//! serializes: they dominated the FP workload). A result is committed only when each
+//! lane (`check_fast`) has a biased exponent in [2, max - 1], or is a zero known to be
+//! exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
+//! which FPSR already has (FPSR's flags are cumulative and only MSR FPSR, which ends the
+//! block, clears them):
+//! - OFC: overflow under RN returns an infinity, not committed;
+//! - UFC: Arm detects tininess before rounding (exact value below 2^Emin). Rounding is
+//!   monotonic and 2^Emin is representable, so an exact value below 2^Emin rounds to at
+//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+1), hence
+//!   its exact value was not tiny;
+//! - DZC: only with an infinite result (finite nonzero / 0), not committed;
+//! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
+//! A zero result is exact (no flag, and both architectures give the IEEE sign: x - x is
+//! +0 under RN, the sign of a product or quotient is the XOR of the operands') when it is
+//! a sum or difference (a sum that underflows is exact, so a zero sum is the exact
+//! value), a square root (of a zero), a product with a zero factor or a quotient with a
+//! zero dividend (checked on the operands, out of line, only when the result is a zero);
+//! otherwise (a product of tiny numbers, any FMA) the interpreter runs the instruction.
+//!
+//! **MXCSR path (FPSR.IXC = 0).** MXCSR's flags are cleared before the operation and read
+//! after it (`mx_clear`, `mx_read`); the result is committed unless MXCSR.IE or UE is set
+//! or the result (`check_result`) is a NaN or nonzero with magnitude at most the smallest
+//! normal number (x86 detects tininess after rounding, Arm before: they differ only when
+//! the exact value is below 2^Emin and rounds up to exactly 2^Emin, a result of magnitude
+//! <= 2^Emin; a zero result that underflowed is inexact and tiny for both detections, so
+//! MXCSR.UE is set and it goes to the interpreter too). What remains are finite normal
+//! (or infinite, or exactly zero) results, for which IEEE 754 fixes the bits, and the
+//! flags map one to one: MXCSR.PE -> IXC, OE -> OFC (both architectures detect overflow
+//! after rounding, and both raise inexact with it), ZE -> DZC (finite nonzero / 0 in
+//! both; inf / 0 raises neither). MXCSR.DE (a denormal operand) has no Arm counterpart
+//! when FZ = 0 (FPUnpack raises IDC only when flushing). So `FPSR |= (MXCSR >> 1) &
+//! 0b1_0110` (ZE bit 2 -> 1, OE 3 -> 2, PE 5 -> 4).
+//!
+//! FNMUL negates the rounded product (a sign flip after the same checks); the FMA forms
+//! use VFMADD/VFNMADD/VFMSUB/VFNMSUB: the Arm ASL negates operands before one fused
+//! multiply-add with a single rounding, which is what those compute with the negation
+//! applied to the exact product. Vector forms check every lane (one set of flags for all
+//! lanes, the union of the lanes', as FPSR's cumulative bits); a 64-bit vector's upper
+//! lanes compute 0 op 0 (or 0 / 1) and are neither checked nor stored (bits 127:64 are
+//! zeroed as the interpreter writes them).
+//!
+//! ## Other instructions
 //!
 //! Conversions: SCVTF/UCVTF (integer) round like the arithmetic (results are never tiny
 //! or NaN); FCVTZS/FCVTZU (truncation, exact rounding mode) fall back on MXCSR.IE (NaN,
 //! out of range) and, for unsigned results, on negative values (Arm saturates to 0 with
-//! IOC when the value is <= -1); PE -> IXC as above. FCMP/FCMPE set NZCV from UCOMISx and
-//! fall back on unordered operands (IOC depends on the NaN kind); ordered comparisons
-//! raise no flag when FZ = 0. FABS, FNEG, FMOV, FCSEL are bit operations.
-//! FMADD/FMSUB/FNMADD/FNMSUB use FMA3 (only when the host has it): the Arm ASL negates
-//! operands before one fused multiply-add with a single rounding, which is what
-//! VFMADD/VFNMADD/VFMSUB/VFNMSUB compute with the negation applied to the exact product.
+//! IOC when the value is <= -1); PE -> IXC as above. FCVT between single and double as
+//! the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back on
+//! unordered operands (IOC depends on the NaN kind); ordered comparisons raise no flag
+//! when FZ = 0, so they read no MXCSR. FABS, FNEG, FMOV, FCSEL are bit operations.
+//!
+//! ## Forwarding (`XmmCache`)
+//!
+//! A rounding operation leaves V[rd] in xmm0 on every path (the fallback reloads it), and
+//! the next instruction, if it is a rounding operation or a comparison reading V[rd] with
+//! the same shape, takes it from xmm0 instead of reloading the register just stored.
+//!
+//! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
-//! that FP is enabled (`Cpu::check_fp_enabled`, CPACR/CPTR): a block runs with one
-//! value of those registers, since writing them is a System instruction that ends the
-//! block. When it is not, the interpreter raises the trap.
+//! that FP is enabled (CPACR/CPTR, inline when those registers plainly allow it,
+//! otherwise `Cpu::check_fp_enabled`): a block runs with one value of those registers,
+//! since writing them is a System instruction that ends the block. When it is not, the
+//! interpreter raises the trap.
 //!
 //! The MXCSR word is stored at [rsp - 8], in the red zone: nothing is called between the
 //! store and the reload.
@@ -910,7 +960,6 @@ pub(super) fn native_fp_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> 
 /// post-index by the element size, and `addr` must be `Imm(n)` then (`Imm(0)` otherwise).
 #[allow(clippy::too_many_arguments)]
 fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, rep: Option<u32>) {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
@@ -962,7 +1011,6 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
-    e.pending = 0;
 }
 
 // ---------------------------------------------------------------------------------------

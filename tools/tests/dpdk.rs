@@ -1,12 +1,12 @@
 //! DPDK on lsemu (issue 7, "Prove it": Debian's arm64 dpdk-testpmd with the fslmc bus and
 //! the dpaa2 PMD on the VFIO child container). Debian's arm64 Linux 6.1 boots the kernel's
 //! RDB dtb with a DPL whose child container dprc.3 holds what DPDK 22.11's fslmc bus scans
-//! (two DPNIs connected back to back, DPBPs, DPIOs, DPCONs, DPMCPs, as NXP's dynamic_dpl.sh
-//! makes a DPDK container); the
-//! init script loads Debian's VFIO modules (test-suites/vfio-fsl-mc/fetch.sh), binds dprc.3
-//! to vfio-fsl-mc, mounts hugetlbfs and runs Debian's dpdk-testpmd (dpdk-dev 22.11 and the
-//! DT_NEEDED closure of it and of the fslmc/dpaa2 drivers, test-suites/dpdk/fetch.sh) with
-//! `DPRC=dprc.3` in io forwarding between the two ports for 8 s of guest time.
+//! (two DPNIs connected back to back, DPBPs, DPIOs, DPCONs, DPMCPs, as NXP's
+//! dynamic_dpl.sh makes a DPDK container); the init script loads Debian's VFIO modules
+//! (test-suites/vfio-fsl-mc/fetch.sh), binds dprc.3 to vfio-fsl-mc, mounts hugetlbfs and
+//! runs Debian's dpdk-testpmd (dpdk-dev 22.11 and the DT_NEEDED closure of it and of the
+//! fslmc/dpaa2 drivers, test-suites/dpdk/fetch.sh) with `DPRC=dprc.3` in io forwarding
+//! between the two ports for 8 s of guest time.
 //!
 //! Oracle: the unmodified DPDK — its EAL/bus/PMD messages and testpmd's forward statistics
 //! (port counters, drops, and its own Rx/Tx burst counts).

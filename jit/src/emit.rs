@@ -1437,7 +1437,7 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) ->
 }
 
 /// After an inline store of `n` bytes to each PA in the host registers `pas` (each store
-/// within one page: the probe made it aligned): calls `store_hook` for a PA whose entry
+/// within one page: the probe checked it): calls `store_hook` for a PA whose entry
 /// of the store filter (`Ctx::sfilter`, see `crate::StoreFilter`) is non-zero, and jumps
 /// to `stop` if it asks to. Exact: a zero entry means no page with translations aliases
 /// the PA's page (so `note_write` would mark nothing) and, while the platform watches
@@ -1476,6 +1476,16 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
+    probe_as(e, a, n, ty, host, pa, slow, false);
+}
+
+/// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
+/// an unaligned access within the page hits too when the entry allows it
+/// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
+/// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
+/// page crossing ((VA & 0xfff) + n <= 0x1000).
+#[allow(clippy::too_many_arguments)]
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
@@ -1495,7 +1505,30 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
         ; cmp rdx, QWORD [rsi + ty_off + e_tag]
-        ; jne =>slow
+    );
+    if plain && n > 1 {
+        let hit = e.ops.new_dynamic_label();
+        let e_flags = l.e_flags as i32;
+        let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
+        dynasm!(e.ops
+            ; .arch x64
+            ; je =>hit
+            ; xor rdx, QWORD [rsi + ty_off + e_tag]
+            ; test rdx, -16
+            ; jnz =>slow
+            ; test BYTE [rsi + ty_off + e_flags], unal as i8
+            ; jz =>slow
+            ; mov edx, Rd(a)
+            ; and edx, 0xfff
+            ; cmp edx, (0x1000 - n) as i32
+            ; ja =>slow
+            ; =>hit
+        );
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jne =>slow);
+    }
+    dynasm!(e.ops
+        ; .arch x64
         ; mov Rq(host), QWORD [rsi + ty_off + e_host]
         ; add Rq(host), Rq(a)
     );
@@ -1662,10 +1695,14 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
         Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
     let ty = if load { 1 } else { 2 };
-    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =
+    // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
+    // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
+    let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
+    probe_as(e, R10, n, ty, R8, (!load).then_some(R13), slow, plain);
     if rt2.is_some() {
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+        probe_as(e, RAX, n, ty, R9, (!load).then_some(R14), slow, plain);
     }
 }
 

@@ -530,12 +530,10 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rax, QWORD t as i64
-            ; mov QWORD [rbx + OFF_PC], rax
-        );
         if t >> 12 == self.cx.va >> 12 {
+            // PC is stored only when the block returns: a block entered through its slot
+            // (like one entered at `entry`) never reads it before storing it on each of
+            // its own exits (the budget exit stores its VA, call-outs their own PC).
             let page = (self.cx.pa >> 12) as i64;
             let mut slot = Box::new(0usize);
             let addr = &mut *slot as *mut usize as i64;
@@ -548,6 +546,8 @@ impl Em<'_, '_> {
                 ; jz >miss
                 ; jmp rax
                 ; miss:
+                ; mov rax, QWORD t as i64
+                ; mov QWORD [rbx + OFF_PC], rax
                 ; mov QWORD [r12 + CTX_SLOT], rcx
                 ; mov rcx, QWORD page
                 ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
@@ -555,6 +555,11 @@ impl Em<'_, '_> {
             );
             epilogue(&mut self.ops);
         } else {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rax, QWORD t as i64
+                ; mov QWORD [rbx + OFF_PC], rax
+            );
             self.chain_lookup();
         }
     }
@@ -907,7 +912,17 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 e.store_imm(pc.wrapping_add(4), 30);
                 dynasm!(e.ops ; .arch x64 ; mov rax, rsi);
             }
+            // A target that BranchAddr leaves unchanged whatever the TBI settings (as
+            // `plain_target`: EL0/1 bits 63:56 = bit 55, EL2/3 bits 63:56 zero) is stored
+            // as it is; otherwise `set_branch_pc` applies the current TCR.
             let f = set_branch_pc as extern "sysv64" fn(*mut Cpu, u64) as usize as i64;
+            let plain = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            if e.cx.el <= 1 {
+                dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shl rcx, 8 ; sar rcx, 8 ; cmp rcx, rax ; je =>plain);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 56 ; jz =>plain);
+            }
             dynasm!(e.ops
                 ; .arch x64
                 ; mov rdi, rbx
@@ -915,6 +930,10 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov rax, QWORD f
                 ; call rax
                 ; mov rax, QWORD [rbx + OFF_PC]
+                ; jmp =>done
+                ; =>plain
+                ; mov QWORD [rbx + OFF_PC], rax
+                ; =>done
             );
             e.chain_lookup();
             true

@@ -258,6 +258,23 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
     Some(if cond & 1 == 1 { base ^ 1 } else { base })
 }
 
+/// Arm ARM ConditionHolds(cond) for flags `f` = NZCV as a 4-bit value (N = 8, Z = 4,
+/// C = 2, V = 1).
+fn cond_holds(cond: u32, f: u32) -> bool {
+    let (n, z, c, v) = (f & 8 != 0, f & 4 != 0, f & 2 != 0, f & 1 != 0);
+    let r = match cond >> 1 {
+        0 => z,
+        1 => c,
+        2 => n,
+        3 => v,
+        4 => c && !z,
+        5 => n == v,
+        6 => n == v && !z,
+        _ => true,
+    };
+    if cond & 1 == 1 && cond != 0b1111 { !r } else { r }
+}
+
 /// Jcc to `l` with x86 condition code `cc`.
 fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
     match cc {
@@ -480,32 +497,19 @@ impl Em<'_, '_> {
             1 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 29),          // CS: C
             2 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 31),          // MI: N
             3 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 28),          // VS: V
-            4 => dynasm!(self.ops                                            // HI: C && !Z
-                ; .arch x64
-                ; and eax, 0x6000_0000
-                ; cmp eax, 0x2000_0000
-                ; sete al
-                ; test al, al
-            ),
-            5 => dynasm!(self.ops                                            // GE: N == V
-                ; .arch x64
-                ; mov ecx, eax
-                ; shl ecx, 3
-                ; xor ecx, eax
-                ; not ecx
-                ; test ecx, 1 << 31
-            ),
-            6 => dynasm!(self.ops                                            // GT: !Z && N == V
-                ; .arch x64
-                ; mov ecx, eax
-                ; shl ecx, 3
-                ; xor ecx, eax
-                ; and ecx, 1 << 31
-                ; and eax, 1 << 30
-                ; or ecx, eax
-                ; sete al
-                ; test al, al
-            ),
+            4..=6 => {
+                // HI, GE, GT (and their inverses): bit NZCV of a 16-bit table of
+                // ConditionHolds, indexed by the flags.
+                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; shr eax, 28
+                    ; mov ecx, mask
+                    ; bt ecx, eax
+                    ; jc =>l
+                );
+                return;
+            }
             _ => {
                 // AL / NV: always.
                 dynasm!(self.ops ; .arch x64 ; jmp =>l);

@@ -18,7 +18,7 @@
 use std::mem::offset_of;
 
 use cpu_aarch64::decode::{Insn, Ldst, System};
-use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, SCTLR_DZE, SCTLR_UCI, SCTLR_UCT, SCTLR_UMA};
+use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, HCR_VM, SCTLR_DZE, SCTLR_UCI, SCTLR_UCT, SCTLR_UMA};
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -282,7 +282,7 @@ extern "sysv64" fn zva_normal(ctx: *mut Ctx, base: u64, pa: u64) -> u32 {
 /// - DC CVAU (3, C11, 1), DC CVAC (3, C10, 1), DC CIVAC (3, C14, 1): traps (UCI; TPU for
 ///   CVAU, TPC for the others), then a read translation for its faults only: none when
 ///   `FastMem`'s read table has the page (a read at this EL translated there; alignment
-///   does not apply to cache maintenance).
+///   does not apply to cache maintenance), or its write table and stage 2 is off.
 fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) -> bool {
     if op1 != 3 || op2 != 1 {
         return false;
@@ -340,7 +340,15 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
         _ => {
             e.load(RAX, rt, false);
             dynasm!(e.ops ; .arch x64 ; mov r10, rax);
-            probe(e, R10, 1, 1, R8, None, slow);
+            let hit = e.ops.new_dynamic_label();
+            let try_write = e.ops.new_dynamic_label();
+            probe(e, R10, 1, 1, R8, None, try_write);
+            dynasm!(e.ops ; .arch x64 ; jmp =>hit ; =>try_write);
+            // A write translated at this EL implies that a read would (stage 1 has no
+            // write-only permission); stage 2 has one (S2AP = 0b10): only without it.
+            hcr_check(e, HCR_VM, slow);
+            probe(e, R10, 1, 2, R8, None, slow);
+            dynasm!(e.ops ; .arch x64 ; =>hit);
         }
     }
     e.pending = 1;

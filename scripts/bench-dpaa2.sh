@@ -53,32 +53,11 @@ mkdir -p "$out"
 # TESTPMD=1: DPDK's testpmd in io forwarding between the two DPNIs of the VFIO child container.
 testpmd_bench() {
     local vmods=${LSEMU_VFIO_MODULES:-$HOME/.cache/lsemu/vfio-modules} dpdk=${LSEMU_DPDK:-$HOME/.cache/lsemu/dpdk}
-    local secs=${FWD_SECS:-12} m f n
+    local secs=${FWD_SECS:-12} m f
     for m in vfio vfio_iommu_type1 vfio-fsl-mc; do
         [ -f "$vmods/$m.ko" ] || { echo "bench-dpaa2: $vmods/$m.ko missing (test-suites/vfio-fsl-mc/fetch.sh)" >&2; exit 1; }
     done
     [ -f "$dpdk/.done" ] || { echo "bench-dpaa2: $dpdk incomplete (test-suites/dpdk/fetch.sh)" >&2; exit 1; }
-    # The DPL of tools/tests/dpdk.rs: dprc.3 as NXP's dynamic_dpl.sh makes a DPDK container
-    # (10 DPIOs: DPDK keeps the last for a secondary process, the forwarding lcore takes two).
-    {
-        printf '/dts-v1/;\n/ {\n\tdpl-version = <10>;\n\tcontainers {\n'
-        printf '\t\tdprc@1 {\n\t\t\tcompatible = "fsl,dprc";\n\t\t\tparent = "none";\n'
-        printf '\t\t\toptions = "DPRC_CFG_OPT_SPAWN_ALLOWED", "DPRC_CFG_OPT_ALLOC_ALLOWED", "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";\n'
-        printf '\t\t\tobjects {\n\t\t\t\tobj_set@dpio { type = "dpio"; ids = <0 1>; };\n'
-        printf '\t\t\t\tobj_set@dpmcp { type = "dpmcp"; ids = <1 2 3 4 5 6 7 8>; };\n\t\t\t};\n\t\t};\n'
-        printf '\t\tdprc@3 {\n\t\t\tparent = "dprc@1";\n\t\t\toptions = "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";\n\t\t\tobjects {\n'
-        printf '\t\t\t\tobj_set@dpni { type = "dpni"; ids = <1 2>; };\n'
-        printf '\t\t\t\tobj_set@dpbp { type = "dpbp"; ids = <1 2 3 4>; };\n'
-        printf '\t\t\t\tobj_set@dpio { type = "dpio"; ids = <2 3 4 5 6 7 8 9 10 11>; };\n'
-        printf '\t\t\t\tobj_set@dpcon { type = "dpcon"; ids = <1 2 3 4 5>; };\n'
-        printf '\t\t\t\tobj_set@dpmcp { type = "dpmcp"; ids = <13 14>; };\n\t\t\t};\n\t\t};\n\t};\n\tobjects {\n'
-        printf '\t\tdpni@%d { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x0%d>; };\n' 1 1 2 2
-        for n in 1 2 3 4; do printf '\t\tdpbp@%d { };\n' $n; done
-        for n in $(seq 0 11); do printf '\t\tdpio@%d { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };\n' "$n"; done
-        for n in 1 2 3 4 5; do printf '\t\tdpcon@%d { num_priorities = <8>; };\n' $n; done
-        for n in 1 2 3 4 5 6 7 8 13 14; do printf '\t\tdpmcp@%d { };\n' $n; done
-        printf '\t};\n\tconnections {\n\t\tconnection@0 { endpoint1 = "dpni@1"; endpoint2 = "dpni@2"; };\n\t};\n};\n'
-    } > "$out/dpl-testpmd.dts"
     cat > "$out/init-testpmd.sh" <<INIT
 for m in vfio vfio_iommu_type1 vfio-fsl-mc; do insmod /lib/\$m.ko || echo "bench: insmod \$m failed"; done
 echo dprc.3 > /sys/bus/fsl-mc/drivers/fsl_mc_dprc/unbind
@@ -109,7 +88,7 @@ INIT
         : > "$log"; : > "$tab"
         t0=$EPOCHREALTIME
         exec {fd}< <(exec "$lsemu" boot --max-insns "$insns" --engine "${ENGINE:-jit}" --smp 2 --memory 1G --mc-version 10.32.0 \
-            --kernel "$corpus/Image" --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$out/dpl-testpmd.dts" --busybox "$corpus/busybox" \
+            --kernel "$corpus/Image" --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$repo/test-suites/dpdk/dpl.dts" --busybox "$corpus/busybox" \
             --init-script "$out/init-testpmd.sh" "${targs[@]}" < /dev/null 2>&1)
         pid=$!
         # One row per statistics block: host time, host CPU ticks, then per port

@@ -25,6 +25,9 @@ type Asm = VecAssembler<X64Relocation>;
 #[path = "fp.rs"]
 mod fp;
 
+#[path = "simd.rs"]
+mod simd;
+
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
 const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
@@ -208,8 +211,8 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
-    /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
-    mx_open: bool,
+    /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
+    xmm: fp::XmmCache,
     /// The instruction being translated sets NZCV and the next one consumes it from the
     /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
     fuse: bool,
@@ -714,7 +717,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let va = cx.va;
     let mut ops = Asm::new(start);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false, fuse: false, hf: None, entry };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default(), fuse: false, hf: None, entry };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -736,10 +739,6 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         let insn = cpu_aarch64::decode(w);
         e.raw = w;
         e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
-        if e.fuse {
-            // Nothing may touch the host flags between the producer and its consumer.
-            fp::close(&mut e);
-        }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
         if done {
@@ -750,7 +749,6 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
         // (Unreached with live flags: a fused consumer is always emitted natively.)
         e.settle();
-        fp::close(&mut e);
         e.callout(pc, w);
         if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
@@ -759,24 +757,40 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     if !ended {
-        fp::close(&mut e);
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     let bytes = e.ops.finalize().ok()?;
-    dump(va, start, &words[..n], &bytes);
+    dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))
 }
 
-/// `LSEMU_JIT_DUMP=DIR` (for inspecting code quality only): writes each translated block
-/// to `DIR/<guest VA>-<host address>.bin` (host code, `objdump -D -b binary -mi386:x86-64`)
-/// and `.a64` (its guest words, `objdump -D -b binary -maarch64`).
-fn dump(va: u64, start: usize, words: &[u32], bytes: &[u8]) {
-    static DIR: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
-    let Some(dir) = DIR.get_or_init(|| std::env::var_os("LSEMU_JIT_DUMP").map(Into::into)) else { return };
-    let base = dir.join(format!("{va:016x}-{start:x}"));
+/// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
+/// `0x80000700-0x80000800:/tmp/d`): every block translated at a guest address in
+/// [LO, HI) (the prefix `LO-HI:` omitted: every block) is written to `DIR/<va>-<host address>.bin` (the host code, for
+/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
+/// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
+fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
+    use std::sync::OnceLock;
+    static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
+    let cfg = CFG.get_or_init(|| {
+        let v = std::env::var("LSEMU_JIT_DUMP").ok()?;
+        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+        let range = v.split_once(':').and_then(|(r, d)| {
+            let (lo, hi) = r.split_once('-')?;
+            Some((hex(lo)?, hex(hi)?, d))
+        });
+        let (lo, hi, dir) = range.unwrap_or((0, u64::MAX, v.as_str()));
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        Some((lo, hi, dir))
+    });
+    let Some((lo, hi, dir)) = cfg else { return };
+    if va < *lo || va >= *hi {
+        return;
+    }
     let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let _ = std::fs::write(base.with_extension("bin"), bytes);
-    let _ = std::fs::write(base.with_extension("a64"), guest);
+    let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
+    let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
 }
 
 /// Whether a block ends after `insn`: branches, UNDEFINED, and System instructions other
@@ -794,9 +808,7 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
-    if !fp::transparent(insn) {
-        fp::close(e);
-    }
+    e.xmm.next_insn();
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
@@ -804,6 +816,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
         Insn::Fp(f) => fp::native_fp(e, pc, f),
         Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
+        Insn::Simd(v) => simd::native_simd(e, pc, insn_raw(e), v),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
         Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
             e.pending += 1;
@@ -1636,16 +1649,21 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
 /// into translated code), and the fallback at `slow` that lets the interpreter run the
-/// instruction; both paths meet at `done` having counted it. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// instruction; both paths meet at `done` with the same pending count: a load joins the
+/// pending count (no host code runs on its fast path, so nothing reads `icount` before
+/// the next flush; the fallback flushes the earlier pending count before the interpreter
+/// runs and counts the instruction, then lowers `icount` by the count still pending at
+/// `done`); a store flushes it with the instruction before the store hooks (host code).
+/// `profiled`: a fallback is reported as a slow path by `LSEMU_JIT_PROFILE`.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    e.pending = 1;
-    e.flush_count();
+    let p0 = e.pending;
+    e.pending = p0 + 1;
     if !load {
+        e.flush_count();
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         store_hooks(e, pairs, n, stop);
@@ -1666,14 +1684,24 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if profiled {
         e.slow_path = true;
     }
+    e.pending = p0;
     e.callout(pc, raw);
+    if load {
+        let n = p0 + 1;
+        let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        e.pending = n;
+    }
     dynasm!(e.ops ; .arch x64 ; =>done);
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
@@ -1698,7 +1726,5 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
-    // Both paths have counted the instruction.
-    e.pending = 0;
     true
 }

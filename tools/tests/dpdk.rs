@@ -1,80 +1,31 @@
 //! DPDK on lsemu (issue 7, "Prove it": Debian's arm64 dpdk-testpmd with the fslmc bus and
 //! the dpaa2 PMD on the VFIO child container). Debian's arm64 Linux 6.1 boots the kernel's
 //! RDB dtb with a DPL whose child container dprc.3 holds what DPDK 22.11's fslmc bus scans
-//! (two DPNIs connected back to back, a DPBP, DPIOs for the lcores, DPCONs, DPMCPs); the
-//! init script loads Debian's VFIO modules (test-suites/vfio-fsl-mc/fetch.sh), binds dprc.3
-//! to vfio-fsl-mc, mounts hugetlbfs and runs Debian's dpdk-testpmd (dpdk-dev 22.11 and the
-//! DT_NEEDED closure of it and of the fslmc/dpaa2 drivers, test-suites/dpdk/fetch.sh) with
-//! `DPRC=dprc.3`.
+//! (two DPNIs connected back to back, DPBPs, DPIOs, DPCONs, DPMCPs, as NXP's
+//! dynamic_dpl.sh makes a DPDK container); the init script loads Debian's VFIO modules
+//! (test-suites/vfio-fsl-mc/fetch.sh), binds dprc.3 to vfio-fsl-mc, mounts hugetlbfs and
+//! runs Debian's dpdk-testpmd (dpdk-dev 22.11 and the DT_NEEDED closure of it and of the
+//! fslmc/dpaa2 drivers, test-suites/dpdk/fetch.sh) with `DPRC=dprc.3` in io forwarding
+//! between the two ports for 8 s of guest time.
 //!
-//! Oracle: the unmodified DPDK — its EAL/bus/PMD messages and testpmd's port statistics.
+//! Oracle: the unmodified DPDK — its EAL/bus/PMD messages and testpmd's forward statistics
+//! (port counters, drops, and its own Rx/Tx burst counts).
 
 mod common;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// Root container: DPIOs for Linux (one per CPU), DPMCPs. Child container dprc.3 (for
-/// VFIO) is what NXP's DPDK set-up script (dpdk-extras dpaa2/dynamic_dpl.sh, "dpni-dpni")
-/// gives a DPDK application by default: two DPNIs connected back to back, 4 DPBPs, 10 DPIOs,
-/// 5 DPCONs with 8 priorities, plus DPMCPs (DPDK maps the first as its MC portal); the
-/// script's DPCIs and DPSECI are left out (nothing here uses them). The DPIO count matters:
-/// DPDK 22.11's fslmc bus keeps the last DPIO of the container for a secondary process
-/// (fslmc_vfio_process_group), and each thread that touches a queue takes a portal of its
-/// own — the main lcore one, every forwarding lcore two (dpaa2_affine_qbman_swp for Tx and
-/// buffer pools, dpaa2_affine_qbman_ethrx_swp for Rx pulls) — so testpmd with one
-/// forwarding lcore needs at least four.
-const DPL: &str = r#"/dts-v1/;
-/ {
-	dpl-version = <10>;
-	containers {
-		dprc@1 {
-			compatible = "fsl,dprc";
-			parent = "none";
-			options = "DPRC_CFG_OPT_SPAWN_ALLOWED", "DPRC_CFG_OPT_ALLOC_ALLOWED", "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";
-			objects {
-				obj_set@dpio { type = "dpio"; ids = <0 1>; };
-				obj_set@dpmcp { type = "dpmcp"; ids = <1 2 3 4 5 6 7 8>; };
-			};
-		};
-		dprc@3 {
-			parent = "dprc@1";
-			options = "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";
-			objects {
-				obj_set@dpni { type = "dpni"; ids = <1 2>; };
-				obj_set@dpbp { type = "dpbp"; ids = <1 2 3 4>; };
-				obj_set@dpio { type = "dpio"; ids = <2 3 4 5 6 7 8 9 10 11>; };
-				obj_set@dpcon { type = "dpcon"; ids = <1 2 3 4 5>; };
-				obj_set@dpmcp { type = "dpmcp"; ids = <13 14>; };
-			};
-		};
-	};
-	objects {
-		dpni@1 { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x01>; };
-		dpni@2 { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x02>; };
-		dpbp@1 { }; dpbp@2 { }; dpbp@3 { }; dpbp@4 { };
-		dpio@0 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@1 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@2 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@3 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@4 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@5 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@6 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@7 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@8 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@9 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@10 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@11 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpcon@1 { num_priorities = <8>; }; dpcon@2 { num_priorities = <8>; }; dpcon@3 { num_priorities = <8>; };
-		dpcon@4 { num_priorities = <8>; }; dpcon@5 { num_priorities = <8>; };
-		dpmcp@1 { }; dpmcp@2 { }; dpmcp@3 { }; dpmcp@4 { }; dpmcp@5 { }; dpmcp@6 { }; dpmcp@7 { };
-		dpmcp@8 { }; dpmcp@13 { }; dpmcp@14 { };
-	};
-	connections {
-		connection@0 { endpoint1 = "dpni@1"; endpoint2 = "dpni@2"; };
-	};
-};
-"#;
+/// test-suites/dpdk/dpl.dts: the root container keeps a DPIO per CPU for Linux and the
+/// DPMCPs; child container dprc.3 (for VFIO) is what NXP's DPDK set-up script (dpdk-extras
+/// dpaa2/dynamic_dpl.sh, "dpni-dpni") gives a DPDK application by default: two DPNIs
+/// connected back to back, 4 DPBPs, 10 DPIOs, 5 DPCONs with 8 priorities, plus DPMCPs. The
+/// DPIO count matters: DPDK 22.11's fslmc bus keeps the last DPIO of the container for a
+/// secondary process (fslmc_vfio_process_group), and each thread that touches a queue takes
+/// a portal of its own — the main lcore one, every forwarding lcore two
+/// (dpaa2_affine_qbman_swp for Tx and buffer pools, dpaa2_affine_qbman_ethrx_swp for Rx
+/// pulls) — so testpmd with one forwarding lcore needs at least four.
+const DPL: &str = include_str!("../../test-suites/dpdk/dpl.dts");
 
 /// Binds dprc.3 to vfio-fsl-mc (as vfio.rs does), reserves 2 MiB hugepages and runs testpmd
 /// (main lcore 0, one forwarding lcore on CPU 1) in io forwarding between the two ports for

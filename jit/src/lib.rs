@@ -426,10 +426,6 @@ impl CodeBuf {
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        // Code is appended in order: transparent huge pages (where the host allows them)
-        // take one page fault per 2 MiB of code instead of one per 4 KiB. Advice only.
-        // SAFETY: the mapping just made.
-        unsafe { libc::madvise(p, len, libc::MADV_HUGEPAGE) };
         Ok(CodeBuf { ptr: p as *mut u8, len })
     }
 }

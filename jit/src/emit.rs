@@ -714,10 +714,13 @@ impl Em<'_, '_> {
 /// address `start`) and the number of guest instructions.
 pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
     // The block ends at the first instruction that may branch or change the context.
+    // (Each word decoded once: `decoded` keeps them for the emission loop below.)
+    let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
     let mut n = 0;
-    for &w in words {
+    for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        if ends_block(&cpu_aarch64::decode(w)) {
+        *d = cpu_aarch64::decode(w);
+        if ends_block(d) {
             break;
         }
     }
@@ -744,7 +747,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let mut ended = false;
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
-        let insn = cpu_aarch64::decode(w);
+        let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
         e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
         let done = native(&mut e, pc, &insn);

@@ -211,6 +211,8 @@ struct Em<'a, 'b> {
     fp_ok: bool,
     /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
     xmm: fp::XmmCache,
+    /// Cold code emitted after the block's end (`fp::defer`).
+    cold: fp::Cold,
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -573,7 +575,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default() };
+    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default() };
     let len = n as i32;
     dynasm!(e.ops
         ; .arch x64
@@ -606,6 +608,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     if !ended {
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
+    fp::emit_cold(&mut e);
     let bytes = e.ops.finalize().ok()?;
     fp::dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))

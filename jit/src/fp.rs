@@ -286,39 +286,42 @@ impl Em<'_, '_> {
     /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
-        let ok = self.ops.new_dynamic_label();
-        let is_zero = self.ops.new_dynamic_label();
-        let exact = !matches!(zero, Zero::Inexact);
+        // A zero (biased exponent 0, like a denormal) leaves through the range check to a
+        // cold stub when it may be exact; rax still holds the result there.
+        let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
         if d {
-            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax]);
-            if exact {
-                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>is_zero);
-            }
-            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow);
+            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
         } else {
-            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax]);
-            if exact {
-                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>is_zero);
-            }
-            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow);
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
         }
-        if let Zero::Operands(regs) = zero {
-            // Out of line: a zero result is exact when one of `regs` is a zero.
-            let back = self.ops.new_dynamic_label();
-            dynasm!(self.ops ; .arch x64 ; jmp =>ok ; =>is_zero);
-            for r in regs.into_iter().flatten() {
-                let o = vo(r) + lane;
-                if d {
-                    dynasm!(self.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
-                } else {
-                    dynasm!(self.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+        if matches!(zero, Zero::Inexact) {
+            return;
+        }
+        let back = self.ops.new_dynamic_label();
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        defer(self, move |e| {
+            dynasm!(e.ops ; .arch x64 ; =>stub);
+            if d {
+                dynasm!(e.ops ; .arch x64 ; lea rcx, [rax + rax] ; test rcx, rcx ; jnz =>slow);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; lea ecx, [rax + rax] ; test ecx, ecx ; jnz =>slow);
+            }
+            match zero {
+                Zero::Operands(regs) => {
+                    // Exact when one of `regs` is a zero.
+                    for r in regs.into_iter().flatten() {
+                        let o = vo(r) + lane;
+                        if d {
+                            dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+                        }
+                    }
+                    dynasm!(e.ops ; .arch x64 ; jmp =>slow);
                 }
+                _ => dynasm!(e.ops ; .arch x64 ; jmp =>back),
             }
-            dynasm!(self.ops ; .arch x64 ; jmp =>slow ; =>back);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; =>is_zero);
-        }
-        dynasm!(self.ops ; .arch x64 ; =>ok);
+        });
     }
 
     fn vload_x(&mut self, x: u8, r: u32, d: bool) {
@@ -363,23 +366,50 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     // same pending count at `done` (nothing reads icount between here and the flush: a
     // callout returning STOP leaves at once with the right count).
     let p0 = e.pending;
-    dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
-    e.callout(pc, raw);
-    if let Some((r, shape)) = reload {
-        e.xmm.held = None;
-        load_operands(e, shape, &[(0, r)]);
-    }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-    dynasm!(e.ops
-        ; .arch x64
-        ; sub QWORD [rbx + OFF_ICOUNT], n
-        ; sub QWORD [rbx + el_off], n
-        ; =>done
-    );
+    // The fallback is cold: emitted after the block's end (`defer`).
+    defer(e, move |e| {
+        let (pending, held) = (e.pending, e.xmm.held);
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        if let Some((r, shape)) = reload {
+            e.xmm.held = None;
+            load_operands(e, shape, &[(0, r)]);
+        }
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+            ; jmp =>done
+        );
+        (e.pending, e.xmm.held) = (pending, held);
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = n;
     true
+}
+
+/// Code emitted after the block's last instruction (`emit_cold`): fallbacks and other
+/// rarely taken paths, so that the fast paths fall through without taken jumps.
+#[derive(Default)]
+pub(super) struct Cold(Vec<Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>>);
+
+/// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
+/// when the emitter has moved on) and end with a jump back into the block or an exit.
+fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
+    e.cold.0.push(Box::new(f));
+}
+
+/// Emits the deferred code (`defer`); called by `emit::block` after the block's exit.
+pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
+    while !e.cold.0.is_empty() {
+        for f in std::mem::take(&mut e.cold.0) {
+            f(e);
+        }
+    }
 }
 
 /// When a zero result of a rounding operation is exact (IXC-sticky path).
@@ -408,7 +438,7 @@ enum Shape {
 /// MXCSR access, `check_fast` on each lane, `zero_ok`: an exactly zero result is
 /// exact) and the MXCSR path (MXCSR cleared before, read after, `check_result`). `neg`
 /// negates the rounded scalar result (FNMUL).
-fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
+fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>) + Copy + 'static) -> bool {
     // Both paths leave xmm0 = V[rd] (the fast paths' result, all 128 bits of it: the
     // scalar loads zero bits 127:N and the vector forms' unused lanes compute 0 from 0;
     // the fallback reloads it), except FNMUL which negates in rax.
@@ -420,13 +450,22 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
         op(e);
         check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
         write_result(e, shape, rd, neg);
-        dynasm!(e.ops ; .arch x64 ; jmp =>end ; =>mx);
-        e.mx_clear();
-        op(e);
-        e.mx_read(MX_IE_UE, slow);
-        check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
-        write_result(e, shape, rd, neg);
-        e.mx_commit();
+        // The MXCSR path is cold (FPSR.IXC is clear only until the first inexact
+        // result); it starts with xmm0 as this instruction found it.
+        let held = e.xmm.held;
+        defer(e, move |e| {
+            let saved = e.xmm.held;
+            e.xmm.held = held;
+            dynasm!(e.ops ; .arch x64 ; =>mx);
+            e.mx_clear();
+            op(e);
+            e.mx_read(MX_IE_UE, slow);
+            check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
+            write_result(e, shape, rd, neg);
+            e.mx_commit();
+            dynasm!(e.ops ; .arch x64 ; jmp =>end);
+            e.xmm.held = saved;
+        });
         dynasm!(e.ops ; .arch x64 ; =>end);
     });
     e.xmm.set = reload;
@@ -560,7 +599,7 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
             // A zero result is the exact square root of a zero.
-            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, |e| {
+            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, move |e| {
                 load_operands(e, Shape::Scalar(d), &[(1, rn)]);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
@@ -762,7 +801,7 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, |e| {
+    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, move |e| {
         // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
         // result's bits 127:64 are zero, as the interpreter writes them.
         load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
@@ -821,7 +860,7 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, |e| {
+    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
         load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
@@ -843,7 +882,7 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, |e| {
+    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, move |e| {
         load_operands(e, Shape::Scalar(d), &[(1, rn), (2, rm), (0, ra)]);
         // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
         match (kind, d) {

@@ -1051,32 +1051,3 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
 }
-
-// ---------------------------------------------------------------------------------------
-// Code dump (a debugging aid)
-
-/// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
-/// `0x80000700-0x80000800:/tmp/d`): every block translated at a guest address in
-/// [LO, HI) is written to `DIR/<va>-<host address>.bin` (the host code, for
-/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
-/// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
-pub(super) fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
-    use std::sync::OnceLock;
-    static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
-    let cfg = CFG.get_or_init(|| {
-        let v = std::env::var("LSEMU_JIT_DUMP").ok()?;
-        let (range, dir) = v.split_once(':')?;
-        let (lo, hi) = range.split_once('-')?;
-        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
-        let dir = std::path::PathBuf::from(dir);
-        std::fs::create_dir_all(&dir).ok()?;
-        Some((hex(lo)?, hex(hi)?, dir))
-    });
-    let Some((lo, hi, dir)) = cfg else { return };
-    if va < *lo || va >= *hi {
-        return;
-    }
-    let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
-    let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
-}

@@ -47,7 +47,19 @@ pub mod n {
     /// message_iova 16-23, thresholds 32-39.
     pub const SET_CONGESTION_NOTIFICATION: u16 = 0x267;
     pub const GET_LINK_CFG: u16 = 0x278;
+    /// Rx distribution (dpni-cmd.h): the legacy per-TC command (DPNI < 7.5), flow
+    /// steering entries, and the hash / flow-steering distribution of DPNI ≥ 7.5.
+    pub const SET_RX_TC_DIST: u16 = 0x235;
+    pub const ADD_FS_ENT: u16 = 0x244;
+    pub const REMOVE_FS_ENT: u16 = 0x245;
+    pub const CLR_FS_ENT: u16 = 0x246;
+    pub const SET_RX_FS_DIST: u16 = 0x273;
+    pub const SET_RX_HASH_DIST: u16 = 0x274;
 }
+
+/// Not an MC status: the command waits for DMA reads (`Mc::dma_req`), done at the next
+/// pump, which runs it again with their results (`Mc::dma_in`).
+pub(super) const PENDING_DMA: u8 = 0xfe;
 
 /// DPNI Tx data offset (GET_TX_DATA_OFFSET; a multiple of 64, §4.8).
 pub const TX_DATA_OFFSET: u16 = 256;
@@ -158,11 +170,188 @@ impl Mc {
     /// DPNI-specific commands. `None`: not one of them (the caller answers it).
     pub(super) fn dpni_cmd(&mut self, id: u32, n: u16, p: &Params, rsp: &mut Params) -> Option<R> {
         self.ensure_dpni(id);
+        if let Some(r) = self.dpni_dist_cmd(id, n, p) {
+            return Some(r);
+        }
         let r = self.dpni_cmd_inner(id, n, p, rsp);
         match r {
             Err(e) if e == 0xff => None,
             r => Some(r),
         }
+    }
+
+    /// Warns once per DPNI about `what` (a guest error answered with an MC status).
+    fn dpni_warn(&mut self, id: u32, what: String) {
+        if let Some(d) = self.dpnis.get_mut(&id) {
+            if d.warned.insert(what.clone()) {
+                tracing::warn!(target: "fslmc", "dpni.{id}: {what}");
+            }
+        }
+    }
+
+    /// The results of the DMA reads `reads` (address, length) the current command
+    /// needs: from `dma_in` when the pump re-runs it, otherwise they are requested
+    /// (`dma_req`, with the DPNI container's ICID) and the command is left pending.
+    fn dpni_dma(&mut self, id: u32, reads: Vec<(u64, usize)>) -> Result<Vec<Option<Vec<u8>>>, u8> {
+        if let Some(r) = self.dma_in.take() {
+            if r.len() == reads.len() {
+                return Ok(r);
+            }
+        }
+        let icid = self.obj_icid(ObjType::Dpni, id).ok_or(status::CONFIG_ERR)?;
+        self.dma_req = Some(DmaReq { icid, reads });
+        Err(PENDING_DMA)
+    }
+
+    /// Reads and checks a key-generation profile at `iova` (256 bytes, the layout of
+    /// `dpni_prepare_key_cfg`): DMA_ERR when unreadable, CONFIG_ERR when refused, each
+    /// warned about once.
+    fn dpni_profile(&mut self, id: u32, what: &str, iova: u64) -> Result<super::keygen::Profile, u8> {
+        let r = self.dpni_dma(id, vec![(iova, super::keygen::PROFILE_BYTES)])?;
+        let Some(Some(b)) = r.into_iter().next() else {
+            self.dpni_warn(id, format!("{what}: key configuration at IOVA {iova:#x} is not readable (DMA_ERR)"));
+            return Err(status::DMA_ERR);
+        };
+        super::keygen::Profile::parse(&b).map_err(|e| {
+            self.dpni_warn(id, format!("{what}: key configuration refused (CONFIG_ERR): {}", e.0));
+            status::CONFIG_ERR
+        })
+    }
+
+    /// The Rx distribution commands; `None` for other commands.
+    fn dpni_dist_cmd(&mut self, id: u32, n: u16, p: &Params) -> Option<R> {
+        if !matches!(n, n::SET_RX_TC_DIST | n::SET_RX_HASH_DIST | n::SET_RX_FS_DIST | n::ADD_FS_ENT | n::REMOVE_FS_ENT | n::CLR_FS_ENT) {
+            return None;
+        }
+        Some(self.dpni_dist_cmd_inner(id, n, p))
+    }
+
+    fn dpni_dist_cmd_inner(&mut self, id: u32, n: u16, p: &Params) -> R {
+        let (nq, nt) = {
+            let d = self.dpnis.get(&id).ok_or(status::CONFIG_ERR)?;
+            (d.num_queues.max(1) as u16, d.num_tcs.max(1))
+        };
+        let size_ok = |size: u16| (1..=nq).contains(&size);
+        match n {
+            n::SET_RX_HASH_DIST | n::SET_RX_FS_DIST => {
+                // dpni_cmd_set_rx_hash_dist / _fs_dist: dist_size 0-1, enable bit 0 of
+                // byte 2, tc 3, (FS) miss_flow_id 4-5, key_cfg_iova 8-15.
+                let (size, enable, tc, iova) = (p.u16(0), p.u8(2) & 1 != 0, p.u8(3), p.u64(8));
+                if tc >= nt {
+                    return Err(status::CONFIG_ERR);
+                }
+                let hash = n == n::SET_RX_HASH_DIST;
+                let miss = p.u16(4);
+                if enable && (!size_ok(size) || (!hash && miss != FS_MISS_DROP && miss >= size)) {
+                    return Err(status::CONFIG_ERR);
+                }
+                let prof = if enable { Some(self.dpni_profile(id, if hash { "SET_RX_HASH_DIST" } else { "SET_RX_FS_DIST" }, iova)?) } else { None };
+                let d = self.dpnis.get_mut(&id).ok_or(status::CONFIG_ERR)?;
+                let t = d.dist.get_mut(tc as usize).ok_or(status::CONFIG_ERR)?;
+                if hash {
+                    t.hash = prof.map(|profile| HashDist { size, profile });
+                } else {
+                    t.fs = prof.map(|profile| FsDist { size, profile, miss_flow: miss });
+                }
+            }
+            n::SET_RX_TC_DIST => {
+                // dpni_cmd_set_rx_tc_dist: dist_size 0-1, tc 2, byte 3 dist_mode (bits
+                // 3:0: 0 none, 1 hash, 2 FS) and miss_action (7:4: 0 drop, 1 explicit
+                // flow, 2 hash), default_flow_id 6-7, key_cfg_iova in word 6.
+                let (size, tc, mode, miss_action, dflt, iova) = (p.u16(0), p.u8(2), p.u8(3) & 0xf, p.u8(3) >> 4, p.u16(6), p.u64(48));
+                if tc >= nt || mode > 2 || miss_action > 2 || (mode != 0 && !size_ok(size)) || (mode == 2 && miss_action == 1 && dflt >= size) {
+                    return Err(status::CONFIG_ERR);
+                }
+                let prof = if mode != 0 { Some(self.dpni_profile(id, "SET_RX_TC_DIST", iova)?) } else { None };
+                let d = self.dpnis.get_mut(&id).ok_or(status::CONFIG_ERR)?;
+                let t = d.dist.get_mut(tc as usize).ok_or(status::CONFIG_ERR)?;
+                t.hash = None;
+                t.fs = None;
+                if let Some(profile) = prof {
+                    if mode == 1 || miss_action == 2 {
+                        t.hash = Some(HashDist { size, profile: profile.clone() });
+                    }
+                    if mode == 2 {
+                        let miss_flow = if miss_action == 1 { dflt } else { FS_MISS_DROP };
+                        t.fs = Some(FsDist { size, profile, miss_flow });
+                    }
+                }
+            }
+            n::ADD_FS_ENT | n::REMOVE_FS_ENT => {
+                // dpni_cmd_add_fs_entry: options 0-1 (bit 0 DISCARD), tc 2, key_size 3,
+                // index 4-5 (ignored: exact match), flow_id 6-7, key_iova 8-15, mask_iova
+                // 16-23 (0: no mask), flc 24-31; remove: tc 2, key_size 3, key/mask IOVAs.
+                let add = n == n::ADD_FS_ENT;
+                let (tc, ksize, key_iova, mask_iova) = (p.u8(2), p.u8(3) as usize, p.u64(8), p.u64(16));
+                let (discard, flow) = (add && p.u16(0) & 1 != 0, p.u16(6));
+                let fs_size = {
+                    let d = self.dpnis.get(&id).ok_or(status::CONFIG_ERR)?;
+                    let t = d.dist.get(tc as usize).ok_or(status::CONFIG_ERR)?;
+                    t.fs.as_ref().map(|f| f.size)
+                };
+                let Some(fs_size) = fs_size else {
+                    self.dpni_warn(id, format!("flow steering entry for TC {tc} without SET_RX_FS_DIST (CONFIG_ERR)"));
+                    return Err(status::CONFIG_ERR);
+                };
+                if ksize == 0 || ksize > super::keygen::MAX_KEY_SIZE || (add && !discard && flow >= fs_size) {
+                    return Err(status::CONFIG_ERR);
+                }
+                let mut reads = vec![(key_iova, ksize)];
+                if mask_iova != 0 {
+                    reads.push((mask_iova, ksize));
+                }
+                let r = self.dpni_dma(id, reads)?;
+                let mut it = r.into_iter();
+                let key = it.next().flatten();
+                let mask = if mask_iova != 0 { it.next().flatten() } else { Some(vec![0xff; ksize]) };
+                let (Some(key), Some(mask)) = (key, mask) else {
+                    self.dpni_warn(id, format!("flow steering entry: key/mask at IOVA {key_iova:#x}/{mask_iova:#x} not readable (DMA_ERR)"));
+                    return Err(status::DMA_ERR);
+                };
+                let d = self.dpnis.get_mut(&id).ok_or(status::CONFIG_ERR)?;
+                let t = d.dist.get_mut(tc as usize).ok_or(status::CONFIG_ERR)?;
+                let pos = t.entries.iter().position(|e| e.key == key && e.mask == mask);
+                if add {
+                    let e = FsEntry { key, mask, flow, discard };
+                    match pos {
+                        Some(i) => t.entries[i] = e,
+                        None if t.entries.len() >= FS_ENTRIES => return Err(status::NO_RESOURCE),
+                        None => t.entries.push(e),
+                    }
+                } else {
+                    t.entries.remove(pos.ok_or(status::CONFIG_ERR)?);
+                }
+            }
+            _ => {
+                // CLR_FS_ENT: tc 2.
+                let d = self.dpnis.get_mut(&id).ok_or(status::CONFIG_ERR)?;
+                d.dist.get_mut(p.u8(2) as usize).ok_or(status::CONFIG_ERR)?.entries.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs commands waiting for DMA reads: does the reads through `dma` and executes
+    /// each command again on its portal with their results.
+    fn run_dma_commands(&mut self, dma: &mut dyn IcidDma) {
+        for (portal, req) in std::mem::take(&mut self.dma_wait) {
+            self.dma_in = Some(do_reads(dma, &req));
+            self.run_portal(portal);
+            self.dma_in = None;
+            self.dma_req = None;
+        }
+    }
+
+    /// [`Mc::command`] for commands that read guest memory (tests): the DMA reads go
+    /// through `dma` and the command completes at once.
+    pub fn command_with_dma(&mut self, portal: u32, header: u64, params: [u64; 7], dma: &mut dyn IcidDma) -> (u64, [u64; 7]) {
+        let r = self.command(portal, header, params);
+        let Some(req) = self.dma_req.take() else { return r };
+        self.dma_in = Some(do_reads(dma, &req));
+        let r = self.command(portal, header, params);
+        self.dma_in = None;
+        self.dma_req = None;
+        r
     }
 
     fn dpni_cmd_inner(&mut self, id: u32, n: u16, p: &Params, rsp: &mut Params) -> R {
@@ -524,6 +713,7 @@ impl Mc {
     /// pending frames. Order: configuration, Tx in enqueue order (each delivered frame
     /// queued for Rx behind earlier ones), Rx FIFO, then portal interrupts.
     pub fn pump_with(&mut self, qb: &mut dyn DataPlane, dma: &mut dyn IcidDma) {
+        self.run_dma_commands(dma);
         for _round in 0..64 {
             for op in std::mem::take(&mut self.qb_ops) {
                 match op {
@@ -622,13 +812,20 @@ impl Mc {
         }
     }
 
+    /// Rx of `frame` by DPNI `id`: link, length and MAC filter checks; the parser's
+    /// checksum validation (SET_OFFLOAD RX_L3/L4_CSUM) and the errors behaviour
+    /// (SET_ERRORS_BEHAVIOR: frames with an L3/L4 checksum error in the error mask are
+    /// discarded, continue, or go to the Rx error FQ); the Rx queue from flow steering /
+    /// the hash distribution; then a buffer from the pool, the hardware annotation the Rx
+    /// buffer layout asks for (frame status, parse results) at the private data size,
+    /// the frame at the Rx data offset, and a single FD (FRC FASV when the frame status
+    /// is passed) enqueued to the queue.
     fn receive(&mut self, qb: &mut dyn DataPlane, dma: &mut dyn IcidDma, id: u32, frame: &[u8]) {
         let up = self.dpni_link(id);
         let Some(icid) = self.obj_icid(ObjType::Dpni, id) else { return };
         let bpid = |mc: &Mc, dpbp: u32| mc.layout.obj(ObjType::Dpbp, dpbp).map(|o| o.attrs.hw_index as u16);
         let Some(d) = self.dpnis.get(&id) else { return };
         let pool = d.pools.first().copied();
-        let rxq = d.rx.first().copied();
         let accepts = d.accepts(frame.get(..6).unwrap_or(&[]));
         let max = d.max_frame_length as usize;
         let offset = d.rx_data_offset();
@@ -644,6 +841,30 @@ impl Mc {
             d.stats.rx_filtered += 1;
             return;
         }
+        let parsed = super::keygen::parse(frame);
+        let fas = super::keygen::rx_status(frame, &parsed, d.offloads[0] != 0, d.offloads[1] != 0);
+        let errors = fas & d.err_mask & (super::keygen::fas::L3CE | super::keygen::fas::L4CE);
+        let to_err_queue = errors != 0 && d.err_flags & 0xf == ERR_ACTION_ERROR_QUEUE;
+        if errors != 0 && d.err_flags & 0xf != ERR_ACTION_CONTINUE && !to_err_queue {
+            tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame with checksum errors {errors:#x} discarded");
+            d.stats.rx_discarded += 1;
+            return;
+        }
+        let pr = super::keygen::parse_results(&parsed);
+        let rxq = if to_err_queue {
+            Some(d.rx_err)
+        } else {
+            match d.rx_pick(frame, &parsed, &pr) {
+                RxPick::Flow(f) => d.rx.get(f as usize).copied(),
+                RxPick::Drop => {
+                    tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped by flow steering");
+                    d.stats.rx_discarded += 1;
+                    return;
+                }
+            }
+        };
+        let annotation = d.rx_annotation(fas, &parsed);
+        let hwa_at = d.layouts[QTYPE_RX as usize].private_data_size as u64;
         let (Some((bpid, size)), Some(rxq)) = (pool_bpid, rxq) else {
             tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped: no pool configured");
             d.stats.rx_nobuffer += 1;
@@ -659,16 +880,26 @@ impl Mc {
             d.stats.rx_nobuffer += 1;
             return;
         };
-        if dma.write(icid, buf.wrapping_add(offset as u64), frame).is_err() {
+        let written = dma.write(icid, buf.wrapping_add(offset as u64), frame).is_ok()
+            && annotation.as_ref().is_none_or(|a| dma.write(icid, buf.wrapping_add(hwa_at), a).is_ok());
+        if !written {
             tracing::warn!(target: "fslmc", "dpni.{id}: Rx buffer {buf:#x} not writable; frame dropped");
             qb.bp_release(bpid, buf);
             d.stats.rx_discarded += 1;
             return;
         }
-        let fd = fd_single(buf, offset, frame.len() as u32, bpid);
+        let mut fd = fd_single(buf, offset, frame.len() as u32, bpid);
+        if d.layouts[QTYPE_RX as usize].pass & 0x4 != 0 {
+            fd_set_frc(&mut fd, FD_FRC_FASV);
+        }
         if !qb.enqueue(rxq.fqid, &fd) {
             tracing::debug!(target: "fslmc", "dpni.{id}: Rx enqueue to FQ {:#x} refused", rxq.fqid);
             qb.bp_release(bpid, buf);
+            d.stats.rx_discarded += 1;
+            return;
+        }
+        if to_err_queue {
+            // Counted as discarded ingress frames, not as received ones.
             d.stats.rx_discarded += 1;
             return;
         }
@@ -684,8 +915,24 @@ impl Mc {
     }
 }
 
+/// SET_ERRORS_BEHAVIOR actions (enum dpni_error_action): 0 discard, 1 continue, 2 send
+/// to the error queue.
+pub const ERR_ACTION_CONTINUE: u8 = 1;
+pub const ERR_ACTION_ERROR_QUEUE: u8 = 2;
+
 /// DPNI_CONF_DISABLE (enum dpni_confirmation_mode).
 pub const TX_CONF_DISABLE: u8 = 2;
+
+/// The reads of `req`, each `None` when the SMMU or memory refused it.
+fn do_reads(dma: &mut dyn IcidDma, req: &DmaReq) -> Vec<Option<Vec<u8>>> {
+    req.reads
+        .iter()
+        .map(|&(a, len)| {
+            let mut b = vec![0u8; len];
+            dma.read(req.icid, a, &mut b).ok().map(|_| b)
+        })
+        .collect()
+}
 
 /// Releases the buffers of a transmitted frame to their buffer pools, as the hardware
 /// does when Tx confirmation is disabled: the FD's buffer (single) or the S/G table's

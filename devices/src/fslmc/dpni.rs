@@ -130,6 +130,8 @@ pub const FD_FMT_SINGLE: u16 = 0;
 pub const FD_FMT_SG: u16 = 2;
 /// FD CTRL: frame access error (DPAA2_FD_CTRL_FAERR).
 pub const FD_CTRL_FAERR: u32 = 0x40;
+/// FD FRC: the frame annotation status in the annotation is valid (DPAA2_FD_FRC_FASV).
+pub const FD_FRC_FASV: u32 = 0x8000;
 /// Largest frame the model moves (the DPNI maximum frame length Linux sets, 10240).
 pub const MAX_FRAME: usize = 10240;
 /// Most S/G entries followed in one frame.
@@ -235,6 +237,73 @@ pub struct Dpni {
     pub stats: Stats,
     /// The link state last reported through LINK_CHANGED (GET_LINK_STATE answers it).
     pub link_up: bool,
+    /// Rx distribution of each traffic class (SET_RX_HASH_DIST / SET_RX_FS_DIST /
+    /// SET_RX_TC_DIST, ADD/REMOVE/CLR_FS_ENT).
+    pub dist: Vec<TcDist>,
+    /// Problems already warned about (guest errors, once per DPNI each).
+    pub warned: std::collections::BTreeSet<String>,
+}
+
+/// Flow steering miss: drop (DPNI_FS_MISS_DROP as a miss flow id).
+pub const FS_MISS_DROP: u16 = 0xffff;
+/// Flow steering entries per traffic class (GET_ATTR fs_entries).
+pub const FS_ENTRIES: usize = 64;
+
+/// Hash distribution of a traffic class: `size` queues, key from `profile`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HashDist {
+    pub size: u16,
+    pub profile: super::keygen::Profile,
+}
+
+/// Flow steering of a traffic class: the key profile, the flow of a miss
+/// ([`FS_MISS_DROP`] drops; with hashing on, a miss is hashed) and the entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsDist {
+    pub size: u16,
+    pub profile: super::keygen::Profile,
+    pub miss_flow: u16,
+}
+
+/// One flow steering rule: frames whose key & mask equals `key` & mask go to `flow`
+/// (or are discarded with DPNI_FS_OPT_DISCARD).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FsEntry {
+    pub key: Vec<u8>,
+    pub mask: Vec<u8>,
+    pub flow: u16,
+    pub discard: bool,
+}
+
+impl FsEntry {
+    pub fn matches(&self, key: &[u8]) -> bool {
+        self.key.len() <= key.len() && self.key.iter().zip(key).zip(&self.mask).all(|((k, f), m)| k & m == f & m)
+    }
+}
+
+/// The Rx distribution state of one traffic class.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TcDist {
+    pub hash: Option<HashDist>,
+    pub fs: Option<FsDist>,
+    pub entries: Vec<FsEntry>,
+}
+
+/// DMA reads a command needs before it can complete (the MC reads guest memory through
+/// the SMMU with the DPNI container's ICID).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DmaReq {
+    pub icid: u16,
+    pub reads: Vec<(u64, usize)>,
+}
+
+/// Where a received frame goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxPick {
+    /// Rx queue `flow` of traffic class 0.
+    Flow(u16),
+    /// Dropped by flow steering (a discard rule, or a miss with no miss flow).
+    Drop,
 }
 
 /// Mac filter table size (GET_ATTR mac_filter_entries).
@@ -284,6 +353,51 @@ impl Dpni {
         self.multicast_promisc = false;
         self.max_frame_length = DEFAULT_MAX_FRAME;
         self.offloads = [0; 4];
+        self.dist = vec![TcDist::default(); self.num_tcs.max(1) as usize];
+    }
+
+    /// The Rx queue of traffic class 0 frame `f` (parsed as `p`, parse results `pr`)
+    /// goes to: a flow steering hit; on a miss (or without flow steering) the hash of the
+    /// hash key modulo the distribution size when hashing is on, else the miss flow;
+    /// flow 0 when no distribution is configured.
+    pub fn rx_pick(&self, f: &[u8], p: &super::keygen::Parsed, pr: &[u8]) -> RxPick {
+        let Some(d) = self.dist.first() else { return RxPick::Flow(0) };
+        if let Some(fs) = &d.fs {
+            let key = fs.profile.key(f, p, pr);
+            if let Some(e) = d.entries.iter().find(|e| e.matches(&key)) {
+                return if e.discard { RxPick::Drop } else { RxPick::Flow(e.flow) };
+            }
+            if d.hash.is_none() {
+                return if fs.miss_flow == FS_MISS_DROP { RxPick::Drop } else { RxPick::Flow(fs.miss_flow) };
+            }
+        }
+        match &d.hash {
+            Some(h) if h.size > 1 => {
+                let key = h.profile.key(f, p, pr);
+                RxPick::Flow((super::keygen::hash(&key) % h.size as u32) as u16)
+            }
+            _ => RxPick::Flow(0),
+        }
+    }
+
+    /// The hardware annotation written before a received frame's data (at the Rx
+    /// buffer layout's private data size): frame annotation status (FAS: bytes 0-7,
+    /// status word at 4) when frame status is passed, the timestamp word (8-15, 0: the
+    /// model has no 1588 timer) when timestamps are, the parse results (0x10-0x3f) when
+    /// parser results are. `None` when the layout passes none of them.
+    pub fn rx_annotation(&self, fas_status: u32, p: &super::keygen::Parsed) -> Option<[u8; HW_ANNOTATION as usize]> {
+        let pass = self.layouts[QTYPE_RX as usize].pass;
+        if pass & 0x7 == 0 {
+            return None;
+        }
+        let mut a = [0u8; HW_ANNOTATION as usize];
+        if pass & 0x4 != 0 {
+            a[4..8].copy_from_slice(&fas_status.to_le_bytes());
+        }
+        if pass & 0x2 != 0 {
+            a[0x10..0x40].copy_from_slice(&super::keygen::parse_results(p));
+        }
+        Some(a)
     }
 
     /// The queue `(qtype, tc, index)` names, if it exists.
@@ -393,6 +507,12 @@ pub fn fd_ctrl(fd: &Fd) -> u32 {
 }
 pub fn fd_set_ctrl(fd: &mut Fd, v: u32) {
     fd[20..24].copy_from_slice(&v.to_le_bytes());
+}
+pub fn fd_frc(fd: &Fd) -> u32 {
+    u32::from_le_bytes(fd[16..20].try_into().unwrap_or([0; 4]))
+}
+pub fn fd_set_frc(fd: &mut Fd, v: u32) {
+    fd[16..20].copy_from_slice(&v.to_le_bytes());
 }
 
 /// A single-buffer FD: buffer `addr`, data at `offset`, `len` bytes, from pool `bpid`.

@@ -499,7 +499,10 @@ impl Mc {
                 // in older layouts, which Linux 6.1 ignores): one Tx channel.
                 rsp.set_u8(9, 1);
                 rsp.set_u8(10, 1); // qos_entries
-                rsp.set_u16(12, 1); // fs_entries
+                // fs_entries and fs/qos key sizes: the flow steering table of datapath.rs.
+                rsp.set_u16(12, super::dpni::FS_ENTRIES as u16);
+                rsp.set_u8(16, super::keygen::MAX_KEY_SIZE as u8);
+                rsp.set_u8(17, super::keygen::MAX_KEY_SIZE as u8);
                 rsp.set_u16(18, 1 << 10 | 2 << 5); // WRIOP 1.2.0 → 64-byte Rx alignment
             }
             (_, num::GET_ATTR) if !ty.modelled() => rsp.set_u32(0, o.id),

@@ -24,6 +24,7 @@ pub mod cmd;
 mod datapath;
 pub mod dpl;
 pub mod dpni;
+pub mod keygen;
 pub mod dprc;
 pub mod fuzz;
 pub mod dts;
@@ -35,6 +36,8 @@ mod dprc_tests;
 mod fuzz_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod dpni_tests;
 
 use crate::{MmioError, MmioResult, Size};
 use cmd::Params;
@@ -131,6 +134,12 @@ pub struct Mc {
     /// The firmware version DPMNG_GET_VERSION reports: [`MC_VERSION`] unless set otherwise
     /// (`lsemu boot --mc-version`; DPDK 22.11's fslmc bus wants 10.32 or later).
     pub fw_version: (u32, u32, u32),
+    /// DMA reads the command being executed asks for (DPNI key configurations, flow
+    /// steering keys: datapath.rs); its portal then waits in `dma_wait` for the next
+    /// pump, which runs it again with the results in `dma_in`.
+    pub(crate) dma_req: Option<dpni::DmaReq>,
+    pub(crate) dma_in: Option<Vec<Option<Vec<u8>>>>,
+    pub(crate) dma_wait: Vec<(u32, dpni::DmaReq)>,
 }
 
 impl Mc {
@@ -154,6 +163,9 @@ impl Mc {
             rx_pending: Default::default(),
             host_tx: Vec::new(),
             fw_version: MC_VERSION,
+            dma_req: None,
+            dma_in: None,
+            dma_wait: Vec::new(),
         };
         mc.init_data_path();
         mc
@@ -283,7 +295,13 @@ impl Mc {
         for i in 0..7 {
             params.set_word(i, p.words[i + 1]);
         }
+        self.dma_req = None;
         let (hdr, params) = self.execute(n, hdr, params);
+        if let Some(req) = self.dma_req.take() {
+            // Completes at the next pump, after its DMA reads (status stays READY).
+            self.dma_wait.push((n, req));
+            return;
+        }
         if let Some(p) = self.portals.get_mut(&n) {
             p.words[0] = hdr;
             for i in 0..7 {

@@ -9,7 +9,7 @@ use super::objects::*;
 use super::*;
 
 /// Sends one command on `portal`; returns (status, response header, response params).
-fn send(mc: &mut Mc, portal: u32, id: u16, token: u16, params: &[(usize, u64, usize)]) -> (u8, u64, Params) {
+pub(super) fn send(mc: &mut Mc, portal: u32, id: u16, token: u16, params: &[(usize, u64, usize)]) -> (u8, u64, Params) {
     let mut p = Params::default();
     for &(off, v, width) in params {
         match width {
@@ -38,7 +38,7 @@ fn type_param(p: &mut Vec<(usize, u64, usize)>, off: usize, s: &str) {
     p.push((off + 8, u64::from_le_bytes(b[8..].try_into().unwrap()), 8));
 }
 
-fn open(mc: &mut Mc, portal: u32, open_id: u16, obj: u32) -> u16 {
+pub(super) fn open(mc: &mut Mc, portal: u32, open_id: u16, obj: u32) -> u16 {
     let (st, h, _) = send(mc, portal, open_id, 0, &[(0, obj as u64, 4)]);
     assert_eq!(st, status::OK, "open {open_id:#x} {obj}");
     cmd::token(h)
@@ -227,9 +227,8 @@ fn dpni_dpmac_and_connections() {
     let m = open(&mut mc, 0, 0x80C1, 1);
     let (_, _, r) = send(&mut mc, 0, 0x0041, m, &[]);
     assert_eq!((r.u8(1), r.u16(2)), (1, 1));
-    // A DPNI command the model lacks (SET_RX_HASH_DIST 0x2741 reads guest memory):
-    // UNSUPPORTED_OP.
-    assert_eq!(send(&mut mc, 0, 0x2741, n, &[]).0, status::UNSUPPORTED_OP);
+    // A DPNI command the model lacks (SET_QOS_TBL 0x2401): UNSUPPORTED_OP.
+    assert_eq!(send(&mut mc, 0, 0x2401, n, &[]).0, status::UNSUPPORTED_OP);
 }
 
 #[test]
@@ -597,7 +596,7 @@ const B2B_DPL: &str = r#"/dts-v1/;
 /// A stand-in for the QBMan engine with the contract's semantics: FQs holding FDs,
 /// buffer pools as stacks, hardware-destination enqueues queued for the MC.
 #[derive(Default)]
-struct FakeQb {
+pub(super) struct FakeQb {
     fqs: Map<u32, (FqConfig, VecDeque<Fd>)>,
     pools: Map<u16, Vec<u64>>,
     notify: Map<u16, u32>,
@@ -609,14 +608,14 @@ struct FakeQb {
 
 impl FakeQb {
     /// Software enqueue (EQCR) to `fqid`: hardware FQs go to the MC.
-    fn sw_enqueue(&mut self, fqid: u32, fd: Fd) {
+    pub(super) fn sw_enqueue(&mut self, fqid: u32, fd: Fd) {
         let (cfg, q) = self.fqs.get_mut(&fqid).expect("FQ configured");
         match cfg.dest {
             FqDest::Hardware { tag } => self.hw.push((fqid, tag, fd)),
             _ => q.push_back(fd),
         }
     }
-    fn dequeue(&mut self, fqid: u32) -> Option<Fd> {
+    pub(super) fn dequeue(&mut self, fqid: u32) -> Option<Fd> {
         self.fqs.get_mut(&fqid)?.1.pop_front()
     }
 }
@@ -662,9 +661,9 @@ impl DataPlane for FakeQb {
 }
 
 /// Guest RAM at 0x8000_0000 (64 KiB); records the ICIDs used.
-struct Ram {
-    mem: crate::dma::RamDma,
-    icids: Vec<u16>,
+pub(super) struct Ram {
+    pub(super) mem: crate::dma::RamDma,
+    pub(super) icids: Vec<u16>,
 }
 
 impl IcidDma for Ram {
@@ -678,7 +677,7 @@ impl IcidDma for Ram {
     }
 }
 
-fn ram() -> Ram {
+pub(super) fn ram() -> Ram {
     Ram { mem: crate::dma::RamDma::new(0x8000_0000, 0x1_0000), icids: Vec::new() }
 }
 
@@ -689,7 +688,7 @@ fn b2b_mc() -> Mc {
 /// dpaa2_eth_setup_dpni + bind_dpni + open for DPNI `id` on portal 0 (root), as
 /// Linux 6.1 sends them (values from dpaa2-eth.c): returns (token, rx fqid, txconf fqid,
 /// tx fqid).
-fn linux_dpni_setup(mc: &mut Mc, id: u32, dpcon: u32, dpbp: u32) -> (u16, u32, u32, u32) {
+pub(super) fn linux_dpni_setup(mc: &mut Mc, id: u32, dpcon: u32, dpbp: u32) -> (u16, u32, u32, u32) {
     let t = open(mc, 0, 0x8011, id);
     // GET_API_VERSION 0xA011: 7.17 (≥ 7.13: pause and Tx-pending paths; < 8.2).
     let (st, _, r) = send(mc, 0, 0xA011, 0, &[]);
@@ -889,12 +888,17 @@ fn dpni_tx_to_peer_rx_and_confirmation() {
     assert_eq!(qb.dequeue(txc0), Some(fd1));
     assert_eq!(qb.dequeue(txc0), Some(fd2));
     // dpni.1 received both: buffers popped from bpid 1 (stack: last released first),
-    // data at the Rx offset 64 (annotation) + 192 (head room) = 256, single FDs.
+    // data at the Rx offset 64 (annotation) + 192 (head room) = 256, single FDs with
+    // FRC FASV (0x8000: the Rx layout passes the frame status).
+    let fasv = |mut fd: Fd| {
+        fd[16..20].copy_from_slice(&0x8000u32.to_le_bytes());
+        fd
+    };
     let r1 = qb.dequeue(rx1).expect("first frame received");
-    assert_eq!(r1, dp::fd_single(0x8000_6000, 256, f1.len() as u32, 1));
+    assert_eq!(r1, fasv(dp::fd_single(0x8000_6000, 256, f1.len() as u32, 1)));
     assert_eq!(&m.mem.data[0x6100..0x6100 + f1.len()], &f1[..]);
     let r2 = qb.dequeue(rx1).expect("second frame received");
-    assert_eq!(r2, dp::fd_single(0x8000_4000, 256, f2.len() as u32, 1));
+    assert_eq!(r2, fasv(dp::fd_single(0x8000_4000, 256, f2.len() as u32, 1)));
     assert_eq!(&m.mem.data[0x4100..0x4100 + f2.len()], &f2[..]);
     // All DMA used the container's ICID 23.
     assert!(m.icids.iter().all(|&i| i == 23));

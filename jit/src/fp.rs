@@ -10,8 +10,9 @@
 //! fast paths never commit (they jump to `slow`, where the interpreter runs the whole
 //! instruction from the unchanged state):
 //!
-//! - FPCR.RMode != RN or FPCR.FZ = 1 (a `test` of FPCR per instruction; FPCR.DN only
-//!   changes NaN results and AHP only half precision, both excluded below);
+//! - FPCR.RMode != RN or FPCR.FZ = 1 (tested once per block, see "Mode", or per
+//!   instruction before it; FPCR.DN only changes NaN results and AHP only half
+//!   precision, both excluded below);
 //! - any NaN result: NaN propagation and the default NaN differ (x86's default NaN is
 //!   negative, operand priority differs), and every IEEE invalid operation of the
 //!   arithmetic returns a NaN, so IOC is never needed on a fast path;
@@ -50,6 +51,18 @@
 //! value), a square root (of a zero), a product with a zero factor or a quotient with a
 //! zero dividend (checked on the operands, out of line, only when the result is a zero);
 //! otherwise (a product of tiny numbers, any FMA) the interpreter runs the instruction.
+//!
+//! **Mode (once per block).** Only the block's first rounding operation tests FPCR
+//! (RMode = RN, FZ = 0) and FPSR.IXC = 1. Within a block FPCR cannot change (MSR FPCR
+//! is a System instruction that ends the block, as do exception entry and ERET) and
+//! FPSR.IXC cannot be cleared (only MSR FPSR clears flags; a call-out's interpreter only
+//! sets them), so when that test passes the mode holds for the rest of the block
+//! (`Em::fp_fast`), and the later rounding operations, comparisons and conversions skip
+//! their FPCR tests. When it fails, the instruction runs in the interpreter (FPCR) or on
+//! the MXCSR path (IXC; its own fallbacks also go to the interpreter), and the block is
+//! left for the next instruction, whose block starts with its own test: a program that
+//! runs with another rounding mode, or has not rounded inexactly yet, executes its
+//! rounding operations one block each.
 //!
 //! **MXCSR path (FPSR.IXC = 0).** MXCSR's flags are cleared before the operation and read
 //! after it (`mx_clear`, `mx_read`); the result is committed unless MXCSR.IE or UE is set
@@ -356,7 +369,8 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     e.fp_guard(slow);
-    if fpcr != 0 {
+    // (FPCR's RMode and FZ are known to be 0 for the rest of the block once `fp_fast`.)
+    if fpcr != 0 && !e.fp_fast {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
     body(e, slow);
@@ -443,31 +457,54 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
     // scalar loads zero bits 127:N and the vector forms' unused lanes compute 0 from 0;
     // the fallback reloads it), except FNMUL which negates in rax.
     let reload = (!neg).then_some((rd, shape));
-    let done = guarded_reload(e, pc, FPCR_ROUND, reload, |e, slow| {
-        let mx = e.ops.new_dynamic_label();
-        let end = e.ops.new_dynamic_label();
-        dynasm!(e.ops ; .arch x64 ; test BYTE [rbx + OFF_FPSR], FPSR_IXC ; jz =>mx);
+    let first = !e.fp_fast;
+    let done = guarded_reload(e, pc, 0, reload, |e, slow| {
+        if first {
+            // The block's first rounding instruction checks the mode; when it is not the
+            // IXC-sticky fast mode, the instruction runs (in the interpreter or on the
+            // MXCSR path) and the block is left for the next instruction's block, whose
+            // first rounding instruction checks again (see the module documentation).
+            let mode_slow = e.ops.new_dynamic_label();
+            let mx = e.ops.new_dynamic_label();
+            dynasm!(e.ops
+                ; .arch x64
+                ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
+                ; jnz =>mode_slow
+                ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
+                ; jz =>mx
+            );
+            let held = e.xmm.held;
+            let p0 = e.pending;
+            let raw = e.raw;
+            let next = pc.wrapping_add(4);
+            defer(e, move |e| {
+                let (pending, saved) = (e.pending, e.xmm.held);
+                // FPCR.RMode != RN or FZ = 1: the interpreter runs the instruction.
+                e.pending = p0;
+                dynasm!(e.ops ; .arch x64 ; =>mode_slow);
+                e.callout(pc, raw);
+                e.exit_to(next);
+                // FPSR.IXC = 0: the MXCSR path.
+                e.pending = p0;
+                e.xmm.held = held;
+                dynasm!(e.ops ; .arch x64 ; =>mx);
+                e.mx_clear();
+                op(e);
+                // (Its fallbacks go to `mode_slow` too: the mode is still not known fast.)
+                e.mx_read(MX_IE_UE, mode_slow);
+                check_lanes(e, shape, mode_slow, |e, d, _, slow| e.check_result(d, slow));
+                write_result(e, shape, rd, neg);
+                e.mx_commit();
+                e.pending = p0 + 1;
+                e.exit_to(next);
+                (e.pending, e.xmm.held) = (pending, saved);
+            });
+        }
         op(e);
         check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
         write_result(e, shape, rd, neg);
-        // The MXCSR path is cold (FPSR.IXC is clear only until the first inexact
-        // result); it starts with xmm0 as this instruction found it.
-        let held = e.xmm.held;
-        defer(e, move |e| {
-            let saved = e.xmm.held;
-            e.xmm.held = held;
-            dynasm!(e.ops ; .arch x64 ; =>mx);
-            e.mx_clear();
-            op(e);
-            e.mx_read(MX_IE_UE, slow);
-            check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
-            write_result(e, shape, rd, neg);
-            e.mx_commit();
-            dynasm!(e.ops ; .arch x64 ; jmp =>end);
-            e.xmm.held = saved;
-        });
-        dynasm!(e.ops ; .arch x64 ; =>end);
     });
+    e.fp_fast = true;
     e.xmm.set = reload;
     done
 }

@@ -434,7 +434,9 @@ fn fp_edge_cases_match_interpreter() {
             // (The MOVs: after a System instruction the dispatcher runs the next ones in
             // the interpreter until its fetch cache is refilled; the operation under test
             // must run in translated code.)
-            src += &format!("{fpsr_init}\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
+            // After it, in the same block, an inexact double addition (1.0 + 0.1): it must
+            // raise IXC whatever path the operation under test took.
+            src += &format!("{fpsr_init}\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tfadd d30, d12, d14\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
             src += if tpl.contains("x3") || tpl.contains("w3") { "\tstr x3, [x28], #8\n" } else { "\tstr d31, [x28], #8\n" };
         }
         src += "\thlt #0x5a5a\n";

@@ -45,6 +45,7 @@
 //!   its exact value was not tiny;
 //! - DZC: only with an infinite result (finite nonzero / 0), not committed;
 //! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
+//!
 //! A zero result is exact (no flag, and both architectures give the IEEE sign: x - x is
 //! +0 under RN, the sign of a product or quotient is the XOR of the operands') when it is
 //! a sum or difference (a sum that underflows is exact, so a zero sum is the exact
@@ -409,7 +410,10 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
 /// Code emitted after the block's last instruction (`emit_cold`): fallbacks and other
 /// rarely taken paths, so that the fast paths fall through without taken jumps.
 #[derive(Default)]
-pub(super) struct Cold(Vec<Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>>);
+pub(super) struct Cold(Vec<ColdCode>);
+
+/// One piece of deferred code (`defer`).
+type ColdCode = Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>;
 
 /// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
 /// when the emitter has moved on) and end with a jump back into the block or an exit.
@@ -842,18 +846,16 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
         // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
         // result's bits 127:64 are zero, as the interpreter writes them.
         load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
-        if q == 0 {
-            if matches!(op, Op2::Div) {
-                // 0 / 0 would be invalid: divide the zero lanes by one.
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; mov eax, 0x3f80_0000
-                    ; movd xmm2, eax
-                    ; pshufd xmm2, xmm2, 0x00
-                    ; pslldq xmm2, 8
-                    ; orps xmm1, xmm2
-                );
-            }
+        if q == 0 && matches!(op, Op2::Div) {
+            // 0 / 0 would be invalid: divide the zero lanes by one.
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov eax, 0x3f80_0000
+                ; movd xmm2, eax
+                ; pshufd xmm2, xmm2, 0x00
+                ; pslldq xmm2, 8
+                ; orps xmm1, xmm2
+            );
         }
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),

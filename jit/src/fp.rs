@@ -584,13 +584,12 @@ fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
             e.vset(RAX, rd);
         }
         // Stored from xmm0 (not rax): the next operation's load of this register then
-        // does not wait for the move to rax and the checks.
-        Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
-        Shape::Scalar(false) => {
-            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0)
-        }
-        Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
-        Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
+        // does not wait for the move to rax and the checks. One 16-byte store: every
+        // rounding operation leaves bits 127:N of xmm0 zero (its destination operand was
+        // loaded with MOVSS/MOVSD/MOVQ, which zero them, or cleared; scalar SSE and VEX
+        // FMA operations keep them; a 64-bit vector's upper lanes compute 0 from 0), and
+        // a later 16-byte load of the register forwards from one store, not two.
+        Shape::Scalar(_) | Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
     }
 }
 
@@ -642,6 +641,8 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
             // A zero result is the exact square root of a zero.
             rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, move |e| {
                 load_operands(e, Shape::Scalar(d), &[(1, rn)]);
+                // SQRTSx keeps bits 127:N of its destination: clear them.
+                dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {

@@ -84,6 +84,19 @@ pub trait IcidDma {
     fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), DmaError>;
 }
 
+/// A bus with no memory: every DMA fails (MC commands that read guest memory then
+/// answer DMA_ERR). For callers that drive the MC without a machine (fuzzing).
+pub struct NoMemory;
+
+impl IcidDma for NoMemory {
+    fn read(&mut self, _icid: u16, _pa: u64, _buf: &mut [u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+    fn write(&mut self, _icid: u16, _pa: u64, _buf: &[u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+}
+
 /// Configuration for the QBMan engine, applied at the next pump.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QbOp {

@@ -20,6 +20,17 @@
 # host CPU time is the measured machine's (A's) alone, and A's guest time includes the
 # idle time it spends waiting for B (paced to the host clock), so it is no longer a
 # deterministic figure.
+# With TESTPMD=1 it measures DPDK instead: Debian's dpdk-testpmd 22.11 on the VFIO child
+# container of tools/tests/dpdk.rs (two DPNIs back to back; main lcore on CPU 0, one
+# forwarding lcore on CPU 1) in io forwarding after --tx-first (32 packets of 64 bytes per
+# port, bounced back and forth), for FWD_SECS (default 12) guest seconds. testpmd prints its
+# port statistics every guest second (--stats-period 1); the script takes testpmd's own
+# "Throughput (since last show)" figures (Rx-pps, Rx-bps of both ports, over intervals
+# testpmd times with clock_gettime: guest time) of every interval after the first two
+# (start-up), and times the same intervals on the host (wall time when it reads each
+# statistics block, host CPU of lsemu), with packets and bytes from the cumulative
+# RX-packets / RX-bytes counters of the blocks. Needs test-suites/vfio-fsl-mc/fetch.sh and
+# test-suites/dpdk/fetch.sh.
 # Environment: PEERS (unset: back to back in one machine; udp: two machines), PINGS
 # (default 5000), MIB (default 64), RUNS (default 1), ENGINE (default jit), OUT (work
 # directory), MAX_INSNS (instruction limit per run, default 4e11). Needs the corpus
@@ -38,10 +49,88 @@ modules="libphy fixed_phy fwnode_mdio of_mdio phylink pcs-lynx fsl-mc-dpio fsl-d
 for f in Image busybox fsl-ls2088a-rdb.dtb; do
     [ -f "$corpus/$f" ] || { echo "bench-dpaa2: $corpus/$f missing (test-suites/fetch-corpus.sh)" >&2; exit 1; }
 done
+mkdir -p "$out"
+# TESTPMD=1: DPDK's testpmd in io forwarding between the two DPNIs of the VFIO child container.
+testpmd_bench() {
+    local vmods=${LSEMU_VFIO_MODULES:-$HOME/.cache/lsemu/vfio-modules} dpdk=${LSEMU_DPDK:-$HOME/.cache/lsemu/dpdk}
+    local secs=${FWD_SECS:-12} m f
+    for m in vfio vfio_iommu_type1 vfio-fsl-mc; do
+        [ -f "$vmods/$m.ko" ] || { echo "bench-dpaa2: $vmods/$m.ko missing (test-suites/vfio-fsl-mc/fetch.sh)" >&2; exit 1; }
+    done
+    [ -f "$dpdk/.done" ] || { echo "bench-dpaa2: $dpdk incomplete (test-suites/dpdk/fetch.sh)" >&2; exit 1; }
+    cat > "$out/init-testpmd.sh" <<INIT
+for m in vfio vfio_iommu_type1 vfio-fsl-mc; do insmod /lib/\$m.ko || echo "bench: insmod \$m failed"; done
+echo dprc.3 > /sys/bus/fsl-mc/drivers/fsl_mc_dprc/unbind
+echo vfio-fsl-mc > /sys/bus/fsl-mc/devices/dprc.3/driver_override
+echo dprc.3 > /sys/bus/fsl-mc/drivers/vfio-fsl-mc/bind
+echo 64 > /proc/sys/vm/nr_hugepages
+mkdir -p /dev/hugepages /var/run /tmp
+chmod 755 / /lib /lib/aarch64-linux-gnu
+mount -t hugetlbfs nodev /dev/hugepages
+L=/lib/aarch64-linux-gnu
+export LD_LIBRARY_PATH=\$L
+DPRC=dprc.3 /lib/ld-linux-aarch64.so.1 /usr/bin/dpdk-testpmd -l 0-1 -n 1 --no-telemetry --iova-mode=va \\
+  -d \$L/librte_bus_fslmc.so.23 -d \$L/librte_mempool_ring.so.23 -d \$L/librte_mempool_dpaa2.so.23 -d \$L/librte_net_dpaa2.so.23 -- \\
+  --forward-mode=io --auto-start --tx-first --no-flush-rx --stats-period 1 --nb-cores=1 --total-num-mbufs=2048 </dev/null &
+P=\$!
+sleep $secs
+kill -INT \$P
+wait \$P
+echo "BENCH testpmd-exit \$?"
+INIT
+    local targs=(--add-file "/usr/bin/dpdk-testpmd=$dpdk/usr/bin/dpdk-testpmd" --add-file "/lib/ld-linux-aarch64.so.1=$dpdk/lib/ld-linux-aarch64.so.1")
+    for m in vfio vfio_iommu_type1 vfio-fsl-mc; do targs+=(--add-file "/lib/$m.ko=$vmods/$m.ko"); done
+    for f in "$dpdk"/lib/aarch64-linux-gnu/*; do targs+=(--add-file "/lib/aarch64-linux-gnu/${f##*/}=$f"); done
+    echo "lsemu DPDK testpmd benchmark (io forwarding, two DPNIs back to back, 64-byte packets): engine ${ENGINE:-jit}, --smp 2, $secs s of guest time; $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    local r
+    for r in $(seq 1 "${RUNS:-1}"); do
+        local log="$out/testpmd$r.log" line pid port=0 t0 tab="$out/testpmd$r.tab"
+        : > "$log"; : > "$tab"
+        t0=$EPOCHREALTIME
+        exec {fd}< <(exec "$lsemu" boot --max-insns "$insns" --engine "${ENGINE:-jit}" --smp 2 --memory 1G --mc-version 10.32.0 \
+            --kernel "$corpus/Image" --dtb "$corpus/fsl-ls2088a-rdb.dtb" --dpl "$repo/test-suites/dpdk/dpl.dts" --busybox "$corpus/busybox" \
+            --init-script "$out/init-testpmd.sh" "${targs[@]}" < /dev/null 2>&1)
+        pid=$!
+        # One row per statistics block: host time, host CPU ticks, then per port
+        # RX-packets RX-bytes Rx-pps Rx-bps (testpmd's figures).
+        local row=""
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >> "$log"
+            case $line in
+            *"Port statistics ===="*)
+                [ -n "$row" ] && echo "$row" >> "$tab"
+                row="$EPOCHREALTIME $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2> /dev/null || echo 0)";;
+            *"NIC statistics for port "*) port=${line##*port }; port=${port%% *};;
+            *"RX-packets:"*"RX-bytes:"*) [ -n "$row" ] && row="$row $(awk '{ print $2, $6 }' <<< "$line")";;
+            *"Rx-pps:"*) [ -n "$row" ] && row="$row $(awk '{ print $2, $4 }' <<< "$line")";;
+            esac
+        done <&$fd
+        exec {fd}<&-
+        [ -n "$row" ] && echo "$row" >> "$tab"
+        wait "$pid" || true
+        grep -q "BENCH testpmd-exit 0" "$log" || { echo "run $r: testpmd did not finish (see $log)"; continue; }
+        awk -v run="$r" -v tk="$(getconf CLK_TCK)" -v tot="$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" \
+            -v fwd="$(grep -A1 'Accumulated forward statistics' "$log" | awk '/RX-packets/ { print $2 }')" '
+            NF == 10 { n++; h[n] = $1; c[n] = $2; p[n] = $3 + $7; b[n] = $4 + $8; pps[n] = $5 + $9; bps[n] = $6 + $10 }
+            END {
+                if (n < 4) { printf "run %d: only %d statistics blocks\n", run, n; exit }
+                # Block 1 shows the --tx-first burst, block 2 the first partial second.
+                first = 3; m = 0; gp = 0; gb = 0; lo = 1e18; hi = 0
+                for (i = first + 1; i <= n; i++) { m++; gp += pps[i]; gb += bps[i]; if (pps[i] < lo) lo = pps[i]; if (pps[i] > hi) hi = pps[i] }
+                dp = p[n] - p[first]; db = b[n] - b[first]; hw = h[n] - h[first]; hc = (c[n] - c[first]) / tk
+                printf "run %d (%.1f s wall in all; %s packets forwarded in all, both ports)\n", run, tot, fwd
+                printf "  %d one-second intervals, %d packets received by the two ports (%d bytes)\n", m, dp, db
+                printf "    guest time (testpmd Throughput): %9.0f packets/s (%0.f-%0.f) %8.1f Mbit/s\n", gp / m, lo, hi, gb / m / 1e6
+                printf "    host wall  %7.2f s:            %9.0f packets/s %8.1f Mbit/s\n", hw, dp / hw, db * 8 / hw / 1e6
+                if (hc > 0) printf "    host CPU   %7.2f s:            %9.0f packets/s %8.1f Mbit/s\n", hc, dp / hc, db * 8 / hc / 1e6
+            }' "$tab"
+    done
+    echo "logs in $out"
+}
+if [ "${TESTPMD:-}" = 1 ]; then testpmd_bench; exit; fi
 for m in $modules; do
     [ -f "$mods/$m.ko" ] || { echo "bench-dpaa2: $mods/$m.ko missing (test-suites/fsl-mc-dpio/fetch.sh)" >&2; exit 1; }
 done
-mkdir -p "$out"
 
 cat > "$out/dpl.dts" <<'DPL'
 /dts-v1/;

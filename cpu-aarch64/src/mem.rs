@@ -626,10 +626,11 @@ mod fast_tlb_tests {
     const L3: u64 = BASE + 0x12000;
     /// VA page X, mapped by L3[0x100] to PAGE_A, then (descriptor rewritten) PAGE_B.
     const X: u64 = 0x8010_0000;
-    /// X + 8 MiB: mapped by the 2 MiB identity block L2[4]. Its VA page (0x80900) has the
-    /// same low 11 bits as X's (0x80100) and the same context and ASID, so it takes X's
-    /// slot of the direct-mapped 2048-entry TLB (checked in `y_evicts_x`).
-    const Y: u64 = X + (8 << 20);
+    /// X + 8, 10, 12, 14 MiB: mapped by the 2 MiB identity blocks L2[4..8]. Their VA
+    /// pages (0x80900, 0x80b00, ...) have the same low 9 bits as X's (0x80100), so they
+    /// fall in X's set of the 4-way, 512-set TLB: the fourth fill of them after X's
+    /// replaces X's entry, the oldest of the set (checked in `y_evicts_x`).
+    const Y: [u64; 4] = [X + (8 << 20), X + (10 << 20), X + (12 << 20), X + (14 << 20)];
     const PAGE_A: u64 = 0x8030_0000;
     const PAGE_B: u64 = 0x8030_1000;
     const NG: u64 = 1 << 11;
@@ -642,10 +643,12 @@ mod fast_tlb_tests {
         let mut ram = FlatRam::new(BASE, 16 << 20);
         let words: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
         ram.load(BASE, &words);
-        // L1[2] -> L2; L2[0] -> L3 (identity pages), L2[4] 2 MiB identity block.
+        // L1[2] -> L2; L2[0] -> L3 (identity pages), L2[4..8] 2 MiB identity blocks.
         ram.load(L1 + 2 * 8, &(L2 | 0b11).to_le_bytes());
         ram.load(L2, &(L3 | 0b11).to_le_bytes());
-        ram.load(L2 + 4 * 8, &((BASE + (8 << 20)) | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
+        for b in 4..8u64 {
+            ram.load(L2 + b * 8, &((BASE + (b << 21)) | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
+        }
         for i in 0..512u64 {
             ram.load(L3 + i * 8, &page(BASE + (i << 12)).to_le_bytes());
         }
@@ -670,7 +673,10 @@ mod fast_tlb_tests {
         x[7] = X;
         x[8] = page(PAGE_B) | x_desc_flags;
         x[9] = L3 + 0x100 * 8;
-        x[15] = Y;
+        x[15] = Y[0];
+        x[22] = Y[1];
+        x[23] = Y[2];
+        x[24] = Y[3];
         x[17] = 0x3333;
         x[18] = 0x4444;
         x[19] = L1 | 2 << 48;
@@ -703,36 +709,44 @@ mod fast_tlb_tests {
     }
 
     /// Encodings from aarch64-linux-gnu-as (objdump listing in the comments).
-    const EVICT: [u32; 10] = [
+    const EVICT: [u32; 13] = [
         0xf94000ea, // 00: ldr x10, [x7]   X -> PAGE_A (TLB fill, FastMem read entry)
         0xf90000f1, // 04: str x17, [x7]   0x3333 to PAGE_A (FastMem write entry)
         0xf9000128, // 08: str x8, [x9]    L3[X] := PAGE_B, no TLBI
         0xf94000eb, // 0c: ldr x11, [x7]   old translation still cached: PAGE_A
         0xf940002c, // 10: ldr x12, [x1]   a fill of another page (evicts nothing of X)
         0xf94000ed, // 14: ldr x13, [x7]   still PAGE_A
-        0xf94001ee, // 18: ldr x14, [x15]  fill of Y: evicts X's TLB entry
-        0xf90000f2, // 1c: str x18, [x7]   walks again: 0x4444 to PAGE_B
-        0xf94000f0, // 20: ldr x16, [x7]   PAGE_B
-        0x14000000, // 24: b .
+        0xf94001ee, // 18: ldr x14, [x15]  fills of Y[0..3]: the set of X fills up
+        0xf94002ce, // 1c: ldr x14, [x22]
+        0xf94002ee, // 20: ldr x14, [x23]
+        0xf940030e, // 24: ldr x14, [x24]  fill of Y[3]: evicts X's TLB entry
+        0xf90000f2, // 28: str x18, [x7]   walks again: 0x4444 to PAGE_B
+        0xf94000f0, // 2c: ldr x16, [x7]   PAGE_B
+        0x14000000, // 30: b .
     ];
 
     #[test]
     fn y_evicts_x() {
-        // The premise of `EVICT`: in any one context and ASID, a fill of Y's page takes
-        // X's TLB slot (checked on the real context tag the program's walks used).
+        // The premise of `EVICT`: in any one context and ASID, after fills of the code
+        // page, X and DATA, the fill of Y[3]'s page takes X's TLB way and none before it
+        // evicts anything (checked on the real context tag the program's walks used).
         let (a, _) = run_both(&EVICT, 0, 1, 1);
         let ctx = a.tlb.valid_entries().next().expect("the fetch filled the TLB").ctx;
         let mut t = Tlb::default();
         let e = |va: u64| Entry { ctx, global: true, va_page: va >> 12, ..Default::default() };
+        assert_eq!(t.insert(e(BASE)), None);
         assert_eq!(t.insert(e(X)), None);
         assert_eq!(t.insert(e(DATA)), None);
-        assert_eq!(t.insert(e(Y)), Some(X >> 12));
+        for y in &Y[..3] {
+            assert_eq!(t.insert(e(*y)), None);
+        }
+        assert_eq!(t.insert(e(Y[3])), Some(X >> 12));
     }
 
     #[test]
     fn fill_keeps_fastmem_but_eviction_drops_the_page() {
         for slice in [1, 3, 100] {
-            let (a, p) = run_both(&EVICT, 0, 12, slice);
+            let (a, p) = run_both(&EVICT, 0, 15, slice);
             let x = &a.st.x;
             assert_eq!(x[10], 0x1111);
             assert_eq!(x[11], 0x3333, "no TLBI: the cached translation may be used");
@@ -740,7 +754,7 @@ mod fast_tlb_tests {
             assert_eq!(x[16], 0x4444, "after the eviction the new descriptor is used");
             assert_eq!(ram_u64(&p, PAGE_A), 0x3333);
             assert_eq!(ram_u64(&p, PAGE_B), 0x4444, "the store after the eviction went to PAGE_B");
-            assert_eq!(a.st.pc, BASE + 0x24);
+            assert_eq!(a.st.pc, BASE + 0x30);
         }
     }
 

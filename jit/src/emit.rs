@@ -17,11 +17,16 @@ use crate::{exit, Ctx, JEntry, Rec};
 
 #[path = "native2.rs"]
 pub(crate) mod native2;
+#[path = "native3.rs"]
+mod native3;
 
 type Asm = VecAssembler<X64Relocation>;
 
 #[path = "fp.rs"]
 mod fp;
+
+#[path = "simd.rs"]
+mod simd;
 
 const OFF_X: i32 = offset_of!(Cpu, st.x) as i32;
 const OFF_SP: i32 = offset_of!(Cpu, st.sp_el) as i32;
@@ -206,8 +211,123 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
-    /// MXCSR holds flags of sticky FP operations not yet in FPSR (`fp::close`).
-    mx_open: bool,
+    /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
+    xmm: fp::XmmCache,
+    /// The instruction being translated sets NZCV and the next one consumes it from the
+    /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
+    fuse: bool,
+    /// NZCV is not stored yet: it is in the host flags, of this kind, until the consumer
+    /// (the next instruction) stores it on each of its paths.
+    hf: Option<Hf>,
+    /// The block's first instruction (its budget check): a branch back to the block's
+    /// own start jumps there directly.
+    entry: dynasmrt::DynamicLabel,
+}
+
+/// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
+/// ADD/ADC, or TEST/AND which clear CF and OF) or C = NOT CF (`Sub`: SUB/SBB borrow).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Hf {
+    Add,
+    Sub,
+}
+
+/// The x86 condition code (the low nibble of Jcc/SETcc/CMOVcc) equivalent to A64 `cond`
+/// on flags of kind `k`, or None (AL/NV, and HI/LS after an add: C && !Z is CF && !ZF,
+/// which no x86 condition tests). x86 codes come in complementary pairs (cc ^ 1), as A64
+/// conditions do (cond ^ 1, except 1111).
+fn host_cc(k: Hf, cond: u32) -> Option<u8> {
+    let base = match (cond >> 1, k) {
+        (0, _) => 0x4,        // EQ: E
+        (1, Hf::Sub) => 0x3,  // CS: AE (no borrow)
+        (1, Hf::Add) => 0x2,  // CS: B (carry)
+        (2, _) => 0x8,        // MI: S
+        (3, _) => 0x0,        // VS: O
+        (4, Hf::Sub) => 0x7,  // HI: A (no borrow, not zero)
+        (5, _) => 0xd,        // GE: GE (SF == OF)
+        (6, _) => 0xf,        // GT: G (!ZF && SF == OF)
+        _ => return None,
+    };
+    Some(if cond & 1 == 1 { base ^ 1 } else { base })
+}
+
+/// Jcc to `l` with x86 condition code `cc`.
+fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
+    match cc {
+        0x0 => dynasm!(e.ops ; .arch x64 ; jo =>l),
+        0x1 => dynasm!(e.ops ; .arch x64 ; jno =>l),
+        0x2 => dynasm!(e.ops ; .arch x64 ; jb =>l),
+        0x3 => dynasm!(e.ops ; .arch x64 ; jae =>l),
+        0x4 => dynasm!(e.ops ; .arch x64 ; je =>l),
+        0x5 => dynasm!(e.ops ; .arch x64 ; jne =>l),
+        0x6 => dynasm!(e.ops ; .arch x64 ; jbe =>l),
+        0x7 => dynasm!(e.ops ; .arch x64 ; ja =>l),
+        0x8 => dynasm!(e.ops ; .arch x64 ; js =>l),
+        0x9 => dynasm!(e.ops ; .arch x64 ; jns =>l),
+        0xc => dynasm!(e.ops ; .arch x64 ; jl =>l),
+        0xd => dynasm!(e.ops ; .arch x64 ; jge =>l),
+        0xe => dynasm!(e.ops ; .arch x64 ; jle =>l),
+        _ => dynasm!(e.ops ; .arch x64 ; jg =>l),
+    }
+}
+
+/// r9b = 1 if x86 condition `cc` holds, else 0 (upper bits of r9 unchanged).
+fn set_r9b(e: &mut Em<'_, '_>, cc: u8) {
+    match cc {
+        0x0 => dynasm!(e.ops ; .arch x64 ; seto r9b),
+        0x1 => dynasm!(e.ops ; .arch x64 ; setno r9b),
+        0x2 => dynasm!(e.ops ; .arch x64 ; setb r9b),
+        0x3 => dynasm!(e.ops ; .arch x64 ; setae r9b),
+        0x4 => dynasm!(e.ops ; .arch x64 ; sete r9b),
+        0x5 => dynasm!(e.ops ; .arch x64 ; setne r9b),
+        0x6 => dynasm!(e.ops ; .arch x64 ; setbe r9b),
+        0x7 => dynasm!(e.ops ; .arch x64 ; seta r9b),
+        0x8 => dynasm!(e.ops ; .arch x64 ; sets r9b),
+        0x9 => dynasm!(e.ops ; .arch x64 ; setns r9b),
+        0xc => dynasm!(e.ops ; .arch x64 ; setl r9b),
+        0xd => dynasm!(e.ops ; .arch x64 ; setge r9b),
+        0xe => dynasm!(e.ops ; .arch x64 ; setle r9b),
+        _ => dynasm!(e.ops ; .arch x64 ; setg r9b),
+    }
+}
+
+/// Whether `insn` (at `pc`) sets NZCV through `flags_arith`/`flags_logic` as the last
+/// thing that touches the host flags (its result store is a plain MOV), and `next` is a
+/// consumer that takes them live (B.cond with a constant target, CSEL/CSINC/CSINV/CSNEG,
+/// CCMP/CCMN): then the pair is fused, NZCV is stored by the consumer.
+fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
+    let producer = matches!(
+        insn,
+        Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
+            | Insn::DpReg(
+                DpReg::AndsReg { .. }
+                    | DpReg::BicsReg { .. }
+                    | DpReg::AddsReg { .. }
+                    | DpReg::SubsReg { .. }
+                    | DpReg::AddsExt { .. }
+                    | DpReg::SubsExt { .. }
+                    | DpReg::Adcs { .. }
+                    | DpReg::Sbcs { .. }
+            )
+    );
+    producer
+        && match *next {
+            Insn::Branch(Branch::BCond { imm19, .. }) => {
+                let t = pc.wrapping_add(4).wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
+                e.plain_target(t)
+            }
+            Insn::DpReg(
+                DpReg::Csel { .. }
+                | DpReg::Csinc { .. }
+                | DpReg::Csinv { .. }
+                | DpReg::Csneg { .. }
+                | DpReg::CcmpReg { .. }
+                | DpReg::CcmnReg { .. }
+                | DpReg::CcmpImm { .. }
+                | DpReg::CcmnImm { .. },
+            ) => true,
+            _ => false,
+        }
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -264,52 +384,70 @@ impl Em<'_, '_> {
     }
 
     /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
-    /// is the inverted borrow). Clobbers rdx, rsi, rdi, r8 — zeroed by `flags_prep`.
-    fn flags_prep(&mut self) {
-        dynasm!(self.ops
-            ; .arch x64
-            ; xor edx, edx
-            ; xor esi, esi
-            ; xor edi, edi
-            ; xor r8d, r8d
-        );
-    }
+    /// is the inverted borrow), or leaves them live for the directly following consumer
+    /// (`Em::fuse`, see `fused`). Clobbers rax: the result is stored first.
     fn flags_arith(&mut self, sub: bool) {
-        dynasm!(self.ops ; .arch x64 ; sets dl ; setz sil ; seto r8b);
-        if sub {
-            dynasm!(self.ops ; .arch x64 ; setnc dil);
+        let k = if sub { Hf::Sub } else { Hf::Add };
+        if self.fuse {
+            self.hf = Some(k);
         } else {
-            dynasm!(self.ops ; .arch x64 ; setc dil);
+            self.materialize(k);
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; shl edx, 31
-            ; shl esi, 30
-            ; shl edi, 29
-            ; shl r8d, 28
-            ; or edx, esi
-            ; or edx, edi
-            ; or edx, r8d
-            ; mov DWORD [rbx + OFF_NZCV], edx
-        );
     }
-    /// NZCV of a logical operation on host register `h` (C = V = 0).
+    /// NZCV of a logical operation on host register `h` (C = V = 0: x86 TEST clears CF
+    /// and OF, so the host flags read as those of an add). Clobbers rax (after the TEST).
     fn flags_logic(&mut self, h: u8, sf: bool) {
-        dynasm!(self.ops ; .arch x64 ; xor edx, edx ; xor esi, esi);
         if sf {
             dynasm!(self.ops ; .arch x64 ; test Rq(h), Rq(h));
         } else {
             dynasm!(self.ops ; .arch x64 ; test Rd(h), Rd(h));
         }
+        if self.fuse {
+            self.hf = Some(Hf::Add);
+        } else {
+            self.materialize(Hf::Add);
+        }
+    }
+
+    /// Stores NZCV from live host flags of kind `k`. LAHF puts CF, ZF, SF in AH bits 0,
+    /// 6, 7 (ax bits 8, 14, 15), SETO puts OF in al bit 0; one multiplication (by 2^28 +
+    /// 2^21 + 2^16) moves them to bits 29, 30, 31, 28: every other product term lands
+    /// below bit 25 (no two on the same bit) or above bit 31, so nothing carries into
+    /// 28..31. (LAHF, not PUSHF: PUSHF is microcoded and slow on AMD hosts.)
+    /// Clobbers rax and the flags.
+    fn materialize(&mut self, k: Hf) {
         dynasm!(self.ops
             ; .arch x64
-            ; sets dl
-            ; setz sil
-            ; shl edx, 31
-            ; shl esi, 30
-            ; or edx, esi
-            ; mov DWORD [rbx + OFF_NZCV], edx
+            ; lahf
+            ; seto al
+            ; and eax, 0xc101
+            ; imul eax, eax, 0x1021_0000
+            ; and eax, 0xf000_0000u32 as i32
         );
+        if k == Hf::Sub {
+            dynasm!(self.ops ; .arch x64 ; xor eax, 1 << 29);
+        }
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], eax);
+    }
+
+    /// Stores the NZCV still live in the host flags (`Em::hf`), if any.
+    fn settle(&mut self) {
+        if let Some(k) = self.hf.take() {
+            self.materialize(k);
+        }
+    }
+
+    /// Jumps to `l` if `cond` holds: from the live host flags when a fused producer left
+    /// them (`Em::hf` stays set: the caller stores NZCV on both paths), else from NZCV.
+    fn jump_cond(&mut self, cond: u32, l: dynasmrt::DynamicLabel) {
+        if let Some(k) = self.hf {
+            if let Some(cc) = host_cc(k, cond) {
+                jcc(self, cc, l);
+                return;
+            }
+            self.settle();
+        }
+        self.jump_if(cond, l);
     }
 
     /// Jumps to `l` if condition `cond` (Arm ARM ConditionHolds) holds for the stored
@@ -367,6 +505,13 @@ impl Em<'_, '_> {
     /// block at `t` when it is in the same VA page, else through `chain_lookup`.
     fn exit_to(&mut self, t: u64) {
         self.flush_count();
+        if t == self.cx.va {
+            // Back to this block's start, what its chain slot would hold (the same block:
+            // it is still valid, or a call-out or store hook would have stopped it).
+            let l = self.entry;
+            dynasm!(self.ops ; .arch x64 ; jmp =>l);
+            return;
+        }
         dynasm!(self.ops
             ; .arch x64
             ; mov rax, QWORD t as i64
@@ -570,14 +715,20 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut e = Em { ops: Asm::new(start), cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, mx_open: false };
+    let mut ops = Asm::new(start);
+    let entry = ops.new_dynamic_label();
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default(), fuse: false, hf: None, entry };
     let len = n as i32;
+    // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
         ; .arch x64
+        ; =>entry
         ; mov rax, QWORD [rbx + OFF_ICOUNT]
         ; add rax, len
         ; cmp rax, QWORD [r12 + CTX_END]
         ; jbe >ok
+        ; mov rax, QWORD va as i64
+        ; mov QWORD [rbx + OFF_PC], rax
         ; mov eax, exit::BUDGET as i32
     );
     epilogue(&mut e.ops);
@@ -587,13 +738,17 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         let pc = va.wrapping_add(4 * i as u64);
         let insn = cpu_aarch64::decode(w);
         e.raw = w;
-        if native(&mut e, pc, &insn) {
+        e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
+        let done = native(&mut e, pc, &insn);
+        e.fuse = false;
+        if done {
             if matches!(insn, Insn::Branch(_)) {
                 ended = true;
             }
             continue;
         }
-        fp::close(&mut e);
+        // (Unreached with live flags: a fused consumer is always emitted natively.)
+        e.settle();
         e.callout(pc, w);
         if ends_block(&insn) {
             // PC was set by the instruction: let the dispatcher find the next block.
@@ -602,11 +757,40 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     if !ended {
-        fp::close(&mut e);
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     let bytes = e.ops.finalize().ok()?;
+    dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))
+}
+
+/// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
+/// `0x80000700-0x80000800:/tmp/d`): every block translated at a guest address in
+/// [LO, HI) (the prefix `LO-HI:` omitted: every block) is written to `DIR/<va>-<host address>.bin` (the host code, for
+/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
+/// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
+fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
+    use std::sync::OnceLock;
+    static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
+    let cfg = CFG.get_or_init(|| {
+        let v = std::env::var("LSEMU_JIT_DUMP").ok()?;
+        let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).ok();
+        let range = v.split_once(':').and_then(|(r, d)| {
+            let (lo, hi) = r.split_once('-')?;
+            Some((hex(lo)?, hex(hi)?, d))
+        });
+        let (lo, hi, dir) = range.unwrap_or((0, u64::MAX, v.as_str()));
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).ok()?;
+        Some((lo, hi, dir))
+    });
+    let Some((lo, hi, dir)) = cfg else { return };
+    if va < *lo || va >= *hi {
+        return;
+    }
+    let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
+    let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
 }
 
 /// Whether a block ends after `insn`: branches, UNDEFINED, and System instructions other
@@ -624,9 +808,7 @@ fn ends_block(insn: &Insn) -> bool {
 
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
-    if !fp::transparent(insn) {
-        fp::close(e);
-    }
+    e.xmm.next_insn();
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
@@ -634,6 +816,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
         Insn::Fp(f) => fp::native_fp(e, pc, f),
         Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
+        Insn::Simd(v) => simd::native_simd(e, pc, insn_raw(e), v),
         // Hints and barriers: the interpreter only retires them (`interp::no_effect`).
         Insn::System(System::Nop | System::Yield | System::Hint { .. } | System::Dsb { .. } | System::Dmb { .. } | System::Isb { .. }) => {
             e.pending += 1;
@@ -673,7 +856,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             e.exit_to(t);
             true
         }
-        Branch::BCond { imm19, cond } => cond_branch(e, pc, rel(imm19, 19), |e, taken| e.jump_if(cond, taken)),
+        Branch::BCond { imm19, cond } => cond_branch(e, pc, rel(imm19, 19), |e, taken| e.jump_cond(cond, taken)),
         Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => cond_branch(e, pc, rel(imm19, 19), |e, taken| {
             e.load(RAX, rt, false);
             if sf == 1 {
@@ -724,17 +907,27 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
 }
 
 /// A conditional branch to `t` (B.cond, CBZ/CBNZ, TBZ/TBNZ): `jump` emits the test and
-/// the jump to `taken`; the block exits to the next instruction or to `t`.
+/// the jump to `taken`; the block exits to the next instruction or to `t`. NZCV left in
+/// the host flags by a fused producer (`Em::hf`) is stored on both paths (the counts are
+/// flushed after the jump, as an ADD would clobber the flags).
 fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
     if !e.plain_target(t) {
         return false;
     }
     e.pending += 1;
-    e.flush_count();
     let taken = e.ops.new_dynamic_label();
     jump(e, taken);
+    let hf = e.hf.take();
+    let pending = e.pending;
+    if let Some(k) = hf {
+        e.materialize(k);
+    }
     e.exit_to(pc.wrapping_add(4));
     dynasm!(e.ops ; .arch x64 ; =>taken);
+    e.pending = pending;
+    if let Some(k) = hf {
+        e.materialize(k);
+    }
     e.exit_to(t);
     true
 }
@@ -817,9 +1010,6 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
             let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
             let imm = ((imm12 as u64) << (12 * sh)) as i32;
-            if flags {
-                e.flags_prep();
-            }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
                 (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
@@ -827,10 +1017,10 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sub eax, imm),
             }
+            e.store(RAX, rd, !flags, sf == 1);
             if flags {
                 e.flags_arith(sub);
             }
-            e.store(RAX, rd, !flags, sf == 1);
         }
         DpImm::AndImm { sf, n, immr, imms, rn, rd }
         | DpImm::OrrImm { sf, n, immr, imms, rn, rd }
@@ -846,10 +1036,10 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             e.load(RAX, rn, false);
             mov_imm(e, RCX, trunc(sf, imm));
             alu_rr(e, op, sf == 1);
+            e.store(RAX, rd, !flags, sf == 1);
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
-            e.store(RAX, rd, !flags, sf == 1);
         }
         DpImm::Movz { sf, hw, imm16, rd } | DpImm::Movn { sf, hw, imm16, rd } => {
             if sf == 0 && hw >= 2 {
@@ -957,10 +1147,10 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.load(RAX, rn, false);
             alu_rr(e, op, sf == 1);
+            e.store(RAX, rd, false, sf == 1);
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
-            e.store(RAX, rd, false, sf == 1);
         }
         DpReg::AddReg { sf, shift, rm, imm6, rn, rd }
         | DpReg::AddsReg { sf, shift, rm, imm6, rn, rd }
@@ -971,17 +1161,14 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
             let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
-            if flags {
-                e.flags_prep();
-            }
             e.load(RCX, rm, false);
             shift_rcx(e, shift, imm6, sf == 1);
             e.load(RAX, rn, false);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            e.store(RAX, rd, false, sf == 1);
             if flags {
                 e.flags_arith(sub);
             }
-            e.store(RAX, rd, false, sf == 1);
         }
         DpReg::AddExt { sf, rm, option, imm3, rn, rd }
         | DpReg::AddsExt { sf, rm, option, imm3, rn, rd }
@@ -992,9 +1179,6 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubExt { .. } | DpReg::SubsExt { .. });
             let flags = matches!(d, DpReg::AddsExt { .. } | DpReg::SubsExt { .. });
-            if flags {
-                e.flags_prep();
-            }
             e.load(RCX, rm, false);
             match option {
                 0 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cl),
@@ -1010,10 +1194,10 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.load(RAX, rn, true);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            e.store(RAX, rd, !flags, sf == 1);
             if flags {
                 e.flags_arith(sub);
             }
-            e.store(RAX, rd, !flags, sf == 1);
         }
         DpReg::Adc { sf, rm, rn, rd }
         | DpReg::Adcs { sf, rm, rn, rd }
@@ -1021,9 +1205,6 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Sbcs { sf, rm, rn, rd } => {
             let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
             let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
-            if flags {
-                e.flags_prep();
-            }
             e.load(RCX, rm, false);
             e.load(RAX, rn, false);
             // CF = PSTATE.C (for SBC: NOT C, the borrow).
@@ -1037,10 +1218,10 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
             }
+            e.store(RAX, rd, false, sf == 1);
             if flags {
                 e.flags_arith(sub);
             }
-            e.store(RAX, rd, false, sf == 1);
         }
         DpReg::CcmpReg { sf, rm, cond, rn, nzcv }
         | DpReg::CcmnReg { sf, rm, cond, rn, nzcv }
@@ -1050,7 +1231,9 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             let imm = matches!(d, DpReg::CcmpImm { .. } | DpReg::CcmnImm { .. });
             let holds = e.ops.new_dynamic_label();
             let done = e.ops.new_dynamic_label();
-            e.jump_if(cond, holds);
+            // Both paths write NZCV: flags left live by a fused producer need no store.
+            e.jump_cond(cond, holds);
+            e.hf = None;
             let v = (nzcv << 28) as i32;
             dynasm!(e.ops
                 ; .arch x64
@@ -1058,7 +1241,6 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 ; jmp =>done
                 ; =>holds
             );
-            e.flags_prep();
             if imm {
                 dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
             } else {
@@ -1169,6 +1351,25 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Csinc { sf, rm, cond, rn, rd }
         | DpReg::Csinv { sf, rm, cond, rn, rd }
         | DpReg::Csneg { sf, rm, cond, rn, rd } => {
+            if let Some(cc) = e.hf.and_then(|k| host_cc(k, cond)) {
+                // Fused: the condition from the live host flags into r9b, NZCV stored,
+                // then Rd = cond ? Rn : f(Rm) by CMOV.
+                set_r9b(e, cc);
+                e.settle();
+                e.load(RDX, rm, false);
+                match d {
+                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
+                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
+                    _ => {}
+                }
+                e.load(RAX, rn, false);
+                dynasm!(e.ops ; .arch x64 ; test r9b, r9b ; cmovnz rdx, rax);
+                e.store(RDX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
+            e.settle();
             let take_n = e.ops.new_dynamic_label();
             let done = e.ops.new_dynamic_label();
             e.jump_if(cond, take_n);
@@ -1448,16 +1649,21 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
 /// into translated code), and the fallback at `slow` that lets the interpreter run the
-/// instruction; both paths meet at `done` having counted it. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// instruction; both paths meet at `done` with the same pending count: a load joins the
+/// pending count (no host code runs on its fast path, so nothing reads `icount` before
+/// the next flush; the fallback flushes the earlier pending count before the interpreter
+/// runs and counts the instruction, then lowers `icount` by the count still pending at
+/// `done`); a store flushes it with the instruction before the store hooks (host code).
+/// `profiled`: a fallback is reported as a slow path by `LSEMU_JIT_PROFILE`.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    e.pending = 1;
-    e.flush_count();
+    let p0 = e.pending;
+    e.pending = p0 + 1;
     if !load {
+        e.flush_count();
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         store_hooks(e, pairs, n, stop);
@@ -1478,14 +1684,24 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if profiled {
         e.slow_path = true;
     }
+    e.pending = p0;
     e.callout(pc, raw);
+    if load {
+        let n = p0 + 1;
+        let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        e.pending = n;
+    }
     dynasm!(e.ops ; .arch x64 ; =>done);
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
@@ -1510,7 +1726,5 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
-    // Both paths have counted the instruction.
-    e.pending = 0;
     true
 }

@@ -1,51 +1,101 @@
-//! Native scalar floating point and SIMD&FP loads/stores (a child module of `emit`).
+//! Native scalar floating point, vector FADD/FSUB/FMUL/FDIV and SIMD&FP loads/stores (a
+//! child module of `emit`).
 //!
 //! # Why the host FPU gives the interpreter's bits
 //!
 //! The interpreter (`semantics::fp`) implements the Arm ARM pseudocode (FPUnpack, FPRound,
 //! FPProcessNaNs, ...) in software. For single and double precision, an x86-64 SSE
-//! operation rounded to nearest-even with FTZ = DAZ = 0 (MXCSR = 0x1f80, loaded before
-//! every operation so the host state never matters) computes the same IEEE 754 result as
-//! FPRound with RMode = RN and FZ = 0, for every case except the following, which the
-//! fast path never commits (it jumps to `slow`, where the interpreter runs the whole
+//! operation rounded to nearest-even with FTZ = DAZ = 0 computes the same IEEE 754 result
+//! as FPRound with RMode = RN and FZ = 0, for every case except the following, which the
+//! fast paths never commit (they jump to `slow`, where the interpreter runs the whole
 //! instruction from the unchanged state):
 //!
-//! - FPCR.RMode != RN or FPCR.FZ = 1 (checked at run time, one `test` per instruction;
-//!   FPCR.DN only changes NaN results and AHP only half precision, both excluded below);
+//! - FPCR.RMode != RN or FPCR.FZ = 1 (a `test` of FPCR per instruction; FPCR.DN only
+//!   changes NaN results and AHP only half precision, both excluded below);
 //! - any NaN result: NaN propagation and the default NaN differ (x86's default NaN is
 //!   negative, operand priority differs), and every IEEE invalid operation of the
-//!   arithmetic returns a NaN, so IOC is never needed on the fast path;
-//! - MXCSR.IE (signalling NaN operands, invalid conversions) and MXCSR.UE;
-//! - a result whose magnitude is nonzero and at most the smallest normal number. Arm
-//!   detects tininess BEFORE rounding (FPRound: UFC when the unrounded exponent is below
-//!   the minimum and the result is inexact), x86 AFTER rounding. The two differ only when
-//!   the exact value is below 2^Emin and rounds up to exactly 2^Emin, or when the result is
-//!   tiny; both give |result| <= 2^Emin, so those results go to the interpreter. A zero
-//!   result that underflowed is inexact and tiny for both detections, so MXCSR.UE is set
-//!   and it goes to the interpreter too. An exact zero (x - x) has the same sign in both
-//!   (IEEE sum-of-zeros rule, RN: +0 unless both operands are -0).
+//!   arithmetic returns a NaN, so IOC is never needed on a fast path;
+//! - results whose flags the fast path cannot know (below, per path).
 //!
-//! What remains are finite normal (or infinite, or exactly zero) results, for which IEEE
-//! 754 fixes the bits, and the flags map one to one: MXCSR.PE -> IXC, OE -> OFC
-//! (both architectures detect overflow after rounding, and both raise inexact with it),
-//! ZE -> DZC (finite nonzero / 0 in both; inf / 0 raises neither). MXCSR.DE (a denormal
-//! operand) has no Arm counterpart when FZ = 0 (FPUnpack raises IDC only when flushing).
-//! So `FPSR |= (MXCSR >> 1) & 0b1_0110` (ZE bit 2 -> 1, OE 3 -> 2, PE 5 -> 4).
+//! ## MXCSR
+//!
+//! MXCSR's control bits are 0x1f80 (all exceptions masked, round to nearest, FTZ = DAZ =
+//! 0) whenever translated code runs: that is the x86-64 System V initial value, threads
+//! inherit it, and nothing in lsemu changes it (the only LDMXCSR, `mx_clear`, loads
+//! 0x1f80 again). So SSE instructions need no MXCSR load for their rounding and
+//! denormal behaviour; MXCSR is written and read only to learn an operation's flags.
+//!
+//! ## Rounding operations: two paths (`rounding`)
+//!
+//! FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co. (FMA3) and the vector FADD/FSUB/
+//! FMUL/FDIV are emitted twice, selected at run time by FPSR.IXC:
+//!
+//! **IXC-sticky path (FPSR.IXC = 1, the common case: any program that has rounded once).**
+//! No MXCSR access at all (STMXCSR waits for every earlier FP operation and LDMXCSR
+//! serializes: they dominated the FP workload). A result is committed only when each
+//! lane (`check_fast`) has a biased exponent in [2, max - 1], or is a zero known to be
+//! exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
+//! which FPSR already has (FPSR's flags are cumulative and only MSR FPSR, which ends the
+//! block, clears them):
+//! - OFC: overflow under RN returns an infinity, not committed;
+//! - UFC: Arm detects tininess before rounding (exact value below 2^Emin). Rounding is
+//!   monotonic and 2^Emin is representable, so an exact value below 2^Emin rounds to at
+//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+1), hence
+//!   its exact value was not tiny;
+//! - DZC: only with an infinite result (finite nonzero / 0), not committed;
+//! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
+//! A zero result is exact (no flag, and both architectures give the IEEE sign: x - x is
+//! +0 under RN, the sign of a product or quotient is the XOR of the operands') when it is
+//! a sum or difference (a sum that underflows is exact, so a zero sum is the exact
+//! value), a square root (of a zero), a product with a zero factor or a quotient with a
+//! zero dividend (checked on the operands, out of line, only when the result is a zero);
+//! otherwise (a product of tiny numbers, any FMA) the interpreter runs the instruction.
+//!
+//! **MXCSR path (FPSR.IXC = 0).** MXCSR's flags are cleared before the operation and read
+//! after it (`mx_clear`, `mx_read`); the result is committed unless MXCSR.IE or UE is set
+//! or the result (`check_result`) is a NaN or nonzero with magnitude at most the smallest
+//! normal number (x86 detects tininess after rounding, Arm before: they differ only when
+//! the exact value is below 2^Emin and rounds up to exactly 2^Emin, a result of magnitude
+//! <= 2^Emin; a zero result that underflowed is inexact and tiny for both detections, so
+//! MXCSR.UE is set and it goes to the interpreter too). What remains are finite normal
+//! (or infinite, or exactly zero) results, for which IEEE 754 fixes the bits, and the
+//! flags map one to one: MXCSR.PE -> IXC, OE -> OFC (both architectures detect overflow
+//! after rounding, and both raise inexact with it), ZE -> DZC (finite nonzero / 0 in
+//! both; inf / 0 raises neither). MXCSR.DE (a denormal operand) has no Arm counterpart
+//! when FZ = 0 (FPUnpack raises IDC only when flushing). So `FPSR |= (MXCSR >> 1) &
+//! 0b1_0110` (ZE bit 2 -> 1, OE 3 -> 2, PE 5 -> 4).
+//!
+//! FNMUL negates the rounded product (a sign flip after the same checks); the FMA forms
+//! use VFMADD/VFNMADD/VFMSUB/VFNMSUB: the Arm ASL negates operands before one fused
+//! multiply-add with a single rounding, which is what those compute with the negation
+//! applied to the exact product. Vector forms check every lane (one set of flags for all
+//! lanes, the union of the lanes', as FPSR's cumulative bits); a 64-bit vector's upper
+//! lanes compute 0 op 0 (or 0 / 1) and are neither checked nor stored (bits 127:64 are
+//! zeroed as the interpreter writes them).
+//!
+//! ## Other instructions
 //!
 //! Conversions: SCVTF/UCVTF (integer) round like the arithmetic (results are never tiny
 //! or NaN); FCVTZS/FCVTZU (truncation, exact rounding mode) fall back on MXCSR.IE (NaN,
 //! out of range) and, for unsigned results, on negative values (Arm saturates to 0 with
-//! IOC when the value is <= -1); PE -> IXC as above. FCMP/FCMPE set NZCV from UCOMISx and
-//! fall back on unordered operands (IOC depends on the NaN kind); ordered comparisons
-//! raise no flag when FZ = 0. FABS, FNEG, FMOV, FCSEL are bit operations.
-//! FMADD/FMSUB/FNMADD/FNMSUB use FMA3 (only when the host has it): the Arm ASL negates
-//! operands before one fused multiply-add with a single rounding, which is what
-//! VFMADD/VFNMADD/VFMSUB/VFNMSUB compute with the negation applied to the exact product.
+//! IOC when the value is <= -1); PE -> IXC as above. FCVT between single and double as
+//! the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back on
+//! unordered operands (IOC depends on the NaN kind); ordered comparisons raise no flag
+//! when FZ = 0, so they read no MXCSR. FABS, FNEG, FMOV, FCSEL are bit operations.
+//!
+//! ## Forwarding (`XmmCache`)
+//!
+//! A rounding operation leaves V[rd] in xmm0 on every path (the fallback reloads it), and
+//! the next instruction, if it is a rounding operation or a comparison reading V[rd] with
+//! the same shape, takes it from xmm0 instead of reloading the register just stored.
+//!
+//! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
-//! that FP is enabled (`Cpu::check_fp_enabled`, CPACR/CPTR): a block runs with one
-//! value of those registers, since writing them is a System instruction that ends the
-//! block. When it is not, the interpreter raises the trap.
+//! that FP is enabled (CPACR/CPTR, inline when those registers plainly allow it,
+//! otherwise `Cpu::check_fp_enabled`): a block runs with one value of those registers,
+//! since writing them is a System instruction that ends the block. When it is not, the
+//! interpreter raises the trap.
 //!
 //! The MXCSR word is stored at [rsp - 8], in the red zone: nothing is called between the
 //! store and the reload.
@@ -60,6 +110,10 @@ use dynasmrt::DynamicLabel;
 const OFF_V: i32 = offset_of!(Cpu, st.v) as i32;
 const OFF_FPCR: i32 = offset_of!(Cpu, st.fpcr) as i32;
 const OFF_FPSR: i32 = offset_of!(Cpu, st.fpsr) as i32;
+const OFF_CPACR1: i32 = offset_of!(Cpu, sys.cpacr_el1) as i32;
+const OFF_CPTR2: i32 = offset_of!(Cpu, sys.cptr_el2) as i32;
+const OFF_CPTR3: i32 = offset_of!(Cpu, sys.cptr_el3) as i32;
+use cpu_aarch64::sysreg::CPTR_TFP;
 
 /// FPCR.RMode (23:22) and FPCR.FZ (24): operations that round need both at zero.
 const FPCR_ROUND: i32 = 0x01c0_0000;
@@ -70,6 +124,8 @@ const FPCR_FZ: i32 = 0x0100_0000;
 const MXCSR_RN: i32 = 0x1f80;
 /// MXCSR.IE | MXCSR.UE: never on the fast path.
 const MX_IE_UE: i32 = 0x11;
+/// FPSR.IXC (bit 4): set, the IXC-sticky path runs (see the module documentation).
+const FPSR_IXC: i8 = 0x10;
 
 fn vo(r: u32) -> i32 {
     OFF_V + 16 * (r & 31) as i32
@@ -83,6 +139,27 @@ extern "sysv64" fn fp_enabled(cpu: *mut Cpu) -> u32 {
     cpu.check_fp_enabled().is_ok() as u32
 }
 
+/// What xmm0 holds at the start of an instruction: set by a rounding operation (see
+/// `rounding`) for the next instruction only, so that it reads its operand from xmm0
+/// instead of reloading the V register just stored (a store-to-load forwarding delay on
+/// every dependency chain). Valid only between two consecutive instructions: `native`
+/// calls `next_insn` before each one, which moves the value set by the previous one
+/// (if any) to `held` and clears it, so anything that is not a rounding operation
+/// (whatever it does to xmm0 or to V registers) ends the forwarding.
+#[derive(Default, Clone, Copy)]
+pub(super) struct XmmCache {
+    /// Set by the instruction being translated: xmm0 = V[reg] (all 128 bits) at its end.
+    set: Option<(u32, Shape)>,
+    /// Set by the previous instruction: xmm0 = V[reg] at the start of this one.
+    held: Option<(u32, Shape)>,
+}
+
+impl XmmCache {
+    pub(super) fn next_insn(&mut self) {
+        self.held = self.set.take();
+    }
+}
+
 impl Em<'_, '_> {
     /// The first FP instruction of a block checks that FP is enabled (see the module
     /// documentation); jumps to `slow` when it is not. Clobbers every caller-saved register.
@@ -90,6 +167,28 @@ impl Em<'_, '_> {
         if self.fp_ok {
             return;
         }
+        // Inline, a sufficient condition for "enabled" (the interpreter's check looks at
+        // the same fields, and more: EL2 enabled, EL3 present): CPACR_EL1.FPEN allows
+        // this EL (EL0: 0b11, EL1: 0bx1), CPTR_EL2.TFP = 0 (EL <= 2), CPTR_EL3.TFP = 0.
+        // When it does not hold, the exact check is called.
+        let ok = self.ops.new_dynamic_label();
+        let call = self.ops.new_dynamic_label();
+        let el = self.cx.el;
+        let tfp = CPTR_TFP as i32;
+        if el <= 1 {
+            let (mask, want) = if el == 0 { (3 << 20, 3 << 20) } else { (1 << 20, 1 << 20) };
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov eax, DWORD [rbx + OFF_CPACR1]
+                ; and eax, mask
+                ; cmp eax, want
+                ; jne =>call
+            );
+        }
+        if el <= 2 {
+            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>call);
+        }
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jz =>ok ; =>call);
         let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
         dynasm!(self.ops
             ; .arch x64
@@ -98,6 +197,7 @@ impl Em<'_, '_> {
             ; call rax
             ; test eax, eax
             ; jz =>slow
+            ; =>ok
         );
         self.fp_ok = true;
     }
@@ -143,18 +243,6 @@ impl Em<'_, '_> {
         );
     }
 
-    /// FPSR |= the Arm flags of the sticky MXCSR flags (DZC, OFC, UFC, IXC; see `close`).
-    fn mx_commit_sticky(&mut self) {
-        dynasm!(self.ops
-            ; .arch x64
-            ; stmxcsr [rsp - 8]
-            ; mov edx, DWORD [rsp - 8]
-            ; shr edx, 1
-            ; and edx, 0x1e
-            ; or DWORD [rbx + OFF_FPSR], edx
-        );
-    }
-
     /// Jumps to `slow` unless the result bits in rax (`d`: double, else single in eax)
     /// are zero or a number larger in magnitude than the smallest normal (infinity
     /// included, NaN excluded). Clobbers rcx, rsi.
@@ -192,6 +280,47 @@ impl Em<'_, '_> {
         }
     }
 
+    /// The check of the IXC-sticky mode (see the module documentation): jumps to `slow`
+    /// unless the result bits in rax (`d`: double, else single in eax) have a biased
+    /// exponent in [2, max - 1] (finite, normal, larger in magnitude than twice the
+    /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
+    /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
+    fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
+        let ok = self.ops.new_dynamic_label();
+        let is_zero = self.ops.new_dynamic_label();
+        let exact = !matches!(zero, Zero::Inexact);
+        if d {
+            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax]);
+            if exact {
+                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>is_zero);
+            }
+            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax]);
+            if exact {
+                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>is_zero);
+            }
+            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow);
+        }
+        if let Zero::Operands(regs) = zero {
+            // Out of line: a zero result is exact when one of `regs` is a zero.
+            let back = self.ops.new_dynamic_label();
+            dynasm!(self.ops ; .arch x64 ; jmp =>ok ; =>is_zero);
+            for r in regs.into_iter().flatten() {
+                let o = vo(r) + lane;
+                if d {
+                    dynasm!(self.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
+                } else {
+                    dynasm!(self.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+                }
+            }
+            dynasm!(self.ops ; .arch x64 ; jmp =>slow ; =>back);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; =>is_zero);
+        }
+        dynasm!(self.ops ; .arch x64 ; =>ok);
+    }
+
     fn vload_x(&mut self, x: u8, r: u32, d: bool) {
         let o = vo(r);
         if d {
@@ -214,27 +343,16 @@ impl Em<'_, '_> {
 /// Emits an instruction whose fast path is `body` (which jumps to its label argument
 /// when the interpreter must run the instruction) followed by the fallback. Nothing is
 /// written before the last jump to the fallback. `fpcr` is the FPCR mask that must be 0.
-fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
-    guarded_mx(e, pc, fpcr, false, body)
+pub(super) fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+    guarded_reload(e, pc, fpcr, None, body)
 }
 
-/// `guarded` for a sticky operation (see `close`): MXCSR is cleared at the first one of a
-/// run, and on the fallback path its flags are committed before the interpreter runs and
-/// cleared after.
-fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
+/// `guarded`, and after the fallback xmm0 = V[r] loaded as `shape` (`reload`), as the
+/// fast path leaves it (`XmmCache`).
+fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, Shape)>, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    // The FP-enabled check (a host call, only at the block's first FP instruction, so
-    // never inside a run) comes first; when it fails the fallback skips the commit:
-    // MXCSR then holds no flag of this run, only stale host flags. MXCSR is cleared after
-    // the call, before the first jump to the committing fallback, so that the commit
-    // ORs the flags of this run's operations only.
-    let guard_fail = e.ops.new_dynamic_label();
-    e.fp_guard(guard_fail);
-    if sticky && !e.mx_open {
-        e.mx_clear();
-        e.mx_open = true;
-    }
+    e.fp_guard(slow);
     if fpcr != 0 {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
@@ -247,13 +365,10 @@ fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl F
     let p0 = e.pending;
     dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
-    if sticky {
-        e.mx_commit_sticky();
-    }
-    dynasm!(e.ops ; .arch x64 ; =>guard_fail);
     e.callout(pc, raw);
-    if sticky {
-        e.mx_clear();
+    if let Some((r, shape)) = reload {
+        e.xmm.held = None;
+        load_operands(e, shape, &[(0, r)]);
     }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
@@ -267,71 +382,135 @@ fn guarded_mx(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, sticky: bool, body: impl F
     true
 }
 
-/// Ends a run of sticky operations: FPSR |= their accumulated MXCSR flags. Called (from
-/// `emit`) before every instruction that is not `transparent`, before call-outs and
-/// before the block's final exit.
-///
-/// Sticky operations (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., vector
-/// FADD/FSUB/FMUL/FDIV) do not read MXCSR one by one (STMXCSR waits for every earlier FP
-/// operation: it halved the FP workload's speed). Their flags accumulate in MXCSR, cleared
-/// at the first one of a run, and are ORed into FPSR (whose flags are cumulative too) at
-/// the end of the run. This is exact because, for these operations executed under
-/// RMode = RN and FZ = 0, each MXCSR flag the host raises is raised by the Arm operation
-/// on the same operands, whether the fast path then commits the result or falls back:
-/// PE = IXC (inexact, including on overflow), OE = OFC, ZE = DZC (finite nonzero / 0), and
-/// UE = UFC: masked UE means tiny and inexact, x86 detecting tininess after rounding,
-/// Arm before; tiny after rounding implies tiny before (rounding is monotonic and 2^Emin
-/// is representable), and the converse fails only for an exact value below 2^Emin that
-/// rounds to exactly 2^Emin, a result the fast path never commits (`check_result`:
-/// UFC comes from the interpreter then). IE and DE are not mapped (NaN results and
-/// signalling NaNs go to the interpreter; IDC exists only with FZ = 1). Between sticky
-/// operations only `transparent` instructions run: integer ones and FP moves, which
-/// neither use the host FPU's flags nor call host code (which could raise MXCSR flags of
-/// its own).
-pub(super) fn close(e: &mut Em<'_, '_>) {
-    if e.mx_open {
-        e.mx_commit_sticky();
-        e.mx_open = false;
+/// When a zero result of a rounding operation is exact (IXC-sticky path).
+#[derive(Clone, Copy)]
+enum Zero {
+    /// Always (a zero sum or difference is exact, as is a zero square root).
+    Exact,
+    /// Never known: the interpreter runs the instruction.
+    Inexact,
+    /// When one of these registers' lane is a zero (a product; a quotient's dividend).
+    Operands([Option<u32>; 2]),
+}
+
+/// The shape of a rounding operation's result in xmm0.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A scalar (double when true), written to V[rd] with bits 127:N zeroed.
+    Scalar(bool),
+    /// A vector (Q, double lanes when true); Q = 0 zeroes bits 127:64.
+    Vector(u32, bool),
+}
+
+/// A rounding operation (FADD, FSUB, FMUL, FNMUL, FDIV, FSQRT, FMADD & co., their vector
+/// forms): `op` loads the operands and leaves the result in xmm0 (clobbering xmm1-xmm2
+/// only). Two copies of it are emitted: the IXC-sticky path (FPSR.IXC already set, no
+/// MXCSR access, `check_fast` on each lane, `zero_ok`: an exactly zero result is
+/// exact) and the MXCSR path (MXCSR cleared before, read after, `check_result`). `neg`
+/// negates the rounded scalar result (FNMUL).
+fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
+    // Both paths leave xmm0 = V[rd] (the fast paths' result, all 128 bits of it: the
+    // scalar loads zero bits 127:N and the vector forms' unused lanes compute 0 from 0;
+    // the fallback reloads it), except FNMUL which negates in rax.
+    let reload = (!neg).then_some((rd, shape));
+    let done = guarded_reload(e, pc, FPCR_ROUND, reload, |e, slow| {
+        let mx = e.ops.new_dynamic_label();
+        let end = e.ops.new_dynamic_label();
+        dynasm!(e.ops ; .arch x64 ; test BYTE [rbx + OFF_FPSR], FPSR_IXC ; jz =>mx);
+        op(e);
+        check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
+        write_result(e, shape, rd, neg);
+        dynasm!(e.ops ; .arch x64 ; jmp =>end ; =>mx);
+        e.mx_clear();
+        op(e);
+        e.mx_read(MX_IE_UE, slow);
+        check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
+        write_result(e, shape, rd, neg);
+        e.mx_commit();
+        dynasm!(e.ops ; .arch x64 ; =>end);
+    });
+    e.xmm.set = reload;
+    done
+}
+
+/// Runs `check` (rax/eax: the lane's bits; its byte offset in the register) on every
+/// lane of xmm0. Clobbers rax, rcx, rsi, xmm2.
+fn check_lanes(e: &mut Em<'_, '_>, shape: Shape, slow: DynamicLabel, check: impl Fn(&mut Em<'_, '_>, bool, i32, DynamicLabel)) {
+    match shape {
+        Shape::Scalar(d) => {
+            e.xmm0_to_rax(d);
+            check(e, d, 0, slow);
+        }
+        Shape::Vector(q, d) => {
+            for half in 0..=q {
+                if half == 0 {
+                    dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
+                }
+                let lane = 8 * half as i32;
+                check(e, d, lane, slow);
+                if !d {
+                    dynasm!(e.ops ; .arch x64 ; shr rax, 32);
+                    check(e, false, lane + 4, slow);
+                }
+            }
+        }
     }
 }
 
-/// Whether `insn` may run between sticky operations without closing the run (see
-/// `close`): natively emitted integer data processing (the caller closes before a
-/// call-out when it is not emitted natively) and FP register moves, which have no host
-/// call on their fast path and whose fallback is reachable only when FP is disabled (never
-/// inside a run: a run starts after the block's FP enable check).
-pub(super) fn transparent(insn: &Insn) -> bool {
-    match insn {
-        Insn::DpImm(_) | Insn::DpReg(_) => true,
-        Insn::Fp(f) => matches!(
-            f,
-            Fp::Fadd { .. }
-                | Fp::Fsub { .. }
-                | Fp::Fmul { .. }
-                | Fp::Fnmul { .. }
-                | Fp::Fdiv { .. }
-                | Fp::Fsqrt { .. }
-                | Fp::Fmadd { .. }
-                | Fp::Fmsub { .. }
-                | Fp::Fnmadd { .. }
-                | Fp::Fnmsub { .. }
-                | Fp::FmovReg { .. }
-                | Fp::Fabs { .. }
-                | Fp::Fneg { .. }
-                | Fp::FmovImm { .. }
-                | Fp::Fcsel { .. }
-                | Fp::FmovWs { .. }
-                | Fp::FmovXd { .. }
-                | Fp::FmovXD1 { .. }
-                | Fp::FmovSw { .. }
-                | Fp::FmovDx { .. }
-                | Fp::FmovD1X { .. }
-        ),
-        Insn::SimdFp(f) => {
-            use cpu_aarch64::decode::SimdFp as I;
-            matches!(f, I::FaddVec { .. } | I::FsubVec { .. } | I::FmulVec { .. } | I::FdivVec { .. })
+/// Loads the operands of a rounding operation of `shape`: xmm`x` = V[r] (scalar: the
+/// low 32/64 bits with the rest zeroed, as MOVSS/MOVSD; vector: all 128 bits or, Q = 0,
+/// the low 64 with the rest zeroed), taken from xmm0 when the previous instruction left
+/// V[r] there with the same shape (`XmmCache`: then xmm0 equals that load exactly).
+/// Copies from xmm0 come before xmm0 is overwritten.
+fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == shape => Some(r),
+        _ => None,
+    };
+    for &(x, r) in ops {
+        if held == Some(r) && x != 0 {
+            dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
         }
-        _ => false,
+    }
+    // xmm0 last among the loads from memory only if some other operand still needs it:
+    // the copies above are done, so any order works now.
+    for &(x, r) in ops {
+        if held == Some(r) {
+            continue;
+        }
+        let o = vo(r);
+        match shape {
+            Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movsd Rx(x), QWORD [rbx + o]),
+            Shape::Scalar(false) => dynasm!(e.ops ; .arch x64 ; movss Rx(x), DWORD [rbx + o]),
+            Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu Rx(x), [rbx + o]),
+            Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq Rx(x), QWORD [rbx + o]),
+        }
+    }
+}
+
+/// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
+fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
+    let o = vo(rd);
+    match shape {
+        Shape::Scalar(d) if neg => {
+            e.xmm0_to_rax(d);
+            if d {
+                dynasm!(e.ops ; .arch x64 ; btc rax, 63);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
+            }
+            e.vset(RAX, rd);
+        }
+        // Stored from xmm0 (not rax): the next operation's load of this register then
+        // does not wait for the move to rax and the checks.
+        Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
+        Shape::Scalar(false) => {
+            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0)
+        }
+        Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
+        Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
     }
 }
 
@@ -346,6 +525,21 @@ enum Op2 {
     Sub,
     Mul,
     Div,
+}
+
+impl Op2 {
+    /// When a zero result of `rn op rm` is exact (finite operands, else the result is
+    /// not a zero or a NaN, or x / inf: a zero dividend is then required, conservatively):
+    /// a sum or difference always (the exact sum of two floats in the subnormal range is
+    /// representable, so a zero result is the exact one), a product when a factor is a
+    /// zero, a quotient when the dividend is.
+    fn zero(self, rn: u32, rm: u32) -> Zero {
+        match self {
+            Op2::Add | Op2::Sub => Zero::Exact,
+            Op2::Mul => Zero::Operands([Some(rn), Some(rm)]),
+            Op2::Div => Zero::Operands([Some(rn), None]),
+        }
+    }
 }
 
 /// Scalar FP instructions emitted natively (see the module documentation); `false`: call
@@ -365,14 +559,14 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fdiv { ftype, rm, rn, rd } => arith2(e, pc, sd(ftype), Op2::Div, rm, rn, rd, false),
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
-                e.vload_x(1, rn, d);
+            // A zero result is the exact square root of a zero.
+            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, |e| {
+                load_operands(e, Shape::Scalar(d), &[(1, rn)]);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {
                     dynasm!(e.ops ; .arch x64 ; sqrtss xmm0, xmm1);
                 }
-                finish_sticky(e, d, rd, false, slow);
             })
         }
         Fp::Fmadd { ftype, rm, ra, rn, rd } => fma(e, pc, sd(ftype), 0, rm, ra, rn, rd),
@@ -568,14 +762,11 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
-        let (on, om) = (vo(rn), vo(rm));
-        if q == 1 {
-            dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + on] ; movdqu xmm1, [rbx + om]);
-        } else {
-            // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
-            // result's bits 127:64 are zero, as the interpreter writes them.
-            dynasm!(e.ops ; .arch x64 ; movq xmm0, QWORD [rbx + on] ; movq xmm1, QWORD [rbx + om]);
+    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, |e| {
+        // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
+        // result's bits 127:64 are zero, as the interpreter writes them.
+        load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
+        if q == 0 {
             if matches!(op, Op2::Div) {
                 // 0 / 0 would be invalid: divide the zero lanes by one.
                 dynasm!(e.ops
@@ -597,28 +788,6 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
             (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
-        }
-        // Check every lane: the low 64 bits, then (Q) the high 64 bits.
-        for half in 0..=q {
-            if half == 0 {
-                dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
-            } else {
-                dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2);
-            }
-            if d {
-                e.check_result(true, slow);
-            } else {
-                e.check_result(false, slow);
-                dynasm!(e.ops ; .arch x64 ; shr rax, 32);
-                e.check_result(false, slow);
-            }
-        }
-        let o = vo(rd);
-        if q == 1 {
-            dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
-        } else {
-            dynasm!(e.ops ; .arch x64 ; movq rax, xmm0);
-            e.vset(RAX, rd);
         }
     })
 }
@@ -649,31 +818,11 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
     e.mx_commit();
 }
 
-/// `finish_round` for sticky operations: no MXCSR access.
-fn finish_sticky(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLabel) {
-    e.xmm0_to_rax(d);
-    e.check_result(d, slow);
-    let o = vo(rd);
-    if neg {
-        if d {
-            dynasm!(e.ops ; .arch x64 ; btc rax, 63);
-        } else {
-            dynasm!(e.ops ; .arch x64 ; xor eax, 0x8000_0000u32 as i32);
-        }
-        e.vset(RAX, rd);
-    } else if d {
-        dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0);
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
-        e.vload_x(0, rn, d);
-        e.vload_x(1, rm, d);
+    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, |e| {
+        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
             (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
@@ -684,7 +833,6 @@ fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u3
             (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
             (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
         }
-        finish_sticky(e, d, rd, neg, slow);
     })
 }
 
@@ -695,10 +843,8 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    guarded_mx(e, pc, FPCR_ROUND, true, |e, slow| {
-        e.vload_x(1, rn, d);
-        e.vload_x(2, rm, d);
-        e.vload_x(0, ra, d);
+    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, |e| {
+        load_operands(e, Shape::Scalar(d), &[(1, rn), (2, rm), (0, ra)]);
         // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
         match (kind, d) {
             (0, true) => dynasm!(e.ops ; .arch x64 ; vfmadd231sd xmm0, xmm1, xmm2),
@@ -710,19 +856,18 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
             (2, false) => dynasm!(e.ops ; .arch x64 ; vfnmsub231ss xmm0, xmm1, xmm2),
             (_, false) => dynasm!(e.ops ; .arch x64 ; vfmsub231ss xmm0, xmm1, xmm2),
         }
-        finish_sticky(e, d, rd, false, slow);
     })
 }
 
 /// NZCV = FPCompare(V[rn], V[rm] or +0); unordered goes to `slow`.
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
-    e.vload_x(0, rn, d);
-    // (MXCSR.DAZ must be clear for the comparison of denormals.)
-    e.mx_clear();
+    // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
+    // documentation. UCOMISx raises no flag read here.)
     if zero {
+        load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
     } else {
-        e.vload_x(1, rm, d);
+        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
     }
     if d {
         dynasm!(e.ops ; .arch x64 ; ucomisd xmm0, xmm1);
@@ -815,7 +960,6 @@ pub(super) fn native_fp_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> 
 /// post-index by the element size, and `addr` must be `Imm(n)` then (`Imm(0)` otherwise).
 #[allow(clippy::too_many_arguments)]
 fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, rep: Option<u32>) {
-    e.flush_count();
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
@@ -867,5 +1011,4 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
         }
     }
     finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
-    e.pending = 0;
 }

@@ -34,13 +34,33 @@ pub(super) fn count_callout(e: &mut Em<'_, '_>, raw: u32, slow: bool) {
         return;
     }
     let i = lookup(raw).map_or(ENCODINGS.len(), |i| i as usize) + if slow { ENCODINGS.len() + 1 } else { 0 };
-    let addr = counters()[i].as_ptr() as i64;
+    // System instructions also by their operation (SYS/MRS/MSR op0..op2 fields).
+    let addr = if (raw & 0xffc0_0000) == 0xd500_0000 && (raw >> 19) & 3 != 0 {
+        sys_counter(raw).as_ptr() as i64
+    } else {
+        counters()[i].as_ptr() as i64
+    };
     dynasm!(e.ops
         ; .arch x64
         ; mov rax, QWORD addr
         ; lock add QWORD [rax], 1
     );
 }
+
+/// The profile's counter of the System instruction `raw` (SYS, SYSL, MRS, MSR register:
+/// bits 21:5, the operation and register) made on first use.
+fn sys_counter(raw: u32) -> &'static AtomicU64 {
+    static M: OnceLock<std::sync::Mutex<std::collections::HashMap<u32, &'static AtomicU64>>> = OnceLock::new();
+    let key = raw & 0xffff_ffe0;
+    let mut m = M.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    *m.entry(key).or_insert_with(|| {
+        let c: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        SYS_ROWS.lock().unwrap_or_else(|e| e.into_inner()).push((key, c));
+        c
+    })
+}
+
+static SYS_ROWS: std::sync::Mutex<Vec<(u32, &'static AtomicU64)>> = std::sync::Mutex::new(Vec::new());
 
 /// Prints the call-out counts (when profiling), most frequent first, to stderr.
 pub(crate) fn report() {
@@ -56,6 +76,19 @@ pub(crate) fn report() {
             (v > 0).then(|| (v, if i >= n { format!("{} (slow path)", name(i)) } else { name(i).to_string() }))
         })
         .collect();
+    for &(key, c) in SYS_ROWS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let v = c.load(Ordering::Relaxed);
+        if v > 0 {
+            let (l, o0, op1, crn, crm, op2) = (key >> 21 & 1, key >> 19 & 3, key >> 16 & 7, key >> 12 & 15, key >> 8 & 15, key >> 5 & 7);
+            let kind = match (o0, l) {
+                (1, 0) => "SYS",
+                (1, 1) => "SYSL",
+                (_, 0) => "MSR_reg",
+                _ => "MRS",
+            };
+            rows.push((v, format!("{kind} op0={o0} op1={op1} C{crn} C{crm} op2={op2}")));
+        }
+    }
     rows.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let total: u64 = rows.iter().map(|r| r.0).sum();
     eprintln!("lsemu-jit: call-outs by encoding ({total} in all)");
@@ -74,7 +107,8 @@ pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     match *insn {
         Insn::DpReg(d) => dp_reg(e, d),
         Insn::DpImm(DpImm::Bfm { sf, n, immr, imms, rn, rd }) => bfm(e, sf, n, immr, imms, rn, rd),
-        Insn::Ldst(l) => ldst_sext(e, pc, l) || ordered(e, pc, l),
+        Insn::Ldst(l) => ldst_sext(e, pc, l) || ordered(e, pc, l) || super::native3::native(e, pc, insn),
+        Insn::System(_) => super::native3::native(e, pc, insn),
         _ => false,
     }
 }

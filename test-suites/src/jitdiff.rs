@@ -411,6 +411,8 @@ pub struct Prog {
     /// After the first phase the host writes this word at this code offset (calling
     /// `Engine::invalidate_phys`) and runs the program again from its start.
     pub host_patch: Option<(u64, u32)>,
+    /// SCTLR_EL1 bits cleared at setup (e.g. UCI, DZE: EL0 cache maintenance traps).
+    pub sctlr_clear: u64,
 }
 
 impl Prog {
@@ -552,7 +554,7 @@ pub fn setup(prog: &Prog, p: &mut TestPlat) -> Cpu {
     if prog.align_check {
         sctlr |= cpu_aarch64::sysreg::SCTLR_A;
     }
-    s.sctlr[1] = sctlr;
+    s.sctlr[1] = sctlr & !prog.sctlr_clear;
     s.cntkctl_el1 = 0b11; // EL0PCTEN, EL0VCTEN
     let st = &mut cpu.st;
     st.x = prog.regs.x;
@@ -827,6 +829,7 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
         irq_at: None,
         smc_either: None,
         host_patch: None,
+        sctlr_clear: 0,
     };
     let mut code: Vec<u32> = Vec::new();
     match kind {

@@ -544,6 +544,102 @@ fn jit_matches_interpreter_on_native2_encodings() {
     assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
 }
 
+/// Flag-setting instructions and NZCV consumers: the JIT fuses a producer with a directly
+/// following B.cond, CSEL/CSINC/CSINV/CSNEG or CCMP/CCMN (the consumer reads the host
+/// flags; NZCV is stored on each of its paths), so programs made only of these (plus MOVZ
+/// and ADD for fresh values) put many such pairs side by side, with edge operands.
+const FLAG_PAIRS: &[&str] = &[
+    "ADDS_imm", "SUBS_imm", "ANDS_imm", "ADDS_reg", "SUBS_reg", "ANDS_reg", "BICS_reg", "ADDS_ext", "SUBS_ext", "ADCS",
+    "SBCS", "B_cond", "CSEL", "CSINC", "CSINV", "CSNEG", "CCMP_imm", "CCMP_reg", "CCMN_imm", "CCMN_reg", "MOVZ", "ADD_imm",
+];
+
+/// The interpreter as the oracle on `FLAG_PAIRS` programs: every condition after every
+/// producer kind (64 and 32 bits, carries, overflows, zero results) on both paths.
+#[test]
+fn jit_matches_interpreter_on_flag_pairs() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x3;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| FLAG_PAIRS.contains(&ENCODINGS[i].name)).collect();
+    assert_eq!(cands.len(), FLAG_PAIRS.len(), "some FLAG_PAIRS encodings are not generator candidates");
+    // The programs contain producer -> consumer pairs of every consumer kind.
+    let name = |w: u32| lookup(w).map(|i| ENCODINGS[i as usize].name).unwrap_or("");
+    let mut pairs = std::collections::BTreeMap::new();
+    for id in 0..iters.min(500) {
+        let code = make_edge_prog(seed, id, &cands).code;
+        for w in code.windows(2) {
+            let (a, b) = (name(w[0]), name(w[1]));
+            if FLAG_PAIRS[..11].contains(&a) && FLAG_PAIRS[11..20].contains(&b) {
+                *pairs.entry(b).or_insert(0u32) += 1;
+            }
+        }
+    }
+    assert!(iters < 500 || (pairs.len() == 9 && pairs.values().all(|&n| n >= 20)), "too few producer/consumer pairs: {pairs:?}");
+    let ids: Vec<u64> = (0..iters).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
+    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    println!(
+        "jit_diff flag pairs: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end; pairs {pairs:?}; {} mismatches",
+        ids.len(),
+        s.insns,
+        s.halted,
+        fails.len()
+    );
+    for f in fails.iter().take(5) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+}
+
+/// The AdvSIMD integer encodings the JIT emits natively (`jit/src/simd.rs`).
+const NATIVE_SIMD: &[&str] = &[
+    "MOVI_32", "MOVI_16", "MOVI_msl", "MOVI_8", "MOVI_64", "MVNI_32", "MVNI_16", "MVNI_msl", "ORR_vi_32", "ORR_vi_16",
+    "BIC_vi_32", "BIC_vi_16", "AND_v", "BIC_v", "ORR_v", "ORN_v", "EOR_v", "BSL", "BIT", "BIF", "ADD_v", "SUB_v", "CMEQ_v",
+    "CMEQ_z_v",
+];
+
+/// The random programs made only of the `NATIVE_SIMD` encodings (every Q, size, immediate
+/// and cmode field; V registers from the generator's values, where zeros and small
+/// integers make equal lanes for CMEQ; one program in sixteen with FP/SIMD disabled, so
+/// the trap path runs too). The oracle is the interpreter.
+#[test]
+fn jit_matches_interpreter_on_native_simd_encodings() {
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 5;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x51d;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| NATIVE_SIMD.contains(&cpu_aarch64::decode::ENCODINGS[i].name)).collect();
+    assert_eq!(cands.len(), NATIVE_SIMD.len(), "some NATIVE_SIMD encodings are not generator candidates");
+    let mut seen = std::collections::BTreeSet::new();
+    for id in 0..iters.min(300) {
+        for &w in &make_prog(seed, id, &cands).code {
+            if let Some(i) = cpu_aarch64::decode::lookup(w) {
+                seen.insert(cpu_aarch64::decode::ENCODINGS[i as usize].name);
+            }
+        }
+    }
+    let missing: Vec<_> = NATIVE_SIMD.iter().filter(|n| !seen.contains(*n)).collect();
+    assert!(missing.is_empty() || iters < 300, "programs never contain {missing:?}");
+    let ids: Vec<u64> = (0..iters).collect();
+    let t0 = std::time::Instant::now();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_prog, cands);
+    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    println!(
+        "jit_diff simd: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
+        ids.len(),
+        t0.elapsed().as_secs_f64(),
+        s.insns,
+        s.halted,
+        s.with_exceptions,
+        fails.len()
+    );
+    if ids.len() >= 500 {
+        assert!(s.halted * 2 > ids.len(), "programs do not exercise the engine");
+    }
+    for f in fails.iter().take(5) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+}
+
 // ---------------------------------------------------------------------------------------
 // The test of the test: engines with typical translator bugs must be caught.
 
@@ -758,4 +854,225 @@ fn encodings_match_gnu_as() {
         let g = u32::from_le_bytes(bin[4 * i..4 * i + 4].try_into().unwrap());
         assert_eq!(*w, g, "{a}: ours {w:#010x}, GNU as {g:#010x}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Load/Store-Exclusive, DC ZVA and cache maintenance (`jit/src/native3.rs`)
+
+/// A64 encodings of the exclusives (Arm ARM C6.2, "Load/store exclusive"): size in bits
+/// 31:30 (pairs: bit 30 = sz), o2 = 0, L (22), o1 (21: pair), Rs (20:16; 11111 for loads),
+/// o0 (15: acquire for loads, release for stores), Rt2 (14:10; 11111 for single
+/// registers), Rn, Rt. Checked against GNU as in `exclusive_programs_match_interpreter`.
+mod xenc {
+    pub fn ldxr(size: u32, acq: u32, rn: u32, rt: u32) -> u32 {
+        size << 30 | 0x085f_7c00 | acq << 15 | rn << 5 | rt
+    }
+    pub fn stxr(size: u32, rel: u32, rs: u32, rn: u32, rt: u32) -> u32 {
+        size << 30 | 0x0800_7c00 | rs << 16 | rel << 15 | rn << 5 | rt
+    }
+    pub fn ldxp(sz: u32, acq: u32, rn: u32, rt: u32, rt2: u32) -> u32 {
+        0x887f_0000 | sz << 30 | acq << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    pub fn stxp(sz: u32, rel: u32, rs: u32, rn: u32, rt: u32, rt2: u32) -> u32 {
+        0x8820_0000 | sz << 30 | rs << 16 | rel << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// STR Xt, [Xn]
+    pub fn str_x(rt: u32, rn: u32) -> u32 {
+        0xf900_0000 | rn << 5 | rt
+    }
+    /// ADD/SUB Xd, Xn, #imm12
+    pub fn add(rd: u32, rn: u32, imm: u32) -> u32 {
+        0x9100_0000 | imm << 10 | rn << 5 | rd
+    }
+    pub fn sub(rd: u32, rn: u32, imm: u32) -> u32 {
+        0xd100_0000 | imm << 10 | rn << 5 | rd
+    }
+    pub const CLREX: u32 = 0xd503_3f5f;
+    /// MRS Xt, DAIF / MSR DAIF, Xt (op0 3, op1 3, C4, C2, op2 1); MRS Xt, CTR_EL0
+    /// (3, 3, C0, C0, 1) and DCZID_EL0 (3, 3, C0, C0, 7).
+    pub fn mrs_daif(rt: u32) -> u32 {
+        0xd53b_4220 | rt
+    }
+    pub fn msr_daif(rt: u32) -> u32 {
+        0xd51b_4220 | rt
+    }
+    pub fn mrs_ctr(rt: u32) -> u32 {
+        0xd53b_0020 | rt
+    }
+    pub fn mrs_dczid(rt: u32) -> u32 {
+        0xd53b_00e0 | rt
+    }
+    /// MSR DAIFSet/DAIFClr, #imm4 (op1 3, C4, op2 6/7).
+    pub fn msr_daifset(imm: u32) -> u32 {
+        0xd503_40df | imm << 8
+    }
+    pub fn msr_daifclr(imm: u32) -> u32 {
+        0xd503_40ff | imm << 8
+    }
+    /// SYS #3, C7, Cm, #1, Xt: DC ZVA (C4), IC IVAU (C5), DC CVAC (C10), DC CVAU (C11),
+    /// DC CIVAC (C14).
+    pub fn sys_c7(crm: u32, rt: u32) -> u32 {
+        0xd50b_7020 | crm << 8 | rt
+    }
+    /// STNP/LDNP Xt, Xt2, [Xn, #8*imm7] (64-bit).
+    pub fn stnp(load: u32, rt: u32, rt2: u32, rn: u32, imm7: i32) -> u32 {
+        0xa800_0000 | load << 22 | ((imm7 as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+}
+
+/// One program of exclusives (see `exclusive_programs_match_interpreter`): `make_prog`'s
+/// machine state (EL0 or EL1, MMU on or off, X27 aligned inside the data page, X28 the
+/// moving base: near a page end, in the read-only page, in MMIO...), with a body of
+/// load-exclusive / store-exclusive pairs of every size, single and pair, acquire and
+/// release, where the store may differ in size, pairing or address from its load, may
+/// follow a CLREX, a plain store to the marked address, another load-exclusive or a
+/// DC ZVA, or run with no reservation at all; Rs sometimes equal to Rt (CONSTRAINED
+/// UNPREDICTABLE: the interpreter's choice is the reference), LDXP with Rt == Rt2 sometimes;
+/// DC ZVA, IC IVAU, DC CVAC/CVAU/CIVAC, STNP/LDNP on both bases; DAIF saved, masked
+/// (MSR DAIFSet) and restored (MSR DAIF, MSR DAIFClr), CTR_EL0/DCZID_EL0 reads. At EL0
+/// a third of the programs run with SCTLR_EL1.UCI/DZE clear (those trap). Half the
+/// programs run their body in a loop (so translated blocks run again with the monitor in
+/// another state), half get an interrupt (taken when DAIF unmasks it).
+fn make_excl_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    use xenc::*;
+    let mut p = make_prog(seed, id, cands);
+    let mut r = test_suites::gen::Rng::new(seed ^ 0xe8c1 ^ id.wrapping_mul(0x2545_f491_4f6c_dd1d));
+    p.kind = "random";
+    p.extra_code.clear();
+    p.smc_either = None;
+    p.host_patch = None;
+    if p.el == 0 && r.chance(1, 3) {
+        // EL0 cache maintenance / DC ZVA disabled: they trap to EL1.
+        use cpu_aarch64::sysreg::{SCTLR_DZE, SCTLR_UCI};
+        p.sctlr_clear = *r.pick(&[SCTLR_UCI, SCTLR_DZE, SCTLR_UCI | SCTLR_DZE]);
+    }
+    let reg = |r: &mut test_suites::gen::Rng| r.below(26) as u32;
+    let mut body: Vec<u32> = Vec::new();
+    for _ in 0..2 + r.below(8) {
+        let pair = r.chance(1, 4);
+        let size = if pair { 2 + r.below(2) as u32 } else { r.below(4) as u32 };
+        let rn = if r.chance(1, 5) { 28 } else { 27 };
+        let (rt, mut rt2) = (reg(&mut r), reg(&mut r));
+        if rt2 == rt && !r.chance(1, 8) {
+            rt2 = (rt + 1) % 26;
+        }
+        let load = if pair { ldxp(size & 1, r.below(2) as u32, rn, rt, rt2) } else { ldxr(size, r.below(2) as u32, rn, rt) };
+        if !r.chance(1, 8) {
+            body.push(load);
+        }
+        match r.below(10) {
+            0 => body.push(CLREX),
+            1 => body.push(str_x(reg(&mut r), rn)),
+            2 => body.push(ldxr(3, 0, 27, reg(&mut r))),
+            3 => body.push(sys_c7(4, rn)),
+            4 => body.push(add(reg(&mut r), reg(&mut r), r.below(4096) as u32)),
+            _ => {}
+        }
+        // The store: usually the load's shape and base, sometimes not.
+        let (spair, ssize) = if r.chance(1, 6) {
+            let sp = r.chance(1, 4);
+            (sp, if sp { 2 + r.below(2) as u32 } else { r.below(4) as u32 })
+        } else {
+            (pair, size)
+        };
+        let srn = if r.chance(1, 6) { 55 - rn } else { rn };
+        let (st, st2) = (reg(&mut r), reg(&mut r));
+        let mut rs = reg(&mut r);
+        if !r.chance(1, 8) {
+            while rs == st || spair && rs == st2 {
+                rs = (rs + 1) % 26;
+            }
+        }
+        body.push(if spair { stxp(ssize & 1, r.below(2) as u32, rs, srn, st, st2) } else { stxr(ssize, r.below(2) as u32, rs, srn, st) });
+        match r.below(8) {
+            0 => body.push(sys_c7(*r.pick(&[4, 5, 10, 11, 14]), *r.pick(&[27, 28]))),
+            3 => {
+                // System registers: DAIF save/mask/restore as Linux's local_irq_save and
+                // restore do, and the cache geometry reads of its cache routines.
+                let t = reg(&mut r);
+                body.push(mrs_daif(t));
+                body.push(msr_daifset(r.below(16) as u32));
+                let u = reg(&mut r);
+                let read = [mrs_ctr(u), mrs_dczid(u), mrs_daif(u)];
+                body.push(*r.pick(&read));
+                body.push(if r.chance(1, 2) { msr_daif(if r.chance(1, 2) { t } else { reg(&mut r) }) } else { msr_daifclr(r.below(16) as u32) });
+            }
+            1 => body.push(stnp(r.below(2) as u32, reg(&mut r), reg(&mut r), *r.pick(&[27, 28]), r.below(16) as i32 - 8)),
+            2 => {
+                // Another address in the same or the next reservation granule.
+                let d = 8 * (1 + r.below(16) as u32);
+                body.push(add(27, 27, d));
+                body.push(ldxr(3, 1, 27, reg(&mut r)));
+                body.push(sub(27, 27, d));
+                body.push(stxr(3, 1, reg(&mut r), 27, reg(&mut r)));
+            }
+            _ => {}
+        }
+    }
+    let mut code = Vec::new();
+    if r.chance(1, 2) {
+        // body; SUBS X26, X26, #1; B.NE body (X26: iterations).
+        let n = body.len() as i64;
+        code.extend(body);
+        code.push(test_suites::jitdiff::enc::subs_imm(26, 26, 1));
+        code.push(test_suites::jitdiff::enc::b_ne(-4 * (n + 1)));
+        p.regs.x[26] = 1 + r.below(6);
+    } else {
+        code.extend(body);
+    }
+    p.irq_at = if r.chance(1, 2) { Some(r.below(4 * code.len() as u64 + 4)) } else { None };
+    code.push(test_suites::jitdiff::enc::hlt(test_suites::jitdiff::END_HLT));
+    p.limit = 40 * code.len() as u64 + 400;
+    p.code = code;
+    p
+}
+
+/// The JIT against the interpreter on programs of Load/Store-Exclusive pairs (passing and
+/// failing STXR/STXP, every size, single and pair, mismatched size/address/pairing,
+/// CLREX and plain stores in between, faults through the moving base), DC ZVA, IC IVAU,
+/// DC CVAC/CVAU/CIVAC and STNP/LDNP (`make_excl_prog`). The oracle is the interpreter
+/// (its exclusives are checked against QEMU by qemu_diff, and its monitor model against
+/// the Arm ARM by cpu-aarch64's unit tests); the comparison includes the exclusive
+/// monitor, all RAM and the `store_notify` calls. The encoders are checked against GNU as.
+#[test]
+fn exclusive_programs_match_interpreter() {
+    use xenc::*;
+    let src = "ldxrb w1, [x27]\n ldaxrh w2, [x28]\n ldxr w3, [sp]\n ldaxr x4, [x27]\n stxrb w5, w6, [x27]\n stlxrh w7, w8, [x28]\n \
+               stxr w9, w10, [sp]\n stlxr w11, x12, [x27]\n ldxp w13, w14, [x27]\n ldaxp x15, x16, [x28]\n stxp w17, w18, w19, [x27]\n \
+               stlxp w20, x21, x22, [x28]\n str x1, [x27]\n add x2, x3, #4095\n sub x27, x27, #8\n clrex\n dc zva, x27\n ic ivau, x28\n \
+               dc cvac, x1\n dc cvau, x2\n dc civac, x3\n stnp x1, x2, [x27, #-64]\n ldnp x3, x4, [x28, #56]\n \
+               mrs x5, daif\n msr daif, x6\n mrs x7, ctr_el0\n mrs x8, dczid_el0\n msr daifset, #2\n msr daifclr, #15\n";
+    let ours = [
+        ldxr(0, 0, 27, 1), ldxr(1, 1, 28, 2), ldxr(2, 0, 31, 3), ldxr(3, 1, 27, 4),
+        stxr(0, 0, 5, 27, 6), stxr(1, 1, 7, 28, 8), stxr(2, 0, 9, 31, 10), stxr(3, 1, 11, 27, 12),
+        ldxp(0, 0, 27, 13, 14), ldxp(1, 1, 28, 15, 16), stxp(0, 0, 17, 27, 18, 19), stxp(1, 1, 20, 28, 21, 22),
+        str_x(1, 27), add(2, 3, 4095), sub(27, 27, 8), CLREX,
+        sys_c7(4, 27), sys_c7(5, 28), sys_c7(10, 1), sys_c7(11, 2), sys_c7(14, 3), stnp(0, 1, 2, 27, -8), stnp(1, 3, 4, 28, 7),
+        mrs_daif(5), msr_daif(6), mrs_ctr(7), mrs_dczid(8), msr_daifset(2), msr_daifclr(15),
+    ];
+    assert_eq!(gnu_as("excl_enc", src), ours.to_vec(), "exclusive encoders vs GNU as");
+
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x3;
+    // Fillers for make_prog's setup only (the body is make_excl_prog's).
+    let cands = all_candidates();
+    let ids: Vec<u64> = (0..iters).collect();
+    let t0 = std::time::Instant::now();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_excl_prog, cands);
+    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    println!(
+        "jit_diff exclusives: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
+        ids.len(),
+        t0.elapsed().as_secs_f64(),
+        s.insns,
+        s.halted,
+        s.with_exceptions,
+        fails.len()
+    );
+    for f in fails.iter().take(5) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+    // Most programs must get past their setup and run exclusives to the end.
+    assert!(s.halted * 2 > ids.len(), "only {} of {} programs reached their end", s.halted, ids.len());
 }

@@ -574,7 +574,7 @@ pub fn tlbi(cpu: &mut Cpu, op: TlbiOp, arg: u64) {
         TlbiOp::Aside1 => t.inv_ctx(r10, Some(vmid), |e| !e.global && e.asid == asid),
         TlbiOp::Vaae1 | TlbiOp::Vaale1 => t.inv_va(r10, Some(vmid), None, va),
         TlbiOp::Alle1 => t.inv_ctx(r10, None, |_| true),
-        TlbiOp::Ipas2e1 | TlbiOp::Ipas2le1 => t.inv_ipa(REGIME_EL10_NS, vttbr_vmid, (arg & ((1 << 36) - 1)) << 12),
+        TlbiOp::Ipas2e1 | TlbiOp::Ipas2le1 => t.inv_ipa(REGIME_EL10_NS, Some(vttbr_vmid), (arg & ((1 << 36) - 1)) << 12),
         TlbiOp::Alle2 => t.inv_ctx(REGIME_EL2, None, |_| true),
         TlbiOp::Vae2 | TlbiOp::Vale2 => t.inv_va(REGIME_EL2, None, None, va),
         TlbiOp::Alle3 => t.inv_ctx(REGIME_EL3, None, |_| true),
@@ -622,7 +622,7 @@ pub fn tlbi_remote(cpu: &mut Cpu, op: TlbiOp, arg: u64) {
         }
         TlbiOp::Ipas2e1 | TlbiOp::Ipas2le1 => {
             let ipa = (arg & ((1 << 36) - 1)) << 12;
-            t.invalidate_if(|e| e.ctx & tlb::TAG_REGIME_MASK == REGIME_EL10_NS && e.covers_ipa(ipa));
+            t.inv_ipa(REGIME_EL10_NS, None, ipa);
         }
         // EL2 and EL3 regimes have neither VMID nor ASID: same as locally.
         _ => tlbi(cpu, op, arg),

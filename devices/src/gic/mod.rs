@@ -359,12 +359,17 @@ impl Gic {
             return;
         }
         if let Some(s) = self.st.cpus.get_mut(cpu).and_then(|c| c.redist.private.get_mut(intid as usize)) {
+            let was = (s.pending, s.level);
             if s.edge && level && !s.level {
                 s.pending = true;
             }
             s.level = level;
+            // The machine drives every timer PPI at every turn: most calls change nothing,
+            // and then the cached HPPIs (up to date after every state change) still hold.
+            if (s.pending, s.level) != was {
+                self.refresh();
+            }
         }
-        self.refresh();
     }
 
     /// Samples the SPI inputs: latches rising edges of edge-triggered SPIs and refreshes the
@@ -396,7 +401,10 @@ impl Gic {
     /// Recomputes the HPPI of every CPU in one pass over the interrupts.
     fn refresh(&mut self) {
         self.update_maintenance();
-        let mut best: Vec<Option<Hppi>> = vec![None; self.st.cpus.len()];
+        // The previous cache's buffer, reused (this runs at every GIC state change).
+        let mut best = std::mem::take(&mut self.hppi_cache);
+        best.clear();
+        best.resize(self.st.cpus.len(), None);
         let better = |b: &Option<Hppi>, prio: u8| match b {
             None => true,
             Some((_, p, _)) => prio < *p,

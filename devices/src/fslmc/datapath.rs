@@ -846,7 +846,8 @@ impl Mc {
         // when the VID of its outer tag is in the table; untagged frames always pass.
         if d.vlan_filter {
             if let Some(v) = parsed.vlan_first {
-                let vid = u16::from_be_bytes([frame[v + 2], frame[v + 3]]) & 0xfff;
+                let tci = frame.get(v + 2..v + 4).map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
+                let vid = tci & 0xfff;
                 if !d.vlans.contains(&vid) {
                     tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame with VLAN {vid} filtered");
                     d.stats.rx_filtered += 1;

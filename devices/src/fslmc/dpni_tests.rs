@@ -381,4 +381,9 @@ fn vlan_filter() {
     // REMOVE_VLAN_ID 0x2321: filtered again.
     assert_eq!(send(&mut r.mc, 0, 0x2321, t, &[(4, 5, 2)]).0, status::OK);
     assert_eq!(r.rx(&v), None);
+    // A frame cut right after its tag's TPID (14 bytes, the shortest accepted) is
+    // filtered as VID 0 rather than read past its end.
+    let mut short = v[..12].to_vec();
+    short.extend_from_slice(&[0x81, 0x00]);
+    assert_eq!(r.rx(&short), None);
 }

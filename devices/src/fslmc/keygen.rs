@@ -797,5 +797,41 @@ pub(crate) mod tests {
         let _ = rx_status(&g, &parse(&g), true, true);
         g[14] = 0x4f;
         let _ = rx_status(&g, &parse(&g), true, true);
+        // Pseudo-random frames (a fixed LCG: deterministic) whose EtherType is made one
+        // of VLAN/IPv4/IPv6 and whose IP version nibble is right half of the time, through
+        // a profile with every kind of extraction.
+        let mut prof = linux_profile(&[(2, 1), (3, 7), (5, 4), (7, 1), (32, 2)]);
+        // Extraction 5: FROM_HDR (efh 0) of UDP, 4 bytes at 250; 6: FROM_FIELD (efh 1) of
+        // IPv4 SRC_IP + 3, 2 bytes; 7: FROM_PARSE 8 bytes at 40 (past the 48-byte end).
+        prof[0] = 8;
+        for (i, (pr, efh, size, off, field, kind)) in [(8u8, 0u8, 4u8, 250u8, 0u32, 0u8), (4, 1, 2, 3, 1 << 11, 0), (0, 0, 8, 40, 0, 3)].into_iter().enumerate() {
+            let e = 8 + 24 * (5 + i);
+            prof[e] = pr;
+            prof[e + 1] = efh;
+            prof[e + 2] = size;
+            prof[e + 3] = off;
+            prof[e + 4..e + 8].copy_from_slice(&field.to_le_bytes());
+            prof[e + 12] = kind;
+        }
+        let p = Profile::parse(&prof).expect("profile");
+        let mut x: u64 = 0x1234_5678;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let n = (x >> 33) as usize % 120;
+            let mut g: Vec<u8> = (0..n).map(|k| (x.rotate_left(k as u32 % 64) >> 7) as u8).collect();
+            if n >= 14 {
+                let et: [[u8; 2]; 4] = [[0x81, 0x00], [0x08, 0x00], [0x86, 0xdd], [0x88, 0xa8]];
+                g[12..14].copy_from_slice(&et[(x >> 11) as usize % 4]);
+                if n > 14 && x & 1 == 0 {
+                    g[14] = if g[13] == 0xdd { 0x60 } else { 0x45 };
+                }
+            }
+            let pp = parse(&g);
+            let _ = rx_status(&g, &pp, true, true);
+            let pr = parse_results(&g, &pp);
+            // Fixed-size fields: 6 (ETH DA) + 2 (VLAN TCI) + 16 (IPv6 source) + 2 (port) +
+            // 1 (ICMP code) + 4 + 2 + 8 = 41 bytes, whatever the frame holds.
+            assert_eq!(p.key(&g, &pp, &pr).len(), 41);
+        }
     }
 }

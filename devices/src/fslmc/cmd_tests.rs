@@ -12,7 +12,7 @@
 //! ls2088a-reference.md §4 (addresses, region layout). Error statuses are those of
 //! `enum mc_cmd_status` (include/linux/fsl/mc.h), which mc-sys.c's mc_status_to_error
 //! turns into errnos: AUTH_ERR → -EACCES, NO_PRIVILEGE → -EPERM, CONFIG_ERR → -ENXIO,
-//! NO_RESOURCE → -ENAVAIL, UNSUPPORTED_OP → -EOPNOTSUPP, INVALID_STATE → -ENODEV,
+//! NO_RESOURCE → -ENAVAIL, UNSUPPORTED_OP → -ENOTSUPP, INVALID_STATE → -ENODEV,
 //! DMA_ERR → -EIO.
 
 use super::cmd::{status, Params};
@@ -189,7 +189,7 @@ fn dprc_scan_commands() {
     assert_eq!((s, r.u32(16), r.u64(32)), (status::OK, 0x40, 0));
     let (s, _, r) = mc_cmd(&mut mc, 0, 0x15E2, t, P::new().u32(0, 1).ty(24, "dpio"));
     assert_eq!((s, r.u32(16), r.u64(32)), (status::OK, 0x1000, 0x8_1800_0000));
-    // A version nobody defines (v4): UNSUPPORTED_OP (-EOPNOTSUPP).
+    // A version nobody defines (v4): UNSUPPORTED_OP (-ENOTSUPP).
     assert_eq!(st(&mut mc, 0, 0x15E4, t, P::new().u32(0, 5).ty(24, "dpmcp")), status::UNSUPPORTED_OP);
     // dprc_close: OK, then the token is gone: AUTH_ERR (-EACCES).
     assert_eq!(st(&mut mc, 0, CLOSE, t, P::new()), status::OK);
@@ -519,7 +519,7 @@ fn linux_dpni_commands() {
     // Intentionally unsupported, issued by dpaa2-eth only on user request or with DPNI
     // options the model does not report (COMMANDS.md): QoS table (VLAN PCP → TC needs > 1
     // TC and DPNI_OPT_HAS_KEY_MASKING), Tx shaping (tc offload), single-step PTP
-    // (hwtstamp ONESTEP_SYNC): UNSUPPORTED_OP → -EOPNOTSUPP.
+    // (hwtstamp ONESTEP_SYNC): UNSUPPORTED_OP → -ENOTSUPP.
     for id in [0x2401u16, 0x2411, 0x2421, 0x2431, 0x21B2, 0x2791, 0x27A2] {
         assert_eq!(st(&mut mc, 0, id, n, P::new()), status::UNSUPPORTED_OP, "{id:#06x}");
     }
@@ -760,4 +760,51 @@ fn command_waits_while_mc_stopped() {
     let h = mc.portal_read(0, Size::B8).expect("read");
     assert_eq!((h >> 16) & 0xff, 0);
     assert_eq!(mc.portal_read(8, Size::B8).expect("read") >> 32, 10); // major at 4-7
+}
+
+/// DPDK 22.11's Rx classification commands with its versions (fsl_dpni_cmd.h):
+/// SET_RX_FS_DIST v2, SET_RX_HASH_DIST v2, SET_RX_TC_DIST v4, ADD_FS_ENT v2 — the key
+/// profile DPDK's dpkg_prepare_key_cfg writes has Linux's layout (struct
+/// dpni_ext_set_rx_tc_dist, enum net_prot: NET_PROT_UDP = 8 in both), read by DMA.
+#[test]
+fn dpdk_dpni_classification_versions() {
+    use super::keygen::tests::linux_profile;
+    use super::tests::ram;
+    let mut mc = default_mc();
+    let mut m = ram();
+    // FS/hash key: NET_PROT_UDP (8), NH_FLD_UDP_PORT_DST (2), 2 bytes, at 0x8000_0100;
+    // the key value (port 53 big-endian) at 0x8000_0400.
+    m.mem.data[0x100..0x200].copy_from_slice(&linux_profile(&[(8, 2)]));
+    m.mem.data[0x400..0x402].copy_from_slice(&[0x00, 0x35]);
+    let n = open(&mut mc, 0, DPNI_OPEN, 0);
+    let mut run = |mc: &mut Mc, id: u16, p: P| {
+        let words: [u64; 7] = std::array::from_fn(|i| p.0.word(i));
+        ((mc.command_with_dma(0, hdr(id, n), words, &mut m).0 >> 16) & 0xff) as u8
+    };
+    // dpni_set_rx_fs_dist v2 0x2732 (dist_size 0-1, enable 2, tc 3, miss_flow_id 4-5,
+    // key_cfg_iova 8-15): one queue, miss → flow 0.
+    assert_eq!(run(&mut mc, 0x2732, P::new().u16(0, 1).u8(2, 1).u8(3, 0).u16(4, 0).u64(8, 0x8000_0100)), status::OK);
+    // dpni_add_fs_entry v2 0x2442 (options 0-1, tc 2, key_size 3, index 4-5, flow_id
+    // 6-7, key_iova 8-15, mask_iova 16-23, flc 24-31, redir_token 32-33).
+    let add = P::new().u8(2, 0).u8(3, 2).u16(6, 0).u64(8, 0x8000_0400);
+    assert_eq!(run(&mut mc, 0x2442, add.clone()), status::OK);
+    // flow_id 1 ≥ dist_size 1: CONFIG_ERR; key_size 0: CONFIG_ERR; key unreadable
+    // (IOVA outside RAM): DMA_ERR.
+    assert_eq!(run(&mut mc, 0x2442, add.clone().u16(6, 1)), status::CONFIG_ERR);
+    assert_eq!(run(&mut mc, 0x2442, add.clone().u8(3, 0)), status::CONFIG_ERR);
+    assert_eq!(run(&mut mc, 0x2442, add.clone().u64(8, 0x10)), status::DMA_ERR);
+    // dpni_remove_fs_entry 0x2451 (tc 2, key_size 3, key_iova 8, mask_iova 16); again:
+    // CONFIG_ERR (no such entry).
+    let rm = P::new().u8(2, 0).u8(3, 2).u64(8, 0x8000_0400);
+    assert_eq!(run(&mut mc, 0x2451, rm.clone()), status::OK);
+    assert_eq!(run(&mut mc, 0x2451, rm), status::CONFIG_ERR);
+    // dpni_set_rx_hash_dist v2 0x2742 (dist_size 0-1, enable 2, tc 3, key_cfg_iova 8):
+    // enabled with size 1; size 2 > 1 queue: CONFIG_ERR.
+    assert_eq!(run(&mut mc, 0x2742, P::new().u16(0, 1).u8(2, 1).u64(8, 0x8000_0100)), status::OK);
+    assert_eq!(run(&mut mc, 0x2742, P::new().u16(0, 2).u8(2, 1).u64(8, 0x8000_0100)), status::CONFIG_ERR);
+    // dpni_set_rx_tc_dist v4 0x2354 (dist_size 0-1, tc 2, flags 3: dist_mode HASH 1,
+    // default_flow_id 6-7, key_cfg_iova 48-55), as dpaa2_setup_flow_dist does.
+    assert_eq!(run(&mut mc, 0x2354, P::new().u16(0, 1).u8(2, 0).u8(3, 1).u64(48, 0x8000_0100)), status::OK);
+    // A profile the MC cannot read: DMA_ERR.
+    assert_eq!(run(&mut mc, 0x2354, P::new().u16(0, 1).u8(3, 1).u64(48, 0x10)), status::DMA_ERR);
 }

@@ -29,6 +29,8 @@ pub mod n {
     pub const ADD_VLAN_ID: u16 = 0x231;
     pub const REMOVE_VLAN_ID: u16 = 0x232;
     pub const GET_STATISTICS: u16 = 0x25D;
+    /// DPNI_CMDID_RESET_STATISTICS (DPDK 22.11 fsl_dpni_cmd.h; no parameters).
+    pub const RESET_STATISTICS: u16 = 0x25E;
     pub const GET_QUEUE: u16 = 0x25F;
     pub const SET_QUEUE: u16 = 0x260;
     pub const GET_TAILDROP: u16 = 0x261;
@@ -533,6 +535,7 @@ impl Mc {
                     rsp.set_u64(8 * i, *c);
                 }
             }
+            n::RESET_STATISTICS => d.stats = Stats::default(),
             n::SET_TAILDROP => {
                 // Accepted, not modelled (no congestion): validate the queue named.
                 let (cp, qt, tc, ix) = (p.u8(0), p.u8(1), p.u8(2), p.u8(3));

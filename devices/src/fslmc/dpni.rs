@@ -371,8 +371,10 @@ impl Dpni {
 
     /// The Rx queue of traffic class 0 frame `f` (parsed as `p`, parse results `pr`)
     /// goes to: a flow steering hit; on a miss (or without flow steering) the hash of the
-    /// hash key modulo the distribution size when hashing is on, else the miss flow;
-    /// flow 0 when no distribution is configured.
+    /// hash key modulo the distribution size when hashing is on, else the miss flow
+    /// (dpni.h `struct dpni_rx_dist_cfg`: fs_miss_flow_id applies "when packet misses
+    /// all rules from flow steering table and hash is disabled"); flow 0 when no
+    /// distribution is configured.
     pub fn rx_pick(&self, f: &[u8], p: &super::keygen::Parsed, pr: &[u8]) -> RxPick {
         let Some(d) = self.dist.first() else { return RxPick::Flow(0) };
         if let Some(fs) = &d.fs {

@@ -589,7 +589,7 @@ pub type RxQueue = VecDeque<(u32, Vec<u8>)>;
 
 /// One's complement sum of `data` (16-bit big-endian words, odd byte padded) added to
 /// `acc`, not folded.
-fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
+pub(crate) fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     let mut it = data.chunks_exact(2);
     for w in &mut it {
         acc += u16::from_be_bytes([w[0], w[1]]) as u64;
@@ -600,7 +600,8 @@ fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     acc
 }
 
-fn fold(mut acc: u64) -> u16 {
+/// `acc` folded to 16 bits (end-around carries).
+pub(crate) fn fold(mut acc: u64) -> u16 {
     while acc >> 16 != 0 {
         acc = (acc & 0xffff) + (acc >> 16);
     }

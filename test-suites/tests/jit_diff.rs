@@ -421,8 +421,11 @@ fn fp_edge_cases_match_interpreter() {
     const FPCRS: [u64; 7] = [0, 1 << 24, 1 << 25, 1 << 22, 2 << 22, 3 << 22, 3 << 24];
     // Operand registers: V0..V23 / X4..X27 hold the table; X28 walks the data region.
     let mut progs = Vec::new();
-    for (k, (tpl, kind, arity)) in ops.iter().enumerate() {
+    // Each operation runs after FPSR = 0 (the JIT's MXCSR path) and after FPSR = IXC (its
+    // IXC-sticky path, which reads no MXCSR flag: `jit/src/fp.rs`).
+    for (k, ixc, (tpl, kind, arity)) in ops.iter().enumerate().flat_map(|(k, o)| [(k, false, o), (k, true, o)]) {
         let reg = |i: usize| if *kind == 'x' { i + 4 } else { i };
+        let fpsr_init = if ixc { "\tmov x2, #0x10\n\tmsr fpsr, x2\n" } else { "\tmsr fpsr, xzr\n" };
         let mut src = String::new();
         let pairs: Vec<(usize, usize)> = if *arity == 2 { (0..24).flat_map(|a| (0..24).map(move |b| (a, b))).collect() } else { (0..24).map(|a| (a, a)).collect() };
         for &(a, b) in &pairs {
@@ -431,11 +434,13 @@ fn fp_edge_cases_match_interpreter() {
             // (The MOVs: after a System instruction the dispatcher runs the next ones in
             // the interpreter until its fetch cache is refilled; the operation under test
             // must run in translated code.)
-            src += &format!("\tmsr fpsr, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
+            // After it, in the same block, an inexact double addition (1.0 + 0.1): it must
+            // raise IXC whatever path the operation under test took.
+            src += &format!("{fpsr_init}\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tfadd d30, d12, d14\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
             src += if tpl.contains("x3") || tpl.contains("w3") { "\tstr x3, [x28], #8\n" } else { "\tstr d31, [x28], #8\n" };
         }
         src += "\thlt #0x5a5a\n";
-        let code = gnu_as(&format!("op{k}"), &src);
+        let code = gnu_as(&format!("op{k}{}", if ixc { "i" } else { "" }), &src);
         for (j, &fpcr) in FPCRS.iter().enumerate() {
             let mut prog = make_prog(0xed9e, (k * 16 + j) as u64, &all_candidates());
             prog.kind = "random";
@@ -459,7 +464,7 @@ fn fp_edge_cases_match_interpreter() {
                 // must zero it, a D[1] move must keep the low half).
                 prog.regs.v[i] = (if *kind == 's' { S[i] | 0x1234_5678_0000_0000 } else { D[i] }) as u128 | (D[23 - i] as u128) << 64;
             }
-            progs.push((tpl.clone(), fpcr, prog));
+            progs.push((format!("{tpl}{}", if ixc { " (FPSR.IXC set)" } else { "" }), fpcr, prog));
         }
     }
     assert!(progs.len() > 400);

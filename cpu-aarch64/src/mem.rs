@@ -109,10 +109,18 @@ pub(crate) struct FastMem {
 #[derive(Debug, Clone)]
 struct Kept {
     epoch: u64,
+    /// The system registers, except `SysRegs::other` (always empty here).
     sys: crate::sysreg::SysRegs,
     pstate: crate::state::Pstate,
     tlb_invalidations: u64,
     tlb_flushes: u64,
+}
+
+/// `kept.clone_from(sys)` without `SysRegs::other` (left empty; see `fast_run_boundary`),
+/// allocating nothing.
+fn keep_sys(kept: &mut crate::sysreg::SysRegs, sys: &crate::sysreg::SysRegs) {
+    // Everything but `other` is plain data.
+    *kept = crate::sysreg::SysRegs { other: Default::default(), ..*sys };
 }
 
 impl Default for FastMem {
@@ -263,6 +271,10 @@ impl Cpu {
             self.fast.fills = self.tlb.fills;
         }
         if live {
+            // `SysRegs::other` (implementation defined registers kept as plain storage)
+            // affects no translation: left out of the comparison (`Kept::sys` has it
+            // empty), as comparing or cloning the map at every run boundary costs.
+            let other = std::mem::take(&mut self.sys.other);
             let resume = match &self.fast.kept {
                 Some(k) => {
                     k.epoch != 0
@@ -274,6 +286,7 @@ impl Cpu {
                 }
                 None => false,
             };
+            self.sys.other = other;
             if resume {
                 let epoch = self.fast.kept.as_ref().map_or(0, |k| k.epoch);
                 self.fast.epoch = epoch;
@@ -289,12 +302,16 @@ impl Cpu {
             match &mut self.fast.kept {
                 Some(k) => {
                     k.epoch = epoch;
-                    k.sys.clone_from(sys);
+                    keep_sys(&mut k.sys, sys);
                     k.pstate = pstate;
                     k.tlb_invalidations = tlb_invalidations;
                     k.tlb_flushes = tlb_flushes;
                 }
-                None => self.fast.kept = Some(Box::new(Kept { epoch, sys: sys.clone(), pstate, tlb_invalidations, tlb_flushes })),
+                None => {
+                    let mut k = Box::new(Kept { epoch, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
+                    keep_sys(&mut k.sys, sys);
+                    self.fast.kept = Some(k);
+                }
             }
         }
         self.fast.live = live;

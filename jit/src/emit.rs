@@ -211,8 +211,13 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
+    /// A rounding FP instruction of this block has found FPCR.RMode = RN, FPCR.FZ = 0
+    /// and FPSR.IXC = 1, which hold for the rest of the block (`fp::rounding`).
+    fp_fast: bool,
     /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
     xmm: fp::XmmCache,
+    /// Cold code emitted after the block's end (`fp::defer`).
+    cold: fp::Cold,
     /// The instruction being translated sets NZCV and the next one consumes it from the
     /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
     fuse: bool,
@@ -723,10 +728,13 @@ impl Em<'_, '_> {
 /// address `start`) and the number of guest instructions.
 pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
     // The block ends at the first instruction that may branch or change the context.
+    // (Each word decoded once: `decoded` keeps them for the emission loop below.)
+    let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
     let mut n = 0;
-    for &w in words {
+    for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        if ends_block(&cpu_aarch64::decode(w)) {
+        *d = cpu_aarch64::decode(w);
+        if ends_block(d) {
             break;
         }
     }
@@ -734,7 +742,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let va = cx.va;
     let mut ops = Asm::new(start);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -753,7 +761,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let mut ended = false;
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
-        let insn = cpu_aarch64::decode(w);
+        let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
         e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
         let done = native(&mut e, pc, &insn);
@@ -776,6 +784,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     if !ended {
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
+    fp::emit_cold(&mut e);
     let bytes = e.ops.finalize().ok()?;
     dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))

@@ -598,14 +598,14 @@ impl Jit {
         }
         let host = span.host as usize + (pa - span.base.0) as usize;
         let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
-        let words: Vec<u32> = (0..n.min(MAX_BLOCK))
-            .map(|i| {
-                // SAFETY: `host` points into a RAM span of the platform with at least `n`
-                // words left in this page (checked above); spans stay allocated while the
-                // machine exists.
-                u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) })
-            })
-            .collect();
+        let mut buf = [0u32; MAX_BLOCK];
+        let words = &mut buf[..n.min(MAX_BLOCK)];
+        for (i, w) in words.iter_mut().enumerate() {
+            // SAFETY: `host` points into a RAM span of the platform with at least `n`
+            // words left in this page (checked above); spans stay allocated while the
+            // machine exists.
+            *w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
+        }
         let start = self.base() + self.used;
         let mut cx = emit::BlockCx {
             va,
@@ -616,7 +616,7 @@ impl Jit {
             recs: &mut self.recs,
             slots: &mut self.slots,
         };
-        let (bytes, len) = emit::block(&mut cx, start, &words)?;
+        let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
         let b = Block { off, len };
         let k = key(cpu, va, pa);
@@ -779,6 +779,17 @@ impl Engine for Jit {
     fn run(&mut self, cpu: &mut Cpu, p: &mut dyn Platform, budget: u64) -> Exit {
         if cpu.off {
             return Exit::Off;
+        }
+        if cpu.waiting.is_some() {
+            // What `run_inner` does first, before the run's set-up: a waiting PE that
+            // nothing wakes runs nothing (an idle PE's turn, every round of an SMP guest).
+            // Skipping the run boundaries leaves `FastMem` as the previous run left it,
+            // which the next run checks the same way.
+            if !cpu_aarch64::exception::wake_pending(cpu, p) {
+                return Exit::Wait;
+            }
+            cpu.fast_request_irq_check();
+            cpu.waiting = None;
         }
         cpu.fast_run_boundary(true);
         self.update_watch(p);

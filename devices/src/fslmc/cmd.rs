@@ -55,6 +55,12 @@ pub mod num {
     // DPNI: fslmc/datapath.rs `n`.
     // DPMAC (dpmac-cmd.h).
     pub const DPMAC_GET_LINK_CFG: u16 = 0x0c2;
+    /// DPMAC_CMDID_GET_COUNTER (Linux 6.1 dpmac-cmd.h; ethtool -S of a DPNI with a MAC):
+    /// request byte 0 the counter id (enum dpmac_counter_id, 0..=27), response bytes 8-15.
+    pub const DPMAC_GET_COUNTER: u16 = 0x0c4;
+    /// DPBP_CMDID_GET_FREE_BUFFERS_NUM (DPDK 22.11 fsl_dpbp_cmd.h; its mempool's
+    /// get_count): response bytes 0-3 the buffers in the pool.
+    pub const DPBP_GET_FREE_BUFFERS_NUM: u16 = 0x1b2;
 }
 
 /// Header fields.

@@ -29,6 +29,8 @@ pub mod n {
     pub const ADD_VLAN_ID: u16 = 0x231;
     pub const REMOVE_VLAN_ID: u16 = 0x232;
     pub const GET_STATISTICS: u16 = 0x25D;
+    /// DPNI_CMDID_RESET_STATISTICS (DPDK 22.11 fsl_dpni_cmd.h; no parameters).
+    pub const RESET_STATISTICS: u16 = 0x25E;
     pub const GET_QUEUE: u16 = 0x25F;
     pub const SET_QUEUE: u16 = 0x260;
     pub const GET_TAILDROP: u16 = 0x261;
@@ -533,6 +535,7 @@ impl Mc {
                     rsp.set_u64(8 * i, *c);
                 }
             }
+            n::RESET_STATISTICS => d.stats = Stats::default(),
             n::SET_TAILDROP => {
                 // Accepted, not modelled (no congestion): validate the queue named.
                 let (cp, qt, tc, ix) = (p.u8(0), p.u8(1), p.u8(2), p.u8(3));
@@ -842,6 +845,19 @@ impl Mc {
             return;
         }
         let parsed = super::keygen::parse(frame);
+        // VLAN filtering (ENABLE_VLAN_FILTER, ADD/REMOVE_VLAN_ID): a tagged frame passes only
+        // when the VID of its outer tag is in the table; untagged frames always pass.
+        if d.vlan_filter {
+            if let Some(v) = parsed.vlan_first {
+                let tci = frame.get(v + 2..v + 4).map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
+                let vid = tci & 0xfff;
+                if !d.vlans.contains(&vid) {
+                    tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame with VLAN {vid} filtered");
+                    d.stats.rx_filtered += 1;
+                    return;
+                }
+            }
+        }
         let fas = super::keygen::rx_status(frame, &parsed, d.offloads[0] != 0, d.offloads[1] != 0);
         let errors = fas & d.err_mask & (super::keygen::fas::L3CE | super::keygen::fas::L4CE);
         let to_err_queue = errors != 0 && d.err_flags & 0xf == ERR_ACTION_ERROR_QUEUE;
@@ -850,7 +866,7 @@ impl Mc {
             d.stats.rx_discarded += 1;
             return;
         }
-        let pr = super::keygen::parse_results(&parsed);
+        let pr = super::keygen::parse_results(frame, &parsed);
         let rxq = if to_err_queue {
             Some(d.rx_err)
         } else {
@@ -863,7 +879,7 @@ impl Mc {
                 }
             }
         };
-        let annotation = d.rx_annotation(fas, &parsed);
+        let annotation = d.rx_annotation(fas, &pr);
         let hwa_at = d.layouts[QTYPE_RX as usize].private_data_size as u64;
         let (Some((bpid, size)), Some(rxq)) = (pool_bpid, rxq) else {
             tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped: no pool configured");

@@ -84,6 +84,19 @@ pub trait IcidDma {
     fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), DmaError>;
 }
 
+/// A bus with no memory: every DMA fails (MC commands that read guest memory then
+/// answer DMA_ERR). For callers that drive the MC without a machine (fuzzing).
+pub struct NoMemory;
+
+impl IcidDma for NoMemory {
+    fn read(&mut self, _icid: u16, _pa: u64, _buf: &mut [u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+    fn write(&mut self, _icid: u16, _pa: u64, _buf: &[u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+}
+
 /// Configuration for the QBMan engine, applied at the next pump.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QbOp {
@@ -358,8 +371,10 @@ impl Dpni {
 
     /// The Rx queue of traffic class 0 frame `f` (parsed as `p`, parse results `pr`)
     /// goes to: a flow steering hit; on a miss (or without flow steering) the hash of the
-    /// hash key modulo the distribution size when hashing is on, else the miss flow;
-    /// flow 0 when no distribution is configured.
+    /// hash key modulo the distribution size when hashing is on, else the miss flow
+    /// (dpni.h `struct dpni_rx_dist_cfg`: fs_miss_flow_id applies "when packet misses
+    /// all rules from flow steering table and hash is disabled"); flow 0 when no
+    /// distribution is configured.
     pub fn rx_pick(&self, f: &[u8], p: &super::keygen::Parsed, pr: &[u8]) -> RxPick {
         let Some(d) = self.dist.first() else { return RxPick::Flow(0) };
         if let Some(fs) = &d.fs {
@@ -384,8 +399,9 @@ impl Dpni {
     /// buffer layout's private data size): frame annotation status (FAS: bytes 0-7,
     /// status word at 4) when frame status is passed, the timestamp word (8-15, 0: the
     /// model has no 1588 timer) when timestamps are, the parse results (0x10-0x3f) when
-    /// parser results are. `None` when the layout passes none of them.
-    pub fn rx_annotation(&self, fas_status: u32, p: &super::keygen::Parsed) -> Option<[u8; HW_ANNOTATION as usize]> {
+    /// parser results are (`parse_results`, keygen::parse_results). `None` when the
+    /// layout passes none of them.
+    pub fn rx_annotation(&self, fas_status: u32, parse_results: &[u8; 48]) -> Option<[u8; HW_ANNOTATION as usize]> {
         let pass = self.layouts[QTYPE_RX as usize].pass;
         if pass & 0x7 == 0 {
             return None;
@@ -395,7 +411,7 @@ impl Dpni {
             a[4..8].copy_from_slice(&fas_status.to_le_bytes());
         }
         if pass & 0x2 != 0 {
-            a[0x10..0x40].copy_from_slice(&super::keygen::parse_results(p));
+            a[0x10..0x40].copy_from_slice(parse_results);
         }
         Some(a)
     }
@@ -573,7 +589,7 @@ pub type RxQueue = VecDeque<(u32, Vec<u8>)>;
 
 /// One's complement sum of `data` (16-bit big-endian words, odd byte padded) added to
 /// `acc`, not folded.
-fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
+pub(crate) fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     let mut it = data.chunks_exact(2);
     for w in &mut it {
         acc += u16::from_be_bytes([w[0], w[1]]) as u64;
@@ -584,7 +600,8 @@ fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     acc
 }
 
-fn fold(mut acc: u64) -> u16 {
+/// `acc` folded to 16 bits (end-around carries).
+pub(crate) fn fold(mut acc: u64) -> u16 {
     while acc >> 16 != 0 {
         acc = (acc & 0xffff) + (acc >> 16);
     }

@@ -407,6 +407,38 @@ impl Mc {
         rsp.set_str16(40, &label);
     }
 
+    /// DPMAC counter `id` (enum dpmac_counter_id, Linux 6.1 dpmac.h) of DPMAC `oid`. The
+    /// model's MAC has no wire of its own: ingress counters are the frames its DPNI peer
+    /// received (DPNI statistics page 0), egress those it sent (page 1); unicast = all -
+    /// multicast - broadcast. Frame-size buckets, fragments, jabbers, alignment, pause and
+    /// error counters are 0 (the model's links neither err nor pause and keep no size
+    /// histogram). `None` for an id past DPMAC_CNT_EGR_GOOD_FRAME (27).
+    fn dpmac_counter(&self, oid: u32, id: u8) -> Option<u64> {
+        if id > 27 {
+            return None;
+        }
+        let peer = self.layout.peer(Endpoint { ty: ObjType::Dpmac, id: oid, if_id: 0 });
+        let s = match peer {
+            Some(p) if p.ty == ObjType::Dpni => self.dpnis.get(&p.id).map(|d| d.stats).unwrap_or_default(),
+            _ => Default::default(),
+        };
+        let rx_ucast = s.rx_frames.wrapping_sub(s.rx_mcast_frames).wrapping_sub(s.rx_bcast_frames);
+        let tx_ucast = s.tx_frames.wrapping_sub(s.tx_mcast_frames).wrapping_sub(s.tx_bcast_frames);
+        Some(match id {
+            15 => s.rx_bytes,         // ING_BYTE
+            16 => s.rx_mcast_frames,  // ING_MCAST_FRAME
+            17 => s.rx_bcast_frames,  // ING_BCAST_FRAME
+            18 | 26 => s.rx_frames,   // ING_ALL_FRAME, ING_GOOD_FRAME
+            19 => rx_ucast,           // ING_UCAST_FRAME
+            21 => s.tx_bytes,         // EGR_BYTE
+            22 => s.tx_mcast_frames,  // EGR_MCAST_FRAME
+            23 => s.tx_bcast_frames,  // EGR_BCAST_FRAME
+            24 => tx_ucast,           // EGR_UCAST_FRAME
+            27 => s.tx_frames,        // EGR_GOOD_FRAME
+            _ => 0,
+        })
+    }
+
     fn obj_cmd(&mut self, ty: ObjType, oid: u32, id: u16, p: &mut Params, rsp: &mut Params) -> R {
         let n = id >> 4;
         let h = Handle::Obj(ty, oid);
@@ -446,6 +478,16 @@ impl Mc {
             _ => {}
         }
         if ty == ObjType::Dpni {
+            if n == super::datapath::n::SET_POOLS && id & 0xf >= 3 {
+                // DPNI_CMDID_SET_POOLS v3 (DPDK 22.11 struct dpni_cmd_set_pools): each pool
+                // entry is {u16 dpbp_id, u8 priority_mask, u8 pad}, where v1 (Linux) has a
+                // u32 dpbp_id: keep the id alone (the model has no per-priority pools).
+                for i in 0..8 {
+                    let o = 4 + 4 * i;
+                    let dpbp = p.u16(o) as u32;
+                    p.set_u32(o, dpbp);
+                }
+            }
             if let Some(r) = self.dpni_cmd(oid, n, p, rsp) {
                 return r;
             }
@@ -464,7 +506,14 @@ impl Mc {
                 rsp.set_u8(6, a.num_priorities);
             }
             (ObjType::Dpcon, num::DPCON_SET_NOTIFICATION) => {
-                // The DPIO must exist; CDANs of the DPCON's channel go to its portal.
+                // The DPIO must exist and have the priority asked for (struct
+                // dpcon_notification_cfg: "valid values are 0-7, depending on the number
+                // of priorities in that channel"); CDANs of the DPCON's channel go to its
+                // portal.
+                let dpio = self.layout.obj(ObjType::Dpio, p.u32(0)).ok_or(status::CONFIG_ERR)?;
+                if p.u8(4) >= dpio.attrs.num_priorities.max(1) {
+                    return Err(status::CONFIG_ERR);
+                }
                 self.dpcon_notify(oid, p.u32(0))?;
             }
             (ObjType::Dpio, num::GET_ATTR) => {
@@ -479,6 +528,14 @@ impl Mc {
             }
             (ObjType::Dpio, num::DPIO_SET_STASHING_DEST) => {}
             (ObjType::Dpio, num::DPIO_GET_STASHING_DEST) => {}
+            (ObjType::Dpbp, num::DPBP_GET_FREE_BUFFERS_NUM) => {
+                // Configuration still queued for the QBMan engine does not touch pools.
+                rsp.set_u32(0, self.qbman.bp_count(a.hw_index as u16));
+            }
+            (ObjType::Dpmac, num::DPMAC_GET_COUNTER) => {
+                let c = p.u8(0);
+                rsp.set_u64(8, self.dpmac_counter(oid, c).ok_or(status::CONFIG_ERR)?);
+            }
             (ObjType::Dpmac, num::GET_ATTR) => {
                 // eth_if 0 (DPMAC_ETH_IF_MII: the model has no SerDes), link_type FIXED.
                 rsp.set_u8(0, 0);

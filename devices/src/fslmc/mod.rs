@@ -31,6 +31,8 @@ pub mod dts;
 mod fw;
 pub mod objects;
 #[cfg(test)]
+mod cmd_tests;
+#[cfg(test)]
 mod dprc_tests;
 #[cfg(test)]
 mod fuzz_tests;

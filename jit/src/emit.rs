@@ -1082,8 +1082,22 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             };
             let flags = matches!(d, DpImm::AndsImm { .. });
             e.load(RAX, rn, false);
-            mov_imm(e, RCX, trunc(sf, imm));
-            alu_rr(e, op, sf == 1);
+            let v = trunc(sf, imm);
+            if sf == 0 || v as i64 == v as i32 as i64 {
+                // An imm32 form: 32-bit ops take the low 32 bits, 64-bit ones sign-extend.
+                let i = v as i32;
+                match (op, sf == 1) {
+                    (Alu::Or, true) => dynasm!(e.ops ; .arch x64 ; or rax, i),
+                    (Alu::Or, false) => dynasm!(e.ops ; .arch x64 ; or eax, i),
+                    (Alu::Xor, true) => dynasm!(e.ops ; .arch x64 ; xor rax, i),
+                    (Alu::Xor, false) => dynasm!(e.ops ; .arch x64 ; xor eax, i),
+                    (_, true) => dynasm!(e.ops ; .arch x64 ; and rax, i),
+                    (_, false) => dynasm!(e.ops ; .arch x64 ; and eax, i),
+                }
+            } else {
+                mov_imm(e, RCX, v);
+                alu_rr(e, op, sf == 1);
+            }
             e.store(RAX, rd, !flags, sf == 1);
             if flags {
                 e.flags_logic(RAX, sf == 1);

@@ -1553,23 +1553,27 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; cmp rdx, QWORD [rsi + ty_off + e_tag]
     );
     if plain && n > 1 {
-        let hit = e.ops.new_dynamic_label();
+        // The unaligned case out of line (after the block's end), back to `hit`.
+        let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
         let e_flags = l.e_flags as i32;
         let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
-        dynasm!(e.ops
-            ; .arch x64
-            ; je =>hit
-            ; xor rdx, QWORD [rsi + ty_off + e_tag]
-            ; test rdx, -16
-            ; jnz =>slow
-            ; test BYTE [rsi + ty_off + e_flags], unal as i8
-            ; jz =>slow
-            ; mov edx, Rd(a)
-            ; and edx, 0xfff
-            ; cmp edx, (0x1000 - n) as i32
-            ; ja =>slow
-            ; =>hit
-        );
+        dynasm!(e.ops ; .arch x64 ; jne =>unaligned ; =>hit);
+        fp::defer(e, move |e| {
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>unaligned
+                ; xor rdx, QWORD [rsi + ty_off + e_tag]
+                ; test rdx, -16
+                ; jnz =>slow
+                ; test BYTE [rsi + ty_off + e_flags], unal as i8
+                ; jz =>slow
+                ; mov edx, Rd(a)
+                ; and edx, 0xfff
+                ; cmp edx, (0x1000 - n) as i32
+                ; ja =>slow
+                ; jmp =>hit
+            );
+        });
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }

@@ -808,3 +808,57 @@ fn dpdk_dpni_classification_versions() {
     // A profile the MC cannot read: DMA_ERR.
     assert_eq!(run(&mut mc, 0x2354, P::new().u16(0, 1).u8(3, 1).u64(48, 0x10)), status::DMA_ERR);
 }
+
+/// DPDK 22.11's mc_write_command (drivers/bus/fslmc/mc/fsl_mc_cmd.h) writes the seven
+/// parameter words, then the header's high 32 bits (command id, token) and last its low
+/// 32 bits (flags, status READY): the command must run on the second store only.
+#[test]
+fn dpdk_split_header_write() {
+    let mut mc = default_mc();
+    // A first command leaves status OK (0) in the portal's header.
+    assert_eq!(mc_cmd(&mut mc, 0, 0x8311, 0, P::new()).0, status::OK);
+    // DPRC_OPEN dprc.1: params, then header high word (0x8051 << 16 | token 0).
+    mc.portal_write(8, Size::B8, 1).expect("param");
+    let h = hdr(DPRC_OPEN, 0);
+    mc.portal_write(4, Size::B4, h >> 32).expect("header high");
+    // Not run yet: the low word still holds the previous status (OK), no token issued.
+    let before = mc.portal_read(0, Size::B8).expect("read");
+    assert_eq!(before >> 48, DPRC_OPEN as u64);
+    assert_eq!((before >> 16) & 0xff, 0);
+    let cmds = mc.commands;
+    // The low word with READY submits it: status OK, a token in [47:32].
+    mc.portal_write(0, Size::B4, h & 0xffff_ffff).expect("header low");
+    assert_eq!(mc.commands, cmds + 1);
+    let after = mc.portal_read(0, Size::B8).expect("read");
+    assert_eq!((after >> 16) & 0xff, 0);
+    let t = (after >> 32) as u16;
+    assert_ne!(t, 0);
+    assert_eq!(mc_cmd(&mut mc, 0, GET_ATTR, t, P::new()).2.u32(0), 1);
+}
+
+/// Open handles are a finite resource: opening without closing ends in NO_RESOURCE
+/// (-ENAVAIL) before a token repeats or is 0 (dpaa2_mac_open treats token 0 as failure);
+/// closing one makes room again.
+#[test]
+fn tokens_run_out_with_no_resource() {
+    let mut mc = default_mc();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut last = status::OK;
+    for _ in 0..70_000 {
+        let (s, t, _) = mc_cmd(&mut mc, 0, DPNI_OPEN, 0, P::new().u32(0, 0));
+        last = s;
+        if s != status::OK {
+            break;
+        }
+        assert_ne!(t, 0);
+        assert!(seen.insert(t), "token {t:#x} handed out twice");
+    }
+    assert_eq!(last, status::NO_RESOURCE);
+    let some = *seen.iter().next().expect("tokens");
+    assert_eq!(st(&mut mc, 0, CLOSE, some, P::new()), status::OK);
+    let (s, t, _) = mc_cmd(&mut mc, 0, DPNI_OPEN, 0, P::new().u32(0, 0));
+    assert_eq!(s, status::OK);
+    // The new token is non-zero and not one of the still-open ones.
+    seen.remove(&some);
+    assert!(t != 0 && !seen.contains(&t), "token {t:#x}");
+}

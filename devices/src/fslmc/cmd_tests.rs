@@ -636,7 +636,8 @@ fn dpmac_commands() {
     // dpmac_get_counter (cmd id byte 0; rsp counter 8-15), for every counter of enum
     // dpmac_counter_id (0..=27) as dpaa2_mac_get_ethtool_stats loops over them. With
     // dpni.0 (the peer) having received 10 frames / 1000 bytes (2 multicast, 3
-    // broadcast) and sent 4 / 400 (1 broadcast):
+    // broadcast), filtered 1, discarded 2 and lacked a buffer for 1, and sent 4 / 400
+    // (1 broadcast):
     if let Some(d) = mc.dpnis.get_mut(&0) {
         d.stats.rx_frames = 10;
         d.stats.rx_bytes = 1000;
@@ -645,16 +646,20 @@ fn dpmac_commands() {
         d.stats.tx_frames = 4;
         d.stats.tx_bytes = 400;
         d.stats.tx_bcast_frames = 1;
+        d.stats.rx_filtered = 1;
+        d.stats.rx_discarded = 2;
+        d.stats.rx_nobuffer = 1;
     }
     let ctr = |mc: &mut Mc, id: u8| {
         let (s, _, r) = mc_cmd(mc, 0, 0x0C41, m, P::new().u8(0, id));
         assert_eq!(s, status::OK, "counter {id}");
         r.u64(8)
     };
-    // ING_BYTE 15, ING_MCAST 16, ING_BCAST 17, ING_ALL 18, ING_UCAST 19 (10-2-3),
-    // EGR_BYTE 21, EGR_MCAST 22, EGR_BCAST 23, EGR_UCAST 24 (4-0-1), ING_GOOD 26,
+    // ING_BYTE 15, ING_MCAST 16, ING_BCAST 17, ING_ALL 18 (all frames the MAC passed
+    // on: 10+1+2+1), ING_UCAST 19 (delivered 10-2-3), EGR_BYTE 21, EGR_MCAST 22,
+    // EGR_BCAST 23, EGR_UCAST 24 (4-0-1), ING_GOOD 26 (= ING_ALL: no MAC errors),
     // EGR_GOOD 27; error/pause/size counters 0 (ING_FRAME_DISCARD 9, ING_ERR 20, ...).
-    let want = [(15, 1000), (16, 2), (17, 3), (18, 10), (19, 5), (21, 400), (22, 0), (23, 1), (24, 3), (26, 10), (27, 4), (9, 0), (20, 0), (25, 0), (0, 0)];
+    let want = [(15, 1000), (16, 2), (17, 3), (18, 14), (19, 5), (21, 400), (22, 0), (23, 1), (24, 3), (26, 14), (27, 4), (9, 0), (20, 0), (25, 0), (0, 0)];
     for (id, v) in want {
         assert_eq!(ctr(&mut mc, id), v, "counter {id}");
     }

@@ -11,22 +11,37 @@ use crate::Cpu;
 /// epoch makes emptying it O(1)); 96 KiB per PE.
 const FAST_ENTRIES: usize = 1024;
 
-/// One cached page: VA page `page` (VA >> 12, as the instruction gave it) was translated
-/// successfully for this access type, to the 4 KiB guest RAM page at `pa` whose bytes are
-/// at host address `host`.
-#[derive(Debug, Clone, Copy)]
+/// One cached page: the VA page `tag & !0xfff` (as the instruction gave it) was translated
+/// successfully for this access type, in epoch `tag & 0xff0` (`FastMem::epoch`), to the
+/// 4 KiB guest RAM page at `va + pa_off` whose bytes are at host address `va + host_off`.
+/// An access of `n` (a power of two up to 16) bytes at `va` hits exactly when its key
+/// `(va & (!0xfff | (n - 1))) | epoch` equals `tag`: the same page, the current epoch,
+/// naturally aligned (the tag's bits 3:0 are zero). One compare for all three, in Rust
+/// (`Cpu::fast_hit`) and in a JIT's inline probe.
+#[derive(Debug, Clone, Copy, Default)]
 struct FastEntry {
-    page: u64,
-    epoch: u32,
-    host: usize,
-    pa: u64,
+    /// 0 when empty: never a key, whose epoch bits are never 0.
+    tag: u64,
+    /// Host address of the page minus its VA (wrapping).
+    host_off: u64,
+    /// Guest PA of the page minus its VA (wrapping).
+    pa_off: u64,
+    /// (Entries are 32 bytes: the JIT indexes with a shift.)
+    _pad: u64,
 }
 
-impl Default for FastEntry {
-    fn default() -> Self {
-        // VA >> 12 never reaches u64::MAX: the entry never matches.
-        FastEntry { page: u64::MAX, epoch: 0, host: 0, pa: 0 }
+impl FastEntry {
+    /// The VA page (VA >> 12).
+    #[inline(always)]
+    fn page(&self) -> u64 {
+        self.tag >> 12
     }
+}
+
+/// The key of an access of `n` bytes (a power of two, at most 16) at `va` in epoch `epoch`.
+#[inline(always)]
+fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
+    (va & (!0xfff | (n - 1))) | epoch
 }
 
 /// A small direct-mapped cache of translations to guest RAM (host pointers), one table
@@ -50,7 +65,7 @@ impl Default for FastEntry {
 ///   could see changed tables. Entries of the current context only exist (a context change
 ///   is a System-group instruction or an exception), so a hit gives exactly what the TLB
 ///   lookup would. A TLB change not seen by `tlb_filled` (`FastMem::fills` behind
-///   `Tlb::fills`, e.g. a TLB restored from elsewhere) makes every entry miss.
+///   `Tlb::fills`: `Cpu::reset`, a TLB replaced between runs) empties the cache.
 ///
 /// It also holds `irq_check`: interrupt lines, routing or masks may have changed, so
 /// `interp::run` must sample the interrupt inputs before the next instruction.
@@ -62,8 +77,13 @@ pub(crate) struct FastMem {
     /// MDSCR_EL1.{MDE,SS} were not both clear when `irq_check` was last handled (debug
     /// checks needed; see `interp::step_inner`).
     pub(crate) debug: bool,
-    epoch: u32,
-    /// `Tlb::fills` when the entries of this epoch were made.
+    /// The current epoch in bits 11:4 (16..=0xff0, never 0): entries of other epochs
+    /// never hit. Wrapping empties every table.
+    epoch: u64,
+    /// `Tlb::fills` as last seen. Entries exist only while it equals `Tlb::fills`:
+    /// `fast_fill` syncs it before making one, every fill is reported to `tlb_filled`
+    /// (which empties the cache if it missed one), `Cpu::reset` empties the cache when it
+    /// replaces the TLB, and a run starts with a check (the TLB is a public field).
     fills: u64,
     e: Box<[[FastEntry; FAST_ENTRIES]; 3]>,
     /// The fetch entry used last (a copy of one of `e[0]`, checked first).
@@ -80,11 +100,19 @@ pub(crate) struct FastMem {
 /// (remote TLBIs are applied between runs: `Tlb::invalidations`, `Tlb::flushes`).
 #[derive(Debug, Clone)]
 struct Kept {
-    epoch: u32,
+    epoch: u64,
+    /// The system registers, except `SysRegs::other` (always empty here).
     sys: crate::sysreg::SysRegs,
     pstate: crate::state::Pstate,
     tlb_invalidations: u64,
     tlb_flushes: u64,
+}
+
+/// `kept.clone_from(sys)` without `SysRegs::other` (left empty; see `fast_run_boundary`),
+/// allocating nothing.
+fn keep_sys(kept: &mut crate::sysreg::SysRegs, sys: &crate::sysreg::SysRegs) {
+    // Everything but `other` is plain data.
+    *kept = crate::sysreg::SysRegs { other: Default::default(), ..*sys };
 }
 
 impl Default for FastMem {
@@ -93,7 +121,7 @@ impl Default for FastMem {
             live: false,
             irq_check: true,
             debug: true,
-            epoch: 1,
+            epoch: EPOCH_STEP,
             fills: 0,
             e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]),
             code: FastEntry::default(),
@@ -105,6 +133,9 @@ impl Default for FastMem {
 /// FastMem page bits that the TLB key keeps (VA bits 55:12): with TBI the TLB's VA page
 /// has bits 63:56 replaced, the cached page has the VA as the instruction gave it.
 const TLB_PAGE_BITS: u64 = (1 << 44) - 1;
+
+/// One epoch in `FastMem::epoch` / `FastEntry::tag` (bits 11:4).
+const EPOCH_STEP: u64 = 0x10;
 
 impl FastMem {
     /// The TLB was just filled (`Tlb::fills` is now `fills`), evicting the entry for VA
@@ -130,11 +161,11 @@ impl FastMem {
     fn drop_tlb_page(&mut self, v: u64) {
         let slot = v as usize & (FAST_ENTRIES - 1);
         for t in self.e.iter_mut() {
-            if (t[slot].page ^ v) & TLB_PAGE_BITS == 0 {
+            if (t[slot].page() ^ v) & TLB_PAGE_BITS == 0 {
                 t[slot] = FastEntry::default();
             }
         }
-        if (self.code.page ^ v) & TLB_PAGE_BITS == 0 {
+        if (self.code.page() ^ v) & TLB_PAGE_BITS == 0 {
             self.code = FastEntry::default();
         }
     }
@@ -147,34 +178,35 @@ impl FastMem {
             // No entry of a finished run may come back (epoch 0 is never current).
             k.epoch = 0;
         }
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            // Wrapped: old entries could match again.
+        self.epoch += EPOCH_STEP;
+        if self.epoch > 0xff0 {
+            // Wrapped: old entries could match again. (255 epochs: the emptying costs
+            // little next to the invalidations that led here.)
             for t in self.e.iter_mut() {
                 t.fill(FastEntry::default());
             }
-            self.epoch = 1;
+            self.code = FastEntry::default();
+            self.epoch = EPOCH_STEP;
         }
     }
 }
 
 /// Where a JIT's inline RAM-access fast path finds `FastMem` inside a `Cpu` (byte
 /// offsets). The fast path must take a hit exactly when `read_mem`/`write_mem` would:
-/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with `page == va >> 12`,
-/// `epoch == FastMem.epoch`, `FastMem.fills == tlb.fills`, the access naturally aligned.
+/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with
+/// `tag == (va & (!0xfff | (n - 1))) | epoch` (the u64 at `epoch`); then the host address
+/// is `va + host_off`, the PA `va + pa_off` (wrapping adds).
 #[derive(Debug, Clone, Copy)]
 pub struct FastLayout {
     /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 3]` tables.
     pub tables: usize,
+    /// Offset in `Cpu` of the current epoch (a u64 to OR into keys).
     pub epoch: usize,
-    pub fills: usize,
-    pub tlb_fills: usize,
     pub entries: usize,
     pub entry_size: usize,
-    pub e_page: usize,
-    pub e_epoch: usize,
-    pub e_host: usize,
-    pub e_pa: usize,
+    pub e_tag: usize,
+    pub e_host_off: usize,
+    pub e_pa_off: usize,
     /// Offset in `Cpu` of the last-used fetch entry (`FastMem::code`, a `FastEntry`
     /// that `fetch` checks first and refreshes from table 0 on a table hit).
     pub code: usize,
@@ -189,14 +221,11 @@ pub fn fast_layout() -> FastLayout {
     FastLayout {
         tables: f + offset_of!(FastMem, e),
         epoch: f + offset_of!(FastMem, epoch),
-        fills: f + offset_of!(FastMem, fills),
-        tlb_fills: offset_of!(Cpu, tlb) + offset_of!(crate::mmu::Tlb, fills),
         entries: FAST_ENTRIES,
         entry_size: size_of::<FastEntry>(),
-        e_page: offset_of!(FastEntry, page),
-        e_epoch: offset_of!(FastEntry, epoch),
-        e_host: offset_of!(FastEntry, host),
-        e_pa: offset_of!(FastEntry, pa),
+        e_tag: offset_of!(FastEntry, tag),
+        e_host_off: offset_of!(FastEntry, host_off),
+        e_pa_off: offset_of!(FastEntry, pa_off),
         code: f + offset_of!(FastMem, code),
         irq_check: f + offset_of!(FastMem, irq_check),
     }
@@ -224,7 +253,17 @@ impl Cpu {
     /// epoch; TLB evictions by fills between runs drop their pages as inside a run) and
     /// that state is unchanged; otherwise it starts empty.
     pub fn fast_run_boundary(&mut self, live: bool) {
+        if live && self.fast.fills != self.tlb.fills {
+            // The TLB was replaced from outside: nothing cached may stay.
+            self.fast.kept = None;
+            self.fast.invalidate();
+            self.fast.fills = self.tlb.fills;
+        }
         if live {
+            // `SysRegs::other` (implementation defined registers kept as plain storage)
+            // affects no translation: left out of the comparison (`Kept::sys` has it
+            // empty), as comparing or cloning the map at every run boundary costs.
+            let other = std::mem::take(&mut self.sys.other);
             let resume = match &self.fast.kept {
                 Some(k) => {
                     k.epoch != 0
@@ -236,6 +275,7 @@ impl Cpu {
                 }
                 None => false,
             };
+            self.sys.other = other;
             if resume {
                 let epoch = self.fast.kept.as_ref().map_or(0, |k| k.epoch);
                 self.fast.epoch = epoch;
@@ -251,12 +291,16 @@ impl Cpu {
             match &mut self.fast.kept {
                 Some(k) => {
                     k.epoch = epoch;
-                    k.sys.clone_from(sys);
+                    keep_sys(&mut k.sys, sys);
                     k.pstate = pstate;
                     k.tlb_invalidations = tlb_invalidations;
                     k.tlb_flushes = tlb_flushes;
                 }
-                None => self.fast.kept = Some(Box::new(Kept { epoch, sys: sys.clone(), pstate, tlb_invalidations, tlb_flushes })),
+                None => {
+                    let mut k = Box::new(Kept { epoch, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
+                    keep_sys(&mut k.sys, sys);
+                    self.fast.kept = Some(k);
+                }
             }
         }
         self.fast.live = live;
@@ -302,8 +346,8 @@ impl Cpu {
     #[inline(always)]
     pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
         let f = &self.fast;
-        if va & 3 == 0 && va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
-            Some(f.code.pa + (va & 0xfff))
+        if fast_key(va, 4, f.epoch) == f.code.tag {
+            Some(va.wrapping_add(f.code.pa_off))
         } else {
             None
         }
@@ -375,17 +419,9 @@ impl Cpu {
     /// of type `ty`, if `FastMem` has the page.
     #[inline(always)]
     fn fast_hit(&self, ty: usize, va: u64, n: usize) -> Option<(usize, u64)> {
-        let page = va >> 12;
-        let e = &self.fast.e[ty][page as usize & (FAST_ENTRIES - 1)];
-        if e.page == page
-            && e.epoch == self.fast.epoch
-            && self.fast.fills == self.tlb.fills
-            && n.is_power_of_two()
-            && n <= 16
-            && va & (n as u64 - 1) == 0
-        {
-            let off = va & 0xfff;
-            Some((e.host + off as usize, e.pa + off))
+        let e = &self.fast.e[ty][(va >> 12) as usize & (FAST_ENTRIES - 1)];
+        if n.is_power_of_two() && n <= 16 && fast_key(va, n as u64, self.fast.epoch) == e.tag {
+            Some((va.wrapping_add(e.host_off) as usize, va.wrapping_add(e.pa_off)))
         } else {
             None
         }
@@ -414,10 +450,14 @@ impl Cpu {
             self.fast.irq_check = irq;
             self.fast.fills = self.tlb.fills;
         }
-        let page = va >> 12;
-        let epoch = self.fast.epoch;
-        self.fast.e[fast_ty(acc.ty)][page as usize & (FAST_ENTRIES - 1)] =
-            FastEntry { page, epoch, host: span.host as usize + (pa_page - span.base.0) as usize, pa: pa_page };
+        let va_page = va & !0xfff;
+        let host = span.host as u64 + (pa_page - span.base.0);
+        self.fast.e[fast_ty(acc.ty)][(va >> 12) as usize & (FAST_ENTRIES - 1)] = FastEntry {
+            tag: va_page | self.fast.epoch,
+            host_off: host.wrapping_sub(va_page),
+            pa_off: pa_page.wrapping_sub(va_page),
+            _pad: 0,
+        };
     }
 
     /// Reads `size` (1..=16) bytes at `va`, little-endian, zero-extended into a u128.
@@ -495,8 +535,8 @@ impl Cpu {
             return Err(SyncExc::new(ec::PC_ALIGN, 0).with_far(va));
         }
         let f = &self.fast;
-        if va >> 12 == f.code.page && f.code.epoch == f.epoch && f.fills == self.tlb.fills {
-            let h = f.code.host + (va & 0xfff) as usize;
+        if fast_key(va, 4, f.epoch) == f.code.tag {
+            let h = va.wrapping_add(f.code.host_off) as usize;
             // SAFETY: as in `read_mem`.
             return Ok(u32::from_le(unsafe { std::ptr::read_unaligned(h as *const u32) }));
         }
@@ -842,6 +882,32 @@ mod fast_tlb_tests {
         assert_eq!(t.removals(), None, "15 removed: too many to list");
     }
 
+    /// One tag compare checks page, epoch and natural alignment (values by hand: an entry
+    /// for VA page 0x8010_0000 backed by host 0x1000 and PA 0x9000_0000), and the 8-bit
+    /// epoch's wrap empties the tables (else an entry 255 epochs old would match again).
+    #[test]
+    fn keys_check_page_epoch_and_alignment() {
+        let mut cpu = Cpu::new(CpuConfig::default());
+        let ep = cpu.fast.epoch;
+        let va_page = 0x8010_0000u64;
+        cpu.fast.e[1][0x100] =
+            FastEntry { tag: va_page | ep, host_off: 0x1000u64.wrapping_sub(va_page), pa_off: 0x9000_0000 - va_page, _pad: 0 };
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), Some((0x1ff8, 0x9000_0ff8)));
+        assert_eq!(cpu.fast_hit(1, 0x8010_0fff, 1), Some((0x1fff, 0x9000_0fff)));
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ff0, 16), Some((0x1ff0, 0x9000_0ff0)));
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ffc, 8), None, "misaligned");
+        assert_eq!(cpu.fast_hit(1, 0x8010_0001, 2), None, "misaligned");
+        assert_eq!(cpu.fast_hit(1, 0x9010_0ff8, 8), None, "another page in the same slot");
+        assert_eq!(cpu.fast_hit(2, 0x8010_0ff8, 8), None, "another table");
+        cpu.fast.invalidate();
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "an old epoch");
+        for _ in 0..254 {
+            cpu.fast.invalidate();
+        }
+        assert_eq!(cpu.fast.epoch, ep, "255 invalidations later the epoch value comes back");
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "... but the wrap emptied the tables");
+    }
+
     /// The rule itself, on `FastMem` alone: entries survive fills, an eviction drops the
     /// evicted VA page (bits 55:12, any tag byte) in every table, a fill `FastMem` did not
     /// see drops everything.
@@ -850,11 +916,11 @@ mod fast_tlb_tests {
         let mut f = FastMem::default();
         let put = |f: &mut FastMem, ty: usize, page: u64| {
             let ep = f.epoch;
-            f.e[ty][page as usize & (FAST_ENTRIES - 1)] = FastEntry { page, epoch: ep, host: 1, pa: 0 };
+            f.e[ty][page as usize & (FAST_ENTRIES - 1)] = FastEntry { tag: page << 12 | ep, host_off: 1, pa_off: 0, _pad: 0 };
         };
         let has = |f: &FastMem, ty: usize, page: u64| {
             let e = &f.e[ty][page as usize & (FAST_ENTRIES - 1)];
-            e.page == page && e.epoch == f.epoch
+            e.tag == page << 12 | f.epoch
         };
         let (p, q) = (0x80100u64, 0x80101u64);
         let tagged = p | 0x5a << 44; // VA with tag byte 0x5a (TBI): same TLB page as p
@@ -864,9 +930,9 @@ mod fast_tlb_tests {
         f.code = f.e[0][p as usize & (FAST_ENTRIES - 1)];
         f.tlb_filled(None, 1);
         f.tlb_filled(Some(p + FAST_ENTRIES as u64), 2); // p's FastMem slot, another page
-        assert!(has(&f, 0, p) && has(&f, 1, tagged) && has(&f, 2, q) && f.code.page == p);
+        assert!(has(&f, 0, p) && has(&f, 1, tagged) && has(&f, 2, q) && f.code.page() == p);
         f.tlb_filled(Some(p), 3);
-        assert!(!has(&f, 0, p) && !has(&f, 1, tagged) && f.code.page != p, "evicted page dropped");
+        assert!(!has(&f, 0, p) && !has(&f, 1, tagged) && f.code.page() != p, "evicted page dropped");
         assert!(has(&f, 2, q), "other pages kept");
         f.tlb_filled(Some(0x1), 5); // fill 4 was missed
         assert!(!has(&f, 2, q), "a missed fill drops everything");

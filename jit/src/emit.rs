@@ -211,8 +211,13 @@ struct Em<'a, 'b> {
     sext: u8,
     /// An FP/SIMD instruction of this block has checked that FP is enabled (`fp.rs`).
     fp_ok: bool,
+    /// A rounding FP instruction of this block has found FPCR.RMode = RN, FPCR.FZ = 0
+    /// and FPSR.IXC = 1, which hold for the rest of the block (`fp::rounding`).
+    fp_fast: bool,
     /// Which V register xmm0 holds between FP instructions (`fp::XmmCache`).
     xmm: fp::XmmCache,
+    /// Cold code emitted after the block's end (`fp::defer`).
+    cold: fp::Cold,
     /// The instruction being translated sets NZCV and the next one consumes it from the
     /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
     fuse: bool,
@@ -222,6 +227,13 @@ struct Em<'a, 'b> {
     /// The block's first instruction (its budget check): a branch back to the block's
     /// own start jumps there directly.
     entry: dynasmrt::DynamicLabel,
+    /// Loads may reuse a host register that a store of this instruction class left
+    /// holding a guest register (`avail`): set only while emitting instruction classes
+    /// whose code places no label between a store and a later load (`native`).
+    reuse: bool,
+    /// (host register, `Cpu` offset of the guest register it holds, code offset at which
+    /// that was last known true): valid only while nothing was emitted since.
+    avail: Option<(u8, i32, usize)>,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -349,13 +361,23 @@ impl Em<'_, '_> {
     }
 
     /// Host register `h` = guest register `r` (31: zero, or SP when `sp`), 64 bits.
+    /// Right after a store of the same guest register (nothing emitted in between, see
+    /// `avail`), the stored host register is used instead of reloading from memory.
     fn load(&mut self, h: u8, r: u32, sp: bool) {
+        let at = self.ops.offset().0;
+        let avail = self.avail.filter(|a| self.reuse && a.2 == at);
         if r == 31 && !sp {
             dynasm!(self.ops ; .arch x64 ; xor Rd(h), Rd(h));
         } else {
             let off = self.cx.reg_off(r);
-            dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            match avail {
+                Some((a, o, _)) if o == off && a == h => return,
+                Some((a, o, _)) if o == off => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(a)),
+                _ => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+            }
         }
+        // Only `h` was written: what another host register holds is still true.
+        self.avail = avail.filter(|a| a.0 != h).map(|a| (a.0, a.1, self.ops.offset().0));
     }
 
     /// Guest register `r` (31: discarded, or SP when `sp`) = host register `h`; a 32-bit
@@ -369,6 +391,7 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
         }
         dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        self.avail = self.reuse.then(|| (h, off, self.ops.offset().0));
     }
 
     fn store_imm(&mut self, v: u64, r: u32) {
@@ -553,9 +576,9 @@ impl Em<'_, '_> {
     ///    dispatcher would, and goes on with 2 if none was taken);
     /// 2. the fetch `Cpu::fetch` would make hits `FastMem` without side effects other
     ///    than refreshing the last-used fetch entry (done here too): PC 4-aligned, the
-    ///    fetch entry or table 0's entry for the page with the current epoch, and
-    ///    `FastMem::fills == Tlb::fills`. That gives the PA exactly as the dispatcher's
-    ///    fetch would: a TLB invalidation, any System instruction (TLBI, MSR TTBR/SCTLR,
+    ///    fetch entry or table 0's entry whose tag is the fetch's key (page, epoch,
+    ///    alignment: `mem::FastLayout`). That gives the PA exactly as the dispatcher's
+    ///    fetch would: a TLB invalidation, a System instruction (TLBI, MSR TTBR/SCTLR,
     ///    ERET...) or exception bumps the epoch, a TLB fill drops the pages of the TLB
     ///    entry it evicted (`FastMem::tlb_filled`), so a remapped
     ///    page misses here and goes the dispatcher's way (`fetch_miss`: the slow fetch, a
@@ -570,11 +593,11 @@ impl Em<'_, '_> {
     /// same-page chains. Clobbers every scratch register.
     fn chain_lookup(&mut self) {
         let l = cpu_aarch64::mem::fast_layout();
-        let (tables, epoch, fills, tlb_fills) = (l.tables as i32, l.epoch as i32, l.fills as i32, l.tlb_fills as i32);
+        let (tables, epoch) = (l.tables as i32, l.epoch as i32);
         let (code, irq) = (l.code as i32, l.irq_check as i32);
-        let (e_page, e_epoch, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_pa as i32);
+        let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
         let shift = l.entry_size.trailing_zeros() as i8;
-        let mask = (l.entries - 1) as i32;
+        let index_mask = ((l.entries - 1) << shift) as i32;
         let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
         let jc = self.cx.jcache as i64;
         let out_fetch = self.ops.new_dynamic_label();
@@ -586,28 +609,20 @@ impl Em<'_, '_> {
             ; .arch x64
             ; cmp BYTE [rbx + irq], 0
             ; jne =>out_fetch
-            ; test al, 3
-            ; jnz =>out_fetch
-            ; mov rcx, QWORD [rbx + fills]
-            ; cmp rcx, QWORD [rbx + tlb_fills]
-            ; jne =>out_fetch
+            // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
             ; mov rdx, rax
-            ; shr rdx, 12
-            ; mov ecx, DWORD [rbx + epoch]
+            ; and rdx, !0xfff | 3
+            ; or rdx, QWORD [rbx + epoch]
             // The last-used fetch entry (what `fetch` checks first).
-            ; cmp rdx, QWORD [rbx + code + e_page]
-            ; jne =>tab
-            ; cmp ecx, DWORD [rbx + code + e_epoch]
+            ; cmp rdx, QWORD [rbx + code + e_tag]
             ; je =>hit
             // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
             ; =>tab
-            ; mov esi, edx
-            ; and esi, mask
-            ; shl esi, shift
+            ; mov rsi, rax
+            ; shr rsi, 12 - shift
+            ; and esi, index_mask
             ; add rsi, QWORD [rbx + tables]
-            ; cmp rdx, QWORD [rsi + e_page]
-            ; jne =>out_fetch
-            ; cmp ecx, DWORD [rsi + e_epoch]
+            ; cmp rdx, QWORD [rsi + e_tag]
             ; jne =>out_fetch
         );
         for q in 0..(l.entry_size / 8) as i32 {
@@ -622,9 +637,7 @@ impl Em<'_, '_> {
             ; =>hit
             // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
             ; mov rsi, QWORD [rbx + code + e_pa]
-            ; mov edx, eax
-            ; and edx, 0xfff
-            ; add rsi, rdx
+            ; add rsi, rax
             ; mov rdx, QWORD ctx_bits
             ; or rsi, rdx
             // rcx = &jcache[jc_hash(va, pa_ctx)]
@@ -706,10 +719,13 @@ impl Em<'_, '_> {
 /// address `start`) and the number of guest instructions.
 pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
     // The block ends at the first instruction that may branch or change the context.
+    // (Each word decoded once: `decoded` keeps them for the emission loop below.)
+    let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
     let mut n = 0;
-    for &w in words {
+    for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        if ends_block(&cpu_aarch64::decode(w)) {
+        *d = cpu_aarch64::decode(w);
+        if ends_block(d) {
             break;
         }
     }
@@ -717,7 +733,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let va = cx.va;
     let mut ops = Asm::new(start);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, xmm: fp::XmmCache::default(), fuse: false, hf: None, entry };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -736,7 +752,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let mut ended = false;
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
-        let insn = cpu_aarch64::decode(w);
+        let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
         e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
         let done = native(&mut e, pc, &insn);
@@ -759,6 +775,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     if !ended {
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
+    fp::emit_cold(&mut e);
     let bytes = e.ops.finalize().ok()?;
     dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))
@@ -809,11 +826,18 @@ fn ends_block(insn: &Insn) -> bool {
 /// Emits `insn` natively if supported. Branches emit their block exits.
 fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     e.xmm.next_insn();
+    // Register reuse (`Em::avail`) in the classes emitted here, whose code never places
+    // a label between a store and a later load (a label reached from elsewhere would
+    // break "nothing emitted since the store"); off for everything else.
+    e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || fp::native_fp_ldst(e, pc, insn_raw(e), l),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || {
+            e.reuse = false;
+            fp::native_fp_ldst(e, pc, insn_raw(e), l)
+        },
         Insn::Fp(f) => fp::native_fp(e, pc, f),
         Insn::SimdFp(f) => fp::native_simd_fp(e, pc, f),
         Insn::Simd(v) => simd::native_simd(e, pc, insn_raw(e), v),
@@ -838,6 +862,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         }
         _ => false,
     };
+    e.reuse = false;
     done || native2::native(e, pc, insn)
 }
 
@@ -1273,8 +1298,18 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
             e.load(RAX, rn, false);
             e.load(RCX, rm, false);
-            e.load(RDX, ra, false);
             // The low 64 (32) bits of a product do not depend on signedness.
+            if ra == 31 {
+                // MUL / MNEG.
+                dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
+                if matches!(d, DpReg::Msub { .. }) {
+                    dynasm!(e.ops ; .arch x64 ; neg rax);
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
+            e.load(RDX, ra, false);
             dynasm!(e.ops ; .arch x64 ; imul rax, rcx);
             if matches!(d, DpReg::Madd { .. }) {
                 dynasm!(e.ops ; .arch x64 ; add rax, rdx);
@@ -1393,13 +1428,20 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
 
 /// Tells the platform about a store done by the inline fast path (what `write_mem` does
 /// after a fast hit). Returns `exit::STOP` when it wrote translated code.
-extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
+/// `uncounted`: instructions retired by the block (this store included) not yet added to
+/// the counts, added around the notification so that it sees them exact.
+extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) -> u32 {
     // SAFETY: as in `call_insn`.
     let ctx = unsafe { &mut *ctx };
     let cpu = unsafe { &mut *ctx.cpu };
     let p = unsafe { &mut *ctx.plat };
     use cpu_aarch64::Platform;
+    let el = cpu.st.pstate.el as usize & 3;
+    cpu.icount = cpu.icount.wrapping_add(uncounted);
+    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_add(uncounted);
     p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
+    cpu.icount = cpu.icount.wrapping_sub(uncounted);
+    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_sub(uncounted);
     if p.written.is_empty() { 0 } else { exit::STOP }
 }
 
@@ -1413,7 +1455,8 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64) -> u32 {
 /// that fills it stops the block), so the hook would have returned 0 too.
 /// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
 fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
-    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
+    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
+    let uncounted = e.pending;
     for &r in pas {
         let skip = e.ops.new_dynamic_label();
         dynasm!(e.ops
@@ -1427,6 +1470,7 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
             ; mov rdi, r12
             ; mov rsi, Rq(r)
             ; mov edx, n as i32
+            ; mov ecx, uncounted
             ; mov rax, QWORD f
             ; call rax
             ; test eax, eax
@@ -1438,49 +1482,37 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
 
 /// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
 /// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
-/// that register = physical address; on a miss jumps to `slow`. Clobbers rcx, rdx, rsi.
+/// that register = physical address; on a miss jumps to `slow`. One compare checks page,
+/// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
-    let fills = l.fills as i32;
-    let tlb_fills = l.tlb_fills as i32;
     let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
-    let mask = (l.entries - 1) as i32;
-    let (e_page, e_epoch, e_host, e_pa) = (l.e_page as i32, l.e_epoch as i32, l.e_host as i32, l.e_pa as i32);
-    debug_assert!(l.entry_size.is_power_of_two());
-    if n > 1 {
-        let m = (n - 1) as i32;
-        dynasm!(e.ops ; .arch x64 ; test Rd(a), m ; jnz =>slow);
-    }
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
+    debug_assert!(l.entry_size.is_power_of_two() && shift < 12 && n.is_power_of_two() && n <= 16);
+    let key_mask = !0xfff | (n as i32 - 1);
     dynasm!(e.ops
         ; .arch x64
         ; mov rdx, Rq(a)
-        ; shr rdx, 12
-        ; mov ecx, edx
-        ; and ecx, mask
-        ; shl ecx, shift
-        ; mov rsi, QWORD [rbx + tables]
-        ; add rsi, rcx
-        ; cmp rdx, QWORD [rsi + ty_off + e_page]
+        ; and rdx, key_mask
+        ; or rdx, QWORD [rbx + epoch]
+        ; mov rsi, Rq(a)
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + ty_off + e_tag]
         ; jne =>slow
-        ; mov ecx, DWORD [rbx + epoch]
-        ; cmp ecx, DWORD [rsi + ty_off + e_epoch]
-        ; jne =>slow
-        ; mov rcx, QWORD [rbx + fills]
-        ; cmp rcx, QWORD [rbx + tlb_fills]
-        ; jne =>slow
-        ; mov ecx, Rd(a)
-        ; and ecx, 0xfff
         ; mov Rq(host), QWORD [rsi + ty_off + e_host]
-        ; add Rq(host), rcx
+        ; add Rq(host), Rq(a)
     );
     if let Some(r) = pa {
         dynasm!(e.ops
             ; .arch x64
             ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
-            ; add Rq(r), rcx
+            ; add Rq(r), Rq(a)
         );
     }
 }
@@ -1649,26 +1681,26 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
 /// into translated code), and the fallback at `slow` that lets the interpreter run the
-/// instruction; both paths meet at `done` with the same pending count: a load joins the
-/// pending count (no host code runs on its fast path, so nothing reads `icount` before
-/// the next flush; the fallback flushes the earlier pending count before the interpreter
-/// runs and counts the instruction, then lowers `icount` by the count still pending at
-/// `done`); a store flushes it with the instruction before the store hooks (host code).
-/// `profiled`: a fallback is reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
+/// reported as a slow path by `LSEMU_JIT_PROFILE`.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
+    // Counting: on the fast path this instruction joins the pending count (the store
+    // hooks add it around their notification); the fallback flushes the count before it,
+    // the interpreter counts the instruction, then the count is lowered again so that
+    // both paths reach `done` with the same pending count (as `fp::sticky`).
     let p0 = e.pending;
     e.pending = p0 + 1;
     if !load {
-        e.flush_count();
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         store_hooks(e, pairs, n, stop);
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
+        e.flush_count();
         let next = pc.wrapping_add(4);
         dynasm!(e.ops
             ; .arch x64
@@ -1686,17 +1718,15 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     }
     e.pending = p0;
     e.callout(pc, raw);
-    if load {
-        let n = p0 + 1;
-        let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
-        );
-        e.pending = n;
-    }
-    dynasm!(e.ops ; .arch x64 ; =>done);
+    let n = p0 + 1;
+    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    dynasm!(e.ops
+        ; .arch x64
+        ; sub QWORD [rbx + OFF_ICOUNT], n
+        ; sub QWORD [rbx + el_off], n
+        ; =>done
+    );
+    e.pending = n;
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
@@ -1706,6 +1736,13 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     let done = e.ops.new_dynamic_label();
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
     // Both accesses hit: nothing below can fault.
+    let mut ix = ix;
+    if load && ix != Ix::Off {
+        // The base writeback first (Rn is neither Rt nor Rt2 here): the loaded register,
+        // stored last, can then be reused by the next instruction (`Em::avail`).
+        e.store(R11, rn, true, true);
+        ix = Ix::Off;
+    }
     if load {
         load_n(e, RDI, R8, n);
         native2::sext(e, RDI, n);

@@ -10,8 +10,9 @@
 //! fast paths never commit (they jump to `slow`, where the interpreter runs the whole
 //! instruction from the unchanged state):
 //!
-//! - FPCR.RMode != RN or FPCR.FZ = 1 (a `test` of FPCR per instruction; FPCR.DN only
-//!   changes NaN results and AHP only half precision, both excluded below);
+//! - FPCR.RMode != RN or FPCR.FZ = 1 (tested once per block, see "Mode", or per
+//!   instruction before it; FPCR.DN only changes NaN results and AHP only half
+//!   precision, both excluded below);
 //! - any NaN result: NaN propagation and the default NaN differ (x86's default NaN is
 //!   negative, operand priority differs), and every IEEE invalid operation of the
 //!   arithmetic returns a NaN, so IOC is never needed on a fast path;
@@ -44,12 +45,25 @@
 //!   its exact value was not tiny;
 //! - DZC: only with an infinite result (finite nonzero / 0), not committed;
 //! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
+//!
 //! A zero result is exact (no flag, and both architectures give the IEEE sign: x - x is
 //! +0 under RN, the sign of a product or quotient is the XOR of the operands') when it is
 //! a sum or difference (a sum that underflows is exact, so a zero sum is the exact
 //! value), a square root (of a zero), a product with a zero factor or a quotient with a
 //! zero dividend (checked on the operands, out of line, only when the result is a zero);
 //! otherwise (a product of tiny numbers, any FMA) the interpreter runs the instruction.
+//!
+//! **Mode (once per block).** Only the block's first rounding operation tests FPCR
+//! (RMode = RN, FZ = 0) and FPSR.IXC = 1. Within a block FPCR cannot change (MSR FPCR
+//! is a System instruction that ends the block, as do exception entry and ERET) and
+//! FPSR.IXC cannot be cleared (only MSR FPSR clears flags; a call-out's interpreter only
+//! sets them), so when that test passes the mode holds for the rest of the block
+//! (`Em::fp_fast`), and the later rounding operations, comparisons and conversions skip
+//! their FPCR tests. When it fails, the instruction runs in the interpreter (FPCR) or on
+//! the MXCSR path (IXC; its own fallbacks also go to the interpreter), and the block is
+//! left for the next instruction, whose block starts with its own test: a program that
+//! runs with another rounding mode, or has not rounded inexactly yet, executes its
+//! rounding operations one block each.
 //!
 //! **MXCSR path (FPSR.IXC = 0).** MXCSR's flags are cleared before the operation and read
 //! after it (`mx_clear`, `mx_read`); the result is committed unless MXCSR.IE or UE is set
@@ -286,39 +300,42 @@ impl Em<'_, '_> {
     /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
-        let ok = self.ops.new_dynamic_label();
-        let is_zero = self.ops.new_dynamic_label();
-        let exact = !matches!(zero, Zero::Inexact);
+        // A zero (biased exponent 0, like a denormal) leaves through the range check to a
+        // cold stub when it may be exact; rax still holds the result there.
+        let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
         if d {
-            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax]);
-            if exact {
-                dynasm!(self.ops ; .arch x64 ; test rcx, rcx ; jz =>is_zero);
-            }
-            dynasm!(self.ops ; .arch x64 ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>slow);
+            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
         } else {
-            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax]);
-            if exact {
-                dynasm!(self.ops ; .arch x64 ; test ecx, ecx ; jz =>is_zero);
-            }
-            dynasm!(self.ops ; .arch x64 ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>slow);
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
         }
-        if let Zero::Operands(regs) = zero {
-            // Out of line: a zero result is exact when one of `regs` is a zero.
-            let back = self.ops.new_dynamic_label();
-            dynasm!(self.ops ; .arch x64 ; jmp =>ok ; =>is_zero);
-            for r in regs.into_iter().flatten() {
-                let o = vo(r) + lane;
-                if d {
-                    dynasm!(self.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
-                } else {
-                    dynasm!(self.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+        if matches!(zero, Zero::Inexact) {
+            return;
+        }
+        let back = self.ops.new_dynamic_label();
+        dynasm!(self.ops ; .arch x64 ; =>back);
+        defer(self, move |e| {
+            dynasm!(e.ops ; .arch x64 ; =>stub);
+            if d {
+                dynasm!(e.ops ; .arch x64 ; lea rcx, [rax + rax] ; test rcx, rcx ; jnz =>slow);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; lea ecx, [rax + rax] ; test ecx, ecx ; jnz =>slow);
+            }
+            match zero {
+                Zero::Operands(regs) => {
+                    // Exact when one of `regs` is a zero.
+                    for r in regs.into_iter().flatten() {
+                        let o = vo(r) + lane;
+                        if d {
+                            dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + o] ; add rcx, rcx ; jz =>back);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; mov ecx, DWORD [rbx + o] ; add ecx, ecx ; jz =>back);
+                        }
+                    }
+                    dynasm!(e.ops ; .arch x64 ; jmp =>slow);
                 }
+                _ => dynasm!(e.ops ; .arch x64 ; jmp =>back),
             }
-            dynasm!(self.ops ; .arch x64 ; jmp =>slow ; =>back);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; =>is_zero);
-        }
-        dynasm!(self.ops ; .arch x64 ; =>ok);
+        });
     }
 
     fn vload_x(&mut self, x: u8, r: u32, d: bool) {
@@ -353,7 +370,8 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     e.fp_guard(slow);
-    if fpcr != 0 {
+    // (FPCR's RMode and FZ are known to be 0 for the rest of the block once `fp_fast`.)
+    if fpcr != 0 && !e.fp_fast {
         dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
     }
     body(e, slow);
@@ -363,23 +381,53 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     // same pending count at `done` (nothing reads icount between here and the flush: a
     // callout returning STOP leaves at once with the right count).
     let p0 = e.pending;
-    dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
     let raw = e.raw;
-    e.callout(pc, raw);
-    if let Some((r, shape)) = reload {
-        e.xmm.held = None;
-        load_operands(e, shape, &[(0, r)]);
-    }
     let n = p0 + 1;
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-    dynasm!(e.ops
-        ; .arch x64
-        ; sub QWORD [rbx + OFF_ICOUNT], n
-        ; sub QWORD [rbx + el_off], n
-        ; =>done
-    );
+    // The fallback is cold: emitted after the block's end (`defer`).
+    defer(e, move |e| {
+        let (pending, held) = (e.pending, e.xmm.held);
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        if let Some((r, shape)) = reload {
+            e.xmm.held = None;
+            load_operands(e, shape, &[(0, r)]);
+        }
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+            ; jmp =>done
+        );
+        (e.pending, e.xmm.held) = (pending, held);
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = n;
     true
+}
+
+/// Code emitted after the block's last instruction (`emit_cold`): fallbacks and other
+/// rarely taken paths, so that the fast paths fall through without taken jumps.
+#[derive(Default)]
+pub(super) struct Cold(Vec<ColdCode>);
+
+/// One piece of deferred code (`defer`).
+type ColdCode = Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>;
+
+/// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
+/// when the emitter has moved on) and end with a jump back into the block or an exit.
+fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
+    e.cold.0.push(Box::new(f));
+}
+
+/// Emits the deferred code (`defer`); called by `emit::block` after the block's exit.
+pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
+    while !e.cold.0.is_empty() {
+        for f in std::mem::take(&mut e.cold.0) {
+            f(e);
+        }
+    }
 }
 
 /// When a zero result of a rounding operation is exact (IXC-sticky path).
@@ -408,27 +456,59 @@ enum Shape {
 /// MXCSR access, `check_fast` on each lane, `zero_ok`: an exactly zero result is
 /// exact) and the MXCSR path (MXCSR cleared before, read after, `check_result`). `neg`
 /// negates the rounded scalar result (FNMUL).
-fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>)) -> bool {
+fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg: bool, op: impl Fn(&mut Em<'_, '_>) + Copy + 'static) -> bool {
     // Both paths leave xmm0 = V[rd] (the fast paths' result, all 128 bits of it: the
     // scalar loads zero bits 127:N and the vector forms' unused lanes compute 0 from 0;
     // the fallback reloads it), except FNMUL which negates in rax.
     let reload = (!neg).then_some((rd, shape));
-    let done = guarded_reload(e, pc, FPCR_ROUND, reload, |e, slow| {
-        let mx = e.ops.new_dynamic_label();
-        let end = e.ops.new_dynamic_label();
-        dynasm!(e.ops ; .arch x64 ; test BYTE [rbx + OFF_FPSR], FPSR_IXC ; jz =>mx);
+    let first = !e.fp_fast;
+    let done = guarded_reload(e, pc, 0, reload, |e, slow| {
+        if first {
+            // The block's first rounding instruction checks the mode; when it is not the
+            // IXC-sticky fast mode, the instruction runs (in the interpreter or on the
+            // MXCSR path) and the block is left for the next instruction's block, whose
+            // first rounding instruction checks again (see the module documentation).
+            let mode_slow = e.ops.new_dynamic_label();
+            let mx = e.ops.new_dynamic_label();
+            dynasm!(e.ops
+                ; .arch x64
+                ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
+                ; jnz =>mode_slow
+                ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
+                ; jz =>mx
+            );
+            let held = e.xmm.held;
+            let p0 = e.pending;
+            let raw = e.raw;
+            let next = pc.wrapping_add(4);
+            defer(e, move |e| {
+                let (pending, saved) = (e.pending, e.xmm.held);
+                // FPCR.RMode != RN or FZ = 1: the interpreter runs the instruction.
+                e.pending = p0;
+                dynasm!(e.ops ; .arch x64 ; =>mode_slow);
+                e.callout(pc, raw);
+                e.exit_to(next);
+                // FPSR.IXC = 0: the MXCSR path.
+                e.pending = p0;
+                e.xmm.held = held;
+                dynasm!(e.ops ; .arch x64 ; =>mx);
+                e.mx_clear();
+                op(e);
+                // (Its fallbacks go to `mode_slow` too: the mode is still not known fast.)
+                e.mx_read(MX_IE_UE, mode_slow);
+                check_lanes(e, shape, mode_slow, |e, d, _, slow| e.check_result(d, slow));
+                write_result(e, shape, rd, neg);
+                e.mx_commit();
+                e.pending = p0 + 1;
+                e.exit_to(next);
+                (e.pending, e.xmm.held) = (pending, saved);
+            });
+        }
         op(e);
         check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
         write_result(e, shape, rd, neg);
-        dynasm!(e.ops ; .arch x64 ; jmp =>end ; =>mx);
-        e.mx_clear();
-        op(e);
-        e.mx_read(MX_IE_UE, slow);
-        check_lanes(e, shape, slow, |e, d, _, slow| e.check_result(d, slow));
-        write_result(e, shape, rd, neg);
-        e.mx_commit();
-        dynasm!(e.ops ; .arch x64 ; =>end);
     });
+    e.fp_fast = true;
     e.xmm.set = reload;
     done
 }
@@ -504,13 +584,12 @@ fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
             e.vset(RAX, rd);
         }
         // Stored from xmm0 (not rax): the next operation's load of this register then
-        // does not wait for the move to rax and the checks.
-        Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
-        Shape::Scalar(false) => {
-            dynasm!(e.ops ; .arch x64 ; movd DWORD [rbx + o], xmm0 ; mov DWORD [rbx + o + 4], 0 ; mov QWORD [rbx + o + 8], 0)
-        }
-        Shape::Vector(1, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
-        Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq QWORD [rbx + o], xmm0 ; mov QWORD [rbx + o + 8], 0),
+        // does not wait for the move to rax and the checks. One 16-byte store: every
+        // rounding operation leaves bits 127:N of xmm0 zero (its destination operand was
+        // loaded with MOVSS/MOVSD/MOVQ, which zero them, or cleared; scalar SSE and VEX
+        // FMA operations keep them; a 64-bit vector's upper lanes compute 0 from 0), and
+        // a later 16-byte load of the register forwards from one store, not two.
+        Shape::Scalar(_) | Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
     }
 }
 
@@ -560,8 +639,10 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::Fsqrt { ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
             // A zero result is the exact square root of a zero.
-            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, |e| {
+            rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, move |e| {
                 load_operands(e, Shape::Scalar(d), &[(1, rn)]);
+                // SQRTSx keeps bits 127:N of its destination: clear them.
+                dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0);
                 if d {
                     dynasm!(e.ops ; .arch x64 ; sqrtsd xmm0, xmm1);
                 } else {
@@ -762,22 +843,20 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     if d && q == 0 {
         return false; // .1d: reserved (the decoder's business)
     }
-    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, |e| {
+    rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, move |e| {
         // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
         // result's bits 127:64 are zero, as the interpreter writes them.
         load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
-        if q == 0 {
-            if matches!(op, Op2::Div) {
-                // 0 / 0 would be invalid: divide the zero lanes by one.
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; mov eax, 0x3f80_0000
-                    ; movd xmm2, eax
-                    ; pshufd xmm2, xmm2, 0x00
-                    ; pslldq xmm2, 8
-                    ; orps xmm1, xmm2
-                );
-            }
+        if q == 0 && matches!(op, Op2::Div) {
+            // 0 / 0 would be invalid: divide the zero lanes by one.
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov eax, 0x3f80_0000
+                ; movd xmm2, eax
+                ; pshufd xmm2, xmm2, 0x00
+                ; pslldq xmm2, 8
+                ; orps xmm1, xmm2
+            );
         }
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
@@ -821,7 +900,7 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 #[allow(clippy::too_many_arguments)]
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
-    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, |e| {
+    rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
         load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
         match (op, d) {
             (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
@@ -843,7 +922,7 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
     if !host_fma() {
         return false;
     }
-    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, |e| {
+    rounding(e, pc, Shape::Scalar(d), Zero::Inexact, rd, false, move |e| {
         load_operands(e, Shape::Scalar(d), &[(1, rn), (2, rm), (0, ra)]);
         // xmm0 = +-(xmm1 * xmm2) +- xmm0, one rounding.
         match (kind, d) {

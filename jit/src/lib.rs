@@ -598,14 +598,14 @@ impl Jit {
         }
         let host = span.host as usize + (pa - span.base.0) as usize;
         let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
-        let words: Vec<u32> = (0..n.min(MAX_BLOCK))
-            .map(|i| {
-                // SAFETY: `host` points into a RAM span of the platform with at least `n`
-                // words left in this page (checked above); spans stay allocated while the
-                // machine exists.
-                u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) })
-            })
-            .collect();
+        let mut buf = [0u32; MAX_BLOCK];
+        let words = &mut buf[..n.min(MAX_BLOCK)];
+        for (i, w) in words.iter_mut().enumerate() {
+            // SAFETY: `host` points into a RAM span of the platform with at least `n`
+            // words left in this page (checked above); spans stay allocated while the
+            // machine exists.
+            *w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
+        }
         let start = self.base() + self.used;
         let mut cx = emit::BlockCx {
             va,
@@ -616,7 +616,7 @@ impl Jit {
             recs: &mut self.recs,
             slots: &mut self.slots,
         };
-        let (bytes, len) = emit::block(&mut cx, start, &words)?;
+        let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
         let b = Block { off, len };
         let k = key(cpu, va, pa);

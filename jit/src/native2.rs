@@ -34,8 +34,9 @@ pub(super) fn count_callout(e: &mut Em<'_, '_>, raw: u32, slow: bool) {
         return;
     }
     let i = lookup(raw).map_or(ENCODINGS.len(), |i| i as usize) + if slow { ENCODINGS.len() + 1 } else { 0 };
-    // System instructions also by their operation (SYS/MRS/MSR op0..op2 fields).
-    let addr = if (raw & 0xffc0_0000) == 0xd500_0000 && (raw >> 19) & 3 != 0 {
+    // System instructions also by their operation (SYS/MRS/MSR op0..op2 fields; slow
+    // paths of native ones by encoding line).
+    let addr = if !slow && (raw & 0xffc0_0000) == 0xd500_0000 && (raw >> 19) & 3 != 0 {
         sys_counter(raw).as_ptr() as i64
     } else {
         counters()[i].as_ptr() as i64

@@ -18,7 +18,7 @@
 use std::mem::offset_of;
 
 use cpu_aarch64::decode::{Insn, Ldst, System};
-use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, SCTLR_DZE, SCTLR_UCI, SCTLR_UCT, SCTLR_UMA};
+use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, HCR_VM, SCTLR_DZE, SCTLR_UCI, SCTLR_UCT, SCTLR_UMA};
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -28,6 +28,8 @@ use crate::{exit, Ctx};
 const OFF_SCTLR1: i32 = (offset_of!(Cpu, sys.sctlr) + 8) as i32;
 const OFF_HCR: i32 = offset_of!(Cpu, sys.hcr_el2) as i32;
 const OFF_DAIF: i32 = offset_of!(Cpu, st.pstate.daif) as i32;
+const OFF_ELR1: i32 = (offset_of!(Cpu, st.elr) + 8) as i32;
+const OFF_SPSR1: i32 = (offset_of!(Cpu, st.spsr) + 8) as i32;
 
 /// Emits `insn` natively if this module covers it.
 pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
@@ -282,7 +284,7 @@ extern "sysv64" fn zva_normal(ctx: *mut Ctx, base: u64, pa: u64) -> u32 {
 /// - DC CVAU (3, C11, 1), DC CVAC (3, C10, 1), DC CIVAC (3, C14, 1): traps (UCI; TPU for
 ///   CVAU, TPC for the others), then a read translation for its faults only: none when
 ///   `FastMem`'s read table has the page (a read at this EL translated there; alignment
-///   does not apply to cache maintenance).
+///   does not apply to cache maintenance), or its write table and stage 2 is off.
 fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) -> bool {
     if op1 != 3 || op2 != 1 {
         return false;
@@ -340,7 +342,15 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
         _ => {
             e.load(RAX, rt, false);
             dynasm!(e.ops ; .arch x64 ; mov r10, rax);
-            probe(e, R10, 1, 1, R8, None, slow);
+            let hit = e.ops.new_dynamic_label();
+            let try_write = e.ops.new_dynamic_label();
+            probe(e, R10, 1, 1, R8, None, try_write);
+            dynasm!(e.ops ; .arch x64 ; jmp =>hit ; =>try_write);
+            // A write translated at this EL implies that a read would (stage 1 has no
+            // write-only permission); stage 2 has one (S2AP = 0b10): only without it.
+            hcr_check(e, HCR_VM, slow);
+            probe(e, R10, 1, 2, R8, None, slow);
+            dynasm!(e.ops ; .arch x64 ; =>hit);
         }
     }
     e.pending = 1;
@@ -372,8 +382,33 @@ extern "sysv64" fn irq_sample(ctx: *mut Ctx) -> u32 {
     0
 }
 
+/// MRS CNTPCT_EL0 / CNTVCT_EL0 (the word `raw`) for translated code: `sysreg::table::mrs`
+/// (its traps, and the count at the instruction's own `icount`, which `exec_fetched`
+/// counts before running it) and Xt written. Returns 0, or 1 with nothing changed when
+/// the read is refused (the interpreter then runs the instruction and takes the trap).
+extern "sysv64" fn counter_read(ctx: *mut Ctx, raw: u64) -> u32 {
+    // SAFETY: as in `emit::call_insn`.
+    let ctx = unsafe { &mut *ctx };
+    let cpu = unsafe { &mut *ctx.cpu };
+    let p = unsafe { &mut *ctx.plat };
+    let raw = raw as u32;
+    let enc = cpu_aarch64::sysreg::SysRegEnc::from_mrs_field(raw >> 5 & 0x7fff);
+    cpu.icount = cpu.icount.wrapping_add(1);
+    let r = cpu_aarch64::sysreg::table::mrs(cpu, p, enc, raw);
+    cpu.icount = cpu.icount.wrapping_sub(1);
+    match r {
+        Ok(v) => {
+            cpu.st.set_xr(raw & 31, v);
+            0
+        }
+        Err(_) => 1,
+    }
+}
+
 /// The frequent system register accesses of the Linux boot, as `interp::system` and
 /// `sysreg::table` do them when no trap applies (otherwise the interpreter runs them):
+/// - MRS ELR_EL1, SPSR_EL1 (EL1 and up: no trap in ARMv8.0), MRS CNTPCT_EL0/CNTVCT_EL0
+///   (`counter_read`);
 /// - MRS DAIF (EL0: SCTLR_EL1.UMA), MRS CTR_EL0 (EL0: SCTLR_EL1.UCT; HCR_EL2.TID2), MRS
 ///   DCZID_EL0 (HCR_EL2.TDZ; at EL0 DZP = NOT SCTLR_EL1.DZE): plain reads. The interpreter
 ///   samples interrupts after an MRS; nothing it reads here changes them, so that sample
@@ -386,6 +421,9 @@ fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
         System::Mrs { o0: 1, op1: 3, crn: 0, crm: 0, op2: 1, rt } => (1, rt),
         System::Mrs { o0: 1, op1: 3, crn: 0, crm: 0, op2: 7, rt } => (2, rt),
         System::MsrReg { o0: 1, op1: 3, crn: 4, crm: 2, op2: 1, rt } => (3, rt),
+        System::Mrs { o0: 1, op1: 0, crn: 4, crm: 0, op2: 1, rt } if e.cx.el >= 1 => (6, rt),
+        System::Mrs { o0: 1, op1: 0, crn: 4, crm: 0, op2: 0, rt } if e.cx.el >= 1 => (7, rt),
+        System::Mrs { o0: 1, op1: 3, crn: 14, crm: 0, op2: 1 | 2, rt } => (8, rt),
         System::MsrDaifset { crm } => (4, crm),
         System::MsrDaifclr { crm } => (5, crm),
         _ => return false,
@@ -423,6 +461,27 @@ fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
                 dynasm!(e.ops ; .arch x64 ; mov eax, bs);
             }
             e.store(RAX, rt, false, true);
+        }
+        6 | 7 => {
+            let off = if kind == 6 { OFF_ELR1 } else { OFF_SPSR1 };
+            dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + off]);
+            e.store(RAX, rt, false, true);
+        }
+        8 => {
+            // The count is read with this instruction counted (`exec_fetched` counts
+            // first): the helper does so itself, so that a refused read can still go to
+            // the interpreter.
+            let raw = e.raw;
+            let f = counter_read as extern "sysv64" fn(*mut Ctx, u64) -> u32 as usize as i64;
+            dynasm!(e.ops
+                ; .arch x64
+                ; mov rdi, r12
+                ; mov esi, raw as i32
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>slow
+            );
         }
         3 => {
             el0_check(e, SCTLR_UMA, slow);

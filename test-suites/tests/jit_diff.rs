@@ -421,8 +421,11 @@ fn fp_edge_cases_match_interpreter() {
     const FPCRS: [u64; 7] = [0, 1 << 24, 1 << 25, 1 << 22, 2 << 22, 3 << 22, 3 << 24];
     // Operand registers: V0..V23 / X4..X27 hold the table; X28 walks the data region.
     let mut progs = Vec::new();
-    for (k, (tpl, kind, arity)) in ops.iter().enumerate() {
+    // Each operation runs after FPSR = 0 (the JIT's MXCSR path) and after FPSR = IXC (its
+    // IXC-sticky path, which reads no MXCSR flag: `jit/src/fp.rs`).
+    for (k, ixc, (tpl, kind, arity)) in ops.iter().enumerate().flat_map(|(k, o)| [(k, false, o), (k, true, o)]) {
         let reg = |i: usize| if *kind == 'x' { i + 4 } else { i };
+        let fpsr_init = if ixc { "\tmov x2, #0x10\n\tmsr fpsr, x2\n" } else { "\tmsr fpsr, xzr\n" };
         let mut src = String::new();
         let pairs: Vec<(usize, usize)> = if *arity == 2 { (0..24).flat_map(|a| (0..24).map(move |b| (a, b))).collect() } else { (0..24).map(|a| (a, a)).collect() };
         for &(a, b) in &pairs {
@@ -431,11 +434,13 @@ fn fp_edge_cases_match_interpreter() {
             // (The MOVs: after a System instruction the dispatcher runs the next ones in
             // the interpreter until its fetch cache is refilled; the operation under test
             // must run in translated code.)
-            src += &format!("\tmsr fpsr, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
+            // After it, in the same block, an inexact double addition (1.0 + 0.1): it must
+            // raise IXC whatever path the operation under test took.
+            src += &format!("{fpsr_init}\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n\t{insn}\n\tfadd d30, d12, d14\n\tmrs x0, fpsr\n\tmrs x2, nzcv\n\torr x0, x0, x2\n\tfmov x2, v31.d[1]\n\teor x0, x0, x2\n\tstr x0, [x28], #8\n");
             src += if tpl.contains("x3") || tpl.contains("w3") { "\tstr x3, [x28], #8\n" } else { "\tstr d31, [x28], #8\n" };
         }
         src += "\thlt #0x5a5a\n";
-        let code = gnu_as(&format!("op{k}"), &src);
+        let code = gnu_as(&format!("op{k}{}", if ixc { "i" } else { "" }), &src);
         for (j, &fpcr) in FPCRS.iter().enumerate() {
             let mut prog = make_prog(0xed9e, (k * 16 + j) as u64, &all_candidates());
             prog.kind = "random";
@@ -459,7 +464,7 @@ fn fp_edge_cases_match_interpreter() {
                 // must zero it, a D[1] move must keep the low half).
                 prog.regs.v[i] = (if *kind == 's' { S[i] | 0x1234_5678_0000_0000 } else { D[i] }) as u128 | (D[23 - i] as u128) << 64;
             }
-            progs.push((tpl.clone(), fpcr, prog));
+            progs.push((format!("{tpl}{}", if ixc { " (FPSR.IXC set)" } else { "" }), fpcr, prog));
         }
     }
     assert!(progs.len() > 400);
@@ -902,6 +907,20 @@ mod xenc {
     pub fn mrs_dczid(rt: u32) -> u32 {
         0xd53b_00e0 | rt
     }
+    /// MRS Xt, CNTPCT_EL0 (3, 3, C14, C0, 1) / CNTVCT_EL0 (op2 2); ELR_EL1 (3, 0, C4, C0,
+    /// 1) / SPSR_EL1 (op2 0).
+    pub fn mrs_cntpct(rt: u32) -> u32 {
+        0xd53b_e020 | rt
+    }
+    pub fn mrs_cntvct(rt: u32) -> u32 {
+        0xd53b_e040 | rt
+    }
+    pub fn mrs_elr1(rt: u32) -> u32 {
+        0xd538_4020 | rt
+    }
+    pub fn mrs_spsr1(rt: u32) -> u32 {
+        0xd538_4000 | rt
+    }
     /// MSR DAIFSet/DAIFClr, #imm4 (op1 3, C4, op2 6/7).
     pub fn msr_daifset(imm: u32) -> u32 {
         0xd503_40df | imm << 8
@@ -929,7 +948,8 @@ mod xenc {
 /// DC ZVA, or run with no reservation at all; Rs sometimes equal to Rt (CONSTRAINED
 /// UNPREDICTABLE: the interpreter's choice is the reference), LDXP with Rt == Rt2 sometimes;
 /// DC ZVA, IC IVAU, DC CVAC/CVAU/CIVAC, STNP/LDNP on both bases; DAIF saved, masked
-/// (MSR DAIFSet) and restored (MSR DAIF, MSR DAIFClr), CTR_EL0/DCZID_EL0 reads. At EL0
+/// (MSR DAIFSet) and restored (MSR DAIF, MSR DAIFClr), CTR_EL0/DCZID_EL0, counter
+/// (CNTPCT/CNTVCT: trapped at EL0 unless CNTKCTL_EL1 allows) and ELR/SPSR_EL1 reads. At EL0
 /// a third of the programs run with SCTLR_EL1.UCI/DZE clear (those trap). Half the
 /// programs run their body in a loop (so translated blocks run again with the monitor in
 /// another state), half get an interrupt (taken when DAIF unmasks it).
@@ -993,7 +1013,7 @@ fn make_excl_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                 body.push(mrs_daif(t));
                 body.push(msr_daifset(r.below(16) as u32));
                 let u = reg(&mut r);
-                let read = [mrs_ctr(u), mrs_dczid(u), mrs_daif(u)];
+                let read = [mrs_ctr(u), mrs_dczid(u), mrs_daif(u), mrs_cntpct(u), mrs_cntvct(u), mrs_elr1(u), mrs_spsr1(u)];
                 body.push(*r.pick(&read));
                 body.push(if r.chance(1, 2) { msr_daif(if r.chance(1, 2) { t } else { reg(&mut r) }) } else { msr_daifclr(r.below(16) as u32) });
             }
@@ -1041,7 +1061,8 @@ fn exclusive_programs_match_interpreter() {
                stxr w9, w10, [sp]\n stlxr w11, x12, [x27]\n ldxp w13, w14, [x27]\n ldaxp x15, x16, [x28]\n stxp w17, w18, w19, [x27]\n \
                stlxp w20, x21, x22, [x28]\n str x1, [x27]\n add x2, x3, #4095\n sub x27, x27, #8\n clrex\n dc zva, x27\n ic ivau, x28\n \
                dc cvac, x1\n dc cvau, x2\n dc civac, x3\n stnp x1, x2, [x27, #-64]\n ldnp x3, x4, [x28, #56]\n \
-               mrs x5, daif\n msr daif, x6\n mrs x7, ctr_el0\n mrs x8, dczid_el0\n msr daifset, #2\n msr daifclr, #15\n";
+               mrs x5, daif\n msr daif, x6\n mrs x7, ctr_el0\n mrs x8, dczid_el0\n msr daifset, #2\n msr daifclr, #15\n \
+               mrs x9, cntpct_el0\n mrs x10, cntvct_el0\n mrs x11, elr_el1\n mrs x12, spsr_el1\n";
     let ours = [
         ldxr(0, 0, 27, 1), ldxr(1, 1, 28, 2), ldxr(2, 0, 31, 3), ldxr(3, 1, 27, 4),
         stxr(0, 0, 5, 27, 6), stxr(1, 1, 7, 28, 8), stxr(2, 0, 9, 31, 10), stxr(3, 1, 11, 27, 12),
@@ -1049,6 +1070,7 @@ fn exclusive_programs_match_interpreter() {
         str_x(1, 27), add(2, 3, 4095), sub(27, 27, 8), CLREX,
         sys_c7(4, 27), sys_c7(5, 28), sys_c7(10, 1), sys_c7(11, 2), sys_c7(14, 3), stnp(0, 1, 2, 27, -8), stnp(1, 3, 4, 28, 7),
         mrs_daif(5), msr_daif(6), mrs_ctr(7), mrs_dczid(8), msr_daifset(2), msr_daifclr(15),
+        mrs_cntpct(9), mrs_cntvct(10), mrs_elr1(11), mrs_spsr1(12),
     ];
     assert_eq!(gnu_as("excl_enc", src), ours.to_vec(), "exclusive encoders vs GNU as");
 

@@ -300,6 +300,33 @@ pub fn keeps_fast_state(s: &System) -> bool {
             // TLBI (CRn 8): drops exactly the cached pages of the TLB entries it removes
             // (`Cpu::fast_tlb_removed`); a trapped or UNDEFINED one takes an exception.
             | System::Sys { crn: 8, .. }
+    ) || matches!(s, System::MsrReg { o0: 1, op1, crn, crm, op2, .. } if msr_keeps_translation(*op1, *crn, *crm, *op2))
+}
+
+/// MSR writes (op0 = 3) to registers that neither the MMU (translation regime, controls,
+/// attributes, permissions: SCTLR, TCR, TTBR*, MAIR, HCR, VTCR, VTTBR, SCR, ...) nor the
+/// fast state's other dependencies (watchpoints and debug: MDSCR; FP enables and FP
+/// control: CPACR, CPTR, FPCR, FPSR) read: exception-return and stack state, fault
+/// syndromes, vector bases, thread IDs, timers and the GIC CPU interface (interrupt
+/// state: the run loop samples interrupts after them). A write that traps or is
+/// UNDEFINED takes an exception, which empties the cache anyway.
+fn msr_keeps_translation(op1: u32, crn: u32, crm: u32, op2: u32) -> bool {
+    matches!(
+        (op1, crn, crm, op2),
+        // SPSR_ELx, ELR_ELx, SP_EL0 (EL1), SP_EL1 (EL2), SP_EL2 (EL3)
+        (0 | 4 | 6, 4, 0, 0 | 1) | (0 | 4 | 6, 4, 1, 0)
+            // ICC_PMR_EL1
+            | (0, 4, 6, 0)
+            // AFSR0/1_EL1/EL2, ESR_EL1/EL2, FAR_EL1/EL2, HPFAR_EL2, PAR_EL1
+            | (0 | 4, 5, 1, 0 | 1) | (0 | 4, 5, 2, 0) | (0 | 4, 6, 0, 0) | (4, 6, 0, 4) | (0, 7, 4, 0)
+            // VBAR_EL1/EL2/EL3
+            | (0 | 4 | 6, 12, 0, 0)
+            // ICC_* EL1 (CRm 8-12: EOIR, DIR, SGI1R, BPR, CTLR, IGRPEN...), ICH_* EL2
+            | (0, 12, 8..=12, _) | (4, 12, 8..=15, _)
+            // CONTEXTIDR_EL1, TPIDR_EL1, TPIDR_EL0, TPIDRRO_EL0, TPIDR_EL2, TPIDR_EL3
+            | (0, 13, 0, 1 | 4) | (3, 13, 0, 2 | 3) | (4 | 6, 13, 0, 2)
+            // CNTKCTL_EL1, CNTHCTL_EL2, CNTVOFF_EL2, CNTP_*/CNTV_* EL0, CNTHP_* EL2
+            | (0 | 4, 14, 1, 0) | (4, 14, 0, 3) | (3, 14, 2 | 3, 0..=2) | (4, 14, 2, 0..=2)
     )
 }
 

@@ -845,6 +845,19 @@ impl Mc {
             return;
         }
         let parsed = super::keygen::parse(frame);
+        // VLAN filtering (ENABLE_VLAN_FILTER, ADD/REMOVE_VLAN_ID): a tagged frame passes only
+        // when the VID of its outer tag is in the table; untagged frames always pass.
+        if d.vlan_filter {
+            if let Some(v) = parsed.vlan_first {
+                let tci = frame.get(v + 2..v + 4).map_or(0, |t| u16::from_be_bytes([t[0], t[1]]));
+                let vid = tci & 0xfff;
+                if !d.vlans.contains(&vid) {
+                    tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame with VLAN {vid} filtered");
+                    d.stats.rx_filtered += 1;
+                    return;
+                }
+            }
+        }
         let fas = super::keygen::rx_status(frame, &parsed, d.offloads[0] != 0, d.offloads[1] != 0);
         let errors = fas & d.err_mask & (super::keygen::fas::L3CE | super::keygen::fas::L4CE);
         let to_err_queue = errors != 0 && d.err_flags & 0xf == ERR_ACTION_ERROR_QUEUE;
@@ -853,7 +866,7 @@ impl Mc {
             d.stats.rx_discarded += 1;
             return;
         }
-        let pr = super::keygen::parse_results(&parsed);
+        let pr = super::keygen::parse_results(frame, &parsed);
         let rxq = if to_err_queue {
             Some(d.rx_err)
         } else {
@@ -866,7 +879,7 @@ impl Mc {
                 }
             }
         };
-        let annotation = d.rx_annotation(fas, &parsed);
+        let annotation = d.rx_annotation(fas, &pr);
         let hwa_at = d.layouts[QTYPE_RX as usize].private_data_size as u64;
         let (Some((bpid, size)), Some(rxq)) = (pool_bpid, rxq) else {
             tracing::debug!(target: "fslmc", "dpni.{id}: Rx frame dropped: no pool configured");

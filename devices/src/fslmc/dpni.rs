@@ -84,6 +84,19 @@ pub trait IcidDma {
     fn write(&mut self, icid: u16, pa: u64, buf: &[u8]) -> Result<(), DmaError>;
 }
 
+/// A bus with no memory: every DMA fails (MC commands that read guest memory then
+/// answer DMA_ERR). For callers that drive the MC without a machine (fuzzing).
+pub struct NoMemory;
+
+impl IcidDma for NoMemory {
+    fn read(&mut self, _icid: u16, _pa: u64, _buf: &mut [u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+    fn write(&mut self, _icid: u16, _pa: u64, _buf: &[u8]) -> Result<(), DmaError> {
+        Err(DmaError::Unmapped)
+    }
+}
+
 /// Configuration for the QBMan engine, applied at the next pump.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum QbOp {
@@ -384,8 +397,9 @@ impl Dpni {
     /// buffer layout's private data size): frame annotation status (FAS: bytes 0-7,
     /// status word at 4) when frame status is passed, the timestamp word (8-15, 0: the
     /// model has no 1588 timer) when timestamps are, the parse results (0x10-0x3f) when
-    /// parser results are. `None` when the layout passes none of them.
-    pub fn rx_annotation(&self, fas_status: u32, p: &super::keygen::Parsed) -> Option<[u8; HW_ANNOTATION as usize]> {
+    /// parser results are (`parse_results`, keygen::parse_results). `None` when the
+    /// layout passes none of them.
+    pub fn rx_annotation(&self, fas_status: u32, parse_results: &[u8; 48]) -> Option<[u8; HW_ANNOTATION as usize]> {
         let pass = self.layouts[QTYPE_RX as usize].pass;
         if pass & 0x7 == 0 {
             return None;
@@ -395,7 +409,7 @@ impl Dpni {
             a[4..8].copy_from_slice(&fas_status.to_le_bytes());
         }
         if pass & 0x2 != 0 {
-            a[0x10..0x40].copy_from_slice(&super::keygen::parse_results(p));
+            a[0x10..0x40].copy_from_slice(parse_results);
         }
         Some(a)
     }

@@ -358,3 +358,32 @@ fn multicast_filters_for_ipv6_neighbour_discovery() {
     assert_eq!(send(&mut r.mc, 0, 0x2221, t, &[(0, 1, 1)]).0, status::OK);
     assert!(r.rx(&u).is_some());
 }
+
+#[test]
+fn vlan_filter() {
+    let mut r = Rig::new();
+    let t = r.t1;
+    // A frame tagged with VID 5 (TPID 0x8100, TCI 0x2005: priority 1, VID 5).
+    let f = flow(7000, 53);
+    let mut v = f[..12].to_vec();
+    v.extend_from_slice(&[0x81, 0x00, 0x20, 0x05]);
+    v.extend_from_slice(&f[12..]);
+    // Filtering off: passes.
+    assert!(r.rx(&v).is_some());
+    // ENABLE_VLAN_FILTER 0x2301 (byte 0 bit 0): the tagged frame is filtered, the
+    // untagged one passes.
+    assert_eq!(send(&mut r.mc, 0, 0x2301, t, &[(0, 1, 1)]).0, status::OK);
+    assert_eq!(r.rx(&v), None);
+    assert!(r.rx(&f).is_some());
+    // ADD_VLAN_ID 0x2311 (dpni_cmd_vlan_id: vlan_id at bytes 4-5): VID 5 passes.
+    assert_eq!(send(&mut r.mc, 0, 0x2311, t, &[(4, 5, 2)]).0, status::OK);
+    assert!(r.rx(&v).is_some());
+    // REMOVE_VLAN_ID 0x2321: filtered again.
+    assert_eq!(send(&mut r.mc, 0, 0x2321, t, &[(4, 5, 2)]).0, status::OK);
+    assert_eq!(r.rx(&v), None);
+    // A frame cut right after its tag's TPID (14 bytes, the shortest accepted) is
+    // filtered as VID 0 rather than read past its end.
+    let mut short = v[..12].to_vec();
+    short.extend_from_slice(&[0x81, 0x00]);
+    assert_eq!(r.rx(&short), None);
+}

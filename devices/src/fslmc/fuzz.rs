@@ -194,6 +194,9 @@ pub fn mc_portal_on(mc: &mut Mc, data: &[u8]) {
                 }
                 let hdr = cmd::header(id, token) | (inp.u8() as u64 & 0x81) << 24;
                 let accepted = mc.portal_write(base, Size::B8, hdr).is_ok();
+                // Commands that read guest memory (DPNI key configurations) complete at the
+                // pump the machine runs after every portal access.
+                mc.pump(&mut super::dpni::NoMemory);
                 if accepted && mc.running() {
                     let h = mc.portal_read(base, Size::B8).unwrap_or(0);
                     assert_ne!(cmd::hdr_status(h), status::READY, "command {id:#06x} on portal {portal} did not complete");

@@ -480,15 +480,107 @@ pub fn rx_status(f: &[u8], p: &Parsed, l3: bool, l4: bool) -> u32 {
     s
 }
 
-/// Parse results (`struct dpaa2_fapr`, 48 bytes at annotation offset 0x10): next header
-/// (byte 6-7: the L4 protocol), and the offsets the parser found — last EtherType
-/// (byte 16), last/first VLAN TCI (17/18), Ethernet (20), L4 (25), last/first L3
-/// (27/28). 0xff marks an offset of a header that is not there. The frame annotation
-/// flag words (bytes 0-5, 8-15) are left 0.
-pub fn parse_results(p: &Parsed) -> [u8; 48] {
+/// Frame annotation flag bits of the parse results (WRIOP parser; the positions DPDK's
+/// dpaa2 PMD tests, drivers/net/dpaa2/base/dpaa2_hw_dpni_annot.h): `faf_lo` is the low
+/// 32 bits of the little-endian word at annotation 0x10 (with the FAF extension and the
+/// next header above it), `faf_hi` the word at 0x18.
+pub mod faf {
+    pub const LO_ETH_MAC_PRESENT: u32 = 1 << 21;
+    pub const LO_ETH_MAC_UNICAST: u32 = 1 << 20;
+    pub const LO_ETH_MAC_MULTICAST: u32 = 1 << 19;
+    pub const LO_ETH_MAC_BROADCAST: u32 = 1 << 18;
+    pub const LO_VLAN_1_PRESENT: u32 = 1 << 10;
+    pub const LO_VLAN_N_PRESENT: u32 = 1 << 9;
+    pub const LO_ARP_PRESENT: u32 = 1 << 1;
+    pub const HI_IPV4_1_PRESENT: u64 = 1 << 61;
+    pub const HI_IPV4_1_UNICAST: u64 = 1 << 60;
+    pub const HI_IPV4_1_MULTICAST: u64 = 1 << 59;
+    pub const HI_IPV4_1_BROADCAST: u64 = 1 << 58;
+    pub const HI_IPV6_1_PRESENT: u64 = 1 << 53;
+    pub const HI_IPV6_1_UNICAST: u64 = 1 << 52;
+    pub const HI_IPV6_1_MULTICAST: u64 = 1 << 51;
+    pub const HI_IP_1_OPT_PRESENT: u64 = 1 << 47;
+    pub const HI_IP_1_MORE_FRAGMENT: u64 = 1 << 45;
+    pub const HI_IP_1_FIRST_FRAGMENT: u64 = 1 << 44;
+    pub const HI_ICMP_PRESENT: u64 = 1 << 38;
+    pub const HI_IGMP_PRESENT: u64 = 1 << 37;
+    pub const HI_ICMPV6_PRESENT: u64 = 1 << 36;
+    pub const HI_UDP_PRESENT: u64 = 1 << 25;
+    pub const HI_TCP_PRESENT: u64 = 1 << 23;
+    pub const HI_SCTP_PRESENT: u64 = 1 << 14;
+}
+
+/// Parse results (`struct dpaa2_fapr`, 48 bytes at annotation offset 0x10): the frame
+/// annotation flags ([`faf`]: bytes 0-3 and 8-15), the next header (bytes 6-7: the L4
+/// protocol) and the offsets the parser found — last EtherType (byte 16), last/first
+/// VLAN TCI (17/18), Ethernet (20), L4 (25), last/first L3 (27/28). 0xff marks an offset
+/// of a header that is not there.
+pub fn parse_results(f: &[u8], p: &Parsed) -> [u8; 48] {
     let mut r = [0u8; 48];
     let o = |v: Option<usize>| v.map_or(0xff, |x| x.min(0xfe) as u8);
+    let mut lo = 0u32;
+    let mut hi = 0u64;
+    if f.len() >= 14 {
+        lo |= faf::LO_ETH_MAC_PRESENT;
+        lo |= if f[..6] == [0xff; 6] {
+            faf::LO_ETH_MAC_BROADCAST
+        } else if f[0] & 1 != 0 {
+            faf::LO_ETH_MAC_MULTICAST
+        } else {
+            faf::LO_ETH_MAC_UNICAST
+        };
+    }
+    if p.vlan_first.is_some() {
+        lo |= faf::LO_VLAN_1_PRESENT;
+        if p.vlan_first != p.vlan_last {
+            lo |= faf::LO_VLAN_N_PRESENT;
+        }
+    }
+    if p.ethertype == 0x0806 {
+        lo |= faf::LO_ARP_PRESENT;
+    }
+    match p.l3 {
+        Some((ip, 4)) => {
+            hi |= faf::HI_IPV4_1_PRESENT;
+            let dst = f.get(ip + 16..ip + 20).unwrap_or(&[0; 4]);
+            hi |= if dst == [0xff; 4] {
+                faf::HI_IPV4_1_BROADCAST
+            } else if dst[0] >> 4 == 0xe {
+                faf::HI_IPV4_1_MULTICAST
+            } else {
+                faf::HI_IPV4_1_UNICAST
+            };
+            if p.l3_len > 20 {
+                hi |= faf::HI_IP_1_OPT_PRESENT;
+            }
+            let frag = be16(f, ip + 6).unwrap_or(0);
+            if frag & 0x2000 != 0 {
+                hi |= faf::HI_IP_1_MORE_FRAGMENT;
+            }
+            if frag & 0x2000 != 0 && frag & 0x1fff == 0 {
+                hi |= faf::HI_IP_1_FIRST_FRAGMENT;
+            }
+        }
+        Some((ip, _)) => {
+            hi |= faf::HI_IPV6_1_PRESENT;
+            hi |= if f.get(ip + 24) == Some(&0xff) { faf::HI_IPV6_1_MULTICAST } else { faf::HI_IPV6_1_UNICAST };
+        }
+        None => {}
+    }
+    if p.l4.is_some() {
+        hi |= match p.proto {
+            1 => faf::HI_ICMP_PRESENT,
+            2 => faf::HI_IGMP_PRESENT,
+            58 => faf::HI_ICMPV6_PRESENT,
+            17 => faf::HI_UDP_PRESENT,
+            6 => faf::HI_TCP_PRESENT,
+            132 => faf::HI_SCTP_PRESENT,
+            _ => 0,
+        };
+    }
+    r[0..4].copy_from_slice(&lo.to_le_bytes());
     r[6..8].copy_from_slice(&(if p.l3.is_some() { p.proto as u16 } else { 0 }).to_le_bytes());
+    r[8..16].copy_from_slice(&hi.to_le_bytes());
     r[16] = o(Some(p.ethertype_off));
     r[17] = o(p.vlan_last.map(|v| v + 2));
     r[18] = o(p.vlan_first.map(|v| v + 2));
@@ -671,10 +763,22 @@ pub(crate) mod tests {
     #[test]
     fn parse_results_offsets() {
         let f = udp_frame();
-        let r = parse_results(&parse(&f));
+        let r = parse_results(&f, &parse(&f));
         // nxt_hdr 17 (UDP), last EtherType at 12, no VLAN (0xff), Ethernet at 0, L4 at 34,
         // L3 at 14.
         assert_eq!((u16::from_le_bytes([r[6], r[7]]), r[16], r[17], r[20], r[25], r[27], r[28]), (17, 12, 0xff, 0, 34, 14, 14));
+        // FAF (DPDK's dpaa2_hw_dpni_annot.h positions): word at 0x10 = Ethernet present
+        // (bit 21) + unicast (bit 20); word at 0x18 = IPv4 1 present (61) + unicast (60)
+        // + UDP present (25).
+        assert_eq!(u64::from_le_bytes(r[0..8].try_into().unwrap()) & 0xffff_ffff, 1 << 21 | 1 << 20);
+        assert_eq!(u64::from_le_bytes(r[8..16].try_into().unwrap()), 1 << 61 | 1 << 60 | 1 << 25);
+        // ARP to broadcast: Ethernet present + broadcast (18) + ARP present (1), no L3.
+        let mut a = f.clone();
+        a[..6].copy_from_slice(&[0xff; 6]);
+        a[12..14].copy_from_slice(&[0x08, 0x06]);
+        let r = parse_results(&a, &parse(&a));
+        assert_eq!(u32::from_le_bytes(r[0..4].try_into().unwrap()), 1 << 21 | 1 << 18 | 1 << 1);
+        assert_eq!(u64::from_le_bytes(r[8..16].try_into().unwrap()), 0);
     }
 
     #[test]
@@ -685,7 +789,7 @@ pub(crate) mod tests {
             let g = &f[..n];
             let pp = parse(g);
             let _ = rx_status(g, &pp, true, true);
-            let _ = p.key(g, &pp, &parse_results(&pp));
+            let _ = p.key(g, &pp, &parse_results(g, &pp));
         }
         // An IPv4 header claiming more than the frame holds, and a bogus IHL.
         let mut g = f.clone();
@@ -693,5 +797,41 @@ pub(crate) mod tests {
         let _ = rx_status(&g, &parse(&g), true, true);
         g[14] = 0x4f;
         let _ = rx_status(&g, &parse(&g), true, true);
+        // Pseudo-random frames (a fixed LCG: deterministic) whose EtherType is made one
+        // of VLAN/IPv4/IPv6 and whose IP version nibble is right half of the time, through
+        // a profile with every kind of extraction.
+        let mut prof = linux_profile(&[(2, 1), (3, 7), (5, 4), (7, 1), (32, 2)]);
+        // Extraction 5: FROM_HDR (efh 0) of UDP, 4 bytes at 250; 6: FROM_FIELD (efh 1) of
+        // IPv4 SRC_IP + 3, 2 bytes; 7: FROM_PARSE 8 bytes at 40 (past the 48-byte end).
+        prof[0] = 8;
+        for (i, (pr, efh, size, off, field, kind)) in [(8u8, 0u8, 4u8, 250u8, 0u32, 0u8), (4, 1, 2, 3, 1 << 11, 0), (0, 0, 8, 40, 0, 3)].into_iter().enumerate() {
+            let e = 8 + 24 * (5 + i);
+            prof[e] = pr;
+            prof[e + 1] = efh;
+            prof[e + 2] = size;
+            prof[e + 3] = off;
+            prof[e + 4..e + 8].copy_from_slice(&field.to_le_bytes());
+            prof[e + 12] = kind;
+        }
+        let p = Profile::parse(&prof).expect("profile");
+        let mut x: u64 = 0x1234_5678;
+        for _ in 0..3000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let n = (x >> 33) as usize % 120;
+            let mut g: Vec<u8> = (0..n).map(|k| (x.rotate_left(k as u32 % 64) >> 7) as u8).collect();
+            if n >= 14 {
+                let et: [[u8; 2]; 4] = [[0x81, 0x00], [0x08, 0x00], [0x86, 0xdd], [0x88, 0xa8]];
+                g[12..14].copy_from_slice(&et[(x >> 11) as usize % 4]);
+                if n > 14 && x & 1 == 0 {
+                    g[14] = if g[13] == 0xdd { 0x60 } else { 0x45 };
+                }
+            }
+            let pp = parse(&g);
+            let _ = rx_status(&g, &pp, true, true);
+            let pr = parse_results(&g, &pp);
+            // Fixed-size fields: 6 (ETH DA) + 2 (VLAN TCI) + 16 (IPv6 source) + 2 (port) +
+            // 1 (ICMP code) + 4 + 2 + 8 = 41 bytes, whatever the frame holds.
+            assert_eq!(p.key(&g, &pp, &pr).len(), 41);
+        }
     }
 }

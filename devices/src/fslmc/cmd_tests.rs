@@ -396,7 +396,7 @@ fn linux_dpni_commands() {
     // dpni_get_tx_data_offset (rsp 0-1): a multiple of 64 that leaves room for the
     // 64-byte annotation + 64 private bytes asked above.
     let off = mc_cmd(&mut mc, 0, 0x2121, n, P::new()).2.u16(0);
-    assert!(off % 64 == 0 && off >= 128, "tx data offset {off}");
+    assert!(off.is_multiple_of(64) && off >= 128, "tx data offset {off}");
     // dpni_set_pools (num_dpbp 0, dpbp_id[i] u32 at 4+4i, buffer_size[i] u16 at 36+2i):
     // dpbp.0 (same container) → OK; 0 pools, a DPBP of another container (dpbp.4 in
     // dprc.2), or size 0 → CONFIG_ERR.

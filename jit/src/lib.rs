@@ -780,6 +780,17 @@ impl Engine for Jit {
         if cpu.off {
             return Exit::Off;
         }
+        if cpu.waiting.is_some() {
+            // What `run_inner` does first, before the run's set-up: a waiting PE that
+            // nothing wakes runs nothing (an idle PE's turn, every round of an SMP guest).
+            // Skipping the run boundaries leaves `FastMem` as the previous run left it,
+            // which the next run checks the same way.
+            if !cpu_aarch64::exception::wake_pending(cpu, p) {
+                return Exit::Wait;
+            }
+            cpu.fast_request_irq_check();
+            cpu.waiting = None;
+        }
         cpu.fast_run_boundary(true);
         self.update_watch(p);
         let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new() };

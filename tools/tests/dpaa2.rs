@@ -95,22 +95,9 @@ fn lsemu_cmd(tag: &str, dpl_text: &str, script: &str) -> Option<Command> {
     std::fs::write(&dpl, dpl_text).unwrap();
     let init = tmp.join("init.sh");
     std::fs::write(&init, script).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
-    cmd.arg("boot")
-        .args(["--smp", "2", "--max-insns", "40000000000"])
-        .arg("--dtb")
-        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
-        .arg("--dpl")
-        .arg(&dpl)
-        .arg("--kernel")
-        .arg(dir.join("Image"))
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
-        .arg("--init-script")
-        .arg(&init);
-    for m in MODULES {
-        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
-    }
+    let mut cmd = common::boot_cmd(&dir, 2, 40_000_000_000, &init);
+    cmd.arg("--dpl").arg(&dpl);
+    common::add_modules(&mut cmd, &mods, &MODULES);
     cmd.stdin(Stdio::null());
     Some(cmd)
 }

@@ -14,7 +14,7 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// test-suites/dpdk/dpl.dts: the root container keeps a DPIO per CPU for Linux and the
 /// DPMCPs; child container dprc.3 (for VFIO) is what NXP's DPDK set-up script (dpdk-extras
@@ -79,25 +79,14 @@ fn boot_testpmd(tag: &str) -> Option<String> {
     std::fs::create_dir_all(&tmp).unwrap();
     std::fs::write(tmp.join("dpl.dts"), DPL).unwrap();
     std::fs::write(tmp.join("init.sh"), SCRIPT).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
-    cmd.arg("boot")
-        .args(["--smp", "2", "--memory", "1G", "--max-insns", "60000000000"])
+    let mut cmd = common::boot_cmd(&dir, 2, 60_000_000_000, &tmp.join("init.sh"));
+    cmd.args(["--memory", "1G"])
         // DPDK 22.11 (drivers/bus/fslmc/mc/fsl_mc_sys.h? MC_VER_MAJOR 10, MC_VER_MINOR 32):
         // "DPAA2 MC version not compatible! Expected 10.32.x" with the default 10.28.0.
         .args(["--mc-version", "10.32.0"])
-        .arg("--dtb")
-        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
         .arg("--dpl")
-        .arg(tmp.join("dpl.dts"))
-        .arg("--kernel")
-        .arg(dir.join("Image"))
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
-        .arg("--init-script")
-        .arg(tmp.join("init.sh"));
-    for m in ["vfio", "vfio_iommu_type1", "vfio-fsl-mc"] {
-        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
-    }
+        .arg(tmp.join("dpl.dts"));
+    common::add_modules(&mut cmd, &mods, &["vfio", "vfio_iommu_type1", "vfio-fsl-mc"]);
     cmd.arg("--add-file").arg(format!("/usr/bin/dpdk-testpmd={}", dpdk.join("usr/bin/dpdk-testpmd").display()));
     cmd.arg("--add-file").arg(format!("/lib/ld-linux-aarch64.so.1={}", dpdk.join("lib/ld-linux-aarch64.so.1").display()));
     let libs = dpdk.join("lib/aarch64-linux-gnu");

@@ -26,7 +26,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// Root dprc.1 with spare objects to move and an existing child dprc.3 (so the new child
 /// is not the first one: ICID 25, the first free id, 2).
@@ -110,18 +110,9 @@ fn restool_commands_through_dev_dprc() {
     std::fs::write(&dpl, DPL).unwrap();
     let script = tmp.join("init.sh");
     std::fs::write(&script, SCRIPT).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lsemu"))
-        .args(["boot", "--smp", "2", "--max-insns", "30000000000"])
-        .arg("--kernel")
-        .arg(dir.join("Image"))
-        .arg("--dtb")
-        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
+    let out = common::boot_cmd(&dir, 2, 30_000_000_000, &script)
         .arg("--dpl")
         .arg(&dpl)
-        .arg("--init-script")
-        .arg(&script)
         .arg("--add-file")
         .arg(format!("bin/dprctool={}", tool.display()))
         .stdin(Stdio::null())

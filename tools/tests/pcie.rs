@@ -70,23 +70,9 @@ fn boot_with(dir: &Path, tmp: &Path, img: &Path, extra: &[&str], script: &str, m
     let mods = modules_dir().expect("checked");
     let script_path = tmp.join("init.sh");
     std::fs::write(&script_path, script).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
-    cmd.arg("boot")
-        .args(["--smp", "2", "--max-insns", "20000000000"])
-        .arg("--kernel")
-        .arg(dir.join("Image"))
-        .arg("--dtb")
-        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
-        .arg("--init-script")
-        .arg(&script_path)
-        .arg("--nvme")
-        .arg(img)
-        .args(extra);
-    for m in modules {
-        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
-    }
+    let mut cmd = common::boot_cmd(dir, 2, 20_000_000_000, &script_path);
+    cmd.arg("--nvme").arg(img).args(extra);
+    common::add_modules(&mut cmd, &mods, modules);
     for (dest, f) in files {
         cmd.arg("--add-file").arg(format!("{dest}={}", f.display()));
     }

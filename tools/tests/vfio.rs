@@ -19,7 +19,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 /// The DPL: a root container and a child container for VFIO (the same layout as
 /// linux_boot.rs's fsl-mc test), in NXP's format (nxp-qoriq/mc-utils config/*/dpl-*.dts).
@@ -127,24 +127,12 @@ fn boot_vfio_with(tag: &str, dpl: &str, objs: &str, env: &str, expected: &[&str]
     };
     std::fs::write(tmp.join("dpl.dts"), dpl).unwrap();
     std::fs::write(tmp.join("init.sh"), SCRIPT.replace("@OBJS@", objs).replace("@ENV@", env)).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lsemu"));
-    cmd.arg("boot")
-        .args(["--smp", "2", "--max-insns", "20000000000"])
-        .arg("--dtb")
-        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
-        .arg("--dpl")
+    let mut cmd = common::boot_cmd(&dir, 2, 20_000_000_000, &tmp.join("init.sh"));
+    cmd.arg("--dpl")
         .arg(tmp.join("dpl.dts"))
-        .arg("--kernel")
-        .arg(dir.join("Image"))
-        .arg("--busybox")
-        .arg(dir.join("busybox"))
-        .arg("--init-script")
-        .arg(tmp.join("init.sh"))
         .arg("--add-file")
         .arg(format!("/bin/vfio_mc={}", prog.display()));
-    for m in ["vfio", "vfio_iommu_type1", "vfio-fsl-mc"] {
-        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
-    }
+    common::add_modules(&mut cmd, &mods, &["vfio", "vfio_iommu_type1", "vfio-fsl-mc"]);
     let out = cmd.stdin(Stdio::null()).output().expect("run lsemu");
     let mut log = String::from_utf8_lossy(&out.stdout).into_owned();
     log.push_str(&String::from_utf8_lossy(&out.stderr));

@@ -371,8 +371,10 @@ impl Dpni {
 
     /// The Rx queue of traffic class 0 frame `f` (parsed as `p`, parse results `pr`)
     /// goes to: a flow steering hit; on a miss (or without flow steering) the hash of the
-    /// hash key modulo the distribution size when hashing is on, else the miss flow;
-    /// flow 0 when no distribution is configured.
+    /// hash key modulo the distribution size when hashing is on, else the miss flow
+    /// (dpni.h `struct dpni_rx_dist_cfg`: fs_miss_flow_id applies "when packet misses
+    /// all rules from flow steering table and hash is disabled"); flow 0 when no
+    /// distribution is configured.
     pub fn rx_pick(&self, f: &[u8], p: &super::keygen::Parsed, pr: &[u8]) -> RxPick {
         let Some(d) = self.dist.first() else { return RxPick::Flow(0) };
         if let Some(fs) = &d.fs {
@@ -587,7 +589,7 @@ pub type RxQueue = VecDeque<(u32, Vec<u8>)>;
 
 /// One's complement sum of `data` (16-bit big-endian words, odd byte padded) added to
 /// `acc`, not folded.
-fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
+pub(crate) fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     let mut it = data.chunks_exact(2);
     for w in &mut it {
         acc += u16::from_be_bytes([w[0], w[1]]) as u64;
@@ -598,7 +600,8 @@ fn ones_sum(data: &[u8], mut acc: u64) -> u64 {
     acc
 }
 
-fn fold(mut acc: u64) -> u16 {
+/// `acc` folded to 16 bits (end-around carries).
+pub(crate) fn fold(mut acc: u64) -> u16 {
     while acc >> 16 != 0 {
         acc = (acc & 0xffff) + (acc >> 16);
     }

@@ -421,22 +421,11 @@ pub mod fas {
     pub const L4CE: u32 = 0x1;
 }
 
-fn sum16(data: &[u8], mut acc: u64) -> u64 {
-    let mut it = data.chunks_exact(2);
-    for w in &mut it {
-        acc += u16::from_be_bytes([w[0], w[1]]) as u64;
-    }
-    if let [b] = it.remainder() {
-        acc += (*b as u64) << 8;
-    }
-    acc
-}
+use super::dpni::{fold, ones_sum as sum16};
 
-fn folds_to_ffff(mut acc: u64) -> bool {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
-    acc == 0xffff
+/// Whether a one's complement sum (not folded) checks out: it folds to 0xffff.
+fn folds_to_ffff(acc: u64) -> bool {
+    fold(acc) == 0xffff
 }
 
 /// The checksum part of the frame annotation status the parser produces: with `l3`

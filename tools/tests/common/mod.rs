@@ -36,3 +36,29 @@ pub fn cross_compile_static(src: &str, out: &std::path::Path) -> Option<PathBuf>
     assert!(r.status.success(), "cannot build {}:\n{}", src.display(), String::from_utf8_lossy(&r.stderr));
     Some(out.to_path_buf())
 }
+
+/// `lsemu boot` of the corpus in `dir` (Debian's kernel, the kernel's RDB dtb and busybox)
+/// on `smp` cores, stopped after `max_insns` instructions, with `init` as the busybox
+/// init script; the caller adds what its test needs.
+pub fn boot_cmd(dir: &std::path::Path, smp: u32, max_insns: u64, init: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_lsemu"));
+    cmd.arg("boot")
+        .args(["--smp", &smp.to_string(), "--max-insns", &max_insns.to_string()])
+        .arg("--kernel")
+        .arg(dir.join("Image"))
+        .arg("--dtb")
+        .arg(dir.join("fsl-ls2088a-rdb.dtb"))
+        .arg("--busybox")
+        .arg(dir.join("busybox"))
+        .arg("--init-script")
+        .arg(init);
+    cmd
+}
+
+/// Adds `--add-file /lib/<m>.ko=<mods>/<m>.ko` for each module of `modules` (insmod'ed by
+/// the init script from /lib).
+pub fn add_modules(cmd: &mut std::process::Command, mods: &std::path::Path, modules: &[&str]) {
+    for m in modules {
+        cmd.arg("--add-file").arg(format!("/lib/{m}.ko={}", mods.join(format!("{m}.ko")).display()));
+    }
+}

@@ -14,6 +14,9 @@
 #
 # Prints one table per part with times (seconds, wall clock) and ratios. BENCH_REPEAT=N
 # runs each workload N times and keeps the shortest time (the machine may be shared).
+# BENCH_SCALE=K (default 16) multiplies the workloads' loop counts (bench.h SCALE): at 16
+# the native runs take 0.1-0.4 s, so process start-up and lsemu's machine set-up (a few
+# ms) do not decide the ratios; BENCH_SCALE=1 is the size the JIT test uses x8.
 # Usage: scripts/bench.sh [--boot | --workloads]   (default: both)
 # Needs: the corpus (test-suites/fetch-corpus.sh), qemu-system-arm, qemu-user,
 # gcc-aarch64-linux-gnu, gcc, make.
@@ -83,10 +86,11 @@ boot_part() {
 }
 
 workloads_part() {
-    local B=$PWD/target/bench
-    make -s -C bench/workloads OUT="$B"
+    local S=${BENCH_SCALE:-16}
+    local B=$PWD/target/bench/scale$S
+    make -s -C bench/workloads OUT="$B" EXTRA="-DBENCH_SCALE=$S"
     echo
-    echo "CPU-bound workloads (seconds, wall clock; lsemu: bare metal at EL3, MMU off, semihosting)"
+    echo "CPU-bound workloads, BENCH_SCALE=$S (seconds, wall clock; lsemu: bare metal at EL3, MMU off, semihosting)"
     printf '%-8s %9s %9s %9s %12s %9s %10s %10s  %s\n' workload native qemu-user lsemu-jit lsemu-interp jit/qemu jit/native jit/interp checksums
     local int_n=0 int_q=0 int_j=0 int_i=0
     for src in bench/workloads/*.c; do

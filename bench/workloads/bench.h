@@ -25,9 +25,13 @@ static inline uint64_t rnd(uint64_t *s)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-/* Loop counts: -DQUICK (the JIT test in tools/tests/jit_workloads.rs) runs an eighth. */
+/* Loop counts: -DQUICK (the JIT test in tools/tests/jit_workloads.rs) runs an eighth;
+ * -DBENCH_SCALE=K (scripts/bench.sh) K times as many, so that fixed costs (process start,
+ * lsemu's machine set-up, qemu-user's start) do not weigh in the ratios. */
 #ifdef QUICK
 #define SCALE(n) ((n) / 8 > 2 ? (n) / 8 : 2)
+#elif defined(BENCH_SCALE)
+#define SCALE(n) ((n) * (BENCH_SCALE))
 #else
 #define SCALE(n) (n)
 #endif

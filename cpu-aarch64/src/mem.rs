@@ -26,9 +26,17 @@ struct FastEntry {
     host_off: u64,
     /// Guest PA of the page minus its VA (wrapping).
     pa_off: u64,
-    /// (Entries are 32 bytes: the JIT indexes with a shift.)
-    _pad: u64,
+    /// `FAST_UNALIGNED`: an unaligned access within the page may hit too (see
+    /// `Cpu::fast_hit`). (Entries are 32 bytes: the JIT indexes with a shift.)
+    flags: u64,
 }
+
+/// `FastEntry::flags`: the page is Normal memory and SCTLR.A of the regime was 0 when the
+/// entry was made (both can change only by a System-group instruction or an exception,
+/// which empty the cache), so a non-atomic unaligned access within the page would neither
+/// fault nor do anything but the aligned path's work in the slow path (one translation,
+/// the same TLB entry, the bus).
+pub const FAST_UNALIGNED: u64 = 1;
 
 impl FastEntry {
     /// The VA page (VA >> 12).
@@ -207,6 +215,8 @@ pub struct FastLayout {
     pub e_tag: usize,
     pub e_host_off: usize,
     pub e_pa_off: usize,
+    /// `FastEntry::flags` (`FAST_UNALIGNED`).
+    pub e_flags: usize,
     /// Offset in `Cpu` of the last-used fetch entry (`FastMem::code`, a `FastEntry`
     /// that `fetch` checks first and refreshes from table 0 on a table hit).
     pub code: usize,
@@ -226,6 +236,7 @@ pub fn fast_layout() -> FastLayout {
         e_tag: offset_of!(FastEntry, tag),
         e_host_off: offset_of!(FastEntry, host_off),
         e_pa_off: offset_of!(FastEntry, pa_off),
+        e_flags: offset_of!(FastEntry, flags),
         code: f + offset_of!(FastMem, code),
         irq_check: f + offset_of!(FastMem, irq_check),
     }
@@ -427,6 +438,21 @@ impl Cpu {
         }
     }
 
+    /// `fast_hit` for a non-atomic access (not exclusive, acquire or release): also an
+    /// unaligned one within the page when the entry allows it (`FAST_UNALIGNED`). A JIT's
+    /// probe of a plain load/store takes a hit under the same rule.
+    #[inline(always)]
+    fn fast_hit_plain(&self, ty: usize, va: u64, n: usize) -> Option<(usize, u64)> {
+        let e = &self.fast.e[ty][(va >> 12) as usize & (FAST_ENTRIES - 1)];
+        if !(n.is_power_of_two() && n <= 16) {
+            return None;
+        }
+        let epoch = self.fast.epoch;
+        let hit = fast_key(va, n as u64, epoch) == e.tag
+            || ((va & !0xfff) | epoch == e.tag && e.flags & FAST_UNALIGNED != 0 && (va & 0xfff) + n as u64 <= 0x1000);
+        hit.then(|| (va.wrapping_add(e.host_off) as usize, va.wrapping_add(e.pa_off)))
+    }
+
     /// Remembers a successful translation `t` of `va` for `acc` when it maps a whole page
     /// of guest RAM (see `FastMem`).
     fn fast_fill(&mut self, p: &dyn Platform, va: u64, acc: &Access, t: &mmu::Translation) {
@@ -452,11 +478,13 @@ impl Cpu {
         }
         let va_page = va & !0xfff;
         let host = span.host as u64 + (pa_page - span.base.0);
+        let strict = self.sys.sctlr[self.regime_el()] & crate::sysreg::SCTLR_A != 0;
+        let flags = if t.mem != MemType::Device && !strict { FAST_UNALIGNED } else { 0 };
         self.fast.e[fast_ty(acc.ty)][(va >> 12) as usize & (FAST_ENTRIES - 1)] = FastEntry {
             tag: va_page | self.fast.epoch,
             host_off: host.wrapping_sub(va_page),
             pa_off: pa_page.wrapping_sub(va_page),
-            _pad: 0,
+            flags,
         };
     }
 
@@ -465,7 +493,8 @@ impl Cpu {
     pub fn read_mem(&mut self, p: &mut dyn Platform, va: u64, acc: Access) -> Result<u128, SyncExc> {
         let n = acc.size as usize;
         if acc.ty == AccessType::Read && !acc.unpriv {
-            if let Some((h, _)) = self.fast_hit(1, va, n) {
+            let hit = if acc.atomic { self.fast_hit(1, va, n) } else { self.fast_hit_plain(1, va, n) };
+            if let Some((h, _)) = hit {
                 // SAFETY: `h` points into a guest RAM span of the platform (`Bus::ram_span`)
                 // with `n` bytes left in its page; the span stays allocated while the
                 // machine runs.
@@ -497,7 +526,8 @@ impl Cpu {
     pub fn write_mem(&mut self, p: &mut dyn Platform, va: u64, val: u128, acc: Access) -> Result<(), SyncExc> {
         let n = acc.size as usize;
         if acc.ty == AccessType::Write && !acc.unpriv {
-            if let Some((h, pa)) = self.fast_hit(2, va, n) {
+            let hit = if acc.atomic { self.fast_hit(2, va, n) } else { self.fast_hit_plain(2, va, n) };
+            if let Some((h, pa)) = hit {
                 // SAFETY: as in `read_mem`.
                 unsafe {
                     match n {
@@ -891,7 +921,7 @@ mod fast_tlb_tests {
         let ep = cpu.fast.epoch;
         let va_page = 0x8010_0000u64;
         cpu.fast.e[1][0x100] =
-            FastEntry { tag: va_page | ep, host_off: 0x1000u64.wrapping_sub(va_page), pa_off: 0x9000_0000 - va_page, _pad: 0 };
+            FastEntry { tag: va_page | ep, host_off: 0x1000u64.wrapping_sub(va_page), pa_off: 0x9000_0000 - va_page, flags: 0 };
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), Some((0x1ff8, 0x9000_0ff8)));
         assert_eq!(cpu.fast_hit(1, 0x8010_0fff, 1), Some((0x1fff, 0x9000_0fff)));
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff0, 16), Some((0x1ff0, 0x9000_0ff0)));
@@ -899,6 +929,15 @@ mod fast_tlb_tests {
         assert_eq!(cpu.fast_hit(1, 0x8010_0001, 2), None, "misaligned");
         assert_eq!(cpu.fast_hit(1, 0x9010_0ff8, 8), None, "another page in the same slot");
         assert_eq!(cpu.fast_hit(2, 0x8010_0ff8, 8), None, "another table");
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ffc, 4), Some((0x1ffc, 0x9000_0ffc)), "aligned");
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ff4, 8), None, "unaligned: the entry does not allow it");
+        cpu.fast.e[1][0x100].flags = FAST_UNALIGNED;
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ff4, 8), Some((0x1ff4, 0x9000_0ff4)), "unaligned within the page");
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ff1, 15 + 1), None, "0xff1 + 16 crosses into the next page");
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ff1, 8), Some((0x1ff1, 0x9000_0ff1)), "0xff1 + 8 = 0xff9: within");
+        assert_eq!(cpu.fast_hit_plain(1, 0x8010_0ffd, 4), None, "0xffd + 4 crosses");
+        assert_eq!(cpu.fast_hit(1, 0x8010_0ff4, 8), None, "atomic accesses stay aligned-only");
+        assert_eq!(cpu.fast_hit_plain(1, 0x9010_0ff4, 8), None, "another page in the same slot");
         cpu.fast.invalidate();
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "an old epoch");
         for _ in 0..254 {
@@ -916,7 +955,7 @@ mod fast_tlb_tests {
         let mut f = FastMem::default();
         let put = |f: &mut FastMem, ty: usize, page: u64| {
             let ep = f.epoch;
-            f.e[ty][page as usize & (FAST_ENTRIES - 1)] = FastEntry { tag: page << 12 | ep, host_off: 1, pa_off: 0, _pad: 0 };
+            f.e[ty][page as usize & (FAST_ENTRIES - 1)] = FastEntry { tag: page << 12 | ep, host_off: 1, pa_off: 0, flags: 0 };
         };
         let has = |f: &FastMem, ty: usize, page: u64| {
             let e = &f.e[ty][page as usize & (FAST_ENTRIES - 1)];

@@ -263,6 +263,23 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
     Some(if cond & 1 == 1 { base ^ 1 } else { base })
 }
 
+/// Arm ARM ConditionHolds(cond) for flags `f` = NZCV as a 4-bit value (N = 8, Z = 4,
+/// C = 2, V = 1).
+fn cond_holds(cond: u32, f: u32) -> bool {
+    let (n, z, c, v) = (f & 8 != 0, f & 4 != 0, f & 2 != 0, f & 1 != 0);
+    let r = match cond >> 1 {
+        0 => z,
+        1 => c,
+        2 => n,
+        3 => v,
+        4 => c && !z,
+        5 => n == v,
+        6 => n == v && !z,
+        _ => true,
+    };
+    if cond & 1 == 1 && cond != 0b1111 { !r } else { r }
+}
+
 /// Jcc to `l` with x86 condition code `cc`.
 fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
     match cc {
@@ -485,32 +502,19 @@ impl Em<'_, '_> {
             1 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 29),          // CS: C
             2 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 31),          // MI: N
             3 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 28),          // VS: V
-            4 => dynasm!(self.ops                                            // HI: C && !Z
-                ; .arch x64
-                ; and eax, 0x6000_0000
-                ; cmp eax, 0x2000_0000
-                ; sete al
-                ; test al, al
-            ),
-            5 => dynasm!(self.ops                                            // GE: N == V
-                ; .arch x64
-                ; mov ecx, eax
-                ; shl ecx, 3
-                ; xor ecx, eax
-                ; not ecx
-                ; test ecx, 1 << 31
-            ),
-            6 => dynasm!(self.ops                                            // GT: !Z && N == V
-                ; .arch x64
-                ; mov ecx, eax
-                ; shl ecx, 3
-                ; xor ecx, eax
-                ; and ecx, 1 << 31
-                ; and eax, 1 << 30
-                ; or ecx, eax
-                ; sete al
-                ; test al, al
-            ),
+            4..=6 => {
+                // HI, GE, GT (and their inverses): bit NZCV of a 16-bit table of
+                // ConditionHolds, indexed by the flags.
+                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; shr eax, 28
+                    ; mov ecx, mask
+                    ; bt ecx, eax
+                    ; jc =>l
+                );
+                return;
+            }
             _ => {
                 // AL / NV: always.
                 dynasm!(self.ops ; .arch x64 ; jmp =>l);
@@ -535,12 +539,10 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rax, QWORD t as i64
-            ; mov QWORD [rbx + OFF_PC], rax
-        );
         if t >> 12 == self.cx.va >> 12 {
+            // PC is stored only when the block returns: a block entered through its slot
+            // (like one entered at `entry`) never reads it before storing it on each of
+            // its own exits (the budget exit stores its VA, call-outs their own PC).
             let page = (self.cx.pa >> 12) as i64;
             let mut slot = Box::new(0usize);
             let addr = &mut *slot as *mut usize as i64;
@@ -553,6 +555,8 @@ impl Em<'_, '_> {
                 ; jz >miss
                 ; jmp rax
                 ; miss:
+                ; mov rax, QWORD t as i64
+                ; mov QWORD [rbx + OFF_PC], rax
                 ; mov QWORD [r12 + CTX_SLOT], rcx
                 ; mov rcx, QWORD page
                 ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
@@ -560,6 +564,11 @@ impl Em<'_, '_> {
             );
             epilogue(&mut self.ops);
         } else {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rax, QWORD t as i64
+                ; mov QWORD [rbx + OFF_PC], rax
+            );
             self.chain_lookup();
         }
     }
@@ -918,7 +927,17 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 e.store_imm(pc.wrapping_add(4), 30);
                 dynasm!(e.ops ; .arch x64 ; mov rax, rsi);
             }
+            // A target that BranchAddr leaves unchanged whatever the TBI settings (as
+            // `plain_target`: EL0/1 bits 63:56 = bit 55, EL2/3 bits 63:56 zero) is stored
+            // as it is; otherwise `set_branch_pc` applies the current TCR.
             let f = set_branch_pc as extern "sysv64" fn(*mut Cpu, u64) as usize as i64;
+            let plain = e.ops.new_dynamic_label();
+            let done = e.ops.new_dynamic_label();
+            if e.cx.el <= 1 {
+                dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shl rcx, 8 ; sar rcx, 8 ; cmp rcx, rax ; je =>plain);
+            } else {
+                dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 56 ; jz =>plain);
+            }
             dynasm!(e.ops
                 ; .arch x64
                 ; mov rdi, rbx
@@ -926,6 +945,10 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov rax, QWORD f
                 ; call rax
                 ; mov rax, QWORD [rbx + OFF_PC]
+                ; jmp =>done
+                ; =>plain
+                ; mov QWORD [rbx + OFF_PC], rax
+                ; =>done
             );
             e.chain_lookup();
             true
@@ -1061,8 +1084,22 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             };
             let flags = matches!(d, DpImm::AndsImm { .. });
             e.load(RAX, rn, false);
-            mov_imm(e, RCX, trunc(sf, imm));
-            alu_rr(e, op, sf == 1);
+            let v = trunc(sf, imm);
+            if sf == 0 || v as i64 == v as i32 as i64 {
+                // An imm32 form: 32-bit ops take the low 32 bits, 64-bit ones sign-extend.
+                let i = v as i32;
+                match (op, sf == 1) {
+                    (Alu::Or, true) => dynasm!(e.ops ; .arch x64 ; or rax, i),
+                    (Alu::Or, false) => dynasm!(e.ops ; .arch x64 ; or eax, i),
+                    (Alu::Xor, true) => dynasm!(e.ops ; .arch x64 ; xor rax, i),
+                    (Alu::Xor, false) => dynasm!(e.ops ; .arch x64 ; xor eax, i),
+                    (_, true) => dynasm!(e.ops ; .arch x64 ; and rax, i),
+                    (_, false) => dynasm!(e.ops ; .arch x64 ; and eax, i),
+                }
+            } else {
+                mov_imm(e, RCX, v);
+                alu_rr(e, op, sf == 1);
+            }
             e.store(RAX, rd, !flags, sf == 1);
             if flags {
                 e.flags_logic(RAX, sf == 1);
@@ -1448,7 +1485,7 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) ->
 }
 
 /// After an inline store of `n` bytes to each PA in the host registers `pas` (each store
-/// within one page: the probe made it aligned): calls `store_hook` for a PA whose entry
+/// within one page: the probe checked it): calls `store_hook` for a PA whose entry
 /// of the store filter (`Ctx::sfilter`, see `crate::StoreFilter`) is non-zero, and jumps
 /// to `stop` if it asks to. Exact: a zero entry means no page with translations aliases
 /// the PA's page (so `note_write` would mark nothing) and, while the platform watches
@@ -1487,6 +1524,16 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
+    probe_as(e, a, n, ty, host, pa, slow, false);
+}
+
+/// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
+/// an unaligned access within the page hits too when the entry allows it
+/// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
+/// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
+/// page crossing ((VA & 0xfff) + n <= 0x1000).
+#[allow(clippy::too_many_arguments)]
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
@@ -1506,7 +1553,34 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
         ; cmp rdx, QWORD [rsi + ty_off + e_tag]
-        ; jne =>slow
+    );
+    if plain && n > 1 {
+        // The unaligned case out of line (after the block's end), back to `hit`.
+        let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+        let e_flags = l.e_flags as i32;
+        let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
+        dynasm!(e.ops ; .arch x64 ; jne =>unaligned ; =>hit);
+        fp::defer(e, move |e| {
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>unaligned
+                ; xor rdx, QWORD [rsi + ty_off + e_tag]
+                ; test rdx, -16
+                ; jnz =>slow
+                ; test BYTE [rsi + ty_off + e_flags], unal as i8
+                ; jz =>slow
+                ; mov edx, Rd(a)
+                ; and edx, 0xfff
+                ; cmp edx, (0x1000 - n) as i32
+                ; ja =>slow
+                ; jmp =>hit
+            );
+        });
+    } else {
+        dynasm!(e.ops ; .arch x64 ; jne =>slow);
+    }
+    dynasm!(e.ops
+        ; .arch x64
         ; mov Rq(host), QWORD [rsi + ty_off + e_host]
         ; add Rq(host), Rq(a)
     );
@@ -1673,10 +1747,14 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
         Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
     let ty = if load { 1 } else { 2 };
-    probe(e, R10, n, ty, R8, (!load).then_some(R13), slow);
+    // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =
+    // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
+    // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
+    let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
+    probe_as(e, R10, n, ty, R8, (!load).then_some(R13), slow, plain);
     if rt2.is_some() {
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe(e, RAX, n, ty, R9, (!load).then_some(R14), slow);
+        probe_as(e, RAX, n, ty, R9, (!load).then_some(R14), slow, plain);
     }
 }
 

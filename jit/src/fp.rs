@@ -417,7 +417,7 @@ type ColdCode = Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>;
 
 /// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
 /// when the emitter has moved on) and end with a jump back into the block or an exit.
-fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
+pub(super) fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
     e.cold.0.push(Box::new(f));
 }
 

@@ -396,7 +396,7 @@ fn linux_dpni_commands() {
     // dpni_get_tx_data_offset (rsp 0-1): a multiple of 64 that leaves room for the
     // 64-byte annotation + 64 private bytes asked above.
     let off = mc_cmd(&mut mc, 0, 0x2121, n, P::new()).2.u16(0);
-    assert!(off % 64 == 0 && off >= 128, "tx data offset {off}");
+    assert!(off.is_multiple_of(64) && off >= 128, "tx data offset {off}");
     // dpni_set_pools (num_dpbp 0, dpbp_id[i] u32 at 4+4i, buffer_size[i] u16 at 36+2i):
     // dpbp.0 (same container) → OK; 0 pools, a DPBP of another container (dpbp.4 in
     // dprc.2), or size 0 → CONFIG_ERR.
@@ -636,7 +636,8 @@ fn dpmac_commands() {
     // dpmac_get_counter (cmd id byte 0; rsp counter 8-15), for every counter of enum
     // dpmac_counter_id (0..=27) as dpaa2_mac_get_ethtool_stats loops over them. With
     // dpni.0 (the peer) having received 10 frames / 1000 bytes (2 multicast, 3
-    // broadcast) and sent 4 / 400 (1 broadcast):
+    // broadcast), filtered 1, discarded 2 and lacked a buffer for 1, and sent 4 / 400
+    // (1 broadcast):
     if let Some(d) = mc.dpnis.get_mut(&0) {
         d.stats.rx_frames = 10;
         d.stats.rx_bytes = 1000;
@@ -645,16 +646,20 @@ fn dpmac_commands() {
         d.stats.tx_frames = 4;
         d.stats.tx_bytes = 400;
         d.stats.tx_bcast_frames = 1;
+        d.stats.rx_filtered = 1;
+        d.stats.rx_discarded = 2;
+        d.stats.rx_nobuffer = 1;
     }
     let ctr = |mc: &mut Mc, id: u8| {
         let (s, _, r) = mc_cmd(mc, 0, 0x0C41, m, P::new().u8(0, id));
         assert_eq!(s, status::OK, "counter {id}");
         r.u64(8)
     };
-    // ING_BYTE 15, ING_MCAST 16, ING_BCAST 17, ING_ALL 18, ING_UCAST 19 (10-2-3),
-    // EGR_BYTE 21, EGR_MCAST 22, EGR_BCAST 23, EGR_UCAST 24 (4-0-1), ING_GOOD 26,
+    // ING_BYTE 15, ING_MCAST 16, ING_BCAST 17, ING_ALL 18 (all frames the MAC passed
+    // on: 10+1+2+1), ING_UCAST 19 (delivered 10-2-3), EGR_BYTE 21, EGR_MCAST 22,
+    // EGR_BCAST 23, EGR_UCAST 24 (4-0-1), ING_GOOD 26 (= ING_ALL: no MAC errors),
     // EGR_GOOD 27; error/pause/size counters 0 (ING_FRAME_DISCARD 9, ING_ERR 20, ...).
-    let want = [(15, 1000), (16, 2), (17, 3), (18, 10), (19, 5), (21, 400), (22, 0), (23, 1), (24, 3), (26, 10), (27, 4), (9, 0), (20, 0), (25, 0), (0, 0)];
+    let want = [(15, 1000), (16, 2), (17, 3), (18, 14), (19, 5), (21, 400), (22, 0), (23, 1), (24, 3), (26, 14), (27, 4), (9, 0), (20, 0), (25, 0), (0, 0)];
     for (id, v) in want {
         assert_eq!(ctr(&mut mc, id), v, "counter {id}");
     }
@@ -807,4 +812,58 @@ fn dpdk_dpni_classification_versions() {
     assert_eq!(run(&mut mc, 0x2354, P::new().u16(0, 1).u8(2, 0).u8(3, 1).u64(48, 0x8000_0100)), status::OK);
     // A profile the MC cannot read: DMA_ERR.
     assert_eq!(run(&mut mc, 0x2354, P::new().u16(0, 1).u8(3, 1).u64(48, 0x10)), status::DMA_ERR);
+}
+
+/// DPDK 22.11's mc_write_command (drivers/bus/fslmc/mc/fsl_mc_cmd.h) writes the seven
+/// parameter words, then the header's high 32 bits (command id, token) and last its low
+/// 32 bits (flags, status READY): the command must run on the second store only.
+#[test]
+fn dpdk_split_header_write() {
+    let mut mc = default_mc();
+    // A first command leaves status OK (0) in the portal's header.
+    assert_eq!(mc_cmd(&mut mc, 0, 0x8311, 0, P::new()).0, status::OK);
+    // DPRC_OPEN dprc.1: params, then header high word (0x8051 << 16 | token 0).
+    mc.portal_write(8, Size::B8, 1).expect("param");
+    let h = hdr(DPRC_OPEN, 0);
+    mc.portal_write(4, Size::B4, h >> 32).expect("header high");
+    // Not run yet: the low word still holds the previous status (OK), no token issued.
+    let before = mc.portal_read(0, Size::B8).expect("read");
+    assert_eq!(before >> 48, DPRC_OPEN as u64);
+    assert_eq!((before >> 16) & 0xff, 0);
+    let cmds = mc.commands;
+    // The low word with READY submits it: status OK, a token in [47:32].
+    mc.portal_write(0, Size::B4, h & 0xffff_ffff).expect("header low");
+    assert_eq!(mc.commands, cmds + 1);
+    let after = mc.portal_read(0, Size::B8).expect("read");
+    assert_eq!((after >> 16) & 0xff, 0);
+    let t = (after >> 32) as u16;
+    assert_ne!(t, 0);
+    assert_eq!(mc_cmd(&mut mc, 0, GET_ATTR, t, P::new()).2.u32(0), 1);
+}
+
+/// Open handles are a finite resource: opening without closing ends in NO_RESOURCE
+/// (-ENAVAIL) before a token repeats or is 0 (dpaa2_mac_open treats token 0 as failure);
+/// closing one makes room again.
+#[test]
+fn tokens_run_out_with_no_resource() {
+    let mut mc = default_mc();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut last = status::OK;
+    for _ in 0..70_000 {
+        let (s, t, _) = mc_cmd(&mut mc, 0, DPNI_OPEN, 0, P::new().u32(0, 0));
+        last = s;
+        if s != status::OK {
+            break;
+        }
+        assert_ne!(t, 0);
+        assert!(seen.insert(t), "token {t:#x} handed out twice");
+    }
+    assert_eq!(last, status::NO_RESOURCE);
+    let some = *seen.iter().next().expect("tokens");
+    assert_eq!(st(&mut mc, 0, CLOSE, some, P::new()), status::OK);
+    let (s, t, _) = mc_cmd(&mut mc, 0, DPNI_OPEN, 0, P::new().u32(0, 0));
+    assert_eq!(s, status::OK);
+    // The new token is non-zero and not one of the still-open ones.
+    seen.remove(&some);
+    assert!(t != 0 && !seen.contains(&t), "token {t:#x}");
 }

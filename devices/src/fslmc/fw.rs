@@ -408,10 +408,13 @@ impl Mc {
     }
 
     /// DPMAC counter `id` (enum dpmac_counter_id, Linux 6.1 dpmac.h) of DPMAC `oid`. The
-    /// model's MAC has no wire of its own: ingress counters are the frames its DPNI peer
-    /// received (DPNI statistics page 0), egress those it sent (page 1); unicast = all -
-    /// multicast - broadcast. Frame-size buckets, fragments, jabbers, alignment, pause and
-    /// error counters are 0 (the model's links neither err nor pause and keep no size
+    /// model's MAC has no wire of its own; its counters come from its DPNI peer: ingress
+    /// all/good frames = every frame the DPNI was offered (delivered + filtered +
+    /// discarded + no buffer: the MAC received them all without error), ingress bytes and
+    /// multicast/broadcast/unicast frames those of the delivered frames (DPNI page 0;
+    /// unicast = delivered - multicast - broadcast), egress the frames it sent (page 1).
+    /// Frame-size buckets, fragments, jabbers, alignment, pause, MAC discard and error
+    /// counters are 0 (the model's links neither err nor pause and keep no size
     /// histogram). `None` for an id past DPMAC_CNT_EGR_GOOD_FRAME (27).
     fn dpmac_counter(&self, oid: u32, id: u8) -> Option<u64> {
         if id > 27 {
@@ -428,7 +431,8 @@ impl Mc {
             15 => s.rx_bytes,         // ING_BYTE
             16 => s.rx_mcast_frames,  // ING_MCAST_FRAME
             17 => s.rx_bcast_frames,  // ING_BCAST_FRAME
-            18 | 26 => s.rx_frames,   // ING_ALL_FRAME, ING_GOOD_FRAME
+            // ING_ALL_FRAME, ING_GOOD_FRAME
+            18 | 26 => s.rx_frames.wrapping_add(s.rx_filtered).wrapping_add(s.rx_discarded).wrapping_add(s.rx_nobuffer),
             19 => rx_ucast,           // ING_UCAST_FRAME
             21 => s.tx_bytes,         // EGR_BYTE
             22 => s.tx_mcast_frames,  // EGR_MCAST_FRAME

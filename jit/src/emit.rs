@@ -740,7 +740,9 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    let mut ops = Asm::new(start);
+    // Room for a typical block up front (~1 KB of code, a few labels and relocations):
+    // no reallocation while it grows.
+    let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
     let entry = ops.new_dynamic_label();
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;

@@ -228,6 +228,9 @@ impl SysBus {
     /// `pump_mc`, also taking the frames waiting in the host network backends when
     /// `poll_host` (at quantum boundaries only, for determinism).
     fn pump_mc_net(&mut self, poll_host: bool) {
+        if self.net_backends.is_empty() && self.mc.net_idle() {
+            return;
+        }
         let now = self.now();
         for (_, b) in self.net_backends.iter_mut() {
             b.set_time_ns(now);

@@ -658,6 +658,18 @@ impl Mc {
         self.pump_net(dma, &mut [], false);
     }
 
+    /// [`Mc::pump_net`] without host backends to poll would do nothing (and [`Mc::take_msis`]
+    /// return nothing): no waiting DMA command, QBMan operation, Rx or Tx frame, MSI, and
+    /// QBMan itself [`idle`](crate::qbman::Qbman::idle). O(1), for the per-turn poll.
+    pub fn net_idle(&self) -> bool {
+        self.dma_wait.is_empty()
+            && self.qb_ops.is_empty()
+            && self.rx_pending.is_empty()
+            && self.host_tx.is_empty()
+            && self.msis.is_empty()
+            && self.qbman.idle()
+    }
+
     /// [`Mc::pump`] with host network backends (`--net ENDPOINT=SPEC`, endpoint
     /// "dpmac.N" or "dpni.N"): frames a DPNI transmits towards a backend's endpoint (the
     /// DPNI itself, or the DPMAC it is connected to) are sent to it; with `poll_host`

@@ -323,6 +323,9 @@ pub struct Qbman {
     warned: BTreeSet<String>,
     /// Warnings given (once per kind, so bounded), newest last.
     pub warnings: Vec<String>,
+    /// Some state may have changed since the last [`Qbman::expire_holdoff`]: set by every
+    /// `&mut self` entry point, so that an idle turn's hold-off/IRQ scan is O(1).
+    dirty: bool,
 }
 
 impl Qbman {
@@ -367,6 +370,7 @@ impl Qbman {
 
     /// Creates or reconfigures frame queue `fqid` (24 bits); queued frames stay.
     pub fn fq_configure(&mut self, fqid: u32, cfg: FqConfig) {
+        self.dirty = true;
         let fqid = fqid & 0xff_ffff;
         let fq = self.fqs.entry(fqid).or_insert(Fq { cfg, frames: VecDeque::new(), bytes: 0, xoff: false, sched: None, fqdan: None, parked: false });
         fq.cfg = cfg;
@@ -384,6 +388,7 @@ impl Qbman {
     /// notifies again at once if frames are left). `None` turns it off. Meant for FQs
     /// with destination [`FqDest::None`]; a no-op if the FQ does not exist.
     pub fn fq_set_notification(&mut self, fqid: u32, portal: Option<u32>) {
+        self.dirty = true;
         let fqid = fqid & 0xff_ffff;
         if let Some(fq) = self.fqs.get_mut(&fqid) {
             fq.fqdan = portal;
@@ -395,6 +400,7 @@ impl Qbman {
 
     /// Removes frame queue `fqid` and drops its frames.
     pub fn fq_remove(&mut self, fqid: u32) {
+        self.dirty = true;
         let fqid = fqid & 0xff_ffff;
         if let Some(fq) = self.fqs.get_mut(&fqid) {
             fq.frames.clear();
@@ -428,6 +434,7 @@ impl Qbman {
 
     /// Hardware-side enqueue (Rx frames, Tx confirmations): Err if the FQ does not exist.
     pub fn enqueue(&mut self, fqid: u32, fd: &Fd) -> Result<(), QbmanError> {
+        self.dirty = true;
         let r = self.enqueue_fd(fqid & 0xff_ffff, fd);
         self.eval_irqs();
         r
@@ -436,16 +443,19 @@ impl Qbman {
     /// Maps a queuing destination's bins to FQIDs (DPNI Tx by QDID: enqueue with target
     /// QD `qdid`, bin `qdbin` goes to `fqids[qdbin]`). The QD priority is not used.
     pub fn qd_configure(&mut self, qdid: u16, fqids: &[u32]) {
+        self.dirty = true;
         self.qds.insert(qdid, fqids.iter().map(|f| f & 0xff_ffff).collect());
     }
 
     /// Pops a buffer address from pool `bpid` (the last one released).
     pub fn bp_acquire(&mut self, bpid: u16) -> Option<u64> {
+        self.dirty = true;
         self.pools.get_mut(&(bpid & 0x3fff)).and_then(|s| s.pop())
     }
 
     /// Pushes a buffer address onto pool `bpid`.
     pub fn bp_release(&mut self, bpid: u16, addr: u64) {
+        self.dirty = true;
         let s = self.pools.entry(bpid & 0x3fff).or_default();
         if s.len() < MAX_POOL_BUFS {
             s.push(addr);
@@ -461,6 +471,7 @@ impl Qbman {
 
     /// Which software portal receives CDANs of `channel`.
     pub fn channel_set_notify_portal(&mut self, channel: u16, portal: u32) {
+        self.dirty = true;
         self.channels.entry(channel).or_default().notify = Some(portal);
         self.channel_kick(channel);
         self.eval_irqs();
@@ -469,6 +480,7 @@ impl Qbman {
     /// The portal's own channel (a DPIO in local channel mode): SDQCR source bit 0
     /// statically dequeues it into the portal's DQRR.
     pub fn set_portal_channel(&mut self, portal: u32, channel: u16) {
+        self.dirty = true;
         self.portal(portal).channel = Some(channel);
         self.dqrr_fill(portal);
         self.eval_irqs();
@@ -476,6 +488,7 @@ impl Qbman {
 
     /// Bus-master ID (ICID = SMMU stream ID) for the DMA of portal p.
     pub fn set_portal_icid(&mut self, portal: u32, icid: u16) {
+        self.dirty = true;
         self.portal(portal).icid = Some(icid);
     }
 
@@ -486,6 +499,7 @@ impl Qbman {
     /// Back to the reset state of the portal's rings and registers (DPIO_RESET); its
     /// ICID and channel stay.
     pub fn portal_reset(&mut self, portal: u32) {
+        self.dirty = true;
         let port = self.portal(portal);
         let (icid, channel) = (port.icid, port.channel);
         *port = Portal::new();
@@ -500,6 +514,12 @@ impl Qbman {
         std::mem::take(&mut self.hw_frames)
     }
 
+    /// Nothing for [`Mc::pump_net`](crate::fslmc::Mc) to move: no state change since the
+    /// last [`Qbman::expire_holdoff`], no frame for hardware, no IRQ edge untaken.
+    pub fn idle(&self) -> bool {
+        !self.dirty && self.hw_frames.is_empty() && self.irqs.is_empty()
+    }
+
     /// Portals whose interrupt line rose since the last call (each once, in order). The
     /// IRQ hold-off period is taken to end here ([`Qbman::expire_holdoff`]): the caller
     /// polls after each access, so a DQRR entry below the threshold is never stranded.
@@ -511,6 +531,12 @@ impl Qbman {
     /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
     /// raise DQRI (no timer is modelled; `take_irqs` calls this).
     pub fn expire_holdoff(&mut self) {
+        // Clean: every portal's hold-off flag is clear and its line equals its level
+        // since the last scan, so the scan below would change nothing.
+        if !self.dirty {
+            return;
+        }
+        self.dirty = false;
         for port in self.portals.values_mut() {
             if port.holdoff_pending && port.fill() > 0 {
                 port.raise(IRQ_DQRI);
@@ -523,6 +549,7 @@ impl Qbman {
     // ------------------------------------------------------------------ MMIO
 
     pub fn read(&mut self, off: u64, size: Size) -> MmioResult<u64> {
+        self.dirty = true;
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {
@@ -565,6 +592,7 @@ impl Qbman {
     }
 
     pub fn write(&mut self, off: u64, size: Size, val: u64, dma: &mut dyn DmaSpace) -> MmioResult<()> {
+        self.dirty = true;
         let (p, _cinh, reg) = Self::split(off).ok_or(MmioError::NoRegister)?;
         let n = size.bytes();
         if reg < RING_END {

@@ -266,18 +266,7 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
 /// Arm ARM ConditionHolds(cond) for flags `f` = NZCV as a 4-bit value (N = 8, Z = 4,
 /// C = 2, V = 1).
 fn cond_holds(cond: u32, f: u32) -> bool {
-    let (n, z, c, v) = (f & 8 != 0, f & 4 != 0, f & 2 != 0, f & 1 != 0);
-    let r = match cond >> 1 {
-        0 => z,
-        1 => c,
-        2 => n,
-        3 => v,
-        4 => c && !z,
-        5 => n == v,
-        6 => n == v && !z,
-        _ => true,
-    };
-    if cond & 1 == 1 && cond != 0b1111 { !r } else { r }
+    alu::condition_holds(cond, f << 28)
 }
 
 /// Jcc to `l` with x86 condition code `cc`.
@@ -1781,14 +1770,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
         e.flush_count();
-        let next = pc.wrapping_add(4);
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, QWORD next as i64
-            ; mov QWORD [rbx + OFF_PC], rax
-            ; mov eax, exit::STOP as i32
-        );
-        epilogue(&mut e.ops);
+        leave_after(e, pc);
     } else {
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
@@ -1807,6 +1789,19 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
         ; =>done
     );
     e.pending = n;
+}
+
+/// Leaves the block after the instruction at `pc` (it wrote translated code): PC = the
+/// next instruction, `exit::STOP`.
+fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
+    let next = pc.wrapping_add(4);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rax, QWORD next as i64
+        ; mov QWORD [rbx + OFF_PC], rax
+        ; mov eax, exit::STOP as i32
+    );
+    epilogue(&mut e.ops);
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.

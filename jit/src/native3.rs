@@ -22,7 +22,7 @@ use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, HCR_VM, SCTLR_DZE
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
-use super::{epilogue, load_n, probe, store_hooks, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
+use super::{epilogue, leave_after, load_n, probe, store_hooks, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
 use crate::{exit, Ctx};
 
 const OFF_SCTLR1: i32 = (offset_of!(Cpu, sys.sctlr) + 8) as i32;
@@ -207,19 +207,6 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
     dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = 0;
     true
-}
-
-/// Leaves the block after the instruction at `pc` (it wrote translated code): PC = the
-/// next instruction, `exit::STOP` (as `emit::finish_access`).
-fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
-    let next = pc.wrapping_add(4);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rax, QWORD next as i64
-        ; mov QWORD [rbx + OFF_PC], rax
-        ; mov eax, exit::STOP as i32
-    );
-    epilogue(&mut e.ops);
 }
 
 // ---- Cache maintenance ---------------------------------------------------------------------

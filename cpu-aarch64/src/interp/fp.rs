@@ -12,27 +12,9 @@ use crate::platform::Platform;
 use crate::semantics::fp::{self as f, FpSize, Rounding};
 use crate::Cpu;
 
-/// ConditionHolds (shared/functions/system/ConditionHolds).
+/// ConditionHolds (shared/functions/system/ConditionHolds), arguments in this file's order.
 fn condition_holds(nzcv: u32, cond: u32) -> bool {
-    let n = nzcv >> 31 & 1 != 0;
-    let z = nzcv >> 30 & 1 != 0;
-    let c = nzcv >> 29 & 1 != 0;
-    let v = nzcv >> 28 & 1 != 0;
-    let r = match cond >> 1 {
-        0 => z,
-        1 => c,
-        2 => n,
-        3 => v,
-        4 => c && !z,
-        5 => n == v,
-        6 => n == v && !z,
-        _ => true,
-    };
-    if cond & 1 != 0 && cond != 0xf {
-        !r
-    } else {
-        r
-    }
+    crate::semantics::alu::condition_holds(cond, nzcv)
 }
 
 /// VFPExpandImm: the 8-bit FMOV immediate as a value of `sz`.

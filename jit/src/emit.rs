@@ -183,7 +183,6 @@ pub(crate) struct BlockCx<'a> {
     pub el: u8,
     pub spsel: u8,
     pub recs: &'a mut Vec<Box<Rec>>,
-    pub slots: &'a mut Vec<Box<usize>>,
 }
 
 impl BlockCx<'_> {
@@ -532,18 +531,16 @@ impl Em<'_, '_> {
             // PC is stored only when the block returns: a block entered through its slot
             // (like one entered at `entry`) never reads it before storing it on each of
             // its own exits (the budget exit stores its VA, call-outs their own PC).
+            // The slot is the rel32 of a direct JMP, first to the next instruction (the
+            // miss path); the dispatcher patches it to the target block (`Jit::run`).
             let page = (self.cx.pa >> 12) as i64;
-            let mut slot = Box::new(0usize);
-            let addr = &mut *slot as *mut usize as i64;
-            self.cx.slots.push(slot);
+            let rel = self.ops.new_dynamic_label();
+            self.ops.push(0xe9);
+            dynasm!(self.ops ; .arch x64 ; =>rel);
+            self.ops.extend([0u8; 4]);
             dynasm!(self.ops
                 ; .arch x64
-                ; mov rcx, QWORD addr
-                ; mov rax, QWORD [rcx]
-                ; test rax, rax
-                ; jz >miss
-                ; jmp rax
-                ; miss:
+                ; lea rcx, [=>rel]
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; mov QWORD [r12 + CTX_SLOT], rcx

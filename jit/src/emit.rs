@@ -1046,6 +1046,19 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
             let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
             let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if !flags && sf == 1 && rd == rn {
+                // Xd (or SP) += / -= imm in place: one read-modify-write.
+                let off = e.cx.reg_off(rd);
+                if sub {
+                    dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + off], imm);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; add QWORD [rbx + off], imm);
+                }
+                // No host register holds the guest register's new value.
+                e.avail = None;
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
                 (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
@@ -1712,7 +1725,7 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
     }
     // r10 = address, r11 = writeback value.
     let off = match addr {
-        Addr::Imm(o) => o,
+        Addr::Imm(o) => Some(o),
         Addr::Reg { rm, option, shift } => {
             e.load(RCX, rm, false);
             match option {
@@ -1720,17 +1733,29 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
                 0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
                 _ => {}
             }
-            if shift > 0 {
-                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            if ix == Ix::Off && shift <= 3 {
+                // One LEA: r10 = base + index << shift (x86 scales 1, 2, 4, 8).
+                match shift {
+                    0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]),
+                    1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 2]),
+                    2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 4]),
+                    _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 8]),
+                }
+                None
+            } else {
+                if shift > 0 {
+                    dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+                }
+                dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+                Some(0)
             }
-            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
-            0
         }
     };
-    match ix {
-        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
-        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
-        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    match (ix, off) {
+        (_, None) => {}
+        (Ix::Off, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
     let ty = if load { 1 } else { 2 };
     // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =

@@ -183,6 +183,8 @@ pub(crate) struct BlockCx<'a> {
     pub el: u8,
     pub spsel: u8,
     pub recs: &'a mut Vec<Box<Rec>>,
+    /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
+    pub ics: &'a mut Vec<Box<[u64; 2]>>,
 }
 
 impl BlockCx<'_> {
@@ -555,7 +557,7 @@ impl Em<'_, '_> {
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup();
+            self.chain_lookup(None);
         }
     }
 
@@ -586,7 +588,7 @@ impl Em<'_, '_> {
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
-    fn chain_lookup(&mut self) {
+    fn chain_lookup(&mut self, ic: Option<i64>) {
         let l = cpu_aarch64::mem::fast_layout();
         let (tables, epoch) = (l.tables as i32, l.epoch as i32);
         let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -649,6 +651,26 @@ impl Em<'_, '_> {
             ; jne =>out_cache
             ; cmp rsi, QWORD [rcx + 8]
             ; jne =>out_cache
+        );
+        if let Some(ic) = ic {
+            // Remember a target in this block's VA page (`branch_ic`).
+            let va = self.cx.va as i64;
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rdx, QWORD [rcx + 16]
+                ; mov rdi, QWORD va
+                ; xor rdi, rax
+                ; test rdi, !0xfff
+                ; jnz >far
+                ; mov rdi, QWORD ic
+                ; mov QWORD [rdi], rax
+                ; mov QWORD [rdi + 8], rdx
+                ; far:
+                ; jmp rdx
+            );
+        }
+        dynasm!(self.ops
+            ; .arch x64
             ; jmp QWORD [rcx + 16]
             ; =>out_fetch
             // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
@@ -670,6 +692,39 @@ impl Em<'_, '_> {
             ; mov eax, exit::LOOKUP_CACHE as i32
         );
         epilogue(&mut self.ops);
+    }
+
+    /// Ends the block after a register branch (BR/BLR/RET: rax = target, stored as PC,
+    /// counts flushed) like `chain_lookup`, first trying a one-entry inline cache of the
+    /// last target in this block's VA page that `chain_lookup` found. Such a target is
+    /// entered directly, as a same-page chain (`exit_to`) would be: while this block runs
+    /// its VA page maps to its PA page, so the target's key is the one cached (same EL
+    /// and SPSel, PA in the same page), and that block lives as long as this one (a write
+    /// to the page or a flush removes both, and the cache with this block's code). The
+    /// target must be 4-byte aligned (the cached VA is) and no interrupt check pending
+    /// (else `chain_lookup` samples it).
+    fn branch_ic(&mut self) {
+        let mut ic = Box::new([1u64, 0]);
+        let addr = &mut *ic as *mut [u64; 2] as i64;
+        self.cx.ics.push(ic);
+        let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
+        let va = self.cx.va as i64;
+        let miss = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdx, QWORD va
+            ; xor rdx, rax
+            ; test rdx, !0xfff | 3
+            ; jnz =>miss
+            ; cmp BYTE [rbx + irq], 0
+            ; jne =>miss
+            ; mov rcx, QWORD addr
+            ; cmp rax, QWORD [rcx]
+            ; jne =>miss
+            ; jmp QWORD [rcx + 8]
+            ; =>miss
+        );
+        self.chain_lookup(Some(addr));
     }
 
     fn exit_code(&mut self, code: u32) {
@@ -936,7 +991,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; =>done
             );
-            e.chain_lookup();
+            e.branch_ic();
             true
         }
     }
@@ -1719,9 +1774,12 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
 fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
-    e.load(RAX, rn, true);
+    // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
+    let direct = ix == Ix::Off && matches!(addr, Addr::Imm(0));
+    let b = if direct { R10 } else { RAX };
+    e.load(b, rn, true);
     if rn == 31 {
-        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+        dynasm!(e.ops ; .arch x64 ; test Rb(b), 0xf ; jnz =>slow);
     }
     // r10 = address, r11 = writeback value.
     let off = match addr {
@@ -1753,6 +1811,7 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
     };
     match (ix, off) {
         (_, None) => {}
+        _ if direct => {}
         (Ix::Off, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
         (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
         (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),

@@ -381,6 +381,9 @@ pub struct Jit {
     // Boxed: translated code holds their addresses while the vectors grow.
     #[allow(clippy::vec_box)]
     recs: Vec<Box<Rec>>,
+    /// Inline caches of register branches (`emit::Em::branch_ic`), as `recs`.
+    #[allow(clippy::vec_box)]
+    ics: Vec<Box<[u64; 2]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -474,6 +477,7 @@ impl Jit {
             watched: Some(Vec::new()),
             watch_buf: Vec::new(),
             recs: Vec::new(),
+            ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
             counters: Counters::default(),
@@ -527,6 +531,7 @@ impl Jit {
             w.set(w.get() & WATCH);
         }
         self.recs.clear();
+        self.ics.clear();
         self.pending_slot = None;
         self.used = self.tramp_end;
     }
@@ -635,6 +640,7 @@ impl Jit {
             el: cpu.st.pstate.el,
             spsel: cpu.st.pstate.sp,
             recs: &mut self.recs,
+            ics: &mut self.ics,
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;

@@ -1548,10 +1548,20 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) ->
 /// that fills it stops the block), so the hook would have returned 0 too.
 /// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
 fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
+    store_hooks_then(e, pas, n, stop, None);
+}
+
+/// `store_hooks`; with `then`, a zero filter entry of the last PA jumps straight there
+/// (where the code after the hooks continues) instead of to a jump to it.
+fn store_hooks_then(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel, then: Option<dynasmrt::DynamicLabel>) {
     let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
     let uncounted = e.pending;
-    for &r in pas {
-        let skip = e.ops.new_dynamic_label();
+    for (i, &r) in pas.iter().enumerate() {
+        let skip = match then {
+            Some(t) if i + 1 == pas.len() => t,
+            _ => e.ops.new_dynamic_label(),
+        };
+        let local = then.is_none() || i + 1 < pas.len();
         dynasm!(e.ops
             ; .arch x64
             ; mov rax, Rq(r)
@@ -1568,8 +1578,10 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
             ; call rax
             ; test eax, eax
             ; jnz =>stop
-            ; =>skip
         );
+        if local {
+            dynasm!(e.ops ; .arch x64 ; =>skip);
+        }
     }
 }
 
@@ -1847,7 +1859,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if !load {
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        store_hooks(e, pairs, n, stop);
+        store_hooks_then(e, pairs, n, stop, Some(done));
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
         e.flush_count();

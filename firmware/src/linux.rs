@@ -5,7 +5,7 @@
 //! caches off, DAIF masked. Secondary PEs stay off until PSCI CPU_ON.
 
 use crate::dtb::{fixup, DtbError, FixupConfig, FixupReport};
-use crate::loaders::image::{kernel_image, plan, BootLayout, ImageError, Kernel, MAX_DTB};
+use crate::loaders::image::{into_kernel_image, plan, BootLayout, ImageError, Kernel, MAX_DTB};
 use crate::loaders::{Image, Segment};
 use crate::psci::enter_ns;
 use cpu_aarch64::Cpu;
@@ -48,6 +48,11 @@ pub struct LinuxBoot {
 
 impl LinuxBoot {
     /// All pieces as one [`Image`] (kernel, DTB, initramfs), entry = the kernel.
+    /// The pieces of [`LinuxBoot::image`] in the same order, without copying them.
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.kernel.segments.iter().chain(std::iter::once(&self.dtb)).chain(self.initrd.iter())
+    }
+
     pub fn image(&self) -> Image {
         let mut segments = self.kernel.segments.clone();
         segments.push(self.dtb.clone());
@@ -81,7 +86,7 @@ pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option
     let (blob, report) = fixup(dtb, &fcfg)?;
     let layout = plan(bank, &kernel, blob.len() as u64, initrd_len)?;
     debug_assert!(blob.len() as u64 <= MAX_DTB);
-    let kernel_img = kernel_image(&kernel, &layout);
+    let kernel_img = into_kernel_image(kernel, &layout);
     let dtb_len = blob.len() as u64;
     let dtb_seg = Segment { addr: layout.dtb, data: blob, mem_size: dtb_len };
     let initrd = match (initrd, layout.initrd) {

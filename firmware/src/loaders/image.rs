@@ -274,8 +274,14 @@ pub fn plan(bank: (u64, u64), kernel: &Kernel, dtb_len: u64, initrd_len: Option<
 /// The kernel as an [`Image`] at `layout.kernel`: one segment, zero-filled up to
 /// image_size (the BSS), entry = the load address.
 pub fn kernel_image(kernel: &Kernel, layout: &BootLayout) -> Image {
+    into_kernel_image(kernel.clone(), layout)
+}
+
+/// As [`kernel_image`], moving the kernel's bytes into the image instead of copying them
+/// (tens of MiB for a distribution kernel).
+pub fn into_kernel_image(kernel: Kernel, layout: &BootLayout) -> Image {
     let mem_size = kernel.footprint().max(kernel.data.len() as u64);
-    Image { segments: vec![Segment { addr: layout.kernel, data: kernel.data.clone(), mem_size }], entry: layout.kernel }
+    Image { segments: vec![Segment { addr: layout.kernel, data: kernel.data, mem_size }], entry: layout.kernel }
 }
 
 #[cfg(test)]

@@ -69,8 +69,19 @@ impl LinuxBoot {
 /// Prepares a direct Linux boot from the kernel file (Image, gzip'd Image or EFI zboot
 /// with gzip), the stock DTB, and an optional initramfs.
 pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
+    cfg.ram.first().ok_or(BootError::NoRam)?;
+    prepare_kernel(Kernel::parse(kernel_file, kernel_path)?, dtb, initrd, cfg)
+}
+
+/// As [`prepare`], taking the kernel file's bytes (an uncompressed Image is then not
+/// copied: see [`Kernel::parse_owned`]).
+pub fn prepare_owned(kernel_file: Vec<u8>, kernel_path: &str, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
+    cfg.ram.first().ok_or(BootError::NoRam)?;
+    prepare_kernel(Kernel::parse_owned(kernel_file, kernel_path)?, dtb, initrd, cfg)
+}
+
+fn prepare_kernel(kernel: Kernel, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
     let bank = *cfg.ram.first().ok_or(BootError::NoRam)?;
-    let kernel = Kernel::parse(kernel_file, kernel_path)?;
     let initrd_len = initrd.as_ref().map(|d| d.len() as u64);
     // The DTB gets a 2 MiB block of its own, so the addresses do not depend on its size:
     // plan first, fix up with the initramfs addresses, then check the real size.

@@ -410,26 +410,18 @@ struct CodeBuf {
     len: usize,
     /// Bytes from the start already backed by pages ([`CodeBuf::populate`]).
     populated: usize,
-    /// The whole mapping (`ptr` is its first 2 MiB boundary).
-    map: *mut libc::c_void,
-    map_len: usize,
 }
 
-/// How much of the code buffer [`CodeBuf::populate`] backs at a time (one transparent
-/// huge page where the host gives them).
-const POPULATE_CHUNK: usize = 2 << 20;
+/// How much of the code buffer [`CodeBuf::populate`] backs at a time.
+const POPULATE_CHUNK: usize = 1 << 20;
 
 impl CodeBuf {
     fn new(len: usize) -> std::io::Result<CodeBuf> {
-        // One huge page more than asked for, so that the buffer can start on a 2 MiB
-        // boundary and be backed by transparent huge pages: a boot fills tens of MiB of
-        // code, which as 4 KiB pages costs a page fault (and a TLB miss) each.
-        let map_len = len + POPULATE_CHUNK;
         // SAFETY: an anonymous private mapping; the result is checked.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                map_len,
+                len,
                 libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
@@ -439,14 +431,9 @@ impl CodeBuf {
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        let skip = (p as usize).wrapping_neg() & (POPULATE_CHUNK - 1);
-        // SAFETY: `skip < POPULATE_CHUNK`, so `ptr .. ptr + len` is inside the mapping.
-        let ptr = unsafe { (p as *mut u8).add(skip) };
-        // Only advice: where huge pages are not available the buffer uses 4 KiB pages.
-        // SAFETY: a range inside the mapping just made.
-        unsafe { libc::madvise(ptr as *mut libc::c_void, len, libc::MADV_HUGEPAGE) };
-        Ok(CodeBuf { ptr, len, populated: 0, map: p, map_len })
+        Ok(CodeBuf { ptr: p as *mut u8, len, populated: 0 })
     }
+
     /// Makes sure the first `end` bytes have pages, a chunk at a time with one
     /// MADV_POPULATE_WRITE (Linux 5.14) rather than a page fault per 4 KiB page as code
     /// is copied in. Pages stay after a flush (the buffer is reused from its start). Where
@@ -469,7 +456,7 @@ impl CodeBuf {
 impl Drop for CodeBuf {
     fn drop(&mut self) {
         // SAFETY: the mapping made in `new`; no translated code runs any more.
-        unsafe { libc::munmap(self.map, self.map_len) };
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
     }
 }
 

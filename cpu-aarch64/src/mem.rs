@@ -62,8 +62,10 @@ fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
 ///   cross a page); data pages are not cached while watchpoints are enabled
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): any
-///   System-group instruction (MSR, ERET, SVC/HVC/SMC, AT, ...) but those of
-///   `interp::keeps_fast_state`, any exception, `Cpu::reset`; a run boundary unless
+///   System-group instruction (MSR, SVC/HVC/SMC, AT, ...) but those of
+///   `interp::keeps_fast_state`, an exception taken or returned from (ERET) that changes
+///   the EL (`Cpu::fast_after_exception`: at the same EL nothing the entries depend on
+///   changed), `Cpu::reset`; a run boundary unless
 ///   nothing the entries depend on changed in between (`Cpu::fast_run_boundary`); a TLBI
 ///   drops the pages of the TLB entries it removed (`Cpu::fast_tlb_removed`), or all;
 /// - every entry is backed by the TLB entry (or the flat MMU-off mapping) its translation
@@ -334,6 +336,22 @@ impl Cpu {
                 self.fast.irq_check = true;
             }
             None => self.fast.invalidate(),
+        }
+    }
+    /// After an exception was taken or returned from (ERET), which the PE was at EL `el`
+    /// before: keeps the cached pages if it is still at that EL, else empties the caches
+    /// (`FastMem::invalidate`); asks for an interrupt check either way (DAIF changed).
+    /// Entry and return change PSTATE (EL, SPSel, DAIF, SS, IL), ELR/SPSR/ESR/FAR and the
+    /// exclusive monitor, and of these the cached translations depend only on the EL (the
+    /// translation regime and the permissions checked, of ordinary accesses only); the
+    /// System registers of the regime, the TLB and MDSCR_EL1 stay as they were. An
+    /// interrupt taken at EL1 from EL1 and its ERET back (most exceptions in a kernel)
+    /// thus keep the pages both sides use.
+    pub fn fast_after_exception(&mut self, el: u8) {
+        if self.st.pstate.el == el {
+            self.fast.irq_check = true;
+        } else {
+            self.fast.invalidate();
         }
     }
     /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).

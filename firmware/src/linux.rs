@@ -5,7 +5,7 @@
 //! caches off, DAIF masked. Secondary PEs stay off until PSCI CPU_ON.
 
 use crate::dtb::{fixup, DtbError, FixupConfig, FixupReport};
-use crate::loaders::image::{kernel_image, plan, BootLayout, ImageError, Kernel, MAX_DTB};
+use crate::loaders::image::{into_kernel_image, plan, BootLayout, ImageError, Kernel, MAX_DTB};
 use crate::loaders::{Image, Segment};
 use crate::psci::enter_ns;
 use cpu_aarch64::Cpu;
@@ -48,6 +48,11 @@ pub struct LinuxBoot {
 
 impl LinuxBoot {
     /// All pieces as one [`Image`] (kernel, DTB, initramfs), entry = the kernel.
+    /// The pieces of [`LinuxBoot::image`] in the same order, without copying them.
+    pub fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.kernel.segments.iter().chain(std::iter::once(&self.dtb)).chain(self.initrd.iter())
+    }
+
     pub fn image(&self) -> Image {
         let mut segments = self.kernel.segments.clone();
         segments.push(self.dtb.clone());
@@ -64,8 +69,19 @@ impl LinuxBoot {
 /// Prepares a direct Linux boot from the kernel file (Image, gzip'd Image or EFI zboot
 /// with gzip), the stock DTB, and an optional initramfs.
 pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
+    cfg.ram.first().ok_or(BootError::NoRam)?;
+    prepare_kernel(Kernel::parse(kernel_file, kernel_path)?, dtb, initrd, cfg)
+}
+
+/// As [`prepare`], taking the kernel file's bytes (an uncompressed Image is then not
+/// copied: see [`Kernel::parse_owned`]).
+pub fn prepare_owned(kernel_file: Vec<u8>, kernel_path: &str, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
+    cfg.ram.first().ok_or(BootError::NoRam)?;
+    prepare_kernel(Kernel::parse_owned(kernel_file, kernel_path)?, dtb, initrd, cfg)
+}
+
+fn prepare_kernel(kernel: Kernel, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
     let bank = *cfg.ram.first().ok_or(BootError::NoRam)?;
-    let kernel = Kernel::parse(kernel_file, kernel_path)?;
     let initrd_len = initrd.as_ref().map(|d| d.len() as u64);
     // The DTB gets a 2 MiB block of its own, so the addresses do not depend on its size:
     // plan first, fix up with the initramfs addresses, then check the real size.
@@ -81,7 +97,7 @@ pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option
     let (blob, report) = fixup(dtb, &fcfg)?;
     let layout = plan(bank, &kernel, blob.len() as u64, initrd_len)?;
     debug_assert!(blob.len() as u64 <= MAX_DTB);
-    let kernel_img = kernel_image(&kernel, &layout);
+    let kernel_img = into_kernel_image(kernel, &layout);
     let dtb_len = blob.len() as u64;
     let dtb_seg = Segment { addr: layout.dtb, data: blob, mem_size: dtb_len };
     let initrd = match (initrd, layout.initrd) {

@@ -675,6 +675,11 @@ impl Jit {
             jcache: self.jcache.as_ptr(),
             sfilter: self.filter.as_ptr().cast::<u16>(),
         };
+        // The end of the budget is near (less than a block's length): a block did not fit
+        // in what is left, so the rest is stepped by the interpreter without looking
+        // blocks up again (`step_inner` is what the dispatcher does for one instruction
+        // when no block runs: same fetch, same checks).
+        let mut tail = false;
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -700,7 +705,7 @@ impl Jit {
                 }
                 // (None taken: nothing changed, a pending chain request still holds.)
             }
-            if must_interpret(cpu) || self.broken {
+            if tail || must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
                 if let Some(x) = interp::step_inner(cpu, p) {
@@ -756,6 +761,7 @@ impl Jit {
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
+                    tail = end - cpu.icount < MAX_BLOCK as u64;
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
                     }

@@ -317,7 +317,12 @@ impl SysBus {
 
     /// Copies an image into RAM.
     pub fn load(&mut self, img: &Image) -> Result<(), MachineError> {
-        for s in &img.segments {
+        self.load_segments(&img.segments, img.entry)
+    }
+
+    /// Copies segments into RAM; `entry` must be in RAM (as [`SysBus::load`]).
+    pub fn load_segments<'a>(&mut self, segments: impl IntoIterator<Item = &'a firmware::loaders::Segment>, entry: u64) -> Result<(), MachineError> {
+        for s in segments {
             let end = s.addr.saturating_add(s.mem_size);
             let Some(dst) = self.ram_slice(s.addr, s.mem_size as usize) else {
                 return Err(MachineError::SegmentOutsideRam { addr: s.addr, end });
@@ -325,8 +330,8 @@ impl SysBus {
             dst[..s.data.len()].copy_from_slice(&s.data);
             dst[s.data.len()..].fill(0);
         }
-        if self.ram_slice(img.entry, 4).is_none() {
-            return Err(MachineError::EntryOutsideRam(img.entry));
+        if self.ram_slice(entry, 4).is_none() {
+            return Err(MachineError::EntryOutsideRam(entry));
         }
         Ok(())
     }
@@ -853,7 +858,7 @@ impl Machine {
     /// Loads a prepared Linux boot (kernel, DTB, initramfs) and enters the kernel on PE 0
     /// as the built-in firmware does; the other PEs stay off until PSCI CPU_ON.
     pub fn load_linux(&mut self, boot: &firmware::linux::LinuxBoot) -> Result<(), MachineError> {
-        self.bus.load(&boot.image())?;
+        self.bus.load_segments(boot.segments(), boot.kernel.entry)?;
         self.engine.invalidate_all();
         // Secondaries started by PSCI CPU_ON enter the kernel at the boot PE's EL.
         if let Some(p) = self.bus.psci.as_mut() {

@@ -492,7 +492,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             entry_el: a.entry_el,
             cpu_mpidrs,
         };
-        firmware::linux::prepare(&kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
+        firmware::linux::prepare_owned(kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
     if let Some(ph) = boot.report.mc_smmu_phandle {
         let (b, n) = (firmware::dtb::MC_ICID_BASE, firmware::dtb::MC_ICID_COUNT);

@@ -198,8 +198,9 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     // calls; `irq_check` is set after each.
     use crate::exception::{MDSCR_MDE, MDSCR_SS};
     cpu.fast.debug = cpu.sys.mdscr_el1 & (MDSCR_MDE | MDSCR_SS) != 0 || cpu.host_debug.active() || cpu.trace_insn();
+    let el = cpu.st.pstate.el;
     if !cpu.host_debug.mask_interrupts && check_interrupts(cpu, p) {
-        cpu.fast.invalidate();
+        cpu.fast_after_exception(el);
         return true;
     }
     false
@@ -212,7 +213,8 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
 pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, stepping: bool) -> Option<Exit> {
     let insn = cpu.dcache.get(raw);
     cpu.icount += 1;
-    cpu.stats.icount_el[cpu.st.pstate.el as usize] += 1;
+    let el = cpu.st.pstate.el;
+    cpu.stats.icount_el[el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);
     if stepping && r.is_ok() {
         crate::exception::software_step_completed(cpu, &insn);
@@ -225,6 +227,9 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
     if let Insn::System(s) = &insn {
         if no_effect(s) {
             // Changes nothing at all: no reason to sample interrupts again.
+        } else if matches!(s, System::Eret) && matches!(r, Ok(Flow::Stay)) {
+            // An exception return (`Flow::Stay` below does the same for it).
+            cpu.fast_after_exception(el);
         } else if keeps_fast_state(s) {
             cpu.fast.irq_check = true;
         } else {
@@ -235,6 +240,8 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         Ok(Flow::Next) => cpu.st.pc = pc.wrapping_add(4),
         Ok(Flow::Jump(t)) => cpu.st.pc = t,
         // PC set by the instruction itself (ERET, an exception taken by a hook, ...).
+        // (An ERET: its caches were dealt with above.)
+        Ok(Flow::Stay) if matches!(insn, Insn::System(System::Eret)) => {}
         Ok(Flow::Stay) => cpu.fast.invalidate(),
         Ok(Flow::Wfi) => {
             cpu.st.pc = pc.wrapping_add(4);
@@ -262,7 +269,7 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         }
         Err(e) => {
             cpu.take_sync(e);
-            cpu.fast.invalidate();
+            cpu.fast_after_exception(el);
         }
     }
     None

@@ -206,6 +206,23 @@ impl Kernel {
         Ok(Kernel { header, data })
     }
 
+    /// As [`Kernel::parse`], taking the file's bytes: an uncompressed Image keeps them
+    /// instead of copying them (tens of MiB for a distribution kernel).
+    pub fn parse_owned(file: Vec<u8>, path: &str) -> Result<Kernel, ImageError> {
+        if file.is_empty() {
+            return Err(ImageError::Empty(path.into()));
+        }
+        let decompressed = match decompress(&file, path)? {
+            Cow::Owned(d) => Some(d),
+            // The whole file is the Image: keep it.
+            Cow::Borrowed(b) if b.as_ptr() == file.as_ptr() && b.len() == file.len() => None,
+            Cow::Borrowed(b) => Some(b.to_vec()),
+        };
+        let data = decompressed.unwrap_or(file);
+        let header = parse_header(&data, path)?;
+        Ok(Kernel { header, data })
+    }
+
     /// Bytes the kernel needs from its load address (image_size, or the file size for
     /// pre-3.17 kernels, which did not declare it).
     pub fn footprint(&self) -> u64 {
@@ -274,8 +291,14 @@ pub fn plan(bank: (u64, u64), kernel: &Kernel, dtb_len: u64, initrd_len: Option<
 /// The kernel as an [`Image`] at `layout.kernel`: one segment, zero-filled up to
 /// image_size (the BSS), entry = the load address.
 pub fn kernel_image(kernel: &Kernel, layout: &BootLayout) -> Image {
+    into_kernel_image(kernel.clone(), layout)
+}
+
+/// As [`kernel_image`], moving the kernel's bytes into the image instead of copying them
+/// (tens of MiB for a distribution kernel).
+pub fn into_kernel_image(kernel: Kernel, layout: &BootLayout) -> Image {
     let mem_size = kernel.footprint().max(kernel.data.len() as u64);
-    Image { segments: vec![Segment { addr: layout.kernel, data: kernel.data.clone(), mem_size }], entry: layout.kernel }
+    Image { segments: vec![Segment { addr: layout.kernel, data: kernel.data, mem_size }], entry: layout.kernel }
 }
 
 #[cfg(test)]
@@ -352,6 +375,24 @@ mod tests {
         assert!(matches!(Kernel::parse(&z, "z"), Err(ImageError::Unsupported { .. })));
         z[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(Kernel::parse(&z, "z"), Err(ImageError::Truncated { .. })));
+    }
+
+    /// `parse_owned`: a plain Image keeps the very buffer it was given (no copy); a gzip'd
+    /// one gives the decompressed bytes; errors as `parse` (expected values from `synth`).
+    #[test]
+    fn parse_owned_keeps_plain_images() {
+        let raw = synth(0, 0x10_0000, 0xa, 8192);
+        let ptr = raw.as_ptr();
+        let k = Kernel::parse_owned(raw.clone(), "Image").unwrap();
+        assert_eq!((k.data.as_slice(), k.header.image_size), (raw.as_slice(), 0x10_0000));
+        let k = Kernel::parse_owned(raw, "Image").unwrap();
+        assert_eq!(k.data.as_ptr(), ptr, "the file's own buffer");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&synth(0, 0x10_0000, 0xa, 8192)).unwrap();
+        let k = Kernel::parse_owned(enc.finish().unwrap(), "vmlinuz").unwrap();
+        assert_eq!(k.data, synth(0, 0x10_0000, 0xa, 8192));
+        assert!(matches!(Kernel::parse_owned(Vec::new(), "e"), Err(ImageError::Empty(_))));
+        assert!(matches!(Kernel::parse_owned(b"hello world".to_vec(), "x"), Err(ImageError::Truncated { .. })));
     }
 
     #[test]

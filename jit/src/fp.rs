@@ -1089,5 +1089,51 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             }
         }
     }
-    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
+    fp_finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done);
+}
+
+/// `finish_access` with its rarely taken paths (the interpreter fallback at `slow`, the
+/// exit after a store into translated code) deferred after the block (`defer`), so that
+/// the fast path falls through without a taken jump. The fast path writes V registers
+/// only (`Em::reuse` is off for SIMD&FP loads/stores, so no host register is reused across
+/// `done`), and both paths reach `done` with the same pending count, as in `guarded`.
+#[allow(clippy::too_many_arguments)]
+fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: DynamicLabel, done: DynamicLabel) {
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    let p0 = e.pending;
+    if !load {
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        e.pending = p0 + 1;
+        store_hooks(e, pairs, n, stop);
+        defer(e, move |e| {
+            // Translated code was written: leave after this instruction.
+            let pending = e.pending;
+            e.pending = p0 + 1;
+            dynasm!(e.ops ; .arch x64 ; =>stop);
+            e.flush_count();
+            leave_after(e, pc);
+            e.pending = pending;
+        });
+    }
+    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    defer(e, move |e| {
+        let (pending, held) = (e.pending, e.xmm.held);
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        let n = p0 + 1;
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+            ; jmp =>done
+        );
+        (e.pending, e.xmm.held) = (pending, held);
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = p0 + 1;
+    e.avail = None;
 }

@@ -103,6 +103,23 @@
 //! the next instruction, if it is a rounding operation or a comparison reading V[rd] with
 //! the same shape, takes it from xmm0 instead of reloading the register just stored.
 //!
+//! ## Register cache (`XmmCache::regs`)
+//!
+//! Within a block, xmm8-xmm15 may hold copies of V registers: a rounding operation puts
+//! its result there (besides storing it), and its operands are then taken from there
+//! instead of memory (a store-to-load forwarding delay less on each dependency). The
+//! cache is write-through: memory stays the architectural state, every cached register
+//! equals its V register in memory (all 128 bits), and forgetting an entry needs no code.
+//! It holds at the start of an instruction only when the previous instruction kept it
+//! (`keep`): rounding operations, FCMP/FCMPE (no V register written) and natively
+//! emitted data-processing (integer) instructions (no xmm register, no call);
+//! everything else (a call-out may write any V register and clobbers every xmm
+//! register) clears it at the start of the next instruction (`next_insn`). Paths that
+//! call out and come back into the block (the fallbacks) reload the cached registers
+//! from memory first (`reload_cache`), so both paths meet with the same cache; a
+//! scalar operand is taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single
+//! precision operands from memory only.
+//!
 //! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
@@ -166,11 +183,61 @@ pub(super) struct XmmCache {
     set: Option<(u32, Shape)>,
     /// Set by the previous instruction: xmm0 = V[reg] at the start of this one.
     held: Option<(u32, Shape)>,
+    /// The register cache (see "Register cache" in the module documentation): xmm8 + i
+    /// holds all 128 bits of V[regs[i]], equal to the register in memory.
+    regs: [Option<u32>; CACHED],
+    /// Set by the instruction being translated: `regs` still holds at its end (it is
+    /// cleared at the start of the next instruction otherwise).
+    keep: bool,
+    /// The next slot to replace.
+    next: usize,
 }
+
+/// The number of host registers of the register cache (xmm8..xmm15).
+const CACHED: usize = 8;
 
 impl XmmCache {
     pub(super) fn next_insn(&mut self) {
         self.held = self.set.take();
+        if !self.keep {
+            self.regs = [None; CACHED];
+        }
+        self.keep = false;
+    }
+
+    /// The host xmm register holding V[r], if cached.
+    fn cached(&self, r: u32) -> Option<u8> {
+        self.regs.iter().position(|&c| c == Some(r)).map(|i| 8 + i as u8)
+    }
+
+    fn forget(&mut self, r: u32) {
+        for c in &mut self.regs {
+            if *c == Some(r) {
+                *c = None;
+            }
+        }
+    }
+
+    /// A host register for V[r]: the one holding it, or the next slot (forgotten).
+    fn slot(&mut self, r: u32) -> u8 {
+        if let Some(x) = self.cached(r) {
+            return x;
+        }
+        let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
+        self.next = (i + 1) % CACHED;
+        self.regs[i] = Some(r);
+        8 + i as u8
+    }
+}
+
+/// Reloads the cached registers `regs` from memory (after a call-out, which may change
+/// V registers and clobbers every xmm register).
+fn reload_cache(e: &mut Em<'_, '_>, regs: [Option<u32>; CACHED]) {
+    for (i, r) in regs.iter().enumerate() {
+        if let Some(r) = *r {
+            let (x, o) = (8 + i as u8, vo(r));
+            dynasm!(e.ops ; .arch x64 ; movdqu Rx(x), [rbx + o]);
+        }
     }
 }
 
@@ -369,6 +436,8 @@ pub(super) fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(
 fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, Shape)>, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
+    // The register cache as the fast path finds it (the fallback restores it).
+    let cache = e.xmm.regs;
     e.fp_guard(slow);
     // (FPCR's RMode and FZ are known to be 0 for the rest of the block once `fp_fast`.)
     if fpcr != 0 && !e.fp_fast {
@@ -386,12 +455,14 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     // The fallback is cold: emitted after the block's end (`defer`).
     defer(e, move |e| {
-        let (pending, held) = (e.pending, e.xmm.held);
+        let (pending, held, regs) = (e.pending, e.xmm.held, e.xmm.regs);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
         e.callout(pc, raw);
+        reload_cache(e, cache);
         if let Some((r, shape)) = reload {
             e.xmm.held = None;
+            e.xmm.regs = [None; CACHED];
             load_operands(e, shape, &[(0, r)]);
         }
         dynasm!(e.ops
@@ -400,7 +471,7 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
             ; sub QWORD [rbx + el_off], n
             ; jmp =>done
         );
-        (e.pending, e.xmm.held) = (pending, held);
+        (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = n;
@@ -482,7 +553,9 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
             let raw = e.raw;
             let next = pc.wrapping_add(4);
             defer(e, move |e| {
-                let (pending, saved) = (e.pending, e.xmm.held);
+                let (pending, saved, regs) = (e.pending, e.xmm.held, e.xmm.regs);
+                // (The operands from memory, which the cache only copies.)
+                e.xmm.regs = [None; CACHED];
                 // FPCR.RMode != RN or FZ = 1: the interpreter runs the instruction.
                 e.pending = p0;
                 dynasm!(e.ops ; .arch x64 ; =>mode_slow);
@@ -501,7 +574,7 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
                 e.mx_commit();
                 e.pending = p0 + 1;
                 e.exit_to(next);
-                (e.pending, e.xmm.held) = (pending, saved);
+                (e.pending, e.xmm.held, e.xmm.regs) = (pending, saved, regs);
             });
         }
         op(e);
@@ -510,6 +583,14 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
     });
     e.fp_fast = true;
     e.xmm.set = reload;
+    // Both paths leave xmm0 = V[rd] (all 128 bits; not FNMUL): cache it.
+    if neg {
+        e.xmm.forget(rd);
+    } else {
+        let x = e.xmm.slot(rd);
+        dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
+    }
+    e.xmm.keep = true;
     done
 }
 
@@ -561,6 +642,18 @@ fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
             continue;
         }
         let o = vo(r);
+        match (e.xmm.cached(r), shape) {
+            // (MOVQ xmm, xmm zeroes bits 127:64, as MOVSD/MOVQ from memory.)
+            (Some(c), Shape::Scalar(true) | Shape::Vector(0, _)) => {
+                dynasm!(e.ops ; .arch x64 ; movq Rx(x), Rx(c));
+                continue;
+            }
+            (Some(c), Shape::Vector(_, _)) => {
+                dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), Rx(c));
+                continue;
+            }
+            _ => {}
+        }
         match shape {
             Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movsd Rx(x), QWORD [rbx + o]),
             Shape::Scalar(false) => dynasm!(e.ops ; .arch x64 ; movss Rx(x), DWORD [rbx + o]),
@@ -740,7 +833,10 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         }
         Fp::Fcmp { ftype, rm, rn, z } | Fp::Fcmpe { ftype, rm, rn, z } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow))
+            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+            // (Writes no V register; its fallback reloads the cache.)
+            e.xmm.keep = true;
+            true
         }
         Fp::Fccmp { ftype, rm, cond, rn, nzcv } | Fp::Fccmpe { ftype, rm, cond, rn, nzcv } => {
             let Some(d) = sd(ftype) else { return false };

@@ -205,6 +205,12 @@ impl XmmCache {
         self.keep = false;
     }
 
+    /// The instruction being translated leaves every xmm register and V register as
+    /// they were: the register cache still holds after it.
+    pub(super) fn keep_through(&mut self) {
+        self.keep = true;
+    }
+
     /// The host xmm register holding V[r], if cached.
     fn cached(&self, r: u32) -> Option<u8> {
         self.regs.iter().position(|&c| c == Some(r)).map(|i| 8 + i as u8)
@@ -1153,7 +1159,23 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
         }
         dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+        let c = e.xmm.slot(rt);
+        dynasm!(e.ops ; .arch x64 ; movdqa Rx(c), xmm0);
+    } else if load && rt2.is_none() && n >= 4 {
+        // Loaded into the cache register (MOVD/MOVQ zero the upper bits), then stored.
+        let c = e.xmm.slot(rt);
+        match n {
+            4 => dynasm!(e.ops ; .arch x64 ; movd Rx(c), DWORD [r8]),
+            8 => dynasm!(e.ops ; .arch x64 ; movq Rx(c), QWORD [r8]),
+            _ => dynasm!(e.ops ; .arch x64 ; movdqu Rx(c), [r8]),
+        }
+        let o = vo(rt);
+        dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], Rx(c));
     } else if load {
+        e.xmm.forget(rt);
+        if let Some(r2) = rt2 {
+            e.xmm.forget(r2);
+        }
         // Read both before writing (LDPOVERLAP: Rt2, written last, wins).
         if n == 16 {
             dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [r8]);
@@ -1177,7 +1199,12 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     } else {
         for &(r, h) in regs {
             let o = vo(r);
-            if n == 16 {
+            let cached = e.xmm.cached(r);
+            if let (Some(c), 16) = (cached, n) {
+                dynasm!(e.ops ; .arch x64 ; movdqu [Rq(h)], Rx(c));
+            } else if let (Some(c), 8) = (cached, n) {
+                dynasm!(e.ops ; .arch x64 ; movq QWORD [Rq(h)], Rx(c));
+            } else if n == 16 {
                 dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + o] ; movdqu [Rq(h)], xmm0);
             } else {
                 dynasm!(e.ops ; .arch x64 ; mov rdi, QWORD [rbx + o]);
@@ -1203,7 +1230,7 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, r
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
         e.pending = p0 + 1;
-        store_hooks(e, pairs, n, stop);
+        fp_store_hooks(e, pairs, n, stop);
         defer(e, move |e| {
             // Translated code was written: leave after this instruction.
             let pending = e.pending;
@@ -1215,11 +1242,13 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, r
         });
     }
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    let cache = e.xmm.regs;
     defer(e, move |e| {
         let (pending, held) = (e.pending, e.xmm.held);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
         e.callout(pc, raw);
+        reload_cache(e, cache);
         let n = p0 + 1;
         dynasm!(e.ops
             ; .arch x64
@@ -1232,4 +1261,46 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, r
     dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = p0 + 1;
     e.avail = None;
+    // Both paths leave the register cache as set above (see the module documentation).
+    e.xmm.keep = true;
+}
+
+/// `store_hooks` with the notification call out of line: when the filter says the page
+/// may hold translated code, a cold stub calls the hook, leaves at `stop` if code was
+/// written, and otherwise reloads the register cache (the call clobbered xmm8-15) before
+/// coming back.
+fn fp_store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: DynamicLabel) {
+    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
+    let uncounted = e.pending;
+    for &r in pas {
+        let call = e.ops.new_dynamic_label();
+        let back = e.ops.new_dynamic_label();
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, Rq(r)
+            ; shr rax, 12
+            ; and eax, (crate::FILTER_LEN - 1) as i32
+            ; mov rcx, QWORD [r12 + CTX_SFILTER]
+            ; cmp WORD [rcx + rax * 2], 0
+            ; jne =>call
+            ; =>back
+        );
+        let cache = e.xmm.regs;
+        defer(e, move |e| {
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>call
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov ecx, uncounted
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+            reload_cache(e, cache);
+            dynasm!(e.ops ; .arch x64 ; jmp =>back);
+        });
+    }
 }

@@ -642,10 +642,20 @@ fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
         }
     }
     // xmm0 last among the loads from memory only if some other operand still needs it:
-    // the copies above are done, so any order works now.
-    for &(x, r) in ops {
+    // the copies above are done, so any order works now. An operand already loaded (the
+    // same register twice, as in FMUL d0, d1, d1) is copied from that load.
+    let mut loaded: [Option<(u8, u32)>; 3] = [None; 3];
+    for (k, &(x, r)) in ops.iter().enumerate() {
         if held == Some(r) {
             continue;
+        }
+        if let Some((y, _)) = loaded.iter().flatten().find(|l| l.1 == r) {
+            let y = *y;
+            dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), Rx(y));
+            continue;
+        }
+        if k < loaded.len() {
+            loaded[k] = Some((x, r));
         }
         let o = vo(r);
         match (e.xmm.cached(r), shape) {

@@ -373,10 +373,27 @@ impl Em<'_, '_> {
     /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
+        self.check_fast_in(d, zero, lane, false, slow);
+    }
+
+    /// `check_fast`; with `pextr` (double lanes only), the lane (`lane` 0 or 8) is read
+    /// from xmm0 instead of rax: PEXTRW takes its top 16 bits (sign, the 11-bit biased
+    /// exponent in bits 14:4), one instruction fewer than MOVQ and a 64-bit shift, and no
+    /// MOVHLPS for the upper lane; the cold stub then moves the lane to rax (clobbering
+    /// xmm2). Clobbers rcx.
+    fn check_fast_in(&mut self, d: bool, zero: Zero, lane: i32, pextr: bool, slow: DynamicLabel) {
         // A zero (biased exponent 0, like a denormal) leaves through the range check to a
         // cold stub when it may be exact; rax still holds the result there.
         let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
-        if d {
+        if d && pextr {
+            // (e << 4) - 0x20 <= 0x7fc0 (unsigned): e in [2, 0x7fe].
+            if lane == 0 {
+                dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 3);
+            } else {
+                dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 7);
+            }
+            dynasm!(self.ops ; .arch x64 ; and ecx, 0x7ff0 ; sub ecx, 0x20 ; cmp ecx, 0x7fc0 ; ja =>stub);
+        } else if d {
             dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
         } else {
             dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
@@ -388,6 +405,11 @@ impl Em<'_, '_> {
         dynasm!(self.ops ; .arch x64 ; =>back);
         defer(self, move |e| {
             dynasm!(e.ops ; .arch x64 ; =>stub);
+            match (pextr, lane) {
+                (false, _) => {}
+                (true, 0) => dynasm!(e.ops ; .arch x64 ; movq rax, xmm0),
+                (true, _) => dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2),
+            }
             if d {
                 dynasm!(e.ops ; .arch x64 ; lea rcx, [rax + rax] ; test rcx, rcx ; jnz =>slow);
             } else {
@@ -584,7 +606,16 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
             });
         }
         op(e);
-        check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
+        match shape {
+            // Double lanes: read with PEXTRW (`check_fast_in`).
+            Shape::Scalar(true) | Shape::Vector(_, true) => {
+                let q = if let Shape::Vector(q, _) = shape { q } else { 0 };
+                for half in 0..=q {
+                    e.check_fast_in(true, zero, 8 * half as i32, true, slow);
+                }
+            }
+            _ => check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow)),
+        }
         write_result(e, shape, rd, neg);
     });
     e.fp_fast = true;

@@ -425,7 +425,11 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     let dpl = match &a.dpl {
         Some(p) => {
             let data = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            Some(devices::fslmc::dpl::load(&data).map_err(|e| anyhow::anyhow!("DPL {}: {e}", p.display()))?)
+            let l = devices::fslmc::dpl::load(&data).map_err(|e| anyhow::anyhow!("DPL {}: {e}", p.display()))?;
+            for w in l.unmodelled() {
+                eprintln!("lsemu: warning: DPL {}: {w}", p.display());
+            }
+            Some(l)
         }
         None => None,
     };

@@ -262,6 +262,27 @@ pub enum Listed {
 }
 
 impl Layout {
+    /// What the MC model cannot honour in this layout, one line per object type: objects
+    /// of the types whose own commands the firmware model does not answer (it answers only
+    /// the commands every object has — open/close, version, attributes of DPRC_GET_OBJ,
+    /// IRQ set-up — and UNSUPPORTED_OP for the rest, so their drivers do not probe), with
+    /// the DPL nodes (`/objects/<type>@<id>`) that declare them.
+    pub fn unmodelled(&self) -> Vec<String> {
+        let modelled = [ObjType::Dprc, ObjType::Dpni, ObjType::Dpio, ObjType::Dpbp, ObjType::Dpcon, ObjType::Dpmcp, ObjType::Dpmac];
+        let mut out = Vec::new();
+        for ty in ObjType::ALL.into_iter().filter(|t| !modelled.contains(t)) {
+            let nodes: Vec<String> = self.objects.iter().filter(|o| o.ty == ty).map(|o| format!("/objects/{}@{}", ty.name(), o.id)).collect();
+            if !nodes.is_empty() {
+                out.push(format!(
+                    "{}: {} objects get only the generic object commands (open/close, version, IRQs); their own commands answer UNSUPPORTED_OP, so their drivers will not probe them",
+                    nodes.join(", "),
+                    ty.name()
+                ));
+            }
+        }
+        out
+    }
+
     pub fn root(&self) -> Option<&Container> {
         self.containers.first()
     }

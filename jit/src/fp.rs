@@ -106,19 +106,24 @@
 //! ## Register cache (`XmmCache::regs`)
 //!
 //! Within a block, xmm8-xmm15 may hold copies of V registers: a rounding operation puts
-//! its result there (besides storing it), and its operands are then taken from there
+//! its result there (besides storing it), as does a SIMD&FP load of 4, 8 or 16 bytes
+//! (MOVD/MOVQ zero the upper bits as the architectural load does) or an LD1R, and
+//! operands (of rounding operations, comparisons, stores) are then taken from there
 //! instead of memory (a store-to-load forwarding delay less on each dependency). The
 //! cache is write-through: memory stays the architectural state, every cached register
-//! equals its V register in memory (all 128 bits), and forgetting an entry needs no code.
+//! equals its V register in memory (all 128 bits), and forgetting an entry needs no code
+//! (FNMUL's destination, a pair or byte/halfword load's destinations are forgotten).
 //! It holds at the start of an instruction only when the previous instruction kept it
-//! (`keep`): rounding operations, FCMP/FCMPE (no V register written) and natively
-//! emitted data-processing (integer) instructions (no xmm register, no call);
-//! everything else (a call-out may write any V register and clobbers every xmm
-//! register) clears it at the start of the next instruction (`next_insn`). Paths that
-//! call out and come back into the block (the fallbacks) reload the cached registers
-//! from memory first (`reload_cache`), so both paths meet with the same cache; a
-//! scalar operand is taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single
-//! precision operands from memory only.
+//! (`keep`): rounding operations, FCMP/FCMPE (no V register written), SIMD&FP loads and
+//! stores, and natively emitted data-processing (integer) instructions (no xmm
+//! register, no call); everything else (a call-out may write any V register and
+//! clobbers every xmm register) clears it at the start of the next instruction
+//! (`next_insn`). Paths that call out and come back into the block (the fallbacks, the
+//! store hook's notification, `fp_guard`'s exact check only at a block's first FP
+//! instruction, where the cache is still empty) reload the cached registers from memory
+//! first (`reload_cache`), so both paths meet with the same cache; a scalar operand is
+//! taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single precision
+//! operands from memory only.
 //!
 //! ## FP enabled
 //!

@@ -183,7 +183,8 @@ pub(crate) struct BlockCx<'a> {
     pub el: u8,
     pub spsel: u8,
     pub recs: &'a mut Vec<Box<Rec>>,
-    pub slots: &'a mut Vec<Box<usize>>,
+    /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
+    pub ics: &'a mut Vec<Box<[u64; 2]>>,
 }
 
 impl BlockCx<'_> {
@@ -532,18 +533,16 @@ impl Em<'_, '_> {
             // PC is stored only when the block returns: a block entered through its slot
             // (like one entered at `entry`) never reads it before storing it on each of
             // its own exits (the budget exit stores its VA, call-outs their own PC).
+            // The slot is the rel32 of a direct JMP, first to the next instruction (the
+            // miss path); the dispatcher patches it to the target block (`Jit::run`).
             let page = (self.cx.pa >> 12) as i64;
-            let mut slot = Box::new(0usize);
-            let addr = &mut *slot as *mut usize as i64;
-            self.cx.slots.push(slot);
+            let rel = self.ops.new_dynamic_label();
+            self.ops.push(0xe9);
+            dynasm!(self.ops ; .arch x64 ; =>rel);
+            self.ops.extend([0u8; 4]);
             dynasm!(self.ops
                 ; .arch x64
-                ; mov rcx, QWORD addr
-                ; mov rax, QWORD [rcx]
-                ; test rax, rax
-                ; jz >miss
-                ; jmp rax
-                ; miss:
+                ; lea rcx, [=>rel]
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; mov QWORD [r12 + CTX_SLOT], rcx
@@ -558,7 +557,7 @@ impl Em<'_, '_> {
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup();
+            self.chain_lookup(None);
         }
     }
 
@@ -589,7 +588,7 @@ impl Em<'_, '_> {
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
-    fn chain_lookup(&mut self) {
+    fn chain_lookup(&mut self, ic: Option<i64>) {
         let l = cpu_aarch64::mem::fast_layout();
         let (tables, epoch) = (l.tables as i32, l.epoch as i32);
         let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -652,6 +651,26 @@ impl Em<'_, '_> {
             ; jne =>out_cache
             ; cmp rsi, QWORD [rcx + 8]
             ; jne =>out_cache
+        );
+        if let Some(ic) = ic {
+            // Remember a target in this block's VA page (`branch_ic`).
+            let va = self.cx.va as i64;
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov rdx, QWORD [rcx + 16]
+                ; mov rdi, QWORD va
+                ; xor rdi, rax
+                ; test rdi, !0xfff
+                ; jnz >far
+                ; mov rdi, QWORD ic
+                ; mov QWORD [rdi], rax
+                ; mov QWORD [rdi + 8], rdx
+                ; far:
+                ; jmp rdx
+            );
+        }
+        dynasm!(self.ops
+            ; .arch x64
             ; jmp QWORD [rcx + 16]
             ; =>out_fetch
             // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
@@ -673,6 +692,39 @@ impl Em<'_, '_> {
             ; mov eax, exit::LOOKUP_CACHE as i32
         );
         epilogue(&mut self.ops);
+    }
+
+    /// Ends the block after a register branch (BR/BLR/RET: rax = target, stored as PC,
+    /// counts flushed) like `chain_lookup`, first trying a one-entry inline cache of the
+    /// last target in this block's VA page that `chain_lookup` found. Such a target is
+    /// entered directly, as a same-page chain (`exit_to`) would be: while this block runs
+    /// its VA page maps to its PA page, so the target's key is the one cached (same EL
+    /// and SPSel, PA in the same page), and that block lives as long as this one (a write
+    /// to the page or a flush removes both, and the cache with this block's code). The
+    /// target must be 4-byte aligned (the cached VA is) and no interrupt check pending
+    /// (else `chain_lookup` samples it).
+    fn branch_ic(&mut self) {
+        let mut ic = Box::new([1u64, 0]);
+        let addr = &mut *ic as *mut [u64; 2] as i64;
+        self.cx.ics.push(ic);
+        let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
+        let va = self.cx.va as i64;
+        let miss = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov rdx, QWORD va
+            ; xor rdx, rax
+            ; test rdx, !0xfff | 3
+            ; jnz =>miss
+            ; cmp BYTE [rbx + irq], 0
+            ; jne =>miss
+            ; mov rcx, QWORD addr
+            ; cmp rax, QWORD [rcx]
+            ; jne =>miss
+            ; jmp QWORD [rcx + 8]
+            ; =>miss
+        );
+        self.chain_lookup(Some(addr));
     }
 
     fn exit_code(&mut self, code: u32) {
@@ -943,7 +995,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; =>done
             );
-            e.chain_lookup();
+            e.branch_ic();
             true
         }
     }
@@ -1053,6 +1105,19 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
             let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
             let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if !flags && sf == 1 && rd == rn {
+                // Xd (or SP) += / -= imm in place: one read-modify-write.
+                let off = e.cx.reg_off(rd);
+                if sub {
+                    dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + off], imm);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; add QWORD [rbx + off], imm);
+                }
+                // No host register holds the guest register's new value.
+                e.avail = None;
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
                 (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
@@ -1487,10 +1552,20 @@ extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) ->
 /// that fills it stops the block), so the hook would have returned 0 too.
 /// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
 fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
+    store_hooks_then(e, pas, n, stop, None);
+}
+
+/// `store_hooks`; with `then`, a zero filter entry of the last PA jumps straight there
+/// (where the code after the hooks continues) instead of to a jump to it.
+fn store_hooks_then(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel, then: Option<dynasmrt::DynamicLabel>) {
     let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
     let uncounted = e.pending;
-    for &r in pas {
-        let skip = e.ops.new_dynamic_label();
+    for (i, &r) in pas.iter().enumerate() {
+        let skip = match then {
+            Some(t) if i + 1 == pas.len() => t,
+            _ => e.ops.new_dynamic_label(),
+        };
+        let local = then.is_none() || i + 1 < pas.len();
         dynasm!(e.ops
             ; .arch x64
             ; mov rax, Rq(r)
@@ -1507,8 +1582,10 @@ fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLa
             ; call rax
             ; test eax, eax
             ; jnz =>stop
-            ; =>skip
         );
+        if local {
+            dynasm!(e.ops ; .arch x64 ; =>skip);
+        }
     }
 }
 
@@ -1713,13 +1790,16 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
 fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
-    e.load(RAX, rn, true);
+    // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
+    let direct = ix == Ix::Off && matches!(addr, Addr::Imm(0));
+    let b = if direct { R10 } else { RAX };
+    e.load(b, rn, true);
     if rn == 31 {
-        dynasm!(e.ops ; .arch x64 ; test al, 0xf ; jnz =>slow);
+        dynasm!(e.ops ; .arch x64 ; test Rb(b), 0xf ; jnz =>slow);
     }
     // r10 = address, r11 = writeback value.
     let off = match addr {
-        Addr::Imm(o) => o,
+        Addr::Imm(o) => Some(o),
         Addr::Reg { rm, option, shift } => {
             e.load(RCX, rm, false);
             match option {
@@ -1727,17 +1807,30 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
                 0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
                 _ => {}
             }
-            if shift > 0 {
-                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            if ix == Ix::Off && shift <= 3 {
+                // One LEA: r10 = base + index << shift (x86 scales 1, 2, 4, 8).
+                match shift {
+                    0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]),
+                    1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 2]),
+                    2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 4]),
+                    _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 8]),
+                }
+                None
+            } else {
+                if shift > 0 {
+                    dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+                }
+                dynasm!(e.ops ; .arch x64 ; add rax, rcx);
+                Some(0)
             }
-            dynasm!(e.ops ; .arch x64 ; add rax, rcx);
-            0
         }
     };
-    match ix {
-        Ix::Off => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
-        Ix::Pre => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
-        Ix::Post => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
+    match (ix, off) {
+        (_, None) => {}
+        _ if direct => {}
+        (Ix::Off, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
+        (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
+        (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
     let ty = if load { 1 } else { 2 };
     // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =
@@ -1770,7 +1863,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2:
     if !load {
         let stop = e.ops.new_dynamic_label();
         let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        store_hooks(e, pairs, n, stop);
+        store_hooks_then(e, pairs, n, stop, Some(done));
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
         // Translated code was written: leave after this instruction.
         e.flush_count();

@@ -112,8 +112,9 @@ pub(crate) mod exit {
 pub(crate) struct Ctx {
     /// icount at which the run ends.
     pub end: u64,
-    /// The chain slot an exit::CHAIN asks to fill.
-    pub slot: *mut usize,
+    /// The chain slot an exit::CHAIN asks to fill: the rel32 field of a direct JMP in
+    /// the code buffer (`emit::Em::exit_to`).
+    pub slot: *mut u8,
     pub cpu: *mut Cpu,
     pub plat: *mut JitPlat<'static>,
     /// An `Exit` a call-out produced.
@@ -375,16 +376,17 @@ pub struct Jit {
     watched: Option<Vec<usize>>,
     /// Scratch for `Platform::store_watch`.
     watch_buf: Vec<(u64, u64)>,
-    /// Call-out records and chain slots of the current code buffer generation (stable
-    /// heap addresses that translated code refers to).
+    /// Call-out records of the current code buffer generation (stable heap addresses
+    /// that translated code refers to).
     // Boxed: translated code holds their addresses while the vectors grow.
     #[allow(clippy::vec_box)]
     recs: Vec<Box<Rec>>,
+    /// Inline caches of register branches (`emit::Em::branch_ic`), as `recs`.
     #[allow(clippy::vec_box)]
-    slots: Vec<Box<usize>>,
+    ics: Vec<Box<[u64; 2]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
-    pending_slot: Option<(*mut usize, u64)>,
+    pending_slot: Option<(*mut u8, u64)>,
     stats: EngineStats,
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
@@ -475,7 +477,7 @@ impl Jit {
             watched: Some(Vec::new()),
             watch_buf: Vec::new(),
             recs: Vec::new(),
-            slots: Vec::new(),
+            ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
             counters: Counters::default(),
@@ -529,7 +531,7 @@ impl Jit {
             w.set(w.get() & WATCH);
         }
         self.recs.clear();
-        self.slots.clear();
+        self.ics.clear();
         self.pending_slot = None;
         self.used = self.tramp_end;
     }
@@ -638,7 +640,7 @@ impl Jit {
             el: cpu.st.pstate.el,
             spsel: cpu.st.pstate.sp,
             recs: &mut self.recs,
-            slots: &mut self.slots,
+            ics: &mut self.ics,
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
@@ -762,9 +764,13 @@ impl Jit {
             };
             if let Some((slot, page)) = self.pending_slot.take() {
                 if page == pa >> 12 {
-                    // SAFETY: the slot is one of `self.slots` of this buffer generation
-                    // (`flush` clears `pending_slot`).
-                    unsafe { *slot = self.base() + b.off };
+                    // Patch the JMP to enter the block directly (a rel32: the code
+                    // buffer is far smaller than 2 GiB).
+                    let rel = (self.base() + b.off).wrapping_sub(slot as usize + 4) as i32;
+                    // SAFETY: the slot is a JMP's rel32 inside a block of this buffer
+                    // generation (`flush` clears `pending_slot`); the buffer is writable
+                    // and no translated code runs while the dispatcher patches it.
+                    unsafe { std::ptr::write_unaligned(slot.cast::<i32>(), rel) };
                 }
             }
             // SAFETY: the trampoline and the block were emitted by `emit` for this buffer;

@@ -591,6 +591,50 @@ h:
     assert_eq!(a.st.x[2] >> 56, 0xab, "the register keeps its tag");
 }
 
+/// A switch through a jump table: BR to targets in its own page (the inline cache of
+/// register branches), each target taken twice in a row (cache hits) then another
+/// (misses and refills), and RET to a caller in the same page.
+#[test]
+fn same_page_register_branches() {
+    let src = "
+    .text
+    mov x9, #0
+loop:
+    ubfx x2, x9, #1, #2
+    adr x1, table
+    ldr w3, [x1, x2, lsl #2]
+    adr x4, base
+    add x4, x4, x3
+    br x4
+base:
+    add x10, x10, #1
+    b next
+    add x11, x11, #2
+    b next
+    add x12, x12, #3
+    b next
+    bl sub
+next:
+    add x9, x9, #1
+    cmp x9, #200
+    b.ne loop
+    b .
+sub:
+    add x13, x13, #4
+    ret
+    .p2align 2
+table:
+    .word 0, 8, 16, 24
+";
+    let (a, _) = diff("samepagebr", src, false, SLICES, 20_000);
+    // Hand check: 200 iterations, case (i >> 1) & 3, so each case 50 times.
+    assert_eq!(a.st.x[9], 200);
+    assert_eq!(a.st.x[10], 50);
+    assert_eq!(a.st.x[11], 2 * 50);
+    assert_eq!(a.st.x[12], 3 * 50);
+    assert_eq!(a.st.x[13], 4 * 50);
+}
+
 /// REV/REV32, CLZ, UDIV/SDIV (native) on edge values — division by zero, the most
 /// negative value divided by -1, CLZ of 0 and of values with the top bit set — and hints
 /// and barriers (PACIASP, AUTIASP, BTI, NOP, DMB, DSB, ISB execute as NOPs) in a loop

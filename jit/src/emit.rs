@@ -915,6 +915,10 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         _ => false,
     };
     e.reuse = false;
+    if done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) {
+        // (Their native code uses no xmm register and calls nothing.)
+        e.xmm.keep_through();
+    }
     done || native2::native(e, pc, insn)
 }
 

@@ -103,6 +103,28 @@
 //! the next instruction, if it is a rounding operation or a comparison reading V[rd] with
 //! the same shape, takes it from xmm0 instead of reloading the register just stored.
 //!
+//! ## Register cache (`XmmCache::regs`)
+//!
+//! Within a block, xmm8-xmm15 may hold copies of V registers: a rounding operation puts
+//! its result there (besides storing it), as does a SIMD&FP load of 4, 8 or 16 bytes
+//! (MOVD/MOVQ zero the upper bits as the architectural load does) or an LD1R, and
+//! operands (of rounding operations, comparisons, stores) are then taken from there
+//! instead of memory (a store-to-load forwarding delay less on each dependency). The
+//! cache is write-through: memory stays the architectural state, every cached register
+//! equals its V register in memory (all 128 bits), and forgetting an entry needs no code
+//! (FNMUL's destination, a pair or byte/halfword load's destinations are forgotten).
+//! It holds at the start of an instruction only when the previous instruction kept it
+//! (`keep`): rounding operations, FCMP/FCMPE (no V register written), SIMD&FP loads and
+//! stores, and natively emitted data-processing (integer) instructions (no xmm
+//! register, no call); everything else (a call-out may write any V register and
+//! clobbers every xmm register) clears it at the start of the next instruction
+//! (`next_insn`). Paths that call out and come back into the block (the fallbacks, the
+//! store hook's notification, `fp_guard`'s exact check only at a block's first FP
+//! instruction, where the cache is still empty) reload the cached registers from memory
+//! first (`reload_cache`), so both paths meet with the same cache; a scalar operand is
+//! taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single precision
+//! operands from memory only.
+//!
 //! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
@@ -166,11 +188,67 @@ pub(super) struct XmmCache {
     set: Option<(u32, Shape)>,
     /// Set by the previous instruction: xmm0 = V[reg] at the start of this one.
     held: Option<(u32, Shape)>,
+    /// The register cache (see "Register cache" in the module documentation): xmm8 + i
+    /// holds all 128 bits of V[regs[i]], equal to the register in memory.
+    regs: [Option<u32>; CACHED],
+    /// Set by the instruction being translated: `regs` still holds at its end (it is
+    /// cleared at the start of the next instruction otherwise).
+    keep: bool,
+    /// The next slot to replace.
+    next: usize,
 }
+
+/// The number of host registers of the register cache (xmm8..xmm15).
+const CACHED: usize = 8;
 
 impl XmmCache {
     pub(super) fn next_insn(&mut self) {
         self.held = self.set.take();
+        if !self.keep {
+            self.regs = [None; CACHED];
+        }
+        self.keep = false;
+    }
+
+    /// The instruction being translated leaves every xmm register and V register as
+    /// they were: the register cache still holds after it.
+    pub(super) fn keep_through(&mut self) {
+        self.keep = true;
+    }
+
+    /// The host xmm register holding V[r], if cached.
+    fn cached(&self, r: u32) -> Option<u8> {
+        self.regs.iter().position(|&c| c == Some(r)).map(|i| 8 + i as u8)
+    }
+
+    fn forget(&mut self, r: u32) {
+        for c in &mut self.regs {
+            if *c == Some(r) {
+                *c = None;
+            }
+        }
+    }
+
+    /// A host register for V[r]: the one holding it, or the next slot (forgotten).
+    fn slot(&mut self, r: u32) -> u8 {
+        if let Some(x) = self.cached(r) {
+            return x;
+        }
+        let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
+        self.next = (i + 1) % CACHED;
+        self.regs[i] = Some(r);
+        8 + i as u8
+    }
+}
+
+/// Reloads the cached registers `regs` from memory (after a call-out, which may change
+/// V registers and clobbers every xmm register).
+fn reload_cache(e: &mut Em<'_, '_>, regs: [Option<u32>; CACHED]) {
+    for (i, r) in regs.iter().enumerate() {
+        if let Some(r) = *r {
+            let (x, o) = (8 + i as u8, vo(r));
+            dynasm!(e.ops ; .arch x64 ; movdqu Rx(x), [rbx + o]);
+        }
     }
 }
 
@@ -300,10 +378,27 @@ impl Em<'_, '_> {
     /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
+        self.check_fast_in(d, zero, lane, false, slow);
+    }
+
+    /// `check_fast`; with `pextr` (double lanes only), the lane (`lane` 0 or 8) is read
+    /// from xmm0 instead of rax: PEXTRW takes its top 16 bits (sign, the 11-bit biased
+    /// exponent in bits 14:4), one instruction fewer than MOVQ and a 64-bit shift, and no
+    /// MOVHLPS for the upper lane; the cold stub then moves the lane to rax (clobbering
+    /// xmm2). Clobbers rcx.
+    fn check_fast_in(&mut self, d: bool, zero: Zero, lane: i32, pextr: bool, slow: DynamicLabel) {
         // A zero (biased exponent 0, like a denormal) leaves through the range check to a
         // cold stub when it may be exact; rax still holds the result there.
         let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
-        if d {
+        if d && pextr {
+            // (e << 4) - 0x20 <= 0x7fc0 (unsigned): e in [2, 0x7fe].
+            if lane == 0 {
+                dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 3);
+            } else {
+                dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 7);
+            }
+            dynasm!(self.ops ; .arch x64 ; and ecx, 0x7ff0 ; sub ecx, 0x20 ; cmp ecx, 0x7fc0 ; ja =>stub);
+        } else if d {
             dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
         } else {
             dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
@@ -315,6 +410,11 @@ impl Em<'_, '_> {
         dynasm!(self.ops ; .arch x64 ; =>back);
         defer(self, move |e| {
             dynasm!(e.ops ; .arch x64 ; =>stub);
+            match (pextr, lane) {
+                (false, _) => {}
+                (true, 0) => dynasm!(e.ops ; .arch x64 ; movq rax, xmm0),
+                (true, _) => dynasm!(e.ops ; .arch x64 ; movhlps xmm2, xmm0 ; movq rax, xmm2),
+            }
             if d {
                 dynasm!(e.ops ; .arch x64 ; lea rcx, [rax + rax] ; test rcx, rcx ; jnz =>slow);
             } else {
@@ -369,6 +469,8 @@ pub(super) fn guarded(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(
 fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, Shape)>, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
+    // The register cache as the fast path finds it (the fallback restores it).
+    let cache = e.xmm.regs;
     e.fp_guard(slow);
     // (FPCR's RMode and FZ are known to be 0 for the rest of the block once `fp_fast`.)
     if fpcr != 0 && !e.fp_fast {
@@ -386,12 +488,14 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     // The fallback is cold: emitted after the block's end (`defer`).
     defer(e, move |e| {
-        let (pending, held) = (e.pending, e.xmm.held);
+        let (pending, held, regs) = (e.pending, e.xmm.held, e.xmm.regs);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
         e.callout(pc, raw);
+        reload_cache(e, cache);
         if let Some((r, shape)) = reload {
             e.xmm.held = None;
+            e.xmm.regs = [None; CACHED];
             load_operands(e, shape, &[(0, r)]);
         }
         dynasm!(e.ops
@@ -400,7 +504,7 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
             ; sub QWORD [rbx + el_off], n
             ; jmp =>done
         );
-        (e.pending, e.xmm.held) = (pending, held);
+        (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = n;
@@ -482,7 +586,9 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
             let raw = e.raw;
             let next = pc.wrapping_add(4);
             defer(e, move |e| {
-                let (pending, saved) = (e.pending, e.xmm.held);
+                let (pending, saved, regs) = (e.pending, e.xmm.held, e.xmm.regs);
+                // (The operands from memory, which the cache only copies.)
+                e.xmm.regs = [None; CACHED];
                 // FPCR.RMode != RN or FZ = 1: the interpreter runs the instruction.
                 e.pending = p0;
                 dynasm!(e.ops ; .arch x64 ; =>mode_slow);
@@ -501,15 +607,32 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
                 e.mx_commit();
                 e.pending = p0 + 1;
                 e.exit_to(next);
-                (e.pending, e.xmm.held) = (pending, saved);
+                (e.pending, e.xmm.held, e.xmm.regs) = (pending, saved, regs);
             });
         }
         op(e);
-        check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow));
+        match shape {
+            // Double lanes: read with PEXTRW (`check_fast_in`).
+            Shape::Scalar(true) | Shape::Vector(_, true) => {
+                let q = if let Shape::Vector(q, _) = shape { q } else { 0 };
+                for half in 0..=q {
+                    e.check_fast_in(true, zero, 8 * half as i32, true, slow);
+                }
+            }
+            _ => check_lanes(e, shape, slow, |e, d, lane, slow| e.check_fast(d, zero, lane, slow)),
+        }
         write_result(e, shape, rd, neg);
     });
     e.fp_fast = true;
     e.xmm.set = reload;
+    // Both paths leave xmm0 = V[rd] (all 128 bits; not FNMUL): cache it.
+    if neg {
+        e.xmm.forget(rd);
+    } else {
+        let x = e.xmm.slot(rd);
+        dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
+    }
+    e.xmm.keep = true;
     done
 }
 
@@ -555,12 +678,34 @@ fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
         }
     }
     // xmm0 last among the loads from memory only if some other operand still needs it:
-    // the copies above are done, so any order works now.
-    for &(x, r) in ops {
+    // the copies above are done, so any order works now. An operand already loaded (the
+    // same register twice, as in FMUL d0, d1, d1) is copied from that load.
+    let mut loaded: [Option<(u8, u32)>; 3] = [None; 3];
+    for (k, &(x, r)) in ops.iter().enumerate() {
         if held == Some(r) {
             continue;
         }
+        if let Some((y, _)) = loaded.iter().flatten().find(|l| l.1 == r) {
+            let y = *y;
+            dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), Rx(y));
+            continue;
+        }
+        if k < loaded.len() {
+            loaded[k] = Some((x, r));
+        }
         let o = vo(r);
+        match (e.xmm.cached(r), shape) {
+            // (MOVQ xmm, xmm zeroes bits 127:64, as MOVSD/MOVQ from memory.)
+            (Some(c), Shape::Scalar(true) | Shape::Vector(0, _)) => {
+                dynasm!(e.ops ; .arch x64 ; movq Rx(x), Rx(c));
+                continue;
+            }
+            (Some(c), Shape::Vector(_, _)) => {
+                dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), Rx(c));
+                continue;
+            }
+            _ => {}
+        }
         match shape {
             Shape::Scalar(true) => dynasm!(e.ops ; .arch x64 ; movsd Rx(x), QWORD [rbx + o]),
             Shape::Scalar(false) => dynasm!(e.ops ; .arch x64 ; movss Rx(x), DWORD [rbx + o]),
@@ -740,7 +885,10 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         }
         Fp::Fcmp { ftype, rm, rn, z } | Fp::Fcmpe { ftype, rm, rn, z } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow))
+            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+            // (Writes no V register; its fallback reloads the cache.)
+            e.xmm.keep = true;
+            true
         }
         Fp::Fccmp { ftype, rm, cond, rn, nzcv } | Fp::Fccmpe { ftype, rm, cond, rn, nzcv } => {
             let Some(d) = sd(ftype) else { return false };
@@ -1057,7 +1205,23 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
         }
         dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
+        let c = e.xmm.slot(rt);
+        dynasm!(e.ops ; .arch x64 ; movdqa Rx(c), xmm0);
+    } else if load && rt2.is_none() && n >= 4 {
+        // Loaded into the cache register (MOVD/MOVQ zero the upper bits), then stored.
+        let c = e.xmm.slot(rt);
+        match n {
+            4 => dynasm!(e.ops ; .arch x64 ; movd Rx(c), DWORD [r8]),
+            8 => dynasm!(e.ops ; .arch x64 ; movq Rx(c), QWORD [r8]),
+            _ => dynasm!(e.ops ; .arch x64 ; movdqu Rx(c), [r8]),
+        }
+        let o = vo(rt);
+        dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], Rx(c));
     } else if load {
+        e.xmm.forget(rt);
+        if let Some(r2) = rt2 {
+            e.xmm.forget(r2);
+        }
         // Read both before writing (LDPOVERLAP: Rt2, written last, wins).
         if n == 16 {
             dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [r8]);
@@ -1081,7 +1245,12 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     } else {
         for &(r, h) in regs {
             let o = vo(r);
-            if n == 16 {
+            let cached = e.xmm.cached(r);
+            if let (Some(c), 16) = (cached, n) {
+                dynasm!(e.ops ; .arch x64 ; movdqu [Rq(h)], Rx(c));
+            } else if let (Some(c), 8) = (cached, n) {
+                dynasm!(e.ops ; .arch x64 ; movq QWORD [Rq(h)], Rx(c));
+            } else if n == 16 {
                 dynasm!(e.ops ; .arch x64 ; movdqu xmm0, [rbx + o] ; movdqu [Rq(h)], xmm0);
             } else {
                 dynasm!(e.ops ; .arch x64 ; mov rdi, QWORD [rbx + o]);
@@ -1089,5 +1258,95 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             }
         }
     }
-    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, false);
+    fp_finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done);
+}
+
+/// `finish_access` with its rarely taken paths (the interpreter fallback at `slow`, the
+/// exit after a store into translated code) deferred after the block (`defer`), so that
+/// the fast path falls through without a taken jump. The fast path writes V registers
+/// only (`Em::reuse` is off for SIMD&FP loads/stores, so no host register is reused across
+/// `done`), and both paths reach `done` with the same pending count, as in `guarded`.
+#[allow(clippy::too_many_arguments)]
+fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: DynamicLabel, done: DynamicLabel) {
+    if ix != Ix::Off {
+        e.store(R11, rn, true, true);
+    }
+    let p0 = e.pending;
+    if !load {
+        let stop = e.ops.new_dynamic_label();
+        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
+        e.pending = p0 + 1;
+        fp_store_hooks(e, pairs, n, stop);
+        defer(e, move |e| {
+            // Translated code was written: leave after this instruction.
+            let pending = e.pending;
+            e.pending = p0 + 1;
+            dynasm!(e.ops ; .arch x64 ; =>stop);
+            e.flush_count();
+            leave_after(e, pc);
+            e.pending = pending;
+        });
+    }
+    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
+    let cache = e.xmm.regs;
+    defer(e, move |e| {
+        let (pending, held) = (e.pending, e.xmm.held);
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        reload_cache(e, cache);
+        let n = p0 + 1;
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+            ; jmp =>done
+        );
+        (e.pending, e.xmm.held) = (pending, held);
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = p0 + 1;
+    e.avail = None;
+    // Both paths leave the register cache as set above (see the module documentation).
+    e.xmm.keep = true;
+}
+
+/// `store_hooks` with the notification call out of line: when the filter says the page
+/// may hold translated code, a cold stub calls the hook, leaves at `stop` if code was
+/// written, and otherwise reloads the register cache (the call clobbered xmm8-15) before
+/// coming back.
+fn fp_store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: DynamicLabel) {
+    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
+    let uncounted = e.pending;
+    for &r in pas {
+        let call = e.ops.new_dynamic_label();
+        let back = e.ops.new_dynamic_label();
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rax, Rq(r)
+            ; shr rax, 12
+            ; and eax, (crate::FILTER_LEN - 1) as i32
+            ; mov rcx, QWORD [r12 + CTX_SFILTER]
+            ; cmp WORD [rcx + rax * 2], 0
+            ; jne =>call
+            ; =>back
+        );
+        let cache = e.xmm.regs;
+        defer(e, move |e| {
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>call
+                ; mov rdi, r12
+                ; mov rsi, Rq(r)
+                ; mov edx, n as i32
+                ; mov ecx, uncounted
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jnz =>stop
+            );
+            reload_cache(e, cache);
+            dynasm!(e.ops ; .arch x64 ; jmp =>back);
+        });
+    }
 }

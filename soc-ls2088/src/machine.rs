@@ -659,6 +659,9 @@ pub struct Machine {
     /// Host console input, delivered to the console UART at quantum boundaries.
     input: Option<std::sync::mpsc::Receiver<HostInput>>,
     input_buf: std::collections::VecDeque<u8>,
+    /// Idle time runs no faster than the host clock (`idle_until`): set for a console a
+    /// person types into (`set_idle_pacing`).
+    pace_idle: bool,
     /// Where the current round-robin round is (see `run`).
     round: Round,
 }
@@ -791,6 +794,7 @@ impl Machine {
             now_ns: 0,
             firmware: cfg.firmware,
             input: None,
+            pace_idle: false,
             input_buf: Default::default(),
             round: Round::default(),
         })
@@ -881,6 +885,14 @@ impl Machine {
     /// Queues host bytes for the console (e.g. left over from before a reset).
     pub fn queue_input(&mut self, bytes: &[u8]) {
         self.input_buf.extend(bytes);
+    }
+
+    /// Paces idle virtual time to the host clock (see `idle_until`) even without a live
+    /// network backend: for an interactive console, where a person expects `sleep 1` to
+    /// take a second and the guest's clock to follow the wall clock. Off by default: runs
+    /// then depend only on their inputs.
+    pub fn set_idle_pacing(&mut self, on: bool) {
+        self.pace_idle = on;
     }
 
     /// Connects host console input (e.g. a thread reading stdin).
@@ -997,13 +1009,14 @@ impl Machine {
     }
 
     /// Where an idle machine's time jumps to on its way to the next event at `t`: `t`
-    /// itself, unless a live host network backend (TAP, socket) is attached — then at most
+    /// itself, unless a live host network backend (TAP, socket) is attached or idle pacing
+    /// is on (`set_idle_pacing`: an interactive console) — then at most
     /// `IDLE_PACE_NS` further, after sleeping that long on the host, so that idle virtual
     /// time runs no faster than the host's clock and a peer (another lsemu, the host's
     /// stack) has the wall time a guest's timeout promises it. The step is fixed, so the
     /// virtual timeline still depends only on what arrives and when.
     fn idle_until(&mut self, t: u64) -> u64 {
-        if !self.bus.net_backends.iter().any(|(_, b)| b.live()) {
+        if !self.pace_idle && !self.bus.net_backends.iter().any(|(_, b)| b.live()) {
             return t;
         }
         let step = t.saturating_sub(self.now_ns).min(IDLE_PACE_NS);

@@ -42,6 +42,9 @@ pub struct Console {
     /// The input channel, kept across machine resets.
     rx: Option<mpsc::Receiver<HostInput>>,
     left: Vec<u8>,
+    /// A person types into it (stdin is a terminal, or a new pseudo-terminal): the
+    /// machine's idle time is paced to the host clock (`Machine::set_idle_pacing`).
+    human: bool,
 }
 
 /// The host's stdout, flushed on every write: an interactive shell's prompt and echo
@@ -137,6 +140,7 @@ impl Console {
             }
         };
         let interactive = saved.is_some();
+        let human = interactive || matches!(dest, Dest::Pty);
         let (tx, rx) = mpsc::channel();
         let reader: Box<dyn Read + Send> = match &chan {
             Chan::Stdio => Box::new(std::io::stdin()),
@@ -144,7 +148,7 @@ impl Console {
             Chan::Sock(s) => Box::new(s.try_clone()?),
         };
         std::thread::spawn(move || input_thread(reader, tx, interactive));
-        Ok(Console { chan, saved, rx: Some(rx), left: Vec::new() })
+        Ok(Console { chan, saved, rx: Some(rx), left: Vec::new(), human })
     }
 
     /// A factory of console writers for `MachineConfig::console`.
@@ -154,7 +158,7 @@ impl Console {
             Chan::File(f) => f.try_clone().map(Chan::File).unwrap_or(Chan::Stdio),
             Chan::Sock(s) => s.try_clone().map(Chan::Sock).unwrap_or(Chan::Stdio),
         };
-        let c = Console { chan, saved: None, rx: None, left: Vec::new() };
+        let c = Console { chan, saved: None, rx: None, left: Vec::new(), human: false };
         Box::new(move || c.writer())
     }
 
@@ -175,6 +179,7 @@ impl Console {
 
     /// Connects the console input to `m`.
     pub fn attach(&mut self, m: &mut Machine) {
+        m.set_idle_pacing(self.human);
         if let Some(rx) = self.rx.take() {
             m.set_input(rx);
         }

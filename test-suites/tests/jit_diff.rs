@@ -516,37 +516,45 @@ fn make_edge_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 fn jit_matches_interpreter_on_native2_encodings() {
     let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
     let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x2;
-    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| NATIVE2.contains(&cpu_aarch64::decode::ENCODINGS[i].name)).collect();
+    run_encoding_set("native2", "NATIVE2", NATIVE2, seed, iters, 500, make_edge_prog);
+}
+
+/// Runs `iters` programs that `make` builds from the encodings `names` alone (each must be
+/// a generator candidate, and the first `sample` programs must contain every one of them)
+/// on the interpreter and the JIT; prints a summary line tagged `label` and fails on any
+/// mismatch. Returns the summary for further checks.
+fn run_encoding_set(label: &str, list: &str, names: &[&str], seed: u64, iters: u64, sample: u64, make: fn(u64, u64, &[usize]) -> Prog) -> Summary {
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| names.contains(&cpu_aarch64::decode::ENCODINGS[i].name)).collect();
     // Every listed encoding is a generator candidate (a renamed line would silently drop out).
-    assert_eq!(cands.len(), NATIVE2.len(), "some NATIVE2 encodings are not generator candidates");
+    assert_eq!(cands.len(), names.len(), "some {list} encodings are not generator candidates");
     // ... and the programs contain each of them.
     let mut seen = std::collections::BTreeSet::new();
-    for id in 0..iters.min(500) {
-        for &w in &make_edge_prog(seed, id, &cands).code {
+    for id in 0..iters.min(sample) {
+        for &w in &make(seed, id, &cands).code {
             if let Some(i) = cpu_aarch64::decode::lookup(w) {
                 seen.insert(cpu_aarch64::decode::ENCODINGS[i as usize].name);
             }
         }
     }
-    let missing: Vec<_> = NATIVE2.iter().filter(|n| !seen.contains(*n)).collect();
-    assert!(missing.is_empty() || iters < 500, "programs never contain {missing:?}");
+    let missing: Vec<_> = names.iter().filter(|n| !seen.contains(*n)).collect();
+    assert!(missing.is_empty() || iters < sample, "programs never contain {missing:?}");
     let ids: Vec<u64> = (0..iters).collect();
     let t0 = std::time::Instant::now();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
-    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make, cands);
     println!(
-        "jit_diff native2: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
+        "jit_diff {label}: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
         ids.len(),
         t0.elapsed().as_secs_f64(),
         s.insns,
         s.halted,
         s.with_exceptions,
-        fails.len()
+        s.fails.len()
     );
-    for f in fails.iter().take(5) {
-        println!("{f}");
+    for f in s.fails.iter().take(5) {
+        println!("{}", f.1);
     }
-    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+    assert!(s.fails.is_empty(), "{} of {} programs differ (first ones above)", s.fails.len(), ids.len());
+    s
 }
 
 /// Flag-setting instructions and NZCV consumers: the JIT fuses a producer with a directly
@@ -611,38 +619,10 @@ const NATIVE_SIMD: &[&str] = &[
 fn jit_matches_interpreter_on_native_simd_encodings() {
     let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 5;
     let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x51d;
-    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| NATIVE_SIMD.contains(&cpu_aarch64::decode::ENCODINGS[i].name)).collect();
-    assert_eq!(cands.len(), NATIVE_SIMD.len(), "some NATIVE_SIMD encodings are not generator candidates");
-    let mut seen = std::collections::BTreeSet::new();
-    for id in 0..iters.min(300) {
-        for &w in &make_prog(seed, id, &cands).code {
-            if let Some(i) = cpu_aarch64::decode::lookup(w) {
-                seen.insert(cpu_aarch64::decode::ENCODINGS[i as usize].name);
-            }
-        }
+    let s = run_encoding_set("simd", "NATIVE_SIMD", NATIVE_SIMD, seed, iters, 300, make_prog);
+    if iters >= 500 {
+        assert!(s.halted * 2 > iters as usize, "programs do not exercise the engine");
     }
-    let missing: Vec<_> = NATIVE_SIMD.iter().filter(|n| !seen.contains(*n)).collect();
-    assert!(missing.is_empty() || iters < 300, "programs never contain {missing:?}");
-    let ids: Vec<u64> = (0..iters).collect();
-    let t0 = std::time::Instant::now();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_prog, cands);
-    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
-    println!(
-        "jit_diff simd: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
-        ids.len(),
-        t0.elapsed().as_secs_f64(),
-        s.insns,
-        s.halted,
-        s.with_exceptions,
-        fails.len()
-    );
-    if ids.len() >= 500 {
-        assert!(s.halted * 2 > ids.len(), "programs do not exercise the engine");
-    }
-    for f in fails.iter().take(5) {
-        println!("{f}");
-    }
-    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
 }
 
 // ---------------------------------------------------------------------------------------

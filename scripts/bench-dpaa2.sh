@@ -132,41 +132,7 @@ for m in $modules; do
     [ -f "$mods/$m.ko" ] || { echo "bench-dpaa2: $mods/$m.ko missing (test-suites/fsl-mc-dpio/fetch.sh)" >&2; exit 1; }
 done
 
-cat > "$out/dpl.dts" <<'DPL'
-/dts-v1/;
-/ {
-	dpl-version = <10>;
-	containers {
-		dprc@1 {
-			compatible = "fsl,dprc";
-			parent = "none";
-			options = "DPRC_CFG_OPT_SPAWN_ALLOWED", "DPRC_CFG_OPT_ALLOC_ALLOWED",
-				  "DPRC_CFG_OPT_OBJ_CREATE_ALLOWED", "DPRC_CFG_OPT_IRQ_CFG_ALLOWED";
-			objects {
-				obj_set@dpni { type = "dpni"; ids = <0 1>; };
-				obj_set@dpio { type = "dpio"; ids = <0 1>; };
-				obj_set@dpbp { type = "dpbp"; ids = <0 1>; };
-				obj_set@dpcon { type = "dpcon"; ids = <0 1 2 3>; };
-				obj_set@dpmcp { type = "dpmcp"; ids = <1 2 3 4 5 6 7 8>; };
-			};
-		};
-	};
-	objects {
-		dpni@0 { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x01>; };
-		dpni@1 { num_queues = <1>; num_tcs = <1>; mac_addr = <0x00 0x04 0x9f 0x00 0x00 0x02>; };
-		dpio@0 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpio@1 { channel_mode = "DPIO_LOCAL_CHANNEL"; num_priorities = <8>; };
-		dpbp@0 { }; dpbp@1 { };
-		dpcon@0 { num_priorities = <2>; }; dpcon@1 { num_priorities = <2>; };
-		dpcon@2 { num_priorities = <2>; }; dpcon@3 { num_priorities = <2>; };
-		dpmcp@1 { }; dpmcp@2 { }; dpmcp@3 { }; dpmcp@4 { };
-		dpmcp@5 { }; dpmcp@6 { }; dpmcp@7 { }; dpmcp@8 { };
-	};
-	connections {
-		connection@0 { endpoint1 = "dpni@0"; endpoint2 = "dpni@1"; };
-	};
-};
-DPL
+cp "$repo/test-suites/fsl-mc-dpio/dpl-back-to-back.dts" "$out/dpl.dts"
 
 cat > "$out/init.sh" <<INIT
 for m in $modules; do insmod /lib/\$m.ko || echo "bench: insmod \$m failed"; done

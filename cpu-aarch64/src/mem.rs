@@ -32,8 +32,8 @@ struct FastEntry {
 }
 
 /// `FastEntry::flags`: the page is Normal memory and SCTLR.A of the regime was 0 when the
-/// entry was made (both can change only by a System-group instruction or an exception,
-/// which empty the cache), so a non-atomic unaligned access within the page would neither
+/// entry was made (both can change only by a System-group instruction, which empties the
+/// cache, or with the EL, which an exception or ERET changing it empties too), so a non-atomic unaligned access within the page would neither
 /// fault nor do anything but the aligned path's work in the slow path (one translation,
 /// the same TLB entry, the bus).
 pub const FAST_UNALIGNED: u64 = 1;
@@ -58,8 +58,9 @@ fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
 /// the slow path would do (same bytes, same `store_notify`), because
 /// - entries are made only inside `interp::run` (`live`) from successful translations of
 ///   whole 4 KiB pages of RAM (`Bus::ram_span`) by ordinary (not LDTR/STTR) accesses, and
-///   used only for naturally aligned accesses (which can neither fault on alignment nor
-///   cross a page); data pages are not cached while watchpoints are enabled
+///   used for naturally aligned accesses (which can neither fault on alignment nor cross
+///   a page) and, on `FAST_UNALIGNED` entries, for plain unaligned accesses within the
+///   page; data pages are not cached while watchpoints are enabled
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): any
 ///   System-group instruction (MSR, SVC/HVC/SMC, AT, ...) but those of

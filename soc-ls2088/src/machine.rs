@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub const QUANTUM: u64 = 10_000;
 
 /// The longest idle time skip, in virtual (and slept wall) nanoseconds, while a live host
-/// network backend is attached (`Machine::idle_until`).
+/// network backend is attached or the console is interactive (`Machine::idle_until`).
 const IDLE_PACE_NS: u64 = 200_000;
 
 /// Nanoseconds per tick of the 25 MHz system counter.
@@ -535,8 +535,7 @@ impl Bus for SysBus {
             // command runs at the store covering its entry's first byte (the verb): so the
             // 8-byte pieces go in descending address order, the piece holding the lowest
             // bytes last, and the command sees the whole store's data.
-            let chunks: Vec<&[u8]> = buf.chunks(8).collect();
-            for (i, c) in chunks.iter().enumerate().rev() {
+            for (i, c) in buf.chunks(8).enumerate().rev() {
                 let mut v = [0u8; 8];
                 v[..c.len()].copy_from_slice(c);
                 self.mmio(pa.0 + 8 * i as u64, c.len(), Some(u64::from_le_bytes(v)), a)?;

@@ -89,6 +89,24 @@ pub enum RunExit {
     ExceptionLoop { cpu: u8, pc: u64, esr: u64, el: u8 },
 }
 
+/// A zeroed block of guest RAM. Its pages are only backed when first touched; the
+/// kernel is asked to back them with transparent huge pages (`MADV_HUGEPAGE`, which hosts
+/// set to `madvise` mode honour), so a guest touching its memory costs one host page
+/// fault per 2 MiB instead of per 4 KiB and fewer host TLB misses. Advice only: without
+/// THP the block is ordinary 4 KiB pages.
+fn ram_block(size: usize) -> Vec<u8> {
+    let v = vec![0u8; size];
+    let huge = 2 << 20;
+    let start = (v.as_ptr() as usize).next_multiple_of(huge);
+    let end = (v.as_ptr() as usize + size) & !(huge - 1);
+    if end > start {
+        // SAFETY: [start, end) lies inside `v`'s allocation; madvise only changes how
+        // the kernel backs those pages, not their contents (all zero).
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    v
+}
+
 struct Ram {
     base: u64,
     data: Vec<u8>,
@@ -698,9 +716,9 @@ impl Machine {
         if cfg.smp == 0 || cfg.smp > 8 {
             return Err(MachineError::BadSmp(cfg.smp));
         }
-        let mut ram = vec![Ram { base: board::DRAM0_BASE, data: vec![0; cfg.ram_size.min(board::DRAM0_SIZE) as usize] }];
+        let mut ram = vec![Ram { base: board::DRAM0_BASE, data: ram_block(cfg.ram_size.min(board::DRAM0_SIZE) as usize) }];
         if cfg.ram_size > board::DRAM0_SIZE {
-            ram.push(Ram { base: board::DRAM1_BASE, data: vec![0; (cfg.ram_size - board::DRAM0_SIZE) as usize] });
+            ram.push(Ram { base: board::DRAM1_BASE, data: ram_block((cfg.ram_size - board::DRAM0_SIZE) as usize) });
         }
         let spis = IrqBank::new(256);
         // The GIC-500 always has its 8 redistributors, whatever --smp says.

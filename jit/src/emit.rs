@@ -235,6 +235,12 @@ struct Em<'a, 'b> {
     /// (host register, `Cpu` offset of the guest register it holds, code offset at which
     /// that was last known true): valid only while nothing was emitted since.
     avail: Option<(u8, i32, usize)>,
+    /// The NZCV this instruction sets is dead (`nzcv_dead`): it need not be stored.
+    dead: bool,
+    /// A dead NZCV was not stored: NZCV in memory is stale until the next setter. Only
+    /// instructions that neither read it nor can leave the block may be emitted then
+    /// (checked in `emit_block`, which gives up on the elimination otherwise).
+    stale: bool,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -290,23 +296,23 @@ fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
     }
 }
 
-/// r9b = 1 if x86 condition `cc` holds, else 0 (upper bits of r9 unchanged).
-fn set_r9b(e: &mut Em<'_, '_>, cc: u8) {
+/// rdx = rax if x86 condition `cc` holds (CMOVcc: the flags are unchanged).
+fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
     match cc {
-        0x0 => dynasm!(e.ops ; .arch x64 ; seto r9b),
-        0x1 => dynasm!(e.ops ; .arch x64 ; setno r9b),
-        0x2 => dynasm!(e.ops ; .arch x64 ; setb r9b),
-        0x3 => dynasm!(e.ops ; .arch x64 ; setae r9b),
-        0x4 => dynasm!(e.ops ; .arch x64 ; sete r9b),
-        0x5 => dynasm!(e.ops ; .arch x64 ; setne r9b),
-        0x6 => dynasm!(e.ops ; .arch x64 ; setbe r9b),
-        0x7 => dynasm!(e.ops ; .arch x64 ; seta r9b),
-        0x8 => dynasm!(e.ops ; .arch x64 ; sets r9b),
-        0x9 => dynasm!(e.ops ; .arch x64 ; setns r9b),
-        0xc => dynasm!(e.ops ; .arch x64 ; setl r9b),
-        0xd => dynasm!(e.ops ; .arch x64 ; setge r9b),
-        0xe => dynasm!(e.ops ; .arch x64 ; setle r9b),
-        _ => dynasm!(e.ops ; .arch x64 ; setg r9b),
+        0x0 => dynasm!(e.ops ; .arch x64 ; cmovo rdx, rax),
+        0x1 => dynasm!(e.ops ; .arch x64 ; cmovno rdx, rax),
+        0x2 => dynasm!(e.ops ; .arch x64 ; cmovb rdx, rax),
+        0x3 => dynasm!(e.ops ; .arch x64 ; cmovae rdx, rax),
+        0x4 => dynasm!(e.ops ; .arch x64 ; cmove rdx, rax),
+        0x5 => dynasm!(e.ops ; .arch x64 ; cmovne rdx, rax),
+        0x6 => dynasm!(e.ops ; .arch x64 ; cmovbe rdx, rax),
+        0x7 => dynasm!(e.ops ; .arch x64 ; cmova rdx, rax),
+        0x8 => dynasm!(e.ops ; .arch x64 ; cmovs rdx, rax),
+        0x9 => dynasm!(e.ops ; .arch x64 ; cmovns rdx, rax),
+        0xc => dynasm!(e.ops ; .arch x64 ; cmovl rdx, rax),
+        0xd => dynasm!(e.ops ; .arch x64 ; cmovge rdx, rax),
+        0xe => dynasm!(e.ops ; .arch x64 ; cmovle rdx, rax),
+        _ => dynasm!(e.ops ; .arch x64 ; cmovg rdx, rax),
     }
 }
 
@@ -329,24 +335,93 @@ fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
                     | DpReg::Sbcs { .. }
             )
     );
-    producer
-        && match *next {
-            Insn::Branch(Branch::BCond { imm19, .. }) => {
-                let t = pc.wrapping_add(4).wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
-                e.plain_target(t)
-            }
-            Insn::DpReg(
-                DpReg::Csel { .. }
-                | DpReg::Csinc { .. }
-                | DpReg::Csinv { .. }
-                | DpReg::Csneg { .. }
-                | DpReg::CcmpReg { .. }
-                | DpReg::CcmnReg { .. }
-                | DpReg::CcmpImm { .. }
-                | DpReg::CcmnImm { .. },
-            ) => true,
-            _ => false,
+    producer && consumer(e, pc.wrapping_add(4), next)
+}
+
+/// Whether `insn` at `pc` takes NZCV from live host flags (`Em::hf`): B.cond with a
+/// constant target, CSEL/CSINC/CSINV/CSNEG, CCMP/CCMN.
+fn consumer(e: &Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    match *insn {
+        Insn::Branch(Branch::BCond { imm19, .. }) => {
+            let t = pc.wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
+            e.plain_target(t)
         }
+        Insn::DpReg(
+            DpReg::Csel { .. }
+            | DpReg::Csinc { .. }
+            | DpReg::Csinv { .. }
+            | DpReg::Csneg { .. }
+            | DpReg::CcmpReg { .. }
+            | DpReg::CcmnReg { .. }
+            | DpReg::CcmpImm { .. }
+            | DpReg::CcmnImm { .. },
+        ) => true,
+        _ => false,
+    }
+}
+
+/// CSEL/CSINC/CSINV/CSNEG: they read live host flags without changing them (CMOV), so a
+/// following consumer can take the same flags (`Em::fuse` of a consumer).
+fn is_csel(insn: &Insn) -> bool {
+    matches!(insn, Insn::DpReg(DpReg::Csel { .. } | DpReg::Csinc { .. } | DpReg::Csinv { .. } | DpReg::Csneg { .. }))
+}
+
+/// Native instructions that read NZCV (from memory unless fused): ADC/SBC(S), the
+/// conditional selects and compares.
+fn reads_nzcv(insn: &Insn) -> bool {
+    is_csel(insn)
+        || matches!(
+            insn,
+            Insn::DpReg(
+                DpReg::Adc { .. }
+                    | DpReg::Adcs { .. }
+                    | DpReg::Sbc { .. }
+                    | DpReg::Sbcs { .. }
+                    | DpReg::CcmpReg { .. }
+                    | DpReg::CcmnReg { .. }
+                    | DpReg::CcmpImm { .. }
+                    | DpReg::CcmnImm { .. }
+            )
+        )
+}
+
+/// Instructions that set all of NZCV without reading it (through `flags_arith` or
+/// `flags_logic` when emitted natively).
+fn kills_nzcv(insn: &Insn) -> bool {
+    matches!(
+        insn,
+        Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
+            | Insn::DpReg(
+                DpReg::AndsReg { .. }
+                    | DpReg::BicsReg { .. }
+                    | DpReg::AddsReg { .. }
+                    | DpReg::SubsReg { .. }
+                    | DpReg::AddsExt { .. }
+                    | DpReg::SubsExt { .. }
+            )
+    )
+}
+
+/// Dead NZCV in a block: `dead[i]` when the NZCV that instruction i leaves is set again
+/// by a later instruction of the block (`kills_nzcv`) with only data-processing
+/// instructions that do not read it in between (`reads_nzcv`). Those are emitted natively
+/// without any call or block exit (so nothing can observe NZCV in memory: no call-out,
+/// slow path, exception or exit), except when the emitter falls back to the interpreter
+/// for one of them (an encoding it does not handle): `emit_block` detects that and the
+/// block is translated again without the elimination.
+fn nzcv_dead(insns: &[Insn]) -> [bool; crate::MAX_BLOCK] {
+    let mut dead = [false; crate::MAX_BLOCK];
+    let mut killed = false;
+    for i in (0..insns.len().min(crate::MAX_BLOCK)).rev() {
+        dead[i] = killed;
+        let insn = &insns[i];
+        killed = if kills_nzcv(insn) {
+            true
+        } else {
+            killed && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && !reads_nzcv(insn)
+        };
+    }
+    dead
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -420,13 +495,21 @@ impl Em<'_, '_> {
         let k = if sub { Hf::Sub } else { Hf::Add };
         if self.fuse {
             self.hf = Some(k);
+            self.stale = false;
+        } else if self.dead {
+            self.stale = true;
         } else {
             self.materialize(k);
+            self.stale = false;
         }
     }
     /// NZCV of a logical operation on host register `h` (C = V = 0: x86 TEST clears CF
     /// and OF, so the host flags read as those of an add). Clobbers rax (after the TEST).
     fn flags_logic(&mut self, h: u8, sf: bool) {
+        if self.dead && !self.fuse {
+            self.stale = true;
+            return;
+        }
         if sf {
             dynasm!(self.ops ; .arch x64 ; test Rq(h), Rq(h));
         } else {
@@ -437,6 +520,7 @@ impl Em<'_, '_> {
         } else {
             self.materialize(Hf::Add);
         }
+        self.stale = false;
     }
 
     /// Stores NZCV from live host flags of kind `k`. LAHF puts CF, ZF, SF in AH bits 0,
@@ -464,6 +548,61 @@ impl Em<'_, '_> {
     fn settle(&mut self) {
         if let Some(k) = self.hf.take() {
             self.materialize(k);
+        }
+    }
+
+    /// After a consumer that read live host flags without changing them (CSEL...): they
+    /// stay live for the next consumer (`Em::fuse`), are dropped when that NZCV is dead
+    /// (`Em::dead`), else stored.
+    fn end_consumer(&mut self) {
+        if self.hf.is_none() || self.fuse {
+            return;
+        }
+        if self.dead {
+            self.hf = None;
+            self.stale = true;
+        } else {
+            self.settle();
+        }
+    }
+
+    /// Sets the host flags from the stored NZCV so that x86 condition code `cc` (the
+    /// returned value) holds exactly when A64 `cond` does; None for AL/NV (always).
+    /// Clobbers eax, ecx.
+    fn cond_test(&mut self, cond: u32) -> Option<u8> {
+        // EQ/NE, CS/CC, MI/PL, VS/VC: one flag bit (ZF clear = the bit is set).
+        let bit = match cond >> 1 {
+            0 => 30,
+            1 => 29,
+            2 => 31,
+            3 => 28,
+            4..=6 => {
+                // HI, GE, GT (and inverses): CF = bit NZCV of a 16-bit table of
+                // ConditionHolds, indexed by the flags.
+                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; mov eax, DWORD [rbx + OFF_NZCV]
+                    ; shr eax, 28
+                    ; mov ecx, mask
+                    ; bt ecx, eax
+                );
+                return Some(0x2);
+            }
+            _ => return None,
+        };
+        let m = (1u32 << bit) as i32;
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_NZCV], m);
+        Some(if cond & 1 == 1 { 0x4 } else { 0x5 })
+    }
+
+    /// Host register `h` = guest register `r` (31: zero) without changing the host
+    /// flags (`Em::load` clears XZR with XOR; a guest register load is a MOV).
+    fn load_keep_flags(&mut self, h: u8, r: u32) {
+        if r == 31 {
+            dynasm!(self.ops ; .arch x64 ; mov Rd(h), 0);
+        } else {
+            self.load(h, r, false);
         }
     }
 
@@ -779,13 +918,32 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             break;
         }
     }
-    let n = n.max(1);
+    if words.is_empty() {
+        return None;
+    }
+    let n = n.max(1).min(words.len());
+    let dead = nzcv_dead(&decoded[..n]);
+    let (recs, ics) = (cx.recs.len(), cx.ics.len());
+    if let Ok(r) = emit_block(cx, start, &words[..n], &decoded, Some(&dead)) {
+        return r;
+    }
+    // An instruction in a dead-NZCV window fell back to the interpreter: again without
+    // the elimination (the first attempt's code is dropped, and what it registered).
+    cx.recs.truncate(recs);
+    cx.ics.truncate(ics);
+    emit_block(cx, start, &words[..n], &decoded, None).ok().flatten()
+}
+
+/// Emits the block of `words` (decoded in `decoded`), with the dead-NZCV elimination
+/// when `dead` is given. `Err` when that elimination does not hold (see `nzcv_dead`).
+fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], dead: Option<&[bool; crate::MAX_BLOCK]>) -> Result<Option<(Vec<u8>, u32)>, ()> {
+    let n = words.len();
     let va = cx.va;
     // Room for a typical block up front (~1 KB of code, a few labels and relocations):
     // no reallocation while it grows.
     let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, dead: false, stale: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -802,11 +960,19 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     epilogue(&mut e.ops);
     dynasm!(e.ops ; .arch x64 ; ok:);
     let mut ended = false;
-    for (i, &w) in words[..n].iter().enumerate() {
+    for (i, &w) in words.iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
         let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
-        e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
+        let next = words.get(i + 1).map(|&nw| decoded.get(i + 1).copied().unwrap_or_else(|| cpu_aarch64::decode(nw)));
+        e.fuse = next.is_some_and(|nx| fused(&e, pc, &insn, &nx) || (is_csel(&insn) && consumer(&e, pc.wrapping_add(4), &nx)));
+        e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
+        // With NZCV stale in memory only instructions that neither read it nor leave the
+        // block may follow until the next setter.
+        let stale = e.stale;
+        if stale && (!matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) || reads_nzcv(&insn)) {
+            return Err(());
+        }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
         if done {
@@ -814,6 +980,9 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
                 ended = true;
             }
             continue;
+        }
+        if stale {
+            return Err(());
         }
         // (Unreached with live flags: a fused consumer is always emitted natively.)
         e.settle();
@@ -824,13 +993,16 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
             ended = true;
         }
     }
+    if e.stale {
+        return Err(());
+    }
     if !ended {
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     fp::emit_cold(&mut e);
-    let bytes = e.ops.finalize().ok()?;
-    dump(va, start, &bytes, &words[..n]);
-    Some((bytes, n as u32))
+    let Ok(bytes) = e.ops.finalize() else { return Ok(None) };
+    dump(va, start, &bytes, words);
+    Ok(Some((bytes, n as u32)))
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
@@ -1120,6 +1292,8 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
+                // MOV to/from SP (no flags: the result only).
+                _ if imm == 0 && !flags => {}
                 (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
                 (false, false) => dynasm!(e.ops ; .arch x64 ; add eax, imm),
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
@@ -1143,7 +1317,14 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let flags = matches!(d, DpImm::AndsImm { .. });
             e.load(RAX, rn, false);
             let v = trunc(sf, imm);
-            if sf == 0 || v as i64 == v as i32 as i64 {
+            if matches!(op, Alu::And) && sf == 1 && v == 0xffff_ffff {
+                // UXTW-like masks: a 32-bit move zero-extends.
+                dynasm!(e.ops ; .arch x64 ; mov eax, eax);
+            } else if matches!(op, Alu::And) && sf == 1 && (v.wrapping_add(1) & v) == 0 && v > 0xffff_ffff {
+                // A low mask of 33..63 bits: two shifts instead of a 64-bit constant.
+                let k = v.leading_zeros() as i8;
+                dynasm!(e.ops ; .arch x64 ; shl rax, k ; shr rax, k);
+            } else if sf == 0 || v as i64 == v as i32 as i64 {
                 // An imm32 form: 32-bit ops take the low 32 bits, 64-bit ones sign-extend.
                 let i = v as i32;
                 match (op, sf == 1) {
@@ -1190,31 +1371,41 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if n != sf || immr >= w || imms >= w {
                 return false;
             }
-            let Some((wmask, tmask)) = alu::decode_bit_masks(n, imms, immr, false, w) else { return false };
-            let r = immr as i8;
+            // Two shifts: the field's top bit (imms) to the top, then down to its place
+            // (right by w-1-imms+immr for a field extract, s >= r; by immr-imms-1 for an
+            // insert at w-immr, s < r), logical for UBFM, arithmetic for SBFM. The
+            // zero/sign extensions of bytes, halfwords and words are single moves.
+            let signed = matches!(d, DpImm::Sbfm { .. });
             e.load(RAX, rn, false);
-            if sf == 1 {
-                dynasm!(e.ops ; .arch x64 ; ror rax, r);
-            } else {
-                dynasm!(e.ops ; .arch x64 ; ror eax, r);
-            }
-            mov_imm(e, RCX, trunc(sf, wmask & tmask));
-            dynasm!(e.ops ; .arch x64 ; and rax, rcx);
-            if matches!(d, DpImm::Sbfm { .. }) {
-                // top = Replicate(src<s>) outside tmask.
-                let sh = (63 - imms) as i8;
-                e.load(RCX, rn, false);
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; shl rcx, sh
-                    ; sar rcx, 63
-                );
-                mov_imm(e, RDX, trunc(sf, !tmask));
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; and rcx, rdx
-                    ; or rax, rcx
-                );
+            match (signed, sf == 1, immr, imms) {
+                (false, _, 0, 7) => dynasm!(e.ops ; .arch x64 ; movzx eax, al),
+                (false, _, 0, 15) => dynasm!(e.ops ; .arch x64 ; movzx eax, ax),
+                (false, true, 0, 31) => dynasm!(e.ops ; .arch x64 ; mov eax, eax),
+                (true, true, 0, 7) => dynasm!(e.ops ; .arch x64 ; movsx rax, al),
+                (true, true, 0, 15) => dynasm!(e.ops ; .arch x64 ; movsx rax, ax),
+                (true, true, 0, 31) => dynasm!(e.ops ; .arch x64 ; movsxd rax, eax),
+                (true, false, 0, 7) => dynasm!(e.ops ; .arch x64 ; movsx eax, al),
+                (true, false, 0, 15) => dynasm!(e.ops ; .arch x64 ; movsx eax, ax),
+                _ => {
+                    let up = w - 1 - imms;
+                    let down = if imms >= immr { up + immr } else { immr - imms - 1 };
+                    let (up, down) = (up as i8, down as i8);
+                    if up > 0 {
+                        if sf == 1 {
+                            dynasm!(e.ops ; .arch x64 ; shl rax, up);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; shl eax, up);
+                        }
+                    }
+                    if down > 0 {
+                        match (signed, sf == 1) {
+                            (false, true) => dynasm!(e.ops ; .arch x64 ; shr rax, down),
+                            (false, false) => dynasm!(e.ops ; .arch x64 ; shr eax, down),
+                            (true, true) => dynasm!(e.ops ; .arch x64 ; sar rax, down),
+                            (true, false) => dynasm!(e.ops ; .arch x64 ; sar eax, down),
+                        }
+                    }
+                }
             }
             e.store(RAX, rd, false, sf == 1);
         }
@@ -1222,10 +1413,22 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if sf == 0 && imms >= 32 {
                 return false;
             }
+            let lsb = imms as i8;
+            if rn == rm {
+                // ROR (immediate).
+                e.load(RAX, rn, false);
+                match (sf == 1, lsb) {
+                    (_, 0) => {}
+                    (true, _) => dynasm!(e.ops ; .arch x64 ; ror rax, lsb),
+                    (false, _) => dynasm!(e.ops ; .arch x64 ; ror eax, lsb),
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
             // (Rn:Rm) >> lsb, low datasize bits: x86 SHRD.
             e.load(RAX, rm, false);
             e.load(RCX, rn, false);
-            let lsb = imms as i8;
             if sf == 1 {
                 dynasm!(e.ops ; .arch x64 ; shrd rax, rcx, lsb);
             } else {
@@ -1266,6 +1469,12 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             shift_rcx(e, shift, imm6, sf == 1);
             if invert {
                 dynasm!(e.ops ; .arch x64 ; not rcx);
+            }
+            if rn == 31 && matches!(op, Alu::Or) {
+                // MOV / MVN (XZR OR x = x).
+                e.store(RCX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
             }
             e.load(RAX, rn, false);
             alu_rr(e, op, sf == 1);
@@ -1483,39 +1692,31 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Csinc { sf, rm, cond, rn, rd }
         | DpReg::Csinv { sf, rm, cond, rn, rd }
         | DpReg::Csneg { sf, rm, cond, rn, rd } => {
-            if let Some(cc) = e.hf.and_then(|k| host_cc(k, cond)) {
-                // Fused: the condition from the live host flags into r9b, NZCV stored,
-                // then Rd = cond ? Rn : f(Rm) by CMOV.
-                set_r9b(e, cc);
+            // Rd = cond ? Rn : f(Rm) by CMOV, the condition from the live host flags of a
+            // fused producer (kept live for a following consumer: nothing here changes
+            // them) or tested on the stored NZCV.
+            let live = e.hf.and_then(|k| host_cc(k, cond));
+            if live.is_none() {
                 e.settle();
-                e.load(RDX, rm, false);
-                match d {
-                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
-                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
-                    _ => {}
-                }
-                e.load(RAX, rn, false);
-                dynasm!(e.ops ; .arch x64 ; test r9b, r9b ; cmovnz rdx, rax);
+            }
+            let Some(cc) = live.or_else(|| e.cond_test(cond)) else {
+                // AL, NV: Rn.
+                e.load(RDX, rn, false);
                 e.store(RDX, rd, false, sf == 1);
                 e.pending += 1;
                 return true;
-            }
-            e.settle();
-            let take_n = e.ops.new_dynamic_label();
-            let done = e.ops.new_dynamic_label();
-            e.jump_if(cond, take_n);
-            e.load(RDX, rm, false);
+            };
+            e.load_keep_flags(RDX, rm);
             match d {
-                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
+                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
                 DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
+                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
                 _ => {}
             }
-            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>take_n);
-            e.load(RDX, rn, false);
-            dynasm!(e.ops ; .arch x64 ; =>done);
+            e.load_keep_flags(RAX, rn);
+            cmov_rdx_rax(e, cc);
             e.store(RDX, rd, false, sf == 1);
+            e.end_consumer();
         }
         _ => return false,
     }

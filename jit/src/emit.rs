@@ -1359,6 +1359,13 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if rd != 31 {
                 let pos = 16 * hw;
                 e.load(RAX, rd, false);
+                if hw == 0 {
+                    // Both masks fit sign-extended 32-bit immediates.
+                    dynasm!(e.ops ; .arch x64 ; and rax, -0x1_0000 ; or rax, imm16 as i32);
+                    e.store(RAX, rd, false, sf == 1);
+                    e.pending += 1;
+                    return true;
+                }
                 mov_imm(e, RCX, !(0xffffu64 << pos));
                 dynasm!(e.ops ; .arch x64 ; and rax, rcx);
                 mov_imm(e, RCX, (imm16 as u64) << pos);
@@ -1492,6 +1499,22 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
             let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
+            if !sub && !flags && shift == 0 && (1..=3).contains(&imm6) {
+                // Rn + Rm LSL #1..3: one LEA (a 32-bit one keeps the low 32 bits).
+                e.load(RCX, rm, false);
+                e.load(RAX, rn, false);
+                match (imm6, sf == 1) {
+                    (1, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 2]),
+                    (1, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 2]),
+                    (2, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 4]),
+                    (2, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 4]),
+                    (_, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 8]),
+                    (_, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 8]),
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
             e.load(RCX, rm, false);
             shift_rcx(e, shift, imm6, sf == 1);
             e.load(RAX, rn, false);
@@ -1706,14 +1729,25 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 e.pending += 1;
                 return true;
             };
-            e.load_keep_flags(RDX, rm);
-            match d {
-                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
-                DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
-                _ => {}
+            if rn == rm {
+                // CINC, CINV, CNEG, CSET, CSETM: one load.
+                e.load_keep_flags(RAX, rn);
+                match d {
+                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rax + 1]),
+                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; mov rdx, rax ; not rdx),
+                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; mov rdx, rax ; not rdx ; lea rdx, [rdx + 1]),
+                    _ => dynasm!(e.ops ; .arch x64 ; mov rdx, rax),
+                }
+            } else {
+                e.load_keep_flags(RDX, rm);
+                match d {
+                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
+                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
+                    _ => {}
+                }
+                e.load_keep_flags(RAX, rn);
             }
-            e.load_keep_flags(RAX, rn);
             cmov_rdx_rax(e, cc);
             e.store(RDX, rd, false, sf == 1);
             e.end_consumer();

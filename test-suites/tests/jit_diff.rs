@@ -675,8 +675,13 @@ fn jit_matches_interpreter_on_flag_sequences() {
 
 /// Data-processing forms the JIT emits with short x86 sequences: UBFM/SBFM (LSL, LSR,
 /// ASR, UBFX, SBFX, UBFIZ, SBFIZ, UXTB/H, SXTB/H/W: two shifts or one move), EXTR (ROR
-/// when Rn = Rm), AND with low masks, ORR/ORN with XZR (MOV, MVN), ADD/SUB #0.
-const DP_FORMS: &[&str] = &["UBFM", "SBFM", "EXTR", "AND_imm", "ANDS_imm", "ORR_reg", "ORN_reg", "ADD_imm", "SUB_imm", "MOVN"];
+/// when Rn = Rm), AND with low masks, ORR/ORN with XZR (MOV, MVN), ADD/SUB #0, ADD with
+/// LSL #1..3 (LEA), MOVK of the low halfword, CSEL/CSINC/CSINV/CSNEG with Rn = Rm (CINC,
+/// CSET, ...) on stored flags and after ANDS/SUBS.
+const DP_FORMS: &[&str] = &[
+    "UBFM", "SBFM", "EXTR", "AND_imm", "ANDS_imm", "ORR_reg", "ORN_reg", "ADD_imm", "SUB_imm", "MOVN", "MOVK", "ADD_reg",
+    "SUBS_reg", "CSEL", "CSINC", "CSINV", "CSNEG",
+];
 
 /// The interpreter as the oracle on `DP_FORMS` programs, X0-X25 drawn from edge values
 /// (all ones, top bits, INT_MIN/MAX, 32-bit ones) for odd programs; every immr/imms,
@@ -709,6 +714,12 @@ fn jit_matches_interpreter_on_dp_forms() {
                 "EXTR" if rn == rm => {
                     forms.insert(format!("ROR sf {sf}"));
                 }
+                "CSINC" if rn == rm => {
+                    forms.insert(format!("CINC sf {sf}"));
+                }
+                "ADD_reg" if (w >> 22) & 3 == 0 && (1..=3).contains(&imms) => {
+                    forms.insert(format!("ADD LSL #{imms} sf {sf}"));
+                }
                 _ => {}
             }
         }
@@ -716,7 +727,8 @@ fn jit_matches_interpreter_on_dp_forms() {
     let want = [
         "shift right 0 sf 1", "shift right 1 sf 1", "shift right 31 sf 1", "shift right 32 sf 1", "shift right 63 sf 1",
         "shift right 0 sf 0", "shift right 31 sf 0", "extend 7 sf 1", "extend 15 sf 1", "extend 31 sf 1", "extend 7 sf 0",
-        "extend 15 sf 0", "ROR sf 0", "ROR sf 1", "LSL #1 sf 1", "LSL #32 sf 1", "LSL #63 sf 1", "LSL #31 sf 0",
+        "extend 15 sf 0", "ROR sf 0", "ROR sf 1", "LSL #1 sf 1", "LSL #32 sf 1", "LSL #63 sf 1", "LSL #31 sf 0", "CINC sf 0", "CINC sf 1",
+        "ADD LSL #3 sf 1", "ADD LSL #1 sf 0",
     ];
     let missing: Vec<_> = want.iter().filter(|w| !forms.contains(**w)).collect();
     assert!(iters < 400 || missing.is_empty(), "programs never contain {missing:?} (have {forms:?})");
@@ -726,7 +738,8 @@ fn jit_matches_interpreter_on_dp_forms() {
 /// `make_edge_prog`, with half the UBFM/SBFM words turned into the aliases the JIT
 /// special-cases (shifts right by 0, 1, 31, 32, 63 with imms = top; LSL by 1, 31, 32, 63;
 /// the byte/halfword/word extensions) and half the EXTR words into ROR (Rm = Rn) by 0,
-/// 1, 31, 32 or 63, where the width allows.
+/// 1, 31, 32 or 63, where the width allows; half the conditional selects with Rm = Rn
+/// (CINC, CSET...) and half the ADD (shifted register) with LSL #1..3.
 fn make_dp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     use cpu_aarch64::decode::{lookup, ENCODINGS};
     let mut p = make_edge_prog(seed, id, cands);
@@ -754,6 +767,8 @@ fn make_dp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                 let lsb = [0, 1, 31, 32, 63][pick % 5] & top;
                 (*w & !(0x1f << 16 | 0x3f << 10)) | ((*w >> 5) & 31) << 16 | lsb << 10
             }
+            "CSEL" | "CSINC" | "CSINV" | "CSNEG" if h & 1 == 0 => (*w & !(0x1f << 16)) | ((*w >> 5) & 31) << 16,
+            "ADD_reg" if h & 1 == 0 => (*w & !(3 << 22 | 0x3f << 10)) | (1 + pick as u32 % 3) << 10,
             _ => continue,
         };
         if lookup(new) == Some(i) {

@@ -1299,7 +1299,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sub eax, imm),
             }
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, sf == 1 || imm != 0 || flags); // (32-bit x86 ops zero-extend)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1339,7 +1339,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 mov_imm(e, RCX, v);
                 alu_rr(e, op, sf == 1);
             }
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, true); // (sf = 0: a 32-bit x86 op, zero-extended)
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
@@ -1383,6 +1383,8 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             // insert at w-immr, s < r), logical for UBFM, arithmetic for SBFM. The
             // zero/sign extensions of bytes, halfwords and words are single moves.
             let signed = matches!(d, DpImm::Sbfm { .. });
+            // Whether a 32-bit x86 instruction wrote eax (zero-extending it).
+            let mut zx = true;
             e.load(RAX, rn, false);
             match (signed, sf == 1, immr, imms) {
                 (false, _, 0, 7) => dynasm!(e.ops ; .arch x64 ; movzx eax, al),
@@ -1397,6 +1399,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                     let up = w - 1 - imms;
                     let down = if imms >= immr { up + immr } else { immr - imms - 1 };
                     let (up, down) = (up as i8, down as i8);
+                    zx = up > 0 || down > 0;
                     if up > 0 {
                         if sf == 1 {
                             dynasm!(e.ops ; .arch x64 ; shl rax, up);
@@ -1414,7 +1417,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                     }
                 }
             }
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, sf == 1 || zx);
         }
         DpImm::Extr { sf, rm, imms, rn, rd, .. } => {
             if sf == 0 && imms >= 32 {
@@ -1429,7 +1432,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                     (true, _) => dynasm!(e.ops ; .arch x64 ; ror rax, lsb),
                     (false, _) => dynasm!(e.ops ; .arch x64 ; ror eax, lsb),
                 }
-                e.store(RAX, rd, false, sf == 1);
+                e.store(RAX, rd, false, sf == 1 || lsb != 0);
                 e.pending += 1;
                 return true;
             }
@@ -1485,7 +1488,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.load(RAX, rn, false);
             alu_rr(e, op, sf == 1);
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
@@ -1511,7 +1514,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                     (_, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 8]),
                     (_, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 8]),
                 }
-                e.store(RAX, rd, false, sf == 1);
+                e.store(RAX, rd, false, true);
                 e.pending += 1;
                 return true;
             }
@@ -1519,7 +1522,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             shift_rcx(e, shift, imm6, sf == 1);
             e.load(RAX, rn, false);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1548,7 +1551,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.load(RAX, rn, true);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1572,7 +1575,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
             }
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (32-bit ADC/SBB zero-extend)
             if flags {
                 e.flags_arith(sub);
             }

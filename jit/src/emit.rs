@@ -622,38 +622,10 @@ impl Em<'_, '_> {
     /// Jumps to `l` if condition `cond` (Arm ARM ConditionHolds) holds for the stored
     /// NZCV. Clobbers eax, ecx.
     fn jump_if(&mut self, cond: u32, l: dynasmrt::DynamicLabel) {
-        let c = cond >> 1;
-        let inv = cond & 1 == 1 && cond != 0b1111;
-        dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rbx + OFF_NZCV]);
-        // After the test sequence, ZF == 0 means "base condition true" (before inversion).
-        match c {
-            0 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 30),          // EQ: Z
-            1 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 29),          // CS: C
-            2 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 31),          // MI: N
-            3 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 28),          // VS: V
-            4..=6 => {
-                // HI, GE, GT (and their inverses): bit NZCV of a 16-bit table of
-                // ConditionHolds, indexed by the flags.
-                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
-                dynasm!(self.ops
-                    ; .arch x64
-                    ; shr eax, 28
-                    ; mov ecx, mask
-                    ; bt ecx, eax
-                    ; jc =>l
-                );
-                return;
-            }
-            _ => {
-                // AL / NV: always.
-                dynasm!(self.ops ; .arch x64 ; jmp =>l);
-                return;
-            }
-        }
-        if inv {
-            dynasm!(self.ops ; .arch x64 ; jz =>l);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; jnz =>l);
+        match self.cond_test(cond) {
+            Some(cc) => jcc(self, cc, l),
+            // AL / NV: always.
+            None => dynasm!(self.ops ; .arch x64 ; jmp =>l),
         }
     }
 
@@ -1363,6 +1335,14 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                     // Both masks fit sign-extended 32-bit immediates.
                     dynasm!(e.ops ; .arch x64 ; and rax, -0x1_0000 ; or rax, imm16 as i32);
                     e.store(RAX, rd, false, sf == 1);
+                    e.pending += 1;
+                    return true;
+                }
+                if sf == 0 {
+                    // MOVK Wd, #imm, LSL #16: 32-bit operations (zero-extending).
+                    let hi = (imm16 << 16) as i32;
+                    dynasm!(e.ops ; .arch x64 ; and eax, 0xffff ; or eax, hi);
+                    e.store(RAX, rd, false, true);
                     e.pending += 1;
                     return true;
                 }

@@ -237,6 +237,9 @@ struct Em<'a, 'b> {
     avail: Option<(u8, i32, usize)>,
     /// The NZCV this instruction sets is dead (`nzcv_dead`): it need not be stored.
     dead: bool,
+    /// This instruction lies between a fused producer and its consumer (`flag_neutral`):
+    /// it must leave the host flags alone.
+    keep_flags: bool,
     /// A dead NZCV was not stored: NZCV in memory is stale until the next setter. Only
     /// instructions that neither read it nor can leave the block may be emitted then
     /// (checked in `emit_block`, which gives up on the elimination otherwise).
@@ -316,12 +319,13 @@ fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
     }
 }
 
-/// Whether `insn` (at `pc`) sets NZCV through `flags_arith`/`flags_logic` as the last
-/// thing that touches the host flags (its result store is a plain MOV), and `next` is a
-/// consumer that takes them live (B.cond with a constant target, CSEL/CSINC/CSINV/CSNEG,
-/// CCMP/CCMN): then the pair is fused, NZCV is stored by the consumer.
-fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
-    let producer = matches!(
+/// Whether `insn` sets NZCV through `flags_arith`/`flags_logic` as the last thing that
+/// touches the host flags (its result store is a plain MOV; CCMP/CCMN set the host flags
+/// on their other path too when fused): followed by a consumer that takes them live
+/// (`consumer`), directly or after up to three `flag_neutral` instructions, the two are
+/// fused and NZCV is stored by the consumer.
+fn producer(insn: &Insn) -> bool {
+    matches!(
         insn,
         Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
             | Insn::DpReg(
@@ -333,9 +337,26 @@ fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
                     | DpReg::SubsExt { .. }
                     | DpReg::Adcs { .. }
                     | DpReg::Sbcs { .. }
+                    | DpReg::CcmpReg { .. }
+                    | DpReg::CcmnReg { .. }
+                    | DpReg::CcmpImm { .. }
+                    | DpReg::CcmnImm { .. }
             )
-    );
-    producer && consumer(e, pc.wrapping_add(4), next)
+    )
+}
+
+/// Instructions whose native code (with `Em::keep_flags`) leaves the host flags alone,
+/// so that a producer's live flags survive them: ADD/SUB (immediate, no flags) as LEA,
+/// MOVZ/MOVN/ADR/ADRP (a constant store), MOV (ORR with XZR, no shift) and ADD (shifted
+/// register, LSL #0..3) as LEA, neither operand XZR (`Em::load` clears with XOR).
+fn flag_neutral(insn: &Insn) -> bool {
+    match *insn {
+        Insn::DpImm(DpImm::AddImm { .. } | DpImm::SubImm { .. } | DpImm::Adr { .. } | DpImm::Adrp { .. }) => true,
+        Insn::DpImm(DpImm::Movz { sf, hw, .. } | DpImm::Movn { sf, hw, .. }) => !(sf == 0 && hw >= 2),
+        Insn::DpReg(DpReg::OrrReg { rm, imm6: 0, rn: 31, .. }) => rm != 31,
+        Insn::DpReg(DpReg::AddReg { shift: 0, rm, imm6, rn, .. }) => imm6 <= 3 && rm != 31 && rn != 31,
+        _ => false,
+    }
 }
 
 /// Whether `insn` at `pc` takes NZCV from live host flags (`Em::hf`): B.cond with a
@@ -915,7 +936,7 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
     // no reallocation while it grows.
     let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, dead: false, stale: false };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, keep_flags: false, dead: false, stale: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -932,12 +953,27 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
     epilogue(&mut e.ops);
     dynasm!(e.ops ; .arch x64 ; ok:);
     let mut ended = false;
+    let dec = |i: usize| decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(words[i]));
+    // Instructions before this index keep the host flags (`Em::keep_flags`).
+    let mut keep_until = 0;
     for (i, &w) in words.iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
-        let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
+        let insn = dec(i);
         e.raw = w;
-        let next = words.get(i + 1).map(|&nw| decoded.get(i + 1).copied().unwrap_or_else(|| cpu_aarch64::decode(nw)));
-        e.fuse = next.is_some_and(|nx| fused(&e, pc, &insn, &nx) || (is_csel(&insn) && consumer(&e, pc.wrapping_add(4), &nx)));
+        e.keep_flags = i < keep_until;
+        // A producer (or a conditional select, which leaves them live) hands its flags
+        // to a consumer right after it or after a few flag-neutral instructions.
+        e.fuse = false;
+        if producer(&insn) || is_csel(&insn) {
+            let mut j = i + 1;
+            while j < n && j <= i + 3 && flag_neutral(&dec(j)) {
+                j += 1;
+            }
+            if j < n && consumer(&e, va.wrapping_add(4 * j as u64), &dec(j)) {
+                e.fuse = true;
+                keep_until = j;
+            }
+        }
         e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
         // With NZCV stale in memory only instructions that neither read it nor leave the
         // block may follow until the next setter.
@@ -947,6 +983,7 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
         }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
+        e.keep_flags = false;
         if done {
             if matches!(insn, Insn::Branch(_)) {
                 ended = true;
@@ -1249,6 +1286,19 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
             let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
             let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if e.keep_flags && !flags {
+                // Between a fused producer and its consumer: LEA leaves the flags alone.
+                let disp = if sub { imm.wrapping_neg() } else { imm };
+                e.load(RAX, rn, true);
+                if sf == 1 {
+                    dynasm!(e.ops ; .arch x64 ; lea rax, [rax + disp]);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; lea eax, [rax + disp]);
+                }
+                e.store(RAX, rd, true, true);
+                e.pending += 1;
+                return true;
+            }
             if !flags && sf == 1 && rd == rn {
                 // Xd (or SP) += / -= imm in place: one read-modify-write.
                 let off = e.cx.reg_off(rd);
@@ -1482,11 +1532,13 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
             let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
-            if !sub && !flags && shift == 0 && (1..=3).contains(&imm6) {
+            if !sub && !flags && shift == 0 && imm6 <= 3 && (imm6 >= 1 || e.keep_flags) {
                 // Rn + Rm LSL #1..3: one LEA (a 32-bit one keeps the low 32 bits).
                 e.load(RCX, rm, false);
                 e.load(RAX, rn, false);
                 match (imm6, sf == 1) {
+                    (0, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx]),
+                    (0, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx]),
                     (1, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 2]),
                     (1, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 2]),
                     (2, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 4]),
@@ -1571,13 +1623,30 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             // Both paths write NZCV: flags left live by a fused producer need no store.
             e.jump_cond(cond, holds);
             e.hf = None;
-            let v = (nzcv << 28) as i32;
-            dynasm!(e.ops
-                ; .arch x64
-                ; mov DWORD [rbx + OFF_NZCV], v
-                ; jmp =>done
-                ; =>holds
-            );
+            if e.fuse {
+                // Fused with a consumer: the host flags get #nzcv in the form the other
+                // path leaves (`Hf::Sub`: CF = NOT C). AH = SF ZF 0 0 0 0 0 CF for SAHF;
+                // AL = V, and AL + 0x7f overflows exactly when V = 1 (SAHF keeps OF).
+                let (n, z, c, v) = (nzcv >> 3 & 1, nzcv >> 2 & 1, nzcv >> 1 & 1, nzcv & 1);
+                let cf = if sub { c ^ 1 } else { c };
+                let img = ((n << 7 | z << 6 | cf) << 8 | v) as i32;
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov eax, img
+                    ; add al, 0x7f
+                    ; sahf
+                    ; jmp =>done
+                    ; =>holds
+                );
+            } else {
+                let v = (nzcv << 28) as i32;
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov DWORD [rbx + OFF_NZCV], v
+                    ; jmp =>done
+                    ; =>holds
+                );
+            }
             if imm {
                 dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
             } else {

@@ -609,11 +609,13 @@ fn jit_matches_interpreter_on_flag_pairs() {
 /// the JIT drops the NZCV of a setter overwritten by a later setter of its block with
 /// only such data-processing instructions in between (CRC32X among them: the emitter
 /// leaves it to the interpreter, so the block is translated again without the
-/// elimination), and lets CSEL/CSINC/CSINV/CSNEG read live host flags one after another.
+/// elimination), lets CSEL/CSINC/CSINV/CSNEG read live host flags one after another, and
+/// keeps a producer's flags live across up to three flag-neutral instructions (ADD/SUB
+/// immediate, MOVZ/MOVN, ADR) to its consumer, CCMP/CCMN included (as producers too).
 const FLAG_SEQS: &[&str] = &[
     "ADDS_imm", "SUBS_imm", "ANDS_imm", "ADDS_reg", "SUBS_reg", "ANDS_reg", "BICS_reg", "ADDS_ext", "SUBS_ext", "ADCS",
     "SBCS", "CSEL", "CSINC", "CSINV", "CSNEG", "CCMP_reg", "CCMN_imm", "B_cond", "ADC", "ADD_imm", "ORR_reg", "UBFM",
-    "SBFM", "EXTR", "MADD", "MOVZ", "CRC32X", "LDR_uoff", "STR_uoff", "LDR_reg",
+    "SBFM", "EXTR", "MADD", "MOVZ", "CRC32X", "LDR_uoff", "STR_uoff", "LDR_reg", "SUB_imm", "MOVN", "ADR", "CCMP_imm",
 ];
 
 /// The interpreter as the oracle on `FLAG_SEQS` programs, which contain (checked on a
@@ -654,8 +656,21 @@ fn jit_matches_interpreter_on_flag_sequences() {
                 *seen.entry("two selects").or_insert(0u32) += 1;
             }
         }
+        // Producers (CCMP/CCMN too), 1-3 flag-neutral instructions, a consumer.
+        let flag_neutral = |n: &str| ["ADD_imm", "SUB_imm", "MOVZ", "MOVN", "ADR"].contains(&n);
+        let consumer = |n: &str| csel(n) || n.starts_with("CCM") || n == "B_cond";
+        for i in 0..code.len() {
+            if !(setter(code[i]) || code[i].starts_with("CCM")) {
+                continue;
+            }
+            let j = (i + 1..code.len().min(i + 5)).find(|&j| !flag_neutral(code[j]));
+            if let Some(j) = j.filter(|&j| j > i + 1 && consumer(code[j])) {
+                let kind = if code[i].starts_with("CCM") { "CCMP, neutral, consumer" } else { "setter, neutral, consumer" };
+                *seen.entry(kind).or_insert(0u32) += 1;
+            }
+        }
     }
-    assert!(iters < 500 || (seen.len() == 4 && seen.values().all(|&n| n >= 20)), "too few flag sequences: {seen:?}");
+    assert!(iters < 500 || (seen.len() == 6 && seen.values().all(|&n| n >= 20)), "too few flag sequences: {seen:?}");
     let ids: Vec<u64> = (0..iters).collect();
     let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
     let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
@@ -769,7 +784,9 @@ fn make_dp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                 (*w & !(0x1f << 16 | 0x3f << 10)) | ((*w >> 5) & 31) << 16 | lsb << 10
             }
             "CSEL" | "CSINC" | "CSINV" | "CSNEG" if h & 1 == 0 => (*w & !(0x1f << 16)) | ((*w >> 5) & 31) << 16,
-            "ADD_reg" if h & 1 == 0 => (*w & !(3 << 22 | 0x3f << 10)) | (1 + pick as u32 % 3) << 10,
+            "ADD_reg" if h & 1 == 0 => (*w & !(3 << 22 | 0x3f << 10)) | (pick as u32 % 4) << 10,
+            // MOV (register): ORR Rd, XZR, Rm.
+            "ORR_reg" if h & 1 == 0 => (*w & !(0x3f << 10 | 0x1f << 5)) | 31 << 5,
             _ => continue,
         };
         if lookup(new) == Some(i) {

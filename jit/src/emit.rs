@@ -907,7 +907,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         let pc = va.wrapping_add(4 * i as u64);
         let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
-        e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
+        e.fuse = i + 1 < n && fused(&e, pc, &insn, &decoded[i + 1]);
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
         if done {

@@ -423,7 +423,7 @@ struct Em<'a, 'b> {
     /// Cold code emitted after the block's end (`fp::defer`).
     cold: fp::Cold,
     /// The instruction being translated sets NZCV and the next one consumes it from the
-    /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
+    /// host flags (`producer`, `consumer`): `flags_arith`/`flags_logic` leave them live in `hf`.
     fuse: bool,
     /// NZCV is not stored yet: it is in the host flags, of this kind, until the consumer
     /// (the next instruction) stores it on each of its paths.
@@ -728,7 +728,7 @@ impl Em<'_, '_> {
 
     /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
     /// is the inverted borrow), or leaves them live for the directly following consumer
-    /// (`Em::fuse`, see `fused`). Clobbers rax: the result is stored first.
+    /// (`Em::fuse`, see `producer`). Clobbers rax: the result is stored first.
     fn flags_arith(&mut self, sub: bool) {
         let k = if sub { Hf::Sub } else { Hf::Add };
         if self.fuse {
@@ -835,7 +835,9 @@ impl Em<'_, '_> {
     }
 
     /// Host register `h` = guest register `r` (31: zero) without changing the host
-    /// flags (`Em::load` clears XZR with XOR; a guest register load is a MOV).
+    /// flags (`Em::load` clears XZR with XOR; a guest register load is a MOV). Fused
+    /// consumers and `flag_neutral` instructions rely on `Em::load`/`Em::store` of guest
+    /// registers leaving the host flags alone.
     fn load_keep_flags(&mut self, h: u8, r: u32) {
         if r == 31 {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), 0);

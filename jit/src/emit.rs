@@ -422,11 +422,13 @@ struct Em<'a, 'b> {
     xmm: fp::XmmCache,
     /// Cold code emitted after the block's end (`fp::defer`).
     cold: fp::Cold,
-    /// The instruction being translated sets NZCV and the next one consumes it from the
-    /// host flags (`producer`, `consumer`): `flags_arith`/`flags_logic` leave them live in `hf`.
+    /// The instruction being translated sets NZCV (or reads live flags, CSEL...) and a
+    /// consumer takes them from the host flags, the next instruction or one after up to
+    /// three `flag_neutral` ones (`producer`, `consumer`): `flags_arith`/`flags_logic`
+    /// leave them live in `hf`.
     fuse: bool,
     /// NZCV is not stored yet: it is in the host flags, of this kind, until the consumer
-    /// (the next instruction) stores it on each of its paths.
+    /// stores it on each of its paths (or drops it, `Em::dead`).
     hf: Option<Hf>,
     /// The block's first instruction (its budget check): a branch back to the block's
     /// own start jumps there directly.

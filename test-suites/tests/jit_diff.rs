@@ -664,7 +664,7 @@ fn jit_matches_interpreter_on_flag_sequences() {
                 continue;
             }
             let j = (i + 1..code.len().min(i + 5)).find(|&j| !flag_neutral(code[j]));
-            if let Some(j) = j.filter(|&j| j > i + 1 && consumer(code[j])) {
+            if j.is_some_and(|j| j > i + 1 && consumer(code[j])) {
                 let kind = if code[i].starts_with("CCM") { "CCMP, neutral, consumer" } else { "setter, neutral, consumer" };
                 *seen.entry(kind).or_insert(0u32) += 1;
             }

@@ -372,6 +372,8 @@ pub struct Jit {
     watch_buf: Vec<(u64, u64)>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
+    /// The assembler every translation uses in turn (`emit::Asm`).
+    asm: emit::Asm,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
@@ -470,6 +472,7 @@ impl Jit {
             watched: Some(Vec::new()),
             watch_buf: Vec::new(),
             stubs: emit::Stubs::default(),
+            asm: emit::assembler(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
@@ -633,6 +636,7 @@ impl Jit {
             spsel: cpu.st.pstate.sp,
             start,
             stubs: self.stubs,
+            asm: &mut self.asm,
             ics: &mut self.ics,
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;

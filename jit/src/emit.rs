@@ -884,9 +884,9 @@ impl Em<'_, '_> {
     }
 }
 
-/// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
-/// address `start`) and the number of guest instructions.
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
+/// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
+/// address `start`). Returns the number of guest instructions.
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<u32> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -952,12 +952,13 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let t = e.cx.stubs.budget;
     e.rel32_to(&[0xe9], t);
     let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
-    // (On an error the assembler is dropped: `take` leaves it reusable only on success.)
-    let bytes = ops.take().ok()?;
-    ops.reserve_ops(ASM_ROOM);
+    // (On an error the assembler is dropped: `drain` leaves it reusable, with its
+    // buffers, only on success.)
+    out.clear();
+    out.extend(ops.drain().ok()?);
     *e.cx.asm = ops;
-    dump(va, start, &bytes, &words[..n]);
-    Some((bytes, n as u32))
+    dump(va, start, out, &words[..n]);
+    Some(n as u32)
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.

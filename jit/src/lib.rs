@@ -372,8 +372,10 @@ pub struct Jit {
     watch_buf: Vec<(u64, u64)>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
-    /// The assembler every translation uses in turn (`emit::Asm`).
+    /// The assembler every translation uses in turn (`emit::Asm`), and the buffer its
+    /// code is taken out to before `install` (kept for the next translation).
     asm: emit::Asm,
+    code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
@@ -473,6 +475,7 @@ impl Jit {
             watch_buf: Vec::new(),
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
+            code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
@@ -639,10 +642,14 @@ impl Jit {
             asm: &mut self.asm,
             ics: &mut self.ics,
         };
-        let (bytes, len) = emit::block(&mut cx, start, words)?;
-        let off = self.install(&bytes)?;
+        let mut out = std::mem::take(&mut self.code_out);
+        let len = emit::block(&mut cx, start, words, &mut out);
+        let off = len.and_then(|_| self.install(&out));
+        let bytes = out.len();
+        self.code_out = out;
+        let (len, off) = (len?, off?);
         if perfmap::enabled() {
-            perfmap::record(self.base() + off, bytes.len(), va);
+            perfmap::record(self.base() + off, bytes, va);
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);

@@ -58,6 +58,7 @@ use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
 use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
 mod emit;
+mod perfmap;
 
 /// A cheap hasher for u64 keys (page numbers, packed block keys).
 #[derive(Default)]
@@ -708,6 +709,9 @@ impl Jit {
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
+        if perfmap::enabled() {
+            perfmap::record(self.base() + off, bytes.len(), va);
+        }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
@@ -966,5 +970,6 @@ impl Drop for Jit {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
         emit::native2::report();
+        perfmap::flush();
     }
 }

@@ -389,6 +389,8 @@ struct Counters {
     interp_steps: u64,
     /// Returns from translated code by exit code (index = `exit::*`).
     exits: [u64; 7],
+    /// Runs that began with a scan of the PE's quiet tags (`Jit::sync_quiet`).
+    quiet_scans: u64,
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again.
@@ -750,9 +752,10 @@ impl Jit {
     /// run, and, unless the PE's quiet mark shows that it ran under this Jit since the
     /// last page got translations and got no quiet tag elsewhere, pages with
     /// translations.
-    fn sync_quiet(&self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+    fn sync_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
         let watching = !matches!(&p.watch, Watch::Pages(v) if v.is_empty());
         if watching || cpu.fast_quiet_mark() != self.quiet_mark() {
+            self.counters.quiet_scans += 1;
             cpu.fast_drop_quiet(|pg| p.store_reported(pg));
         }
     }

@@ -218,13 +218,14 @@ impl FastMem {
 }
 
 /// Where a JIT's inline RAM-access fast path finds `FastMem` inside a `Cpu` (byte
-/// offsets). The fast path must take a hit exactly when `read_mem`/`write_mem` would:
-/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with
+/// offsets). The fast path must take a hit only when `read_mem`/`write_mem` would (and a
+/// load exactly then): entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write;
+/// `QUIET` holds only the write entries' quiet tags, for stores that report nothing) with
 /// `tag == (va & (!0xfff | (n - 1))) | epoch` (the u64 at `epoch`); then the host address
 /// is `va + host_off`, the PA `va + pa_off` (wrapping adds).
 #[derive(Debug, Clone, Copy)]
 pub struct FastLayout {
-    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 3]` tables.
+    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 4]` tables.
     pub tables: usize,
     /// Offset in `Cpu` of the current epoch (a u64 to OR into keys).
     pub epoch: usize,

@@ -1531,16 +1531,17 @@ pub(crate) const STORE: u32 = 3;
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
 /// an unaligned access within the page hits too when the entry allows it
 /// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
-/// page crossing ((VA & 0xfff) + n <= 0x1000).
+/// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
+/// host offset only (the host address is `host` + `a`, for an indexed access).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
@@ -1589,11 +1590,10 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
-        ; add Rq(host), Rq(a)
-    );
+    dynasm!(e.ops ; .arch x64 ; mov Rq(host), QWORD [rsi + ty_off + e_host]);
+    if !offset {
+        dynasm!(e.ops ; .arch x64 ; add Rq(host), Rq(a));
+    }
     if let Some(r) = pa {
         dynasm!(e.ops
             ; .arch x64
@@ -1620,6 +1620,21 @@ fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
         2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
         4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
         _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+/// `load_n` (zero-extending) or `store_n` of host register `v` at [`h` + r10 + `disp`]
+/// (`h` a host offset from `address_and_probe_as`).
+fn mem_n(e: &mut Em<'_, '_>, load: bool, v: u8, h: u8, disp: i32, n: u32) {
+    match (load, n) {
+        (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10 + disp]),
+        (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10 + disp]),
+        (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [Rq(h) + r10 + disp]),
+        (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [Rq(h) + r10 + disp]),
+        (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h) + r10 + disp], Rb(v)),
+        (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h) + r10 + disp], Rw(v)),
+        (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h) + r10 + disp], Rd(v)),
+        (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h) + r10 + disp], Rq(v)),
     }
 }
 
@@ -1729,6 +1744,13 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
 /// documentation: write entries exist only for pages whose stores report nothing).
 #[allow(clippy::too_many_arguments)]
 fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, false);
+}
+
+/// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
+/// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
+#[allow(clippy::too_many_arguments)]
+fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
@@ -1778,10 +1800,10 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, None, slow, plain);
+    probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
     if rt2.is_some() {
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe_as(e, RAX, n, ty, R9, None, slow, plain);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
     }
 }
 
@@ -1821,7 +1843,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
     // Both accesses hit: nothing below can fault.
     let mut ix = ix;
     if load && ix != Ix::Off {
@@ -1831,10 +1853,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         ix = Ix::Off;
     }
     if load {
-        load_n(e, RDI, R8, n);
+        mem_n(e, true, RDI, R8, 0, n);
         native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
-            load_n(e, RDX, R9, n);
+            mem_n(e, true, RDX, R9, n as i32, n);
             native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
@@ -1843,10 +1865,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     } else {
         e.load(RDI, rt, false);
-        store_n(e, RDI, R8, n);
+        mem_n(e, false, RDI, R8, 0, n);
         if let Some(rt2) = rt2 {
             e.load(RDI, rt2, false);
-            store_n(e, RDI, R9, n);
+            mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
     finish_access(e, pc, raw, rn, ix, slow, done, true);

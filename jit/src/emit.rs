@@ -1810,7 +1810,8 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// The common end of an inline load/store after its data moved (`mem_access`,
 /// `fp::fp_mem_access`): base writeback, and the fallback at `slow` that lets the interpreter run the
 /// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
+/// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
@@ -1821,21 +1822,33 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     // is lowered again so that both paths reach `done` with the same pending count (as
     // `fp::sticky`).
     let p0 = e.pending;
-    dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
-    if profiled {
-        e.slow_path = true;
-    }
-    e.pending = p0;
-    e.callout(pc, raw);
-    let n = p0 + 1;
+    // A host register left holding a guest register (`Em::avail`, the loaded one) gets
+    // it on the fallback too, so that the next instruction may use it whichever path ran.
+    let at = e.ops.offset().0;
+    let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-    dynasm!(e.ops
-        ; .arch x64
-        ; sub QWORD [rbx + OFF_ICOUNT], n
-        ; sub QWORD [rbx + el_off], n
-        ; =>done
-    );
-    e.pending = n;
+    fp::defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        if profiled {
+            e.slow_path = true;
+        }
+        e.callout(pc, raw);
+        let n = p0 + 1;
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        if let Some((h, off)) = avail {
+            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        e.pending = pending;
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = p0 + 1;
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.

@@ -13,7 +13,7 @@ use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
-use crate::{exit, Ctx, JEntry, Rec};
+use crate::{exit, Ctx, JEntry};
 
 #[path = "native2.rs"]
 pub(crate) mod native2;
@@ -44,9 +44,44 @@ const RAX: u8 = 0;
 const RCX: u8 = 1;
 const RDX: u8 = 2;
 
+/// Addresses of the code every block shares, emitted after the trampoline (`trampoline`).
+/// Blocks reach them with rel32 jumps and calls (the code buffer is far below 2 GiB), so
+/// that an exit costs a 5-byte JMP instead of a copy of the epilogue, and a call-out a
+/// 5-byte CALL instead of the call, test and epilogue.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Stubs {
+    /// Returns to the trampoline's caller with eax as the exit code (the epilogue).
+    pub epilogue: usize,
+    /// `call`ed with esi = instruction word, rdx = its PC: runs it with `call_insn`,
+    /// returns to the block if that returned 0, else leaves the block with its exit code.
+    pub callout: usize,
+    /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
+    pub budget: usize,
+    /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
+    /// before the call): PC = rax, `Ctx::slot` from the return address, `Ctx::slot_page`
+    /// = rcx, `exit::CHAIN`.
+    pub chain: usize,
+    /// `Em::chain_lookup`'s code, jumped to with rax = target VA (stored as PC), one per
+    /// EL | SPSel << 2 of the block.
+    pub lookup: [usize; 8],
+    /// As `lookup`, from `Em::branch_ic` with r8 = its inline cache.
+    pub lookup_ic: [usize; 8],
+    /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
+    pub lookup_cache: usize,
+    /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
+    /// per EL | SPSel << 2 (the key bits it is passed).
+    pub fetch_miss: [usize; 8],
+}
+
+/// Bytes from a chain slot (the rel32 of `exit_to`'s JMP) to the return address of the
+/// CALL to `Stubs::chain` that follows it: the rel32 (4), `mov rax, imm64` (10),
+/// `mov ecx, imm32` (5), `call rel32` (5).
+const CHAIN_TAIL: i32 = 4 + 10 + 5 + 5;
+
 /// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
-/// rbx/r12 and jumps to `entry`; translated code returns through `epilogue`.
-pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+/// rbx/r12 and jumps to `entry`; translated code returns through `Stubs::epilogue`. The
+/// code placed at `base`, then the shared stubs (`Stubs`, addresses from `base`).
+pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs) {
     let mut ops = Asm::new(base);
     dynasm!(ops
         ; .arch x64
@@ -61,10 +96,179 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; mov r12, rsi
         ; jmp rdx
     );
-    ops.finalize().unwrap_or_default()
+    let at = |ops: &Asm| base + ops.offset().0;
+    let epi = ops.new_dynamic_label();
+    let mut st = Stubs { epilogue: at(&ops), ..Stubs::default() };
+    dynasm!(ops ; .arch x64 ; =>epi);
+    epilogue(&mut ops);
+    st.callout = at(&ops);
+    let f = call_insn as extern "sysv64" fn(*mut Ctx, u32, u64) -> u32 as usize as i64;
+    dynasm!(ops
+        ; .arch x64
+        // Entered by a CALL from a 16-byte aligned rsp: realign for the call.
+        ; mov rdi, r12
+        ; sub rsp, 8
+        ; mov rax, QWORD f
+        ; call rax
+        ; add rsp, 8
+        ; test eax, eax
+        ; jnz >stop
+        ; ret
+        ; stop:
+        // Drop the block's return address; eax = the exit code.
+        ; add rsp, 8
+        ; jmp =>epi
+    );
+    st.budget = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov QWORD [rbx + OFF_PC], rax
+        ; mov eax, exit::BUDGET as i32
+        ; jmp =>epi
+    );
+    st.chain = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; pop rdx
+        ; sub rdx, CHAIN_TAIL
+        ; mov QWORD [rbx + OFF_PC], rax
+        ; mov QWORD [r12 + CTX_SLOT], rdx
+        ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
+        ; mov eax, exit::CHAIN as i32
+        ; jmp =>epi
+    );
+    st.lookup_cache = at(&ops);
+    let lc = ops.new_dynamic_label();
+    dynasm!(ops
+        ; .arch x64
+        ; =>lc
+        ; mov eax, exit::LOOKUP_CACHE as i32
+        ; jmp =>epi
+    );
+    let f = fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64;
+    let mut fms = Vec::new();
+    for (i, s) in st.fetch_miss.iter_mut().enumerate() {
+        *s = at(&ops);
+        let fm = ops.new_dynamic_label();
+        fms.push(fm);
+        dynasm!(ops ; .arch x64 ; =>fm);
+        let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+        dynasm!(ops
+            ; .arch x64
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD f
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
+            ; mov eax, exit::LOOKUP_FETCH as i32
+            ; jmp =>epi
+        );
+    }
+    for i in 0..8 {
+        st.lookup[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, false, fms[i], lc);
+        st.lookup_ic[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, true, fms[i], lc);
+    }
+    (ops.finalize().unwrap_or_default(), st)
 }
 
-/// Returns to the trampoline's caller with eax as the exit code.
+/// Index of `Stubs::lookup`, `Stubs::lookup_ic` and `Stubs::fetch_miss` for a block's EL and SPSel.
+fn ctx_index(el: u8, spsel: u8) -> usize {
+    (el as usize & 3) | (spsel as usize & 1) << 2
+}
+
+/// The code of `Stubs::lookup` (`ic`: `Stubs::lookup_ic`, r8 = the block's inline cache)
+/// for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the `fetch_miss`
+/// stub for `i`, `lc`: the lookup cache miss stub.
+fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+    let jc = jcache as i64;
+    let tab = ops.new_dynamic_label();
+    let hit = ops.new_dynamic_label();
+    debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
+    dynasm!(ops
+        ; .arch x64
+        ; cmp BYTE [rbx + irq], 0
+        ; jne =>fm
+        // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
+        ; mov rdx, rax
+        ; and rdx, !0xfff | 3
+        ; or rdx, QWORD [rbx + epoch]
+        // The last-used fetch entry (what `fetch` checks first).
+        ; cmp rdx, QWORD [rbx + code + e_tag]
+        ; je =>hit
+        // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
+        ; =>tab
+        ; mov rsi, rax
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + e_tag]
+        ; jne =>fm
+    );
+    for q in 0..(l.entry_size / 8) as i32 {
+        dynasm!(ops
+            ; .arch x64
+            ; mov rdi, QWORD [rsi + 8 * q]
+            ; mov QWORD [rbx + code + 8 * q], rdi
+        );
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; =>hit
+        // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
+        ; mov rsi, QWORD [rbx + code + e_pa]
+        ; add rsi, rax
+        ; mov rdx, QWORD ctx_bits
+        ; or rsi, rdx
+        // rcx = &jcache[jc_hash(va, pa_ctx)]
+        ; mov rcx, rsi
+        ; rol rcx, 32
+        ; xor rcx, rax
+        ; mov rdx, QWORD crate::JC_MUL as i64
+        ; imul rcx, rdx
+        ; shr rcx, (64 - crate::JC_BITS) as i8
+        ; shl rcx, 5
+        ; mov rdx, QWORD jc
+        ; add rcx, rdx
+        ; cmp rax, QWORD [rcx]
+        ; jne =>lc
+        ; cmp rsi, QWORD [rcx + 8]
+        ; jne =>lc
+    );
+    if ic {
+        // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
+        dynasm!(ops
+            ; .arch x64
+            ; mov rdx, QWORD [rcx + 16]
+            ; mov rdi, QWORD [r8 + 16]
+            ; xor rdi, rax
+            ; test rdi, !0xfff
+            ; jnz >far
+            ; mov QWORD [r8], rax
+            ; mov QWORD [r8 + 8], rdx
+            ; far:
+            ; jmp rdx
+        );
+    } else {
+        dynasm!(ops ; .arch x64 ; jmp QWORD [rcx + 16]);
+    }
+}
+
+/// Returns to the trampoline's caller with eax as the exit code (`Stubs::epilogue`; blocks
+/// jump there with `Em::leave`).
 fn epilogue(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
@@ -82,20 +286,19 @@ fn epilogue(ops: &mut Asm) {
 /// Runs one instruction through the interpreter (`interp::exec_fetched`, exactly what
 /// `step_inner` does after the fetch). Returns 0 to continue with the next instruction
 /// of the block, `exit::STOP` when the block must return to the dispatcher.
-extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
+extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
     // SAFETY: translated code passes the `Ctx` of the running `Jit::run_inner` (whose
-    // `cpu` and `plat` point to live, otherwise unborrowed objects during the call) and a
-    // `Rec` owned by the Jit for as long as the code exists.
-    let (ctx, rec) = unsafe { (&mut *ctx, &*rec) };
+    // `cpu` and `plat` point to live, otherwise unborrowed objects during the call).
+    let ctx = unsafe { &mut *ctx };
     let cpu = unsafe { &mut *ctx.cpu };
     let p = unsafe { &mut *ctx.plat };
-    cpu.st.pc = rec.pc;
+    cpu.st.pc = pc;
     let (el, sp) = (cpu.st.pstate.el, cpu.st.pstate.sp);
-    if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, rec.pc, rec.raw, false) {
+    if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, pc, raw, false) {
         ctx.exit = Some(x);
         return exit::STOP;
     }
-    let next = rec.pc.wrapping_add(4);
+    let next = pc.wrapping_add(4);
     // Continue only if the instruction went on to the next one in the same context (the
     // block's code depends on EL and SPSel), no translated code was written, and the PE
     // was not powered off or put to sleep by a hook.
@@ -177,13 +380,13 @@ pub(crate) struct BlockCx<'a> {
     pub va: u64,
     /// Guest physical address of the first instruction.
     pub pa: u64,
-    /// The Jit's lookup cache (`Jit::jcache`, fixed address).
-    pub jcache: *const JEntry,
     pub el: u8,
     pub spsel: u8,
-    pub recs: &'a mut Vec<Box<Rec>>,
+    /// Host address the block's code is placed at, and the shared stubs.
+    pub start: usize,
+    pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 2]>>,
+    pub ics: &'a mut Vec<Box<[u64; 3]>>,
 }
 
 impl BlockCx<'_> {
@@ -353,6 +556,20 @@ fn insn_raw(e: &Em<'_, '_>) -> u32 {
 }
 
 impl Em<'_, '_> {
+    /// Emits `op` (a JMP, CALL or Jcc opcode) with the rel32 reaching host address `t`
+    /// (a shared stub: `Stubs`).
+    fn rel32_to(&mut self, op: &[u8], t: usize) {
+        self.ops.extend(op);
+        let next = self.cx.start + self.ops.offset().0 + 4;
+        self.ops.extend((t.wrapping_sub(next) as i32).to_le_bytes());
+    }
+
+    /// Leaves the block with eax as the exit code (a jump to the shared epilogue).
+    fn leave(&mut self) {
+        let t = self.cx.stubs.epilogue;
+        self.rel32_to(&[0xe9], t);
+    }
+
     fn flush_count(&mut self) {
         if self.pending > 0 {
             let n = self.pending;
@@ -534,29 +751,25 @@ impl Em<'_, '_> {
             // its own exits (the budget exit stores its VA, call-outs their own PC).
             // The slot is the rel32 of a direct JMP, first to the next instruction (the
             // miss path); the dispatcher patches it to the target block (`Jit::run`).
-            let page = (self.cx.pa >> 12) as i64;
-            let rel = self.ops.new_dynamic_label();
-            self.ops.push(0xe9);
-            dynasm!(self.ops ; .arch x64 ; =>rel);
-            self.ops.extend([0u8; 4]);
-            dynasm!(self.ops
-                ; .arch x64
-                ; lea rcx, [=>rel]
-                ; mov rax, QWORD t as i64
-                ; mov QWORD [rbx + OFF_PC], rax
-                ; mov QWORD [r12 + CTX_SLOT], rcx
-                ; mov rcx, QWORD page
-                ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
-                ; mov eax, exit::CHAIN as i32
-            );
-            epilogue(&mut self.ops);
+            // Then `Stubs::chain` finds the slot from its return address (`CHAIN_TAIL`
+            // bytes of fixed-size instructions): rax = PC, ecx = the PA page (PAs have
+            // at most 48 bits: the page number fits in 32).
+            let page = (self.cx.pa >> 12) as u32;
+            let at = self.ops.offset().0;
+            self.ops.extend([0xe9, 0, 0, 0, 0, 0x48, 0xb8]);
+            self.ops.extend(t.to_le_bytes());
+            self.ops.push(0xb9);
+            self.ops.extend(page.to_le_bytes());
+            let stub = self.cx.stubs.chain;
+            self.rel32_to(&[0xe8], stub);
+            debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
         } else {
             dynasm!(self.ops
                 ; .arch x64
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup(None);
+            self.chain_lookup();
         }
     }
 
@@ -587,110 +800,9 @@ impl Em<'_, '_> {
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
-    fn chain_lookup(&mut self, ic: Option<i64>) {
-        let l = cpu_aarch64::mem::fast_layout();
-        let (tables, epoch) = (l.tables as i32, l.epoch as i32);
-        let (code, irq) = (l.code as i32, l.irq_check as i32);
-        let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
-        let shift = l.entry_size.trailing_zeros() as i8;
-        let index_mask = ((l.entries - 1) << shift) as i32;
-        let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
-        let jc = self.cx.jcache as i64;
-        let out_fetch = self.ops.new_dynamic_label();
-        let out_cache = self.ops.new_dynamic_label();
-        let tab = self.ops.new_dynamic_label();
-        let hit = self.ops.new_dynamic_label();
-        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
-        dynasm!(self.ops
-            ; .arch x64
-            ; cmp BYTE [rbx + irq], 0
-            ; jne =>out_fetch
-            // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
-            ; mov rdx, rax
-            ; and rdx, !0xfff | 3
-            ; or rdx, QWORD [rbx + epoch]
-            // The last-used fetch entry (what `fetch` checks first).
-            ; cmp rdx, QWORD [rbx + code + e_tag]
-            ; je =>hit
-            // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
-            ; =>tab
-            ; mov rsi, rax
-            ; shr rsi, 12 - shift
-            ; and esi, index_mask
-            ; add rsi, QWORD [rbx + tables]
-            ; cmp rdx, QWORD [rsi + e_tag]
-            ; jne =>out_fetch
-        );
-        for q in 0..(l.entry_size / 8) as i32 {
-            dynasm!(self.ops
-                ; .arch x64
-                ; mov rdi, QWORD [rsi + 8 * q]
-                ; mov QWORD [rbx + code + 8 * q], rdi
-            );
-        }
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>hit
-            // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
-            ; mov rsi, QWORD [rbx + code + e_pa]
-            ; add rsi, rax
-            ; mov rdx, QWORD ctx_bits
-            ; or rsi, rdx
-            // rcx = &jcache[jc_hash(va, pa_ctx)]
-            ; mov rcx, rsi
-            ; rol rcx, 32
-            ; xor rcx, rax
-            ; mov rdx, QWORD crate::JC_MUL as i64
-            ; imul rcx, rdx
-            ; shr rcx, (64 - crate::JC_BITS) as i8
-            ; shl rcx, 5
-            ; mov rdx, QWORD jc
-            ; add rcx, rdx
-            ; cmp rax, QWORD [rcx]
-            ; jne =>out_cache
-            ; cmp rsi, QWORD [rcx + 8]
-            ; jne =>out_cache
-        );
-        if let Some(ic) = ic {
-            // Remember a target in this block's VA page (`branch_ic`).
-            let va = self.cx.va as i64;
-            dynasm!(self.ops
-                ; .arch x64
-                ; mov rdx, QWORD [rcx + 16]
-                ; mov rdi, QWORD va
-                ; xor rdi, rax
-                ; test rdi, !0xfff
-                ; jnz >far
-                ; mov rdi, QWORD ic
-                ; mov QWORD [rdi], rax
-                ; mov QWORD [rdi + 8], rdx
-                ; far:
-                ; jmp rdx
-            );
-        }
-        dynasm!(self.ops
-            ; .arch x64
-            ; jmp QWORD [rcx + 16]
-            ; =>out_fetch
-            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
-            ; mov rdi, r12
-            ; mov rsi, rax
-            ; mov rdx, QWORD ctx_bits
-            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
-            ; call rax
-            ; test rax, rax
-            ; jz >gone
-            ; jmp rax
-            ; gone:
-            ; mov eax, exit::LOOKUP_FETCH as i32
-        );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>out_cache
-            ; mov eax, exit::LOOKUP_CACHE as i32
-        );
-        epilogue(&mut self.ops);
+    fn chain_lookup(&mut self) {
+        let t = self.cx.stubs.lookup[ctx_index(self.cx.el, self.cx.spsel)];
+        self.rel32_to(&[0xe9], t);
     }
 
     /// Ends the block after a register branch (BR/BLR/RET: rax = target, stored as PC,
@@ -701,56 +813,48 @@ impl Em<'_, '_> {
     /// and SPSel, PA in the same page), and that block lives as long as this one (a write
     /// to the page or a flush removes both, and the cache with this block's code). The
     /// target must be 4-byte aligned (the cached VA is) and no interrupt check pending
-    /// (else `chain_lookup` samples it).
+    /// (else `chain_lookup` samples it). The cache is [target VA, host address, this
+    /// block's VA]; on a miss r8 points to it for `Stubs::lookup_ic`.
     fn branch_ic(&mut self) {
-        let mut ic = Box::new([1u64, 0]);
-        let addr = &mut *ic as *mut [u64; 2] as i64;
+        let mut ic = Box::new([1u64, 0, self.cx.va]);
+        let addr = &mut *ic as *mut [u64; 3] as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
-        let miss = self.ops.new_dynamic_label();
+        let miss = self.cx.stubs.lookup_ic[ctx_index(self.cx.el, self.cx.spsel)];
         dynasm!(self.ops
             ; .arch x64
+            ; mov r8, QWORD addr
             ; mov rdx, QWORD va
             ; xor rdx, rax
             ; test rdx, !0xfff | 3
-            ; jnz =>miss
-            ; cmp BYTE [rbx + irq], 0
-            ; jne =>miss
-            ; mov rcx, QWORD addr
-            ; cmp rax, QWORD [rcx]
-            ; jne =>miss
-            ; jmp QWORD [rcx + 8]
-            ; =>miss
         );
-        self.chain_lookup(Some(addr));
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; cmp rax, QWORD [r8]);
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
     }
 
     fn exit_code(&mut self, code: u32) {
         self.flush_count();
         dynasm!(self.ops ; .arch x64 ; mov eax, code as i32);
-        epilogue(&mut self.ops);
+        self.leave();
     }
 
     fn callout(&mut self, pc: u64, raw: u32) {
         self.flush_count();
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
-        let rec = Box::new(Rec { pc, raw });
-        let addr = &*rec as *const Rec as i64;
-        self.cx.recs.push(rec);
-        let f = call_insn as extern "sysv64" fn(*mut Ctx, *const Rec) -> u32 as usize as i64;
+        // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
         dynasm!(self.ops
             ; .arch x64
-            ; mov rdi, r12
-            ; mov rsi, QWORD addr
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jz >next
+            ; mov esi, raw as i32
+            ; mov rdx, QWORD pc as i64
         );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops ; .arch x64 ; next:);
+        let t = self.cx.stubs.callout;
+        self.rel32_to(&[0xe8], t);
     }
 
     /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
@@ -787,25 +891,22 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
+    // (The budget exit is placed after the block's code: the check falls through.)
+    let over = e.ops.new_dynamic_label();
     dynasm!(e.ops
         ; .arch x64
         ; =>entry
         ; mov rax, QWORD [rbx + OFF_ICOUNT]
         ; add rax, len
         ; cmp rax, QWORD [r12 + CTX_END]
-        ; jbe >ok
-        ; mov rax, QWORD va as i64
-        ; mov QWORD [rbx + OFF_PC], rax
-        ; mov eax, exit::BUDGET as i32
+        ; ja =>over
     );
-    epilogue(&mut e.ops);
-    dynasm!(e.ops ; .arch x64 ; ok:);
     let mut ended = false;
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
         let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
         e.raw = w;
-        e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
+        e.fuse = i + 1 < n && fused(&e, pc, &insn, &decoded[i + 1]);
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
         if done {
@@ -827,6 +928,13 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     fp::emit_cold(&mut e);
+    dynasm!(e.ops
+        ; .arch x64
+        ; =>over
+        ; mov rax, QWORD va as i64
+    );
+    let t = e.cx.stubs.budget;
+    e.rel32_to(&[0xe9], t);
     let bytes = e.ops.finalize().ok()?;
     dump(va, start, &bytes, &words[..n]);
     Some((bytes, n as u32))

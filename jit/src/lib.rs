@@ -329,13 +329,6 @@ impl Platform for JitPlat<'_> {
     }
 }
 
-/// One instruction executed by calling the interpreter.
-#[repr(C)]
-pub(crate) struct Rec {
-    pub pc: u64,
-    pub raw: u32,
-}
-
 /// A translated block.
 #[derive(Debug, Clone, Copy)]
 struct Block {
@@ -428,14 +421,13 @@ pub struct Jit {
     mark_id: u64,
     /// PA pages that got their first translation so far (the rest of the write mark).
     code_pages_added: u64,
-    /// Call-out records of the current code buffer generation (stable heap addresses
-    /// that translated code refers to).
-    // Boxed: translated code holds their addresses while the vectors grow.
+    /// The code every block shares (after the trampoline).
+    stubs: emit::Stubs,
+    /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
+    /// buffer generation (stable heap addresses that translated code refers to).
+    // Boxed: translated code holds their addresses while the vector grows.
     #[allow(clippy::vec_box)]
-    recs: Vec<Box<Rec>>,
-    /// Inline caches of register branches (`emit::Em::branch_ic`), as `recs`.
-    #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 2]>>,
+    ics: Vec<Box<[u64; 3]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -534,7 +526,7 @@ impl Jit {
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40
             },
             code_pages_added: 0,
-            recs: Vec::new(),
+            stubs: emit::Stubs::default(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
@@ -544,9 +536,10 @@ impl Jit {
         match CodeBuf::new(CODE_SIZE) {
             Ok(b) => {
                 j.code = Some(b);
-                let t = emit::trampoline(j.base());
+                let (t, stubs) = emit::trampoline(j.base(), j.jcache.as_ptr());
                 if j.install(&t).is_some() {
                     j.tramp_end = j.used;
+                    j.stubs = stubs;
                 } else {
                     j.broken = true;
                 }
@@ -588,7 +581,6 @@ impl Jit {
         for w in self.filter.iter() {
             w.set(w.get() & WATCH);
         }
-        self.recs.clear();
         self.ics.clear();
         self.pending_slot = None;
         self.used = self.tramp_end;
@@ -703,10 +695,10 @@ impl Jit {
         let mut cx = emit::BlockCx {
             va,
             pa,
-            jcache: self.jcache.as_ptr(),
             el: cpu.st.pstate.el,
             spsel: cpu.st.pstate.sp,
-            recs: &mut self.recs,
+            start,
+            stubs: self.stubs,
             ics: &mut self.ics,
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;

@@ -22,7 +22,7 @@ use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, HCR_VM, SCTLR_DZE
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
-use super::{epilogue, load_n, probe, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
+use super::{load_n, probe, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
 use crate::{exit, Ctx};
 
 const OFF_SCTLR1: i32 = (offset_of!(Cpu, sys.sctlr) + 8) as i32;
@@ -497,7 +497,7 @@ fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
             ; jz =>done
         );
         // PC is the next instruction, or the vector of the interrupt taken.
-        epilogue(&mut e.ops);
+        e.leave();
     } else {
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }

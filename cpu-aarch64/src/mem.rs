@@ -10,7 +10,7 @@ use crate::Cpu;
 /// per access type: the Linux boot's working set misses much less than with 64 (the
 /// epoch makes emptying it O(1)), and its JIT call-outs for `FastMem` misses drop by a
 /// sixth from 1024 entries (691K call-outs in all -> 585K; 16384 entries: 518K);
-/// 384 KiB per PE.
+/// 512 KiB per PE with the quiet tags (`QUIET`).
 const FAST_ENTRIES: usize = 4096;
 
 /// One cached page: the VA page `tag & !0xfff` (as the instruction gave it) was translated
@@ -81,6 +81,13 @@ fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
 ///   lookup would. A TLB change not seen by `tlb_filled` (`FastMem::fills` behind
 ///   `Tlb::fills`: `Cpu::reset`, a TLB replaced between runs) empties the cache.
 ///
+/// A fourth table (`QUIET`, only its tags used) serves a JIT's inline stores, which report
+/// nothing (no `store_notify`): its tag is the write entry's when the platform said,
+/// as the entry was made, that stores to the page may go unreported
+/// (`Platform::quiet_store_ok`), else 0; an engine may clear it later
+/// (`Cpu::fast_drop_quiet`). The other tables, and so what `read_mem`/`write_mem` do,
+/// do not depend on it.
+///
 /// It also holds `irq_check`: interrupt lines, routing or masks may have changed, so
 /// `interp::run` must sample the interrupt inputs before the next instruction.
 #[derive(Debug, Clone)]
@@ -106,14 +113,21 @@ pub(crate) struct FastMem {
     /// (which empties the cache if it missed one), `Cpu::reset` empties the cache when it
     /// replaces the TLB, and a run starts with a check (the TLB is a public field).
     fills: u64,
-    e: Box<[[FastEntry; FAST_ENTRIES]; 3]>,
+    /// Fetch, read, write, `QUIET` (`e[QUIET][i].tag` is 0 or `e[2][i].tag`).
+    e: Box<[[FastEntry; FAST_ENTRIES]; 4]>,
     /// The fetch entry used last (a copy of one of `e[0]`, checked first).
     code: FastEntry,
     /// Between runs: the epoch of the entries made by the last run and the state they
     /// depend on then (see `Cpu::fast_run_boundary`); None once anything emptied the
     /// cache since.
     kept: Option<Box<Kept>>,
+    /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
+    /// quiet tag is set.
+    quiet_mark: u64,
 }
+
+/// The table of `FastMem::e` with the write entries' quiet tags (see `FastMem`).
+pub const QUIET: usize = 3;
 
 /// What the entries of a finished run depend on besides the TLB entries behind them
 /// (which `tlb_filled` follows): the translation regime and its controls, permissions
@@ -146,9 +160,10 @@ impl Default for FastMem {
             issued: EPOCH_STEP,
             el_epochs: [0; 4],
             fills: 0,
-            e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 3]),
+            e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 4]),
             code: FastEntry::default(),
             kept: None,
+            quiet_mark: 0,
         }
     }
 }
@@ -232,13 +247,14 @@ impl FastMem {
 }
 
 /// Where a JIT's inline RAM-access fast path finds `FastMem` inside a `Cpu` (byte
-/// offsets). The fast path must take a hit exactly when `read_mem`/`write_mem` would:
-/// entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write) with
+/// offsets). The fast path must take a hit only when `read_mem`/`write_mem` would (and a
+/// load exactly then): entry `e[ty][(va >> 12) % entries]` (ty 1 = read, 2 = write;
+/// `QUIET` holds only the write entries' quiet tags, for stores that report nothing) with
 /// `tag == (va & (!0xfff | (n - 1))) | epoch` (the u64 at `epoch`); then the host address
 /// is `va + host_off`, the PA `va + pa_off` (wrapping adds).
 #[derive(Debug, Clone, Copy)]
 pub struct FastLayout {
-    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 3]` tables.
+    /// Offset in `Cpu` of the pointer to the `[[FastEntry; entries]; 4]` tables.
     pub tables: usize,
     /// Offset in `Cpu` of the current epoch (a u64 to OR into keys).
     pub epoch: usize,
@@ -414,6 +430,30 @@ impl Cpu {
         self.fast.code = self.fast.e[0][(va >> 12) as usize & (FAST_ENTRIES - 1)];
         Some(pa)
     }
+    /// Clears the quiet tag (`mem::QUIET`) of every write entry, of any epoch (kept ones
+    /// included), whose guest PA page number (PA >> 12) `drop` selects: stores there
+    /// must be reported again. The entries themselves stay.
+    pub fn fast_drop_quiet(&mut self, mut drop: impl FnMut(u64) -> bool) {
+        let [.., w, q] = &mut *self.fast.e;
+        for (q, w) in q.iter_mut().zip(w.iter()) {
+            if q.tag != 0 && drop((q.tag & !0xfff).wrapping_add(w.pa_off) >> 12) {
+                q.tag = 0;
+            }
+        }
+    }
+    /// The mark an engine last put with `set_fast_quiet_mark`, or 0 if a quiet tag was
+    /// set since (or it never marked). A JIT uses it to know that no quiet tag is there
+    /// that it would not allow (`Platform::quiet_store_ok`) as of the mark, whatever ran
+    /// the PE in between.
+    #[inline(always)]
+    pub fn fast_quiet_mark(&self) -> u64 {
+        self.fast.quiet_mark
+    }
+    /// See `fast_quiet_mark`.
+    #[inline(always)]
+    pub fn set_fast_quiet_mark(&mut self, mark: u64) {
+        self.fast.quiet_mark = mark;
+    }
     #[inline(always)]
     pub fn fetch_would_hit(&self, va: u64) -> Option<u64> {
         let f = &self.fast;
@@ -540,12 +580,16 @@ impl Cpu {
         let host = span.host as u64 + (pa_page - span.base.0);
         let strict = self.sys.sctlr[self.regime_el()] & crate::sysreg::SCTLR_A != 0;
         let flags = if t.mem != MemType::Device && !strict { FAST_UNALIGNED } else { 0 };
-        self.fast.e[fast_ty(acc.ty)][(va >> 12) as usize & (FAST_ENTRIES - 1)] = FastEntry {
-            tag: va_page | self.fast.epoch,
-            host_off: host.wrapping_sub(va_page),
-            pa_off: pa_page.wrapping_sub(va_page),
-            flags,
-        };
+        let i = (va >> 12) as usize & (FAST_ENTRIES - 1);
+        let tag = va_page | self.fast.epoch;
+        self.fast.e[fast_ty(acc.ty)][i] = FastEntry { tag, host_off: host.wrapping_sub(va_page), pa_off: pa_page.wrapping_sub(va_page), flags };
+        if acc.ty == AccessType::Write {
+            let quiet = p.quiet_store_ok(PhysAddr(pa_page));
+            self.fast.e[QUIET][i].tag = if quiet { tag } else { 0 };
+            if quiet {
+                self.fast.quiet_mark = 0;
+            }
+        }
     }
 
     /// Reads `size` (1..=16) bytes at `va`, little-endian, zero-extended into a u128.

@@ -124,6 +124,9 @@ pub(crate) struct FastMem {
     /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
     /// quiet tag is set.
     quiet_mark: u64,
+    /// Bit `pg % 4096` is set for the PA page numbers `pg` of every non-zero quiet tag
+    /// (and maybe others): a clear bit proves the page has none (`fast_quiet_may_have`).
+    quiet_pages: [u64; 64],
 }
 
 /// The table of `FastMem::e` with the write entries' quiet tags (see `FastMem`).
@@ -164,6 +167,7 @@ impl Default for FastMem {
             code: FastEntry::default(),
             kept: None,
             quiet_mark: 0,
+            quiet_pages: [0; 64],
         }
     }
 }
@@ -435,11 +439,24 @@ impl Cpu {
     /// must be reported again. The entries themselves stay.
     pub fn fast_drop_quiet(&mut self, mut drop: impl FnMut(u64) -> bool) {
         let [.., w, q] = &mut *self.fast.e;
+        let pages = &mut self.fast.quiet_pages;
+        *pages = [0; 64];
         for (q, w) in q.iter_mut().zip(w.iter()) {
-            if q.tag != 0 && drop((q.tag & !0xfff).wrapping_add(w.pa_off) >> 12) {
-                q.tag = 0;
+            if q.tag != 0 {
+                let pg = (q.tag & !0xfff).wrapping_add(w.pa_off) >> 12;
+                if drop(pg) {
+                    q.tag = 0;
+                } else {
+                    pages[(pg >> 6) as usize & 63] |= 1 << (pg & 63);
+                }
             }
         }
+    }
+    /// Whether PA page number `pg` may have a quiet tag (false: it has none, no need to
+    /// `fast_drop_quiet` it).
+    #[inline(always)]
+    pub fn fast_quiet_may_have(&self, pg: u64) -> bool {
+        self.fast.quiet_pages[(pg >> 6) as usize & 63] & 1 << (pg & 63) != 0
     }
     /// The mark an engine last put with `set_fast_quiet_mark`, or 0 if a quiet tag was
     /// set since (or it never marked). A JIT uses it to know that no quiet tag is there
@@ -588,6 +605,8 @@ impl Cpu {
             self.fast.e[QUIET][i].tag = if quiet { tag } else { 0 };
             if quiet {
                 self.fast.quiet_mark = 0;
+                let pg = pa_page >> 12;
+                self.fast.quiet_pages[(pg >> 6) as usize & 63] |= 1 << (pg & 63);
             }
         }
     }

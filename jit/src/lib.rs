@@ -256,6 +256,11 @@ fn filter_has(f: &StoreFilter, pg: u64) -> bool {
     f[filter_index(pg)].get() & !WATCH != 0
 }
 
+/// The part of a quiet mark (`Jit::quiet_mark`) that counts pages.
+const MARK_COUNT: u64 = (1 << 40) - 1;
+/// Pages that got translations that `Jit::added` remembers.
+const ADDED_LOG: usize = 256;
+
 /// A `JitPlat::written` entry meaning "all pages".
 const ALL_PAGES: u64 = u64::MAX;
 
@@ -424,8 +429,10 @@ pub struct Jit {
     watch: Watch,
     /// This Jit's part of `Cpu::fast_quiet_mark` (unique per `Jit`, in bits 63:40).
     mark_id: u64,
-    /// PA pages that got their first translation so far (the rest of the write mark).
+    /// PA pages that got their first translation so far (the rest of the quiet mark).
     code_pages_added: u64,
+    /// The last of those pages (at most `ADDED_LOG`; `code_pages_added` - len first).
+    added: std::collections::VecDeque<u64>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
     /// The assembler every translation uses in turn (`emit::Asm`), and the buffer its
@@ -541,6 +548,7 @@ impl Jit {
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40
             },
             code_pages_added: 0,
+            added: Default::default(),
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
@@ -754,7 +762,13 @@ impl Jit {
             // Stores to the page must be reported from now on: no quiet tag may hit
             // (this PE's at once; the others' before they next run: `sync_quiet`).
             self.code_pages_added += 1;
-            cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+            if self.added.len() == ADDED_LOG {
+                self.added.pop_front();
+            }
+            self.added.push_back(pa >> 12);
+            if cpu.fast_quiet_may_have(pa >> 12) {
+                cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+            }
         }
         self.stats.blocks_translated += 1;
         Some(b)
@@ -763,20 +777,37 @@ impl Jit {
     /// This Jit's `Cpu::fast_quiet_mark` for a PE that has no quiet tag for a page that
     /// got translations so far (`code_pages_added`).
     fn quiet_mark(&self) -> u64 {
-        self.mark_id | self.code_pages_added & ((1 << 40) - 1)
+        self.mark_id | self.code_pages_added & MARK_COUNT
     }
 
     /// Before a run of `cpu` (`update_watch` done): clears its quiet tags of pages whose
     /// stores must be reported (`JitPlat::store_reported`): the pages watched in this
-    /// run, and, unless the PE's quiet mark shows that it ran under this Jit since the
-    /// last page got translations and got no quiet tag elsewhere, pages with
-    /// translations.
+    /// run, and the pages that got translations since the PE's quiet mark (all pages
+    /// with translations unless it ran under this Jit and got no quiet tag elsewhere
+    /// since, and at most `ADDED_LOG` pages ago). A scan only if one of those pages may
+    /// have a quiet tag (`Cpu::fast_quiet_may_have`).
     fn sync_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
-        let watching = !matches!(&p.watch, Watch::Pages(v) if v.is_empty());
-        if watching || cpu.fast_quiet_mark() != self.quiet_mark() {
-            self.counters.quiet_scans += 1;
-            cpu.fast_drop_quiet(|pg| p.store_reported(pg));
+        let mark = cpu.fast_quiet_mark();
+        let now = self.code_pages_added & MARK_COUNT;
+        let new = now.wrapping_sub(mark & MARK_COUNT);
+        let scan = if mark & !MARK_COUNT != self.mark_id || new > self.added.len() as u64 {
+            true
+        } else {
+            let since = self.added.iter().skip(self.added.len() - new as usize);
+            let watched = match &p.watch {
+                Watch::All => return self.scan_quiet(cpu, p),
+                Watch::Pages(v) => v.iter(),
+            };
+            since.chain(watched).any(|&pg| cpu.fast_quiet_may_have(pg))
+        };
+        if scan {
+            self.scan_quiet(cpu, p);
         }
+    }
+
+    fn scan_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+        self.counters.quiet_scans += 1;
+        cpu.fast_drop_quiet(|pg| p.store_reported(pg));
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {

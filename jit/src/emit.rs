@@ -20,7 +20,20 @@ pub(crate) mod native2;
 #[path = "native3.rs"]
 mod native3;
 
-type Asm = VecAssembler<X64Relocation>;
+/// The assembler. Blocks are assembled at base address 0 and copied to their place in
+/// the code buffer: their code must be position-independent (labels only; no `extern`
+/// or absolute label addresses), and reaches the shared stubs with `Em::rel32_to`, which
+/// knows the block's address. One assembler serves every translation of a `Jit`
+/// (`BlockCx::asm`): its buffers are reused.
+pub(crate) type Asm = VecAssembler<X64Relocation>;
+
+/// Code bytes the reused assembler keeps room for (a typical block is under 1 KB).
+const ASM_ROOM: usize = 4096;
+
+/// A new assembler for `BlockCx::asm`.
+pub(crate) fn assembler() -> Asm {
+    Asm::new_with_capacity(0, ASM_ROOM, 16, 0, 16, 64, 16)
+}
 
 #[path = "fp.rs"]
 mod fp;
@@ -38,7 +51,6 @@ const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
-const CTX_SFILTER: i32 = offset_of!(Ctx, sfilter) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -388,6 +400,8 @@ pub(crate) struct BlockCx<'a> {
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
     pub ics: &'a mut Vec<Box<[u64; 3]>>,
+    /// The Jit's assembler, empty between translations (see `Asm`).
+    pub asm: &'a mut Asm,
 }
 
 impl BlockCx<'_> {
@@ -877,7 +891,7 @@ impl Em<'_, '_> {
         self.flush_count();
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
-            // it is still valid, or a call-out or store hook would have stopped it).
+            // it is still valid, or the call-out that wrote it would have stopped it).
             let l = self.entry;
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
@@ -1005,9 +1019,9 @@ impl Em<'_, '_> {
     }
 }
 
-/// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
-/// address `start`) and the number of guest instructions.
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
+/// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
+/// address `start`). Returns the number of guest instructions.
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<u32> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -1025,23 +1039,24 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let n = n.max(1).min(words.len());
     let dead = nzcv_dead(&decoded[..n]);
     let ics = cx.ics.len();
-    if let Ok(r) = emit_block(cx, start, &words[..n], &decoded, Some(&dead)) {
+    if let Ok(r) = emit_block(cx, start, &words[..n], &decoded, Some(&dead), out) {
         return r;
     }
     // An instruction in a dead-NZCV window fell back to the interpreter: again without
-    // the elimination (the first attempt's code is dropped, and what it registered).
+    // the elimination (the first attempt's code is dropped, and what it registered; the
+    // Jit's assembler with it, replaced by a new one).
     cx.ics.truncate(ics);
-    emit_block(cx, start, &words[..n], &decoded, None).ok().flatten()
+    emit_block(cx, start, &words[..n], &decoded, None, out).ok().flatten()
 }
 
 /// Emits the block of `words` (decoded in `decoded`), with the dead-NZCV elimination
 /// when `dead` is given. `Err` when that elimination does not hold (see `nzcv_dead`).
-fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], dead: Option<&[bool; crate::MAX_BLOCK]>) -> Result<Option<(Vec<u8>, u32)>, ()> {
+fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], dead: Option<&[bool; crate::MAX_BLOCK]>, out: &mut Vec<u8>) -> Result<Option<u32>, ()> {
     let n = words.len();
     let va = cx.va;
-    // Room for a typical block up front (~1 KB of code, a few labels and relocations):
-    // no reallocation while it grows.
-    let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
+    // The Jit's assembler (empty, with room for a typical block: no reallocation while
+    // it grows); given back after a successful translation.
+    let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, keep_flags: false, dead: false, stale: false };
     let len = n as i32;
@@ -1120,9 +1135,15 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
     );
     let t = e.cx.stubs.budget;
     e.rel32_to(&[0xe9], t);
-    let Ok(bytes) = e.ops.finalize() else { return Ok(None) };
-    dump(va, start, &bytes, words);
-    Ok(Some((bytes, n as u32)))
+    let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
+    // (On an error the assembler is dropped: `drain` leaves it reusable, with its
+    // buffers, only on success.)
+    out.clear();
+    let Ok(code) = ops.drain() else { return Ok(None) };
+    out.extend(code);
+    *e.cx.asm = ops;
+    dump(va, start, out, words);
+    Ok(Some(n as u32))
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
@@ -1921,91 +1942,33 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
     true
 }
 
-/// Tells the platform about a store done by the inline fast path (what `write_mem` does
-/// after a fast hit). Returns `exit::STOP` when it wrote translated code.
-/// `uncounted`: instructions retired by the block (this store included) not yet added to
-/// the counts, added around the notification so that it sees them exact.
-extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) -> u32 {
-    // SAFETY: as in `call_insn`.
-    let ctx = unsafe { &mut *ctx };
-    let cpu = unsafe { &mut *ctx.cpu };
-    let p = unsafe { &mut *ctx.plat };
-    use cpu_aarch64::Platform;
-    let el = cpu.st.pstate.el as usize & 3;
-    cpu.icount = cpu.icount.wrapping_add(uncounted);
-    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_add(uncounted);
-    p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
-    cpu.icount = cpu.icount.wrapping_sub(uncounted);
-    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_sub(uncounted);
-    if p.written.is_empty() { 0 } else { exit::STOP }
-}
-
-/// After an inline store of `n` bytes to each PA in the host registers `pas` (each store
-/// within one page: the probe checked it): calls `store_hook` for a PA whose entry
-/// of the store filter (`Ctx::sfilter`, see `crate::StoreFilter`) is non-zero, and jumps
-/// to `stop` if it asks to. Exact: a zero entry means no page with translations aliases
-/// the PA's page (so `note_write` would mark nothing) and, while the platform watches
-/// only some ranges (`Platform::store_watch`), none of them touches that page (so its
-/// `store_notify` would do nothing); `written` is empty inside a block (a call-out
-/// that fills it stops the block), so the hook would have returned 0 too.
-/// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
-fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
-    store_hooks_then(e, pas, n, stop, None);
-}
-
-/// `store_hooks`; with `then`, a zero filter entry of the last PA jumps straight there
-/// (where the code after the hooks continues) instead of to a jump to it.
-fn store_hooks_then(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel, then: Option<dynasmrt::DynamicLabel>) {
-    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
-    let uncounted = e.pending;
-    for (i, &r) in pas.iter().enumerate() {
-        let skip = match then {
-            Some(t) if i + 1 == pas.len() => t,
-            _ => e.ops.new_dynamic_label(),
-        };
-        let local = then.is_none() || i + 1 < pas.len();
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, Rq(r)
-            ; shr rax, 12
-            ; and eax, (crate::FILTER_LEN - 1) as i32
-            ; mov rcx, QWORD [r12 + CTX_SFILTER]
-            ; cmp WORD [rcx + rax * 2], 0
-            ; je =>skip
-            ; mov rdi, r12
-            ; mov rsi, Rq(r)
-            ; mov edx, n as i32
-            ; mov ecx, uncounted
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jnz =>stop
-        );
-        if local {
-            dynasm!(e.ops ; .arch x64 ; =>skip);
-        }
-    }
-}
+/// `probe`'s table for a store that reports nothing: a write entry with its quiet tag
+/// (`mem::QUIET`; see the crate documentation, "Stores").
+pub(crate) const STORE: u32 = 3;
 
 /// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
-/// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
+/// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
 /// an unaligned access within the page hits too when the entry allows it
 /// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
-/// page crossing ((VA & 0xfff) + n <= 0x1000).
+/// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
+/// host offset only (the host address is `host` + `a`, for an indexed access).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
-    let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
+    // The table whose tag must match, and the one with the rest of the entry.
+    let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
+    let tag_off = (tag_ty * l.entries * l.entry_size) as i32;
+    let ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
@@ -2020,7 +1983,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; shr rsi, 12 - shift
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + ty_off + e_tag]
+        ; cmp rdx, QWORD [rsi + tag_off + e_tag]
     );
     if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
@@ -2032,7 +1995,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
             dynasm!(e.ops
                 ; .arch x64
                 ; =>unaligned
-                ; xor rdx, QWORD [rsi + ty_off + e_tag]
+                ; xor rdx, QWORD [rsi + tag_off + e_tag]
                 ; test rdx, -16
                 ; jnz =>slow
                 ; test BYTE [rsi + ty_off + e_flags], unal as i8
@@ -2047,11 +2010,10 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
-        ; add Rq(host), Rq(a)
-    );
+    dynasm!(e.ops ; .arch x64 ; mov Rq(host), QWORD [rsi + ty_off + e_host]);
+    if !offset {
+        dynasm!(e.ops ; .arch x64 ; add Rq(host), Rq(a));
+    }
     if let Some(r) = pa {
         dynasm!(e.ops
             ; .arch x64
@@ -2078,6 +2040,21 @@ fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
         2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
         4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
         _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+/// `load_n` (zero-extending) or `store_n` of host register `v` at [`h` + r10 + `disp`]
+/// (`h` a host offset from `address_and_probe_as`).
+fn mem_n(e: &mut Em<'_, '_>, load: bool, v: u8, h: u8, disp: i32, n: u32) {
+    match (load, n) {
+        (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10 + disp]),
+        (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10 + disp]),
+        (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [Rq(h) + r10 + disp]),
+        (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [Rq(h) + r10 + disp]),
+        (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h) + r10 + disp], Rb(v)),
+        (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h) + r10 + disp], Rw(v)),
+        (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h) + r10 + disp], Rd(v)),
+        (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h) + r10 + disp], Rq(v)),
     }
 }
 
@@ -2183,9 +2160,17 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
 /// GPRs (`mem_access`) and FP/SIMD registers (`fp::fp_mem_access`): computes the address
 /// into r10 (and the writeback value into r11) and probes both accesses, jumping to `slow`
 /// when the interpreter must run the instruction. On fall-through both accesses hit RAM:
-/// r8/r9 hold their host addresses (r13/r14 the store hooks' arguments).
+/// r8/r9 hold their host addresses. A store that hits needs no report (see the crate
+/// documentation: write entries exist only for pages whose stores report nothing).
 #[allow(clippy::too_many_arguments)]
 fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, false);
+}
+
+/// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
+/// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
+#[allow(clippy::too_many_arguments)]
+fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
@@ -2230,73 +2215,60 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
         (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
         (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
-    let ty = if load { 1 } else { 2 };
+    let ty = if load { 1 } else { STORE };
     // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, (!load).then_some(R13), slow, plain);
+    probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
     if rt2.is_some() {
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe_as(e, RAX, n, ty, R9, (!load).then_some(R14), slow, plain);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
     }
 }
 
 /// The common end of an inline load/store after its data moved (`mem_access`,
-/// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
-/// into translated code), and the fallback at `slow` that lets the interpreter run the
+/// `fp::fp_mem_access`): base writeback, and the fallback at `slow` that lets the interpreter run the
 /// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
+/// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    // Counting: on the fast path this instruction joins the pending count (the store
-    // hooks add it around their notification); the fallback flushes the count before it,
-    // the interpreter counts the instruction, then the count is lowered again so that
-    // both paths reach `done` with the same pending count (as `fp::sticky`).
+    // Counting: on the fast path this instruction joins the pending count; the fallback
+    // flushes the count before it, the interpreter counts the instruction, then the count
+    // is lowered again so that both paths reach `done` with the same pending count (as
+    // `fp::sticky`).
     let p0 = e.pending;
-    e.pending = p0 + 1;
-    if !load {
-        let stop = e.ops.new_dynamic_label();
-        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        store_hooks_then(e, pairs, n, stop, Some(done));
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-        // Translated code was written: leave after this instruction.
-        e.flush_count();
-        leave_after(e, pc);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
-    }
-    dynasm!(e.ops ; .arch x64 ; =>slow);
-    if profiled {
-        e.slow_path = true;
-    }
-    e.pending = p0;
-    e.callout(pc, raw);
-    let n = p0 + 1;
+    // A host register left holding a guest register (`Em::avail`, the loaded one) gets
+    // it on the fallback too, so that the next instruction may use it whichever path ran.
+    let at = e.ops.offset().0;
+    let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-    dynasm!(e.ops
-        ; .arch x64
-        ; sub QWORD [rbx + OFF_ICOUNT], n
-        ; sub QWORD [rbx + el_off], n
-        ; =>done
-    );
-    e.pending = n;
-}
-
-/// Leaves the block after the instruction at `pc` (it wrote translated code): PC = the
-/// next instruction, `exit::STOP`.
-fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
-    let next = pc.wrapping_add(4);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rax, QWORD next as i64
-        ; mov QWORD [rbx + OFF_PC], rax
-        ; mov eax, exit::STOP as i32
-    );
-    e.leave();
+    fp::defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        if profiled {
+            e.slow_path = true;
+        }
+        e.callout(pc, raw);
+        let n = p0 + 1;
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        if let Some((h, off)) = avail {
+            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        e.pending = pending;
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = p0 + 1;
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
@@ -2304,7 +2276,7 @@ fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
     // Both accesses hit: nothing below can fault.
     let mut ix = ix;
     if load && ix != Ix::Off {
@@ -2314,10 +2286,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         ix = Ix::Off;
     }
     if load {
-        load_n(e, RDI, R8, n);
+        mem_n(e, true, RDI, R8, 0, n);
         native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
-            load_n(e, RDX, R9, n);
+            mem_n(e, true, RDX, R9, n as i32, n);
             native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
@@ -2326,12 +2298,12 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     } else {
         e.load(RDI, rt, false);
-        store_n(e, RDI, R8, n);
+        mem_n(e, false, RDI, R8, 0, n);
         if let Some(rt2) = rt2 {
             e.load(RDI, rt2, false);
-            store_n(e, RDI, R9, n);
+            mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
+    finish_access(e, pc, raw, rn, ix, slow, done, true);
     true
 }

@@ -34,10 +34,18 @@
 //!   what the TLB would;
 //!   a lookup cache entry dies with its block (page written, flush). So the block entered
 //!   is always the one translated from the bytes at the PA the fetch gives now.
-//! - Stores: an inline store reports itself (`store_notify`, and the check for written
-//!   translated code) only if the store filter entry of its PA page is non-zero
-//!   (`StoreFilter`: pages with translations, and pages the platform watches through
-//!   `Platform::store_watch`); a zero entry proves the report would do nothing.
+//! - Stores: an inline store reports nothing (no `store_notify`, no check for written
+//!   translated code). It hits only write entries of `FastMem` with a quiet tag
+//!   (`mem::QUIET`), which exist only for pages where the report would do nothing: no
+//!   translations from the PA page, and not watched by the platform
+//!   (`Platform::store_watch`). The fill asks (`JitPlat::quiet_store_ok`); a page that
+//!   gets its first translation loses its quiet tags at once in the running PE
+//!   (`Jit::translate`) and, in the other PEs, before they next run (`Jit::sync_quiet`,
+//!   which `Cpu::fast_quiet_mark` shows needed); a run clears those of the pages it
+//!   watches. A store to such a page goes to the interpreter, whose `write_mem` takes
+//!   the same fast path as it would under `interp::run` (same write entries) and
+//!   reports (`note_write` invalidates what it wrote; the quiet tag of a later fill is
+//!   allowed once the page's translations are gone).
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -124,8 +132,6 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
-    /// `Jit::filter`'s entries (read by inline stores, `emit::store_hooks`).
-    pub sfilter: *const u16,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -137,9 +143,44 @@ pub(crate) struct JitPlat<'a> {
     filter: StoreFilter,
     /// Pages with translations written since the dispatcher last looked.
     written: Vec<u64>,
+    /// The PA pages the platform watches during this run (`Jit::watch`).
+    watch: Watch,
+}
+
+/// Which PA pages' stores the platform must hear of during a run (`Platform::store_watch`).
+#[derive(Debug, Clone)]
+pub(crate) enum Watch {
+    All,
+    /// These page numbers (PA >> 12).
+    Pages(Vec<u64>),
+}
+
+impl Watch {
+    fn has(&self, pg: u64) -> bool {
+        match self {
+            Watch::All => true,
+            Watch::Pages(v) => v.contains(&pg),
+        }
+    }
 }
 
 impl JitPlat<'_> {
+    /// Whether a store to PA page `pg` needs a report (`store_notify` to the platform or
+    /// the check for written translations), which an inline store does not make: the
+    /// page holds translations not about to be invalidated, or the platform watches it.
+    fn store_reported(&self, pg: u64) -> bool {
+        let f = self.filter[filter_index(pg)].get();
+        if f == 0 {
+            return false;
+        }
+        if f & WATCH != 0 && self.watch.has(pg) {
+            return true;
+        }
+        // A page in `written` loses its translations before translated code runs again
+        // (a call-out that fills `written` stops the block; the dispatcher invalidates).
+        f & !WATCH != 0 && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg)
+    }
+
     /// Notes RAM written by devices or hooks during the last platform call.
     fn drain(&mut self) {
         for (pa, len) in self.inner.take_ram_writes() {
@@ -199,8 +240,7 @@ fn line_mask(off: u64, bytes: u64) -> u64 {
 /// removal) and `Jit::flush`; bit 15 (`WATCH`) is set while the platform wants to hear
 /// of stores to such a page (`Platform::store_watch`, refreshed at each `Engine::run`).
 /// An entry of 0 therefore proves that a store there needs neither `note_write` nor
-/// `store_notify`: inline stores test it and skip the call (`emit::store_hooks`).
-/// Never resized: translated code holds its address (`Ctx::sfilter`).
+/// `store_notify` (checked first by `note_write` and `JitPlat::store_reported`).
 type StoreFilter = std::rc::Rc<[std::cell::Cell<u16>]>;
 /// Entries of a `StoreFilter` (a power of two): one per page of 256 MiB.
 pub(crate) const FILTER_LEN: usize = 1 << 16;
@@ -215,6 +255,11 @@ fn filter_index(pg: u64) -> usize {
 fn filter_has(f: &StoreFilter, pg: u64) -> bool {
     f[filter_index(pg)].get() & !WATCH != 0
 }
+
+/// The part of a quiet mark (`Jit::quiet_mark`) that counts pages.
+const MARK_COUNT: u64 = (1 << 40) - 1;
+/// Pages that got translations that `Jit::added` remembers.
+const ADDED_LOG: usize = 256;
 
 /// A `JitPlat::written` entry meaning "all pages".
 const ALL_PAGES: u64 = u64::MAX;
@@ -278,6 +323,9 @@ impl Platform for JitPlat<'_> {
     fn store_watch(&self, out: &mut Vec<(u64, u64)>) -> bool {
         self.inner.store_watch(out)
     }
+    fn quiet_store_ok(&self, pa: PhysAddr) -> bool {
+        !self.store_reported(pa.0 >> 12)
+    }
     fn tlbi_broadcast(&mut self, cpu: u8, op: cpu_aarch64::mmu::TlbiOp, arg: u64) {
         self.inner.tlbi_broadcast(cpu, op, arg)
     }
@@ -339,9 +387,16 @@ struct Counters {
     interp_steps: u64,
     /// Returns from translated code by exit code (index = `exit::*`).
     exits: [u64; 7],
+    /// Runs that began with a scan of the PE's quiet tags (`Jit::sync_quiet`).
+    quiet_scans: u64,
 }
 
-/// Size of the code buffer; a full buffer is flushed and translation starts again.
+/// Size of the code buffer; a full buffer is flushed and translation starts again. A
+/// Linux boot to poweroff (`scripts/bench.sh`) translates ~83K blocks into ~60 MB (1 or
+/// 8 vCPUs), so it never fills: its only flush is the machine's at start-up
+/// (`Engine::invalidate_all`), before any translation. (The mapping's pages are backed
+/// as code is installed, `CodeBuf::populate`.) Tests fill a small buffer instead
+/// (`Jit::with_code_size`).
 const CODE_SIZE: usize = 128 << 20;
 /// Room a block translation may need at most (checked before translating).
 const BLOCK_ROOM: usize = 64 << 10;
@@ -370,8 +425,20 @@ pub struct Jit {
     watched: Option<Vec<usize>>,
     /// Scratch for `Platform::store_watch`.
     watch_buf: Vec<(u64, u64)>,
+    /// The pages the platform watches in the current run (lent to `JitPlat`).
+    watch: Watch,
+    /// This Jit's part of `Cpu::fast_quiet_mark` (unique per `Jit`, in bits 63:40).
+    mark_id: u64,
+    /// PA pages that got their first translation so far (the rest of the quiet mark).
+    code_pages_added: u64,
+    /// The last of those pages (at most `ADDED_LOG`; `code_pages_added` - len first).
+    added: std::collections::VecDeque<u64>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
+    /// The assembler every translation uses in turn (`emit::Asm`), and the buffer its
+    /// code is taken out to before `install` (kept for the next translation).
+    asm: emit::Asm,
+    code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
@@ -459,6 +526,12 @@ type Trampoline = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, entry:
 
 impl Jit {
     pub fn new() -> Self {
+        Self::with_code_size(CODE_SIZE)
+    }
+
+    /// A Jit whose code buffer holds `bytes` (at least 256 KiB) instead of `CODE_SIZE`:
+    /// for tests of the full buffer's flush and retranslation.
+    pub fn with_code_size(bytes: usize) -> Self {
         let mut j = Jit {
             code: None,
             used: 0,
@@ -469,14 +542,23 @@ impl Jit {
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
             watched: Some(Vec::new()),
             watch_buf: Vec::new(),
+            watch: Watch::Pages(Vec::new()),
+            mark_id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40
+            },
+            code_pages_added: 0,
+            added: Default::default(),
             stubs: emit::Stubs::default(),
+            asm: emit::assembler(),
+            code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
         };
-        match CodeBuf::new(CODE_SIZE) {
+        match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
                 j.code = Some(b);
                 let (t, stubs) = emit::trampoline(j.base(), j.jcache.as_ptr());
@@ -495,6 +577,11 @@ impl Jit {
         j
     }
 
+    /// Bytes of the code buffer.
+    fn code_size(&self) -> usize {
+        self.code.as_ref().map_or(0, |c| c.len)
+    }
+
     fn base(&self) -> usize {
         self.code.as_ref().map_or(0, |c| c.ptr as usize)
     }
@@ -502,12 +589,12 @@ impl Jit {
     /// Copies machine code to the end of the buffer; returns its offset.
     fn install(&mut self, bytes: &[u8]) -> Option<usize> {
         let off = self.used;
-        if off + bytes.len() > CODE_SIZE {
+        if off + bytes.len() > self.code_size() {
             return None;
         }
         let buf = self.code.as_mut()?;
         buf.populate(off + bytes.len());
-        // SAFETY: `off + len <= CODE_SIZE` (checked above), the buffer is writable, and no
+        // SAFETY: `off + len <= code_size()` (checked above), the buffer is writable, and no
         // translated code runs while the dispatcher installs code.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.ptr.add(off), bytes.len()) };
         self.used = off + bytes.len();
@@ -570,6 +657,7 @@ impl Jit {
         const MAX_PAGES: u64 = 1024;
         let pages: u64 = self.watch_buf.iter().map(|&(pa, len)| (pa.wrapping_add(len.max(1) - 1) >> 12).wrapping_sub(pa >> 12).saturating_add(1)).fold(0u64, |a, b| a.saturating_add(b));
         if !partial || pages > MAX_PAGES {
+            self.watch = Watch::All;
             if self.watched.is_some() {
                 for i in 0..FILTER_LEN {
                     set(&self.filter, i);
@@ -592,12 +680,20 @@ impl Jit {
             }
         }
         let w = self.watched.get_or_insert_with(Vec::new);
+        if matches!(self.watch, Watch::All) {
+            self.watch = Watch::Pages(Vec::new());
+        }
+        let Watch::Pages(wp) = &mut self.watch else { return };
+        wp.clear();
         for &(pa, len) in &self.watch_buf {
             let (first, last) = (pa >> 12, pa.wrapping_add(len.max(1) - 1) >> 12);
             let mut pg = first;
             loop {
                 set(&self.filter, filter_index(pg));
                 w.push(filter_index(pg));
+                if !wp.contains(&pg) {
+                    wp.push(pg);
+                }
                 if pg == last {
                     break;
                 }
@@ -607,12 +703,12 @@ impl Jit {
     }
 
     /// Translates the block at `va` (physical `pa`) for the current context.
-    fn translate(&mut self, cpu: &Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
+    fn translate(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
         let span = p.ram_span(PhysAddr(pa & !0xfff))?;
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
         }
-        if self.used + BLOCK_ROOM > CODE_SIZE {
+        if self.used + BLOCK_ROOM > self.code_size() {
             self.flush();
         }
         let host = span.host as usize + (pa - span.base.0) as usize;
@@ -633,16 +729,22 @@ impl Jit {
             spsel: cpu.st.pstate.sp,
             start,
             stubs: self.stubs,
+            asm: &mut self.asm,
             ics: &mut self.ics,
         };
-        let (bytes, len) = emit::block(&mut cx, start, words)?;
-        let off = self.install(&bytes)?;
+        let mut out = std::mem::take(&mut self.code_out);
+        let len = emit::block(&mut cx, start, words, &mut out);
+        let off = len.and_then(|_| self.install(&out));
+        let bytes = out.len();
+        self.code_out = out;
+        let (len, off) = (len?, off?);
         if perfmap::enabled() {
-            perfmap::record(self.base() + off, bytes.len(), va);
+            perfmap::record(self.base() + off, bytes, va);
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
+        let mut new_page = false;
         {
             let mut pages = self.pages.borrow_mut();
             let c = pages.entry(pa >> 12).or_insert_with(|| {
@@ -650,13 +752,62 @@ impl Jit {
                 // RAM is at most 512 GiB, 2048 pages per entry).
                 let f = &self.filter[filter_index(pa >> 12)];
                 f.set(f.get().wrapping_add(1));
+                new_page = true;
                 CodePage::default()
             });
             c.keys.push(k);
             c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
         }
+        if new_page {
+            // Stores to the page must be reported from now on: no quiet tag may hit
+            // (this PE's at once; the others' before they next run: `sync_quiet`).
+            self.code_pages_added += 1;
+            if self.added.len() == ADDED_LOG {
+                self.added.pop_front();
+            }
+            self.added.push_back(pa >> 12);
+            if cpu.fast_quiet_may_have(pa >> 12) {
+                cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+            }
+        }
         self.stats.blocks_translated += 1;
         Some(b)
+    }
+
+    /// This Jit's `Cpu::fast_quiet_mark` for a PE that has no quiet tag for a page that
+    /// got translations so far (`code_pages_added`).
+    fn quiet_mark(&self) -> u64 {
+        self.mark_id | self.code_pages_added & MARK_COUNT
+    }
+
+    /// Before a run of `cpu` (`update_watch` done): clears its quiet tags of pages whose
+    /// stores must be reported (`JitPlat::store_reported`): the pages watched in this
+    /// run, and the pages that got translations since the PE's quiet mark (all pages
+    /// with translations unless it ran under this Jit and got no quiet tag elsewhere
+    /// since, and at most `ADDED_LOG` pages ago). A scan only if one of those pages may
+    /// have a quiet tag (`Cpu::fast_quiet_may_have`).
+    fn sync_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+        let mark = cpu.fast_quiet_mark();
+        let now = self.code_pages_added & MARK_COUNT;
+        let new = now.wrapping_sub(mark & MARK_COUNT);
+        let scan = if mark & !MARK_COUNT != self.mark_id || new > self.added.len() as u64 {
+            true
+        } else {
+            let since = self.added.iter().skip(self.added.len() - new as usize);
+            let watched = match &p.watch {
+                Watch::All => return self.scan_quiet(cpu, p),
+                Watch::Pages(v) => v.iter(),
+            };
+            since.chain(watched).any(|&pg| cpu.fast_quiet_may_have(pg))
+        };
+        if scan {
+            self.scan_quiet(cpu, p);
+        }
+    }
+
+    fn scan_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+        self.counters.quiet_scans += 1;
+        cpu.fast_drop_quiet(|pg| p.store_reported(pg));
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
@@ -669,7 +820,6 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
-            sfilter: self.filter.as_ptr().cast::<u16>(),
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
@@ -825,13 +975,19 @@ impl Engine for Jit {
         }
         cpu.fast_run_boundary(true);
         self.update_watch(p);
-        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new() };
+        let watch = std::mem::replace(&mut self.watch, Watch::Pages(Vec::new()));
+        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new(), watch };
+        self.sync_quiet(cpu, &jp);
         let x = self.run_inner(cpu, &mut jp, budget);
         for pg in std::mem::take(&mut jp.written) {
             self.invalidate_written(pg);
         }
+        self.watch = std::mem::replace(&mut jp.watch, Watch::All);
         self.pending_slot = None;
         cpu.fast_run_boundary(false);
+        // Every quiet tag set in the run was allowed by `quiet_store_ok`, and every page
+        // translated in it had this PE's cleared.
+        cpu.set_fast_quiet_mark(self.quiet_mark());
         x
     }
 

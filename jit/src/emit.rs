@@ -20,7 +20,20 @@ pub(crate) mod native2;
 #[path = "native3.rs"]
 mod native3;
 
-type Asm = VecAssembler<X64Relocation>;
+/// The assembler. Blocks are assembled at base address 0 and copied to their place in
+/// the code buffer: their code must be position-independent (labels only; no `extern`
+/// or absolute label addresses), and reaches the shared stubs with `Em::rel32_to`, which
+/// knows the block's address. One assembler serves every translation of a `Jit`
+/// (`BlockCx::asm`): its buffers are reused.
+pub(crate) type Asm = VecAssembler<X64Relocation>;
+
+/// Code bytes the reused assembler keeps room for (a typical block is under 1 KB).
+const ASM_ROOM: usize = 4096;
+
+/// A new assembler for `BlockCx::asm`.
+pub(crate) fn assembler() -> Asm {
+    Asm::new_with_capacity(0, ASM_ROOM, 16, 0, 16, 64, 16)
+}
 
 #[path = "fp.rs"]
 mod fp;
@@ -387,6 +400,8 @@ pub(crate) struct BlockCx<'a> {
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
     pub ics: &'a mut Vec<Box<[u64; 3]>>,
+    /// The Jit's assembler, empty between translations (see `Asm`).
+    pub asm: &'a mut Asm,
 }
 
 impl BlockCx<'_> {
@@ -868,9 +883,9 @@ impl Em<'_, '_> {
     }
 }
 
-/// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
-/// address `start`) and the number of guest instructions.
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
+/// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
+/// address `start`). Returns the number of guest instructions.
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<u32> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -884,9 +899,9 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     }
     let n = n.max(1);
     let va = cx.va;
-    // Room for a typical block up front (~1 KB of code, a few labels and relocations):
-    // no reallocation while it grows.
-    let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
+    // The Jit's assembler (empty, with room for a typical block: no reallocation while
+    // it grows); given back after a successful translation.
+    let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
     let len = n as i32;
@@ -935,9 +950,14 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     );
     let t = e.cx.stubs.budget;
     e.rel32_to(&[0xe9], t);
-    let bytes = e.ops.finalize().ok()?;
-    dump(va, start, &bytes, &words[..n]);
-    Some((bytes, n as u32))
+    let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
+    // (On an error the assembler is dropped: `drain` leaves it reusable, with its
+    // buffers, only on success.)
+    out.clear();
+    out.extend(ops.drain().ok()?);
+    *e.cx.asm = ops;
+    dump(va, start, out, &words[..n]);
+    Some(n as u32)
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.

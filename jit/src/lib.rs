@@ -391,7 +391,12 @@ struct Counters {
     quiet_scans: u64,
 }
 
-/// Size of the code buffer; a full buffer is flushed and translation starts again.
+/// Size of the code buffer; a full buffer is flushed and translation starts again. A
+/// Linux boot to poweroff (`scripts/bench.sh`) translates ~83K blocks into ~60 MB (1 or
+/// 8 vCPUs), so it never fills: its only flush is the machine's at start-up
+/// (`Engine::invalidate_all`), before any translation. (The mapping's pages are backed
+/// as code is installed, `CodeBuf::populate`.) Tests fill a small buffer instead
+/// (`Jit::with_code_size`).
 const CODE_SIZE: usize = 128 << 20;
 /// Room a block translation may need at most (checked before translating).
 const BLOCK_ROOM: usize = 64 << 10;
@@ -430,6 +435,10 @@ pub struct Jit {
     added: std::collections::VecDeque<u64>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
+    /// The assembler every translation uses in turn (`emit::Asm`), and the buffer its
+    /// code is taken out to before `install` (kept for the next translation).
+    asm: emit::Asm,
+    code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
@@ -517,6 +526,12 @@ type Trampoline = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, entry:
 
 impl Jit {
     pub fn new() -> Self {
+        Self::with_code_size(CODE_SIZE)
+    }
+
+    /// A Jit whose code buffer holds `bytes` (at least 256 KiB) instead of `CODE_SIZE`:
+    /// for tests of the full buffer's flush and retranslation.
+    pub fn with_code_size(bytes: usize) -> Self {
         let mut j = Jit {
             code: None,
             used: 0,
@@ -535,13 +550,15 @@ impl Jit {
             code_pages_added: 0,
             added: Default::default(),
             stubs: emit::Stubs::default(),
+            asm: emit::assembler(),
+            code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
         };
-        match CodeBuf::new(CODE_SIZE) {
+        match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
                 j.code = Some(b);
                 let (t, stubs) = emit::trampoline(j.base(), j.jcache.as_ptr());
@@ -560,6 +577,11 @@ impl Jit {
         j
     }
 
+    /// Bytes of the code buffer.
+    fn code_size(&self) -> usize {
+        self.code.as_ref().map_or(0, |c| c.len)
+    }
+
     fn base(&self) -> usize {
         self.code.as_ref().map_or(0, |c| c.ptr as usize)
     }
@@ -567,12 +589,12 @@ impl Jit {
     /// Copies machine code to the end of the buffer; returns its offset.
     fn install(&mut self, bytes: &[u8]) -> Option<usize> {
         let off = self.used;
-        if off + bytes.len() > CODE_SIZE {
+        if off + bytes.len() > self.code_size() {
             return None;
         }
         let buf = self.code.as_mut()?;
         buf.populate(off + bytes.len());
-        // SAFETY: `off + len <= CODE_SIZE` (checked above), the buffer is writable, and no
+        // SAFETY: `off + len <= code_size()` (checked above), the buffer is writable, and no
         // translated code runs while the dispatcher installs code.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.ptr.add(off), bytes.len()) };
         self.used = off + bytes.len();
@@ -686,7 +708,7 @@ impl Jit {
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
         }
-        if self.used + BLOCK_ROOM > CODE_SIZE {
+        if self.used + BLOCK_ROOM > self.code_size() {
             self.flush();
         }
         let host = span.host as usize + (pa - span.base.0) as usize;
@@ -707,12 +729,17 @@ impl Jit {
             spsel: cpu.st.pstate.sp,
             start,
             stubs: self.stubs,
+            asm: &mut self.asm,
             ics: &mut self.ics,
         };
-        let (bytes, len) = emit::block(&mut cx, start, words)?;
-        let off = self.install(&bytes)?;
+        let mut out = std::mem::take(&mut self.code_out);
+        let len = emit::block(&mut cx, start, words, &mut out);
+        let off = len.and_then(|_| self.install(&out));
+        let bytes = out.len();
+        self.code_out = out;
+        let (len, off) = (len?, off?);
         if perfmap::enabled() {
-            perfmap::record(self.base() + off, bytes.len(), va);
+            perfmap::record(self.base() + off, bytes, va);
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);

@@ -2222,8 +2222,25 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
     probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
     if rt2.is_some() {
-        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        // Both elements in the first one's page: the first hit proves that the second
+        // hits the same entry (aligned: the same key; unaligned: same page, epoch and
+        // flag, and within the page), so only a pair crossing a page probes again.
+        let same = e.ops.new_dynamic_label();
+        if offset {
+            dynasm!(e.ops ; .arch x64 ; mov r9, r8);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; lea r9, [r8 + n as i32]);
+        }
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov eax, r10d
+            ; and eax, 0xfff
+            ; cmp eax, (0x1000 - 2 * n) as i32
+            ; jbe =>same
+            ; lea rax, [r10 + n as i32]
+        );
         probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
+        dynasm!(e.ops ; .arch x64 ; =>same);
     }
 }
 

@@ -1006,6 +1006,12 @@ fn encodings_match_gnu_as() {
         ("add x19, x0, x19, lsl #1", add_lsl(19, 0, 19, 1)),
         ("tlbi vae1, x21", tlbi_vae1(21)),
         ("dc zva, x25", dc_zva(25)),
+        ("stp x3, x4, [x24]", stp(3, 4, 24, 0)),
+        ("stp x3, x4, [x24, #-16]", stp(3, 4, 24, -16)),
+        ("ldp w5, w6, [x23, #8]", ldp_w(5, 6, 23, 8)),
+        ("stp w7, w8, [x23, #-4]", stp_w(7, 8, 23, -4)),
+        ("stur x11, [x24, #-8]", stur_x(11, 24, -8)),
+        ("ldur x12, [x24, #-16]", ldur_x(12, 24, -16)),
         ("eor x21, x21, x20", 0xca14_02b5),
     ];
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff");

@@ -34,14 +34,14 @@
 //! **IXC-sticky path (FPSR.IXC = 1, the common case: any program that has rounded once).**
 //! No MXCSR access at all (STMXCSR waits for every earlier FP operation and LDMXCSR
 //! serializes: they dominated the FP workload). A result is committed only when each
-//! lane (`check_fast`) has a biased exponent in [2, max - 1], or is a zero known to be
-//! exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
+//! lane (`check_fast`) has a biased exponent in [3, max - 1] (a cheaper test than the
+//! [2, max - 1] that suffices), or is a zero known to be exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
 //! which FPSR already has (FPSR's flags are cumulative and only MSR FPSR, which ends the
 //! block, clears them):
 //! - OFC: overflow under RN returns an infinity, not committed;
 //! - UFC: Arm detects tininess before rounding (exact value below 2^Emin). Rounding is
 //!   monotonic and 2^Emin is representable, so an exact value below 2^Emin rounds to at
-//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+1), hence
+//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+2), hence
 //!   its exact value was not tiny;
 //! - DZC: only with an infinite result (finite nonzero / 0), not committed;
 //! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
@@ -374,8 +374,8 @@ impl Em<'_, '_> {
 
     /// The check of the IXC-sticky mode (see the module documentation): jumps to `slow`
     /// unless the result bits in rax (`d`: double, else single in eax) have a biased
-    /// exponent in [2, max - 1] (finite, normal, larger in magnitude than twice the
-    /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
+    /// exponent in [3, max - 1] (finite, normal, at least four times the smallest
+    /// normal in magnitude), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
         self.check_fast_in(d, zero, lane, false, slow);
@@ -390,18 +390,27 @@ impl Em<'_, '_> {
         // A zero (biased exponent 0, like a denormal) leaves through the range check to a
         // cold stub when it may be exact; rax still holds the result there.
         let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
+        // The biased exponent e is tested as (e + 1) mod 2^w >= 4 (w: its width): one
+        // addition at the exponent's lowest bit and one TEST of the exponent's bits
+        // above its two lowest. That leaves e in [3, max - 1] committed and e = 0, 1, 2
+        // and max (zeros, denormals, the two lowest normal binades, infinities and NaNs)
+        // to the stub; a result of exponent 2 is a normal number of the fast range, sent
+        // to the interpreter only to keep the test to one TEST (rare: magnitudes below
+        // 2^-1020 or 2^-124). The carry out of the exponent (e = max) only reaches the
+        // sign bit or above, outside the mask.
         if d && pextr {
-            // (e << 4) - 0x20 <= 0x7fc0 (unsigned): e in [2, 0x7fe].
+            // PEXTRW: bits 63:48 (sign 15, exponent 14:4).
             if lane == 0 {
                 dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 3);
             } else {
                 dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 7);
             }
-            dynasm!(self.ops ; .arch x64 ; and ecx, 0x7ff0 ; sub ecx, 0x20 ; cmp ecx, 0x7fc0 ; ja =>stub);
+            dynasm!(self.ops ; .arch x64 ; add ecx, 0x10 ; test ecx, 0x7fc0 ; jz =>stub);
         } else if d {
-            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
+            dynasm!(self.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 48 ; add ecx, 0x10 ; test ecx, 0x7fc0 ; jz =>stub);
         } else {
-            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
+            // Single: exponent in bits 30:23.
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + 0x0080_0000] ; test ecx, 0x7e00_0000 ; jz =>stub);
         }
         if matches!(zero, Zero::Inexact) {
             return;
@@ -715,6 +724,68 @@ fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
     }
 }
 
+/// The second operand of a binary operation (`load_binary`): a host register or, for
+/// scalars, the V register in memory (an SSE scalar operation reads only its low 32/64
+/// bits, with no alignment requirement).
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Mem(i32),
+}
+
+/// The operands of a binary operation of `shape` (xmm0 op= source): xmm0 = V[rn] loaded
+/// as `load_operands` loads it, and the returned source holds V[rm] (its lanes of
+/// `shape`: the register cache's copy is used directly for scalars and 128-bit vectors,
+/// which read only those lanes; a 64-bit vector's source has bits 127:64 zeroed, in
+/// xmm1). `commutes`: the operation may be computed as V[rm] op V[rn] instead (FADD and
+/// FMUL, whose committed results never depend on the order: IEEE addition and
+/// multiplication commute and only NaN results, which depend on the operand order, are
+/// never committed), which avoids a copy when xmm0 already holds V[rm]. `in_x1`: the
+/// source must be xmm1 (the caller modifies it). Clobbers xmm1.
+fn load_binary(e: &mut Em<'_, '_>, shape: Shape, rn: u32, rm: u32, commutes: bool, in_x1: bool) -> Src {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == shape => Some(r),
+        _ => None,
+    };
+    let (rn, rm) = if commutes && held == Some(rm) { (rm, rn) } else { (rn, rm) };
+    if held == Some(rm) && rn != rm {
+        // Not commutative: V[rm] moves to xmm1 first (`load_operands`).
+        load_operands(e, shape, &[(0, rn), (1, rm)]);
+        return Src::Reg(1);
+    }
+    load_operands(e, shape, &[(0, rn)]);
+    if rn == rm && !in_x1 {
+        return Src::Reg(0);
+    }
+    if !in_x1 {
+        match (e.xmm.cached(rm), shape) {
+            (Some(c), Shape::Scalar(_) | Shape::Vector(1, _)) => return Src::Reg(c),
+            (None, Shape::Scalar(_)) => return Src::Mem(vo(rm)),
+            _ => {}
+        }
+    }
+    if rn == rm {
+        dynasm!(e.ops ; .arch x64 ; movdqa xmm1, xmm0);
+    } else {
+        // (xmm0 is not V[rm]'s holder here: no copy from it.)
+        let held = e.xmm.held.take();
+        load_operands(e, shape, &[(1, rm)]);
+        e.xmm.held = held;
+    }
+    Src::Reg(1)
+}
+
+/// Emits `xmm0 = xmm0 op source` for the binary operation `$op` (an SSE mnemonic) with
+/// a source from `load_binary`.
+macro_rules! binop {
+    ($e:expr, $op:ident, $src:expr, $w:ident) => {
+        match $src {
+            Src::Reg(x) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx(x)),
+            Src::Mem(o) => dynasm!($e.ops ; .arch x64 ; $op xmm0, $w [rbx + o]),
+        }
+    };
+}
+
 /// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
 fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
     let o = vo(rd);
@@ -994,8 +1065,10 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, move |e| {
         // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
         // result's bits 127:64 are zero, as the interpreter writes them.
-        load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
-        if q == 0 && matches!(op, Op2::Div) {
+        let div0 = q == 0 && matches!(op, Op2::Div);
+        let commutes = matches!(op, Op2::Add | Op2::Mul);
+        let src = load_binary(e, Shape::Vector(q, d), rn, rm, commutes, div0);
+        if div0 {
             // 0 / 0 would be invalid: divide the zero lanes by one.
             dynasm!(e.ops
                 ; .arch x64
@@ -1006,15 +1079,23 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
                 ; orps xmm1, xmm2
             );
         }
+        // (`load_binary` gives vectors a register source.)
+        let x = match src {
+            Src::Reg(x) => x,
+            Src::Mem(o) => {
+                dynasm!(e.ops ; .arch x64 ; movdqu xmm1, [rbx + o]);
+                1
+            }
+        };
         match (op, d) {
-            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
-            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, xmm1),
-            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, xmm1),
-            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, xmm1),
-            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, xmm1),
-            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
-            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
-            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
+            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, Rx(x)),
+            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, Rx(x)),
+            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, Rx(x)),
+            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, Rx(x)),
+            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, Rx(x)),
+            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, Rx(x)),
+            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, Rx(x)),
+            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, Rx(x)),
         }
     })
 }
@@ -1049,16 +1130,16 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
     rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
-        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
+        let src = load_binary(e, Shape::Scalar(d), rn, rm, matches!(op, Op2::Add | Op2::Mul), false);
         match (op, d) {
-            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
-            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
-            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulsd xmm0, xmm1),
-            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divsd xmm0, xmm1),
-            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addss xmm0, xmm1),
-            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subss xmm0, xmm1),
-            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
-            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
+            (Op2::Add, true) => binop!(e, addsd, src, QWORD),
+            (Op2::Sub, true) => binop!(e, subsd, src, QWORD),
+            (Op2::Mul, true) => binop!(e, mulsd, src, QWORD),
+            (Op2::Div, true) => binop!(e, divsd, src, QWORD),
+            (Op2::Add, false) => binop!(e, addss, src, DWORD),
+            (Op2::Sub, false) => binop!(e, subss, src, DWORD),
+            (Op2::Mul, false) => binop!(e, mulss, src, DWORD),
+            (Op2::Div, false) => binop!(e, divss, src, DWORD),
         }
     })
 }
@@ -1090,16 +1171,17 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
     // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
     // documentation. UCOMISx raises no flag read here.)
-    if zero {
+    let src = if zero {
         load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
+        Src::Reg(1)
     } else {
-        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
-    }
+        load_binary(e, Shape::Scalar(d), rn, rm, false, false)
+    };
     if d {
-        dynasm!(e.ops ; .arch x64 ; ucomisd xmm0, xmm1);
+        binop!(e, ucomisd, src, QWORD);
     } else {
-        dynasm!(e.ops ; .arch x64 ; ucomiss xmm0, xmm1);
+        binop!(e, ucomiss, src, DWORD);
     }
     // Greater: 0010, equal: 0110 (ZF), less: 1000 (CF); unordered (PF): the interpreter.
     dynasm!(e.ops

@@ -235,6 +235,12 @@ struct Em<'a, 'b> {
     /// (host register, `Cpu` offset of the guest register it holds, code offset at which
     /// that was last known true): valid only while nothing was emitted since.
     avail: Option<(u8, i32, usize)>,
+    /// FP loop (`fp::LoopPlan`): the plan this translation follows (second pass), and
+    /// what the first pass found at the branch back to the block's start.
+    lp: Option<fp::LoopPlan>,
+    lp_seen: Option<fp::LoopPlan>,
+    /// The loop body's start (after the FP prologue), with `lp`.
+    body: dynasmrt::DynamicLabel,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -525,6 +531,9 @@ impl Em<'_, '_> {
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
             // it is still valid, or a call-out or store hook would have stopped it).
+            if fp::back_edge(self) {
+                return;
+            }
             let l = self.entry;
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
@@ -780,12 +789,34 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     let n = n.max(1);
+    // A block that branches back to its own start with FP state worth keeping across
+    // that branch is translated again following the plan the first translation found
+    // (`fp::LoopPlan`); the first translation's records are dropped with its code.
+    let (recs, ics) = (cx.recs.len(), cx.ics.len());
+    let (bytes, seen) = emit_block(cx, start, words, &decoded[..n], None)?;
+    let bytes = match seen {
+        Some(plan) => {
+            cx.recs.truncate(recs);
+            cx.ics.truncate(ics);
+            emit_block(cx, start, words, &decoded[..n], Some(plan))?.0
+        }
+        None => bytes,
+    };
+    dump(cx.va, start, &bytes, &words[..n]);
+    Some((bytes, n as u32))
+}
+
+/// Emits the block of the `decoded` instructions (`block`), following `lp` if given.
+/// Returns the code and, without `lp`, the plan found for a second translation.
+fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], lp: Option<fp::LoopPlan>) -> Option<(Vec<u8>, Option<fp::LoopPlan>)> {
+    let n = decoded.len();
     let va = cx.va;
     // Room for a typical block up front (~1 KB of code, a few labels and relocations):
     // no reallocation while it grows.
     let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None };
+    let body = ops.new_dynamic_label();
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     dynasm!(e.ops
@@ -801,6 +832,10 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     );
     epilogue(&mut e.ops);
     dynasm!(e.ops ; .arch x64 ; ok:);
+    if let Some(plan) = lp {
+        fp::loop_prologue(&mut e, plan, words[0], len);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
     for (i, &w) in words[..n].iter().enumerate() {
         let pc = va.wrapping_add(4 * i as u64);
@@ -828,9 +863,9 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         e.exit_to(va.wrapping_add(4 * n as u64));
     }
     fp::emit_cold(&mut e);
+    let seen = if lp.is_none() { e.lp_seen } else { None };
     let bytes = e.ops.finalize().ok()?;
-    dump(va, start, &bytes, &words[..n]);
-    Some((bytes, n as u32))
+    Some((bytes, seen))
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.

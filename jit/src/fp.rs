@@ -125,6 +125,26 @@
 //! taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single precision
 //! operands from memory only.
 //!
+//! ## Loops (`LoopPlan`)
+//!
+//! A block that branches back to its own start is translated twice when its first
+//! translation finds, at that branch (`back_edge`), cached registers or the FP checks
+//! done: the second translation follows that plan. After the entry's budget check, a
+//! prologue (`loop_prologue`) makes the FP-enabled check (the inline sufficient
+//! condition only) and the IXC-sticky mode check (FPCR.RMode = RN, FZ = 0, FPSR.IXC = 1)
+//! and loads the planned registers into their cache slots; the body is then translated
+//! with those checks known passed (`Em::fp_ok`, `Em::fp_fast`: what a block makes true
+//! stays true across its own back branch, since nothing in a block changes FPCR, clears
+//! FPSR.IXC or disables FP, see "Mode") and with the cache holding those registers. A
+//! back branch where the cache holds each planned register in its slot does the budget
+//! check itself and jumps to the body, past the prologue (values carried from one
+//! iteration to the next stay in xmm registers: no store-to-load forwarding on the
+//! loop's dependency chains); any other one goes to the entry (which reloads the cache
+//! from memory, the architectural state). When a prologue check fails, the block's
+//! first instruction runs in the interpreter and the block is left for the next one,
+//! translated with its checks inline as usual. The first translation's code and call-out
+//! records are dropped.
+//!
 //! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
@@ -216,6 +236,13 @@ impl XmmCache {
         self.keep = true;
     }
 
+    /// The cache holds `regs` at the start of the block's first instruction (the FP
+    /// loop prologue loaded them: `loop_prologue`).
+    fn seed(&mut self, regs: [Option<u32>; CACHED]) {
+        self.regs = regs;
+        self.keep = true;
+    }
+
     /// The host xmm register holding V[r], if cached.
     fn cached(&self, r: u32) -> Option<u8> {
         self.regs.iter().position(|&c| c == Some(r)).map(|i| 8 + i as u8)
@@ -265,6 +292,30 @@ impl Em<'_, '_> {
         // When it does not hold, the exact check is called.
         let ok = self.ops.new_dynamic_label();
         let call = self.ops.new_dynamic_label();
+        self.fp_plainly_enabled(call);
+        dynasm!(self.ops ; .arch x64 ; =>ok);
+        let regs = self.xmm.regs;
+        defer(self, move |e| {
+            let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>call
+                ; mov rdi, rbx
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jz =>slow
+            );
+            // (The call clobbered the register cache, if any: `loop_prologue`.)
+            reload_cache(e, regs);
+            dynasm!(e.ops ; .arch x64 ; jmp =>ok);
+        });
+        self.fp_ok = true;
+    }
+
+    /// Falls through when the registers that enable FP plainly allow it at this EL (see
+    /// `fp_guard`), else jumps to `not`. Clobbers eax.
+    fn fp_plainly_enabled(&mut self, not: DynamicLabel) {
         let el = self.cx.el;
         let tfp = CPTR_TFP as i32;
         if el <= 1 {
@@ -274,24 +325,13 @@ impl Em<'_, '_> {
                 ; mov eax, DWORD [rbx + OFF_CPACR1]
                 ; and eax, mask
                 ; cmp eax, want
-                ; jne =>call
+                ; jne =>not
             );
         }
         if el <= 2 {
-            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>call);
+            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>not);
         }
-        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jz =>ok ; =>call);
-        let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rdi, rbx
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jz =>slow
-            ; =>ok
-        );
-        self.fp_ok = true;
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jnz =>not);
     }
 
     /// V[r] = host register `h` (64 bits: a single's bits are zero-extended first by the
@@ -541,6 +581,98 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
             f(e);
         }
     }
+}
+
+/// What a block that branches back to its own start (a loop) keeps across that branch
+/// (see "Loops" in the module documentation): the register cache's contents (slot by
+/// slot) and whether the FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`)
+/// are done once, before the loop body.
+#[derive(Clone, Copy)]
+pub(super) struct LoopPlan {
+    regs: [Option<u32>; CACHED],
+    ok: bool,
+    fast: bool,
+    /// The block's instruction count (set by `loop_prologue`).
+    len: i32,
+}
+
+/// At a branch back to the block's start (`Em::exit_to`). First translation: notes what
+/// holds there (the common part of every such branch) and returns false (the branch goes
+/// to the block's entry). Second translation (`Em::lp`): when the plan holds here (the
+/// cache has each planned register in its slot; `ok` and `fast` are set for the whole
+/// block), emits the budget check of the block's entry and a jump to the loop body,
+/// after the prologue, and returns true; otherwise false (the entry reloads the cache).
+/// The counts are flushed.
+pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
+    let Some(plan) = e.lp else {
+        let here = LoopPlan { regs: e.xmm.regs, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let seen = match e.lp_seen {
+            None => here,
+            Some(p) => {
+                let mut regs = [None; CACHED];
+                for (i, r) in regs.iter_mut().enumerate() {
+                    if p.regs[i] == here.regs[i] {
+                        *r = p.regs[i];
+                    }
+                }
+                LoopPlan { regs, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+            }
+        };
+        // (Worth a second translation only if something is kept.)
+        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
+        return false;
+    };
+    let holds = plan.regs.iter().zip(e.xmm.regs.iter()).all(|(p, h)| p.is_none() || p == h);
+    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
+        return false;
+    }
+    let len = plan.len;
+    let (entry, body) = (e.entry, e.body);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rax, QWORD [rbx + OFF_ICOUNT]
+        ; add rax, len
+        ; cmp rax, QWORD [r12 + CTX_END]
+        ; ja =>entry
+        ; jmp =>body
+    );
+    true
+}
+
+/// The FP loop prologue (second translation, after the entry's budget check): the
+/// FP-enabled check and the IXC-sticky mode check that `plan` moves out of the loop, then
+/// the planned registers loaded into the cache. When a check fails, the block's first
+/// instruction (`raw0`) runs in the interpreter and the block is left for the next one,
+/// translated as usual (its checks are inline): this block runs only in the mode it
+/// was planned for. `len`: the block's instruction count.
+pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: i32) {
+    e.lp = Some(LoopPlan { len, ..plan });
+    let fail = e.ops.new_dynamic_label();
+    if plan.ok {
+        e.fp_plainly_enabled(fail);
+        e.fp_ok = true;
+    }
+    if plan.fast {
+        dynasm!(e.ops
+            ; .arch x64
+            ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
+            ; jnz =>fail
+            ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
+            ; jz =>fail
+        );
+        e.fp_fast = true;
+    }
+    reload_cache(e, plan.regs);
+    e.xmm.seed(plan.regs);
+    let va = e.cx.va;
+    defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = 0;
+        dynasm!(e.ops ; .arch x64 ; =>fail);
+        e.callout(va, raw0);
+        e.exit_to(va.wrapping_add(4));
+        e.pending = pending;
+    });
 }
 
 /// When a zero result of a rounding operation is exact (IXC-sticky path).

@@ -327,6 +327,68 @@ fn make_fp_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     p
 }
 
+/// The encodings of FP loop bodies (`jit_matches_interpreter_on_fp_loops`).
+const FP_LOOP: &[&str] = &[
+    "FADD", "FSUB", "FMUL", "FNMUL", "FDIV", "FSQRT", "FMADD", "FADD_vec", "FSUB_vec", "FMUL_vec", "FDIV_vec", "FCMP", "FCMPE",
+    "FCSEL", "FMOV_reg", "LD1R", "LD1R_post", "MOVZ", "ADD_imm",
+];
+
+/// Loops of FP instructions: `body; SUBS X26, X26, #1; B.NE body`, one block that
+/// branches back to its own start, which the JIT translates with the register cache and
+/// the FP mode checks kept across that branch (`jit/src/fp.rs`, "Loops"). Bodies of up
+/// to 24 instructions from `FP_LOOP` and the SIMD&FP loads and stores (their FP register
+/// fields folded to V0-V1 or V0-V3: values carried from one iteration to the next), 1 to
+/// 20 iterations, the FP values and FPCR/FPSR settings of `make_fp_prog` (so the loop
+/// prologue's checks fail in some programs), FP disabled in one in sixteen (the
+/// prologue's FP-enabled check fails). The oracle is the interpreter.
+#[test]
+fn jit_matches_interpreter_on_fp_loops() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_FP_ITERS", 3000);
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x100f;
+    let cands: Vec<usize> = all_candidates()
+        .into_iter()
+        .filter(|&i| {
+            let e = &ENCODINGS[i];
+            FP_LOOP.contains(&e.name) || e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp")
+        })
+        .collect();
+    assert!(cands.len() > FP_LOOP.len(), "some FP_LOOP encodings are not generator candidates");
+    fn make(seed: u64, id: u64, cands: &[usize]) -> Prog {
+        use test_suites::jitdiff::enc::{b_ne, hlt, subs_imm};
+        let mut p = make_fp_prog(seed, id, cands);
+        // The candidates' words only (not the other kinds' templates), at most 24.
+        let mut body: Vec<u32> = p.code.iter().copied().filter(|&w| lookup(w).is_some_and(|i| cands.contains(&(i as usize)))).take(24).collect();
+        if body.is_empty() {
+            body.push(subs_imm(25, 25, 1));
+        }
+        test_suites::jitdiff::fold_fp_regs(&mut body, if id % 2 == 0 { 1 } else { 3 });
+        let n = body.len() as i64;
+        body.push(subs_imm(26, 26, 1));
+        body.push(b_ne(-4 * (n + 1)));
+        body.push(hlt(test_suites::jitdiff::END_HLT));
+        p.kind = "loop";
+        p.regs.x[26] = 1 + id % 20;
+        p.limit = 40 * body.len() as u64 + 400;
+        p.code = body;
+        p.extra_code.clear();
+        p.irq_at = None;
+        p.smc_either = None;
+        p.host_patch = None;
+        p
+    }
+    let ids: Vec<u64> = (0..iters).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make, cands);
+    println!("jit_diff fp loops: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches", ids.len(), s.insns, s.halted, s.with_exceptions, s.fails.len());
+    for f in s.fails.iter().take(5) {
+        println!("{}", f.1);
+    }
+    assert!(s.fails.is_empty(), "{} of {} FP loop programs differ (first ones above)", s.fails.len(), ids.len());
+    if iters >= 500 {
+        assert!(s.halted * 2 > iters as usize, "programs do not exercise the engine");
+    }
+}
+
 /// Assembles `src` with the GNU assembler; returns the words of `.text`.
 fn gnu_as(name: &str, src: &str) -> Vec<u32> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff_fp");

@@ -50,6 +50,7 @@ use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
 use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
 mod emit;
+mod perfmap;
 
 /// A cheap hasher for u64 keys (page numbers, packed block keys).
 #[derive(Default)]
@@ -644,6 +645,9 @@ impl Jit {
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
+        if perfmap::enabled() {
+            perfmap::record(self.base() + off, bytes.len(), va);
+        }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
@@ -871,5 +875,6 @@ impl Drop for Jit {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
         emit::native2::report();
+        perfmap::flush();
     }
 }

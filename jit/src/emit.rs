@@ -185,6 +185,8 @@ pub(crate) struct BlockCx<'a> {
     pub recs: &'a mut Vec<Box<Rec>>,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
     pub ics: &'a mut Vec<Box<[u64; 2]>>,
+    /// Host address of the guest page holding `pa` (RAM, readable as a whole).
+    pub page: usize,
 }
 
 impl BlockCx<'_> {
@@ -789,27 +791,38 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
         }
     }
     let n = n.max(1);
+    // The instructions: (PC, word, decoded); a two-block FP loop continues at its
+    // branch's target (`fp::loop_tail`), the branch becoming a side exit (`side`).
+    let mut list = [(0u64, 0u32, Insn::Undefined(0)); 2 * crate::MAX_BLOCK];
+    for (i, (&w, &d)) in words.iter().zip(decoded.iter()).take(n).enumerate() {
+        list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
+    }
+    let mut len = n;
+    let side = fp::loop_tail(cx, &mut list, &mut len);
+    let list = &list[..len];
     // A block that branches back to its own start with FP state worth keeping across
     // that branch is translated again following the plan the first translation found
     // (`fp::LoopPlan`); the first translation's records are dropped with its code.
     let (recs, ics) = (cx.recs.len(), cx.ics.len());
-    let (bytes, seen) = emit_block(cx, start, words, &decoded[..n], None)?;
+    let (bytes, seen) = emit_block(cx, start, list, side, None)?;
     let bytes = match seen {
         Some(plan) => {
             cx.recs.truncate(recs);
             cx.ics.truncate(ics);
-            emit_block(cx, start, words, &decoded[..n], Some(plan))?.0
+            emit_block(cx, start, list, side, Some(plan))?.0
         }
         None => bytes,
     };
-    dump(cx.va, start, &bytes, &words[..n]);
-    Some((bytes, n as u32))
+    let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
+    dump(cx.va, start, &bytes, &ws);
+    Some((bytes, len as u32))
 }
 
-/// Emits the block of the `decoded` instructions (`block`), following `lp` if given.
-/// Returns the code and, without `lp`, the plan found for a second translation.
-fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], lp: Option<fp::LoopPlan>) -> Option<(Vec<u8>, Option<fp::LoopPlan>)> {
-    let n = decoded.len();
+/// Emits the block of the instructions `list` (`block`; the one at index `side` is a
+/// B.cond whose target is the next one: a side exit), following `lp` if given. Returns
+/// the code and, without `lp`, the plan found for a second translation.
+fn emit_block(cx: &mut BlockCx<'_>, start: usize, list: &[(u64, u32, Insn)], side: Option<usize>, lp: Option<fp::LoopPlan>) -> Option<(Vec<u8>, Option<fp::LoopPlan>)> {
+    let n = list.len();
     let va = cx.va;
     // Room for a typical block up front (~1 KB of code, a few labels and relocations):
     // no reallocation while it grows.
@@ -833,15 +846,18 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
     epilogue(&mut e.ops);
     dynasm!(e.ops ; .arch x64 ; ok:);
     if let Some(plan) = lp {
-        fp::loop_prologue(&mut e, plan, words[0], len);
+        fp::loop_prologue(&mut e, plan, list[0].1, len);
     }
     dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
-    for (i, &w) in words[..n].iter().enumerate() {
-        let pc = va.wrapping_add(4 * i as u64);
-        let insn = decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(w));
+    for (i, &(pc, w, insn)) in list.iter().enumerate() {
         e.raw = w;
-        e.fuse = i + 1 < n && fused(&e, pc, &insn, &cpu_aarch64::decode(words[i + 1]));
+        e.fuse = i + 1 < n && fused(&e, pc, &insn, &list[i + 1].2);
+        if side == Some(i) {
+            fp::side_exit(&mut e, pc, &insn);
+            e.fuse = false;
+            continue;
+        }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
         if done {
@@ -860,7 +876,7 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
         }
     }
     if !ended {
-        e.exit_to(va.wrapping_add(4 * n as u64));
+        e.exit_to(list[n - 1].0.wrapping_add(4));
     }
     fp::emit_cold(&mut e);
     let seen = if lp.is_none() { e.lp_seen } else { None };

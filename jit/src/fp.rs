@@ -145,6 +145,14 @@
 //! translated with its checks inline as usual. The first translation's code and call-out
 //! records are dropped.
 //!
+//! A loop of two blocks, the first ending with a B.cond to the second, which branches
+//! back to the first (a loop whose exit test is in its middle, as compilers lay out
+//! `while` loops), and holding FP operations, is translated as one block (`loop_tail`):
+//! the B.cond becomes a side exit to its next instruction (`side_exit`) and the
+//! translation continues at its target, so the block ends with a branch to its own
+//! start. Both parts are in the same page (a write to it invalidates the block as it
+//! does any block of the page); the entry's budget check asks for the whole length.
+//!
 //! ## FP enabled
 //!
 //! Every instruction first checks (once per block, at its first FP/SIMD instruction)
@@ -673,6 +681,88 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
         e.exit_to(va.wrapping_add(4));
         e.pending = pending;
     });
+}
+
+/// A two-block FP loop (see "Loops" in the module documentation): when the block in
+/// `list[..*len]` ends with a B.cond to another address `t` of its page whose block
+/// (read from the page, at most `MAX_BLOCK` instructions in all) ends with a branch back
+/// to this block's start, and either contains a scalar or vector FP operation, appends
+/// that block to `list` and returns the index of the B.cond (which becomes a side exit
+/// to its next instruction: `side_exit`). The block is then a loop of its own.
+pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
+    use cpu_aarch64::decode::Branch;
+    let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
+    let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
+    let n = *len;
+    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
+    let Insn::Branch(Branch::BCond { imm19, cond }) = last else { return None };
+    let t = rel(pc, imm19, 19);
+    let va = cx.va;
+    if cond >= 14 || t == va || t & 3 != 0 || t >> 12 != va >> 12 || !plain(t) {
+        return None;
+    }
+    let mut k = n;
+    let mut a = t;
+    loop {
+        if k >= crate::MAX_BLOCK.min(list.len()) || a >> 12 != va >> 12 {
+            return None;
+        }
+        // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`), read
+        // as the translator reads the block's own words; `a` is in the page, 4-aligned.
+        let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
+        let d = cpu_aarch64::decode(w);
+        list[k] = (a, w, d);
+        k += 1;
+        if ends_block(&d) {
+            break;
+        }
+        a = a.wrapping_add(4);
+    }
+    let (bpc, _, b) = list[k - 1];
+    let back = match b {
+        Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
+        Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
+        Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
+        Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
+        _ => return None,
+    };
+    if back != va || !list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_))) {
+        return None;
+    }
+    *len = k;
+    Some(n - 1)
+}
+
+/// The B.cond `insn` at `pc` as a side exit (`loop_tail`): when its condition fails the
+/// block is left for the next instruction (out of line); otherwise the block goes on
+/// with the branch's target, translated next. NZCV left in the host flags by a fused
+/// producer is stored on both paths, as `cond_branch` does; the register cache holds.
+pub(super) fn side_exit(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) {
+    use cpu_aarch64::decode::Branch;
+    let Insn::Branch(Branch::BCond { cond, .. }) = *insn else { return };
+    e.xmm.next_insn();
+    e.avail = None;
+    e.pending += 1;
+    let out = e.ops.new_dynamic_label();
+    // (cond < 14: the inverse is cond ^ 1.)
+    e.jump_cond(cond ^ 1, out);
+    let hf = e.hf.take();
+    if let Some(k) = hf {
+        e.materialize(k);
+    }
+    let pending = e.pending;
+    defer(e, move |e| {
+        let p = e.pending;
+        e.pending = pending;
+        dynasm!(e.ops ; .arch x64 ; =>out);
+        if let Some(k) = hf {
+            e.materialize(k);
+        }
+        e.exit_to(pc.wrapping_add(4));
+        e.pending = p;
+    });
+    // (A branch touches no xmm register.)
+    e.xmm.keep_through();
 }
 
 /// When a zero result of a rounding operation is exact (IXC-sticky path).

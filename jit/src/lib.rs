@@ -642,6 +642,7 @@ impl Jit {
             spsel: cpu.st.pstate.sp,
             recs: &mut self.recs,
             ics: &mut self.ics,
+            page: host - (pa & 0xfff) as usize,
         };
         let (bytes, len) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;

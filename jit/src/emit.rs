@@ -777,8 +777,9 @@ impl Em<'_, '_> {
 }
 
 /// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
-/// address `start`) and the number of guest instructions.
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32)> {
+/// address `start`), the number of guest instructions and the 64-byte lines of the page
+/// that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32, u64)> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -815,7 +816,10 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     };
     let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
     dump(cx.va, start, &bytes, &ws);
-    Some((bytes, len as u32))
+    // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
+    // reads only in it.)
+    let lines = list.iter().fold(0u64, |m, l| m | crate::line_mask(l.0 & 0xfff, 4));
+    Some((bytes, len as u32, lines))
 }
 
 /// Emits the block of the instructions `list` (`block`; the one at index `side` is a

@@ -644,7 +644,7 @@ impl Jit {
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
         };
-        let (bytes, len) = emit::block(&mut cx, start, words)?;
+        let (bytes, len, lines) = emit::block(&mut cx, start, words)?;
         let off = self.install(&bytes)?;
         if perfmap::enabled() {
             perfmap::record(self.base() + off, bytes.len(), va);
@@ -662,7 +662,7 @@ impl Jit {
                 CodePage::default()
             });
             c.keys.push(k);
-            c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
+            c.lines |= lines;
         }
         self.stats.blocks_translated += 1;
         Some(b)

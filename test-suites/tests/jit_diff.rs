@@ -323,7 +323,7 @@ fn jit_matches_interpreter_on_fp_chains() {
 
 fn make_fp_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     let mut p = make_fp_prog(seed, id, cands);
-    test_suites::jitdiff::fold_fp_regs(&mut p.code, if id % 2 == 0 { 1 } else { 3 });
+    test_suites::jitdiff::fold_fp_regs(&mut p.code, if id.is_multiple_of(2) { 1 } else { 3 });
     p
 }
 
@@ -364,9 +364,9 @@ fn jit_matches_interpreter_on_fp_loops() {
         if body.is_empty() {
             body.push(subs_imm(25, 25, 1));
         }
-        test_suites::jitdiff::fold_fp_regs(&mut body, if id % 2 == 0 { 1 } else { 3 });
+        test_suites::jitdiff::fold_fp_regs(&mut body, if id.is_multiple_of(2) { 1 } else { 3 });
         let n = body.len() as i64;
-        if id % 3 == 0 {
+        if id.is_multiple_of(3) {
             // Two blocks: A: part 1; [FCMP/FCMPE]; B.cond C; B end; C: part 2; SUBS; B.NE A;
             // end: HLT. The condition (any but AL/NV) reads the comparison or the
             // previous flags; a false one leaves the loop.

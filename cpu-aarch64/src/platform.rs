@@ -127,6 +127,14 @@ pub trait Platform: Bus {
     fn store_watch(&self, _out: &mut Vec<(u64, u64)>) -> bool {
         false
     }
+    /// Whether a store to the guest RAM page at `pa` (4 KiB aligned) may go unreported
+    /// (neither `store_notify` nor any check of the engine's) until the engine says
+    /// otherwise: asked when `FastMem` makes a write entry for the page, whose quiet tag
+    /// (`mem::QUIET`) a JIT's inline stores use. Default: no. A JIT's own platform
+    /// answers for pages holding neither translated code nor watched stores.
+    fn quiet_store_ok(&self, _pa: PhysAddr) -> bool {
+        false
+    }
     /// An Inner Shareable TLBI by `cpu`: the machine applies it to the other PEs before
     /// they next run, with `mmu::tlbi_remote` (not `mmu::tlbi`: the issuer's VMID and
     /// Security state are not the receiver's). Default: nothing (single PE).

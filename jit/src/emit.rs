@@ -13,7 +13,7 @@ use cpu_aarch64::Cpu;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
 
-use crate::{exit, Ctx, JEntry, Rec};
+use crate::{exit, Ctx, JEntry};
 
 #[path = "native2.rs"]
 pub(crate) mod native2;
@@ -38,16 +38,50 @@ const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
-const CTX_SFILTER: i32 = offset_of!(Ctx, sfilter) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
 const RCX: u8 = 1;
 const RDX: u8 = 2;
 
+/// Addresses of the code every block shares, emitted after the trampoline (`trampoline`).
+/// Blocks reach them with rel32 jumps and calls (the code buffer is far below 2 GiB), so
+/// that an exit costs a 5-byte JMP instead of a copy of the epilogue, and a call-out a
+/// 5-byte CALL instead of the call, test and epilogue.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Stubs {
+    /// Returns to the trampoline's caller with eax as the exit code (the epilogue).
+    pub epilogue: usize,
+    /// `call`ed with esi = instruction word, rdx = its PC: runs it with `call_insn`,
+    /// returns to the block if that returned 0, else leaves the block with its exit code.
+    pub callout: usize,
+    /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
+    pub budget: usize,
+    /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
+    /// before the call): PC = rax, `Ctx::slot` from the return address, `Ctx::slot_page`
+    /// = rcx, `exit::CHAIN`.
+    pub chain: usize,
+    /// `Em::chain_lookup`'s code, jumped to with rax = target VA (stored as PC), one per
+    /// EL | SPSel << 2 of the block.
+    pub lookup: [usize; 8],
+    /// As `lookup`, from `Em::branch_ic` with r8 = its inline cache.
+    pub lookup_ic: [usize; 8],
+    /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
+    pub lookup_cache: usize,
+    /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
+    /// per EL | SPSel << 2 (the key bits it is passed).
+    pub fetch_miss: [usize; 8],
+}
+
+/// Bytes from a chain slot (the rel32 of `exit_to`'s JMP) to the return address of the
+/// CALL to `Stubs::chain` that follows it: the rel32 (4), `mov rax, imm64` (10),
+/// `mov ecx, imm32` (5), `call rel32` (5).
+const CHAIN_TAIL: i32 = 4 + 10 + 5 + 5;
+
 /// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
-/// rbx/r12 and jumps to `entry`; translated code returns through `epilogue`.
-pub(crate) fn trampoline(base: usize) -> Vec<u8> {
+/// rbx/r12 and jumps to `entry`; translated code returns through `Stubs::epilogue`. The
+/// code placed at `base`, then the shared stubs (`Stubs`, addresses from `base`).
+pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs) {
     let mut ops = Asm::new(base);
     dynasm!(ops
         ; .arch x64
@@ -62,10 +96,179 @@ pub(crate) fn trampoline(base: usize) -> Vec<u8> {
         ; mov r12, rsi
         ; jmp rdx
     );
-    ops.finalize().unwrap_or_default()
+    let at = |ops: &Asm| base + ops.offset().0;
+    let epi = ops.new_dynamic_label();
+    let mut st = Stubs { epilogue: at(&ops), ..Stubs::default() };
+    dynasm!(ops ; .arch x64 ; =>epi);
+    epilogue(&mut ops);
+    st.callout = at(&ops);
+    let f = call_insn as extern "sysv64" fn(*mut Ctx, u32, u64) -> u32 as usize as i64;
+    dynasm!(ops
+        ; .arch x64
+        // Entered by a CALL from a 16-byte aligned rsp: realign for the call.
+        ; mov rdi, r12
+        ; sub rsp, 8
+        ; mov rax, QWORD f
+        ; call rax
+        ; add rsp, 8
+        ; test eax, eax
+        ; jnz >stop
+        ; ret
+        ; stop:
+        // Drop the block's return address; eax = the exit code.
+        ; add rsp, 8
+        ; jmp =>epi
+    );
+    st.budget = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov QWORD [rbx + OFF_PC], rax
+        ; mov eax, exit::BUDGET as i32
+        ; jmp =>epi
+    );
+    st.chain = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; pop rdx
+        ; sub rdx, CHAIN_TAIL
+        ; mov QWORD [rbx + OFF_PC], rax
+        ; mov QWORD [r12 + CTX_SLOT], rdx
+        ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
+        ; mov eax, exit::CHAIN as i32
+        ; jmp =>epi
+    );
+    st.lookup_cache = at(&ops);
+    let lc = ops.new_dynamic_label();
+    dynasm!(ops
+        ; .arch x64
+        ; =>lc
+        ; mov eax, exit::LOOKUP_CACHE as i32
+        ; jmp =>epi
+    );
+    let f = fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64;
+    let mut fms = Vec::new();
+    for (i, s) in st.fetch_miss.iter_mut().enumerate() {
+        *s = at(&ops);
+        let fm = ops.new_dynamic_label();
+        fms.push(fm);
+        dynasm!(ops ; .arch x64 ; =>fm);
+        let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+        dynasm!(ops
+            ; .arch x64
+            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
+            ; mov rdi, r12
+            ; mov rsi, rax
+            ; mov rdx, QWORD ctx_bits
+            ; mov rax, QWORD f
+            ; call rax
+            ; test rax, rax
+            ; jz >gone
+            ; jmp rax
+            ; gone:
+            ; mov eax, exit::LOOKUP_FETCH as i32
+            ; jmp =>epi
+        );
+    }
+    for i in 0..8 {
+        st.lookup[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, false, fms[i], lc);
+        st.lookup_ic[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, true, fms[i], lc);
+    }
+    (ops.finalize().unwrap_or_default(), st)
 }
 
-/// Returns to the trampoline's caller with eax as the exit code.
+/// Index of `Stubs::lookup`, `Stubs::lookup_ic` and `Stubs::fetch_miss` for a block's EL and SPSel.
+fn ctx_index(el: u8, spsel: u8) -> usize {
+    (el as usize & 3) | (spsel as usize & 1) << 2
+}
+
+/// The code of `Stubs::lookup` (`ic`: `Stubs::lookup_ic`, r8 = the block's inline cache)
+/// for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the `fetch_miss`
+/// stub for `i`, `lc`: the lookup cache miss stub.
+fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+    let jc = jcache as i64;
+    let tab = ops.new_dynamic_label();
+    let hit = ops.new_dynamic_label();
+    debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
+    dynasm!(ops
+        ; .arch x64
+        ; cmp BYTE [rbx + irq], 0
+        ; jne =>fm
+        // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
+        ; mov rdx, rax
+        ; and rdx, !0xfff | 3
+        ; or rdx, QWORD [rbx + epoch]
+        // The last-used fetch entry (what `fetch` checks first).
+        ; cmp rdx, QWORD [rbx + code + e_tag]
+        ; je =>hit
+        // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
+        ; =>tab
+        ; mov rsi, rax
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + e_tag]
+        ; jne =>fm
+    );
+    for q in 0..(l.entry_size / 8) as i32 {
+        dynasm!(ops
+            ; .arch x64
+            ; mov rdi, QWORD [rsi + 8 * q]
+            ; mov QWORD [rbx + code + 8 * q], rdi
+        );
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; =>hit
+        // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
+        ; mov rsi, QWORD [rbx + code + e_pa]
+        ; add rsi, rax
+        ; mov rdx, QWORD ctx_bits
+        ; or rsi, rdx
+        // rcx = &jcache[jc_hash(va, pa_ctx)]
+        ; mov rcx, rsi
+        ; rol rcx, 32
+        ; xor rcx, rax
+        ; mov rdx, QWORD crate::JC_MUL as i64
+        ; imul rcx, rdx
+        ; shr rcx, (64 - crate::JC_BITS) as i8
+        ; shl rcx, 5
+        ; mov rdx, QWORD jc
+        ; add rcx, rdx
+        ; cmp rax, QWORD [rcx]
+        ; jne =>lc
+        ; cmp rsi, QWORD [rcx + 8]
+        ; jne =>lc
+    );
+    if ic {
+        // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
+        dynasm!(ops
+            ; .arch x64
+            ; mov rdx, QWORD [rcx + 16]
+            ; mov rdi, QWORD [r8 + 16]
+            ; xor rdi, rax
+            ; test rdi, !0xfff
+            ; jnz >far
+            ; mov QWORD [r8], rax
+            ; mov QWORD [r8 + 8], rdx
+            ; far:
+            ; jmp rdx
+        );
+    } else {
+        dynasm!(ops ; .arch x64 ; jmp QWORD [rcx + 16]);
+    }
+}
+
+/// Returns to the trampoline's caller with eax as the exit code (`Stubs::epilogue`; blocks
+/// jump there with `Em::leave`).
 fn epilogue(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
@@ -83,20 +286,19 @@ fn epilogue(ops: &mut Asm) {
 /// Runs one instruction through the interpreter (`interp::exec_fetched`, exactly what
 /// `step_inner` does after the fetch). Returns 0 to continue with the next instruction
 /// of the block, `exit::STOP` when the block must return to the dispatcher.
-extern "sysv64" fn call_insn(ctx: *mut Ctx, rec: *const Rec) -> u32 {
+extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
     // SAFETY: translated code passes the `Ctx` of the running `Jit::run_inner` (whose
-    // `cpu` and `plat` point to live, otherwise unborrowed objects during the call) and a
-    // `Rec` owned by the Jit for as long as the code exists.
-    let (ctx, rec) = unsafe { (&mut *ctx, &*rec) };
+    // `cpu` and `plat` point to live, otherwise unborrowed objects during the call).
+    let ctx = unsafe { &mut *ctx };
     let cpu = unsafe { &mut *ctx.cpu };
     let p = unsafe { &mut *ctx.plat };
-    cpu.st.pc = rec.pc;
+    cpu.st.pc = pc;
     let (el, sp) = (cpu.st.pstate.el, cpu.st.pstate.sp);
-    if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, rec.pc, rec.raw, false) {
+    if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, pc, raw, false) {
         ctx.exit = Some(x);
         return exit::STOP;
     }
-    let next = rec.pc.wrapping_add(4);
+    let next = pc.wrapping_add(4);
     // Continue only if the instruction went on to the next one in the same context (the
     // block's code depends on EL and SPSel), no translated code was written, and the PE
     // was not powered off or put to sleep by a hook.
@@ -178,13 +380,13 @@ pub(crate) struct BlockCx<'a> {
     pub va: u64,
     /// Guest physical address of the first instruction.
     pub pa: u64,
-    /// The Jit's lookup cache (`Jit::jcache`, fixed address).
-    pub jcache: *const JEntry,
     pub el: u8,
     pub spsel: u8,
-    pub recs: &'a mut Vec<Box<Rec>>,
+    /// Host address the block's code is placed at, and the shared stubs.
+    pub start: usize,
+    pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 2]>>,
+    pub ics: &'a mut Vec<Box<[u64; 3]>>,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
 }
@@ -362,6 +564,20 @@ fn insn_raw(e: &Em<'_, '_>) -> u32 {
 }
 
 impl Em<'_, '_> {
+    /// Emits `op` (a JMP, CALL or Jcc opcode) with the rel32 reaching host address `t`
+    /// (a shared stub: `Stubs`).
+    fn rel32_to(&mut self, op: &[u8], t: usize) {
+        self.ops.extend(op);
+        let next = self.cx.start + self.ops.offset().0 + 4;
+        self.ops.extend((t.wrapping_sub(next) as i32).to_le_bytes());
+    }
+
+    /// Leaves the block with eax as the exit code (a jump to the shared epilogue).
+    fn leave(&mut self) {
+        let t = self.cx.stubs.epilogue;
+        self.rel32_to(&[0xe9], t);
+    }
+
     fn flush_count(&mut self) {
         if self.pending > 0 {
             let n = self.pending;
@@ -532,7 +748,7 @@ impl Em<'_, '_> {
         self.flush_count();
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
-            // it is still valid, or a call-out or store hook would have stopped it).
+            // it is still valid, or the call-out that wrote it would have stopped it).
             if fp::back_edge(self) {
                 return;
             }
@@ -546,29 +762,25 @@ impl Em<'_, '_> {
             // its own exits (the budget exit stores its VA, call-outs their own PC).
             // The slot is the rel32 of a direct JMP, first to the next instruction (the
             // miss path); the dispatcher patches it to the target block (`Jit::run`).
-            let page = (self.cx.pa >> 12) as i64;
-            let rel = self.ops.new_dynamic_label();
-            self.ops.push(0xe9);
-            dynasm!(self.ops ; .arch x64 ; =>rel);
-            self.ops.extend([0u8; 4]);
-            dynasm!(self.ops
-                ; .arch x64
-                ; lea rcx, [=>rel]
-                ; mov rax, QWORD t as i64
-                ; mov QWORD [rbx + OFF_PC], rax
-                ; mov QWORD [r12 + CTX_SLOT], rcx
-                ; mov rcx, QWORD page
-                ; mov QWORD [r12 + CTX_SLOT_PAGE], rcx
-                ; mov eax, exit::CHAIN as i32
-            );
-            epilogue(&mut self.ops);
+            // Then `Stubs::chain` finds the slot from its return address (`CHAIN_TAIL`
+            // bytes of fixed-size instructions): rax = PC, ecx = the PA page (PAs have
+            // at most 48 bits: the page number fits in 32).
+            let page = (self.cx.pa >> 12) as u32;
+            let at = self.ops.offset().0;
+            self.ops.extend([0xe9, 0, 0, 0, 0, 0x48, 0xb8]);
+            self.ops.extend(t.to_le_bytes());
+            self.ops.push(0xb9);
+            self.ops.extend(page.to_le_bytes());
+            let stub = self.cx.stubs.chain;
+            self.rel32_to(&[0xe8], stub);
+            debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
         } else {
             dynasm!(self.ops
                 ; .arch x64
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup(None);
+            self.chain_lookup();
         }
     }
 
@@ -599,110 +811,9 @@ impl Em<'_, '_> {
     /// The target block checks the budget at its entry as usual; interrupts are sampled
     /// whenever `irq_check` is set, so latency stays bounded by the budget as with
     /// same-page chains. Clobbers every scratch register.
-    fn chain_lookup(&mut self, ic: Option<i64>) {
-        let l = cpu_aarch64::mem::fast_layout();
-        let (tables, epoch) = (l.tables as i32, l.epoch as i32);
-        let (code, irq) = (l.code as i32, l.irq_check as i32);
-        let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
-        let shift = l.entry_size.trailing_zeros() as i8;
-        let index_mask = ((l.entries - 1) << shift) as i32;
-        let ctx_bits = ((self.cx.el as u64 & 3) << 56 | (self.cx.spsel as u64 & 1) << 58) as i64;
-        let jc = self.cx.jcache as i64;
-        let out_fetch = self.ops.new_dynamic_label();
-        let out_cache = self.ops.new_dynamic_label();
-        let tab = self.ops.new_dynamic_label();
-        let hit = self.ops.new_dynamic_label();
-        debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
-        dynasm!(self.ops
-            ; .arch x64
-            ; cmp BYTE [rbx + irq], 0
-            ; jne =>out_fetch
-            // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
-            ; mov rdx, rax
-            ; and rdx, !0xfff | 3
-            ; or rdx, QWORD [rbx + epoch]
-            // The last-used fetch entry (what `fetch` checks first).
-            ; cmp rdx, QWORD [rbx + code + e_tag]
-            ; je =>hit
-            // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
-            ; =>tab
-            ; mov rsi, rax
-            ; shr rsi, 12 - shift
-            ; and esi, index_mask
-            ; add rsi, QWORD [rbx + tables]
-            ; cmp rdx, QWORD [rsi + e_tag]
-            ; jne =>out_fetch
-        );
-        for q in 0..(l.entry_size / 8) as i32 {
-            dynasm!(self.ops
-                ; .arch x64
-                ; mov rdi, QWORD [rsi + 8 * q]
-                ; mov QWORD [rbx + code + 8 * q], rdi
-            );
-        }
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>hit
-            // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
-            ; mov rsi, QWORD [rbx + code + e_pa]
-            ; add rsi, rax
-            ; mov rdx, QWORD ctx_bits
-            ; or rsi, rdx
-            // rcx = &jcache[jc_hash(va, pa_ctx)]
-            ; mov rcx, rsi
-            ; rol rcx, 32
-            ; xor rcx, rax
-            ; mov rdx, QWORD crate::JC_MUL as i64
-            ; imul rcx, rdx
-            ; shr rcx, (64 - crate::JC_BITS) as i8
-            ; shl rcx, 5
-            ; mov rdx, QWORD jc
-            ; add rcx, rdx
-            ; cmp rax, QWORD [rcx]
-            ; jne =>out_cache
-            ; cmp rsi, QWORD [rcx + 8]
-            ; jne =>out_cache
-        );
-        if let Some(ic) = ic {
-            // Remember a target in this block's VA page (`branch_ic`).
-            let va = self.cx.va as i64;
-            dynasm!(self.ops
-                ; .arch x64
-                ; mov rdx, QWORD [rcx + 16]
-                ; mov rdi, QWORD va
-                ; xor rdi, rax
-                ; test rdi, !0xfff
-                ; jnz >far
-                ; mov rdi, QWORD ic
-                ; mov QWORD [rdi], rax
-                ; mov QWORD [rdi + 8], rdx
-                ; far:
-                ; jmp rdx
-            );
-        }
-        dynasm!(self.ops
-            ; .arch x64
-            ; jmp QWORD [rcx + 16]
-            ; =>out_fetch
-            // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
-            ; mov rdi, r12
-            ; mov rsi, rax
-            ; mov rdx, QWORD ctx_bits
-            ; mov rax, QWORD fetch_miss as extern "sysv64" fn(*mut Ctx, u64, u64) -> u64 as usize as i64
-            ; call rax
-            ; test rax, rax
-            ; jz >gone
-            ; jmp rax
-            ; gone:
-            ; mov eax, exit::LOOKUP_FETCH as i32
-        );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops
-            ; .arch x64
-            ; =>out_cache
-            ; mov eax, exit::LOOKUP_CACHE as i32
-        );
-        epilogue(&mut self.ops);
+    fn chain_lookup(&mut self) {
+        let t = self.cx.stubs.lookup[ctx_index(self.cx.el, self.cx.spsel)];
+        self.rel32_to(&[0xe9], t);
     }
 
     /// Ends the block after a register branch (BR/BLR/RET: rax = target, stored as PC,
@@ -713,56 +824,48 @@ impl Em<'_, '_> {
     /// and SPSel, PA in the same page), and that block lives as long as this one (a write
     /// to the page or a flush removes both, and the cache with this block's code). The
     /// target must be 4-byte aligned (the cached VA is) and no interrupt check pending
-    /// (else `chain_lookup` samples it).
+    /// (else `chain_lookup` samples it). The cache is [target VA, host address, this
+    /// block's VA]; on a miss r8 points to it for `Stubs::lookup_ic`.
     fn branch_ic(&mut self) {
-        let mut ic = Box::new([1u64, 0]);
-        let addr = &mut *ic as *mut [u64; 2] as i64;
+        let mut ic = Box::new([1u64, 0, self.cx.va]);
+        let addr = &mut *ic as *mut [u64; 3] as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
-        let miss = self.ops.new_dynamic_label();
+        let miss = self.cx.stubs.lookup_ic[ctx_index(self.cx.el, self.cx.spsel)];
         dynasm!(self.ops
             ; .arch x64
+            ; mov r8, QWORD addr
             ; mov rdx, QWORD va
             ; xor rdx, rax
             ; test rdx, !0xfff | 3
-            ; jnz =>miss
-            ; cmp BYTE [rbx + irq], 0
-            ; jne =>miss
-            ; mov rcx, QWORD addr
-            ; cmp rax, QWORD [rcx]
-            ; jne =>miss
-            ; jmp QWORD [rcx + 8]
-            ; =>miss
         );
-        self.chain_lookup(Some(addr));
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; cmp rax, QWORD [r8]);
+        self.rel32_to(&[0x0f, 0x85], miss);
+        dynasm!(self.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
     }
 
     fn exit_code(&mut self, code: u32) {
         self.flush_count();
         dynasm!(self.ops ; .arch x64 ; mov eax, code as i32);
-        epilogue(&mut self.ops);
+        self.leave();
     }
 
     fn callout(&mut self, pc: u64, raw: u32) {
         self.flush_count();
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
-        let rec = Box::new(Rec { pc, raw });
-        let addr = &*rec as *const Rec as i64;
-        self.cx.recs.push(rec);
-        let f = call_insn as extern "sysv64" fn(*mut Ctx, *const Rec) -> u32 as usize as i64;
+        // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
         dynasm!(self.ops
             ; .arch x64
-            ; mov rdi, r12
-            ; mov rsi, QWORD addr
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jz >next
+            ; mov esi, raw as i32
+            ; mov rdx, QWORD pc as i64
         );
-        epilogue(&mut self.ops);
-        dynasm!(self.ops ; .arch x64 ; next:);
+        let t = self.cx.stubs.callout;
+        self.rel32_to(&[0xe8], t);
     }
 
     /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
@@ -803,12 +906,11 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     let list = &list[..len];
     // A block that branches back to its own start with FP state worth keeping across
     // that branch is translated again following the plan the first translation found
-    // (`fp::LoopPlan`); the first translation's records are dropped with its code.
-    let (recs, ics) = (cx.recs.len(), cx.ics.len());
+    // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
+    let ics = cx.ics.len();
     let (bytes, seen) = emit_block(cx, start, list, side, None)?;
     let bytes = match seen {
         Some(plan) => {
-            cx.recs.truncate(recs);
             cx.ics.truncate(ics);
             emit_block(cx, start, list, side, Some(plan))?.0
         }
@@ -836,19 +938,16 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, list: &[(u64, u32, Insn)], sid
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
+    // (The budget exit is placed after the block's code: the check falls through.)
+    let over = e.ops.new_dynamic_label();
     dynasm!(e.ops
         ; .arch x64
         ; =>entry
         ; mov rax, QWORD [rbx + OFF_ICOUNT]
         ; add rax, len
         ; cmp rax, QWORD [r12 + CTX_END]
-        ; jbe >ok
-        ; mov rax, QWORD va as i64
-        ; mov QWORD [rbx + OFF_PC], rax
-        ; mov eax, exit::BUDGET as i32
+        ; ja =>over
     );
-    epilogue(&mut e.ops);
-    dynasm!(e.ops ; .arch x64 ; ok:);
     if let Some(plan) = lp {
         fp::loop_prologue(&mut e, plan, list[0].1, len);
     }
@@ -884,6 +983,13 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, list: &[(u64, u32, Insn)], sid
     }
     fp::emit_cold(&mut e);
     let seen = if lp.is_none() { e.lp_seen } else { None };
+    dynasm!(e.ops
+        ; .arch x64
+        ; =>over
+        ; mov rax, QWORD va as i64
+    );
+    let t = e.cx.stubs.budget;
+    e.rel32_to(&[0xe9], t);
     let bytes = e.ops.finalize().ok()?;
     Some((bytes, seen))
 }
@@ -1578,91 +1684,33 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
     true
 }
 
-/// Tells the platform about a store done by the inline fast path (what `write_mem` does
-/// after a fast hit). Returns `exit::STOP` when it wrote translated code.
-/// `uncounted`: instructions retired by the block (this store included) not yet added to
-/// the counts, added around the notification so that it sees them exact.
-extern "sysv64" fn store_hook(ctx: *mut Ctx, pa: u64, n: u64, uncounted: u64) -> u32 {
-    // SAFETY: as in `call_insn`.
-    let ctx = unsafe { &mut *ctx };
-    let cpu = unsafe { &mut *ctx.cpu };
-    let p = unsafe { &mut *ctx.plat };
-    use cpu_aarch64::Platform;
-    let el = cpu.st.pstate.el as usize & 3;
-    cpu.icount = cpu.icount.wrapping_add(uncounted);
-    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_add(uncounted);
-    p.store_notify(cpu.cfg.index, cpu_aarch64::PhysAddr(pa), n as usize);
-    cpu.icount = cpu.icount.wrapping_sub(uncounted);
-    cpu.stats.icount_el[el] = cpu.stats.icount_el[el].wrapping_sub(uncounted);
-    if p.written.is_empty() { 0 } else { exit::STOP }
-}
-
-/// After an inline store of `n` bytes to each PA in the host registers `pas` (each store
-/// within one page: the probe checked it): calls `store_hook` for a PA whose entry
-/// of the store filter (`Ctx::sfilter`, see `crate::StoreFilter`) is non-zero, and jumps
-/// to `stop` if it asks to. Exact: a zero entry means no page with translations aliases
-/// the PA's page (so `note_write` would mark nothing) and, while the platform watches
-/// only some ranges (`Platform::store_watch`), none of them touches that page (so its
-/// `store_notify` would do nothing); `written` is empty inside a block (a call-out
-/// that fills it stops the block), so the hook would have returned 0 too.
-/// Clobbers rax, rcx, rdx, rsi, rdi, r8-r11.
-fn store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel) {
-    store_hooks_then(e, pas, n, stop, None);
-}
-
-/// `store_hooks`; with `then`, a zero filter entry of the last PA jumps straight there
-/// (where the code after the hooks continues) instead of to a jump to it.
-fn store_hooks_then(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: dynasmrt::DynamicLabel, then: Option<dynasmrt::DynamicLabel>) {
-    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
-    let uncounted = e.pending;
-    for (i, &r) in pas.iter().enumerate() {
-        let skip = match then {
-            Some(t) if i + 1 == pas.len() => t,
-            _ => e.ops.new_dynamic_label(),
-        };
-        let local = then.is_none() || i + 1 < pas.len();
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, Rq(r)
-            ; shr rax, 12
-            ; and eax, (crate::FILTER_LEN - 1) as i32
-            ; mov rcx, QWORD [r12 + CTX_SFILTER]
-            ; cmp WORD [rcx + rax * 2], 0
-            ; je =>skip
-            ; mov rdi, r12
-            ; mov rsi, Rq(r)
-            ; mov edx, n as i32
-            ; mov ecx, uncounted
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jnz =>stop
-        );
-        if local {
-            dynasm!(e.ops ; .arch x64 ; =>skip);
-        }
-    }
-}
+/// `probe`'s table for a store that reports nothing: a write entry with its quiet tag
+/// (`mem::QUIET`; see the crate documentation, "Stores").
+pub(crate) const STORE: u32 = 3;
 
 /// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
-/// table `ty`: 1 read, 2 write): on a hit `host` = host address and, if `pa` is given,
+/// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
 /// an unaligned access within the page hits too when the entry allows it
 /// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
-/// page crossing ((VA & 0xfff) + n <= 0x1000).
+/// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
+/// host offset only (the host address is `host` + `a`, for an indexed access).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;
-    let ty_off = (ty as usize * l.entries * l.entry_size) as i32;
+    // The table whose tag must match, and the one with the rest of the entry.
+    let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
+    let tag_off = (tag_ty * l.entries * l.entry_size) as i32;
+    let ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
@@ -1677,7 +1725,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; shr rsi, 12 - shift
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + ty_off + e_tag]
+        ; cmp rdx, QWORD [rsi + tag_off + e_tag]
     );
     if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
@@ -1689,7 +1737,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
             dynasm!(e.ops
                 ; .arch x64
                 ; =>unaligned
-                ; xor rdx, QWORD [rsi + ty_off + e_tag]
+                ; xor rdx, QWORD [rsi + tag_off + e_tag]
                 ; test rdx, -16
                 ; jnz =>slow
                 ; test BYTE [rsi + ty_off + e_flags], unal as i8
@@ -1704,11 +1752,10 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov Rq(host), QWORD [rsi + ty_off + e_host]
-        ; add Rq(host), Rq(a)
-    );
+    dynasm!(e.ops ; .arch x64 ; mov Rq(host), QWORD [rsi + ty_off + e_host]);
+    if !offset {
+        dynasm!(e.ops ; .arch x64 ; add Rq(host), Rq(a));
+    }
     if let Some(r) = pa {
         dynasm!(e.ops
             ; .arch x64
@@ -1735,6 +1782,21 @@ fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
         2 => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h)], Rw(v)),
         4 => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h)], Rd(v)),
         _ => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h)], Rq(v)),
+    }
+}
+
+/// `load_n` (zero-extending) or `store_n` of host register `v` at [`h` + r10 + `disp`]
+/// (`h` a host offset from `address_and_probe_as`).
+fn mem_n(e: &mut Em<'_, '_>, load: bool, v: u8, h: u8, disp: i32, n: u32) {
+    match (load, n) {
+        (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10 + disp]),
+        (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10 + disp]),
+        (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [Rq(h) + r10 + disp]),
+        (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [Rq(h) + r10 + disp]),
+        (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h) + r10 + disp], Rb(v)),
+        (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h) + r10 + disp], Rw(v)),
+        (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h) + r10 + disp], Rd(v)),
+        (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h) + r10 + disp], Rq(v)),
     }
 }
 
@@ -1840,9 +1902,17 @@ fn native_ldst(e: &mut Em<'_, '_>, pc: u64, raw: u32, l: Ldst) -> bool {
 /// GPRs (`mem_access`) and FP/SIMD registers (`fp::fp_mem_access`): computes the address
 /// into r10 (and the writeback value into r11) and probes both accesses, jumping to `slow`
 /// when the interpreter must run the instruction. On fall-through both accesses hit RAM:
-/// r8/r9 hold their host addresses (r13/r14 the store hooks' arguments).
+/// r8/r9 hold their host addresses. A store that hits needs no report (see the crate
+/// documentation: write entries exist only for pages whose stores report nothing).
 #[allow(clippy::too_many_arguments)]
 fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel) {
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, false);
+}
+
+/// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
+/// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
+#[allow(clippy::too_many_arguments)]
+fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
@@ -1887,73 +1957,60 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
         (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
         (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
     }
-    let ty = if load { 1 } else { 2 };
+    let ty = if load { 1 } else { STORE };
     // Plain accesses (not of the "load/store exclusive and ordered" class, bits 29:24 =
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, (!load).then_some(R13), slow, plain);
+    probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
     if rt2.is_some() {
         dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
-        probe_as(e, RAX, n, ty, R9, (!load).then_some(R14), slow, plain);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
     }
 }
 
 /// The common end of an inline load/store after its data moved (`mem_access`,
-/// `fp::fp_mem_access`): base writeback, the store hooks (leaving the block after a store
-/// into translated code), and the fallback at `slow` that lets the interpreter run the
+/// `fp::fp_mem_access`): base writeback, and the fallback at `slow` that lets the interpreter run the
 /// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
-/// reported as a slow path by `LSEMU_JIT_PROFILE`.
+/// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
+/// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
-    // Counting: on the fast path this instruction joins the pending count (the store
-    // hooks add it around their notification); the fallback flushes the count before it,
-    // the interpreter counts the instruction, then the count is lowered again so that
-    // both paths reach `done` with the same pending count (as `fp::sticky`).
+    // Counting: on the fast path this instruction joins the pending count; the fallback
+    // flushes the count before it, the interpreter counts the instruction, then the count
+    // is lowered again so that both paths reach `done` with the same pending count (as
+    // `fp::sticky`).
     let p0 = e.pending;
-    e.pending = p0 + 1;
-    if !load {
-        let stop = e.ops.new_dynamic_label();
-        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        store_hooks_then(e, pairs, n, stop, Some(done));
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-        // Translated code was written: leave after this instruction.
-        e.flush_count();
-        leave_after(e, pc);
-    } else {
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
-    }
-    dynasm!(e.ops ; .arch x64 ; =>slow);
-    if profiled {
-        e.slow_path = true;
-    }
-    e.pending = p0;
-    e.callout(pc, raw);
-    let n = p0 + 1;
+    // A host register left holding a guest register (`Em::avail`, the loaded one) gets
+    // it on the fallback too, so that the next instruction may use it whichever path ran.
+    let at = e.ops.offset().0;
+    let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
-    dynasm!(e.ops
-        ; .arch x64
-        ; sub QWORD [rbx + OFF_ICOUNT], n
-        ; sub QWORD [rbx + el_off], n
-        ; =>done
-    );
-    e.pending = n;
-}
-
-/// Leaves the block after the instruction at `pc` (it wrote translated code): PC = the
-/// next instruction, `exit::STOP`.
-fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
-    let next = pc.wrapping_add(4);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rax, QWORD next as i64
-        ; mov QWORD [rbx + OFF_PC], rax
-        ; mov eax, exit::STOP as i32
-    );
-    epilogue(&mut e.ops);
+    fp::defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        if profiled {
+            e.slow_path = true;
+        }
+        e.callout(pc, raw);
+        let n = p0 + 1;
+        dynasm!(e.ops
+            ; .arch x64
+            ; sub QWORD [rbx + OFF_ICOUNT], n
+            ; sub QWORD [rbx + el_off], n
+        );
+        if let Some((h, off)) = avail {
+            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        e.pending = pending;
+    });
+    dynasm!(e.ops ; .arch x64 ; =>done);
+    e.pending = p0 + 1;
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
@@ -1961,7 +2018,7 @@ fn leave_after(e: &mut Em<'_, '_>, pc: u64) {
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
+    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
     // Both accesses hit: nothing below can fault.
     let mut ix = ix;
     if load && ix != Ix::Off {
@@ -1971,10 +2028,10 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         ix = Ix::Off;
     }
     if load {
-        load_n(e, RDI, R8, n);
+        mem_n(e, true, RDI, R8, 0, n);
         native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
-            load_n(e, RDX, R9, n);
+            mem_n(e, true, RDX, R9, n as i32, n);
             native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
@@ -1983,12 +2040,12 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         }
     } else {
         e.load(RDI, rt, false);
-        store_n(e, RDI, R8, n);
+        mem_n(e, false, RDI, R8, 0, n);
         if let Some(rt2) = rt2 {
             e.load(RDI, rt2, false);
-            store_n(e, RDI, R9, n);
+            mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done, true);
+    finish_access(e, pc, raw, rn, ix, slow, done, true);
     true
 }

@@ -118,8 +118,8 @@
 //! stores, and natively emitted data-processing (integer) instructions (no xmm
 //! register, no call); everything else (a call-out may write any V register and
 //! clobbers every xmm register) clears it at the start of the next instruction
-//! (`next_insn`). Paths that call out and come back into the block (the fallbacks, the
-//! store hook's notification, `fp_guard`'s exact check only at a block's first FP
+//! (`next_insn`). Paths that call out and come back into the block (the fallbacks,
+//! `fp_guard`'s exact check only at a block's first FP
 //! instruction, where the cache is still empty) reload the cached registers from memory
 //! first (`reload_cache`), so both paths meet with the same cache; a scalar operand is
 //! taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single precision
@@ -142,8 +142,8 @@
 //! loop's dependency chains); any other one goes to the entry (which reloads the cache
 //! from memory, the architectural state). When a prologue check fails, the block's
 //! first instruction runs in the interpreter and the block is left for the next one,
-//! translated with its checks inline as usual. The first translation's code and call-out
-//! records are dropped.
+//! translated with its checks inline as usual. The first translation's code and inline
+//! caches are dropped.
 //!
 //! A loop of two blocks, the first ending with a B.cond to the second, which branches
 //! back to the first (a loop whose exit test is in its middle, as compilers lay out
@@ -1562,35 +1562,20 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             }
         }
     }
-    fp_finish_access(e, pc, raw, load, n, rt2, rn, ix, slow, done);
+    fp_finish_access(e, pc, raw, rn, ix, slow, done);
 }
 
-/// `finish_access` with its rarely taken paths (the interpreter fallback at `slow`, the
-/// exit after a store into translated code) deferred after the block (`defer`), so that
+/// `finish_access` with its rarely taken path (the interpreter fallback at `slow`)
+/// deferred after the block (`defer`), so that
 /// the fast path falls through without a taken jump. The fast path writes V registers
 /// only (`Em::reuse` is off for SIMD&FP loads/stores, so no host register is reused across
 /// `done`), and both paths reach `done` with the same pending count, as in `guarded`.
 #[allow(clippy::too_many_arguments)]
-fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt2: Option<u32>, rn: u32, ix: Ix, slow: DynamicLabel, done: DynamicLabel) {
+fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: DynamicLabel, done: DynamicLabel) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
     let p0 = e.pending;
-    if !load {
-        let stop = e.ops.new_dynamic_label();
-        let pairs: &[u8] = if rt2.is_some() { &[R13, R14] } else { &[R13] };
-        e.pending = p0 + 1;
-        fp_store_hooks(e, pairs, n, stop);
-        defer(e, move |e| {
-            // Translated code was written: leave after this instruction.
-            let pending = e.pending;
-            e.pending = p0 + 1;
-            dynasm!(e.ops ; .arch x64 ; =>stop);
-            e.flush_count();
-            leave_after(e, pc);
-            e.pending = pending;
-        });
-    }
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     let cache = e.xmm.regs;
     defer(e, move |e| {
@@ -1613,44 +1598,4 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, r
     e.avail = None;
     // Both paths leave the register cache as set above (see the module documentation).
     e.xmm.keep = true;
-}
-
-/// `store_hooks` with the notification call out of line: when the filter says the page
-/// may hold translated code, a cold stub calls the hook, leaves at `stop` if code was
-/// written, and otherwise reloads the register cache (the call clobbered xmm8-15) before
-/// coming back.
-fn fp_store_hooks(e: &mut Em<'_, '_>, pas: &[u8], n: u32, stop: DynamicLabel) {
-    let f = store_hook as extern "sysv64" fn(*mut Ctx, u64, u64, u64) -> u32 as usize as i64;
-    let uncounted = e.pending;
-    for &r in pas {
-        let call = e.ops.new_dynamic_label();
-        let back = e.ops.new_dynamic_label();
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rax, Rq(r)
-            ; shr rax, 12
-            ; and eax, (crate::FILTER_LEN - 1) as i32
-            ; mov rcx, QWORD [r12 + CTX_SFILTER]
-            ; cmp WORD [rcx + rax * 2], 0
-            ; jne =>call
-            ; =>back
-        );
-        let cache = e.xmm.regs;
-        defer(e, move |e| {
-            dynasm!(e.ops
-                ; .arch x64
-                ; =>call
-                ; mov rdi, r12
-                ; mov rsi, Rq(r)
-                ; mov edx, n as i32
-                ; mov ecx, uncounted
-                ; mov rax, QWORD f
-                ; call rax
-                ; test eax, eax
-                ; jnz =>stop
-            );
-            reload_cache(e, cache);
-            dynasm!(e.ops ; .arch x64 ; jmp =>back);
-        });
-    }
 }

@@ -34,10 +34,18 @@
 //!   what the TLB would;
 //!   a lookup cache entry dies with its block (page written, flush). So the block entered
 //!   is always the one translated from the bytes at the PA the fetch gives now.
-//! - Stores: an inline store reports itself (`store_notify`, and the check for written
-//!   translated code) only if the store filter entry of its PA page is non-zero
-//!   (`StoreFilter`: pages with translations, and pages the platform watches through
-//!   `Platform::store_watch`); a zero entry proves the report would do nothing.
+//! - Stores: an inline store reports nothing (no `store_notify`, no check for written
+//!   translated code). It hits only write entries of `FastMem` with a quiet tag
+//!   (`mem::QUIET`), which exist only for pages where the report would do nothing: no
+//!   translations from the PA page, and not watched by the platform
+//!   (`Platform::store_watch`). The fill asks (`JitPlat::quiet_store_ok`); a page that
+//!   gets its first translation loses its quiet tags at once in the running PE
+//!   (`Jit::translate`) and, in the other PEs, before they next run (`Jit::sync_quiet`,
+//!   which `Cpu::fast_quiet_mark` shows needed); a run clears those of the pages it
+//!   watches. A store to such a page goes to the interpreter, whose `write_mem` takes
+//!   the same fast path as it would under `interp::run` (same write entries) and
+//!   reports (`note_write` invalidates what it wrote; the quiet tag of a later fill is
+//!   allowed once the page's translations are gone).
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
 //!   not, the dispatcher steps the rest with the interpreter.
 
@@ -124,8 +132,6 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
-    /// `Jit::filter`'s entries (read by inline stores, `emit::store_hooks`).
-    pub sfilter: *const u16,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -137,9 +143,44 @@ pub(crate) struct JitPlat<'a> {
     filter: StoreFilter,
     /// Pages with translations written since the dispatcher last looked.
     written: Vec<u64>,
+    /// The PA pages the platform watches during this run (`Jit::watch`).
+    watch: Watch,
+}
+
+/// Which PA pages' stores the platform must hear of during a run (`Platform::store_watch`).
+#[derive(Debug, Clone)]
+pub(crate) enum Watch {
+    All,
+    /// These page numbers (PA >> 12).
+    Pages(Vec<u64>),
+}
+
+impl Watch {
+    fn has(&self, pg: u64) -> bool {
+        match self {
+            Watch::All => true,
+            Watch::Pages(v) => v.contains(&pg),
+        }
+    }
 }
 
 impl JitPlat<'_> {
+    /// Whether a store to PA page `pg` needs a report (`store_notify` to the platform or
+    /// the check for written translations), which an inline store does not make: the
+    /// page holds translations not about to be invalidated, or the platform watches it.
+    fn store_reported(&self, pg: u64) -> bool {
+        let f = self.filter[filter_index(pg)].get();
+        if f == 0 {
+            return false;
+        }
+        if f & WATCH != 0 && self.watch.has(pg) {
+            return true;
+        }
+        // A page in `written` loses its translations before translated code runs again
+        // (a call-out that fills `written` stops the block; the dispatcher invalidates).
+        f & !WATCH != 0 && self.pages.borrow().contains_key(&pg) && !self.written.contains(&pg)
+    }
+
     /// Notes RAM written by devices or hooks during the last platform call.
     fn drain(&mut self) {
         for (pa, len) in self.inner.take_ram_writes() {
@@ -199,8 +240,7 @@ fn line_mask(off: u64, bytes: u64) -> u64 {
 /// removal) and `Jit::flush`; bit 15 (`WATCH`) is set while the platform wants to hear
 /// of stores to such a page (`Platform::store_watch`, refreshed at each `Engine::run`).
 /// An entry of 0 therefore proves that a store there needs neither `note_write` nor
-/// `store_notify`: inline stores test it and skip the call (`emit::store_hooks`).
-/// Never resized: translated code holds its address (`Ctx::sfilter`).
+/// `store_notify` (checked first by `note_write` and `JitPlat::store_reported`).
 type StoreFilter = std::rc::Rc<[std::cell::Cell<u16>]>;
 /// Entries of a `StoreFilter` (a power of two): one per page of 256 MiB.
 pub(crate) const FILTER_LEN: usize = 1 << 16;
@@ -278,19 +318,15 @@ impl Platform for JitPlat<'_> {
     fn store_watch(&self, out: &mut Vec<(u64, u64)>) -> bool {
         self.inner.store_watch(out)
     }
+    fn quiet_store_ok(&self, pa: PhysAddr) -> bool {
+        !self.store_reported(pa.0 >> 12)
+    }
     fn tlbi_broadcast(&mut self, cpu: u8, op: cpu_aarch64::mmu::TlbiOp, arg: u64) {
         self.inner.tlbi_broadcast(cpu, op, arg)
     }
     fn send_event(&mut self, cpu: u8) {
         self.inner.send_event(cpu)
     }
-}
-
-/// One instruction executed by calling the interpreter.
-#[repr(C)]
-pub(crate) struct Rec {
-    pub pc: u64,
-    pub raw: u32,
 }
 
 /// A translated block.
@@ -346,6 +382,8 @@ struct Counters {
     interp_steps: u64,
     /// Returns from translated code by exit code (index = `exit::*`).
     exits: [u64; 7],
+    /// Runs that began with a scan of the PE's quiet tags (`Jit::sync_quiet`).
+    quiet_scans: u64,
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again.
@@ -377,14 +415,19 @@ pub struct Jit {
     watched: Option<Vec<usize>>,
     /// Scratch for `Platform::store_watch`.
     watch_buf: Vec<(u64, u64)>,
-    /// Call-out records of the current code buffer generation (stable heap addresses
-    /// that translated code refers to).
-    // Boxed: translated code holds their addresses while the vectors grow.
+    /// The pages the platform watches in the current run (lent to `JitPlat`).
+    watch: Watch,
+    /// This Jit's part of `Cpu::fast_quiet_mark` (unique per `Jit`, in bits 63:40).
+    mark_id: u64,
+    /// PA pages that got their first translation so far (the rest of the write mark).
+    code_pages_added: u64,
+    /// The code every block shares (after the trampoline).
+    stubs: emit::Stubs,
+    /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
+    /// buffer generation (stable heap addresses that translated code refers to).
+    // Boxed: translated code holds their addresses while the vector grows.
     #[allow(clippy::vec_box)]
-    recs: Vec<Box<Rec>>,
-    /// Inline caches of register branches (`emit::Em::branch_ic`), as `recs`.
-    #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 2]>>,
+    ics: Vec<Box<[u64; 3]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -477,7 +520,13 @@ impl Jit {
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
             watched: Some(Vec::new()),
             watch_buf: Vec::new(),
-            recs: Vec::new(),
+            watch: Watch::Pages(Vec::new()),
+            mark_id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40
+            },
+            code_pages_added: 0,
+            stubs: emit::Stubs::default(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
@@ -487,9 +536,10 @@ impl Jit {
         match CodeBuf::new(CODE_SIZE) {
             Ok(b) => {
                 j.code = Some(b);
-                let t = emit::trampoline(j.base());
+                let (t, stubs) = emit::trampoline(j.base(), j.jcache.as_ptr());
                 if j.install(&t).is_some() {
                     j.tramp_end = j.used;
+                    j.stubs = stubs;
                 } else {
                     j.broken = true;
                 }
@@ -531,7 +581,6 @@ impl Jit {
         for w in self.filter.iter() {
             w.set(w.get() & WATCH);
         }
-        self.recs.clear();
         self.ics.clear();
         self.pending_slot = None;
         self.used = self.tramp_end;
@@ -578,6 +627,7 @@ impl Jit {
         const MAX_PAGES: u64 = 1024;
         let pages: u64 = self.watch_buf.iter().map(|&(pa, len)| (pa.wrapping_add(len.max(1) - 1) >> 12).wrapping_sub(pa >> 12).saturating_add(1)).fold(0u64, |a, b| a.saturating_add(b));
         if !partial || pages > MAX_PAGES {
+            self.watch = Watch::All;
             if self.watched.is_some() {
                 for i in 0..FILTER_LEN {
                     set(&self.filter, i);
@@ -600,12 +650,20 @@ impl Jit {
             }
         }
         let w = self.watched.get_or_insert_with(Vec::new);
+        if matches!(self.watch, Watch::All) {
+            self.watch = Watch::Pages(Vec::new());
+        }
+        let Watch::Pages(wp) = &mut self.watch else { return };
+        wp.clear();
         for &(pa, len) in &self.watch_buf {
             let (first, last) = (pa >> 12, pa.wrapping_add(len.max(1) - 1) >> 12);
             let mut pg = first;
             loop {
                 set(&self.filter, filter_index(pg));
                 w.push(filter_index(pg));
+                if !wp.contains(&pg) {
+                    wp.push(pg);
+                }
                 if pg == last {
                     break;
                 }
@@ -615,7 +673,7 @@ impl Jit {
     }
 
     /// Translates the block at `va` (physical `pa`) for the current context.
-    fn translate(&mut self, cpu: &Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
+    fn translate(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
         let span = p.ram_span(PhysAddr(pa & !0xfff))?;
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
@@ -637,10 +695,10 @@ impl Jit {
         let mut cx = emit::BlockCx {
             va,
             pa,
-            jcache: self.jcache.as_ptr(),
             el: cpu.st.pstate.el,
             spsel: cpu.st.pstate.sp,
-            recs: &mut self.recs,
+            start,
+            stubs: self.stubs,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
         };
@@ -652,6 +710,7 @@ impl Jit {
         let b = Block { off, len };
         let k = key(cpu, va, pa);
         self.blocks.insert(k, b);
+        let mut new_page = false;
         {
             let mut pages = self.pages.borrow_mut();
             let c = pages.entry(pa >> 12).or_insert_with(|| {
@@ -659,13 +718,39 @@ impl Jit {
                 // RAM is at most 512 GiB, 2048 pages per entry).
                 let f = &self.filter[filter_index(pa >> 12)];
                 f.set(f.get().wrapping_add(1));
+                new_page = true;
                 CodePage::default()
             });
             c.keys.push(k);
             c.lines |= lines;
         }
+        if new_page {
+            // Stores to the page must be reported from now on: no quiet tag may hit
+            // (this PE's at once; the others' before they next run: `sync_quiet`).
+            self.code_pages_added += 1;
+            cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+        }
         self.stats.blocks_translated += 1;
         Some(b)
+    }
+
+    /// This Jit's `Cpu::fast_quiet_mark` for a PE that has no quiet tag for a page that
+    /// got translations so far (`code_pages_added`).
+    fn quiet_mark(&self) -> u64 {
+        self.mark_id | self.code_pages_added & ((1 << 40) - 1)
+    }
+
+    /// Before a run of `cpu` (`update_watch` done): clears its quiet tags of pages whose
+    /// stores must be reported (`JitPlat::store_reported`): the pages watched in this
+    /// run, and, unless the PE's quiet mark shows that it ran under this Jit since the
+    /// last page got translations and got no quiet tag elsewhere, pages with
+    /// translations.
+    fn sync_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+        let watching = !matches!(&p.watch, Watch::Pages(v) if v.is_empty());
+        if watching || cpu.fast_quiet_mark() != self.quiet_mark() {
+            self.counters.quiet_scans += 1;
+            cpu.fast_drop_quiet(|pg| p.store_reported(pg));
+        }
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
@@ -678,7 +763,6 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
-            sfilter: self.filter.as_ptr().cast::<u16>(),
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
@@ -834,13 +918,19 @@ impl Engine for Jit {
         }
         cpu.fast_run_boundary(true);
         self.update_watch(p);
-        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new() };
+        let watch = std::mem::replace(&mut self.watch, Watch::Pages(Vec::new()));
+        let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new(), watch };
+        self.sync_quiet(cpu, &jp);
         let x = self.run_inner(cpu, &mut jp, budget);
         for pg in std::mem::take(&mut jp.written) {
             self.invalidate_written(pg);
         }
+        self.watch = std::mem::replace(&mut jp.watch, Watch::All);
         self.pending_slot = None;
         cpu.fast_run_boundary(false);
+        // Every quiet tag set in the run was allowed by `quiet_store_ok`, and every page
+        // translated in it had this PE's cleared.
+        cpu.set_fast_quiet_mark(self.quiet_mark());
         x
     }
 

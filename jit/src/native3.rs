@@ -22,7 +22,7 @@ use cpu_aarch64::sysreg::{HCR_TDZ, HCR_TID2, HCR_TPC, HCR_TPU, HCR_VM, SCTLR_DZE
 use cpu_aarch64::Cpu;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
-use super::{epilogue, leave_after, load_n, probe, store_hooks, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
+use super::{load_n, probe, store_n, Em, OFF_PC, R10, R11, R13, R14, R8, RAX, RDI, RDX};
 use crate::{exit, Ctx};
 
 const OFF_SCTLR1: i32 = (offset_of!(Cpu, sys.sctlr) + 8) as i32;
@@ -99,7 +99,8 @@ fn base_r10(e: &mut Em<'_, '_>, rn: u32, slow: dynasmrt::DynamicLabel) {
 ///   monitor marked with the PA, size and VA (`excl_mark`);
 /// - STXR/STXP: the monitor check (`excl_check`) on the PA of the aligned write, then the
 ///   store with the data read before the status is written (Rs == Rt: Constraint_NONE, as
-///   the interpreter), its store hook (`store_notify` as `write_mem`), and Ws = status.
+///   the interpreter), and Ws = status (no store report: a write entry exists only for
+///   a page whose stores need none, see the crate documentation).
 ///   When the monitor fails on a VA other than the marked one the interpreter makes no
 ///   access at all; the inline path does none either (the probe only reads `FastMem`),
 ///   and when the probe misses the interpreter decides.
@@ -147,10 +148,9 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     } else {
         // r14 = host address, r13 = PA (both callee-saved: they survive the call).
-        probe(e, R10, dbytes, 2, R14, Some(R13), slow);
+        probe(e, R10, dbytes, super::STORE, R14, Some(R13), slow);
         let f = excl_check as extern "sysv64" fn(*mut Cpu, u64, u64, u64) -> u32 as usize as i64;
         let fail = e.ops.new_dynamic_label();
-        let stop = e.ops.new_dynamic_label();
         dynasm!(e.ops
             ; .arch x64
             ; mov rdi, rbx
@@ -189,7 +189,6 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
         }
         e.pending = 1;
         e.flush_count();
-        store_hooks(e, &[R13], dbytes, stop);
         dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>fail);
         if rs != 31 {
             let off = e.cx.reg_off(rs);
@@ -197,8 +196,7 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
         }
         e.pending = 1;
         e.flush_count();
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-        leave_after(e, pc);
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
     dynasm!(e.ops ; .arch x64 ; =>slow);
     e.slow_path = true;
@@ -262,7 +260,7 @@ extern "sysv64" fn zva_normal(ctx: *mut Ctx, base: u64, pa: u64) -> u32 {
 
 /// SYS #op1, C7, Cm, #op2 (cache maintenance):
 /// - DC ZVA (3, C4, 1): zeroes the 64-byte block (DCZID_EL0.BS = 4) holding X[t] with the
-///   four 16-byte stores of `dc_zva` and their store hooks, when the block's page is in
+///   four 16-byte stores of `dc_zva` (which need no report: see `excl`), when the block's page is in
 ///   `FastMem`'s write table (the translation `dc_zva` makes of the block's base then
 ///   succeeds, and the stores take `write_mem`'s fast path) and is Normal memory
 ///   (`zva_normal`); traps as `sys_traps` (SCTLR_EL1.DZE at EL0, HCR_EL2.TDZ);
@@ -292,7 +290,7 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
             const BLOCK: i32 = cpu_aarch64::sysreg::id::DCZVA_BYTES as i32;
             e.load(RAX, rt, false);
             dynasm!(e.ops ; .arch x64 ; and rax, -BLOCK ; mov r11, rax);
-            probe(e, R11, 16, 2, R14, Some(R13), slow);
+            probe(e, R11, 16, super::STORE, R14, Some(R13), slow);
             let f = zva_normal as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
             dynasm!(e.ops
                 ; .arch x64
@@ -310,15 +308,7 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
             }
             e.pending = 1;
             e.flush_count();
-            // `write_mem` notifies each 16-byte store.
-            let stop = e.ops.new_dynamic_label();
-            for q in 0..BLOCK / 16 {
-                dynasm!(e.ops ; .arch x64 ; lea r11, [r13 + 16 * q]);
-                store_hooks(e, &[R11], 16, stop);
-            }
-            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>stop);
-            leave_after(e, pc);
-            dynasm!(e.ops ; .arch x64 ; =>slow);
+            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
             e.slow_path = true;
             let raw = e.raw;
             e.callout(pc, raw);
@@ -507,7 +497,7 @@ fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
             ; jz =>done
         );
         // PC is the next instruction, or the vector of the interrupt taken.
-        epilogue(&mut e.ops);
+        e.leave();
     } else {
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }

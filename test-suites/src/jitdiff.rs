@@ -11,7 +11,7 @@
 //! | PA | size | contents | stage 1 (MMU on) |
 //! |---|---|---|---|
 //! | `VEC_PA` | 4 KiB | vectors: sync handler logs ESR/FAR/ELR/SPSR and skips the instruction; IRQ handler logs and acks the doorbell | EL1 RX |
-//! | `CODE_PA` | 32 KiB | the program (may start near a page end) | executable at the program's EL, RW |
+//! | `CODE_PA` | 32 KiB | the program (may start near a page end) | executable at the program's EL, RW; also at `alias_va` (RW, EL0 too, never executable) |
 //! | `DATA_PA` | 16 KiB | data; the last page is read-only when the MMU is on | RW (page 3 RO), EL0 too |
 //! | `LOG_PA` | 16 KiB | the handlers' stack/log (SP_EL1 starts at its end) | EL1 RW |
 //! | `PT_PA` | 16 KiB | page tables (mapped so programs can change them) | EL1 RW |
@@ -172,6 +172,10 @@ pub mod enc {
     /// TLBI VAE1, Xt
     pub fn tlbi_vae1(rt: u32) -> u32 {
         0xd508_8720 | rt
+    }
+    /// DC ZVA, Xt
+    pub fn dc_zva(rt: u32) -> u32 {
+        0xd50b_7420 | rt
     }
 }
 
@@ -516,10 +520,20 @@ fn build_page_tables(p: &mut TestPlat, el: u8) {
     // AP = 0b01 (EL0 RW) makes a page PXN for EL1 implicitly, so EL1 code is EL1-only.
     let code_ap = if el == 0 { 0b01 } else { 0b00 };
     map(p, CODE_PA, CODE_SIZE, &|a| page(a, 0, code_ap, el == 0, el != 0));
+    // The code's second mapping (`alias_va`), right after it (a gap before the data).
+    for a in (CODE_PA..CODE_PA + CODE_SIZE as u64).step_by(0x1000) {
+        p.write_u64(l3 + 8 * ((alias_va(a) >> 12) & 511), page(a, 0, 0b01, true, true));
+    }
     map(p, DATA_PA, DATA_SIZE, &|a| page(a, 0, if a >= DATA_PA + 0x3000 { 0b11 } else { 0b01 }, true, true));
     map(p, LOG_PA, LOG_SIZE, &|a| page(a, 0, 0b00, true, true));
     map(p, PT_PA, PT_SIZE, &|a| page(a, 0, 0b00, true, true));
     p.write_u64(l3m + 8 * ((va(MMIO_PA) >> 12) & 511), page(MMIO_PA, 1, 0b01, true, true));
+}
+
+/// The second VA of code-region PA `pa` with the MMU on: a read-write mapping (EL0 too)
+/// that is never executable, for stores into code through an alias.
+pub fn alias_va(pa: u64) -> u64 {
+    pa - VA_OFF + CODE_SIZE as u64
 }
 
 /// The VA of the level 3 descriptor that maps code-region page `page` (MMU on).
@@ -773,7 +787,7 @@ pub fn compare(a: &Outcome, b: &Outcome, na: &str, nb: &str, all_exits: bool) ->
 
 /// Which program families [`make_prog`] draws from.
 pub const KINDS: &[&str] =
-    &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch", "indirect", "remap_loop"];
+    &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch", "indirect", "remap_loop", "smc_alias"];
 
 fn filler(r: &mut Rng, cands: &[usize], max_len: usize, aligned: bool) -> Vec<u32> {
     let o = GenOpts { groups: vec![], aligned, max_len };
@@ -788,7 +802,7 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     // Random sequences dominate; directed templates share the rest.
     let kind = if r.chance(1, 2) { "random" } else { kind };
     let el = r.below(2) as u8;
-    let mmu = kind == "remap" || kind == "remap_loop" || r.chance(2, 3);
+    let mmu = kind == "remap" || kind == "remap_loop" || kind == "smc_alias" || r.chance(2, 3);
     let aligned = !mmu || r.chance(1, 8);
     let base = random_case(&mut r, cands, &GenOpts { groups: vec![], aligned, max_len: 48 });
     let mut regs = base.regs.clone();
@@ -1053,12 +1067,43 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             code.push(b_ne(4 * back));
             prog.regs.x[26] = 2 + r.below(5);
         }
+        "smc_alias" => {
+            // MMU on. F (page 5: MOVZ X0, #imm; RET) is rewritten between calls, through
+            // its alias (`alias_va`) or its own VA, and the page also gets data stores
+            // (another 64-byte line) before F is first run, so the PE has a write entry
+            // for it from before the page held translated code:
+            //   X24 = store VA of F; X25 = X24 + 0x800; W23 = MOVZ X0, #new
+            //   L: STR X19, [X25] | DC ZVA, X25; BL F; ADD X19, X0, X19 LSL #1;
+            //      STR W23, [X24]; DC CVAU, X24; DSB; IC IVAU, X24; DSB; ISB;
+            //      ADD X23, X23, #32 (the immediate + 1); SUBS X26, X26, #1; B.NE L
+            // Each call must run the word stored last.
+            prog.code_off = 0x100;
+            let fpa = CODE_PA + 0x5000 + 4 * r.below(16);
+            prog.extra_code.push((fpa - CODE_PA, vec![movz(0, r.below(0x8000) as u32, 0), RET]));
+            let fva = fpa - VA_OFF;
+            let sva = if r.chance(3, 4) { alias_va(fpa) } else { fva };
+            let here = |code: &Vec<u32>| CODE_PA + prog.code_off - VA_OFF + 4 * code.len() as u64;
+            code.extend(mov32(24, sva as u32));
+            code.push(add_imm(25, 24, 0x800));
+            code.extend(mov32(23, movz(0, r.below(0x8000) as u32, 0)));
+            let top = code.len();
+            code.push(if r.chance(1, 3) { dc_zva(25) } else { str_x(19, 25) });
+            code.push(bl(fva as i64 - here(&code) as i64));
+            code.push(add_lsl(19, 0, 19, 1));
+            code.push(str_w(23, 24));
+            code.extend([dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB]);
+            code.push(add_imm(23, 23, 32));
+            code.push(subs_imm(26, 26, 1));
+            let back = top as i64 - code.len() as i64;
+            code.push(b_ne(4 * back));
+            prog.regs.x[26] = 2 + r.below(4);
+        }
         _ => unreachable!(),
     }
     code.push(hlt(END_HLT));
     prog.limit = match kind {
         "loop" => 40 * code.len() as u64 + 400,
-        "indirect" | "remap_loop" => 30 * (code.len() as u64 + 12) + 400,
+        "indirect" | "remap_loop" | "smc_alias" => 30 * (code.len() as u64 + 12) + 400,
         _ => 4 * code.len() as u64 + 200,
     };
     prog.code = code;

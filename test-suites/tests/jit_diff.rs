@@ -948,7 +948,7 @@ fn broken_engines_are_caught() {
             // old code is an allowed outcome.
             // ("indirect" patches its call targets with maintenance in some programs.)
             Bug::IgnoresGuestCodeWrites => {
-                assert!(by_kind.keys().all(|k| ["smc_maint", "smc_loop", "indirect"].contains(k)), "{by_kind:?}");
+                assert!(by_kind.keys().all(|k| ["smc_maint", "smc_loop", "indirect", "smc_alias"].contains(k)), "{by_kind:?}");
                 assert!(by_kind.contains_key("smc_maint") && by_kind.contains_key("smc_loop"), "{by_kind:?}");
             }
             Bug::LateInterrupts => assert!(by_kind.contains_key("doorbell"), "{by_kind:?}"),
@@ -1003,6 +1003,7 @@ fn encodings_match_gnu_as() {
         ("add x25, x25, x24, lsl #11", add_lsl(25, 25, 24, 11)),
         ("add x19, x0, x19, lsl #1", add_lsl(19, 0, 19, 1)),
         ("tlbi vae1, x21", tlbi_vae1(21)),
+        ("dc zva, x25", dc_zva(25)),
         ("eor x21, x21, x20", 0xca14_02b5),
     ];
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff");

@@ -652,7 +652,8 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
 /// the planned registers loaded into the cache. When a check fails, the block's first
 /// instruction (`raw0`) runs in the interpreter and the block is left for the next one,
 /// translated as usual (its checks are inline): this block runs only in the mode it
-/// was planned for. `len`: the block's instruction count.
+/// was planned for (a taken branch there, a side exit's B.cond, leaves the block from
+/// the call-out). `len`: the block's instruction count.
 pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: i32) {
     e.lp = Some(LoopPlan { len, ..plan });
     let fail = e.ops.new_dynamic_label();
@@ -694,6 +695,9 @@ pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &m
     let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
     let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
     let n = *len;
+    // (The B.cond may be the block's first instruction, which the loop prologue's
+    // fallback runs in the interpreter: a taken branch leaves the block there, as any
+    // call-out that does not go on to the next instruction.)
     let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
     let Insn::Branch(Branch::BCond { imm19, cond }) = last else { return None };
     let t = rel(pc, imm19, 19);

@@ -66,9 +66,10 @@ fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
 ///   (MDSCR_EL1.MDE);
 /// - everything that can change a translation invalidates all entries (`epoch`): any
 ///   System-group instruction (MSR, SVC/HVC/SMC, AT, ...) but those of
-///   `interp::keeps_fast_state`, an exception taken or returned from (ERET) that changes
-///   the EL (`Cpu::fast_after_exception`: at the same EL nothing the entries depend on
-///   changed), `Cpu::reset`; a run boundary unless
+///   `interp::keeps_fast_state`, `Cpu::reset`; an exception taken or returned from
+///   (ERET) that changes the EL only switches epochs (`Cpu::fast_after_exception`: the
+///   entries depend on the EL, and on nothing else the exception changes), so that
+///   entries made at one EL hit only there; a run boundary unless
 ///   nothing the entries depend on changed in between (`Cpu::fast_run_boundary`); a TLBI
 ///   drops the pages of the TLB entries it removed (`Cpu::fast_tlb_removed`), or all;
 /// - every entry is backed by the TLB entry (or the flat MMU-off mapping) its translation
@@ -103,6 +104,10 @@ pub(crate) struct FastMem {
     /// The last epoch `invalidate` made current (`EPOCH_STEP..=EPOCH_MAX`); wrapping
     /// empties every table.
     issued: u64,
+    /// Per EL: the epoch of the entries made at that EL when the PE last left it by an
+    /// exception or ERET, valid again when it comes back (`Cpu::fast_after_exception`);
+    /// 0 for none. `invalidate` clears them all.
+    el_epochs: [u64; 4],
     /// `Tlb::fills` as last seen. Entries exist only while it equals `Tlb::fills`:
     /// `fast_fill` syncs it before making one, every fill is reported to `tlb_filled`
     /// (which empties the cache if it missed one), `Cpu::reset` empties the cache when it
@@ -119,6 +124,9 @@ pub(crate) struct FastMem {
     /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
     /// quiet tag is set.
     quiet_mark: u64,
+    /// Bit `pg % 4096` is set for the PA page numbers `pg` of every non-zero quiet tag
+    /// (and maybe others): a clear bit proves the page has none (`fast_quiet_may_have`).
+    quiet_pages: [u64; 64],
 }
 
 /// The table of `FastMem::e` with the write entries' quiet tags (see `FastMem`).
@@ -153,11 +161,13 @@ impl Default for FastMem {
             debug: true,
             epoch: EPOCH_STEP,
             issued: EPOCH_STEP,
+            el_epochs: [0; 4],
             fills: 0,
             e: Box::new([[FastEntry::default(); FAST_ENTRIES]; 4]),
             code: FastEntry::default(),
             kept: None,
             quiet_mark: 0,
+            quiet_pages: [0; 64],
         }
     }
 }
@@ -217,6 +227,14 @@ impl FastMem {
             // No entry of a finished run may come back (epoch 0 is never current).
             k.epoch = 0;
         }
+        // Nor any of another EL.
+        self.el_epochs = [0; 4];
+        self.epoch = self.fresh_epoch();
+    }
+
+    /// An epoch no entry has: the next one after `issued` (a wrap empties the tables and
+    /// forgets the epochs of other ELs, whose values come back).
+    fn fresh_epoch(&mut self) -> u64 {
         self.issued += EPOCH_STEP;
         if self.issued > EPOCH_MAX {
             // Wrapped: old entries could match again. (254 epochs: the emptying costs
@@ -225,9 +243,10 @@ impl FastMem {
                 t.fill(FastEntry::default());
             }
             self.code = FastEntry::default();
+            self.el_epochs = [0; 4];
             self.issued = EPOCH_STEP;
         }
-        self.epoch = self.issued;
+        self.issued
     }
 }
 
@@ -373,8 +392,11 @@ impl Cpu {
         }
     }
     /// After an exception was taken or returned from (ERET), which the PE was at EL `el`
-    /// before: keeps the cached pages if it is still at that EL, else empties the caches
-    /// (`FastMem::invalidate`); asks for an interrupt check either way (DAIF changed).
+    /// before: keeps the cached pages if it is still at that EL; else puts the current
+    /// epoch aside as `el`'s (`FastMem::el_epochs`) and makes current the one the new EL
+    /// had when the PE last left it, or a fresh one: the entries made at each EL hit
+    /// only there, and come back with it (outside a run, where nothing may hit, it
+    /// empties the caches instead); asks for an interrupt check either way (DAIF changed).
     /// Entry and return change PSTATE (EL, SPSel, DAIF, SS, IL), ELR/SPSR/ESR/FAR and the
     /// exclusive monitor, and of these the cached translations depend only on the EL (the
     /// translation regime and the permissions checked, of ordinary accesses only); the
@@ -382,10 +404,16 @@ impl Cpu {
     /// interrupt taken at EL1 from EL1 and its ERET back (most exceptions in a kernel)
     /// thus keep the pages both sides use.
     pub fn fast_after_exception(&mut self, el: u8) {
+        let f = &mut self.fast;
         if self.st.pstate.el == el {
-            self.fast.irq_check = true;
+            f.irq_check = true;
+        } else if f.epoch == EPOCH_IDLE || !f.live {
+            f.invalidate();
         } else {
-            self.fast.invalidate();
+            f.irq_check = true;
+            f.el_epochs[el as usize & 3] = f.epoch;
+            let back = std::mem::take(&mut f.el_epochs[self.st.pstate.el as usize & 3]);
+            f.epoch = if back != 0 { back } else { f.fresh_epoch() };
         }
     }
     /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).
@@ -411,11 +439,24 @@ impl Cpu {
     /// must be reported again. The entries themselves stay.
     pub fn fast_drop_quiet(&mut self, mut drop: impl FnMut(u64) -> bool) {
         let [.., w, q] = &mut *self.fast.e;
+        let pages = &mut self.fast.quiet_pages;
+        *pages = [0; 64];
         for (q, w) in q.iter_mut().zip(w.iter()) {
-            if q.tag != 0 && drop((q.tag & !0xfff).wrapping_add(w.pa_off) >> 12) {
-                q.tag = 0;
+            if q.tag != 0 {
+                let pg = (q.tag & !0xfff).wrapping_add(w.pa_off) >> 12;
+                if drop(pg) {
+                    q.tag = 0;
+                } else {
+                    pages[(pg >> 6) as usize & 63] |= 1 << (pg & 63);
+                }
             }
         }
+    }
+    /// Whether PA page number `pg` may have a quiet tag (false: it has none, no need to
+    /// `fast_drop_quiet` it).
+    #[inline(always)]
+    pub fn fast_quiet_may_have(&self, pg: u64) -> bool {
+        self.fast.quiet_pages[(pg >> 6) as usize & 63] & 1 << (pg & 63) != 0
     }
     /// The mark an engine last put with `set_fast_quiet_mark`, or 0 if a quiet tag was
     /// set since (or it never marked). A JIT uses it to know that no quiet tag is there
@@ -564,6 +605,8 @@ impl Cpu {
             self.fast.e[QUIET][i].tag = if quiet { tag } else { 0 };
             if quiet {
                 self.fast.quiet_mark = 0;
+                let pg = pa_page >> 12;
+                self.fast.quiet_pages[(pg >> 6) as usize & 63] |= 1 << (pg & 63);
             }
         }
     }
@@ -1050,6 +1093,43 @@ mod fast_tlb_tests {
         cpu.fast_invalidate();
         cpu.fast_run_boundary(true);
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "an invalidation between runs drops them");
+    }
+
+    /// Entries made at EL1 hit only at EL1: an exception to EL2 and the ERET back (EL1's
+    /// epoch put aside and made current again) keep them, entries made at EL2 do not hit
+    /// at EL1 nor EL1's at EL2; an invalidation while at EL2 drops EL1's too.
+    #[test]
+    fn entries_come_back_with_their_el() {
+        let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.st.pstate.el = 1;
+        cpu.fast_run_boundary(true);
+        let put = |cpu: &mut Cpu, page: u64| {
+            let ep = cpu.fast.epoch;
+            cpu.fast.e[1][page as usize & (FAST_ENTRIES - 1)] = FastEntry { tag: page << 12 | ep, host_off: 0x1000u64.wrapping_sub(page << 12), pa_off: 0, flags: 0 };
+        };
+        let hit = |cpu: &Cpu, page: u64| cpu.fast_hit(1, page << 12, 8).is_some();
+        let (p1, p2) = (0x80100u64, 0x80200u64);
+        put(&mut cpu, p1);
+        assert!(hit(&cpu, p1));
+        // Exception to EL2.
+        cpu.st.pstate.el = 2;
+        cpu.fast_after_exception(1);
+        assert!(!hit(&cpu, p1), "EL1's entry at EL2");
+        put(&mut cpu, p2);
+        assert!(hit(&cpu, p2));
+        // ERET to EL1.
+        cpu.st.pstate.el = 1;
+        cpu.fast_after_exception(2);
+        assert!(hit(&cpu, p1), "EL1's entry back at EL1");
+        assert!(!hit(&cpu, p2), "EL2's entry at EL1");
+        // Back to EL2: its entry too; an invalidation there drops both ELs' entries.
+        cpu.st.pstate.el = 2;
+        cpu.fast_after_exception(1);
+        assert!(hit(&cpu, p2) && !hit(&cpu, p1));
+        cpu.fast_invalidate();
+        cpu.st.pstate.el = 1;
+        cpu.fast_after_exception(2);
+        assert!(!hit(&cpu, p1) && !hit(&cpu, p2), "invalidated while at EL2");
     }
 
     /// The rule itself, on `FastMem` alone: entries survive fills, an eviction drops the

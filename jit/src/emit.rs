@@ -20,7 +20,20 @@ pub(crate) mod native2;
 #[path = "native3.rs"]
 mod native3;
 
-type Asm = VecAssembler<X64Relocation>;
+/// The assembler. Blocks are assembled at base address 0 and copied to their place in
+/// the code buffer: their code must be position-independent (labels only; no `extern`
+/// or absolute label addresses), and reaches the shared stubs with `Em::rel32_to`, which
+/// knows the block's address. One assembler serves every translation of a `Jit`
+/// (`BlockCx::asm`): its buffers are reused.
+pub(crate) type Asm = VecAssembler<X64Relocation>;
+
+/// Code bytes the reused assembler keeps room for (a typical block is under 1 KB).
+const ASM_ROOM: usize = 4096;
+
+/// A new assembler for `BlockCx::asm`.
+pub(crate) fn assembler() -> Asm {
+    Asm::new_with_capacity(0, ASM_ROOM, 16, 0, 16, 64, 16)
+}
 
 #[path = "fp.rs"]
 mod fp;
@@ -387,6 +400,8 @@ pub(crate) struct BlockCx<'a> {
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
     pub ics: &'a mut Vec<Box<[u64; 3]>>,
+    /// The Jit's assembler, empty between translations (see `Asm`).
+    pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
 }
@@ -879,10 +894,10 @@ impl Em<'_, '_> {
     }
 }
 
-/// Translates the words of a block starting at `cx.va`. Returns the code (to be placed at
-/// address `start`), the number of guest instructions and the 64-byte lines of the page
-/// that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option<(Vec<u8>, u32, u64)> {
+/// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
+/// address `start`). Returns the number of guest instructions and the 64-byte lines of
+/// the page that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<(u32, u64)> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -908,31 +923,27 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32]) -> Option
     // that branch is translated again following the plan the first translation found
     // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
     let ics = cx.ics.len();
-    let (bytes, seen) = emit_block(cx, start, list, side, None)?;
-    let bytes = match seen {
-        Some(plan) => {
-            cx.ics.truncate(ics);
-            emit_block(cx, start, list, side, Some(plan))?.0
-        }
-        None => bytes,
-    };
+    if let Some(plan) = emit_block(cx, list, side, None, out)? {
+        cx.ics.truncate(ics);
+        emit_block(cx, list, side, Some(plan), out)?;
+    }
     let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
-    dump(cx.va, start, &bytes, &ws);
+    dump(cx.va, start, out, &ws);
     // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
     // reads only in it.)
     let lines = list.iter().fold(0u64, |m, l| m | crate::line_mask(l.0 & 0xfff, 4));
-    Some((bytes, len as u32, lines))
+    Some((len as u32, lines))
 }
 
 /// Emits the block of the instructions `list` (`block`; the one at index `side` is a
-/// B.cond whose target is the next one: a side exit), following `lp` if given. Returns
-/// the code and, without `lp`, the plan found for a second translation.
-fn emit_block(cx: &mut BlockCx<'_>, start: usize, list: &[(u64, u32, Insn)], side: Option<usize>, lp: Option<fp::LoopPlan>) -> Option<(Vec<u8>, Option<fp::LoopPlan>)> {
+/// B.cond whose target is the next one: a side exit), following `lp` if given: `out` =
+/// the code. Returns, without `lp`, the plan found for a second translation.
+fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usize>, lp: Option<fp::LoopPlan>, out: &mut Vec<u8>) -> Option<Option<fp::LoopPlan>> {
     let n = list.len();
     let va = cx.va;
-    // Room for a typical block up front (~1 KB of code, a few labels and relocations):
-    // no reallocation while it grows.
-    let mut ops = Asm::new_with_capacity(start, 4096, 16, 0, 16, 64, 16);
+    // The Jit's assembler (empty, with room for a typical block: no reallocation while
+    // it grows); given back after a successful translation.
+    let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
     let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body };
@@ -990,8 +1001,13 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, list: &[(u64, u32, Insn)], sid
     );
     let t = e.cx.stubs.budget;
     e.rel32_to(&[0xe9], t);
-    let bytes = e.ops.finalize().ok()?;
-    Some((bytes, seen))
+    let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
+    // (On an error the assembler is dropped: `drain` leaves it reusable, with its
+    // buffers, only on success.)
+    out.clear();
+    out.extend(ops.drain().ok()?);
+    *e.cx.asm = ops;
+    Some(seen)
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.

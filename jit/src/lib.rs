@@ -256,6 +256,11 @@ fn filter_has(f: &StoreFilter, pg: u64) -> bool {
     f[filter_index(pg)].get() & !WATCH != 0
 }
 
+/// The part of a quiet mark (`Jit::quiet_mark`) that counts pages.
+const MARK_COUNT: u64 = (1 << 40) - 1;
+/// Pages that got translations that `Jit::added` remembers.
+const ADDED_LOG: usize = 256;
+
 /// A `JitPlat::written` entry meaning "all pages".
 const ALL_PAGES: u64 = u64::MAX;
 
@@ -386,7 +391,12 @@ struct Counters {
     quiet_scans: u64,
 }
 
-/// Size of the code buffer; a full buffer is flushed and translation starts again.
+/// Size of the code buffer; a full buffer is flushed and translation starts again. A
+/// Linux boot to poweroff (`scripts/bench.sh`) translates ~83K blocks into ~60 MB (1 or
+/// 8 vCPUs), so it never fills: its only flush is the machine's at start-up
+/// (`Engine::invalidate_all`), before any translation. (The mapping's pages are backed
+/// as code is installed, `CodeBuf::populate`.) Tests fill a small buffer instead
+/// (`Jit::with_code_size`).
 const CODE_SIZE: usize = 128 << 20;
 /// Room a block translation may need at most (checked before translating).
 const BLOCK_ROOM: usize = 64 << 10;
@@ -419,10 +429,16 @@ pub struct Jit {
     watch: Watch,
     /// This Jit's part of `Cpu::fast_quiet_mark` (unique per `Jit`, in bits 63:40).
     mark_id: u64,
-    /// PA pages that got their first translation so far (the rest of the write mark).
+    /// PA pages that got their first translation so far (the rest of the quiet mark).
     code_pages_added: u64,
+    /// The last of those pages (at most `ADDED_LOG`; `code_pages_added` - len first).
+    added: std::collections::VecDeque<u64>,
     /// The code every block shares (after the trampoline).
     stubs: emit::Stubs,
+    /// The assembler every translation uses in turn (`emit::Asm`), and the buffer its
+    /// code is taken out to before `install` (kept for the next translation).
+    asm: emit::Asm,
+    code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
@@ -510,6 +526,12 @@ type Trampoline = unsafe extern "sysv64" fn(cpu: *mut Cpu, ctx: *mut Ctx, entry:
 
 impl Jit {
     pub fn new() -> Self {
+        Self::with_code_size(CODE_SIZE)
+    }
+
+    /// A Jit whose code buffer holds `bytes` (at least 256 KiB) instead of `CODE_SIZE`:
+    /// for tests of the full buffer's flush and retranslation.
+    pub fn with_code_size(bytes: usize) -> Self {
         let mut j = Jit {
             code: None,
             used: 0,
@@ -526,14 +548,17 @@ impl Jit {
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) << 40
             },
             code_pages_added: 0,
+            added: Default::default(),
             stubs: emit::Stubs::default(),
+            asm: emit::assembler(),
+            code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
         };
-        match CodeBuf::new(CODE_SIZE) {
+        match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
                 j.code = Some(b);
                 let (t, stubs) = emit::trampoline(j.base(), j.jcache.as_ptr());
@@ -552,6 +577,11 @@ impl Jit {
         j
     }
 
+    /// Bytes of the code buffer.
+    fn code_size(&self) -> usize {
+        self.code.as_ref().map_or(0, |c| c.len)
+    }
+
     fn base(&self) -> usize {
         self.code.as_ref().map_or(0, |c| c.ptr as usize)
     }
@@ -559,12 +589,12 @@ impl Jit {
     /// Copies machine code to the end of the buffer; returns its offset.
     fn install(&mut self, bytes: &[u8]) -> Option<usize> {
         let off = self.used;
-        if off + bytes.len() > CODE_SIZE {
+        if off + bytes.len() > self.code_size() {
             return None;
         }
         let buf = self.code.as_mut()?;
         buf.populate(off + bytes.len());
-        // SAFETY: `off + len <= CODE_SIZE` (checked above), the buffer is writable, and no
+        // SAFETY: `off + len <= code_size()` (checked above), the buffer is writable, and no
         // translated code runs while the dispatcher installs code.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.ptr.add(off), bytes.len()) };
         self.used = off + bytes.len();
@@ -678,7 +708,7 @@ impl Jit {
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
         }
-        if self.used + BLOCK_ROOM > CODE_SIZE {
+        if self.used + BLOCK_ROOM > self.code_size() {
             self.flush();
         }
         let host = span.host as usize + (pa - span.base.0) as usize;
@@ -699,13 +729,18 @@ impl Jit {
             spsel: cpu.st.pstate.sp,
             start,
             stubs: self.stubs,
+            asm: &mut self.asm,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
         };
-        let (bytes, len, lines) = emit::block(&mut cx, start, words)?;
-        let off = self.install(&bytes)?;
+        let mut out = std::mem::take(&mut self.code_out);
+        let r = emit::block(&mut cx, start, words, &mut out);
+        let off = r.and_then(|_| self.install(&out));
+        let bytes = out.len();
+        self.code_out = out;
+        let ((len, lines), off) = (r?, off?);
         if perfmap::enabled() {
-            perfmap::record(self.base() + off, bytes.len(), va);
+            perfmap::record(self.base() + off, bytes, va);
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
@@ -728,7 +763,13 @@ impl Jit {
             // Stores to the page must be reported from now on: no quiet tag may hit
             // (this PE's at once; the others' before they next run: `sync_quiet`).
             self.code_pages_added += 1;
-            cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+            if self.added.len() == ADDED_LOG {
+                self.added.pop_front();
+            }
+            self.added.push_back(pa >> 12);
+            if cpu.fast_quiet_may_have(pa >> 12) {
+                cpu.fast_drop_quiet(|pg| pg == pa >> 12);
+            }
         }
         self.stats.blocks_translated += 1;
         Some(b)
@@ -737,20 +778,37 @@ impl Jit {
     /// This Jit's `Cpu::fast_quiet_mark` for a PE that has no quiet tag for a page that
     /// got translations so far (`code_pages_added`).
     fn quiet_mark(&self) -> u64 {
-        self.mark_id | self.code_pages_added & ((1 << 40) - 1)
+        self.mark_id | self.code_pages_added & MARK_COUNT
     }
 
     /// Before a run of `cpu` (`update_watch` done): clears its quiet tags of pages whose
     /// stores must be reported (`JitPlat::store_reported`): the pages watched in this
-    /// run, and, unless the PE's quiet mark shows that it ran under this Jit since the
-    /// last page got translations and got no quiet tag elsewhere, pages with
-    /// translations.
+    /// run, and the pages that got translations since the PE's quiet mark (all pages
+    /// with translations unless it ran under this Jit and got no quiet tag elsewhere
+    /// since, and at most `ADDED_LOG` pages ago). A scan only if one of those pages may
+    /// have a quiet tag (`Cpu::fast_quiet_may_have`).
     fn sync_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
-        let watching = !matches!(&p.watch, Watch::Pages(v) if v.is_empty());
-        if watching || cpu.fast_quiet_mark() != self.quiet_mark() {
-            self.counters.quiet_scans += 1;
-            cpu.fast_drop_quiet(|pg| p.store_reported(pg));
+        let mark = cpu.fast_quiet_mark();
+        let now = self.code_pages_added & MARK_COUNT;
+        let new = now.wrapping_sub(mark & MARK_COUNT);
+        let scan = if mark & !MARK_COUNT != self.mark_id || new > self.added.len() as u64 {
+            true
+        } else {
+            let since = self.added.iter().skip(self.added.len() - new as usize);
+            let watched = match &p.watch {
+                Watch::All => return self.scan_quiet(cpu, p),
+                Watch::Pages(v) => v.iter(),
+            };
+            since.chain(watched).any(|&pg| cpu.fast_quiet_may_have(pg))
+        };
+        if scan {
+            self.scan_quiet(cpu, p);
         }
+    }
+
+    fn scan_quiet(&mut self, cpu: &mut Cpu, p: &JitPlat<'_>) {
+        self.counters.quiet_scans += 1;
+        cpu.fast_drop_quiet(|pg| p.store_reported(pg));
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {

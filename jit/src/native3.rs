@@ -291,9 +291,18 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
             e.load(RAX, rt, false);
             dynasm!(e.ops ; .arch x64 ; and rax, -BLOCK ; mov r11, rax);
             probe(e, R11, 16, super::STORE, R14, Some(R13), slow);
+            // The probe hit the quiet tag of write entry (`mem::QUIET`: the write entry's
+            // own tag), at rsi's table index as the probe left it. A write entry with
+            // `FAST_UNALIGNED` was made from a translation to Normal memory, which the
+            // TLB entry behind it still gives: `zva_normal` would return 0.
+            let l = cpu_aarch64::mem::fast_layout();
+            let flags = (2 * l.entries * l.entry_size + l.e_flags) as i32;
+            let unal = cpu_aarch64::mem::FAST_UNALIGNED as i8;
             let f = zva_normal as extern "sysv64" fn(*mut Ctx, u64, u64) -> u32 as usize as i64;
             dynasm!(e.ops
                 ; .arch x64
+                ; test BYTE [rsi + flags], unal
+                ; jnz >normal
                 ; mov rdi, r12
                 ; mov rsi, r11
                 ; mov rdx, r13
@@ -301,6 +310,7 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
                 ; call rax
                 ; test eax, eax
                 ; jnz =>slow
+                ; normal:
                 ; xor eax, eax
             );
             for q in 0..BLOCK / 8 {

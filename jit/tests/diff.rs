@@ -120,12 +120,26 @@ fn diff_with(
     tweak: impl Fn(&mut Plat),
     between: impl Fn(u64, &mut Plat) -> Option<(u64, u64)>,
 ) -> (Cpu, Plat) {
+    diff_in(&mut Jit::new(), name, src, irq, slices, total, tweak, between)
+}
+
+/// `diff_with` on a given `Jit`.
+#[allow(clippy::too_many_arguments)]
+fn diff_in(
+    jit: &mut Jit,
+    name: &str,
+    src: &str,
+    irq: bool,
+    slices: &[u64],
+    total: u64,
+    tweak: impl Fn(&mut Plat),
+    between: impl Fn(u64, &mut Plat) -> Option<(u64, u64)>,
+) -> (Cpu, Plat) {
     let code = assemble(name, src);
     let (mut a, mut pa) = setup(&code, irq);
     let (mut b, mut pb) = setup(&code, irq);
     tweak(&mut pa);
     tweak(&mut pb);
-    let mut jit = Jit::new();
     let mut done = 0;
     let mut i = 0;
     while done < total {
@@ -316,6 +330,31 @@ add2:
     let (a, _) = diff("smc", src, false, SLICES, 5_000);
     // Per iteration: patched add (+2), target (+1), patched target (+2): 5 x 50.
     assert_eq!(a.st.x[1], 250);
+}
+
+#[test]
+fn full_code_buffer_flushes_and_retranslates() {
+    // 3000 blocks (an ADD and a branch to the next one each; ~70 bytes of host code per
+    // block, ~210 KB per pass) run 3 times over: a 256 KiB code buffer, flushed when
+    // less than a block's 64 KiB room is left, fills during every pass.
+    let src = "
+    .text
+    mov x2, #0
+again:
+    .rept 3000
+    add x1, x1, #1
+    b 1f
+1:
+    .endr
+    add x2, x2, #1
+    cmp x2, #3
+    b.ne again
+    b .
+";
+    let mut jit = Jit::with_code_size(256 << 10);
+    let (a, _) = diff_in(&mut jit, "flush", src, false, SLICES, 20_000, |_| {}, |_, _| None);
+    assert_eq!((a.st.x[1], a.st.x[2]), (9000, 3));
+    assert!(jit.stats().flushes >= 2, "flushes: {:?}", jit.stats());
 }
 
 #[test]

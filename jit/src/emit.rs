@@ -438,11 +438,13 @@ struct Em<'a, 'b> {
     xmm: fp::XmmCache,
     /// Cold code emitted after the block's end (`fp::defer`).
     cold: fp::Cold,
-    /// The instruction being translated sets NZCV and the next one consumes it from the
-    /// host flags (`fused`): `flags_arith`/`flags_logic` leave them live in `hf`.
+    /// The instruction being translated sets NZCV (or reads live flags, CSEL...) and a
+    /// consumer takes them from the host flags, the next instruction or one after up to
+    /// three `flag_neutral` ones (`producer`, `consumer`): `flags_arith`/`flags_logic`
+    /// leave them live in `hf`.
     fuse: bool,
     /// NZCV is not stored yet: it is in the host flags, of this kind, until the consumer
-    /// (the next instruction) stores it on each of its paths.
+    /// stores it on each of its paths (or drops it, `Em::dead`).
     hf: Option<Hf>,
     /// The block's first instruction (its budget check): a branch back to the block's
     /// own start jumps there directly.
@@ -460,6 +462,15 @@ struct Em<'a, 'b> {
     lp_seen: Option<fp::LoopPlan>,
     /// The loop body's start (after the FP prologue), with `lp`.
     body: dynasmrt::DynamicLabel,
+    /// The NZCV this instruction sets is dead (`nzcv_dead`): it need not be stored.
+    dead: bool,
+    /// This instruction lies between a fused producer and its consumer (`flag_neutral`):
+    /// it must leave the host flags alone.
+    keep_flags: bool,
+    /// A dead NZCV was not stored: NZCV in memory is stale until the next setter. Only
+    /// instructions that neither read it nor can leave the block may be emitted then
+    /// (checked in `emit_block`, which gives up on the elimination otherwise).
+    stale: bool,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -515,32 +526,33 @@ fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
     }
 }
 
-/// r9b = 1 if x86 condition `cc` holds, else 0 (upper bits of r9 unchanged).
-fn set_r9b(e: &mut Em<'_, '_>, cc: u8) {
+/// rdx = rax if x86 condition `cc` holds (CMOVcc: the flags are unchanged).
+fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
     match cc {
-        0x0 => dynasm!(e.ops ; .arch x64 ; seto r9b),
-        0x1 => dynasm!(e.ops ; .arch x64 ; setno r9b),
-        0x2 => dynasm!(e.ops ; .arch x64 ; setb r9b),
-        0x3 => dynasm!(e.ops ; .arch x64 ; setae r9b),
-        0x4 => dynasm!(e.ops ; .arch x64 ; sete r9b),
-        0x5 => dynasm!(e.ops ; .arch x64 ; setne r9b),
-        0x6 => dynasm!(e.ops ; .arch x64 ; setbe r9b),
-        0x7 => dynasm!(e.ops ; .arch x64 ; seta r9b),
-        0x8 => dynasm!(e.ops ; .arch x64 ; sets r9b),
-        0x9 => dynasm!(e.ops ; .arch x64 ; setns r9b),
-        0xc => dynasm!(e.ops ; .arch x64 ; setl r9b),
-        0xd => dynasm!(e.ops ; .arch x64 ; setge r9b),
-        0xe => dynasm!(e.ops ; .arch x64 ; setle r9b),
-        _ => dynasm!(e.ops ; .arch x64 ; setg r9b),
+        0x0 => dynasm!(e.ops ; .arch x64 ; cmovo rdx, rax),
+        0x1 => dynasm!(e.ops ; .arch x64 ; cmovno rdx, rax),
+        0x2 => dynasm!(e.ops ; .arch x64 ; cmovb rdx, rax),
+        0x3 => dynasm!(e.ops ; .arch x64 ; cmovae rdx, rax),
+        0x4 => dynasm!(e.ops ; .arch x64 ; cmove rdx, rax),
+        0x5 => dynasm!(e.ops ; .arch x64 ; cmovne rdx, rax),
+        0x6 => dynasm!(e.ops ; .arch x64 ; cmovbe rdx, rax),
+        0x7 => dynasm!(e.ops ; .arch x64 ; cmova rdx, rax),
+        0x8 => dynasm!(e.ops ; .arch x64 ; cmovs rdx, rax),
+        0x9 => dynasm!(e.ops ; .arch x64 ; cmovns rdx, rax),
+        0xc => dynasm!(e.ops ; .arch x64 ; cmovl rdx, rax),
+        0xd => dynasm!(e.ops ; .arch x64 ; cmovge rdx, rax),
+        0xe => dynasm!(e.ops ; .arch x64 ; cmovle rdx, rax),
+        _ => dynasm!(e.ops ; .arch x64 ; cmovg rdx, rax),
     }
 }
 
-/// Whether `insn` (at `pc`) sets NZCV through `flags_arith`/`flags_logic` as the last
-/// thing that touches the host flags (its result store is a plain MOV), and `next` is a
-/// consumer that takes them live (B.cond with a constant target, CSEL/CSINC/CSINV/CSNEG,
-/// CCMP/CCMN): then the pair is fused, NZCV is stored by the consumer.
-fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
-    let producer = matches!(
+/// Whether `insn` sets NZCV through `flags_arith`/`flags_logic` as the last thing that
+/// touches the host flags (its result store is a plain MOV; CCMP/CCMN set the host flags
+/// on their other path too when fused): followed by a consumer that takes them live
+/// (`consumer`), directly or after up to three `flag_neutral` instructions, the two are
+/// fused and NZCV is stored by the consumer.
+fn producer(insn: &Insn) -> bool {
+    matches!(
         insn,
         Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
             | Insn::DpReg(
@@ -552,26 +564,112 @@ fn fused(e: &Em<'_, '_>, pc: u64, insn: &Insn, next: &Insn) -> bool {
                     | DpReg::SubsExt { .. }
                     | DpReg::Adcs { .. }
                     | DpReg::Sbcs { .. }
+                    | DpReg::CcmpReg { .. }
+                    | DpReg::CcmnReg { .. }
+                    | DpReg::CcmpImm { .. }
+                    | DpReg::CcmnImm { .. }
             )
-    );
-    producer
-        && match *next {
-            Insn::Branch(Branch::BCond { imm19, .. }) => {
-                let t = pc.wrapping_add(4).wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
-                e.plain_target(t)
-            }
-            Insn::DpReg(
-                DpReg::Csel { .. }
-                | DpReg::Csinc { .. }
-                | DpReg::Csinv { .. }
-                | DpReg::Csneg { .. }
-                | DpReg::CcmpReg { .. }
-                | DpReg::CcmnReg { .. }
-                | DpReg::CcmpImm { .. }
-                | DpReg::CcmnImm { .. },
-            ) => true,
-            _ => false,
+    )
+}
+
+/// Instructions whose native code (with `Em::keep_flags`) leaves the host flags alone,
+/// so that a producer's live flags survive them: ADD/SUB (immediate, no flags) as LEA,
+/// MOVZ/MOVN/ADR/ADRP (a constant store), MOV (ORR with XZR, no shift) and ADD (shifted
+/// register, LSL #0..3) as LEA, neither operand XZR (`Em::load` clears with XOR).
+fn flag_neutral(insn: &Insn) -> bool {
+    match *insn {
+        Insn::DpImm(DpImm::AddImm { .. } | DpImm::SubImm { .. } | DpImm::Adr { .. } | DpImm::Adrp { .. }) => true,
+        Insn::DpImm(DpImm::Movz { sf, hw, .. } | DpImm::Movn { sf, hw, .. }) => !(sf == 0 && hw >= 2),
+        Insn::DpReg(DpReg::OrrReg { rm, imm6: 0, rn: 31, .. }) => rm != 31,
+        Insn::DpReg(DpReg::AddReg { shift: 0, rm, imm6, rn, .. }) => imm6 <= 3 && rm != 31 && rn != 31,
+        _ => false,
+    }
+}
+
+/// Whether `insn` at `pc` takes NZCV from live host flags (`Em::hf`): B.cond with a
+/// constant target, CSEL/CSINC/CSINV/CSNEG, CCMP/CCMN.
+fn consumer(e: &Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    match *insn {
+        Insn::Branch(Branch::BCond { imm19, .. }) => {
+            let t = pc.wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
+            e.plain_target(t)
         }
+        Insn::DpReg(
+            DpReg::Csel { .. }
+            | DpReg::Csinc { .. }
+            | DpReg::Csinv { .. }
+            | DpReg::Csneg { .. }
+            | DpReg::CcmpReg { .. }
+            | DpReg::CcmnReg { .. }
+            | DpReg::CcmpImm { .. }
+            | DpReg::CcmnImm { .. },
+        ) => true,
+        _ => false,
+    }
+}
+
+/// CSEL/CSINC/CSINV/CSNEG: they read live host flags without changing them (CMOV), so a
+/// following consumer can take the same flags (`Em::fuse` of a consumer).
+fn is_csel(insn: &Insn) -> bool {
+    matches!(insn, Insn::DpReg(DpReg::Csel { .. } | DpReg::Csinc { .. } | DpReg::Csinv { .. } | DpReg::Csneg { .. }))
+}
+
+/// Native instructions that read NZCV (from memory unless fused): ADC/SBC(S), the
+/// conditional selects and compares.
+fn reads_nzcv(insn: &Insn) -> bool {
+    is_csel(insn)
+        || matches!(
+            insn,
+            Insn::DpReg(
+                DpReg::Adc { .. }
+                    | DpReg::Adcs { .. }
+                    | DpReg::Sbc { .. }
+                    | DpReg::Sbcs { .. }
+                    | DpReg::CcmpReg { .. }
+                    | DpReg::CcmnReg { .. }
+                    | DpReg::CcmpImm { .. }
+                    | DpReg::CcmnImm { .. }
+            )
+        )
+}
+
+/// Instructions that set all of NZCV without reading it (through `flags_arith` or
+/// `flags_logic` when emitted natively).
+fn kills_nzcv(insn: &Insn) -> bool {
+    matches!(
+        insn,
+        Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
+            | Insn::DpReg(
+                DpReg::AndsReg { .. }
+                    | DpReg::BicsReg { .. }
+                    | DpReg::AddsReg { .. }
+                    | DpReg::SubsReg { .. }
+                    | DpReg::AddsExt { .. }
+                    | DpReg::SubsExt { .. }
+            )
+    )
+}
+
+/// Dead NZCV in a block: `dead[i]` when the NZCV that instruction i leaves is set again
+/// by a later instruction of the block (`kills_nzcv`) with only data-processing
+/// instructions that do not read it in between (`reads_nzcv`). Those are emitted natively
+/// without any call or block exit (so nothing can observe NZCV in memory: no call-out,
+/// slow path, exception or exit), except when the emitter falls back to the interpreter
+/// for one of them (an encoding it does not handle): `emit_block` detects that and the
+/// block is translated again without the elimination.
+fn nzcv_dead(insns: &[Insn]) -> [bool; crate::MAX_BLOCK] {
+    let mut dead = [false; crate::MAX_BLOCK];
+    let mut killed = false;
+    for i in (0..insns.len().min(crate::MAX_BLOCK)).rev() {
+        dead[i] = killed;
+        let insn = &insns[i];
+        killed = if kills_nzcv(insn) {
+            true
+        } else {
+            killed && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && !reads_nzcv(insn)
+        };
+    }
+    dead
 }
 
 fn insn_raw(e: &Em<'_, '_>) -> u32 {
@@ -654,18 +752,26 @@ impl Em<'_, '_> {
 
     /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
     /// is the inverted borrow), or leaves them live for the directly following consumer
-    /// (`Em::fuse`, see `fused`). Clobbers rax: the result is stored first.
+    /// (`Em::fuse`, see `producer`). Clobbers rax: the result is stored first.
     fn flags_arith(&mut self, sub: bool) {
         let k = if sub { Hf::Sub } else { Hf::Add };
         if self.fuse {
             self.hf = Some(k);
+            self.stale = false;
+        } else if self.dead {
+            self.stale = true;
         } else {
             self.materialize(k);
+            self.stale = false;
         }
     }
     /// NZCV of a logical operation on host register `h` (C = V = 0: x86 TEST clears CF
     /// and OF, so the host flags read as those of an add). Clobbers rax (after the TEST).
     fn flags_logic(&mut self, h: u8, sf: bool) {
+        if self.dead && !self.fuse {
+            self.stale = true;
+            return;
+        }
         if sf {
             dynasm!(self.ops ; .arch x64 ; test Rq(h), Rq(h));
         } else {
@@ -676,6 +782,7 @@ impl Em<'_, '_> {
         } else {
             self.materialize(Hf::Add);
         }
+        self.stale = false;
     }
 
     /// Stores NZCV from live host flags of kind `k`. LAHF puts CF, ZF, SF in AH bits 0,
@@ -706,6 +813,63 @@ impl Em<'_, '_> {
         }
     }
 
+    /// After a consumer that read live host flags without changing them (CSEL...): they
+    /// stay live for the next consumer (`Em::fuse`), are dropped when that NZCV is dead
+    /// (`Em::dead`), else stored.
+    fn end_consumer(&mut self) {
+        if self.hf.is_none() || self.fuse {
+            return;
+        }
+        if self.dead {
+            self.hf = None;
+            self.stale = true;
+        } else {
+            self.settle();
+        }
+    }
+
+    /// Sets the host flags from the stored NZCV so that x86 condition code `cc` (the
+    /// returned value) holds exactly when A64 `cond` does; None for AL/NV (always).
+    /// Clobbers eax, ecx.
+    fn cond_test(&mut self, cond: u32) -> Option<u8> {
+        // EQ/NE, CS/CC, MI/PL, VS/VC: one flag bit (ZF clear = the bit is set).
+        let bit = match cond >> 1 {
+            0 => 30,
+            1 => 29,
+            2 => 31,
+            3 => 28,
+            4..=6 => {
+                // HI, GE, GT (and inverses): CF = bit NZCV of a 16-bit table of
+                // ConditionHolds, indexed by the flags.
+                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
+                dynasm!(self.ops
+                    ; .arch x64
+                    ; mov eax, DWORD [rbx + OFF_NZCV]
+                    ; shr eax, 28
+                    ; mov ecx, mask
+                    ; bt ecx, eax
+                );
+                return Some(0x2);
+            }
+            _ => return None,
+        };
+        let m = (1u32 << bit) as i32;
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_NZCV], m);
+        Some(if cond & 1 == 1 { 0x4 } else { 0x5 })
+    }
+
+    /// Host register `h` = guest register `r` (31: zero) without changing the host
+    /// flags (`Em::load` clears XZR with XOR; a guest register load is a MOV). Fused
+    /// consumers and `flag_neutral` instructions rely on `Em::load`/`Em::store` of guest
+    /// registers leaving the host flags alone.
+    fn load_keep_flags(&mut self, h: u8, r: u32) {
+        if r == 31 {
+            dynasm!(self.ops ; .arch x64 ; mov Rd(h), 0);
+        } else {
+            self.load(h, r, false);
+        }
+    }
+
     /// Jumps to `l` if `cond` holds: from the live host flags when a fused producer left
     /// them (`Em::hf` stays set: the caller stores NZCV on both paths), else from NZCV.
     fn jump_cond(&mut self, cond: u32, l: dynasmrt::DynamicLabel) {
@@ -722,38 +886,10 @@ impl Em<'_, '_> {
     /// Jumps to `l` if condition `cond` (Arm ARM ConditionHolds) holds for the stored
     /// NZCV. Clobbers eax, ecx.
     fn jump_if(&mut self, cond: u32, l: dynasmrt::DynamicLabel) {
-        let c = cond >> 1;
-        let inv = cond & 1 == 1 && cond != 0b1111;
-        dynasm!(self.ops ; .arch x64 ; mov eax, DWORD [rbx + OFF_NZCV]);
-        // After the test sequence, ZF == 0 means "base condition true" (before inversion).
-        match c {
-            0 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 30),          // EQ: Z
-            1 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 29),          // CS: C
-            2 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 31),          // MI: N
-            3 => dynasm!(self.ops ; .arch x64 ; test eax, 1 << 28),          // VS: V
-            4..=6 => {
-                // HI, GE, GT (and their inverses): bit NZCV of a 16-bit table of
-                // ConditionHolds, indexed by the flags.
-                let mask = (0..16u32).filter(|&f| cond_holds(cond, f)).fold(0u32, |m, f| m | 1 << f) as i32;
-                dynasm!(self.ops
-                    ; .arch x64
-                    ; shr eax, 28
-                    ; mov ecx, mask
-                    ; bt ecx, eax
-                    ; jc =>l
-                );
-                return;
-            }
-            _ => {
-                // AL / NV: always.
-                dynasm!(self.ops ; .arch x64 ; jmp =>l);
-                return;
-            }
-        }
-        if inv {
-            dynasm!(self.ops ; .arch x64 ; jz =>l);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; jnz =>l);
+        match self.cond_test(cond) {
+            Some(cc) => jcc(self, cc, l),
+            // AL / NV: always.
+            None => dynasm!(self.ops ; .arch x64 ; jmp =>l),
         }
     }
 
@@ -909,7 +1045,10 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
             break;
         }
     }
-    let n = n.max(1);
+    if words.is_empty() {
+        return None;
+    }
+    let n = n.max(1).min(words.len());
     // The instructions: (PC, word, decoded); a two-block FP loop continues at its
     // branch's target (`fp::loop_tail`), the branch becoming a side exit (`side`).
     let mut list = [(0u64, 0u32, Insn::Undefined(0)); 2 * crate::MAX_BLOCK];
@@ -919,14 +1058,34 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
     let mut len = n;
     let side = fp::loop_tail(cx, &mut list, &mut len);
     let list = &list[..len];
+    let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
+    let dead = nzcv_dead(&insns);
     // A block that branches back to its own start with FP state worth keeping across
     // that branch is translated again following the plan the first translation found
     // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
+    // `Err`: an instruction in a dead-NZCV window fell back to the interpreter.
+    let attempt = |cx: &mut BlockCx<'_>, dead: Option<&[bool; crate::MAX_BLOCK]>, out: &mut Vec<u8>| -> Result<Option<()>, ()> {
+        let ics = cx.ics.len();
+        match emit_block(cx, list, side, dead, None, out)? {
+            None => Ok(None),
+            Some(None) => Ok(Some(())),
+            Some(Some(plan)) => {
+                cx.ics.truncate(ics);
+                Ok(emit_block(cx, list, side, dead, Some(plan), out)?.map(|_| ()))
+            }
+        }
+    };
     let ics = cx.ics.len();
-    if let Some(plan) = emit_block(cx, list, side, None, out)? {
-        cx.ics.truncate(ics);
-        emit_block(cx, list, side, Some(plan), out)?;
-    }
+    let done = match attempt(cx, Some(&dead), out) {
+        Ok(r) => r,
+        Err(()) => {
+            // Again without the elimination (the first attempt's code is dropped, and
+            // what it registered; the Jit's assembler with it, replaced by a new one).
+            cx.ics.truncate(ics);
+            attempt(cx, None, out).ok().flatten()
+        }
+    };
+    done?;
     let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
     dump(cx.va, start, out, &ws);
     // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
@@ -936,9 +1095,11 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
 }
 
 /// Emits the block of the instructions `list` (`block`; the one at index `side` is a
-/// B.cond whose target is the next one: a side exit), following `lp` if given: `out` =
-/// the code. Returns, without `lp`, the plan found for a second translation.
-fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usize>, lp: Option<fp::LoopPlan>, out: &mut Vec<u8>) -> Option<Option<fp::LoopPlan>> {
+/// B.cond whose target is the next one: a side exit), following `lp` if given, with the
+/// dead-NZCV elimination when `dead` is given: `out` = the code. Returns, without `lp`,
+/// the plan found for a second translation; `Ok(None)` if the code could not be
+/// assembled; `Err` when the elimination does not hold (see `nzcv_dead`).
+fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usize>, dead: Option<&[bool; crate::MAX_BLOCK]>, lp: Option<fp::LoopPlan>, out: &mut Vec<u8>) -> Result<Option<Option<fp::LoopPlan>>, ()> {
     let n = list.len();
     let va = cx.va;
     // The Jit's assembler (empty, with room for a typical block: no reallocation while
@@ -946,7 +1107,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -964,21 +1125,49 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     }
     dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
+    let dec = |i: usize| list[i].2;
+    // Instructions before this index keep the host flags (`Em::keep_flags`).
+    let mut keep_until = 0;
     for (i, &(pc, w, insn)) in list.iter().enumerate() {
         e.raw = w;
-        e.fuse = i + 1 < n && fused(&e, pc, &insn, &list[i + 1].2);
+        e.keep_flags = i < keep_until;
+        // A producer (or a conditional select, which leaves them live) hands its flags
+        // to a consumer right after it or after a few flag-neutral instructions.
+        e.fuse = false;
+        if producer(&insn) || is_csel(&insn) {
+            let mut j = i + 1;
+            while j < n && j <= i + 3 && flag_neutral(&dec(j)) {
+                j += 1;
+            }
+            if j < n && consumer(&e, list[j].0, &dec(j)) {
+                e.fuse = true;
+                keep_until = j;
+            }
+        }
+        e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
+        // With NZCV stale in memory only instructions that neither read it nor leave the
+        // block may follow until the next setter.
+        let stale = e.stale;
+        if stale && (!matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) || reads_nzcv(&insn)) {
+            return Err(());
+        }
         if side == Some(i) {
             fp::side_exit(&mut e, pc, &insn);
             e.fuse = false;
+            e.keep_flags = false;
             continue;
         }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
+        e.keep_flags = false;
         if done {
             if matches!(insn, Insn::Branch(_)) {
                 ended = true;
             }
             continue;
+        }
+        if stale {
+            return Err(());
         }
         // (Unreached with live flags: a fused consumer is always emitted natively.)
         e.settle();
@@ -988,6 +1177,9 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             e.exit_code(exit::LOOKUP);
             ended = true;
         }
+    }
+    if e.stale {
+        return Err(());
     }
     if !ended {
         e.exit_to(list[n - 1].0.wrapping_add(4));
@@ -1005,9 +1197,10 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     // (On an error the assembler is dropped: `drain` leaves it reusable, with its
     // buffers, only on success.)
     out.clear();
-    out.extend(ops.drain().ok()?);
+    let Ok(code) = ops.drain() else { return Ok(None) };
+    out.extend(code);
     *e.cx.asm = ops;
-    Some(seen)
+    Ok(Some(seen))
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
@@ -1282,6 +1475,19 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let sub = matches!(d, DpImm::SubImm { .. } | DpImm::SubsImm { .. });
             let flags = matches!(d, DpImm::AddsImm { .. } | DpImm::SubsImm { .. });
             let imm = ((imm12 as u64) << (12 * sh)) as i32;
+            if e.keep_flags && !flags {
+                // Between a fused producer and its consumer: LEA leaves the flags alone.
+                let disp = if sub { imm.wrapping_neg() } else { imm };
+                e.load(RAX, rn, true);
+                if sf == 1 {
+                    dynasm!(e.ops ; .arch x64 ; lea rax, [rax + disp]);
+                } else {
+                    dynasm!(e.ops ; .arch x64 ; lea eax, [rax + disp]);
+                }
+                e.store(RAX, rd, true, true);
+                e.pending += 1;
+                return true;
+            }
             if !flags && sf == 1 && rd == rn {
                 // Xd (or SP) += / -= imm in place: one read-modify-write.
                 let off = e.cx.reg_off(rd);
@@ -1297,12 +1503,14 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
+                // MOV to/from SP (no flags: the result only).
+                _ if imm == 0 && !flags => {}
                 (false, true) => dynasm!(e.ops ; .arch x64 ; add rax, imm),
                 (false, false) => dynasm!(e.ops ; .arch x64 ; add eax, imm),
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sub rax, imm),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sub eax, imm),
             }
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, sf == 1 || imm != 0 || flags); // (32-bit x86 ops zero-extend)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1320,7 +1528,14 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             let flags = matches!(d, DpImm::AndsImm { .. });
             e.load(RAX, rn, false);
             let v = trunc(sf, imm);
-            if sf == 0 || v as i64 == v as i32 as i64 {
+            if matches!(op, Alu::And) && sf == 1 && v == 0xffff_ffff {
+                // UXTW-like masks: a 32-bit move zero-extends.
+                dynasm!(e.ops ; .arch x64 ; mov eax, eax);
+            } else if matches!(op, Alu::And) && sf == 1 && (v.wrapping_add(1) & v) == 0 && v > 0xffff_ffff {
+                // A low mask of 33..63 bits: two shifts instead of a 64-bit constant.
+                let k = v.leading_zeros() as i8;
+                dynasm!(e.ops ; .arch x64 ; shl rax, k ; shr rax, k);
+            } else if sf == 0 || v as i64 == v as i32 as i64 {
                 // An imm32 form: 32-bit ops take the low 32 bits, 64-bit ones sign-extend.
                 let i = v as i32;
                 match (op, sf == 1) {
@@ -1335,7 +1550,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 mov_imm(e, RCX, v);
                 alu_rr(e, op, sf == 1);
             }
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, true); // (sf = 0: a 32-bit x86 op, zero-extended)
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
@@ -1355,6 +1570,21 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if rd != 31 {
                 let pos = 16 * hw;
                 e.load(RAX, rd, false);
+                if hw == 0 {
+                    // Both masks fit sign-extended 32-bit immediates.
+                    dynasm!(e.ops ; .arch x64 ; and rax, -0x1_0000 ; or rax, imm16 as i32);
+                    e.store(RAX, rd, false, sf == 1);
+                    e.pending += 1;
+                    return true;
+                }
+                if sf == 0 {
+                    // MOVK Wd, #imm, LSL #16: 32-bit operations (zero-extending).
+                    let hi = (imm16 << 16) as i32;
+                    dynasm!(e.ops ; .arch x64 ; and eax, 0xffff ; or eax, hi);
+                    e.store(RAX, rd, false, true);
+                    e.pending += 1;
+                    return true;
+                }
                 mov_imm(e, RCX, !(0xffffu64 << pos));
                 dynasm!(e.ops ; .arch x64 ; and rax, rcx);
                 mov_imm(e, RCX, (imm16 as u64) << pos);
@@ -1367,42 +1597,67 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if n != sf || immr >= w || imms >= w {
                 return false;
             }
-            let Some((wmask, tmask)) = alu::decode_bit_masks(n, imms, immr, false, w) else { return false };
-            let r = immr as i8;
+            // Two shifts: the field's top bit (imms) to the top, then down to its place
+            // (right by w-1-imms+immr for a field extract, s >= r; by immr-imms-1 for an
+            // insert at w-immr, s < r), logical for UBFM, arithmetic for SBFM. The
+            // zero/sign extensions of bytes, halfwords and words are single moves.
+            let signed = matches!(d, DpImm::Sbfm { .. });
+            // Whether a 32-bit x86 instruction wrote eax (zero-extending it).
+            let mut zx = true;
             e.load(RAX, rn, false);
-            if sf == 1 {
-                dynasm!(e.ops ; .arch x64 ; ror rax, r);
-            } else {
-                dynasm!(e.ops ; .arch x64 ; ror eax, r);
+            match (signed, sf == 1, immr, imms) {
+                (false, _, 0, 7) => dynasm!(e.ops ; .arch x64 ; movzx eax, al),
+                (false, _, 0, 15) => dynasm!(e.ops ; .arch x64 ; movzx eax, ax),
+                (false, true, 0, 31) => dynasm!(e.ops ; .arch x64 ; mov eax, eax),
+                (true, true, 0, 7) => dynasm!(e.ops ; .arch x64 ; movsx rax, al),
+                (true, true, 0, 15) => dynasm!(e.ops ; .arch x64 ; movsx rax, ax),
+                (true, true, 0, 31) => dynasm!(e.ops ; .arch x64 ; movsxd rax, eax),
+                (true, false, 0, 7) => dynasm!(e.ops ; .arch x64 ; movsx eax, al),
+                (true, false, 0, 15) => dynasm!(e.ops ; .arch x64 ; movsx eax, ax),
+                _ => {
+                    let up = w - 1 - imms;
+                    let down = if imms >= immr { up + immr } else { immr - imms - 1 };
+                    let (up, down) = (up as i8, down as i8);
+                    zx = up > 0 || down > 0;
+                    if up > 0 {
+                        if sf == 1 {
+                            dynasm!(e.ops ; .arch x64 ; shl rax, up);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; shl eax, up);
+                        }
+                    }
+                    if down > 0 {
+                        match (signed, sf == 1) {
+                            (false, true) => dynasm!(e.ops ; .arch x64 ; shr rax, down),
+                            (false, false) => dynasm!(e.ops ; .arch x64 ; shr eax, down),
+                            (true, true) => dynasm!(e.ops ; .arch x64 ; sar rax, down),
+                            (true, false) => dynasm!(e.ops ; .arch x64 ; sar eax, down),
+                        }
+                    }
+                }
             }
-            mov_imm(e, RCX, trunc(sf, wmask & tmask));
-            dynasm!(e.ops ; .arch x64 ; and rax, rcx);
-            if matches!(d, DpImm::Sbfm { .. }) {
-                // top = Replicate(src<s>) outside tmask.
-                let sh = (63 - imms) as i8;
-                e.load(RCX, rn, false);
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; shl rcx, sh
-                    ; sar rcx, 63
-                );
-                mov_imm(e, RDX, trunc(sf, !tmask));
-                dynasm!(e.ops
-                    ; .arch x64
-                    ; and rcx, rdx
-                    ; or rax, rcx
-                );
-            }
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, sf == 1 || zx);
         }
         DpImm::Extr { sf, rm, imms, rn, rd, .. } => {
             if sf == 0 && imms >= 32 {
                 return false;
             }
+            let lsb = imms as i8;
+            if rn == rm {
+                // ROR (immediate).
+                e.load(RAX, rn, false);
+                match (sf == 1, lsb) {
+                    (_, 0) => {}
+                    (true, _) => dynasm!(e.ops ; .arch x64 ; ror rax, lsb),
+                    (false, _) => dynasm!(e.ops ; .arch x64 ; ror eax, lsb),
+                }
+                e.store(RAX, rd, false, sf == 1 || lsb != 0);
+                e.pending += 1;
+                return true;
+            }
             // (Rn:Rm) >> lsb, low datasize bits: x86 SHRD.
             e.load(RAX, rm, false);
             e.load(RCX, rn, false);
-            let lsb = imms as i8;
             if sf == 1 {
                 dynasm!(e.ops ; .arch x64 ; shrd rax, rcx, lsb);
             } else {
@@ -1444,9 +1699,15 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             if invert {
                 dynasm!(e.ops ; .arch x64 ; not rcx);
             }
+            if rn == 31 && matches!(op, Alu::Or) {
+                // MOV / MVN (XZR OR x = x).
+                e.store(RCX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, false);
             alu_rr(e, op, sf == 1);
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_logic(RAX, sf == 1);
             }
@@ -1460,11 +1721,29 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubReg { .. } | DpReg::SubsReg { .. });
             let flags = matches!(d, DpReg::AddsReg { .. } | DpReg::SubsReg { .. });
+            if !sub && !flags && shift == 0 && imm6 <= 3 && (imm6 >= 1 || e.keep_flags) {
+                // Rn + Rm LSL #1..3: one LEA (a 32-bit one keeps the low 32 bits).
+                e.load(RCX, rm, false);
+                e.load(RAX, rn, false);
+                match (imm6, sf == 1) {
+                    (0, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx]),
+                    (0, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx]),
+                    (1, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 2]),
+                    (1, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 2]),
+                    (2, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 4]),
+                    (2, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 4]),
+                    (_, true) => dynasm!(e.ops ; .arch x64 ; lea rax, [rax + rcx * 8]),
+                    (_, false) => dynasm!(e.ops ; .arch x64 ; lea eax, [rax + rcx * 8]),
+                }
+                e.store(RAX, rd, false, true);
+                e.pending += 1;
+                return true;
+            }
             e.load(RCX, rm, false);
             shift_rcx(e, shift, imm6, sf == 1);
             e.load(RAX, rn, false);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1493,7 +1772,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             e.load(RAX, rn, true);
             alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
-            e.store(RAX, rd, !flags, sf == 1);
+            e.store(RAX, rd, !flags, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1517,7 +1796,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 (true, true) => dynasm!(e.ops ; .arch x64 ; sbb rax, rcx),
                 (true, false) => dynasm!(e.ops ; .arch x64 ; sbb eax, ecx),
             }
-            e.store(RAX, rd, false, sf == 1);
+            e.store(RAX, rd, false, true); // (32-bit ADC/SBB zero-extend)
             if flags {
                 e.flags_arith(sub);
             }
@@ -1533,13 +1812,30 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             // Both paths write NZCV: flags left live by a fused producer need no store.
             e.jump_cond(cond, holds);
             e.hf = None;
-            let v = (nzcv << 28) as i32;
-            dynasm!(e.ops
-                ; .arch x64
-                ; mov DWORD [rbx + OFF_NZCV], v
-                ; jmp =>done
-                ; =>holds
-            );
+            if e.fuse {
+                // Fused with a consumer: the host flags get #nzcv in the form the other
+                // path leaves (`Hf::Sub`: CF = NOT C). AH = SF ZF 0 0 0 0 0 CF for SAHF;
+                // AL = V, and AL + 0x7f overflows exactly when V = 1 (SAHF keeps OF).
+                let (n, z, c, v) = (nzcv >> 3 & 1, nzcv >> 2 & 1, nzcv >> 1 & 1, nzcv & 1);
+                let cf = if sub { c ^ 1 } else { c };
+                let img = ((n << 7 | z << 6 | cf) << 8 | v) as i32;
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov eax, img
+                    ; add al, 0x7f
+                    ; sahf
+                    ; jmp =>done
+                    ; =>holds
+                );
+            } else {
+                let v = (nzcv << 28) as i32;
+                dynasm!(e.ops
+                    ; .arch x64
+                    ; mov DWORD [rbx + OFF_NZCV], v
+                    ; jmp =>done
+                    ; =>holds
+                );
+            }
             if imm {
                 dynasm!(e.ops ; .arch x64 ; mov ecx, rm as i32);
             } else {
@@ -1660,39 +1956,42 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Csinc { sf, rm, cond, rn, rd }
         | DpReg::Csinv { sf, rm, cond, rn, rd }
         | DpReg::Csneg { sf, rm, cond, rn, rd } => {
-            if let Some(cc) = e.hf.and_then(|k| host_cc(k, cond)) {
-                // Fused: the condition from the live host flags into r9b, NZCV stored,
-                // then Rd = cond ? Rn : f(Rm) by CMOV.
-                set_r9b(e, cc);
+            // Rd = cond ? Rn : f(Rm) by CMOV, the condition from the live host flags of a
+            // fused producer (kept live for a following consumer: nothing here changes
+            // them) or tested on the stored NZCV.
+            let live = e.hf.and_then(|k| host_cc(k, cond));
+            if live.is_none() {
                 e.settle();
-                e.load(RDX, rm, false);
-                match d {
-                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
-                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
-                    _ => {}
-                }
-                e.load(RAX, rn, false);
-                dynasm!(e.ops ; .arch x64 ; test r9b, r9b ; cmovnz rdx, rax);
+            }
+            let Some(cc) = live.or_else(|| e.cond_test(cond)) else {
+                // AL, NV: Rn.
+                e.load(RDX, rn, false);
                 e.store(RDX, rd, false, sf == 1);
                 e.pending += 1;
                 return true;
+            };
+            if rn == rm {
+                // CINC, CINV, CNEG, CSET, CSETM: one load.
+                e.load_keep_flags(RAX, rn);
+                match d {
+                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rax + 1]),
+                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; mov rdx, rax ; not rdx),
+                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; mov rdx, rax ; not rdx ; lea rdx, [rdx + 1]),
+                    _ => dynasm!(e.ops ; .arch x64 ; mov rdx, rax),
+                }
+            } else {
+                e.load_keep_flags(RDX, rm);
+                match d {
+                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
+                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
+                    _ => {}
+                }
+                e.load_keep_flags(RAX, rn);
             }
-            e.settle();
-            let take_n = e.ops.new_dynamic_label();
-            let done = e.ops.new_dynamic_label();
-            e.jump_if(cond, take_n);
-            e.load(RDX, rm, false);
-            match d {
-                DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; add rdx, 1),
-                DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; neg rdx),
-                _ => {}
-            }
-            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>take_n);
-            e.load(RDX, rn, false);
-            dynasm!(e.ops ; .arch x64 ; =>done);
+            cmov_rdx_rax(e, cc);
             e.store(RDX, rd, false, sf == 1);
+            e.end_consumer();
         }
         _ => return false,
     }
@@ -1980,8 +2279,25 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
     probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
     if rt2.is_some() {
-        dynasm!(e.ops ; .arch x64 ; lea rax, [r10 + n as i32]);
+        // Both elements in the first one's page: the first hit proves that the second
+        // hits the same entry (aligned: the same key; unaligned: same page, epoch and
+        // flag, and within the page), so only a pair crossing a page probes again.
+        let same = e.ops.new_dynamic_label();
+        if offset {
+            dynasm!(e.ops ; .arch x64 ; mov r9, r8);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; lea r9, [r8 + n as i32]);
+        }
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov eax, r10d
+            ; and eax, 0xfff
+            ; cmp eax, (0x1000 - 2 * n) as i32
+            ; jbe =>same
+            ; lea rax, [r10 + n as i32]
+        );
         probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
+        dynasm!(e.ops ; .arch x64 ; =>same);
     }
 }
 

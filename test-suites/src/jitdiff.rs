@@ -81,6 +81,26 @@ pub mod enc {
     pub fn ldp(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
         0xa940_0000 | (((imm / 8) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
     }
+    /// STP Xt, Xt2, [Xn, #imm]
+    pub fn stp(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0xa900_0000 | (((imm / 8) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// LDP Wt, Wt2, [Xn, #imm] (imm a multiple of 4 in -256..=252)
+    pub fn ldp_w(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0x2940_0000 | (((imm / 4) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// STP Wt, Wt2, [Xn, #imm]
+    pub fn stp_w(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0x2900_0000 | (((imm / 4) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// STUR Xt, [Xn, #imm] (imm in -256..=255)
+    pub fn stur_x(rt: u32, rn: u32, imm: i32) -> u32 {
+        0xf800_0000 | ((imm as u32) & 0x1ff) << 12 | rn << 5 | rt
+    }
+    /// LDUR Xt, [Xn, #imm]
+    pub fn ldur_x(rt: u32, rn: u32, imm: i32) -> u32 {
+        0xf840_0000 | ((imm as u32) & 0x1ff) << 12 | rn << 5 | rt
+    }
     /// ADD Xd, Xn, #imm12
     pub fn add_imm(rd: u32, rn: u32, imm: u32) -> u32 {
         0x9100_0000 | (imm & 0xfff) << 10 | rn << 5 | rd
@@ -786,8 +806,10 @@ pub fn compare(a: &Outcome, b: &Outcome, na: &str, nb: &str, all_exits: bool) ->
 // Program generation
 
 /// Which program families [`make_prog`] draws from.
-pub const KINDS: &[&str] =
-    &["random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch", "indirect", "remap_loop", "smc_alias"];
+pub const KINDS: &[&str] = &[
+    "random", "loop", "smc_maint", "smc_either", "smc_loop", "doorbell", "wfi", "remap", "host_patch", "indirect", "remap_loop", "smc_alias",
+    "pair_cross",
+];
 
 fn filler(r: &mut Rng, cands: &[usize], max_len: usize, aligned: bool) -> Vec<u32> {
     let o = GenOpts { groups: vec![], aligned, max_len };
@@ -802,7 +824,7 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     // Random sequences dominate; directed templates share the rest.
     let kind = if r.chance(1, 2) { "random" } else { kind };
     let el = r.below(2) as u8;
-    let mmu = kind == "remap" || kind == "remap_loop" || kind == "smc_alias" || r.chance(2, 3);
+    let mmu = matches!(kind, "remap" | "remap_loop" | "smc_alias" | "pair_cross") || r.chance(2, 3);
     let aligned = !mmu || r.chance(1, 8);
     let base = random_case(&mut r, cands, &GenOpts { groups: vec![], aligned, max_len: 48 });
     let mut regs = base.regs.clone();
@@ -1098,12 +1120,53 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             code.push(b_ne(4 * back));
             prog.regs.x[26] = 2 + r.below(4);
         }
+        "pair_cross" => {
+            // MMU on. Pairs whose second element is on the next page, run in a loop so
+            // that the second pass finds the first page in `FastMem`: from the last alias
+            // page (`alias_va`) into data page 0 (not the next physical page, nor the next
+            // host page), from data page 2 into the read-only page 3 (a store faults,
+            // writing nothing), next to single accesses that fill both pages' entries:
+            //   X24 = end of the alias window - 8; X23 = X24 + 4; X25 = end of page 2 - 8
+            //   L: STUR X11, [X24, #-8]; LDUR X12, [X25, #-16]; STUR X11, [X25, #-8]...
+            //      (a shuffled list of those and the crossing LDP/STP, X and W)
+            //      ADD X11, X11, #1; SUBS X26, X26, #1; B.NE L
+            let x24 = alias_va(CODE_PA + CODE_SIZE as u64) - 8;
+            let x25 = va(DATA_PA + 0x3000) - 8;
+            code.extend(mov32(24, x24 as u32));
+            code.push(add_imm(23, 24, 4));
+            code.extend(mov32(25, x25 as u32));
+            code.push(add_imm(22, 25, 4));
+            let top = code.len();
+            let mut body = vec![
+                stur_x(11, 24, -8),
+                ldur_x(12, 24, -16),
+                stur_x(11, 25, -8),
+                ldur_x(13, 25, -16),
+                ldp(1, 2, 24, 0),
+                stp(3, 4, 24, 0),
+                ldp_w(5, 6, 23, 0),
+                stp_w(7, 8, 23, 0),
+                stp(9, 10, 25, 0),
+                ldp(14, 15, 25, 0),
+                stp_w(16, 17, 22, 0),
+                ldp_w(18, 19, 22, 0),
+            ];
+            for i in (1..body.len()).rev() {
+                body.swap(i, r.below(i as u64 + 1) as usize);
+            }
+            code.extend(body);
+            code.push(add_imm(11, 11, 1));
+            code.push(subs_imm(26, 26, 1));
+            let back = top as i64 - code.len() as i64;
+            code.push(b_ne(4 * back));
+            prog.regs.x[26] = 2 + r.below(3);
+        }
         _ => unreachable!(),
     }
     code.push(hlt(END_HLT));
     prog.limit = match kind {
         "loop" => 40 * code.len() as u64 + 400,
-        "indirect" | "remap_loop" | "smc_alias" => 30 * (code.len() as u64 + 12) + 400,
+        "indirect" | "remap_loop" | "smc_alias" | "pair_cross" => 30 * (code.len() as u64 + 12) + 400,
         _ => 4 * code.len() as u64 + 200,
     };
     prog.code = code;

@@ -795,6 +795,198 @@ fn jit_matches_interpreter_on_flag_pairs() {
     assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
 }
 
+/// Flag setters, NZCV readers, data-processing instructions that neither read nor set
+/// NZCV, and loads/stores (whose slow paths, faults and MMIO accesses need NZCV stored):
+/// the JIT drops the NZCV of a setter overwritten by a later setter of its block with
+/// only such data-processing instructions in between (CRC32X among them: the emitter
+/// leaves it to the interpreter, so the block is translated again without the
+/// elimination), lets CSEL/CSINC/CSINV/CSNEG read live host flags one after another, and
+/// keeps a producer's flags live across up to three flag-neutral instructions (ADD/SUB
+/// immediate, MOVZ/MOVN, ADR) to its consumer, CCMP/CCMN included (as producers too).
+const FLAG_SEQS: &[&str] = &[
+    "ADDS_imm", "SUBS_imm", "ANDS_imm", "ADDS_reg", "SUBS_reg", "ANDS_reg", "BICS_reg", "ADDS_ext", "SUBS_ext", "ADCS",
+    "SBCS", "CSEL", "CSINC", "CSINV", "CSNEG", "CCMP_reg", "CCMN_imm", "B_cond", "ADC", "ADD_imm", "ORR_reg", "UBFM",
+    "SBFM", "EXTR", "MADD", "MOVZ", "CRC32X", "LDR_uoff", "STR_uoff", "LDR_reg", "SUB_imm", "MOVN", "ADR", "CCMP_imm",
+];
+
+/// The interpreter as the oracle on `FLAG_SEQS` programs, which contain (checked on a
+/// sample) setter -> non-readers -> setter windows, such windows with a load/store or
+/// CRC32X in between, and two or more conditional selects after one setter.
+#[test]
+fn jit_matches_interpreter_on_flag_sequences() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x5e9;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| FLAG_SEQS.contains(&ENCODINGS[i].name)).collect();
+    assert_eq!(cands.len(), FLAG_SEQS.len(), "some FLAG_SEQS encodings are not generator candidates");
+    let name = |w: u32| lookup(w).map(|i| ENCODINGS[i as usize].name).unwrap_or("");
+    let setter = |n: &str| FLAG_SEQS[..9].contains(&n);
+    let neutral = |n: &str| ["ADD_imm", "ORR_reg", "UBFM", "SBFM", "EXTR", "MADD", "MOVZ"].contains(&n);
+    let csel = |n: &str| ["CSEL", "CSINC", "CSINV", "CSNEG"].contains(&n);
+    let mut seen = std::collections::BTreeMap::new();
+    for id in 0..iters.min(500) {
+        let code: Vec<&str> = make_edge_prog(seed, id, &cands).code.iter().map(|&w| name(w)).collect();
+        for i in 0..code.len() {
+            if !setter(code[i]) {
+                continue;
+            }
+            // What lies between this setter and the next one.
+            let j = (i + 1..code.len()).find(|&j| setter(code[j]) || !(neutral(code[j]) || code[j] == "CRC32X" || code[j].contains("uoff") || code[j] == "LDR_reg"));
+            if let Some(j) = j.filter(|&j| setter(code[j]) && j > i + 1) {
+                let mid = &code[i + 1..j];
+                let kind = if mid.iter().all(|n| neutral(n)) {
+                    "dead window"
+                } else if mid.contains(&"CRC32X") {
+                    "window with CRC32X"
+                } else {
+                    "window with load/store"
+                };
+                *seen.entry(kind).or_insert(0u32) += 1;
+            }
+            if code.len() > i + 2 && csel(code[i + 1]) && csel(code[i + 2]) {
+                *seen.entry("two selects").or_insert(0u32) += 1;
+            }
+        }
+        // Producers (CCMP/CCMN too), 1-3 flag-neutral instructions, a consumer.
+        let flag_neutral = |n: &str| ["ADD_imm", "SUB_imm", "MOVZ", "MOVN", "ADR"].contains(&n);
+        let consumer = |n: &str| csel(n) || n.starts_with("CCM") || n == "B_cond";
+        for i in 0..code.len() {
+            if !(setter(code[i]) || code[i].starts_with("CCM")) {
+                continue;
+            }
+            let j = (i + 1..code.len().min(i + 5)).find(|&j| !flag_neutral(code[j]));
+            if j.is_some_and(|j| j > i + 1 && consumer(code[j])) {
+                let kind = if code[i].starts_with("CCM") { "CCMP, neutral, consumer" } else { "setter, neutral, consumer" };
+                *seen.entry(kind).or_insert(0u32) += 1;
+            }
+        }
+    }
+    assert!(iters < 500 || (seen.len() == 6 && seen.values().all(|&n| n >= 20)), "too few flag sequences: {seen:?}");
+    let ids: Vec<u64> = (0..iters).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
+    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
+    println!(
+        "jit_diff flag sequences: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end, {} took exceptions; {seen:?}; {} mismatches",
+        ids.len(),
+        s.insns,
+        s.halted,
+        s.with_exceptions,
+        fails.len()
+    );
+    for f in fails.iter().take(5) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+}
+
+/// Data-processing forms the JIT emits with short x86 sequences: UBFM/SBFM (LSL, LSR,
+/// ASR, UBFX, SBFX, UBFIZ, SBFIZ, UXTB/H, SXTB/H/W: two shifts or one move), EXTR (ROR
+/// when Rn = Rm), AND with low masks, ORR/ORN with XZR (MOV, MVN), ADD/SUB #0, ADD with
+/// LSL #1..3 (LEA), MOVK of the low halfword, CSEL/CSINC/CSINV/CSNEG with Rn = Rm (CINC,
+/// CSET, ...) on stored flags and after ANDS/SUBS; 32-bit results stored without a
+/// second zero extension (ADD/SUB/ADC/SBC/logical, extended-register forms).
+const DP_FORMS: &[&str] = &[
+    "UBFM", "SBFM", "EXTR", "AND_imm", "ANDS_imm", "ORR_reg", "ORN_reg", "ADD_imm", "SUB_imm", "MOVN", "MOVK", "ADD_reg",
+    "SUBS_reg", "CSEL", "CSINC", "CSINV", "CSNEG", "ADD_ext", "SUBS_ext", "ADC", "SBC", "EOR_reg",
+];
+
+/// The interpreter as the oracle on `DP_FORMS` programs, X0-X25 drawn from edge values
+/// (all ones, top bits, INT_MIN/MAX, 32-bit ones) for odd programs; every immr/imms,
+/// shift and register field (Rn = Rm, XZR, 32 and 64 bits) from the random fields (a
+/// sample must contain shifts by 0, 31, 32 and 63 and the extension forms).
+#[test]
+fn jit_matches_interpreter_on_dp_forms() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 4;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0xdf0;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| DP_FORMS.contains(&ENCODINGS[i].name)).collect();
+    let mut forms = std::collections::BTreeSet::new();
+    for id in 0..iters.min(1200) {
+        for &w in &make_dp_prog(seed, id, &cands).code {
+            let Some(i) = lookup(w) else { continue };
+            let (sf, immr, imms, rn, rm) = (w >> 31, (w >> 16) & 63, (w >> 10) & 63, (w >> 5) & 31, (w >> 16) & 31);
+            match ENCODINGS[i as usize].name {
+                "UBFM" | "SBFM" => {
+                    let top = if sf == 1 { 63 } else { 31 };
+                    if imms == top && [0, 1, 31, 32, 63].contains(&immr) {
+                        forms.insert(format!("shift right {immr} sf {sf}"));
+                    }
+                    if imms < immr && imms + 1 == immr {
+                        forms.insert(format!("LSL #{} sf {sf}", top + 1 - immr));
+                    }
+                    if immr == 0 && [7, 15, 31].contains(&imms) {
+                        forms.insert(format!("extend {imms} sf {sf}"));
+                    }
+                }
+                "EXTR" if rn == rm => {
+                    forms.insert(format!("ROR sf {sf}"));
+                }
+                "CSINC" if rn == rm => {
+                    forms.insert(format!("CINC sf {sf}"));
+                }
+                "ADD_reg" if (w >> 22) & 3 == 0 && (1..=3).contains(&imms) => {
+                    forms.insert(format!("ADD LSL #{imms} sf {sf}"));
+                }
+                _ => {}
+            }
+        }
+    }
+    let want = [
+        "shift right 0 sf 1", "shift right 1 sf 1", "shift right 31 sf 1", "shift right 32 sf 1", "shift right 63 sf 1",
+        "shift right 0 sf 0", "shift right 31 sf 0", "extend 7 sf 1", "extend 15 sf 1", "extend 31 sf 1", "extend 7 sf 0",
+        "extend 15 sf 0", "ROR sf 0", "ROR sf 1", "LSL #1 sf 1", "LSL #32 sf 1", "LSL #63 sf 1", "LSL #31 sf 0", "CINC sf 0", "CINC sf 1",
+        "ADD LSL #3 sf 1", "ADD LSL #1 sf 0",
+    ];
+    let missing: Vec<_> = want.iter().filter(|w| !forms.contains(**w)).collect();
+    assert!(iters < 1200 || missing.is_empty(), "programs never contain {missing:?} (have {forms:?})");
+    run_encoding_set("dp forms", "DP_FORMS", DP_FORMS, seed, iters, 300, make_dp_prog);
+}
+
+/// `make_edge_prog`, with half the UBFM/SBFM words turned into the aliases the JIT
+/// special-cases (shifts right by 0, 1, 31, 32, 63 with imms = top; LSL by 1, 31, 32, 63;
+/// the byte/halfword/word extensions) and half the EXTR words into ROR (Rm = Rn) by 0,
+/// 1, 31, 32 or 63, where the width allows; half the conditional selects with Rm = Rn
+/// (CINC, CSET...) and half the ADD (shifted register) with LSL #1..3.
+fn make_dp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let mut p = make_edge_prog(seed, id, cands);
+    let mut h = seed ^ id.wrapping_mul(0x2545_f491_4f6c_dd1d);
+    for w in p.code.iter_mut() {
+        h ^= h >> 31;
+        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let Some(i) = lookup(*w) else { continue };
+        let (sf, pick) = (*w >> 31, (h >> 16) as usize);
+        let top = if sf == 1 { 63 } else { 31 };
+        let new = match ENCODINGS[i as usize].name {
+            "UBFM" | "SBFM" if h & 1 == 0 => {
+                let (immr, imms) = match (h >> 8) % 3 {
+                    0 => ([0, 1, 31, 32, 63][pick % 5] & top, top),
+                    1 => {
+                        let sh = [1, 31, 32, 63][pick % 4] & top;
+                        let sh = if sh == 0 { 1 } else { sh };
+                        ((top + 1 - sh) & top, top - sh)
+                    }
+                    _ => (0, [7, 15, 31][pick % 3]),
+                };
+                (*w & !(0xfff << 10)) | immr << 16 | imms << 10
+            }
+            "EXTR" if h & 1 == 0 => {
+                let lsb = [0, 1, 31, 32, 63][pick % 5] & top;
+                (*w & !(0x1f << 16 | 0x3f << 10)) | ((*w >> 5) & 31) << 16 | lsb << 10
+            }
+            "CSEL" | "CSINC" | "CSINV" | "CSNEG" if h & 1 == 0 => (*w & !(0x1f << 16)) | ((*w >> 5) & 31) << 16,
+            "ADD_reg" if h & 1 == 0 => (*w & !(3 << 22 | 0x3f << 10)) | (pick as u32 % 4) << 10,
+            // MOV (register): ORR Rd, XZR, Rm.
+            "ORR_reg" if h & 1 == 0 => (*w & !(0x3f << 10 | 0x1f << 5)) | 31 << 5,
+            _ => continue,
+        };
+        if lookup(new) == Some(i) {
+            *w = new;
+        }
+    }
+    p
+}
+
 /// The AdvSIMD integer encodings the JIT emits natively (`jit/src/simd.rs`).
 const NATIVE_SIMD: &[&str] = &[
     "MOVI_32", "MOVI_16", "MOVI_msl", "MOVI_8", "MOVI_64", "MVNI_32", "MVNI_16", "MVNI_msl", "ORR_vi_32", "ORR_vi_16",
@@ -1005,6 +1197,12 @@ fn encodings_match_gnu_as() {
         ("add x19, x0, x19, lsl #1", add_lsl(19, 0, 19, 1)),
         ("tlbi vae1, x21", tlbi_vae1(21)),
         ("dc zva, x25", dc_zva(25)),
+        ("stp x3, x4, [x24]", stp(3, 4, 24, 0)),
+        ("stp x3, x4, [x24, #-16]", stp(3, 4, 24, -16)),
+        ("ldp w5, w6, [x23, #8]", ldp_w(5, 6, 23, 8)),
+        ("stp w7, w8, [x23, #-4]", stp_w(7, 8, 23, -4)),
+        ("stur x11, [x24, #-8]", stur_x(11, 24, -8)),
+        ("ldur x12, [x24, #-16]", ldur_x(12, 24, -16)),
         ("eor x21, x21, x20", 0xca14_02b5),
     ];
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff");

@@ -402,6 +402,8 @@ pub(crate) struct BlockCx<'a> {
     pub ics: &'a mut Vec<Box<[u64; 3]>>,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
+    /// Host address of the guest page holding `pa` (RAM, readable as a whole).
+    pub page: usize,
 }
 
 impl BlockCx<'_> {
@@ -454,6 +456,12 @@ struct Em<'a, 'b> {
     /// (host register, `Cpu` offset of the guest register it holds, code offset at which
     /// that was last known true): valid only while nothing was emitted since.
     avail: Option<(u8, i32, usize)>,
+    /// FP loop (`fp::LoopPlan`): the plan this translation follows (second pass), and
+    /// what the first pass found at the branch back to the block's start.
+    lp: Option<fp::LoopPlan>,
+    lp_seen: Option<fp::LoopPlan>,
+    /// The loop body's start (after the FP prologue), with `lp`.
+    body: dynasmrt::DynamicLabel,
     /// The NZCV this instruction sets is dead (`nzcv_dead`): it need not be stored.
     dead: bool,
     /// This instruction lies between a fused producer and its consumer (`flag_neutral`):
@@ -892,6 +900,9 @@ impl Em<'_, '_> {
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
             // it is still valid, or the call-out that wrote it would have stopped it).
+            if fp::back_edge(self) {
+                return;
+            }
             let l = self.entry;
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
@@ -1020,8 +1031,9 @@ impl Em<'_, '_> {
 }
 
 /// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
-/// address `start`). Returns the number of guest instructions.
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<u32> {
+/// address `start`). Returns the number of guest instructions and the 64-byte lines of
+/// the page that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<(u32, u64)> {
     // The block ends at the first instruction that may branch or change the context.
     // (Each word decoded once: `decoded` keeps them for the emission loop below.)
     let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
@@ -1037,28 +1049,65 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         return None;
     }
     let n = n.max(1).min(words.len());
-    let dead = nzcv_dead(&decoded[..n]);
-    let ics = cx.ics.len();
-    if let Ok(r) = emit_block(cx, start, &words[..n], &decoded, Some(&dead), out) {
-        return r;
+    // The instructions: (PC, word, decoded); a two-block FP loop continues at its
+    // branch's target (`fp::loop_tail`), the branch becoming a side exit (`side`).
+    let mut list = [(0u64, 0u32, Insn::Undefined(0)); 2 * crate::MAX_BLOCK];
+    for (i, (&w, &d)) in words.iter().zip(decoded.iter()).take(n).enumerate() {
+        list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
     }
-    // An instruction in a dead-NZCV window fell back to the interpreter: again without
-    // the elimination (the first attempt's code is dropped, and what it registered; the
-    // Jit's assembler with it, replaced by a new one).
-    cx.ics.truncate(ics);
-    emit_block(cx, start, &words[..n], &decoded, None, out).ok().flatten()
+    let mut len = n;
+    let side = fp::loop_tail(cx, &mut list, &mut len);
+    let list = &list[..len];
+    let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
+    let dead = nzcv_dead(&insns);
+    // A block that branches back to its own start with FP state worth keeping across
+    // that branch is translated again following the plan the first translation found
+    // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
+    // `Err`: an instruction in a dead-NZCV window fell back to the interpreter.
+    let attempt = |cx: &mut BlockCx<'_>, dead: Option<&[bool; crate::MAX_BLOCK]>, out: &mut Vec<u8>| -> Result<Option<()>, ()> {
+        let ics = cx.ics.len();
+        match emit_block(cx, list, side, dead, None, out)? {
+            None => Ok(None),
+            Some(None) => Ok(Some(())),
+            Some(Some(plan)) => {
+                cx.ics.truncate(ics);
+                Ok(emit_block(cx, list, side, dead, Some(plan), out)?.map(|_| ()))
+            }
+        }
+    };
+    let ics = cx.ics.len();
+    let done = match attempt(cx, Some(&dead), out) {
+        Ok(r) => r,
+        Err(()) => {
+            // Again without the elimination (the first attempt's code is dropped, and
+            // what it registered; the Jit's assembler with it, replaced by a new one).
+            cx.ics.truncate(ics);
+            attempt(cx, None, out).ok().flatten()
+        }
+    };
+    done?;
+    let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
+    dump(cx.va, start, out, &ws);
+    // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
+    // reads only in it.)
+    let lines = list.iter().fold(0u64, |m, l| m | crate::line_mask(l.0 & 0xfff, 4));
+    Some((len as u32, lines))
 }
 
-/// Emits the block of `words` (decoded in `decoded`), with the dead-NZCV elimination
-/// when `dead` is given. `Err` when that elimination does not hold (see `nzcv_dead`).
-fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn], dead: Option<&[bool; crate::MAX_BLOCK]>, out: &mut Vec<u8>) -> Result<Option<u32>, ()> {
-    let n = words.len();
+/// Emits the block of the instructions `list` (`block`; the one at index `side` is a
+/// B.cond whose target is the next one: a side exit), following `lp` if given, with the
+/// dead-NZCV elimination when `dead` is given: `out` = the code. Returns, without `lp`,
+/// the plan found for a second translation; `Ok(None)` if the code could not be
+/// assembled; `Err` when the elimination does not hold (see `nzcv_dead`).
+fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usize>, dead: Option<&[bool; crate::MAX_BLOCK]>, lp: Option<fp::LoopPlan>, out: &mut Vec<u8>) -> Result<Option<Option<fp::LoopPlan>>, ()> {
+    let n = list.len();
     let va = cx.va;
     // The Jit's assembler (empty, with room for a typical block: no reallocation while
     // it grows); given back after a successful translation.
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, keep_flags: false, dead: false, stale: false };
+    let body = ops.new_dynamic_label();
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1071,13 +1120,15 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
         ; cmp rax, QWORD [r12 + CTX_END]
         ; ja =>over
     );
+    if let Some(plan) = lp {
+        fp::loop_prologue(&mut e, plan, list[0].1, len);
+    }
+    dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
-    let dec = |i: usize| decoded.get(i).copied().unwrap_or_else(|| cpu_aarch64::decode(words[i]));
+    let dec = |i: usize| list[i].2;
     // Instructions before this index keep the host flags (`Em::keep_flags`).
     let mut keep_until = 0;
-    for (i, &w) in words.iter().enumerate() {
-        let pc = va.wrapping_add(4 * i as u64);
-        let insn = dec(i);
+    for (i, &(pc, w, insn)) in list.iter().enumerate() {
         e.raw = w;
         e.keep_flags = i < keep_until;
         // A producer (or a conditional select, which leaves them live) hands its flags
@@ -1088,7 +1139,7 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
             while j < n && j <= i + 3 && flag_neutral(&dec(j)) {
                 j += 1;
             }
-            if j < n && consumer(&e, va.wrapping_add(4 * j as u64), &dec(j)) {
+            if j < n && consumer(&e, list[j].0, &dec(j)) {
                 e.fuse = true;
                 keep_until = j;
             }
@@ -1099,6 +1150,12 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
         let stale = e.stale;
         if stale && (!matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) || reads_nzcv(&insn)) {
             return Err(());
+        }
+        if side == Some(i) {
+            fp::side_exit(&mut e, pc, &insn);
+            e.fuse = false;
+            e.keep_flags = false;
+            continue;
         }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
@@ -1125,9 +1182,10 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
         return Err(());
     }
     if !ended {
-        e.exit_to(va.wrapping_add(4 * n as u64));
+        e.exit_to(list[n - 1].0.wrapping_add(4));
     }
     fp::emit_cold(&mut e);
+    let seen = if lp.is_none() { e.lp_seen } else { None };
     dynasm!(e.ops
         ; .arch x64
         ; =>over
@@ -1142,8 +1200,7 @@ fn emit_block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], decoded: &[Insn
     let Ok(code) = ops.drain() else { return Ok(None) };
     out.extend(code);
     *e.cx.asm = ops;
-    dump(va, start, out, words);
-    Ok(Some(n as u32))
+    Ok(Some(seen))
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.

@@ -34,14 +34,14 @@
 //! **IXC-sticky path (FPSR.IXC = 1, the common case: any program that has rounded once).**
 //! No MXCSR access at all (STMXCSR waits for every earlier FP operation and LDMXCSR
 //! serializes: they dominated the FP workload). A result is committed only when each
-//! lane (`check_fast`) has a biased exponent in [2, max - 1], or is a zero known to be
-//! exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
+//! lane (`check_fast`) has a biased exponent in [3, max - 1] (a cheaper test than the
+//! [2, max - 1] that suffices), or is a zero known to be exact (`Zero`). For such a result the only Arm flag the operation can raise is IXC,
 //! which FPSR already has (FPSR's flags are cumulative and only MSR FPSR, which ends the
 //! block, clears them):
 //! - OFC: overflow under RN returns an infinity, not committed;
 //! - UFC: Arm detects tininess before rounding (exact value below 2^Emin). Rounding is
 //!   monotonic and 2^Emin is representable, so an exact value below 2^Emin rounds to at
-//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+1), hence
+//!   most 2^Emin in magnitude; a committed nonzero result is at least 2^(Emin+2), hence
 //!   its exact value was not tiny;
 //! - DZC: only with an infinite result (finite nonzero / 0), not committed;
 //! - IOC: every invalid operation returns a NaN, not committed; IDC: only with FZ = 1.
@@ -124,6 +124,34 @@
 //! first (`reload_cache`), so both paths meet with the same cache; a scalar operand is
 //! taken with MOVQ (bits 127:64 zeroed, as MOVSD from memory), single precision
 //! operands from memory only.
+//!
+//! ## Loops (`LoopPlan`)
+//!
+//! A block that branches back to its own start is translated twice when its first
+//! translation finds, at that branch (`back_edge`), cached registers or the FP checks
+//! done: the second translation follows that plan. After the entry's budget check, a
+//! prologue (`loop_prologue`) makes the FP-enabled check (the inline sufficient
+//! condition only) and the IXC-sticky mode check (FPCR.RMode = RN, FZ = 0, FPSR.IXC = 1)
+//! and loads the planned registers into their cache slots; the body is then translated
+//! with those checks known passed (`Em::fp_ok`, `Em::fp_fast`: what a block makes true
+//! stays true across its own back branch, since nothing in a block changes FPCR, clears
+//! FPSR.IXC or disables FP, see "Mode") and with the cache holding those registers. A
+//! back branch where the cache holds each planned register in its slot does the budget
+//! check itself and jumps to the body, past the prologue (values carried from one
+//! iteration to the next stay in xmm registers: no store-to-load forwarding on the
+//! loop's dependency chains); any other one goes to the entry (which reloads the cache
+//! from memory, the architectural state). When a prologue check fails, the block's
+//! first instruction runs in the interpreter and the block is left for the next one,
+//! translated with its checks inline as usual. The first translation's code and inline
+//! caches are dropped.
+//!
+//! A loop of two blocks, the first ending with a B.cond to the second, which branches
+//! back to the first (a loop whose exit test is in its middle, as compilers lay out
+//! `while` loops), and holding FP operations, is translated as one block (`loop_tail`):
+//! the B.cond becomes a side exit to its next instruction (`side_exit`) and the
+//! translation continues at its target, so the block ends with a branch to its own
+//! start. Both parts are in the same page (a write to it invalidates the block as it
+//! does any block of the page); the entry's budget check asks for the whole length.
 //!
 //! ## FP enabled
 //!
@@ -216,6 +244,13 @@ impl XmmCache {
         self.keep = true;
     }
 
+    /// The cache holds `regs` at the start of the block's first instruction (the FP
+    /// loop prologue loaded them: `loop_prologue`).
+    fn seed(&mut self, regs: [Option<u32>; CACHED]) {
+        self.regs = regs;
+        self.keep = true;
+    }
+
     /// The host xmm register holding V[r], if cached.
     fn cached(&self, r: u32) -> Option<u8> {
         self.regs.iter().position(|&c| c == Some(r)).map(|i| 8 + i as u8)
@@ -265,6 +300,30 @@ impl Em<'_, '_> {
         // When it does not hold, the exact check is called.
         let ok = self.ops.new_dynamic_label();
         let call = self.ops.new_dynamic_label();
+        self.fp_plainly_enabled(call);
+        dynasm!(self.ops ; .arch x64 ; =>ok);
+        let regs = self.xmm.regs;
+        defer(self, move |e| {
+            let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
+            dynasm!(e.ops
+                ; .arch x64
+                ; =>call
+                ; mov rdi, rbx
+                ; mov rax, QWORD f
+                ; call rax
+                ; test eax, eax
+                ; jz =>slow
+            );
+            // (The call clobbered the register cache, if any: `loop_prologue`.)
+            reload_cache(e, regs);
+            dynasm!(e.ops ; .arch x64 ; jmp =>ok);
+        });
+        self.fp_ok = true;
+    }
+
+    /// Falls through when the registers that enable FP plainly allow it at this EL (see
+    /// `fp_guard`), else jumps to `not`. Clobbers eax.
+    fn fp_plainly_enabled(&mut self, not: DynamicLabel) {
         let el = self.cx.el;
         let tfp = CPTR_TFP as i32;
         if el <= 1 {
@@ -274,24 +333,13 @@ impl Em<'_, '_> {
                 ; mov eax, DWORD [rbx + OFF_CPACR1]
                 ; and eax, mask
                 ; cmp eax, want
-                ; jne =>call
+                ; jne =>not
             );
         }
         if el <= 2 {
-            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>call);
+            dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR2], tfp ; jnz =>not);
         }
-        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jz =>ok ; =>call);
-        let f = fp_enabled as extern "sysv64" fn(*mut Cpu) -> u32 as usize as i64;
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rdi, rbx
-            ; mov rax, QWORD f
-            ; call rax
-            ; test eax, eax
-            ; jz =>slow
-            ; =>ok
-        );
-        self.fp_ok = true;
+        dynasm!(self.ops ; .arch x64 ; test DWORD [rbx + OFF_CPTR3], tfp ; jnz =>not);
     }
 
     /// V[r] = host register `h` (64 bits: a single's bits are zero-extended first by the
@@ -374,8 +422,8 @@ impl Em<'_, '_> {
 
     /// The check of the IXC-sticky mode (see the module documentation): jumps to `slow`
     /// unless the result bits in rax (`d`: double, else single in eax) have a biased
-    /// exponent in [2, max - 1] (finite, normal, larger in magnitude than twice the
-    /// smallest normal), or are a zero that `zero` proves exact. `lane`: the byte offset
+    /// exponent in [3, max - 1] (finite, normal, at least four times the smallest
+    /// normal in magnitude), or are a zero that `zero` proves exact. `lane`: the byte offset
     /// of the lane in the operand registers (for `Zero::Operands`). Clobbers rcx.
     fn check_fast(&mut self, d: bool, zero: Zero, lane: i32, slow: DynamicLabel) {
         self.check_fast_in(d, zero, lane, false, slow);
@@ -390,18 +438,27 @@ impl Em<'_, '_> {
         // A zero (biased exponent 0, like a denormal) leaves through the range check to a
         // cold stub when it may be exact; rax still holds the result there.
         let stub = if matches!(zero, Zero::Inexact) { slow } else { self.ops.new_dynamic_label() };
+        // The biased exponent e is tested as (e + 1) mod 2^w >= 4 (w: its width): one
+        // addition at the exponent's lowest bit and one TEST of the exponent's bits
+        // above its two lowest. That leaves e in [3, max - 1] committed and e = 0, 1, 2
+        // and max (zeros, denormals, the two lowest normal binades, infinities and NaNs)
+        // to the stub; a result of exponent 2 is a normal number of the fast range, sent
+        // to the interpreter only to keep the test to one TEST (rare: magnitudes below
+        // 2^-1020 or 2^-124). The carry out of the exponent (e = max) only reaches the
+        // sign bit or above, outside the mask.
         if d && pextr {
-            // (e << 4) - 0x20 <= 0x7fc0 (unsigned): e in [2, 0x7fe].
+            // PEXTRW: bits 63:48 (sign 15, exponent 14:4).
             if lane == 0 {
                 dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 3);
             } else {
                 dynasm!(self.ops ; .arch x64 ; pextrw ecx, xmm0, 7);
             }
-            dynasm!(self.ops ; .arch x64 ; and ecx, 0x7ff0 ; sub ecx, 0x20 ; cmp ecx, 0x7fc0 ; ja =>stub);
+            dynasm!(self.ops ; .arch x64 ; add ecx, 0x10 ; test ecx, 0x7fc0 ; jz =>stub);
         } else if d {
-            dynasm!(self.ops ; .arch x64 ; lea rcx, [rax + rax] ; shr rcx, 53 ; sub ecx, 2 ; cmp ecx, 0x7fc ; ja =>stub);
+            dynasm!(self.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 48 ; add ecx, 0x10 ; test ecx, 0x7fc0 ; jz =>stub);
         } else {
-            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + rax] ; shr ecx, 24 ; sub ecx, 2 ; cmp ecx, 0xfc ; ja =>stub);
+            // Single: exponent in bits 30:23.
+            dynasm!(self.ops ; .arch x64 ; lea ecx, [rax + 0x0080_0000] ; test ecx, 0x7e00_0000 ; jz =>stub);
         }
         if matches!(zero, Zero::Inexact) {
             return;
@@ -532,6 +589,184 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
             f(e);
         }
     }
+}
+
+/// What a block that branches back to its own start (a loop) keeps across that branch
+/// (see "Loops" in the module documentation): the register cache's contents (slot by
+/// slot) and whether the FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`)
+/// are done once, before the loop body.
+#[derive(Clone, Copy)]
+pub(super) struct LoopPlan {
+    regs: [Option<u32>; CACHED],
+    ok: bool,
+    fast: bool,
+    /// The block's instruction count (set by `loop_prologue`).
+    len: i32,
+}
+
+/// At a branch back to the block's start (`Em::exit_to`). First translation: notes what
+/// holds there (the common part of every such branch) and returns false (the branch goes
+/// to the block's entry). Second translation (`Em::lp`): when the plan holds here (the
+/// cache has each planned register in its slot; `ok` and `fast` are set for the whole
+/// block), emits the budget check of the block's entry and a jump to the loop body,
+/// after the prologue, and returns true; otherwise false (the entry reloads the cache).
+/// The counts are flushed.
+pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
+    let Some(plan) = e.lp else {
+        let here = LoopPlan { regs: e.xmm.regs, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let seen = match e.lp_seen {
+            None => here,
+            Some(p) => {
+                let mut regs = [None; CACHED];
+                for (i, r) in regs.iter_mut().enumerate() {
+                    if p.regs[i] == here.regs[i] {
+                        *r = p.regs[i];
+                    }
+                }
+                LoopPlan { regs, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+            }
+        };
+        // (Worth a second translation only if something is kept.)
+        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
+        return false;
+    };
+    let holds = plan.regs.iter().zip(e.xmm.regs.iter()).all(|(p, h)| p.is_none() || p == h);
+    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
+        return false;
+    }
+    let len = plan.len;
+    let (entry, body) = (e.entry, e.body);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rax, QWORD [rbx + OFF_ICOUNT]
+        ; add rax, len
+        ; cmp rax, QWORD [r12 + CTX_END]
+        ; ja =>entry
+        ; jmp =>body
+    );
+    true
+}
+
+/// The FP loop prologue (second translation, after the entry's budget check): the
+/// FP-enabled check and the IXC-sticky mode check that `plan` moves out of the loop, then
+/// the planned registers loaded into the cache. When a check fails, the block's first
+/// instruction (`raw0`) runs in the interpreter and the block is left for the next one,
+/// translated as usual (its checks are inline): this block runs only in the mode it
+/// was planned for (a taken branch there, a side exit's B.cond, leaves the block from
+/// the call-out). `len`: the block's instruction count.
+pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: i32) {
+    e.lp = Some(LoopPlan { len, ..plan });
+    let fail = e.ops.new_dynamic_label();
+    if plan.ok {
+        e.fp_plainly_enabled(fail);
+        e.fp_ok = true;
+    }
+    if plan.fast {
+        dynasm!(e.ops
+            ; .arch x64
+            ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
+            ; jnz =>fail
+            ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
+            ; jz =>fail
+        );
+        e.fp_fast = true;
+    }
+    reload_cache(e, plan.regs);
+    e.xmm.seed(plan.regs);
+    let va = e.cx.va;
+    defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = 0;
+        dynasm!(e.ops ; .arch x64 ; =>fail);
+        e.callout(va, raw0);
+        e.exit_to(va.wrapping_add(4));
+        e.pending = pending;
+    });
+}
+
+/// A two-block FP loop (see "Loops" in the module documentation): when the block in
+/// `list[..*len]` ends with a B.cond to another address `t` of its page whose block
+/// (read from the page, at most `MAX_BLOCK` instructions in all) ends with a branch back
+/// to this block's start, and either contains a scalar or vector FP operation, appends
+/// that block to `list` and returns the index of the B.cond (which becomes a side exit
+/// to its next instruction: `side_exit`). The block is then a loop of its own.
+pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
+    use cpu_aarch64::decode::Branch;
+    let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
+    let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
+    let n = *len;
+    // (The B.cond may be the block's first instruction, which the loop prologue's
+    // fallback runs in the interpreter: a taken branch leaves the block there, as any
+    // call-out that does not go on to the next instruction.)
+    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
+    let Insn::Branch(Branch::BCond { imm19, cond }) = last else { return None };
+    let t = rel(pc, imm19, 19);
+    let va = cx.va;
+    if cond >= 14 || t == va || t & 3 != 0 || t >> 12 != va >> 12 || !plain(t) {
+        return None;
+    }
+    let mut k = n;
+    let mut a = t;
+    loop {
+        if k >= crate::MAX_BLOCK.min(list.len()) || a >> 12 != va >> 12 {
+            return None;
+        }
+        // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`), read
+        // as the translator reads the block's own words; `a` is in the page, 4-aligned.
+        let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
+        let d = cpu_aarch64::decode(w);
+        list[k] = (a, w, d);
+        k += 1;
+        if ends_block(&d) {
+            break;
+        }
+        a = a.wrapping_add(4);
+    }
+    let (bpc, _, b) = list[k - 1];
+    let back = match b {
+        Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
+        Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
+        Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
+        Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
+        _ => return None,
+    };
+    if back != va || !list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_))) {
+        return None;
+    }
+    *len = k;
+    Some(n - 1)
+}
+
+/// The B.cond `insn` at `pc` as a side exit (`loop_tail`): when its condition fails the
+/// block is left for the next instruction (out of line); otherwise the block goes on
+/// with the branch's target, translated next. NZCV left in the host flags by a fused
+/// producer is stored on both paths, as `cond_branch` does; the register cache holds.
+pub(super) fn side_exit(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) {
+    use cpu_aarch64::decode::Branch;
+    let Insn::Branch(Branch::BCond { cond, .. }) = *insn else { return };
+    e.xmm.next_insn();
+    e.avail = None;
+    e.pending += 1;
+    let out = e.ops.new_dynamic_label();
+    // (cond < 14: the inverse is cond ^ 1.)
+    e.jump_cond(cond ^ 1, out);
+    let hf = e.hf.take();
+    if let Some(k) = hf {
+        e.materialize(k);
+    }
+    let pending = e.pending;
+    defer(e, move |e| {
+        let p = e.pending;
+        e.pending = pending;
+        dynasm!(e.ops ; .arch x64 ; =>out);
+        if let Some(k) = hf {
+            e.materialize(k);
+        }
+        e.exit_to(pc.wrapping_add(4));
+        e.pending = p;
+    });
+    // (A branch touches no xmm register.)
+    e.xmm.keep_through();
 }
 
 /// When a zero result of a rounding operation is exact (IXC-sticky path).
@@ -713,6 +948,68 @@ fn load_operands(e: &mut Em<'_, '_>, shape: Shape, ops: &[(u8, u32)]) {
             Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movq Rx(x), QWORD [rbx + o]),
         }
     }
+}
+
+/// The second operand of a binary operation (`load_binary`): a host register or, for
+/// scalars, the V register in memory (an SSE scalar operation reads only its low 32/64
+/// bits, with no alignment requirement).
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Mem(i32),
+}
+
+/// The operands of a binary operation of `shape` (xmm0 op= source): xmm0 = V[rn] loaded
+/// as `load_operands` loads it, and the returned source holds V[rm] (its lanes of
+/// `shape`: the register cache's copy is used directly for scalars and 128-bit vectors,
+/// which read only those lanes; a 64-bit vector's source has bits 127:64 zeroed, in
+/// xmm1). `commutes`: the operation may be computed as V[rm] op V[rn] instead (FADD and
+/// FMUL, whose committed results never depend on the order: IEEE addition and
+/// multiplication commute and only NaN results, which depend on the operand order, are
+/// never committed), which avoids a copy when xmm0 already holds V[rm]. `in_x1`: the
+/// source must be xmm1 (the caller modifies it). Clobbers xmm1.
+fn load_binary(e: &mut Em<'_, '_>, shape: Shape, rn: u32, rm: u32, commutes: bool, in_x1: bool) -> Src {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == shape => Some(r),
+        _ => None,
+    };
+    let (rn, rm) = if commutes && held == Some(rm) { (rm, rn) } else { (rn, rm) };
+    if held == Some(rm) && rn != rm {
+        // Not commutative: V[rm] moves to xmm1 first (`load_operands`).
+        load_operands(e, shape, &[(0, rn), (1, rm)]);
+        return Src::Reg(1);
+    }
+    load_operands(e, shape, &[(0, rn)]);
+    if rn == rm && !in_x1 {
+        return Src::Reg(0);
+    }
+    if !in_x1 {
+        match (e.xmm.cached(rm), shape) {
+            (Some(c), Shape::Scalar(_) | Shape::Vector(1, _)) => return Src::Reg(c),
+            (None, Shape::Scalar(_)) => return Src::Mem(vo(rm)),
+            _ => {}
+        }
+    }
+    if rn == rm {
+        dynasm!(e.ops ; .arch x64 ; movdqa xmm1, xmm0);
+    } else {
+        // (xmm0 is not V[rm]'s holder here: no copy from it.)
+        let held = e.xmm.held.take();
+        load_operands(e, shape, &[(1, rm)]);
+        e.xmm.held = held;
+    }
+    Src::Reg(1)
+}
+
+/// Emits `xmm0 = xmm0 op source` for the binary operation `$op` (an SSE mnemonic) with
+/// a source from `load_binary`.
+macro_rules! binop {
+    ($e:expr, $op:ident, $src:expr, $w:ident) => {
+        match $src {
+            Src::Reg(x) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx(x)),
+            Src::Mem(o) => dynasm!($e.ops ; .arch x64 ; $op xmm0, $w [rbx + o]),
+        }
+    };
 }
 
 /// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
@@ -994,8 +1291,10 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
     rounding(e, pc, Shape::Vector(q, d), op.zero(rn, rm), rd, false, move |e| {
         // 64-bit vectors: the upper lanes are 0 + 0, 0 * 0, ... (no flag) and the
         // result's bits 127:64 are zero, as the interpreter writes them.
-        load_operands(e, Shape::Vector(q, d), &[(0, rn), (1, rm)]);
-        if q == 0 && matches!(op, Op2::Div) {
+        let div0 = q == 0 && matches!(op, Op2::Div);
+        let commutes = matches!(op, Op2::Add | Op2::Mul);
+        let src = load_binary(e, Shape::Vector(q, d), rn, rm, commutes, div0);
+        if div0 {
             // 0 / 0 would be invalid: divide the zero lanes by one.
             dynasm!(e.ops
                 ; .arch x64
@@ -1006,15 +1305,23 @@ pub(super) fn native_simd_fp(e: &mut Em<'_, '_>, pc: u64, i: cpu_aarch64::decode
                 ; orps xmm1, xmm2
             );
         }
+        // (`load_binary` gives vectors a register source.)
+        let x = match src {
+            Src::Reg(x) => x,
+            Src::Mem(o) => {
+                dynasm!(e.ops ; .arch x64 ; movdqu xmm1, [rbx + o]);
+                1
+            }
+        };
         match (op, d) {
-            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, xmm1),
-            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, xmm1),
-            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, xmm1),
-            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, xmm1),
-            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, xmm1),
-            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, xmm1),
-            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, xmm1),
-            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, xmm1),
+            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addpd xmm0, Rx(x)),
+            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subpd xmm0, Rx(x)),
+            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulpd xmm0, Rx(x)),
+            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divpd xmm0, Rx(x)),
+            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addps xmm0, Rx(x)),
+            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subps xmm0, Rx(x)),
+            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulps xmm0, Rx(x)),
+            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divps xmm0, Rx(x)),
         }
     })
 }
@@ -1049,16 +1356,16 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
     rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
-        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
+        let src = load_binary(e, Shape::Scalar(d), rn, rm, matches!(op, Op2::Add | Op2::Mul), false);
         match (op, d) {
-            (Op2::Add, true) => dynasm!(e.ops ; .arch x64 ; addsd xmm0, xmm1),
-            (Op2::Sub, true) => dynasm!(e.ops ; .arch x64 ; subsd xmm0, xmm1),
-            (Op2::Mul, true) => dynasm!(e.ops ; .arch x64 ; mulsd xmm0, xmm1),
-            (Op2::Div, true) => dynasm!(e.ops ; .arch x64 ; divsd xmm0, xmm1),
-            (Op2::Add, false) => dynasm!(e.ops ; .arch x64 ; addss xmm0, xmm1),
-            (Op2::Sub, false) => dynasm!(e.ops ; .arch x64 ; subss xmm0, xmm1),
-            (Op2::Mul, false) => dynasm!(e.ops ; .arch x64 ; mulss xmm0, xmm1),
-            (Op2::Div, false) => dynasm!(e.ops ; .arch x64 ; divss xmm0, xmm1),
+            (Op2::Add, true) => binop!(e, addsd, src, QWORD),
+            (Op2::Sub, true) => binop!(e, subsd, src, QWORD),
+            (Op2::Mul, true) => binop!(e, mulsd, src, QWORD),
+            (Op2::Div, true) => binop!(e, divsd, src, QWORD),
+            (Op2::Add, false) => binop!(e, addss, src, DWORD),
+            (Op2::Sub, false) => binop!(e, subss, src, DWORD),
+            (Op2::Mul, false) => binop!(e, mulss, src, DWORD),
+            (Op2::Div, false) => binop!(e, divss, src, DWORD),
         }
     })
 }
@@ -1090,16 +1397,17 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
     // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
     // documentation. UCOMISx raises no flag read here.)
-    if zero {
+    let src = if zero {
         load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
+        Src::Reg(1)
     } else {
-        load_operands(e, Shape::Scalar(d), &[(0, rn), (1, rm)]);
-    }
+        load_binary(e, Shape::Scalar(d), rn, rm, false, false)
+    };
     if d {
-        dynasm!(e.ops ; .arch x64 ; ucomisd xmm0, xmm1);
+        binop!(e, ucomisd, src, QWORD);
     } else {
-        dynasm!(e.ops ; .arch x64 ; ucomiss xmm0, xmm1);
+        binop!(e, ucomiss, src, DWORD);
     }
     // Greater: 0010, equal: 0110 (ZF), less: 1000 (CF); unordered (PF): the interpreter.
     dynasm!(e.ops

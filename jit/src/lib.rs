@@ -731,13 +731,14 @@ impl Jit {
             stubs: self.stubs,
             asm: &mut self.asm,
             ics: &mut self.ics,
+            page: host - (pa & 0xfff) as usize,
         };
         let mut out = std::mem::take(&mut self.code_out);
-        let len = emit::block(&mut cx, start, words, &mut out);
-        let off = len.and_then(|_| self.install(&out));
+        let r = emit::block(&mut cx, start, words, &mut out);
+        let off = r.and_then(|_| self.install(&out));
         let bytes = out.len();
         self.code_out = out;
-        let (len, off) = (len?, off?);
+        let ((len, lines), off) = (r?, off?);
         if perfmap::enabled() {
             perfmap::record(self.base() + off, bytes, va);
         }
@@ -756,7 +757,7 @@ impl Jit {
                 CodePage::default()
             });
             c.keys.push(k);
-            c.lines |= line_mask(pa & 0xfff, 4 * len as u64);
+            c.lines |= lines;
         }
         if new_page {
             // Stores to the page must be reported from now on: no quiet tag may hit

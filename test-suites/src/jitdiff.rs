@@ -1238,6 +1238,25 @@ pub fn fp_value(r: &mut Rng, d: bool) -> u64 {
     sign | exp << fbits | frac
 }
 
+/// Rewrites the register fields (rd, rn, rm, ra) of the scalar FP and vector FADD/FSUB/
+/// FMUL/FDIV instructions in `code` to their value & `mask` (V0-V3 at most, or X0-X3 for
+/// the conversions' and moves' general-purpose operands, which nothing reserves).
+pub fn fold_fp_regs(code: &mut [u32], mask: u32) {
+    use cpu_aarch64::decode::ENCODINGS;
+    for w in code.iter_mut() {
+        let Some(i) = cpu_aarch64::decode::lookup(*w) else { continue };
+        let e = &ENCODINGS[i as usize];
+        if !(e.group == "fp" || matches!(e.name, "FADD_vec" | "FSUB_vec" | "FMUL_vec" | "FDIV_vec")) {
+            continue;
+        }
+        for name in ["rd", "rn", "rm", "ra"] {
+            if let Some(f) = e.field(name) {
+                *w = crate::gen::insert(f, *w, f.extract(*w) & mask);
+            }
+        }
+    }
+}
+
 /// FP program number `id`: a program of `make_prog` built from `fp_candidates`, with V
 /// registers and the data page filled from `fp_value`, and the default FPCR (the fast
 /// path's) in half of the programs, FZ / DN / a rounding mode in the others.
@@ -1251,6 +1270,12 @@ pub fn make_fp_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     for c in prog.data[0x1000..0x2000].chunks_mut(8) {
         let v = if r.chance(1, 2) { fp_value(&mut r, true) } else { fp_value(&mut r, false) | fp_value(&mut r, false) << 32 };
         c.copy_from_slice(&v.to_le_bytes());
+    }
+    // Half the programs use only V0-V1 or V0-V3 in their FP data-processing instructions: chains
+    // of dependent operations, whose operands the JIT takes from the previous result
+    // (xmm0) or its register cache, in either operand position.
+    if r.chance(1, 2) {
+        fold_fp_regs(&mut prog.code, if r.chance(1, 2) { 1 } else { 3 });
     }
     prog.regs.fpcr = if r.chance(1, 2) {
         0

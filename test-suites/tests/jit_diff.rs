@@ -297,6 +297,197 @@ fn jit_matches_interpreter_fp() {
     assert!(fails.is_empty(), "{} of {} FP programs differ between the JIT and the interpreter (first ones above; rerun one with LSEMU_JIT_DIFF_FP_CASE=N)", fails.len(), ids.len());
 }
 
+/// The rounding operations, comparisons and conditional selects of the JIT's FP fast
+/// paths, with B.cond after the comparisons and MOVZ/ADD for the integer registers.
+const FP_CHAIN: &[&str] = &[
+    "FADD", "FSUB", "FMUL", "FNMUL", "FDIV", "FSQRT", "FMADD", "FADD_vec", "FSUB_vec", "FMUL_vec", "FDIV_vec", "FCMP", "FCMPE",
+    "FCSEL", "B_cond", "MOVZ", "ADD_imm",
+];
+
+/// `make_fp_prog` on programs made only of `FP_CHAIN`, their FP register fields folded
+/// to V0-V1 or V0-V3 in every program: dependency chains in which each operation takes
+/// its operands from the previous result (forwarded in xmm0) or the JIT's register cache,
+/// in either operand position (FADD/FMUL may commute them), comparisons whose NZCV a
+/// B.cond or FCSEL reads next, with the generator's FP values (NaNs, infinities, zeros,
+/// denormals, results near overflow and underflow) under every FPCR mode, from FPSR with
+/// and without IXC. The oracle is the interpreter.
+#[test]
+fn jit_matches_interpreter_on_fp_chains() {
+    let iters = env_u64("LSEMU_JIT_DIFF_FP_ITERS", 3000);
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0xfc4a;
+    let s = run_encoding_set("fp chains", "FP_CHAIN", FP_CHAIN, seed, iters, 300, make_fp_chain_prog);
+    if iters >= 500 {
+        assert!(s.halted * 2 > iters as usize, "programs do not exercise the engine");
+    }
+}
+
+fn make_fp_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    let mut p = make_fp_prog(seed, id, cands);
+    test_suites::jitdiff::fold_fp_regs(&mut p.code, if id.is_multiple_of(2) { 1 } else { 3 });
+    p
+}
+
+/// The encodings of FP loop bodies (`jit_matches_interpreter_on_fp_loops`).
+const FP_LOOP: &[&str] = &[
+    "FADD", "FSUB", "FMUL", "FNMUL", "FDIV", "FSQRT", "FMADD", "FADD_vec", "FSUB_vec", "FMUL_vec", "FDIV_vec", "FCMP", "FCMPE",
+    "FCSEL", "FMOV_reg", "LD1R", "LD1R_post", "MOVZ", "ADD_imm",
+];
+
+/// Loops of FP instructions: `body; SUBS X26, X26, #1; B.NE body`, one block that
+/// branches back to its own start, which the JIT translates with the register cache and
+/// the FP mode checks kept across that branch (`jit/src/fp.rs`, "Loops"); in a third of
+/// the programs a loop of two blocks (`A: part 1; [FCMP]; B.cond C; B end; C: part 2;
+/// SUBS; B.NE A`), which the JIT translates as one block with a side exit. Bodies of up
+/// to 24 instructions from `FP_LOOP` and the SIMD&FP loads and stores (their FP register
+/// fields folded to V0-V1 or V0-V3: values carried from one iteration to the next), 1 to
+/// 20 iterations, the FP values and FPCR/FPSR settings of `make_fp_prog` (so the loop
+/// prologue's checks fail in some programs), FP disabled in one in sixteen (the
+/// prologue's FP-enabled check fails). The oracle is the interpreter.
+#[test]
+fn jit_matches_interpreter_on_fp_loops() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_FP_ITERS", 3000);
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x100f;
+    let cands: Vec<usize> = all_candidates()
+        .into_iter()
+        .filter(|&i| {
+            let e = &ENCODINGS[i];
+            FP_LOOP.contains(&e.name) || e.group == "ldst" && e.name.contains("simd") && matches!(e.asm, "ldr" | "str" | "ldur" | "stur" | "ldp" | "stp")
+        })
+        .collect();
+    assert!(cands.len() > FP_LOOP.len(), "some FP_LOOP encodings are not generator candidates");
+    fn make(seed: u64, id: u64, cands: &[usize]) -> Prog {
+        use test_suites::jitdiff::enc::{b_ne, hlt, subs_imm};
+        let mut p = make_fp_prog(seed, id, cands);
+        // The candidates' words only (not the other kinds' templates), at most 24.
+        let mut body: Vec<u32> = p.code.iter().copied().filter(|&w| lookup(w).is_some_and(|i| cands.contains(&(i as usize)))).take(24).collect();
+        if body.is_empty() {
+            body.push(subs_imm(25, 25, 1));
+        }
+        test_suites::jitdiff::fold_fp_regs(&mut body, if id.is_multiple_of(2) { 1 } else { 3 });
+        let n = body.len() as i64;
+        if id.is_multiple_of(3) {
+            // Two blocks: A: part 1; [FCMP/FCMPE]; B.cond C; B end; C: part 2; SUBS; B.NE A;
+            // end: HLT. The condition (any but AL/NV) reads the comparison or the
+            // previous flags; a false one leaves the loop.
+            // (In one of nine, part 1 is empty: A is the B.cond alone, or FCMP; B.cond.)
+            let k = if id % 9 == 0 { 0 } else { body.len() / 2 };
+            let mut code: Vec<u32> = body[..k].to_vec();
+            if id % 2 == 1 {
+                // fcmp{e} {s,d}rn, {s,d}rm with V0-V3.
+                let (ftype, e) = ((id >> 2) & 1, (id >> 3) & 1);
+                code.push(0x1e20_2000 | (ftype as u32) << 22 | (((id >> 4) & 3) as u32) << 16 | (((id >> 6) & 3) as u32) << 5 | (e as u32) << 4);
+            }
+            let tail = &body[k..];
+            let cond = ((id >> 8) % 14) as u32;
+            // B.cond to C (two words on), B to the HLT after C.
+            code.push(0x5400_0000 | ((2u32 & 0x7_ffff) << 5) | cond);
+            code.push(test_suites::jitdiff::enc::b(4 * (tail.len() as i64 + 3)));
+            code.extend_from_slice(tail);
+            let m = code.len() as i64;
+            code.push(subs_imm(26, 26, 1));
+            code.push(b_ne(-4 * (m + 1)));
+            code.push(hlt(test_suites::jitdiff::END_HLT));
+            body = code;
+        } else {
+            body.push(subs_imm(26, 26, 1));
+            body.push(b_ne(-4 * (n + 1)));
+            body.push(hlt(test_suites::jitdiff::END_HLT));
+        }
+        p.kind = "loop";
+        p.regs.x[26] = 1 + id % 20;
+        p.limit = 40 * body.len() as u64 + 400;
+        p.code = body;
+        p.extra_code.clear();
+        p.irq_at = None;
+        p.smc_either = None;
+        p.host_patch = None;
+        p
+    }
+    let ids: Vec<u64> = (0..iters).collect();
+    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make, cands);
+    println!("jit_diff fp loops: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches", ids.len(), s.insns, s.halted, s.with_exceptions, s.fails.len());
+    for f in s.fails.iter().take(5) {
+        println!("{}", f.1);
+    }
+    assert!(s.fails.is_empty(), "{} of {} FP loop programs differ (first ones above)", s.fails.len(), ids.len());
+    if iters >= 500 {
+        assert!(s.halted * 2 > iters as usize, "programs do not exercise the engine");
+    }
+}
+
+/// A two-block FP loop entered only at its first block (so that the JIT translates the
+/// two blocks as one, and the second never as a block of its own), run twice: between
+/// the passes the program rewrites an instruction of the second block (STR, DC CVAU,
+/// DSB, IC IVAU, DSB, ISB), which the second pass must execute. Padding of 0 to 60 NOPs
+/// puts the second block at various distances from the first in the page (the JIT must
+/// note the second block's 64-byte lines as code, also where no other block covers
+/// them). The oracle is the interpreter.
+#[test]
+fn fp_two_block_loop_sees_code_writes() {
+    use test_suites::jitdiff::enc::*;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x2b10;
+    let cands = all_candidates();
+    let progs: Vec<Prog> = (0..128u64)
+        .map(|id| {
+            let mut p = make_fp_prog(seed, id, &cands);
+            let pad = (id * 7 % 61) as usize;
+            let old = movz(3, 0x1111 + id as u32, 0);
+            let new = movz(3, 0x2222 + id as u32, 0);
+            // X22 = 2 (passes); X26 = 3 (iterations); B A.
+            let mut c: Vec<u32> = vec![movz(22, 2, 0), movz(26, 3, 0), b(4)];
+            // A: FADD D0, D1, D2; CMP X26, #0; B.NE C; B out.
+            let a = c.len();
+            let ca = a + 4 + pad;
+            c.extend([0x1e62_2820, subs_imm(31, 26, 0), 0x5400_0001 | (((ca - (a + 2)) as u32) << 5)]);
+            let out = ca + 3;
+            c.push(b(4 * (out - (a + 3)) as i64));
+            c.extend(std::iter::repeat_n(NOP, pad));
+            // C: T: MOVZ X3, #old; SUBS X26, X26, #1; B.NE A.
+            assert_eq!(c.len(), ca);
+            c.extend([old, subs_imm(26, 26, 1)]);
+            c.push(b_ne(-4 * (c.len() - a) as i64));
+            // out: SUBS X22, X22, #1; B.EQ end; rewrite T; X26 = 3; B A. end: HLT.
+            assert_eq!(c.len(), out);
+            c.push(subs_imm(22, 22, 1));
+            let beq = c.len();
+            c.push(0);
+            c.push(adr(24, -4 * (c.len() - ca) as i64));
+            c.extend(mov32(23, new));
+            c.push(str_w(23, 24));
+            c.extend([dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB, movz(26, 3, 0)]);
+            c.push(b(-4 * (c.len() - a) as i64));
+            c[beq] = 0x5400_0000 | (((c.len() - beq) as u32) << 5);
+            c.push(hlt(test_suites::jitdiff::END_HLT));
+            p.kind = "loop";
+            p.limit = 40 * c.len() as u64 + 400;
+            p.code = c;
+            p.code_off = 0x100;
+            p.extra_code.clear();
+            p.irq_at = None;
+            p.smc_either = None;
+            p.host_patch = None;
+            p.fp = true;
+            // The IXC-sticky mode (the loop prologue's checks pass: the loop never leaves
+            // its block for the second one's) in three programs of four.
+            if id % 4 != 0 {
+                p.regs.fpcr = 0;
+                p.regs.fpsr = 0x10;
+            }
+            p
+        })
+        .collect();
+    let results: Vec<Result<RefStats, String>> = progs.par_iter().map_init(jit::Jit::new, |jit, prog| check(prog, jit).map_err(|e| format!("program {}: {e}", prog.id))).collect();
+    let fails: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    for f in fails.iter().take(3) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} programs differ between the JIT and the interpreter", fails.len(), progs.len());
+    // (Both passes ran: the program reached its final HLT.)
+    let halted = results.iter().filter(|r| r.as_ref().is_ok_and(|s| s.halted && s.exceptions == 0)).count();
+    assert!(halted * 4 > progs.len() * 3, "only {halted} of {} programs ran to their end without an exception", progs.len());
+}
+
 /// Assembles `src` with the GNU assembler; returns the words of `.text`.
 fn gnu_as(name: &str, src: &str) -> Vec<u32> {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("jit_diff_fp");

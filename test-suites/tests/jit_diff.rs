@@ -404,13 +404,7 @@ fn jit_matches_interpreter_on_fp_loops() {
         p.host_patch = None;
         p
     }
-    let ids: Vec<u64> = (0..iters).collect();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make, cands);
-    println!("jit_diff fp loops: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches", ids.len(), s.insns, s.halted, s.with_exceptions, s.fails.len());
-    for f in s.fails.iter().take(5) {
-        println!("{}", f.1);
-    }
-    assert!(s.fails.is_empty(), "{} of {} FP loop programs differ (first ones above)", s.fails.len(), ids.len());
+    let s = run_and_report("fp loops", seed, (0..iters).collect(), make, cands, "");
     if iters >= 500 {
         assert!(s.halted * 2 > iters as usize, "programs do not exercise the engine");
     }
@@ -729,12 +723,19 @@ fn run_encoding_set(label: &str, list: &str, names: &[&str], seed: u64, iters: u
     }
     let missing: Vec<_> = names.iter().filter(|n| !seen.contains(*n)).collect();
     assert!(missing.is_empty() || iters < sample, "programs never contain {missing:?}");
-    let ids: Vec<u64> = (0..iters).collect();
+    run_and_report(label, seed, (0..iters).collect(), make, cands, "")
+}
+
+/// Runs the programs `ids` that `make` builds from `cands` on the interpreter and the JIT,
+/// prints a summary line tagged `label` (with `note` appended when not empty) and the
+/// first mismatches, and fails on any mismatch. Returns the summary for further checks.
+fn run_and_report(label: &str, seed: u64, ids: Vec<u64>, make: fn(u64, u64, &[usize]) -> Prog, cands: Vec<usize>, note: &str) -> Summary {
+    let n = ids.len();
     let t0 = std::time::Instant::now();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make, cands);
+    let s = run_all_with(seed, ids, &|| Box::new(jit::Jit::new()), make, cands);
+    let note = if note.is_empty() { String::new() } else { format!("; {note}") };
     println!(
-        "jit_diff {label}: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
-        ids.len(),
+        "jit_diff {label}: seed {seed:#x}, {n} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions{note}; {} mismatches",
         t0.elapsed().as_secs_f64(),
         s.insns,
         s.halted,
@@ -744,7 +745,7 @@ fn run_encoding_set(label: &str, list: &str, names: &[&str], seed: u64, iters: u
     for f in s.fails.iter().take(5) {
         println!("{}", f.1);
     }
-    assert!(s.fails.is_empty(), "{} of {} programs differ (first ones above)", s.fails.len(), ids.len());
+    assert!(s.fails.is_empty(), "{} of {n} programs differ (first ones above)", s.fails.len());
     s
 }
 
@@ -779,20 +780,7 @@ fn jit_matches_interpreter_on_flag_pairs() {
         }
     }
     assert!(iters < 500 || (pairs.len() == 9 && pairs.values().all(|&n| n >= 20)), "too few producer/consumer pairs: {pairs:?}");
-    let ids: Vec<u64> = (0..iters).collect();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
-    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
-    println!(
-        "jit_diff flag pairs: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end; pairs {pairs:?}; {} mismatches",
-        ids.len(),
-        s.insns,
-        s.halted,
-        fails.len()
-    );
-    for f in fails.iter().take(5) {
-        println!("{f}");
-    }
-    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+    run_and_report("flag pairs", seed, (0..iters).collect(), make_edge_prog, cands, &format!("pairs {pairs:?}"));
 }
 
 /// Flag setters, NZCV readers, data-processing instructions that neither read nor set
@@ -864,21 +852,7 @@ fn jit_matches_interpreter_on_flag_sequences() {
         }
     }
     assert!(iters < 2000 || (seen.len() == 6 && seen.values().all(|&n| n >= 20)), "too few flag sequences: {seen:?}");
-    let ids: Vec<u64> = (0..iters).collect();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_edge_prog, cands);
-    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
-    println!(
-        "jit_diff flag sequences: seed {seed:#x}, {} programs; reference: {} instructions, {} reached their end, {} took exceptions; {seen:?}; {} mismatches",
-        ids.len(),
-        s.insns,
-        s.halted,
-        s.with_exceptions,
-        fails.len()
-    );
-    for f in fails.iter().take(5) {
-        println!("{f}");
-    }
-    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+    run_and_report("flag sequences", seed, (0..iters).collect(), make_edge_prog, cands, &format!("{seen:?}"));
 }
 
 /// Data-processing forms the JIT emits with short x86 sequences: UBFM/SBFM (LSL, LSR,
@@ -1450,25 +1424,9 @@ fn exclusive_programs_match_interpreter() {
     let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0x3;
     // Fillers for make_prog's setup only (the body is make_excl_prog's).
     let cands = all_candidates();
-    let ids: Vec<u64> = (0..iters).collect();
-    let t0 = std::time::Instant::now();
-    let s = run_all_with(seed, ids.clone(), &|| Box::new(jit::Jit::new()), make_excl_prog, cands);
-    let fails: Vec<&String> = s.fails.iter().map(|f| &f.1).collect();
-    println!(
-        "jit_diff exclusives: seed {seed:#x}, {} programs in {:.1} s; reference: {} instructions, {} reached their end, {} took exceptions; {} mismatches",
-        ids.len(),
-        t0.elapsed().as_secs_f64(),
-        s.insns,
-        s.halted,
-        s.with_exceptions,
-        fails.len()
-    );
-    for f in fails.iter().take(5) {
-        println!("{f}");
-    }
-    assert!(fails.is_empty(), "{} of {} programs differ (first ones above)", fails.len(), ids.len());
+    let s = run_and_report("exclusives", seed, (0..iters).collect(), make_excl_prog, cands, "");
     // Most programs must get past their setup and run exclusives to the end.
-    assert!(s.halted * 2 > ids.len(), "only {} of {} programs reached their end", s.halted, ids.len());
+    assert!(s.halted * 2 > iters as usize, "only {} of {} programs reached their end", s.halted, iters);
 }
 
 /// The JIT's register cache of V registers (`jit/src/fp.rs`, "Register cache"): chains of

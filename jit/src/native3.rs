@@ -143,9 +143,7 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
             ; mov rax, QWORD f
             ; call rax
         );
-        e.pending = 1;
-        e.flush_count();
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        retire_to(e, done);
     } else {
         // r14 = host address, r13 = PA (both callee-saved: they survive the call).
         probe(e, R10, dbytes, super::STORE, R14, Some(R13), slow);
@@ -187,17 +185,29 @@ fn excl(e: &mut Em<'_, '_>, pc: u64, l: Ldst) -> bool {
             let off = e.cx.reg_off(rs);
             dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], 0);
         }
-        e.pending = 1;
-        e.flush_count();
-        dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>fail);
+        retire_to(e, done);
+        dynasm!(e.ops ; .arch x64 ; =>fail);
         if rs != 31 {
             let off = e.cx.reg_off(rs);
             dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], 1);
         }
-        e.pending = 1;
-        e.flush_count();
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        retire_to(e, done);
     }
+    fallback(e, pc, slow, done)
+}
+
+/// The fast path of the instruction being emitted is complete: it is counted and jumps
+/// to `done`.
+fn retire_to(e: &mut Em<'_, '_>, done: dynasmrt::DynamicLabel) {
+    e.pending = 1;
+    e.flush_count();
+    dynasm!(e.ops ; .arch x64 ; jmp =>done);
+}
+
+/// The instruction's fallback at `slow` (the interpreter runs it, counted by the
+/// call-out), then `done`, where both paths continue with nothing pending. Returns true:
+/// the instruction is emitted.
+fn fallback(e: &mut Em<'_, '_>, pc: u64, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel) -> bool {
     dynasm!(e.ops ; .arch x64 ; =>slow);
     e.slow_path = true;
     let raw = e.raw;
@@ -316,15 +326,8 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
             for q in 0..BLOCK / 8 {
                 dynasm!(e.ops ; .arch x64 ; mov QWORD [r14 + 8 * q], rax);
             }
-            e.pending = 1;
-            e.flush_count();
-            dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
-            e.slow_path = true;
-            let raw = e.raw;
-            e.callout(pc, raw);
-            dynasm!(e.ops ; .arch x64 ; =>done);
-            e.pending = 0;
-            return true;
+            retire_to(e, done);
+            return fallback(e, pc, slow, done);
         }
         _ => {
             e.load(RAX, rt, false);
@@ -340,15 +343,8 @@ fn cache_op(e: &mut Em<'_, '_>, pc: u64, op1: u32, crm: u32, op2: u32, rt: u32) 
             dynasm!(e.ops ; .arch x64 ; =>hit);
         }
     }
-    e.pending = 1;
-    e.flush_count();
-    dynasm!(e.ops ; .arch x64 ; jmp =>done ; =>slow);
-    e.slow_path = true;
-    let raw = e.raw;
-    e.callout(pc, raw);
-    dynasm!(e.ops ; .arch x64 ; =>done);
-    e.pending = 0;
-    true
+    retire_to(e, done);
+    fallback(e, pc, slow, done)
 }
 
 // ---- System registers ----------------------------------------------------------------------
@@ -511,11 +507,5 @@ fn sysreg(e: &mut Em<'_, '_>, pc: u64, s: System) -> bool {
     } else {
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
     }
-    dynasm!(e.ops ; .arch x64 ; =>slow);
-    e.slow_path = true;
-    let raw = e.raw;
-    e.callout(pc, raw);
-    dynasm!(e.ops ; .arch x64 ; =>done);
-    e.pending = 0;
-    true
+    fallback(e, pc, slow, done)
 }

@@ -552,24 +552,12 @@ fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
 /// (`consumer`), directly or after up to three `flag_neutral` instructions, the two are
 /// fused and NZCV is stored by the consumer.
 fn producer(insn: &Insn) -> bool {
-    matches!(
-        insn,
-        Insn::DpImm(DpImm::AddsImm { .. } | DpImm::SubsImm { .. } | DpImm::AndsImm { .. })
-            | Insn::DpReg(
-                DpReg::AndsReg { .. }
-                    | DpReg::BicsReg { .. }
-                    | DpReg::AddsReg { .. }
-                    | DpReg::SubsReg { .. }
-                    | DpReg::AddsExt { .. }
-                    | DpReg::SubsExt { .. }
-                    | DpReg::Adcs { .. }
-                    | DpReg::Sbcs { .. }
-                    | DpReg::CcmpReg { .. }
-                    | DpReg::CcmnReg { .. }
-                    | DpReg::CcmpImm { .. }
-                    | DpReg::CcmnImm { .. }
-            )
-    )
+    kills_nzcv(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adcs { .. } | DpReg::Sbcs { .. }))
+}
+
+/// CCMP/CCMN (register and immediate forms).
+fn is_ccmp(insn: &Insn) -> bool {
+    matches!(insn, Insn::DpReg(DpReg::CcmpReg { .. } | DpReg::CcmnReg { .. } | DpReg::CcmpImm { .. } | DpReg::CcmnImm { .. }))
 }
 
 /// Instructions whose native code (with `Em::keep_flags`) leaves the host flags alone,
@@ -594,17 +582,7 @@ fn consumer(e: &Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
             let t = pc.wrapping_add(alu::sign_extend(imm19 as u64, 19) << 2);
             e.plain_target(t)
         }
-        Insn::DpReg(
-            DpReg::Csel { .. }
-            | DpReg::Csinc { .. }
-            | DpReg::Csinv { .. }
-            | DpReg::Csneg { .. }
-            | DpReg::CcmpReg { .. }
-            | DpReg::CcmnReg { .. }
-            | DpReg::CcmpImm { .. }
-            | DpReg::CcmnImm { .. },
-        ) => true,
-        _ => false,
+        _ => is_csel(insn) || is_ccmp(insn),
     }
 }
 
@@ -617,20 +595,7 @@ fn is_csel(insn: &Insn) -> bool {
 /// Native instructions that read NZCV (from memory unless fused): ADC/SBC(S), the
 /// conditional selects and compares.
 fn reads_nzcv(insn: &Insn) -> bool {
-    is_csel(insn)
-        || matches!(
-            insn,
-            Insn::DpReg(
-                DpReg::Adc { .. }
-                    | DpReg::Adcs { .. }
-                    | DpReg::Sbc { .. }
-                    | DpReg::Sbcs { .. }
-                    | DpReg::CcmpReg { .. }
-                    | DpReg::CcmnReg { .. }
-                    | DpReg::CcmpImm { .. }
-                    | DpReg::CcmnImm { .. }
-            )
-        )
+    is_csel(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adc { .. } | DpReg::Adcs { .. } | DpReg::Sbc { .. } | DpReg::Sbcs { .. }))
 }
 
 /// Instructions that set all of NZCV without reading it (through `flags_arith` or

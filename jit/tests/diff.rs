@@ -10,23 +10,13 @@ use cpu_aarch64::interp::{self, Exit};
 use cpu_aarch64::platform::{Bus, BusAttrs, BusError, FlatRam, IrqLevels, PhysAddr, RamSpan};
 use cpu_aarch64::{Cpu, CpuConfig, Platform};
 use lsemu_jit::Jit;
-use std::process::Command;
+mod common;
 
 const BASE: u64 = 0x8000_0000;
 
 /// Assembles `src` (placed at BASE) into a flat binary.
 fn assemble(name: &str, src: &str) -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jit-diff");
-    std::fs::create_dir_all(&dir).unwrap();
-    let s = dir.join(format!("{name}.s"));
-    let o = dir.join(format!("{name}.o"));
-    let b = dir.join(format!("{name}.bin"));
-    std::fs::write(&s, src).unwrap();
-    let st = Command::new("aarch64-linux-gnu-as").arg("-o").arg(&o).arg(&s).status().expect("aarch64-linux-gnu-as");
-    assert!(st.success(), "assembling {name}");
-    let st = Command::new("aarch64-linux-gnu-objcopy").args(["-O", "binary", "-j", ".text"]).arg(&o).arg(&b).status().expect("objcopy");
-    assert!(st.success());
-    std::fs::read(&b).unwrap()
+    common::assemble("jit-diff", name, src)
 }
 
 /// FlatRam with an IRQ input level and a log of bus accesses outside RAM.

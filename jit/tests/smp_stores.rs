@@ -17,7 +17,7 @@ use cpu_aarch64::interp::{self, Exit};
 use cpu_aarch64::platform::{Bus, BusAttrs, BusError, FlatRam, PhysAddr, RamSpan};
 use cpu_aarch64::{Cpu, CpuConfig, Platform};
 use lsemu_jit::Jit;
-use std::process::Command;
+mod common;
 
 const BASE: u64 = 0x8000_0000;
 /// The function PE 0 calls and PE 1 rewrites (`f` below).
@@ -59,15 +59,7 @@ data: .quad 0
 
 /// Assembles `SRC` with the GNU assembler into a flat binary.
 fn assemble() -> Vec<u8> {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jit-smp-stores");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (s, o, b) = (dir.join("p.s"), dir.join("p.o"), dir.join("p.bin"));
-    std::fs::write(&s, SRC).unwrap();
-    let st = Command::new("aarch64-linux-gnu-as").arg("-o").arg(&o).arg(&s).status().expect("aarch64-linux-gnu-as");
-    assert!(st.success(), "assembling");
-    let st = Command::new("aarch64-linux-gnu-objcopy").args(["-O", "binary", "-j", ".text"]).arg(&o).arg(&b).status().expect("objcopy");
-    assert!(st.success());
-    std::fs::read(&b).unwrap()
+    common::assemble("jit-smp-stores", "p", SRC)
 }
 
 /// RAM, and the ranges whose stores must be reported (changed between slices).

@@ -565,6 +565,9 @@ impl Jit {
                 if j.install(&t).is_some() {
                     j.tramp_end = j.used;
                     j.stubs = stubs;
+                    if perfmap::enabled() {
+                        j.name_stubs();
+                    }
                 } else {
                     j.broken = true;
                 }
@@ -580,6 +583,27 @@ impl Jit {
     /// Bytes of the code buffer.
     fn code_size(&self) -> usize {
         self.code.as_ref().map_or(0, |c| c.len)
+    }
+
+    /// Lists the trampoline and each shared stub in the perf map (`perfmap`): a stub
+    /// runs to the next one's start, the last to the end of the trampoline's code.
+    fn name_stubs(&self) {
+        let st = &self.stubs;
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        for k in 0..8 {
+            v.push((st.lookup[k], format!("lookup{k}")));
+            v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
+            v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
+        }
+        v.sort();
+        v.dedup_by_key(|x| x.0);
+        let end = self.base() + self.tramp_end;
+        for (i, (a, name)) in v.iter().enumerate() {
+            let next = v.get(i + 1).map_or(end, |n| n.0);
+            if next > *a {
+                perfmap::record_named(*a, next - a, name);
+            }
+        }
     }
 
     fn base(&self) -> usize {

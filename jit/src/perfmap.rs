@@ -85,6 +85,15 @@ pub(crate) fn record(host: usize, len: usize, va: u64) {
     }
 }
 
+/// Lists host code [host, host + len) under `name` (the JIT's own code: trampoline and
+/// shared stubs), as `lsemu-jit:<name>`.
+pub(crate) fn record_named(host: usize, len: usize, name: &str) {
+    let Ok(mut g) = map().lock() else { return };
+    if let Some(m) = g.as_mut() {
+        let _ = writeln!(m.out, "{host:x} {len:x} lsemu-jit:{name}");
+    }
+}
+
 /// Writes out what is buffered (the machine ends).
 pub(crate) fn flush() {
     if let Ok(mut g) = map().lock() {

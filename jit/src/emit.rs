@@ -19,6 +19,8 @@ use crate::{exit, Ctx, JEntry};
 pub(crate) mod native2;
 #[path = "native3.rs"]
 mod native3;
+#[path = "regcache.rs"]
+mod regcache;
 
 /// The assembler. Blocks are assembled at base address 0 and copied to their place in
 /// the code buffer: their code must be position-independent (labels only; no `extern`
@@ -467,6 +469,8 @@ struct Em<'a, 'b> {
     /// This instruction lies between a fused producer and its consumer (`flag_neutral`):
     /// it must leave the host flags alone.
     keep_flags: bool,
+    /// Guest registers also held in host registers (`regcache`).
+    rc: regcache::RegCache,
     /// A dead NZCV was not stored: NZCV in memory is stale until the next setter. Only
     /// instructions that neither read it nor can leave the block may be emitted then
     /// (checked in `emit_block`, which gives up on the elimination otherwise).
@@ -682,7 +686,10 @@ impl Em<'_, '_> {
             match avail {
                 Some((a, o, _)) if o == off && a == h => return,
                 Some((a, o, _)) if o == off => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(a)),
-                _ => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+                _ => match self.rc.find(off) {
+                    Some(c) => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(c)),
+                    None => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+                },
             }
         }
         // Only `h` was written: what another host register holds is still true.
@@ -700,6 +707,9 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
         }
         dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        if let Some(c) = self.rc.bind(off) {
+            dynasm!(self.ops ; .arch x64 ; mov Rq(c), Rq(h));
+        }
         self.avail = self.reuse.then(|| (h, off, self.ops.offset().0));
     }
 
@@ -713,6 +723,9 @@ impl Em<'_, '_> {
             ; mov rax, QWORD v as i64
             ; mov QWORD [rbx + off], rax
         );
+        if let Some(c) = self.rc.bind(off) {
+            dynasm!(self.ops ; .arch x64 ; mov Rq(c), rax);
+        }
     }
 
     /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
@@ -971,6 +984,8 @@ impl Em<'_, '_> {
     }
 
     fn callout(&mut self, pc: u64, raw: u32) {
+        // (The interpreter may write any guest register.)
+        self.rc.clear();
         self.flush_count();
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
@@ -1072,7 +1087,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default() };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1149,6 +1164,8 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     if !ended {
         e.exit_to(list[n - 1].0.wrapping_add(4));
     }
+    // (Cold code is reached from anywhere in the block: no register is cached there.)
+    e.rc.clear();
     fp::emit_cold(&mut e);
     let seen = if lp.is_none() { e.lp_seen } else { None };
     dynasm!(e.ops
@@ -1217,12 +1234,19 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     // a label between a store and a later load (a label reached from elsewhere would
     // break "nothing emitted since the store"); off for everything else.
     e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
+    // The register cache (`regcache`) lives through these classes' native code only.
+    e.rc.on = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(_));
+    if !e.rc.on {
+        e.rc.clear();
+    }
     let done = match *insn {
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
         Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || {
             e.reuse = false;
+            e.rc.on = false;
+            e.rc.clear();
             fp::native_fp_ldst(e, pc, insn_raw(e), l)
         },
         Insn::Fp(f) => fp::native_fp(e, pc, f),
@@ -1250,6 +1274,10 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         _ => false,
     };
     e.reuse = false;
+    if !done {
+        e.rc.clear();
+    }
+    e.rc.on = false;
     if done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) {
         // (Their native code uses no xmm register and calls nothing.)
         e.xmm.keep_through();
@@ -1456,7 +1484,15 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if !flags && sf == 1 && rd == rn {
                 // Xd (or SP) += / -= imm in place: one read-modify-write.
                 let off = e.cx.reg_off(rd);
-                if sub {
+                if let Some(c) = e.rc.find(off) {
+                    // Cached (`regcache`): update the copy, store it.
+                    if sub {
+                        dynasm!(e.ops ; .arch x64 ; sub Rq(c), imm);
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; add Rq(c), imm);
+                    }
+                    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(c));
+                } else if sub {
                     dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + off], imm);
                 } else {
                     dynasm!(e.ops ; .arch x64 ; add QWORD [rbx + off], imm);
@@ -2285,6 +2321,8 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     // it on the fallback too, so that the next instruction may use it whichever path ran.
     let at = e.ops.offset().0;
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
+    // So do the cached registers (`regcache`): both paths meet with the same entries.
+    let cached = e.rc.entries();
     let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     fp::defer(e, move |e| {
         let pending = e.pending;
@@ -2301,6 +2339,9 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
             ; sub QWORD [rbx + el_off], n
         );
         if let Some((h, off)) = avail {
+            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+        for &(h, off) in &cached {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }
         dynasm!(e.ops ; .arch x64 ; jmp =>done);

@@ -21,6 +21,8 @@ pub(crate) mod native2;
 mod native3;
 #[path = "regcache.rs"]
 mod regcache;
+#[path = "flagfree.rs"]
+mod flagfree;
 
 /// The assembler. Blocks are assembled at base address 0 and copied to their place in
 /// the code buffer: their code must be position-independent (labels only; no `extern`
@@ -573,8 +575,8 @@ fn flag_neutral(insn: &Insn) -> bool {
         Insn::DpImm(DpImm::AddImm { .. } | DpImm::SubImm { .. } | DpImm::Adr { .. } | DpImm::Adrp { .. }) => true,
         Insn::DpImm(DpImm::Movz { sf, hw, .. } | DpImm::Movn { sf, hw, .. }) => !(sf == 0 && hw >= 2),
         Insn::DpReg(DpReg::OrrReg { rm, imm6: 0, rn: 31, .. }) => rm != 31,
-        Insn::DpReg(DpReg::AddReg { shift: 0, rm, imm6, rn, .. }) => imm6 <= 3 && rm != 31 && rn != 31,
-        _ => false,
+        Insn::DpReg(DpReg::AddReg { shift: 0, rm, imm6, rn, .. }) if imm6 <= 3 && rm != 31 && rn != 31 => true,
+        _ => flagfree::neutral(insn),
     }
 }
 
@@ -1240,6 +1242,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
         e.rc.clear();
     }
     let done = match *insn {
+        Insn::DpImm(_) | Insn::DpReg(_) if e.keep_flags && flagfree::emit(e, insn) => true,
         Insn::Branch(b) => native_branch(e, pc, b),
         Insn::DpImm(d) => native_dp_imm(e, pc, d),
         Insn::DpReg(d) => native_dp_reg(e, d),
@@ -1484,8 +1487,13 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if !flags && sf == 1 && rd == rn {
                 // Xd (or SP) += / -= imm in place: one read-modify-write.
                 let off = e.cx.reg_off(rd);
-                if let Some(c) = e.rc.find(off) {
-                    // Cached (`regcache`): update the copy, store it.
+                // Cached (`regcache`): update the copy, store it; else cache it first.
+                let cached = e.rc.find(off).or_else(|| {
+                    let c = e.rc.bind(off)?;
+                    dynasm!(e.ops ; .arch x64 ; mov Rq(c), QWORD [rbx + off]);
+                    Some(c)
+                });
+                if let Some(c) = cached {
                     if sub {
                         dynasm!(e.ops ; .arch x64 ; sub Rq(c), imm);
                     } else {

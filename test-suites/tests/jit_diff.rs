@@ -1503,3 +1503,135 @@ fn jit_register_cache_matches_interpreter() {
     }
     assert!(fails.is_empty(), "{} of {} register-cache programs differ between the JIT and the interpreter", fails.len(), progs.len());
 }
+
+/// Integer instructions whose results the JIT keeps in host registers for later
+/// instructions of the block (`jit/src/regcache.rs`), loads and stores (whose slow path
+/// reloads those registers), flag setters and consumers, and the shifts and shifted adds
+/// emitted without touching the host flags between a producer and its consumer
+/// (`jit/src/flagfree.rs`).
+const CHAIN_FORMS: &[&str] = &[
+    "ADD_reg", "SUB_reg", "ADDS_reg", "SUBS_reg", "ADC", "ADCS", "SBC", "SBCS", "ADD_imm", "SUB_imm", "SUBS_imm", "ADD_ext",
+    "CSEL", "CSINC", "MADD", "UBFM", "SBFM", "AND_imm", "ORR_reg", "EOR_reg", "LDR_reg", "STR_reg", "LDR_uoff", "STR_uoff",
+    "LDR_post", "STR_pre", "LDP_off", "STP_off", "B_cond", "CBZ",
+];
+
+/// `make_dp_prog` with the data registers of every instruction (Rd, Rn, Rm, Ra, Rt, Rt2
+/// below X26; not the base and index registers of loads and stores) folded into X0-X5:
+/// nearly every instruction reads a register that one of the few before it wrote, six
+/// registers compete for the JIT's four cache slots, and a shifted ADD/SUB or an
+/// LSL/LSR/ASR sits between a flag setter and a consumer now and then (made so for one
+/// setter in three).
+fn make_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let mut p = make_dp_prog(seed, id, cands);
+    let mut h = seed ^ id.wrapping_mul(0x6a09_e667_f3bc_c909);
+    let mut next = || {
+        h ^= h >> 29;
+        h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        h >> 20
+    };
+    for w in p.code.iter_mut() {
+        let Some(i) = lookup(*w) else { continue };
+        let e = &ENCODINGS[i as usize];
+        let mem = e.name.starts_with("LD") || e.name.starts_with("ST");
+        let mut new = *w;
+        for name in ["rd", "rn", "rm", "ra", "rt", "rt2"] {
+            if mem && (name == "rn" || name == "rm") {
+                continue;
+            }
+            let Some(f) = e.field(name) else { continue };
+            let v = f.extract(new);
+            if v < 26 {
+                new = test_suites::gen::insert(f, new, v % 6);
+            }
+        }
+        if e.name == "LDP_off" && (new & 31) == ((new >> 10) & 31) {
+            // (LDP with Rt = Rt2 is CONSTRAINED UNPREDICTABLE.)
+            new = (new & !(31 << 10)) | (((new & 31) + 1) % 6) << 10;
+        }
+        if lookup(new) == Some(i) {
+            *w = new;
+        }
+    }
+    // Setter; shifted ADD/SUB or shift; consumer.
+    let setters = [0xeb01_001fu32 /* cmp x0, x1 */, 0xab02_0063 /* adds x3, x3, x2 */, 0x6b04_00bf /* cmp w5, w4 */];
+    let middles = [
+        0x8b02_8084u32, // add x4, x4, x2, lsl #32
+        0x8b42_fc21,    // add x1, x1, x2, lsr #63
+        0x4b83_7c00,    // sub w0, w0, w3, asr #31
+        0xcb05_0441,    // sub x1, x2, x5, lsl #1
+        0x8b1f_8083,    // add x3, x4, xzr, lsl #32
+        0xd360_fc42,    // lsr x2, x2, #32
+        0x9360_fc85,    // asr x5, x4, #32
+        0xd37f_f863,    // lsl x3, x3, #1
+        0x5301_7c00,    // lsr w0, w0, #1
+        0x0b03_5c41,    // add w1, w2, w3, lsl #23
+    ];
+    let consumers = [0x9a83_3041u32 /* csel x1, x2, x3, cc */, 0x9a84_2484 /* cinc x4, x4, cc */, 0x1a9f_17e2 /* cset w2, eq */, 0x9a82_b0a0 /* csel x0, x5, x2, lt */];
+    let n = p.code.len();
+    let mut k = 0;
+    while k + 3 < n {
+        if next() % 8 == 0 && !p.code[k..k + 3].iter().any(|&w| w >> 26 == 0b000101 || w & 0x7c00_0000 == 0x3400_0000) {
+            p.code[k] = setters[next() as usize % setters.len()];
+            p.code[k + 1] = middles[next() as usize % middles.len()];
+            p.code[k + 2] = consumers[next() as usize % consumers.len()];
+            k += 3;
+        }
+        k += 1;
+    }
+    p
+}
+
+/// The interpreter as the oracle on `make_chain_prog` programs. A sample must contain
+/// (>= 50 each): a register read within four instructions of the write that set it; such
+/// a pair with a load or store in between (its slow path, for the MMIO page, a fault or a
+/// page-crossing access, reloads the cached registers); a flag setter, a shifted
+/// ADD/SUB or shift, and a consumer in a row.
+#[test]
+fn jit_matches_interpreter_on_register_chains() {
+    use cpu_aarch64::decode::{lookup, ENCODINGS};
+    let iters = env_u64("LSEMU_JIT_DIFF_ITERS", 5000) / 2;
+    let seed = env_u64("LSEMU_JIT_DIFF_SEED", 0x7e57_0f1e) ^ 0xc4a1;
+    let cands: Vec<usize> = all_candidates().into_iter().filter(|&i| CHAIN_FORMS.contains(&ENCODINGS[i].name)).collect();
+    assert_eq!(cands.len(), CHAIN_FORMS.len(), "some CHAIN_FORMS encodings are not generator candidates");
+    let field = |w: u32, i: usize, name: &str| ENCODINGS[i].field(name).map(|f| f.extract(w));
+    let mut seen = std::collections::BTreeMap::new();
+    for id in 0..iters.min(1000) {
+        let code = make_chain_prog(seed, id, &cands).code;
+        let dec: Vec<Option<usize>> = code.iter().map(|&w| lookup(w).map(|i| i as usize)).collect();
+        let name = |k: usize| dec[k].map(|i| ENCODINGS[i].name).unwrap_or("");
+        let is_mem = |k: usize| name(k).starts_with("LD") || name(k).starts_with("ST");
+        for k in 0..code.len() {
+            let Some(i) = dec[k] else { continue };
+            let Some(rd) = field(code[k], i, "rd").or_else(|| field(code[k], i, "rt").filter(|_| name(k).starts_with("LD"))) else { continue };
+            if rd >= 26 {
+                continue;
+            }
+            for j in k + 1..code.len().min(k + 5) {
+                let Some(ij) = dec[j] else { break };
+                let reads = ["rn", "rm", "ra"].iter().any(|f| field(code[j], ij, f) == Some(rd)) || (name(j).starts_with("ST") && field(code[j], ij, "rt") == Some(rd));
+                if reads {
+                    *seen.entry("read after write").or_insert(0u32) += 1;
+                    if (k + 1..j).any(is_mem) {
+                        *seen.entry("read after write across a load/store").or_insert(0u32) += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        let setter = |n: &str| ["ADDS_reg", "SUBS_reg", "SUBS_imm", "ADCS", "SBCS"].contains(&n);
+        let consumer = |n: &str| ["CSEL", "CSINC", "B_cond"].contains(&n);
+        for k in 0..code.len().saturating_sub(2) {
+            let mid = match dec[k + 1] {
+                Some(i) if ENCODINGS[i].name == "ADD_reg" || ENCODINGS[i].name == "SUB_reg" => field(code[k + 1], i, "imm6").unwrap_or(0) > 3 || field(code[k + 1], i, "shift").unwrap_or(0) != 0 || ENCODINGS[i].name == "SUB_reg",
+                Some(i) => ["UBFM", "SBFM"].contains(&ENCODINGS[i].name),
+                None => false,
+            };
+            if setter(name(k)) && mid && consumer(name(k + 2)) {
+                *seen.entry("setter, shift or shifted add, consumer").or_insert(0u32) += 1;
+            }
+        }
+    }
+    assert!(iters < 1000 || (seen.len() == 3 && seen.values().all(|&n| n >= 50)), "too few register chains: {seen:?}");
+    run_and_report("register chains", seed, (0..iters).collect(), make_chain_prog, cands, &format!("{seen:?}"));
+}

@@ -1238,6 +1238,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
     // The register cache (`regcache`) lives through these classes' native code only.
     e.rc.on = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(_));
+    e.rc.release();
     if !e.rc.on {
         e.rc.clear();
     }
@@ -2241,6 +2242,13 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
     let direct = ix == Ix::Off && matches!(addr, Addr::Imm(0));
+    // (r9 and r11 may be `regcache` slots: taken for this instruction.)
+    if rt2.is_some() {
+        e.rc.reserve(R9);
+    }
+    if ix != Ix::Off {
+        e.rc.reserve(R11);
+    }
     let b = if direct { R10 } else { RAX };
     e.load(b, rn, true);
     if rn == 31 {

@@ -10,6 +10,11 @@
 //! correct, keeping one is correct only while the host register equals the guest register
 //! on every path reaching the code being emitted.
 //!
+//! r9 and r11 serve as two more slots (caller-saved: a call-out clobbers them, but every
+//! call-out forgets or reloads all entries, see below); an inline access that needs them
+//! (a pair: r9; a writeback: r11) reserves them first (`RegCache::reserve`), for the rest
+//! of that instruction.
+//!
 //! Entries are made and used only while `RegCache::on` (set by `emit::native` for the
 //! instruction classes whose native code writes guest registers through `Em::store` /
 //! `Em::store_imm` only and joins paths only where every path holds the same entries:
@@ -20,16 +25,19 @@
 //! `Cpu` after its call-out (`emit::finish_access`), so that both paths meet with the
 //! same entries.
 
-/// The host registers holding cached guest registers: r13, r14, r15, rbp.
-const HOST: [u8; 4] = [13, 14, 15, 5];
+/// The host registers holding cached guest registers: r13, r14, r15, rbp, r9, r11.
+const HOST: [u8; 6] = [13, 14, 15, 5, 9, 11];
+const N: usize = HOST.len();
 
 #[derive(Default)]
 pub(super) struct RegCache {
     /// The `Cpu` offset of the guest register each of `HOST` holds.
-    slot: [Option<i32>; 4],
+    slot: [Option<i32>; N],
     /// When each slot was last used (for replacing the least recently used one).
-    used: [u32; 4],
+    used: [u32; N],
     tick: u32,
+    /// Slots not to be used in the current instruction (`reserve`), a bit per slot.
+    reserved: u8,
     /// Entries may be made and used (see the module documentation).
     pub on: bool,
 }
@@ -48,7 +56,21 @@ impl RegCache {
 
     /// Forgets every entry.
     pub fn clear(&mut self) {
-        self.slot = [None; 4];
+        self.slot = [None; N];
+    }
+
+    /// Keeps host register `h` out of the cache until `release` (forgetting what it held):
+    /// the code being emitted uses it for something else.
+    pub fn reserve(&mut self, h: u8) {
+        if let Some(i) = HOST.iter().position(|&x| x == h) {
+            self.slot[i] = None;
+            self.reserved |= 1 << i;
+        }
+    }
+
+    /// Ends every `reserve`.
+    pub fn release(&mut self) {
+        self.reserved = 0;
     }
 
     /// Forgets the entry of the guest register at `off`.
@@ -68,12 +90,16 @@ impl RegCache {
             self.forget(off);
             return None;
         }
-        let i = self
-            .slot
-            .iter()
-            .position(|s| *s == Some(off))
-            .or_else(|| self.slot.iter().position(|s| s.is_none()))
-            .unwrap_or_else(|| (0..4).min_by_key(|&i| self.used[i]).unwrap_or(0));
+        let free = |i: &usize| self.reserved & (1 << *i) == 0;
+        let Some(i) = (0..N)
+            .filter(free)
+            .find(|&i| self.slot[i] == Some(off))
+            .or_else(|| (0..N).filter(free).find(|&i| self.slot[i].is_none()))
+            .or_else(|| (0..N).filter(free).min_by_key(|&i| self.used[i]))
+        else {
+            self.forget(off);
+            return None;
+        };
         self.tick = self.tick.wrapping_add(1);
         self.used[i] = self.tick;
         self.slot[i] = Some(off);
@@ -99,8 +125,10 @@ mod tests {
         assert_eq!(c.bind(8), Some(a), "a cached register keeps its slot");
         c.bind(24);
         c.bind(32);
-        assert_eq!(c.entries().len(), 4);
-        // 16 is now the least recently used: a fifth register replaces it.
+        c.bind(48);
+        c.bind(56);
+        assert_eq!(c.entries().len(), 6);
+        // 16 is now the least recently used: a seventh register replaces it.
         assert_eq!(c.find(8), Some(a));
         let e = c.bind(40).unwrap();
         assert_eq!(e, b);
@@ -114,5 +142,14 @@ mod tests {
         assert_eq!(c.find(24), None, "bind while off forgets");
         c.clear();
         assert!(c.entries().is_empty());
+        // A reserved register is neither used nor given out.
+        let h = c.bind(8).unwrap();
+        c.reserve(h);
+        assert_eq!(c.find(8), None);
+        for off in 0..8 {
+            assert_ne!(c.bind(off * 8), Some(h));
+        }
+        c.release();
+        assert!((0..20).any(|off| c.bind(100 + off * 8) == Some(h)));
     }
 }

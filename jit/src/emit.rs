@@ -23,6 +23,8 @@ mod native3;
 mod regcache;
 #[path = "flagfree.rs"]
 mod flagfree;
+#[path = "operand.rs"]
+mod operand;
 
 /// The assembler. Blocks are assembled at base address 0 and copied to their place in
 /// the code buffer: their code must be position-independent (labels only; no `extern`
@@ -1704,6 +1706,17 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 DpReg::AndsReg { .. } => (Alu::And, false, true),
                 _ => (Alu::And, true, true),
             };
+            if imm6 == 0 && !invert && !(rn == 31 && matches!(op, Alu::Or)) && rm != 31 {
+                // Rm as the operand (`operand`).
+                e.load(RAX, rn, false);
+                operand::rax_op_reg(e, Some(op), sf == 1, rm);
+                e.store(RAX, rd, false, true);
+                if flags {
+                    e.flags_logic(RAX, sf == 1);
+                }
+                e.pending += 1;
+                return true;
+            }
             e.load(RCX, rm, false);
             shift_rcx(e, shift, imm6, sf == 1);
             if invert {
@@ -1749,10 +1762,16 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 e.pending += 1;
                 return true;
             }
-            e.load(RCX, rm, false);
-            shift_rcx(e, shift, imm6, sf == 1);
-            e.load(RAX, rn, false);
-            alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            if imm6 == 0 && rm != 31 {
+                // Rm as the operand (`operand`).
+                e.load(RAX, rn, false);
+                operand::rax_op_reg(e, Some(if sub { Alu::Sub } else { Alu::Add }), sf == 1, rm);
+            } else {
+                e.load(RCX, rm, false);
+                shift_rcx(e, shift, imm6, sf == 1);
+                e.load(RAX, rn, false);
+                alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
+            }
             e.store(RAX, rd, false, true); // (alu_rr: zero-extended)
             if flags {
                 e.flags_arith(sub);
@@ -1877,6 +1896,16 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         }
         DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
             e.load(RAX, rn, false);
+            if ra == 31 && rm != 31 {
+                // MUL / MNEG with Rm as the operand (`operand`).
+                operand::rax_op_reg(e, None, sf == 1, rm);
+                if matches!(d, DpReg::Msub { .. }) {
+                    dynasm!(e.ops ; .arch x64 ; neg rax);
+                }
+                e.store(RAX, rd, false, sf == 1);
+                e.pending += 1;
+                return true;
+            }
             e.load(RCX, rm, false);
             // The low 64 (32) bits of a product do not depend on signedness.
             if ra == 31 {

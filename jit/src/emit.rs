@@ -1,7 +1,8 @@
 //! x86-64 code generation. Register use in translated code:
 //! - rbx: `*mut Cpu`, r12: `*mut Ctx` (both callee-saved, set by the trampoline);
-//! - rax, rcx, rdx, rsi, rdi, r8-r11: scratch (no guest state lives in host registers
-//!   across instructions: guest registers are read from and written to `Cpu` directly).
+//! - rax, rcx, rdx, rsi, rdi, r8-r11: scratch (guest registers are read from and written
+//!   to `Cpu` directly; within a block, integer instructions may also read a copy that
+//!   `regcache` keeps in r13, r14, r15, rbp, r9 or r11).
 //!
 //! The stack is 16-byte aligned inside translated code, so call-outs are plain calls.
 
@@ -1239,7 +1240,9 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     // break "nothing emitted since the store"); off for everything else.
     e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
     // The register cache (`regcache`) lives through these classes' native code only.
-    e.rc.on = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(_));
+    // (Branches that write X30 or call out are left out: nothing can read the cache
+    // after a branch, the block ends.)
+    e.rc.on = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. } | Branch::BCond { .. } | Branch::BUncond { .. }));
     e.rc.release();
     if !e.rc.on {
         e.rc.clear();
@@ -2009,6 +2012,26 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 e.pending += 1;
                 return true;
             };
+            if let Some(c) = operand::cached(e, rn).filter(|_| rn != rm || matches!(d, DpReg::Csinc { .. })) {
+                // Rn from its cache register (`operand`): CMOV from there.
+                if rn == rm {
+                    // CINC.
+                    dynasm!(e.ops ; .arch x64 ; lea rdx, [Rq(c) + 1]);
+                } else {
+                    e.load_keep_flags(RDX, rm);
+                    match d {
+                        DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
+                        DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+                        DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
+                        _ => {}
+                    }
+                }
+                operand::cmov_rdx_from(e, cc, c);
+                e.store(RDX, rd, false, sf == 1);
+                e.end_consumer();
+                e.pending += 1;
+                return true;
+            }
             if rn == rm {
                 // CINC, CINV, CNEG, CSET, CSETM: one load.
                 e.load_keep_flags(RAX, rn);

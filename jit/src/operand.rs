@@ -46,3 +46,18 @@ pub(super) fn rax_op_reg(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, r: u32) 
     }
     true
 }
+
+/// The host register holding guest register `r` (`regcache`), if cached (not XZR).
+pub(super) fn cached(e: &mut Em<'_, '_>, r: u32) -> Option<u8> {
+    if r == 31 {
+        return None;
+    }
+    let off = e.cx.reg_off(r);
+    e.rc.find(off)
+}
+
+/// rdx = host register `s` if x86 condition `cc` holds (CMOVcc rdx, s: REX.W [+B] 0F 40+cc
+/// /r, register direct; the flags are unchanged).
+pub(super) fn cmov_rdx_from(e: &mut Em<'_, '_>, cc: u8, s: u8) {
+    e.ops.extend([0x48 | (s >> 3), 0x0f, 0x40 | (cc & 0xf), 0xc0 | (2 << 3) | (s & 7)]);
+}

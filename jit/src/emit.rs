@@ -1710,6 +1710,13 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 _ => (Alu::And, true, true),
             };
             if imm6 == 0 && !invert && !(rn == 31 && matches!(op, Alu::Or)) && rm != 31 {
+                if let Some(cd) = operand::op_in_cache(e, Some(op), sf == 1, rd, rn, rm) {
+                    if flags {
+                        e.flags_logic(cd, sf == 1);
+                    }
+                    e.pending += 1;
+                    return true;
+                }
                 // Rm as the operand (`operand`).
                 e.load(RAX, rn, false);
                 operand::rax_op_reg(e, Some(op), sf == 1, rm);
@@ -1766,6 +1773,13 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 return true;
             }
             if imm6 == 0 && rm != 31 {
+                if operand::op_in_cache(e, Some(if sub { Alu::Sub } else { Alu::Add }), sf == 1, rd, rn, rm).is_some() {
+                    if flags {
+                        e.flags_arith(sub);
+                    }
+                    e.pending += 1;
+                    return true;
+                }
                 // Rm as the operand (`operand`).
                 e.load(RAX, rn, false);
                 operand::rax_op_reg(e, Some(if sub { Alu::Sub } else { Alu::Add }), sf == 1, rm);
@@ -1898,6 +1912,10 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             e.store(RAX, rd, false, sf == 1);
         }
         DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
+            if ra == 31 && matches!(d, DpReg::Madd { .. }) && operand::op_in_cache(e, None, sf == 1, rd, rn, rm).is_some() {
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, false);
             if ra == 31 && rm != 31 {
                 // MUL / MNEG with Rm as the operand (`operand`).

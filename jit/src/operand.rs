@@ -6,6 +6,69 @@ use dynasmrt::{dynasm, DynasmApi};
 
 use super::{Alu, Em};
 
+/// Rd = Rn OP Rm (as `rax_op_reg`) computed in the host register that is to cache Rd
+/// (`regcache`): MOV Cd, Rn; OP Cd, Rm; MOV [Rd], Cd (no MOV when Rd = Rn is cached
+/// already), one or two instructions fewer than through rax. Returns Cd (holding the
+/// result, with the host flags of OP), or None with nothing emitted (cache off, XZR
+/// operands, Rd = Rm != Rn: the caller emits the general form).
+pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32, rn: u32, rm: u32) -> Option<u8> {
+    if !e.rc.on || rd == 31 || rn == 31 || rm == 31 || (rd == rm && rd != rn) {
+        return None;
+    }
+    let (offd, offn, offm) = (e.cx.reg_off(rd), e.cx.reg_off(rn), e.cx.reg_off(rm));
+    let cn = e.rc.find(offn);
+    let cm = e.rc.find(offm);
+    let cd = if rd == rn && cn.is_some() {
+        cn?
+    } else {
+        let avoid: Vec<u8> = [cn, cm].into_iter().flatten().collect();
+        let cd = e.rc.bind_avoiding(offd, &avoid)?;
+        match cn {
+            Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
+            None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+        }
+        cd
+    };
+    // (Rm = Rn = Rd: Cd holds it, `cm` too.)
+    let cm = if rm == rn { Some(cd) } else { cm };
+    match cm {
+        Some(c) => match (op, sf) {
+            (None, _) => dynasm!(e.ops ; .arch x64 ; imul Rq(cd), Rq(c)),
+            (Some(Alu::Add), true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), Rq(c)),
+            (Some(Alu::Add), false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), Rd(c)),
+            (Some(Alu::Sub), true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), Rq(c)),
+            (Some(Alu::Sub), false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), Rd(c)),
+            (Some(Alu::And), true) => dynasm!(e.ops ; .arch x64 ; and Rq(cd), Rq(c)),
+            (Some(Alu::And), false) => dynasm!(e.ops ; .arch x64 ; and Rd(cd), Rd(c)),
+            (Some(Alu::Or), true) => dynasm!(e.ops ; .arch x64 ; or Rq(cd), Rq(c)),
+            (Some(Alu::Or), false) => dynasm!(e.ops ; .arch x64 ; or Rd(cd), Rd(c)),
+            (Some(Alu::Xor), true) => dynasm!(e.ops ; .arch x64 ; xor Rq(cd), Rq(c)),
+            (Some(Alu::Xor), false) => dynasm!(e.ops ; .arch x64 ; xor Rd(cd), Rd(c)),
+        },
+        None => match (op, sf) {
+            (None, _) => dynasm!(e.ops ; .arch x64 ; imul Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::Add), true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::Add), false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), DWORD [rbx + offm]),
+            (Some(Alu::Sub), true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::Sub), false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), DWORD [rbx + offm]),
+            (Some(Alu::And), true) => dynasm!(e.ops ; .arch x64 ; and Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::And), false) => dynasm!(e.ops ; .arch x64 ; and Rd(cd), DWORD [rbx + offm]),
+            (Some(Alu::Or), true) => dynasm!(e.ops ; .arch x64 ; or Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::Or), false) => dynasm!(e.ops ; .arch x64 ; or Rd(cd), DWORD [rbx + offm]),
+            (Some(Alu::Xor), true) => dynasm!(e.ops ; .arch x64 ; xor Rq(cd), QWORD [rbx + offm]),
+            (Some(Alu::Xor), false) => dynasm!(e.ops ; .arch x64 ; xor Rd(cd), DWORD [rbx + offm]),
+        },
+    }
+    if op.is_none() && !sf {
+        // (The 64-bit product's low half: zero-extend the W result.)
+        dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd));
+    }
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    // (The rax of an earlier store no longer holds what `Em::avail` says, maybe.)
+    e.avail = None;
+    Some(cd)
+}
+
 /// rax = rax OP Xr / Wr (OP: an `Alu` operation, or with `mul` the low half of the
 /// product; a 32-bit operation zero-extends, as `alu_rr`); false (nothing emitted) for
 /// r = 31 (XZR, which the caller materializes).

@@ -153,3 +153,28 @@ mod tests {
         assert!((0..20).any(|off| c.bind(100 + off * 8) == Some(h)));
     }
 }
+
+impl RegCache {
+    /// `bind`, but never choosing one of the host registers `avoid` (they hold operands
+    /// still to be read). None when not `on` or no slot is left.
+    pub fn bind_avoiding(&mut self, off: i32, avoid: &[u8]) -> Option<u8> {
+        if !self.on {
+            self.forget(off);
+            return None;
+        }
+        let saved = self.reserved;
+        for (i, h) in HOST.iter().enumerate() {
+            if avoid.contains(h) {
+                self.reserved |= 1 << i;
+            }
+        }
+        // (A slot already holding `off` but to be avoided is forgotten by `bind`'s
+        // search skipping it: drop it first so that no two slots hold `off`.)
+        if let Some(i) = (0..N).find(|&i| self.slot[i] == Some(off) && self.reserved & (1 << i) != 0) {
+            self.slot[i] = None;
+        }
+        let c = self.bind(off);
+        self.reserved = saved;
+        c
+    }
+}

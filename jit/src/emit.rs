@@ -1516,6 +1516,13 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 e.pending += 1;
                 return true;
             }
+            if operand::imm_in_cache(e, sub, flags, sf == 1, imm, rd, rn) {
+                if flags {
+                    e.flags_arith(sub);
+                }
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, true);
             match (sub, sf == 1) {
                 // MOV to/from SP (no flags: the result only).
@@ -1608,6 +1615,10 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             }
         }
         DpImm::Ubfm { sf, n, immr, imms, rn, rd } | DpImm::Sbfm { sf, n, immr, imms, rn, rd } => {
+            if operand::shift_in_cache(e, &d) {
+                e.pending += 1;
+                return true;
+            }
             let w = if sf == 1 { 64 } else { 32 };
             if n != sf || immr >= w || imms >= w {
                 return false;

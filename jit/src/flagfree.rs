@@ -23,14 +23,14 @@ fn bmi2() -> bool {
 
 /// A shift by an immediate: 0 = LSL, 1 = LSR, 2 = ASR.
 #[derive(Clone, Copy)]
-struct Shift {
-    kind: u32,
-    amount: u32,
-    sf: bool,
+pub(super) struct Shift {
+    pub kind: u32,
+    pub amount: u32,
+    pub sf: bool,
 }
 
 /// UBFM/SBFM as LSL/LSR/ASR #amount (Arm ARM C6.2: the alias conditions), else None.
-fn bitfield_shift(d: &DpImm) -> Option<(Shift, u32, u32)> {
+pub(super) fn bitfield_shift(d: &DpImm) -> Option<(Shift, u32, u32)> {
     let (signed, sf, n, immr, imms, rn, rd) = match *d {
         DpImm::Ubfm { sf, n, immr, imms, rn, rd } => (false, sf, n, immr, imms, rn, rd),
         DpImm::Sbfm { sf, n, immr, imms, rn, rd } => (true, sf, n, immr, imms, rn, rd),

@@ -124,3 +124,85 @@ pub(super) fn cached(e: &mut Em<'_, '_>, r: u32) -> Option<u8> {
 pub(super) fn cmov_rdx_from(e: &mut Em<'_, '_>, cc: u8, s: u8) {
     e.ops.extend([0x48 | (s >> 3), 0x0f, 0x40 | (cc & 0xf), 0xc0 | (2 << 3) | (s & 7)]);
 }
+
+/// The destination's cache register for Rd = f(Rn) (`op_in_cache`): Rn's own when Rd = Rn
+/// is cached, else a register bound to Rd and loaded with Rn. None when the cache is
+/// off (`r31_sp`: register 31 is SP, else XZR, which is left to the caller).
+fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> Option<u8> {
+    if !e.rc.on || (!r31_sp && (rd == 31 || rn == 31)) {
+        return None;
+    }
+    let (offd, offn) = (e.cx.reg_off(rd), e.cx.reg_off(rn));
+    let cn = e.rc.find(offn);
+    if rd == rn && cn.is_some() {
+        return cn;
+    }
+    let avoid: Vec<u8> = cn.into_iter().collect();
+    let cd = e.rc.bind_avoiding(offd, &avoid)?;
+    match cn {
+        Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
+        None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+    }
+    Some(cd)
+}
+
+/// ADD/SUB/ADDS/SUBS (immediate `imm`, already shifted) computed in Rd's cache register
+/// (as `op_in_cache`; Rd and Rn 31 are SP, except the flag-setting forms' Rd, XZR: CMP
+/// with a cached Rn is one CMP). Returns false with nothing emitted otherwise (the
+/// caller then sets NZCV from the host flags left by this code when it returns true).
+pub(super) fn imm_in_cache(e: &mut Em<'_, '_>, sub: bool, flags: bool, sf: bool, imm: i32, rd: u32, rn: u32) -> bool {
+    if !e.rc.on {
+        return false;
+    }
+    if flags && rd == 31 {
+        // CMP / CMN: only CMP, and only from a cached Rn.
+        let offn = e.cx.reg_off(rn);
+        let Some(c) = e.rc.find(offn).filter(|_| sub) else { return false };
+        if sf {
+            dynasm!(e.ops ; .arch x64 ; cmp Rq(c), imm);
+        } else {
+            dynasm!(e.ops ; .arch x64 ; cmp Rd(c), imm);
+        }
+        return true;
+    }
+    let Some(cd) = dest_from(e, rd, rn, true) else { return false };
+    match (sub, sf) {
+        _ if imm == 0 && !flags => {
+            if !sf {
+                dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd));
+            }
+        }
+        (false, true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), imm),
+        (false, false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), imm),
+        (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), imm),
+        (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), imm),
+    }
+    let offd = e.cx.reg_off(rd);
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    e.avail = None;
+    true
+}
+
+/// LSL/LSR/ASR (immediate, the UBFM/SBFM aliases, `flagfree::bitfield_shift`) computed
+/// in Rd's cache register; false with nothing emitted otherwise (XZR operands, shift by
+/// 0, cache off).
+pub(super) fn shift_in_cache(e: &mut Em<'_, '_>, d: &cpu_aarch64::decode::DpImm) -> bool {
+    let Some((s, rn, rd)) = super::flagfree::bitfield_shift(d) else { return false };
+    if s.amount == 0 {
+        return false;
+    }
+    let Some(cd) = dest_from(e, rd, rn, false) else { return false };
+    let a = s.amount as i8;
+    match (s.kind, s.sf) {
+        (0, true) => dynasm!(e.ops ; .arch x64 ; shl Rq(cd), a),
+        (0, false) => dynasm!(e.ops ; .arch x64 ; shl Rd(cd), a),
+        (1, true) => dynasm!(e.ops ; .arch x64 ; shr Rq(cd), a),
+        (1, false) => dynasm!(e.ops ; .arch x64 ; shr Rd(cd), a),
+        (_, true) => dynasm!(e.ops ; .arch x64 ; sar Rq(cd), a),
+        (_, false) => dynasm!(e.ops ; .arch x64 ; sar Rd(cd), a),
+    }
+    let offd = e.cx.reg_off(rd);
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    e.avail = None;
+    true
+}

@@ -1510,7 +1510,7 @@ fn jit_register_cache_matches_interpreter() {
 /// emitted without touching the host flags between a producer and its consumer
 /// (`jit/src/flagfree.rs`).
 const CHAIN_FORMS: &[&str] = &[
-    "ADD_reg", "SUB_reg", "ADDS_reg", "SUBS_reg", "ADC", "ADCS", "SBC", "SBCS", "ADD_imm", "SUB_imm", "SUBS_imm", "ADD_ext",
+    "ADD_reg", "SUB_reg", "ADDS_reg", "SUBS_reg", "ADC", "ADCS", "SBC", "SBCS", "ADD_imm", "SUB_imm", "SUBS_imm", "ADDS_imm", "ADD_ext",
     "CSEL", "CSINC", "MADD", "UBFM", "SBFM", "AND_imm", "ORR_reg", "EOR_reg", "LDR_reg", "STR_reg", "LDR_uoff", "STR_uoff",
     "LDR_post", "STR_pre", "LDP_off", "STP_off", "B_cond", "CBZ",
 ];
@@ -1554,7 +1554,14 @@ fn make_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
         }
     }
     // Setter; shifted ADD/SUB or shift; consumer.
-    let setters = [0xeb01_001fu32 /* cmp x0, x1 */, 0xab02_0063 /* adds x3, x3, x2 */, 0x6b04_00bf /* cmp w5, w4 */];
+    let setters = [
+        0xeb01_001fu32, // cmp x0, x1
+        0xab02_0063,    // adds x3, x3, x2
+        0x6b04_00bf,    // cmp w5, w4
+        0xf100_405f,    // cmp x2, #0x10
+        0x7100_047f,    // cmp w3, #1
+        0xb100_0421,    // adds x1, x1, #1
+    ];
     let middles = [
         0x8b02_8084u32, // add x4, x4, x2, lsl #32
         0x8b42_fc21,    // add x1, x1, x2, lsr #63
@@ -1619,7 +1626,7 @@ fn jit_matches_interpreter_on_register_chains() {
                 }
             }
         }
-        let setter = |n: &str| ["ADDS_reg", "SUBS_reg", "SUBS_imm", "ADCS", "SBCS"].contains(&n);
+        let setter = |n: &str| ["ADDS_reg", "SUBS_reg", "SUBS_imm", "ADDS_imm", "ADCS", "SBCS"].contains(&n);
         let consumer = |n: &str| ["CSEL", "CSINC", "B_cond"].contains(&n);
         for k in 0..code.len().saturating_sub(2) {
             let mid = match dec[k + 1] {

@@ -712,7 +712,10 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
         }
         dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
-        if let Some(c) = self.rc.bind(off) {
+        // (Not copied when the next instruction cannot use the copy.)
+        if !self.rc.next {
+            self.rc.forget(off);
+        } else if let Some(c) = self.rc.bind(off) {
             dynasm!(self.ops ; .arch x64 ; mov Rq(c), Rq(h));
         }
         self.avail = self.reuse.then(|| (h, off, self.ops.offset().0));
@@ -1130,6 +1133,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             }
         }
         e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
+        e.rc.next = list.get(i + 1).is_some_and(|l| regcache::aware(&l.2) && !matches!(l.2, Insn::Branch(Branch::BCond { .. } | Branch::BUncond { .. })));
         // With NZCV stale in memory only instructions that neither read it nor leave the
         // block may follow until the next setter.
         let stale = e.stale;
@@ -1240,9 +1244,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     // break "nothing emitted since the store"); off for everything else.
     e.reuse = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. }));
     // The register cache (`regcache`) lives through these classes' native code only.
-    // (Branches that write X30 or call out are left out: nothing can read the cache
-    // after a branch, the block ends.)
-    e.rc.on = matches!(insn, Insn::DpImm(_) | Insn::DpReg(_) | Insn::Ldst(_) | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. } | Branch::BCond { .. } | Branch::BUncond { .. }));
+    e.rc.on = regcache::aware(insn);
     e.rc.release();
     if !e.rc.on {
         e.rc.clear();
@@ -1493,9 +1495,11 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             if !flags && sf == 1 && rd == rn {
                 // Xd (or SP) += / -= imm in place: one read-modify-write.
                 let off = e.cx.reg_off(rd);
-                // Cached (`regcache`): update the copy, store it; else cache it first.
+                // Cached (`regcache`): update the copy and store it.
+                let next = e.rc.next;
+                // (Cached first only if the next instruction may read the copy.)
                 let cached = e.rc.find(off).or_else(|| {
-                    let c = e.rc.bind(off)?;
+                    let c = if next { e.rc.bind(off)? } else { return None };
                     dynasm!(e.ops ; .arch x64 ; mov Rq(c), QWORD [rbx + off]);
                     Some(c)
                 });

@@ -40,6 +40,23 @@ pub(super) struct RegCache {
     reserved: u8,
     /// Entries may be made and used (see the module documentation).
     pub on: bool,
+    /// The block's next instruction is of a class that uses the cache (`aware`): a
+    /// plain store (`Em::store`) copies its register only then.
+    pub next: bool,
+}
+
+/// The instruction classes whose native code keeps the cache (`RegCache::on`). Branches
+/// that write X30 or call out are left out (nothing can read the cache after a branch:
+/// the block ends).
+pub(super) fn aware(insn: &cpu_aarch64::decode::Insn) -> bool {
+    use cpu_aarch64::decode::{Branch, Insn};
+    matches!(
+        insn,
+        Insn::DpImm(_)
+            | Insn::DpReg(_)
+            | Insn::Ldst(_)
+            | Insn::Branch(Branch::Cbz { .. } | Branch::Cbnz { .. } | Branch::Tbz { .. } | Branch::Tbnz { .. } | Branch::BCond { .. } | Branch::BUncond { .. })
+    )
 }
 
 impl RegCache {

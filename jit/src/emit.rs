@@ -1552,6 +1552,13 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 _ => Alu::And,
             };
             let flags = matches!(d, DpImm::AndsImm { .. });
+            if let Some(cd) = operand::logic_imm_in_cache(e, op, sf == 1, trunc(sf, imm), rd, rn) {
+                if flags {
+                    e.flags_logic(cd, sf == 1);
+                }
+                e.pending += 1;
+                return true;
+            }
             e.load(RAX, rn, false);
             let v = trunc(sf, imm);
             if matches!(op, Alu::And) && sf == 1 && v == 0xffff_ffff {
@@ -1927,6 +1934,10 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             e.store(RAX, rd, false, sf == 1);
         }
         DpReg::Madd { sf, rm, ra, rn, rd } | DpReg::Msub { sf, rm, ra, rn, rd } => {
+            if matches!(d, DpReg::Madd { .. }) && operand::madd_in_cache(e, sf == 1, rd, rn, rm, ra) {
+                e.pending += 1;
+                return true;
+            }
             if ra == 31 && matches!(d, DpReg::Madd { .. }) && operand::op_in_cache(e, None, sf == 1, rd, rn, rm).is_some() {
                 e.pending += 1;
                 return true;

@@ -128,7 +128,7 @@ pub(super) fn cmov_rdx_from(e: &mut Em<'_, '_>, cc: u8, s: u8) {
 /// The destination's cache register for Rd = f(Rn) (`op_in_cache`): Rn's own when Rd = Rn
 /// is cached, else a register bound to Rd and loaded with Rn. None when the cache is
 /// off (`r31_sp`: register 31 is SP, else XZR, which is left to the caller).
-fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> Option<u8> {
+pub(super) fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> Option<u8> {
     if !e.rc.on || (!r31_sp && (rd == 31 || rn == 31)) {
         return None;
     }
@@ -202,6 +202,75 @@ pub(super) fn shift_in_cache(e: &mut Em<'_, '_>, d: &cpu_aarch64::decode::DpImm)
         (_, false) => dynasm!(e.ops ; .arch x64 ; sar Rd(cd), a),
     }
     let offd = e.cx.reg_off(rd);
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    e.avail = None;
+    true
+}
+
+/// Rd = Rn AND/ORR/EOR `v` (a logical immediate at width `sf`, already truncated) in Rd's
+/// cache register when `v` is 0xffff_ffff (AND: a 32-bit move) or an imm32 form; returns
+/// the register (for ANDS's flags) or None with nothing emitted (XZR/SP operands, other
+/// immediates, cache off).
+pub(super) fn logic_imm_in_cache(e: &mut Em<'_, '_>, op: Alu, sf: bool, v: u64, rd: u32, rn: u32) -> Option<u8> {
+    let uxtw = matches!(op, Alu::And) && sf && v == 0xffff_ffff;
+    if !(uxtw || !sf || v as i64 == v as i32 as i64) || matches!(op, Alu::Add | Alu::Sub) {
+        return None;
+    }
+    let cd = dest_from(e, rd, rn, false)?;
+    let i = v as i32;
+    match (op, sf) {
+        _ if uxtw => dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd)),
+        (Alu::Or, true) => dynasm!(e.ops ; .arch x64 ; or Rq(cd), i),
+        (Alu::Or, false) => dynasm!(e.ops ; .arch x64 ; or Rd(cd), i),
+        (Alu::Xor, true) => dynasm!(e.ops ; .arch x64 ; xor Rq(cd), i),
+        (Alu::Xor, false) => dynasm!(e.ops ; .arch x64 ; xor Rd(cd), i),
+        (_, true) => dynasm!(e.ops ; .arch x64 ; and Rq(cd), i),
+        (_, false) => dynasm!(e.ops ; .arch x64 ; and Rd(cd), i),
+    }
+    let offd = e.cx.reg_off(rd);
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    e.avail = None;
+    Some(cd)
+}
+
+/// MADD Rd = Ra + Rn * Rm in Rd's cache register (MOV Cd, Rn; IMUL Cd, Rm; ADD Cd, Ra;
+/// store); false with nothing emitted for XZR operands, Rd = Ra, Rd = Rm != Rn, or the
+/// cache off.
+pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: u32, ra: u32) -> bool {
+    if !e.rc.on || [rd, rn, rm, ra].contains(&31) || rd == ra || (rd == rm && rd != rn) {
+        return false;
+    }
+    let (offd, offn, offm, offa) = (e.cx.reg_off(rd), e.cx.reg_off(rn), e.cx.reg_off(rm), e.cx.reg_off(ra));
+    let cn = e.rc.find(offn);
+    let cm = e.rc.find(offm);
+    let ca = e.rc.find(offa);
+    let cd = if rd == rn && cn.is_some() {
+        match cn {
+            Some(c) => c,
+            None => return false,
+        }
+    } else {
+        let avoid: Vec<u8> = [cn, cm, ca].into_iter().flatten().collect();
+        let Some(cd) = e.rc.bind_avoiding(offd, &avoid) else { return false };
+        match cn {
+            Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
+            None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+        }
+        cd
+    };
+    // (Rm = Rn: Cd holds it. Ra is neither Rd nor, once overwritten, read from Cd: Ra =
+    // Rn with Rd != Rn reads Rn's own register or memory, both unchanged.)
+    match if rm == rn { Some(cd) } else { cm } {
+        Some(c) => dynasm!(e.ops ; .arch x64 ; imul Rq(cd), Rq(c)),
+        None => dynasm!(e.ops ; .arch x64 ; imul Rq(cd), QWORD [rbx + offm]),
+    }
+    match ca {
+        Some(c) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), Rq(c)),
+        None => dynasm!(e.ops ; .arch x64 ; add Rq(cd), QWORD [rbx + offa]),
+    }
+    if !sf {
+        dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd));
+    }
     dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
     e.avail = None;
     true

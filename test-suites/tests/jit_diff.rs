@@ -1575,6 +1575,14 @@ fn make_chain_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
         0x0b03_5c41,    // add w1, w2, w3, lsl #23
     ];
     let consumers = [0x9a83_3041u32 /* csel x1, x2, x3, cc */, 0x9a84_2484 /* cinc x4, x4, cc */, 0x1a9f_17e2 /* cset w2, eq */, 0x9a82_b0a0 /* csel x0, x5, x2, lt */];
+    // Now and then a form the random fields rarely give: AND with the UXTW mask, MADD
+    // with four registers, EOR with 1.
+    let extra = [0x9240_7c24u32 /* and x4, x1, #0xffffffff */, 0x9b01_0803 /* madd x3, x0, x1, x2 */, 0xd240_00a5 /* eor x5, x5, #1 */, 0x1b02_0c20 /* madd w0, w1, w2, w3 */];
+    for w in p.code.iter_mut() {
+        if next() % 16 == 0 && *w >> 26 != 0b000101 && *w & 0x7c00_0000 != 0x3400_0000 && *w & 0xff00_0010 != 0x5400_0000 {
+            *w = extra[next() as usize % extra.len()];
+        }
+    }
     let n = p.code.len();
     let mut k = 0;
     while k + 3 < n {

@@ -2453,7 +2453,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }
-        for &(h, off) in &cached {
+        for &(h, off) in cached.iter() {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }
         dynasm!(e.ops ; .arch x64 ; jmp =>done);

@@ -21,8 +21,8 @@ pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32
     let cd = if rd == rn && cn.is_some() {
         cn?
     } else {
-        let avoid: Vec<u8> = [cn, cm].into_iter().flatten().collect();
-        let cd = e.rc.bind_avoiding(offd, &avoid)?;
+        let (avoid, n) = super::regcache::regs([cn, cm, None]);
+        let cd = e.rc.bind_avoiding(offd, &avoid[..n])?;
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
             None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
@@ -137,8 +137,8 @@ pub(super) fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> O
     if rd == rn && cn.is_some() {
         return cn;
     }
-    let avoid: Vec<u8> = cn.into_iter().collect();
-    let cd = e.rc.bind_avoiding(offd, &avoid)?;
+    let (avoid, n) = super::regcache::regs([cn, None, None]);
+    let cd = e.rc.bind_avoiding(offd, &avoid[..n])?;
     match cn {
         Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
         None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
@@ -250,8 +250,8 @@ pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: 
             None => return false,
         }
     } else {
-        let avoid: Vec<u8> = [cn, cm, ca].into_iter().flatten().collect();
-        let Some(cd) = e.rc.bind_avoiding(offd, &avoid) else { return false };
+        let (avoid, n) = super::regcache::regs([cn, cm, ca]);
+        let Some(cd) = e.rc.bind_avoiding(offd, &avoid[..n]) else { return false };
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
             None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),

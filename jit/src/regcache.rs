@@ -29,6 +29,35 @@
 const HOST: [u8; 6] = [13, 14, 15, 5, 9, 11];
 const N: usize = HOST.len();
 
+/// `RegCache::entries`: the first `.1` of `.0` (no allocation: translation makes one per
+/// inline access).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Entries(pub [(u8, i32); N], pub usize);
+
+impl Entries {
+    pub fn iter(&self) -> impl Iterator<Item = &(u8, i32)> {
+        self.0[..self.1].iter()
+    }
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.1
+    }
+    #[cfg(test)]
+    pub fn is_empty(&self) -> bool {
+        self.1 == 0
+    }
+}
+
+/// Up to three host registers (`RegCache::bind_avoiding`) without allocating.
+pub(super) fn regs(r: [Option<u8>; 3]) -> ([u8; 3], usize) {
+    let mut out = ([0u8; 3], 0);
+    for h in r.into_iter().flatten() {
+        out.0[out.1] = h;
+        out.1 += 1;
+    }
+    out
+}
+
 #[derive(Default)]
 pub(super) struct RegCache {
     /// The `Cpu` offset of the guest register each of `HOST` holds.
@@ -123,9 +152,16 @@ impl RegCache {
         Some(HOST[i])
     }
 
-    /// Every entry: (host register, `Cpu` offset).
-    pub fn entries(&self) -> Vec<(u8, i32)> {
-        self.slot.iter().zip(HOST).filter_map(|(s, h)| s.map(|o| (h, o))).collect()
+    /// Every entry: (host register, `Cpu` offset) (a copy, kept by deferred code).
+    pub fn entries(&self) -> Entries {
+        let mut e = Entries::default();
+        for (s, h) in self.slot.iter().zip(HOST) {
+            if let Some(o) = s {
+                e.0[e.1] = (h, *o);
+                e.1 += 1;
+            }
+        }
+        e
     }
 }
 

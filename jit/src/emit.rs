@@ -1825,6 +1825,13 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             }
             let sub = matches!(d, DpReg::SubExt { .. } | DpReg::SubsExt { .. });
             let flags = matches!(d, DpReg::AddsExt { .. } | DpReg::SubsExt { .. });
+            if operand::ext_in_cache(e, sub, flags, sf == 1, option, imm3, rd, rn, rm) {
+                if flags {
+                    e.flags_arith(sub);
+                }
+                e.pending += 1;
+                return true;
+            }
             e.load(RCX, rm, false);
             match option {
                 0 => dynasm!(e.ops ; .arch x64 ; movzx ecx, cl),

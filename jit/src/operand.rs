@@ -275,3 +275,43 @@ pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: 
     e.avail = None;
     true
 }
+
+/// ADD/SUB(S) (extended register) with a W or X Rm (UXTW, SXTW, UXTX, SXTX; shift
+/// `imm3` <= 4) computed in Rd's cache register: the extended Rm into rcx first (so that
+/// Rd = Rm reads it before Cd changes), then as `dest_from` (Rd and Rn 31 are SP; the
+/// flag-setting forms' Rd 31, XZR, is left to the caller, as are the other options).
+/// False with nothing emitted otherwise.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn ext_in_cache(e: &mut Em<'_, '_>, sub: bool, flags: bool, sf: bool, option: u32, imm3: u32, rd: u32, rn: u32, rm: u32) -> bool {
+    if !e.rc.on || !matches!(option, 2 | 3 | 6 | 7) || imm3 > 4 || (flags && rd == 31) {
+        return false;
+    }
+    let offm = e.cx.reg_off(rm);
+    let cm = if rm == 31 { None } else { e.rc.find(offm) };
+    match (option, cm) {
+        _ if rm == 31 => dynasm!(e.ops ; .arch x64 ; xor ecx, ecx),
+        (2, Some(c)) => dynasm!(e.ops ; .arch x64 ; mov ecx, Rd(c)),
+        (2, None) => dynasm!(e.ops ; .arch x64 ; mov ecx, DWORD [rbx + offm]),
+        (6, Some(c)) => dynasm!(e.ops ; .arch x64 ; movsxd rcx, Rd(c)),
+        (6, None) => dynasm!(e.ops ; .arch x64 ; movsxd rcx, DWORD [rbx + offm]),
+        (_, Some(c)) => dynasm!(e.ops ; .arch x64 ; mov rcx, Rq(c)),
+        (_, None) => dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + offm]),
+    }
+    if imm3 > 0 {
+        dynasm!(e.ops ; .arch x64 ; shl rcx, imm3 as i8);
+    }
+    let Some(cd) = dest_from(e, rd, rn, true) else {
+        // (Only with the cache off, excluded above: rcx is simply dropped.)
+        return false;
+    };
+    match (sub, sf) {
+        (false, true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), rcx),
+        (false, false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), ecx),
+        (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), rcx),
+        (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), ecx),
+    }
+    let offd = e.cx.reg_off(rd);
+    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+    e.avail = None;
+    true
+}

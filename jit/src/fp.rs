@@ -690,50 +690,64 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
 /// to this block's start, and either contains a scalar or vector FP operation, appends
 /// that block to `list` and returns the index of the B.cond (which becomes a side exit
 /// to its next instruction: `side_exit`). The block is then a loop of its own.
+///
+/// A long FP loop: when the block was cut at `MAX_BLOCK` instructions (its last one does
+/// not end a block) and the instructions that follow in the page end, within
+/// `2 * MAX_BLOCK` instructions in all, with a branch back to the block's start, the
+/// block is extended to that branch (returns None: no side exit), so that a loop body
+/// slightly longer than `MAX_BLOCK` (n-body's, 49 instructions) is a loop of its own too.
 pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
     use cpu_aarch64::decode::Branch;
     let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
     let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
     let n = *len;
+    let va = cx.va;
+    // Reads instructions into `list` from index `k` at address `a` until one ends a
+    // block (within the page, at most `max` in `list`); returns the new length when
+    // that last instruction branches back to `va` and the loop holds an FP operation.
+    let read_on = |list: &mut [(u64, u32, Insn)], mut k: usize, mut a: u64, max: usize| -> Option<usize> {
+        loop {
+            if k >= max.min(list.len()) || a >> 12 != va >> 12 {
+                return None;
+            }
+            // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`),
+            // read as the translator reads the block's own words; `a` is in the page,
+            // 4-aligned.
+            let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
+            let d = cpu_aarch64::decode(w);
+            list[k] = (a, w, d);
+            k += 1;
+            if ends_block(&d) {
+                break;
+            }
+            a = a.wrapping_add(4);
+        }
+        let (bpc, _, b) = list[k - 1];
+        let back = match b {
+            Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
+            Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
+            Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
+            Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
+            _ => return None,
+        };
+        (back == va && list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_)))).then_some(k)
+    };
+    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
+    if n == crate::MAX_BLOCK && !ends_block(&last) {
+        if let Some(k) = read_on(list, n, pc.wrapping_add(4), 2 * crate::MAX_BLOCK) {
+            *len = k;
+        }
+        return None;
+    }
     // (The B.cond may be the block's first instruction, which the loop prologue's
     // fallback runs in the interpreter: a taken branch leaves the block there, as any
     // call-out that does not go on to the next instruction.)
-    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
     let Insn::Branch(Branch::BCond { imm19, cond }) = last else { return None };
     let t = rel(pc, imm19, 19);
-    let va = cx.va;
     if cond >= 14 || t == va || t & 3 != 0 || t >> 12 != va >> 12 || !plain(t) {
         return None;
     }
-    let mut k = n;
-    let mut a = t;
-    loop {
-        if k >= crate::MAX_BLOCK.min(list.len()) || a >> 12 != va >> 12 {
-            return None;
-        }
-        // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`), read
-        // as the translator reads the block's own words; `a` is in the page, 4-aligned.
-        let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
-        let d = cpu_aarch64::decode(w);
-        list[k] = (a, w, d);
-        k += 1;
-        if ends_block(&d) {
-            break;
-        }
-        a = a.wrapping_add(4);
-    }
-    let (bpc, _, b) = list[k - 1];
-    let back = match b {
-        Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
-        Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
-        Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
-        Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
-        _ => return None,
-    };
-    if back != va || !list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_))) {
-        return None;
-    }
-    *len = k;
+    *len = read_on(list, n, t, crate::MAX_BLOCK)?;
     Some(n - 1)
 }
 

@@ -224,6 +224,12 @@ pub(super) struct XmmCache {
     keep: bool,
     /// The next slot to replace.
     next: usize,
+    /// For each slot of `regs`: the number of low bits of the host register that may be
+    /// nonzero (32, 64 or 128); the bits above are known zero (a scalar result or a
+    /// scalar load), so that a scalar operation of that width may read the register as
+    /// the first source of a VEX form, whose bits above the scalar it copies
+    /// (`XmmCache::clean`). Set with each slot (`slot`).
+    wide: [u8; CACHED],
 }
 
 /// The number of host registers of the register cache (xmm8..xmm15).
@@ -246,9 +252,21 @@ impl XmmCache {
 
     /// The cache holds `regs` at the start of the block's first instruction (the FP
     /// loop prologue loaded them: `loop_prologue`).
-    fn seed(&mut self, regs: [Option<u32>; CACHED]) {
+    fn seed(&mut self, regs: [Option<u32>; CACHED], wide: [u8; CACHED]) {
         self.regs = regs;
+        self.wide = wide;
         self.keep = true;
+    }
+
+    /// The host register holding V[r] when it is cached with every bit above the scalar
+    /// of precision `d` (double: 64 bits, single: 32) zero, and the host has AVX: then
+    /// `VOPSx xmm0, it, source` computes the scalar result with bits 127:N zeroed, as
+    /// the interpreter writes it, without copying the operand first (a MOVQ xmm, xmm is
+    /// not a move the host eliminates: one cycle more on every dependency chain).
+    fn clean(&self, r: u32, d: bool) -> Option<u8> {
+        let w = if d { 64 } else { 32 };
+        let i = self.regs.iter().position(|&c| c == Some(r))?;
+        (self.wide[i] <= w && host_avx()).then_some(8 + i as u8)
     }
 
     /// The host xmm register holding V[r], if cached.
@@ -264,14 +282,19 @@ impl XmmCache {
         }
     }
 
-    /// A host register for V[r]: the one holding it, or the next slot (forgotten).
-    fn slot(&mut self, r: u32) -> u8 {
-        if let Some(x) = self.cached(r) {
-            return x;
-        }
-        let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
-        self.next = (i + 1) % CACHED;
-        self.regs[i] = Some(r);
+    /// A host register for V[r]: the one holding it, or the next slot (forgotten),
+    /// whose bits above the low `wide` ones will be zero (`XmmCache::wide`).
+    fn slot(&mut self, r: u32, wide: u8) -> u8 {
+        let i = match self.regs.iter().position(|&c| c == Some(r)) {
+            Some(i) => i,
+            None => {
+                let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
+                self.next = (i + 1) % CACHED;
+                self.regs[i] = Some(r);
+                i
+            }
+        };
+        self.wide[i] = wide;
         8 + i as u8
     }
 }
@@ -598,6 +621,8 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
 #[derive(Clone, Copy)]
 pub(super) struct LoopPlan {
     regs: [Option<u32>; CACHED],
+    /// The planned registers' `XmmCache::wide` (the prologue checks the bits above).
+    wide: [u8; CACHED],
     ok: bool,
     fast: bool,
     /// The block's instruction count (set by `loop_prologue`).
@@ -613,24 +638,27 @@ pub(super) struct LoopPlan {
 /// The counts are flushed.
 pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     let Some(plan) = e.lp else {
-        let here = LoopPlan { regs: e.xmm.regs, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
         let seen = match e.lp_seen {
             None => here,
             Some(p) => {
                 let mut regs = [None; CACHED];
+                let mut wide = [128; CACHED];
                 for (i, r) in regs.iter_mut().enumerate() {
                     if p.regs[i] == here.regs[i] {
                         *r = p.regs[i];
+                        wide[i] = p.wide[i].max(here.wide[i]);
                     }
                 }
-                LoopPlan { regs, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
             }
         };
         // (Worth a second translation only if something is kept.)
         e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
         return false;
     };
-    let holds = plan.regs.iter().zip(e.xmm.regs.iter()).all(|(p, h)| p.is_none() || p == h);
+    // (A planned register must be at least as clean as planned: `XmmCache::wide`.)
+    let holds = (0..CACHED).all(|i| plan.regs[i].is_none() || plan.regs[i] == e.xmm.regs[i] && e.xmm.wide[i] <= plan.wide[i]);
     if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
         return false;
     }
@@ -671,8 +699,20 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
         );
         e.fp_fast = true;
     }
+    // The planned registers known to have zero bits above their scalar (`XmmCache::wide`)
+    // at every branch back here: checked in memory on entry.
+    for (i, r) in plan.regs.iter().enumerate() {
+        let (Some(r), w) = (*r, plan.wide[i]) else { continue };
+        let o = vo(r);
+        if w <= 64 {
+            dynasm!(e.ops ; .arch x64 ; cmp QWORD [rbx + o + 8], 0 ; jne =>fail);
+        }
+        if w <= 32 {
+            dynasm!(e.ops ; .arch x64 ; cmp DWORD [rbx + o + 4], 0 ; jne =>fail);
+        }
+    }
     reload_cache(e, plan.regs);
-    e.xmm.seed(plan.regs);
+    e.xmm.seed(plan.regs, plan.wide);
     let va = e.cx.va;
     defer(e, move |e| {
         let pending = e.pending;
@@ -878,7 +918,13 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
     if neg {
         e.xmm.forget(rd);
     } else {
-        let x = e.xmm.slot(rd);
+        // (Scalar results have bits 127:N zero, a 64-bit vector's bits 127:64.)
+        let wide = match shape {
+            Shape::Scalar(false) => 32,
+            Shape::Scalar(true) | Shape::Vector(0, _) => 64,
+            Shape::Vector(_, _) => 128,
+        };
+        let x = e.xmm.slot(rd, wide);
         dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
     }
     e.xmm.keep = true;
@@ -1026,6 +1072,48 @@ macro_rules! binop {
     };
 }
 
+/// The operands of a scalar binary operation of precision `d` in the VEX form
+/// `xmm0 = first op source` (`XmmCache::clean`), when it saves a copy: the first source is
+/// V[rn] (or V[rm] when the operation `commutes`, see `load_binary`) cached with zero bits
+/// above the scalar, the second the other operand (xmm0 when the previous instruction
+/// left it there, its cache register, or the V register in memory: a scalar VEX
+/// operation reads only its low 32/64 bits). None when xmm0 already holds the first
+/// operand (the SSE form `xmm0 op= source` copies nothing) or no operand is clean.
+fn vex_binary(e: &Em<'_, '_>, d: bool, rn: u32, rm: u32, commutes: bool) -> Option<(u8, Src)> {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == Shape::Scalar(d) => Some(r),
+        _ => None,
+    };
+    if held == Some(rn) || commutes && held == Some(rm) {
+        return None;
+    }
+    // (x: the first source's cache register; b: the second operand.)
+    let (b, x) = match (e.xmm.clean(rn, d), e.xmm.clean(rm, d)) {
+        (Some(x), _) => (rm, x),
+        (None, Some(x)) if commutes => (rn, x),
+        _ => return None,
+    };
+    let src = if held == Some(b) {
+        Src::Reg(0)
+    } else if let Some(c) = e.xmm.cached(b) {
+        Src::Reg(c)
+    } else {
+        Src::Mem(vo(b))
+    };
+    Some((x, src))
+}
+
+/// Emits `xmm0 = first op source` for the VEX scalar operation `$op` with the operands
+/// from `vex_binary`.
+macro_rules! vbinop {
+    ($e:expr, $op:ident, $a:expr, $src:expr, $w:ident) => {
+        match $src {
+            Src::Reg(x) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx($a), Rx(x)),
+            Src::Mem(o) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx($a), $w [rbx + o]),
+        }
+    };
+}
+
 /// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
 fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
     let o = vo(rd);
@@ -1047,6 +1135,11 @@ fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
         // a later 16-byte load of the register forwards from one store, not two.
         Shape::Scalar(_) | Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
     }
+}
+
+/// Whether the host has AVX (the VEX forms of scalar operations: `XmmCache::clean`).
+fn host_avx() -> bool {
+    std::is_x86_feature_detected!("avx")
 }
 
 /// Whether the host has FMA3 (for FMADD and friends).
@@ -1096,6 +1189,16 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
             let Some(d) = sd(ftype) else { return false };
             // A zero result is the exact square root of a zero.
             rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, move |e| {
+                // VEX: the operand's cache register, clean above the scalar, gives the
+                // result's upper bits (zero) too (`XmmCache::clean`).
+                if let (Some(x), false) = (e.xmm.clean(rn, d), e.xmm.held.is_some_and(|h| h == (rn, Shape::Scalar(d)))) {
+                    if d {
+                        dynasm!(e.ops ; .arch x64 ; vsqrtsd xmm0, Rx(x), Rx(x));
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; vsqrtss xmm0, Rx(x), Rx(x));
+                    }
+                    return;
+                }
                 load_operands(e, Shape::Scalar(d), &[(1, rn)]);
                 // SQRTSx keeps bits 127:N of its destination: clear them.
                 dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0);
@@ -1370,7 +1473,21 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
     rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
-        let src = load_binary(e, Shape::Scalar(d), rn, rm, matches!(op, Op2::Add | Op2::Mul), false);
+        let commutes = matches!(op, Op2::Add | Op2::Mul);
+        if let Some((a, src)) = vex_binary(e, d, rn, rm, commutes) {
+            match (op, d) {
+                (Op2::Add, true) => vbinop!(e, vaddsd, a, src, QWORD),
+                (Op2::Sub, true) => vbinop!(e, vsubsd, a, src, QWORD),
+                (Op2::Mul, true) => vbinop!(e, vmulsd, a, src, QWORD),
+                (Op2::Div, true) => vbinop!(e, vdivsd, a, src, QWORD),
+                (Op2::Add, false) => vbinop!(e, vaddss, a, src, DWORD),
+                (Op2::Sub, false) => vbinop!(e, vsubss, a, src, DWORD),
+                (Op2::Mul, false) => vbinop!(e, vmulss, a, src, DWORD),
+                (Op2::Div, false) => vbinop!(e, vdivss, a, src, DWORD),
+            }
+            return;
+        }
+        let src = load_binary(e, Shape::Scalar(d), rn, rm, commutes, false);
         match (op, d) {
             (Op2::Add, true) => binop!(e, addsd, src, QWORD),
             (Op2::Sub, true) => binop!(e, subsd, src, QWORD),
@@ -1411,17 +1528,44 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
     // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
     // documentation. UCOMISx raises no flag read here.)
-    let src = if zero {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == Shape::Scalar(d) => Some(r),
+        _ => None,
+    };
+    // V[rn] cached (and not in xmm0): compared in its cache register (UCOMISx reads
+    // only the low 32/64 bits), no copy.
+    if let Some(c) = e.xmm.cached(rn).filter(|_| held != Some(rn)) {
+        let src = if zero {
+            dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
+            Src::Reg(1)
+        } else if rm == rn {
+            Src::Reg(c)
+        } else if held == Some(rm) {
+            Src::Reg(0)
+        } else if let Some(m) = e.xmm.cached(rm) {
+            Src::Reg(m)
+        } else {
+            Src::Mem(vo(rm))
+        };
+        match (src, d) {
+            (Src::Reg(x), true) => dynasm!(e.ops ; .arch x64 ; ucomisd Rx(c), Rx(x)),
+            (Src::Mem(o), true) => dynasm!(e.ops ; .arch x64 ; ucomisd Rx(c), QWORD [rbx + o]),
+            (Src::Reg(x), false) => dynasm!(e.ops ; .arch x64 ; ucomiss Rx(c), Rx(x)),
+            (Src::Mem(o), false) => dynasm!(e.ops ; .arch x64 ; ucomiss Rx(c), DWORD [rbx + o]),
+        }
+    } else {
+        let src = if zero {
         load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
         Src::Reg(1)
     } else {
-        load_binary(e, Shape::Scalar(d), rn, rm, false, false)
-    };
-    if d {
-        binop!(e, ucomisd, src, QWORD);
-    } else {
-        binop!(e, ucomiss, src, DWORD);
+            load_binary(e, Shape::Scalar(d), rn, rm, false, false)
+        };
+        if d {
+            binop!(e, ucomisd, src, QWORD);
+        } else {
+            binop!(e, ucomiss, src, DWORD);
+        }
     }
     // Greater: 0010, equal: 0110 (ZF), less: 1000 (CF); unordered (PF): the interpreter.
     dynasm!(e.ops
@@ -1527,11 +1671,12 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
         }
         dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
-        let c = e.xmm.slot(rt);
+        let c = e.xmm.slot(rt, if q == 0 { 64 } else { 128 });
         dynasm!(e.ops ; .arch x64 ; movdqa Rx(c), xmm0);
     } else if load && rt2.is_none() && n >= 4 {
         // Loaded into the cache register (MOVD/MOVQ zero the upper bits), then stored.
-        let c = e.xmm.slot(rt);
+        // (MOVD/MOVQ zero the bits above the loaded ones.)
+        let c = e.xmm.slot(rt, (8 * n).min(128) as u8);
         match n {
             4 => dynasm!(e.ops ; .arch x64 ; movd Rx(c), DWORD [r8]),
             8 => dynasm!(e.ops ; .arch x64 ; movq Rx(c), QWORD [r8]),

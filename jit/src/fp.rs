@@ -1320,6 +1320,9 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
             let Some(d) = sd(ftype) else { return false };
             let unsigned = matches!(i, Fp::UcvtfInt { .. });
             // Only the rounding mode matters: no result is tiny, NaN or a denormal input.
+            // In the IXC-sticky mode (`Em::fp_fast`: FPCR.RMode = RN, FPSR.IXC = 1) the
+            // only flag a conversion can raise (IXC) is already set: no MXCSR access.
+            let sticky = e.fp_fast;
             guarded(e, pc, 0x00c0_0000, |e, slow| {
                 e.load(RAX, rn, false);
                 match (sf == 1, unsigned) {
@@ -1328,6 +1331,17 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
                     // A u64 with the top bit set is not a signed 64-bit value.
                     (true, true) => dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow),
                     (true, false) => {}
+                }
+                if sticky {
+                    // (XORPS: no dependency on xmm0's old value.)
+                    if d {
+                        dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0 ; cvtsi2sd xmm0, rax);
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax);
+                    }
+                    e.xmm0_to_rax(d);
+                    e.vset(RAX, rd);
+                    return;
                 }
                 e.mx_clear();
                 if d {
@@ -1344,8 +1358,31 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::FcvtzsInt { sf, ftype, rn, rd } | Fp::FcvtzuInt { sf, ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
             let unsigned = matches!(i, Fp::FcvtzuInt { .. });
+            // In the IXC-sticky mode (FZ = 0, IXC already set) only IOC matters: a NaN or
+            // out-of-range input, for which CVTTSx2SI returns the integer indefinite
+            // value (the lowest integer), sent to the interpreter (which also gives that
+            // value when it is the exact result), as are negative values for the
+            // unsigned forms below; no MXCSR access.
+            let sticky = e.fp_fast;
             guarded(e, pc, FPCR_FZ, |e, slow| {
                 e.vload_x(0, rn, d);
+                if sticky {
+                    match (d, sf == 0 && !unsigned) {
+                        (true, true) => dynasm!(e.ops ; .arch x64 ; cvttsd2si eax, xmm0 ; mov ecx, eax ; neg ecx ; jo =>slow),
+                        (true, false) => dynasm!(e.ops ; .arch x64 ; cvttsd2si rax, xmm0 ; mov rcx, rax ; neg rcx ; jo =>slow),
+                        (false, true) => dynasm!(e.ops ; .arch x64 ; cvttss2si eax, xmm0 ; mov ecx, eax ; neg ecx ; jo =>slow),
+                        (false, false) => dynasm!(e.ops ; .arch x64 ; cvttss2si rax, xmm0 ; mov rcx, rax ; neg rcx ; jo =>slow),
+                    }
+                    if unsigned {
+                        if sf == 1 {
+                            dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
+                        }
+                    }
+                    e.store(RAX, rd, false, sf == 1);
+                    return;
+                }
                 e.mx_clear();
                 // Signed 32-bit results convert to 32 bits (IE out of range); the others
                 // to 64 bits, then range-checked.

@@ -297,11 +297,13 @@ fn jit_matches_interpreter_fp() {
     assert!(fails.is_empty(), "{} of {} FP programs differ between the JIT and the interpreter (first ones above; rerun one with LSEMU_JIT_DIFF_FP_CASE=N)", fails.len(), ids.len());
 }
 
-/// The rounding operations, comparisons and conditional selects of the JIT's FP fast
-/// paths, with B.cond after the comparisons and MOVZ/ADD for the integer registers.
+/// The rounding operations, comparisons, conditional selects and integer conversions of
+/// the JIT's FP fast paths (a conversion after a rounding operation of its block takes
+/// the IXC-sticky path, without MXCSR), with B.cond after the comparisons and MOVZ/ADD
+/// for the integer registers.
 const FP_CHAIN: &[&str] = &[
     "FADD", "FSUB", "FMUL", "FNMUL", "FDIV", "FSQRT", "FMADD", "FADD_vec", "FSUB_vec", "FMUL_vec", "FDIV_vec", "FCMP", "FCMPE",
-    "FCSEL", "B_cond", "MOVZ", "ADD_imm",
+    "FCSEL", "B_cond", "MOVZ", "ADD_imm", "SCVTF_int", "UCVTF_int", "FCVTZS_int", "FCVTZU_int",
 ];
 
 /// `make_fp_prog` on programs made only of `FP_CHAIN`, their FP register fields folded

@@ -475,10 +475,14 @@ struct Em<'a, 'b> {
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
 /// ADD/ADC, or TEST/AND which clear CF and OF) or C = NOT CF (`Sub`: SUB/SBB borrow).
+/// `Fp`: the flags of UCOMISx on ordered operands after a fused FCMP/FCMPE (`fp.rs`):
+/// ZF = equal, CF = less (N = CF, Z = ZF, C = NOT CF, V = 0); that NZCV is already
+/// stored, `materialize` stores nothing.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Hf {
     Add,
     Sub,
+    Fp,
 }
 
 /// The x86 condition code (the low nibble of Jcc/SETcc/CMOVcc) equivalent to A64 `cond`
@@ -490,6 +494,11 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
         (0, _) => 0x4,        // EQ: E
         (1, Hf::Sub) => 0x3,  // CS: AE (no borrow)
         (1, Hf::Add) => 0x2,  // CS: B (carry)
+        (1, Hf::Fp) => 0x3,   // CS: AE (not less)
+        (2, Hf::Fp) => 0x2,   // MI: B (less)
+        (4, Hf::Fp) => 0x7,   // HI: A (greater)
+        (5, Hf::Fp) => 0x3,   // GE: AE (not less; V = 0)
+        (6, Hf::Fp) => 0x7,   // GT: A (greater)
         (2, _) => 0x8,        // MI: S
         (3, _) => 0x0,        // VS: O
         (4, Hf::Sub) => 0x7,  // HI: A (no borrow, not zero)
@@ -552,7 +561,7 @@ fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
 /// (`consumer`), directly or after up to three `flag_neutral` instructions, the two are
 /// fused and NZCV is stored by the consumer.
 fn producer(insn: &Insn) -> bool {
-    kills_nzcv(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adcs { .. } | DpReg::Sbcs { .. }))
+    kills_nzcv(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adcs { .. } | DpReg::Sbcs { .. })) || fp::fused_compare(insn)
 }
 
 /// CCMP/CCMN (register and immediate forms).
@@ -757,6 +766,9 @@ impl Em<'_, '_> {
     /// 28..31. (LAHF, not PUSHF: PUSHF is microcoded and slow on AMD hosts.)
     /// Clobbers rax and the flags.
     fn materialize(&mut self, k: Hf) {
+        if k == Hf::Fp {
+            return;
+        }
         dynasm!(self.ops
             ; .arch x64
             ; lahf

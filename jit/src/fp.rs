@@ -591,6 +591,35 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     true
 }
 
+/// `guarded` for an instruction that leaves live host flags (a fused FCMP/FCMPE): the
+/// fallback, after the interpreter ran the instruction, leaves the block for the next
+/// instruction instead of coming back (its host flags are not the fast path's).
+fn guarded_exit(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) {
+    let slow = e.ops.new_dynamic_label();
+    e.fp_guard(slow);
+    if fpcr != 0 && !e.fp_fast {
+        dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
+    }
+    body(e, slow);
+    let (p0, raw, next) = (e.pending, e.raw, pc.wrapping_add(4));
+    defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        e.exit_to(next);
+        e.pending = pending;
+    });
+    e.pending = p0 + 1;
+}
+
+/// FCMP/FCMPE of single or double precision: emitted natively (`native_fp`), they are
+/// NZCV producers whose host flags (`Hf::Fp`) a following consumer (B.cond, CSEL...) may
+/// take live (`emit::producer`).
+pub(super) fn fused_compare(insn: &Insn) -> bool {
+    matches!(insn, Insn::Fp(Fp::Fcmp { ftype: 0 | 1, .. } | Fp::Fcmpe { ftype: 0 | 1, .. }))
+}
+
 /// Code emitted after the block's last instruction (`emit_cold`): fallbacks and other
 /// rarely taken paths, so that the fast paths fall through without taken jumps.
 #[derive(Default)]
@@ -1299,8 +1328,15 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         }
         Fp::Fcmp { ftype, rm, rn, z } | Fp::Fcmpe { ftype, rm, rn, z } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
-            // (Writes no V register; its fallback reloads the cache.)
+            if e.fuse {
+                // Fused with the consumer that follows (`fused_compare`): the host flags
+                // of UCOMISx stay live (`Hf::Fp`); the fallback leaves the block.
+                guarded_exit(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+                e.hf = Some(Hf::Fp);
+            } else {
+                guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+            }
+            // (Writes no V register; its fallback reloads the cache, or leaves the block.)
             e.xmm.keep = true;
             true
         }

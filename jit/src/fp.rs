@@ -230,6 +230,9 @@ pub(super) struct XmmCache {
     /// the first source of a VEX form, whose bits above the scalar it copies
     /// (`XmmCache::clean`). Set with each slot (`slot`).
     wide: [u8; CACHED],
+    /// The access being emitted tries the page memo first (`memo_probe`): set by
+    /// `fp_mem_access` around its address probe.
+    pub(super) memo: bool,
 }
 
 /// The number of host registers of the register cache (xmm8..xmm15).
@@ -1730,7 +1733,9 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
     e.fp_guard(slow);
+    e.xmm.memo = true;
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
+    e.xmm.memo = false;
     // Both accesses hit: nothing below can fault.
     let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
     let regs = if rt2.is_some() { regs } else { &regs[..1] };
@@ -1799,6 +1804,55 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
         }
     }
     fp_finish_access(e, pc, raw, rn, ix, slow, done);
+}
+
+/// The page memo of SIMD&FP loads and stores (the probe of `emit::probe_as` for them):
+/// `Ctx::memo` holds the last page (VA, bits 11:0 clear) a SIMD&FP load, and one a
+/// store, found in `FastMem` during this entry into translated code, with the entry's
+/// host offset. An aligned access to that page (its address with bits 11:0 cleared but
+/// the low log2(n) ones equals the tag) takes the host address from the memo: about
+/// half the probe's instructions. Otherwise the probe runs (out of line) and, on a hit,
+/// replaces the memo. What changes a translation (TLB maintenance, a translation table
+/// base or ASID, the translation regime, exceptions, a page becoming code or watched)
+/// happens in the interpreter, in a call-out (`call_insn`: the next block may then be
+/// entered without the dispatcher, through a chained jump or the lookup stubs) or in the
+/// dispatcher; the call-out stub after every call-out, and the trampoline on every entry
+/// from the dispatcher, empty both memos (a tag with bit 3 set matches no access). The
+/// other calls from translated code (`fp_enabled`, the exclusive monitor, DC ZVA, the
+/// counter, the interrupt sample, `fetch_miss`) change no translation or leave the
+/// block. Stores remember only pages whose quiet tag matched (no code, not watched). `full`: the probe (jumps to `slow` on a miss, else leaves `host` = the host
+/// address of `a`). Clobbers rdx (and what the probe clobbers).
+pub(super) fn memo_probe(e: &mut Em<'_, '_>, a: u8, n: u32, load: bool, host: u8, full: impl FnOnce(&mut Em<'_, '_>) + 'static) {
+    let (t, o) = if load { (CTX_MEMO, CTX_MEMO + 8) } else { (CTX_MEMO + 16, CTX_MEMO + 24) };
+    let key_mask = !0xfff | (n as i32 - 1);
+    let (miss, hit) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, Rq(a)
+        ; and rdx, key_mask
+        ; cmp rdx, QWORD [r12 + t]
+        ; jne =>miss
+        ; mov Rq(host), QWORD [r12 + o]
+        ; add Rq(host), Rq(a)
+        ; =>hit
+    );
+    defer(e, move |e| {
+        dynasm!(e.ops ; .arch x64 ; =>miss);
+        let memo = e.xmm.memo;
+        e.xmm.memo = false;
+        full(e);
+        e.xmm.memo = memo;
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rdx, Rq(a)
+            ; and rdx, !0xfff
+            ; mov QWORD [r12 + t], rdx
+            ; mov rdx, Rq(host)
+            ; sub rdx, Rq(a)
+            ; mov QWORD [r12 + o], rdx
+            ; jmp =>hit
+        );
+    });
 }
 
 /// `finish_access` with its rarely taken path (the interpreter fallback at `slow`)

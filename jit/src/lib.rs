@@ -132,6 +132,10 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
+    /// The SIMD&FP accesses' last translated page (`emit::fp`, "Page memo"): load page
+    /// tag, its host offset, store page tag, its host offset. A tag with bit 3 set
+    /// matches no access; the trampoline sets both so on every entry.
+    pub memo: [u64; 4],
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -845,6 +849,7 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
+            memo: [8, 0, 8, 0],
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking

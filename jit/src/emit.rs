@@ -52,6 +52,7 @@ const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
+const CTX_MEMO_EPOCH: i32 = offset_of!(Ctx, memo_epoch) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -108,10 +109,6 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; sub rsp, 8
         ; mov rbx, rdi
         ; mov r12, rsi
-        // No page memo holds on entry (`fp`, "Page memo"): the dispatcher may have run
-        // anything since translated code last ran.
-        ; mov QWORD [r12 + CTX_MEMO], 8
-        ; mov QWORD [r12 + CTX_MEMO + 16], 8
         ; jmp rdx
     );
     let at = |ops: &Asm| base + ops.offset().0;
@@ -129,11 +126,6 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; mov rax, QWORD f
         ; call rax
         ; add rsp, 8
-        // The instruction may have changed translations (TLBI, a System register...)
-        // and the next block may be entered without the dispatcher (chained, or through
-        // the lookup stubs): no page memo holds (`fp`, "Page memo").
-        ; mov QWORD [r12 + CTX_MEMO], 8
-        ; mov QWORD [r12 + CTX_MEMO + 16], 8
         ; test eax, eax
         ; jnz >stop
         ; ret
@@ -317,6 +309,9 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
     let p = unsafe { &mut *ctx.plat };
     cpu.st.pc = pc;
     let (el, sp) = (cpu.st.pstate.el, cpu.st.pstate.sp);
+    // (The instruction may change translations, and the block goes on, or the next one is
+    // entered without the dispatcher: no page memo holds after it, `fp::memo_probe`.)
+    ctx.memo_reset();
     if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, pc, raw, false) {
         ctx.exit = Some(x);
         return exit::STOP;
@@ -2007,8 +2002,8 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
 #[allow(clippy::too_many_arguments)]
 fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
     // SIMD&FP accesses try their page memo first (`fp::memo_probe`), this probe after it.
-    if !offset && pa.is_none() && e.xmm.memo && (ty == 1 || ty == STORE) {
-        fp::memo_probe(e, a, n, ty == 1, host, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false));
+    if let (false, None, Some(rn), 1 | STORE) = (offset, pa, e.xmm.memo, ty) {
+        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false));
         return;
     }
     let l = cpu_aarch64::mem::fast_layout();

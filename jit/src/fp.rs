@@ -230,9 +230,9 @@ pub(super) struct XmmCache {
     /// the first source of a VEX form, whose bits above the scalar it copies
     /// (`XmmCache::clean`). Set with each slot (`slot`).
     wide: [u8; CACHED],
-    /// The access being emitted tries the page memo first (`memo_probe`): set by
-    /// `fp_mem_access` around its address probe.
-    pub(super) memo: bool,
+    /// The access being emitted tries the page memo of this base register first
+    /// (`memo_probe`): set by `fp_mem_access` around its address probe.
+    pub(super) memo: Option<u32>,
 }
 
 /// The number of host registers of the register cache (xmm8..xmm15).
@@ -1733,9 +1733,9 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
     e.fp_guard(slow);
-    e.xmm.memo = true;
+    e.xmm.memo = Some(rn);
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
-    e.xmm.memo = false;
+    e.xmm.memo = None;
     // Both accesses hit: nothing below can fault.
     let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
     let regs = if rt2.is_some() { regs } else { &regs[..1] };
@@ -1807,29 +1807,33 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
 }
 
 /// The page memo of SIMD&FP loads and stores (the probe of `emit::probe_as` for them):
-/// `Ctx::memo` holds the last page (VA, bits 11:0 clear) a SIMD&FP load, and one a
-/// store, found in `FastMem` during this entry into translated code, with the entry's
-/// host offset. An aligned access to that page (its address with bits 11:0 cleared but
-/// the low log2(n) ones equals the tag) takes the host address from the memo: about
-/// half the probe's instructions. Otherwise the probe runs (out of line) and, on a hit,
-/// replaces the memo. What changes a translation (TLB maintenance, a translation table
-/// base or ASID, the translation regime, exceptions, a page becoming code or watched)
-/// happens in the interpreter, in a call-out (`call_insn`: the next block may then be
-/// entered without the dispatcher, through a chained jump or the lookup stubs) or in the
-/// dispatcher; the call-out stub after every call-out, and the trampoline on every entry
-/// from the dispatcher, empty both memos (a tag with bit 3 set matches no access). The
-/// other calls from translated code (`fp_enabled`, the exclusive monitor, DC ZVA, the
-/// counter, the interrupt sample, `fetch_miss`) change no translation or leave the
-/// block. Stores remember only pages whose quiet tag matched (no code, not watched). `full`: the probe (jumps to `slow` on a miss, else leaves `host` = the host
-/// address of `a`). Clobbers rdx (and what the probe clobbers).
-pub(super) fn memo_probe(e: &mut Em<'_, '_>, a: u8, n: u32, load: bool, host: u8, full: impl FnOnce(&mut Em<'_, '_>) + 'static) {
-    let (t, o) = if load { (CTX_MEMO, CTX_MEMO + 8) } else { (CTX_MEMO + 16, CTX_MEMO + 24) };
+/// `Ctx::memo` has an entry per base register for loads and one for stores: the last
+/// page (VA, bits 11:0 clear) an access through that register found in `FastMem`, with
+/// the entry's host offset, tagged with the epoch (`Ctx::memo_epoch`, in bits 11:4) it
+/// was found in. An aligned access to that page in the same epoch (its address with bits
+/// 11:0 cleared but the low log2(n) ones, or the epoch, equals the tag) takes the host
+/// address from the memo: about half the probe's instructions. Otherwise the probe runs
+/// (out of line) and, on a hit, replaces the entry. What changes a translation (TLB
+/// maintenance, a translation table base or ASID, the translation regime, exceptions, a
+/// page becoming code or watched) happens in the interpreter (a call-out, `call_insn`:
+/// the block may go on, or the next one be entered without the dispatcher, through a
+/// chained jump or the lookup stubs) or in the dispatcher; `call_insn`, and the
+/// dispatcher before every entry into translated code, start a new epoch
+/// (`Ctx::memo_reset`). The other calls from translated code (`fp_enabled`, the
+/// exclusive monitor, DC ZVA, the counter, the interrupt sample, `fetch_miss`) change no
+/// translation, or leave the block. Stores remember only pages whose quiet tag matched
+/// (no code, not watched). `full`: the probe (jumps to `slow` on a miss, else leaves
+/// `host` = the host address of `a`). Clobbers rdx (and what the probe clobbers).
+pub(super) fn memo_probe(e: &mut Em<'_, '_>, a: u8, n: u32, load: bool, host: u8, rn: u32, full: impl FnOnce(&mut Em<'_, '_>) + 'static) {
+    let t = CTX_MEMO + 16 * ((rn & 31) + if load { 0 } else { 32 }) as i32;
+    let o = t + 8;
     let key_mask = !0xfff | (n as i32 - 1);
     let (miss, hit) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
     dynasm!(e.ops
         ; .arch x64
         ; mov rdx, Rq(a)
         ; and rdx, key_mask
+        ; or rdx, QWORD [r12 + CTX_MEMO_EPOCH]
         ; cmp rdx, QWORD [r12 + t]
         ; jne =>miss
         ; mov Rq(host), QWORD [r12 + o]
@@ -1838,14 +1842,14 @@ pub(super) fn memo_probe(e: &mut Em<'_, '_>, a: u8, n: u32, load: bool, host: u8
     );
     defer(e, move |e| {
         dynasm!(e.ops ; .arch x64 ; =>miss);
-        let memo = e.xmm.memo;
-        e.xmm.memo = false;
+        let memo = e.xmm.memo.take();
         full(e);
         e.xmm.memo = memo;
         dynasm!(e.ops
             ; .arch x64
             ; mov rdx, Rq(a)
             ; and rdx, !0xfff
+            ; or rdx, QWORD [r12 + CTX_MEMO_EPOCH]
             ; mov QWORD [r12 + t], rdx
             ; mov rdx, Rq(host)
             ; sub rdx, Rq(a)

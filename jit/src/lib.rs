@@ -132,10 +132,25 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
-    /// The SIMD&FP accesses' last translated page (`emit::fp`, "Page memo"): load page
-    /// tag, its host offset, store page tag, its host offset. A tag with bit 3 set
-    /// matches no access; the trampoline sets both so on every entry.
-    pub memo: [u64; 4],
+    /// The page memo of SIMD&FP loads and stores (`emit::fp::memo_probe`), one entry per
+    /// base register (loads 0-31, stores 32-63): the tag (VA page | `memo_epoch` at
+    /// the time) and the host offset of the page.
+    pub memo: [[u64; 2]; 64],
+    /// The memo's current epoch (16..=0xff0, in bits 11:4 of the tags): a new epoch
+    /// (`memo_reset`) invalidates every entry.
+    pub memo_epoch: u64,
+}
+
+impl Ctx {
+    /// Invalidates the page memo (a new epoch; the entries are cleared when the epochs
+    /// wrap, so that an old tag never matches).
+    pub(crate) fn memo_reset(&mut self) {
+        self.memo_epoch += 16;
+        if self.memo_epoch > 0xff0 {
+            self.memo_epoch = 16;
+            self.memo = [[0; 2]; 64];
+        }
+    }
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -849,7 +864,8 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
-            memo: [8, 0, 8, 0],
+            memo: [[0; 2]; 64],
+            memo_epoch: 16,
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
@@ -959,6 +975,8 @@ impl Jit {
             // `ctx`, `cpu` and `p` outlive the call; translated code only touches `cpu`
             // through the offsets of its fields and calls back into `emit`'s call-outs.
             ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
+            // (The dispatcher may have run anything since translated code last ran.)
+            ctx.memo_reset();
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);

@@ -92,10 +92,37 @@
 //! Conversions: SCVTF/UCVTF (integer) round like the arithmetic (results are never tiny
 //! or NaN); FCVTZS/FCVTZU (truncation, exact rounding mode) fall back on MXCSR.IE (NaN,
 //! out of range) and, for unsigned results, on negative values (Arm saturates to 0 with
-//! IOC when the value is <= -1); PE -> IXC as above. FCVT between single and double as
-//! the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back on
-//! unordered operands (IOC depends on the NaN kind); ordered comparisons raise no flag
-//! when FZ = 0, so they read no MXCSR. FABS, FNEG, FMOV, FCSEL are bit operations.
+//! IOC when the value is <= -1); PE -> IXC as above. In the IXC-sticky mode (known for
+//! the rest of a block after its first rounding operation, see "Mode") the integer
+//! conversions read no MXCSR: the only flag SCVTF/UCVTF can raise is IXC, and FCVTZS/
+//! FCVTZU's IOC cases (NaN, out of range) all give the integer indefinite value, sent to
+//! the interpreter (with the rare exact result of that value). FCVT between single and
+//! double as the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back
+//! on unordered operands (IOC depends on the NaN kind); ordered comparisons raise no
+//! flag when FZ = 0, so they read no MXCSR. Followed by a consumer of NZCV (B.cond, CSEL,
+//! CCMP, directly or after flag-neutral instructions: `emit::producer`), FCMP/FCMPE leave
+//! the UCOMISx flags live for it (`Hf::Fp`: ZF = equal, CF = less, which give every
+//! condition on ordered operands) besides storing NZCV; their fallback then leaves the
+//! block for the next instruction (`guarded_exit`). FABS, FNEG, FMOV, FCSEL are bit
+//! operations.
+//!
+//! ## VEX forms (`XmmCache::wide`)
+//!
+//! The register cache knows, per cached register, whether its bits above a scalar are
+//! zero (a scalar result, or a 4- or 8-byte load). A scalar FADD/FSUB/FMUL/FDIV/FSQRT
+//! whose first operand is such a register (and not already in xmm0) is computed with the
+//! AVX three-operand form `VOPSx xmm0, cached, source`, whose bits above the scalar come
+//! from the first source: zero, as the interpreter writes them. The SSE form would need
+//! a MOVQ xmm, xmm copy first, which hosts do not eliminate: one cycle more on every
+//! dependency chain. FCMP/FCMPE compare the cache register directly. The loop plan keeps
+//! that knowledge across the back branch; the prologue checks it in memory.
+//!
+//! ## Page memo (`memo_probe`)
+//!
+//! SIMD&FP loads and stores keep, per base register, the last page their `FastMem`
+//! probe hit, and reuse its host offset for the next aligned access to that page,
+//! without the probe (see `memo_probe` for why the memo stays valid and when it is
+//! emptied).
 //!
 //! ## Forwarding (`XmmCache`)
 //!
@@ -144,6 +171,11 @@
 //! first instruction runs in the interpreter and the block is left for the next one,
 //! translated with its checks inline as usual. The first translation's code and inline
 //! caches are dropped.
+//!
+//! A block cut at `MAX_BLOCK` instructions whose next instructions (at most
+//! `MAX_BLOCK` more, in the page) end with a branch back to its start is extended to
+//! that branch (`loop_tail`): a loop body a little longer than a block (n-body's) is a
+//! loop of its own too.
 //!
 //! A loop of two blocks, the first ending with a B.cond to the second, which branches
 //! back to the first (a loop whose exit test is in its middle, as compilers lay out

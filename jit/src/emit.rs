@@ -404,6 +404,9 @@ pub(crate) struct BlockCx<'a> {
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
+    /// A budget-limited prefix (`Jit::tail_block`): exactly the given words, never
+    /// extended by `fp::loop_tail`.
+    pub prefix: bool,
 }
 
 impl BlockCx<'_> {
@@ -1021,7 +1024,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
     }
     let mut len = n;
-    let side = fp::loop_tail(cx, &mut list, &mut len);
+    let side = if cx.prefix { None } else { fp::loop_tail(cx, &mut list, &mut len) };
     let list = &list[..len];
     let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
     let dead = nzcv_dead(&insns);

@@ -225,6 +225,8 @@ impl JitPlat<'_> {
 pub(crate) struct CodePage {
     lines: u64,
     keys: Vec<Key>,
+    /// The budget-limited prefixes translated from the page (`Jit::tails`).
+    tails: Vec<(Key, u32)>,
 }
 
 /// Bit mask of the 64-byte lines holding `bytes` bytes from page offset `off` (in one page).
@@ -389,6 +391,9 @@ struct Counters {
     exits: [u64; 7],
     /// Runs that began with a scan of the PE's quiet tags (`Jit::sync_quiet`).
     quiet_scans: u64,
+    /// Budget-limited prefixes translated (`Jit::tails`), and runs of them.
+    tail_blocks: u64,
+    tail_runs: u64,
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again. A
@@ -412,6 +417,11 @@ pub struct Jit {
     /// Offset of the trampoline's first byte after it (where blocks start).
     tramp_end: usize,
     blocks: FxMap<Key, Block>,
+    /// Budget-limited prefixes: (key of a block, k) -> the translation of its first k
+    /// instructions alone, for the end of a run whose budget (k instructions left) a
+    /// block does not fit in. Run by the dispatcher only (never chained to, never in
+    /// the lookup cache); they live and die with their page's blocks (`CodePage::tails`).
+    tails: FxMap<(Key, u32), Block>,
     /// Direct-mapped cache in front of `blocks` (entries removed with their blocks). Its
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
@@ -537,6 +547,7 @@ impl Jit {
             used: 0,
             tramp_end: 0,
             blocks: Default::default(),
+            tails: Default::default(),
             jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
@@ -578,6 +589,12 @@ impl Jit {
             }
         }
         j
+    }
+
+    /// Budget-limited prefixes (`Jit::tails`): how many were translated, and how many
+    /// times the dispatcher ran one.
+    pub fn tail_stats(&self) -> (u64, u64) {
+        (self.counters.tail_blocks, self.counters.tail_runs)
     }
 
     /// Bytes of the code buffer.
@@ -630,6 +647,7 @@ impl Jit {
         self.stats.flushes += 1;
         self.stats.blocks_invalidated += self.blocks.len() as u64;
         self.blocks.clear();
+        self.tails.clear();
         self.jcache.fill(NO_ENTRY);
         self.pages.borrow_mut().clear();
         for w in self.filter.iter() {
@@ -650,7 +668,10 @@ impl Jit {
 
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
-        if let Some(CodePage { keys, .. }) = keys {
+        if let Some(CodePage { keys, tails, .. }) = keys {
+            for t in tails {
+                self.tails.remove(&t);
+            }
             let f = &self.filter[filter_index(page)];
             f.set(f.get().wrapping_sub(1));
             for k in keys {
@@ -728,6 +749,23 @@ impl Jit {
 
     /// Translates the block at `va` (physical `pa`) for the current context.
     fn translate(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
+        self.translate_limited(cpu, p, va, pa, None)
+    }
+
+    /// The budget-limited prefix of the block with key `k` at `va` (physical `pa`) for
+    /// `left` instructions (fewer than the block has): the translation of its first
+    /// `left` instructions (`Jit::tails`), made now if not cached. None if it cannot be
+    /// translated.
+    fn tail_block(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64, left: u32) -> Option<Block> {
+        if let Some(&b) = self.tails.get(&(k, left)) {
+            return Some(b);
+        }
+        self.translate_limited(cpu, p, k.va, pa, Some(left))
+    }
+
+    /// `translate`, or with `prefix` the translation of at most that many instructions
+    /// from `va` as a prefix (`Jit::tails`).
+    fn translate_limited(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64, prefix: Option<u32>) -> Option<Block> {
         let span = p.ram_span(PhysAddr(pa & !0xfff))?;
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
@@ -738,7 +776,7 @@ impl Jit {
         let host = span.host as usize + (pa - span.base.0) as usize;
         let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
         let mut buf = [0u32; MAX_BLOCK];
-        let words = &mut buf[..n.min(MAX_BLOCK)];
+        let words = &mut buf[..n.min(prefix.map_or(MAX_BLOCK, |l| (l as usize).clamp(1, MAX_BLOCK)))];
         for (i, w) in words.iter_mut().enumerate() {
             // SAFETY: `host` points into a RAM span of the platform with at least `n`
             // words left in this page (checked above); spans stay allocated while the
@@ -756,6 +794,7 @@ impl Jit {
             asm: &mut self.asm,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
+            prefix: prefix.is_some(),
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -768,7 +807,14 @@ impl Jit {
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
-        self.blocks.insert(k, b);
+        match prefix {
+            Some(l) => {
+                self.tails.insert((k, l), b);
+            }
+            None => {
+                self.blocks.insert(k, b);
+            }
+        }
         let mut new_page = false;
         {
             let mut pages = self.pages.borrow_mut();
@@ -780,7 +826,10 @@ impl Jit {
                 new_page = true;
                 CodePage::default()
             });
-            c.keys.push(k);
+            match prefix {
+                Some(l) => c.tails.push((k, l)),
+                None => c.keys.push(k),
+            }
             c.lines |= lines;
         }
         if new_page {
@@ -795,7 +844,10 @@ impl Jit {
                 cpu.fast_drop_quiet(|pg| pg == pa >> 12);
             }
         }
-        self.stats.blocks_translated += 1;
+        match prefix {
+            Some(_) => self.counters.tail_blocks += 1,
+            None => self.stats.blocks_translated += 1,
+        }
         Some(b)
     }
 
@@ -927,8 +979,23 @@ impl Jit {
                 // (After `translate`, which may have flushed the buffer: same base.)
                 self.jcache[ji] = JEntry { va: k.va, pa_ctx: k.pa_ctx, code: (self.base() + b.off) as u64, len: b.len as u64 };
             }
+            let left = end - cpu.icount;
+            // A block longer than what is left of the budget: its prefix of that length
+            // (which retires exactly the instructions the interpreter would step).
             let b = match b {
-                Some(b) if end - cpu.icount >= b.len as u64 => b,
+                Some(b) if left < b.len as u64 => match self.tail_block(cpu, p, k, pa, left as u32) {
+                    Some(t) if t.len as u64 <= left => {
+                        // (Never a chain target: a pending slot stays unpatched.)
+                        self.pending_slot = None;
+                        self.counters.tail_runs += 1;
+                        Some(t)
+                    }
+                    _ => None,
+                },
+                b => b,
+            };
+            let b = match b {
+                Some(b) if left >= b.len as u64 => b,
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
@@ -1045,7 +1112,7 @@ impl Engine for Jit {
 impl Drop for Jit {
     fn drop(&mut self) {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
-            eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
+            eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, live tail blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.tails.len(), self.used);
         }
         emit::native2::report();
         perfmap::flush();

@@ -778,3 +778,45 @@ loop:
     assert_eq!(a.st.x[7], sum);
     assert_eq!(a.st.x[8], 0x1000 + 16 * 39);
 }
+
+/// A 40-instruction block (one loop iteration: 39 dependent ALU instructions and the
+/// branch back) run with every budget from 48 (at least a block's longest, so that the
+/// first block of a run is translated) to 95 in turn: the runs end at every offset of
+/// the block, where the JIT runs a budget-limited prefix of it (`Jit::tail_stats`)
+/// instead of a block that does not fit; each must retire exactly the instructions the
+/// interpreter steps.
+#[test]
+fn budget_tails_run_block_prefixes() {
+    let body: String = (0..13).map(|_| "    add x1, x1, #3\n    eor x2, x2, x1, ror #5\n    subs x3, x2, x1\n").collect();
+    let src = format!("    .text\nloop:\n{body}    b loop\n");
+    let slices: Vec<u64> = (48..=95).collect();
+    let mut jit = Jit::new();
+    let (a, _) = diff_in(&mut jit, "tails", &src, false, &slices, 20_000, |_| {}, |_, _| None);
+    // 20 000 instructions = 500 iterations of 40, each adding 13 x 3 to x1.
+    assert_eq!(a.st.x[1], 500 * 13 * 3);
+    let (made, ran) = jit.tail_stats();
+    assert!(made > 0 && ran > made, "prefixes translated {made}, run {ran}");
+}
+
+/// A loader rewrites the second instruction of a 24-instruction loop block between runs
+/// of 102 instructions, cycling through three versions of it. A run starting at offset
+/// o of the block (0, 6, 12, 18 in turn) translates the block again and ends with its
+/// prefix of 6, 12 or 18 instructions (which hold the rewritten one), each again every 4
+/// runs, when the instruction differs from that prefix's last translation: a prefix must
+/// die with its page's code.
+#[test]
+fn budget_tail_prefixes_die_with_their_code() {
+    let body: String = (0..23).map(|_| "    add x1, x1, #1\n").collect();
+    let src = format!("    .text\nloop:\n{body}    b loop\n");
+    let mut jit = Jit::new();
+    let (a, _) = diff_in(&mut jit, "tails-smc", &src, false, &[102], 5_100, |_| {}, |done, p| {
+        // add x1, x1, #1 / #16 / #2 (aarch64-linux-gnu-as: 91000421, 91004021, 91000821).
+        let w: u32 = [0x9100_0421, 0x9100_4021, 0x9100_0821][(done / 102 % 3) as usize];
+        p.ram.load(BASE + 4, &w.to_le_bytes());
+        Some((BASE + 4, 4))
+    });
+    // 212 iterations and a half of 23 additions: 4887 if each added 1.
+    assert!(a.st.x[1] > 5_000, "some iterations added 16");
+    let (_, ran) = jit.tail_stats();
+    assert!(ran > 30, "prefixes run: {ran}");
+}

@@ -1204,7 +1204,7 @@ fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
 /// than those after which the interpreter keeps its fetch cache (`interp::step_inner`:
 /// hints, barriers, CLREX, MSR DAIFSet/DAIFClr, MRS), whose call-out samples interrupts
 /// itself. (MSR SPSel changes the SP a block uses: it ends the block.)
-fn ends_block(insn: &Insn) -> bool {
+pub(crate) fn ends_block(insn: &Insn) -> bool {
     use cpu_aarch64::decode::System;
     match insn {
         Insn::Branch(_) | Insn::Undefined(_) => true,

@@ -47,7 +47,12 @@
 //!   reports (`note_write` invalidates what it wrote; the quiet tag of a later fill is
 //!   allowed once the page's translations are gone).
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
-//!   not, the dispatcher steps the rest with the interpreter.
+//!   not, the dispatcher runs the block's prefix of exactly the instructions left
+//!   (`Jit::tails`: the same instructions translated alone, ending where the budget
+//!   ends), or steps them with the interpreter.
+//! - A block not translated yet is interpreted (the dispatcher steps its instructions
+//!   up to the next non-sequential PC) the first `HOT - 1` times the dispatcher meets it,
+//!   and translated the next time (`Jit::cold`): either way the same instructions retire.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -396,6 +401,42 @@ struct Counters {
     tail_runs: u64,
 }
 
+/// The dispatcher interprets a block that is not translated the first `HOT - 1` times it
+/// meets it and translates it the `HOT`-th time (`Jit::cold`): much of a kernel boot's
+/// code runs once or a few times, where translating costs more host time than
+/// interpreting. (`LSEMU_JIT_HOT=n` overrides it, for measurements.)
+pub const HOT: u32 = 4;
+static HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::var("LSEMU_JIT_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT));
+
+/// Bound on `Jit::seen` (emptied when it reaches it).
+const SEEN_MAX: usize = 1 << 20;
+
+/// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
+/// (instructions up to the first that ends a block, `emit::ends_block`, at most
+/// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
+fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+    let span = p.ram_span(PhysAddr(pa & !0xfff))?;
+    if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
+        return None;
+    }
+    let host = span.host as usize + (pa - span.base.0) as usize;
+    let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
+    for i in 0..n {
+        // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
+        // words left in this page.
+        let w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
+        if emit::ends_block(&cpu_aarch64::decode(w)) {
+            return Some(i as u32 + 1);
+        }
+    }
+    Some(n as u32)
+}
+
+/// Whether the PE went from the instruction at `a` to the next one in the same page.
+fn sequential(a: u64, b: u64) -> bool {
+    b == a.wrapping_add(4) && b & 0xfff != 0
+}
+
 /// Size of the code buffer; a full buffer is flushed and translation starts again. A
 /// Linux boot to poweroff (`scripts/bench.sh`) translates ~83K blocks into ~60 MB (1 or
 /// 8 vCPUs), so it never fills: its only flush is the machine's at start-up
@@ -422,6 +463,9 @@ pub struct Jit {
     /// block does not fit in. Run by the dispatcher only (never chained to, never in
     /// the lookup cache); they live and die with their page's blocks (`CodePage::tails`).
     tails: FxMap<(Key, u32), Block>,
+    /// Keys of blocks not translated yet: how often the dispatcher met them and their
+    /// length (`Jit::cold`).
+    seen: FxMap<Key, (u32, u32)>,
     /// Direct-mapped cache in front of `blocks` (entries removed with their blocks). Its
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
@@ -548,6 +592,7 @@ impl Jit {
             tramp_end: 0,
             blocks: Default::default(),
             tails: Default::default(),
+            seen: Default::default(),
             jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
@@ -648,6 +693,7 @@ impl Jit {
         self.stats.blocks_invalidated += self.blocks.len() as u64;
         self.blocks.clear();
         self.tails.clear();
+        self.seen.clear();
         self.jcache.fill(NO_ENTRY);
         self.pages.borrow_mut().clear();
         for w in self.filter.iter() {
@@ -887,6 +933,32 @@ impl Jit {
         cpu.fast_drop_quiet(|pg| p.store_reported(pg));
     }
 
+    /// Whether the block with key `k` (at PA `pa`), not translated, is to be interpreted
+    /// this time: the first `HOT - 1` times the dispatcher meets it (counted in `seen`).
+    /// Then returns its length (instructions up to the one that ends it).
+    fn cold(&mut self, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
+        let hot = *HOT_N;
+        if hot <= 1 {
+            return None;
+        }
+        if self.seen.len() >= SEEN_MAX {
+            self.seen.clear();
+        }
+        let c = match self.seen.get_mut(&k) {
+            Some(c) => c,
+            None => {
+                let len = block_len(p, pa)?;
+                self.seen.entry(k).or_insert((0, len))
+            }
+        };
+        c.0 += 1;
+        if c.0 >= hot {
+            self.seen.remove(&k);
+            return None;
+        }
+        Some(c.1 as usize)
+    }
+
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
         let mut ctx = Ctx {
@@ -903,6 +975,9 @@ impl Jit {
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
         // when no block runs: same fetch, same checks).
         let mut tail = false;
+        // Instructions the dispatcher may still step as part of a block it interprets
+        // (`Jit::seen`) while they follow each other in one page.
+        let mut steps = 0usize;
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -928,12 +1003,14 @@ impl Jit {
                 }
                 // (None taken: nothing changed, a pending chain request still holds.)
             }
-            if tail || must_interpret(cpu) || self.broken {
+            if tail || steps > 0 || must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
+                let before = cpu.st.pc;
                 if let Some(x) = interp::step_inner(cpu, p) {
                     return x;
                 }
+                steps = if sequential(before, cpu.st.pc) { steps.saturating_sub(1) } else { 0 };
                 continue;
             }
             let pc = cpu.st.pc;
@@ -973,7 +1050,15 @@ impl Jit {
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
-                None => self.translate(cpu, p, pc, pa),
+                None => match self.cold(p, k, pa) {
+                    Some(len) => {
+                        // Interpreted this time: the block's instructions, while they
+                        // follow each other (an exception ends the stepping).
+                        steps = len;
+                        None
+                    }
+                    None => self.translate(cpu, p, pc, pa),
+                },
             };
             if let Some(b) = b {
                 // (After `translate`, which may have flushed the buffer: same base.)
@@ -1003,6 +1088,7 @@ impl Jit {
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
                     }
+                    steps = if sequential(pc, cpu.st.pc) { steps.saturating_sub(1) } else { 0 };
                     continue;
                 }
             };

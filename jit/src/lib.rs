@@ -406,6 +406,12 @@ struct Counters {
 /// code runs once or a few times, where translating costs more host time than
 /// interpreting. (`LSEMU_JIT_HOT=n` overrides it, for measurements.)
 pub const HOT: u32 = 4;
+/// A budget-limited prefix (`Jit::tails`) is translated the `TAIL_HOT`-th time it is
+/// needed, the dispatcher stepping the instructions before (most are needed once or
+/// twice; a few, at the turn ends inside hot loops, many times). (`LSEMU_JIT_TAIL_HOT=n`
+/// overrides it, for measurements.)
+pub const TAIL_HOT: u32 = 3;
+static TAIL_HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::var("LSEMU_JIT_TAIL_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(TAIL_HOT));
 static HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::var("LSEMU_JIT_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT));
 
 /// Bound on `Jit::seen` (emptied when it reaches it).
@@ -466,6 +472,8 @@ pub struct Jit {
     /// Keys of blocks not translated yet: how often the dispatcher met them and their
     /// length (`Jit::cold`).
     seen: FxMap<Key, (u32, u32)>,
+    /// Prefixes not translated yet: how often they were needed (`Jit::tail_block`).
+    tail_seen: FxMap<(Key, u32), u32>,
     /// Direct-mapped cache in front of `blocks` (entries removed with their blocks). Its
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
@@ -593,6 +601,7 @@ impl Jit {
             blocks: Default::default(),
             tails: Default::default(),
             seen: Default::default(),
+            tail_seen: Default::default(),
             jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
@@ -800,12 +809,22 @@ impl Jit {
 
     /// The budget-limited prefix of the block with key `k` at `va` (physical `pa`) for
     /// `left` instructions (fewer than the block has): the translation of its first
-    /// `left` instructions (`Jit::tails`), made now if not cached. None if it cannot be
-    /// translated.
+    /// `left` instructions (`Jit::tails`), made now if not cached and needed for the
+    /// `TAIL_HOT`-th time. None if it is not (to be) translated.
     fn tail_block(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64, left: u32) -> Option<Block> {
         if let Some(&b) = self.tails.get(&(k, left)) {
             return Some(b);
         }
+        // Translated the `TAIL_HOT`-th time it is needed (the dispatcher steps it before).
+        if self.tail_seen.len() >= SEEN_MAX {
+            self.tail_seen.clear();
+        }
+        let c = self.tail_seen.entry((k, left)).or_insert(0);
+        *c += 1;
+        if *c < *TAIL_HOT_N {
+            return None;
+        }
+        self.tail_seen.remove(&(k, left));
         self.translate_limited(cpu, p, k.va, pa, Some(left))
     }
 

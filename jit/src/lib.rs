@@ -50,9 +50,10 @@
 //!   not, the dispatcher runs the block's prefix of exactly the instructions left
 //!   (`Jit::tails`: the same instructions translated alone, ending where the budget
 //!   ends), or steps them with the interpreter.
-//! - A block not translated yet is interpreted (the dispatcher steps its instructions
-//!   up to the next non-sequential PC) the first `HOT - 1` times the dispatcher meets it,
-//!   and translated the next time (`Jit::cold`): either way the same instructions retire.
+//! - A block not translated yet is interpreted (the dispatcher steps its instructions,
+//!   `step_inner` for each, while the PC goes on sequentially) the first `HOT - 1` times
+//!   the dispatcher meets it, and translated the next time (`Jit::cold`): either way the
+//!   same instructions retire, through the interpreter's own code.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -405,7 +406,7 @@ struct Counters {
 /// meets it and translates it the `HOT`-th time (`Jit::cold`): much of a kernel boot's
 /// code runs once or a few times, where translating costs more host time than
 /// interpreting. (`LSEMU_JIT_HOT=n` overrides it, for measurements.)
-pub const HOT: u32 = 4;
+pub const HOT: u32 = 2;
 /// A budget-limited prefix (`Jit::tails`) is translated the `TAIL_HOT`-th time it is
 /// needed, the dispatcher stepping the instructions before (most are needed once or
 /// twice; a few, at the turn ends inside hot loops, many times). (`LSEMU_JIT_TAIL_HOT=n`

@@ -409,6 +409,9 @@ pub(crate) struct BlockCx<'a> {
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
+    /// A budget-limited prefix (`Jit::tail_block`): exactly the given words, never
+    /// extended by `fp::loop_tail`.
+    pub prefix: bool,
 }
 
 impl BlockCx<'_> {
@@ -1038,7 +1041,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
     }
     let mut len = n;
-    let side = fp::loop_tail(cx, &mut list, &mut len);
+    let side = if cx.prefix { None } else { fp::loop_tail(cx, &mut list, &mut len) };
     let list = &list[..len];
     let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
     let dead = nzcv_dead(&insns);
@@ -1218,7 +1221,7 @@ fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
 /// than those after which the interpreter keeps its fetch cache (`interp::step_inner`:
 /// hints, barriers, CLREX, MSR DAIFSet/DAIFClr, MRS), whose call-out samples interrupts
 /// itself. (MSR SPSel changes the SP a block uses: it ends the block.)
-fn ends_block(insn: &Insn) -> bool {
+pub(crate) fn ends_block(insn: &Insn) -> bool {
     use cpu_aarch64::decode::System;
     match insn {
         Insn::Branch(_) | Insn::Undefined(_) => true,

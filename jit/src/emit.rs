@@ -58,6 +58,8 @@ const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
+const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
+const CTX_MEMO_EPOCH: i32 = offset_of!(Ctx, memo_epoch) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -314,6 +316,9 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
     let p = unsafe { &mut *ctx.plat };
     cpu.st.pc = pc;
     let (el, sp) = (cpu.st.pstate.el, cpu.st.pstate.sp);
+    // (The instruction may change translations, and the block goes on, or the next one is
+    // entered without the dispatcher: no page memo holds after it, `fp::memo_probe`.)
+    ctx.memo_reset();
     if let Some(x) = cpu_aarch64::interp::exec_fetched(cpu, p, pc, raw, false) {
         ctx.exit = Some(x);
         return exit::STOP;
@@ -411,6 +416,9 @@ pub(crate) struct BlockCx<'a> {
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
+    /// A budget-limited prefix (`Jit::tail_block`): exactly the given words, never
+    /// extended by `fp::loop_tail`.
+    pub prefix: bool,
 }
 
 impl BlockCx<'_> {
@@ -484,10 +492,14 @@ struct Em<'a, 'b> {
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
 /// ADD/ADC, or TEST/AND which clear CF and OF) or C = NOT CF (`Sub`: SUB/SBB borrow).
+/// `Fp`: the flags of UCOMISx on ordered operands after a fused FCMP/FCMPE (`fp.rs`):
+/// ZF = equal, CF = less (N = CF, Z = ZF, C = NOT CF, V = 0); that NZCV is already
+/// stored, `materialize` stores nothing.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Hf {
     Add,
     Sub,
+    Fp,
 }
 
 /// The x86 condition code (the low nibble of Jcc/SETcc/CMOVcc) equivalent to A64 `cond`
@@ -499,6 +511,11 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
         (0, _) => 0x4,        // EQ: E
         (1, Hf::Sub) => 0x3,  // CS: AE (no borrow)
         (1, Hf::Add) => 0x2,  // CS: B (carry)
+        (1, Hf::Fp) => 0x3,   // CS: AE (not less)
+        (2, Hf::Fp) => 0x2,   // MI: B (less)
+        (4, Hf::Fp) => 0x7,   // HI: A (greater)
+        (5, Hf::Fp) => 0x3,   // GE: AE (not less; V = 0)
+        (6, Hf::Fp) => 0x7,   // GT: A (greater)
         (2, _) => 0x8,        // MI: S
         (3, _) => 0x0,        // VS: O
         (4, Hf::Sub) => 0x7,  // HI: A (no borrow, not zero)
@@ -561,7 +578,7 @@ fn cmov_rdx_rax(e: &mut Em<'_, '_>, cc: u8) {
 /// (`consumer`), directly or after up to three `flag_neutral` instructions, the two are
 /// fused and NZCV is stored by the consumer.
 fn producer(insn: &Insn) -> bool {
-    kills_nzcv(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adcs { .. } | DpReg::Sbcs { .. }))
+    kills_nzcv(insn) || is_ccmp(insn) || matches!(insn, Insn::DpReg(DpReg::Adcs { .. } | DpReg::Sbcs { .. })) || fp::fused_compare(insn)
 }
 
 /// CCMP/CCMN (register and immediate forms).
@@ -778,6 +795,9 @@ impl Em<'_, '_> {
     /// 28..31. (LAHF, not PUSHF: PUSHF is microcoded and slow on AMD hosts.)
     /// Clobbers rax and the flags.
     fn materialize(&mut self, k: Hf) {
+        if k == Hf::Fp {
+            return;
+        }
         dynasm!(self.ops
             ; .arch x64
             ; lahf
@@ -1044,7 +1064,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
     }
     let mut len = n;
-    let side = fp::loop_tail(cx, &mut list, &mut len);
+    let side = if cx.prefix { None } else { fp::loop_tail(cx, &mut list, &mut len) };
     let list = &list[..len];
     let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
     let dead = nzcv_dead(&insns);
@@ -1227,7 +1247,7 @@ fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
 /// than those after which the interpreter keeps its fetch cache (`interp::step_inner`:
 /// hints, barriers, CLREX, MSR DAIFSet/DAIFClr, MRS), whose call-out samples interrupts
 /// itself. (MSR SPSel changes the SP a block uses: it ends the block.)
-fn ends_block(insn: &Insn) -> bool {
+pub(crate) fn ends_block(insn: &Insn) -> bool {
     use cpu_aarch64::decode::System;
     match insn {
         Insn::Branch(_) | Insn::Undefined(_) => true,
@@ -2132,6 +2152,11 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
 /// host offset only (the host address is `host` + `a`, for an indexed access).
 #[allow(clippy::too_many_arguments)]
 fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
+    // SIMD&FP accesses try their page memo first (`fp::memo_probe`), this probe after it.
+    if let (false, None, Some(rn), 1 | STORE) = (offset, pa, e.xmm.memo, ty) {
+        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false));
+        return;
+    }
     let l = cpu_aarch64::mem::fast_layout();
     let tables = l.tables as i32;
     let epoch = l.epoch as i32;

@@ -92,10 +92,37 @@
 //! Conversions: SCVTF/UCVTF (integer) round like the arithmetic (results are never tiny
 //! or NaN); FCVTZS/FCVTZU (truncation, exact rounding mode) fall back on MXCSR.IE (NaN,
 //! out of range) and, for unsigned results, on negative values (Arm saturates to 0 with
-//! IOC when the value is <= -1); PE -> IXC as above. FCVT between single and double as
-//! the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back on
-//! unordered operands (IOC depends on the NaN kind); ordered comparisons raise no flag
-//! when FZ = 0, so they read no MXCSR. FABS, FNEG, FMOV, FCSEL are bit operations.
+//! IOC when the value is <= -1); PE -> IXC as above. In the IXC-sticky mode (known for
+//! the rest of a block after its first rounding operation, see "Mode") the integer
+//! conversions read no MXCSR: the only flag SCVTF/UCVTF can raise is IXC, and FCVTZS/
+//! FCVTZU's IOC cases (NaN, out of range) all give the integer indefinite value, sent to
+//! the interpreter (with the rare exact result of that value). FCVT between single and
+//! double as the arithmetic (MXCSR path). FCMP/FCMPE set NZCV from UCOMISx and fall back
+//! on unordered operands (IOC depends on the NaN kind); ordered comparisons raise no
+//! flag when FZ = 0, so they read no MXCSR. Followed by a consumer of NZCV (B.cond, CSEL,
+//! CCMP, directly or after flag-neutral instructions: `emit::producer`), FCMP/FCMPE leave
+//! the UCOMISx flags live for it (`Hf::Fp`: ZF = equal, CF = less, which give every
+//! condition on ordered operands) besides storing NZCV; their fallback then leaves the
+//! block for the next instruction (`guarded_exit`). FABS, FNEG, FMOV, FCSEL are bit
+//! operations.
+//!
+//! ## VEX forms (`XmmCache::wide`)
+//!
+//! The register cache knows, per cached register, whether its bits above a scalar are
+//! zero (a scalar result, or a 4- or 8-byte load). A scalar FADD/FSUB/FMUL/FDIV/FSQRT
+//! whose first operand is such a register (and not already in xmm0) is computed with the
+//! AVX three-operand form `VOPSx xmm0, cached, source`, whose bits above the scalar come
+//! from the first source: zero, as the interpreter writes them. The SSE form would need
+//! a MOVQ xmm, xmm copy first, which hosts do not eliminate: one cycle more on every
+//! dependency chain. FCMP/FCMPE compare the cache register directly. The loop plan keeps
+//! that knowledge across the back branch; the prologue checks it in memory.
+//!
+//! ## Page memo (`memo_probe`)
+//!
+//! SIMD&FP loads and stores keep, per base register, the last page their `FastMem`
+//! probe hit, and reuse its host offset for the next aligned access to that page,
+//! without the probe (see `memo_probe` for why the memo stays valid and when it is
+//! emptied).
 //!
 //! ## Forwarding (`XmmCache`)
 //!
@@ -144,6 +171,11 @@
 //! first instruction runs in the interpreter and the block is left for the next one,
 //! translated with its checks inline as usual. The first translation's code and inline
 //! caches are dropped.
+//!
+//! A block cut at `MAX_BLOCK` instructions whose next instructions (at most
+//! `MAX_BLOCK` more, in the page) end with a branch back to its start is extended to
+//! that branch (`loop_tail`): a loop body a little longer than a block (n-body's) is a
+//! loop of its own too.
 //!
 //! A loop of two blocks, the first ending with a B.cond to the second, which branches
 //! back to the first (a loop whose exit test is in its middle, as compilers lay out
@@ -224,6 +256,15 @@ pub(super) struct XmmCache {
     keep: bool,
     /// The next slot to replace.
     next: usize,
+    /// For each slot of `regs`: the number of low bits of the host register that may be
+    /// nonzero (32, 64 or 128); the bits above are known zero (a scalar result or a
+    /// scalar load), so that a scalar operation of that width may read the register as
+    /// the first source of a VEX form, whose bits above the scalar it copies
+    /// (`XmmCache::clean`). Set with each slot (`slot`).
+    wide: [u8; CACHED],
+    /// The access being emitted tries the page memo of this base register first
+    /// (`memo_probe`): set by `fp_mem_access` around its address probe.
+    pub(super) memo: Option<u32>,
 }
 
 /// The number of host registers of the register cache (xmm8..xmm15).
@@ -246,9 +287,21 @@ impl XmmCache {
 
     /// The cache holds `regs` at the start of the block's first instruction (the FP
     /// loop prologue loaded them: `loop_prologue`).
-    fn seed(&mut self, regs: [Option<u32>; CACHED]) {
+    fn seed(&mut self, regs: [Option<u32>; CACHED], wide: [u8; CACHED]) {
         self.regs = regs;
+        self.wide = wide;
         self.keep = true;
+    }
+
+    /// The host register holding V[r] when it is cached with every bit above the scalar
+    /// of precision `d` (double: 64 bits, single: 32) zero, and the host has AVX: then
+    /// `VOPSx xmm0, it, source` computes the scalar result with bits 127:N zeroed, as
+    /// the interpreter writes it, without copying the operand first (a MOVQ xmm, xmm is
+    /// not a move the host eliminates: one cycle more on every dependency chain).
+    fn clean(&self, r: u32, d: bool) -> Option<u8> {
+        let w = if d { 64 } else { 32 };
+        let i = self.regs.iter().position(|&c| c == Some(r))?;
+        (self.wide[i] <= w && host_avx()).then_some(8 + i as u8)
     }
 
     /// The host xmm register holding V[r], if cached.
@@ -264,14 +317,19 @@ impl XmmCache {
         }
     }
 
-    /// A host register for V[r]: the one holding it, or the next slot (forgotten).
-    fn slot(&mut self, r: u32) -> u8 {
-        if let Some(x) = self.cached(r) {
-            return x;
-        }
-        let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
-        self.next = (i + 1) % CACHED;
-        self.regs[i] = Some(r);
+    /// A host register for V[r]: the one holding it, or the next slot (forgotten),
+    /// whose bits above the low `wide` ones will be zero (`XmmCache::wide`).
+    fn slot(&mut self, r: u32, wide: u8) -> u8 {
+        let i = match self.regs.iter().position(|&c| c == Some(r)) {
+            Some(i) => i,
+            None => {
+                let i = self.regs.iter().position(|c| c.is_none()).unwrap_or(self.next);
+                self.next = (i + 1) % CACHED;
+                self.regs[i] = Some(r);
+                i
+            }
+        };
+        self.wide[i] = wide;
         8 + i as u8
     }
 }
@@ -568,6 +626,35 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     true
 }
 
+/// `guarded` for an instruction that leaves live host flags (a fused FCMP/FCMPE): the
+/// fallback, after the interpreter ran the instruction, leaves the block for the next
+/// instruction instead of coming back (its host flags are not the fast path's).
+fn guarded_exit(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, body: impl FnOnce(&mut Em<'_, '_>, DynamicLabel)) {
+    let slow = e.ops.new_dynamic_label();
+    e.fp_guard(slow);
+    if fpcr != 0 && !e.fp_fast {
+        dynasm!(e.ops ; .arch x64 ; test DWORD [rbx + OFF_FPCR], fpcr ; jnz =>slow);
+    }
+    body(e, slow);
+    let (p0, raw, next) = (e.pending, e.raw, pc.wrapping_add(4));
+    defer(e, move |e| {
+        let pending = e.pending;
+        e.pending = p0;
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.callout(pc, raw);
+        e.exit_to(next);
+        e.pending = pending;
+    });
+    e.pending = p0 + 1;
+}
+
+/// FCMP/FCMPE of single or double precision: emitted natively (`native_fp`), they are
+/// NZCV producers whose host flags (`Hf::Fp`) a following consumer (B.cond, CSEL...) may
+/// take live (`emit::producer`).
+pub(super) fn fused_compare(insn: &Insn) -> bool {
+    matches!(insn, Insn::Fp(Fp::Fcmp { ftype: 0 | 1, .. } | Fp::Fcmpe { ftype: 0 | 1, .. }))
+}
+
 /// Code emitted after the block's last instruction (`emit_cold`): fallbacks and other
 /// rarely taken paths, so that the fast paths fall through without taken jumps.
 #[derive(Default)]
@@ -598,6 +685,8 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
 #[derive(Clone, Copy)]
 pub(super) struct LoopPlan {
     regs: [Option<u32>; CACHED],
+    /// The planned registers' `XmmCache::wide` (the prologue checks the bits above).
+    wide: [u8; CACHED],
     ok: bool,
     fast: bool,
     /// The block's instruction count (set by `loop_prologue`).
@@ -613,24 +702,27 @@ pub(super) struct LoopPlan {
 /// The counts are flushed.
 pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     let Some(plan) = e.lp else {
-        let here = LoopPlan { regs: e.xmm.regs, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
         let seen = match e.lp_seen {
             None => here,
             Some(p) => {
                 let mut regs = [None; CACHED];
+                let mut wide = [128; CACHED];
                 for (i, r) in regs.iter_mut().enumerate() {
                     if p.regs[i] == here.regs[i] {
                         *r = p.regs[i];
+                        wide[i] = p.wide[i].max(here.wide[i]);
                     }
                 }
-                LoopPlan { regs, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
             }
         };
         // (Worth a second translation only if something is kept.)
         e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
         return false;
     };
-    let holds = plan.regs.iter().zip(e.xmm.regs.iter()).all(|(p, h)| p.is_none() || p == h);
+    // (A planned register must be at least as clean as planned: `XmmCache::wide`.)
+    let holds = (0..CACHED).all(|i| plan.regs[i].is_none() || plan.regs[i] == e.xmm.regs[i] && e.xmm.wide[i] <= plan.wide[i]);
     if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
         return false;
     }
@@ -671,8 +763,20 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
         );
         e.fp_fast = true;
     }
+    // The planned registers known to have zero bits above their scalar (`XmmCache::wide`)
+    // at every branch back here: checked in memory on entry.
+    for (i, r) in plan.regs.iter().enumerate() {
+        let (Some(r), w) = (*r, plan.wide[i]) else { continue };
+        let o = vo(r);
+        if w <= 64 {
+            dynasm!(e.ops ; .arch x64 ; cmp QWORD [rbx + o + 8], 0 ; jne =>fail);
+        }
+        if w <= 32 {
+            dynasm!(e.ops ; .arch x64 ; cmp DWORD [rbx + o + 4], 0 ; jne =>fail);
+        }
+    }
     reload_cache(e, plan.regs);
-    e.xmm.seed(plan.regs);
+    e.xmm.seed(plan.regs, plan.wide);
     let va = e.cx.va;
     defer(e, move |e| {
         let pending = e.pending;
@@ -690,50 +794,64 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
 /// to this block's start, and either contains a scalar or vector FP operation, appends
 /// that block to `list` and returns the index of the B.cond (which becomes a side exit
 /// to its next instruction: `side_exit`). The block is then a loop of its own.
+///
+/// A long FP loop: when the block was cut at `MAX_BLOCK` instructions (its last one does
+/// not end a block) and the instructions that follow in the page end, within
+/// `2 * MAX_BLOCK` instructions in all, with a branch back to the block's start, the
+/// block is extended to that branch (returns None: no side exit), so that a loop body
+/// slightly longer than `MAX_BLOCK` (n-body's, 49 instructions) is a loop of its own too.
 pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
     use cpu_aarch64::decode::Branch;
     let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
     let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
     let n = *len;
+    let va = cx.va;
+    // Reads instructions into `list` from index `k` at address `a` until one ends a
+    // block (within the page, at most `max` in `list`); returns the new length when
+    // that last instruction branches back to `va` and the loop holds an FP operation.
+    let read_on = |list: &mut [(u64, u32, Insn)], mut k: usize, mut a: u64, max: usize| -> Option<usize> {
+        loop {
+            if k >= max.min(list.len()) || a >> 12 != va >> 12 {
+                return None;
+            }
+            // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`),
+            // read as the translator reads the block's own words; `a` is in the page,
+            // 4-aligned.
+            let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
+            let d = cpu_aarch64::decode(w);
+            list[k] = (a, w, d);
+            k += 1;
+            if ends_block(&d) {
+                break;
+            }
+            a = a.wrapping_add(4);
+        }
+        let (bpc, _, b) = list[k - 1];
+        let back = match b {
+            Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
+            Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
+            Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
+            Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
+            _ => return None,
+        };
+        (back == va && list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_)))).then_some(k)
+    };
+    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
+    if n == crate::MAX_BLOCK && !ends_block(&last) {
+        if let Some(k) = read_on(list, n, pc.wrapping_add(4), 2 * crate::MAX_BLOCK) {
+            *len = k;
+        }
+        return None;
+    }
     // (The B.cond may be the block's first instruction, which the loop prologue's
     // fallback runs in the interpreter: a taken branch leaves the block there, as any
     // call-out that does not go on to the next instruction.)
-    let (pc, _, last) = *list.get(n.checked_sub(1)?)?;
     let Insn::Branch(Branch::BCond { imm19, cond }) = last else { return None };
     let t = rel(pc, imm19, 19);
-    let va = cx.va;
     if cond >= 14 || t == va || t & 3 != 0 || t >> 12 != va >> 12 || !plain(t) {
         return None;
     }
-    let mut k = n;
-    let mut a = t;
-    loop {
-        if k >= crate::MAX_BLOCK.min(list.len()) || a >> 12 != va >> 12 {
-            return None;
-        }
-        // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`), read
-        // as the translator reads the block's own words; `a` is in the page, 4-aligned.
-        let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
-        let d = cpu_aarch64::decode(w);
-        list[k] = (a, w, d);
-        k += 1;
-        if ends_block(&d) {
-            break;
-        }
-        a = a.wrapping_add(4);
-    }
-    let (bpc, _, b) = list[k - 1];
-    let back = match b {
-        Insn::Branch(Branch::BCond { imm19, cond }) if cond < 14 => rel(bpc, imm19, 19),
-        Insn::Branch(Branch::Cbz { imm19, .. } | Branch::Cbnz { imm19, .. }) => rel(bpc, imm19, 19),
-        Insn::Branch(Branch::Tbz { imm14, .. } | Branch::Tbnz { imm14, .. }) => rel(bpc, imm14, 14),
-        Insn::Branch(Branch::BUncond { imm26 }) => rel(bpc, imm26, 26),
-        _ => return None,
-    };
-    if back != va || !list[..k].iter().any(|l| matches!(l.2, Insn::Fp(_) | Insn::SimdFp(_))) {
-        return None;
-    }
-    *len = k;
+    *len = read_on(list, n, t, crate::MAX_BLOCK)?;
     Some(n - 1)
 }
 
@@ -864,7 +982,13 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
     if neg {
         e.xmm.forget(rd);
     } else {
-        let x = e.xmm.slot(rd);
+        // (Scalar results have bits 127:N zero, a 64-bit vector's bits 127:64.)
+        let wide = match shape {
+            Shape::Scalar(false) => 32,
+            Shape::Scalar(true) | Shape::Vector(0, _) => 64,
+            Shape::Vector(_, _) => 128,
+        };
+        let x = e.xmm.slot(rd, wide);
         dynasm!(e.ops ; .arch x64 ; movdqa Rx(x), xmm0);
     }
     e.xmm.keep = true;
@@ -1012,6 +1136,48 @@ macro_rules! binop {
     };
 }
 
+/// The operands of a scalar binary operation of precision `d` in the VEX form
+/// `xmm0 = first op source` (`XmmCache::clean`), when it saves a copy: the first source is
+/// V[rn] (or V[rm] when the operation `commutes`, see `load_binary`) cached with zero bits
+/// above the scalar, the second the other operand (xmm0 when the previous instruction
+/// left it there, its cache register, or the V register in memory: a scalar VEX
+/// operation reads only its low 32/64 bits). None when xmm0 already holds the first
+/// operand (the SSE form `xmm0 op= source` copies nothing) or no operand is clean.
+fn vex_binary(e: &Em<'_, '_>, d: bool, rn: u32, rm: u32, commutes: bool) -> Option<(u8, Src)> {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == Shape::Scalar(d) => Some(r),
+        _ => None,
+    };
+    if held == Some(rn) || commutes && held == Some(rm) {
+        return None;
+    }
+    // (x: the first source's cache register; b: the second operand.)
+    let (b, x) = match (e.xmm.clean(rn, d), e.xmm.clean(rm, d)) {
+        (Some(x), _) => (rm, x),
+        (None, Some(x)) if commutes => (rn, x),
+        _ => return None,
+    };
+    let src = if held == Some(b) {
+        Src::Reg(0)
+    } else if let Some(c) = e.xmm.cached(b) {
+        Src::Reg(c)
+    } else {
+        Src::Mem(vo(b))
+    };
+    Some((x, src))
+}
+
+/// Emits `xmm0 = first op source` for the VEX scalar operation `$op` with the operands
+/// from `vex_binary`.
+macro_rules! vbinop {
+    ($e:expr, $op:ident, $a:expr, $src:expr, $w:ident) => {
+        match $src {
+            Src::Reg(x) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx($a), Rx(x)),
+            Src::Mem(o) => dynasm!($e.ops ; .arch x64 ; $op xmm0, Rx($a), $w [rbx + o]),
+        }
+    };
+}
+
 /// V[rd] = xmm0 as `shape` says (negated when `neg`, scalars only). Clobbers rax.
 fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
     let o = vo(rd);
@@ -1033,6 +1199,11 @@ fn write_result(e: &mut Em<'_, '_>, shape: Shape, rd: u32, neg: bool) {
         // a later 16-byte load of the register forwards from one store, not two.
         Shape::Scalar(_) | Shape::Vector(_, _) => dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0),
     }
+}
+
+/// Whether the host has AVX (the VEX forms of scalar operations: `XmmCache::clean`).
+fn host_avx() -> bool {
+    std::is_x86_feature_detected!("avx")
 }
 
 /// Whether the host has FMA3 (for FMADD and friends).
@@ -1082,6 +1253,16 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
             let Some(d) = sd(ftype) else { return false };
             // A zero result is the exact square root of a zero.
             rounding(e, pc, Shape::Scalar(d), Zero::Exact, rd, false, move |e| {
+                // VEX: the operand's cache register, clean above the scalar, gives the
+                // result's upper bits (zero) too (`XmmCache::clean`).
+                if let (Some(x), false) = (e.xmm.clean(rn, d), e.xmm.held.is_some_and(|h| h == (rn, Shape::Scalar(d)))) {
+                    if d {
+                        dynasm!(e.ops ; .arch x64 ; vsqrtsd xmm0, Rx(x), Rx(x));
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; vsqrtss xmm0, Rx(x), Rx(x));
+                    }
+                    return;
+                }
                 load_operands(e, Shape::Scalar(d), &[(1, rn)]);
                 // SQRTSx keeps bits 127:N of its destination: clear them.
                 dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0);
@@ -1182,8 +1363,15 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         }
         Fp::Fcmp { ftype, rm, rn, z } | Fp::Fcmpe { ftype, rm, rn, z } => {
             let Some(d) = sd(ftype) else { return false };
-            guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
-            // (Writes no V register; its fallback reloads the cache.)
+            if e.fuse {
+                // Fused with the consumer that follows (`fused_compare`): the host flags
+                // of UCOMISx stay live (`Hf::Fp`); the fallback leaves the block.
+                guarded_exit(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+                e.hf = Some(Hf::Fp);
+            } else {
+                guarded(e, pc, FPCR_FZ, |e, slow| compare(e, d, rm, rn, z == 1, slow));
+            }
+            // (Writes no V register; its fallback reloads the cache, or leaves the block.)
             e.xmm.keep = true;
             true
         }
@@ -1203,6 +1391,9 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
             let Some(d) = sd(ftype) else { return false };
             let unsigned = matches!(i, Fp::UcvtfInt { .. });
             // Only the rounding mode matters: no result is tiny, NaN or a denormal input.
+            // In the IXC-sticky mode (`Em::fp_fast`: FPCR.RMode = RN, FPSR.IXC = 1) the
+            // only flag a conversion can raise (IXC) is already set: no MXCSR access.
+            let sticky = e.fp_fast;
             guarded(e, pc, 0x00c0_0000, |e, slow| {
                 e.load(RAX, rn, false);
                 match (sf == 1, unsigned) {
@@ -1211,6 +1402,17 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
                     // A u64 with the top bit set is not a signed 64-bit value.
                     (true, true) => dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow),
                     (true, false) => {}
+                }
+                if sticky {
+                    // (XORPS: no dependency on xmm0's old value.)
+                    if d {
+                        dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0 ; cvtsi2sd xmm0, rax);
+                    } else {
+                        dynasm!(e.ops ; .arch x64 ; xorps xmm0, xmm0 ; cvtsi2ss xmm0, rax);
+                    }
+                    e.xmm0_to_rax(d);
+                    e.vset(RAX, rd);
+                    return;
                 }
                 e.mx_clear();
                 if d {
@@ -1227,8 +1429,31 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
         Fp::FcvtzsInt { sf, ftype, rn, rd } | Fp::FcvtzuInt { sf, ftype, rn, rd } => {
             let Some(d) = sd(ftype) else { return false };
             let unsigned = matches!(i, Fp::FcvtzuInt { .. });
+            // In the IXC-sticky mode (FZ = 0, IXC already set) only IOC matters: a NaN or
+            // out-of-range input, for which CVTTSx2SI returns the integer indefinite
+            // value (the lowest integer), sent to the interpreter (which also gives that
+            // value when it is the exact result), as are negative values for the
+            // unsigned forms below; no MXCSR access.
+            let sticky = e.fp_fast;
             guarded(e, pc, FPCR_FZ, |e, slow| {
                 e.vload_x(0, rn, d);
+                if sticky {
+                    match (d, sf == 0 && !unsigned) {
+                        (true, true) => dynasm!(e.ops ; .arch x64 ; cvttsd2si eax, xmm0 ; mov ecx, eax ; neg ecx ; jo =>slow),
+                        (true, false) => dynasm!(e.ops ; .arch x64 ; cvttsd2si rax, xmm0 ; mov rcx, rax ; neg rcx ; jo =>slow),
+                        (false, true) => dynasm!(e.ops ; .arch x64 ; cvttss2si eax, xmm0 ; mov ecx, eax ; neg ecx ; jo =>slow),
+                        (false, false) => dynasm!(e.ops ; .arch x64 ; cvttss2si rax, xmm0 ; mov rcx, rax ; neg rcx ; jo =>slow),
+                    }
+                    if unsigned {
+                        if sf == 1 {
+                            dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
+                        } else {
+                            dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
+                        }
+                    }
+                    e.store(RAX, rd, false, sf == 1);
+                    return;
+                }
                 e.mx_clear();
                 // Signed 32-bit results convert to 32 bits (IE out of range); the others
                 // to 64 bits, then range-checked.
@@ -1356,7 +1581,21 @@ fn finish_round(e: &mut Em<'_, '_>, d: bool, rd: u32, neg: bool, slow: DynamicLa
 fn arith2(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, op: Op2, rm: u32, rn: u32, rd: u32, neg: bool) -> bool {
     let Some(d) = d else { return false };
     rounding(e, pc, Shape::Scalar(d), op.zero(rn, rm), rd, neg, move |e| {
-        let src = load_binary(e, Shape::Scalar(d), rn, rm, matches!(op, Op2::Add | Op2::Mul), false);
+        let commutes = matches!(op, Op2::Add | Op2::Mul);
+        if let Some((a, src)) = vex_binary(e, d, rn, rm, commutes) {
+            match (op, d) {
+                (Op2::Add, true) => vbinop!(e, vaddsd, a, src, QWORD),
+                (Op2::Sub, true) => vbinop!(e, vsubsd, a, src, QWORD),
+                (Op2::Mul, true) => vbinop!(e, vmulsd, a, src, QWORD),
+                (Op2::Div, true) => vbinop!(e, vdivsd, a, src, QWORD),
+                (Op2::Add, false) => vbinop!(e, vaddss, a, src, DWORD),
+                (Op2::Sub, false) => vbinop!(e, vsubss, a, src, DWORD),
+                (Op2::Mul, false) => vbinop!(e, vmulss, a, src, DWORD),
+                (Op2::Div, false) => vbinop!(e, vdivss, a, src, DWORD),
+            }
+            return;
+        }
+        let src = load_binary(e, Shape::Scalar(d), rn, rm, commutes, false);
         match (op, d) {
             (Op2::Add, true) => binop!(e, addsd, src, QWORD),
             (Op2::Sub, true) => binop!(e, subsd, src, QWORD),
@@ -1397,17 +1636,44 @@ fn fma(e: &mut Em<'_, '_>, pc: u64, d: Option<bool>, kind: u8, rm: u32, ra: u32,
 fn compare(e: &mut Em<'_, '_>, d: bool, rm: u32, rn: u32, zero: bool, slow: DynamicLabel) {
     // (MXCSR.DAZ is clear for the comparison of denormals: see "MXCSR" in the module
     // documentation. UCOMISx raises no flag read here.)
-    let src = if zero {
+    let held = match e.xmm.held {
+        Some((r, s)) if s == Shape::Scalar(d) => Some(r),
+        _ => None,
+    };
+    // V[rn] cached (and not in xmm0): compared in its cache register (UCOMISx reads
+    // only the low 32/64 bits), no copy.
+    if let Some(c) = e.xmm.cached(rn).filter(|_| held != Some(rn)) {
+        let src = if zero {
+            dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
+            Src::Reg(1)
+        } else if rm == rn {
+            Src::Reg(c)
+        } else if held == Some(rm) {
+            Src::Reg(0)
+        } else if let Some(m) = e.xmm.cached(rm) {
+            Src::Reg(m)
+        } else {
+            Src::Mem(vo(rm))
+        };
+        match (src, d) {
+            (Src::Reg(x), true) => dynasm!(e.ops ; .arch x64 ; ucomisd Rx(c), Rx(x)),
+            (Src::Mem(o), true) => dynasm!(e.ops ; .arch x64 ; ucomisd Rx(c), QWORD [rbx + o]),
+            (Src::Reg(x), false) => dynasm!(e.ops ; .arch x64 ; ucomiss Rx(c), Rx(x)),
+            (Src::Mem(o), false) => dynasm!(e.ops ; .arch x64 ; ucomiss Rx(c), DWORD [rbx + o]),
+        }
+    } else {
+        let src = if zero {
         load_operands(e, Shape::Scalar(d), &[(0, rn)]);
         dynasm!(e.ops ; .arch x64 ; xorps xmm1, xmm1);
         Src::Reg(1)
     } else {
-        load_binary(e, Shape::Scalar(d), rn, rm, false, false)
-    };
-    if d {
-        binop!(e, ucomisd, src, QWORD);
-    } else {
-        binop!(e, ucomiss, src, DWORD);
+            load_binary(e, Shape::Scalar(d), rn, rm, false, false)
+        };
+        if d {
+            binop!(e, ucomisd, src, QWORD);
+        } else {
+            binop!(e, ucomiss, src, DWORD);
+        }
     }
     // Greater: 0010, equal: 0110 (ZF), less: 1000 (CF); unordered (PF): the interpreter.
     dynasm!(e.ops
@@ -1499,7 +1765,9 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
     let done = e.ops.new_dynamic_label();
     // The FP enable check comes first (its trap has priority over the address checks).
     e.fp_guard(slow);
+    e.xmm.memo = Some(rn);
     address_and_probe(e, load, n, rt2, rn, addr, ix, slow);
+    e.xmm.memo = None;
     // Both accesses hit: nothing below can fault.
     let regs: &[(u32, u8)] = &[(rt, R8), (rt2.unwrap_or(rt), R9)];
     let regs = if rt2.is_some() { regs } else { &regs[..1] };
@@ -1513,11 +1781,12 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
             (_, _) => dynasm!(e.ops ; .arch x64 ; movd xmm0, DWORD [r8] ; pshufd xmm0, xmm0, 0x00),
         }
         dynasm!(e.ops ; .arch x64 ; movdqu [rbx + o], xmm0);
-        let c = e.xmm.slot(rt);
+        let c = e.xmm.slot(rt, if q == 0 { 64 } else { 128 });
         dynasm!(e.ops ; .arch x64 ; movdqa Rx(c), xmm0);
     } else if load && rt2.is_none() && n >= 4 {
         // Loaded into the cache register (MOVD/MOVQ zero the upper bits), then stored.
-        let c = e.xmm.slot(rt);
+        // (MOVD/MOVQ zero the bits above the loaded ones.)
+        let c = e.xmm.slot(rt, (8 * n).min(128) as u8);
         match n {
             4 => dynasm!(e.ops ; .arch x64 ; movd Rx(c), DWORD [r8]),
             8 => dynasm!(e.ops ; .arch x64 ; movq Rx(c), QWORD [r8]),
@@ -1567,6 +1836,59 @@ fn fp_mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: 
         }
     }
     fp_finish_access(e, pc, raw, rn, ix, slow, done);
+}
+
+/// The page memo of SIMD&FP loads and stores (the probe of `emit::probe_as` for them):
+/// `Ctx::memo` has an entry per base register for loads and one for stores: the last
+/// page (VA, bits 11:0 clear) an access through that register found in `FastMem`, with
+/// the entry's host offset, tagged with the epoch (`Ctx::memo_epoch`, in bits 11:4) it
+/// was found in. An aligned access to that page in the same epoch (its address with bits
+/// 11:0 cleared but the low log2(n) ones, or the epoch, equals the tag) takes the host
+/// address from the memo: about half the probe's instructions. Otherwise the probe runs
+/// (out of line) and, on a hit, replaces the entry. What changes a translation (TLB
+/// maintenance, a translation table base or ASID, the translation regime, exceptions, a
+/// page becoming code or watched) happens in the interpreter (a call-out, `call_insn`:
+/// the block may go on, or the next one be entered without the dispatcher, through a
+/// chained jump or the lookup stubs) or in the dispatcher; `call_insn`, and the
+/// dispatcher before every entry into translated code, start a new epoch
+/// (`Ctx::memo_reset`). The other calls from translated code (`fp_enabled`, the
+/// exclusive monitor, DC ZVA, the counter, the interrupt sample, `fetch_miss`) change no
+/// translation, or leave the block. Stores remember only pages whose quiet tag matched
+/// (no code, not watched). `full`: the probe (jumps to `slow` on a miss, else leaves
+/// `host` = the host address of `a`). Clobbers rdx (and what the probe clobbers).
+pub(super) fn memo_probe(e: &mut Em<'_, '_>, a: u8, n: u32, load: bool, host: u8, rn: u32, full: impl FnOnce(&mut Em<'_, '_>) + 'static) {
+    let t = CTX_MEMO + 16 * ((rn & 31) + if load { 0 } else { 32 }) as i32;
+    let o = t + 8;
+    let key_mask = !0xfff | (n as i32 - 1);
+    let (miss, hit) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, Rq(a)
+        ; and rdx, key_mask
+        ; or rdx, QWORD [r12 + CTX_MEMO_EPOCH]
+        ; cmp rdx, QWORD [r12 + t]
+        ; jne =>miss
+        ; mov Rq(host), QWORD [r12 + o]
+        ; add Rq(host), Rq(a)
+        ; =>hit
+    );
+    defer(e, move |e| {
+        dynasm!(e.ops ; .arch x64 ; =>miss);
+        let memo = e.xmm.memo.take();
+        full(e);
+        e.xmm.memo = memo;
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rdx, Rq(a)
+            ; and rdx, !0xfff
+            ; or rdx, QWORD [r12 + CTX_MEMO_EPOCH]
+            ; mov QWORD [r12 + t], rdx
+            ; mov rdx, Rq(host)
+            ; sub rdx, Rq(a)
+            ; mov QWORD [r12 + o], rdx
+            ; jmp =>hit
+        );
+    });
 }
 
 /// `finish_access` with its rarely taken path (the interpreter fallback at `slow`)

@@ -47,7 +47,13 @@
 //!   reports (`note_write` invalidates what it wrote; the quiet tag of a later fill is
 //!   allowed once the page's translations are gone).
 //! - Budget: each block checks at entry that all its instructions fit in the budget; if
-//!   not, the dispatcher steps the rest with the interpreter.
+//!   not, the dispatcher runs the block's prefix of exactly the instructions left
+//!   (`Jit::tails`: the same instructions translated alone, ending where the budget
+//!   ends), or steps them with the interpreter.
+//! - A block not translated yet is interpreted (the dispatcher steps its instructions,
+//!   `step_inner` for each, while the PC goes on sequentially) the first `HOT - 1` times
+//!   the dispatcher meets it, and translated the next time (`Jit::cold`): either way the
+//!   same instructions retire, through the interpreter's own code.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -132,6 +138,25 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
+    /// The page memo of SIMD&FP loads and stores (`emit::fp::memo_probe`), one entry per
+    /// base register (loads 0-31, stores 32-63): the tag (VA page | `memo_epoch` at
+    /// the time) and the host offset of the page.
+    pub memo: [[u64; 2]; 64],
+    /// The memo's current epoch (16..=0xff0, in bits 11:4 of the tags): a new epoch
+    /// (`memo_reset`) invalidates every entry.
+    pub memo_epoch: u64,
+}
+
+impl Ctx {
+    /// Invalidates the page memo (a new epoch; the entries are cleared when the epochs
+    /// wrap, so that an old tag never matches).
+    pub(crate) fn memo_reset(&mut self) {
+        self.memo_epoch += 16;
+        if self.memo_epoch > 0xff0 {
+            self.memo_epoch = 16;
+            self.memo = [[0; 2]; 64];
+        }
+    }
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -225,6 +250,8 @@ impl JitPlat<'_> {
 pub(crate) struct CodePage {
     lines: u64,
     keys: Vec<Key>,
+    /// The budget-limited prefixes translated from the page (`Jit::tails`).
+    tails: Vec<(Key, u32)>,
 }
 
 /// Bit mask of the 64-byte lines holding `bytes` bytes from page offset `off` (in one page).
@@ -389,6 +416,51 @@ struct Counters {
     exits: [u64; 7],
     /// Runs that began with a scan of the PE's quiet tags (`Jit::sync_quiet`).
     quiet_scans: u64,
+    /// Budget-limited prefixes translated (`Jit::tails`), and runs of them.
+    tail_blocks: u64,
+    tail_runs: u64,
+}
+
+/// The dispatcher interprets a block that is not translated the first `HOT - 1` times it
+/// meets it and translates it the `HOT`-th time (`Jit::cold`): much of a kernel boot's
+/// code runs once or a few times, where translating costs more host time than
+/// interpreting. (`LSEMU_JIT_HOT=n` overrides it, for measurements.)
+pub const HOT: u32 = 2;
+/// A budget-limited prefix (`Jit::tails`) is translated the `TAIL_HOT`-th time it is
+/// needed, the dispatcher stepping the instructions before (most are needed once or
+/// twice; a few, at the turn ends inside hot loops, many times). (`LSEMU_JIT_TAIL_HOT=n`
+/// overrides it, for measurements.)
+pub const TAIL_HOT: u32 = 3;
+static TAIL_HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::var("LSEMU_JIT_TAIL_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(TAIL_HOT));
+static HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::var("LSEMU_JIT_HOT").ok().and_then(|v| v.parse().ok()).unwrap_or(HOT));
+
+/// Bound on `Jit::seen` (emptied when it reaches it).
+const SEEN_MAX: usize = 1 << 20;
+
+/// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
+/// (instructions up to the first that ends a block, `emit::ends_block`, at most
+/// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
+fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+    let span = p.ram_span(PhysAddr(pa & !0xfff))?;
+    if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
+        return None;
+    }
+    let host = span.host as usize + (pa - span.base.0) as usize;
+    let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
+    for i in 0..n {
+        // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
+        // words left in this page.
+        let w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
+        if emit::ends_block(&cpu_aarch64::decode(w)) {
+            return Some(i as u32 + 1);
+        }
+    }
+    Some(n as u32)
+}
+
+/// Whether the PE went from the instruction at `a` to the next one in the same page.
+fn sequential(a: u64, b: u64) -> bool {
+    b == a.wrapping_add(4) && b & 0xfff != 0
 }
 
 /// Size of the code buffer; a full buffer is flushed and translation starts again. A
@@ -412,6 +484,16 @@ pub struct Jit {
     /// Offset of the trampoline's first byte after it (where blocks start).
     tramp_end: usize,
     blocks: FxMap<Key, Block>,
+    /// Budget-limited prefixes: (key of a block, k) -> the translation of its first k
+    /// instructions alone, for the end of a run whose budget (k instructions left) a
+    /// block does not fit in. Run by the dispatcher only (never chained to, never in
+    /// the lookup cache); they live and die with their page's blocks (`CodePage::tails`).
+    tails: FxMap<(Key, u32), Block>,
+    /// Keys of blocks not translated yet: how often the dispatcher met them and their
+    /// length (`Jit::cold`).
+    seen: FxMap<Key, (u32, u32)>,
+    /// Prefixes not translated yet: how often they were needed (`Jit::tail_block`).
+    tail_seen: FxMap<(Key, u32), u32>,
     /// Direct-mapped cache in front of `blocks` (entries removed with their blocks). Its
     /// address is fixed for the Jit's life: translated code looks blocks up in it.
     jcache: Box<[JEntry]>,
@@ -537,6 +619,9 @@ impl Jit {
             used: 0,
             tramp_end: 0,
             blocks: Default::default(),
+            tails: Default::default(),
+            seen: Default::default(),
+            tail_seen: Default::default(),
             jcache: vec![NO_ENTRY; JCACHE].into_boxed_slice(),
             pages: Default::default(),
             filter: (0..FILTER_LEN).map(|_| std::cell::Cell::new(0)).collect(),
@@ -578,6 +663,12 @@ impl Jit {
             }
         }
         j
+    }
+
+    /// Budget-limited prefixes (`Jit::tails`): how many were translated, and how many
+    /// times the dispatcher ran one.
+    pub fn tail_stats(&self) -> (u64, u64) {
+        (self.counters.tail_blocks, self.counters.tail_runs)
     }
 
     /// Bytes of the code buffer.
@@ -630,6 +721,8 @@ impl Jit {
         self.stats.flushes += 1;
         self.stats.blocks_invalidated += self.blocks.len() as u64;
         self.blocks.clear();
+        self.tails.clear();
+        self.seen.clear();
         self.jcache.fill(NO_ENTRY);
         self.pages.borrow_mut().clear();
         for w in self.filter.iter() {
@@ -650,7 +743,10 @@ impl Jit {
 
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
-        if let Some(CodePage { keys, .. }) = keys {
+        if let Some(CodePage { keys, tails, .. }) = keys {
+            for t in tails {
+                self.tails.remove(&t);
+            }
             let f = &self.filter[filter_index(page)];
             f.set(f.get().wrapping_sub(1));
             for k in keys {
@@ -728,6 +824,33 @@ impl Jit {
 
     /// Translates the block at `va` (physical `pa`) for the current context.
     fn translate(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64) -> Option<Block> {
+        self.translate_limited(cpu, p, va, pa, None)
+    }
+
+    /// The budget-limited prefix of the block with key `k` at `va` (physical `pa`) for
+    /// `left` instructions (fewer than the block has): the translation of its first
+    /// `left` instructions (`Jit::tails`), made now if not cached and needed for the
+    /// `TAIL_HOT`-th time. None if it is not (to be) translated.
+    fn tail_block(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64, left: u32) -> Option<Block> {
+        if let Some(&b) = self.tails.get(&(k, left)) {
+            return Some(b);
+        }
+        // Translated the `TAIL_HOT`-th time it is needed (the dispatcher steps it before).
+        if self.tail_seen.len() >= SEEN_MAX {
+            self.tail_seen.clear();
+        }
+        let c = self.tail_seen.entry((k, left)).or_insert(0);
+        *c += 1;
+        if *c < *TAIL_HOT_N {
+            return None;
+        }
+        self.tail_seen.remove(&(k, left));
+        self.translate_limited(cpu, p, k.va, pa, Some(left))
+    }
+
+    /// `translate`, or with `prefix` the translation of at most that many instructions
+    /// from `va` as a prefix (`Jit::tails`).
+    fn translate_limited(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64, prefix: Option<u32>) -> Option<Block> {
         let span = p.ram_span(PhysAddr(pa & !0xfff))?;
         if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
             return None;
@@ -738,7 +861,7 @@ impl Jit {
         let host = span.host as usize + (pa - span.base.0) as usize;
         let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
         let mut buf = [0u32; MAX_BLOCK];
-        let words = &mut buf[..n.min(MAX_BLOCK)];
+        let words = &mut buf[..n.min(prefix.map_or(MAX_BLOCK, |l| (l as usize).clamp(1, MAX_BLOCK)))];
         for (i, w) in words.iter_mut().enumerate() {
             // SAFETY: `host` points into a RAM span of the platform with at least `n`
             // words left in this page (checked above); spans stay allocated while the
@@ -756,6 +879,7 @@ impl Jit {
             asm: &mut self.asm,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
+            prefix: prefix.is_some(),
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -768,7 +892,14 @@ impl Jit {
         }
         let b = Block { off, len };
         let k = key(cpu, va, pa);
-        self.blocks.insert(k, b);
+        match prefix {
+            Some(l) => {
+                self.tails.insert((k, l), b);
+            }
+            None => {
+                self.blocks.insert(k, b);
+            }
+        }
         let mut new_page = false;
         {
             let mut pages = self.pages.borrow_mut();
@@ -780,7 +911,10 @@ impl Jit {
                 new_page = true;
                 CodePage::default()
             });
-            c.keys.push(k);
+            match prefix {
+                Some(l) => c.tails.push((k, l)),
+                None => c.keys.push(k),
+            }
             c.lines |= lines;
         }
         if new_page {
@@ -795,7 +929,10 @@ impl Jit {
                 cpu.fast_drop_quiet(|pg| pg == pa >> 12);
             }
         }
-        self.stats.blocks_translated += 1;
+        match prefix {
+            Some(_) => self.counters.tail_blocks += 1,
+            None => self.stats.blocks_translated += 1,
+        }
         Some(b)
     }
 
@@ -835,6 +972,32 @@ impl Jit {
         cpu.fast_drop_quiet(|pg| p.store_reported(pg));
     }
 
+    /// Whether the block with key `k` (at PA `pa`), not translated, is to be interpreted
+    /// this time: the first `HOT - 1` times the dispatcher meets it (counted in `seen`).
+    /// Then returns its length (instructions up to the one that ends it).
+    fn cold(&mut self, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
+        let hot = *HOT_N;
+        if hot <= 1 {
+            return None;
+        }
+        if self.seen.len() >= SEEN_MAX {
+            self.seen.clear();
+        }
+        let c = match self.seen.get_mut(&k) {
+            Some(c) => c,
+            None => {
+                let len = block_len(p, pa)?;
+                self.seen.entry(k).or_insert((0, len))
+            }
+        };
+        c.0 += 1;
+        if c.0 >= hot {
+            self.seen.remove(&k);
+            return None;
+        }
+        Some(c.1 as usize)
+    }
+
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
         let mut ctx = Ctx {
@@ -845,12 +1008,17 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
+            memo: [[0; 2]; 64],
+            memo_epoch: 16,
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
         // when no block runs: same fetch, same checks).
         let mut tail = false;
+        // Instructions the dispatcher may still step as part of a block it interprets
+        // (`Jit::seen`) while they follow each other in one page.
+        let mut steps = 0usize;
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -876,12 +1044,14 @@ impl Jit {
                 }
                 // (None taken: nothing changed, a pending chain request still holds.)
             }
-            if tail || must_interpret(cpu) || self.broken {
+            if tail || steps > 0 || must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
+                let before = cpu.st.pc;
                 if let Some(x) = interp::step_inner(cpu, p) {
                     return x;
                 }
+                steps = if sequential(before, cpu.st.pc) { steps.saturating_sub(1) } else { 0 };
                 continue;
             }
             let pc = cpu.st.pc;
@@ -921,14 +1091,37 @@ impl Jit {
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
-                None => self.translate(cpu, p, pc, pa),
+                None => match self.cold(p, k, pa) {
+                    Some(len) => {
+                        // Interpreted this time: the block's instructions, while they
+                        // follow each other (an exception ends the stepping).
+                        steps = len;
+                        None
+                    }
+                    None => self.translate(cpu, p, pc, pa),
+                },
             };
             if let Some(b) = b {
                 // (After `translate`, which may have flushed the buffer: same base.)
                 self.jcache[ji] = JEntry { va: k.va, pa_ctx: k.pa_ctx, code: (self.base() + b.off) as u64, len: b.len as u64 };
             }
+            let left = end - cpu.icount;
+            // A block longer than what is left of the budget: its prefix of that length
+            // (which retires exactly the instructions the interpreter would step).
             let b = match b {
-                Some(b) if end - cpu.icount >= b.len as u64 => b,
+                Some(b) if left < b.len as u64 => match self.tail_block(cpu, p, k, pa, left as u32) {
+                    Some(t) if t.len as u64 <= left => {
+                        // (Never a chain target: a pending slot stays unpatched.)
+                        self.pending_slot = None;
+                        self.counters.tail_runs += 1;
+                        Some(t)
+                    }
+                    _ => None,
+                },
+                b => b,
+            };
+            let b = match b {
+                Some(b) if left >= b.len as u64 => b,
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
@@ -936,6 +1129,7 @@ impl Jit {
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
                     }
+                    steps = if sequential(pc, cpu.st.pc) { steps.saturating_sub(1) } else { 0 };
                     continue;
                 }
             };
@@ -954,6 +1148,8 @@ impl Jit {
             // `ctx`, `cpu` and `p` outlive the call; translated code only touches `cpu`
             // through the offsets of its fields and calls back into `emit`'s call-outs.
             ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
+            // (The dispatcher may have run anything since translated code last ran.)
+            ctx.memo_reset();
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
@@ -1045,7 +1241,7 @@ impl Engine for Jit {
 impl Drop for Jit {
     fn drop(&mut self) {
         if std::env::var_os("LSEMU_JIT_STATS").is_some() {
-            eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
+            eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, live tail blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.tails.len(), self.used);
         }
         emit::native2::report();
         perfmap::flush();

@@ -325,8 +325,10 @@ add2:
 #[test]
 fn full_code_buffer_flushes_and_retranslates() {
     // 3000 blocks (an ADD and a branch to the next one each; ~70 bytes of host code per
-    // block, ~210 KB per pass) run 3 times over: a 256 KiB code buffer, flushed when
-    // less than a block's 64 KiB room is left, fills during every pass.
+    // block, ~210 KB per pass) run 12 times over: a 256 KiB code buffer, flushed when
+    // less than a block's 64 KiB room is left, fills during every pass that translates
+    // (each block is translated when the dispatcher meets it the `HOT`-th time since it
+    // was last translated: at least two passes of 12 do).
     let src = "
     .text
     mov x2, #0
@@ -337,13 +339,14 @@ again:
 1:
     .endr
     add x2, x2, #1
-    cmp x2, #3
+    cmp x2, #12
     b.ne again
     b .
 ";
+    const { assert!(lsemu_jit::HOT <= 5) };
     let mut jit = Jit::with_code_size(256 << 10);
-    let (a, _) = diff_in(&mut jit, "flush", src, false, SLICES, 20_000, |_| {}, |_, _| None);
-    assert_eq!((a.st.x[1], a.st.x[2]), (9000, 3));
+    let (a, _) = diff_in(&mut jit, "flush", src, false, SLICES, 80_000, |_| {}, |_, _| None);
+    assert_eq!((a.st.x[1], a.st.x[2]), (36_000, 12));
     assert!(jit.stats().flushes >= 2, "flushes: {:?}", jit.stats());
 }
 
@@ -777,4 +780,76 @@ loop:
     assert_eq!(a.st.x[5], sum);
     assert_eq!(a.st.x[7], sum);
     assert_eq!(a.st.x[8], 0x1000 + 16 * 39);
+}
+
+/// A 40-instruction block (one loop iteration: 39 dependent ALU instructions and the
+/// branch back) run with every budget from 48 (at least a block's longest, so that the
+/// first block of a run is translated) to 95 in turn: the runs end at every offset of
+/// the block, where the JIT runs a budget-limited prefix of it (`Jit::tail_stats`)
+/// instead of a block that does not fit; each must retire exactly the instructions the
+/// interpreter steps.
+#[test]
+fn budget_tails_run_block_prefixes() {
+    let body: String = (0..13).map(|_| "    add x1, x1, #3\n    eor x2, x2, x1, ror #5\n    subs x3, x2, x1\n").collect();
+    let src = format!("    .text\nloop:\n{body}    b loop\n");
+    let slices: Vec<u64> = (48..=95).collect();
+    let mut jit = Jit::new();
+    let (a, _) = diff_in(&mut jit, "tails", &src, false, &slices, 20_000, |_| {}, |_, _| None);
+    // 20 000 instructions = 500 iterations of 40, each adding 13 x 3 to x1.
+    assert_eq!(a.st.x[1], 500 * 13 * 3);
+    let (made, ran) = jit.tail_stats();
+    assert!(made > 0 && ran > made, "prefixes translated {made}, run {ran}");
+}
+
+/// A loader rewrites the second instruction of a 24-instruction loop block between runs
+/// of 198 instructions (8 x 24 + 6), cycling through three versions of it. A run
+/// starting at offset o of the block (0, 6, 12, 18 in turn) translates the block again
+/// (at its `HOT`-th iteration, at most the 4th) and ends with its prefix of 6, 12 or 18
+/// instructions (which hold the rewritten one), each again every 4 runs, when the
+/// instruction differs from that prefix's last translation (the prefix being translated
+/// again after `TAIL_HOT` needs): a prefix must die with its page's code.
+#[test]
+fn budget_tail_prefixes_die_with_their_code() {
+    let body: String = (0..23).map(|_| "    add x1, x1, #1\n").collect();
+    let src = format!("    .text\nloop:\n{body}    b loop\n");
+    let mut jit = Jit::new();
+    const { assert!(lsemu_jit::HOT <= 4) };
+    let (a, _) = diff_in(&mut jit, "tails-smc", &src, false, &[198], 9_900, |_| {}, |done, p| {
+        // add x1, x1, #1 / #16 / #2 (aarch64-linux-gnu-as: 91000421, 91004021, 91000821).
+        let w: u32 = [0x9100_0421, 0x9100_4021, 0x9100_0821][(done / 198 % 3) as usize];
+        p.ram.load(BASE + 4, &w.to_le_bytes());
+        Some((BASE + 4, 4))
+    });
+    // 412 iterations and a half of 23 additions: 9487 if each added 1.
+    assert!(a.st.x[1] > 9_500, "some iterations added 16");
+    let (_, ran) = jit.tail_stats();
+    // (Each prefix is needed about 12 times, and run from its `TAIL_HOT`-th time after
+    // each translation of it.)
+    const { assert!(lsemu_jit::TAIL_HOT <= 3) };
+    assert!(ran >= 8, "prefixes run: {ran}");
+}
+
+/// Blocks run fewer than `lsemu_jit::HOT` times are interpreted, not translated: here
+/// the first block (MOV, SUB, CBNZ: run once), the three `b 1f` blocks (once each) stay
+/// untranslated; the loop block (SUB, CBNZ: run 9 times) and the final `b .` (run until
+/// the budget ends) are translated: 2 translations (for 2 <= HOT <= 9).
+#[test]
+fn blocks_run_less_than_hot_times_are_interpreted() {
+    const { assert!(lsemu_jit::HOT >= 2 && lsemu_jit::HOT <= 9) };
+    let src = "
+    .text
+    mov x0, #10
+loop:
+    sub x0, x0, #1
+    cbnz x0, loop
+    b 1f
+1:  b 2f
+2:  b 3f
+3:  add x1, x1, #5
+    b .
+";
+    let mut jit = Jit::new();
+    let (a, _) = diff_in(&mut jit, "cold", src, false, &[1000], 1000, |_| {}, |_, _| None);
+    assert_eq!((a.st.x[0], a.st.x[1]), (0, 5));
+    assert_eq!(jit.stats().blocks_translated, 2, "{:?}", jit.stats());
 }

@@ -1043,9 +1043,13 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             // different code; both translations stay cached while the loop runs:
             //   X24 = &PTE(F); [X21 = F >> 12]
             //   L: 2 x (X25 = F; BLR X25 | BL F; ADD X19, X0, X19 LSL #1 (order-sensitive));
+            //      [2 x (LDR D0, [X22, #0 | #8]; FMOV X0, D0; ADD X19, X0, X19 LSL #1)
+            //      (X22 = F)];
             //      LDR X23, [X24]; EOR X23, X23, #0x3000; STR X23, [X24];
             //      DSB; TLBI VMALLE1 | TLBI VAE1, X21; DSB; ISB; SUBS X26, X26, #1; B.NE L
-            // After each TLBI the call must run the other page's code.
+            // After each TLBI the call must run the other page's code, and the SIMD&FP
+            // load read the other page (the JIT's page memo of SIMD&FP accesses must not
+            // outlive the TLBI).
             prog.el = 1;
             prog.code_off = 0x100;
             let (pa_a, pa_b) = (5u64, 6u64);
@@ -1066,6 +1070,10 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             if by_va {
                 code.extend(mov32(21, (fva >> 12) as u32));
             }
+            let fp_load = r.chance(1, 2);
+            if fp_load {
+                code.extend(mov32(22, fva as u32));
+            }
             let top = code.len();
             // Two calls per mapping: the first one after a TLBI walks the tables, the
             // second one finds F's translation cached (the block for this PA, made in an
@@ -1079,6 +1087,14 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                     code.push(bl(fva as i64 - here(&code) as i64));
                 }
                 code.push(add_lsl(19, 0, 19, 1));
+            }
+            if fp_load {
+                // LDR D0, [X22]; FMOV X0, D0; ADD; LDR D0, [X22, #8]; FMOV X0, D0; ADD:
+                // the first load after a TLBI fills the PE's TLB, the second finds it.
+                for w in [0xfd40_02c0, 0xfd40_06c0] {
+                    code.extend([w, 0x9e66_0000]);
+                    code.push(add_lsl(19, 0, 19, 1));
+                }
             }
             code.push(ldr_x(23, 24));
             code.push(eor_0x3000(23, 23));

@@ -297,11 +297,13 @@ fn jit_matches_interpreter_fp() {
     assert!(fails.is_empty(), "{} of {} FP programs differ between the JIT and the interpreter (first ones above; rerun one with LSEMU_JIT_DIFF_FP_CASE=N)", fails.len(), ids.len());
 }
 
-/// The rounding operations, comparisons and conditional selects of the JIT's FP fast
-/// paths, with B.cond after the comparisons and MOVZ/ADD for the integer registers.
+/// The rounding operations, comparisons, conditional selects and integer conversions of
+/// the JIT's FP fast paths (a conversion after a rounding operation of its block takes
+/// the IXC-sticky path, without MXCSR), with B.cond after the comparisons and MOVZ/ADD
+/// for the integer registers.
 const FP_CHAIN: &[&str] = &[
     "FADD", "FSUB", "FMUL", "FNMUL", "FDIV", "FSQRT", "FMADD", "FADD_vec", "FSUB_vec", "FMUL_vec", "FDIV_vec", "FCMP", "FCMPE",
-    "FCSEL", "B_cond", "MOVZ", "ADD_imm",
+    "FCSEL", "B_cond", "MOVZ", "ADD_imm", "SCVTF_int", "UCVTF_int", "FCVTZS_int", "FCVTZU_int",
 ];
 
 /// `make_fp_prog` on programs made only of `FP_CHAIN`, their FP register fields folded
@@ -337,8 +339,10 @@ const FP_LOOP: &[&str] = &[
 /// branches back to its own start, which the JIT translates with the register cache and
 /// the FP mode checks kept across that branch (`jit/src/fp.rs`, "Loops"); in a third of
 /// the programs a loop of two blocks (`A: part 1; [FCMP]; B.cond C; B end; C: part 2;
-/// SUBS; B.NE A`), which the JIT translates as one block with a side exit. Bodies of up
-/// to 24 instructions from `FP_LOOP` and the SIMD&FP loads and stores (their FP register
+/// SUBS; B.NE A`), which the JIT translates as one block with a side exit; in a sixth,
+/// one block of 49 to 64 instructions, longer than the JIT's longest block, which the JIT
+/// extends to the branch back. Bodies of up to 24 instructions (repeated for the long
+/// ones) from `FP_LOOP` and the SIMD&FP loads and stores (their FP register
 /// fields folded to V0-V1 or V0-V3: values carried from one iteration to the next), 1 to
 /// 20 iterations, the FP values and FPCR/FPSR settings of `make_fp_prog` (so the loop
 /// prologue's checks fail in some programs), FP disabled in one in sixteen (the
@@ -365,7 +369,6 @@ fn jit_matches_interpreter_on_fp_loops() {
             body.push(subs_imm(25, 25, 1));
         }
         test_suites::jitdiff::fold_fp_regs(&mut body, if id.is_multiple_of(2) { 1 } else { 3 });
-        let n = body.len() as i64;
         if id.is_multiple_of(3) {
             // Two blocks: A: part 1; [FCMP/FCMPE]; B.cond C; B end; C: part 2; SUBS; B.NE A;
             // end: HLT. The condition (any but AL/NV) reads the comparison or the
@@ -390,6 +393,14 @@ fn jit_matches_interpreter_on_fp_loops() {
             code.push(hlt(test_suites::jitdiff::END_HLT));
             body = code;
         } else {
+            if id % 4 == 1 {
+                // A loop longer than the JIT's longest block (48 instructions): its
+                // first 48 are a block, extended to the branch back (`fp::loop_tail`).
+                // The body repeated to 47..62 instructions (49..64 with SUBS, B.NE).
+                let len = 47 + ((id >> 3) % 16) as usize;
+                body = body.iter().copied().cycle().take(len).collect();
+            }
+            let n = body.len() as i64;
             body.push(subs_imm(26, 26, 1));
             body.push(b_ne(-4 * (n + 1)));
             body.push(hlt(test_suites::jitdiff::END_HLT));

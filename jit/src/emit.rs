@@ -19,6 +19,8 @@ use crate::{exit, Ctx, JEntry};
 pub(crate) mod native2;
 #[path = "native3.rs"]
 mod native3;
+#[path = "ras.rs"]
+pub(crate) mod ras;
 
 /// The assembler. Blocks are assembled at base address 0 and copied to their place in
 /// the code buffer: their code must be position-independent (labels only; no `extern`
@@ -51,6 +53,7 @@ const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
+const CTX_RS: i32 = offset_of!(Ctx, rs) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -79,6 +82,9 @@ pub(crate) struct Stubs {
     pub lookup: [usize; 8],
     /// As `lookup`, from `Em::branch_ic` with r8 = its inline cache.
     pub lookup_ic: [usize; 8],
+    /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
+    /// the call site's record, which it fills (`ras`).
+    pub lookup_ret: [usize; 8],
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -184,9 +190,11 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     }
     for i in 0..8 {
         st.lookup[i] = at(&ops);
-        lookup_code(&mut ops, i, jcache, false, fms[i], lc);
+        lookup_code(&mut ops, i, jcache, Lk::Plain, fms[i], lc);
         st.lookup_ic[i] = at(&ops);
-        lookup_code(&mut ops, i, jcache, true, fms[i], lc);
+        lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
+        st.lookup_ret[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -196,10 +204,21 @@ fn ctx_index(el: u8, spsel: u8) -> usize {
     (el as usize & 3) | (spsel as usize & 1) << 2
 }
 
-/// The code of `Stubs::lookup` (`ic`: `Stubs::lookup_ic`, r8 = the block's inline cache)
-/// for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the `fetch_miss`
-/// stub for `i`, `lc`: the lookup cache miss stub.
-fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+/// Which lookup stub `lookup_code` emits.
+#[derive(Clone, Copy, PartialEq)]
+enum Lk {
+    /// `Stubs::lookup`.
+    Plain,
+    /// `Stubs::lookup_ic` (r8 = the block's inline cache).
+    Ic,
+    /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
+    Ret,
+}
+
+/// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
+/// `Lk`) for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the
+/// `fetch_miss` stub for `i`, `lc`: the lookup cache miss stub.
+fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let (tables, epoch) = (l.tables as i32, l.epoch as i32);
     let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -261,7 +280,9 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dyn
         ; cmp rsi, QWORD [rcx + 8]
         ; jne =>lc
     );
-    if ic {
+    if mode == Lk::Ret {
+        ras::fill(ops);
+    } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
             ; .arch x64
@@ -404,6 +425,8 @@ pub(crate) struct BlockCx<'a> {
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
     pub page: usize,
+    /// Address of the return record no return matches (`ras`).
+    pub ret_dummy: u64,
 }
 
 impl BlockCx<'_> {
@@ -1267,6 +1290,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             }
             if matches!(b, Branch::Bl { .. }) {
                 e.store_imm(pc.wrapping_add(4), 30);
+                ras::push(e, pc);
             }
             e.pending += 1;
             e.exit_to(t);
@@ -1305,6 +1329,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             if matches!(b, Branch::Blr { .. }) {
                 dynasm!(e.ops ; .arch x64 ; mov rsi, rax);
                 e.store_imm(pc.wrapping_add(4), 30);
+                ras::push(e, pc);
                 dynasm!(e.ops ; .arch x64 ; mov rax, rsi);
             }
             // A target that BranchAddr leaves unchanged whatever the TBI settings (as
@@ -1330,7 +1355,11 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; =>done
             );
-            e.branch_ic();
+            if matches!(b, Branch::Ret { .. }) {
+                ras::ret(e);
+            } else {
+                e.branch_ic();
+            }
             true
         }
     }

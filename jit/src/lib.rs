@@ -132,6 +132,8 @@ pub(crate) struct Ctx {
     pub slot_page: u64,
     /// `Jit::jcache` (for `emit::fetch_miss`).
     pub jcache: *const JEntry,
+    /// The running PE's return stack (`emit::ras`).
+    pub rs: *mut emit::ras::RetStack,
 }
 
 /// The platform as the translated code's CPU sees it: forwards everything, and watches
@@ -447,6 +449,12 @@ pub struct Jit {
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
+    /// Return stacks per PE index (`emit::ras`; written by translated code through
+    /// `Ctx::rs`, cleared by `flush` and `invalidate_page`).
+    #[allow(clippy::vec_box)]
+    rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
+    /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
+    ret_dummy: Box<[u64; 3]>,
     stats: EngineStats,
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
@@ -554,6 +562,8 @@ impl Jit {
             code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
+            rstacks: Vec::new(),
+            ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
@@ -593,6 +603,7 @@ impl Jit {
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
+            v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();
@@ -636,8 +647,29 @@ impl Jit {
             w.set(w.get() & WATCH);
         }
         self.ics.clear();
+        self.clear_ret_stacks();
         self.pending_slot = None;
         self.used = self.tramp_end;
+    }
+
+    /// Empties every PE's return stack (`emit::ras`): after blocks were removed.
+    fn clear_ret_stacks(&mut self) {
+        let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
+        for s in &self.rstacks {
+            // SAFETY: no translated code runs (the dispatcher calls this), so nothing
+            // else accesses the stack.
+            unsafe { (*s.get()).clear(dummy) };
+        }
+    }
+
+    /// The return stack of PE `index` (made on first use).
+    fn ret_stack(&mut self, index: u8) -> *mut emit::ras::RetStack {
+        let i = index as usize;
+        let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
+        while self.rstacks.len() <= i {
+            self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy))));
+        }
+        self.rstacks[i].get()
     }
 
     fn invalidate_written(&mut self, page: u64) {
@@ -651,6 +683,7 @@ impl Jit {
     fn invalidate_page(&mut self, page: u64) {
         let keys = self.pages.borrow_mut().remove(&page);
         if let Some(CodePage { keys, .. }) = keys {
+            self.clear_ret_stacks();
             let f = &self.filter[filter_index(page)];
             f.set(f.get().wrapping_sub(1));
             for k in keys {
@@ -756,6 +789,7 @@ impl Jit {
             asm: &mut self.asm,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
+            ret_dummy: &*self.ret_dummy as *const [u64; 3] as u64,
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -845,6 +879,7 @@ impl Jit {
             exit: None,
             slot_page: 0,
             jcache: self.jcache.as_ptr(),
+            rs: self.ret_stack(cpu.cfg.index),
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
@@ -1048,6 +1083,7 @@ impl Drop for Jit {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.used);
         }
         emit::native2::report();
+        emit::ras::report();
         perfmap::flush();
     }
 }

@@ -1,0 +1,238 @@
+//! Return-address prediction: a small return stack per PE (`RetStack`), pushed by
+//! translated BL/BLR and popped by translated RET, so that a RET to the instruction after
+//! the call that its entry predicts enters the translated block there directly instead
+//! of through the lookup stub's hash lookup (`Stubs::lookup`).
+//!
+//! A child module of `emit` (it uses the block emitter `Em`).
+//!
+//! # Records and validity
+//! Each translated BL/BLR owns a *return record* `[key, code, 0]` (kept with the inline
+//! caches, `BlockCx::ics`, freed only by `Jit::flush`): `key` is the lookup key's second
+//! half of the block that starts at the return address VA R = PC + 4 in the context of the
+//! calling block: its PA (the calling block's PA page, R's page offset) | EL << 56 |
+//! SPSel << 58 (`Jit`'s `Key`); `code` is the host address of that block once a lookup
+//! found it (`fill`), before that the `Stubs::lookup_ret` stub. A BL/BLR pushes (R, record
+//! address); a BL/BLR whose R is on the next page pushes an entry no RET matches
+//! (VA 1, `Jit`'s dummy record whose key is no key).
+//!
+//! A RET pops the top entry and, when its target (the PC it stores) is the entry's VA,
+//! enters `code` only after checking, in generated code, what `Em::chain_lookup` checks
+//! in the dispatcher's order:
+//! 1. no interrupt check pending (`FastMem::irq_check`; else `Stubs::lookup_ret`, whose
+//!    `fetch_miss` samples it);
+//! 2. the fetch of R hits `FastMem` (the last-used fetch entry, or table 0's entry, which
+//!    is then copied to the last-used entry as `Cpu::fetch` does): the same probe as the
+//!    lookup stubs, so the PA is the one the dispatcher's fetch would give now, whatever
+//!    happened since the call (TLBI, page table change, exception, ERET, eviction);
+//! 3. that PA | this block's EL << 56 | SPSel << 58 equals the record's `key`: the block
+//!    the dispatcher would look up for (R, PA, EL, SPSel) is the record's (its VA is R by
+//!    construction of the entry).
+//!
+//! `code`, once filled, is the translated block for exactly that key (the fill compares
+//! the key the lookup found with the record's). That block lives in the calling block's
+//! PA page, so it is removed only with the calling block: by `Jit::invalidate_page` of
+//! that page or `Jit::flush`. Both clear every PE's return stack (`RetStack::clear`), so
+//! no entry reaches a record whose block is gone, and none reaches a freed record. (They
+//! run in the dispatcher only, never while translated code runs; a dead calling block is
+//! never entered again, so it pushes its record no more.) A mismatch anywhere falls back
+//! to the existing paths (`Stubs::lookup_ret`, which is `Stubs::lookup` plus the fill, or
+//! the RET's same-page inline cache `Em::branch_ic`): the prediction only picks which
+//! block to check, never decides what runs. The target block checks the budget at its
+//! entry, as after any chain.
+//!
+//! The stacks are per PE (`CpuConfig::index`) and kept across runs; an entry from another
+//! run or another machine is checked like any other.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+
+use super::{ctx_index, native2, Asm, Em, CTX_RS};
+
+/// Entries of a return stack (a power of two; deeper calls wrap and overwrite the oldest).
+pub(crate) const RS_LEN: usize = 32;
+/// Bytes of the entries (the offset of the top entry wraps modulo this).
+const RS_BYTES: i32 = (RS_LEN * 16) as i32;
+
+/// A PE's return stack (read and written by translated code through `Ctx::rs`).
+#[repr(C)]
+pub(crate) struct RetStack {
+    /// Byte offset in `e` of the top entry (a multiple of 16 below `RS_BYTES`).
+    pub top: u64,
+    /// [return VA, record address].
+    pub e: [[u64; 2]; RS_LEN],
+}
+
+const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
+const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
+
+impl RetStack {
+    /// An empty stack (every entry points to the record `dummy`, whose key is no key).
+    pub(crate) fn new(dummy: u64) -> RetStack {
+        RetStack { top: 0, e: [[1, dummy]; RS_LEN] }
+    }
+
+    /// Forgets every entry (see the module documentation).
+    pub(crate) fn clear(&mut self, dummy: u64) {
+        *self = RetStack::new(dummy);
+    }
+}
+
+/// The record no entry's key matches: a key is a PA below 2^56 with bits 63:59 clear.
+pub(crate) const DUMMY_RECORD: [u64; 3] = [u64::MAX, 0, 0];
+
+/// The key bits of EL | SPSel (as `Jit`'s `key`).
+fn ctx_bits(el: u8, spsel: u8) -> u64 {
+    (el as u64 & 3) << 56 | (spsel as u64 & 1) << 58
+}
+
+/// Profile counters (`LSEMU_JIT_PROFILE`): RETs translated natively that ran, of those
+/// whose target was the top entry's VA, of those that entered the record's block
+/// directly, records filled, and BL/BLR pushes.
+static COUNTS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+const C_RET: usize = 0;
+const C_MATCH: usize = 1;
+const C_HIT: usize = 2;
+const C_FILL: usize = 3;
+const C_PUSH: usize = 4;
+
+/// Emits an increment of profile counter `i` when profiling. Clobbers rcx.
+fn count(ops: &mut Asm, i: usize) {
+    if native2::profiling() {
+        let a = COUNTS[i].as_ptr() as i64;
+        dynasm!(ops ; .arch x64 ; mov rcx, QWORD a ; lock add QWORD [rcx], 1);
+    }
+}
+
+/// Prints the counters (when profiling) to stderr.
+pub(crate) fn report() {
+    if !native2::profiling() {
+        return;
+    }
+    let c: Vec<u64> = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    eprintln!("lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed", c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH]);
+}
+
+/// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's record) on the
+/// PE's return stack. Clobbers rcx, rdx, r9 and the host flags (no live NZCV at a branch).
+pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
+    let ret = pc.wrapping_add(4);
+    let (va, rec) = if ret >> 12 == pc >> 12 {
+        let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
+        let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
+        let mut r = Box::new([pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0]);
+        let a = &mut *r as *mut [u64; 3] as u64;
+        e.cx.ics.push(r);
+        (ret, a)
+    } else {
+        (1, e.cx.ret_dummy)
+    };
+    count(&mut e.ops, C_PUSH);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; add ecx, 16
+        ; and ecx, RS_BYTES - 1
+        ; mov DWORD [r9 + RS_TOP], ecx
+        ; mov rdx, QWORD va as i64
+        ; mov QWORD [r9 + rcx + RS_E], rdx
+        ; mov rdx, QWORD rec as i64
+        ; mov QWORD [r9 + rcx + RS_E + 8], rdx
+    );
+}
+
+/// Ends the block after RET (rax = target, stored as PC, counts flushed): pops the return
+/// stack and enters the predicted block if the checks of the module documentation hold;
+/// else `Stubs::lookup_ret` (the entry matched) or the same-page inline cache
+/// (`Em::branch_ic`, it did not).
+pub(super) fn ret(e: &mut Em<'_, '_>) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
+    let stub = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)];
+    let other = e.ops.new_dynamic_label();
+    let hit = e.ops.new_dynamic_label();
+    count(&mut e.ops, C_RET);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; lea edx, [rcx - 16]
+        ; and edx, RS_BYTES - 1
+        ; mov DWORD [r9 + RS_TOP], edx
+        ; cmp rax, QWORD [r9 + rcx + RS_E]
+        ; jne =>other
+        ; mov r8, QWORD [r9 + rcx + RS_E + 8]
+    );
+    count(&mut e.ops, C_MATCH);
+    dynasm!(e.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
+    e.rel32_to(&[0x0f, 0x85], stub);
+    // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, rax
+        ; and rdx, !0xfff | 3
+        ; or rdx, QWORD [rbx + epoch]
+        ; cmp rdx, QWORD [rbx + code + e_tag]
+        ; je =>hit
+        ; mov rsi, rax
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + e_tag]
+    );
+    e.rel32_to(&[0x0f, 0x85], stub);
+    for q in 0..(l.entry_size / 8) as i32 {
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rdi, QWORD [rsi + 8 * q]
+            ; mov QWORD [rbx + code + 8 * q], rdi
+        );
+    }
+    dynasm!(e.ops
+        ; .arch x64
+        ; =>hit
+        ; mov rsi, QWORD [rbx + code + e_pa]
+        ; add rsi, rax
+    );
+    if bits != 0 {
+        dynasm!(e.ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
+    }
+    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8]);
+    e.rel32_to(&[0x0f, 0x85], stub);
+    count(&mut e.ops, C_HIT);
+    dynasm!(e.ops
+        ; .arch x64
+        ; jmp QWORD [r8 + 8]
+        ; =>other
+    );
+    e.branch_ic();
+}
+
+/// The end of `Stubs::lookup_ret` after its lookup found the block at [rcx + 16] for key
+/// (rax, rsi): fills the record at r8 when rsi is its key, and enters the block.
+pub(super) fn fill(ops: &mut Asm) {
+    let go = ops.new_dynamic_label();
+    dynasm!(ops
+        ; .arch x64
+        ; cmp rsi, QWORD [r8]
+        ; jne =>go
+        ; mov rdx, QWORD [rcx + 16]
+        ; mov QWORD [r8 + 8], rdx
+    );
+    if native2::profiling() {
+        // (rcx is needed below: count through rdx.)
+        let a = COUNTS[C_FILL].as_ptr() as i64;
+        dynasm!(ops ; .arch x64 ; mov rdx, QWORD a ; lock add QWORD [rdx], 1);
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; =>go
+        ; jmp QWORD [rcx + 16]
+    );
+}

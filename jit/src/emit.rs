@@ -85,6 +85,9 @@ pub(crate) struct Stubs {
     /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
     /// the call site's record, which it fills (`ras`).
     pub lookup_ret: [usize; 8],
+    /// As `lookup`, from a direct branch to another page (`ras::far`) with r8 = its
+    /// record, which it fills.
+    pub lookup_far: [usize; 8],
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -195,6 +198,8 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
         st.lookup_ret[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
+        st.lookup_far[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -213,6 +218,8 @@ enum Lk {
     Ic,
     /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
     Ret,
+    /// `Stubs::lookup_far` (r8 = a direct branch's record, `ras::far`).
+    Far,
 }
 
 /// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
@@ -282,6 +289,8 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
     );
     if mode == Lk::Ret {
         ras::fill(ops);
+    } else if mode == Lk::Far {
+        ras::fill_far(ops);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
@@ -919,7 +928,7 @@ impl Em<'_, '_> {
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup();
+            ras::far(self, t);
         }
     }
 
@@ -966,6 +975,11 @@ impl Em<'_, '_> {
     /// (else `chain_lookup` samples it). The cache is [target VA, host address, this
     /// block's VA]; on a miss r8 points to it for `Stubs::lookup_ic`.
     fn branch_ic(&mut self) {
+        self.branch_ic_counted(ras::C_REG_IC_HIT);
+    }
+
+    /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
+    fn branch_ic_counted(&mut self, hits: usize) {
         let mut ic = Box::new([1u64, 0, self.cx.va]);
         let addr = &mut *ic as *mut [u64; 3] as i64;
         self.cx.ics.push(ic);
@@ -984,6 +998,7 @@ impl Em<'_, '_> {
         self.rel32_to(&[0x0f, 0x85], miss);
         dynasm!(self.ops ; .arch x64 ; cmp rax, QWORD [r8]);
         self.rel32_to(&[0x0f, 0x85], miss);
+        ras::count(&mut self.ops, hits);
         dynasm!(self.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
     }
 
@@ -1358,6 +1373,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             if matches!(b, Branch::Ret { .. }) {
                 ras::ret(e);
             } else {
+                ras::count(&mut e.ops, ras::C_REG);
                 e.branch_ic();
             }
             true

@@ -455,6 +455,8 @@ pub struct Jit {
     rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
     ret_dummy: Box<[u64; 3]>,
+    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
+    block_gen: u64,
     stats: EngineStats,
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
@@ -564,6 +566,7 @@ impl Jit {
             pending_slot: None,
             rstacks: Vec::new(),
             ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
+            block_gen: 1,
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
@@ -604,6 +607,7 @@ impl Jit {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
             v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
+            v.push((st.lookup_far[k], format!("lookup_far{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();
@@ -652,13 +656,15 @@ impl Jit {
         self.used = self.tramp_end;
     }
 
-    /// Empties every PE's return stack (`emit::ras`): after blocks were removed.
+    /// Empties every PE's return stack and starts a new block generation (`emit::ras`):
+    /// after blocks were removed.
     fn clear_ret_stacks(&mut self) {
         let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
+        self.block_gen += 1;
         for s in &self.rstacks {
             // SAFETY: no translated code runs (the dispatcher calls this), so nothing
             // else accesses the stack.
-            unsafe { (*s.get()).clear(dummy) };
+            unsafe { (*s.get()).clear(dummy, self.block_gen) };
         }
     }
 
@@ -667,7 +673,7 @@ impl Jit {
         let i = index as usize;
         let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
         while self.rstacks.len() <= i {
-            self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy))));
+            self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
         }
         self.rstacks[i].get()
     }

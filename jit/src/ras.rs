@@ -49,6 +49,15 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 use super::{ctx_index, native2, Asm, Em, CTX_RS};
 
+/// Whether translated code predicts (default): `LSEMU_JIT_PREDICT=0` turns it off (read
+/// once), for measurements: then BL/BLR push nothing, RET goes through its same-page
+/// inline cache (`Em::branch_ic`) and a direct branch to another page through
+/// `Em::chain_lookup`, as before the prediction existed.
+pub(crate) fn enabled() -> bool {
+    static P: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *P.get_or_init(|| std::env::var_os("LSEMU_JIT_PREDICT").is_none_or(|v| v != "0"))
+}
+
 /// Entries of a return stack (a power of two; deeper calls wrap and overwrite the oldest).
 pub(crate) const RS_LEN: usize = 32;
 /// Bytes of the entries (the offset of the top entry wraps modulo this).
@@ -59,22 +68,26 @@ const RS_BYTES: i32 = (RS_LEN * 16) as i32;
 pub(crate) struct RetStack {
     /// Byte offset in `e` of the top entry (a multiple of 16 below `RS_BYTES`).
     pub top: u64,
+    /// The Jit's block generation (`far`): bumped, in every PE's stack, whenever blocks
+    /// are removed.
+    pub gen: u64,
     /// [return VA, record address].
     pub e: [[u64; 2]; RS_LEN],
 }
 
 const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
 const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
+const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
 
 impl RetStack {
     /// An empty stack (every entry points to the record `dummy`, whose key is no key).
-    pub(crate) fn new(dummy: u64) -> RetStack {
-        RetStack { top: 0, e: [[1, dummy]; RS_LEN] }
+    pub(crate) fn new(dummy: u64, gen: u64) -> RetStack {
+        RetStack { top: 0, gen, e: [[1, dummy]; RS_LEN] }
     }
 
-    /// Forgets every entry (see the module documentation).
-    pub(crate) fn clear(&mut self, dummy: u64) {
-        *self = RetStack::new(dummy);
+    /// Forgets every entry (see the module documentation) and sets the block generation.
+    pub(crate) fn clear(&mut self, dummy: u64, gen: u64) {
+        *self = RetStack::new(dummy, gen);
     }
 }
 
@@ -89,15 +102,21 @@ fn ctx_bits(el: u8, spsel: u8) -> u64 {
 /// Profile counters (`LSEMU_JIT_PROFILE`): RETs translated natively that ran, of those
 /// whose target was the top entry's VA, of those that entered the record's block
 /// directly, records filled, and BL/BLR pushes.
-static COUNTS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
+static COUNTS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 const C_RET: usize = 0;
 const C_MATCH: usize = 1;
 const C_HIT: usize = 2;
 const C_FILL: usize = 3;
 const C_PUSH: usize = 4;
+const C_FAR: usize = 5;
+const C_FAR_HIT: usize = 6;
+/// RETs that took the same-page inline cache (`Em::branch_ic`), BR/BLRs, and their hits.
+const C_RET_IC_HIT: usize = 7;
+pub(super) const C_REG: usize = 8;
+pub(super) const C_REG_IC_HIT: usize = 9;
 
 /// Emits an increment of profile counter `i` when profiling. Clobbers rcx.
-fn count(ops: &mut Asm, i: usize) {
+pub(super) fn count(ops: &mut Asm, i: usize) {
     if native2::profiling() {
         let a = COUNTS[i].as_ptr() as i64;
         dynasm!(ops ; .arch x64 ; mov rcx, QWORD a ; lock add QWORD [rcx], 1);
@@ -110,12 +129,15 @@ pub(crate) fn report() {
         return;
     }
     let c: Vec<u64> = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-    eprintln!("lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed", c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH]);
+    eprintln!("lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly; {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by it", c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT]);
 }
 
 /// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's record) on the
 /// PE's return stack. Clobbers rcx, rdx, r9 and the host flags (no live NZCV at a branch).
 pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
+    if !enabled() {
+        return;
+    }
     let ret = pc.wrapping_add(4);
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
@@ -147,6 +169,11 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
 /// else `Stubs::lookup_ret` (the entry matched) or the same-page inline cache
 /// (`Em::branch_ic`, it did not).
 pub(super) fn ret(e: &mut Em<'_, '_>) {
+    if !enabled() {
+        count(&mut e.ops, C_RET);
+        e.branch_ic_counted(C_RET_IC_HIT);
+        return;
+    }
     let l = cpu_aarch64::mem::fast_layout();
     let (tables, epoch) = (l.tables as i32, l.epoch as i32);
     let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -211,7 +238,7 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         ; jmp QWORD [r8 + 8]
         ; =>other
     );
-    e.branch_ic();
+    e.branch_ic_counted(C_RET_IC_HIT);
 }
 
 /// The end of `Stubs::lookup_ret` after its lookup found the block at [rcx + 16] for key
@@ -233,6 +260,93 @@ pub(super) fn fill(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
         ; =>go
+        ; jmp QWORD [rcx + 16]
+    );
+}
+
+/// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
+/// counts flushed): enters the block its record `[key, code, generation]` remembers when
+/// the checks of `ret` hold for `t` (no interrupt check pending, the fetch of `t` hits
+/// `FastMem`, its PA | this block's EL | SPSel is the record's key) and the record was
+/// filled in the current block generation (`RetStack::gen`: no block was removed since,
+/// so `code` is still the block for that key); else `Stubs::lookup_far`, which fills the
+/// record from its lookup. The record starts with a key that is no key.
+pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
+    if !enabled() {
+        count(&mut e.ops, C_FAR);
+        e.chain_lookup();
+        return;
+    }
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    // The table 0 entry of `t`'s page (an offset from the tables' address).
+    let ent = (((t >> 12) as usize & (l.entries - 1)) * l.entry_size) as i32;
+    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
+    let stub = e.cx.stubs.lookup_far[ctx_index(e.cx.el, e.cx.spsel)];
+    let mut r = Box::new([u64::MAX, 0, 0]);
+    let rec = &mut *r as *mut [u64; 3] as i64;
+    e.cx.ics.push(r);
+    let hit = e.ops.new_dynamic_label();
+    count(&mut e.ops, C_FAR);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r8, QWORD rec
+        ; cmp BYTE [rbx + irq], 0
+    );
+    e.rel32_to(&[0x0f, 0x85], stub);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, QWORD (t & !0xfff) as i64
+        ; or rdx, QWORD [rbx + epoch]
+        ; cmp rdx, QWORD [rbx + code + e_tag]
+        ; je =>hit
+        ; mov rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + ent + e_tag]
+    );
+    e.rel32_to(&[0x0f, 0x85], stub);
+    for q in 0..(l.entry_size / 8) as i32 {
+        dynasm!(e.ops
+            ; .arch x64
+            ; mov rdi, QWORD [rsi + ent + 8 * q]
+            ; mov QWORD [rbx + code + 8 * q], rdi
+        );
+    }
+    dynasm!(e.ops
+        ; .arch x64
+        ; =>hit
+        ; mov rsi, QWORD [rbx + code + e_pa]
+        ; add rsi, rax
+    );
+    if bits != 0 {
+        dynasm!(e.ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
+    }
+    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8]);
+    e.rel32_to(&[0x0f, 0x85], stub);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov rdx, QWORD [r9 + RS_GEN]
+        ; cmp rdx, QWORD [r8 + 16]
+    );
+    e.rel32_to(&[0x0f, 0x85], stub);
+    count(&mut e.ops, C_FAR_HIT);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+}
+
+/// The end of `Stubs::lookup_far` after its lookup found the block at [rcx + 16] for key
+/// (rax, rsi): fills the record at r8 (key, code, current block generation) and enters
+/// the block.
+pub(super) fn fill_far(ops: &mut Asm) {
+    dynasm!(ops
+        ; .arch x64
+        ; mov QWORD [r8], rsi
+        ; mov rdx, QWORD [rcx + 16]
+        ; mov QWORD [r8 + 8], rdx
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov rdx, QWORD [r9 + RS_GEN]
+        ; mov QWORD [r8 + 16], rdx
         ; jmp QWORD [rcx + 16]
     );
 }

@@ -205,6 +205,10 @@ pub mod enc {
     pub fn b_eq(off: i64) -> u32 {
         0x5400_0000 | ((off >> 2) as u32 & 0x7ffff) << 5
     }
+    /// B.GT #off (bytes)
+    pub fn b_gt(off: i64) -> u32 {
+        0x5400_000c | ((off >> 2) as u32 & 0x7ffff) << 5
+    }
     /// TBZ Xt, #bit, #off (bit < 32, off in bytes)
     pub fn tbz(rt: u32, bit: u32, off: i64) -> u32 {
         0x3600_0000 | (bit & 31) << 19 | ((off >> 2) as u32 & 0x3fff) << 5 | rt
@@ -1196,7 +1200,9 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 /// Call/return programs for the JIT's return-address prediction (its return stack):
 /// calls (BL, BLR) and returns (RET) between code pages in a loop of X26 iterations, with
 /// random filler at the loop's top, mixing (each picked at random, in a random order):
-/// - `plain`: BL or BLR to a function on another page, which returns;
+/// - `plain`: BL or BLR to a function on another page, which returns (in a third of the
+///   programs the host rewrites that function after a first run, and the program runs
+///   again: `Prog::host_patch`);
 /// - `x30`: the callee moves X30 on by 4 (ADD X30, X30, #4; RET): the return skips a
 ///   word after the call and misses the prediction;
 /// - `skip`: a callee calls a function that returns straight to the first caller (MOV X30,
@@ -1233,7 +1239,9 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     prog.code_off = 0x100;
     prog.irq_at = if r.chance(1, 3) { Some(r.below(600)) } else { None };
     prog.smc_either = None;
-    prog.host_patch = None;
+    // A third of the programs run again after the host rewrote F_plain's first word (a
+    // block that direct branches from other pages have entered, `Engine::invalidate_phys`).
+    prog.host_patch = if r.chance(1, 3) { Some((0x3000, add_imm(19, 19, 200 + r.below(100) as u32))) } else { None };
     let aligned = !prog.mmu || r.chance(1, 8);
     let el1 = prog.el == 1;
     let remap_ok = el1 && prog.mmu;
@@ -1365,9 +1373,10 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             }
         }
     }
+    // (B.GT: a second phase, `host_patch`, starts with X26 = 0 and runs the loop once.)
     code.push(subs_imm(26, 26, 1));
     let back = top as i64 - code.len() as i64;
-    code.push(b_ne(4 * back));
+    code.push(b_gt(4 * back));
     code.push(hlt(END_HLT));
     prog.regs.x[26] = 2 + r.below(6);
     prog.limit = 8 * prog.regs.x[26] * (code.len() as u64 + 800) + 400;

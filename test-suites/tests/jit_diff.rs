@@ -1218,6 +1218,7 @@ fn encodings_match_gnu_as() {
         ("ldp x29, x30, [sp], #16", ldp_post(29, 30, 31, 16)),
         ("stp x29, x30, [sp, #-16]!", stp_pre(29, 30, 31, -16)),
         ("b.eq .+8", b_eq(8)),
+        ("b.gt .-0x30", b_gt(-0x30)),
         ("b.eq .-0x40", b_eq(-0x40)),
         ("tbz x26, #0, .+8", tbz(26, 0, 8)),
         ("tbz x3, #17, .-12", tbz(3, 17, -12)),

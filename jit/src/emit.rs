@@ -88,6 +88,8 @@ pub(crate) struct Stubs {
     /// As `lookup`, from a direct branch to another page (`ras::far`) with r8 = its
     /// record, which it fills.
     pub lookup_far: [usize; 8],
+    /// As `lookup`, from BR/BLR (`ras::reg`) with r8 = its record, which it fills.
+    pub lookup_reg: [usize; 8],
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -200,6 +202,8 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
         st.lookup_far[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
+        st.lookup_reg[i] = at(&ops);
+        lookup_code(&mut ops, i, jcache, Lk::Reg, fms[i], lc);
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -220,6 +224,8 @@ enum Lk {
     Ret,
     /// `Stubs::lookup_far` (r8 = a direct branch's record, `ras::far`).
     Far,
+    /// `Stubs::lookup_reg` (r8 = a BR/BLR's record, `ras::reg`).
+    Reg,
 }
 
 /// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
@@ -291,6 +297,8 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
         ras::fill(ops);
     } else if mode == Lk::Far {
         ras::fill_far(ops);
+    } else if mode == Lk::Reg {
+        ras::fill_reg(ops);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
@@ -429,7 +437,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 3]>>,
+    pub ics: &'a mut Vec<Box<[u64; 4]>>,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -980,8 +988,8 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic = Box::new([1u64, 0, self.cx.va]);
-        let addr = &mut *ic as *mut [u64; 3] as i64;
+        let mut ic = Box::new([1u64, 0, self.cx.va, 0]);
+        let addr = &mut *ic as *mut [u64; 4] as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
@@ -1373,8 +1381,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             if matches!(b, Branch::Ret { .. }) {
                 ras::ret(e);
             } else {
-                ras::count(&mut e.ops, ras::C_REG);
-                e.branch_ic();
+                ras::reg(e);
             }
             true
         }

@@ -445,7 +445,7 @@ pub struct Jit {
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
     #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 3]>>,
+    ics: Vec<Box<[u64; 4]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -454,7 +454,7 @@ pub struct Jit {
     #[allow(clippy::vec_box)]
     rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
-    ret_dummy: Box<[u64; 3]>,
+    ret_dummy: Box<[u64; 4]>,
     /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
     block_gen: u64,
     stats: EngineStats,
@@ -608,6 +608,7 @@ impl Jit {
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
             v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
             v.push((st.lookup_far[k], format!("lookup_far{k}")));
+            v.push((st.lookup_reg[k], format!("lookup_reg{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();
@@ -659,7 +660,7 @@ impl Jit {
     /// Empties every PE's return stack and starts a new block generation (`emit::ras`):
     /// after blocks were removed.
     fn clear_ret_stacks(&mut self) {
-        let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
+        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
         self.block_gen += 1;
         for s in &self.rstacks {
             // SAFETY: no translated code runs (the dispatcher calls this), so nothing
@@ -671,7 +672,7 @@ impl Jit {
     /// The return stack of PE `index` (made on first use).
     fn ret_stack(&mut self, index: u8) -> *mut emit::ras::RetStack {
         let i = index as usize;
-        let dummy = &*self.ret_dummy as *const [u64; 3] as u64;
+        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
         while self.rstacks.len() <= i {
             self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
         }
@@ -795,7 +796,7 @@ impl Jit {
             asm: &mut self.asm,
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
-            ret_dummy: &*self.ret_dummy as *const [u64; 3] as u64,
+            ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);

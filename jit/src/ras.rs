@@ -92,7 +92,7 @@ impl RetStack {
 }
 
 /// The record no entry's key matches: a key is a PA below 2^56 with bits 63:59 clear.
-pub(crate) const DUMMY_RECORD: [u64; 3] = [u64::MAX, 0, 0];
+pub(crate) const DUMMY_RECORD: [u64; 4] = [u64::MAX, 0, 0, 0];
 
 /// The key bits of EL | SPSel (as `Jit`'s `key`).
 fn ctx_bits(el: u8, spsel: u8) -> u64 {
@@ -142,8 +142,8 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
         let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
-        let mut r = Box::new([pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0]);
-        let a = &mut *r as *mut [u64; 3] as u64;
+        let mut r = Box::new([pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0, 0]);
+        let a = &mut *r as *mut [u64; 4] as u64;
         e.cx.ics.push(r);
         (ret, a)
     } else {
@@ -174,16 +174,8 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         e.branch_ic_counted(C_RET_IC_HIT);
         return;
     }
-    let l = cpu_aarch64::mem::fast_layout();
-    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
-    let (code, irq) = (l.code as i32, l.irq_check as i32);
-    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
-    let shift = l.entry_size.trailing_zeros() as i8;
-    let index_mask = ((l.entries - 1) << shift) as i32;
-    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
     let stub = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)];
     let other = e.ops.new_dynamic_label();
-    let hit = e.ops.new_dynamic_label();
     count(&mut e.ops, C_RET);
     dynasm!(e.ops
         ; .arch x64
@@ -197,6 +189,30 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         ; mov r8, QWORD [r9 + rcx + RS_E + 8]
     );
     count(&mut e.ops, C_MATCH);
+    probe_key(e, stub, 0);
+    count(&mut e.ops, C_HIT);
+    dynasm!(e.ops
+        ; .arch x64
+        ; jmp QWORD [r8 + 8]
+        ; =>other
+    );
+    e.branch_ic_counted(C_RET_IC_HIT);
+}
+
+/// The checks of `ret` for the target rax, r8 = a record whose key is at `key` bytes:
+/// jumps to `stub` unless no interrupt check is pending, the fetch of rax hits `FastMem`
+/// (the last-used fetch entry, or table 0's entry, then copied to the last-used entry as
+/// `Cpu::fetch` does) and its PA | this block's EL << 56 | SPSel << 58 equals the key.
+/// Clobbers rcx, rdx, rsi, rdi.
+fn probe_key(e: &mut Em<'_, '_>, stub: usize, key: i32) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
+    let hit = e.ops.new_dynamic_label();
     dynasm!(e.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
     e.rel32_to(&[0x0f, 0x85], stub);
     // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
@@ -230,15 +246,58 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
     if bits != 0 {
         dynasm!(e.ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
     }
-    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8]);
+    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8 + key]);
     e.rel32_to(&[0x0f, 0x85], stub);
-    count(&mut e.ops, C_HIT);
+}
+
+/// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
+/// one-entry inline cache of the last target, on any page: the record `[target VA, key,
+/// code, generation]` is entered when rax is its VA, the checks of `probe_key` hold for
+/// its key and it was filled in the current block generation (`far`); else
+/// `Stubs::lookup_reg`, which fills it from its lookup.
+pub(super) fn reg(e: &mut Em<'_, '_>) {
+    count(&mut e.ops, C_REG);
+    if !enabled() {
+        e.branch_ic();
+        return;
+    }
+    let stub = e.cx.stubs.lookup_reg[ctx_index(e.cx.el, e.cx.spsel)];
+    let mut r = Box::new([1, u64::MAX, 0, 0]);
+    let rec = &mut *r as *mut [u64; 4] as i64;
+    e.cx.ics.push(r);
     dynasm!(e.ops
         ; .arch x64
-        ; jmp QWORD [r8 + 8]
-        ; =>other
+        ; mov r8, QWORD rec
+        ; cmp rax, QWORD [r8]
     );
-    e.branch_ic_counted(C_RET_IC_HIT);
+    e.rel32_to(&[0x0f, 0x85], stub);
+    probe_key(e, stub, 8);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov rdx, QWORD [r9 + RS_GEN]
+        ; cmp rdx, QWORD [r8 + 24]
+    );
+    e.rel32_to(&[0x0f, 0x85], stub);
+    count(&mut e.ops, C_REG_IC_HIT);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 16]);
+}
+
+/// The end of `Stubs::lookup_reg` after its lookup found the block at [rcx + 16] for key
+/// (rax, rsi): fills the record at r8 (VA, key, code, current block generation) and
+/// enters the block.
+pub(super) fn fill_reg(ops: &mut Asm) {
+    dynasm!(ops
+        ; .arch x64
+        ; mov QWORD [r8], rax
+        ; mov QWORD [r8 + 8], rsi
+        ; mov rdx, QWORD [rcx + 16]
+        ; mov QWORD [r8 + 16], rdx
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov rdx, QWORD [r9 + RS_GEN]
+        ; mov QWORD [r8 + 24], rdx
+        ; jmp QWORD [rcx + 16]
+    );
 }
 
 /// The end of `Stubs::lookup_ret` after its lookup found the block at [rcx + 16] for key
@@ -285,8 +344,8 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
     let ent = (((t >> 12) as usize & (l.entries - 1)) * l.entry_size) as i32;
     let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
     let stub = e.cx.stubs.lookup_far[ctx_index(e.cx.el, e.cx.spsel)];
-    let mut r = Box::new([u64::MAX, 0, 0]);
-    let rec = &mut *r as *mut [u64; 3] as i64;
+    let mut r = Box::new([u64::MAX, 0, 0, 0]);
+    let rec = &mut *r as *mut [u64; 4] as i64;
     e.cx.ics.push(r);
     let hit = e.ops.new_dynamic_label();
     count(&mut e.ops, C_FAR);

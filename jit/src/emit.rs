@@ -85,11 +85,18 @@ pub(crate) struct Stubs {
     /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
     /// the call site's record, which it fills (`ras`).
     pub lookup_ret: [usize; 8],
-    /// As `lookup`, from a direct branch to another page (`ras::far`) with r8 = its
-    /// record, which it fills.
+    /// As `lookup`, from a direct branch to another page or BR/BLR (`ras::far`,
+    /// `ras::reg`) with r8 = its record, which it fills.
     pub lookup_far: [usize; 8],
-    /// As `lookup`, from BR/BLR (`ras::reg`) with r8 = its record, which it fills.
-    pub lookup_reg: [usize; 8],
+    /// `call`ed by `ras::ret` with rax = target, r8 = record: returns if the record's block
+    /// may be entered, else leaves for `lookup_ret` (`ras::probe`); one per EL | SPSel << 2.
+    pub probe_ret: [usize; 8],
+    /// As `probe_ret` with the block generation checked too, leaving for `lookup_far`
+    /// (`ras::far`, `ras::reg`).
+    pub probe_gen: [usize; 8],
+    /// `call`ed by BL/BLR with rdx = return VA, rdi = record: pushes them on the PE's
+    /// return stack (`ras::push_stub`).
+    pub push: usize,
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -198,13 +205,20 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Plain, fms[i], lc);
         st.lookup_ic[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
+        let (lr, lf) = (ops.new_dynamic_label(), ops.new_dynamic_label());
         st.lookup_ret[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lr);
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
         st.lookup_far[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lf);
         lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
-        st.lookup_reg[i] = at(&ops);
-        lookup_code(&mut ops, i, jcache, Lk::Reg, fms[i], lc);
+        st.probe_ret[i] = at(&ops);
+        ras::probe(&mut ops, i, false, lr);
+        st.probe_gen[i] = at(&ops);
+        ras::probe(&mut ops, i, true, lf);
     }
+    st.push = at(&ops);
+    ras::push_stub(&mut ops);
     (ops.finalize().unwrap_or_default(), st)
 }
 
@@ -222,10 +236,8 @@ enum Lk {
     Ic,
     /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
     Ret,
-    /// `Stubs::lookup_far` (r8 = a direct branch's record, `ras::far`).
+    /// `Stubs::lookup_far` (r8 = a direct branch's or BR/BLR's record, `ras::far`).
     Far,
-    /// `Stubs::lookup_reg` (r8 = a BR/BLR's record, `ras::reg`).
-    Reg,
 }
 
 /// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
@@ -297,8 +309,6 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
         ras::fill(ops);
     } else if mode == Lk::Far {
         ras::fill_far(ops);
-    } else if mode == Lk::Reg {
-        ras::fill_reg(ops);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops

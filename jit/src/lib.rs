@@ -602,13 +602,14 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into()), (st.push, "push".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
             v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
             v.push((st.lookup_far[k], format!("lookup_far{k}")));
-            v.push((st.lookup_reg[k], format!("lookup_reg{k}")));
+            v.push((st.probe_ret[k], format!("probe_ret{k}")));
+            v.push((st.probe_gen[k], format!("probe_gen{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();

@@ -50,8 +50,8 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use super::{ctx_index, native2, Asm, Em, CTX_RS};
 
 /// Whether translated code predicts (default): `LSEMU_JIT_PREDICT=0` turns it off (read
-/// once), for measurements: then BL/BLR push nothing, RET goes through its same-page
-/// inline cache (`Em::branch_ic`) and a direct branch to another page through
+/// once), for measurements: then BL/BLR push nothing, RET and BR/BLR go through the
+/// same-page inline cache (`Em::branch_ic`) and a direct branch to another page through
 /// `Em::chain_lookup`, as before the prediction existed.
 pub(crate) fn enabled() -> bool {
     static P: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -91,23 +91,33 @@ impl RetStack {
     }
 }
 
-/// The record no entry's key matches: a key is a PA below 2^56 with bits 63:59 clear.
-pub(crate) const DUMMY_RECORD: [u64; 4] = [u64::MAX, 0, 0, 0];
+/// A record (`BlockCx::ics`): [key, code, block generation, VA]. The key is a lookup key's
+/// second half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`; code the host
+/// address to enter; the generation (`RetStack::gen`) that of the fill (direct branches
+/// and BR/BLR); the VA the target's (BR/BLR, and return records).
+pub(crate) type Record = [u64; 4];
+
+/// A key no lookup key equals (a PA is below 2^56 and bits 63:59 are clear).
+const NO_KEY: u64 = u64::MAX;
+
+/// The record no entry's key matches.
+pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1];
 
 /// The key bits of EL | SPSel (as `Jit`'s `key`).
 fn ctx_bits(el: u8, spsel: u8) -> u64 {
     (el as u64 & 3) << 56 | (spsel as u64 & 1) << 58
 }
 
-/// Profile counters (`LSEMU_JIT_PROFILE`): RETs translated natively that ran, of those
-/// whose target was the top entry's VA, of those that entered the record's block
-/// directly, records filled, and BL/BLR pushes.
+/// Profile counters (`LSEMU_JIT_PROFILE`).
 static COUNTS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+/// RETs translated natively that ran, of those whose target was the top entry's VA, of
+/// those that entered the record's block directly, records filled, BL/BLR pushes.
 const C_RET: usize = 0;
 const C_MATCH: usize = 1;
 const C_HIT: usize = 2;
 const C_FILL: usize = 3;
 const C_PUSH: usize = 4;
+/// Direct branches to another page, and those entered directly.
 const C_FAR: usize = 5;
 const C_FAR_HIT: usize = 6;
 /// RETs that took the same-page inline cache (`Em::branch_ic`), BR/BLRs, and their hits.
@@ -129,11 +139,23 @@ pub(crate) fn report() {
         return;
     }
     let c: Vec<u64> = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
-    eprintln!("lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly; {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by it", c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT]);
+    eprintln!(
+        "lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly; {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by an inline cache",
+        c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT]
+    );
 }
 
-/// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's record) on the
-/// PE's return stack. Clobbers rcx, rdx, r9 and the host flags (no live NZCV at a branch).
+/// A new record (freed with the code buffer's generation: `BlockCx::ics`).
+fn record(e: &mut Em<'_, '_>, r: Record) -> i64 {
+    let mut b = Box::new(r);
+    let a = &mut *b as *mut Record as i64;
+    e.cx.ics.push(b);
+    a
+}
+
+/// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's return record
+/// `[key, lookup_ret stub, 0, PC + 4]`) on the PE's return stack. Clobbers rcx, rdx, rdi,
+/// r9 and the host flags (no live NZCV at a branch).
 pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     if !enabled() {
         return;
@@ -142,41 +164,47 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
         let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
-        let mut r = Box::new([pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0, 0]);
-        let a = &mut *r as *mut [u64; 4] as u64;
-        e.cx.ics.push(r);
-        (ret, a)
+        (ret as i64, record(e, [pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret]))
     } else {
-        (1, e.cx.ret_dummy)
+        (1, e.cx.ret_dummy as i64)
     };
     count(&mut e.ops, C_PUSH);
     dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, QWORD va
+        ; mov rdi, QWORD rec
+    );
+    let t = e.cx.stubs.push;
+    e.rel32_to(&[0xe8], t);
+}
+
+/// `Stubs::push`: called with rdx = return VA, rdi = record; pushes them.
+pub(super) fn push_stub(ops: &mut Asm) {
+    dynasm!(ops
         ; .arch x64
         ; mov r9, QWORD [r12 + CTX_RS]
         ; mov ecx, DWORD [r9 + RS_TOP]
         ; add ecx, 16
         ; and ecx, RS_BYTES - 1
         ; mov DWORD [r9 + RS_TOP], ecx
-        ; mov rdx, QWORD va as i64
         ; mov QWORD [r9 + rcx + RS_E], rdx
-        ; mov rdx, QWORD rec as i64
-        ; mov QWORD [r9 + rcx + RS_E + 8], rdx
+        ; mov QWORD [r9 + rcx + RS_E + 8], rdi
+        ; ret
     );
 }
 
 /// Ends the block after RET (rax = target, stored as PC, counts flushed): pops the return
-/// stack and enters the predicted block if the checks of the module documentation hold;
-/// else `Stubs::lookup_ret` (the entry matched) or the same-page inline cache
-/// (`Em::branch_ic`, it did not).
+/// stack and, when rax is the entry's VA, enters its record's block if `Stubs::probe_ret`
+/// finds the checks of the module documentation hold (else it leaves for
+/// `Stubs::lookup_ret`); otherwise the same-page inline cache (`Em::branch_ic`).
 pub(super) fn ret(e: &mut Em<'_, '_>) {
+    count(&mut e.ops, C_RET);
     if !enabled() {
-        count(&mut e.ops, C_RET);
         e.branch_ic_counted(C_RET_IC_HIT);
         return;
     }
-    let stub = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)];
+    let probe = e.cx.stubs.probe_ret[ctx_index(e.cx.el, e.cx.spsel)];
     let other = e.ops.new_dynamic_label();
-    count(&mut e.ops, C_RET);
     dynasm!(e.ops
         ; .arch x64
         ; mov r9, QWORD [r12 + CTX_RS]
@@ -189,7 +217,7 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         ; mov r8, QWORD [r9 + rcx + RS_E + 8]
     );
     count(&mut e.ops, C_MATCH);
-    probe_key(e, stub, 0);
+    e.rel32_to(&[0xe8], probe);
     count(&mut e.ops, C_HIT);
     dynasm!(e.ops
         ; .arch x64
@@ -199,25 +227,28 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
     e.branch_ic_counted(C_RET_IC_HIT);
 }
 
-/// The checks of `ret` for the target rax, r8 = a record whose key is at `key` bytes:
-/// jumps to `stub` unless no interrupt check is pending, the fetch of rax hits `FastMem`
-/// (the last-used fetch entry, or table 0's entry, then copied to the last-used entry as
-/// `Cpu::fetch` does) and its PA | this block's EL << 56 | SPSel << 58 equals the key.
-/// Clobbers rcx, rdx, rsi, rdi.
-fn probe_key(e: &mut Em<'_, '_>, stub: usize, key: i32) {
+/// `Stubs::probe_ret` (`gen` false) and `Stubs::probe_gen` for blocks of EL | SPSel << 2 =
+/// `i`, called with rax = target VA, r8 = a record: returns (to a `jmp [r8 + 8]`) when no
+/// interrupt check is pending, the fetch of rax hits `FastMem` (the last-used fetch entry,
+/// or table 0's entry, which is then copied to the last-used entry as `Cpu::fetch` does:
+/// the probe of `lookup_code`), its PA | EL << 56 | SPSel << 58 equals the record's key,
+/// and (`gen`) the record was filled in the current block generation; else drops the
+/// return address and jumps to `fail` (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`)
+/// with rax and r8 unchanged. Clobbers rcx, rdx, rsi, rdi, r9.
+pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let (tables, epoch) = (l.tables as i32, l.epoch as i32);
     let (code, irq) = (l.code as i32, l.irq_check as i32);
     let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
-    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
-    let hit = e.ops.new_dynamic_label();
-    dynasm!(e.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
-    e.rel32_to(&[0x0f, 0x85], stub);
-    // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
-    dynasm!(e.ops
+    let bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+    let (hit, no) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+    dynasm!(ops
         ; .arch x64
+        ; cmp BYTE [rbx + irq], 0
+        ; jne =>no
+        // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
         ; mov rdx, rax
         ; and rdx, !0xfff | 3
         ; or rdx, QWORD [rbx + epoch]
@@ -228,75 +259,44 @@ fn probe_key(e: &mut Em<'_, '_>, stub: usize, key: i32) {
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
         ; cmp rdx, QWORD [rsi + e_tag]
+        ; jne =>no
     );
-    e.rel32_to(&[0x0f, 0x85], stub);
     for q in 0..(l.entry_size / 8) as i32 {
-        dynasm!(e.ops
+        dynasm!(ops
             ; .arch x64
             ; mov rdi, QWORD [rsi + 8 * q]
             ; mov QWORD [rbx + code + 8 * q], rdi
         );
     }
-    dynasm!(e.ops
+    dynasm!(ops
         ; .arch x64
         ; =>hit
         ; mov rsi, QWORD [rbx + code + e_pa]
         ; add rsi, rax
     );
     if bits != 0 {
-        dynasm!(e.ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
+        dynasm!(ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
     }
-    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8 + key]);
-    e.rel32_to(&[0x0f, 0x85], stub);
-}
-
-/// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
-/// one-entry inline cache of the last target, on any page: the record `[target VA, key,
-/// code, generation]` is entered when rax is its VA, the checks of `probe_key` hold for
-/// its key and it was filled in the current block generation (`far`); else
-/// `Stubs::lookup_reg`, which fills it from its lookup.
-pub(super) fn reg(e: &mut Em<'_, '_>) {
-    count(&mut e.ops, C_REG);
-    if !enabled() {
-        e.branch_ic();
-        return;
-    }
-    let stub = e.cx.stubs.lookup_reg[ctx_index(e.cx.el, e.cx.spsel)];
-    let mut r = Box::new([1, u64::MAX, 0, 0]);
-    let rec = &mut *r as *mut [u64; 4] as i64;
-    e.cx.ics.push(r);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov r8, QWORD rec
-        ; cmp rax, QWORD [r8]
-    );
-    e.rel32_to(&[0x0f, 0x85], stub);
-    probe_key(e, stub, 8);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov rdx, QWORD [r9 + RS_GEN]
-        ; cmp rdx, QWORD [r8 + 24]
-    );
-    e.rel32_to(&[0x0f, 0x85], stub);
-    count(&mut e.ops, C_REG_IC_HIT);
-    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 16]);
-}
-
-/// The end of `Stubs::lookup_reg` after its lookup found the block at [rcx + 16] for key
-/// (rax, rsi): fills the record at r8 (VA, key, code, current block generation) and
-/// enters the block.
-pub(super) fn fill_reg(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
-        ; mov QWORD [r8], rax
-        ; mov QWORD [r8 + 8], rsi
-        ; mov rdx, QWORD [rcx + 16]
-        ; mov QWORD [r8 + 16], rdx
-        ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov rdx, QWORD [r9 + RS_GEN]
-        ; mov QWORD [r8 + 24], rdx
-        ; jmp QWORD [rcx + 16]
+        ; cmp rsi, QWORD [r8]
+        ; jne =>no
+    );
+    if gen {
+        dynasm!(ops
+            ; .arch x64
+            ; mov r9, QWORD [r12 + CTX_RS]
+            ; mov rdx, QWORD [r9 + RS_GEN]
+            ; cmp rdx, QWORD [r8 + 16]
+            ; jne =>no
+        );
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; ret
+        ; =>no
+        ; add rsp, 8
+        ; jmp =>fail
     );
 }
 
@@ -324,79 +324,51 @@ pub(super) fn fill(ops: &mut Asm) {
 }
 
 /// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
-/// counts flushed): enters the block its record `[key, code, generation]` remembers when
-/// the checks of `ret` hold for `t` (no interrupt check pending, the fetch of `t` hits
-/// `FastMem`, its PA | this block's EL | SPSel is the record's key) and the record was
-/// filled in the current block generation (`RetStack::gen`: no block was removed since,
-/// so `code` is still the block for that key); else `Stubs::lookup_far`, which fills the
-/// record from its lookup. The record starts with a key that is no key.
+/// counts flushed): enters the block its record remembers if `Stubs::probe_gen` finds
+/// that the checks of `ret` hold for `t` and the record was filled in the current block
+/// generation (`RetStack::gen`: no block was removed since, so `code` is still the block
+/// for that key); else `Stubs::lookup_far` fills the record from its lookup.
 pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
+    count(&mut e.ops, C_FAR);
     if !enabled() {
-        count(&mut e.ops, C_FAR);
         e.chain_lookup();
         return;
     }
-    let l = cpu_aarch64::mem::fast_layout();
-    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
-    let (code, irq) = (l.code as i32, l.irq_check as i32);
-    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
-    // The table 0 entry of `t`'s page (an offset from the tables' address).
-    let ent = (((t >> 12) as usize & (l.entries - 1)) * l.entry_size) as i32;
-    let bits = ctx_bits(e.cx.el, e.cx.spsel) as i64;
-    let stub = e.cx.stubs.lookup_far[ctx_index(e.cx.el, e.cx.spsel)];
-    let mut r = Box::new([u64::MAX, 0, 0, 0]);
-    let rec = &mut *r as *mut [u64; 4] as i64;
-    e.cx.ics.push(r);
-    let hit = e.ops.new_dynamic_label();
-    count(&mut e.ops, C_FAR);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov r8, QWORD rec
-        ; cmp BYTE [rbx + irq], 0
-    );
-    e.rel32_to(&[0x0f, 0x85], stub);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rdx, QWORD (t & !0xfff) as i64
-        ; or rdx, QWORD [rbx + epoch]
-        ; cmp rdx, QWORD [rbx + code + e_tag]
-        ; je =>hit
-        ; mov rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + ent + e_tag]
-    );
-    e.rel32_to(&[0x0f, 0x85], stub);
-    for q in 0..(l.entry_size / 8) as i32 {
-        dynasm!(e.ops
-            ; .arch x64
-            ; mov rdi, QWORD [rsi + ent + 8 * q]
-            ; mov QWORD [rbx + code + 8 * q], rdi
-        );
-    }
-    dynasm!(e.ops
-        ; .arch x64
-        ; =>hit
-        ; mov rsi, QWORD [rbx + code + e_pa]
-        ; add rsi, rax
-    );
-    if bits != 0 {
-        dynasm!(e.ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
-    }
-    dynasm!(e.ops ; .arch x64 ; cmp rsi, QWORD [r8]);
-    e.rel32_to(&[0x0f, 0x85], stub);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov rdx, QWORD [r9 + RS_GEN]
-        ; cmp rdx, QWORD [r8 + 16]
-    );
-    e.rel32_to(&[0x0f, 0x85], stub);
+    let probe = e.cx.stubs.probe_gen[ctx_index(e.cx.el, e.cx.spsel)];
+    let rec = record(e, [NO_KEY, 0, 0, t]);
+    dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
+    e.rel32_to(&[0xe8], probe);
     count(&mut e.ops, C_FAR_HIT);
     dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
 }
 
+/// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
+/// one-entry inline cache of the last target, on any page: the record is entered when
+/// rax is its VA and `Stubs::probe_gen` accepts it (as for `far`); else
+/// `Stubs::lookup_far` fills it from its lookup.
+pub(super) fn reg(e: &mut Em<'_, '_>) {
+    count(&mut e.ops, C_REG);
+    if !enabled() {
+        e.branch_ic();
+        return;
+    }
+    let ci = ctx_index(e.cx.el, e.cx.spsel);
+    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
+    let rec = record(e, [NO_KEY, 0, 0, 1]);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r8, QWORD rec
+        ; cmp rax, QWORD [r8 + 24]
+    );
+    e.rel32_to(&[0x0f, 0x85], lookup);
+    e.rel32_to(&[0xe8], probe);
+    count(&mut e.ops, C_REG_IC_HIT);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+}
+
 /// The end of `Stubs::lookup_far` after its lookup found the block at [rcx + 16] for key
-/// (rax, rsi): fills the record at r8 (key, code, current block generation) and enters
-/// the block.
+/// (rax, rsi): fills the record at r8 (key, code, current block generation, VA) and
+/// enters the block.
 pub(super) fn fill_far(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
@@ -406,6 +378,7 @@ pub(super) fn fill_far(ops: &mut Asm) {
         ; mov r9, QWORD [r12 + CTX_RS]
         ; mov rdx, QWORD [r9 + RS_GEN]
         ; mov QWORD [r8 + 16], rdx
+        ; mov QWORD [r8 + 24], rax
         ; jmp QWORD [rcx + 16]
     );
 }

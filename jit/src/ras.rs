@@ -49,13 +49,27 @@ use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 use super::{ctx_index, native2, Asm, Em, CTX_RS};
 
-/// Whether translated code predicts (default): `LSEMU_JIT_PREDICT=0` turns it off (read
-/// once), for measurements: then BL/BLR push nothing, RET and BR/BLR go through the
-/// same-page inline cache (`Em::branch_ic`) and a direct branch to another page through
-/// `Em::chain_lookup`, as before the prediction existed.
+/// Whether translated code predicts returns (default): `LSEMU_JIT_PREDICT=0` turns it
+/// off (read once), for measurements: then BL/BLR push nothing, RET and BR/BLR go through
+/// the same-page inline cache (`Em::branch_ic`) and a direct branch to another page
+/// through `Em::chain_lookup`, as before the prediction existed. `LSEMU_JIT_PREDICT=ret`:
+/// returns only (`records` false).
 pub(crate) fn enabled() -> bool {
-    static P: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *P.get_or_init(|| std::env::var_os("LSEMU_JIT_PREDICT").is_none_or(|v| v != "0"))
+    mode() != 0
+}
+
+/// Whether direct branches to other pages and BR/BLR use records (`far`, `reg`; default).
+fn records() -> bool {
+    mode() == 2
+}
+
+fn mode() -> u8 {
+    static P: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+    *P.get_or_init(|| match std::env::var("LSEMU_JIT_PREDICT").as_deref() {
+        Ok("0") => 0,
+        Ok("ret") => 1,
+        _ => 2,
+    })
 }
 
 /// Entries of a return stack (a power of two; deeper calls wrap and overwrite the oldest).
@@ -330,7 +344,7 @@ pub(super) fn fill(ops: &mut Asm) {
 /// for that key); else `Stubs::lookup_far` fills the record from its lookup.
 pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
     count(&mut e.ops, C_FAR);
-    if !enabled() {
+    if !records() {
         e.chain_lookup();
         return;
     }
@@ -348,7 +362,7 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
 /// `Stubs::lookup_far` fills it from its lookup.
 pub(super) fn reg(e: &mut Em<'_, '_>) {
     count(&mut e.ops, C_REG);
-    if !enabled() {
+    if !records() {
         e.branch_ic();
         return;
     }

@@ -1,12 +1,13 @@
 //! Return-address prediction: a small return stack per PE (`RetStack`), pushed by
 //! translated BL/BLR and popped by translated RET, so that a RET to the instruction after
 //! the call that its entry predicts enters the translated block there directly instead
-//! of through the lookup stub's hash lookup (`Stubs::lookup`).
+//! of through the lookup stub's hash lookup (`Stubs::lookup`). Direct branches to other
+//! pages and BR/BLR likewise keep a per-site record of their last target (`far`, `reg`).
 //!
 //! A child module of `emit` (it uses the block emitter `Em`).
 //!
 //! # Records and validity
-//! Each translated BL/BLR owns a *return record* `[key, code, 0]` (kept with the inline
+//! Each translated BL/BLR owns a *return record* `[key, code, 0, R]` (`Record`, kept with the inline
 //! caches, `BlockCx::ics`, freed only by `Jit::flush`): `key` is the lookup key's second
 //! half of the block that starts at the return address VA R = PC + 4 in the context of the
 //! calling block: its PA (the calling block's PA page, R's page offset) | EL << 56 |
@@ -16,8 +17,8 @@
 //! (VA 1, `Jit`'s dummy record whose key is no key).
 //!
 //! A RET pops the top entry and, when its target (the PC it stores) is the entry's VA,
-//! enters `code` only after checking, in generated code, what `Em::chain_lookup` checks
-//! in the dispatcher's order:
+//! enters `code` only after checking, in generated code (the shared `Stubs::probe_ret`),
+//! what `Em::chain_lookup` checks in the dispatcher's order:
 //! 1. no interrupt check pending (`FastMem::irq_check`; else `Stubs::lookup_ret`, whose
 //!    `fetch_miss` samples it);
 //! 2. the fetch of R hits `FastMem` (the last-used fetch entry, or table 0's entry, which
@@ -42,6 +43,12 @@
 //!
 //! The stacks are per PE (`CpuConfig::index`) and kept across runs; an entry from another
 //! run or another machine is checked like any other.
+//!
+//! The records of direct branches to other pages and of BR/BLR (`far`, `reg`) are filled
+//! with whatever block the lookup found; their block need not share a page with the
+//! branch, so they also hold the block generation of their fill (`RetStack::gen`,
+//! bumped with every removal of blocks) and are entered only in that generation, after
+//! the same checks 1-3 (`Stubs::probe_gen`) and, for BR/BLR, a compare of the target VA.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

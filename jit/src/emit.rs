@@ -26,6 +26,8 @@ mod regcache;
 mod flagfree;
 #[path = "operand.rs"]
 mod operand;
+#[path = "ras.rs"]
+pub(crate) mod ras;
 
 /// The assembler. Blocks are assembled at base address 0 and copied to their place in
 /// the code buffer: their code must be position-independent (labels only; no `extern`
@@ -60,6 +62,7 @@ const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
 const CTX_MEMO_EPOCH: i32 = offset_of!(Ctx, memo_epoch) as i32;
+const CTX_RS: i32 = offset_of!(Ctx, rs) as i32;
 
 // Host register numbers (dynasm `Rq(n)`).
 const RAX: u8 = 0;
@@ -88,6 +91,21 @@ pub(crate) struct Stubs {
     pub lookup: [usize; 8],
     /// As `lookup`, from `Em::branch_ic` with r8 = its inline cache.
     pub lookup_ic: [usize; 8],
+    /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
+    /// the call site's record, which it fills (`ras`).
+    pub lookup_ret: [usize; 8],
+    /// As `lookup`, from a direct branch to another page or BR/BLR (`ras::far`,
+    /// `ras::reg`) with r8 = its record, which it fills.
+    pub lookup_far: [usize; 8],
+    /// `call`ed by `ras::ret` with rax = target, r8 = record: returns if the record's block
+    /// may be entered, else leaves for `lookup_ret` (`ras::probe`); one per EL | SPSel << 2.
+    pub probe_ret: [usize; 8],
+    /// As `probe_ret` with the block generation checked too, leaving for `lookup_far`
+    /// (`ras::far`, `ras::reg`).
+    pub probe_gen: [usize; 8],
+    /// `call`ed by BL/BLR with rdx = return VA, rdi = record: pushes them on the PE's
+    /// return stack (`ras::push_stub`).
+    pub push: usize,
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -193,10 +211,23 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     }
     for i in 0..8 {
         st.lookup[i] = at(&ops);
-        lookup_code(&mut ops, i, jcache, false, fms[i], lc);
+        lookup_code(&mut ops, i, jcache, Lk::Plain, fms[i], lc);
         st.lookup_ic[i] = at(&ops);
-        lookup_code(&mut ops, i, jcache, true, fms[i], lc);
+        lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
+        let (lr, lf) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        st.lookup_ret[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lr);
+        lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
+        st.lookup_far[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lf);
+        lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
+        st.probe_ret[i] = at(&ops);
+        ras::probe(&mut ops, i, false, lr);
+        st.probe_gen[i] = at(&ops);
+        ras::probe(&mut ops, i, true, lf);
     }
+    st.push = at(&ops);
+    ras::push_stub(&mut ops);
     (ops.finalize().unwrap_or_default(), st)
 }
 
@@ -205,10 +236,23 @@ fn ctx_index(el: u8, spsel: u8) -> usize {
     (el as usize & 3) | (spsel as usize & 1) << 2
 }
 
-/// The code of `Stubs::lookup` (`ic`: `Stubs::lookup_ic`, r8 = the block's inline cache)
-/// for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the `fetch_miss`
-/// stub for `i`, `lc`: the lookup cache miss stub.
-fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+/// Which lookup stub `lookup_code` emits.
+#[derive(Clone, Copy, PartialEq)]
+enum Lk {
+    /// `Stubs::lookup`.
+    Plain,
+    /// `Stubs::lookup_ic` (r8 = the block's inline cache).
+    Ic,
+    /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
+    Ret,
+    /// `Stubs::lookup_far` (r8 = a direct branch's or BR/BLR's record, `ras::far`).
+    Far,
+}
+
+/// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
+/// `Lk`) for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the
+/// `fetch_miss` stub for `i`, `lc`: the lookup cache miss stub.
+fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let (tables, epoch) = (l.tables as i32, l.epoch as i32);
     let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -270,7 +314,11 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, ic: bool, fm: dyn
         ; cmp rsi, QWORD [rcx + 8]
         ; jne =>lc
     );
-    if ic {
+    if mode == Lk::Ret {
+        ras::fill(ops);
+    } else if mode == Lk::Far {
+        ras::fill_far(ops);
+    } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
             ; .arch x64
@@ -411,7 +459,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 3]>>,
+    pub ics: &'a mut Vec<Box<[u64; 4]>>,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -419,6 +467,8 @@ pub(crate) struct BlockCx<'a> {
     /// A budget-limited prefix (`Jit::tail_block`): exactly the given words, never
     /// extended by `fp::loop_tail`.
     pub prefix: bool,
+    /// Address of the return record no return matches (`ras`).
+    pub ret_dummy: u64,
 }
 
 impl BlockCx<'_> {
@@ -937,7 +987,7 @@ impl Em<'_, '_> {
                 ; mov rax, QWORD t as i64
                 ; mov QWORD [rbx + OFF_PC], rax
             );
-            self.chain_lookup();
+            ras::far(self, t);
         }
     }
 
@@ -984,8 +1034,13 @@ impl Em<'_, '_> {
     /// (else `chain_lookup` samples it). The cache is [target VA, host address, this
     /// block's VA]; on a miss r8 points to it for `Stubs::lookup_ic`.
     fn branch_ic(&mut self) {
-        let mut ic = Box::new([1u64, 0, self.cx.va]);
-        let addr = &mut *ic as *mut [u64; 3] as i64;
+        self.branch_ic_counted(ras::C_REG_IC_HIT);
+    }
+
+    /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
+    fn branch_ic_counted(&mut self, hits: usize) {
+        let mut ic = Box::new([1u64, 0, self.cx.va, 0]);
+        let addr = &mut *ic as *mut [u64; 4] as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
@@ -1002,6 +1057,7 @@ impl Em<'_, '_> {
         self.rel32_to(&[0x0f, 0x85], miss);
         dynasm!(self.ops ; .arch x64 ; cmp rax, QWORD [r8]);
         self.rel32_to(&[0x0f, 0x85], miss);
+        ras::count(&mut self.ops, hits);
         dynasm!(self.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
     }
 
@@ -1326,6 +1382,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             }
             if matches!(b, Branch::Bl { .. }) {
                 e.store_imm(pc.wrapping_add(4), 30);
+                ras::push(e, pc);
             }
             e.pending += 1;
             e.exit_to(t);
@@ -1364,6 +1421,7 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             if matches!(b, Branch::Blr { .. }) {
                 dynasm!(e.ops ; .arch x64 ; mov rsi, rax);
                 e.store_imm(pc.wrapping_add(4), 30);
+                ras::push(e, pc);
                 dynasm!(e.ops ; .arch x64 ; mov rax, rsi);
             }
             // A target that BranchAddr leaves unchanged whatever the TBI settings (as
@@ -1389,7 +1447,11 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
                 ; mov QWORD [rbx + OFF_PC], rax
                 ; =>done
             );
-            e.branch_ic();
+            if matches!(b, Branch::Ret { .. }) {
+                ras::ret(e);
+            } else {
+                ras::reg(e);
+            }
             true
         }
     }

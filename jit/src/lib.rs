@@ -145,6 +145,8 @@ pub(crate) struct Ctx {
     /// The memo's current epoch (16..=0xff0, in bits 11:4 of the tags): a new epoch
     /// (`memo_reset`) invalidates every entry.
     pub memo_epoch: u64,
+    /// The running PE's return stack (`emit::ras`).
+    pub rs: *mut emit::ras::RetStack,
 }
 
 impl Ctx {
@@ -525,10 +527,18 @@ pub struct Jit {
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
     #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 3]>>,
+    ics: Vec<Box<[u64; 4]>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
+    /// Return stacks per PE index (`emit::ras`; written by translated code through
+    /// `Ctx::rs`, cleared by `flush` and `invalidate_page`).
+    #[allow(clippy::vec_box)]
+    rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
+    /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
+    ret_dummy: Box<[u64; 4]>,
+    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
+    block_gen: u64,
     stats: EngineStats,
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
@@ -639,6 +649,9 @@ impl Jit {
             code_out: Vec::new(),
             ics: Vec::new(),
             pending_slot: None,
+            rstacks: Vec::new(),
+            ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
+            block_gen: 1,
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
@@ -680,10 +693,14 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into()), (st.push, "push".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
+            v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
+            v.push((st.lookup_far[k], format!("lookup_far{k}")));
+            v.push((st.probe_ret[k], format!("probe_ret{k}")));
+            v.push((st.probe_gen[k], format!("probe_gen{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();
@@ -729,8 +746,31 @@ impl Jit {
             w.set(w.get() & WATCH);
         }
         self.ics.clear();
+        self.clear_ret_stacks();
         self.pending_slot = None;
         self.used = self.tramp_end;
+    }
+
+    /// Empties every PE's return stack and starts a new block generation (`emit::ras`):
+    /// after blocks were removed.
+    fn clear_ret_stacks(&mut self) {
+        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        self.block_gen += 1;
+        for s in &self.rstacks {
+            // SAFETY: no translated code runs (the dispatcher calls this), so nothing
+            // else accesses the stack.
+            unsafe { (*s.get()).clear(dummy, self.block_gen) };
+        }
+    }
+
+    /// The return stack of PE `index` (made on first use).
+    fn ret_stack(&mut self, index: u8) -> *mut emit::ras::RetStack {
+        let i = index as usize;
+        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        while self.rstacks.len() <= i {
+            self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
+        }
+        self.rstacks[i].get()
     }
 
     fn invalidate_written(&mut self, page: u64) {
@@ -747,6 +787,7 @@ impl Jit {
             for t in tails {
                 self.tails.remove(&t);
             }
+            self.clear_ret_stacks();
             let f = &self.filter[filter_index(page)];
             f.set(f.get().wrapping_sub(1));
             for k in keys {
@@ -880,6 +921,7 @@ impl Jit {
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
+            ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -1010,6 +1052,7 @@ impl Jit {
             jcache: self.jcache.as_ptr(),
             memo: [[0; 2]; 64],
             memo_epoch: 16,
+            rs: self.ret_stack(cpu.cfg.index),
         };
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
@@ -1244,6 +1287,7 @@ impl Drop for Jit {
             eprintln!("lsemu-jit: {:?}, {:?}, live blocks {}, live tail blocks {}, code bytes {}", self.stats, self.counters, self.blocks.len(), self.tails.len(), self.used);
         }
         emit::native2::report();
+        emit::ras::report();
         perfmap::flush();
     }
 }

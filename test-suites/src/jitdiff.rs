@@ -197,6 +197,30 @@ pub mod enc {
     pub fn dc_zva(rt: u32) -> u32 {
         0xd50b_7420 | rt
     }
+    /// LDP Xt, Xt2, [Xn], #imm (post-index; imm a multiple of 8 in -512..=504)
+    pub fn ldp_post(rt: u32, rt2: u32, rn: u32, imm: i32) -> u32 {
+        0xa8c0_0000 | (((imm / 8) as u32) & 0x7f) << 15 | rt2 << 10 | rn << 5 | rt
+    }
+    /// B.EQ #off (bytes)
+    pub fn b_eq(off: i64) -> u32 {
+        0x5400_0000 | ((off >> 2) as u32 & 0x7ffff) << 5
+    }
+    /// B.GT #off (bytes)
+    pub fn b_gt(off: i64) -> u32 {
+        0x5400_000c | ((off >> 2) as u32 & 0x7ffff) << 5
+    }
+    /// TBZ Xt, #bit, #off (bit < 32, off in bytes)
+    pub fn tbz(rt: u32, bit: u32, off: i64) -> u32 {
+        0x3600_0000 | (bit & 31) << 19 | ((off >> 2) as u32 & 0x3fff) << 5 | rt
+    }
+    /// SVC #imm
+    pub fn svc(imm: u32) -> u32 {
+        0xd400_0001 | (imm & 0xffff) << 5
+    }
+    /// MSR SPSel, #imm (0 or 1)
+    pub fn msr_spsel(imm: u32) -> u32 {
+        0xd500_40bf | (imm & 15) << 8
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1187,6 +1211,232 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     };
     prog.code = code;
     prog
+}
+
+/// Call/return programs for the JIT's return-address prediction (its return stack):
+/// calls (BL, BLR) and returns (RET) between code pages in a loop of X26 iterations, with
+/// random filler at the loop's top, mixing (each picked at random, in a random order):
+/// - `plain`: BL or BLR to a function on another page, which returns (in a third of the
+///   programs the host rewrites that function after a first run, and the program runs
+///   again: `Prog::host_patch`);
+/// - `x30`: the callee moves X30 on by 4 (ADD X30, X30, #4; RET): the return skips a
+///   word after the call and misses the prediction;
+/// - `skip`: a callee calls a function that returns straight to the first caller (MOV X30,
+///   saved; RET), leaving its own entry on the return stack (later returns mismatch);
+/// - `rewrite`: on odd iterations the callee calls H, which rewrites the word at the
+///   return address (ADD X19, X19, #imm, a new immediate each time; DC CVAU, DSB, IC
+///   IVAU, DSB, ISB): the return must run the new word. Even iterations (the first when
+///   X26 starts even) return there without a rewrite, so the prediction is filled first;
+/// - `recurse`: a recursive function of depth 1..=70 saving X29/X30 on a stack in data page
+///   2 (deeper than the return stack: it wraps);
+/// - `svc`: the callee takes an SVC (EL0: to EL1 and back by ERET; EL1: EL1 to EL1) before
+///   returning;
+/// - `page_end`: a BL in the last word of a page (its return address on the next page);
+/// - `spsel` (EL1 only): on odd iterations the callee selects SP_ELx (MSR SPSel, #1) before
+///   returning; the code after the call reads SP and selects SP_EL0 again: a return into a
+///   different SPSel context than the call's;
+/// - `remap` (EL1, MMU on): the callee K is on page 5, mapped in turn to two physical
+///   pages holding K with different constants; K calls R, which on odd iterations swaps
+///   the mapping (EOR of PA bits 13:12 in the descriptor, DSB, TLBI VMALLE1 or TLBI VAE1,
+///   DSB, ISB) and then (in two programs of three) calls K2 on K's page (so the fetch of
+///   that page is cached again, with the new PA) before returning into K: the return must
+///   run the other page's code.
+///
+/// Functions: `CALL_TARGETS` (code offsets; H 0x1100 called by G, Q 0x30c0 by P, K2 at
+/// K + 0x800 and R 0x3200 by K, K also at 0x6000 for the remapping). X19 collects
+/// order-sensitive results (X19 = X19 * 2 + value).
+pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
+    use enc::*;
+    let mut r = Rng::new(seed ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xca11);
+    let mut prog = make_prog(seed, id, cands);
+    // (EL, MMU and the registers as `make_prog` chose them: X28 and X27 point to data
+    // for that MMU setting.)
+    prog.kind = "calls";
+    prog.code_off = 0x100;
+    prog.irq_at = if r.chance(1, 3) { Some(r.below(600)) } else { None };
+    prog.smc_either = None;
+    // A third of the programs run again after the host rewrote F_plain's first word (a
+    // block that direct branches from other pages have entered, `Engine::invalidate_phys`).
+    prog.host_patch = if r.chance(1, 3) { Some((0x3000, add_imm(19, 19, 200 + r.below(100) as u32))) } else { None };
+    let aligned = !prog.mmu || r.chance(1, 8);
+    let el1 = prog.el == 1;
+    let remap_ok = el1 && prog.mmu;
+    let va = |pa: u64| if prog.mmu { pa - VA_OFF } else { pa };
+    let cva = |off: u64| va(CODE_PA + off);
+    // X19 = X19 * 2 + Xn (order-sensitive).
+    let acc = |n: u32| add_lsl(19, n, 19, 1);
+    let f = |name: &str| CALL_TARGETS.iter().find(|t| t.0 == name).map_or(0, |t| t.1);
+    let (f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn) = (f("plain"), f("x30"), f("skip"), f("svc"), f("spsel"), f("rewrite"), f("recurse"), f("page_end"), f("remap"));
+    const F_PLAIN: u64 = 0x3000;
+    const F_X30: u64 = 0x3040;
+    const P: u64 = 0x3080;
+    const Q: u64 = 0x30c0;
+    const F_SVC: u64 = 0x3100;
+    const F_SP: u64 = 0x3140;
+    const R: u64 = 0x3200;
+    const G: u64 = 0x1000;
+    const H: u64 = 0x1100;
+    const REC: u64 = 0x2000;
+    const T: u64 = 0x6ff8;
+    const K: u64 = 0x5000;
+    const K2: u64 = 0x800;
+    assert_eq!([f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn], [F_PLAIN, F_X30, P, F_SVC, F_SP, G, REC, T, K]);
+    let rel = |from: u64, to: u64| to as i64 - from as i64;
+    let mut extra: Vec<(u64, Vec<u32>)> = Vec::new();
+    extra.push((F_PLAIN, vec![add_imm(19, 19, 1 + r.below(100) as u32), RET]));
+    extra.push((F_X30, vec![add_imm(30, 30, 4), RET]));
+    // P: X21 = X30; BL Q; (never reached: Q returns to P's caller) X19 += 77; X30 = X21; RET
+    extra.push((P, vec![mov(21, 30), bl(rel(P + 4, Q)), add_imm(19, 19, 77), mov(30, 21), RET]));
+    extra.push((Q, vec![add_imm(19, 19, 5), mov(30, 21), RET]));
+    extra.push((F_SVC, vec![svc(r.below(0x100) as u32), NOP, acc(0), RET]));
+    // F_sp: on odd iterations SPSel = 1 (EL1 only: the program's other variants never get here at EL0).
+    extra.push((F_SP, vec![tbz(26, 0, 8), msr_spsel(1), RET]));
+    // G: X22 = X30; on odd iterations BL H; X30 = X22; RET.
+    extra.push((G, vec![mov(22, 30), tbz(26, 0, 8), bl(rel(G + 8, H)), mov(30, 22), RET]));
+    // H: W23 = the word ADD X19, X19, #(base + X26); STR W23, [X24]; maintenance; RET.
+    let base = 100 + r.below(1000) as u32;
+    let mut h = mov32(23, add_imm(19, 19, base)).to_vec();
+    h.push(add_lsl(23, 23, 26, 10));
+    h.extend([str_w(23, 24), dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB, RET]);
+    extra.push((H, h));
+    // REC: STP X29, X30, [SP, #-16]!; X19 = X19 * 2 + X25; SUBS X25, X25, #1; B.EQ out;
+    // BL REC; out: LDP X29, X30, [SP], #16; X19 += 1; RET
+    extra.push((REC, vec![stp_pre(29, 30, 31, -16), acc(25), subs_imm(25, 25, 1), b_eq(8), bl(-16), ldp_post(29, 30, 31, 16), add_imm(19, 19, 1), RET]));
+    // T (across the end of page 6): X21 = X30; BL F_plain (last word); X19 += 3; X30 = X21; RET
+    extra.push((T, vec![mov(21, 30), bl(rel(T + 4, F_PLAIN)), add_imm(19, 19, 3), mov(30, 21), RET]));
+    if remap_ok {
+        // K at PA page 5 and 6 (same VA): X20' = X30; BL R; X19 = X19 * 2 + X0; X19 += k; X30 = X20'; RET
+        // K2 (+0x800): MOVZ X0, #k2; RET
+        for pg in [0x5000u64, 0x6000] {
+            let k = vec![mov(20, 30), bl(rel(K + 4, R)), acc(0), add_imm(19, 19, 1 + r.below(4000) as u32), mov(30, 20), RET];
+            extra.push((pg, k));
+            extra.push((pg + K2, vec![movz(0, r.below(0x10000) as u32, 0), RET]));
+        }
+        // R: X18 = X30; on odd iterations swap K's page and invalidate; BL K2; X30 = X18; RET
+        let by_va = r.chance(1, 2);
+        let mut rr = vec![mov(18, 30), tbz(26, 0, 4 * 12)];
+        rr.extend(mov32(24, code_pte_va(5) as u32));
+        rr.push(ldr_x(23, 24));
+        rr.push(eor_0x3000(23, 23));
+        rr.push(str_x(23, 24));
+        rr.extend(mov32(21, (cva(K) >> 12) as u32));
+        rr.extend([DSB_ISH, if by_va { tlbi_vae1(21) } else { TLBI_VMALLE1 }, DSB_ISH, ISB]);
+        assert_eq!(rr.len(), 13);
+        let at = R + 4 * rr.len() as u64;
+        // (Or not: then the return finds no fetch entry for K's page in the new epoch.)
+        rr.push(if r.chance(2, 3) { bl(rel(cva(at), cva(K + K2))) } else { movz(0, 7, 0) });
+        rr.push(mov(30, 18));
+        rr.push(RET);
+        extra.push((R, rr));
+    }
+    let mut kinds = vec!["plain", "x30", "skip", "rewrite", "recurse", "svc", "page_end"];
+    // (The two variants that need EL1 or EL1 and the MMU weigh more where allowed.)
+    if el1 {
+        kinds.extend(["spsel"; 2]);
+    }
+    if remap_ok {
+        kinds.extend(["remap"; 3]);
+    }
+    let mut code: Vec<u32> = Vec::new();
+    let here = |code: &Vec<u32>| 0x100 + 4 * code.len() as u64;
+    let top = code.len();
+    code.extend(filler(&mut r, cands, 6, aligned));
+    for _ in 0..2 + r.below(6) {
+        let k = *r.pick(&kinds);
+        let call = |code: &mut Vec<u32>, r: &mut Rng, to: u64| {
+            if r.chance(1, 3) {
+                code.push(adr(25, rel(here(code), to)));
+                code.push(blr(25));
+            } else {
+                code.push(bl(rel(here(code), to)));
+            }
+        };
+        match k {
+            "plain" => call(&mut code, &mut r, F_PLAIN),
+            "x30" => {
+                call(&mut code, &mut r, F_X30);
+                code.push(movz(19, 0xdead, 0));
+            }
+            "skip" => call(&mut code, &mut r, P),
+            "rewrite" => {
+                code.push(adr(24, 8));
+                code.push(bl(rel(here(&code), G)));
+                code.push(add_imm(19, 19, 1));
+            }
+            "recurse" => {
+                code.extend(mov32(17, va(DATA_PA + 0x3000) as u32));
+                code.push(add_imm(31, 17, 0));
+                code.push(movz(25, 1 + r.below(70) as u32, 0));
+                call(&mut code, &mut r, REC);
+            }
+            "svc" => call(&mut code, &mut r, F_SVC),
+            "page_end" => call(&mut code, &mut r, T),
+            "spsel" => {
+                call(&mut code, &mut r, F_SP);
+                code.push(add_imm(18, 31, 0));
+                code.push(acc(18));
+                code.push(msr_spsel(0));
+            }
+            _ => {
+                // remap: BL/BLR K (VA of page 5).
+                let t = cva(K);
+                if r.chance(1, 3) {
+                    code.push(adr(25, t as i64 - cva(here(&code)) as i64));
+                    code.push(blr(25));
+                } else {
+                    code.push(bl(t as i64 - cva(here(&code)) as i64));
+                }
+            }
+        }
+    }
+    // (B.GT: a second phase, `host_patch`, starts with X26 = 0 and runs the loop once.)
+    code.push(subs_imm(26, 26, 1));
+    let back = top as i64 - code.len() as i64;
+    code.push(b_gt(4 * back));
+    code.push(hlt(END_HLT));
+    prog.regs.x[26] = 2 + r.below(6);
+    prog.limit = 8 * prog.regs.x[26] * (code.len() as u64 + 800) + 400;
+    prog.code = code;
+    prog.extra_code = extra;
+    prog
+}
+
+/// The functions `make_call_prog`'s main loop calls, by variant: (variant, code offset).
+pub const CALL_TARGETS: &[(&str, u64)] = &[
+    ("plain", 0x3000),
+    ("x30", 0x3040),
+    ("skip", 0x3080),
+    ("svc", 0x3100),
+    ("spsel", 0x3140),
+    ("rewrite", 0x1000),
+    ("recurse", 0x2000),
+    ("page_end", 0x6ff8),
+    ("remap", 0x5000),
+];
+
+/// The variants of `make_call_prog` that program `p`'s main code calls (BL, or ADR X25 +
+/// BLR X25, to a `CALL_TARGETS` function).
+pub fn call_variants(p: &Prog) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    for (i, &w) in p.code.iter().enumerate() {
+        let pc = p.code_off + 4 * i as u64;
+        let t = if w & 0xfc00_0000 == 0x9400_0000 {
+            Some(pc.wrapping_add((((w & 0x03ff_ffff) as i64) << 38 >> 36) as u64))
+        } else if w == enc::blr(25) && i > 0 && p.code[i - 1] & 0x9f00_001f == 0x1000_0019 {
+            // ADR X25, #imm (immhi:immlo) right before.
+            let a = p.code[i - 1];
+            let imm = ((a >> 5 & 0x7ffff) << 2 | (a >> 29 & 3)) as i64;
+            Some((pc - 4).wrapping_add((imm << 43 >> 43) as u64))
+        } else {
+            None
+        };
+        if let Some(t) = t.and_then(|t| CALL_TARGETS.iter().find(|c| c.1 == t)) {
+            if !v.contains(&t.0) {
+                v.push(t.0);
+            }
+        }
+    }
+    v
 }
 
 /// Every generator candidate (all groups).

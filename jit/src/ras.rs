@@ -1,0 +1,405 @@
+//! Return-address prediction: a small return stack per PE (`RetStack`), pushed by
+//! translated BL/BLR and popped by translated RET, so that a RET to the instruction after
+//! the call that its entry predicts enters the translated block there directly instead
+//! of through the lookup stub's hash lookup (`Stubs::lookup`). Direct branches to other
+//! pages and BR/BLR likewise keep a per-site record of their last target (`far`, `reg`).
+//!
+//! A child module of `emit` (it uses the block emitter `Em`).
+//!
+//! # Records and validity
+//! Each translated BL/BLR owns a *return record* `[key, code, 0, R]` (`Record`, kept with the inline
+//! caches, `BlockCx::ics`, freed only by `Jit::flush`): `key` is the lookup key's second
+//! half of the block that starts at the return address VA R = PC + 4 in the context of the
+//! calling block: its PA (the calling block's PA page, R's page offset) | EL << 56 |
+//! SPSel << 58 (`Jit`'s `Key`); `code` is the host address of that block once a lookup
+//! found it (`fill`), before that the `Stubs::lookup_ret` stub. A BL/BLR pushes (R, record
+//! address); a BL/BLR whose R is on the next page pushes an entry no RET matches
+//! (VA 1, `Jit`'s dummy record whose key is no key).
+//!
+//! A RET pops the top entry and, when its target (the PC it stores) is the entry's VA,
+//! enters `code` only after checking, in generated code (the shared `Stubs::probe_ret`),
+//! what `Em::chain_lookup` checks in the dispatcher's order:
+//! 1. no interrupt check pending (`FastMem::irq_check`; else `Stubs::lookup_ret`, whose
+//!    `fetch_miss` samples it);
+//! 2. the fetch of R hits `FastMem` (the last-used fetch entry, or table 0's entry, which
+//!    is then copied to the last-used entry as `Cpu::fetch` does): the same probe as the
+//!    lookup stubs, so the PA is the one the dispatcher's fetch would give now, whatever
+//!    happened since the call (TLBI, page table change, exception, ERET, eviction);
+//! 3. that PA | this block's EL << 56 | SPSel << 58 equals the record's `key`: the block
+//!    the dispatcher would look up for (R, PA, EL, SPSel) is the record's (its VA is R by
+//!    construction of the entry).
+//!
+//! `code`, once filled, is the translated block for exactly that key (the fill compares
+//! the key the lookup found with the record's). That block lives in the calling block's
+//! PA page, so it is removed only with the calling block: by `Jit::invalidate_page` of
+//! that page or `Jit::flush`. Both clear every PE's return stack (`RetStack::clear`), so
+//! no entry reaches a record whose block is gone, and none reaches a freed record. (They
+//! run in the dispatcher only, never while translated code runs; a dead calling block is
+//! never entered again, so it pushes its record no more.) A mismatch anywhere falls back
+//! to the existing paths (`Stubs::lookup_ret`, which is `Stubs::lookup` plus the fill, or
+//! the RET's same-page inline cache `Em::branch_ic`): the prediction only picks which
+//! block to check, never decides what runs. The target block checks the budget at its
+//! entry, as after any chain.
+//!
+//! The stacks are per PE (`CpuConfig::index`) and kept across runs; an entry from another
+//! run or another machine is checked like any other.
+//!
+//! The records of direct branches to other pages and of BR/BLR (`far`, `reg`) are filled
+//! with whatever block the lookup found; their block need not share a page with the
+//! branch, so they also hold the block generation of their fill (`RetStack::gen`,
+//! bumped with every removal of blocks) and are entered only in that generation, after
+//! the same checks 1-3 (`Stubs::probe_gen`) and, for BR/BLR, a compare of the target VA.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+
+use super::{ctx_index, native2, Asm, Em, CTX_RS};
+
+/// Whether translated code predicts returns (default): `LSEMU_JIT_PREDICT=0` turns it
+/// off (read once), for measurements: then BL/BLR push nothing, RET and BR/BLR go through
+/// the same-page inline cache (`Em::branch_ic`) and a direct branch to another page
+/// through `Em::chain_lookup`, as before the prediction existed. `LSEMU_JIT_PREDICT=ret`:
+/// returns only (`records` false).
+pub(crate) fn enabled() -> bool {
+    mode() != 0
+}
+
+/// Whether direct branches to other pages and BR/BLR use records (`far`, `reg`; default).
+fn records() -> bool {
+    mode() == 2
+}
+
+fn mode() -> u8 {
+    static P: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+    *P.get_or_init(|| match std::env::var("LSEMU_JIT_PREDICT").as_deref() {
+        Ok("0") => 0,
+        Ok("ret") => 1,
+        _ => 2,
+    })
+}
+
+/// Entries of a return stack (a power of two; deeper calls wrap and overwrite the oldest).
+pub(crate) const RS_LEN: usize = 32;
+/// Bytes of the entries (the offset of the top entry wraps modulo this).
+const RS_BYTES: i32 = (RS_LEN * 16) as i32;
+
+/// A PE's return stack (read and written by translated code through `Ctx::rs`).
+#[repr(C)]
+pub(crate) struct RetStack {
+    /// Byte offset in `e` of the top entry (a multiple of 16 below `RS_BYTES`).
+    pub top: u64,
+    /// The Jit's block generation (`far`): bumped, in every PE's stack, whenever blocks
+    /// are removed.
+    pub gen: u64,
+    /// [return VA, record address].
+    pub e: [[u64; 2]; RS_LEN],
+}
+
+const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
+const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
+const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
+
+impl RetStack {
+    /// An empty stack (every entry points to the record `dummy`, whose key is no key).
+    pub(crate) fn new(dummy: u64, gen: u64) -> RetStack {
+        RetStack { top: 0, gen, e: [[1, dummy]; RS_LEN] }
+    }
+
+    /// Forgets every entry (see the module documentation) and sets the block generation.
+    pub(crate) fn clear(&mut self, dummy: u64, gen: u64) {
+        *self = RetStack::new(dummy, gen);
+    }
+}
+
+/// A record (`BlockCx::ics`): [key, code, block generation, VA]. The key is a lookup key's
+/// second half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`; code the host
+/// address to enter; the generation (`RetStack::gen`) that of the fill (direct branches
+/// and BR/BLR); the VA the target's (BR/BLR, and return records).
+pub(crate) type Record = [u64; 4];
+
+/// A key no lookup key equals (a PA is below 2^56 and bits 63:59 are clear).
+const NO_KEY: u64 = u64::MAX;
+
+/// The record no entry's key matches.
+pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1];
+
+/// The key bits of EL | SPSel (as `Jit`'s `key`).
+fn ctx_bits(el: u8, spsel: u8) -> u64 {
+    (el as u64 & 3) << 56 | (spsel as u64 & 1) << 58
+}
+
+/// Profile counters (`LSEMU_JIT_PROFILE`).
+static COUNTS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+/// RETs translated natively that ran, of those whose target was the top entry's VA, of
+/// those that entered the record's block directly, records filled, BL/BLR pushes.
+const C_RET: usize = 0;
+const C_MATCH: usize = 1;
+const C_HIT: usize = 2;
+const C_FILL: usize = 3;
+const C_PUSH: usize = 4;
+/// Direct branches to another page, and those entered directly.
+const C_FAR: usize = 5;
+const C_FAR_HIT: usize = 6;
+/// RETs that took the same-page inline cache (`Em::branch_ic`), BR/BLRs, and their hits.
+const C_RET_IC_HIT: usize = 7;
+pub(super) const C_REG: usize = 8;
+pub(super) const C_REG_IC_HIT: usize = 9;
+
+/// Emits an increment of profile counter `i` when profiling. Clobbers rcx.
+pub(super) fn count(ops: &mut Asm, i: usize) {
+    if native2::profiling() {
+        let a = COUNTS[i].as_ptr() as i64;
+        dynasm!(ops ; .arch x64 ; mov rcx, QWORD a ; lock add QWORD [rcx], 1);
+    }
+}
+
+/// Prints the counters (when profiling) to stderr.
+pub(crate) fn report() {
+    if !native2::profiling() {
+        return;
+    }
+    let c: Vec<u64> = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    eprintln!(
+        "lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly; {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by an inline cache",
+        c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT]
+    );
+}
+
+/// A new record (freed with the code buffer's generation: `BlockCx::ics`).
+fn record(e: &mut Em<'_, '_>, r: Record) -> i64 {
+    let mut b = Box::new(r);
+    let a = &mut *b as *mut Record as i64;
+    e.cx.ics.push(b);
+    a
+}
+
+/// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's return record
+/// `[key, lookup_ret stub, 0, PC + 4]`) on the PE's return stack. Clobbers rcx, rdx, rdi,
+/// r9 and the host flags (no live NZCV at a branch).
+pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
+    if !enabled() {
+        return;
+    }
+    let ret = pc.wrapping_add(4);
+    let (va, rec) = if ret >> 12 == pc >> 12 {
+        let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
+        let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
+        (ret as i64, record(e, [pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret]))
+    } else {
+        (1, e.cx.ret_dummy as i64)
+    };
+    count(&mut e.ops, C_PUSH);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rdx, QWORD va
+        ; mov rdi, QWORD rec
+    );
+    let t = e.cx.stubs.push;
+    e.rel32_to(&[0xe8], t);
+}
+
+/// `Stubs::push`: called with rdx = return VA, rdi = record; pushes them.
+pub(super) fn push_stub(ops: &mut Asm) {
+    dynasm!(ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; add ecx, 16
+        ; and ecx, RS_BYTES - 1
+        ; mov DWORD [r9 + RS_TOP], ecx
+        ; mov QWORD [r9 + rcx + RS_E], rdx
+        ; mov QWORD [r9 + rcx + RS_E + 8], rdi
+        ; ret
+    );
+}
+
+/// Ends the block after RET (rax = target, stored as PC, counts flushed): pops the return
+/// stack and, when rax is the entry's VA, enters its record's block if `Stubs::probe_ret`
+/// finds the checks of the module documentation hold (else it leaves for
+/// `Stubs::lookup_ret`); otherwise the same-page inline cache (`Em::branch_ic`).
+pub(super) fn ret(e: &mut Em<'_, '_>) {
+    count(&mut e.ops, C_RET);
+    if !enabled() {
+        e.branch_ic_counted(C_RET_IC_HIT);
+        return;
+    }
+    let probe = e.cx.stubs.probe_ret[ctx_index(e.cx.el, e.cx.spsel)];
+    let other = e.ops.new_dynamic_label();
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; lea edx, [rcx - 16]
+        ; and edx, RS_BYTES - 1
+        ; mov DWORD [r9 + RS_TOP], edx
+        ; cmp rax, QWORD [r9 + rcx + RS_E]
+        ; jne =>other
+        ; mov r8, QWORD [r9 + rcx + RS_E + 8]
+    );
+    count(&mut e.ops, C_MATCH);
+    e.rel32_to(&[0xe8], probe);
+    count(&mut e.ops, C_HIT);
+    dynasm!(e.ops
+        ; .arch x64
+        ; jmp QWORD [r8 + 8]
+        ; =>other
+    );
+    e.branch_ic_counted(C_RET_IC_HIT);
+}
+
+/// `Stubs::probe_ret` (`gen` false) and `Stubs::probe_gen` for blocks of EL | SPSel << 2 =
+/// `i`, called with rax = target VA, r8 = a record: returns (to a `jmp [r8 + 8]`) when no
+/// interrupt check is pending, the fetch of rax hits `FastMem` (the last-used fetch entry,
+/// or table 0's entry, which is then copied to the last-used entry as `Cpu::fetch` does:
+/// the probe of `lookup_code`), its PA | EL << 56 | SPSel << 58 equals the record's key,
+/// and (`gen`) the record was filled in the current block generation; else drops the
+/// return address and jumps to `fail` (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`)
+/// with rax and r8 unchanged. Clobbers rcx, rdx, rsi, rdi, r9.
+pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
+    let (code, irq) = (l.code as i32, l.irq_check as i32);
+    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    let bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+    let (hit, no) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+    dynasm!(ops
+        ; .arch x64
+        ; cmp BYTE [rbx + irq], 0
+        ; jne =>no
+        // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
+        ; mov rdx, rax
+        ; and rdx, !0xfff | 3
+        ; or rdx, QWORD [rbx + epoch]
+        ; cmp rdx, QWORD [rbx + code + e_tag]
+        ; je =>hit
+        ; mov rsi, rax
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + tables]
+        ; cmp rdx, QWORD [rsi + e_tag]
+        ; jne =>no
+    );
+    for q in 0..(l.entry_size / 8) as i32 {
+        dynasm!(ops
+            ; .arch x64
+            ; mov rdi, QWORD [rsi + 8 * q]
+            ; mov QWORD [rbx + code + 8 * q], rdi
+        );
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; =>hit
+        ; mov rsi, QWORD [rbx + code + e_pa]
+        ; add rsi, rax
+    );
+    if bits != 0 {
+        dynasm!(ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; cmp rsi, QWORD [r8]
+        ; jne =>no
+    );
+    if gen {
+        dynasm!(ops
+            ; .arch x64
+            ; mov r9, QWORD [r12 + CTX_RS]
+            ; mov rdx, QWORD [r9 + RS_GEN]
+            ; cmp rdx, QWORD [r8 + 16]
+            ; jne =>no
+        );
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; ret
+        ; =>no
+        ; add rsp, 8
+        ; jmp =>fail
+    );
+}
+
+/// The end of `Stubs::lookup_ret` after its lookup found the block at [rcx + 16] for key
+/// (rax, rsi): fills the record at r8 when rsi is its key, and enters the block.
+pub(super) fn fill(ops: &mut Asm) {
+    let go = ops.new_dynamic_label();
+    dynasm!(ops
+        ; .arch x64
+        ; cmp rsi, QWORD [r8]
+        ; jne =>go
+        ; mov rdx, QWORD [rcx + 16]
+        ; mov QWORD [r8 + 8], rdx
+    );
+    if native2::profiling() {
+        // (rcx is needed below: count through rdx.)
+        let a = COUNTS[C_FILL].as_ptr() as i64;
+        dynasm!(ops ; .arch x64 ; mov rdx, QWORD a ; lock add QWORD [rdx], 1);
+    }
+    dynasm!(ops
+        ; .arch x64
+        ; =>go
+        ; jmp QWORD [rcx + 16]
+    );
+}
+
+/// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
+/// counts flushed): enters the block its record remembers if `Stubs::probe_gen` finds
+/// that the checks of `ret` hold for `t` and the record was filled in the current block
+/// generation (`RetStack::gen`: no block was removed since, so `code` is still the block
+/// for that key); else `Stubs::lookup_far` fills the record from its lookup.
+pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
+    count(&mut e.ops, C_FAR);
+    if !records() {
+        e.chain_lookup();
+        return;
+    }
+    let probe = e.cx.stubs.probe_gen[ctx_index(e.cx.el, e.cx.spsel)];
+    let rec = record(e, [NO_KEY, 0, 0, t]);
+    dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
+    e.rel32_to(&[0xe8], probe);
+    count(&mut e.ops, C_FAR_HIT);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+}
+
+/// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
+/// one-entry inline cache of the last target, on any page: the record is entered when
+/// rax is its VA and `Stubs::probe_gen` accepts it (as for `far`); else
+/// `Stubs::lookup_far` fills it from its lookup.
+pub(super) fn reg(e: &mut Em<'_, '_>) {
+    count(&mut e.ops, C_REG);
+    if !records() {
+        e.branch_ic();
+        return;
+    }
+    let ci = ctx_index(e.cx.el, e.cx.spsel);
+    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
+    let rec = record(e, [NO_KEY, 0, 0, 1]);
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov r8, QWORD rec
+        ; cmp rax, QWORD [r8 + 24]
+    );
+    e.rel32_to(&[0x0f, 0x85], lookup);
+    e.rel32_to(&[0xe8], probe);
+    count(&mut e.ops, C_REG_IC_HIT);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+}
+
+/// The end of `Stubs::lookup_far` after its lookup found the block at [rcx + 16] for key
+/// (rax, rsi): fills the record at r8 (key, code, current block generation, VA) and
+/// enters the block.
+pub(super) fn fill_far(ops: &mut Asm) {
+    dynasm!(ops
+        ; .arch x64
+        ; mov QWORD [r8], rsi
+        ; mov rdx, QWORD [rcx + 16]
+        ; mov QWORD [r8 + 8], rdx
+        ; mov r9, QWORD [r12 + CTX_RS]
+        ; mov rdx, QWORD [r9 + RS_GEN]
+        ; mov QWORD [r8 + 16], rdx
+        ; mov QWORD [r8 + 24], rax
+        ; jmp QWORD [rcx + 16]
+    );
+}

@@ -249,10 +249,12 @@ enum Lk {
     Far,
 }
 
-/// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
-/// `Lk`) for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the
-/// `fetch_miss` stub for `i`, `lc`: the lookup cache miss stub.
-fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+/// The fetch check the lookup stubs and `ras::probe` share, for blocks of EL | SPSel << 2
+/// = `i`, with rax = target VA: jumps to `miss` when an interrupt check is pending or the
+/// fetch of rax misses `FastMem` (the last-used fetch entry, or table 0's entry, which is
+/// then copied to the last-used entry as `Cpu::fetch` does); otherwise falls through with
+/// rsi = PA | EL << 56 | SPSel << 58 (the second half of the block key). Clobbers rdx, rdi.
+pub(super) fn fetch_probe(ops: &mut Asm, i: usize, miss: dynasmrt::DynamicLabel) {
     let l = cpu_aarch64::mem::fast_layout();
     let (tables, epoch) = (l.tables as i32, l.epoch as i32);
     let (code, irq) = (l.code as i32, l.irq_check as i32);
@@ -260,14 +262,12 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
     let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
-    let jc = jcache as i64;
-    let tab = ops.new_dynamic_label();
     let hit = ops.new_dynamic_label();
-    debug_assert!(std::mem::size_of::<JEntry>() == 32 && l.entry_size.is_multiple_of(8));
+    debug_assert!(l.entry_size.is_multiple_of(8));
     dynasm!(ops
         ; .arch x64
         ; cmp BYTE [rbx + irq], 0
-        ; jne =>fm
+        ; jne =>miss
         // rdx = the fetch's key: page, 4-byte alignment and epoch in one compare.
         ; mov rdx, rax
         ; and rdx, !0xfff | 3
@@ -276,13 +276,12 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
         ; cmp rdx, QWORD [rbx + code + e_tag]
         ; je =>hit
         // Table 0 (fetch) entry: on a hit `fetch` copies it to the last-used entry.
-        ; =>tab
         ; mov rsi, rax
         ; shr rsi, 12 - shift
         ; and esi, index_mask
         ; add rsi, QWORD [rbx + tables]
         ; cmp rdx, QWORD [rsi + e_tag]
-        ; jne =>fm
+        ; jne =>miss
     );
     for q in 0..(l.entry_size / 8) as i32 {
         dynasm!(ops
@@ -294,11 +293,23 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
     dynasm!(ops
         ; .arch x64
         ; =>hit
-        // rsi = PA | EL << 56 | SPSel << 58 (the key's second half).
         ; mov rsi, QWORD [rbx + code + e_pa]
         ; add rsi, rax
-        ; mov rdx, QWORD ctx_bits
-        ; or rsi, rdx
+    );
+    if ctx_bits != 0 {
+        dynasm!(ops ; .arch x64 ; mov rdx, QWORD ctx_bits ; or rsi, rdx);
+    }
+}
+
+/// The code of `Stubs::lookup` (`Stubs::lookup_ic`, `Stubs::lookup_ret` for the other
+/// `Lk`) for blocks of EL | SPSel << 2 = `i`: see `Em::chain_lookup`. `fm`: the
+/// `fetch_miss` stub for `i`, `lc`: the lookup cache miss stub.
+fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dynasmrt::DynamicLabel, lc: dynasmrt::DynamicLabel) {
+    let jc = jcache as i64;
+    debug_assert!(std::mem::size_of::<JEntry>() == 32);
+    fetch_probe(ops, i, fm);
+    dynasm!(ops
+        ; .arch x64
         // rcx = &jcache[jc_hash(va, pa_ctx)]
         ; mov rcx, rsi
         ; rol rcx, 32
@@ -2152,12 +2163,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                     dynasm!(e.ops ; .arch x64 ; lea rdx, [Rq(c) + 1]);
                 } else {
                     e.load_keep_flags(RDX, rm);
-                    match d {
-                        DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
-                        DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                        DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
-                        _ => {}
-                    }
+                    csel_else_rdx(e, &d);
                 }
                 operand::cmov_rdx_from(e, cc, c);
                 e.store(RDX, rd, false, sf == 1);
@@ -2176,12 +2182,7 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 }
             } else {
                 e.load_keep_flags(RDX, rm);
-                match d {
-                    DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
-                    DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
-                    DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
-                    _ => {}
-                }
+                csel_else_rdx(e, &d);
                 e.load_keep_flags(RAX, rn);
             }
             cmov_rdx_rax(e, cc);
@@ -2592,4 +2593,15 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     }
     finish_access(e, pc, raw, rn, ix, slow, done, true);
     true
+}
+
+/// The CSINC / CSINV / CSNEG operation on the "else" value in rdx (flags untouched; CSEL:
+/// nothing).
+fn csel_else_rdx(e: &mut Em, d: &DpReg) {
+    match d {
+        DpReg::Csinc { .. } => dynasm!(e.ops ; .arch x64 ; lea rdx, [rdx + 1]),
+        DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
+        DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
+        _ => {}
+    }
 }

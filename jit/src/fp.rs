@@ -1445,11 +1445,7 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
                         (false, false) => dynasm!(e.ops ; .arch x64 ; cvttss2si rax, xmm0 ; mov rcx, rax ; neg rcx ; jo =>slow),
                     }
                     if unsigned {
-                        if sf == 1 {
-                            dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
-                        } else {
-                            dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
-                        }
+                        unsigned_range(e, sf, slow);
                     }
                     e.store(RAX, rd, false, sf == 1);
                     return;
@@ -1465,11 +1461,7 @@ pub(super) fn native_fp(e: &mut Em<'_, '_>, pc: u64, i: Fp) -> bool {
                 }
                 e.mx_read(MX_IE_UE, slow);
                 if unsigned {
-                    if sf == 1 {
-                        dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
-                    } else {
-                        dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
-                    }
+                    unsigned_range(e, sf, slow);
                 }
                 e.store(RAX, rd, false, sf == 1);
                 e.mx_commit();
@@ -1924,4 +1916,14 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
     e.avail = None;
     // Both paths leave the register cache as set above (see the module documentation).
     e.xmm.keep = true;
+}
+
+/// FCVTZU: `slow` unless the signed 64-bit conversion in rax is a valid unsigned result
+/// (`sf`: below 2^63; 32-bit: below 2^32).
+fn unsigned_range(e: &mut Em, sf: u32, slow: dynasmrt::DynamicLabel) {
+    if sf == 1 {
+        dynasm!(e.ops ; .arch x64 ; test rax, rax ; js =>slow);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
+    }
 }

@@ -257,47 +257,8 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
 /// return address and jumps to `fail` (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`)
 /// with rax and r8 unchanged. Clobbers rcx, rdx, rsi, rdi, r9.
 pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
-    let l = cpu_aarch64::mem::fast_layout();
-    let (tables, epoch) = (l.tables as i32, l.epoch as i32);
-    let (code, irq) = (l.code as i32, l.irq_check as i32);
-    let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
-    let shift = l.entry_size.trailing_zeros() as i8;
-    let index_mask = ((l.entries - 1) << shift) as i32;
-    let bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
-    let (hit, no) = (ops.new_dynamic_label(), ops.new_dynamic_label());
-    dynasm!(ops
-        ; .arch x64
-        ; cmp BYTE [rbx + irq], 0
-        ; jne =>no
-        // The fetch's key (page, 4-byte alignment, epoch), as `lookup_code`.
-        ; mov rdx, rax
-        ; and rdx, !0xfff | 3
-        ; or rdx, QWORD [rbx + epoch]
-        ; cmp rdx, QWORD [rbx + code + e_tag]
-        ; je =>hit
-        ; mov rsi, rax
-        ; shr rsi, 12 - shift
-        ; and esi, index_mask
-        ; add rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + e_tag]
-        ; jne =>no
-    );
-    for q in 0..(l.entry_size / 8) as i32 {
-        dynasm!(ops
-            ; .arch x64
-            ; mov rdi, QWORD [rsi + 8 * q]
-            ; mov QWORD [rbx + code + 8 * q], rdi
-        );
-    }
-    dynasm!(ops
-        ; .arch x64
-        ; =>hit
-        ; mov rsi, QWORD [rbx + code + e_pa]
-        ; add rsi, rax
-    );
-    if bits != 0 {
-        dynasm!(ops ; .arch x64 ; mov rdx, QWORD bits ; or rsi, rdx);
-    }
+    let no = ops.new_dynamic_label();
+    super::fetch_probe(ops, i, no);
     dynasm!(ops
         ; .arch x64
         ; cmp rsi, QWORD [r8]

@@ -585,6 +585,12 @@ impl CodeBuf {
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
+        // Translated code is spread over tens of MB: asked to be backed by transparent huge
+        // pages (hosts in THP `madvise` mode honour it), it takes one host page fault per 2 MiB
+        // as `populate` grows it and far fewer instruction-TLB misses when blocks of many
+        // pages chain into each other. Advice only: refused, the buffer is 4 KiB pages.
+        // SAFETY: the mapping just made; the advice changes only how it is backed.
+        unsafe { libc::madvise(p, len, libc::MADV_HUGEPAGE) };
         Ok(CodeBuf { ptr: p as *mut u8, len, populated: 0 })
     }
 

@@ -1120,14 +1120,36 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                     code.push(add_lsl(19, 0, 19, 1));
                 }
             }
-            code.push(ldr_x(23, 24));
-            code.push(eor_0x3000(23, 23));
-            code.push(str_x(23, 24));
-            code.extend([DSB_ISH, if by_va { tlbi_vae1(21) } else { TLBI_VMALLE1 }, DSB_ISH, ISB]);
+            // Cold remap (with the SIMD&FP load): the loop runs without remapping, then
+            // the remap runs once, from a block the dispatcher meets for the first time
+            // (so it interprets the TLBI itself: no call-out), and the loop runs again:
+            //   L: ...; SUBS X26, X26, #1; B.NE L
+            //   SUBS X27, X27, #1; B.NE R; B E
+            //   R: LDR/EOR/STR X23; DSB; TLBI; DSB; ISB; MOVZ X26, #n; B L
+            //   E:
+            // The second round's loads must read the other page: a page memo filled in
+            // the first round must not survive the dispatcher's TLBI (X27 = 2).
+            let cold = fp_load && r.chance(1, 3);
+            let remap = [ldr_x(23, 24), eor_0x3000(23, 23), str_x(23, 24), DSB_ISH, if by_va { tlbi_vae1(21) } else { TLBI_VMALLE1 }, DSB_ISH, ISB];
+            if !cold {
+                code.extend(remap);
+            }
             code.push(subs_imm(26, 26, 1));
             let back = top as i64 - code.len() as i64;
             code.push(b_ne(4 * back));
             prog.regs.x[26] = 2 + r.below(5);
+            if cold {
+                let rounds = 3 + r.below(4) as u32;
+                prog.regs.x[26] = rounds as u64;
+                prog.regs.x[27] = 2;
+                code.push(subs_imm(27, 27, 1));
+                code.push(b_ne(8));
+                code.push(b(4 * (remap.len() as i64 + 3)));
+                code.extend(remap);
+                code.push(movz(26, rounds, 0));
+                let back = top as i64 - code.len() as i64;
+                code.push(b(4 * back));
+            }
         }
         "smc_alias" => {
             // MMU on. F (page 5: MOVZ X0, #imm; RET) is rewritten between calls, through

@@ -192,7 +192,7 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         let fm = ops.new_dynamic_label();
         fms.push(fm);
         dynasm!(ops ; .arch x64 ; =>fm);
-        let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+        let ctx_bits = index_ctx_bits(i) as i64;
         dynasm!(ops
             ; .arch x64
             // The dispatcher's fetch, done by `fetch_miss` (rax = target VA).
@@ -236,6 +236,11 @@ fn ctx_index(el: u8, spsel: u8) -> usize {
     (el as usize & 3) | (spsel as usize & 1) << 2
 }
 
+/// The key bits (`crate::ctx_bits`) of the EL and SPSel whose `ctx_index` is `i`.
+fn index_ctx_bits(i: usize) -> u64 {
+    crate::ctx_bits(i as u8 & 3, (i >> 2) as u8 & 1)
+}
+
 /// Which lookup stub `lookup_code` emits.
 #[derive(Clone, Copy, PartialEq)]
 enum Lk {
@@ -261,7 +266,7 @@ pub(super) fn fetch_probe(ops: &mut Asm, i: usize, miss: dynasmrt::DynamicLabel)
     let (e_tag, e_pa) = (l.e_tag as i32, l.e_pa_off as i32);
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
-    let ctx_bits = ((i as u64 & 3) << 56 | (i as u64 >> 2 & 1) << 58) as i64;
+    let ctx_bits = index_ctx_bits(i) as i64;
     let hit = ops.new_dynamic_label();
     debug_assert!(l.entry_size.is_multiple_of(8));
     dynasm!(ops

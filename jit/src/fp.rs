@@ -754,13 +754,7 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
         e.fp_ok = true;
     }
     if plan.fast {
-        dynasm!(e.ops
-            ; .arch x64
-            ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
-            ; jnz =>fail
-            ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
-            ; jz =>fail
-        );
+        fast_mode_check(e, fail, fail);
         e.fp_fast = true;
     }
     // The planned registers known to have zero bits above their scalar (`XmmCache::wide`)
@@ -927,13 +921,7 @@ fn rounding(e: &mut Em<'_, '_>, pc: u64, shape: Shape, zero: Zero, rd: u32, neg:
             // first rounding instruction checks again (see the module documentation).
             let mode_slow = e.ops.new_dynamic_label();
             let mx = e.ops.new_dynamic_label();
-            dynasm!(e.ops
-                ; .arch x64
-                ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
-                ; jnz =>mode_slow
-                ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
-                ; jz =>mx
-            );
+            fast_mode_check(e, mode_slow, mx);
             let held = e.xmm.held;
             let p0 = e.pending;
             let raw = e.raw;
@@ -1926,4 +1914,16 @@ fn unsigned_range(e: &mut Em, sf: u32, slow: dynasmrt::DynamicLabel) {
     } else {
         dynasm!(e.ops ; .arch x64 ; mov rcx, rax ; shr rcx, 32 ; jnz =>slow);
     }
+}
+
+/// The IXC-sticky fast mode's condition: jumps to `not_rne` unless FPCR.RMode and FPCR.FZ
+/// are zero (`FPCR_ROUND`), then to `no_ixc` unless FPSR.IXC is set.
+fn fast_mode_check(e: &mut Em, not_rne: dynasmrt::DynamicLabel, no_ixc: dynasmrt::DynamicLabel) {
+    dynasm!(e.ops
+        ; .arch x64
+        ; test DWORD [rbx + OFF_FPCR], FPCR_ROUND
+        ; jnz =>not_rne
+        ; test BYTE [rbx + OFF_FPSR], FPSR_IXC
+        ; jz =>no_ixc
+    );
 }

@@ -91,9 +91,14 @@ struct Key {
     pa_ctx: u64,
 }
 
+/// The EL | SPSel part of a key's `pa_ctx`.
+pub(crate) fn ctx_bits(el: u8, spsel: u8) -> u64 {
+    (el as u64 & 3) << 56 | (spsel as u64 & 1) << 58
+}
+
 fn key(cpu: &Cpu, va: u64, pa: u64) -> Key {
     let p = &cpu.st.pstate;
-    Key { va, pa_ctx: pa | (p.el as u64 & 3) << 56 | (p.sp as u64 & 1) << 58 }
+    Key { va, pa_ctx: pa | ctx_bits(p.el, p.sp) }
 }
 
 /// Conditions under which the interpreter must run instead of translated code (debug
@@ -439,15 +444,21 @@ static HOT_N: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| std::env::v
 /// Bound on `Jit::seen` (emptied when it reaches it).
 const SEEN_MAX: usize = 1 << 20;
 
-/// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
-/// (instructions up to the first that ends a block, `emit::ends_block`, at most
-/// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
-fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+/// The host address of the guest word at PA `pa`, when its whole 4 KiB page is in one of
+/// the platform's RAM spans (readable as a whole); None otherwise.
+fn ram_host(p: &dyn Platform, pa: u64) -> Option<usize> {
     let span = p.ram_span(PhysAddr(pa & !0xfff))?;
     if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
         return None;
     }
-    let host = span.host as usize + (pa - span.base.0) as usize;
+    Some(span.host as usize + (pa - span.base.0) as usize)
+}
+
+/// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
+/// (instructions up to the first that ends a block, `emit::ends_block`, at most
+/// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
+fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+    let host = ram_host(p, pa)?;
     let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
     for i in 0..n {
         // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
@@ -898,14 +909,10 @@ impl Jit {
     /// `translate`, or with `prefix` the translation of at most that many instructions
     /// from `va` as a prefix (`Jit::tails`).
     fn translate_limited(&mut self, cpu: &mut Cpu, p: &dyn Platform, va: u64, pa: u64, prefix: Option<u32>) -> Option<Block> {
-        let span = p.ram_span(PhysAddr(pa & !0xfff))?;
-        if span.host.is_null() || pa < span.base.0 || (pa & !0xfff) - span.base.0 > span.len.saturating_sub(0x1000) {
-            return None;
-        }
+        let host = ram_host(p, pa)?;
         if self.used + BLOCK_ROOM > self.code_size() {
             self.flush();
         }
-        let host = span.host as usize + (pa - span.base.0) as usize;
         let n = ((0x1000 - (pa & 0xfff)) / 4) as usize;
         let mut buf = [0u32; MAX_BLOCK];
         let words = &mut buf[..n.min(prefix.map_or(MAX_BLOCK, |l| (l as usize).clamp(1, MAX_BLOCK)))];

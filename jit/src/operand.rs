@@ -63,9 +63,7 @@ pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32
         // (The 64-bit product's low half: zero-extend the W result.)
         dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd));
     }
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
-    // (The rax of an earlier store no longer holds what `Em::avail` says, maybe.)
-    e.avail = None;
+    write_back(e, rd, cd);
     Some(cd)
 }
 
@@ -177,9 +175,7 @@ pub(super) fn imm_in_cache(e: &mut Em<'_, '_>, sub: bool, flags: bool, sf: bool,
         (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), imm),
         (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), imm),
     }
-    let offd = e.cx.reg_off(rd);
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
-    e.avail = None;
+    write_back(e, rd, cd);
     true
 }
 
@@ -201,9 +197,7 @@ pub(super) fn shift_in_cache(e: &mut Em<'_, '_>, d: &cpu_aarch64::decode::DpImm)
         (_, true) => dynasm!(e.ops ; .arch x64 ; sar Rq(cd), a),
         (_, false) => dynasm!(e.ops ; .arch x64 ; sar Rd(cd), a),
     }
-    let offd = e.cx.reg_off(rd);
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
-    e.avail = None;
+    write_back(e, rd, cd);
     true
 }
 
@@ -227,9 +221,7 @@ pub(super) fn logic_imm_in_cache(e: &mut Em<'_, '_>, op: Alu, sf: bool, v: u64, 
         (_, true) => dynasm!(e.ops ; .arch x64 ; and Rq(cd), i),
         (_, false) => dynasm!(e.ops ; .arch x64 ; and Rd(cd), i),
     }
-    let offd = e.cx.reg_off(rd);
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
-    e.avail = None;
+    write_back(e, rd, cd);
     Some(cd)
 }
 
@@ -271,8 +263,7 @@ pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: 
     if !sf {
         dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(cd));
     }
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
-    e.avail = None;
+    write_back(e, rd, cd);
     true
 }
 
@@ -310,8 +301,14 @@ pub(super) fn ext_in_cache(e: &mut Em<'_, '_>, sub: bool, flags: bool, sf: bool,
         (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), rcx),
         (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), ecx),
     }
+    write_back(e, rd, cd);
+    true
+}
+
+/// Stores the result computed in Rd's cache register `cd` to Rd (the cache is write-through).
+/// The rax of an earlier store may no longer hold what `Em::avail` says: forgotten.
+fn write_back(e: &mut Em<'_, '_>, rd: u32, cd: u8) {
     let offd = e.cx.reg_off(rd);
     dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
     e.avail = None;
-    true
 }

@@ -124,11 +124,6 @@ const NO_KEY: u64 = u64::MAX;
 /// The record no entry's key matches.
 pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1];
 
-/// The key bits of EL | SPSel (as `Jit`'s `key`).
-fn ctx_bits(el: u8, spsel: u8) -> u64 {
-    (el as u64 & 3) << 56 | (spsel as u64 & 1) << 58
-}
-
 /// Profile counters (`LSEMU_JIT_PROFILE`).
 static COUNTS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 /// RETs translated natively that ran, of those whose target was the top entry's VA, of
@@ -185,7 +180,7 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
         let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
-        (ret as i64, record(e, [pa | ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret]))
+        (ret as i64, record(e, [pa | crate::ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret]))
     } else {
         (1, e.cx.ret_dummy as i64)
     };

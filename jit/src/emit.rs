@@ -485,6 +485,9 @@ pub(crate) struct BlockCx<'a> {
     pub prefix: bool,
     /// Address of the return record no return matches (`ras`).
     pub ret_dummy: u64,
+    /// `cpu_aarch64::decode` (through the PE's decode cache: the dispatcher has just
+    /// interpreted the block, usually).
+    pub decode: &'a mut dyn FnMut(u32) -> Insn,
 }
 
 impl BlockCx<'_> {
@@ -1120,7 +1123,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
     let mut n = 0;
     for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        *d = cpu_aarch64::decode(w);
+        *d = (cx.decode)(w);
         if ends_block(d) {
             break;
         }

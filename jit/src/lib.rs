@@ -457,14 +457,15 @@ fn ram_host(p: &dyn Platform, pa: u64) -> Option<usize> {
 /// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
 /// (instructions up to the first that ends a block, `emit::ends_block`, at most
 /// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
-fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+/// (Decoded through the PE's decode cache: the dispatcher interprets the block next.)
+fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
     let host = ram_host(p, pa)?;
     let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
     for i in 0..n {
         // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
         // words left in this page.
         let w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
-        if emit::ends_block(&cpu_aarch64::decode(w)) {
+        if emit::ends_block(&interp::decode_cached(cpu, w)) {
             return Some(i as u32 + 1);
         }
     }
@@ -935,6 +936,7 @@ impl Jit {
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
             ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
+            decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -1030,7 +1032,7 @@ impl Jit {
     /// Whether the block with key `k` (at PA `pa`), not translated, is to be interpreted
     /// this time: the first `HOT - 1` times the dispatcher meets it (counted in `seen`).
     /// Then returns its length (instructions up to the one that ends it).
-    fn cold(&mut self, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
+    fn cold(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
         let hot = *HOT_N;
         if hot <= 1 {
             return None;
@@ -1041,7 +1043,7 @@ impl Jit {
         let c = match self.seen.get_mut(&k) {
             Some(c) => c,
             None => {
-                let len = block_len(p, pa)?;
+                let len = block_len(cpu, p, pa)?;
                 self.seen.entry(k).or_insert((0, len))
             }
         };
@@ -1147,7 +1149,7 @@ impl Jit {
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
-                None => match self.cold(p, k, pa) {
+                None => match self.cold(cpu, p, k, pa) {
                     Some(len) => {
                         // Interpreted this time: the block's instructions, while they
                         // follow each other (an exception ends the stepping).

@@ -475,7 +475,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 4]>>,
+    pub ics: &'a mut crate::ics::Ics,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -1058,9 +1058,7 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic = Box::new([1u64, 0, self.cx.va, 0]);
-        let addr = &mut *ic as *mut [u64; 4] as i64;
-        self.cx.ics.push(ic);
+        let addr = self.cx.ics.push([1u64, 0, self.cx.va, 0]) as i64;
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
         let miss = self.cx.stubs.lookup_ic[ctx_index(self.cx.el, self.cx.spsel)];

@@ -64,6 +64,7 @@ use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
 use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
 mod emit;
+mod ics;
 mod perfmap;
 
 /// A cheap hasher for u64 keys (page numbers, packed block keys).
@@ -537,9 +538,7 @@ pub struct Jit {
     code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
-    // Boxed: translated code holds their addresses while the vector grows.
-    #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 4]>>,
+    ics: ics::Ics,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -665,7 +664,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
-            ics: Vec::new(),
+            ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
             ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
@@ -1040,16 +1039,15 @@ impl Jit {
         if self.seen.len() >= SEEN_MAX {
             self.seen.clear();
         }
-        let c = match self.seen.get_mut(&k) {
-            Some(c) => c,
-            None => {
-                let len = block_len(cpu, p, pa)?;
-                self.seen.entry(k).or_insert((0, len))
-            }
+        // (One hash and probe of `seen` per visit.)
+        let mut e = match self.seen.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => e,
+            std::collections::hash_map::Entry::Vacant(v) => v.insert_entry((0, block_len(cpu, p, pa)?)),
         };
+        let c = e.get_mut();
         c.0 += 1;
         if c.0 >= hot {
-            self.seen.remove(&k);
+            e.remove();
             return None;
         }
         Some(c.1 as usize)

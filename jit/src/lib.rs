@@ -554,6 +554,8 @@ pub struct Jit {
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
     broken: bool,
+    /// What translated code shares with the dispatcher, kept between runs (`run_inner`).
+    ctx: Option<Box<Ctx>>,
 }
 
 impl std::fmt::Debug for Jit {
@@ -672,6 +674,7 @@ impl Jit {
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
+            ctx: None,
         };
         match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
@@ -1055,18 +1058,38 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx {
-            end,
-            slot: std::ptr::null_mut(),
-            cpu: cpu as *mut Cpu,
-            plat: std::ptr::null_mut(),
-            exit: None,
-            slot_page: 0,
-            jcache: self.jcache.as_ptr(),
-            memo: [[0; 2]; 64],
-            memo_epoch: 16,
-            rs: self.ret_stack(cpu.cfg.index),
-        };
+        // The `Ctx` is kept from run to run (its 1 KiB page memo is not cleared and copied
+        // at every turn: the dispatcher starts a new memo epoch before every entry into
+        // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
+        let mut ctx = self.ctx.take().unwrap_or_else(|| {
+            Box::new(Ctx {
+                end: 0,
+                slot: std::ptr::null_mut(),
+                cpu: std::ptr::null_mut(),
+                plat: std::ptr::null_mut(),
+                exit: None,
+                slot_page: 0,
+                jcache: std::ptr::null(),
+                memo: [[0; 2]; 64],
+                memo_epoch: 16,
+                rs: std::ptr::null_mut(),
+            })
+        });
+        ctx.end = end;
+        ctx.slot = std::ptr::null_mut();
+        ctx.cpu = cpu as *mut Cpu;
+        ctx.plat = std::ptr::null_mut();
+        ctx.exit = None;
+        ctx.slot_page = 0;
+        ctx.jcache = self.jcache.as_ptr();
+        ctx.rs = self.ret_stack(cpu.cfg.index);
+        let x = self.dispatch(cpu, p, end, &mut ctx);
+        self.ctx = Some(ctx);
+        x
+    }
+
+    /// `run_inner`'s loop, with its `Ctx`.
+    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1209,7 +1232,7 @@ impl Jit {
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
-                tramp(cpu as *mut Cpu, &mut ctx as *mut Ctx, code.ptr.add(b.off))
+                tramp(cpu as *mut Cpu, ctx as *mut Ctx, code.ptr.add(b.off))
             };
             self.counters.dispatches += 1;
             if let Some(c) = self.counters.exits.get_mut(r as usize) {

@@ -101,10 +101,13 @@ pub fn prepare_file(kernel_path: &std::path::Path, dtb: &[u8], initrd: Option<Ve
     let name = kernel_path.display().to_string();
     let cannot = |e: std::io::Error| BootError::File(format!("cannot read {name}: {e}"));
     let mut f = std::fs::File::open(kernel_path).map_err(cannot)?;
-    let len = f.metadata().map_err(cannot)?.len();
+    let meta = f.metadata().map_err(cannot)?;
+    let len = meta.len();
     let mut head = Vec::with_capacity(HEADER_SIZE);
     (&mut f).take(HEADER_SIZE as u64).read_to_end(&mut head).map_err(cannot)?;
-    let plain = is_image(&head) && !is_gzip(&head) && !(head.len() >= 8 && &head[4..8] == b"zimg");
+    // (Only a regular file can be read again at load time: a pipe, e.g. `<(zcat ..)`,
+    // is read whole here.)
+    let plain = meta.is_file() && is_image(&head) && !is_gzip(&head) && !(head.len() >= 8 && &head[4..8] == b"zimg");
     let header = if plain { Some(parse_header(&head, &name)?) } else { None };
     let Some(header) = header.filter(|h| h.image_size != 0) else {
         // Not a plain Image with a declared size: read it all, as `prepare_owned` wants.

@@ -142,3 +142,24 @@ fn bad_kernel_files_give_one_line_errors() {
     let e = m.load_linux(&b).unwrap_err();
     assert!(matches!(&e, MachineError::File(s) if s.starts_with(&format!("cannot read {}", p.display()))), "{e}");
 }
+
+/// A kernel given as a pipe (e.g. `--kernel <(zcat Image.gz)`) cannot be read again at
+/// load time: it is read whole when the boot is prepared, and still lands as the file's
+/// bytes.
+#[test]
+fn a_pipe_is_read_whole() {
+    let img = image(0x1_2345, 0x1_4000);
+    let dir = tmp("fifo-dir-marker", b"").parent().unwrap().to_path_buf();
+    let fifo = dir.join("Image.fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo with a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let (f2, data) = (fifo.clone(), img.clone());
+    let writer = std::thread::spawn(move || std::fs::write(f2, data).unwrap());
+    let b = prepare_file(&fifo, &dtb(), None, &cfg()).unwrap();
+    writer.join().unwrap();
+    assert!(b.kernel_file.is_none(), "a pipe is not read again at load time");
+    assert_eq!(&loaded(&b)[..img.len()], &img[..]);
+    std::fs::remove_file(&fifo).unwrap();
+}

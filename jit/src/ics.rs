@@ -7,11 +7,17 @@
 /// Records per chunk (32 KiB chunks).
 const CHUNK: usize = 1024;
 
+/// A record, aligned so that it never straddles two cache lines (translated code reads
+/// it on every register branch).
+#[derive(Clone, Copy, Default)]
+#[repr(C, align(32))]
+struct Rec([u64; 4]);
+
 /// A stack of fixed-address `[u64; 4]` records, grown by `push`, cut by `truncate`
 /// (which only forgets records: their chunks stay for the next pushes).
 #[derive(Default)]
 pub(crate) struct Ics {
-    chunks: Vec<Box<[[u64; 4]]>>,
+    chunks: Vec<Box<[Rec]>>,
     len: usize,
 }
 
@@ -22,9 +28,9 @@ impl Ics {
     pub fn push(&mut self, v: [u64; 4]) -> *mut [u64; 4] {
         let (c, i) = (self.len / CHUNK, self.len % CHUNK);
         if c == self.chunks.len() {
-            self.chunks.push(vec![[0u64; 4]; CHUNK].into_boxed_slice());
+            self.chunks.push(vec![Rec::default(); CHUNK].into_boxed_slice());
         }
-        let r = &mut self.chunks[c][i];
+        let r = &mut self.chunks[c][i].0;
         *r = v;
         self.len += 1;
         r as *mut [u64; 4]
@@ -61,8 +67,9 @@ mod tests {
             // SAFETY: records live as long as `s`; nothing was truncated yet.
             assert_eq!(unsafe { *p }, [i, i + 1, i + 2, i + 3]);
         }
-        // Distinct, and consecutive within a chunk.
+        // Distinct, consecutive within a chunk, each within one 64-byte line.
         assert_eq!(ptrs[1] as usize - ptrs[0] as usize, 32);
+        assert!(ptrs.iter().all(|&p| p as usize % 32 == 0));
         let mut sorted: Vec<usize> = ptrs.iter().map(|&p| p as usize).collect();
         sorted.sort();
         sorted.dedup();

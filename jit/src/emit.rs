@@ -475,7 +475,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 4]>>,
+    pub ics: &'a mut crate::ics::Ics,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -485,6 +485,9 @@ pub(crate) struct BlockCx<'a> {
     pub prefix: bool,
     /// Address of the return record no return matches (`ras`).
     pub ret_dummy: u64,
+    /// `cpu_aarch64::decode` (through the PE's decode cache: the dispatcher has just
+    /// interpreted the block, usually).
+    pub decode: &'a mut dyn FnMut(u32) -> Insn,
 }
 
 impl BlockCx<'_> {
@@ -1055,9 +1058,7 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic = Box::new([1u64, 0, self.cx.va, 0]);
-        let addr = &mut *ic as *mut [u64; 4] as i64;
-        self.cx.ics.push(ic);
+        let addr = self.cx.ics.push([1u64, 0, self.cx.va, 0]) as i64;
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
         let miss = self.cx.stubs.lookup_ic[ctx_index(self.cx.el, self.cx.spsel)];
@@ -1120,7 +1121,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
     let mut n = 0;
     for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        *d = cpu_aarch64::decode(w);
+        *d = (cx.decode)(w);
         if ends_block(d) {
             break;
         }

@@ -64,6 +64,7 @@ use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
 use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
 mod emit;
+mod ics;
 mod perfmap;
 
 /// A cheap hasher for u64 keys (page numbers, packed block keys).
@@ -457,14 +458,15 @@ fn ram_host(p: &dyn Platform, pa: u64) -> Option<usize> {
 /// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
 /// (instructions up to the first that ends a block, `emit::ends_block`, at most
 /// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
-fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+/// (Decoded through the PE's decode cache: the dispatcher interprets the block next.)
+fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
     let host = ram_host(p, pa)?;
     let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
     for i in 0..n {
         // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
         // words left in this page.
         let w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
-        if emit::ends_block(&cpu_aarch64::decode(w)) {
+        if emit::ends_block(&interp::decode_cached(cpu, w)) {
             return Some(i as u32 + 1);
         }
     }
@@ -536,9 +538,7 @@ pub struct Jit {
     code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
-    // Boxed: translated code holds their addresses while the vector grows.
-    #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 4]>>,
+    ics: ics::Ics,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -554,6 +554,8 @@ pub struct Jit {
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
     broken: bool,
+    /// What translated code shares with the dispatcher, kept between runs (`run_inner`).
+    ctx: Option<Box<Ctx>>,
 }
 
 impl std::fmt::Debug for Jit {
@@ -664,7 +666,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
-            ics: Vec::new(),
+            ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
             ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
@@ -672,6 +674,7 @@ impl Jit {
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
+            ctx: None,
         };
         match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
@@ -935,6 +938,7 @@ impl Jit {
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
             ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
+            decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -1030,7 +1034,7 @@ impl Jit {
     /// Whether the block with key `k` (at PA `pa`), not translated, is to be interpreted
     /// this time: the first `HOT - 1` times the dispatcher meets it (counted in `seen`).
     /// Then returns its length (instructions up to the one that ends it).
-    fn cold(&mut self, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
+    fn cold(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
         let hot = *HOT_N;
         if hot <= 1 {
             return None;
@@ -1038,16 +1042,15 @@ impl Jit {
         if self.seen.len() >= SEEN_MAX {
             self.seen.clear();
         }
-        let c = match self.seen.get_mut(&k) {
-            Some(c) => c,
-            None => {
-                let len = block_len(p, pa)?;
-                self.seen.entry(k).or_insert((0, len))
-            }
+        // (One hash and probe of `seen` per visit.)
+        let mut e = match self.seen.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => e,
+            std::collections::hash_map::Entry::Vacant(v) => v.insert_entry((0, block_len(cpu, p, pa)?)),
         };
+        let c = e.get_mut();
         c.0 += 1;
         if c.0 >= hot {
-            self.seen.remove(&k);
+            e.remove();
             return None;
         }
         Some(c.1 as usize)
@@ -1055,18 +1058,38 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx {
-            end,
-            slot: std::ptr::null_mut(),
-            cpu: cpu as *mut Cpu,
-            plat: std::ptr::null_mut(),
-            exit: None,
-            slot_page: 0,
-            jcache: self.jcache.as_ptr(),
-            memo: [[0; 2]; 64],
-            memo_epoch: 16,
-            rs: self.ret_stack(cpu.cfg.index),
-        };
+        // The `Ctx` is kept from run to run (its 1 KiB page memo is not cleared and copied
+        // at every turn: the dispatcher starts a new memo epoch before every entry into
+        // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
+        let mut ctx = self.ctx.take().unwrap_or_else(|| {
+            Box::new(Ctx {
+                end: 0,
+                slot: std::ptr::null_mut(),
+                cpu: std::ptr::null_mut(),
+                plat: std::ptr::null_mut(),
+                exit: None,
+                slot_page: 0,
+                jcache: std::ptr::null(),
+                memo: [[0; 2]; 64],
+                memo_epoch: 16,
+                rs: std::ptr::null_mut(),
+            })
+        });
+        ctx.end = end;
+        ctx.slot = std::ptr::null_mut();
+        ctx.cpu = cpu as *mut Cpu;
+        ctx.plat = std::ptr::null_mut();
+        ctx.exit = None;
+        ctx.slot_page = 0;
+        ctx.jcache = self.jcache.as_ptr();
+        ctx.rs = self.ret_stack(cpu.cfg.index);
+        let x = self.dispatch(cpu, p, end, &mut ctx);
+        self.ctx = Some(ctx);
+        x
+    }
+
+    /// `run_inner`'s loop, with its `Ctx`.
+    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1147,7 +1170,7 @@ impl Jit {
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
-                None => match self.cold(p, k, pa) {
+                None => match self.cold(cpu, p, k, pa) {
                     Some(len) => {
                         // Interpreted this time: the block's instructions, while they
                         // follow each other (an exception ends the stepping).
@@ -1209,7 +1232,7 @@ impl Jit {
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
-                tramp(cpu as *mut Cpu, &mut ctx as *mut Ctx, code.ptr.add(b.off))
+                tramp(cpu as *mut Cpu, ctx as *mut Ctx, code.ptr.add(b.off))
             };
             self.counters.dispatches += 1;
             if let Some(c) = self.counters.exits.get_mut(r as usize) {

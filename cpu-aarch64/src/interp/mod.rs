@@ -206,6 +206,14 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     false
 }
 
+/// `decode::decode(raw)` through the PE's decode cache (the one `exec_fetched` uses):
+/// for an engine that looks at instructions before they run, so that running them then
+/// finds them decoded.
+#[inline]
+pub fn decode_cached(cpu: &mut Cpu, raw: u32) -> Insn {
+    cpu.dcache.get(raw)
+}
+
 /// The part of `step_inner` after a fault-free fetch of `raw` at `pc` (and the debug and
 /// PSTATE.IL checks): retires the instruction and applies its flow. Public for the JIT,
 /// which fetches (or has translated) the instruction itself.

@@ -56,7 +56,6 @@ const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
 const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
-const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
 const CTX_END: i32 = offset_of!(Ctx, end) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
@@ -443,7 +442,7 @@ extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
     let raw = match cpu.fetch(p, va) {
         Ok(w) => w,
         Err(e) => {
-            cpu.icount += 1;
+            cpu.count_failed_fetch();
             cpu.take_sync(e);
             cpu.fast_invalidate();
             return 0;
@@ -751,12 +750,8 @@ impl Em<'_, '_> {
     fn flush_count(&mut self) {
         if self.pending > 0 {
             let n = self.pending;
-            let el_off = OFF_ICOUNT_EL + 8 * (self.cx.el as i32 & 3);
-            dynasm!(self.ops
-                ; .arch x64
-                ; add QWORD [rbx + OFF_ICOUNT], n
-                ; add QWORD [rbx + el_off], n
-            );
+            // (Per-EL counts follow from `icount`: `Cpu::icount_el`.)
+            dynasm!(self.ops ; .arch x64 ; add QWORD [rbx + OFF_ICOUNT], n);
             self.pending = 0;
         }
     }
@@ -2535,7 +2530,6 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     // So do the cached registers (`regcache`): both paths meet with the same entries.
     let cached = e.rc.entries();
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     fp::defer(e, move |e| {
         let pending = e.pending;
         e.pending = p0;
@@ -2545,11 +2539,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         }
         e.callout(pc, raw);
         let n = p0 + 1;
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
-        );
+        dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + OFF_ICOUNT], n);
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }

@@ -600,7 +600,6 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     let p0 = e.pending;
     let raw = e.raw;
     let n = p0 + 1;
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     // The fallback is cold: emitted after the block's end (`defer`).
     defer(e, move |e| {
         let (pending, held, regs) = (e.pending, e.xmm.held, e.xmm.regs);
@@ -616,7 +615,6 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
         dynasm!(e.ops
             ; .arch x64
             ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
             ; jmp =>done
         );
         (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
@@ -1882,7 +1880,6 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
         e.store(R11, rn, true, true);
     }
     let p0 = e.pending;
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     let cache = e.xmm.regs;
     defer(e, move |e| {
         let (pending, held) = (e.pending, e.xmm.held);
@@ -1894,7 +1891,6 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
         dynasm!(e.ops
             ; .arch x64
             ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
             ; jmp =>done
         );
         (e.pending, e.xmm.held) = (pending, held);

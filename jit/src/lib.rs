@@ -1116,7 +1116,7 @@ impl Jit {
                 Err(e) => {
                     // As `step_inner`: a failed fetch takes time.
                     self.pending_slot = None;
-                    cpu.icount += 1;
+                    cpu.count_failed_fetch();
                     cpu.take_sync(e);
                     cpu.fast_invalidate();
                     continue;

@@ -56,7 +56,7 @@ const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
 const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
-const CTX_END: i32 = offset_of!(Ctx, end) as i32;
+const CTX_ENDS: i32 = offset_of!(Ctx, ends) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
@@ -597,6 +597,19 @@ fn cond_holds(cond: u32, f: u32) -> bool {
     alu::condition_holds(cond, f << 28)
 }
 
+/// icount += `n` (a negative `n` subtracts): the 8-bit immediate form when it fits.
+/// Clobbers the flags.
+fn add_icount(ops: &mut Asm, n: i32) {
+    if let Ok(b) = i8::try_from(n) {
+        // add qword [rbx + disp32], imm8 (dynasm encodes a run-time immediate as imm32).
+        ops.extend([0x48, 0x83, 0x83]);
+        ops.extend(OFF_ICOUNT.to_le_bytes());
+        ops.push(b as u8);
+    } else {
+        dynasm!(ops ; .arch x64 ; add QWORD [rbx + OFF_ICOUNT], n);
+    }
+}
+
 /// Jcc to `l` with x86 condition code `cc`.
 fn jcc(e: &mut Em<'_, '_>, cc: u8, l: dynasmrt::DynamicLabel) {
     match cc {
@@ -751,7 +764,7 @@ impl Em<'_, '_> {
         if self.pending > 0 {
             let n = self.pending;
             // (Per-EL counts follow from `icount`: `Cpu::icount_el`.)
-            dynasm!(self.ops ; .arch x64 ; add QWORD [rbx + OFF_ICOUNT], n);
+            add_icount(&mut self.ops, n);
             self.pending = 0;
         }
     }
@@ -1190,11 +1203,8 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops
         ; .arch x64
         ; =>entry
-        ; mov rax, QWORD [rbx + OFF_ICOUNT]
-        ; add rax, len
-        ; cmp rax, QWORD [r12 + CTX_END]
-        ; ja =>over
     );
+    budget_check(&mut e, n, over);
     if let Some(plan) = lp {
         fp::loop_prologue(&mut e, plan, list[0].1, len);
     }
@@ -1279,6 +1289,21 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     out.extend(code);
     *e.cx.asm = ops;
     Ok(Some(seen))
+}
+
+/// Jumps to `over` when a block of `n` instructions does not fit in the budget (icount +
+/// n > `Ctx::end`): icount >= `Ctx::ends[n]`. Clobbers rax.
+fn budget_check(e: &mut Em<'_, '_>, n: usize, over: dynasmrt::DynamicLabel) {
+    debug_assert!(n < crate::ENDS);
+    let at = CTX_ENDS + 8 * n.min(crate::ENDS - 1) as i32;
+    dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_ICOUNT]);
+    if at < 0x80 {
+        // cmp rax, [r12 + disp8] (dynasm encodes a run-time displacement as disp32).
+        e.ops.extend([0x49, 0x3b, 0x44, 0x24, at as u8]);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; cmp rax, QWORD [r12 + at]);
+    }
+    dynasm!(e.ops ; .arch x64 ; jae =>over);
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
@@ -2539,7 +2564,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         }
         e.callout(pc, raw);
         let n = p0 + 1;
-        dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + OFF_ICOUNT], n);
+        add_icount(&mut e.ops, -n);
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }

@@ -612,11 +612,8 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
             e.xmm.regs = [None; CACHED];
             load_operands(e, shape, &[(0, r)]);
         }
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; jmp =>done
-        );
+        add_icount(&mut e.ops, -n);
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);
@@ -726,14 +723,8 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     }
     let len = plan.len;
     let (entry, body) = (e.entry, e.body);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rax, QWORD [rbx + OFF_ICOUNT]
-        ; add rax, len
-        ; cmp rax, QWORD [r12 + CTX_END]
-        ; ja =>entry
-        ; jmp =>body
-    );
+    budget_check(e, len as usize, entry);
+    dynasm!(e.ops ; .arch x64 ; jmp =>body);
     true
 }
 
@@ -1888,11 +1879,8 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
         e.callout(pc, raw);
         reload_cache(e, cache);
         let n = p0 + 1;
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; jmp =>done
-        );
+        add_icount(&mut e.ops, -n);
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held) = (pending, held);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);

@@ -130,6 +130,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
+    /// icount at which a block of `n` instructions does not fit, the first n for which
+    /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
+    /// in `Ctx`: the short blocks' entries have 8-bit displacements.
+    pub ends: [u64; ENDS],
     /// icount at which the run ends.
     pub end: u64,
     /// The chain slot an exit::CHAIN asks to fill: the rel32 field of a direct JMP in
@@ -154,7 +159,16 @@ pub(crate) struct Ctx {
     pub rs: *mut emit::ras::RetStack,
 }
 
+/// Entries of `Ctx::ends`: a block (with a loop tail, `emit::fp::loop_tail`) has at
+/// most 2 * MAX_BLOCK instructions.
+pub(crate) const ENDS: usize = 2 * MAX_BLOCK + 1;
+
 impl Ctx {
+    /// `Ctx::ends` for the run ending at icount `end`.
+    fn ends_for(end: u64) -> [u64; ENDS] {
+        std::array::from_fn(|n| if (n as u64) > end { 0 } else { end - n as u64 + 1 })
+    }
+
     /// Invalidates the page memo (a new epoch; the entries are cleared when the epochs
     /// wrap, so that an old tag never matches).
     pub(crate) fn memo_reset(&mut self) {
@@ -1056,6 +1070,7 @@ impl Jit {
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
         let mut ctx = Ctx {
+            ends: Ctx::ends_for(end),
             end,
             slot: std::ptr::null_mut(),
             cpu: cpu as *mut Cpu,

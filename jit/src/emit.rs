@@ -79,6 +79,12 @@ pub(crate) struct Stubs {
     /// `call`ed with esi = instruction word, rdx = its PC: runs it with `call_insn`,
     /// returns to the block if that returned 0, else leaves the block with its exit code.
     pub callout: usize,
+    /// As `callout` for a load/store's (or FP operation's) fallback that goes back to the
+    /// block (`Em::callout_back`): `call`ed also with ecx = the block's count pending
+    /// before the instruction, which it adds to icount first; when the block goes on it
+    /// subtracts that count and the instruction again before returning, so that the
+    /// fallback and the fast path meet with the same pending count.
+    pub callout_back: usize,
     /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
     pub budget: usize,
     /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
@@ -155,6 +161,25 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; ret
         ; stop:
         // Drop the block's return address; eax = the exit code.
+        ; add rsp, 8
+        ; jmp =>epi
+    );
+    st.callout_back = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; add QWORD [rbx + OFF_ICOUNT], rcx
+        // (Also realigns rsp for the call.)
+        ; push rcx
+        ; mov rdi, r12
+        ; mov rax, QWORD f
+        ; call rax
+        ; pop rcx
+        ; test eax, eax
+        ; jnz >stop
+        ; lea rcx, [rcx + 1]
+        ; sub QWORD [rbx + OFF_ICOUNT], rcx
+        ; ret
+        ; stop:
         ; add rsp, 8
         ; jmp =>epi
     );
@@ -1098,12 +1123,30 @@ impl Em<'_, '_> {
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
         // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov esi, raw as i32
-            ; mov rdx, QWORD pc as i64
-        );
+        dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
+        mov_imm(self, RDX, pc);
         let t = self.cx.stubs.callout;
+        self.rel32_to(&[0xe8], t);
+    }
+
+    /// The call-out of an instruction's fallback that comes back to the block with the
+    /// count the fast path leaves pending: the pending count plus this instruction
+    /// (`Stubs::callout_back` flushes the pending count itself and takes both off again
+    /// when the block goes on). On return nothing is pending in the emitter's sense;
+    /// the caller sets `pending` to what the fast path has.
+    fn callout_back(&mut self, pc: u64, raw: u32) {
+        self.rc.clear();
+        let n = std::mem::take(&mut self.pending);
+        native2::count_callout(self, raw, self.slow_path);
+        self.slow_path = false;
+        if n == 0 {
+            dynasm!(self.ops ; .arch x64 ; xor ecx, ecx);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; mov ecx, n as i32);
+        }
+        dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
+        mov_imm(self, RDX, pc);
+        let t = self.cx.stubs.callout_back;
         self.rel32_to(&[0xe8], t);
     }
 
@@ -2546,8 +2589,8 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     }
     // Counting: on the fast path this instruction joins the pending count; the fallback
     // flushes the count before it, the interpreter counts the instruction, then the count
-    // is lowered again so that both paths reach `done` with the same pending count (as
-    // `fp::sticky`).
+    // is lowered again (`Em::callout_back`) so that both paths reach `done` with the same
+    // pending count (as `fp::sticky`).
     let p0 = e.pending;
     // A host register left holding a guest register (`Em::avail`, the loaded one) gets
     // it on the fallback too, so that the next instruction may use it whichever path ran.
@@ -2562,9 +2605,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         if profiled {
             e.slow_path = true;
         }
-        e.callout(pc, raw);
-        let n = p0 + 1;
-        add_icount(&mut e.ops, -n);
+        e.callout_back(pc, raw);
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }

@@ -594,9 +594,9 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     body(e, slow);
     // Instruction counting: on the fast path this instruction joins the pending count;
     // the fallback flushes the pending count, the interpreter counts the instruction,
-    // and the count is then lowered by the same amount so that both paths leave the
-    // same pending count at `done` (nothing reads icount between here and the flush: a
-    // callout returning STOP leaves at once with the right count).
+    // and the count is then lowered by the same amount (`Em::callout_back`) so that both
+    // paths leave the same pending count at `done` (nothing reads icount between here and
+    // the flush: a callout returning STOP leaves at once with the right count).
     let p0 = e.pending;
     let raw = e.raw;
     let n = p0 + 1;
@@ -605,14 +605,13 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
         let (pending, held, regs) = (e.pending, e.xmm.held, e.xmm.regs);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
-        e.callout(pc, raw);
+        e.callout_back(pc, raw);
         reload_cache(e, cache);
         if let Some((r, shape)) = reload {
             e.xmm.held = None;
             e.xmm.regs = [None; CACHED];
             load_operands(e, shape, &[(0, r)]);
         }
-        add_icount(&mut e.ops, -n);
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
     });
@@ -1876,10 +1875,8 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
         let (pending, held) = (e.pending, e.xmm.held);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
-        e.callout(pc, raw);
+        e.callout_back(pc, raw);
         reload_cache(e, cache);
-        let n = p0 + 1;
-        add_icount(&mut e.ops, -n);
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held) = (pending, held);
     });

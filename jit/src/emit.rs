@@ -581,13 +581,15 @@ struct Em<'a, 'b> {
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
-/// ADD/ADC, or TEST/AND which clear CF and OF) or C = NOT CF (`Sub`: SUB/SBB borrow).
+/// ADD/ADC; `Logic`: after TEST, which clears CF and OF, so C = V = 0) or C = NOT CF
+/// (`Sub`: SUB/SBB borrow).
 /// `Fp`: the flags of UCOMISx on ordered operands after a fused FCMP/FCMPE (`fp.rs`):
 /// ZF = equal, CF = less (N = CF, Z = ZF, C = NOT CF, V = 0); that NZCV is already
 /// stored, `materialize` stores nothing.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Hf {
     Add,
+    Logic,
     Sub,
     Fp,
 }
@@ -600,7 +602,7 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
     let base = match (cond >> 1, k) {
         (0, _) => 0x4,        // EQ: E
         (1, Hf::Sub) => 0x3,  // CS: AE (no borrow)
-        (1, Hf::Add) => 0x2,  // CS: B (carry)
+        (1, Hf::Add | Hf::Logic) => 0x2, // CS: B (carry)
         (1, Hf::Fp) => 0x3,   // CS: AE (not less)
         (2, Hf::Fp) => 0x2,   // MI: B (less)
         (4, Hf::Fp) => 0x7,   // HI: A (greater)
@@ -880,9 +882,9 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; test Rd(h), Rd(h));
         }
         if self.fuse {
-            self.hf = Some(Hf::Add);
+            self.hf = Some(Hf::Logic);
         } else {
-            self.materialize(Hf::Add);
+            self.materialize(Hf::Logic);
         }
         self.stale = false;
     }
@@ -895,6 +897,17 @@ impl Em<'_, '_> {
     /// Clobbers rax and the flags.
     fn materialize(&mut self, k: Hf) {
         if k == Hf::Fp {
+            return;
+        }
+        if k == Hf::Logic {
+            // N = SF (AH bit 7, ax bit 15), Z = ZF (bit 14); C = V = 0.
+            dynasm!(self.ops
+                ; .arch x64
+                ; lahf
+                ; and eax, 0xc000
+                ; shl eax, 16
+                ; mov DWORD [rbx + OFF_NZCV], eax
+            );
             return;
         }
         dynasm!(self.ops

@@ -578,6 +578,9 @@ struct Em<'a, 'b> {
     /// instructions that neither read it nor can leave the block may be emitted then
     /// (checked in `emit_block`, which gives up on the elimination otherwise).
     stale: bool,
+    /// The last NZCV producer emitted was a SUBS/CMP (`Hf::Sub` flags with Z = 1 then
+    /// mean equal operands: NZCV = 0110, `Em::materialize_z`).
+    zsub: bool,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -924,6 +927,20 @@ impl Em<'_, '_> {
         dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], eax);
     }
 
+    /// `materialize` on a path where Z = 1 is known (`z`: a B.cond EQ taken, NE not
+    /// taken): then flags of a TST/ANDS (`Hf::Logic`) are those of a zero result, NZCV =
+    /// 0100, and those of a SUBS/CMP (`Hf::Sub` after `zsub`) of equal operands, NZCV =
+    /// 0110 (no borrow, no overflow): a constant store. (Not for ADDS, SBCS or CCMP/CCMN,
+    /// whose C and V a zero result leaves open.)
+    fn materialize_z(&mut self, k: Hf, z: bool) {
+        let v: u32 = match k {
+            Hf::Logic if z => 0x4000_0000,
+            Hf::Sub if z && self.zsub => 0x6000_0000,
+            _ => return self.materialize(k),
+        };
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], v as i32);
+    }
+
     /// Stores the NZCV still live in the host flags (`Em::hf`), if any.
     fn settle(&mut self) {
         if let Some(k) = self.hf.take() {
@@ -1251,7 +1268,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default() };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1298,6 +1315,9 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             e.fuse = false;
             e.keep_flags = false;
             continue;
+        }
+        if producer(&insn) {
+            e.zsub = matches!(insn, Insn::DpImm(DpImm::SubsImm { .. }) | Insn::DpReg(DpReg::SubsReg { .. } | DpReg::SubsExt { .. }));
         }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
@@ -1480,7 +1500,15 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             e.exit_to(t);
             true
         }
-        Branch::BCond { imm19, cond } => cond_branch(e, pc, rel(imm19, 19), |e, taken| e.jump_cond(cond, taken)),
+        Branch::BCond { imm19, cond } => {
+            // EQ taken / NE not taken: Z = 1 on that path (`Em::materialize_z`).
+            let z = match cond {
+                0 => Some(true),
+                1 => Some(false),
+                _ => None,
+            };
+            cond_branch_z(e, pc, rel(imm19, 19), z, |e, taken| e.jump_cond(cond, taken))
+        }
         Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => cond_branch(e, pc, rel(imm19, 19), |e, taken| {
             e.load(RAX, rt, false);
             if sf == 1 {
@@ -1554,6 +1582,14 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
 /// the host flags by a fused producer (`Em::hf`) is stored on both paths (the counts are
 /// flushed after the jump, as an ADD would clobber the flags).
 fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
+    cond_branch_z(e, pc, t, None, jump)
+}
+
+/// `cond_branch`, where `z` = Some(true) when the branch is taken exactly when Z = 1
+/// (B.EQ), Some(false) when it is taken exactly when Z = 0 (B.NE): NZCV left live by the
+/// producer is then stored as a constant on the Z = 1 path when it can be
+/// (`Em::materialize_z`).
+fn cond_branch_z(e: &mut Em<'_, '_>, pc: u64, t: u64, z: Option<bool>, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
     if !e.plain_target(t) {
         return false;
     }
@@ -1563,13 +1599,13 @@ fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_
     let hf = e.hf.take();
     let pending = e.pending;
     if let Some(k) = hf {
-        e.materialize(k);
+        e.materialize_z(k, z == Some(false));
     }
     e.exit_to(pc.wrapping_add(4));
     dynasm!(e.ops ; .arch x64 ; =>taken);
     e.pending = pending;
     if let Some(k) = hf {
-        e.materialize(k);
+        e.materialize_z(k, z == Some(true));
     }
     e.exit_to(t);
     true

@@ -131,6 +131,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
+    /// icount at which a block of `n` instructions does not fit, the first n for which
+    /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
+    /// in `Ctx`: the short blocks' entries have 8-bit displacements.
+    pub ends: [u64; ENDS],
     /// icount at which the run ends.
     pub end: u64,
     /// The chain slot an exit::CHAIN asks to fill: the rel32 field of a direct JMP in
@@ -155,7 +160,19 @@ pub(crate) struct Ctx {
     pub rs: *mut emit::ras::RetStack,
 }
 
+/// Entries of `Ctx::ends`: a block (with a loop tail, `emit::fp::loop_tail`) has at
+/// most 2 * MAX_BLOCK instructions.
+pub(crate) const ENDS: usize = 2 * MAX_BLOCK + 1;
+
 impl Ctx {
+    /// Sets `Ctx::ends` for the run ending at icount `end` (in place: the table is
+    /// rewritten at every turn).
+    fn set_ends(&mut self, end: u64) {
+        for (n, e) in self.ends.iter_mut().enumerate() {
+            *e = if (n as u64) > end { 0 } else { end - n as u64 + 1 };
+        }
+    }
+
     /// Invalidates the page memo (a new epoch; the entries are cleared when the epochs
     /// wrap, so that an old tag never matches).
     pub(crate) fn memo_reset(&mut self) {
@@ -1063,6 +1080,7 @@ impl Jit {
         // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
         let mut ctx = self.ctx.take().unwrap_or_else(|| {
             Box::new(Ctx {
+                ends: [0; ENDS],
                 end: 0,
                 slot: std::ptr::null_mut(),
                 cpu: std::ptr::null_mut(),
@@ -1075,6 +1093,7 @@ impl Jit {
                 rs: std::ptr::null_mut(),
             })
         });
+        ctx.set_ends(end);
         ctx.end = end;
         ctx.slot = std::ptr::null_mut();
         ctx.cpu = cpu as *mut Cpu;
@@ -1139,7 +1158,7 @@ impl Jit {
                 Err(e) => {
                     // As `step_inner`: a failed fetch takes time.
                     self.pending_slot = None;
-                    cpu.icount += 1;
+                    cpu.count_failed_fetch();
                     cpu.take_sync(e);
                     cpu.fast_invalidate();
                     continue;

@@ -867,10 +867,15 @@ pub(super) fn side_exit(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) {
         e.materialize(k);
     }
     let pending = e.pending;
+    // (The cold code starts with no `regcache` entry: the dirty ones are stored there.)
+    let dirty = e.rc.dirty_entries();
     defer(e, move |e| {
         let p = e.pending;
         e.pending = pending;
         dynasm!(e.ops ; .arch x64 ; =>out);
+        for &(h, off) in dirty.iter() {
+            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        }
         if let Some(k) = hf {
             e.materialize(k);
         }

@@ -1513,6 +1513,9 @@ fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_
     }
     e.pending += 1;
     let taken = e.ops.new_dynamic_label();
+    // The dirty `regcache` entries are stored once here, not on each of the two exits
+    // (the same stores run, in half the code; MOVs leave a fused producer's flags alone).
+    e.rc.flush(&mut e.ops);
     jump(e, taken);
     let hf = e.hf.take();
     let pending = e.pending;

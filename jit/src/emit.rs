@@ -1374,9 +1374,9 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     let done = match *insn {
         Insn::DpImm(_) | Insn::DpReg(_) if e.keep_flags && flagfree::emit(e, insn) => true,
         Insn::Branch(b) => native_branch(e, pc, b),
-        Insn::DpImm(d) => native_dp_imm(e, pc, d),
-        Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || {
+        Insn::DpImm(d) => native_dp_imm(e, pc, d) || native2::cached(e, pc, insn),
+        Insn::DpReg(d) => native_dp_reg(e, d) || native2::cached(e, pc, insn),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || native2::cached(e, pc, insn) || {
             e.reuse = false;
             e.rc.on = false;
             e.rc_drop();

@@ -839,6 +839,7 @@ impl Em<'_, '_> {
     fn rc_drop(&mut self) {
         self.rc.flush(&mut self.ops);
         self.rc.clear();
+        self.rc.drops += 1;
     }
 
     /// Stores the dirty `regcache` entries on a path that leaves the block (the cache's
@@ -996,19 +997,21 @@ impl Em<'_, '_> {
     /// Leaves the block for guest address `t` (PC and counts stored), chained to the
     /// block at `t` when it is in the same VA page, else through `chain_lookup`.
     fn exit_to(&mut self, t: u64) {
-        self.rc_spill();
         self.flush_count();
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
             // it is still valid, or the call-out that wrote it would have stopped it).
+            // (A loop plan keeps cached registers, `fp::back_edge`; else they are stored.)
             if fp::back_edge(self) {
                 return;
             }
+            self.rc_spill();
             let l = self.entry;
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
         }
         if t >> 12 == self.cx.va >> 12 {
+            self.rc_spill();
             // PC is stored only when the block returns: a block entered through its slot
             // (like one entered at `entry`) never reads it before storing it on each of
             // its own exits (the budget exit stores its VA, call-outs their own PC).
@@ -1027,6 +1030,7 @@ impl Em<'_, '_> {
             self.rel32_to(&[0xe8], stub);
             debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
         } else {
+            self.rc_spill();
             dynasm!(self.ops
                 ; .arch x64
                 ; mov rax, QWORD t as i64
@@ -1514,8 +1518,12 @@ fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_
     e.pending += 1;
     let taken = e.ops.new_dynamic_label();
     // The dirty `regcache` entries are stored once here, not on each of the two exits
-    // (the same stores run, in half the code; MOVs leave a fused producer's flags alone).
-    e.rc.flush(&mut e.ops);
+    // (the same stores run, in half the code; MOVs leave a fused producer's flags alone),
+    // except at the branch back of a loop that keeps them (`fp::back_edge`).
+    let va = e.cx.va;
+    if !((t == va || pc.wrapping_add(4) == va) && e.lp.is_some_and(|p| p.has_gpr())) {
+        e.rc.flush(&mut e.ops);
+    }
     jump(e, taken);
     let hf = e.hf.take();
     let pending = e.pending;

@@ -691,6 +691,16 @@ pub(super) struct LoopPlan {
     fast: bool,
     /// The block's instruction count (set by `loop_prologue`).
     len: i32,
+    /// The integer register cache's entries kept across the branch (`regcache::Plan`;
+    /// all None: none), when no instruction of the loop body forgets the cache.
+    gpr: super::regcache::Plan,
+}
+
+impl LoopPlan {
+    /// Whether the plan keeps integer cache entries (`gpr`).
+    pub(super) fn has_gpr(&self) -> bool {
+        self.gpr.iter().any(Option::is_some)
+    }
 }
 
 /// At a branch back to the block's start (`Em::exit_to`). First translation: notes what
@@ -702,7 +712,8 @@ pub(super) struct LoopPlan {
 /// The counts are flushed.
 pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     let Some(plan) = e.lp else {
-        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let gpr = if e.rc.drops == 0 && e.rc.spills == 0 { e.rc.plan() } else { [None; super::regcache::N] };
+        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0, gpr };
         let seen = match e.lp_seen {
             None => here,
             Some(p) => {
@@ -714,11 +725,17 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
                         wide[i] = p.wide[i].max(here.wide[i]);
                     }
                 }
-                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+                let mut gpr = [None; super::regcache::N];
+                for (i, g) in gpr.iter_mut().enumerate() {
+                    if p.gpr[i] == here.gpr[i] {
+                        *g = p.gpr[i];
+                    }
+                }
+                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0, gpr }
             }
         };
         // (Worth a second translation only if something is kept.)
-        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
+        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some) || seen.has_gpr()).then_some(seen);
         return false;
     };
     // (A planned register must be at least as clean as planned: `XmmCache::wide`.)
@@ -728,14 +745,20 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     }
     let len = plan.len;
     let (entry, body) = (e.entry, e.body);
+    // The integer cache brought to the plan's entries (the body starts with them, all
+    // dirty); the budget exit through the entry stores them first.
+    if plan.has_gpr() {
+        e.rc.reconcile(&mut e.ops, &plan.gpr);
+    }
     dynasm!(e.ops
         ; .arch x64
         ; mov rax, QWORD [rbx + OFF_ICOUNT]
         ; add rax, len
         ; cmp rax, QWORD [r12 + CTX_END]
-        ; ja =>entry
-        ; jmp =>body
+        ; jbe =>body
     );
+    e.rc_spill();
+    dynasm!(e.ops ; .arch x64 ; jmp =>entry);
     true
 }
 
@@ -771,6 +794,12 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
     }
     reload_cache(e, plan.regs);
     e.xmm.seed(plan.regs, plan.wide);
+    // The integer cache's planned entries (`back_edge`), last: a failed check above
+    // leaves with nothing cached.
+    if plan.has_gpr() {
+        super::regcache::RegCache::load_plan(&mut e.ops, &plan.gpr);
+        e.rc.seed(&plan.gpr);
+    }
     let va = e.cx.va;
     defer(e, move |e| {
         let pending = e.pending;

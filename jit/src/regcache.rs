@@ -38,7 +38,11 @@
 
 /// The host registers holding cached guest registers: r13, r14, r15, rbp, r9, r11.
 const HOST: [u8; 6] = [13, 14, 15, 5, 9, 11];
-const N: usize = HOST.len();
+pub(super) const N: usize = HOST.len();
+
+/// The entries a loop keeps across its branch back to the block's start (`fp::LoopPlan`):
+/// the `Cpu` offset each slot holds there.
+pub(super) type Plan = [Option<i32>; N];
 
 use super::Asm;
 use dynasmrt::{dynasm, DynasmApi};
@@ -95,6 +99,13 @@ pub(super) struct RegCache {
     /// The block's next instruction is of a class that uses the cache (`aware`): a
     /// plain store (`Em::store`) copies its register only then.
     pub next: bool,
+    /// How many times the block's code so far forgot every entry (`Em::rc_drop`): a loop
+    /// whose body does keeps nothing across its branch back (`fp::back_edge`).
+    pub drops: u32,
+    /// How many dirty entries the block's code so far stored to free their slot
+    /// (`evict`): a loop that needs more slots than there are keeps nothing across its
+    /// branch back either (its body would store the kept entries again).
+    pub spills: u32,
 }
 
 /// The instruction classes whose native code keeps the cache (`RegCache::on`). Branches
@@ -178,6 +189,7 @@ impl RegCache {
     fn evict(&mut self, ops: &mut Asm, i: usize) {
         if let (Some(o), true) = (self.slot[i], self.dirty & (1 << i) != 0) {
             spill_one(ops, HOST[i], o);
+            self.spills += 1;
         }
         self.slot[i] = None;
         self.dirty &= !(1 << i);
@@ -235,6 +247,84 @@ impl RegCache {
         self.used[i] = self.tick;
         self.slot[i] = Some(off);
         Some(HOST[i])
+    }
+
+    /// What each slot holds (for a loop plan, `fp::back_edge`).
+    pub fn plan(&self) -> Plan {
+        self.slot
+    }
+
+    /// The entries of loop plan `p`, just loaded from `Cpu` (`fp::loop_prologue`), all
+    /// marked dirty: on the branch back to the loop body they may be.
+    pub fn seed(&mut self, p: &Plan) {
+        self.slot = *p;
+        self.dirty = 0;
+        for (i, s) in p.iter().enumerate() {
+            if s.is_some() {
+                self.dirty |= 1 << i;
+                self.tick = self.tick.wrapping_add(1);
+                self.used[i] = self.tick;
+            }
+        }
+    }
+
+    /// Emits the loads of loop plan `p`'s entries from `Cpu` (the loop prologue).
+    pub fn load_plan(ops: &mut Asm, p: &Plan) {
+        for (i, s) in p.iter().enumerate() {
+            if let Some(o) = *s {
+                dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), QWORD [rbx + o]);
+            }
+        }
+    }
+
+    /// Emits the code that brings the cache from its state to loop plan `p`'s (on a
+    /// branch back to the loop body, `fp::back_edge`), which becomes the state: the dirty
+    /// entries the plan does not keep are stored, those it keeps in another slot are
+    /// moved there (rcx breaks a cycle of moves), and the planned registers not cached
+    /// are loaded from `Cpu` (current for them). `seed` then marks every planned entry
+    /// dirty, as the body assumes. Clobbers rcx.
+    pub fn reconcile(&mut self, ops: &mut Asm, p: &Plan) {
+        for i in 0..N {
+            if let (Some(o), true) = (self.slot[i], self.dirty & (1 << i) != 0) {
+                if !p.contains(&Some(o)) {
+                    spill_one(ops, HOST[i], o);
+                }
+            }
+        }
+        // Moves (destination slot, source host register) and loads (slot, offset).
+        let mut moves: Vec<(usize, u8)> = Vec::new();
+        let mut loads: Vec<(usize, i32)> = Vec::new();
+        for i in 0..N {
+            let Some(o) = p[i] else { continue };
+            match self.slot.iter().position(|s| *s == Some(o)) {
+                Some(j) if j == i => {}
+                Some(j) => moves.push((i, HOST[j])),
+                None => loads.push((i, o)),
+            }
+        }
+        while !moves.is_empty() {
+            // A move whose destination no other pending move reads, else a cycle: its
+            // first source goes to rcx.
+            match (0..moves.len()).find(|&k| !moves.iter().any(|m| m.1 == HOST[moves[k].0])) {
+                Some(k) => {
+                    let (i, h) = moves.remove(k);
+                    dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), Rq(h));
+                }
+                None => {
+                    let h = moves[0].1;
+                    dynasm!(ops ; .arch x64 ; mov rcx, Rq(h));
+                    for m in moves.iter_mut() {
+                        if m.1 == h {
+                            m.1 = 1;
+                        }
+                    }
+                }
+            }
+        }
+        for (i, o) in loads {
+            dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), QWORD [rbx + o]);
+        }
+        self.seed(p);
     }
 
     /// Every entry: (host register, `Cpu` offset) (a copy, kept by deferred code).

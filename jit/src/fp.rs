@@ -740,16 +740,15 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     };
     // (A planned register must be at least as clean as planned: `XmmCache::wide`.)
     let holds = (0..CACHED).all(|i| plan.regs[i].is_none() || plan.regs[i] == e.xmm.regs[i] && e.xmm.wide[i] <= plan.wide[i]);
-    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
+    // The integer cache's slots exactly as planned (no code moves them: otherwise the
+    // entry stores and reloads them).
+    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast || plan.has_gpr() && e.rc.plan() != plan.gpr {
         return false;
     }
     let len = plan.len;
     let (entry, body) = (e.entry, e.body);
-    // The integer cache brought to the plan's entries (the body starts with them, all
-    // dirty); the budget exit through the entry stores them first.
-    if plan.has_gpr() {
-        e.rc.reconcile(&mut e.ops, &plan.gpr);
-    }
+    // (The body starts with the planned integer entries, all taken as dirty: the budget
+    // exit through the entry stores the dirty ones first.)
     dynasm!(e.ops
         ; .arch x64
         ; mov rax, QWORD [rbx + OFF_ICOUNT]

@@ -277,56 +277,6 @@ impl RegCache {
         }
     }
 
-    /// Emits the code that brings the cache from its state to loop plan `p`'s (on a
-    /// branch back to the loop body, `fp::back_edge`), which becomes the state: the dirty
-    /// entries the plan does not keep are stored, those it keeps in another slot are
-    /// moved there (rcx breaks a cycle of moves), and the planned registers not cached
-    /// are loaded from `Cpu` (current for them). `seed` then marks every planned entry
-    /// dirty, as the body assumes. Clobbers rcx.
-    pub fn reconcile(&mut self, ops: &mut Asm, p: &Plan) {
-        for i in 0..N {
-            if let (Some(o), true) = (self.slot[i], self.dirty & (1 << i) != 0) {
-                if !p.contains(&Some(o)) {
-                    spill_one(ops, HOST[i], o);
-                }
-            }
-        }
-        // Moves (destination slot, source host register) and loads (slot, offset).
-        let mut moves: Vec<(usize, u8)> = Vec::new();
-        let mut loads: Vec<(usize, i32)> = Vec::new();
-        for i in 0..N {
-            let Some(o) = p[i] else { continue };
-            match self.slot.iter().position(|s| *s == Some(o)) {
-                Some(j) if j == i => {}
-                Some(j) => moves.push((i, HOST[j])),
-                None => loads.push((i, o)),
-            }
-        }
-        while !moves.is_empty() {
-            // A move whose destination no other pending move reads, else a cycle: its
-            // first source goes to rcx.
-            match (0..moves.len()).find(|&k| !moves.iter().any(|m| m.1 == HOST[moves[k].0])) {
-                Some(k) => {
-                    let (i, h) = moves.remove(k);
-                    dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), Rq(h));
-                }
-                None => {
-                    let h = moves[0].1;
-                    dynasm!(ops ; .arch x64 ; mov rcx, Rq(h));
-                    for m in moves.iter_mut() {
-                        if m.1 == h {
-                            m.1 = 1;
-                        }
-                    }
-                }
-            }
-        }
-        for (i, o) in loads {
-            dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), QWORD [rbx + o]);
-        }
-        self.seed(p);
-    }
-
     /// Every entry: (host register, `Cpu` offset) (a copy, kept by deferred code).
     pub fn entries(&self) -> Entries {
         let mut e = Entries::default();

@@ -680,8 +680,9 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
 
 /// What a block that branches back to its own start (a loop) keeps across that branch
 /// (see "Loops" in the module documentation): the register cache's contents (slot by
-/// slot) and whether the FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`)
-/// are done once, before the loop body.
+/// slot), the integer register cache's (`gpr`, `regcache`: "Loops") and whether the
+/// FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`) are done once, before
+/// the loop body.
 #[derive(Clone, Copy)]
 pub(super) struct LoopPlan {
     regs: [Option<u32>; CACHED],

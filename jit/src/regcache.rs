@@ -19,6 +19,16 @@
 //! (precise faults: `emit::finish_access`). Invariant: a guest register not cached is
 //! current in `Cpu`; a clean entry equals it; a dirty entry holds the truth.
 //!
+//! Loops: a block that branches back to its own start stores its dirty entries there and
+//! jumps to its entry, unless its body neither forgets the cache nor stores an entry to
+//! free a slot (`RegCache::drops`, `RegCache::spills`): then a second translation
+//! (`fp::LoopPlan`, `gpr`) loads the entries found at the branch back (`plan`) right
+//! after the entry's budget check, starts the body with them, all taken as dirty
+//! (`seed`), and the branch back, when it finds every planned register in its planned
+//! slot, checks the budget and jumps to the body keeping them (`fp::back_edge`; the
+//! budget exit stores them first). (Keeping them in a loop that needs more slots than
+//! there are only moves the stores into the body: measured worse.)
+//!
 //! r9 and r11 serve as two more slots (caller-saved: a call-out clobbers them, but every
 //! call-out stores and forgets or reloads all entries, see below); an inline access that
 //! needs them (a pair: r9; a writeback: r11) reserves them first (`RegCache::reserve`,

@@ -837,7 +837,8 @@ impl Em<'_, '_> {
     }
 
     /// Guest register `r` (31: discarded, or SP when `sp`) = host register `h`; a 32-bit
-    /// result is zero-extended first.
+    /// result is zero-extended first. Into its `regcache` register (dirty: stored later)
+    /// when the next instruction may read it from there, else to `Cpu`.
     fn store(&mut self, h: u8, r: u32, sp: bool, sf: bool) {
         if r == 31 && !sp {
             return;
@@ -846,29 +847,57 @@ impl Em<'_, '_> {
         if !sf {
             dynasm!(self.ops ; .arch x64 ; mov Rd(h), Rd(h));
         }
-        dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
-        // (Not copied when the next instruction cannot use the copy.)
-        if !self.rc.next {
-            self.rc.forget(off);
-        } else if let Some(c) = self.rc.bind(off) {
-            dynasm!(self.ops ; .arch x64 ; mov Rq(c), Rq(h));
+        // (Not cached when the next instruction cannot use the copy.)
+        match self.rc.next.then(|| self.rc.bind(&mut self.ops, off)).flatten() {
+            Some(c) => {
+                dynasm!(self.ops ; .arch x64 ; mov Rq(c), Rq(h));
+                self.rc.set_dirty(c);
+            }
+            None => {
+                dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+                self.rc.forget(off);
+            }
         }
         self.avail = self.reuse.then(|| (h, off, self.ops.offset().0));
     }
 
+    /// Guest register `r` (not SP) = `v`: into its `regcache` register (dirty) if the
+    /// cache is on, else to `Cpu` through rax. Leaves the host flags alone.
     fn store_imm(&mut self, v: u64, r: u32) {
         if r == 31 {
             return;
         }
         let off = self.cx.reg_off(r);
+        if let Some(c) = self.rc.bind(&mut self.ops, off) {
+            if v <= u32::MAX as u64 {
+                dynasm!(self.ops ; .arch x64 ; mov Rd(c), v as i32);
+            } else if v as i64 == v as i32 as i64 {
+                dynasm!(self.ops ; .arch x64 ; mov Rq(c), v as i32);
+            } else {
+                dynasm!(self.ops ; .arch x64 ; mov Rq(c), QWORD v as i64);
+            }
+            self.rc.set_dirty(c);
+            return;
+        }
         dynasm!(self.ops
             ; .arch x64
             ; mov rax, QWORD v as i64
             ; mov QWORD [rbx + off], rax
         );
-        if let Some(c) = self.rc.bind(off) {
-            dynasm!(self.ops ; .arch x64 ; mov Rq(c), rax);
-        }
+    }
+
+    /// Stores the dirty `regcache` entries and forgets every entry: before code that
+    /// does not use the cache (it may read or write guest registers in `Cpu`).
+    fn rc_drop(&mut self) {
+        self.rc.flush(&mut self.ops);
+        self.rc.clear();
+        self.rc.drops += 1;
+    }
+
+    /// Stores the dirty `regcache` entries on a path that leaves the block (the cache's
+    /// state is unchanged: the emitter goes on with another path).
+    fn rc_spill(&mut self) {
+        self.rc.spill(&mut self.ops);
     }
 
     /// Stores NZCV from the host flags of an add (`sub`: of a subtraction, whose carry
@@ -1049,14 +1078,17 @@ impl Em<'_, '_> {
         if t == self.cx.va {
             // Back to this block's start, what its chain slot would hold (the same block:
             // it is still valid, or the call-out that wrote it would have stopped it).
+            // (A loop plan keeps cached registers, `fp::back_edge`; else they are stored.)
             if fp::back_edge(self) {
                 return;
             }
+            self.rc_spill();
             let l = self.entry;
             dynasm!(self.ops ; .arch x64 ; jmp =>l);
             return;
         }
         if t >> 12 == self.cx.va >> 12 {
+            self.rc_spill();
             // PC is stored only when the block returns: a block entered through its slot
             // (like one entered at `entry`) never reads it before storing it on each of
             // its own exits (the budget exit stores its VA, call-outs their own PC).
@@ -1075,6 +1107,7 @@ impl Em<'_, '_> {
             self.rel32_to(&[0xe8], stub);
             debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
         } else {
+            self.rc_spill();
             dynasm!(self.ops
                 ; .arch x64
                 ; mov rax, QWORD t as i64
@@ -1153,14 +1186,15 @@ impl Em<'_, '_> {
     }
 
     fn exit_code(&mut self, code: u32) {
+        self.rc_spill();
         self.flush_count();
         dynasm!(self.ops ; .arch x64 ; mov eax, code as i32);
         self.leave();
     }
 
     fn callout(&mut self, pc: u64, raw: u32) {
-        // (The interpreter may write any guest register.)
-        self.rc.clear();
+        // (The interpreter reads and may write any guest register.)
+        self.rc_drop();
         self.flush_count();
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
@@ -1446,18 +1480,18 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     // The register cache (`regcache`) lives through these classes' native code only.
     e.rc.on = regcache::aware(insn);
     e.rc.release();
-    if !e.rc.on {
-        e.rc.clear();
+    if !e.rc.on && !regcache::transparent(insn) {
+        e.rc_drop();
     }
     let done = match *insn {
         Insn::DpImm(_) | Insn::DpReg(_) if e.keep_flags && flagfree::emit(e, insn) => true,
         Insn::Branch(b) => native_branch(e, pc, b),
-        Insn::DpImm(d) => native_dp_imm(e, pc, d),
-        Insn::DpReg(d) => native_dp_reg(e, d),
-        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || {
+        Insn::DpImm(d) => native_dp_imm(e, pc, d) || native2::cached(e, pc, insn),
+        Insn::DpReg(d) => native_dp_reg(e, d) || native2::cached(e, pc, insn),
+        Insn::Ldst(l) => native_ldst(e, pc, insn_raw(e), l) || native2::cached(e, pc, insn) || {
             e.reuse = false;
             e.rc.on = false;
-            e.rc.clear();
+            e.rc_drop();
             fp::native_fp_ldst(e, pc, insn_raw(e), l)
         },
         Insn::Fp(f) => fp::native_fp(e, pc, f),
@@ -1486,7 +1520,7 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     };
     e.reuse = false;
     if !done {
-        e.rc.clear();
+        e.rc_drop();
     }
     e.rc.on = false;
     if done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) {
@@ -1607,6 +1641,13 @@ fn cond_branch_z(e: &mut Em<'_, '_>, pc: u64, t: u64, z: Option<bool>, jump: imp
     }
     e.pending += 1;
     let taken = e.ops.new_dynamic_label();
+    // The dirty `regcache` entries are stored once here, not on each of the two exits
+    // (the same stores run, in half the code; MOVs leave a fused producer's flags alone),
+    // except at the branch back of a loop that keeps them (`fp::back_edge`).
+    let va = e.cx.va;
+    if !((t == va || pc.wrapping_add(4) == va) && e.lp.is_some_and(|p| p.has_gpr())) {
+        e.rc.flush(&mut e.ops);
+    }
     jump(e, taken);
     let hf = e.hf.take();
     let pending = e.pending;
@@ -1721,7 +1762,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 let next = e.rc.next;
                 // (Cached first only if the next instruction may read the copy.)
                 let cached = e.rc.find(off).or_else(|| {
-                    let c = if next { e.rc.bind(off)? } else { return None };
+                    let c = if next { e.rc.bind(&mut e.ops, off)? } else { return None };
                     dynasm!(e.ops ; .arch x64 ; mov Rq(c), QWORD [rbx + off]);
                     Some(c)
                 });
@@ -1731,7 +1772,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                     } else {
                         dynasm!(e.ops ; .arch x64 ; add Rq(c), imm);
                     }
-                    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(c));
+                    e.rc.set_dirty(c);
                 } else if sub {
                     dynasm!(e.ops ; .arch x64 ; sub QWORD [rbx + off], imm);
                 } else {
@@ -2564,10 +2605,10 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     let direct = ix == Ix::Off && matches!(addr, Addr::Imm(0));
     // (r9 and r11 may be `regcache` slots: taken for this instruction.)
     if rt2.is_some() {
-        e.rc.reserve(R9);
+        e.rc.reserve(&mut e.ops, R9);
     }
     if ix != Ix::Off {
-        e.rc.reserve(R11);
+        e.rc.reserve(&mut e.ops, R11);
     }
     let b = if direct { R10 } else { RAX };
     e.load(b, rn, true);
@@ -2644,7 +2685,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
 /// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool) {
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
@@ -2663,6 +2704,11 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         let pending = e.pending;
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
+        // The interpreter sees the guest registers as they were at the probe (`dirty`:
+        // the cache entries not yet stored there), and may fault: stored first.
+        for &(h, off) in dirty.iter() {
+            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        }
         if profiled {
             e.slow_path = true;
         }
@@ -2686,6 +2732,8 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
     address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
+    // (What the fallback must store: the dirty entries at every jump to `slow`.)
+    let dirty = e.rc.dirty_entries();
     // Both accesses hit: nothing below can fault.
     let mut ix = ix;
     if load && ix != Ix::Off {
@@ -2713,7 +2761,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, rn, ix, slow, done, true);
+    finish_access(e, pc, raw, rn, ix, slow, done, true, dirty);
     true
 }
 

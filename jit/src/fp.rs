@@ -674,8 +674,9 @@ pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
 
 /// What a block that branches back to its own start (a loop) keeps across that branch
 /// (see "Loops" in the module documentation): the register cache's contents (slot by
-/// slot) and whether the FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`)
-/// are done once, before the loop body.
+/// slot), the integer register cache's (`gpr`, `regcache`: "Loops") and whether the
+/// FP-enabled check (`ok`) and the IXC-sticky mode check (`fast`) are done once, before
+/// the loop body.
 #[derive(Clone, Copy)]
 pub(super) struct LoopPlan {
     regs: [Option<u32>; CACHED],
@@ -685,6 +686,16 @@ pub(super) struct LoopPlan {
     fast: bool,
     /// The block's instruction count (set by `loop_prologue`).
     len: i32,
+    /// The integer register cache's entries kept across the branch (`regcache::Plan`;
+    /// all None: none), when no instruction of the loop body forgets the cache.
+    gpr: super::regcache::Plan,
+}
+
+impl LoopPlan {
+    /// Whether the plan keeps integer cache entries (`gpr`).
+    pub(super) fn has_gpr(&self) -> bool {
+        self.gpr.iter().any(Option::is_some)
+    }
 }
 
 /// At a branch back to the block's start (`Em::exit_to`). First translation: notes what
@@ -696,7 +707,8 @@ pub(super) struct LoopPlan {
 /// The counts are flushed.
 pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     let Some(plan) = e.lp else {
-        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0 };
+        let gpr = if e.rc.drops == 0 && e.rc.spills == 0 { e.rc.plan() } else { [None; super::regcache::N] };
+        let here = LoopPlan { regs: e.xmm.regs, wide: e.xmm.wide, ok: e.fp_ok, fast: e.fp_fast, len: 0, gpr };
         let seen = match e.lp_seen {
             None => here,
             Some(p) => {
@@ -708,22 +720,35 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
                         wide[i] = p.wide[i].max(here.wide[i]);
                     }
                 }
-                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0 }
+                let mut gpr = [None; super::regcache::N];
+                for (i, g) in gpr.iter_mut().enumerate() {
+                    if p.gpr[i] == here.gpr[i] {
+                        *g = p.gpr[i];
+                    }
+                }
+                LoopPlan { regs, wide, ok: p.ok && here.ok, fast: p.fast && here.fast, len: 0, gpr }
             }
         };
         // (Worth a second translation only if something is kept.)
-        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some)).then_some(seen);
+        e.lp_seen = (seen.ok || seen.fast || seen.regs.iter().any(Option::is_some) || seen.has_gpr()).then_some(seen);
         return false;
     };
     // (A planned register must be at least as clean as planned: `XmmCache::wide`.)
     let holds = (0..CACHED).all(|i| plan.regs[i].is_none() || plan.regs[i] == e.xmm.regs[i] && e.xmm.wide[i] <= plan.wide[i]);
-    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast {
+    // The integer cache's slots exactly as planned (no code moves them: otherwise the
+    // entry stores and reloads them).
+    if !holds || plan.ok && !e.fp_ok || plan.fast && !e.fp_fast || plan.has_gpr() && e.rc.plan() != plan.gpr {
         return false;
     }
     let len = plan.len;
     let (entry, body) = (e.entry, e.body);
-    budget_check(e, len as usize, entry);
-    dynasm!(e.ops ; .arch x64 ; jmp =>body);
+    // (The body starts with the planned integer entries, all taken as dirty: the budget
+    // exit through the entry stores the dirty ones first.)
+    let spill = e.ops.new_dynamic_label();
+    budget_check(e, len as usize, spill);
+    dynasm!(e.ops ; .arch x64 ; jmp =>body ; =>spill);
+    e.rc_spill();
+    dynasm!(e.ops ; .arch x64 ; jmp =>entry);
     true
 }
 
@@ -759,6 +784,12 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
     }
     reload_cache(e, plan.regs);
     e.xmm.seed(plan.regs, plan.wide);
+    // The integer cache's planned entries (`back_edge`), last: a failed check above
+    // leaves with nothing cached.
+    if plan.has_gpr() {
+        super::regcache::RegCache::load_plan(&mut e.ops, &plan.gpr);
+        e.rc.seed(&plan.gpr);
+    }
     let va = e.cx.va;
     defer(e, move |e| {
         let pending = e.pending;
@@ -855,10 +886,15 @@ pub(super) fn side_exit(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) {
         e.materialize(k);
     }
     let pending = e.pending;
+    // (The cold code starts with no `regcache` entry: the dirty ones are stored there.)
+    let dirty = e.rc.dirty_entries();
     defer(e, move |e| {
         let p = e.pending;
         e.pending = pending;
         dynasm!(e.ops ; .arch x64 ; =>out);
+        for &(h, off) in dirty.iter() {
+            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        }
         if let Some(k) = hf {
             e.materialize(k);
         }

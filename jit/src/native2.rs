@@ -103,6 +103,20 @@ use cpu_aarch64::semantics::alu;
 
 use super::{mem_access, Addr, Ix, RAX, RCX, RDX};
 
+/// The instructions of this module whose code keeps the register cache (`regcache`,
+/// called by `emit::native` with it on): they read and write guest registers only through
+/// `Em::load`/`Em::store` or `emit::mem_access` (whose fallback stores and reloads the
+/// cached registers), use rax, rcx, rdx (and `mem_access`'s registers) only, and place
+/// labels only where no path binds a cache entry.
+pub(super) fn cached(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
+    match *insn {
+        Insn::DpReg(d) => dp_reg(e, d),
+        Insn::DpImm(DpImm::Bfm { sf, n, immr, imms, rn, rd }) => bfm(e, sf, n, immr, imms, rn, rd),
+        Insn::Ldst(l) => ldst_sext(e, pc, l) || ordered(e, pc, l),
+        _ => false,
+    }
+}
+
 /// Emits `insn` natively if this module covers it (called when `emit::native` did not).
 pub(super) fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     match *insn {

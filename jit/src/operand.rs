@@ -7,8 +7,8 @@ use dynasmrt::{dynasm, DynasmApi};
 use super::{Alu, Em};
 
 /// Rd = Rn OP Rm (as `rax_op_reg`) computed in the host register that is to cache Rd
-/// (`regcache`): MOV Cd, Rn; OP Cd, Rm; MOV [Rd], Cd (no MOV when Rd = Rn is cached
-/// already), one or two instructions fewer than through rax. Returns Cd (holding the
+/// (`regcache`): MOV Cd, Rn; OP Cd, Rm (no MOV when Rd = Rn is cached already; Cd
+/// dirty), two or three instructions fewer than through rax. Returns Cd (holding the
 /// result, with the host flags of OP), or None with nothing emitted (cache off, XZR
 /// operands, Rd = Rm != Rn: the caller emits the general form).
 pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32, rn: u32, rm: u32) -> Option<u8> {
@@ -22,7 +22,7 @@ pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32
         cn?
     } else {
         let (avoid, n) = super::regcache::regs([cn, cm, None]);
-        let cd = e.rc.bind_avoiding(offd, &avoid[..n])?;
+        let cd = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n])?;
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
             None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
@@ -136,7 +136,7 @@ pub(super) fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> O
         return cn;
     }
     let (avoid, n) = super::regcache::regs([cn, None, None]);
-    let cd = e.rc.bind_avoiding(offd, &avoid[..n])?;
+    let cd = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n])?;
     match cn {
         Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
         None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
@@ -243,7 +243,7 @@ pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: 
         }
     } else {
         let (avoid, n) = super::regcache::regs([cn, cm, ca]);
-        let Some(cd) = e.rc.bind_avoiding(offd, &avoid[..n]) else { return false };
+        let Some(cd) = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n]) else { return false };
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
             None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
@@ -305,10 +305,10 @@ pub(super) fn ext_in_cache(e: &mut Em<'_, '_>, sub: bool, flags: bool, sf: bool,
     true
 }
 
-/// Stores the result computed in Rd's cache register `cd` to Rd (the cache is write-through).
-/// The rax of an earlier store may no longer hold what `Em::avail` says: forgotten.
-fn write_back(e: &mut Em<'_, '_>, rd: u32, cd: u8) {
-    let offd = e.cx.reg_off(rd);
-    dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + offd], Rq(cd));
+/// Rd's cache register `cd` now holds its result: marked dirty (stored to `Cpu` later,
+/// `regcache`). The rax of an earlier store may no longer hold what `Em::avail` says:
+/// forgotten.
+fn write_back(e: &mut Em<'_, '_>, _rd: u32, cd: u8) {
+    e.rc.set_dirty(cd);
     e.avail = None;
 }

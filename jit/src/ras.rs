@@ -211,6 +211,8 @@ pub(super) fn push_stub(ops: &mut Asm) {
 /// finds the checks of the module documentation hold (else it leaves for
 /// `Stubs::lookup_ret`); otherwise the same-page inline cache (`Em::branch_ic`).
 pub(super) fn ret(e: &mut Em<'_, '_>) {
+    // (RET does not use the register cache, `regcache::aware`: nothing is dirty here.)
+    e.rc_spill();
     count(&mut e.ops, C_RET);
     if !enabled() {
         e.branch_ic_counted(C_RET_IC_HIT);
@@ -321,6 +323,7 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
 /// rax is its VA and `Stubs::probe_gen` accepts it (as for `far`); else
 /// `Stubs::lookup_far` fills it from its lookup.
 pub(super) fn reg(e: &mut Em<'_, '_>) {
+    e.rc_spill();
     count(&mut e.ops, C_REG);
     if !records() {
         e.branch_ic();

@@ -124,9 +124,49 @@ pub(crate) struct FastMem {
     /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
     /// quiet tag is set.
     quiet_mark: u64,
+    /// The fetch stamp (`Stamp`): replaced whenever a translation this PE could fetch
+    /// through may have changed.
+    stamp: Stamp,
     /// Bit `pg % 4096` is set for the PA page numbers `pg` of every non-zero quiet tag
     /// (and maybe others): a clear bit proves the page has none (`fast_quiet_may_have`).
     quiet_pages: [u64; 64],
+}
+
+/// A fetch stamp (`FastMem::stamp`, `FastLayout::stamp`): a value that stays the same only
+/// while no translation this PE could fetch through can change. A JIT that saw a fetch of
+/// VA page V hit `FastMem` (giving PA page P at EL/SPSel c) under stamp S knows, as long
+/// as the stamp is still S and the PE still at c, that a fetch in V would give P again:
+/// a hit proves the TLB held that translation (every entry is backed by a TLB entry or
+/// the flat MMU-off mapping), and every event that could make a fetch of V give
+/// something else replaces the stamp: anything that empties the cache
+/// (`FastMem::invalidate`: context and control changes, `Cpu::reset`, TLB replaced,
+/// TLBIs removing many), the removal of any TLB entry (`FastMem::drop_tlb_page`: TLBI by
+/// VA/ASID, eviction by a fill, whether or not `FastMem` still held that page), a run
+/// boundary (unless the next run resumes the kept entries: `Cpu::fast_run_boundary`),
+/// and `Cpu::fast_new_stamp` (an engine's own reasons). An exception or ERET that only
+/// switches epochs (`Cpu::fast_after_exception`) changes no translation of either EL:
+/// the stamp stays (the EL/SPSel is the JIT's to compare). Values are unique across
+/// every PE of the process (a global counter in steps of 8: bits 2:0 are free for the
+/// JIT's EL/SPSel index), never 0, and a clone of a `Cpu` gets a new one.
+#[derive(Debug)]
+#[repr(transparent)]
+struct Stamp(u64);
+
+impl Stamp {
+    fn fresh() -> Stamp {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(8);
+        Stamp(NEXT.fetch_add(8, Ordering::Relaxed))
+    }
+    fn renew(&mut self) {
+        *self = Stamp::fresh();
+    }
+}
+
+impl Clone for Stamp {
+    fn clone(&self) -> Stamp {
+        Stamp::fresh()
+    }
 }
 
 /// The table of `FastMem::e` with the write entries' quiet tags (see `FastMem`).
@@ -139,6 +179,10 @@ pub const QUIET: usize = 3;
 #[derive(Debug, Clone)]
 struct Kept {
     epoch: u64,
+    /// The run's fetch stamp, and the one made current at its end (`fast_run_boundary`:
+    /// the next run takes the first back if the stamp is still the second).
+    stamp: u64,
+    idle_stamp: u64,
     /// The system registers, except `SysRegs::other` (always empty here).
     sys: crate::sysreg::SysRegs,
     pstate: crate::state::Pstate,
@@ -168,6 +212,7 @@ impl Default for FastMem {
             kept: None,
             quiet_mark: 0,
             quiet_pages: [0; 64],
+            stamp: Stamp::fresh(),
         }
     }
 }
@@ -208,6 +253,7 @@ impl FastMem {
     /// have served: same VA bits 55:12, in every table and the last-used fetch entry.
     #[inline]
     fn drop_tlb_page(&mut self, v: u64) {
+        self.stamp.renew();
         let slot = v as usize & (FAST_ENTRIES - 1);
         for t in self.e.iter_mut() {
             if (t[slot].page() ^ v) & TLB_PAGE_BITS == 0 {
@@ -223,6 +269,7 @@ impl FastMem {
     #[inline]
     pub(crate) fn invalidate(&mut self) {
         self.irq_check = true;
+        self.stamp.renew();
         if let Some(k) = &mut self.kept {
             // No entry of a finished run may come back (epoch 0 is never current).
             k.epoch = 0;
@@ -245,6 +292,8 @@ impl FastMem {
             self.code = FastEntry::default();
             self.el_epochs = [0; 4];
             self.issued = EPOCH_STEP;
+            // (No translation changed; renewed all the same, as it costs nothing here.)
+            self.stamp.renew();
         }
         self.issued
     }
@@ -274,6 +323,8 @@ pub struct FastLayout {
     pub code: usize,
     /// Offset in `Cpu` of `FastMem::irq_check` (a `bool`).
     pub irq_check: usize,
+    /// Offset in `Cpu` of the fetch stamp (a u64 multiple of 8; see `Stamp`).
+    pub stamp: usize,
 }
 
 /// The layout of `FastMem` (see `FastLayout`).
@@ -291,6 +342,7 @@ pub fn fast_layout() -> FastLayout {
         e_flags: offset_of!(FastEntry, flags),
         code: f + offset_of!(FastMem, code),
         irq_check: f + offset_of!(FastMem, irq_check),
+        stamp: f + offset_of!(FastMem, stamp),
     }
 }
 
@@ -340,9 +392,14 @@ impl Cpu {
             };
             self.sys.other = other;
             if resume {
-                let epoch = self.fast.kept.as_ref().map_or(0, |k| k.epoch);
+                let (epoch, stamp, idle) = self.fast.kept.as_ref().map_or((0, 0, 0), |k| (k.epoch, k.stamp, k.idle_stamp));
                 self.fast.epoch = epoch;
                 self.fast.irq_check = true;
+                // Nothing renewed the stamp since the run ended either (no TLB entry
+                // removed, nothing emptied the cache): the run's stamp holds again.
+                if self.fast.stamp.0 == idle {
+                    self.fast.stamp.0 = stamp;
+                }
             } else {
                 self.fast.invalidate();
             }
@@ -352,18 +409,23 @@ impl Cpu {
             // (What `invalidate` does but for spending an epoch: the entries are kept.)
             self.fast.irq_check = true;
             self.fast.epoch = EPOCH_IDLE;
+            let stamp = self.fast.stamp.0;
+            self.fast.stamp.renew();
+            let idle_stamp = self.fast.stamp.0;
             let (sys, pstate) = (&self.sys, self.st.pstate);
             let (tlb_invalidations, tlb_flushes) = (self.tlb.invalidations, self.tlb.flushes);
             match &mut self.fast.kept {
                 Some(k) => {
                     k.epoch = epoch;
+                    k.stamp = stamp;
+                    k.idle_stamp = idle_stamp;
                     keep_sys(&mut k.sys, sys);
                     k.pstate = pstate;
                     k.tlb_invalidations = tlb_invalidations;
                     k.tlb_flushes = tlb_flushes;
                 }
                 None => {
-                    let mut k = Box::new(Kept { epoch, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
+                    let mut k = Box::new(Kept { epoch, stamp, idle_stamp, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
                     keep_sys(&mut k.sys, sys);
                     self.fast.kept = Some(k);
                 }
@@ -419,6 +481,15 @@ impl Cpu {
     /// Empties the caches and asks for an interrupt check (`FastMem::invalidate`).
     pub fn fast_invalidate(&mut self) {
         self.fast.invalidate();
+    }
+    /// Replaces the fetch stamp (`FastLayout::stamp`): for an engine whose own state
+    /// behind what it proved under the old stamp changed (nothing else changes).
+    pub fn fast_new_stamp(&mut self) {
+        self.fast.stamp.renew();
+    }
+    /// The current fetch stamp (see `FastLayout::stamp`).
+    pub fn fast_stamp(&self) -> u64 {
+        self.fast.stamp.0
     }
     /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
     /// bus access, no state change at all), the guest physical address it reads.

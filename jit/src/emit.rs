@@ -103,9 +103,6 @@ pub(crate) struct Stubs {
     /// As `probe_ret` with the block generation checked too, leaving for `lookup_far`
     /// (`ras::far`, `ras::reg`).
     pub probe_gen: [usize; 8],
-    /// `call`ed by BL/BLR with rdx = return VA, rdi = record: pushes them on the PE's
-    /// return stack (`ras::push_stub`).
-    pub push: usize,
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -226,8 +223,6 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         st.probe_gen[i] = at(&ops);
         ras::probe(&mut ops, i, true, lf);
     }
-    st.push = at(&ops);
-    ras::push_stub(&mut ops);
     (ops.finalize().unwrap_or_default(), st)
 }
 
@@ -331,9 +326,9 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
         ; jne =>lc
     );
     if mode == Lk::Ret {
-        ras::fill(ops);
+        ras::fill(ops, i);
     } else if mode == Lk::Far {
-        ras::fill_far(ops);
+        ras::fill_far(ops, i);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
@@ -401,8 +396,10 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
             return exit::STOP;
         }
     }
-    // ... and the interpreter's next fetch would be served by the same fetch entry.
-    if cpu.fetch_would_hit(next).is_none() {
+    // ... and the interpreter's next fetch would hit `FastMem`: the fetch entry, or
+    // table 0's entry, which it then makes the fetch entry (as `Cpu::fetch` would; the
+    // fetch entry need not be this block's page: `ras` enters blocks without a probe).
+    if cpu.fetch_would_hit(next).or_else(|| cpu.fetch_refresh(next)).is_none() {
         return exit::STOP;
     }
     0
@@ -475,7 +472,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<[u64; 4]>>,
+    pub ics: &'a mut Vec<Box<ras::Record>>,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -1055,8 +1052,8 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic = Box::new([1u64, 0, self.cx.va, 0]);
-        let addr = &mut *ic as *mut [u64; 4] as i64;
+        let mut ic: Box<ras::Record> = Box::new([1u64, 0, self.cx.va, 0, 0]);
+        let addr = &mut *ic as *mut ras::Record as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;

@@ -538,7 +538,7 @@ pub struct Jit {
     /// buffer generation (stable heap addresses that translated code refers to).
     // Boxed: translated code holds their addresses while the vector grows.
     #[allow(clippy::vec_box)]
-    ics: Vec<Box<[u64; 4]>>,
+    ics: Vec<Box<emit::ras::Record>>,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -547,7 +547,7 @@ pub struct Jit {
     #[allow(clippy::vec_box)]
     rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
-    ret_dummy: Box<[u64; 4]>,
+    ret_dummy: Box<emit::ras::Record>,
     /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
     block_gen: u64,
     stats: EngineStats,
@@ -710,7 +710,7 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into()), (st.push, "push".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
@@ -771,7 +771,7 @@ impl Jit {
     /// Empties every PE's return stack and starts a new block generation (`emit::ras`):
     /// after blocks were removed.
     fn clear_ret_stacks(&mut self) {
-        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        let dummy = &*self.ret_dummy as *const emit::ras::Record as u64;
         self.block_gen += 1;
         for s in &self.rstacks {
             // SAFETY: no translated code runs (the dispatcher calls this), so nothing
@@ -783,7 +783,7 @@ impl Jit {
     /// The return stack of PE `index` (made on first use).
     fn ret_stack(&mut self, index: u8) -> *mut emit::ras::RetStack {
         let i = index as usize;
-        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        let dummy = &*self.ret_dummy as *const emit::ras::Record as u64;
         while self.rstacks.len() <= i {
             self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
         }
@@ -934,7 +934,7 @@ impl Jit {
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
-            ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
+            ret_dummy: &*self.ret_dummy as *const emit::ras::Record as u64,
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -1206,6 +1206,9 @@ impl Jit {
             ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
             // (The dispatcher may have run anything since translated code last ran.)
             ctx.memo_reset();
+            // SAFETY: `ctx.rs` is this PE's stack (`ret_stack`: boxed, alive as long as
+            // `self`); no translated code runs now, so nothing else accesses it.
+            unsafe { (*ctx.rs).sync_stamp(cpu) };
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);

@@ -92,6 +92,9 @@ pub(crate) struct RetStack {
     /// The Jit's block generation (`far`): bumped, in every PE's stack, whenever blocks
     /// are removed.
     pub gen: u64,
+    /// `gen` when the PE's fetch stamp was last replaced for it (`Jit::run_inner`: a
+    /// record's check must not outlive the blocks of its generation; kept by `clear`).
+    pub stamped: u64,
     /// [return VA, record address].
     pub e: [[u64; 2]; RS_LEN],
 }
@@ -103,29 +106,53 @@ const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
 impl RetStack {
     /// An empty stack (every entry points to the record `dummy`, whose key is no key).
     pub(crate) fn new(dummy: u64, gen: u64) -> RetStack {
-        RetStack { top: 0, gen, e: [[1, dummy]; RS_LEN] }
+        RetStack { top: 0, gen, stamped: gen, e: [[1, dummy]; RS_LEN] }
     }
 
     /// Forgets every entry (see the module documentation) and sets the block generation.
     pub(crate) fn clear(&mut self, dummy: u64, gen: u64) {
+        let stamped = self.stamped;
         *self = RetStack::new(dummy, gen);
+        self.stamped = stamped;
+    }
+
+    /// Before translated code runs on `cpu` (whose stack this is): if blocks were removed
+    /// since the last time (`gen` moved), replaces its fetch stamp, so that no record
+    /// check made before (`enter_checked`) holds: their blocks may be gone.
+    pub(crate) fn sync_stamp(&mut self, cpu: &mut cpu_aarch64::Cpu) {
+        if self.stamped != self.gen {
+            self.stamped = self.gen;
+            cpu.fast_new_stamp();
+        }
     }
 }
 
-/// A record (`BlockCx::ics`): [key, code, block generation, VA]. The key is a lookup key's
-/// second half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`; code the host
-/// address to enter; the generation (`RetStack::gen`) that of the fill (direct branches
-/// and BR/BLR); the VA the target's (BR/BLR, and return records).
-pub(crate) type Record = [u64; 4];
+/// A record (`BlockCx::ics`): [key, code, block generation, VA, check]. The key is a
+/// lookup key's second half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`;
+/// code the host address to enter; the generation (`RetStack::gen`) that of the fill
+/// (direct branches and BR/BLR); the VA the target's (BR/BLR, and return records); check
+/// the fetch stamp (`mem::FastLayout::stamp`) | `ctx_index` under which the checks last
+/// held (`fill`, `fill_far`, `probe`), or `NO_CHECK`. (Inline caches, `Em::branch_ic`,
+/// share the type.)
+pub(crate) type Record = [u64; 5];
+
+/// Offsets in a `Record`.
+const R_CODE: i32 = 8;
+const R_GEN: i32 = 16;
+const R_VA: i32 = 24;
+const R_CHECK: i32 = 32;
+
+/// A check no stamp | index equals (stamps are below 2^63 in practice and never this).
+const NO_CHECK: u64 = u64::MAX;
 
 /// A key no lookup key equals (a PA is below 2^56 and bits 63:59 are clear).
 const NO_KEY: u64 = u64::MAX;
 
 /// The record no entry's key matches.
-pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1];
+pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1, NO_CHECK];
 
 /// Profile counters (`LSEMU_JIT_PROFILE`).
-static COUNTS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+static COUNTS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
 /// RETs translated natively that ran, of those whose target was the top entry's VA, of
 /// those that entered the record's block directly, records filled, BL/BLR pushes.
 const C_RET: usize = 0;
@@ -140,6 +167,11 @@ const C_FAR_HIT: usize = 6;
 const C_RET_IC_HIT: usize = 7;
 pub(super) const C_REG: usize = 8;
 pub(super) const C_REG_IC_HIT: usize = 9;
+/// Of the direct entries (RETs, direct branches to other pages, BR/BLR), those whose
+/// record's check held (`enter_checked`: no probe).
+const C_RET_FAST: usize = 10;
+const C_FAR_FAST: usize = 11;
+const C_REG_FAST: usize = 12;
 
 /// Emits an increment of profile counter `i` when profiling. Clobbers rcx.
 pub(super) fn count(ops: &mut Asm, i: usize) {
@@ -156,8 +188,8 @@ pub(crate) fn report() {
     }
     let c: Vec<u64> = COUNTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     eprintln!(
-        "lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly, {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly; {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by an inline cache",
-        c[C_RET], c[C_MATCH], c[C_HIT], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT]
+        "lsemu-jit: return prediction: {} RETs, {} matched the return stack, {} entered directly ({} by the stamp check), {} records filled, {} calls pushed; {} direct branches to other pages, {} entered directly ({} by the stamp check); {} RETs entered by the same-page inline cache; {} BR/BLR, {} entered by an inline cache ({} by the stamp check)",
+        c[C_RET], c[C_MATCH], c[C_HIT], c[C_RET_FAST], c[C_FILL], c[C_PUSH], c[C_FAR], c[C_FAR_HIT], c[C_FAR_FAST], c[C_RET_IC_HIT], c[C_REG], c[C_REG_IC_HIT], c[C_REG_FAST]
     );
 }
 
@@ -169,9 +201,52 @@ fn record(e: &mut Em<'_, '_>, r: Record) -> i64 {
     a
 }
 
+/// Compares the fetch stamp | `i` (the `ctx_index` of the block's EL and SPSel) with the
+/// check of the record at r8 (flags: equal or not). Clobbers rdx.
+fn cmp_check(ops: &mut Asm, i: usize) {
+    let stamp = cpu_aarch64::mem::fast_layout().stamp as i32;
+    dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rbx + stamp]);
+    if i != 0 {
+        dynasm!(ops ; .arch x64 ; or rdx, i as i32);
+    }
+    dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [r8 + R_CHECK]);
+}
+
+/// Sets the check of the record at r8 to the fetch stamp | `i` (the checks of the
+/// module documentation hold now for its key in the context `i`). Clobbers rdx.
+fn set_check(ops: &mut Asm, i: usize) {
+    let stamp = cpu_aarch64::mem::fast_layout().stamp as i32;
+    dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rbx + stamp]);
+    if i != 0 {
+        dynasm!(ops ; .arch x64 ; or rdx, i as i32);
+    }
+    dynasm!(ops ; .arch x64 ; mov QWORD [r8 + R_CHECK], rdx);
+}
+
+/// Enters the record at r8 when its check is the fetch stamp | this block's `ctx_index`
+/// and no interrupt check is pending (`fast`: the profile counter of those entries, then
+/// `hit`'s); else calls `probe` (a `Stubs::probe_ret`/`probe_gen`, which leaves for the
+/// lookup when the full checks fail) and enters it (counted `hit`). `lookup`: where a
+/// pending interrupt check goes (the lookup stub `probe` leaves for). Clobbers rcx, rdx,
+/// rsi, rdi, r9.
+fn enter_checked(e: &mut Em<'_, '_>, probe: usize, lookup: usize, fast: usize, hit: usize) {
+    let i = ctx_index(e.cx.el, e.cx.spsel);
+    let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
+    let slow = e.ops.new_dynamic_label();
+    cmp_check(&mut e.ops, i);
+    dynasm!(e.ops ; .arch x64 ; jne =>slow ; cmp BYTE [rbx + irq], 0);
+    e.rel32_to(&[0x0f, 0x85], lookup);
+    count(&mut e.ops, fast);
+    count(&mut e.ops, hit);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE] ; =>slow);
+    e.rel32_to(&[0xe8], probe);
+    count(&mut e.ops, hit);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE]);
+}
+
 /// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's return record
-/// `[key, lookup_ret stub, 0, PC + 4]`) on the PE's return stack. Clobbers rcx, rdx, rdi,
-/// r9 and the host flags (no live NZCV at a branch).
+/// `[key, lookup_ret stub, 0, PC + 4, NO_CHECK]`) on the PE's return stack, inline.
+/// Clobbers rcx, rdx, r9 and the host flags (no live NZCV at a branch).
 pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     if !enabled() {
         return;
@@ -180,46 +255,39 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
         let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
-        (ret as i64, record(e, [pa | crate::ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret]))
+        (ret as i64, record(e, [pa | crate::ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret, NO_CHECK]))
     } else {
         (1, e.cx.ret_dummy as i64)
     };
     count(&mut e.ops, C_PUSH);
     dynasm!(e.ops
         ; .arch x64
-        ; mov rdx, QWORD va
-        ; mov rdi, QWORD rec
-    );
-    let t = e.cx.stubs.push;
-    e.rel32_to(&[0xe8], t);
-}
-
-/// `Stubs::push`: called with rdx = return VA, rdi = record; pushes them.
-pub(super) fn push_stub(ops: &mut Asm) {
-    dynasm!(ops
-        ; .arch x64
         ; mov r9, QWORD [r12 + CTX_RS]
         ; mov ecx, DWORD [r9 + RS_TOP]
         ; add ecx, 16
         ; and ecx, RS_BYTES - 1
         ; mov DWORD [r9 + RS_TOP], ecx
+        ; mov rdx, QWORD va
         ; mov QWORD [r9 + rcx + RS_E], rdx
-        ; mov QWORD [r9 + rcx + RS_E + 8], rdi
-        ; ret
+        ; mov rdx, QWORD rec
+        ; mov QWORD [r9 + rcx + RS_E + 8], rdx
     );
 }
 
 /// Ends the block after RET (rax = target, stored as PC, counts flushed): pops the return
-/// stack and, when rax is the entry's VA, enters its record's block if `Stubs::probe_ret`
-/// finds the checks of the module documentation hold (else it leaves for
-/// `Stubs::lookup_ret`); otherwise the same-page inline cache (`Em::branch_ic`).
+/// stack and, when rax is the entry's VA, enters its record's block if its check is the
+/// current fetch stamp | this block's `ctx_index` and no interrupt check is pending
+/// (`enter_checked`), or else if `Stubs::probe_ret` finds the checks of the module
+/// documentation hold (else it leaves for `Stubs::lookup_ret`); otherwise the same-page
+/// inline cache (`Em::branch_ic`).
 pub(super) fn ret(e: &mut Em<'_, '_>) {
     count(&mut e.ops, C_RET);
     if !enabled() {
         e.branch_ic_counted(C_RET_IC_HIT);
         return;
     }
-    let probe = e.cx.stubs.probe_ret[ctx_index(e.cx.el, e.cx.spsel)];
+    let ci = ctx_index(e.cx.el, e.cx.spsel);
+    let (probe, lookup) = (e.cx.stubs.probe_ret[ci], e.cx.stubs.lookup_ret[ci]);
     let other = e.ops.new_dynamic_label();
     dynasm!(e.ops
         ; .arch x64
@@ -233,13 +301,8 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         ; mov r8, QWORD [r9 + rcx + RS_E + 8]
     );
     count(&mut e.ops, C_MATCH);
-    e.rel32_to(&[0xe8], probe);
-    count(&mut e.ops, C_HIT);
-    dynasm!(e.ops
-        ; .arch x64
-        ; jmp QWORD [r8 + 8]
-        ; =>other
-    );
+    enter_checked(e, probe, lookup, C_RET_FAST, C_HIT);
+    dynasm!(e.ops ; .arch x64 ; =>other);
     e.branch_ic_counted(C_RET_IC_HIT);
 }
 
@@ -248,9 +311,10 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
 /// interrupt check is pending, the fetch of rax hits `FastMem` (the last-used fetch entry,
 /// or table 0's entry, which is then copied to the last-used entry as `Cpu::fetch` does:
 /// the probe of `lookup_code`), its PA | EL << 56 | SPSel << 58 equals the record's key,
-/// and (`gen`) the record was filled in the current block generation; else drops the
-/// return address and jumps to `fail` (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`)
-/// with rax and r8 unchanged. Clobbers rcx, rdx, rsi, rdi, r9.
+/// and (`gen`) the record was filled in the current block generation, after setting the
+/// record's check (`set_check`); else drops the return address and jumps to `fail`
+/// (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`) with rax and r8 unchanged.
+/// Clobbers rcx, rdx, rsi, rdi, r9.
 pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
     let no = ops.new_dynamic_label();
     super::fetch_probe(ops, i, no);
@@ -264,10 +328,11 @@ pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicL
             ; .arch x64
             ; mov r9, QWORD [r12 + CTX_RS]
             ; mov rdx, QWORD [r9 + RS_GEN]
-            ; cmp rdx, QWORD [r8 + 16]
+            ; cmp rdx, QWORD [r8 + R_GEN]
             ; jne =>no
         );
     }
+    set_check(ops, i);
     dynasm!(ops
         ; .arch x64
         ; ret
@@ -277,17 +342,19 @@ pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicL
     );
 }
 
-/// The end of `Stubs::lookup_ret` after its lookup found the block at [rcx + 16] for key
-/// (rax, rsi): fills the record at r8 when rsi is its key, and enters the block.
-pub(super) fn fill(ops: &mut Asm) {
+/// The end of `Stubs::lookup_ret` for blocks of EL | SPSel << 2 = `i` after its lookup
+/// found the block at [rcx + 16] for key (rax, rsi): fills the record at r8 (code and
+/// check) when rsi is its key, and enters the block.
+pub(super) fn fill(ops: &mut Asm, i: usize) {
     let go = ops.new_dynamic_label();
     dynasm!(ops
         ; .arch x64
         ; cmp rsi, QWORD [r8]
         ; jne =>go
         ; mov rdx, QWORD [rcx + 16]
-        ; mov QWORD [r8 + 8], rdx
+        ; mov QWORD [r8 + R_CODE], rdx
     );
+    set_check(ops, i);
     if native2::profiling() {
         // (rcx is needed below: count through rdx.)
         let a = COUNTS[C_FILL].as_ptr() as i64;
@@ -301,27 +368,31 @@ pub(super) fn fill(ops: &mut Asm) {
 }
 
 /// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
-/// counts flushed): enters the block its record remembers if `Stubs::probe_gen` finds
-/// that the checks of `ret` hold for `t` and the record was filled in the current block
-/// generation (`RetStack::gen`: no block was removed since, so `code` is still the block
-/// for that key); else `Stubs::lookup_far` fills the record from its lookup.
+/// counts flushed): enters the block its record remembers if its check is the current
+/// fetch stamp | this block's `ctx_index` and no interrupt check is pending
+/// (`enter_checked`), or else if `Stubs::probe_gen` finds that the checks of `ret` hold
+/// for `t` and the record was filled in the current block generation (`RetStack::gen`:
+/// no block was removed since, so `code` is still the block for that key); else
+/// `Stubs::lookup_far` fills the record from its lookup.
+///
+/// (A check proves the generation too: the Jit replaces the fetch stamp of a PE whose
+/// stack's generation changed before its translated code runs again, `Jit::run_inner`.)
 pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
     count(&mut e.ops, C_FAR);
     if !records() {
         e.chain_lookup();
         return;
     }
-    let probe = e.cx.stubs.probe_gen[ctx_index(e.cx.el, e.cx.spsel)];
-    let rec = record(e, [NO_KEY, 0, 0, t]);
+    let ci = ctx_index(e.cx.el, e.cx.spsel);
+    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
+    let rec = record(e, [NO_KEY, 0, 0, t, NO_CHECK]);
     dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
-    e.rel32_to(&[0xe8], probe);
-    count(&mut e.ops, C_FAR_HIT);
-    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+    enter_checked(e, probe, lookup, C_FAR_FAST, C_FAR_HIT);
 }
 
 /// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
 /// one-entry inline cache of the last target, on any page: the record is entered when
-/// rax is its VA and `Stubs::probe_gen` accepts it (as for `far`); else
+/// rax is its VA and `enter_checked` accepts it (as for `far`); else
 /// `Stubs::lookup_far` fills it from its lookup.
 pub(super) fn reg(e: &mut Em<'_, '_>) {
     count(&mut e.ops, C_REG);
@@ -331,31 +402,30 @@ pub(super) fn reg(e: &mut Em<'_, '_>) {
     }
     let ci = ctx_index(e.cx.el, e.cx.spsel);
     let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
-    let rec = record(e, [NO_KEY, 0, 0, 1]);
+    let rec = record(e, [NO_KEY, 0, 0, 1, NO_CHECK]);
     dynasm!(e.ops
         ; .arch x64
         ; mov r8, QWORD rec
-        ; cmp rax, QWORD [r8 + 24]
+        ; cmp rax, QWORD [r8 + R_VA]
     );
     e.rel32_to(&[0x0f, 0x85], lookup);
-    e.rel32_to(&[0xe8], probe);
-    count(&mut e.ops, C_REG_IC_HIT);
-    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + 8]);
+    enter_checked(e, probe, lookup, C_REG_FAST, C_REG_IC_HIT);
 }
 
-/// The end of `Stubs::lookup_far` after its lookup found the block at [rcx + 16] for key
-/// (rax, rsi): fills the record at r8 (key, code, current block generation, VA) and
-/// enters the block.
-pub(super) fn fill_far(ops: &mut Asm) {
+/// The end of `Stubs::lookup_far` for blocks of EL | SPSel << 2 = `i` after its lookup
+/// found the block at [rcx + 16] for key (rax, rsi): fills the record at r8 (key, code,
+/// current block generation, VA, check) and enters the block.
+pub(super) fn fill_far(ops: &mut Asm, i: usize) {
     dynasm!(ops
         ; .arch x64
         ; mov QWORD [r8], rsi
         ; mov rdx, QWORD [rcx + 16]
-        ; mov QWORD [r8 + 8], rdx
+        ; mov QWORD [r8 + R_CODE], rdx
         ; mov r9, QWORD [r12 + CTX_RS]
         ; mov rdx, QWORD [r9 + RS_GEN]
-        ; mov QWORD [r8 + 16], rdx
-        ; mov QWORD [r8 + 24], rax
-        ; jmp QWORD [rcx + 16]
+        ; mov QWORD [r8 + R_GEN], rdx
+        ; mov QWORD [r8 + R_VA], rax
     );
+    set_check(ops, i);
+    dynasm!(ops ; .arch x64 ; jmp QWORD [rcx + 16]);
 }

@@ -140,8 +140,10 @@ pub(crate) struct FastMem {
 /// the flat MMU-off mapping), and every event that could make a fetch of V give
 /// something else replaces the stamp: anything that empties the cache
 /// (`FastMem::invalidate`: context and control changes, `Cpu::reset`, TLB replaced,
-/// TLBIs removing many), the removal of any TLB entry (`FastMem::drop_tlb_page`: TLBI by
-/// VA/ASID, eviction by a fill, whether or not `FastMem` still held that page), a run
+/// TLBIs removing many), the removal of TLB entries (`FastMem::drop_tlb_page`: TLBI by
+/// VA/ASID; eviction by a fill of an entry that allowed a fetch at some EL,
+/// `Entry::executable`: only such an entry can be behind a fetch), whether or not
+/// `FastMem` still held the page, a run
 /// boundary (unless the next run resumes the kept entries: `Cpu::fast_run_boundary`),
 /// and `Cpu::fast_new_stamp` (an engine's own reasons). An exception or ERET that only
 /// switches epochs (`Cpu::fast_after_exception`) changes no translation of either EL:
@@ -233,27 +235,31 @@ const EPOCH_IDLE: u64 = 0xff0;
 
 impl FastMem {
     /// The TLB was just filled (`Tlb::fills` is now `fills`), evicting the entry for VA
-    /// page `evicted` if any: drops the cached pages that entry may have served (same VA
+    /// page `evicted` if any (and whether it was `Entry::executable`): drops the cached pages that entry may have served (same VA
     /// bits 55:12, in any table and the last-used fetch entry), keeps the others. If a
     /// TLB change was missed before (`self.fills` not `fills - 1`), drops everything.
     /// Does not ask for an interrupt check (the access that walked did).
     #[inline]
-    pub(crate) fn tlb_filled(&mut self, evicted: Option<u64>, fills: u64) {
+    pub(crate) fn tlb_filled(&mut self, evicted: Option<(u64, bool)>, fills: u64) {
         if self.fills != fills.wrapping_sub(1) {
             let irq = self.irq_check;
             self.invalidate();
             self.irq_check = irq;
-        } else if let Some(v) = evicted {
-            self.drop_tlb_page(v);
+        } else if let Some((v, x)) = evicted {
+            self.drop_tlb_page(v, x);
         }
         self.fills = fills;
     }
 
     /// Drops the cached pages that the TLB entry for VA page `v` (`Entry::va_page`) may
     /// have served: same VA bits 55:12, in every table and the last-used fetch entry.
+    /// `exec`: the entry may have served a fetch (`Entry::executable`; else no fetch
+    /// translation depended on it and the fetch stamp stays).
     #[inline]
-    fn drop_tlb_page(&mut self, v: u64) {
-        self.stamp.renew();
+    fn drop_tlb_page(&mut self, v: u64, exec: bool) {
+        if exec {
+            self.stamp.renew();
+        }
         let slot = v as usize & (FAST_ENTRIES - 1);
         for t in self.e.iter_mut() {
             if (t[slot].page() ^ v) & TLB_PAGE_BITS == 0 {
@@ -446,7 +452,7 @@ impl Cpu {
         match self.tlb.removals() {
             Some(pages) => {
                 for &v in pages {
-                    self.fast.drop_tlb_page(v);
+                    self.fast.drop_tlb_page(v, true);
                 }
                 self.fast.irq_check = true;
             }
@@ -1004,7 +1010,7 @@ mod fast_tlb_tests {
         for y in &Y[..3] {
             assert_eq!(t.insert(e(*y)), None);
         }
-        assert_eq!(t.insert(e(Y[3])), Some(X >> 12));
+        assert_eq!(t.insert(e(Y[3])), Some((X >> 12, false)));
     }
 
     #[test]
@@ -1166,6 +1172,78 @@ mod fast_tlb_tests {
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "an invalidation between runs drops them");
     }
 
+    /// The fetch stamp (`Stamp`): unique and a multiple of 8; renewed by an invalidation,
+    /// a TLBI's removals, the eviction of an executable TLB entry (not of another), a
+    /// missed TLB fill, a clone and `fast_new_stamp`; kept by an exception or ERET that
+    /// switches epochs and across a run boundary after which the next run resumes the
+    /// kept entries; renewed across one after which it does not, or when the TLB lost an
+    /// entry in between.
+    #[test]
+    fn fetch_stamp_renewals() {
+        let mut cpu = Cpu::new(CpuConfig::default());
+        cpu.st.pstate.el = 1;
+        cpu.fast_run_boundary(true);
+        let s0 = cpu.fast_stamp();
+        assert!(s0 != 0 && s0 % 8 == 0);
+        let other = Cpu::new(CpuConfig::default());
+        assert_ne!(other.fast_stamp(), s0, "unique across PEs");
+        let twin = cpu.clone();
+        assert_ne!(twin.fast_stamp(), s0, "a clone gets its own");
+        assert_eq!(cpu.fast_stamp(), s0);
+        // Evictions by fills (`tlb_filled` sees every fill: `fills` counts them).
+        let fills = cpu.fast.fills;
+        cpu.fast.tlb_filled(Some((0x80100, false)), fills + 1);
+        assert_eq!(cpu.fast_stamp(), s0, "a non-executable entry evicted");
+        cpu.fast.tlb_filled(None, fills + 2);
+        assert_eq!(cpu.fast_stamp(), s0, "a fill evicting nothing");
+        cpu.fast.tlb_filled(Some((0x80100, true)), fills + 3);
+        let s1 = cpu.fast_stamp();
+        assert_ne!(s1, s0, "an executable entry evicted");
+        cpu.fast.tlb_filled(None, fills + 5);
+        let s2 = cpu.fast_stamp();
+        assert_ne!(s2, s1, "a missed fill");
+        // Exceptions and ERET switching epochs, or not.
+        cpu.st.pstate.el = 2;
+        cpu.fast_after_exception(1);
+        cpu.st.pstate.el = 1;
+        cpu.fast_after_exception(2);
+        cpu.fast_after_exception(1);
+        assert_eq!(cpu.fast_stamp(), s2, "exceptions and returns keep it");
+        // TLBI: removals listed (one page) or too many.
+        cpu.tlb.start_removals();
+        cpu.fast_tlb_removed();
+        assert_eq!(cpu.fast_stamp(), s2, "a TLBI that removed nothing");
+        cpu.tlb.insert(crate::mmu::tlb::Entry { ctx: 1, va_page: 0x80100, ..Default::default() });
+        cpu.fast.fills = cpu.tlb.fills;
+        cpu.tlb.start_removals();
+        cpu.tlb.invalidate_if(|e| e.va_page == 0x80100);
+        cpu.fast_tlb_removed();
+        let s3 = cpu.fast_stamp();
+        assert_ne!(s3, s2, "a TLBI that removed an entry");
+        cpu.fast.invalidate();
+        let s4 = cpu.fast_stamp();
+        assert_ne!(s4, s3, "an invalidation");
+        cpu.fast_new_stamp();
+        let s5 = cpu.fast_stamp();
+        assert_ne!(s5, s4, "asked for");
+        // Run boundaries.
+        cpu.fast_run_boundary(false);
+        assert_ne!(cpu.fast_stamp(), s5, "not current between runs");
+        cpu.fast_run_boundary(true);
+        assert_eq!(cpu.fast_stamp(), s5, "the next run resumes");
+        cpu.fast_run_boundary(false);
+        let fills = cpu.fast.fills;
+        cpu.fast.tlb_filled(Some((0x80200, true)), fills + 1);
+        cpu.tlb.fills = fills + 1;
+        cpu.fast_run_boundary(true);
+        assert_ne!(cpu.fast_stamp(), s5, "an executable entry evicted between runs");
+        let s6 = cpu.fast_stamp();
+        cpu.fast_run_boundary(false);
+        cpu.sys.ttbr0[1] ^= 0x1000;
+        cpu.fast_run_boundary(true);
+        assert_ne!(cpu.fast_stamp(), s6, "a context change between runs");
+    }
+
     /// Entries made at EL1 hit only at EL1: an exception to EL2 and the ERET back (EL1's
     /// epoch put aside and made current again) keep them, entries made at EL2 do not hit
     /// at EL1 nor EL1's at EL2; an invalidation while at EL2 drops EL1's too.
@@ -1224,12 +1302,12 @@ mod fast_tlb_tests {
         put(&mut f, 2, q);
         f.code = f.e[0][p as usize & (FAST_ENTRIES - 1)];
         f.tlb_filled(None, 1);
-        f.tlb_filled(Some(p + FAST_ENTRIES as u64), 2); // p's FastMem slot, another page
+        f.tlb_filled(Some((p + FAST_ENTRIES as u64, true)), 2); // p's FastMem slot, another page
         assert!(has(&f, 0, p) && has(&f, 1, tagged) && has(&f, 2, q) && f.code.page() == p);
-        f.tlb_filled(Some(p), 3);
+        f.tlb_filled(Some((p, true)), 3);
         assert!(!has(&f, 0, p) && !has(&f, 1, tagged) && f.code.page() != p, "evicted page dropped");
         assert!(has(&f, 2, q), "other pages kept");
-        f.tlb_filled(Some(0x1), 5); // fill 4 was missed
+        f.tlb_filled(Some((0x1, true)), 5); // fill 4 was missed
         assert!(!has(&f, 2, q), "a missed fill drops everything");
         assert_eq!(f.fills, 5);
     }

@@ -124,50 +124,87 @@ pub(crate) struct FastMem {
     /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
     /// quiet tag is set.
     quiet_mark: u64,
-    /// The fetch stamp (`Stamp`): replaced whenever a translation this PE could fetch
+    /// The fetch stamps (`Stamps`): replaced whenever a translation this PE could fetch
     /// through may have changed.
-    stamp: Stamp,
+    stamp: Stamps,
     /// Bit `pg % 4096` is set for the PA page numbers `pg` of every non-zero quiet tag
     /// (and maybe others): a clear bit proves the page has none (`fast_quiet_may_have`).
     quiet_pages: [u64; 64],
 }
 
-/// A fetch stamp (`FastMem::stamp`, `FastLayout::stamp`): a value that stays the same only
-/// while no translation this PE could fetch through can change. A JIT that saw a fetch of
-/// VA page V hit `FastMem` (giving PA page P at EL/SPSel c) under stamp S knows, as long
-/// as the stamp is still S and the PE still at c, that a fetch in V would give P again:
-/// a hit proves the TLB held that translation (every entry is backed by a TLB entry or
-/// the flat MMU-off mapping), and every event that could make a fetch of V give
-/// something else replaces the stamp: anything that empties the cache
-/// (`FastMem::invalidate`: context and control changes, `Cpu::reset`, TLB replaced,
-/// TLBIs removing many), the removal of TLB entries (`FastMem::drop_tlb_page`: TLBI by
-/// VA/ASID; eviction by a fill of an entry that allowed a fetch at some EL,
-/// `Entry::executable`: only such an entry can be behind a fetch), whether or not
-/// `FastMem` still held the page, a run
-/// boundary (unless the next run resumes the kept entries: `Cpu::fast_run_boundary`),
-/// and `Cpu::fast_new_stamp` (an engine's own reasons). An exception or ERET that only
-/// switches epochs (`Cpu::fast_after_exception`) changes no translation of either EL:
-/// the stamp stays (the EL/SPSel is the JIT's to compare). Values are unique across
-/// every PE of the process (a global counter in steps of 8: bits 2:0 are free for the
-/// JIT's EL/SPSel index), never 0, and a clone of a `Cpu` gets a new one.
+/// Fetch stamps (`FastMem::stamp`, `FastLayout::stamp`), one per bucket of VA pages
+/// (`stamp_bucket`: the page number's low bits): a bucket's stamp stays the same only
+/// while no translation this PE could fetch through in that bucket can change. A JIT
+/// that saw a fetch of VA page V hit `FastMem` (giving PA page P at EL/SPSel c) when V's
+/// bucket had stamp S knows, as long as it is still S and the PE still at c, that a
+/// fetch in V would give P again: a hit proves the TLB held that translation (every
+/// entry is backed by a TLB entry or the flat MMU-off mapping), and every event that
+/// could make a fetch of V give something else replaces the stamp: anything that empties
+/// the cache (`FastMem::invalidate`: context and control changes, `Cpu::reset`, TLB
+/// replaced, TLBIs removing many), a run boundary (unless the next run resumes the kept
+/// entries with nothing renewed in between: `Cpu::fast_run_boundary`) and
+/// `Cpu::fast_new_stamp` (an engine's own reasons) renew every bucket (`renew_all`); the
+/// removal of a TLB entry (`FastMem::drop_tlb_page`: a TLBI by VA/ASID, or eviction by a
+/// fill of an entry that allowed a fetch at some EL, `Entry::executable`: only such an
+/// entry can be behind a fetch), whether or not `FastMem` still held the page, renews
+/// its page's bucket (`renew_page`). An exception or ERET that only switches epochs
+/// (`Cpu::fast_after_exception`) changes no translation of either EL: the stamps stay
+/// (the EL/SPSel is the JIT's to compare).
+///
+/// A stamp is a base (bits 47:3, from a process-wide counter: unique across every PE
+/// and `Cpu` for 2^45 renewals, never 0) | the bucket's renewals since (bits 63:48; at
+/// 2^16 every bucket gets a new base). Bits 2:0 are clear (free for the JIT's EL/SPSel
+/// index). A clone of a `Cpu` gets new stamps.
 #[derive(Debug)]
-#[repr(transparent)]
-struct Stamp(u64);
+#[repr(C)]
+struct Stamps {
+    s: [u64; STAMP_BUCKETS],
+    /// Renewals of any kind so far (`Cpu::fast_run_boundary` compares them).
+    changes: u64,
+}
 
-impl Stamp {
-    fn fresh() -> Stamp {
+/// Buckets of `Stamps`.
+pub const STAMP_BUCKETS: usize = 64;
+
+/// The bucket of VA page number `page` (VA >> 12, or the TLB's `Entry::va_page`: they
+/// agree in the low bits).
+#[inline(always)]
+pub fn stamp_bucket(page: u64) -> usize {
+    page as usize & (STAMP_BUCKETS - 1)
+}
+
+/// One renewal of a bucket (bits 63:48 of its stamp).
+const STAMP_PAGE_STEP: u64 = 1 << 48;
+
+impl Stamps {
+    fn fresh() -> Stamps {
+        let mut st = Stamps { s: [0; STAMP_BUCKETS], changes: 0 };
+        st.renew_all();
+        st
+    }
+    fn renew_all(&mut self) {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(8);
-        Stamp(NEXT.fetch_add(8, Ordering::Relaxed))
+        let base = NEXT.fetch_add(8, Ordering::Relaxed) % STAMP_PAGE_STEP;
+        // (After 2^45 renewals the base would be 0: skip it.)
+        let base = if base == 0 { 8 } else { base };
+        self.s = [base; STAMP_BUCKETS];
+        self.changes = self.changes.wrapping_add(1);
     }
-    fn renew(&mut self) {
-        *self = Stamp::fresh();
+    fn renew_page(&mut self, page: u64) {
+        let s = &mut self.s[stamp_bucket(page)];
+        *s = s.wrapping_add(STAMP_PAGE_STEP);
+        if *s < STAMP_PAGE_STEP {
+            // The count wrapped: the bucket's old stamps would come back.
+            self.renew_all();
+        }
+        self.changes = self.changes.wrapping_add(1);
     }
 }
 
-impl Clone for Stamp {
-    fn clone(&self) -> Stamp {
-        Stamp::fresh()
+impl Clone for Stamps {
+    fn clone(&self) -> Stamps {
+        Stamps::fresh()
     }
 }
 
@@ -181,10 +218,10 @@ pub const QUIET: usize = 3;
 #[derive(Debug, Clone)]
 struct Kept {
     epoch: u64,
-    /// The run's fetch stamp, and the one made current at its end (`fast_run_boundary`:
-    /// the next run takes the first back if the stamp is still the second).
-    stamp: u64,
-    idle_stamp: u64,
+    /// The run's fetch stamps, and `Stamps::changes` after their renewal at its end
+    /// (`fast_run_boundary`: the next run takes them back if nothing renewed them since).
+    stamp: [u64; STAMP_BUCKETS],
+    idle_changes: u64,
     /// The system registers, except `SysRegs::other` (always empty here).
     sys: crate::sysreg::SysRegs,
     pstate: crate::state::Pstate,
@@ -214,7 +251,7 @@ impl Default for FastMem {
             kept: None,
             quiet_mark: 0,
             quiet_pages: [0; 64],
-            stamp: Stamp::fresh(),
+            stamp: Stamps::fresh(),
         }
     }
 }
@@ -258,7 +295,7 @@ impl FastMem {
     #[inline]
     fn drop_tlb_page(&mut self, v: u64, exec: bool) {
         if exec {
-            self.stamp.renew();
+            self.stamp.renew_page(v);
         }
         let slot = v as usize & (FAST_ENTRIES - 1);
         for t in self.e.iter_mut() {
@@ -275,7 +312,7 @@ impl FastMem {
     #[inline]
     pub(crate) fn invalidate(&mut self) {
         self.irq_check = true;
-        self.stamp.renew();
+        self.stamp.renew_all();
         if let Some(k) = &mut self.kept {
             // No entry of a finished run may come back (epoch 0 is never current).
             k.epoch = 0;
@@ -299,7 +336,7 @@ impl FastMem {
             self.el_epochs = [0; 4];
             self.issued = EPOCH_STEP;
             // (No translation changed; renewed all the same, as it costs nothing here.)
-            self.stamp.renew();
+            self.stamp.renew_all();
         }
         self.issued
     }
@@ -329,7 +366,8 @@ pub struct FastLayout {
     pub code: usize,
     /// Offset in `Cpu` of `FastMem::irq_check` (a `bool`).
     pub irq_check: usize,
-    /// Offset in `Cpu` of the fetch stamp (a u64 multiple of 8; see `Stamp`).
+    /// Offset in `Cpu` of the fetch stamps: `STAMP_BUCKETS` u64s, multiples of 8, the
+    /// one of VA page number `pg` at `stamp + 8 * stamp_bucket(pg)` (see `Stamps`).
     pub stamp: usize,
 }
 
@@ -348,7 +386,7 @@ pub fn fast_layout() -> FastLayout {
         e_flags: offset_of!(FastEntry, flags),
         code: f + offset_of!(FastMem, code),
         irq_check: f + offset_of!(FastMem, irq_check),
-        stamp: f + offset_of!(FastMem, stamp),
+        stamp: f + offset_of!(FastMem, stamp) + offset_of!(Stamps, s),
     }
 }
 
@@ -398,14 +436,15 @@ impl Cpu {
             };
             self.sys.other = other;
             if resume {
-                let (epoch, stamp, idle) = self.fast.kept.as_ref().map_or((0, 0, 0), |k| (k.epoch, k.stamp, k.idle_stamp));
-                self.fast.epoch = epoch;
-                self.fast.irq_check = true;
-                // Nothing renewed the stamp since the run ended either (no TLB entry
-                // removed, nothing emptied the cache): the run's stamp holds again.
-                if self.fast.stamp.0 == idle {
-                    self.fast.stamp.0 = stamp;
+                if let Some(k) = &self.fast.kept {
+                    self.fast.epoch = k.epoch;
+                    // Nothing renewed the stamps since the run ended either (no TLB
+                    // entry removed, nothing emptied the cache): the run's hold again.
+                    if self.fast.stamp.changes == k.idle_changes {
+                        self.fast.stamp.s = k.stamp;
+                    }
                 }
+                self.fast.irq_check = true;
             } else {
                 self.fast.invalidate();
             }
@@ -415,23 +454,23 @@ impl Cpu {
             // (What `invalidate` does but for spending an epoch: the entries are kept.)
             self.fast.irq_check = true;
             self.fast.epoch = EPOCH_IDLE;
-            let stamp = self.fast.stamp.0;
-            self.fast.stamp.renew();
-            let idle_stamp = self.fast.stamp.0;
+            let stamp = self.fast.stamp.s;
+            self.fast.stamp.renew_all();
+            let idle_changes = self.fast.stamp.changes;
             let (sys, pstate) = (&self.sys, self.st.pstate);
             let (tlb_invalidations, tlb_flushes) = (self.tlb.invalidations, self.tlb.flushes);
             match &mut self.fast.kept {
                 Some(k) => {
                     k.epoch = epoch;
                     k.stamp = stamp;
-                    k.idle_stamp = idle_stamp;
+                    k.idle_changes = idle_changes;
                     keep_sys(&mut k.sys, sys);
                     k.pstate = pstate;
                     k.tlb_invalidations = tlb_invalidations;
                     k.tlb_flushes = tlb_flushes;
                 }
                 None => {
-                    let mut k = Box::new(Kept { epoch, stamp, idle_stamp, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
+                    let mut k = Box::new(Kept { epoch, stamp, idle_changes, sys: Default::default(), pstate, tlb_invalidations, tlb_flushes });
                     keep_sys(&mut k.sys, sys);
                     self.fast.kept = Some(k);
                 }
@@ -488,14 +527,14 @@ impl Cpu {
     pub fn fast_invalidate(&mut self) {
         self.fast.invalidate();
     }
-    /// Replaces the fetch stamp (`FastLayout::stamp`): for an engine whose own state
-    /// behind what it proved under the old stamp changed (nothing else changes).
+    /// Replaces every fetch stamp (`FastLayout::stamp`): for an engine whose own state
+    /// behind what it proved under the old stamps changed (nothing else changes).
     pub fn fast_new_stamp(&mut self) {
-        self.fast.stamp.renew();
+        self.fast.stamp.renew_all();
     }
-    /// The current fetch stamp (see `FastLayout::stamp`).
-    pub fn fast_stamp(&self) -> u64 {
-        self.fast.stamp.0
+    /// The current fetch stamp of VA page number `page` (see `FastLayout::stamp`).
+    pub fn fast_stamp(&self, page: u64) -> u64 {
+        self.fast.stamp.s[stamp_bucket(page)]
     }
     /// If `fetch(va)` would be served by the last-used fetch entry (no translation, no
     /// bus access, no state change at all), the guest physical address it reads.
@@ -1172,76 +1211,92 @@ mod fast_tlb_tests {
         assert_eq!(cpu.fast_hit(1, 0x8010_0ff8, 8), None, "an invalidation between runs drops them");
     }
 
-    /// The fetch stamp (`Stamp`): unique and a multiple of 8; renewed by an invalidation,
-    /// a TLBI's removals, the eviction of an executable TLB entry (not of another), a
-    /// missed TLB fill, a clone and `fast_new_stamp`; kept by an exception or ERET that
-    /// switches epochs and across a run boundary after which the next run resumes the
-    /// kept entries; renewed across one after which it does not, or when the TLB lost an
-    /// entry in between.
+    /// The fetch stamps (`Stamps`): unique and multiples of 8; all renewed by an
+    /// invalidation, a missed TLB fill, a clone and `fast_new_stamp`; a page's bucket's
+    /// alone by a TLBI's removal of that page's entry and by the eviction of an
+    /// executable TLB entry of that page (not of another entry); kept by an exception or
+    /// ERET that switches epochs and across a run boundary after which the next run
+    /// resumes the kept entries; renewed across one after which it does not, or when the
+    /// TLB lost an executable entry in between; 2^16 renewals of one bucket renew all.
     #[test]
     fn fetch_stamp_renewals() {
         let mut cpu = Cpu::new(CpuConfig::default());
         cpu.st.pstate.el = 1;
         cpu.fast_run_boundary(true);
-        let s0 = cpu.fast_stamp();
-        assert!(s0 != 0 && s0 % 8 == 0);
+        let (p, q) = (0x80100u64, 0x80101u64);
+        assert_ne!(stamp_bucket(p), stamp_bucket(q));
+        assert_eq!(stamp_bucket(p), stamp_bucket(p + STAMP_BUCKETS as u64));
+        let all = |cpu: &Cpu| cpu.fast.stamp.s;
+        let s0 = all(&cpu);
+        assert!(s0.iter().all(|&s| s != 0 && s % 8 == 0));
         let other = Cpu::new(CpuConfig::default());
-        assert_ne!(other.fast_stamp(), s0, "unique across PEs");
+        assert!(all(&other).iter().all(|s| !s0.contains(s)), "unique across PEs");
         let twin = cpu.clone();
-        assert_ne!(twin.fast_stamp(), s0, "a clone gets its own");
-        assert_eq!(cpu.fast_stamp(), s0);
+        assert!(all(&twin).iter().all(|s| !s0.contains(s)), "a clone gets its own");
+        assert_eq!(all(&cpu), s0);
         // Evictions by fills (`tlb_filled` sees every fill: `fills` counts them).
         let fills = cpu.fast.fills;
-        cpu.fast.tlb_filled(Some((0x80100, false)), fills + 1);
-        assert_eq!(cpu.fast_stamp(), s0, "a non-executable entry evicted");
+        cpu.fast.tlb_filled(Some((p, false)), fills + 1);
+        assert_eq!(all(&cpu), s0, "a non-executable entry evicted");
         cpu.fast.tlb_filled(None, fills + 2);
-        assert_eq!(cpu.fast_stamp(), s0, "a fill evicting nothing");
-        cpu.fast.tlb_filled(Some((0x80100, true)), fills + 3);
-        let s1 = cpu.fast_stamp();
-        assert_ne!(s1, s0, "an executable entry evicted");
+        assert_eq!(all(&cpu), s0, "a fill evicting nothing");
+        cpu.fast.tlb_filled(Some((p, true)), fills + 3);
+        let s1 = all(&cpu);
+        assert_ne!(cpu.fast_stamp(p), s0[stamp_bucket(p)], "an executable entry of p evicted");
+        assert_eq!(cpu.fast_stamp(p + STAMP_BUCKETS as u64), cpu.fast_stamp(p), "a bucket holds pages");
+        assert_eq!(cpu.fast_stamp(q), s0[stamp_bucket(q)], "other buckets kept");
         cpu.fast.tlb_filled(None, fills + 5);
-        let s2 = cpu.fast_stamp();
-        assert_ne!(s2, s1, "a missed fill");
+        let s2 = all(&cpu);
+        assert!((0..STAMP_BUCKETS).all(|k| s2[k] != s1[k]), "a missed fill renews all");
         // Exceptions and ERET switching epochs, or not.
         cpu.st.pstate.el = 2;
         cpu.fast_after_exception(1);
         cpu.st.pstate.el = 1;
         cpu.fast_after_exception(2);
         cpu.fast_after_exception(1);
-        assert_eq!(cpu.fast_stamp(), s2, "exceptions and returns keep it");
+        assert_eq!(all(&cpu), s2, "exceptions and returns keep them");
         // TLBI: removals listed (one page) or too many.
         cpu.tlb.start_removals();
         cpu.fast_tlb_removed();
-        assert_eq!(cpu.fast_stamp(), s2, "a TLBI that removed nothing");
-        cpu.tlb.insert(crate::mmu::tlb::Entry { ctx: 1, va_page: 0x80100, ..Default::default() });
+        assert_eq!(all(&cpu), s2, "a TLBI that removed nothing");
+        cpu.tlb.insert(crate::mmu::tlb::Entry { ctx: 1, va_page: q, ..Default::default() });
         cpu.fast.fills = cpu.tlb.fills;
         cpu.tlb.start_removals();
-        cpu.tlb.invalidate_if(|e| e.va_page == 0x80100);
+        cpu.tlb.invalidate_if(|e| e.va_page == q);
         cpu.fast_tlb_removed();
-        let s3 = cpu.fast_stamp();
-        assert_ne!(s3, s2, "a TLBI that removed an entry");
+        let s3 = all(&cpu);
+        assert!(s3[stamp_bucket(q)] != s2[stamp_bucket(q)] && s3[stamp_bucket(p)] == s2[stamp_bucket(p)], "a TLBI that removed q's entry");
         cpu.fast.invalidate();
-        let s4 = cpu.fast_stamp();
-        assert_ne!(s4, s3, "an invalidation");
+        let s4 = all(&cpu);
+        assert!((0..STAMP_BUCKETS).all(|k| s4[k] != s3[k]), "an invalidation");
         cpu.fast_new_stamp();
-        let s5 = cpu.fast_stamp();
-        assert_ne!(s5, s4, "asked for");
+        let s5 = all(&cpu);
+        assert!((0..STAMP_BUCKETS).all(|k| s5[k] != s4[k]), "asked for");
         // Run boundaries.
         cpu.fast_run_boundary(false);
-        assert_ne!(cpu.fast_stamp(), s5, "not current between runs");
+        assert!((0..STAMP_BUCKETS).all(|k| cpu.fast.stamp.s[k] != s5[k]), "not current between runs");
         cpu.fast_run_boundary(true);
-        assert_eq!(cpu.fast_stamp(), s5, "the next run resumes");
+        assert_eq!(all(&cpu), s5, "the next run resumes");
         cpu.fast_run_boundary(false);
         let fills = cpu.fast.fills;
         cpu.fast.tlb_filled(Some((0x80200, true)), fills + 1);
         cpu.tlb.fills = fills + 1;
         cpu.fast_run_boundary(true);
-        assert_ne!(cpu.fast_stamp(), s5, "an executable entry evicted between runs");
-        let s6 = cpu.fast_stamp();
+        assert_ne!(cpu.fast_stamp(p), s5[stamp_bucket(p)], "an executable entry evicted between runs");
+        let s6 = all(&cpu);
         cpu.fast_run_boundary(false);
         cpu.sys.ttbr0[1] ^= 0x1000;
         cpu.fast_run_boundary(true);
-        assert_ne!(cpu.fast_stamp(), s6, "a context change between runs");
+        assert_ne!(cpu.fast_stamp(p), s6[stamp_bucket(p)], "a context change between runs");
+        // A bucket's count wraps after 2^16 renewals: then every bucket gets a new base.
+        let (sp, sq) = (cpu.fast_stamp(p), cpu.fast_stamp(q));
+        for _ in 0..(1 << 16) - 1 {
+            cpu.fast.stamp.renew_page(p);
+        }
+        assert_eq!(cpu.fast_stamp(p), sp | 0xffff << 48);
+        assert_eq!(cpu.fast_stamp(q), sq);
+        cpu.fast.stamp.renew_page(p);
+        assert!(cpu.fast_stamp(p) >> 48 == 0 && cpu.fast_stamp(p) != sp && cpu.fast_stamp(q) != sq, "wrapped: all renewed");
     }
 
     /// Entries made at EL1 hit only at EL1: an exception to EL2 and the ERET back (EL1's

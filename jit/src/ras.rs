@@ -201,39 +201,62 @@ fn record(e: &mut Em<'_, '_>, r: Record) -> i64 {
     a
 }
 
-/// Compares the fetch stamp | `i` (the `ctx_index` of the block's EL and SPSel) with the
-/// check of the record at r8 (flags: equal or not). Clobbers rdx.
-fn cmp_check(ops: &mut Asm, i: usize) {
+/// Loads into rdx the fetch stamp of VA page number `page` (`mem::FastLayout::stamp`), or
+/// when None of the page of rax. Clobbers rdx.
+fn load_stamp(ops: &mut Asm, page: Option<u64>) {
     let stamp = cpu_aarch64::mem::fast_layout().stamp as i32;
-    dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rbx + stamp]);
+    match page {
+        Some(pg) => {
+            let at = stamp + 8 * cpu_aarch64::mem::stamp_bucket(pg) as i32;
+            dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rbx + at]);
+        }
+        None => {
+            let mask = (cpu_aarch64::mem::STAMP_BUCKETS - 1) as i32;
+            dynasm!(ops
+                ; .arch x64
+                ; mov rdx, rax
+                ; shr rdx, 12
+                ; and edx, mask
+                ; mov rdx, QWORD [rbx + rdx * 8 + stamp]
+            );
+        }
+    }
+}
+
+/// Compares the fetch stamp of the target's page (`page`, or rax's when None) | `i` (the
+/// `ctx_index` of the block's EL and SPSel) with the check of the record at r8 (flags:
+/// equal or not). Clobbers rdx.
+fn cmp_check(ops: &mut Asm, i: usize, page: Option<u64>) {
+    load_stamp(ops, page);
     if i != 0 {
         dynasm!(ops ; .arch x64 ; or rdx, i as i32);
     }
     dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [r8 + R_CHECK]);
 }
 
-/// Sets the check of the record at r8 to the fetch stamp | `i` (the checks of the
-/// module documentation hold now for its key in the context `i`). Clobbers rdx.
+/// Sets the check of the record at r8 to the fetch stamp of rax's page | `i` (the checks
+/// of the module documentation hold now for its key, rax, in the context `i`). Clobbers
+/// rdx.
 fn set_check(ops: &mut Asm, i: usize) {
-    let stamp = cpu_aarch64::mem::fast_layout().stamp as i32;
-    dynasm!(ops ; .arch x64 ; mov rdx, QWORD [rbx + stamp]);
+    load_stamp(ops, None);
     if i != 0 {
         dynasm!(ops ; .arch x64 ; or rdx, i as i32);
     }
     dynasm!(ops ; .arch x64 ; mov QWORD [r8 + R_CHECK], rdx);
 }
 
-/// Enters the record at r8 when its check is the fetch stamp | this block's `ctx_index`
-/// and no interrupt check is pending (`fast`: the profile counter of those entries, then
+/// Enters the record at r8 (whose target, rax, is its VA: on VA page `page` if known)
+/// when its check is the target page's fetch stamp | this block's `ctx_index` and no
+/// interrupt check is pending (`fast`: the profile counter of those entries, then
 /// `hit`'s); else calls `probe` (a `Stubs::probe_ret`/`probe_gen`, which leaves for the
 /// lookup when the full checks fail) and enters it (counted `hit`). `lookup`: where a
 /// pending interrupt check goes (the lookup stub `probe` leaves for). Clobbers rcx, rdx,
 /// rsi, rdi, r9.
-fn enter_checked(e: &mut Em<'_, '_>, probe: usize, lookup: usize, fast: usize, hit: usize) {
+fn enter_checked(e: &mut Em<'_, '_>, page: Option<u64>, probe: usize, lookup: usize, fast: usize, hit: usize) {
     let i = ctx_index(e.cx.el, e.cx.spsel);
     let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
     let slow = e.ops.new_dynamic_label();
-    cmp_check(&mut e.ops, i);
+    cmp_check(&mut e.ops, i, page);
     dynasm!(e.ops ; .arch x64 ; jne =>slow ; cmp BYTE [rbx + irq], 0);
     e.rel32_to(&[0x0f, 0x85], lookup);
     count(&mut e.ops, fast);
@@ -276,7 +299,7 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
 
 /// Ends the block after RET (rax = target, stored as PC, counts flushed): pops the return
 /// stack and, when rax is the entry's VA, enters its record's block if its check is the
-/// current fetch stamp | this block's `ctx_index` and no interrupt check is pending
+/// current fetch stamp of its page | this block's `ctx_index` and no interrupt check is pending
 /// (`enter_checked`), or else if `Stubs::probe_ret` finds the checks of the module
 /// documentation hold (else it leaves for `Stubs::lookup_ret`); otherwise the same-page
 /// inline cache (`Em::branch_ic`).
@@ -301,7 +324,8 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
         ; mov r8, QWORD [r9 + rcx + RS_E + 8]
     );
     count(&mut e.ops, C_MATCH);
-    enter_checked(e, probe, lookup, C_RET_FAST, C_HIT);
+    // (The popped record's VA is rax, from any call site: its page is rax's.)
+    enter_checked(e, None, probe, lookup, C_RET_FAST, C_HIT);
     dynasm!(e.ops ; .arch x64 ; =>other);
     e.branch_ic_counted(C_RET_IC_HIT);
 }
@@ -369,7 +393,7 @@ pub(super) fn fill(ops: &mut Asm, i: usize) {
 
 /// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
 /// counts flushed): enters the block its record remembers if its check is the current
-/// fetch stamp | this block's `ctx_index` and no interrupt check is pending
+/// fetch stamp of its page | this block's `ctx_index` and no interrupt check is pending
 /// (`enter_checked`), or else if `Stubs::probe_gen` finds that the checks of `ret` hold
 /// for `t` and the record was filled in the current block generation (`RetStack::gen`:
 /// no block was removed since, so `code` is still the block for that key); else
@@ -387,7 +411,7 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
     let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
     let rec = record(e, [NO_KEY, 0, 0, t, NO_CHECK]);
     dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
-    enter_checked(e, probe, lookup, C_FAR_FAST, C_FAR_HIT);
+    enter_checked(e, Some(t >> 12), probe, lookup, C_FAR_FAST, C_FAR_HIT);
 }
 
 /// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
@@ -409,7 +433,7 @@ pub(super) fn reg(e: &mut Em<'_, '_>) {
         ; cmp rax, QWORD [r8 + R_VA]
     );
     e.rel32_to(&[0x0f, 0x85], lookup);
-    enter_checked(e, probe, lookup, C_REG_FAST, C_REG_IC_HIT);
+    enter_checked(e, None, probe, lookup, C_REG_FAST, C_REG_IC_HIT);
 }
 
 /// The end of `Stubs::lookup_far` for blocks of EL | SPSel << 2 = `i` after its lookup

@@ -7,7 +7,7 @@
 //! A child module of `emit` (it uses the block emitter `Em`).
 //!
 //! # Records and validity
-//! Each translated BL/BLR owns a *return record* `[key, code, 0, R]` (`Record`, kept with the inline
+//! Each translated BL/BLR owns a *return record* `[key, code, 0, R, check]` (`Record`, kept with the inline
 //! caches, `BlockCx::ics`, freed only by `Jit::flush`): `key` is the lookup key's second
 //! half of the block that starts at the return address VA R = PC + 4 in the context of the
 //! calling block: its PA (the calling block's PA page, R's page offset) | EL << 56 |
@@ -49,6 +49,26 @@
 //! branch, so they also hold the block generation of their fill (`RetStack::gen`,
 //! bumped with every removal of blocks) and are entered only in that generation, after
 //! the same checks 1-3 (`Stubs::probe_gen`) and, for BR/BLR, a compare of the target VA.
+//!
+//! # The check: entering without the probe
+//! Checks 2 and 3 (and the generation) cost a fetch probe per return or far branch. A
+//! record therefore also keeps `check`: the fetch stamp of its target's VA page
+//! (`cpu_aarch64::mem::FastLayout::stamp`, `Stamps`) | the `ctx_index` of the context
+//! in which they last held (set by `fill`, `fill_far` and a successful `probe`, each
+//! right after a `FastMem` fetch hit of the target and the key compare). Translated code
+//! enters a record directly (`enter_checked`) when its target is its VA (RET: the popped
+//! entry's VA; BR/BLR: the record's), `check` equals the current stamp of that page | its
+//! own block's `ctx_index`, and no interrupt check is pending (1): the stamp is renewed
+//! whenever a fetch in that page could give another PA than at the hit (TLB entry
+//! removed or evicted, context or control change, invalidation, run boundary not
+//! resumed), so 2 still holds with the same PA; the context is the same EL and SPSel,
+//! so the key of 3 is the same; and the Jit renews a PE's stamps before its translated
+//! code runs when blocks were removed since (`RetStack::sync_stamp`), so `code` is still
+//! the block of that key (the generation). Stamps are unique per PE and `Cpu`, so a
+//! record checked on one PE is never entered on another's check. Otherwise the probe
+//! path above runs (and sets `check` again when it succeeds). Entering this way leaves
+//! `FastMem`'s last-used fetch entry as it was (the probe would have refreshed it): it is
+//! a cache only, and `emit::call_insn` accepts a table 0 hit too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

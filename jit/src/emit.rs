@@ -100,9 +100,6 @@ pub(crate) struct Stubs {
     /// `call`ed by `ras::ret` with rax = target, r8 = record: returns if the record's block
     /// may be entered, else leaves for `lookup_ret` (`ras::probe`); one per EL | SPSel << 2.
     pub probe_ret: [usize; 8],
-    /// As `probe_ret` with the block generation checked too, leaving for `lookup_far`
-    /// (`ras::far`, `ras::reg`).
-    pub probe_gen: [usize; 8],
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -211,17 +208,14 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Plain, fms[i], lc);
         st.lookup_ic[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
-        let (lr, lf) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let lr = ops.new_dynamic_label();
         st.lookup_ret[i] = at(&ops);
         dynasm!(ops ; .arch x64 ; =>lr);
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
         st.lookup_far[i] = at(&ops);
-        dynasm!(ops ; .arch x64 ; =>lf);
         lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
         st.probe_ret[i] = at(&ops);
-        ras::probe(&mut ops, i, false, lr);
-        st.probe_gen[i] = at(&ops);
-        ras::probe(&mut ops, i, true, lf);
+        ras::probe(&mut ops, i, lr);
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -1052,7 +1046,7 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic: Box<ras::Record> = Box::new([1u64, 0, self.cx.va, 0, 0]);
+        let mut ic: Box<ras::Record> = Box::new([1u64, 0, self.cx.va, 0]);
         let addr = &mut *ic as *mut ras::Record as i64;
         self.cx.ics.push(ic);
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;

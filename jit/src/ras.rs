@@ -7,7 +7,7 @@
 //! A child module of `emit` (it uses the block emitter `Em`).
 //!
 //! # Records and validity
-//! Each translated BL/BLR owns a *return record* `[key, code, 0, R, check]` (`Record`, kept with the inline
+//! Each translated BL/BLR owns a *return record* `[key, code, check, R]` (`Record`, kept with the inline
 //! caches, `BlockCx::ics`, freed only by `Jit::flush`): `key` is the lookup key's second
 //! half of the block that starts at the return address VA R = PC + 4 in the context of the
 //! calling block: its PA (the calling block's PA page, R's page offset) | EL << 56 |
@@ -46,9 +46,9 @@
 //!
 //! The records of direct branches to other pages and of BR/BLR (`far`, `reg`) are filled
 //! with whatever block the lookup found; their block need not share a page with the
-//! branch, so they also hold the block generation of their fill (`RetStack::gen`,
-//! bumped with every removal of blocks) and are entered only in that generation, after
-//! the same checks 1-3 (`Stubs::probe_gen`) and, for BR/BLR, a compare of the target VA.
+//! branch, so they are entered only on their check (below: it also proves that no block
+//! was removed since, `RetStack::gen`), for BR/BLR after a compare of the target VA;
+//! otherwise the lookup (`Stubs::lookup_far`) refills them.
 //!
 //! # The check: entering without the probe
 //! Checks 2 and 3 (and the generation) cost a fetch probe per return or far branch. A
@@ -66,7 +66,8 @@
 //! code runs when blocks were removed since (`RetStack::sync_stamp`), so `code` is still
 //! the block of that key (the generation). Stamps are unique per PE and `Cpu`, so a
 //! record checked on one PE is never entered on another's check. Otherwise the probe
-//! path above runs (and sets `check` again when it succeeds). Entering this way leaves
+//! path above runs for a return (and sets `check` again when it succeeds), the lookup for
+//! the others. Entering this way leaves
 //! `FastMem`'s last-used fetch entry as it was (the probe would have refreshed it): it is
 //! a cache only, and `emit::call_insn` accepts a table 0 hit too.
 
@@ -121,7 +122,6 @@ pub(crate) struct RetStack {
 
 const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
 const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
-const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
 
 impl RetStack {
     /// An empty stack (every entry points to the record `dummy`, whose key is no key).
@@ -147,20 +147,18 @@ impl RetStack {
     }
 }
 
-/// A record (`BlockCx::ics`): [key, code, block generation, VA, check]. The key is a
-/// lookup key's second half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`;
-/// code the host address to enter; the generation (`RetStack::gen`) that of the fill
-/// (direct branches and BR/BLR); the VA the target's (BR/BLR, and return records); check
-/// the fetch stamp (`mem::FastLayout::stamp`) | `ctx_index` under which the checks last
-/// held (`fill`, `fill_far`, `probe`), or `NO_CHECK`. (Inline caches, `Em::branch_ic`,
-/// share the type.)
-pub(crate) type Record = [u64; 5];
+/// A record (`BlockCx::ics`): [key, code, check, VA]. The key is a lookup key's second
+/// half (PA | EL << 56 | SPSel << 58) or, before a fill, `NO_KEY`; code the host address
+/// to enter; check the fetch stamp of the target's page (`mem::FastLayout::stamp`) |
+/// `ctx_index` under which the checks last held (`fill`, `fill_far`, `probe`), or
+/// `NO_CHECK`; the VA the target's (BR/BLR, and return records). (Inline caches,
+/// `Em::branch_ic`, share the type.)
+pub(crate) type Record = [u64; 4];
 
 /// Offsets in a `Record`.
 const R_CODE: i32 = 8;
-const R_GEN: i32 = 16;
+const R_CHECK: i32 = 16;
 const R_VA: i32 = 24;
-const R_CHECK: i32 = 32;
 
 /// A check no stamp | index equals (stamps are below 2^63 in practice and never this).
 const NO_CHECK: u64 = u64::MAX;
@@ -169,7 +167,7 @@ const NO_CHECK: u64 = u64::MAX;
 const NO_KEY: u64 = u64::MAX;
 
 /// The record no entry's key matches.
-pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, 0, 1, NO_CHECK];
+pub(crate) const DUMMY_RECORD: Record = [NO_KEY, 0, NO_CHECK, 1];
 
 /// Profile counters (`LSEMU_JIT_PROFILE`).
 static COUNTS: [AtomicU64; 13] = [const { AtomicU64::new(0) }; 13];
@@ -268,27 +266,35 @@ fn set_check(ops: &mut Asm, i: usize) {
 /// Enters the record at r8 (whose target, rax, is its VA: on VA page `page` if known)
 /// when its check is the target page's fetch stamp | this block's `ctx_index` and no
 /// interrupt check is pending (`fast`: the profile counter of those entries, then
-/// `hit`'s); else calls `probe` (a `Stubs::probe_ret`/`probe_gen`, which leaves for the
-/// lookup when the full checks fail) and enters it (counted `hit`). `lookup`: where a
-/// pending interrupt check goes (the lookup stub `probe` leaves for). Clobbers rcx, rdx,
-/// rsi, rdi, r9.
-fn enter_checked(e: &mut Em<'_, '_>, page: Option<u64>, probe: usize, lookup: usize, fast: usize, hit: usize) {
+/// `hit`'s); else calls `probe` (`Stubs::probe_ret`, which leaves for the lookup when
+/// the full checks fail) and enters it (counted `hit`), or without a probe (direct
+/// branches and BR/BLR, whose records keep no block generation) leaves for `lookup`,
+/// which also takes a pending interrupt check (the lookup stub `probe` leaves for).
+/// Clobbers rcx, rdx, rsi, rdi, r9.
+fn enter_checked(e: &mut Em<'_, '_>, page: Option<u64>, probe: Option<usize>, lookup: usize, fast: usize, hit: usize) {
     let i = ctx_index(e.cx.el, e.cx.spsel);
     let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
     let slow = e.ops.new_dynamic_label();
     cmp_check(&mut e.ops, i, page);
-    dynasm!(e.ops ; .arch x64 ; jne =>slow ; cmp BYTE [rbx + irq], 0);
+    match probe {
+        Some(_) => dynasm!(e.ops ; .arch x64 ; jne =>slow),
+        None => e.rel32_to(&[0x0f, 0x85], lookup),
+    }
+    dynasm!(e.ops ; .arch x64 ; cmp BYTE [rbx + irq], 0);
     e.rel32_to(&[0x0f, 0x85], lookup);
     count(&mut e.ops, fast);
     count(&mut e.ops, hit);
-    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE] ; =>slow);
-    e.rel32_to(&[0xe8], probe);
-    count(&mut e.ops, hit);
     dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE]);
+    if let Some(probe) = probe {
+        dynasm!(e.ops ; .arch x64 ; =>slow);
+        e.rel32_to(&[0xe8], probe);
+        count(&mut e.ops, hit);
+        dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE]);
+    }
 }
 
 /// After BL/BLR at `pc` (X30 written): pushes (PC + 4, this call site's return record
-/// `[key, lookup_ret stub, 0, PC + 4, NO_CHECK]`) on the PE's return stack, inline.
+/// `[key, lookup_ret stub, NO_CHECK, PC + 4]`) on the PE's return stack, inline.
 /// Clobbers rcx, rdx, r9 and the host flags (no live NZCV at a branch).
 pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     if !enabled() {
@@ -298,7 +304,7 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     let (va, rec) = if ret >> 12 == pc >> 12 {
         let pa = (e.cx.pa & !0xfff) | (ret & 0xfff);
         let code = e.cx.stubs.lookup_ret[ctx_index(e.cx.el, e.cx.spsel)] as u64;
-        (ret as i64, record(e, [pa | crate::ctx_bits(e.cx.el, e.cx.spsel), code, 0, ret, NO_CHECK]))
+        (ret as i64, record(e, [pa | crate::ctx_bits(e.cx.el, e.cx.spsel), code, NO_CHECK, ret]))
     } else {
         (1, e.cx.ret_dummy as i64)
     };
@@ -345,21 +351,20 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
     );
     count(&mut e.ops, C_MATCH);
     // (The popped record's VA is rax, from any call site: its page is rax's.)
-    enter_checked(e, None, probe, lookup, C_RET_FAST, C_HIT);
+    enter_checked(e, None, Some(probe), lookup, C_RET_FAST, C_HIT);
     dynasm!(e.ops ; .arch x64 ; =>other);
     e.branch_ic_counted(C_RET_IC_HIT);
 }
 
-/// `Stubs::probe_ret` (`gen` false) and `Stubs::probe_gen` for blocks of EL | SPSel << 2 =
-/// `i`, called with rax = target VA, r8 = a record: returns (to a `jmp [r8 + 8]`) when no
-/// interrupt check is pending, the fetch of rax hits `FastMem` (the last-used fetch entry,
-/// or table 0's entry, which is then copied to the last-used entry as `Cpu::fetch` does:
-/// the probe of `lookup_code`), its PA | EL << 56 | SPSel << 58 equals the record's key,
-/// and (`gen`) the record was filled in the current block generation, after setting the
-/// record's check (`set_check`); else drops the return address and jumps to `fail`
-/// (`Stubs::lookup_ret` / `Stubs::lookup_far` for `i`) with rax and r8 unchanged.
-/// Clobbers rcx, rdx, rsi, rdi, r9.
-pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
+/// `Stubs::probe_ret` for blocks of EL | SPSel << 2 = `i`, called with rax = target VA,
+/// r8 = a return record: returns (to a `jmp [r8 + 8]`) when no interrupt check is
+/// pending, the fetch of rax hits `FastMem` (the last-used fetch entry, or table 0's
+/// entry, which is then copied to the last-used entry as `Cpu::fetch` does: the probe of
+/// `lookup_code`) and its PA | EL << 56 | SPSel << 58 equals the record's key, after
+/// setting the record's check (`set_check`); else drops the return address and jumps to
+/// `fail` (`Stubs::lookup_ret` for `i`) with rax and r8 unchanged. Clobbers rcx, rdx,
+/// rsi, rdi, r9.
+pub(super) fn probe(ops: &mut Asm, i: usize, fail: dynasmrt::DynamicLabel) {
     let no = ops.new_dynamic_label();
     super::fetch_probe(ops, i, no);
     dynasm!(ops
@@ -367,15 +372,6 @@ pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicL
         ; cmp rsi, QWORD [r8]
         ; jne =>no
     );
-    if gen {
-        dynasm!(ops
-            ; .arch x64
-            ; mov r9, QWORD [r12 + CTX_RS]
-            ; mov rdx, QWORD [r9 + RS_GEN]
-            ; cmp rdx, QWORD [r8 + R_GEN]
-            ; jne =>no
-        );
-    }
     set_check(ops, i);
     dynasm!(ops
         ; .arch x64
@@ -414,13 +410,11 @@ pub(super) fn fill(ops: &mut Asm, i: usize) {
 /// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
 /// counts flushed): enters the block its record remembers if its check is the current
 /// fetch stamp of its page | this block's `ctx_index` and no interrupt check is pending
-/// (`enter_checked`), or else if `Stubs::probe_gen` finds that the checks of `ret` hold
-/// for `t` and the record was filled in the current block generation (`RetStack::gen`:
-/// no block was removed since, so `code` is still the block for that key); else
-/// `Stubs::lookup_far` fills the record from its lookup.
+/// (`enter_checked`); else `Stubs::lookup_far` looks the block up and fills the record.
 ///
-/// (A check proves the generation too: the Jit replaces the fetch stamp of a PE whose
-/// stack's generation changed before its translated code runs again, `Jit::run_inner`.)
+/// (The check proves the block generation too: the Jit replaces the fetch stamps of a PE
+/// whose stack's generation changed before its translated code runs again,
+/// `RetStack::sync_stamp`; so `code` is still the block of the record's key.)
 pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
     count(&mut e.ops, C_FAR);
     if !records() {
@@ -428,10 +422,10 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
         return;
     }
     let ci = ctx_index(e.cx.el, e.cx.spsel);
-    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
-    let rec = record(e, [NO_KEY, 0, 0, t, NO_CHECK]);
+    let lookup = e.cx.stubs.lookup_far[ci];
+    let rec = record(e, [NO_KEY, 0, NO_CHECK, t]);
     dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
-    enter_checked(e, Some(t >> 12), probe, lookup, C_FAR_FAST, C_FAR_HIT);
+    enter_checked(e, Some(t >> 12), None, lookup, C_FAR_FAST, C_FAR_HIT);
 }
 
 /// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
@@ -445,29 +439,26 @@ pub(super) fn reg(e: &mut Em<'_, '_>) {
         return;
     }
     let ci = ctx_index(e.cx.el, e.cx.spsel);
-    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_far[ci]);
-    let rec = record(e, [NO_KEY, 0, 0, 1, NO_CHECK]);
+    let lookup = e.cx.stubs.lookup_far[ci];
+    let rec = record(e, [NO_KEY, 0, NO_CHECK, 1]);
     dynasm!(e.ops
         ; .arch x64
         ; mov r8, QWORD rec
         ; cmp rax, QWORD [r8 + R_VA]
     );
     e.rel32_to(&[0x0f, 0x85], lookup);
-    enter_checked(e, None, probe, lookup, C_REG_FAST, C_REG_IC_HIT);
+    enter_checked(e, None, None, lookup, C_REG_FAST, C_REG_IC_HIT);
 }
 
 /// The end of `Stubs::lookup_far` for blocks of EL | SPSel << 2 = `i` after its lookup
 /// found the block at [rcx + 16] for key (rax, rsi): fills the record at r8 (key, code,
-/// current block generation, VA, check) and enters the block.
+/// VA, check) and enters the block.
 pub(super) fn fill_far(ops: &mut Asm, i: usize) {
     dynasm!(ops
         ; .arch x64
         ; mov QWORD [r8], rsi
         ; mov rdx, QWORD [rcx + 16]
         ; mov QWORD [r8 + R_CODE], rdx
-        ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov rdx, QWORD [r9 + RS_GEN]
-        ; mov QWORD [r8 + R_GEN], rdx
         ; mov QWORD [r8 + R_VA], rax
     );
     set_check(ops, i);

@@ -147,6 +147,7 @@ impl Cpu {
     }
 
     fn enter(&mut self, target: u8, kind: Kind, elr: u64) {
+        self.el_stats_sync();
         let from = self.st.pstate.el;
         let pc = self.st.pc;
         let spsr = self.st.pstate.spsr();
@@ -199,6 +200,7 @@ impl Cpu {
     /// PSTATE.IL so that the next instruction takes an Illegal Execution state exception.
     /// The local exclusive monitor is cleared and the event register set.
     pub fn eret(&mut self) {
+        self.el_stats_sync();
         let el = self.st.pstate.el as usize;
         let spsr = self.st.spsr[el & 3];
         let elr = self.st.elr[el & 3];

@@ -57,7 +57,14 @@ impl ExclusiveMonitor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CpuStats {
     pub exceptions: u64,
+    /// Instructions retired at each EL up to `el_mark` (the count at the last EL change):
+    /// read the current totals with `Cpu::icount_el`, which adds those since then to the
+    /// current EL. Neither engine counts per EL per instruction; every change of
+    /// `pstate.el` calls `Cpu::el_stats_sync` first.
     pub icount_el: [u64; 4],
+    /// `Cpu::icount` when `icount_el` was last brought up to date, less the failed fetches
+    /// since (which count as time, `Cpu::count_failed_fetch`, but at no EL).
+    pub el_mark: u64,
     /// Synchronous exceptions taken, by ESR_ELx.EC and target EL.
     pub exc_sync: [[u64; 4]; 64],
     /// IRQ, FIQ and SError exceptions taken (physical or virtual), by target EL.
@@ -68,7 +75,7 @@ pub struct CpuStats {
 
 impl Default for CpuStats {
     fn default() -> Self {
-        CpuStats { exceptions: 0, icount_el: [0; 4], exc_sync: [[0; 4]; 64], exc_irq: [0; 4], exc_fiq: [0; 4], exc_serror: [0; 4] }
+        CpuStats { exceptions: 0, icount_el: [0; 4], el_mark: 0, exc_sync: [[0; 4]; 64], exc_irq: [0; 4], exc_fiq: [0; 4], exc_serror: [0; 4] }
     }
 }
 
@@ -139,6 +146,7 @@ impl Cpu {
 
     /// Warm reset to the highest implemented EL with `pc`.
     pub fn reset(&mut self, pc: u64) {
+        self.el_stats_sync();
         self.st = ArchState::default();
         self.st.pstate.el = if self.cfg.has_el3 { 3 } else if self.cfg.has_el2 { 2 } else { 1 };
         self.st.pc = pc;
@@ -149,6 +157,35 @@ impl Cpu {
         self.fast.invalidate();
         self.waiting = None;
         self.event = false;
+    }
+
+    /// Brings `stats.icount_el` up to date: the instructions retired since the last call
+    /// ran at the current EL. Call it before every change of `pstate.el` (exception entry
+    /// and return, reset, a debugger's PSTATE write).
+    #[inline]
+    pub fn el_stats_sync(&mut self) {
+        let n = self.icount.saturating_sub(self.stats.el_mark);
+        let el = self.st.pstate.el as usize & 3;
+        self.stats.icount_el[el] = self.stats.icount_el[el].wrapping_add(n);
+        self.stats.el_mark = self.icount;
+    }
+
+    /// Instructions retired at EL0..EL3 (`--stats`): the counts at the last EL change plus
+    /// those since, at the current EL. Failed instruction fetches count in `icount` only.
+    pub fn icount_el(&self) -> [u64; 4] {
+        let mut e = self.stats.icount_el;
+        let el = self.st.pstate.el as usize & 3;
+        e[el] = e[el].wrapping_add(self.icount.saturating_sub(self.stats.el_mark));
+        e
+    }
+
+    /// A failed instruction fetch: it takes time (one instruction of `icount`, so that a
+    /// PE stuck in a fetch-abort loop keeps consuming its budget) but did not execute at
+    /// any EL (`icount_el`).
+    #[inline]
+    pub fn count_failed_fetch(&mut self) {
+        self.icount = self.icount.wrapping_add(1);
+        self.stats.el_mark = self.stats.el_mark.wrapping_add(1);
     }
 
     pub fn has_el2(&self) -> bool {

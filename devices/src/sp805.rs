@@ -124,9 +124,14 @@ impl Sp805 {
         self.epoch = self.ticks(now);
     }
 
-    /// Brings the counter up to `now` (the machine calls it at quantum boundaries).
+    /// Brings the counter up to `now` (the machine calls it at quantum boundaries). A
+    /// stopped watchdog has nothing to bring up to date: `advance` would only move its
+    /// epoch, which every register access moves first anyway (and starting it reloads
+    /// it), so the eight idle watchdogs of a boot cost no 128-bit division per turn.
     pub fn poll(&mut self, now: VirtTime) {
-        self.advance(now);
+        if self.counting() {
+            self.advance(now);
+        }
     }
 
     /// Whether the watchdog requested a system reset since the last call.

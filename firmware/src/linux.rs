@@ -5,8 +5,8 @@
 //! caches off, DAIF masked. Secondary PEs stay off until PSCI CPU_ON.
 
 use crate::dtb::{fixup, DtbError, FixupConfig, FixupReport};
-use crate::loaders::image::{into_kernel_image, plan, BootLayout, ImageError, Kernel, MAX_DTB};
-use crate::loaders::{Image, Segment};
+use crate::loaders::image::{into_kernel_image, is_gzip, is_image, parse_header, plan, BootLayout, ImageError, Kernel, HEADER_SIZE, MAX_DTB};
+use crate::loaders::{FileSegment, Image, Segment};
 use crate::psci::enter_ns;
 use cpu_aarch64::Cpu;
 
@@ -33,6 +33,9 @@ pub enum BootError {
     Dtb(#[from] DtbError),
     #[error("no RAM configured")]
     NoRam,
+    /// A file could not be read (one line naming it).
+    #[error("{0}")]
+    File(String),
 }
 
 /// Everything to copy into RAM and how to start.
@@ -44,15 +47,22 @@ pub struct LinuxBoot {
     pub initrd: Option<Segment>,
     pub report: FixupReport,
     pub entry_el: u8,
+    /// The kernel Image's bytes, when [`prepare_file`] leaves them in their file to be read
+    /// straight into RAM at load time: then `kernel`'s segment holds only the zeroed rest
+    /// of the kernel's footprint (the BSS, after the file's bytes) and the loader must also
+    /// place this (`Machine::load_linux` does).
+    pub kernel_file: Option<FileSegment>,
 }
 
 impl LinuxBoot {
-    /// All pieces as one [`Image`] (kernel, DTB, initramfs), entry = the kernel.
-    /// The pieces of [`LinuxBoot::image`] in the same order, without copying them.
+    /// The pieces of [`LinuxBoot::image`] in the same order, without copying them (and
+    /// without [`LinuxBoot::kernel_file`], which the loader reads itself).
     pub fn segments(&self) -> impl Iterator<Item = &Segment> {
         self.kernel.segments.iter().chain(std::iter::once(&self.dtb)).chain(self.initrd.iter())
     }
 
+    /// All pieces as one [`Image`] (kernel, DTB, initramfs), entry = the kernel
+    /// (without the bytes of [`LinuxBoot::kernel_file`], if any).
     pub fn image(&self) -> Image {
         let mut segments = self.kernel.segments.clone();
         segments.push(self.dtb.clone());
@@ -78,6 +88,46 @@ pub fn prepare(kernel_file: &[u8], kernel_path: &str, dtb: &[u8], initrd: Option
 pub fn prepare_owned(kernel_file: Vec<u8>, kernel_path: &str, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
     cfg.ram.first().ok_or(BootError::NoRam)?;
     prepare_kernel(Kernel::parse_owned(kernel_file, kernel_path)?, dtb, initrd, cfg)
+}
+
+/// As [`prepare`], from the kernel's path: an uncompressed Image with a declared
+/// image_size (every kernel since 3.17) is not read here, only its 64-byte header and its
+/// length; [`LinuxBoot::kernel_file`] then tells the loader to read it straight into RAM.
+/// Other kernels (gzip, EFI zboot, pre-3.17 Images, anything not an Image) are read
+/// whole and go through [`prepare_owned`], with its errors.
+pub fn prepare_file(kernel_path: &std::path::Path, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
+    use std::io::Read;
+    cfg.ram.first().ok_or(BootError::NoRam)?;
+    let name = kernel_path.display().to_string();
+    let cannot = |e: std::io::Error| BootError::File(format!("cannot read {name}: {e}"));
+    let mut f = std::fs::File::open(kernel_path).map_err(cannot)?;
+    let meta = f.metadata().map_err(cannot)?;
+    let len = meta.len();
+    let mut head = Vec::with_capacity(HEADER_SIZE);
+    (&mut f).take(HEADER_SIZE as u64).read_to_end(&mut head).map_err(cannot)?;
+    // (Only a regular file can be read again at load time: a pipe, e.g. `<(zcat ..)`,
+    // is read whole here.)
+    let plain = meta.is_file() && is_image(&head) && !is_gzip(&head) && !(head.len() >= 8 && &head[4..8] == b"zimg");
+    let header = if plain { Some(parse_header(&head, &name)?) } else { None };
+    let Some(header) = header.filter(|h| h.image_size != 0) else {
+        // Not a plain Image with a declared size: read it all, as `prepare_owned` wants.
+        let mut data = head;
+        f.read_to_end(&mut data).map_err(cannot)?;
+        return prepare_owned(data, &name, dtb, initrd, cfg);
+    };
+    if len > header.image_size {
+        // As `parse_header` says it for a whole file.
+        return Err(ImageError::Unsupported { path: name, why: format!("file is {len:#x} bytes but image_size is only {:#x}", header.image_size) }.into());
+    }
+    let mut boot = prepare_kernel(Kernel { header, data: Vec::new() }, dtb, initrd, cfg)?;
+    // The kernel segment keeps only the zeroed rest of the footprint, after the file.
+    let k = boot.layout.kernel;
+    for s in &mut boot.kernel.segments {
+        s.addr = k + len;
+        s.mem_size = header.image_size - len;
+    }
+    boot.kernel_file = Some(FileSegment { addr: k, path: kernel_path.to_path_buf(), len });
+    Ok(boot)
 }
 
 fn prepare_kernel(kernel: Kernel, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &LinuxBootConfig) -> Result<LinuxBoot, BootError> {
@@ -107,7 +157,7 @@ fn prepare_kernel(kernel: Kernel, dtb: &[u8], initrd: Option<Vec<u8>>, cfg: &Lin
         }
         _ => None,
     };
-    Ok(LinuxBoot { layout, kernel: kernel_img, dtb: dtb_seg, initrd, report, entry_el: if cfg.entry_el == 1 { 1 } else { 2 } })
+    Ok(LinuxBoot { layout, kernel: kernel_img, dtb: dtb_seg, initrd, report, entry_el: if cfg.entry_el == 1 { 1 } else { 2 }, kernel_file: None })
 }
 
 #[cfg(test)]

@@ -240,6 +240,7 @@ pub fn prepare(
         report,
         // Xen runs at EL2 (booting.txt: "Xen must be entered in NS EL2 mode").
         entry_el: 2,
+        kernel_file: None,
     };
     Ok(XenBoot { boot, modules: XenModules { kernel: (kstart, kend), ramdisk }, irq_sharers, not_for_dom0 })
 }

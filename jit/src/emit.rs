@@ -56,8 +56,7 @@ const OFF_PC: i32 = offset_of!(Cpu, st.pc) as i32;
 const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
-const OFF_ICOUNT_EL: i32 = offset_of!(Cpu, stats.icount_el) as i32;
-const CTX_END: i32 = offset_of!(Ctx, end) as i32;
+const CTX_ENDS: i32 = offset_of!(Ctx, ends) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
@@ -80,6 +79,12 @@ pub(crate) struct Stubs {
     /// `call`ed with esi = instruction word, rdx = its PC: runs it with `call_insn`,
     /// returns to the block if that returned 0, else leaves the block with its exit code.
     pub callout: usize,
+    /// As `callout` for a load/store's (or FP operation's) fallback that goes back to the
+    /// block (`Em::callout_back`): `call`ed also with ecx = the block's count pending
+    /// before the instruction, which it adds to icount first; when the block goes on it
+    /// subtracts that count and the instruction again before returning, so that the
+    /// fallback and the fast path meet with the same pending count.
+    pub callout_back: usize,
     /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
     pub budget: usize,
     /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
@@ -150,6 +155,25 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; ret
         ; stop:
         // Drop the block's return address; eax = the exit code.
+        ; add rsp, 8
+        ; jmp =>epi
+    );
+    st.callout_back = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; add QWORD [rbx + OFF_ICOUNT], rcx
+        // (Also realigns rsp for the call.)
+        ; push rcx
+        ; mov rdi, r12
+        ; mov rax, QWORD f
+        ; call rax
+        ; pop rcx
+        ; test eax, eax
+        ; jnz >stop
+        ; lea rcx, [rcx + 1]
+        ; sub QWORD [rbx + OFF_ICOUNT], rcx
+        ; ret
+        ; stop:
         ; add rsp, 8
         ; jmp =>epi
     );
@@ -434,7 +458,7 @@ extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
     let raw = match cpu.fetch(p, va) {
         Ok(w) => w,
         Err(e) => {
-            cpu.icount += 1;
+            cpu.count_failed_fetch();
             cpu.take_sync(e);
             cpu.fast_invalidate();
             return 0;
@@ -466,7 +490,7 @@ pub(crate) struct BlockCx<'a> {
     pub start: usize,
     pub stubs: Stubs,
     /// Inline caches of register branches (`Em::branch_ic`): (target VA, host address).
-    pub ics: &'a mut Vec<Box<ras::Record>>,
+    pub ics: &'a mut crate::ics::Ics,
     /// The Jit's assembler, empty between translations (see `Asm`).
     pub asm: &'a mut Asm,
     /// Host address of the guest page holding `pa` (RAM, readable as a whole).
@@ -476,6 +500,9 @@ pub(crate) struct BlockCx<'a> {
     pub prefix: bool,
     /// Address of the return record no return matches (`ras`).
     pub ret_dummy: u64,
+    /// `cpu_aarch64::decode` (through the PE's decode cache: the dispatcher has just
+    /// interpreted the block, usually).
+    pub decode: &'a mut dyn FnMut(u32) -> Insn,
 }
 
 impl BlockCx<'_> {
@@ -545,16 +572,21 @@ struct Em<'a, 'b> {
     /// instructions that neither read it nor can leave the block may be emitted then
     /// (checked in `emit_block`, which gives up on the elimination otherwise).
     stale: bool,
+    /// The last NZCV producer emitted was a SUBS/CMP (`Hf::Sub` flags with Z = 1 then
+    /// mean equal operands: NZCV = 0110, `Em::materialize_z`).
+    zsub: bool,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
-/// ADD/ADC, or TEST/AND which clear CF and OF) or C = NOT CF (`Sub`: SUB/SBB borrow).
+/// ADD/ADC; `Logic`: after TEST, which clears CF and OF, so C = V = 0) or C = NOT CF
+/// (`Sub`: SUB/SBB borrow).
 /// `Fp`: the flags of UCOMISx on ordered operands after a fused FCMP/FCMPE (`fp.rs`):
 /// ZF = equal, CF = less (N = CF, Z = ZF, C = NOT CF, V = 0); that NZCV is already
 /// stored, `materialize` stores nothing.
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Hf {
     Add,
+    Logic,
     Sub,
     Fp,
 }
@@ -567,7 +599,7 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
     let base = match (cond >> 1, k) {
         (0, _) => 0x4,        // EQ: E
         (1, Hf::Sub) => 0x3,  // CS: AE (no borrow)
-        (1, Hf::Add) => 0x2,  // CS: B (carry)
+        (1, Hf::Add | Hf::Logic) => 0x2, // CS: B (carry)
         (1, Hf::Fp) => 0x3,   // CS: AE (not less)
         (2, Hf::Fp) => 0x2,   // MI: B (less)
         (4, Hf::Fp) => 0x7,   // HI: A (greater)
@@ -587,6 +619,19 @@ fn host_cc(k: Hf, cond: u32) -> Option<u8> {
 /// C = 2, V = 1).
 fn cond_holds(cond: u32, f: u32) -> bool {
     alu::condition_holds(cond, f << 28)
+}
+
+/// icount += `n` (a negative `n` subtracts): the 8-bit immediate form when it fits.
+/// Clobbers the flags.
+fn add_icount(ops: &mut Asm, n: i32) {
+    if let Ok(b) = i8::try_from(n) {
+        // add qword [rbx + disp32], imm8 (dynasm encodes a run-time immediate as imm32).
+        ops.extend([0x48, 0x83, 0x83]);
+        ops.extend(OFF_ICOUNT.to_le_bytes());
+        ops.push(b as u8);
+    } else {
+        dynasm!(ops ; .arch x64 ; add QWORD [rbx + OFF_ICOUNT], n);
+    }
 }
 
 /// Jcc to `l` with x86 condition code `cc`.
@@ -742,12 +787,8 @@ impl Em<'_, '_> {
     fn flush_count(&mut self) {
         if self.pending > 0 {
             let n = self.pending;
-            let el_off = OFF_ICOUNT_EL + 8 * (self.cx.el as i32 & 3);
-            dynasm!(self.ops
-                ; .arch x64
-                ; add QWORD [rbx + OFF_ICOUNT], n
-                ; add QWORD [rbx + el_off], n
-            );
+            // (Per-EL counts follow from `icount`: `Cpu::icount_el`.)
+            add_icount(&mut self.ops, n);
             self.pending = 0;
         }
     }
@@ -838,9 +879,9 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; test Rd(h), Rd(h));
         }
         if self.fuse {
-            self.hf = Some(Hf::Add);
+            self.hf = Some(Hf::Logic);
         } else {
-            self.materialize(Hf::Add);
+            self.materialize(Hf::Logic);
         }
         self.stale = false;
     }
@@ -855,6 +896,17 @@ impl Em<'_, '_> {
         if k == Hf::Fp {
             return;
         }
+        if k == Hf::Logic {
+            // N = SF (AH bit 7, ax bit 15), Z = ZF (bit 14); C = V = 0.
+            dynasm!(self.ops
+                ; .arch x64
+                ; lahf
+                ; and eax, 0xc000
+                ; shl eax, 16
+                ; mov DWORD [rbx + OFF_NZCV], eax
+            );
+            return;
+        }
         dynasm!(self.ops
             ; .arch x64
             ; lahf
@@ -867,6 +919,20 @@ impl Em<'_, '_> {
             dynasm!(self.ops ; .arch x64 ; xor eax, 1 << 29);
         }
         dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], eax);
+    }
+
+    /// `materialize` on a path where Z = 1 is known (`z`: a B.cond EQ taken, NE not
+    /// taken): then flags of a TST/ANDS (`Hf::Logic`) are those of a zero result, NZCV =
+    /// 0100, and those of a SUBS/CMP (`Hf::Sub` after `zsub`) of equal operands, NZCV =
+    /// 0110 (no borrow, no overflow): a constant store. (Not for ADDS, SBCS or CCMP/CCMN,
+    /// whose C and V a zero result leaves open.)
+    fn materialize_z(&mut self, k: Hf, z: bool) {
+        let v: u32 = match k {
+            Hf::Logic if z => 0x4000_0000,
+            Hf::Sub if z && self.zsub => 0x6000_0000,
+            _ => return self.materialize(k),
+        };
+        dynasm!(self.ops ; .arch x64 ; mov DWORD [rbx + OFF_NZCV], v as i32);
     }
 
     /// Stores the NZCV still live in the host flags (`Em::hf`), if any.
@@ -1046,9 +1112,7 @@ impl Em<'_, '_> {
 
     /// `branch_ic`, its hits counted in `ras`'s profile counter `hits`.
     fn branch_ic_counted(&mut self, hits: usize) {
-        let mut ic: Box<ras::Record> = Box::new([1u64, 0, self.cx.va, 0]);
-        let addr = &mut *ic as *mut ras::Record as i64;
-        self.cx.ics.push(ic);
+        let addr = self.cx.ics.push([1u64, 0, self.cx.va, 0]) as i64;
         let irq = cpu_aarch64::mem::fast_layout().irq_check as i32;
         let va = self.cx.va as i64;
         let miss = self.cx.stubs.lookup_ic[ctx_index(self.cx.el, self.cx.spsel)];
@@ -1081,12 +1145,30 @@ impl Em<'_, '_> {
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
         // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov esi, raw as i32
-            ; mov rdx, QWORD pc as i64
-        );
+        dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
+        mov_imm(self, RDX, pc);
         let t = self.cx.stubs.callout;
+        self.rel32_to(&[0xe8], t);
+    }
+
+    /// The call-out of an instruction's fallback that comes back to the block with the
+    /// count the fast path leaves pending: the pending count plus this instruction
+    /// (`Stubs::callout_back` flushes the pending count itself and takes both off again
+    /// when the block goes on). On return nothing is pending in the emitter's sense;
+    /// the caller sets `pending` to what the fast path has.
+    fn callout_back(&mut self, pc: u64, raw: u32) {
+        self.rc.clear();
+        let n = std::mem::take(&mut self.pending);
+        native2::count_callout(self, raw, self.slow_path);
+        self.slow_path = false;
+        if n == 0 {
+            dynasm!(self.ops ; .arch x64 ; xor ecx, ecx);
+        } else {
+            dynasm!(self.ops ; .arch x64 ; mov ecx, n as i32);
+        }
+        dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
+        mov_imm(self, RDX, pc);
+        let t = self.cx.stubs.callout_back;
         self.rel32_to(&[0xe8], t);
     }
 
@@ -1111,7 +1193,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
     let mut n = 0;
     for (&w, d) in words.iter().zip(decoded.iter_mut()) {
         n += 1;
-        *d = cpu_aarch64::decode(w);
+        *d = (cx.decode)(w);
         if ends_block(d) {
             break;
         }
@@ -1178,7 +1260,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default() };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1186,11 +1268,8 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops
         ; .arch x64
         ; =>entry
-        ; mov rax, QWORD [rbx + OFF_ICOUNT]
-        ; add rax, len
-        ; cmp rax, QWORD [r12 + CTX_END]
-        ; ja =>over
     );
+    budget_check(&mut e, n, over);
     if let Some(plan) = lp {
         fp::loop_prologue(&mut e, plan, list[0].1, len);
     }
@@ -1228,6 +1307,9 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             e.fuse = false;
             e.keep_flags = false;
             continue;
+        }
+        if producer(&insn) {
+            e.zsub = matches!(insn, Insn::DpImm(DpImm::SubsImm { .. }) | Insn::DpReg(DpReg::SubsReg { .. } | DpReg::SubsExt { .. }));
         }
         let done = native(&mut e, pc, &insn);
         e.fuse = false;
@@ -1275,6 +1357,21 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     out.extend(code);
     *e.cx.asm = ops;
     Ok(Some(seen))
+}
+
+/// Jumps to `over` when a block of `n` instructions does not fit in the budget (icount +
+/// n > `Ctx::end`): icount >= `Ctx::ends[n]`. Clobbers rax.
+fn budget_check(e: &mut Em<'_, '_>, n: usize, over: dynasmrt::DynamicLabel) {
+    debug_assert!(n < crate::ENDS);
+    let at = CTX_ENDS + 8 * n.min(crate::ENDS - 1) as i32;
+    dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + OFF_ICOUNT]);
+    if at < 0x80 {
+        // cmp rax, [r12 + disp8] (dynasm encodes a run-time displacement as disp32).
+        e.ops.extend([0x49, 0x3b, 0x44, 0x24, at as u8]);
+    } else {
+        dynasm!(e.ops ; .arch x64 ; cmp rax, QWORD [r12 + at]);
+    }
+    dynasm!(e.ops ; .arch x64 ; jae =>over);
 }
 
 /// `LSEMU_JIT_DUMP=LO-HI:DIR` (hexadecimal guest addresses, e.g.
@@ -1395,7 +1492,15 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
             e.exit_to(t);
             true
         }
-        Branch::BCond { imm19, cond } => cond_branch(e, pc, rel(imm19, 19), |e, taken| e.jump_cond(cond, taken)),
+        Branch::BCond { imm19, cond } => {
+            // EQ taken / NE not taken: Z = 1 on that path (`Em::materialize_z`).
+            let z = match cond {
+                0 => Some(true),
+                1 => Some(false),
+                _ => None,
+            };
+            cond_branch_z(e, pc, rel(imm19, 19), z, |e, taken| e.jump_cond(cond, taken))
+        }
         Branch::Cbz { sf, imm19, rt } | Branch::Cbnz { sf, imm19, rt } => cond_branch(e, pc, rel(imm19, 19), |e, taken| {
             e.load(RAX, rt, false);
             if sf == 1 {
@@ -1469,6 +1574,14 @@ fn native_branch(e: &mut Em<'_, '_>, pc: u64, b: Branch) -> bool {
 /// the host flags by a fused producer (`Em::hf`) is stored on both paths (the counts are
 /// flushed after the jump, as an ADD would clobber the flags).
 fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
+    cond_branch_z(e, pc, t, None, jump)
+}
+
+/// `cond_branch`, where `z` = Some(true) when the branch is taken exactly when Z = 1
+/// (B.EQ), Some(false) when it is taken exactly when Z = 0 (B.NE): NZCV left live by the
+/// producer is then stored as a constant on the Z = 1 path when it can be
+/// (`Em::materialize_z`).
+fn cond_branch_z(e: &mut Em<'_, '_>, pc: u64, t: u64, z: Option<bool>, jump: impl FnOnce(&mut Em<'_, '_>, dynasmrt::DynamicLabel)) -> bool {
     if !e.plain_target(t) {
         return false;
     }
@@ -1478,13 +1591,13 @@ fn cond_branch(e: &mut Em<'_, '_>, pc: u64, t: u64, jump: impl FnOnce(&mut Em<'_
     let hf = e.hf.take();
     let pending = e.pending;
     if let Some(k) = hf {
-        e.materialize(k);
+        e.materialize_z(k, z == Some(false));
     }
     e.exit_to(pc.wrapping_add(4));
     dynasm!(e.ops ; .arch x64 ; =>taken);
     e.pending = pending;
     if let Some(k) = hf {
-        e.materialize(k);
+        e.materialize_z(k, z == Some(true));
     }
     e.exit_to(t);
     true
@@ -2517,8 +2630,8 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     }
     // Counting: on the fast path this instruction joins the pending count; the fallback
     // flushes the count before it, the interpreter counts the instruction, then the count
-    // is lowered again so that both paths reach `done` with the same pending count (as
-    // `fp::sticky`).
+    // is lowered again (`Em::callout_back`) so that both paths reach `done` with the same
+    // pending count (as `fp::sticky`).
     let p0 = e.pending;
     // A host register left holding a guest register (`Em::avail`, the loaded one) gets
     // it on the fallback too, so that the next instruction may use it whichever path ran.
@@ -2526,7 +2639,6 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     // So do the cached registers (`regcache`): both paths meet with the same entries.
     let cached = e.rc.entries();
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     fp::defer(e, move |e| {
         let pending = e.pending;
         e.pending = p0;
@@ -2534,13 +2646,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         if profiled {
             e.slow_path = true;
         }
-        e.callout(pc, raw);
-        let n = p0 + 1;
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
-        );
+        e.callout_back(pc, raw);
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }

@@ -594,31 +594,25 @@ fn guarded_reload(e: &mut Em<'_, '_>, pc: u64, fpcr: i32, reload: Option<(u32, S
     body(e, slow);
     // Instruction counting: on the fast path this instruction joins the pending count;
     // the fallback flushes the pending count, the interpreter counts the instruction,
-    // and the count is then lowered by the same amount so that both paths leave the
-    // same pending count at `done` (nothing reads icount between here and the flush: a
-    // callout returning STOP leaves at once with the right count).
+    // and the count is then lowered by the same amount (`Em::callout_back`) so that both
+    // paths leave the same pending count at `done` (nothing reads icount between here and
+    // the flush: a callout returning STOP leaves at once with the right count).
     let p0 = e.pending;
     let raw = e.raw;
     let n = p0 + 1;
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     // The fallback is cold: emitted after the block's end (`defer`).
     defer(e, move |e| {
         let (pending, held, regs) = (e.pending, e.xmm.held, e.xmm.regs);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
-        e.callout(pc, raw);
+        e.callout_back(pc, raw);
         reload_cache(e, cache);
         if let Some((r, shape)) = reload {
             e.xmm.held = None;
             e.xmm.regs = [None; CACHED];
             load_operands(e, shape, &[(0, r)]);
         }
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
-            ; jmp =>done
-        );
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held, e.xmm.regs) = (pending, held, regs);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);
@@ -728,14 +722,8 @@ pub(super) fn back_edge(e: &mut Em<'_, '_>) -> bool {
     }
     let len = plan.len;
     let (entry, body) = (e.entry, e.body);
-    dynasm!(e.ops
-        ; .arch x64
-        ; mov rax, QWORD [rbx + OFF_ICOUNT]
-        ; add rax, len
-        ; cmp rax, QWORD [r12 + CTX_END]
-        ; ja =>entry
-        ; jmp =>body
-    );
+    budget_check(e, len as usize, entry);
+    dynasm!(e.ops ; .arch x64 ; jmp =>body);
     true
 }
 
@@ -1882,21 +1870,14 @@ fn fp_finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow
         e.store(R11, rn, true, true);
     }
     let p0 = e.pending;
-    let el_off = OFF_ICOUNT_EL + 8 * (e.cx.el as i32 & 3);
     let cache = e.xmm.regs;
     defer(e, move |e| {
         let (pending, held) = (e.pending, e.xmm.held);
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
-        e.callout(pc, raw);
+        e.callout_back(pc, raw);
         reload_cache(e, cache);
-        let n = p0 + 1;
-        dynasm!(e.ops
-            ; .arch x64
-            ; sub QWORD [rbx + OFF_ICOUNT], n
-            ; sub QWORD [rbx + el_off], n
-            ; jmp =>done
-        );
+        dynasm!(e.ops ; .arch x64 ; jmp =>done);
         (e.pending, e.xmm.held) = (pending, held);
     });
     dynasm!(e.ops ; .arch x64 ; =>done);

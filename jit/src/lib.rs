@@ -64,6 +64,7 @@ use cpu_aarch64::platform::{IccContext, IccResult, IrqLevels, RamSpan};
 use cpu_aarch64::{Bus, BusAttrs, BusError, Cpu, Hooked, PhysAddr, Platform};
 
 mod emit;
+mod ics;
 mod perfmap;
 
 /// A cheap hasher for u64 keys (page numbers, packed block keys).
@@ -130,6 +131,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
+    /// icount at which a block of `n` instructions does not fit, the first n for which
+    /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
+    /// in `Ctx`: the short blocks' entries have 8-bit displacements.
+    pub ends: [u64; ENDS],
     /// icount at which the run ends.
     pub end: u64,
     /// The chain slot an exit::CHAIN asks to fill: the rel32 field of a direct JMP in
@@ -154,7 +160,19 @@ pub(crate) struct Ctx {
     pub rs: *mut emit::ras::RetStack,
 }
 
+/// Entries of `Ctx::ends`: a block (with a loop tail, `emit::fp::loop_tail`) has at
+/// most 2 * MAX_BLOCK instructions.
+pub(crate) const ENDS: usize = 2 * MAX_BLOCK + 1;
+
 impl Ctx {
+    /// Sets `Ctx::ends` for the run ending at icount `end` (in place: the table is
+    /// rewritten at every turn).
+    fn set_ends(&mut self, end: u64) {
+        for (n, e) in self.ends.iter_mut().enumerate() {
+            *e = if (n as u64) > end { 0 } else { end - n as u64 + 1 };
+        }
+    }
+
     /// Invalidates the page memo (a new epoch; the entries are cleared when the epochs
     /// wrap, so that an old tag never matches).
     pub(crate) fn memo_reset(&mut self) {
@@ -457,14 +475,15 @@ fn ram_host(p: &dyn Platform, pa: u64) -> Option<usize> {
 /// The length of the block a translation at PA `pa` would have before `fp::loop_tail`
 /// (instructions up to the first that ends a block, `emit::ends_block`, at most
 /// `MAX_BLOCK`, in its page), or None if `pa` is not in RAM.
-fn block_len(p: &dyn Platform, pa: u64) -> Option<u32> {
+/// (Decoded through the PE's decode cache: the dispatcher interprets the block next.)
+fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
     let host = ram_host(p, pa)?;
     let n = (((0x1000 - (pa & 0xfff)) / 4) as usize).min(MAX_BLOCK);
     for i in 0..n {
         // SAFETY: as in `Jit::translate`: `host` points into a RAM span with at least `n`
         // words left in this page.
         let w = u32::from_le(unsafe { std::ptr::read_unaligned((host + 4 * i) as *const u32) });
-        if emit::ends_block(&cpu_aarch64::decode(w)) {
+        if emit::ends_block(&interp::decode_cached(cpu, w)) {
             return Some(i as u32 + 1);
         }
     }
@@ -536,9 +555,7 @@ pub struct Jit {
     code_out: Vec<u8>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
-    // Boxed: translated code holds their addresses while the vector grows.
-    #[allow(clippy::vec_box)]
-    ics: Vec<Box<emit::ras::Record>>,
+    ics: ics::Ics,
     /// A chain slot to fill with the next looked-up block, and the PA page its source
     /// block came from.
     pending_slot: Option<(*mut u8, u64)>,
@@ -554,6 +571,8 @@ pub struct Jit {
     counters: Counters,
     /// Translation failed for good (no executable memory): interpret.
     broken: bool,
+    /// What translated code shares with the dispatcher, kept between runs (`run_inner`).
+    ctx: Option<Box<Ctx>>,
 }
 
 impl std::fmt::Debug for Jit {
@@ -664,7 +683,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
-            ics: Vec::new(),
+            ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
             ret_dummy: Box::new(emit::ras::DUMMY_RECORD),
@@ -672,6 +691,7 @@ impl Jit {
             stats: EngineStats::default(),
             counters: Counters::default(),
             broken: false,
+            ctx: None,
         };
         match CodeBuf::new(bytes.max(4 * BLOCK_ROOM)) {
             Ok(b) => {
@@ -934,6 +954,7 @@ impl Jit {
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
             ret_dummy: &*self.ret_dummy as *const emit::ras::Record as u64,
+            decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
         let r = emit::block(&mut cx, start, words, &mut out);
@@ -1029,7 +1050,7 @@ impl Jit {
     /// Whether the block with key `k` (at PA `pa`), not translated, is to be interpreted
     /// this time: the first `HOT - 1` times the dispatcher meets it (counted in `seen`).
     /// Then returns its length (instructions up to the one that ends it).
-    fn cold(&mut self, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
+    fn cold(&mut self, cpu: &mut Cpu, p: &dyn Platform, k: Key, pa: u64) -> Option<usize> {
         let hot = *HOT_N;
         if hot <= 1 {
             return None;
@@ -1037,16 +1058,15 @@ impl Jit {
         if self.seen.len() >= SEEN_MAX {
             self.seen.clear();
         }
-        let c = match self.seen.get_mut(&k) {
-            Some(c) => c,
-            None => {
-                let len = block_len(p, pa)?;
-                self.seen.entry(k).or_insert((0, len))
-            }
+        // (One hash and probe of `seen` per visit.)
+        let mut e = match self.seen.entry(k) {
+            std::collections::hash_map::Entry::Occupied(e) => e,
+            std::collections::hash_map::Entry::Vacant(v) => v.insert_entry((0, block_len(cpu, p, pa)?)),
         };
+        let c = e.get_mut();
         c.0 += 1;
         if c.0 >= hot {
-            self.seen.remove(&k);
+            e.remove();
             return None;
         }
         Some(c.1 as usize)
@@ -1054,18 +1074,40 @@ impl Jit {
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
         let end = cpu.icount.saturating_add(budget);
-        let mut ctx = Ctx {
-            end,
-            slot: std::ptr::null_mut(),
-            cpu: cpu as *mut Cpu,
-            plat: std::ptr::null_mut(),
-            exit: None,
-            slot_page: 0,
-            jcache: self.jcache.as_ptr(),
-            memo: [[0; 2]; 64],
-            memo_epoch: 16,
-            rs: self.ret_stack(cpu.cfg.index),
-        };
+        // The `Ctx` is kept from run to run (its 1 KiB page memo is not cleared and copied
+        // at every turn: the dispatcher starts a new memo epoch before every entry into
+        // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
+        let mut ctx = self.ctx.take().unwrap_or_else(|| {
+            Box::new(Ctx {
+                ends: [0; ENDS],
+                end: 0,
+                slot: std::ptr::null_mut(),
+                cpu: std::ptr::null_mut(),
+                plat: std::ptr::null_mut(),
+                exit: None,
+                slot_page: 0,
+                jcache: std::ptr::null(),
+                memo: [[0; 2]; 64],
+                memo_epoch: 16,
+                rs: std::ptr::null_mut(),
+            })
+        });
+        ctx.set_ends(end);
+        ctx.end = end;
+        ctx.slot = std::ptr::null_mut();
+        ctx.cpu = cpu as *mut Cpu;
+        ctx.plat = std::ptr::null_mut();
+        ctx.exit = None;
+        ctx.slot_page = 0;
+        ctx.jcache = self.jcache.as_ptr();
+        ctx.rs = self.ret_stack(cpu.cfg.index);
+        let x = self.dispatch(cpu, p, end, &mut ctx);
+        self.ctx = Some(ctx);
+        x
+    }
+
+    /// `run_inner`'s loop, with its `Ctx`.
+    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1115,7 +1157,7 @@ impl Jit {
                 Err(e) => {
                     // As `step_inner`: a failed fetch takes time.
                     self.pending_slot = None;
-                    cpu.icount += 1;
+                    cpu.count_failed_fetch();
                     cpu.take_sync(e);
                     cpu.fast_invalidate();
                     continue;
@@ -1146,7 +1188,7 @@ impl Jit {
                 // Near the end of the budget, step instead of translating blocks that
                 // start at odd places.
                 None if end - cpu.icount < MAX_BLOCK as u64 => None,
-                None => match self.cold(p, k, pa) {
+                None => match self.cold(cpu, p, k, pa) {
                     Some(len) => {
                         // Interpreted this time: the block's instructions, while they
                         // follow each other (an exception ends the stepping).
@@ -1211,7 +1253,7 @@ impl Jit {
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);
-                tramp(cpu as *mut Cpu, &mut ctx as *mut Ctx, code.ptr.add(b.off))
+                tramp(cpu as *mut Cpu, ctx as *mut Ctx, code.ptr.add(b.off))
             };
             self.counters.dispatches += 1;
             if let Some(c) = self.counters.exits.get_mut(r as usize) {

@@ -213,10 +213,7 @@ pub(crate) fn report() {
 
 /// A new record (freed with the code buffer's generation: `BlockCx::ics`).
 fn record(e: &mut Em<'_, '_>, r: Record) -> i64 {
-    let mut b = Box::new(r);
-    let a = &mut *b as *mut Record as i64;
-    e.cx.ics.push(b);
-    a
+    e.cx.ics.push(r) as i64
 }
 
 /// Loads into rdx the fetch stamp of VA page number `page` (`mem::FastLayout::stamp`), or

@@ -43,6 +43,9 @@ pub enum MachineError {
     SegmentOutsideRam { addr: u64, end: u64 },
     #[error("entry point {0:#x} is not inside RAM")]
     EntryOutsideRam(u64),
+    /// A file to place in RAM could not be read (see `FileSegment::read_into`).
+    #[error("{0}")]
+    File(String),
 }
 
 /// Which firmware the machine provides at EL3.
@@ -352,6 +355,14 @@ impl SysBus {
             return Err(MachineError::EntryOutsideRam(entry));
         }
         Ok(())
+    }
+
+    /// Reads a file straight into RAM (no staging copy), e.g. a kernel Image.
+    pub fn load_file(&mut self, f: &firmware::loaders::FileSegment) -> Result<(), MachineError> {
+        let outside = || MachineError::SegmentOutsideRam { addr: f.addr, end: f.addr.saturating_add(f.len) };
+        let len = usize::try_from(f.len).map_err(|_| outside())?;
+        let dst = self.ram_slice(f.addr, len).ok_or_else(outside)?;
+        f.read_into(dst).map_err(MachineError::File)
     }
 
     /// Host input for the console UART (DUART1 channel 1, ttyS1 on the RDB). Returns how
@@ -880,6 +891,9 @@ impl Machine {
     /// as the built-in firmware does; the other PEs stay off until PSCI CPU_ON.
     pub fn load_linux(&mut self, boot: &firmware::linux::LinuxBoot) -> Result<(), MachineError> {
         self.bus.load_segments(boot.segments(), boot.kernel.entry)?;
+        if let Some(f) = &boot.kernel_file {
+            self.bus.load_file(f)?;
+        }
         self.engine.invalidate_all();
         // Secondaries started by PSCI CPU_ON enter the kernel at the boot PE's EL.
         if let Some(p) = self.bus.psci.as_mut() {

@@ -441,7 +441,8 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
     if let Some(p) = &a.nvme {
         nvme::open(p, a.nvme_read_only)?;
     }
-    let (kpath, kernel, mut dtb, initrd) = debian_inputs(&a)?;
+    let (kfile, mut dtb, initrd) = debian_inputs(&a)?;
+    let kpath = kfile.display().to_string();
     if a.nvme.is_some() {
         use soc_ls2088::board::{PCIE1_DT_PATH, PCIE1_EP_RID, PCIE1_EP_STREAM_ID, PCIE1_RP_STREAM_ID};
         dtb = firmware::dtb::enable_pcie(&dtb, PCIE1_DT_PATH, &[(0, PCIE1_RP_STREAM_ID), (PCIE1_EP_RID, PCIE1_EP_STREAM_ID)])
@@ -465,6 +466,7 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
         }
         let hpath = hv.display().to_string();
         let xen = std::fs::read(hv).with_context(|| format!("cannot read {hpath}"))?;
+        let kernel = std::fs::read(&kfile).with_context(|| format!("cannot read {kpath}"))?;
         let cfg = firmware::xen::XenBootConfig {
             ram,
             xen_args: a.hypervisor_append.clone(),
@@ -492,7 +494,8 @@ fn boot(a: BootArgs) -> Result<ExitCode> {
             entry_el: a.entry_el,
             cpu_mpidrs,
         };
-        firmware::linux::prepare_owned(kernel, &kpath, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
+        // The kernel Image is read straight into guest RAM by `load_linux`.
+        firmware::linux::prepare_file(&kfile, &dtb, initrd, &cfg).context("cannot prepare the Linux boot")?
     };
     if let Some(ph) = boot.report.mc_smmu_phandle {
         let (b, n) = (firmware::dtb::MC_ICID_BASE, firmware::dtb::MC_ICID_COUNT);
@@ -575,8 +578,8 @@ const DEFAULT_APPEND: &str = "console=ttyS1,115200 earlycon";
 /// dom0's command line without --append: Xen's console (hvc0), Xen's earlycon.
 const DEFAULT_DOM0_APPEND: &str = "console=hvc0 earlycon=xen";
 
-/// (kernel path for messages, kernel, DTB, initramfs)
-type BootFiles = (String, Vec<u8>, Vec<u8>, Option<Vec<u8>>);
+/// (kernel path, DTB, initramfs); the kernel is read later (see `boot`).
+type BootFiles = (PathBuf, Vec<u8>, Option<Vec<u8>>);
 
 /// Reads kernel, DTB and initramfs: from the given files, or for `--debian` from the
 /// Debian cache (fetching it if needed) with a busybox initramfs built here.
@@ -610,7 +613,9 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
         }
     };
     let kfile = pick(&a.kernel, |f| &f.kernel)?;
-    let kernel = read(&kfile)?;
+    // Only checked here (so a bad kernel path is the first error, as before): a plain
+    // Image is read later, straight into guest RAM.
+    std::fs::File::open(&kfile).with_context(|| format!("cannot read {}", kfile.display()))?;
     let dtb = match (&a.dtb, &fetched) {
         (Some(p), _) => read(p)?,
         (None, Some(f)) => read(&f.dtb)?,
@@ -626,7 +631,7 @@ fn debian_inputs(a: &BootArgs) -> Result<BootFiles> {
         (None, None, Some(f)) => Some(initramfs::busybox_initramfs_with(&read(&f.busybox)?, script.as_deref(), &extra)),
         (None, None, None) => None,
     };
-    Ok((kfile.display().to_string(), kernel, dtb, initrd))
+    Ok((kfile, dtb, initrd))
 }
 
 fn main() -> ExitCode {

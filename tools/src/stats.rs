@@ -17,7 +17,7 @@ pub fn report(m: &Machine, host_secs: f64) -> String {
     let _ = writeln!(s, "{p} instructions {n} (engine {})", m.engine.kind().name());
     for c in &m.cpus {
         let i = c.cfg.index;
-        let e = &c.stats.icount_el;
+        let e = c.icount_el();
         let _ = writeln!(s, "{p} cpu{i} instructions {} (el0 {}, el1 {}, el2 {}, el3 {})", c.icount, e[0], e[1], e[2], e[3]);
         let st = &c.stats;
         let sync: u64 = st.exc_sync.iter().flatten().sum();

@@ -159,7 +159,7 @@ pub fn step_inner(cpu: &mut Cpu, p: &mut dyn Platform) -> Option<Exit> {
         Err(e) => {
             // A failed fetch still takes time, so a PE stuck in a fetch-abort loop keeps
             // consuming its budget (and virtual time) instead of hanging the host.
-            cpu.icount += 1;
+            cpu.count_failed_fetch();
             cpu.take_sync(e);
             cpu.fast.invalidate();
             return None;
@@ -206,6 +206,14 @@ pub fn irq_check_step(cpu: &mut Cpu, p: &mut dyn Platform) -> bool {
     false
 }
 
+/// `decode::decode(raw)` through the PE's decode cache (the one `exec_fetched` uses):
+/// for an engine that looks at instructions before they run, so that running them then
+/// finds them decoded.
+#[inline]
+pub fn decode_cached(cpu: &mut Cpu, raw: u32) -> Insn {
+    cpu.dcache.get(raw)
+}
+
 /// The part of `step_inner` after a fault-free fetch of `raw` at `pc` (and the debug and
 /// PSTATE.IL checks): retires the instruction and applies its flow. Public for the JIT,
 /// which fetches (or has translated) the instruction itself.
@@ -214,7 +222,6 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
     let insn = cpu.dcache.get(raw);
     cpu.icount += 1;
     let el = cpu.st.pstate.el;
-    cpu.stats.icount_el[el as usize] += 1;
     let r = exec(cpu, p, &insn, raw);
     if stepping && r.is_ok() {
         crate::exception::software_step_completed(cpu, &insn);
@@ -260,9 +267,8 @@ pub fn exec_fetched(cpu: &mut Cpu, p: &mut dyn Platform, pc: u64, raw: u32, step
         Err(_) if cpu.host_debug.hit.is_some() => {
             // A host watchpoint: the instruction is abandoned before any effect (it did
             // not retire) and the PE stops with the PC on it.
+            // (No EL change on the way: `icount_el` follows from `icount`.)
             cpu.icount = cpu.icount.saturating_sub(1);
-            let el = cpu.st.pstate.el as usize;
-            cpu.stats.icount_el[el] = cpu.stats.icount_el[el].saturating_sub(1);
             cpu.st.pc = pc;
             cpu.fast.invalidate();
             return Some(Exit::Debug);

@@ -502,6 +502,83 @@ fn eret_from_el3_to_el1_restores_pstate() {
     assert!(cpu.event, "ERET sets the event register");
 }
 
+/// Per-EL instruction counts (`Cpu::icount_el`, `--stats`) across exceptions taken to
+/// EL1, EL2 and EL3 and returns from each, counted by hand from the program below: an
+/// instruction counts at the EL it starts at (an SVC/HVC/SMC at the lower EL, an ERET at
+/// the EL it returns from).
+#[test]
+fn per_el_instruction_counts_follow_exceptions_and_returns() {
+    let src = "
+    .text
+    // EL3 (reset): drop to EL2h.                      EL3: 5
+    adr x1, el2
+    msr elr_el3, x1
+    mov x2, #0x9
+    msr spsr_el3, x2
+    eret
+el2:                                                // EL2: 5
+    adr x1, el1
+    msr elr_el2, x1
+    mov x2, #0x5
+    msr spsr_el2, x2
+    eret
+el1:                                                // EL1: 4
+    adr x1, el0
+    msr elr_el1, x1
+    msr spsr_el1, xzr
+    eret
+el0:                                                // EL0: 2, then 3 after the SVC
+    nop
+    svc #0
+    nop
+    nop
+    hlt #0xfff
+    // EL1 synchronous from a lower EL (the SVC).      EL1: 4
+    .org 0x800 + 0x400
+    mov x3, #1
+    hvc #1
+    smc #0
+    eret
+    // EL2 synchronous from a lower EL (the HVC).      EL2: 2
+    .org 0x1000 + 0x400
+    mov x4, #1
+    eret
+    // EL3 synchronous from a lower EL (the SMC).      EL3: 3
+    .org 0x1800 + 0x400
+    mov x5, #1
+    nop
+    eret
+";
+    let words = assemble(src);
+    let mut ram = FlatRam::new(BASE, 0x10000);
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    ram.load(BASE, &bytes);
+    let mut cpu = Cpu::new(CpuConfig::default());
+    cpu.reset(BASE);
+    cpu.sys.vbar[1] = BASE + 0x800;
+    cpu.sys.vbar[2] = BASE + 0x1000;
+    cpu.sys.vbar[3] = BASE + 0x1800;
+    cpu.sys.scr_el3 = 0x30 | SCR_RW | SCR_NS | SCR_HCE;
+    cpu.sys.hcr_el2 = HCR_RW;
+    let mut p = TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0 };
+    // Budget slices: after 7, EL3's 5 and the first 2 at EL2 (mid-EL reads add the
+    // instructions since the last EL change to the current EL).
+    assert_eq!(interp::run(&mut cpu, &mut p, 7), Exit::Budget);
+    assert_eq!(cpu.icount_el(), [0, 0, 2, 5]);
+    // After 17: + EL2's other 3, EL1's 4, EL0's "nop; svc" and the handler's first (EL1).
+    assert_eq!(interp::run(&mut cpu, &mut p, 10), Exit::Budget);
+    assert_eq!((cpu.st.pstate.el, cpu.icount_el()), (1, [2, 5, 5, 5]));
+    assert_eq!(run(&mut cpu, &mut p), END);
+    assert_eq!((cpu.st.pstate.el, cpu.st.x[3], cpu.st.x[4], cpu.st.x[5]), (0, 1, 1, 1));
+    // EL0 2 + 3, EL1 4 + 4, EL2 5 + 2, EL3 5 + 3: 28 in all.
+    assert_eq!(cpu.icount, 28);
+    assert_eq!(cpu.icount_el(), [5, 8, 7, 8]);
+    assert_eq!(cpu.stats.exceptions, 3);
+    // A reset (e.g. PSCI CPU_ON of a PE that ran before) keeps the counts.
+    cpu.reset(BASE);
+    assert_eq!(cpu.icount_el(), [5, 8, 7, 8]);
+}
+
 #[test]
 fn eret_at_el0_is_undefined() {
     let (mut cpu, mut p) = setup("eret");

@@ -13,6 +13,35 @@ pub struct Segment {
     pub mem_size: u64,
 }
 
+/// Bytes of a host file that the machine reads straight into guest memory when it loads
+/// the image, with no staging copy in host memory (a distribution kernel is tens of MiB:
+/// reading it into a buffer, then copying the buffer into RAM, cost most of lsemu's
+/// start-up time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSegment {
+    /// Guest physical address of the file's first byte.
+    pub addr: u64,
+    pub path: std::path::PathBuf,
+    /// The file's length when it was checked; the whole file is placed.
+    pub len: u64,
+}
+
+impl FileSegment {
+    /// Reads the whole file into `dst` (`len` bytes). Errors are one line naming the file:
+    /// it cannot be opened or read, or its length is no longer `len` (it changed since it
+    /// was checked).
+    pub fn read_into(&self, dst: &mut [u8]) -> Result<(), String> {
+        use std::io::Read;
+        let what = |e: std::io::Error| format!("cannot read {}: {e}", self.path.display());
+        let mut f = std::fs::File::open(&self.path).map_err(what)?;
+        let now = f.metadata().map_err(what)?.len();
+        if now != self.len || dst.len() as u64 != self.len {
+            return Err(format!("{}: the file changed while lsemu was loading it (now {now} bytes, was {})", self.path.display(), self.len));
+        }
+        f.read_exact(dst).map_err(what)
+    }
+}
+
 /// A loaded image: segments and entry point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {

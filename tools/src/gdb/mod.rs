@@ -425,6 +425,7 @@ impl MultiThreadBase for LsemuTarget<'_> {
 
     fn write_registers(&mut self, regs: &AArch64CoreRegs, tid: Tid) -> TargetResult<(), Self> {
         let i = self.cpu_index(tid).ok_or(TargetError::NonFatal)?;
+        self.m.cpus[i].el_stats_sync();
         let s = &mut self.m.cpus[i].st;
         s.x = regs.x;
         s.pc = regs.pc;
@@ -545,7 +546,10 @@ impl SingleRegisterAccess<Tid> for LsemuTarget<'_> {
             AArch64RegId::X(n) => *c.st.x.get_mut(n as usize).ok_or(TargetError::NonFatal)? = v,
             AArch64RegId::Sp => c.st.set_sp(v),
             AArch64RegId::Pc => c.st.pc = v,
-            AArch64RegId::Pstate => c.st.pstate.set_from_spsr(v),
+            AArch64RegId::Pstate => {
+                c.el_stats_sync();
+                c.st.pstate.set_from_spsr(v)
+            }
             AArch64RegId::V(n) => *c.st.v.get_mut(n as usize).ok_or(TargetError::NonFatal)? = v128,
             AArch64RegId::FPCR => c.st.fpcr = v as u32,
             AArch64RegId::FPSR => c.st.fpsr = v as u32,

@@ -565,7 +565,7 @@ pub struct Jit {
     rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
     ret_dummy: Box<emit::ras::Record>,
-    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
+    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `RetStack::sync_stamp`).
     block_gen: u64,
     stats: EngineStats,
     counters: Counters,

@@ -110,8 +110,8 @@ const RS_BYTES: i32 = (RS_LEN * 16) as i32;
 pub(crate) struct RetStack {
     /// Byte offset in `e` of the top entry (a multiple of 16 below `RS_BYTES`).
     pub top: u64,
-    /// The Jit's block generation (`far`): bumped, in every PE's stack, whenever blocks
-    /// are removed.
+    /// The Jit's block generation: bumped, in every PE's stack, whenever blocks are
+    /// removed (`sync_stamp`).
     pub gen: u64,
     /// `gen` when the PE's fetch stamp was last replaced for it (`Jit::run_inner`: a
     /// record's check must not outlive the blocks of its generation; kept by `clear`).

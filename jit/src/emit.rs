@@ -99,9 +99,15 @@ pub(crate) struct Stubs {
     /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
     /// the call site's record, which it fills (`ras`).
     pub lookup_ret: [usize; 8],
-    /// As `lookup`, from a direct branch to another page or BR/BLR (`ras::far`,
-    /// `ras::reg`) with r8 = its record, which it fills.
+    /// As `lookup`, from BR/BLR (`ras::reg`) with r8 = its record, which it fills.
     pub lookup_far: [usize; 8],
+    /// As `lookup`, from a direct branch to another page (`ras::far`) with r8 = its
+    /// record, which it fills (with the block generation in place of the VA).
+    pub lookup_gen: [usize; 8],
+    /// `call`ed by `ras::far` with rax = target, r8 = record: returns if the record's
+    /// block may be entered (`probe_ret`'s checks and the block generation), else leaves
+    /// for `lookup_gen` (`ras::probe`).
+    pub probe_gen: [usize; 8],
     /// `call`ed by `ras::ret` with rax = target, r8 = record: returns if the record's block
     /// may be entered, else leaves for `lookup_ret` (`ras::probe`); one per EL | SPSel << 2.
     pub probe_ret: [usize; 8],
@@ -238,8 +244,14 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
         st.lookup_far[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
+        let lg = ops.new_dynamic_label();
+        st.lookup_gen[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lg);
+        lookup_code(&mut ops, i, jcache, Lk::Gen, fms[i], lc);
+        st.probe_gen[i] = at(&ops);
+        ras::probe(&mut ops, i, true, lg);
         st.probe_ret[i] = at(&ops);
-        ras::probe(&mut ops, i, lr);
+        ras::probe(&mut ops, i, false, lr);
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -263,8 +275,10 @@ enum Lk {
     Ic,
     /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
     Ret,
-    /// `Stubs::lookup_far` (r8 = a direct branch's or BR/BLR's record, `ras::far`).
+    /// `Stubs::lookup_far` (r8 = a BR/BLR's record, `ras::reg`).
     Far,
+    /// `Stubs::lookup_gen` (r8 = a direct branch's record, `ras::far`).
+    Gen,
 }
 
 /// The fetch check the lookup stubs and `ras::probe` share, for blocks of EL | SPSel << 2
@@ -345,8 +359,8 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
     );
     if mode == Lk::Ret {
         ras::fill(ops, i);
-    } else if mode == Lk::Far {
-        ras::fill_far(ops, i);
+    } else if mode == Lk::Far || mode == Lk::Gen {
+        ras::fill_far(ops, i, mode == Lk::Gen);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops

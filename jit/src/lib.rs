@@ -736,6 +736,8 @@ impl Jit {
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
             v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
             v.push((st.lookup_far[k], format!("lookup_far{k}")));
+            v.push((st.lookup_gen[k], format!("lookup_gen{k}")));
+            v.push((st.probe_gen[k], format!("probe_gen{k}")));
             v.push((st.probe_ret[k], format!("probe_ret{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }

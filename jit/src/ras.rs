@@ -121,6 +121,7 @@ pub(crate) struct RetStack {
 }
 
 const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
+const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
 const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
 
 impl RetStack {
@@ -159,6 +160,8 @@ pub(crate) type Record = [u64; 4];
 const R_CODE: i32 = 8;
 const R_CHECK: i32 = 16;
 const R_VA: i32 = 24;
+/// (Direct branches' records: their VA is fixed, this word holds the generation.)
+const R_GEN: i32 = 24;
 
 /// A check no stamp | index equals (stamps are below 2^63 in practice and never this).
 const NO_CHECK: u64 = u64::MAX;
@@ -353,15 +356,17 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
     e.branch_ic_counted(C_RET_IC_HIT);
 }
 
-/// `Stubs::probe_ret` for blocks of EL | SPSel << 2 = `i`, called with rax = target VA,
-/// r8 = a return record: returns (to a `jmp [r8 + 8]`) when no interrupt check is
-/// pending, the fetch of rax hits `FastMem` (the last-used fetch entry, or table 0's
-/// entry, which is then copied to the last-used entry as `Cpu::fetch` does: the probe of
-/// `lookup_code`) and its PA | EL << 56 | SPSel << 58 equals the record's key, after
-/// setting the record's check (`set_check`); else drops the return address and jumps to
-/// `fail` (`Stubs::lookup_ret` for `i`) with rax and r8 unchanged. Clobbers rcx, rdx,
-/// rsi, rdi, r9.
-pub(super) fn probe(ops: &mut Asm, i: usize, fail: dynasmrt::DynamicLabel) {
+/// `Stubs::probe_ret` (`gen` false) and `Stubs::probe_gen` for blocks of EL | SPSel << 2
+/// = `i`, called with rax = target VA, r8 = a return record or (`gen`) a direct branch's:
+/// returns (to a `jmp [r8 + 8]`) when no interrupt check is pending, the fetch of rax hits
+/// `FastMem` (the last-used fetch entry, or table 0's entry, which is then copied to the
+/// last-used entry as `Cpu::fetch` does: the probe of `lookup_code`), its PA | EL << 56 |
+/// SPSel << 58 equals the record's key and (`gen`) the record was filled in the current
+/// block generation (`RetStack::gen`: no block was removed since, so `code` is still the
+/// block of that key), after setting the record's check (`set_check`); else drops the
+/// return address and jumps to `fail` (`Stubs::lookup_ret` / `Stubs::lookup_gen` for `i`)
+/// with rax and r8 unchanged. Clobbers rcx, rdx, rsi, rdi, r9.
+pub(super) fn probe(ops: &mut Asm, i: usize, gen: bool, fail: dynasmrt::DynamicLabel) {
     let no = ops.new_dynamic_label();
     super::fetch_probe(ops, i, no);
     dynasm!(ops
@@ -369,6 +374,15 @@ pub(super) fn probe(ops: &mut Asm, i: usize, fail: dynasmrt::DynamicLabel) {
         ; cmp rsi, QWORD [r8]
         ; jne =>no
     );
+    if gen {
+        dynasm!(ops
+            ; .arch x64
+            ; mov r9, QWORD [r12 + CTX_RS]
+            ; mov rdx, QWORD [r9 + RS_GEN]
+            ; cmp rdx, QWORD [r8 + R_GEN]
+            ; jne =>no
+        );
+    }
     set_check(ops, i);
     dynasm!(ops
         ; .arch x64
@@ -407,7 +421,10 @@ pub(super) fn fill(ops: &mut Asm, i: usize) {
 /// Ends the block with a direct branch to `t` on another VA page (rax = `t`, stored as PC,
 /// counts flushed): enters the block its record remembers if its check is the current
 /// fetch stamp of its page | this block's `ctx_index` and no interrupt check is pending
-/// (`enter_checked`); else `Stubs::lookup_far` looks the block up and fills the record.
+/// (`enter_checked`), or else if `Stubs::probe_gen` finds the checks of `ret` hold for
+/// `t` and the record was filled in the current block generation; else
+/// `Stubs::lookup_gen` looks the block up and fills the record. (Its VA word holds the
+/// generation of the fill: the target is `t`.)
 ///
 /// (The check proves the block generation too: the Jit replaces the fetch stamps of a PE
 /// whose stack's generation changed before its translated code runs again,
@@ -419,10 +436,11 @@ pub(super) fn far(e: &mut Em<'_, '_>, t: u64) {
         return;
     }
     let ci = ctx_index(e.cx.el, e.cx.spsel);
-    let lookup = e.cx.stubs.lookup_far[ci];
-    let rec = record(e, [NO_KEY, 0, NO_CHECK, t]);
+    let (probe, lookup) = (e.cx.stubs.probe_gen[ci], e.cx.stubs.lookup_gen[ci]);
+    // (Generation 0: none, `Jit::block_gen` starts at 1.)
+    let rec = record(e, [NO_KEY, 0, NO_CHECK, 0]);
     dynasm!(e.ops ; .arch x64 ; mov r8, QWORD rec);
-    enter_checked(e, Some(t >> 12), None, lookup, C_FAR_FAST, C_FAR_HIT);
+    enter_checked(e, Some(t >> 12), Some(probe), lookup, C_FAR_FAST, C_FAR_HIT);
 }
 
 /// Ends the block after BR/BLR (rax = target, stored as PC, counts flushed) through a
@@ -447,17 +465,27 @@ pub(super) fn reg(e: &mut Em<'_, '_>) {
     enter_checked(e, None, None, lookup, C_REG_FAST, C_REG_IC_HIT);
 }
 
-/// The end of `Stubs::lookup_far` for blocks of EL | SPSel << 2 = `i` after its lookup
-/// found the block at [rcx + 16] for key (rax, rsi): fills the record at r8 (key, code,
-/// VA, check) and enters the block.
-pub(super) fn fill_far(ops: &mut Asm, i: usize) {
+/// The end of `Stubs::lookup_far` (`Stubs::lookup_gen` when `gen`) for blocks of EL |
+/// SPSel << 2 = `i` after its lookup found the block at [rcx + 16] for key (rax, rsi):
+/// fills the record at r8 (key, code, check, and VA or the current block generation) and
+/// enters the block.
+pub(super) fn fill_far(ops: &mut Asm, i: usize, gen: bool) {
     dynasm!(ops
         ; .arch x64
         ; mov QWORD [r8], rsi
         ; mov rdx, QWORD [rcx + 16]
         ; mov QWORD [r8 + R_CODE], rdx
-        ; mov QWORD [r8 + R_VA], rax
     );
+    if gen {
+        dynasm!(ops
+            ; .arch x64
+            ; mov r9, QWORD [r12 + CTX_RS]
+            ; mov rdx, QWORD [r9 + RS_GEN]
+            ; mov QWORD [r8 + R_GEN], rdx
+        );
+    } else {
+        dynasm!(ops ; .arch x64 ; mov QWORD [r8 + R_VA], rax);
+    }
     set_check(ops, i);
     dynasm!(ops ; .arch x64 ; jmp QWORD [rcx + 16]);
 }

@@ -46,9 +46,12 @@
 //!
 //! The records of direct branches to other pages and of BR/BLR (`far`, `reg`) are filled
 //! with whatever block the lookup found; their block need not share a page with the
-//! branch, so they are entered only on their check (below: it also proves that no block
-//! was removed since, `RetStack::gen`), for BR/BLR after a compare of the target VA;
-//! otherwise the lookup (`Stubs::lookup_far`) refills them.
+//! branch. BR/BLR records are entered only on their check (below: it also proves that
+//! no block was removed since, `RetStack::gen`) after a compare of the target VA,
+//! otherwise the lookup (`Stubs::lookup_far`) refills them. A direct branch's target is
+//! fixed, so its record keeps the block generation of its fill in the VA's place
+//! (`Stubs::lookup_gen`) and, when the check fails, is entered after checks 1-3 and a
+//! compare of the generation (`Stubs::probe_gen`).
 //!
 //! # The check: entering without the probe
 //! Checks 2 and 3 (and the generation) cost a fetch probe per return or far branch. A
@@ -66,8 +69,8 @@
 //! code runs when blocks were removed since (`RetStack::sync_stamp`), so `code` is still
 //! the block of that key (the generation). Stamps are unique per PE and `Cpu`, so a
 //! record checked on one PE is never entered on another's check. Otherwise the probe
-//! path above runs for a return (and sets `check` again when it succeeds), the lookup for
-//! the others. Entering this way leaves
+//! path above runs for a return or a direct branch (and sets `check` again when it
+//! succeeds), the lookup for BR/BLR. Entering this way leaves
 //! `FastMem`'s last-used fetch entry as it was (the probe would have refreshed it): it is
 //! a cache only, and `emit::call_insn` accepts a table 0 hit too.
 

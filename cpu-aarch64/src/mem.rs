@@ -90,7 +90,10 @@ fn fast_key(va: u64, n: u64, epoch: u64) -> u64 {
 ///
 /// It also holds `irq_check`: interrupt lines, routing or masks may have changed, so
 /// `interp::run` must sample the interrupt inputs before the next instruction.
+/// (`repr(C)`: the fields a JIT's inline probes read come first, next to each other and
+/// to `Cpu::icount`: see `Cpu`.)
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct FastMem {
     /// Fills are allowed (set by `interp::run` while it runs).
     pub(crate) live: bool,
@@ -101,6 +104,10 @@ pub(crate) struct FastMem {
     /// The current epoch in bits 11:4 (never 0): entries of other epochs never hit.
     /// Between runs it is `EPOCH_IDLE`, which no entry has.
     epoch: u64,
+    /// Fetch, read, write, `QUIET` (`e[QUIET][i].tag` is 0 or `e[2][i].tag`).
+    e: Box<[[FastEntry; FAST_ENTRIES]; 4]>,
+    /// The fetch entry used last (a copy of one of `e[0]`, checked first).
+    code: FastEntry,
     /// The last epoch `invalidate` made current (`EPOCH_STEP..=EPOCH_MAX`); wrapping
     /// empties every table.
     issued: u64,
@@ -113,10 +120,6 @@ pub(crate) struct FastMem {
     /// (which empties the cache if it missed one), `Cpu::reset` empties the cache when it
     /// replaces the TLB, and a run starts with a check (the TLB is a public field).
     fills: u64,
-    /// Fetch, read, write, `QUIET` (`e[QUIET][i].tag` is 0 or `e[2][i].tag`).
-    e: Box<[[FastEntry; FAST_ENTRIES]; 4]>,
-    /// The fetch entry used last (a copy of one of `e[0]`, checked first).
-    code: FastEntry,
     /// Between runs: the epoch of the entries made by the last run and the state they
     /// depend on then (see `Cpu::fast_run_boundary`); None once anything emptied the
     /// cache since.

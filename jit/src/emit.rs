@@ -126,6 +126,9 @@ const CHAIN_TAIL: i32 = 4 + 10 + 5 + 5;
 /// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
 /// rbx/r12 and jumps to `entry`; translated code returns through `Stubs::epilogue`. The
 /// code placed at `base`, then the shared stubs (`Stubs`, addresses from `base`).
+/// The page offset of the stack top translated code runs on (`trampoline`).
+pub(crate) const STACK_AT: i32 = 0xf00;
+
 pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs) {
     let mut ops = Asm::new(base);
     dynasm!(ops
@@ -136,7 +139,15 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; push r13
         ; push r14
         ; push r15
-        ; sub rsp, 8
+        // Translated code runs on a stack whose top is at page offset `STACK_AT`
+        // (16-byte aligned, 256 to 4351 bytes below the caller's): the return addresses
+        // its calls push then never share page offsets with the hot `Cpu` and `Ctx`
+        // fields (see `crate::CtxHome`). The caller's rsp is kept at the new top.
+        ; mov rax, rsp
+        ; sub rsp, 0x1000
+        ; and rsp, -0x1000
+        ; add rsp, STACK_AT
+        ; mov QWORD [rsp], rax
         ; mov rbx, rdi
         ; mov r12, rsi
         ; jmp rdx
@@ -385,7 +396,7 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
 fn epilogue(ops: &mut Asm) {
     dynasm!(ops
         ; .arch x64
-        ; add rsp, 8
+        ; mov rsp, QWORD [rsp]
         ; pop r15
         ; pop r14
         ; pop r13

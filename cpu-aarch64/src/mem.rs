@@ -108,6 +108,10 @@ pub(crate) struct FastMem {
     e: Box<[[FastEntry; FAST_ENTRIES]; 4]>,
     /// The fetch entry used last (a copy of one of `e[0]`, checked first).
     code: FastEntry,
+    /// The fetch stamps (`Stamps`): replaced whenever a translation this PE could fetch
+    /// through may have changed. (Read by a JIT at every return and far branch: with
+    /// the hot fields.)
+    stamp: Stamps,
     /// The last epoch `invalidate` made current (`EPOCH_STEP..=EPOCH_MAX`); wrapping
     /// empties every table.
     issued: u64,
@@ -127,9 +131,6 @@ pub(crate) struct FastMem {
     /// An engine's mark on the `QUIET` table (`Cpu::set_fast_quiet_mark`), 0 after any
     /// quiet tag is set.
     quiet_mark: u64,
-    /// The fetch stamps (`Stamps`): replaced whenever a translation this PE could fetch
-    /// through may have changed.
-    stamp: Stamps,
     /// Bit `pg % 4096` is set for the PA page numbers `pg` of every non-zero quiet tag
     /// (and maybe others): a clear bit proves the page has none (`fast_quiet_may_have`).
     quiet_pages: [u64; 64],

@@ -99,18 +99,18 @@ pub(crate) struct Stubs {
     /// As `lookup`, from a RET whose return-stack entry matched (`ras::ret`) with r8 =
     /// the call site's record, which it fills (`ras`).
     pub lookup_ret: [usize; 8],
-    /// As `lookup`, from a direct branch to another page or BR/BLR (`ras::far`,
-    /// `ras::reg`) with r8 = its record, which it fills.
+    /// As `lookup`, from BR/BLR (`ras::reg`) with r8 = its record, which it fills.
     pub lookup_far: [usize; 8],
+    /// As `lookup`, from a direct branch to another page (`ras::far`) with r8 = its
+    /// record, which it fills (with the block generation in place of the VA).
+    pub lookup_gen: [usize; 8],
+    /// `call`ed by `ras::far` with rax = target, r8 = record: returns if the record's
+    /// block may be entered (`probe_ret`'s checks and the block generation), else leaves
+    /// for `lookup_gen` (`ras::probe`).
+    pub probe_gen: [usize; 8],
     /// `call`ed by `ras::ret` with rax = target, r8 = record: returns if the record's block
     /// may be entered, else leaves for `lookup_ret` (`ras::probe`); one per EL | SPSel << 2.
     pub probe_ret: [usize; 8],
-    /// As `probe_ret` with the block generation checked too, leaving for `lookup_far`
-    /// (`ras::far`, `ras::reg`).
-    pub probe_gen: [usize; 8],
-    /// `call`ed by BL/BLR with rdx = return VA, rdi = record: pushes them on the PE's
-    /// return stack (`ras::push_stub`).
-    pub push: usize,
     /// Jumped to from `chain_lookup` on a lookup cache miss: `exit::LOOKUP_CACHE`.
     pub lookup_cache: usize,
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
@@ -249,20 +249,21 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         lookup_code(&mut ops, i, jcache, Lk::Plain, fms[i], lc);
         st.lookup_ic[i] = at(&ops);
         lookup_code(&mut ops, i, jcache, Lk::Ic, fms[i], lc);
-        let (lr, lf) = (ops.new_dynamic_label(), ops.new_dynamic_label());
+        let lr = ops.new_dynamic_label();
         st.lookup_ret[i] = at(&ops);
         dynasm!(ops ; .arch x64 ; =>lr);
         lookup_code(&mut ops, i, jcache, Lk::Ret, fms[i], lc);
         st.lookup_far[i] = at(&ops);
-        dynasm!(ops ; .arch x64 ; =>lf);
         lookup_code(&mut ops, i, jcache, Lk::Far, fms[i], lc);
+        let lg = ops.new_dynamic_label();
+        st.lookup_gen[i] = at(&ops);
+        dynasm!(ops ; .arch x64 ; =>lg);
+        lookup_code(&mut ops, i, jcache, Lk::Gen, fms[i], lc);
+        st.probe_gen[i] = at(&ops);
+        ras::probe(&mut ops, i, true, lg);
         st.probe_ret[i] = at(&ops);
         ras::probe(&mut ops, i, false, lr);
-        st.probe_gen[i] = at(&ops);
-        ras::probe(&mut ops, i, true, lf);
     }
-    st.push = at(&ops);
-    ras::push_stub(&mut ops);
     (ops.finalize().unwrap_or_default(), st)
 }
 
@@ -285,8 +286,10 @@ enum Lk {
     Ic,
     /// `Stubs::lookup_ret` (r8 = a call site's return record, `ras`).
     Ret,
-    /// `Stubs::lookup_far` (r8 = a direct branch's or BR/BLR's record, `ras::far`).
+    /// `Stubs::lookup_far` (r8 = a BR/BLR's record, `ras::reg`).
     Far,
+    /// `Stubs::lookup_gen` (r8 = a direct branch's record, `ras::far`).
+    Gen,
 }
 
 /// The fetch check the lookup stubs and `ras::probe` share, for blocks of EL | SPSel << 2
@@ -366,9 +369,9 @@ fn lookup_code(ops: &mut Asm, i: usize, jcache: *const JEntry, mode: Lk, fm: dyn
         ; jne =>lc
     );
     if mode == Lk::Ret {
-        ras::fill(ops);
-    } else if mode == Lk::Far {
-        ras::fill_far(ops);
+        ras::fill(ops, i);
+    } else if mode == Lk::Far || mode == Lk::Gen {
+        ras::fill_far(ops, i, mode == Lk::Gen);
     } else if mode == Lk::Ic {
         // Remember a target in the block's VA page (`Em::branch_ic`; r8 = its cache).
         dynasm!(ops
@@ -436,8 +439,10 @@ extern "sysv64" fn call_insn(ctx: *mut Ctx, raw: u32, pc: u64) -> u32 {
             return exit::STOP;
         }
     }
-    // ... and the interpreter's next fetch would be served by the same fetch entry.
-    if cpu.fetch_would_hit(next).is_none() {
+    // ... and the interpreter's next fetch would hit `FastMem`: the fetch entry, or
+    // table 0's entry, which it then makes the fetch entry (as `Cpu::fetch` would; the
+    // fetch entry need not be this block's page: `ras` enters blocks without a probe).
+    if cpu.fetch_would_hit(next).or_else(|| cpu.fetch_refresh(next)).is_none() {
         return exit::STOP;
     }
     0

@@ -582,8 +582,8 @@ pub struct Jit {
     #[allow(clippy::vec_box)]
     rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
-    ret_dummy: Box<[u64; 4]>,
-    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `emit::ras::far`).
+    ret_dummy: Box<emit::ras::Record>,
+    /// Bumped whenever blocks are removed (`clear_ret_stacks`; `RetStack::sync_stamp`).
     block_gen: u64,
     stats: EngineStats,
     counters: Counters,
@@ -748,14 +748,15 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into()), (st.push, "push".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
             v.push((st.lookup_ret[k], format!("lookup_ret{k}")));
             v.push((st.lookup_far[k], format!("lookup_far{k}")));
-            v.push((st.probe_ret[k], format!("probe_ret{k}")));
+            v.push((st.lookup_gen[k], format!("lookup_gen{k}")));
             v.push((st.probe_gen[k], format!("probe_gen{k}")));
+            v.push((st.probe_ret[k], format!("probe_ret{k}")));
             v.push((st.fetch_miss[k], format!("fetch_miss{k}")));
         }
         v.sort();
@@ -809,7 +810,7 @@ impl Jit {
     /// Empties every PE's return stack and starts a new block generation (`emit::ras`):
     /// after blocks were removed.
     fn clear_ret_stacks(&mut self) {
-        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        let dummy = &*self.ret_dummy as *const emit::ras::Record as u64;
         self.block_gen += 1;
         for s in &self.rstacks {
             // SAFETY: no translated code runs (the dispatcher calls this), so nothing
@@ -821,7 +822,7 @@ impl Jit {
     /// The return stack of PE `index` (made on first use).
     fn ret_stack(&mut self, index: u8) -> *mut emit::ras::RetStack {
         let i = index as usize;
-        let dummy = &*self.ret_dummy as *const [u64; 4] as u64;
+        let dummy = &*self.ret_dummy as *const emit::ras::Record as u64;
         while self.rstacks.len() <= i {
             self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
         }
@@ -972,7 +973,7 @@ impl Jit {
             ics: &mut self.ics,
             page: host - (pa & 0xfff) as usize,
             prefix: prefix.is_some(),
-            ret_dummy: &*self.ret_dummy as *const [u64; 4] as u64,
+            ret_dummy: &*self.ret_dummy as *const emit::ras::Record as u64,
             decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
@@ -1267,6 +1268,9 @@ impl Jit {
             ctx.plat = (p as *mut JitPlat<'_>).cast::<JitPlat<'static>>();
             // (The dispatcher may have run anything since translated code last ran.)
             ctx.memo_reset();
+            // SAFETY: `ctx.rs` is this PE's stack (`ret_stack`: boxed, alive as long as
+            // `self`); no translated code runs now, so nothing else accesses it.
+            unsafe { (*ctx.rs).sync_stamp(cpu) };
             let code = self.code.as_ref().expect("code buffer present outside install");
             let r = unsafe {
                 let tramp: Trampoline = std::mem::transmute(code.ptr);

@@ -14,7 +14,7 @@
 //! | `CODE_PA` | 32 KiB | the program (may start near a page end) | executable at the program's EL, RW; also at `alias_va` (RW, EL0 too, never executable) |
 //! | `DATA_PA` | 16 KiB | data; the last page is read-only when the MMU is on | RW (page 3 RO), EL0 too |
 //! | `LOG_PA` | 16 KiB | the handlers' stack/log (SP_EL1 starts at its end) | EL1 RW |
-//! | `PT_PA` | 16 KiB | page tables (mapped so programs can change them) | EL1 RW |
+//! | `PT_PA` | 32 KiB | page tables (mapped so programs can change them; a second tree at `PT_ALT`) | EL1 RW |
 //! | `MMIO_PA` | 4 KiB | device: reads return a deterministic sequence, writes are logged; a write to `DOORBELL` sets the IRQ line to bit 0 of its first byte, a write to `ACK` clears it | Device-nGnRnE, EL0 too |
 //!
 //! Anything else is unmapped (translation fault with the MMU on, external abort off).
@@ -35,7 +35,9 @@ pub const DATA_SIZE: usize = 0x4000;
 pub const LOG_PA: u64 = 0x8003_0000;
 pub const LOG_SIZE: usize = 0x4000;
 pub const PT_PA: u64 = 0x8004_0000;
-pub const PT_SIZE: usize = 0x4000;
+pub const PT_SIZE: usize = 0x8000;
+/// The second stage 1 tree (`build_page_tables`): code pages 5 and 6 swapped.
+pub const PT_ALT: u64 = PT_PA + 0x4000;
 pub const MMIO_PA: u64 = 0x9000_0000;
 /// VA = PA - VA_OFF when the MMU is on.
 pub const VA_OFF: u64 = 0x4000_0000;
@@ -64,6 +66,7 @@ pub mod enc {
     pub const ELR_EL1: Sr = (3, 0, 4, 0, 1);
     pub const SPSR_EL1: Sr = (3, 0, 4, 0, 0);
     pub const CNTVCT_EL0: Sr = (3, 3, 14, 0, 2);
+    pub const TTBR0_EL1: Sr = (3, 0, 2, 0, 0);
     fn sr((op0, op1, crn, crm, op2): Sr) -> u32 {
         op0 << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5
     }
@@ -136,6 +139,10 @@ pub mod enc {
     /// EOR Xd, Xn, #0x3000 (N=1, immr=52, imms=1: two ones rotated to bits 13:12)
     pub fn eor_0x3000(rd: u32, rn: u32) -> u32 {
         0xd240_0000 | 1 << 22 | 52 << 16 | 1 << 10 | rn << 5 | rd
+    }
+    /// EOR Xd, Xn, #(1 << bit) (N=1, imms=0: one 1, rotated right by immr = (64 - bit) % 64)
+    pub fn eor_bit(rd: u32, rn: u32, bit: u32) -> u32 {
+        0xd240_0000 | 1 << 22 | ((64 - bit) % 64) << 16 | rn << 5 | rd
     }
     /// ORR Xd, XZR, Xm (MOV)
     pub fn mov(rd: u32, rm: u32) -> u32 {
@@ -540,11 +547,12 @@ fn vectors(mmu: bool) -> Vec<u32> {
 }
 
 /// Stage 1 tables (4 KiB granule, T0SZ = 25: the walk starts at level 1) mapping every
-/// region at VA = PA - VA_OFF. Code is executable only at the program's EL.
+/// region at VA = PA - VA_OFF. Code is executable only at the program's EL. Two trees:
+/// TTBR0 = `PT_PA` (the one programs start with) and `PT_ALT`, the same but for code
+/// pages 5 and 6, whose PAs are swapped; those two pages are non-global (nG) in both, so
+/// that a TTBR0 write switching tree and ASID (0 <-> 1) changes their translation without
+/// a TLBI (the `ttbr` call variant).
 fn build_page_tables(p: &mut TestPlat, el: u8) {
-    let l1 = PT_PA;
-    let l2 = PT_PA + 0x1000;
-    let l3 = PT_PA + 0x2000;
     let l3m = PT_PA + 0x3000;
     let table = |a: u64| a | 0b11;
     // Page: bits 1:0 = 0b11, AttrIndx, AP[2:1], SH = Inner Shareable, AF = 1, PXN, UXN.
@@ -552,25 +560,33 @@ fn build_page_tables(p: &mut TestPlat, el: u8) {
         pa | 0b11 | attr << 2 | ap << 6 | 0b11 << 8 | 1 << 10 | (pxn as u64) << 53 | (uxn as u64) << 54
     };
     let va = |pa: u64| pa - VA_OFF;
-    p.write_u64(l1 + 8 * (va(VEC_PA) >> 30), table(l2));
-    p.write_u64(l2 + 8 * ((va(VEC_PA) >> 21) & 511), table(l3));
-    p.write_u64(l2 + 8 * ((va(MMIO_PA) >> 21) & 511), table(l3m));
-    let map = |p: &mut TestPlat, pa: u64, size: usize, f: &dyn Fn(u64) -> u64| {
-        for a in (pa..pa + size as u64).step_by(0x1000) {
-            p.write_u64(l3 + 8 * ((va(a) >> 12) & 511), f(a));
+    for (l1, alt) in [(PT_PA, false), (PT_ALT, true)] {
+        let (l2, l3) = (l1 + 0x1000, l1 + 0x2000);
+        p.write_u64(l1 + 8 * (va(VEC_PA) >> 30), table(l2));
+        p.write_u64(l2 + 8 * ((va(VEC_PA) >> 21) & 511), table(l3));
+        p.write_u64(l2 + 8 * ((va(MMIO_PA) >> 21) & 511), table(l3m));
+        let map = |p: &mut TestPlat, pa: u64, size: usize, f: &dyn Fn(u64) -> u64| {
+            for a in (pa..pa + size as u64).step_by(0x1000) {
+                p.write_u64(l3 + 8 * ((va(a) >> 12) & 511), f(a));
+            }
+        };
+        map(p, VEC_PA, 0x1000, &|a| page(a, 0, 0b00, false, true));
+        // AP = 0b01 (EL0 RW) makes a page PXN for EL1 implicitly, so EL1 code is EL1-only.
+        let code_ap = if el == 0 { 0b01 } else { 0b00 };
+        map(p, CODE_PA, CODE_SIZE, &|a| {
+            let pg = (a - CODE_PA) >> 12;
+            let swapped = if alt && (pg == 5 || pg == 6) { a ^ 0x3000 } else { a };
+            let ng = if pg == 5 || pg == 6 { 1 << 11 } else { 0 };
+            page(swapped, 0, code_ap, el == 0, el != 0) | ng
+        });
+        // The code's second mapping (`alias_va`), right after it (a gap before the data).
+        for a in (CODE_PA..CODE_PA + CODE_SIZE as u64).step_by(0x1000) {
+            p.write_u64(l3 + 8 * ((alias_va(a) >> 12) & 511), page(a, 0, 0b01, true, true));
         }
-    };
-    map(p, VEC_PA, 0x1000, &|a| page(a, 0, 0b00, false, true));
-    // AP = 0b01 (EL0 RW) makes a page PXN for EL1 implicitly, so EL1 code is EL1-only.
-    let code_ap = if el == 0 { 0b01 } else { 0b00 };
-    map(p, CODE_PA, CODE_SIZE, &|a| page(a, 0, code_ap, el == 0, el != 0));
-    // The code's second mapping (`alias_va`), right after it (a gap before the data).
-    for a in (CODE_PA..CODE_PA + CODE_SIZE as u64).step_by(0x1000) {
-        p.write_u64(l3 + 8 * ((alias_va(a) >> 12) & 511), page(a, 0, 0b01, true, true));
+        map(p, DATA_PA, DATA_SIZE, &|a| page(a, 0, if a >= DATA_PA + 0x3000 { 0b11 } else { 0b01 }, true, true));
+        map(p, LOG_PA, LOG_SIZE, &|a| page(a, 0, 0b00, true, true));
+        map(p, PT_PA, PT_SIZE, &|a| page(a, 0, 0b00, true, true));
     }
-    map(p, DATA_PA, DATA_SIZE, &|a| page(a, 0, if a >= DATA_PA + 0x3000 { 0b11 } else { 0b01 }, true, true));
-    map(p, LOG_PA, LOG_SIZE, &|a| page(a, 0, 0b00, true, true));
-    map(p, PT_PA, PT_SIZE, &|a| page(a, 0, 0b00, true, true));
     p.write_u64(l3m + 8 * ((va(MMIO_PA) >> 12) & 511), page(MMIO_PA, 1, 0b01, true, true));
 }
 
@@ -1257,6 +1273,16 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 /// - `spsel` (EL1 only): on odd iterations the callee selects SP_ELx (MSR SPSel, #1) before
 ///   returning; the code after the call reads SP and selects SP_EL0 again: a return into a
 ///   different SPSel context than the call's;
+/// - `far_smc`: BL or BLR to W on page 4 (a direct branch to another page, or a register
+///   branch: records the JIT enters without probing the fetch while nothing changed the
+///   translations, `jit/src/ras.rs`), after, on odd iterations, the caller rewrote W's
+///   first word (ADD X19, X19, #imm, a new immediate each time; DC CVAU, DSB, IC IVAU,
+///   DSB, ISB: no translation changes, the block of W is replaced): the call must run
+///   the new word;
+/// - `ttbr` (EL1, MMU on): the callee K3 (K + 0x400, on page 5, at both PAs) calls S,
+///   which on odd iterations writes TTBR0 to switch to the other tree and ASID
+///   (`build_page_tables`: page 5 then maps to the other PA) and returns into K3: the
+///   return must run the other page's code;
 /// - `remap` (EL1, MMU on): the callee K is on page 5, mapped in turn to two physical
 ///   pages holding K with different constants; K calls R, which on odd iterations swaps
 ///   the mapping (EOR of PA bits 13:12 in the descriptor, DSB, TLBI VMALLE1 or TLBI VAE1,
@@ -1265,7 +1291,8 @@ pub fn make_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
 ///   run the other page's code.
 ///
 /// Functions: `CALL_TARGETS` (code offsets; H 0x1100 called by G, Q 0x30c0 by P, K2 at
-/// K + 0x800 and R 0x3200 by K, K also at 0x6000 for the remapping). X19 collects
+/// K + 0x800 and R 0x3200 by K, K also at 0x6000 for the remapping, W 0x4000, S 0x3300
+/// by K3). X19 collects
 /// order-sensitive results (X19 = X19 * 2 + value).
 pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     use enc::*;
@@ -1288,7 +1315,8 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     // X19 = X19 * 2 + Xn (order-sensitive).
     let acc = |n: u32| add_lsl(19, n, 19, 1);
     let f = |name: &str| CALL_TARGETS.iter().find(|t| t.0 == name).map_or(0, |t| t.1);
-    let (f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn) = (f("plain"), f("x30"), f("skip"), f("svc"), f("spsel"), f("rewrite"), f("recurse"), f("page_end"), f("remap"));
+    let (f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn, w_fn, k3_fn) =
+        (f("plain"), f("x30"), f("skip"), f("svc"), f("spsel"), f("rewrite"), f("recurse"), f("page_end"), f("remap"), f("far_smc"), f("ttbr"));
     const F_PLAIN: u64 = 0x3000;
     const F_X30: u64 = 0x3040;
     const P: u64 = 0x3080;
@@ -1302,11 +1330,16 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
     const T: u64 = 0x6ff8;
     const K: u64 = 0x5000;
     const K2: u64 = 0x800;
-    assert_eq!([f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn], [F_PLAIN, F_X30, P, F_SVC, F_SP, G, REC, T, K]);
+    const W: u64 = 0x4000;
+    const K3: u64 = 0x5400;
+    const S: u64 = 0x3300;
+    assert_eq!([f_plain, f_x30, p_fn, f_svc, f_sp, g_fn, rec_fn, t_fn, k_fn, w_fn, k3_fn], [F_PLAIN, F_X30, P, F_SVC, F_SP, G, REC, T, K, W, K3]);
     let rel = |from: u64, to: u64| to as i64 - from as i64;
     let mut extra: Vec<(u64, Vec<u32>)> = Vec::new();
     extra.push((F_PLAIN, vec![add_imm(19, 19, 1 + r.below(100) as u32), RET]));
     extra.push((F_X30, vec![add_imm(30, 30, 4), RET]));
+    let w_base = 100 + r.below(1000) as u32;
+    extra.push((W, vec![add_imm(19, 19, w_base), RET]));
     // P: X21 = X30; BL Q; (never reached: Q returns to P's caller) X19 += 77; X30 = X21; RET
     extra.push((P, vec![mov(21, 30), bl(rel(P + 4, Q)), add_imm(19, 19, 77), mov(30, 21), RET]));
     extra.push((Q, vec![add_imm(19, 19, 5), mov(30, 21), RET]));
@@ -1350,14 +1383,23 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
         rr.push(mov(30, 18));
         rr.push(RET);
         extra.push((R, rr));
+        // K3 at PA page 5 and 6 (+0x400): X20' = X30; BL S; X19 = X19 * 2 + X26; X19 += k; X30 = X20'; RET
+        for pg in [0x5000u64, 0x6000] {
+            let k = vec![mov(20, 30), bl(rel(K3 + 4, S)), acc(26), add_imm(19, 19, 1 + r.below(4000) as u32), mov(30, 20), RET];
+            extra.push((pg + (K3 - K), k));
+        }
+        // S: on odd iterations TTBR0 ^= the other tree's address | ASID 1; ISB; RET
+        extra.push((S, vec![tbz(26, 0, 4 * 6), mrs(23, TTBR0_EL1), eor_bit(23, 23, 14), eor_bit(23, 23, 48), msr(TTBR0_EL1, 23), ISB, RET]));
+        assert_eq!(PT_ALT ^ PT_PA, 1 << 14);
     }
-    let mut kinds = vec!["plain", "x30", "skip", "rewrite", "recurse", "svc", "page_end"];
+    let mut kinds = vec!["plain", "x30", "skip", "rewrite", "recurse", "svc", "page_end", "far_smc"];
     // (The two variants that need EL1 or EL1 and the MMU weigh more where allowed.)
     if el1 {
         kinds.extend(["spsel"; 2]);
     }
     if remap_ok {
         kinds.extend(["remap"; 3]);
+        kinds.extend(["ttbr"; 2]);
     }
     let mut code: Vec<u32> = Vec::new();
     let here = |code: &Vec<u32>| 0x100 + 4 * code.len() as u64;
@@ -1393,11 +1435,31 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
             }
             "svc" => call(&mut code, &mut r, F_SVC),
             "page_end" => call(&mut code, &mut r, T),
+            "far_smc" => {
+                // On odd iterations: W23 = ADD X19, X19, #(w_base + 1 + X26); STR W23, [W];
+                // maintenance. Then call W.
+                let mut rw = vec![adr(24, 0)];
+                rw.extend(mov32(23, add_imm(19, 19, w_base + 1)));
+                rw.extend([add_lsl(23, 23, 26, 10), str_w(23, 24), dc_cvau(24), DSB_ISH, ic_ivau(24), DSB_ISH, ISB]);
+                code.push(tbz(26, 0, 4 * (rw.len() as i64 + 1)));
+                rw[0] = adr(24, rel(here(&code), W));
+                code.extend(rw);
+                call(&mut code, &mut r, W);
+            }
             "spsel" => {
                 call(&mut code, &mut r, F_SP);
                 code.push(add_imm(18, 31, 0));
                 code.push(acc(18));
                 code.push(msr_spsel(0));
+            }
+            "ttbr" => {
+                let t = cva(K3);
+                if r.chance(1, 3) {
+                    code.push(adr(25, t as i64 - cva(here(&code)) as i64));
+                    code.push(blr(25));
+                } else {
+                    code.push(bl(t as i64 - cva(here(&code)) as i64));
+                }
             }
             _ => {
                 // remap: BL/BLR K (VA of page 5).
@@ -1434,6 +1496,8 @@ pub const CALL_TARGETS: &[(&str, u64)] = &[
     ("recurse", 0x2000),
     ("page_end", 0x6ff8),
     ("remap", 0x5000),
+    ("far_smc", 0x4000),
+    ("ttbr", 0x5400),
 ];
 
 /// The variants of `make_call_prog` that program `p`'s main code calls (BL, or ADR X25 +

@@ -72,6 +72,13 @@ pub struct Entry {
 const _: () = assert!(std::mem::size_of::<Entry>() <= 48);
 
 impl Entry {
+    /// Whether an instruction fetch at some EL could pass the permission checks with this
+    /// entry (stage 1 execute permission, privileged or unprivileged, and stage 2's).
+    #[inline]
+    pub fn executable(&self) -> bool {
+        self.perms & (P_X | P_X << USER_SHIFT) != 0 && self.s2perms & P_X != 0
+    }
+
     /// Whether this entry translates any part of the VA block containing `va`.
     #[inline]
     fn covers_va(&self, va: u64) -> bool {
@@ -210,9 +217,9 @@ impl Tlb {
 
     /// Caches `e` in its set (an invalid way, else the ways in turn); returns the VA
     /// page (`Entry::va_page`) of the valid entry it evicted, if any (whatever its
-    /// context), so that caches built on top of the TLB (`mem::FastMem`) can drop what
-    /// they hold of it.
-    pub fn insert(&mut self, e: Entry) -> Option<u64> {
+    /// context), and whether that entry was `Entry::executable`, so that caches built on
+    /// top of the TLB (`mem::FastMem`) can drop what they hold of it.
+    pub fn insert(&mut self, e: Entry) -> Option<(u64, bool)> {
         if e.ctx == 0 {
             return None; // not a valid entry: nothing to cache
         }
@@ -229,7 +236,7 @@ impl Tlb {
         };
         let evicted = (self.keys[i] != NO_KEY).then(|| {
             self.forget(i);
-            self.entries[i].va_page
+            (self.entries[i].va_page, self.entries[i].executable())
         });
         self.entries[i] = e;
         self.keys[i] = e.va_page;
@@ -461,6 +468,24 @@ mod tests {
         assert!(full > 200 && one_set > 200, "full scans {full}, one-set {one_set}");
     }
 
+    /// `Entry::executable` (what an eviction reports, for `mem::FastMem`'s fetch stamp):
+    /// a fetch needs execute permission at stage 1 (privileged or unprivileged) and, with
+    /// stage 2, at stage 2; an evicted entry reports it.
+    #[test]
+    fn executable_needs_x_at_both_stages() {
+        let e = |perms: u8, s2perms: u8| Entry { ctx: 1, va_page: 0x777, perms, s2perms, ..Entry::default() };
+        assert!(e(P_R | P_X, P_R | P_X).executable(), "privileged execute");
+        assert!(e(P_R | (P_R | P_X) << USER_SHIFT, P_R | P_W | P_X).executable(), "unprivileged execute");
+        assert!(!e(P_R | P_W | (P_R | P_W) << USER_SHIFT, P_R | P_W | P_X).executable(), "no stage 1 X");
+        assert!(!e(P_R | P_X, P_R | P_W).executable(), "stage 2 XN");
+        let mut t = Tlb::default();
+        for ctx in 1..=TLB_WAYS as u32 {
+            assert_eq!(t.insert(Entry { ctx, ..e(P_X, P_X) }), None);
+        }
+        assert_eq!(t.insert(Entry { ctx: 9, ..e(P_R, P_R) }), Some((0x777, true)), "the oldest (executable) way");
+        assert_eq!(t.insert(Entry { ctx: 10, ..e(P_R, P_R) }), Some((0x777, true)));
+    }
+
     /// Lookups: a global entry matches every ASID, a non-global one only its own; other
     /// contexts never match; the ways of a set hold different contexts of one page.
     #[test]
@@ -480,7 +505,7 @@ mod tests {
         // page).
         assert_eq!(t.insert(e(4, 1, false, 4)), None);
         assert_eq!(t.len(), 4);
-        assert_eq!(t.insert(e(5, 1, false, 5)), Some(0x12345));
+        assert_eq!(t.insert(e(5, 1, false, 5)), Some((0x12345, false)));
         assert_eq!(t.len(), 4);
         assert_eq!(t.lookup(1, 7, 0x12345), None, "the oldest fill was replaced");
         assert_eq!(t.lookup(5, 1, 0x12345).map(|e| e.pa_page), Some(5));

@@ -174,6 +174,16 @@ pub(crate) struct CtxHome {
     pub ctx: Ctx,
 }
 
+/// Where a PE's return stack lives: at page offset `RS_AT` of a page-aligned block
+/// (see `CtxHome`).
+#[repr(C, align(4096))]
+pub(crate) struct RsHome {
+    _below: [u8; RS_AT],
+    rs: std::cell::UnsafeCell<emit::ras::RetStack>,
+}
+
+const RS_AT: usize = 0xc40;
+
 /// `CtxHome::ctx`'s page offset.
 const CTX_AT: usize = 0x400;
 const _: () = assert!(CTX_AT + std::mem::size_of::<Ctx>() <= emit::STACK_AT as usize - 0x80);
@@ -580,7 +590,7 @@ pub struct Jit {
     /// Return stacks per PE index (`emit::ras`; written by translated code through
     /// `Ctx::rs`, cleared by `flush` and `invalidate_page`).
     #[allow(clippy::vec_box)]
-    rstacks: Vec<Box<std::cell::UnsafeCell<emit::ras::RetStack>>>,
+    rstacks: Vec<Box<RsHome>>,
     /// The return record no return matches (`emit::ras::DUMMY_RECORD`; stable address).
     ret_dummy: Box<emit::ras::Record>,
     /// Bumped whenever blocks are removed (`clear_ret_stacks`; `RetStack::sync_stamp`).
@@ -815,7 +825,7 @@ impl Jit {
         for s in &self.rstacks {
             // SAFETY: no translated code runs (the dispatcher calls this), so nothing
             // else accesses the stack.
-            unsafe { (*s.get()).clear(dummy, self.block_gen) };
+            unsafe { (*s.rs.get()).clear(dummy, self.block_gen) };
         }
     }
 
@@ -824,9 +834,9 @@ impl Jit {
         let i = index as usize;
         let dummy = &*self.ret_dummy as *const emit::ras::Record as u64;
         while self.rstacks.len() <= i {
-            self.rstacks.push(Box::new(std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen))));
+            self.rstacks.push(Box::new(RsHome { _below: [0; RS_AT], rs: std::cell::UnsafeCell::new(emit::ras::RetStack::new(dummy, self.block_gen)) }));
         }
-        self.rstacks[i].get()
+        self.rstacks[i].rs.get()
     }
 
     fn invalidate_written(&mut self, page: u64) {

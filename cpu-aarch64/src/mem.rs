@@ -832,8 +832,9 @@ impl Cpu {
     }
 
     fn access(&mut self, p: &mut dyn Platform, va: u64, acc: Access, buf: &mut [u8]) -> Result<(), SyncExc> {
-        // The bus may reach a device (or a walk may): interrupt lines may change.
-        self.fast.irq_check = true;
+        // (Interrupt lines may change if the access reaches a device: `bus` then asks for
+        // an interrupt sample, as `mmu::translate_in` does for a table walk. RAM cannot
+        // change them: an access that only reaches RAM needs none.)
         let size = buf.len() as u64;
         let unaligned = va & (size.max(1) - 1) != 0;
         if unaligned && acc.ty != AccessType::Fetch {
@@ -872,6 +873,11 @@ impl Cpu {
     }
 
     fn bus(&mut self, p: &mut dyn Platform, va: u64, t: &mmu::Translation, acc: &Access, buf: &mut [u8]) -> Result<(), SyncExc> {
+        // Anything but RAM (a device, a hole, a platform that does not say what is RAM)
+        // may change interrupt lines: they are sampled before the next instruction.
+        if p.ram_span(PhysAddr(t.pa)).is_none_or(|r| t.pa.wrapping_sub(r.base.0).saturating_add(buf.len() as u64) > r.len) {
+            self.fast.irq_check = true;
+        }
         let attrs = self.bus_attrs(t, acc);
         let r = match acc.ty {
             AccessType::Write => {

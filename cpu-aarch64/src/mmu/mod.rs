@@ -272,6 +272,9 @@ pub fn translate_in(
         }
         cpu.tlb.misses = cpu.tlb.misses.wrapping_add(1);
     }
+    // A walk reads the tables wherever they are, a device included: interrupt lines may
+    // change (see `Cpu::access`), so they are sampled before the next instruction.
+    cpu.fast.irq_check = true;
     let e = fill(cpu, p, ctx, key, acc)?;
     if use_tlb {
         let evicted = cpu.tlb.insert(e);

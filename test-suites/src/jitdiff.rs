@@ -1452,18 +1452,9 @@ pub fn make_call_prog(seed: u64, id: u64, cands: &[usize]) -> Prog {
                 code.push(acc(18));
                 code.push(msr_spsel(0));
             }
-            "ttbr" => {
-                let t = cva(K3);
-                if r.chance(1, 3) {
-                    code.push(adr(25, t as i64 - cva(here(&code)) as i64));
-                    code.push(blr(25));
-                } else {
-                    code.push(bl(t as i64 - cva(here(&code)) as i64));
-                }
-            }
             _ => {
-                // remap: BL/BLR K (VA of page 5).
-                let t = cva(K);
+                // remap: BL/BLR K (VA of page 5); ttbr: BL/BLR K3.
+                let t = cva(if k == "ttbr" { K3 } else { K });
                 if r.chance(1, 3) {
                     code.push(adr(25, t as i64 - cva(here(&code)) as i64));
                     code.push(blr(25));

@@ -97,6 +97,44 @@ fn outcome(prog: &Prog, e: &mut dyn Engine, chunks: Chunks, stale: bool) -> Outc
     Outcome { cpu, plat, exits }
 }
 
+/// A program running the fixed `code` (from GNU as) at EL1 with the MMU on (the JIT
+/// translates only code in pages its fetch cache holds), with the registers, data and
+/// pages `make_prog` sets up for `seed`/`id`, an interrupt at `irq_at` and `limit`
+/// instructions at most.
+fn fixed_code_prog(seed: u64, id: u64, code: &[u32], irq_at: Option<u64>, limit: u64) -> Prog {
+    let mut prog = make_prog(seed, id, &all_candidates());
+    prog.kind = "random";
+    prog.el = 1;
+    prog.mmu = true;
+    prog.align_check = false;
+    prog.code_off = 0x100;
+    prog.code = code.to_vec();
+    prog.extra_code.clear();
+    prog.irq_at = irq_at;
+    prog.smc_either = None;
+    prog.host_patch = None;
+    prog.limit = limit;
+    prog
+}
+
+/// Runs `check` on the program `case` makes of each item (named by its first half), in
+/// parallel, and returns one line per item whose JIT run differs from the interpreter's or
+/// whose reference run did not reach the final HLT.
+fn halting_differences<T: Sync>(items: &[T], case: impl Fn(&T) -> (String, Prog) + Sync) -> Vec<String> {
+    items
+        .par_iter()
+        .map_init(jit::Jit::new, |jit, item| {
+            let (name, prog) = case(item);
+            match check(&prog, jit) {
+                Ok(s) if !s.halted => Some(format!("{name}: the reference run did not reach the HLT")),
+                Ok(_) => None,
+                Err(e) => Some(format!("{name}: {e}")),
+            }
+        })
+        .flatten()
+        .collect()
+}
+
 /// Runs one program on the interpreter and on `engine` with every budget pattern; `Err`
 /// describes the first mismatch.
 fn check(prog: &Prog, engine: &mut dyn Engine) -> Result<RefStats, String> {
@@ -638,20 +676,8 @@ fn fp_edge_cases_match_interpreter() {
         src += "\thlt #0x5a5a\n";
         let code = gnu_as(&format!("op{k}{}", if ixc { "i" } else { "" }), &src);
         for (j, &fpcr) in FPCRS.iter().enumerate() {
-            let mut prog = make_prog(0xed9e, (k * 16 + j) as u64, &all_candidates());
-            prog.kind = "random";
-            prog.el = 1;
-            // MMU on: the JIT translates only code in pages its fetch cache holds.
-            prog.mmu = true;
-            prog.align_check = false;
+            let mut prog = fixed_code_prog(0xed9e, (k * 16 + j) as u64, &code, None, 4 * code.len() as u64 + 200);
             prog.fp = true;
-            prog.code_off = 0x100;
-            prog.code = code.clone();
-            prog.extra_code.clear();
-            prog.irq_at = None;
-            prog.smc_either = None;
-            prog.host_patch = None;
-            prog.limit = 4 * code.len() as u64 + 200;
             prog.regs.fpcr = fpcr;
             prog.regs.x[28] = prog.va(DATA_PA);
             for i in 0..24 {
@@ -1530,19 +1556,8 @@ fn jit_register_cache_matches_interpreter() {
         let src = format!("{fpsr_init}\tmov x2, xzr\n\tmov x2, xzr\n\tmov x2, xzr\n{body}{body}\tstr x0, [x28, #32]\n\thlt #0x5a5a\n");
         let code = gnu_as(&format!("rcache{}", ixc as u32), &src);
         for rot in 0..V.len() {
-            let mut prog = make_prog(0xcac4e, rot as u64 + 100 * ixc as u64, &all_candidates());
-            prog.kind = "random";
-            prog.el = 1;
-            prog.mmu = true;
-            prog.align_check = false;
+            let mut prog = fixed_code_prog(0xcac4e, rot as u64 + 100 * ixc as u64, &code, None, 4 * code.len() as u64 + 200);
             prog.fp = true;
-            prog.code_off = 0x100;
-            prog.code = code.clone();
-            prog.extra_code.clear();
-            prog.irq_at = None;
-            prog.smc_either = None;
-            prog.host_patch = None;
-            prog.limit = 4 * code.len() as u64 + 200;
             prog.regs.fpcr = 0;
             prog.regs.x[28] = prog.va(DATA_PA);
             // X27: the last word of the code page (past the program): a store there
@@ -1554,15 +1569,7 @@ fn jit_register_cache_matches_interpreter() {
             progs.push((format!("FPSR.IXC {ixc}, rotation {rot}"), prog));
         }
     }
-    let fails: Vec<String> = progs
-        .par_iter()
-        .map_init(jit::Jit::new, |jit, (name, prog)| match check(prog, jit) {
-            Ok(s) if !s.halted => Some(format!("{name}: the reference run did not reach the HLT")),
-            Ok(_) => None,
-            Err(e) => Some(format!("{name}: {e}")),
-        })
-        .flatten()
-        .collect();
+    let fails = halting_differences(&progs, |(name, prog)| (name.clone(), prog.clone()));
     for f in fails.iter().take(5) {
         println!("{f}");
     }
@@ -1743,18 +1750,7 @@ fn write_back_cache_is_exact_at_faults_callouts_mmio_and_interrupts() {
         \tsubs x26, x26, #1\n\tb.ne loop\n\thlt #0x5a5a\n";
     let code = gnu_as("wb_cache", src);
     let base = |irq_at: Option<u64>| {
-        let mut prog = make_prog(0x3b_cace, 7, &all_candidates());
-        prog.kind = "random";
-        prog.el = 1;
-        prog.mmu = true;
-        prog.align_check = false;
-        prog.code_off = 0x100;
-        prog.code = code.clone();
-        prog.extra_code.clear();
-        prog.irq_at = irq_at;
-        prog.smc_either = None;
-        prog.host_patch = None;
-        prog.limit = 12 * code.len() as u64 + 200;
+        let mut prog = fixed_code_prog(0x3b_cace, 7, &code, irq_at, 12 * code.len() as u64 + 200);
         let va = |pa: u64| pa - VA_OFF;
         prog.regs.x[0] = 0x1234_5678_9abc_def0;
         prog.regs.x[1] = 0x0fed_cba9_8765_4321;
@@ -1776,15 +1772,7 @@ fn write_back_cache_is_exact_at_faults_callouts_mmio_and_interrupts() {
     assert!(reference.cpu.stats.exceptions >= 12, "only {} exceptions", reference.cpu.stats.exceptions);
     let n = reference.cpu.icount;
     let progs: Vec<Option<u64>> = std::iter::once(None).chain((1..n).map(Some)).collect();
-    let fails: Vec<String> = progs
-        .par_iter()
-        .map_init(jit::Jit::new, |jit, &irq_at| match check(&base(irq_at), jit) {
-            Ok(s) if !s.halted => Some(format!("IRQ at {irq_at:?}: the reference run did not reach the HLT")),
-            Ok(_) => None,
-            Err(e) => Some(format!("IRQ at {irq_at:?}: {e}")),
-        })
-        .flatten()
-        .collect();
+    let fails = halting_differences(&progs, |&irq_at| (format!("IRQ at {irq_at:?}"), base(irq_at)));
     for f in fails.iter().take(3) {
         println!("{f}");
     }

@@ -271,7 +271,11 @@ const END: i32 = 0xfff;
 /// 0x800/0x1000/0x1800. SCR_EL3 = NS | RW | HCE (EL2 enabled, Non-secure below EL3).
 fn setup(code: &str) -> (Cpu, TestPlat) {
     let src = format!("{VECTORS}\n.text\n{code}\n    hlt #{END}\n.org 0x800\n    vectors 1\n.org 0x1000\n    vectors 2\n.org 0x1800\n    vectors 3\n");
-    let words = assemble(&src);
+    setup_words(&assemble(&src))
+}
+
+/// `setup` for a whole program `words` (its own vector tables at BASE + 0x800/0x1000/0x1800).
+fn setup_words(words: &[u32]) -> (Cpu, TestPlat) {
     let mut ram = FlatRam::new(BASE, 0x10000);
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     ram.load(BASE, &bytes);
@@ -549,18 +553,8 @@ el0:                                                // EL0: 2, then 3 after the 
     nop
     eret
 ";
-    let words = assemble(src);
-    let mut ram = FlatRam::new(BASE, 0x10000);
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    ram.load(BASE, &bytes);
-    let mut cpu = Cpu::new(CpuConfig::default());
-    cpu.reset(BASE);
-    cpu.sys.vbar[1] = BASE + 0x800;
-    cpu.sys.vbar[2] = BASE + 0x1000;
-    cpu.sys.vbar[3] = BASE + 0x1800;
-    cpu.sys.scr_el3 = 0x30 | SCR_RW | SCR_NS | SCR_HCE;
+    let (mut cpu, mut p) = setup_words(&assemble(src));
     cpu.sys.hcr_el2 = HCR_RW;
-    let mut p = TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0 };
     // Budget slices: after 7, EL3's 5 and the first 2 at EL2 (mid-EL reads add the
     // instructions since the last EL change to the current EL).
     assert_eq!(interp::run(&mut cpu, &mut p, 7), Exit::Budget);

@@ -5,7 +5,7 @@
 //! caches off, DAIF masked. Secondary PEs stay off until PSCI CPU_ON.
 
 use crate::dtb::{fixup, DtbError, FixupConfig, FixupReport};
-use crate::loaders::image::{into_kernel_image, is_gzip, is_image, parse_header, plan, BootLayout, ImageError, Kernel, HEADER_SIZE, MAX_DTB};
+use crate::loaders::image::{into_kernel_image, is_gzip, is_image, is_zboot, parse_header, plan, BootLayout, ImageError, Kernel, HEADER_SIZE, MAX_DTB};
 use crate::loaders::{FileSegment, Image, Segment};
 use crate::psci::enter_ns;
 use cpu_aarch64::Cpu;
@@ -107,7 +107,7 @@ pub fn prepare_file(kernel_path: &std::path::Path, dtb: &[u8], initrd: Option<Ve
     (&mut f).take(HEADER_SIZE as u64).read_to_end(&mut head).map_err(cannot)?;
     // (Only a regular file can be read again at load time: a pipe, e.g. `<(zcat ..)`,
     // is read whole here.)
-    let plain = meta.is_file() && is_image(&head) && !is_gzip(&head) && !(head.len() >= 8 && &head[4..8] == b"zimg");
+    let plain = meta.is_file() && is_image(&head) && !is_gzip(&head) && !is_zboot(&head);
     let header = if plain { Some(parse_header(&head, &name)?) } else { None };
     let Some(header) = header.filter(|h| h.image_size != 0) else {
         // Not a plain Image with a declared size: read it all, as `prepare_owned` wants.

@@ -1201,13 +1201,19 @@ impl Em<'_, '_> {
         // (The interpreter reads and may write any guest register.)
         self.rc_drop();
         self.flush_count();
+        // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
+        let t = self.cx.stubs.callout;
+        self.call_insn_stub(pc, raw, t);
+    }
+
+    /// Calls `stub` (`Stubs::callout` or `Stubs::callout_back`) with esi = `raw`, rdx =
+    /// `pc`, counted as a call-out when profiling.
+    fn call_insn_stub(&mut self, pc: u64, raw: u32, stub: usize) {
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
-        // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
         dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
         mov_imm(self, RDX, pc);
-        let t = self.cx.stubs.callout;
-        self.rel32_to(&[0xe8], t);
+        self.rel32_to(&[0xe8], stub);
     }
 
     /// The call-out of an instruction's fallback that comes back to the block with the
@@ -1218,17 +1224,13 @@ impl Em<'_, '_> {
     fn callout_back(&mut self, pc: u64, raw: u32) {
         self.rc.clear();
         let n = std::mem::take(&mut self.pending);
-        native2::count_callout(self, raw, self.slow_path);
-        self.slow_path = false;
         if n == 0 {
             dynasm!(self.ops ; .arch x64 ; xor ecx, ecx);
         } else {
             dynasm!(self.ops ; .arch x64 ; mov ecx, n as i32);
         }
-        dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
-        mov_imm(self, RDX, pc);
         let t = self.cx.stubs.callout_back;
-        self.rel32_to(&[0xe8], t);
+        self.call_insn_stub(pc, raw, t);
     }
 
     /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
@@ -2711,9 +2713,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         dynasm!(e.ops ; .arch x64 ; =>slow);
         // The interpreter sees the guest registers as they were at the probe (`dirty`:
         // the cache entries not yet stored there), and may fault: stored first.
-        for &(h, off) in dirty.iter() {
-            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
-        }
+        dirty.store(&mut e.ops);
         if profiled {
             e.slow_path = true;
         }
@@ -2721,9 +2721,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }
-        for &(h, off) in cached.iter() {
-            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
-        }
+        cached.load(&mut e.ops);
         dynasm!(e.ops ; .arch x64 ; jmp =>done);
         e.pending = pending;
     });

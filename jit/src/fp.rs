@@ -892,9 +892,7 @@ pub(super) fn side_exit(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) {
         let p = e.pending;
         e.pending = pending;
         dynasm!(e.ops ; .arch x64 ; =>out);
-        for &(h, off) in dirty.iter() {
-            dynasm!(e.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
-        }
+        dirty.store(&mut e.ops);
         if let Some(k) = hf {
             e.materialize(k);
         }

@@ -248,21 +248,23 @@ fn load_stamp(ops: &mut Asm, page: Option<u64>) {
 /// `ctx_index` of the block's EL and SPSel) with the check of the record at r8 (flags:
 /// equal or not). Clobbers rdx.
 fn cmp_check(ops: &mut Asm, i: usize, page: Option<u64>) {
+    load_check(ops, i, page);
+    dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [r8 + R_CHECK]);
+}
+
+/// Loads into rdx a record check: the fetch stamp of VA page `page` (or rax's) | `i`.
+fn load_check(ops: &mut Asm, i: usize, page: Option<u64>) {
     load_stamp(ops, page);
     if i != 0 {
         dynasm!(ops ; .arch x64 ; or rdx, i as i32);
     }
-    dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [r8 + R_CHECK]);
 }
 
 /// Sets the check of the record at r8 to the fetch stamp of rax's page | `i` (the checks
 /// of the module documentation hold now for its key, rax, in the context `i`). Clobbers
 /// rdx.
 fn set_check(ops: &mut Asm, i: usize) {
-    load_stamp(ops, None);
-    if i != 0 {
-        dynasm!(ops ; .arch x64 ; or rdx, i as i32);
-    }
+    load_check(ops, i, None);
     dynasm!(ops ; .arch x64 ; mov QWORD [r8 + R_CHECK], rdx);
 }
 

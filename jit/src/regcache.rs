@@ -71,6 +71,18 @@ impl Entries {
     pub fn iter(&self) -> impl Iterator<Item = &(u8, i32)> {
         self.0[..self.1].iter()
     }
+    /// Emits the stores of these entries to `Cpu`.
+    pub fn store(&self, ops: &mut Asm) {
+        for &(h, off) in self.iter() {
+            spill_one(ops, h, off);
+        }
+    }
+    /// Emits the loads of these entries' host registers from `Cpu`.
+    pub fn load(&self, ops: &mut Asm) {
+        for &(h, off) in self.iter() {
+            dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+        }
+    }
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.1
@@ -168,17 +180,20 @@ impl RegCache {
     /// Stores every dirty entry, the state unchanged: on a path that leaves the block
     /// (the emitter goes on with the other path, where the entries are still dirty).
     pub fn spill(&self, ops: &mut Asm) {
-        for e in self.dirty_entries().iter() {
-            spill_one(ops, e.0, e.1);
-        }
+        self.dirty_entries().store(ops);
     }
 
     /// The dirty entries (host register, `Cpu` offset): what a path leaving from here
     /// must store (kept by deferred code).
     pub fn dirty_entries(&self) -> Entries {
+        self.collect(self.dirty)
+    }
+
+    /// The entries of the slots whose bit is set in `mask`.
+    fn collect(&self, mask: u8) -> Entries {
         let mut e = Entries::default();
         for (i, (s, h)) in self.slot.iter().zip(HOST).enumerate() {
-            if let (Some(o), true) = (s, self.dirty & (1 << i) != 0) {
+            if let (Some(o), true) = (s, mask & (1 << i) != 0) {
                 e.0[e.1] = (h, *o);
                 e.1 += 1;
             }
@@ -289,14 +304,7 @@ impl RegCache {
 
     /// Every entry: (host register, `Cpu` offset) (a copy, kept by deferred code).
     pub fn entries(&self) -> Entries {
-        let mut e = Entries::default();
-        for (s, h) in self.slot.iter().zip(HOST) {
-            if let Some(o) = s {
-                e.0[e.1] = (h, *o);
-                e.1 += 1;
-            }
-        }
-        e
+        self.collect(u8::MAX)
     }
 }
 

@@ -131,9 +131,11 @@ const NO_KEY: u64 = u64::MAX;
 /// How many removed entries `Tlb::removals` reports one by one.
 const REMOVED_MAX: usize = 8;
 
-/// A multiplicative hasher for the `u64` keys of `Tlb::large`.
+/// A multiplicative hasher for the `u64` keys of `Tlb::large` (and the small fixed keys
+/// of the system register table, `sysreg::table`: SipHash's defence against chosen keys
+/// buys nothing for either).
 #[derive(Default, Clone, Copy)]
-struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {

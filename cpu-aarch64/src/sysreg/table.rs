@@ -720,29 +720,8 @@ fn isr(c: &mut Cpu, p: &mut dyn Platform) -> u64 {
 
 struct Table {
     regs: Vec<RegInfo>,
-    by_enc: HashMap<SysRegEnc, usize, std::hash::BuildHasherDefault<EncHasher>>,
-}
-
-/// The hasher of `Table::by_enc`: the encoding's five fields packed into one word, then
-/// mixed (a multiply, its high half folded down). The keys are the fixed set of the
-/// table, so SipHash's defence against chosen keys buys nothing there, and it cost every
-/// MRS/MSR the interpreter runs five rounds of it.
-#[derive(Default)]
-struct EncHasher(u64);
-
-impl std::hash::Hasher for EncHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u8(b);
-        }
-    }
-    fn write_u8(&mut self, b: u8) {
-        self.0 = self.0 << 8 | b as u64;
-    }
-    fn finish(&self) -> u64 {
-        let h = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^ h >> 32
-    }
+    /// (Looked up at every MRS/MSR the interpreter runs: a cheap hasher, not SipHash.)
+    by_enc: HashMap<SysRegEnc, usize, std::hash::BuildHasherDefault<crate::mmu::tlb::KeyHasher>>,
 }
 
 fn table() -> &'static Table {

@@ -94,6 +94,11 @@ pub fn is_gzip(data: &[u8]) -> bool {
     data.len() >= 2 && data[0] == 0x1f && data[1] == 0x8b
 }
 
+/// Whether `data` is an EFI zboot image ("MZ", then "zimg" at offset 4).
+pub fn is_zboot(data: &[u8]) -> bool {
+    data.len() >= 8 && &data[0..2] == b"MZ" && &data[4..8] == b"zimg"
+}
+
 /// Parses and checks the 64-byte header of an uncompressed Image.
 pub fn parse_header(data: &[u8], path: &str) -> Result<Header, ImageError> {
     if data.is_empty() {
@@ -168,7 +173,7 @@ pub fn decompress<'a>(data: &'a [u8], path: &str) -> Result<Cow<'a, [u8]>, Image
     if is_gzip(data) {
         return gunzip(data, path).map(Cow::Owned);
     }
-    if data.len() >= 0x20 && &data[0..2] == b"MZ" && &data[4..8] == b"zimg" {
+    if data.len() >= 0x20 && is_zboot(data) {
         let off = le32(data, 8) as usize;
         let size = le32(data, 12) as usize;
         let comp: Vec<u8> = data[0x18..0x20].iter().copied().take_while(|&b| b != 0).collect();

@@ -141,6 +141,15 @@ pub trait Platform: Bus {
     fn tlbi_broadcast(&mut self, _cpu: u8, _op: crate::mmu::TlbiOp, _arg: u64) {}
     /// SEV by `cpu`: sets the event register of the other PEs. Default: nothing.
     fn send_event(&mut self, _cpu: u8) {}
+    /// `cpu` wrote one of its generic timer registers (CTL, CVAL, TVAL): its timer
+    /// outputs are now `t` (`Cpu::timer_irqs` at the PE's counter). A timer's output
+    /// follows its registers at once (Arm ARM D11.2.4: the interrupt is ENABLE, ISTATUS
+    /// and not IMASK), so an interrupt controller should see a level the write lowered
+    /// before the PE's next instruction, not at the next time sample: a handler that
+    /// masked or re-armed the timer must not be interrupted again by the stale level.
+    /// (The MSR makes the PE sample its interrupt inputs again.) Default: nothing (the
+    /// machine samples the timers between runs).
+    fn timer_levels(&mut self, _cpu: u8, _t: crate::sysreg::timer::TimerLevels) {}
     /// Guest RAM ranges `(pa, len)` written since the last call other than by a PE's
     /// store (which `store_notify` reports): device DMA, firmware hooks. Execution
     /// engines with code caches drain this after each bus access and hook. Default: none.

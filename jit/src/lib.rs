@@ -412,6 +412,9 @@ impl Platform for JitPlat<'_> {
     fn send_event(&mut self, cpu: u8) {
         self.inner.send_event(cpu)
     }
+    fn timer_levels(&mut self, cpu: u8, t: cpu_aarch64::sysreg::timer::TimerLevels) {
+        self.inner.timer_levels(cpu, t)
+    }
 }
 
 /// A translated block.

@@ -673,6 +673,26 @@ impl Platform for SysBus {
     fn send_event(&mut self, cpu: u8) {
         self.pending.sev.push(cpu);
     }
+    /// Lowers at once the PE's timer PPIs whose output the register write took down (a
+    /// handler that masked or re-armed its timer is not interrupted again by the stale
+    /// level until the next turn, which a real timer never does). Levels a write raises
+    /// reach the GIC at the next turn (`sync_cpu_irqs`), as levels raised by time do:
+    /// raising them mid-turn too made Xen's boot (`tools/tests/xen.rs`) stop with every
+    /// PE waiting; not investigated further (the GIC's `CpuCtx` of the PE, also set only
+    /// at turns, is one suspect).
+    fn timer_levels(&mut self, cpu: u8, t: cpu_aarch64::sysreg::timer::TimerLevels) {
+        let levels = [
+            (board::TIMER_PHYS_INTID, t.phys),
+            (board::TIMER_VIRT_INTID, t.virt),
+            (board::TIMER_HYP_INTID, t.hyp),
+            (board::TIMER_SEC_PHYS_INTID, t.sec_phys),
+        ];
+        for (intid, level) in levels {
+            if !level {
+                self.gic.set_ppi(cpu as usize, intid, false);
+            }
+        }
+    }
 }
 
 /// The LS2088A-RDB machine.

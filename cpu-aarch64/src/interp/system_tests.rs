@@ -189,6 +189,8 @@ struct TestPlat {
     events: u32,
     /// ICC_PMR_EL1 of a minimal GIC CPU interface; other ICC registers are "absent".
     pmr: u64,
+    /// `Platform::timer_levels` calls, in order.
+    timer_out: Vec<(u8, TimerLevels)>,
 }
 
 impl Bus for TestPlat {
@@ -215,6 +217,9 @@ impl Platform for TestPlat {
     }
     fn send_event(&mut self, _cpu: u8) {
         self.events += 1;
+    }
+    fn timer_levels(&mut self, cpu: u8, t: TimerLevels) {
+        self.timer_out.push((cpu, t));
     }
     fn icc_access(&mut self, _cpu: u8, enc: SysRegEnc, write: Option<u64>) -> Option<u64> {
         if enc != SysRegEnc::new(3, 0, 4, 6, 0) {
@@ -285,7 +290,7 @@ fn setup_words(words: &[u32]) -> (Cpu, TestPlat) {
     cpu.sys.vbar[2] = BASE + 0x1000;
     cpu.sys.vbar[3] = BASE + 0x1800;
     cpu.sys.scr_el3 = 0x30 | SCR_RW | SCR_NS | SCR_HCE;
-    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0 })
+    (cpu, TestPlat { ram, irq: IrqLevels::default(), tlbi: vec![], events: 0, pmr: 0, timer_out: vec![] })
 }
 
 /// Runs until the program halts; returns the halt code.
@@ -1105,6 +1110,46 @@ fn timer_registers_and_levels() {
     assert_eq!(cpu.timer_ctl(timer::Timer::Phys, 2000), 7);
     // TVAL reads the low 32 bits of CVAL - count once the timer has fired.
     assert_eq!(cpu.timer_tval(timer::Timer::Phys, 1501), 0xffff_ffff);
+}
+
+/// Every write of a timer register hands the PE's new timer outputs to the platform at
+/// once (`Platform::timer_levels`; the output is ENABLE && ISTATUS && !IMASK, Arm ARM
+/// D11.2.4), so that an interrupt controller never keeps a level the write lowered.
+/// Expected levels worked out by hand, the counter fixed at 2000.
+#[test]
+fn timer_writes_report_the_new_output_levels() {
+    let (mut cpu, mut p) = setup(
+        "msr cntp_cval_el0, x1\n msr cntp_ctl_el0, x2\n msr cntp_ctl_el0, x3\n msr cntp_ctl_el0, x2\n \
+         msr cntp_tval_el0, x4\n msr cntv_ctl_el0, x2\n mrs x5, cntp_ctl_el0\n msr cntv_cval_el0, x6",
+    );
+    p.ram.ticks = 2000;
+    cpu.sys.cntvoff_el2 = 0;
+    cpu.sys.cntv_cval_el0 = 1000;
+    cpu.sys.cntp_ctl_el0 = 0;
+    cpu.sys.cntv_ctl_el0 = 0;
+    cpu.st.x[1] = 1500; // already reached
+    cpu.st.x[2] = 1; // ENABLE
+    cpu.st.x[3] = 3; // ENABLE | IMASK
+    cpu.st.x[4] = 100; // TVAL: CVAL = 2100, not reached
+    cpu.st.x[6] = 3000; // not reached
+    at_el(&mut cpu, 2);
+    assert_eq!(run(&mut cpu, &mut p), END);
+    let none = TimerLevels::default();
+    let phys = TimerLevels { phys: true, ..none };
+    let virt = TimerLevels { virt: true, ..none };
+    assert_eq!(
+        p.timer_out,
+        vec![
+            (0, none), // CVAL 1500, still disabled
+            (0, phys), // enabled: 2000 >= 1500
+            (0, none), // IMASK
+            (0, phys), // unmasked again
+            (0, none), // TVAL 100: CVAL 2100 > 2000
+            (0, virt), // virtual timer enabled: 2000 >= 1000
+            // (an MRS reports nothing)
+            (0, none), // virtual CVAL 3000
+        ]
+    );
 }
 
 #[test]

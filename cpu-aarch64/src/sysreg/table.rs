@@ -683,19 +683,39 @@ fn timer_regs(b: &mut Builder) {
         ($name_ctl:expr, $name_cval:expr, $name_tval:expr, $op1:expr, $crm:expr, $min:expr, $ck:expr, $t:expr, $ctl:ident, $cval:ident) => {
             b.add($name_tval, (3, $op1, 14, $crm, 0), $min, RW, $ck, (
                 |c, p, _e| c.timer_tval($t, p.counter_at(c.icount)),
-                |c, p, _e, v| c.sys.$cval = c.timer_cval_from_tval($t, p.counter_at(c.icount), v),
+                |c, p, _e, v| {
+                    c.sys.$cval = c.timer_cval_from_tval($t, p.counter_at(c.icount), v);
+                    timer_written(c, p);
+                },
             ));
             b.add($name_ctl, (3, $op1, 14, $crm, 1), $min, RW, $ck, (
                 |c, p, _e| c.timer_ctl($t, p.counter_at(c.icount)),
-                |c, _p, _e, v| c.sys.$ctl = v & (CTL_ENABLE | CTL_IMASK),
+                |c, p, _e, v| {
+                    c.sys.$ctl = v & (CTL_ENABLE | CTL_IMASK);
+                    timer_written(c, p);
+                },
             ));
-            b.add($name_cval, (3, $op1, 14, $crm, 2), $min, RW, $ck, sys!($cval));
+            b.add($name_cval, (3, $op1, 14, $crm, 2), $min, RW, $ck, (
+                |c: &mut Cpu, _p: &mut dyn Platform, _e: SysRegEnc| -> u64 { c.sys.$cval },
+                |c: &mut Cpu, p: &mut dyn Platform, _e: SysRegEnc, v: u64| {
+                    c.sys.$cval = v;
+                    timer_written(c, p);
+                },
+            ));
         };
     }
     tmr!("CNTP_CTL_EL0", "CNTP_CVAL_EL0", "CNTP_TVAL_EL0", 3, 2, 0, ck_cntp, Timer::Phys, cntp_ctl_el0, cntp_cval_el0);
     tmr!("CNTV_CTL_EL0", "CNTV_CVAL_EL0", "CNTV_TVAL_EL0", 3, 3, 0, ck_cntv, Timer::Virt, cntv_ctl_el0, cntv_cval_el0);
     tmr!("CNTHP_CTL_EL2", "CNTHP_CVAL_EL2", "CNTHP_TVAL_EL2", 4, 2, 2, ok, Timer::Hyp, cnthp_ctl_el2, cnthp_cval_el2);
     tmr!("CNTPS_CTL_EL1", "CNTPS_CVAL_EL1", "CNTPS_TVAL_EL1", 7, 2, 1, ck_cntps, Timer::SecPhys, cntps_ctl_el1, cntps_cval_el1);
+}
+
+/// After a write to a timer register: the PE's timer outputs go to the platform at once
+/// (`Platform::timer_levels`); the MSR makes the PE sample its interrupt inputs before
+/// the next instruction.
+fn timer_written(c: &mut Cpu, p: &mut dyn Platform) {
+    let t = c.timer_irqs(p.counter_at(c.icount));
+    p.timer_levels(c.cfg.index, t);
 }
 
 /// ISR_EL1: pending SError (A), IRQ (I), FIQ (F). At EL1/EL0 in Non-secure state with

@@ -39,6 +39,25 @@ pub(crate) type Asm = VecAssembler<X64Relocation>;
 /// Code bytes the reused assembler keeps room for (a typical block is under 1 KB).
 const ASM_ROOM: usize = 4096;
 
+/// `mov Rq(h), [rbx + off]` (a `Cpu` field), with a one-byte displacement when `off` fits
+/// (dynasm encodes a run-time displacement as four bytes unless told).
+pub(crate) fn ld_cpu(ops: &mut Asm, h: u8, off: i32) {
+    if off == off as i8 as i32 {
+        dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [BYTE rbx + off as i8]);
+    } else {
+        dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+    }
+}
+
+/// `mov [rbx + off], Rq(h)` (a `Cpu` field), as `ld_cpu`.
+pub(crate) fn st_cpu(ops: &mut Asm, off: i32, h: u8) {
+    if off == off as i8 as i32 {
+        dynasm!(ops ; .arch x64 ; mov QWORD [BYTE rbx + off as i8], Rq(h));
+    } else {
+        dynasm!(ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+    }
+}
+
 /// A new assembler for `BlockCx::asm`.
 pub(crate) fn assembler() -> Asm {
     Asm::new_with_capacity(0, ASM_ROOM, 16, 0, 16, 64, 16)
@@ -116,6 +135,47 @@ pub(crate) struct Stubs {
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
     /// per EL | SPSel << 2 (the key bits it is passed).
     pub fetch_miss: [usize; 8],
+    /// `call`ed by a plain access's probe whose aligned key missed (`probe_as`), per
+    /// [store][log2(bytes) - 1][address in rax rather than r10], with rsi = the entry,
+    /// rdx = the key: returns ZF = 1 when the unaligned access hits the entry (see
+    /// `unaligned_stub`). Clobbers rdx.
+    pub unaligned: [[[usize; 2]; 4]; 2],
+}
+
+/// The address registers `Stubs::unaligned` serves.
+const UNALIGNED_REGS: [u8; 2] = [10, RAX];
+
+/// `Stubs::unaligned[store][k][r]`'s code (`n` = 2 << k bytes, address in host register
+/// `a`): after the aligned key missed, the access hits if the key matches the entry's
+/// tag but in bits 3:0 (same page and epoch), the entry allows unaligned accesses
+/// (`mem::FAST_UNALIGNED`) and the access stays in the page ((VA & 0xfff) + n <= 0x1000),
+/// as `Cpu::read_mem`/`write_mem` decide. Shared (it was ~60 bytes per access inline).
+fn unaligned_stub(ops: &mut Asm, store: bool, n: u32, a: u8) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tag_ty, ty) = if store { (cpu_aarch64::mem::QUIET, 2) } else { (1, 1) };
+    let tag = (tag_ty * l.entries * l.entry_size + l.e_tag) as i32;
+    let flags = (ty * l.entries * l.entry_size + l.e_flags) as i32;
+    let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
+    dynasm!(ops
+        ; .arch x64
+        ; xor rdx, QWORD [rsi + tag]
+        ; test rdx, -16
+        // (ZF = 0: a miss.)
+        ; jnz >done
+        ; test BYTE [rsi + flags], unal as i8
+        ; jz >miss
+        ; mov edx, Rd(a)
+        ; and edx, 0xfff
+        ; cmp edx, (0x1000 - n) as i32
+        // (Above: ZF = 0.)
+        ; ja >done
+        ; cmp edx, edx
+        ; done:
+        ; ret
+        ; miss:
+        ; or edx, -1
+        ; ret
+    );
 }
 
 /// Bytes from a chain slot (the rel32 of `exit_to`'s JMP) to the return address of the
@@ -263,6 +323,14 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ras::probe(&mut ops, i, true, lg);
         st.probe_ret[i] = at(&ops);
         ras::probe(&mut ops, i, false, lr);
+    }
+    for (store, by_n) in st.unaligned.iter_mut().enumerate() {
+        for (k, by_reg) in by_n.iter_mut().enumerate() {
+            for (r, s) in by_reg.iter_mut().enumerate() {
+                *s = at(&ops);
+                unaligned_stub(&mut ops, store == 1, 2 << k, UNALIGNED_REGS[r]);
+            }
+        }
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -501,6 +569,16 @@ extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
     let pa_ctx = pa | ctx_bits;
     let e = unsafe { &*ctx.jcache.add(crate::jc_hash(va, pa_ctx)) };
     if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
+}
+
+/// The instructions of a block being translated (`block`): (PC, word, decoded), room for
+/// a two-block loop (`fp::loop_tail`). One per `Jit`, reused (only the entries a
+/// translation writes are read).
+pub(crate) type List = [(u64, u32, Insn); 2 * crate::MAX_BLOCK];
+
+/// A new `List`.
+pub(crate) fn new_list() -> Box<List> {
+    Box::new([(0, 0, Insn::Undefined(0)); 2 * crate::MAX_BLOCK])
 }
 
 /// Per-block translation context.
@@ -775,12 +853,12 @@ fn kills_nzcv(insn: &Insn) -> bool {
 /// slow path, exception or exit), except when the emitter falls back to the interpreter
 /// for one of them (an encoding it does not handle): `emit_block` detects that and the
 /// block is translated again without the elimination.
-fn nzcv_dead(insns: &[Insn]) -> [bool; crate::MAX_BLOCK] {
+fn nzcv_dead(insns: &[(u64, u32, Insn)]) -> [bool; crate::MAX_BLOCK] {
     let mut dead = [false; crate::MAX_BLOCK];
     let mut killed = false;
     for i in (0..insns.len().min(crate::MAX_BLOCK)).rev() {
         dead[i] = killed;
-        let insn = &insns[i];
+        let insn = &insns[i].2;
         killed = if kills_nzcv(insn) {
             true
         } else {
@@ -833,7 +911,7 @@ impl Em<'_, '_> {
                 Some((a, o, _)) if o == off => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(a)),
                 _ => match self.rc.find(off) {
                     Some(c) => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(c)),
-                    None => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+                    None => ld_cpu(&mut self.ops, h, off),
                 },
             }
         }
@@ -859,7 +937,7 @@ impl Em<'_, '_> {
                 self.rc.set_dirty(c);
             }
             None => {
-                dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+                st_cpu(&mut self.ops, off, h);
                 self.rc.forget(off);
             }
         }
@@ -884,11 +962,8 @@ impl Em<'_, '_> {
             self.rc.set_dirty(c);
             return;
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rax, QWORD v as i64
-            ; mov QWORD [rbx + off], rax
-        );
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD v as i64);
+        st_cpu(&mut self.ops, off, RAX);
     }
 
     /// Stores the dirty `regcache` entries and forgets every entry: before code that
@@ -1247,33 +1322,28 @@ impl Em<'_, '_> {
 /// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
 /// address `start`). Returns the number of guest instructions and the 64-byte lines of
 /// the page that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<(u32, u64)> {
-    // The block ends at the first instruction that may branch or change the context.
-    // (Each word decoded once: `decoded` keeps them for the emission loop below.)
-    let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
-    let mut n = 0;
-    for (&w, d) in words.iter().zip(decoded.iter_mut()) {
-        n += 1;
-        *d = (cx.decode)(w);
-        if ends_block(d) {
-            break;
-        }
-    }
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>, list: &mut List) -> Option<(u32, u64)> {
     if words.is_empty() {
         return None;
     }
-    let n = n.max(1).min(words.len());
-    // The instructions: (PC, word, decoded); a two-block FP loop continues at its
-    // branch's target (`fp::loop_tail`), the branch becoming a side exit (`side`).
-    let mut list = [(0u64, 0u32, Insn::Undefined(0)); 2 * crate::MAX_BLOCK];
-    for (i, (&w, &d)) in words.iter().zip(decoded.iter()).take(n).enumerate() {
-        list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
+    // The block ends at the first instruction that may branch or change the context.
+    // The instructions: (PC, word, decoded), each word decoded once; a two-block FP loop
+    // continues at its branch's target (`fp::loop_tail`), the branch becoming a side
+    // exit (`side`).
+    let mut n = 0;
+    for (i, (&w, l)) in words.iter().zip(list.iter_mut()).enumerate() {
+        n += 1;
+        let d = (cx.decode)(w);
+        *l = (cx.va.wrapping_add(4 * i as u64), w, d);
+        if ends_block(&d) {
+            break;
+        }
     }
+    let list = &mut list[..];
     let mut len = n;
-    let side = if cx.prefix { None } else { fp::loop_tail(cx, &mut list, &mut len) };
+    let side = if cx.prefix { None } else { fp::loop_tail(cx, list, &mut len) };
     let list = &list[..len];
-    let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
-    let dead = nzcv_dead(&insns);
+    let dead = nzcv_dead(list);
     // A block that branches back to its own start with FP state worth keeping across
     // that branch is translated again following the plan the first translation found
     // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
@@ -1300,8 +1370,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         }
     };
     done?;
-    let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
-    dump(cx.va, start, out, &ws);
+    dump(cx.va, start, out, list);
     // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
     // reads only in it.)
     let lines = list.iter().fold(0u64, |m, l| m | crate::line_mask(l.0 & 0xfff, 4));
@@ -1440,7 +1509,7 @@ fn budget_check(e: &mut Em<'_, '_>, n: usize, over: dynasmrt::DynamicLabel) {
 /// [LO, HI) (the prefix `LO-HI:` omitted: every block) is written to `DIR/<va>-<host address>.bin` (the host code, for
 /// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
 /// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
-fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
+fn dump(va: u64, host: usize, code: &[u8], list: &[(u64, u32, Insn)]) {
     use std::sync::OnceLock;
     static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
     let cfg = CFG.get_or_init(|| {
@@ -1459,7 +1528,7 @@ fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
     if va < *lo || va >= *hi {
         return;
     }
-    let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let guest: Vec<u8> = list.iter().flat_map(|l| l.1.to_le_bytes()).collect();
     let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
     let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
 }
@@ -1770,7 +1839,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 // (Cached first only if the next instruction may read the copy.)
                 let cached = e.rc.find(off).or_else(|| {
                     let c = if next { e.rc.bind(&mut e.ops, off)? } else { return None };
-                    dynasm!(e.ops ; .arch x64 ; mov Rq(c), QWORD [rbx + off]);
+                    ld_cpu(&mut e.ops, c, off);
                     Some(c)
                 });
                 if let Some(c) = cached {
@@ -2420,7 +2489,25 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; add rsi, QWORD [rbx + tables]
         ; cmp rdx, QWORD [rsi + tag_off + e_tag]
     );
-    if plain && n > 1 {
+    // (`Stubs::unaligned` serves loads and inline stores: tags of table 1 or `QUIET`.)
+    let store = tag_ty == cpu_aarch64::mem::QUIET;
+    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && (tag_ty, ty) == if store { (tag_ty, 2) } else { (1, 1) });
+    if let (true, Some(r)) = (plain && n > 1, stub) {
+        // The unaligned case out of line (after the block's end) in a shared stub, back
+        // to `hit`.
+        let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+        let t = e.cx.stubs.unaligned[store as usize][n.trailing_zeros() as usize - 1][r];
+        dynasm!(e.ops ; .arch x64 ; jne =>unaligned ; =>hit);
+        fp::defer(e, move |e| {
+            dynasm!(e.ops ; .arch x64 ; =>unaligned);
+            e.rel32_to(&[0xe8], t);
+            dynasm!(e.ops
+                ; .arch x64
+                ; je =>hit
+                ; jmp =>slow
+            );
+        });
+    } else if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
         let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
         let e_flags = l.e_flags as i32;
@@ -2481,6 +2568,33 @@ fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
 /// `load_n` (zero-extending) or `store_n` of host register `v` at [`h` + r10 + `disp`]
 /// (`h` a host offset from `address_and_probe_as`).
 fn mem_n(e: &mut Em<'_, '_>, load: bool, v: u8, h: u8, disp: i32, n: u32) {
+    if disp == 0 && h & 7 != 5 {
+        // (No displacement byte: base rbp/r13 would need one.)
+        match (load, n) {
+            (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10]),
+            (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10]),
+            (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [Rq(h) + r10]),
+            (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [Rq(h) + r10]),
+            (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h) + r10], Rb(v)),
+            (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h) + r10], Rw(v)),
+            (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h) + r10], Rd(v)),
+            (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h) + r10], Rq(v)),
+        }
+        return;
+    }
+    if disp == disp as i8 as i32 {
+        match (load, n) {
+            (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [BYTE Rq(h) + r10 + disp as i8]),
+            (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [BYTE Rq(h) + r10 + disp as i8]),
+            (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [BYTE Rq(h) + r10 + disp as i8]),
+            (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [BYTE Rq(h) + r10 + disp as i8]),
+            (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [BYTE Rq(h) + r10 + disp as i8], Rb(v)),
+            (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [BYTE Rq(h) + r10 + disp as i8], Rw(v)),
+            (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [BYTE Rq(h) + r10 + disp as i8], Rd(v)),
+            (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [BYTE Rq(h) + r10 + disp as i8], Rq(v)),
+        }
+        return;
+    }
     match (load, n) {
         (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10 + disp]),
         (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10 + disp]),
@@ -2653,6 +2767,9 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     match (ix, off) {
         (_, None) => {}
         _ if direct => {}
+        (Ix::Off, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; lea r10, [BYTE rax + off as i8]),
+        (Ix::Pre, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; lea r10, [BYTE rax + off as i8] ; mov r11, r10),
+        (Ix::Post, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [BYTE rax + off as i8]),
         (Ix::Off, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
         (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
         (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
@@ -2719,7 +2836,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         }
         e.callout_back(pc, raw);
         if let Some((h, off)) = avail {
-            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            ld_cpu(&mut e.ops, h, off);
         }
         cached.load(&mut e.ops);
         dynasm!(e.ops ; .arch x64 ; jmp =>done);

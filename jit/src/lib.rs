@@ -581,6 +581,8 @@ pub struct Jit {
     /// code is taken out to before `install` (kept for the next translation).
     asm: emit::Asm,
     code_out: Vec<u8>,
+    /// The instruction list every translation uses in turn (`emit::block`).
+    list: Box<emit::List>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     ics: ics::Ics,
@@ -711,6 +713,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
+            list: emit::new_list(),
             ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
@@ -987,7 +990,7 @@ impl Jit {
             decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
-        let r = emit::block(&mut cx, start, words, &mut out);
+        let r = emit::block(&mut cx, start, words, &mut out, &mut self.list);
         let off = r.and_then(|_| self.install(&out));
         let bytes = out.len();
         self.code_out = out;

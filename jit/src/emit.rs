@@ -40,21 +40,29 @@ pub(crate) type Asm = VecAssembler<X64Relocation>;
 const ASM_ROOM: usize = 4096;
 
 /// `mov Rq(h), [rbx + off]` (a `Cpu` field), with a one-byte displacement when `off` fits
-/// (dynasm encodes a run-time displacement as four bytes unless told).
+/// (dynasm encodes a run-time displacement as four bytes unless told). Encoded here (the
+/// most frequent instruction of translated code): REX.W (+ REX.R for r8-r15), 8B, ModRM
+/// (mod 01 or 10, reg = h, rm = rbx), displacement.
+#[inline]
 pub(crate) fn ld_cpu(ops: &mut Asm, h: u8, off: i32) {
-    if off == off as i8 as i32 {
-        dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [BYTE rbx + off as i8]);
-    } else {
-        dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
-    }
+    rbx_mov(ops, 0x8b, h, off);
 }
 
-/// `mov [rbx + off], Rq(h)` (a `Cpu` field), as `ld_cpu`.
+/// `mov [rbx + off], Rq(h)` (a `Cpu` field), as `ld_cpu` (opcode 89).
+#[inline]
 pub(crate) fn st_cpu(ops: &mut Asm, off: i32, h: u8) {
+    rbx_mov(ops, 0x89, h, off);
+}
+
+#[inline]
+fn rbx_mov(ops: &mut Asm, op: u8, h: u8, off: i32) {
+    let rex = 0x48 | (h >> 3 & 1) << 2;
+    let reg = (h & 7) << 3 | 3;
     if off == off as i8 as i32 {
-        dynasm!(ops ; .arch x64 ; mov QWORD [BYTE rbx + off as i8], Rq(h));
+        ops.extend([rex, op, 0x40 | reg, off as u8]);
     } else {
-        dynasm!(ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+        let d = off.to_le_bytes();
+        ops.extend([rex, op, 0x80 | reg, d[0], d[1], d[2], d[3]]);
     }
 }
 
@@ -104,6 +112,11 @@ pub(crate) struct Stubs {
     /// subtracts that count and the instruction again before returning, so that the
     /// fallback and the fast path meet with the same pending count.
     pub callout_back: usize,
+    /// `callout` and `callout_back` with their operands after the CALL instead of in
+    /// registers: the instruction word (4 bytes), its PC (8) and, for `callout_back_data`,
+    /// the count (1); they return past them (`Em::call_insn_stub`).
+    pub callout_data: usize,
+    pub callout_back_data: usize,
     /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
     pub budget: usize,
     /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
@@ -254,6 +267,33 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; add rsp, 8
         ; jmp =>epi
     );
+    // The same two with their operands in the 12 bytes after the CALL (instruction word,
+    // then PC), and for `callout_back_data` the count in a 13th: for PCs that would need
+    // a 10-byte MOV (`Em::call_insn_stub`).
+    st.callout_data = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov rax, QWORD [rsp]
+        ; mov esi, DWORD [rax]
+        ; mov rdx, QWORD [rax + 4]
+        ; add QWORD [rsp], 12
+    );
+    let rel = |ops: &Asm, t: usize| (t.wrapping_sub(at(ops) + 5) as i32).to_le_bytes();
+    let r = rel(&ops, st.callout);
+    ops.push(0xe9);
+    ops.extend(r);
+    st.callout_back_data = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov rax, QWORD [rsp]
+        ; mov esi, DWORD [rax]
+        ; mov rdx, QWORD [rax + 4]
+        ; movzx ecx, BYTE [rax + 12]
+        ; add QWORD [rsp], 13
+    );
+    let r = rel(&ops, st.callout_back);
+    ops.push(0xe9);
+    ops.extend(r);
     st.budget = at(&ops);
     dynasm!(ops
         ; .arch x64
@@ -1278,14 +1318,31 @@ impl Em<'_, '_> {
         self.flush_count();
         // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
         let t = self.cx.stubs.callout;
-        self.call_insn_stub(pc, raw, t);
+        self.call_insn_stub(pc, raw, t, None);
     }
 
     /// Calls `stub` (`Stubs::callout` or `Stubs::callout_back`) with esi = `raw`, rdx =
     /// `pc`, counted as a call-out when profiling.
-    fn call_insn_stub(&mut self, pc: u64, raw: u32, stub: usize) {
+    /// A PC above 4 GiB (a 10-byte MOV) goes after the CALL instead (`Stubs::callout_data`,
+    /// `callout_back_data`), with `back`'s count: 17 or 18 bytes instead of 20 to 25.
+    fn call_insn_stub(&mut self, pc: u64, raw: u32, stub: usize, back: Option<i32>) {
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
+        if pc > u32::MAX as u64 && back.is_none_or(|n| (0..=255).contains(&n)) {
+            let stub = if back.is_some() { self.cx.stubs.callout_back_data } else { self.cx.stubs.callout_data };
+            self.rel32_to(&[0xe8], stub);
+            self.ops.extend(raw.to_le_bytes());
+            self.ops.extend(pc.to_le_bytes());
+            if let Some(n) = back {
+                self.ops.push(n as u8);
+            }
+            return;
+        }
+        match back {
+            Some(0) => dynasm!(self.ops ; .arch x64 ; xor ecx, ecx),
+            Some(n) => dynasm!(self.ops ; .arch x64 ; mov ecx, n),
+            None => {}
+        }
         dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
         mov_imm(self, RDX, pc);
         self.rel32_to(&[0xe8], stub);
@@ -1299,13 +1356,8 @@ impl Em<'_, '_> {
     fn callout_back(&mut self, pc: u64, raw: u32) {
         self.rc.clear();
         let n = std::mem::take(&mut self.pending);
-        if n == 0 {
-            dynasm!(self.ops ; .arch x64 ; xor ecx, ecx);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; mov ecx, n as i32);
-        }
         let t = self.cx.stubs.callout_back;
-        self.call_insn_stub(pc, raw, t);
+        self.call_insn_stub(pc, raw, t, Some(n));
     }
 
     /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
@@ -2495,17 +2547,15 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     if let (true, Some(r)) = (plain && n > 1, stub) {
         // The unaligned case out of line (after the block's end) in a shared stub, back
         // to `hit`.
-        let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
+        let unaligned = e.ops.new_dynamic_label();
         let t = e.cx.stubs.unaligned[store as usize][n.trailing_zeros() as usize - 1][r];
-        dynasm!(e.ops ; .arch x64 ; jne =>unaligned ; =>hit);
+        dynasm!(e.ops ; .arch x64 ; jne =>unaligned);
+        let hit = e.ops.offset().0;
         fp::defer(e, move |e| {
             dynasm!(e.ops ; .arch x64 ; =>unaligned);
             e.rel32_to(&[0xe8], t);
-            dynasm!(e.ops
-                ; .arch x64
-                ; je =>hit
-                ; jmp =>slow
-            );
+            jump_back(&mut e.ops, Some(0x4), hit);
+            dynasm!(e.ops ; .arch x64 ; jmp =>slow);
         });
     } else if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
@@ -2796,7 +2846,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
             ; and eax, 0xfff
             ; cmp eax, (0x1000 - 2 * n) as i32
             ; jbe =>same
-            ; lea rax, [r10 + n as i32]
+            ; lea rax, [BYTE r10 + n as i8]
         );
         probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
         dynasm!(e.ops ; .arch x64 ; =>same);
@@ -2809,7 +2859,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
 /// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries) {
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
@@ -2824,6 +2874,8 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     // So do the cached registers (`regcache`): both paths meet with the same entries.
     let cached = e.rc.entries();
+    // (`done`: where both paths meet, right after this.)
+    let done = e.ops.offset().0;
     fp::defer(e, move |e| {
         let pending = e.pending;
         e.pending = p0;
@@ -2839,18 +2891,35 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
             ld_cpu(&mut e.ops, h, off);
         }
         cached.load(&mut e.ops);
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        jump_back(&mut e.ops, None, done);
         e.pending = pending;
     });
-    dynasm!(e.ops ; .arch x64 ; =>done);
     e.pending = p0 + 1;
+}
+
+/// A jump (`cc`: a Jcc with that x86 condition code) back to code offset `target`
+/// (already emitted, so its distance is known: the two-byte form when it fits). No label
+/// is made for it.
+fn jump_back(ops: &mut Asm, cc: Option<u8>, target: usize) {
+    let at = ops.offset().0;
+    debug_assert!(target <= at);
+    let short = target as i64 - (at as i64 + 2);
+    if short >= -128 {
+        ops.extend([cc.map_or(0xeb, |c| 0x70 | c), short as i8 as u8]);
+        return;
+    }
+    let long = (target as i64 - (at as i64 + if cc.is_some() { 6 } else { 5 })) as i32;
+    match cc {
+        Some(c) => ops.extend([0x0f, 0x80 | c]),
+        None => ops.push(0xe9),
+    }
+    ops.extend(long.to_le_bytes());
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
-    let done = e.ops.new_dynamic_label();
     address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
     // (What the fallback must store: the dirty entries at every jump to `slow`.)
     let dirty = e.rc.dirty_entries();
@@ -2881,7 +2950,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, rn, ix, slow, done, true, dirty);
+    finish_access(e, pc, raw, rn, ix, slow, true, dirty);
     true
 }
 
@@ -2893,5 +2962,56 @@ fn csel_else_rdx(e: &mut Em, d: &DpReg) {
         DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
         DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ld_cpu`/`st_cpu` encode what dynasm encodes for the same instruction (its
+    /// one-byte displacement form where the offset fits, else the four-byte one), for
+    /// every host register and offsets around both limits.
+    #[test]
+    fn cpu_moves_match_dynasm() {
+        for h in 0..16u8 {
+            for off in [0, 8, 0x78, 0x7f, 0x80, 0xf8, 0x100, 0x380, -8, -0x80, -0x81, 0x12345] {
+                let mut ours = assembler();
+                ld_cpu(&mut ours, h, off);
+                st_cpu(&mut ours, off, h);
+                let mut theirs = assembler();
+                if off == off as i8 as i32 {
+                    dynasm!(theirs ; .arch x64 ; mov Rq(h), QWORD [BYTE rbx + off as i8] ; mov QWORD [BYTE rbx + off as i8], Rq(h));
+                } else {
+                    dynasm!(theirs ; .arch x64 ; mov Rq(h), QWORD [rbx + off] ; mov QWORD [rbx + off], Rq(h));
+                }
+                let (a, b) = (ours.take().unwrap(), theirs.take().unwrap());
+                assert_eq!(a, b, "h {h} off {off:#x}");
+                assert_eq!(a.len(), if off == off as i8 as i32 { 8 } else { 14 });
+            }
+        }
+    }
+
+    /// `jump_back`'s encodings, worked out by hand from the x86 manual (JMP rel8 EB,
+    /// rel32 E9; Jcc rel8 70+cc, rel32 0F 80+cc; displacements from the next instruction).
+    #[test]
+    fn backward_jumps() {
+        let at = |n: usize| {
+            let mut ops = assembler();
+            ops.extend(std::iter::repeat_n(0x90u8, n));
+            ops
+        };
+        let mut ops = at(10);
+        jump_back(&mut ops, None, 0);
+        assert_eq!(&ops.take().unwrap()[10..], [0xeb, 0xf4]); // -12
+        let mut ops = at(126);
+        jump_back(&mut ops, Some(0x4), 0);
+        assert_eq!(&ops.take().unwrap()[126..], [0x74, 0x80]); // -128: still short
+        let mut ops = at(127);
+        jump_back(&mut ops, Some(0x4), 0);
+        assert_eq!(&ops.take().unwrap()[127..], [0x0f, 0x84, 0x7b, 0xff, 0xff, 0xff]); // -133
+        let mut ops = at(200);
+        jump_back(&mut ops, None, 8);
+        assert_eq!(&ops.take().unwrap()[200..], [0xe9, 0x3b, 0xff, 0xff, 0xff]); // -197
     }
 }

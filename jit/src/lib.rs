@@ -761,7 +761,7 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.callout_data, "callout_data".into()), (st.callout_back, "callout_back".into()), (st.callout_back_data, "callout_back_data".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));

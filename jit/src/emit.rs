@@ -84,6 +84,7 @@ const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
 const CTX_ENDS: i32 = offset_of!(Ctx, ends) as i32;
+const CTX_TABS: i32 = offset_of!(Ctx, tabs) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
@@ -117,11 +118,12 @@ pub(crate) struct Stubs {
     /// the count (1); they return past them (`Em::call_insn_stub`).
     pub callout_data: usize,
     pub callout_back_data: usize,
-    /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
+    /// `call`ed with the block's VA in the 8 bytes after the CALL: PC = that VA,
+    /// `exit::BUDGET`.
     pub budget: usize,
-    /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
-    /// before the call): PC = rax, `Ctx::slot` from the return address, `Ctx::slot_page`
-    /// = rcx, `exit::CHAIN`.
+    /// `call`ed right after `exit_to`'s chain slot (see `Em::exit_to` for the layout):
+    /// PC and `Ctx::slot_page` from the 12 bytes after the call, `Ctx::slot` from the
+    /// return address, `exit::CHAIN`.
     pub chain: usize,
     /// `Em::chain_lookup`'s code, jumped to with rax = target VA (stored as PC), one per
     /// EL | SPSel << 2 of the block.
@@ -166,8 +168,9 @@ const UNALIGNED_REGS: [u8; 2] = [10, RAX];
 fn unaligned_stub(ops: &mut Asm, store: bool, n: u32, a: u8) {
     let l = cpu_aarch64::mem::fast_layout();
     let (tag_ty, ty) = if store { (cpu_aarch64::mem::QUIET, 2) } else { (1, 1) };
-    let tag = (tag_ty * l.entries * l.entry_size + l.e_tag) as i32;
-    let flags = (ty * l.entries * l.entry_size + l.e_flags) as i32;
+    // (rsi is the entry in the tag's table: `probe_as`.)
+    let tag = l.e_tag as i32;
+    let flags = (ty as i32 - tag_ty as i32) * (l.entries * l.entry_size) as i32 + l.e_flags as i32;
     let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
     dynasm!(ops
         ; .arch x64
@@ -192,9 +195,10 @@ fn unaligned_stub(ops: &mut Asm, store: bool, n: u32, a: u8) {
 }
 
 /// Bytes from a chain slot (the rel32 of `exit_to`'s JMP) to the return address of the
-/// CALL to `Stubs::chain` that follows it: the rel32 (4), `mov rax, imm64` (10),
-/// `mov ecx, imm32` (5), `call rel32` (5).
-const CHAIN_TAIL: i32 = 4 + 10 + 5 + 5;
+/// CALL to `Stubs::chain` that follows it: the rel32 (4), `call rel32` (5). The CALL is
+/// followed by the exit's target VA (8 bytes) and PA page (4), which `Stubs::chain` reads
+/// there (it never returns).
+const CHAIN_TAIL: i32 = 4 + 5;
 
 /// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
 /// rbx/r12 and jumps to `entry`; translated code returns through `Stubs::epilogue`. The
@@ -297,6 +301,9 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     st.budget = at(&ops);
     dynasm!(ops
         ; .arch x64
+        // `call`ed with the block's VA in the 8 bytes after the CALL (it never returns).
+        ; pop rax
+        ; mov rax, QWORD [rax]
         ; mov QWORD [rbx + OFF_PC], rax
         ; mov eax, exit::BUDGET as i32
         ; jmp =>epi
@@ -305,6 +312,8 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     dynasm!(ops
         ; .arch x64
         ; pop rdx
+        ; mov rax, QWORD [rdx]
+        ; mov ecx, DWORD [rdx + 8]
         ; sub rdx, CHAIN_TAIL
         ; mov QWORD [rbx + OFF_PC], rax
         ; mov QWORD [r12 + CTX_SLOT], rdx
@@ -1215,17 +1224,16 @@ impl Em<'_, '_> {
             // The slot is the rel32 of a direct JMP, first to the next instruction (the
             // miss path); the dispatcher patches it to the target block (`Jit::run`).
             // Then `Stubs::chain` finds the slot from its return address (`CHAIN_TAIL`
-            // bytes of fixed-size instructions): rax = PC, ecx = the PA page (PAs have
-            // at most 48 bits: the page number fits in 32).
+            // bytes of fixed-size instructions) and PC and the PA page (PAs have at most
+            // 48 bits: the page number fits in 32) in the 12 bytes after its CALL.
             let page = (self.cx.pa >> 12) as u32;
             let at = self.ops.offset().0;
-            self.ops.extend([0xe9, 0, 0, 0, 0, 0x48, 0xb8]);
-            self.ops.extend(t.to_le_bytes());
-            self.ops.push(0xb9);
-            self.ops.extend(page.to_le_bytes());
+            self.ops.extend([0xe9, 0, 0, 0, 0]);
             let stub = self.cx.stubs.chain;
             self.rel32_to(&[0xe8], stub);
             debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
+            self.ops.extend(t.to_le_bytes());
+            self.ops.extend(page.to_le_bytes());
         } else {
             self.rc_spill();
             dynasm!(self.ops
@@ -1527,10 +1535,10 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops
         ; .arch x64
         ; =>over
-        ; mov rax, QWORD va as i64
     );
     let t = e.cx.stubs.budget;
-    e.rel32_to(&[0xe9], t);
+    e.rel32_to(&[0xe8], t);
+    e.ops.extend(va.to_le_bytes());
     let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
     // (On an error the assembler is dropped: `drain` leaves it reusable, with its
     // buffers, only on success.)
@@ -2523,8 +2531,8 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     let epoch = l.epoch as i32;
     // The table whose tag must match, and the one with the rest of the entry.
     let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
-    let tag_off = (tag_ty * l.entries * l.entry_size) as i32;
-    let ty_off = (ty * l.entries * l.entry_size) as i32;
+    let mut tag_off = (tag_ty * l.entries * l.entry_size) as i32;
+    let mut ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
@@ -2538,12 +2546,22 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; mov rsi, Rq(a)
         ; shr rsi, 12 - shift
         ; and esi, index_mask
-        ; add rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + tag_off + e_tag]
     );
     // (`Stubs::unaligned` serves loads and inline stores: tags of table 1 or `QUIET`.)
     let store = tag_ty == cpu_aarch64::mem::QUIET;
-    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && (tag_ty, ty) == if store { (tag_ty, 2) } else { (1, 1) });
+    let standard = (tag_ty, ty) == if store { (tag_ty, 2) } else { (1, 1) };
+    if plain && standard {
+        // rsi = the entry in the table of the tag (`Ctx::tabs`; short displacements
+        // from there), rather than in table 0 (`FastLayout::tables`).
+        let at = CTX_TABS + 8 * store as i32;
+        dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [BYTE r12 + at as i8]);
+        ty_off -= tag_off;
+        tag_off = 0;
+    } else {
+        dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [rbx + tables]);
+    }
+    rsi_op(&mut e.ops, 0x3b, RDX, tag_off + e_tag);
+    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && standard);
     if let (true, Some(r)) = (plain && n > 1, stub) {
         // The unaligned case out of line (after the block's end) in a shared stub, back
         // to `hit`.
@@ -2582,7 +2600,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }
-    dynasm!(e.ops ; .arch x64 ; mov Rq(host), QWORD [rsi + ty_off + e_host]);
+    rsi_op(&mut e.ops, 0x8b, host, ty_off + e_host);
     if !offset {
         dynasm!(e.ops ; .arch x64 ; add Rq(host), Rq(a));
     }
@@ -2592,6 +2610,19 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
             ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
             ; add Rq(r), Rq(a)
         );
+    }
+}
+
+/// `op Rq(h), [rsi + d]` for `op` = 3B (CMP) or 8B (MOV), with a one-byte displacement
+/// when `d` fits (as `rbx_mov`).
+fn rsi_op(ops: &mut Asm, op: u8, h: u8, d: i32) {
+    let rex = 0x48 | (h >> 3 & 1) << 2;
+    let reg = (h & 7) << 3 | 6;
+    if d == d as i8 as i32 {
+        ops.extend([rex, op, 0x40 | reg, d as u8]);
+    } else {
+        let b = d.to_le_bytes();
+        ops.extend([rex, op, 0x80 | reg, b[0], b[1], b[2], b[3]]);
     }
 }
 

@@ -131,6 +131,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The running PE's `FastMem` read table and `QUIET` table (`mem::FastLayout::tables`
+    /// plus 1 and `QUIET` tables): where inline loads and stores find their entry's tag
+    /// (`emit::probe_as`, with one-byte displacements from there). First: 8-bit
+    /// displacements from r12.
+    pub tabs: [u64; 2],
     /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
     /// icount at which a block of `n` instructions does not fit, the first n for which
     /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
@@ -516,6 +521,18 @@ fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
         }
     }
     Some(n as u32)
+}
+
+/// `Ctx::tabs` for `cpu`: the addresses of its `FastMem` tables 1 and `QUIET` (the
+/// tables are allocated once with the `Cpu`; translated code reads their address at
+/// `FastLayout::tables` in `Cpu`, as here).
+fn fast_tables(cpu: &Cpu) -> [u64; 2] {
+    let l = cpu_aarch64::mem::fast_layout();
+    // SAFETY: `FastLayout::tables` is the offset in `Cpu` of the (thin) pointer to the
+    // tables, read as translated code reads it.
+    let base = unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(l.tables) as *const u64) };
+    let table = (l.entries * l.entry_size) as u64;
+    [base + table, base + cpu_aarch64::mem::QUIET as u64 * table]
 }
 
 /// Whether the PE went from the instruction at `a` to the next one in the same page.
@@ -1112,6 +1129,7 @@ impl Jit {
         // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
         let mut home = self.ctx.take().unwrap_or_else(|| {
             Box::new(CtxHome { _below: [0; CTX_AT], ctx: Ctx {
+                tabs: [0; 2],
                 ends: [0; ENDS],
                 end: 0,
                 slot: std::ptr::null_mut(),
@@ -1130,6 +1148,7 @@ impl Jit {
         ctx.end = end;
         ctx.slot = std::ptr::null_mut();
         ctx.cpu = cpu as *mut Cpu;
+        ctx.tabs = fast_tables(cpu);
         ctx.plat = std::ptr::null_mut();
         ctx.exit = None;
         ctx.slot_page = 0;

@@ -2566,15 +2566,10 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         // The unaligned case out of line (after the block's end) in a shared stub, back
         // to `hit`.
         let unaligned = e.ops.new_dynamic_label();
-        let t = e.cx.stubs.unaligned[store as usize][n.trailing_zeros() as usize - 1][r];
+        let stub = e.cx.stubs.unaligned[store as usize][n.trailing_zeros() as usize - 1][r];
         dynasm!(e.ops ; .arch x64 ; jne =>unaligned);
         let hit = e.ops.offset().0;
-        fp::defer(e, move |e| {
-            dynasm!(e.ops ; .arch x64 ; =>unaligned);
-            e.rel32_to(&[0xe8], t);
-            jump_back(&mut e.ops, Some(0x4), hit);
-            dynasm!(e.ops ; .arch x64 ; jmp =>slow);
-        });
+        fp::defer_code(e, fp::ColdCode::Unaligned(Unaligned { unaligned, stub, hit, slow }));
     } else if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
         let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
@@ -2907,7 +2902,48 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let cached = e.rc.entries();
     // (`done`: where both paths meet, right after this.)
     let done = e.ops.offset().0;
-    fp::defer(e, move |e| {
+    fp::defer_code(e, fp::ColdCode::Fallback(Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done }));
+    e.pending = p0 + 1;
+}
+
+/// The deferred part of a plain access's probe (`probe_as`) whose aligned key missed: a
+/// call of `Stubs::unaligned` (`stub`), back to `hit` when the unaligned access hits,
+/// else to `slow`.
+pub(super) struct Unaligned {
+    unaligned: dynasmrt::DynamicLabel,
+    stub: usize,
+    hit: usize,
+    slow: dynasmrt::DynamicLabel,
+}
+
+impl Unaligned {
+    fn emit(self, e: &mut Em<'_, '_>) {
+        let Unaligned { unaligned, stub, hit, slow } = self;
+        dynasm!(e.ops ; .arch x64 ; =>unaligned);
+        e.rel32_to(&[0xe8], stub);
+        jump_back(&mut e.ops, Some(0x4), hit);
+        dynasm!(e.ops ; .arch x64 ; jmp =>slow);
+    }
+}
+
+/// The deferred fallback of an inline access (`finish_access`): at `slow`, the
+/// interpreter runs the instruction, then back to `done` with the same pending count
+/// (`p0` + 1) and cached registers.
+pub(super) struct Fallback {
+    p0: i32,
+    slow: dynasmrt::DynamicLabel,
+    dirty: regcache::Entries,
+    profiled: bool,
+    pc: u64,
+    raw: u32,
+    avail: Option<(u8, i32)>,
+    cached: regcache::Entries,
+    done: usize,
+}
+
+impl Fallback {
+    fn emit(self, e: &mut Em<'_, '_>) {
+        let Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done } = self;
         let pending = e.pending;
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
@@ -2924,8 +2960,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         cached.load(&mut e.ops);
         jump_back(&mut e.ops, None, done);
         e.pending = pending;
-    });
-    e.pending = p0 + 1;
+    }
 }
 
 /// A jump (`cc`: a Jcc with that x86 condition code) back to code offset `target`

@@ -654,20 +654,36 @@ pub(super) fn fused_compare(insn: &Insn) -> bool {
 #[derive(Default)]
 pub(super) struct Cold(Vec<ColdCode>);
 
-/// One piece of deferred code (`defer`).
-type ColdCode = Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>;
+/// One piece of deferred code (`defer`): a closure, or one of the two most frequent
+/// kinds (every inline load/store has them) as data, which costs no allocation.
+pub(super) enum ColdCode {
+    Dyn(Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>),
+    /// `emit::Unaligned::emit`.
+    Unaligned(super::Unaligned),
+    /// `emit::Fallback::emit`.
+    Fallback(super::Fallback),
+}
 
 /// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
 /// when the emitter has moved on) and end with a jump back into the block or an exit.
 pub(super) fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
-    e.cold.0.push(Box::new(f));
+    e.cold.0.push(ColdCode::Dyn(Box::new(f)));
+}
+
+/// `defer` of a `ColdCode` given as data.
+pub(super) fn defer_code(e: &mut Em<'_, '_>, c: ColdCode) {
+    e.cold.0.push(c);
 }
 
 /// Emits the deferred code (`defer`); called by `emit::block` after the block's exit.
 pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
     while !e.cold.0.is_empty() {
         for f in std::mem::take(&mut e.cold.0) {
-            f(e);
+            match f {
+                ColdCode::Dyn(f) => f(e),
+                ColdCode::Unaligned(u) => u.emit(e),
+                ColdCode::Fallback(f) => f.emit(e),
+            }
         }
     }
 }

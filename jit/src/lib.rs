@@ -196,8 +196,18 @@ impl Ctx {
     /// Sets `Ctx::ends` for the run ending at icount `end` (in place: the table is
     /// rewritten at every turn).
     fn set_ends(&mut self, end: u64) {
-        for (n, e) in self.ends.iter_mut().enumerate() {
-            *e = if (n as u64) > end { 0 } else { end - n as u64 + 1 };
+        // `ends[n]` = end + 1 - n, 0 once n > end. (This runs at every turn: in the
+        // usual case, end >= ENDS, one subtraction per entry, which the compiler
+        // vectorises.)
+        let top = end.saturating_add(1);
+        if top >= ENDS as u64 {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.wrapping_sub(n as u64);
+            }
+        } else {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.saturating_sub(n as u64);
+            }
         }
     }
 

@@ -201,8 +201,18 @@ impl Ctx {
     /// Sets `Ctx::ends` for the run ending at icount `end` (in place: the table is
     /// rewritten at every turn).
     fn set_ends(&mut self, end: u64) {
-        for (n, e) in self.ends.iter_mut().enumerate() {
-            *e = if (n as u64) > end { 0 } else { end - n as u64 + 1 };
+        // `ends[n]` = end + 1 - n, 0 once n > end. (This runs at every turn: in the
+        // usual case, end >= ENDS, one subtraction per entry, which the compiler
+        // vectorises.)
+        let top = end.saturating_add(1);
+        if top >= ENDS as u64 {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.wrapping_sub(n as u64);
+            }
+        } else {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.saturating_sub(n as u64);
+            }
         }
     }
 
@@ -417,6 +427,11 @@ impl Platform for JitPlat<'_> {
     fn send_event(&mut self, cpu: u8) {
         self.inner.send_event(cpu)
     }
+    fn continue_run(&mut self, cpu: &mut Cpu) -> u64 {
+        let n = self.inner.continue_run(cpu);
+        self.drain();
+        n
+    }
 }
 
 /// A translated block.
@@ -477,6 +492,23 @@ struct Counters {
     /// Budget-limited prefixes translated (`Jit::tails`), and runs of them.
     tail_blocks: u64,
     tail_runs: u64,
+    /// Runs (`Engine::run` calls that reached `run_inner`), jcache hits and misses of the
+    /// dispatcher's probe, and interpreted steps by cause: a cold block, the budget's
+    /// tail, a non-RAM fetch.
+    runs: u64,
+    jc_hits: u64,
+    jc_misses: u64,
+    steps_cold: u64,
+    steps_tail: u64,
+    steps_nonram: u64,
+    irq_checks: u64,
+    irq_taken: u64,
+    /// Run ends: budget, wait, other.
+    run_budget: u64,
+    run_wait: u64,
+    run_other: u64,
+    /// Turns continued without leaving the run (`Platform::continue_run`).
+    continued: u64,
 }
 
 /// The dispatcher interprets a block that is not translated the first `HOT - 1` times it
@@ -1123,6 +1155,7 @@ impl Jit {
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
+        self.counters.runs += 1;
         let end = cpu.icount.saturating_add(budget);
         // The `Ctx` is kept from run to run (its 1 KiB page memo is not cleared and copied
         // at every turn: the dispatcher starts a new memo epoch before every entry into
@@ -1160,7 +1193,7 @@ impl Jit {
     }
 
     /// `run_inner`'s loop, with its `Ctx`.
-    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
+    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, mut end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1169,6 +1202,7 @@ impl Jit {
         // Instructions the dispatcher may still step as part of a block it interprets
         // (`Jit::seen`) while they follow each other in one page.
         let mut steps = 0usize;
+        loop {
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -1188,7 +1222,9 @@ impl Jit {
                 // If none was taken and nothing asks for per-instruction checks, what
                 // `step_inner` does next is the fetch below: run a block from there
                 // rather than a single interpreted instruction.
+                self.counters.irq_checks += 1;
                 if interp::irq_check_step(cpu, p) {
+                    self.counters.irq_taken += 1;
                     self.pending_slot = None;
                     continue;
                 }
@@ -1197,6 +1233,11 @@ impl Jit {
             if tail || steps > 0 || must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
+                if tail {
+                    self.counters.steps_tail += 1;
+                } else if steps > 0 {
+                    self.counters.steps_cold += 1;
+                }
                 let before = cpu.st.pc;
                 if let Some(x) = interp::step_inner(cpu, p) {
                     return x;
@@ -1222,6 +1263,7 @@ impl Jit {
             let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
+                self.counters.steps_nonram += 1;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                     return x;
                 }
@@ -1232,8 +1274,10 @@ impl Jit {
             let base = self.base();
             let je = self.jcache[ji];
             let cached = if je.va == k.va && je.pa_ctx == k.pa_ctx {
+                self.counters.jc_hits += 1;
                 Some(Block { off: (je.code as usize).wrapping_sub(base), len: je.len as u32 })
             } else {
+                self.counters.jc_misses += 1;
                 self.blocks.get(&k).copied()
             };
             let b = match cached {
@@ -1275,6 +1319,11 @@ impl Jit {
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
+                    if end - cpu.icount < MAX_BLOCK as u64 {
+                        self.counters.steps_tail += 1;
+                    } else {
+                        self.counters.steps_cold += 1;
+                    }
                     tail = end - cpu.icount < MAX_BLOCK as u64;
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
@@ -1323,7 +1372,25 @@ impl Jit {
                 self.pending_slot = None;
             }
         }
-        Exit::Budget
+        // The budget is used up. The platform may let the run go on as the PE's next
+        // turn (`Platform::continue_run`): then what a new run does first, without the
+        // run boundaries (nothing outside this PE ran): sample interrupts first.
+        if cpu.off || cpu.waiting.is_some() {
+            return Exit::Budget;
+        }
+        let more = p.continue_run(cpu);
+        if more == 0 {
+            return Exit::Budget;
+        }
+        self.counters.continued += 1;
+        end = cpu.icount.saturating_add(more);
+        ctx.set_ends(end);
+        ctx.end = end;
+        tail = false;
+        steps = 0;
+        self.pending_slot = None;
+        cpu.fast_request_irq_check();
+        }
     }
 }
 
@@ -1353,6 +1420,11 @@ impl Engine for Jit {
         let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new(), watch };
         self.sync_quiet(cpu, &jp);
         let x = self.run_inner(cpu, &mut jp, budget);
+        match x {
+            Exit::Budget => self.counters.run_budget += 1,
+            Exit::Wait => self.counters.run_wait += 1,
+            _ => self.counters.run_other += 1,
+        }
         for pg in std::mem::take(&mut jp.written) {
             self.invalidate_written(pg);
         }

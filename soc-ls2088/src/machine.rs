@@ -718,7 +718,13 @@ impl Platform for SysBus {
         if cpu.icount.wrapping_sub(self.quantum_icount) != QUANTUM || k.allowed < QUANTUM {
             return 0;
         }
-        // `Machine::apply_pending` and the start of `Machine::turn`: nothing to do.
+        // `Machine::apply_pending` and the start of `Machine::turn`: nothing to do. (With
+        // a single PE, broadcast TLBIs and SEVs reach no other PE: `apply_pending` drops
+        // them.)
+        if self.reservations.len() == 1 {
+            self.pending.tlbi.clear();
+            self.pending.sev.clear();
+        }
         let p = &self.pending;
         if !p.tlbi.is_empty()
             || !p.sev.is_empty()

@@ -131,6 +131,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The running PE's `FastMem` read table and `QUIET` table (`mem::FastLayout::tables`
+    /// plus 1 and `QUIET` tables): where inline loads and stores find their entry's tag
+    /// (`emit::probe_as`, with one-byte displacements from there). First: 8-bit
+    /// displacements from r12.
+    pub tabs: [u64; 2],
     /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
     /// icount at which a block of `n` instructions does not fit, the first n for which
     /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
@@ -550,6 +555,18 @@ fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
     Some(n as u32)
 }
 
+/// `Ctx::tabs` for `cpu`: the addresses of its `FastMem` tables 1 and `QUIET` (the
+/// tables are allocated once with the `Cpu`; translated code reads their address at
+/// `FastLayout::tables` in `Cpu`, as here).
+fn fast_tables(cpu: &Cpu) -> [u64; 2] {
+    let l = cpu_aarch64::mem::fast_layout();
+    // SAFETY: `FastLayout::tables` is the offset in `Cpu` of the (thin) pointer to the
+    // tables, read as translated code reads it.
+    let base = unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(l.tables) as *const u64) };
+    let table = (l.entries * l.entry_size) as u64;
+    [base + table, base + cpu_aarch64::mem::QUIET as u64 * table]
+}
+
 /// Whether the PE went from the instruction at `a` to the next one in the same page.
 fn sequential(a: u64, b: u64) -> bool {
     b == a.wrapping_add(4) && b & 0xfff != 0
@@ -613,6 +630,8 @@ pub struct Jit {
     /// code is taken out to before `install` (kept for the next translation).
     asm: emit::Asm,
     code_out: Vec<u8>,
+    /// The instruction list every translation uses in turn (`emit::block`).
+    list: Box<emit::List>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     ics: ics::Ics,
@@ -743,6 +762,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
+            list: emit::new_list(),
             ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
@@ -790,7 +810,7 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.callout_data, "callout_data".into()), (st.callout_back, "callout_back".into()), (st.callout_back_data, "callout_back_data".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
@@ -1019,7 +1039,7 @@ impl Jit {
             decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
-        let r = emit::block(&mut cx, start, words, &mut out);
+        let r = emit::block(&mut cx, start, words, &mut out, &mut self.list);
         let off = r.and_then(|_| self.install(&out));
         let bytes = out.len();
         self.code_out = out;
@@ -1142,6 +1162,7 @@ impl Jit {
         // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
         let mut home = self.ctx.take().unwrap_or_else(|| {
             Box::new(CtxHome { _below: [0; CTX_AT], ctx: Ctx {
+                tabs: [0; 2],
                 ends: [0; ENDS],
                 end: 0,
                 slot: std::ptr::null_mut(),
@@ -1160,6 +1181,7 @@ impl Jit {
         ctx.end = end;
         ctx.slot = std::ptr::null_mut();
         ctx.cpu = cpu as *mut Cpu;
+        ctx.tabs = fast_tables(cpu);
         ctx.plat = std::ptr::null_mut();
         ctx.exit = None;
         ctx.slot_page = 0;

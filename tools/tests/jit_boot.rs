@@ -18,7 +18,9 @@ fn boot(dir: &std::path::Path, engine: &str) -> (i32, String, String) {
 fn boot_smp(dir: &std::path::Path, engine: &str, smp: u32) -> (i32, String, String, String) {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("jit_boot");
     std::fs::create_dir_all(&tmp).unwrap();
-    let script = tmp.join("init.sh");
+    // One script per core count: the tests run in parallel, and one rewriting (truncating)
+    // the file another's lsemu is reading would empty that one's init script.
+    let script = tmp.join(format!("init-{smp}.sh"));
     std::fs::write(&script, "echo \"lsemu-test: processors $(grep -c ^processor /proc/cpuinfo)\"\nls /proc/self/\necho lsemu-test: done\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_lsemu"))
         .arg("boot")

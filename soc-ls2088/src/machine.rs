@@ -197,6 +197,11 @@ pub struct SysBus {
     /// Set by `Machine::turn` while the running PE's turn may go on into its next turns
     /// without returning (`Platform::continue_run`).
     cont: Option<Cont>,
+    /// The machine's host console input during such a turn (`Machine::set_input`), and
+    /// what `continue_run` received from it (ending the turn there; `Machine::poll_input`
+    /// takes it first).
+    cont_input: Option<std::sync::mpsc::Receiver<HostInput>>,
+    cont_input_got: Option<HostInput>,
 }
 
 /// A turn that may continue into the PE's next turns (`Platform::continue_run`): the PE
@@ -738,7 +743,13 @@ impl Platform for SysBus {
         if cpu.icount.wrapping_sub(self.quantum_icount) != QUANTUM || k.allowed < QUANTUM {
             return 0;
         }
-        // `Machine::apply_pending` and the start of `Machine::turn`: nothing to do.
+        // `Machine::apply_pending` and the start of `Machine::turn`: nothing to do. (With
+        // a single PE, broadcast TLBIs and SEVs reach no other PE: `apply_pending` drops
+        // them.)
+        if self.reservations.len() == 1 {
+            self.pending.tlbi.clear();
+            self.pending.sev.clear();
+        }
         let p = &self.pending;
         if !p.tlbi.is_empty()
             || !p.sev.is_empty()
@@ -751,6 +762,21 @@ impl Platform for SysBus {
             || !(self.net_backends.is_empty() && self.mc.net_idle())
         {
             return 0;
+        }
+        // `Machine::poll_input`: host console input arrived, to be delivered between the
+        // turns (the run ends here; the machine takes what came first).
+        if let Some(rx) = &self.cont_input {
+            match rx.try_recv() {
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Ok(m) => {
+                    self.cont_input_got = Some(m);
+                    return 0;
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.cont_input_got = Some(HostInput::Eof);
+                    return 0;
+                }
+            }
         }
         k.now_ns += QUANTUM;
         k.allowed -= QUANTUM;
@@ -923,6 +949,8 @@ impl Machine {
                 log_ram_writes: false,
                 trace: Default::default(),
                 cont: None,
+                cont_input: None,
+                cont_input_got: None,
                 mmio_counts: Default::default(),
             },
             now_ns: 0,
@@ -1040,6 +1068,13 @@ impl Machine {
     /// Moves host input into the console UART as its FIFO has room. Returns true when the
     /// user asked to quit.
     fn poll_input(&mut self) -> bool {
+        // What a continued turn received first (`SysBus::continue_run`).
+        match self.bus.cont_input_got.take() {
+            Some(HostInput::Bytes(b)) => self.input_buf.extend(b),
+            Some(HostInput::Quit) => return true,
+            Some(HostInput::Eof) => self.input = None,
+            None => {}
+        }
         if let Some(rx) = &self.input {
             loop {
                 match rx.try_recv() {
@@ -1185,7 +1220,13 @@ impl Machine {
             self.engine.invalidate_phys(pa, len);
         }
         self.bus.cont = cont.map(|allowed| Cont { cpu: i, now_ns: self.now_ns, icount: before, exceptions, allowed });
+        if cont.is_some() {
+            self.bus.cont_input = self.input.take();
+        }
         let x = self.engine.run(c, &mut self.bus, budget);
+        if self.bus.cont_input.is_some() {
+            self.input = self.bus.cont_input.take();
+        }
         self.bus.cur_icount = c.icount;
         let all = c.icount - before;
         match self.bus.cont.take() {
@@ -1261,9 +1302,10 @@ impl Machine {
                     return RunExit::InsnLimit;
                 }
                 // The only PE on, nothing else to do between its turns but time (no
-                // console input): its turn may go on into its next ones, whole quanta
-                // within the instruction limit.
-                let alone = self.input.is_none() && self.input_buf.is_empty() && self.cpus.iter().enumerate().all(|(j, c)| j == i || c.off);
+                // console input waiting for the UART; input arriving ends the turn): its
+                // turn may go on into its next ones, whole quanta within the instruction
+                // limit.
+                let alone = self.input_buf.is_empty() && self.cpus.iter().enumerate().all(|(j, c)| j == i || c.off);
                 let cont = alone.then(|| max_insns.map_or(u64::MAX, |m| m.saturating_sub(total).saturating_sub(budget)));
                 let t = self.turn(i, budget, cont);
                 let (x, ran) = (t.x, t.ran);

@@ -1044,6 +1044,11 @@ impl Machine {
     /// Disconnects host console input and returns it (to move it to a new machine after a
     /// reset), with any bytes not yet delivered.
     pub fn take_input(&mut self) -> (Option<std::sync::mpsc::Receiver<HostInput>>, Vec<u8>) {
+        // (Bytes a continued turn received that `poll_input` has not taken yet: after
+        // those already buffered.)
+        if let Some(HostInput::Bytes(b)) = self.bus.cont_input_got.take() {
+            self.input_buf.extend(b);
+        }
         (self.input.take(), self.input_buf.drain(..).collect())
     }
 

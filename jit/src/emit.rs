@@ -600,6 +600,16 @@ struct Em<'a, 'b> {
     /// The last NZCV producer emitted was a SUBS/CMP (`Hf::Sub` flags with Z = 1 then
     /// mean equal operands: NZCV = 0110, `Em::materialize_z`).
     zsub: bool,
+    /// r10 and rsi hold the address and the `FastMem` entry set (`probe_as`) of an
+    /// earlier inline access of this block at [Rn + `Addr`] (`mem_access`: offset form,
+    /// not a pair, Rn not SP), and neither Rn nor the index register was written since:
+    /// a later access to the same address probes with them (`probe_as`, `again`). Kept
+    /// across data-processing instructions emitted natively only (whose code uses rax,
+    /// rcx, rdx and the cache's registers, and never calls out); the access's fallback
+    /// computes both again after its call-out (`finish_access`).
+    memo: Option<(u32, Addr)>,
+    /// The current instruction set `memo`.
+    memo_new: bool,
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -1321,7 +1331,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false, memo: None, memo_new: false };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1364,6 +1374,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             return Err(());
         }
         if side == Some(i) {
+            e.memo = None;
             fp::side_exit(&mut e, pc, &insn);
             e.fuse = false;
             e.keep_flags = false;
@@ -1372,7 +1383,16 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
         if producer(&insn) {
             e.zsub = matches!(insn, Insn::DpImm(DpImm::SubsImm { .. }) | Insn::DpReg(DpReg::SubsReg { .. } | DpReg::SubsExt { .. }));
         }
+        e.memo_new = false;
         let done = native(&mut e, pc, &insn);
+        // `Em::memo` lives on through data processing emitted natively that writes
+        // neither register of the address (Rd in bits 4:0 of every such encoding; a
+        // form without Rd there only loses the memo).
+        let d = w & 31;
+        let kept = done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && e.memo.is_some_and(|(rn, a)| d != rn && !matches!(a, Addr::Reg { rm, .. } if rm == d));
+        if !(e.memo_new || kept) {
+            e.memo = None;
+        }
         e.fuse = false;
         e.keep_flags = false;
         if done {
@@ -2380,8 +2400,23 @@ pub(crate) const STORE: u32 = 3;
 /// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
+/// rsi = the `FastMem` entry set of the address in host register `a` (the first
+/// table's entry; the others at fixed distances). Clobbers the flags.
+fn entry_set(e: &mut Em<'_, '_>, a: u8) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rsi, Rq(a)
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+        ; add rsi, QWORD [rbx + l.tables as i32]
+    );
+}
+
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false, false);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
@@ -2389,23 +2424,22 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
 /// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
 /// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
-/// host offset only (the host address is `host` + `a`, for an indexed access).
+/// host offset only (the host address is `host` + `a`, for an indexed access). With
+/// `again`, rsi already holds the entry set of address `a` (`Em::memo`).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool, again: bool) {
     // SIMD&FP accesses try their page memo first (`fp::memo_probe`), this probe after it.
     if let (false, None, Some(rn), 1 | STORE) = (offset, pa, e.xmm.memo, ty) {
-        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false));
+        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false, false));
         return;
     }
     let l = cpu_aarch64::mem::fast_layout();
-    let tables = l.tables as i32;
     let epoch = l.epoch as i32;
     // The table whose tag must match, and the one with the rest of the entry.
     let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
     let tag_off = (tag_ty * l.entries * l.entry_size) as i32;
     let ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
-    let index_mask = ((l.entries - 1) << shift) as i32;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
     debug_assert!(l.entry_size.is_power_of_two() && shift < 12 && n.is_power_of_two() && n <= 16);
     let key_mask = !0xfff | (n as i32 - 1);
@@ -2414,12 +2448,11 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; mov rdx, Rq(a)
         ; and rdx, key_mask
         ; or rdx, QWORD [rbx + epoch]
-        ; mov rsi, Rq(a)
-        ; shr rsi, 12 - shift
-        ; and esi, index_mask
-        ; add rsi, QWORD [rbx + tables]
-        ; cmp rdx, QWORD [rsi + tag_off + e_tag]
     );
+    if !again {
+        entry_set(e, a);
+    }
+    dynasm!(e.ops ; .arch x64 ; cmp rdx, QWORD [rsi + tag_off + e_tag]);
     if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
         let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
@@ -2513,7 +2546,7 @@ enum Ix {
 }
 
 /// How the address is formed from the base register.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Addr {
     Imm(i32),
     /// + ExtendReg(Rm, option, shift) (option 010, 011, 110 or 111).
@@ -2662,7 +2695,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
+    probe_as(e, R10, n, ty, R8, None, slow, plain, offset, false);
     if rt2.is_some() {
         // Both elements in the first one's page: the first hit proves that the second
         // hits the same entry (aligned: the same key; unaligned: same page, epoch and
@@ -2681,7 +2714,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
             ; jbe =>same
             ; lea rax, [r10 + n as i32]
         );
-        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset, false);
         dynasm!(e.ops ; .arch x64 ; =>same);
     }
 }
@@ -2692,7 +2725,9 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
 /// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries) {
+/// `memo`: the access leaves its address and entry set in r10 and rsi (`Em::memo`), which
+/// the fallback computes again after its call-out.
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries, memo: Option<(u32, Addr)>) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
@@ -2718,6 +2753,9 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
             e.slow_path = true;
         }
         e.callout_back(pc, raw);
+        if let Some((rn, addr)) = memo {
+            memo_again(e, rn, addr);
+        }
         if let Some((h, off)) = avail {
             dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
         }
@@ -2734,7 +2772,22 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
     let done = e.ops.new_dynamic_label();
-    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
+    // The address and entry set of an earlier access to [Rn + addr] (`Em::memo`): only
+    // the key is formed and compared again (this access's table, size and alignment).
+    let simple = ix == Ix::Off && rt2.is_none() && rn != 31;
+    if simple && e.memo == Some((rn, addr)) {
+        let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
+        probe_as(e, R10, n, if load { 1 } else { STORE }, R8, None, slow, plain, true, true);
+    } else {
+        address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
+    }
+    // After this access r10 and rsi hold its address and entry set, unless it loads
+    // Rn or the index register.
+    let index = match addr {
+        Addr::Reg { rm, .. } => Some(rm),
+        Addr::Imm(_) => None,
+    };
+    let memo = (simple && !(load && (rt == rn || Some(rt) == index))).then_some((rn, addr));
     // (What the fallback must store: the dirty entries at every jump to `slow`.)
     let dirty = e.rc.dirty_entries();
     // Both accesses hit: nothing below can fault.
@@ -2764,8 +2817,39 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, rn, ix, slow, done, true, dirty);
+    finish_access(e, pc, raw, rn, ix, slow, done, true, dirty, memo);
+    e.memo = memo;
+    e.memo_new = memo.is_some();
     true
+}
+
+/// r10 = the address [Rn + `addr`] and rsi its `FastMem` entry set (`Em::memo`), from the
+/// guest registers in `Cpu` (on a fallback, after the interpreter ran the access: every
+/// guest register is current there). Clobbers rax, rcx and the flags.
+fn memo_again(e: &mut Em<'_, '_>, rn: u32, addr: Addr) {
+    let base = e.cx.reg_off(rn);
+    dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + base]);
+    match addr {
+        Addr::Imm(o) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + o]),
+        Addr::Reg { rm, option, shift } => {
+            if rm == 31 {
+                dynasm!(e.ops ; .arch x64 ; xor ecx, ecx);
+            } else {
+                let off = e.cx.reg_off(rm);
+                dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + off]);
+            }
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]);
+        }
+    }
+    entry_set(e, R10);
 }
 
 /// The CSINC / CSINV / CSNEG operation on the "else" value in rdx (flags untouched; CSEL:

@@ -610,6 +610,97 @@ struct Em<'a, 'b> {
     memo: Option<(u32, Addr)>,
     /// The current instruction set `memo`.
     memo_new: bool,
+    /// The NZCV of this instruction (a `Remat` producer) is read only by conditional
+    /// selects before the next setter, with only data processing and simple loads and
+    /// stores between (`nzcv_lazy`): it need not be stored (`Em::lazy`).
+    lazy_ok: Option<Remat>,
+    /// NZCV is stale in memory: it is that of this `Remat` (whose registers the block
+    /// leaves alone until the next setter). A conditional select takes the flags computed
+    /// again (`Em::remat`), and the fallback of a load or store stores them first
+    /// (`finish_access`), where the state must be exact.
+    lazy: Option<Remat>,
+}
+
+/// The host flags of an ADDS/SUBS (or CMN/CMP) computed again from registers it left:
+/// `a` - `b` (or `a` + `b`) when `recover` is false (CMP: the operands), else from
+/// its result `a` (Rd, not the register of `b`): the first operand is `a` + `b` (SUBS,
+/// or `a` - `b` for ADDS), and the operation on it and `b` sets the same flags.
+#[derive(Clone, Copy, Debug)]
+struct Remat {
+    sub: bool,
+    sf: bool,
+    a: u32,
+    /// A register, or the immediate (`imm`).
+    b: Option<u32>,
+    imm: i32,
+    recover: bool,
+}
+
+/// The `Remat` of `insn`, if it is an ADDS/SUBS (immediate, or shifted register with
+/// amount 0) whose flags its registers give back.
+fn remat_of(insn: &Insn) -> Option<Remat> {
+    let (sub, sf, rn, b, imm, rd) = match *insn {
+        Insn::DpImm(DpImm::AddsImm { sf, sh, imm12, rn, rd } | DpImm::SubsImm { sf, sh, imm12, rn, rd }) => {
+            (matches!(insn, Insn::DpImm(DpImm::SubsImm { .. })), sf == 1, rn, None, ((imm12 as u64) << (12 * sh)) as i32, rd)
+        }
+        Insn::DpReg(DpReg::AddsReg { sf, shift: _, rm, imm6: 0, rn, rd } | DpReg::SubsReg { sf, shift: _, rm, imm6: 0, rn, rd }) => {
+            // (XZR as Rm: 0. Rn 31 is XZR here, SP in the immediate form: not taken.)
+            let b = (rm != 31).then_some(rm);
+            (matches!(insn, Insn::DpReg(DpReg::SubsReg { .. })), sf == 1, rn, b, 0, rd)
+        }
+        _ => return None,
+    };
+    if rd == 31 {
+        // CMP/CMN: from the operands.
+        return (rn != 31).then_some(Remat { sub, sf, a: rn, b, imm, recover: false });
+    }
+    // From the result: Rd must not be the register of `b`.
+    (b != Some(rd)).then_some(Remat { sub, sf, a: rd, b, imm, recover: true })
+}
+
+/// Loads and stores that `nzcv_lazy` lets lie in a lazy window (emitted by `mem_access`,
+/// whose fallback stores the flags): single registers, no writeback. Some(true) for a
+/// load (it writes Rt).
+fn lazy_access(insn: &Insn) -> Option<bool> {
+    match insn {
+        Insn::Ldst(
+            Ldst::LdrReg { .. } | Ldst::LdrbReg { .. } | Ldst::LdrhReg { .. } | Ldst::LdrUoff { .. } | Ldst::LdrbUoff { .. } | Ldst::LdrhUoff { .. } | Ldst::Ldur { .. } | Ldst::Ldurb { .. } | Ldst::Ldurh { .. },
+        ) => Some(true),
+        Insn::Ldst(
+            Ldst::StrReg { .. } | Ldst::StrbReg { .. } | Ldst::StrhReg { .. } | Ldst::StrUoff { .. } | Ldst::StrbUoff { .. } | Ldst::StrhUoff { .. } | Ldst::Stur { .. } | Ldst::Sturb { .. } | Ldst::Sturh { .. },
+        ) => Some(false),
+        _ => None,
+    }
+}
+
+/// `lazy[i]`: instruction i is a `Remat` producer whose NZCV, before the next setter
+/// (`kills_nzcv`) of the block, is read only by conditional selects, with only data
+/// processing that does not read it and `lazy_access` loads and stores between, none of
+/// which writes a register of the `Remat` (Rd in bits 4:0 of every data-processing
+/// encoding; Rt of a load). Its NZCV is then never stored on the fast path (`Em::lazy`).
+fn nzcv_lazy(list: &[(u64, u32, Insn)]) -> [bool; crate::MAX_BLOCK] {
+    let mut lazy = [false; crate::MAX_BLOCK];
+    for (i, &(_, _, insn)) in list.iter().enumerate().take(crate::MAX_BLOCK) {
+        let Some(r) = remat_of(&insn) else { continue };
+        let uses = |x: u32| x == r.a || Some(x) == r.b;
+        for &(_, w, next) in &list[i + 1..] {
+            if kills_nzcv(&next) {
+                lazy[i] = true;
+                break;
+            }
+            let writes = match next {
+                Insn::DpImm(_) | Insn::DpReg(_) if !reads_nzcv(&next) || is_csel(&next) => Some(w & 31),
+                _ => match lazy_access(&next) {
+                    Some(load) => load.then_some(w & 31),
+                    None => break,
+                },
+            };
+            if writes.is_some_and(uses) {
+                break;
+            }
+        }
+    }
+    lazy
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -925,9 +1016,52 @@ impl Em<'_, '_> {
             self.stale = false;
         } else if self.dead {
             self.stale = true;
+        } else if let Some(r) = self.lazy_ok {
+            self.lazy = Some(r);
+            self.stale = false;
         } else {
             self.materialize(k);
             self.stale = false;
+        }
+    }
+
+    /// Sets the host flags to those of `r` (`Em::lazy`) from the guest registers (cached
+    /// or in `Cpu`), or, `mem`, from `Cpu` only (a fallback's cold code, after the dirty
+    /// entries were stored). Clobbers rax, rcx.
+    fn remat(&mut self, r: Remat, mem: bool) {
+        let get = |e: &mut Self, h: u8, x: u32| {
+            if mem {
+                let off = e.cx.reg_off(x);
+                dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            } else {
+                e.load(h, x, false);
+            }
+        };
+        get(self, RAX, r.a);
+        // `b` in a host register: its cache register, or rcx.
+        let hb = match r.b {
+            Some(b) => {
+                let cached = if mem { None } else { self.rc.find(self.cx.reg_off(b)) };
+                cached.unwrap_or_else(|| {
+                    get(self, RCX, b);
+                    RCX
+                })
+            }
+            None => {
+                // (64 bits: rcx holds `imm` zero-extended; it is at most 24 bits.)
+                dynasm!(self.ops ; .arch x64 ; mov ecx, r.imm);
+                RCX
+            }
+        };
+        match (r.recover, r.sub, r.sf) {
+            (true, true, true) => dynasm!(self.ops ; .arch x64 ; add rax, Rq(hb) ; cmp rax, Rq(hb)),
+            (true, true, false) => dynasm!(self.ops ; .arch x64 ; add eax, Rd(hb) ; cmp eax, Rd(hb)),
+            (true, false, true) => dynasm!(self.ops ; .arch x64 ; sub rax, Rq(hb) ; add rax, Rq(hb)),
+            (true, false, false) => dynasm!(self.ops ; .arch x64 ; sub eax, Rd(hb) ; add eax, Rd(hb)),
+            (false, true, true) => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(hb)),
+            (false, true, false) => dynasm!(self.ops ; .arch x64 ; cmp eax, Rd(hb)),
+            (false, false, true) => dynasm!(self.ops ; .arch x64 ; add rax, Rq(hb)),
+            (false, false, false) => dynasm!(self.ops ; .arch x64 ; add eax, Rd(hb)),
         }
     }
     /// NZCV of a logical operation on host register `h` (C = V = 0: x86 TEST clears CF
@@ -1011,6 +1145,11 @@ impl Em<'_, '_> {
     /// (`Em::dead`), else stored.
     fn end_consumer(&mut self) {
         if self.hf.is_none() || self.fuse {
+            return;
+        }
+        if self.lazy.is_some() {
+            // (Computed again for this consumer: still in `lazy`.)
+            self.hf = None;
             return;
         }
         if self.dead {
@@ -1331,7 +1470,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false, memo: None, memo_new: false };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false, memo: None, memo_new: false, lazy_ok: None, lazy: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1347,6 +1486,8 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
     let dec = |i: usize| list[i].2;
+    // (With the dead-NZCV elimination only: `Err` also undoes this one.)
+    let lazy = if dead.is_some() { nzcv_lazy(list) } else { [false; crate::MAX_BLOCK] };
     // Instructions before this index keep the host flags (`Em::keep_flags`).
     let mut keep_until = 0;
     for (i, &(pc, w, insn)) in list.iter().enumerate() {
@@ -1366,6 +1507,20 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             }
         }
         e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
+        e.lazy_ok = if lazy.get(i).copied().unwrap_or(false) { remat_of(&insn) } else { None };
+        // NZCV stale but computable (`Em::lazy`): the next setter ends that; a
+        // conditional select gets the flags computed again; anything but data
+        // processing and `lazy_access` loads and stores (`nzcv_lazy`) gives up.
+        let was_lazy = e.lazy.is_some();
+        if was_lazy {
+            if kills_nzcv(&insn) {
+                e.lazy = None;
+            } else if is_csel(&insn) {
+                // (The flags are computed again in `native`, with the cache on.)
+            } else if !(matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && !reads_nzcv(&insn)) && lazy_access(&insn).is_none() || side == Some(i) {
+                return Err(());
+            }
+        }
         e.rc.next = list.get(i + 1).is_some_and(|l| regcache::aware(&l.2) && !matches!(l.2, Insn::Branch(Branch::BCond { .. } | Branch::BUncond { .. })));
         // With NZCV stale in memory only instructions that neither read it nor leave the
         // block may follow until the next setter.
@@ -1401,7 +1556,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             }
             continue;
         }
-        if stale {
+        if stale || (was_lazy && e.lazy.is_some()) {
             return Err(());
         }
         // (Unreached with live flags: a fused consumer is always emitted natively.)
@@ -1413,7 +1568,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             ended = true;
         }
     }
-    if e.stale {
+    if e.stale || e.lazy.is_some() {
         return Err(());
     }
     if !ended {
@@ -1509,6 +1664,12 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     e.rc.release();
     if !e.rc.on && !regcache::transparent(insn) {
         e.rc_drop();
+    }
+    // A conditional select of a lazy NZCV (`Em::lazy`) takes it computed again, from the
+    // registers as the cache holds them.
+    if let (Some(r), None, true) = (e.lazy, e.hf, is_csel(insn)) {
+        e.remat(r, false);
+        e.hf = Some(if r.sub { Hf::Sub } else { Hf::Add });
     }
     let done = match *insn {
         Insn::DpImm(_) | Insn::DpReg(_) if e.keep_flags && flagfree::emit(e, insn) => true,
@@ -2742,6 +2903,7 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     // So do the cached registers (`regcache`): both paths meet with the same entries.
     let cached = e.rc.entries();
+    let lazy = e.lazy;
     fp::defer(e, move |e| {
         let pending = e.pending;
         e.pending = p0;
@@ -2749,6 +2911,11 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
         // The interpreter sees the guest registers as they were at the probe (`dirty`:
         // the cache entries not yet stored there), and may fault: stored first.
         dirty.store(&mut e.ops);
+        // So is NZCV (`Em::lazy`: from those registers).
+        if let Some(r) = lazy {
+            e.remat(r, true);
+            e.materialize(if r.sub { Hf::Sub } else { Hf::Add });
+        }
         if profiled {
             e.slow_path = true;
         }

@@ -2246,6 +2246,24 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 return true;
             }
             if imm6 == 0 && rm != 31 {
+                if let (true, 31, Some(cn)) = (sub && flags && rn != 31, rd, operand::cached(e, rn)) {
+                    // CMP with Rn cached: one CMP (from Rm's cache register or `Cpu`).
+                    match (operand::cached(e, rm), sf == 1) {
+                        (Some(cm), true) => dynasm!(e.ops ; .arch x64 ; cmp Rq(cn), Rq(cm)),
+                        (Some(cm), false) => dynasm!(e.ops ; .arch x64 ; cmp Rd(cn), Rd(cm)),
+                        (None, true) => {
+                            let off = e.cx.reg_off(rm);
+                            dynasm!(e.ops ; .arch x64 ; cmp Rq(cn), QWORD [rbx + off]);
+                        }
+                        (None, false) => {
+                            let off = e.cx.reg_off(rm);
+                            dynasm!(e.ops ; .arch x64 ; cmp Rd(cn), DWORD [rbx + off]);
+                        }
+                    }
+                    e.flags_arith(true);
+                    e.pending += 1;
+                    return true;
+                }
                 if operand::op_in_cache(e, Some(if sub { Alu::Sub } else { Alu::Add }), sf == 1, rd, rn, rm).is_some() {
                     if flags {
                         e.flags_arith(sub);
@@ -2516,6 +2534,38 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             };
             if let Some(c) = operand::cached(e, rn).filter(|_| rn != rm || matches!(d, DpReg::Csinc { .. })) {
                 // Rn from its cache register (`operand`): CMOV from there.
+                // CINC Rd, Rd on the carry (CS/CC after a subtraction, or a condition that
+                // `cond_test` put in CF): Rd + CF (AE: Rd = CF ? Rd + 1 : Rd) or Rd + 1 -
+                // CF (B), when nothing reads these flags after it (they change): not a
+                // fused consumer, and their NZCV is dead, lazy or in memory.
+                let flags_free = !e.fuse && (live.is_none() || e.lazy.is_some() || e.dead);
+                if rn == rm && rd == rn && matches!(d, DpReg::Csinc { .. }) && (cc == 0x2 || cc == 0x3) && flags_free {
+                    match (cc, sf == 1) {
+                        (0x3, true) => dynasm!(e.ops ; .arch x64 ; adc Rq(c), 0),
+                        (0x3, false) => dynasm!(e.ops ; .arch x64 ; adc Rd(c), 0),
+                        (_, true) => dynasm!(e.ops ; .arch x64 ; sbb Rq(c), -1),
+                        (_, false) => dynasm!(e.ops ; .arch x64 ; sbb Rd(c), -1),
+                    }
+                    e.rc.set_dirty(c);
+                    e.avail = None;
+                    // (`end_consumer` without the flags, which are gone.)
+                    if e.hf.take().is_some() && e.lazy.is_none() {
+                        e.stale = true;
+                    }
+                    e.pending += 1;
+                    return true;
+                }
+                // CSEL Rd, Rn, Rd with both cached: CMOV in place (a W form zero-extends
+                // either way, as CSEL's result).
+                if let (true, Some(cm)) = (matches!(d, DpReg::Csel { .. }) && rd == rm && rn != rm, operand::cached(e, rm)) {
+                    let rex = 0x40 | u8::from(sf == 1) << 3 | (cm >> 3) << 2 | (c >> 3);
+                    e.ops.extend([rex, 0x0f, 0x40 | (cc & 0xf), 0xc0 | (cm & 7) << 3 | (c & 7)]);
+                    e.rc.set_dirty(cm);
+                    e.avail = None;
+                    e.end_consumer();
+                    e.pending += 1;
+                    return true;
+                }
                 if rn == rm {
                     // CINC.
                     dynasm!(e.ops ; .arch x64 ; lea rdx, [Rq(c) + 1]);
@@ -2966,15 +3016,30 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         ix = Ix::Off;
     }
     if load {
-        mem_n(e, true, RDI, R8, 0, n);
-        native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
+            mem_n(e, true, RDI, R8, 0, n);
+            native2::sext(e, RDI, n);
             mem_n(e, true, RDX, R9, n as i32, n);
             native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
         } else {
-            e.store(RDI, rt, false, true);
+            // Straight into Rt's cache register when the next instruction may read it
+            // there (as `Em::store` would put it).
+            let off = e.cx.reg_off(rt);
+            match (rt != 31 && e.rc.next).then(|| e.rc.bind(&mut e.ops, off)).flatten() {
+                Some(c) => {
+                    mem_n(e, true, c, R8, 0, n);
+                    native2::sext(e, c, n);
+                    e.rc.set_dirty(c);
+                    e.avail = None;
+                }
+                None => {
+                    mem_n(e, true, RDI, R8, 0, n);
+                    native2::sext(e, RDI, n);
+                    e.store(RDI, rt, false, true);
+                }
+            }
         }
     } else {
         e.load(RDI, rt, false);

@@ -2090,6 +2090,25 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             // insert at w-immr, s < r), logical for UBFM, arithmetic for SBFM. The
             // zero/sign extensions of bytes, halfwords and words are single moves.
             let signed = matches!(d, DpImm::Sbfm { .. });
+            if sf == 1 && immr == 0 && imms == 31 && rd != 31 && rn != 31 && e.rc.on && e.rc.next {
+                // SXTW / UXTW (64-bit) straight into Rd's cache register.
+                let offd = e.cx.reg_off(rd);
+                let cn = operand::cached(e, rn);
+                let (avoid, k) = regcache::regs([cn, None, None]);
+                if let Some(cd) = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..k]) {
+                    let offn = e.cx.reg_off(rn);
+                    match (signed, cn) {
+                        (true, Some(c)) => dynasm!(e.ops ; .arch x64 ; movsxd Rq(cd), Rd(c)),
+                        (true, None) => dynasm!(e.ops ; .arch x64 ; movsxd Rq(cd), DWORD [rbx + offn]),
+                        (false, Some(c)) => dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(c)),
+                        (false, None) => dynasm!(e.ops ; .arch x64 ; mov Rd(cd), DWORD [rbx + offn]),
+                    }
+                    e.rc.set_dirty(cd);
+                    e.avail = None;
+                    e.pending += 1;
+                    return true;
+                }
+            }
             // Whether a 32-bit x86 instruction wrote eax (zero-extending it).
             let mut zx = true;
             e.load(RAX, rn, false);
@@ -2277,6 +2296,22 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             } else {
                 e.load(RCX, rm, false);
                 shift_rcx(e, shift, imm6, sf == 1);
+                if let Some(cd) = operand::dest_from(e, rd, rn, false) {
+                    // In Rd's cache register (`operand`; Rm shifted in rcx first).
+                    match (sub, sf == 1) {
+                        (false, true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), rcx),
+                        (false, false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), ecx),
+                        (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), rcx),
+                        (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), ecx),
+                    }
+                    e.rc.set_dirty(cd);
+                    e.avail = None;
+                    if flags {
+                        e.flags_arith(sub);
+                    }
+                    e.pending += 1;
+                    return true;
+                }
                 e.load(RAX, rn, false);
                 alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
             }
@@ -2869,6 +2904,17 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // r10 = address, r11 = writeback value.
     let off = match addr {
         Addr::Imm(o) => Some(o),
+        Addr::Reg { rm, option, shift } if ix == Ix::Off && shift <= 3 && option & 3 == 3 && operand::cached(e, rm).is_some() => {
+            // A 64-bit index in its cache register: one LEA from there.
+            let Some(c) = operand::cached(e, rm) else { unreachable!() };
+            match shift {
+                0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c)]),
+                1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 2]),
+                2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 4]),
+                _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 8]),
+            }
+            None
+        }
         Addr::Reg { rm, option, shift } => {
             e.load(RCX, rm, false);
             match option {
@@ -3042,8 +3088,15 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             }
         }
     } else {
-        e.load(RDI, rt, false);
-        mem_n(e, false, RDI, R8, 0, n);
+        // (Rt from its cache register when it has one.)
+        let v = match (rt2, operand::cached(e, rt)) {
+            (None, Some(c)) => c,
+            _ => {
+                e.load(RDI, rt, false);
+                RDI
+            }
+        };
+        mem_n(e, false, v, R8, 0, n);
         if let Some(rt2) = rt2 {
             e.load(RDI, rt2, false);
             mem_n(e, false, RDI, R9, n as i32, n);

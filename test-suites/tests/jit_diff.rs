@@ -1808,7 +1808,7 @@ fn same_address_accesses_and_flags_across_accesses_match_interpreter() {
         \tldr x1, [x14, x5, lsl #3]\n\tadds x1, x1, x3\n\tstr x1, [x14, x5, lsl #3]\n\tcinc x0, x0, cs\n\
         \tldr x2, [x15, x5, lsl #3]\n\teor x2, x2, x0\n\tstr x2, [x15, x5, lsl #3]\n\
         \tstr x0, [x17, #0x10]\n\tldr x7, [x17, x5, lsl #3]\n\tsubs x18, x7, x0\n\tstr x7, [x17, x5, lsl #3]\n\tcinc x0, x0, lo\n\tadd x17, x17, #0x1000\n\
-        \tldr x7, [x27, x19, lsl #3]\n\tadd x7, x7, #1\n\tstr x7, [x27, x19, lsl #3]\n\tldr w20, [x11, w16, sxtw #2]\n\tadd w20, w20, #3\n\tstr w20, [x11, w16, sxtw #2]\n\
+        \tldr x7, [x27, x19, lsl #3]\n\tadd x7, x7, #1\n\tstr x7, [x27, x19, lsl #3]\n\tldr w20, [x11, w16, sxtw #2]\n\tadd w20, w20, #3\n\tstr w20, [x11, w16, sxtw #2]\n\tsxtw x25, w16\n\tldr w21, [x11, x25, lsl #2]\n\tadd x21, x21, x25\n\tsub w22, w16, #1\n\tsxtw x25, w22\n\tldr w21, [x11, x25, lsl #2]\n\tadd x21, x21, x25\n\
         \tstr x0, [x12, #0x40]\n\torr x21, x0, x1\n\tldr x22, [x12, #0x40]\n\
         \tldr x23, [x12, #0x80]\n\tmsr tpidr_el0, x23\n\tadd x23, x23, #5\n\tstr x23, [x12, #0x80]\n\
         \tadd x24, x5, #1\n\tstr x5, [x12, x24, lsl #3]\n\tldr x24, [x12, x24, lsl #3]\n\tldr x25, [x12, x24, lsl #3]\n\

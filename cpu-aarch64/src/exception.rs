@@ -520,6 +520,12 @@ fn virt_pending(cpu: &Cpu, lv: &crate::platform::IrqLevels) -> Option<Kind> {
 /// asynchronous exceptions is IMPLEMENTATION DEFINED; this order is one choice).
 pub fn check_interrupts(cpu: &mut Cpu, p: &mut dyn crate::platform::Platform) -> bool {
     let lv = p.irq_levels(cpu.cfg.index);
+    // The usual answer, at once: no line up and no virtual interrupt pending in HCR_EL2
+    // (then neither the loop nor `virt_pending` below can find one).
+    use crate::sysreg::{HCR_VF, HCR_VI, HCR_VSE};
+    if !(lv.serror || lv.fiq || lv.irq || lv.vfiq || lv.virq) && cpu.sys.hcr_el2 & (HCR_VSE | HCR_VF | HCR_VI) == 0 {
+        return false;
+    }
     for (line, kind) in [(lv.serror, Kind::SError), (lv.fiq, Kind::Fiq), (lv.irq, Kind::Irq)] {
         if line {
             if let Some(t) = phys_target(cpu, kind) {

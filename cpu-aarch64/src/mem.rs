@@ -948,11 +948,20 @@ mod fast_tlb_tests {
     const L3: u64 = BASE + 0x12000;
     /// VA page X, mapped by L3[0x100] to PAGE_A, then (descriptor rewritten) PAGE_B.
     const X: u64 = 0x8010_0000;
-    /// X + 8, 10, 12, 14 MiB: mapped by the 2 MiB identity blocks L2[4..8]. Their VA
-    /// pages (0x80900, 0x80b00, ...) have the same low 9 bits as X's (0x80100), so they
-    /// fall in X's set of the 4-way, 512-set TLB: the fourth fill of them after X's
-    /// replaces X's entry, the oldest of the set (checked in `y_evicts_x`).
-    const Y: [u64; 4] = [X + (8 << 20), X + (10 << 20), X + (12 << 20), X + (14 << 20)];
+    /// The VA distance between pages of the same TLB set (`TLB_SETS` pages).
+    const SET_STEP: u64 = (crate::mmu::tlb::TLB_SETS as u64) << 12;
+    /// Four pages from X + 8 MiB on, `SET_STEP` apart (with 512 sets: X + 8, 10, 12,
+    /// 14 MiB), mapped by the 2 MiB identity blocks from L2[4] on. Their VA page numbers
+    /// have the same low bits as X's, so they fall in X's set of the 4-way TLB: the fourth
+    /// fill of them after X's replaces X's entry, the oldest of the set (checked in
+    /// `y_evicts_x`).
+    const Y0: u64 = X + (8u64 << 20).next_multiple_of(SET_STEP);
+    const Y: [u64; 4] = [Y0, Y0 + SET_STEP, Y0 + 2 * SET_STEP, Y0 + 3 * SET_STEP];
+    /// RAM: at least 16 MiB, and up to the 2 MiB block after Y[3]'s.
+    const RAM_SIZE: u64 = {
+        let need = (Y[3] - BASE + (2 << 20)).next_multiple_of(2 << 20);
+        if need > 16 << 20 { need } else { 16 << 20 }
+    };
     const PAGE_A: u64 = 0x8030_0000;
     const PAGE_B: u64 = 0x8030_1000;
     const NG: u64 = 1 << 11;
@@ -962,13 +971,13 @@ mod fast_tlb_tests {
     }
 
     fn setup(code: &[u32], x_desc_flags: u64) -> (Cpu, Plat) {
-        let mut ram = FlatRam::new(BASE, 16 << 20);
+        let mut ram = FlatRam::new(BASE, RAM_SIZE as usize);
         let words: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
         ram.load(BASE, &words);
-        // L1[2] -> L2; L2[0] -> L3 (identity pages), L2[4..8] 2 MiB identity blocks.
+        // L1[2] -> L2; L2[0] -> L3 (identity pages), L2[4..] 2 MiB identity blocks.
         ram.load(L1 + 2 * 8, &(L2 | 0b11).to_le_bytes());
         ram.load(L2, &(L3 | 0b11).to_le_bytes());
-        for b in 4..8u64 {
+        for b in 4..RAM_SIZE >> 21 {
             ram.load(L2 + b * 8, &((BASE + (b << 21)) | 1 << 10 | 3 << 8 | 0b01).to_le_bytes());
         }
         for i in 0..512u64 {

@@ -147,6 +147,16 @@ pub trait Platform: Bus {
     fn take_ram_writes(&mut self) -> Vec<(u64, u64)> {
         Vec::new()
     }
+    /// Asked by an engine whose run has retired its whole budget, the PE neither off nor
+    /// waiting: may the run go on as the PE's next turn without returning? If so, the
+    /// platform has done at once everything that happens between the two turns (time,
+    /// interrupt inputs), which must be exactly what returning and being run again would
+    /// do, and the answer is the next turn's budget; the engine then continues as at the
+    /// start of a run (interrupts sampled before the next instruction). 0 (the default):
+    /// the run ends.
+    fn continue_run(&mut self, _cpu: &mut Cpu) -> u64 {
+        0
+    }
 }
 
 /// The PE state a GIC CPU interface access depends on (see `Platform::icc_access_ctx`).

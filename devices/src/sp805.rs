@@ -134,6 +134,12 @@ impl Sp805 {
         }
     }
 
+    /// Whether `poll` and `take_reset_request` would do nothing now and at any later
+    /// time until the next register access: not counting and no reset request.
+    pub fn idle(&self) -> bool {
+        !self.counting() && !self.reset_request
+    }
+
     /// Whether the watchdog requested a system reset since the last call.
     pub fn take_reset_request(&mut self) -> bool {
         std::mem::take(&mut self.reset_request)

@@ -151,6 +151,11 @@ impl Psci {
         self.power.get(index).copied()
     }
 
+    /// Whether SMCs queued actions that `take_actions` would return.
+    pub fn has_actions(&self) -> bool {
+        !self.actions.is_empty()
+    }
+
     /// The actions queued by SMCs since the last call, oldest first.
     pub fn take_actions(&mut self) -> Vec<PowerAction> {
         std::mem::take(&mut self.actions)

@@ -39,6 +39,33 @@ pub(crate) type Asm = VecAssembler<X64Relocation>;
 /// Code bytes the reused assembler keeps room for (a typical block is under 1 KB).
 const ASM_ROOM: usize = 4096;
 
+/// `mov Rq(h), [rbx + off]` (a `Cpu` field), with a one-byte displacement when `off` fits
+/// (dynasm encodes a run-time displacement as four bytes unless told). Encoded here (the
+/// most frequent instruction of translated code): REX.W (+ REX.R for r8-r15), 8B, ModRM
+/// (mod 01 or 10, reg = h, rm = rbx), displacement.
+#[inline]
+pub(crate) fn ld_cpu(ops: &mut Asm, h: u8, off: i32) {
+    rbx_mov(ops, 0x8b, h, off);
+}
+
+/// `mov [rbx + off], Rq(h)` (a `Cpu` field), as `ld_cpu` (opcode 89).
+#[inline]
+pub(crate) fn st_cpu(ops: &mut Asm, off: i32, h: u8) {
+    rbx_mov(ops, 0x89, h, off);
+}
+
+#[inline]
+fn rbx_mov(ops: &mut Asm, op: u8, h: u8, off: i32) {
+    let rex = 0x48 | (h >> 3 & 1) << 2;
+    let reg = (h & 7) << 3 | 3;
+    if off == off as i8 as i32 {
+        ops.extend([rex, op, 0x40 | reg, off as u8]);
+    } else {
+        let d = off.to_le_bytes();
+        ops.extend([rex, op, 0x80 | reg, d[0], d[1], d[2], d[3]]);
+    }
+}
+
 /// A new assembler for `BlockCx::asm`.
 pub(crate) fn assembler() -> Asm {
     Asm::new_with_capacity(0, ASM_ROOM, 16, 0, 16, 64, 16)
@@ -57,6 +84,7 @@ const OFF_TPIDR1: i32 = (offset_of!(Cpu, sys.tpidr) + 8) as i32;
 const OFF_NZCV: i32 = offset_of!(Cpu, st.pstate.nzcv) as i32;
 const OFF_ICOUNT: i32 = offset_of!(Cpu, icount) as i32;
 const CTX_ENDS: i32 = offset_of!(Ctx, ends) as i32;
+const CTX_TABS: i32 = offset_of!(Ctx, tabs) as i32;
 const CTX_SLOT: i32 = offset_of!(Ctx, slot) as i32;
 const CTX_SLOT_PAGE: i32 = offset_of!(Ctx, slot_page) as i32;
 const CTX_MEMO: i32 = offset_of!(Ctx, memo) as i32;
@@ -85,11 +113,17 @@ pub(crate) struct Stubs {
     /// subtracts that count and the instruction again before returning, so that the
     /// fallback and the fast path meet with the same pending count.
     pub callout_back: usize,
-    /// Jumped to with rax = the block's VA: PC = rax, `exit::BUDGET`.
+    /// `callout` and `callout_back` with their operands after the CALL instead of in
+    /// registers: the instruction word (4 bytes), its PC (8) and, for `callout_back_data`,
+    /// the count (1); they return past them (`Em::call_insn_stub`).
+    pub callout_data: usize,
+    pub callout_back_data: usize,
+    /// `call`ed with the block's VA in the 8 bytes after the CALL: PC = that VA,
+    /// `exit::BUDGET`.
     pub budget: usize,
-    /// `call`ed right after `exit_to`'s chain exit (see `Em::exit_to` for the layout
-    /// before the call): PC = rax, `Ctx::slot` from the return address, `Ctx::slot_page`
-    /// = rcx, `exit::CHAIN`.
+    /// `call`ed right after `exit_to`'s chain slot (see `Em::exit_to` for the layout):
+    /// PC and `Ctx::slot_page` from the 12 bytes after the call, `Ctx::slot` from the
+    /// return address, `exit::CHAIN`.
     pub chain: usize,
     /// `Em::chain_lookup`'s code, jumped to with rax = target VA (stored as PC), one per
     /// EL | SPSel << 2 of the block.
@@ -116,12 +150,55 @@ pub(crate) struct Stubs {
     /// Jumped to from `chain_lookup` when `fetch_miss` must run (rax = target VA), one
     /// per EL | SPSel << 2 (the key bits it is passed).
     pub fetch_miss: [usize; 8],
+    /// `call`ed by a plain access's probe whose aligned key missed (`probe_as`), per
+    /// [store][log2(bytes) - 1][address in rax rather than r10], with rsi = the entry,
+    /// rdx = the key: returns ZF = 1 when the unaligned access hits the entry (see
+    /// `unaligned_stub`). Clobbers rdx.
+    pub unaligned: [[[usize; 2]; 4]; 2],
+}
+
+/// The address registers `Stubs::unaligned` serves.
+const UNALIGNED_REGS: [u8; 2] = [10, RAX];
+
+/// `Stubs::unaligned[store][k][r]`'s code (`n` = 2 << k bytes, address in host register
+/// `a`): after the aligned key missed, the access hits if the key matches the entry's
+/// tag but in bits 3:0 (same page and epoch), the entry allows unaligned accesses
+/// (`mem::FAST_UNALIGNED`) and the access stays in the page ((VA & 0xfff) + n <= 0x1000),
+/// as `Cpu::read_mem`/`write_mem` decide. Shared (it was ~60 bytes per access inline).
+fn unaligned_stub(ops: &mut Asm, store: bool, n: u32, a: u8) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let (tag_ty, ty) = if store { (cpu_aarch64::mem::QUIET, 2) } else { (1, 1) };
+    // (rsi is the entry in the tag's table: `probe_as`.)
+    let tag = l.e_tag as i32;
+    let flags = (ty as i32 - tag_ty as i32) * (l.entries * l.entry_size) as i32 + l.e_flags as i32;
+    let unal = cpu_aarch64::mem::FAST_UNALIGNED as i32;
+    dynasm!(ops
+        ; .arch x64
+        ; xor rdx, QWORD [rsi + tag]
+        ; test rdx, -16
+        // (ZF = 0: a miss.)
+        ; jnz >done
+        ; test BYTE [rsi + flags], unal as i8
+        ; jz >miss
+        ; mov edx, Rd(a)
+        ; and edx, 0xfff
+        ; cmp edx, (0x1000 - n) as i32
+        // (Above: ZF = 0.)
+        ; ja >done
+        ; cmp edx, edx
+        ; done:
+        ; ret
+        ; miss:
+        ; or edx, -1
+        ; ret
+    );
 }
 
 /// Bytes from a chain slot (the rel32 of `exit_to`'s JMP) to the return address of the
-/// CALL to `Stubs::chain` that follows it: the rel32 (4), `mov rax, imm64` (10),
-/// `mov ecx, imm32` (5), `call rel32` (5).
-const CHAIN_TAIL: i32 = 4 + 10 + 5 + 5;
+/// CALL to `Stubs::chain` that follows it: the rel32 (4), `call rel32` (5). The CALL is
+/// followed by the exit's target VA (8 bytes) and PA page (4), which `Stubs::chain` reads
+/// there (it never returns).
+const CHAIN_TAIL: i32 = 4 + 5;
 
 /// `extern "sysv64" fn(cpu, ctx, entry) -> u32`: saves the callee-saved registers, loads
 /// rbx/r12 and jumps to `entry`; translated code returns through `Stubs::epilogue`. The
@@ -194,9 +271,39 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ; add rsp, 8
         ; jmp =>epi
     );
+    // The same two with their operands in the 12 bytes after the CALL (instruction word,
+    // then PC), and for `callout_back_data` the count in a 13th: for PCs that would need
+    // a 10-byte MOV (`Em::call_insn_stub`).
+    st.callout_data = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov rax, QWORD [rsp]
+        ; mov esi, DWORD [rax]
+        ; mov rdx, QWORD [rax + 4]
+        ; add QWORD [rsp], 12
+    );
+    let rel = |ops: &Asm, t: usize| (t.wrapping_sub(at(ops) + 5) as i32).to_le_bytes();
+    let r = rel(&ops, st.callout);
+    ops.push(0xe9);
+    ops.extend(r);
+    st.callout_back_data = at(&ops);
+    dynasm!(ops
+        ; .arch x64
+        ; mov rax, QWORD [rsp]
+        ; mov esi, DWORD [rax]
+        ; mov rdx, QWORD [rax + 4]
+        ; movzx ecx, BYTE [rax + 12]
+        ; add QWORD [rsp], 13
+    );
+    let r = rel(&ops, st.callout_back);
+    ops.push(0xe9);
+    ops.extend(r);
     st.budget = at(&ops);
     dynasm!(ops
         ; .arch x64
+        // `call`ed with the block's VA in the 8 bytes after the CALL (it never returns).
+        ; pop rax
+        ; mov rax, QWORD [rax]
         ; mov QWORD [rbx + OFF_PC], rax
         ; mov eax, exit::BUDGET as i32
         ; jmp =>epi
@@ -205,6 +312,8 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     dynasm!(ops
         ; .arch x64
         ; pop rdx
+        ; mov rax, QWORD [rdx]
+        ; mov ecx, DWORD [rdx + 8]
         ; sub rdx, CHAIN_TAIL
         ; mov QWORD [rbx + OFF_PC], rax
         ; mov QWORD [r12 + CTX_SLOT], rdx
@@ -263,6 +372,14 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
         ras::probe(&mut ops, i, true, lg);
         st.probe_ret[i] = at(&ops);
         ras::probe(&mut ops, i, false, lr);
+    }
+    for (store, by_n) in st.unaligned.iter_mut().enumerate() {
+        for (k, by_reg) in by_n.iter_mut().enumerate() {
+            for (r, s) in by_reg.iter_mut().enumerate() {
+                *s = at(&ops);
+                unaligned_stub(&mut ops, store == 1, 2 << k, UNALIGNED_REGS[r]);
+            }
+        }
     }
     (ops.finalize().unwrap_or_default(), st)
 }
@@ -503,6 +620,16 @@ extern "sysv64" fn fetch_miss(ctx: *mut Ctx, va: u64, ctx_bits: u64) -> u64 {
     if e.va == va && e.pa_ctx == pa_ctx { e.code } else { 0 }
 }
 
+/// The instructions of a block being translated (`block`): (PC, word, decoded), room for
+/// a two-block loop (`fp::loop_tail`). One per `Jit`, reused (only the entries a
+/// translation writes are read).
+pub(crate) type List = [(u64, u32, Insn); 2 * crate::MAX_BLOCK];
+
+/// A new `List`.
+pub(crate) fn new_list() -> Box<List> {
+    Box::new([(0, 0, Insn::Undefined(0)); 2 * crate::MAX_BLOCK])
+}
+
 /// Per-block translation context.
 #[allow(clippy::vec_box)] // boxed: translated code holds their addresses
 pub(crate) struct BlockCx<'a> {
@@ -607,7 +734,7 @@ struct Em<'a, 'b> {
     /// across data-processing instructions emitted natively only (whose code uses rax,
     /// rcx, rdx and the cache's registers, and never calls out); the access's fallback
     /// computes both again after its call-out (`finish_access`).
-    memo: Option<(u32, Addr)>,
+    memo: Option<Memo>,
     /// The current instruction set `memo`.
     memo_new: bool,
     /// The NZCV of this instruction (a `Remat` producer) is read only by conditional
@@ -876,12 +1003,12 @@ fn kills_nzcv(insn: &Insn) -> bool {
 /// slow path, exception or exit), except when the emitter falls back to the interpreter
 /// for one of them (an encoding it does not handle): `emit_block` detects that and the
 /// block is translated again without the elimination.
-fn nzcv_dead(insns: &[Insn]) -> [bool; crate::MAX_BLOCK] {
+fn nzcv_dead(insns: &[(u64, u32, Insn)]) -> [bool; crate::MAX_BLOCK] {
     let mut dead = [false; crate::MAX_BLOCK];
     let mut killed = false;
     for i in (0..insns.len().min(crate::MAX_BLOCK)).rev() {
         dead[i] = killed;
-        let insn = &insns[i];
+        let insn = &insns[i].2;
         killed = if kills_nzcv(insn) {
             true
         } else {
@@ -934,7 +1061,7 @@ impl Em<'_, '_> {
                 Some((a, o, _)) if o == off => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(a)),
                 _ => match self.rc.find(off) {
                     Some(c) => dynasm!(self.ops ; .arch x64 ; mov Rq(h), Rq(c)),
-                    None => dynasm!(self.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]),
+                    None => ld_cpu(&mut self.ops, h, off),
                 },
             }
         }
@@ -960,7 +1087,7 @@ impl Em<'_, '_> {
                 self.rc.set_dirty(c);
             }
             None => {
-                dynasm!(self.ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+                st_cpu(&mut self.ops, off, h);
                 self.rc.forget(off);
             }
         }
@@ -985,11 +1112,8 @@ impl Em<'_, '_> {
             self.rc.set_dirty(c);
             return;
         }
-        dynasm!(self.ops
-            ; .arch x64
-            ; mov rax, QWORD v as i64
-            ; mov QWORD [rbx + off], rax
-        );
+        dynasm!(self.ops ; .arch x64 ; mov rax, QWORD v as i64);
+        st_cpu(&mut self.ops, off, RAX);
     }
 
     /// Stores the dirty `regcache` entries and forgets every entry: before code that
@@ -1249,17 +1373,16 @@ impl Em<'_, '_> {
             // The slot is the rel32 of a direct JMP, first to the next instruction (the
             // miss path); the dispatcher patches it to the target block (`Jit::run`).
             // Then `Stubs::chain` finds the slot from its return address (`CHAIN_TAIL`
-            // bytes of fixed-size instructions): rax = PC, ecx = the PA page (PAs have
-            // at most 48 bits: the page number fits in 32).
+            // bytes of fixed-size instructions) and PC and the PA page (PAs have at most
+            // 48 bits: the page number fits in 32) in the 12 bytes after its CALL.
             let page = (self.cx.pa >> 12) as u32;
             let at = self.ops.offset().0;
-            self.ops.extend([0xe9, 0, 0, 0, 0, 0x48, 0xb8]);
-            self.ops.extend(t.to_le_bytes());
-            self.ops.push(0xb9);
-            self.ops.extend(page.to_le_bytes());
+            self.ops.extend([0xe9, 0, 0, 0, 0]);
             let stub = self.cx.stubs.chain;
             self.rel32_to(&[0xe8], stub);
             debug_assert_eq!(self.ops.offset().0 - at, 1 + CHAIN_TAIL as usize);
+            self.ops.extend(t.to_le_bytes());
+            self.ops.extend(page.to_le_bytes());
         } else {
             self.rc_spill();
             dynasm!(self.ops
@@ -1352,14 +1475,31 @@ impl Em<'_, '_> {
         self.flush_count();
         // `Stubs::callout` runs `call_insn(ctx, raw, pc)` and returns here, or leaves.
         let t = self.cx.stubs.callout;
-        self.call_insn_stub(pc, raw, t);
+        self.call_insn_stub(pc, raw, t, None);
     }
 
     /// Calls `stub` (`Stubs::callout` or `Stubs::callout_back`) with esi = `raw`, rdx =
     /// `pc`, counted as a call-out when profiling.
-    fn call_insn_stub(&mut self, pc: u64, raw: u32, stub: usize) {
+    /// A PC above 4 GiB (a 10-byte MOV) goes after the CALL instead (`Stubs::callout_data`,
+    /// `callout_back_data`), with `back`'s count: 17 or 18 bytes instead of 20 to 25.
+    fn call_insn_stub(&mut self, pc: u64, raw: u32, stub: usize, back: Option<i32>) {
         native2::count_callout(self, raw, self.slow_path);
         self.slow_path = false;
+        if pc > u32::MAX as u64 && back.is_none_or(|n| (0..=255).contains(&n)) {
+            let stub = if back.is_some() { self.cx.stubs.callout_back_data } else { self.cx.stubs.callout_data };
+            self.rel32_to(&[0xe8], stub);
+            self.ops.extend(raw.to_le_bytes());
+            self.ops.extend(pc.to_le_bytes());
+            if let Some(n) = back {
+                self.ops.push(n as u8);
+            }
+            return;
+        }
+        match back {
+            Some(0) => dynasm!(self.ops ; .arch x64 ; xor ecx, ecx),
+            Some(n) => dynasm!(self.ops ; .arch x64 ; mov ecx, n),
+            None => {}
+        }
         dynasm!(self.ops ; .arch x64 ; mov esi, raw as i32);
         mov_imm(self, RDX, pc);
         self.rel32_to(&[0xe8], stub);
@@ -1373,13 +1513,8 @@ impl Em<'_, '_> {
     fn callout_back(&mut self, pc: u64, raw: u32) {
         self.rc.clear();
         let n = std::mem::take(&mut self.pending);
-        if n == 0 {
-            dynasm!(self.ops ; .arch x64 ; xor ecx, ecx);
-        } else {
-            dynasm!(self.ops ; .arch x64 ; mov ecx, n as i32);
-        }
         let t = self.cx.stubs.callout_back;
-        self.call_insn_stub(pc, raw, t);
+        self.call_insn_stub(pc, raw, t, Some(n));
     }
 
     /// Whether a branch target computed from PC is its own `BranchAddr` whatever the TBI
@@ -1396,33 +1531,28 @@ impl Em<'_, '_> {
 /// Translates the words of a block starting at `cx.va`: `out` = the code (to be placed at
 /// address `start`). Returns the number of guest instructions and the 64-byte lines of
 /// the page that hold them (`CodePage::lines`; a two-block loop's two parts are apart).
-pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>) -> Option<(u32, u64)> {
-    // The block ends at the first instruction that may branch or change the context.
-    // (Each word decoded once: `decoded` keeps them for the emission loop below.)
-    let mut decoded = [Insn::Undefined(0); crate::MAX_BLOCK];
-    let mut n = 0;
-    for (&w, d) in words.iter().zip(decoded.iter_mut()) {
-        n += 1;
-        *d = (cx.decode)(w);
-        if ends_block(d) {
-            break;
-        }
-    }
+pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut Vec<u8>, list: &mut List) -> Option<(u32, u64)> {
     if words.is_empty() {
         return None;
     }
-    let n = n.max(1).min(words.len());
-    // The instructions: (PC, word, decoded); a two-block FP loop continues at its
-    // branch's target (`fp::loop_tail`), the branch becoming a side exit (`side`).
-    let mut list = [(0u64, 0u32, Insn::Undefined(0)); 2 * crate::MAX_BLOCK];
-    for (i, (&w, &d)) in words.iter().zip(decoded.iter()).take(n).enumerate() {
-        list[i] = (cx.va.wrapping_add(4 * i as u64), w, d);
+    // The block ends at the first instruction that may branch or change the context.
+    // The instructions: (PC, word, decoded), each word decoded once; a two-block FP loop
+    // continues at its branch's target (`fp::loop_tail`), the branch becoming a side
+    // exit (`side`).
+    let mut n = 0;
+    for (i, (&w, l)) in words.iter().zip(list.iter_mut()).enumerate() {
+        n += 1;
+        let d = (cx.decode)(w);
+        *l = (cx.va.wrapping_add(4 * i as u64), w, d);
+        if ends_block(&d) {
+            break;
+        }
     }
+    let list = &mut list[..];
     let mut len = n;
-    let side = if cx.prefix { None } else { fp::loop_tail(cx, &mut list, &mut len) };
+    let side = if cx.prefix { None } else { fp::loop_tail(cx, list, &mut len) };
     let list = &list[..len];
-    let insns: Vec<Insn> = list.iter().map(|l| l.2).collect();
-    let dead = nzcv_dead(&insns);
+    let dead = nzcv_dead(list);
     // A block that branches back to its own start with FP state worth keeping across
     // that branch is translated again following the plan the first translation found
     // (`fp::LoopPlan`); the first translation's inline caches are dropped with its code.
@@ -1449,8 +1579,7 @@ pub(crate) fn block(cx: &mut BlockCx<'_>, start: usize, words: &[u32], out: &mut
         }
     };
     done?;
-    let ws: Vec<u32> = list.iter().map(|l| l.1).collect();
-    dump(cx.va, start, out, &ws);
+    dump(cx.va, start, out, list);
     // (Every instruction is in the block's page: `words` stops at its end, `loop_tail`
     // reads only in it.)
     let lines = list.iter().fold(0u64, |m, l| m | crate::line_mask(l.0 & 0xfff, 4));
@@ -1544,7 +1673,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
         // neither register of the address (Rd in bits 4:0 of every such encoding; a
         // form without Rd there only loses the memo).
         let d = w & 31;
-        let kept = done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && e.memo.is_some_and(|(rn, a)| d != rn && !matches!(a, Addr::Reg { rm, .. } if rm == d));
+        let kept = done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && e.memo.is_some_and(|m| d != m.rn && !matches!(m.addr, Addr::Reg { rm, .. } if rm == d));
         if !(e.memo_new || kept) {
             e.memo = None;
         }
@@ -1581,10 +1710,10 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops
         ; .arch x64
         ; =>over
-        ; mov rax, QWORD va as i64
     );
     let t = e.cx.stubs.budget;
-    e.rel32_to(&[0xe9], t);
+    e.rel32_to(&[0xe8], t);
+    e.ops.extend(va.to_le_bytes());
     let mut ops = std::mem::replace(&mut e.ops, Asm::new(0));
     // (On an error the assembler is dropped: `drain` leaves it reusable, with its
     // buffers, only on success.)
@@ -1615,7 +1744,7 @@ fn budget_check(e: &mut Em<'_, '_>, n: usize, over: dynasmrt::DynamicLabel) {
 /// [LO, HI) (the prefix `LO-HI:` omitted: every block) is written to `DIR/<va>-<host address>.bin` (the host code, for
 /// `objdump -D -b binary -mi386:x86-64 --adjust-vma=<host address>`) and
 /// `DIR/<va>.a64` (the guest words, little-endian). Read once; unset: nothing is done.
-fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
+fn dump(va: u64, host: usize, code: &[u8], list: &[(u64, u32, Insn)]) {
     use std::sync::OnceLock;
     static CFG: OnceLock<Option<(u64, u64, std::path::PathBuf)>> = OnceLock::new();
     let cfg = CFG.get_or_init(|| {
@@ -1634,7 +1763,7 @@ fn dump(va: u64, host: usize, code: &[u8], words: &[u32]) {
     if va < *lo || va >= *hi {
         return;
     }
-    let guest: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let guest: Vec<u8> = list.iter().flat_map(|l| l.1.to_le_bytes()).collect();
     let _ = std::fs::write(dir.join(format!("{va:x}-{host:x}.bin")), code);
     let _ = std::fs::write(dir.join(format!("{va:x}.a64")), guest);
 }
@@ -1951,7 +2080,7 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
                 // (Cached first only if the next instruction may read the copy.)
                 let cached = e.rc.find(off).or_else(|| {
                     let c = if next { e.rc.bind(&mut e.ops, off)? } else { return None };
-                    dynasm!(e.ops ; .arch x64 ; mov Rq(c), QWORD [rbx + off]);
+                    ld_cpu(&mut e.ops, c, off);
                     Some(c)
                 });
                 if let Some(c) = cached {
@@ -2646,9 +2775,10 @@ pub(crate) const STORE: u32 = 3;
 /// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
-/// rsi = the `FastMem` entry set of the address in host register `a` (the first
-/// table's entry; the others at fixed distances). Clobbers the flags.
-fn entry_set(e: &mut Em<'_, '_>, a: u8) {
+/// rsi = the `FastMem` entry of the address in host register `a`: in table 0, or with
+/// `tabs` = Some(store) in table 1 (a load) or `QUIET` (a store) (`Ctx::tabs`).
+/// Clobbers the flags.
+fn entry_set(e: &mut Em<'_, '_>, a: u8, tabs: Option<bool>) {
     let l = cpu_aarch64::mem::fast_layout();
     let shift = l.entry_size.trailing_zeros() as i8;
     let index_mask = ((l.entries - 1) << shift) as i32;
@@ -2657,12 +2787,18 @@ fn entry_set(e: &mut Em<'_, '_>, a: u8) {
         ; mov rsi, Rq(a)
         ; shr rsi, 12 - shift
         ; and esi, index_mask
-        ; add rsi, QWORD [rbx + l.tables as i32]
     );
+    match tabs {
+        Some(store) => {
+            let at = CTX_TABS + 8 * store as i32;
+            dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [BYTE r12 + at as i8]);
+        }
+        None => dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [rbx + l.tables as i32])
+    }
 }
 
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false, false, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false, None);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
@@ -2671,20 +2807,24 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
 /// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
 /// host offset only (the host address is `host` + `a`, for an indexed access). With
-/// `again`, rsi already holds the entry set of address `a` (`Em::memo`).
+/// `again` = Some(base), rsi already holds the entry of address `a` in table 0 + `base`
+/// bytes (`Em::memo`). Returns that `base` of rsi after the probe (`Memo`).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool, again: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool, again: Option<i32>) -> i32 {
     // SIMD&FP accesses try their page memo first (`fp::memo_probe`), this probe after it.
     if let (false, None, Some(rn), 1 | STORE) = (offset, pa, e.xmm.memo, ty) {
-        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false, false));
-        return;
+        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| {
+            probe_as(e, a, n, ty, host, None, slow, plain, false, None);
+        });
+        // (No `Memo` is made of a SIMD&FP access.)
+        return 0;
     }
     let l = cpu_aarch64::mem::fast_layout();
     let epoch = l.epoch as i32;
     // The table whose tag must match, and the one with the rest of the entry.
     let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
-    let tag_off = (tag_ty * l.entries * l.entry_size) as i32;
-    let ty_off = (ty * l.entries * l.entry_size) as i32;
+    let mut tag_off = (tag_ty * l.entries * l.entry_size) as i32;
+    let mut ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
     debug_assert!(l.entry_size.is_power_of_two() && shift < 12 && n.is_power_of_two() && n <= 16);
@@ -2695,11 +2835,32 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; and rdx, key_mask
         ; or rdx, QWORD [rbx + epoch]
     );
-    if !again {
-        entry_set(e, a);
-    }
-    dynasm!(e.ops ; .arch x64 ; cmp rdx, QWORD [rsi + tag_off + e_tag]);
-    if plain && n > 1 {
+    // (`Stubs::unaligned` serves loads and inline stores: tags of table 1 or `QUIET`.)
+    let store = tag_ty == cpu_aarch64::mem::QUIET;
+    let standard = (tag_ty, ty) == if store { (tag_ty, 2) } else { (1, 1) };
+    // rsi = the entry in table 0 + `base` bytes: in the table of the tag (`Ctx::tabs`;
+    // short displacements from there) for plain standard accesses, else table 0
+    // (`FastLayout::tables`); with `again`, as an earlier probe left it.
+    let base = match again {
+        Some(b) => b,
+        None => {
+            entry_set(e, a, if plain && standard { Some(store) } else { None });
+            if plain && standard { tag_off } else { 0 }
+        }
+    };
+    tag_off -= base;
+    ty_off -= base;
+    rsi_op(&mut e.ops, 0x3b, RDX, tag_off + e_tag);
+    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && standard && tag_off == 0);
+    if let (true, Some(r)) = (plain && n > 1, stub) {
+        // The unaligned case out of line (after the block's end) in a shared stub, back
+        // to `hit`.
+        let unaligned = e.ops.new_dynamic_label();
+        let stub = e.cx.stubs.unaligned[store as usize][n.trailing_zeros() as usize - 1][r];
+        dynasm!(e.ops ; .arch x64 ; jne =>unaligned);
+        let hit = e.ops.offset().0;
+        fp::defer_code(e, fp::ColdCode::Unaligned(Unaligned { unaligned, stub, hit, slow }));
+    } else if plain && n > 1 {
         // The unaligned case out of line (after the block's end), back to `hit`.
         let (hit, unaligned) = (e.ops.new_dynamic_label(), e.ops.new_dynamic_label());
         let e_flags = l.e_flags as i32;
@@ -2724,7 +2885,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
     } else {
         dynasm!(e.ops ; .arch x64 ; jne =>slow);
     }
-    dynasm!(e.ops ; .arch x64 ; mov Rq(host), QWORD [rsi + ty_off + e_host]);
+    rsi_op(&mut e.ops, 0x8b, host, ty_off + e_host);
     if !offset {
         dynasm!(e.ops ; .arch x64 ; add Rq(host), Rq(a));
     }
@@ -2734,6 +2895,20 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
             ; mov Rq(r), QWORD [rsi + ty_off + e_pa]
             ; add Rq(r), Rq(a)
         );
+    }
+    base
+}
+
+/// `op Rq(h), [rsi + d]` for `op` = 3B (CMP) or 8B (MOV), with a one-byte displacement
+/// when `d` fits (as `rbx_mov`).
+fn rsi_op(ops: &mut Asm, op: u8, h: u8, d: i32) {
+    let rex = 0x48 | (h >> 3 & 1) << 2;
+    let reg = (h & 7) << 3 | 6;
+    if d == d as i8 as i32 {
+        ops.extend([rex, op, 0x40 | reg, d as u8]);
+    } else {
+        let b = d.to_le_bytes();
+        ops.extend([rex, op, 0x80 | reg, b[0], b[1], b[2], b[3]]);
     }
 }
 
@@ -2760,6 +2935,33 @@ fn store_n(e: &mut Em<'_, '_>, v: u8, h: u8, n: u32) {
 /// `load_n` (zero-extending) or `store_n` of host register `v` at [`h` + r10 + `disp`]
 /// (`h` a host offset from `address_and_probe_as`).
 fn mem_n(e: &mut Em<'_, '_>, load: bool, v: u8, h: u8, disp: i32, n: u32) {
+    if disp == 0 && h & 7 != 5 {
+        // (No displacement byte: base rbp/r13 would need one.)
+        match (load, n) {
+            (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10]),
+            (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10]),
+            (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [Rq(h) + r10]),
+            (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [Rq(h) + r10]),
+            (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [Rq(h) + r10], Rb(v)),
+            (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [Rq(h) + r10], Rw(v)),
+            (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [Rq(h) + r10], Rd(v)),
+            (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [Rq(h) + r10], Rq(v)),
+        }
+        return;
+    }
+    if disp == disp as i8 as i32 {
+        match (load, n) {
+            (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [BYTE Rq(h) + r10 + disp as i8]),
+            (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [BYTE Rq(h) + r10 + disp as i8]),
+            (true, 4) => dynasm!(e.ops ; .arch x64 ; mov Rd(v), DWORD [BYTE Rq(h) + r10 + disp as i8]),
+            (true, _) => dynasm!(e.ops ; .arch x64 ; mov Rq(v), QWORD [BYTE Rq(h) + r10 + disp as i8]),
+            (false, 1) => dynasm!(e.ops ; .arch x64 ; mov BYTE [BYTE Rq(h) + r10 + disp as i8], Rb(v)),
+            (false, 2) => dynasm!(e.ops ; .arch x64 ; mov WORD [BYTE Rq(h) + r10 + disp as i8], Rw(v)),
+            (false, 4) => dynasm!(e.ops ; .arch x64 ; mov DWORD [BYTE Rq(h) + r10 + disp as i8], Rd(v)),
+            (false, _) => dynasm!(e.ops ; .arch x64 ; mov QWORD [BYTE Rq(h) + r10 + disp as i8], Rq(v)),
+        }
+        return;
+    }
     match (load, n) {
         (true, 1) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), BYTE [Rq(h) + r10 + disp]),
         (true, 2) => dynasm!(e.ops ; .arch x64 ; movzx Rd(v), WORD [Rq(h) + r10 + disp]),
@@ -2789,6 +2991,15 @@ enum Ix {
     Off,
     Pre,
     Post,
+}
+
+/// `Em::memo`: r10 = the address [Rn + `addr`], rsi = its entry in `FastMem` table 0 +
+/// `base` bytes (`probe_as`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Memo {
+    rn: u32,
+    addr: Addr,
+    base: i32,
 }
 
 /// How the address is formed from the base register.
@@ -2884,7 +3095,8 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
 /// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
 #[allow(clippy::too_many_arguments)]
-fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) {
+/// Returns the `Memo::base` of rsi after the first element's probe.
+fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) -> i32 {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
@@ -2943,6 +3155,9 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     match (ix, off) {
         (_, None) => {}
         _ if direct => {}
+        (Ix::Off, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; lea r10, [BYTE rax + off as i8]),
+        (Ix::Pre, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; lea r10, [BYTE rax + off as i8] ; mov r11, r10),
+        (Ix::Post, Some(off)) if off == off as i8 as i32 => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [BYTE rax + off as i8]),
         (Ix::Off, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off]),
         (Ix::Pre, Some(off)) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + off] ; mov r11, r10),
         (Ix::Post, Some(off)) => dynasm!(e.ops ; .arch x64 ; mov r10, rax ; lea r11, [rax + off]),
@@ -2952,7 +3167,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, None, slow, plain, offset, false);
+    let base = probe_as(e, R10, n, ty, R8, None, slow, plain, offset, None);
     if rt2.is_some() {
         // Both elements in the first one's page: the first hit proves that the second
         // hits the same entry (aligned: the same key; unaligned: same page, epoch and
@@ -2969,11 +3184,12 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
             ; and eax, 0xfff
             ; cmp eax, (0x1000 - 2 * n) as i32
             ; jbe =>same
-            ; lea rax, [r10 + n as i32]
+            ; lea rax, [BYTE r10 + n as i8]
         );
-        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset, false);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset, None);
         dynasm!(e.ops ; .arch x64 ; =>same);
     }
+    base
 }
 
 /// The common end of an inline load/store after its data moved (`mem_access`,
@@ -2984,7 +3200,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 #[allow(clippy::too_many_arguments)]
 /// `memo`: the access leaves its address and entry set in r10 and rsi (`Em::memo`), which
 /// the fallback computes again after its call-out.
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, done: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries, memo: Option<(u32, Addr)>) {
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries, memo: Option<Memo>) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
@@ -2999,8 +3215,55 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let avail = e.avail.filter(|a| e.reuse && a.2 == at).map(|a| (a.0, a.1));
     // So do the cached registers (`regcache`): both paths meet with the same entries.
     let cached = e.rc.entries();
+    // (`done`: where both paths meet, right after this.)
+    let done = e.ops.offset().0;
     let lazy = e.lazy;
-    fp::defer(e, move |e| {
+    fp::defer_code(e, fp::ColdCode::Fallback(Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done, memo, lazy }));
+    e.pending = p0 + 1;
+}
+
+/// The deferred part of a plain access's probe (`probe_as`) whose aligned key missed: a
+/// call of `Stubs::unaligned` (`stub`), back to `hit` when the unaligned access hits,
+/// else to `slow`.
+pub(super) struct Unaligned {
+    unaligned: dynasmrt::DynamicLabel,
+    stub: usize,
+    hit: usize,
+    slow: dynasmrt::DynamicLabel,
+}
+
+impl Unaligned {
+    fn emit(self, e: &mut Em<'_, '_>) {
+        let Unaligned { unaligned, stub, hit, slow } = self;
+        dynasm!(e.ops ; .arch x64 ; =>unaligned);
+        e.rel32_to(&[0xe8], stub);
+        jump_back(&mut e.ops, Some(0x4), hit);
+        dynasm!(e.ops ; .arch x64 ; jmp =>slow);
+    }
+}
+
+/// The deferred fallback of an inline access (`finish_access`): at `slow`, the
+/// interpreter runs the instruction, then back to `done` with the same pending count
+/// (`p0` + 1) and cached registers.
+pub(super) struct Fallback {
+    p0: i32,
+    slow: dynasmrt::DynamicLabel,
+    dirty: regcache::Entries,
+    profiled: bool,
+    pc: u64,
+    raw: u32,
+    avail: Option<(u8, i32)>,
+    cached: regcache::Entries,
+    done: usize,
+    /// `Em::memo` of the access, computed again after the call-out.
+    memo: Option<Memo>,
+    /// `Em::lazy` at the access: NZCV stored first.
+    lazy: Option<Remat>,
+}
+
+impl Fallback {
+    fn emit(self, e: &mut Em<'_, '_>) {
+        let Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done, memo, lazy } = self;
         let pending = e.pending;
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
@@ -3016,41 +3279,56 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
             e.slow_path = true;
         }
         e.callout_back(pc, raw);
-        if let Some((rn, addr)) = memo {
-            memo_again(e, rn, addr);
+        if let Some(memo) = memo {
+            memo_again(e, memo);
         }
         if let Some((h, off)) = avail {
-            dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            ld_cpu(&mut e.ops, h, off);
         }
         cached.load(&mut e.ops);
-        dynasm!(e.ops ; .arch x64 ; jmp =>done);
+        jump_back(&mut e.ops, None, done);
         e.pending = pending;
-    });
-    dynasm!(e.ops ; .arch x64 ; =>done);
-    e.pending = p0 + 1;
+    }
+}
+
+/// A jump (`cc`: a Jcc with that x86 condition code) back to code offset `target`
+/// (already emitted, so its distance is known: the two-byte form when it fits). No label
+/// is made for it.
+fn jump_back(ops: &mut Asm, cc: Option<u8>, target: usize) {
+    let at = ops.offset().0;
+    debug_assert!(target <= at);
+    let short = target as i64 - (at as i64 + 2);
+    if short >= -128 {
+        ops.extend([cc.map_or(0xeb, |c| 0x70 | c), short as i8 as u8]);
+        return;
+    }
+    let long = (target as i64 - (at as i64 + if cc.is_some() { 6 } else { 5 })) as i32;
+    match cc {
+        Some(c) => ops.extend([0x0f, 0x80 | c]),
+        None => ops.push(0xe9),
+    }
+    ops.extend(long.to_le_bytes());
 }
 
 /// One inline load/store (or pair, `rt2`) of `n`-byte elements; see `native_ldst`.
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
-    let done = e.ops.new_dynamic_label();
     // The address and entry set of an earlier access to [Rn + addr] (`Em::memo`): only
     // the key is formed and compared again (this access's table, size and alignment).
     let simple = ix == Ix::Off && rt2.is_none() && rn != 31;
-    if simple && e.memo == Some((rn, addr)) {
-        let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-        probe_as(e, R10, n, if load { 1 } else { STORE }, R8, None, slow, plain, true, true);
-    } else {
-        address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
-    }
+    let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
+    let base = match e.memo {
+        Some(m) if simple && (m.rn, m.addr) == (rn, addr) => probe_as(e, R10, n, if load { 1 } else { STORE }, R8, None, slow, plain, true, Some(m.base)),
+        _ => address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true),
+    };
     // After this access r10 and rsi hold its address and entry set, unless it loads
     // Rn or the index register.
     let index = match addr {
         Addr::Reg { rm, .. } => Some(rm),
         Addr::Imm(_) => None,
     };
-    let memo = (simple && !(load && (rt == rn || Some(rt) == index))).then_some((rn, addr));
+    let memo = (simple && !(load && (rt == rn || Some(rt) == index))).then_some(Memo { rn, addr, base });
     // (What the fallback must store: the dirty entries at every jump to `slow`.)
     let dirty = e.rc.dirty_entries();
     // Both accesses hit: nothing below can fault.
@@ -3102,7 +3380,7 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
             mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, rn, ix, slow, done, true, dirty, memo);
+    finish_access(e, pc, raw, rn, ix, slow, true, dirty, memo);
     e.memo = memo;
     e.memo_new = memo.is_some();
     true
@@ -3111,7 +3389,8 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
 /// r10 = the address [Rn + `addr`] and rsi its `FastMem` entry set (`Em::memo`), from the
 /// guest registers in `Cpu` (on a fallback, after the interpreter ran the access: every
 /// guest register is current there). Clobbers rax, rcx and the flags.
-fn memo_again(e: &mut Em<'_, '_>, rn: u32, addr: Addr) {
+fn memo_again(e: &mut Em<'_, '_>, m: Memo) {
+    let Memo { rn, addr, base: b } = m;
     let base = e.cx.reg_off(rn);
     dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + base]);
     match addr {
@@ -3134,7 +3413,10 @@ fn memo_again(e: &mut Em<'_, '_>, rn: u32, addr: Addr) {
             dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]);
         }
     }
-    entry_set(e, R10);
+    entry_set(e, R10, None);
+    if b != 0 {
+        dynasm!(e.ops ; .arch x64 ; add rsi, b);
+    }
 }
 
 /// The CSINC / CSINV / CSNEG operation on the "else" value in rdx (flags untouched; CSEL:
@@ -3145,5 +3427,56 @@ fn csel_else_rdx(e: &mut Em, d: &DpReg) {
         DpReg::Csinv { .. } => dynasm!(e.ops ; .arch x64 ; not rdx),
         DpReg::Csneg { .. } => dynasm!(e.ops ; .arch x64 ; not rdx ; lea rdx, [rdx + 1]),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ld_cpu`/`st_cpu` encode what dynasm encodes for the same instruction (its
+    /// one-byte displacement form where the offset fits, else the four-byte one), for
+    /// every host register and offsets around both limits.
+    #[test]
+    fn cpu_moves_match_dynasm() {
+        for h in 0..16u8 {
+            for off in [0, 8, 0x78, 0x7f, 0x80, 0xf8, 0x100, 0x380, -8, -0x80, -0x81, 0x12345] {
+                let mut ours = assembler();
+                ld_cpu(&mut ours, h, off);
+                st_cpu(&mut ours, off, h);
+                let mut theirs = assembler();
+                if off == off as i8 as i32 {
+                    dynasm!(theirs ; .arch x64 ; mov Rq(h), QWORD [BYTE rbx + off as i8] ; mov QWORD [BYTE rbx + off as i8], Rq(h));
+                } else {
+                    dynasm!(theirs ; .arch x64 ; mov Rq(h), QWORD [rbx + off] ; mov QWORD [rbx + off], Rq(h));
+                }
+                let (a, b) = (ours.take().unwrap(), theirs.take().unwrap());
+                assert_eq!(a, b, "h {h} off {off:#x}");
+                assert_eq!(a.len(), if off == off as i8 as i32 { 8 } else { 14 });
+            }
+        }
+    }
+
+    /// `jump_back`'s encodings, worked out by hand from the x86 manual (JMP rel8 EB,
+    /// rel32 E9; Jcc rel8 70+cc, rel32 0F 80+cc; displacements from the next instruction).
+    #[test]
+    fn backward_jumps() {
+        let at = |n: usize| {
+            let mut ops = assembler();
+            ops.extend(std::iter::repeat_n(0x90u8, n));
+            ops
+        };
+        let mut ops = at(10);
+        jump_back(&mut ops, None, 0);
+        assert_eq!(&ops.take().unwrap()[10..], [0xeb, 0xf4]); // -12
+        let mut ops = at(126);
+        jump_back(&mut ops, Some(0x4), 0);
+        assert_eq!(&ops.take().unwrap()[126..], [0x74, 0x80]); // -128: still short
+        let mut ops = at(127);
+        jump_back(&mut ops, Some(0x4), 0);
+        assert_eq!(&ops.take().unwrap()[127..], [0x0f, 0x84, 0x7b, 0xff, 0xff, 0xff]); // -133
+        let mut ops = at(200);
+        jump_back(&mut ops, None, 8);
+        assert_eq!(&ops.take().unwrap()[200..], [0xe9, 0x3b, 0xff, 0xff, 0xff]); // -197
     }
 }

@@ -654,20 +654,36 @@ pub(super) fn fused_compare(insn: &Insn) -> bool {
 #[derive(Default)]
 pub(super) struct Cold(Vec<ColdCode>);
 
-/// One piece of deferred code (`defer`).
-type ColdCode = Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>;
+/// One piece of deferred code (`defer`): a closure, or one of the two most frequent
+/// kinds (every inline load/store has them) as data, which costs no allocation.
+pub(super) enum ColdCode {
+    Dyn(Box<dyn for<'x, 'y> FnOnce(&mut Em<'x, 'y>)>),
+    /// `emit::Unaligned::emit`.
+    Unaligned(super::Unaligned),
+    /// `emit::Fallback::emit`.
+    Fallback(super::Fallback),
+}
 
 /// Emits `f` after the block's end. `f` must restore any `Em` state it changes (it runs
 /// when the emitter has moved on) and end with a jump back into the block or an exit.
 pub(super) fn defer(e: &mut Em<'_, '_>, f: impl for<'x, 'y> FnOnce(&mut Em<'x, 'y>) + 'static) {
-    e.cold.0.push(Box::new(f));
+    e.cold.0.push(ColdCode::Dyn(Box::new(f)));
+}
+
+/// `defer` of a `ColdCode` given as data.
+pub(super) fn defer_code(e: &mut Em<'_, '_>, c: ColdCode) {
+    e.cold.0.push(c);
 }
 
 /// Emits the deferred code (`defer`); called by `emit::block` after the block's exit.
 pub(super) fn emit_cold(e: &mut Em<'_, '_>) {
     while !e.cold.0.is_empty() {
         for f in std::mem::take(&mut e.cold.0) {
-            f(e);
+            match f {
+                ColdCode::Dyn(f) => f(e),
+                ColdCode::Unaligned(u) => u.emit(e),
+                ColdCode::Fallback(f) => f.emit(e),
+            }
         }
     }
 }
@@ -813,16 +829,20 @@ pub(super) fn loop_prologue(e: &mut Em<'_, '_>, plan: LoopPlan, raw0: u32, len: 
 /// `2 * MAX_BLOCK` instructions in all, with a branch back to the block's start, the
 /// block is extended to that branch (returns None: no side exit), so that a loop body
 /// slightly longer than `MAX_BLOCK` (n-body's, 49 instructions) is a loop of its own too.
-pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
+pub(super) fn loop_tail(cx: &mut BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &mut usize) -> Option<usize> {
     use cpu_aarch64::decode::Branch;
     let rel = |pc: u64, imm: u32, bits: u32| pc.wrapping_add(alu::sign_extend(imm as u64, bits) << 2);
-    let plain = |t: u64| if cx.el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
+    let el = cx.el;
+    let plain = |t: u64| if el <= 1 { ((t << 8) as i64 >> 8) as u64 == t } else { t >> 56 == 0 };
     let n = *len;
     let va = cx.va;
+    let page = cx.page;
+    // (Through the PE's decode cache, as the block's own words.)
+    let decode = &mut *cx.decode;
     // Reads instructions into `list` from index `k` at address `a` until one ends a
     // block (within the page, at most `max` in `list`); returns the new length when
     // that last instruction branches back to `va` and the loop holds an FP operation.
-    let read_on = |list: &mut [(u64, u32, Insn)], mut k: usize, mut a: u64, max: usize| -> Option<usize> {
+    let mut read_on = |list: &mut [(u64, u32, Insn)], mut k: usize, mut a: u64, max: usize| -> Option<usize> {
         loop {
             if k >= max.min(list.len()) || a >> 12 != va >> 12 {
                 return None;
@@ -830,8 +850,8 @@ pub(super) fn loop_tail(cx: &BlockCx<'_>, list: &mut [(u64, u32, Insn)], len: &m
             // SAFETY: `cx.page` is the host address of this RAM page (`BlockCx::page`),
             // read as the translator reads the block's own words; `a` is in the page,
             // 4-aligned.
-            let w = u32::from_le(unsafe { std::ptr::read_unaligned((cx.page + (a & 0xfff) as usize) as *const u32) });
-            let d = cpu_aarch64::decode(w);
+            let w = u32::from_le(unsafe { std::ptr::read_unaligned((page + (a & 0xfff) as usize) as *const u32) });
+            let d = decode(w);
             list[k] = (a, w, d);
             k += 1;
             if ends_block(&d) {

@@ -131,6 +131,11 @@ pub(crate) mod exit {
 /// What translated code and call-outs share (pointed to by r12).
 #[repr(C)]
 pub(crate) struct Ctx {
+    /// The running PE's `FastMem` read table and `QUIET` table (`mem::FastLayout::tables`
+    /// plus 1 and `QUIET` tables): where inline loads and stores find their entry's tag
+    /// (`emit::probe_as`, with one-byte displacements from there). First: 8-bit
+    /// displacements from r12.
+    pub tabs: [u64; 2],
     /// The budget check at a block's entry (`emit::emit_block`): `ends[n]` is the lowest
     /// icount at which a block of `n` instructions does not fit, the first n for which
     /// icount + n > `end` (0 when n > `end`), so that the check is one compare. First
@@ -196,8 +201,18 @@ impl Ctx {
     /// Sets `Ctx::ends` for the run ending at icount `end` (in place: the table is
     /// rewritten at every turn).
     fn set_ends(&mut self, end: u64) {
-        for (n, e) in self.ends.iter_mut().enumerate() {
-            *e = if (n as u64) > end { 0 } else { end - n as u64 + 1 };
+        // `ends[n]` = end + 1 - n, 0 once n > end. (This runs at every turn: in the
+        // usual case, end >= ENDS, one subtraction per entry, which the compiler
+        // vectorises.)
+        let top = end.saturating_add(1);
+        if top >= ENDS as u64 {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.wrapping_sub(n as u64);
+            }
+        } else {
+            for (n, e) in self.ends.iter_mut().enumerate() {
+                *e = top.saturating_sub(n as u64);
+            }
         }
     }
 
@@ -412,6 +427,11 @@ impl Platform for JitPlat<'_> {
     fn send_event(&mut self, cpu: u8) {
         self.inner.send_event(cpu)
     }
+    fn continue_run(&mut self, cpu: &mut Cpu) -> u64 {
+        let n = self.inner.continue_run(cpu);
+        self.drain();
+        n
+    }
 }
 
 /// A translated block.
@@ -472,6 +492,23 @@ struct Counters {
     /// Budget-limited prefixes translated (`Jit::tails`), and runs of them.
     tail_blocks: u64,
     tail_runs: u64,
+    /// Runs (`Engine::run` calls that reached `run_inner`), jcache hits and misses of the
+    /// dispatcher's probe, and interpreted steps by cause: a cold block, the budget's
+    /// tail, a non-RAM fetch.
+    runs: u64,
+    jc_hits: u64,
+    jc_misses: u64,
+    steps_cold: u64,
+    steps_tail: u64,
+    steps_nonram: u64,
+    irq_checks: u64,
+    irq_taken: u64,
+    /// Run ends: budget, wait, other.
+    run_budget: u64,
+    run_wait: u64,
+    run_other: u64,
+    /// Turns continued without leaving the run (`Platform::continue_run`).
+    continued: u64,
 }
 
 /// The dispatcher interprets a block that is not translated the first `HOT - 1` times it
@@ -516,6 +553,18 @@ fn block_len(cpu: &mut Cpu, p: &dyn Platform, pa: u64) -> Option<u32> {
         }
     }
     Some(n as u32)
+}
+
+/// `Ctx::tabs` for `cpu`: the addresses of its `FastMem` tables 1 and `QUIET` (the
+/// tables are allocated once with the `Cpu`; translated code reads their address at
+/// `FastLayout::tables` in `Cpu`, as here).
+fn fast_tables(cpu: &Cpu) -> [u64; 2] {
+    let l = cpu_aarch64::mem::fast_layout();
+    // SAFETY: `FastLayout::tables` is the offset in `Cpu` of the (thin) pointer to the
+    // tables, read as translated code reads it.
+    let base = unsafe { std::ptr::read((cpu as *const Cpu as *const u8).add(l.tables) as *const u64) };
+    let table = (l.entries * l.entry_size) as u64;
+    [base + table, base + cpu_aarch64::mem::QUIET as u64 * table]
 }
 
 /// Whether the PE went from the instruction at `a` to the next one in the same page.
@@ -581,6 +630,8 @@ pub struct Jit {
     /// code is taken out to before `install` (kept for the next translation).
     asm: emit::Asm,
     code_out: Vec<u8>,
+    /// The instruction list every translation uses in turn (`emit::block`).
+    list: Box<emit::List>,
     /// Inline caches of register branches (`emit::Em::branch_ic`) of the current code
     /// buffer generation (stable heap addresses that translated code refers to).
     ics: ics::Ics,
@@ -711,6 +762,7 @@ impl Jit {
             stubs: emit::Stubs::default(),
             asm: emit::assembler(),
             code_out: Vec::new(),
+            list: emit::new_list(),
             ics: Default::default(),
             pending_slot: None,
             rstacks: Vec::new(),
@@ -758,7 +810,7 @@ impl Jit {
     /// runs to the next one's start, the last to the end of the trampoline's code.
     fn name_stubs(&self) {
         let st = &self.stubs;
-        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
+        let mut v = vec![(self.base(), "trampoline".to_string()), (st.epilogue, "epilogue".into()), (st.callout, "callout".into()), (st.callout_data, "callout_data".into()), (st.callout_back, "callout_back".into()), (st.callout_back_data, "callout_back_data".into()), (st.budget, "budget".into()), (st.chain, "chain".into()), (st.lookup_cache, "lookup_cache".into())];
         for k in 0..8 {
             v.push((st.lookup[k], format!("lookup{k}")));
             v.push((st.lookup_ic[k], format!("lookup_ic{k}")));
@@ -987,7 +1039,7 @@ impl Jit {
             decode: &mut |w| interp::decode_cached(cpu, w),
         };
         let mut out = std::mem::take(&mut self.code_out);
-        let r = emit::block(&mut cx, start, words, &mut out);
+        let r = emit::block(&mut cx, start, words, &mut out, &mut self.list);
         let off = r.and_then(|_| self.install(&out));
         let bytes = out.len();
         self.code_out = out;
@@ -1103,12 +1155,14 @@ impl Jit {
     }
 
     fn run_inner(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, budget: u64) -> Exit {
+        self.counters.runs += 1;
         let end = cpu.icount.saturating_add(budget);
         // The `Ctx` is kept from run to run (its 1 KiB page memo is not cleared and copied
         // at every turn: the dispatcher starts a new memo epoch before every entry into
         // translated code anyway, `Ctx::memo_reset`); the rest is set afresh.
         let mut home = self.ctx.take().unwrap_or_else(|| {
             Box::new(CtxHome { _below: [0; CTX_AT], ctx: Ctx {
+                tabs: [0; 2],
                 ends: [0; ENDS],
                 end: 0,
                 slot: std::ptr::null_mut(),
@@ -1127,6 +1181,7 @@ impl Jit {
         ctx.end = end;
         ctx.slot = std::ptr::null_mut();
         ctx.cpu = cpu as *mut Cpu;
+        ctx.tabs = fast_tables(cpu);
         ctx.plat = std::ptr::null_mut();
         ctx.exit = None;
         ctx.slot_page = 0;
@@ -1138,7 +1193,7 @@ impl Jit {
     }
 
     /// `run_inner`'s loop, with its `Ctx`.
-    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
+    fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, mut end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1147,6 +1202,7 @@ impl Jit {
         // Instructions the dispatcher may still step as part of a block it interprets
         // (`Jit::seen`) while they follow each other in one page.
         let mut steps = 0usize;
+        loop {
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -1166,7 +1222,9 @@ impl Jit {
                 // If none was taken and nothing asks for per-instruction checks, what
                 // `step_inner` does next is the fetch below: run a block from there
                 // rather than a single interpreted instruction.
+                self.counters.irq_checks += 1;
                 if interp::irq_check_step(cpu, p) {
+                    self.counters.irq_taken += 1;
                     self.pending_slot = None;
                     continue;
                 }
@@ -1175,6 +1233,11 @@ impl Jit {
             if tail || steps > 0 || must_interpret(cpu) || self.broken {
                 self.pending_slot = None;
                 self.counters.interp_steps += 1;
+                if tail {
+                    self.counters.steps_tail += 1;
+                } else if steps > 0 {
+                    self.counters.steps_cold += 1;
+                }
                 let before = cpu.st.pc;
                 if let Some(x) = interp::step_inner(cpu, p) {
                     return x;
@@ -1200,6 +1263,7 @@ impl Jit {
             let Some(pa) = cpu.fetch_would_hit(pc).or_else(|| cpu.fetch_refresh(pc)) else {
                 // Not a RAM page the fetch cache holds: one instruction the interpreter's way.
                 self.pending_slot = None;
+                self.counters.steps_nonram += 1;
                 if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                     return x;
                 }
@@ -1210,8 +1274,10 @@ impl Jit {
             let base = self.base();
             let je = self.jcache[ji];
             let cached = if je.va == k.va && je.pa_ctx == k.pa_ctx {
+                self.counters.jc_hits += 1;
                 Some(Block { off: (je.code as usize).wrapping_sub(base), len: je.len as u32 })
             } else {
+                self.counters.jc_misses += 1;
                 self.blocks.get(&k).copied()
             };
             let b = match cached {
@@ -1253,6 +1319,11 @@ impl Jit {
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
+                    if end - cpu.icount < MAX_BLOCK as u64 {
+                        self.counters.steps_tail += 1;
+                    } else {
+                        self.counters.steps_cold += 1;
+                    }
                     tail = end - cpu.icount < MAX_BLOCK as u64;
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
@@ -1301,7 +1372,25 @@ impl Jit {
                 self.pending_slot = None;
             }
         }
-        Exit::Budget
+        // The budget is used up. The platform may let the run go on as the PE's next
+        // turn (`Platform::continue_run`): then what a new run does first, without the
+        // run boundaries (nothing outside this PE ran): sample interrupts first.
+        if cpu.off || cpu.waiting.is_some() {
+            return Exit::Budget;
+        }
+        let more = p.continue_run(cpu);
+        if more == 0 {
+            return Exit::Budget;
+        }
+        self.counters.continued += 1;
+        end = cpu.icount.saturating_add(more);
+        ctx.set_ends(end);
+        ctx.end = end;
+        tail = false;
+        steps = 0;
+        self.pending_slot = None;
+        cpu.fast_request_irq_check();
+        }
     }
 }
 
@@ -1331,6 +1420,11 @@ impl Engine for Jit {
         let mut jp = JitPlat { inner: p, pages: self.pages.clone(), filter: self.filter.clone(), written: Vec::new(), watch };
         self.sync_quiet(cpu, &jp);
         let x = self.run_inner(cpu, &mut jp, budget);
+        match x {
+            Exit::Budget => self.counters.run_budget += 1,
+            Exit::Wait => self.counters.run_wait += 1,
+            _ => self.counters.run_other += 1,
+        }
         for pg in std::mem::take(&mut jp.written) {
             self.invalidate_written(pg);
         }

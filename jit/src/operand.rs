@@ -28,7 +28,7 @@ pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32
         let cd = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n])?;
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
-            None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+            None => super::ld_cpu(&mut e.ops, cd, offn),
         }
         cd
     };
@@ -142,7 +142,7 @@ pub(super) fn dest_from(e: &mut Em<'_, '_>, rd: u32, rn: u32, r31_sp: bool) -> O
     let cd = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n])?;
     match cn {
         Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
-        None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+        None => super::ld_cpu(&mut e.ops, cd, offn),
     }
     Some(cd)
 }
@@ -249,7 +249,7 @@ pub(super) fn madd_in_cache(e: &mut Em<'_, '_>, sf: bool, rd: u32, rn: u32, rm: 
         let Some(cd) = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..n]) else { return false };
         match cn {
             Some(c) => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), Rq(c)),
-            None => dynasm!(e.ops ; .arch x64 ; mov Rq(cd), QWORD [rbx + offn]),
+            None => super::ld_cpu(&mut e.ops, cd, offn),
         }
         cd
     };

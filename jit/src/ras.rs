@@ -126,6 +126,11 @@ pub(crate) struct RetStack {
 const RS_TOP: i32 = std::mem::offset_of!(RetStack, top) as i32;
 const RS_GEN: i32 = std::mem::offset_of!(RetStack, gen) as i32;
 const RS_E: i32 = std::mem::offset_of!(RetStack, e) as i32;
+// The same as one-byte displacements, for the code every BL and RET emits.
+const RS_TOP8: i8 = RS_TOP as i8;
+const RS_E8: i8 = RS_E as i8;
+const RS_E8_REC: i8 = (RS_E + 8) as i8;
+const _: () = assert!(RS_TOP < 0x80 && RS_E + 8 < 0x80);
 
 impl RetStack {
     /// An empty stack (every entry points to the record `dummy`, whose key is no key).
@@ -249,7 +254,7 @@ fn load_stamp(ops: &mut Asm, page: Option<u64>) {
 /// equal or not). Clobbers rdx.
 fn cmp_check(ops: &mut Asm, i: usize, page: Option<u64>) {
     load_check(ops, i, page);
-    dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [r8 + R_CHECK]);
+    dynasm!(ops ; .arch x64 ; cmp rdx, QWORD [BYTE r8 + R_CHECK as i8]);
 }
 
 /// Loads into rdx a record check: the fetch stamp of VA page `page` (or rax's) | `i`.
@@ -289,12 +294,12 @@ fn enter_checked(e: &mut Em<'_, '_>, page: Option<u64>, probe: Option<usize>, lo
     e.rel32_to(&[0x0f, 0x85], lookup);
     count(&mut e.ops, fast);
     count(&mut e.ops, hit);
-    dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE]);
+    dynasm!(e.ops ; .arch x64 ; jmp QWORD [BYTE r8 + R_CODE as i8]);
     if let Some(probe) = probe {
         dynasm!(e.ops ; .arch x64 ; =>slow);
         e.rel32_to(&[0xe8], probe);
         count(&mut e.ops, hit);
-        dynasm!(e.ops ; .arch x64 ; jmp QWORD [r8 + R_CODE]);
+        dynasm!(e.ops ; .arch x64 ; jmp QWORD [BYTE r8 + R_CODE as i8]);
     }
 }
 
@@ -317,14 +322,14 @@ pub(super) fn push(e: &mut Em<'_, '_>, pc: u64) {
     dynasm!(e.ops
         ; .arch x64
         ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; mov ecx, DWORD [BYTE r9 + RS_TOP8]
         ; add ecx, 16
         ; and ecx, RS_BYTES - 1
-        ; mov DWORD [r9 + RS_TOP], ecx
+        ; mov DWORD [BYTE r9 + RS_TOP8], ecx
         ; mov rdx, QWORD va
-        ; mov QWORD [r9 + rcx + RS_E], rdx
+        ; mov QWORD [BYTE r9 + rcx + RS_E8], rdx
         ; mov rdx, QWORD rec
-        ; mov QWORD [r9 + rcx + RS_E + 8], rdx
+        ; mov QWORD [BYTE r9 + rcx + RS_E8_REC], rdx
     );
 }
 
@@ -348,13 +353,13 @@ pub(super) fn ret(e: &mut Em<'_, '_>) {
     dynasm!(e.ops
         ; .arch x64
         ; mov r9, QWORD [r12 + CTX_RS]
-        ; mov ecx, DWORD [r9 + RS_TOP]
+        ; mov ecx, DWORD [BYTE r9 + RS_TOP8]
         ; lea edx, [rcx - 16]
         ; and edx, RS_BYTES - 1
-        ; mov DWORD [r9 + RS_TOP], edx
-        ; cmp rax, QWORD [r9 + rcx + RS_E]
+        ; mov DWORD [BYTE r9 + RS_TOP8], edx
+        ; cmp rax, QWORD [BYTE r9 + rcx + RS_E8]
         ; jne =>other
-        ; mov r8, QWORD [r9 + rcx + RS_E + 8]
+        ; mov r8, QWORD [BYTE r9 + rcx + RS_E8_REC]
     );
     count(&mut e.ops, C_MATCH);
     // (The popped record's VA is rax, from any call site: its page is rax's.)

@@ -55,11 +55,10 @@ pub(super) const N: usize = HOST.len();
 pub(super) type Plan = [Option<i32>; N];
 
 use super::Asm;
-use dynasmrt::{dynasm, DynasmApi};
 
 /// `Cpu` slot at `off` = host register `h` (the store of a dirty entry).
 fn spill_one(ops: &mut Asm, h: u8, off: i32) {
-    dynasm!(ops ; .arch x64 ; mov QWORD [rbx + off], Rq(h));
+    super::st_cpu(ops, off, h);
 }
 
 /// `RegCache::entries`: the first `.1` of `.0` (no allocation: translation makes one per
@@ -80,7 +79,7 @@ impl Entries {
     /// Emits the loads of these entries' host registers from `Cpu`.
     pub fn load(&self, ops: &mut Asm) {
         for &(h, off) in self.iter() {
-            dynasm!(ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            super::ld_cpu(ops, h, off);
         }
     }
     #[cfg(test)]
@@ -297,7 +296,7 @@ impl RegCache {
     pub fn load_plan(ops: &mut Asm, p: &Plan) {
         for (i, s) in p.iter().enumerate() {
             if let Some(o) = *s {
-                dynasm!(ops ; .arch x64 ; mov Rq(HOST[i]), QWORD [rbx + o]);
+                super::ld_cpu(ops, HOST[i], o);
             }
         }
     }
@@ -311,6 +310,7 @@ impl RegCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dynasmrt::DynasmApi;
 
     #[test]
     fn bind_find_forget_and_lru() {

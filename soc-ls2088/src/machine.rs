@@ -194,6 +194,35 @@ pub struct SysBus {
     pub trace: cpu_aarch64::trace::Tracer,
     /// MMIO accesses per device (board-table name): [reads, writes].
     mmio_counts: std::collections::BTreeMap<&'static str, [u64; 2]>,
+    /// Set by `Machine::turn` while the running PE's turn may go on into its next turns
+    /// without returning (`Platform::continue_run`).
+    cont: Option<Cont>,
+}
+
+/// A turn that may continue into the PE's next turns (`Platform::continue_run`): the PE
+/// is the only one on, and nothing but time passes between its turns (`Machine::run`
+/// checks the conditions outside the bus, `continue_run` those inside).
+#[derive(Debug, Clone, Copy)]
+struct Cont {
+    /// The running PE.
+    cpu: usize,
+    /// Virtual time at the start of the current quantum (`Machine::now_ns` for it).
+    now_ns: u64,
+    /// The PE's icount and exception count at the start of the current turn.
+    icount: u64,
+    exceptions: u64,
+    /// Instructions `Machine::run` may still run after the current turn (`max_insns`).
+    allowed: u64,
+}
+
+/// Drives PE `i`'s timer PPIs and GIC context from its state at system counter `counter`.
+fn drive_cpu_irqs(g: &mut Gic, i: usize, c: &Cpu, counter: u64) {
+    let t = c.timer_irqs(counter);
+    g.set_ppi(i, board::TIMER_PHYS_INTID, t.phys);
+    g.set_ppi(i, board::TIMER_VIRT_INTID, t.virt);
+    g.set_ppi(i, board::TIMER_HYP_INTID, t.hyp);
+    g.set_ppi(i, board::TIMER_SEC_PHYS_INTID, t.sec_phys);
+    g.set_cpu_ctx(i, CpuCtx { el: c.st.pstate.el, secure: c.is_secure() });
 }
 
 /// Guest RAM as the DMA space of bus masters (physical addresses; no SMMU yet).
@@ -673,6 +702,62 @@ impl Platform for SysBus {
     fn send_event(&mut self, cpu: u8) {
         self.pending.sev.push(cpu);
     }
+    /// What `Machine::run` and `Machine::turn` do between two whole-quantum turns of the
+    /// only PE that is on, when it comes to this: checked to have no effect, or done here
+    /// (the next quantum's time, the PE's timer PPIs and GIC context, the GIC's inputs).
+    fn continue_run(&mut self, cpu: &mut Cpu) -> u64 {
+        let Some(mut k) = self.cont else {
+            return 0;
+        };
+        let ran = cpu.icount.wrapping_sub(k.icount);
+        // `Machine::run` stops at an exception loop; the next turn starts a new round
+        // only after a whole quantum.
+        if ran >= QUANTUM && cpu.stats.exceptions.wrapping_sub(k.exceptions) >= ran {
+            return 0;
+        }
+        if cpu.icount.wrapping_sub(self.quantum_icount) != QUANTUM || k.allowed < QUANTUM {
+            return 0;
+        }
+        // `Machine::apply_pending` and the start of `Machine::turn`: nothing to do.
+        let p = &self.pending;
+        if !p.tlbi.is_empty()
+            || !p.sev.is_empty()
+            || !p.snoops.is_empty()
+            || self.rstcr.requested()
+            || self.watchdogs.iter().any(|(_, w)| !w.idle())
+            || self.psci.as_ref().is_some_and(|p| p.has_actions())
+            || !self.ram_writes.is_empty()
+            || !self.mc.qbman.holdoff_clean()
+            || !(self.net_backends.is_empty() && self.mc.net_idle())
+        {
+            return 0;
+        }
+        k.now_ns += QUANTUM;
+        k.allowed -= QUANTUM;
+        k.icount = cpu.icount;
+        k.exceptions = cpu.stats.exceptions;
+        self.cont = Some(k);
+        // `Machine::turn`: the PE's interrupt inputs at the new quantum's start, its time.
+        drive_cpu_irqs(&mut self.gic, k.cpu, cpu, k.now_ns / NS_PER_TICK);
+        self.gic.sync_inputs();
+        self.quantum_ns = k.now_ns;
+        self.quantum_icount = cpu.icount;
+        self.cur_icount = cpu.icount;
+        QUANTUM
+    }
+}
+
+/// What `Machine::turn` ran.
+struct Turn {
+    /// The engine's exit.
+    x: Exit,
+    /// Instructions run in all, and in the last turn (the same unless continued).
+    all: u64,
+    ran: u64,
+    /// The PE's exception count at the start of the last turn.
+    exceptions: u64,
+    /// The turn went on into the PE's next turns (`Platform::continue_run`).
+    continued: bool,
 }
 
 /// The LS2088A-RDB machine.
@@ -817,6 +902,7 @@ impl Machine {
                 ram_writes: Vec::new(),
                 log_ram_writes: false,
                 trace: Default::default(),
+                cont: None,
                 mmio_counts: Default::default(),
             },
             now_ns: 0,
@@ -978,14 +1064,7 @@ impl Machine {
     /// Drives PE `i`'s timer PPIs and GIC context from its current state.
     fn sync_cpu_irqs(&mut self, i: usize) {
         let counter = self.counter_now();
-        let c = &self.cpus[i];
-        let t = c.timer_irqs(counter);
-        let g = &mut self.bus.gic;
-        g.set_ppi(i, board::TIMER_PHYS_INTID, t.phys);
-        g.set_ppi(i, board::TIMER_VIRT_INTID, t.virt);
-        g.set_ppi(i, board::TIMER_HYP_INTID, t.hyp);
-        g.set_ppi(i, board::TIMER_SEC_PHYS_INTID, t.sec_phys);
-        g.set_cpu_ctx(i, CpuCtx { el: c.st.pstate.el, secure: c.is_secure() });
+        drive_cpu_irqs(&mut self.bus.gic, i, &self.cpus[i], counter);
     }
 
     /// Applies what the PE that just ran asked of the others.
@@ -1058,7 +1137,11 @@ impl Machine {
     /// Runs PE `i` for up to `budget` instructions as one (part of a) round-robin turn:
     /// its timers and GIC context synced, its view of the counter continuing from what it
     /// has already run in this round. Returns the engine's exit and the instructions run.
-    fn turn(&mut self, i: usize, budget: u64) -> (Exit, u64) {
+    /// With `cont` (the instructions `run` may still run after this turn), the turn may go
+    /// on into the PE's next turns (`Platform::continue_run`, `Machine::run` having checked
+    /// that nothing outside the bus would happen between them): then `now_ns` and the
+    /// round are those of the last of them.
+    fn turn(&mut self, i: usize, budget: u64, cont: Option<u64>) -> Turn {
         // DPAA2: the QBMan interrupt hold-off ends at a turn boundary; frames offered by
         // host backends and pending events move here, in a fixed order.
         self.bus.mc.qbman.expire_holdoff();
@@ -1076,15 +1159,28 @@ impl Machine {
         self.bus.quantum_icount = c.icount.saturating_sub(self.round.ran[i]);
         self.bus.cur_icount = c.icount;
         let before = c.icount;
+        let exceptions = c.stats.exceptions;
         // RAM written by devices since the last run (e.g. an MSI's ITS table walk).
         for (pa, len) in self.bus.take_ram_writes() {
             self.engine.invalidate_phys(pa, len);
         }
+        self.bus.cont = cont.map(|allowed| Cont { cpu: i, now_ns: self.now_ns, icount: before, exceptions, allowed });
         let x = self.engine.run(c, &mut self.bus, budget);
         self.bus.cur_icount = c.icount;
-        let ran = c.icount - before;
-        self.round.ran[i] += ran;
-        (x, ran)
+        let all = c.icount - before;
+        match self.bus.cont.take() {
+            Some(k) if k.icount != before => {
+                // Continued: the last turn began a round of its own at `k.now_ns`.
+                self.now_ns = k.now_ns;
+                let ran = c.icount - k.icount;
+                self.round.ran[i] = ran;
+                Turn { x, all, ran, exceptions: k.exceptions, continued: true }
+            }
+            _ => {
+                self.round.ran[i] += all;
+                Turn { x, all, ran: all, exceptions, continued: false }
+            }
+        }
     }
 
     /// Starts a round-robin round unless one is under way.
@@ -1108,7 +1204,7 @@ impl Machine {
             return (Exit::Off, None);
         }
         self.begin_round();
-        let (x, _) = self.turn(i, 1);
+        let x = self.turn(i, 1, None).x;
         if let Exit::Halt(code) = x {
             return (x, Some(self.apply_pending().unwrap_or(RunExit::Halt(code))));
         }
@@ -1144,11 +1240,18 @@ impl Machine {
                 if budget == 0 {
                     return RunExit::InsnLimit;
                 }
-                let exc_before = self.cpus[i].stats.exceptions;
-                let (x, ran) = self.turn(i, budget);
-                total += ran;
+                // The only PE on, nothing else to do between its turns but time (no
+                // console input): its turn may go on into its next ones, whole quanta
+                // within the instruction limit.
+                let alone = self.input.is_none() && self.input_buf.is_empty() && self.cpus.iter().enumerate().all(|(j, c)| j == i || c.off);
+                let cont = alone.then(|| max_insns.map_or(u64::MAX, |m| m.saturating_sub(total).saturating_sub(budget)));
+                let t = self.turn(i, budget, cont);
+                let (x, ran) = (t.x, t.ran);
+                total += t.all;
+                // (The last turn of a continued one had a whole quantum.)
+                let left = if t.continued { QUANTUM } else { left };
                 let c = &self.cpus[i];
-                if ran >= QUANTUM && c.stats.exceptions - exc_before >= ran {
+                if ran >= QUANTUM && c.stats.exceptions - t.exceptions >= ran {
                     let el = c.st.pstate.el;
                     return RunExit::ExceptionLoop { cpu: c.cfg.index, pc: c.st.pc, esr: c.sys.esr[el as usize], el };
                 }

@@ -361,6 +361,19 @@ fn check(e: &Entry, user: bool, va: u64, acc: &Access) -> Result<Translation, Fa
 /// Reads a descriptor (little-endian) from physical memory. A bus error is a synchronous
 /// external abort on the walk (`base` gives stage, level and IPA).
 fn read_desc(p: &mut dyn Platform, pa: u64, secure: bool, cpu: u8, base: Fault) -> Result<u64, Fault> {
+    // Tables in RAM (all of them, in practice) are read in place: a RAM read through the
+    // bus does the same and has no side effect. (The walker reads 8-byte aligned
+    // descriptors: `pa` is a table base plus 8 * index.)
+    if let Some(r) = p.ram_span(PhysAddr(pa)) {
+        let off = pa.wrapping_sub(r.base.0);
+        if pa & 7 == 0 && off.checked_add(8).is_some_and(|end| end <= r.len) {
+            // SAFETY: `off + 8 <= r.len`: the 8 bytes are inside the span, which stays
+            // allocated while the platform exists; no other thread writes guest RAM
+            // during a walk (PEs run in turn).
+            let v = unsafe { std::ptr::read_unaligned(r.host.add(off as usize) as *const u64) };
+            return Ok(u64::from_le(v));
+        }
+    }
     let mut b = [0u8; 8];
     match p.read(PhysAddr(pa), &mut b, BusAttrs { secure, privileged: true, instruction: false, cpu }) {
         Ok(()) => Ok(u64::from_le_bytes(b)),

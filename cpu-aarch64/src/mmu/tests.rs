@@ -409,6 +409,71 @@ fn tlb_caching_and_tlbi_by_va() {
     assert_eq!(tr(&mut cpu, &mut ram, 0x4000_a000, Access::read(8)).unwrap().pa, 0x8070_0000);
 }
 
+/// TLBIs by VA remove only the entries of their page: counted by walks (`Tlb::misses`,
+/// one per lookup that had to walk). Counts worked out by hand from `setup_4k`'s tables.
+#[test]
+fn tlbi_by_va_walks_again_only_for_its_page() {
+    let (mut cpu, mut ram) = setup_4k();
+    let (a, b) = (0x4000_5000, 0x4000_7000); // nG page of ASID 1, global page
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 2);
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 2, "both cached");
+    // TLBI VAE1 of page A, ASID 1: B (same ASID context) stays, A walks again.
+    tlbi(&mut cpu, TlbiOp::Vae1, 1 << 48 | a >> 12);
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 2, "page B must not walk after a TLBI of page A");
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 3, "page A walks after its TLBI");
+    // TLBI VAALE1 (all ASIDs, last level) of page B: A stays, B walks.
+    tlbi(&mut cpu, TlbiOp::Vaale1, b >> 12);
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 3);
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 4);
+    // TLBI VAE1 of page A with another ASID (2): A is nG of ASID 1, so it stays.
+    tlbi(&mut cpu, TlbiOp::Vae1, 2 << 48 | a >> 12);
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 4);
+    // ASIDE1 of ASID 2 leaves both (A is ASID 1's, B is global); of ASID 1 only A walks.
+    tlbi(&mut cpu, TlbiOp::Aside1, 2 << 48);
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 4);
+    tlbi(&mut cpu, TlbiOp::Aside1, 1 << 48);
+    tr(&mut cpu, &mut ram, b, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 4, "a global entry survives ASIDE1");
+    tr(&mut cpu, &mut ram, a, Access::read(8)).unwrap();
+    assert_eq!(cpu.tlb.misses, 5);
+}
+
+/// The TLB holds `TLB_ENTRIES` consecutive pages at once (they spread evenly over the
+/// sets): a second pass over them walks no more. The pages are in `setup_4k`'s 1GB
+/// block (VA 0x8000_0000, one TLB entry per 4KB page).
+#[test]
+fn tlb_holds_its_capacity_of_consecutive_pages() {
+    let (mut cpu, mut ram) = setup_4k();
+    let n = tlb::TLB_ENTRIES as u64;
+    for pass in 0..2 {
+        for i in 0..n {
+            let va = 0x8000_0000 + (i << 12);
+            assert_eq!(tr(&mut cpu, &mut ram, va, Access::read(8)).unwrap().pa, 0x4000_0000 + (i << 12));
+        }
+        assert_eq!(cpu.tlb.misses, n, "pass {pass}");
+    }
+    // One more page (set of page 0, whose ways hold pages 0, S, 2S, 3S, S = TLB_SETS,
+    // filled in that order) replaces the oldest, page 0; the next pass then misses on
+    // each of that set's pages in turn (each walk replaces the next oldest, the one
+    // needed next), and on no other set: 1 + TLB_WAYS more walks.
+    tr(&mut cpu, &mut ram, 0x8000_0000 + (n << 12), Access::read(8)).unwrap();
+    for i in 0..n {
+        tr(&mut cpu, &mut ram, 0x8000_0000 + (i << 12), Access::read(8)).unwrap();
+    }
+    assert_eq!(cpu.tlb.misses, n + 1 + tlb::TLB_WAYS as u64);
+}
+
 #[test]
 fn tlb_asids_and_global() {
     let (mut cpu, mut ram) = setup_4k();
@@ -797,8 +862,29 @@ fn tlbi_from_another_pe_is_widened() {
     assert_eq!(tr(&mut cpu, &mut ram, 0x20_1234, Access::read(4)).unwrap().pa, 0x80c0_1234);
 }
 
+/// `FlatRam` without `Bus::ram_span`: every descriptor read goes through `Bus::read`.
+struct NoSpan(FlatRam);
+
+impl Bus for NoSpan {
+    fn read(&mut self, pa: PhysAddr, buf: &mut [u8], a: BusAttrs) -> Result<(), BusError> {
+        self.0.read(pa, buf, a)
+    }
+    fn write(&mut self, pa: PhysAddr, buf: &[u8], a: BusAttrs) -> Result<(), BusError> {
+        self.0.write(pa, buf, a)
+    }
+}
+
+impl Platform for NoSpan {
+    fn counter(&self) -> u64 {
+        0
+    }
+}
+
 /// Guest-controlled garbage never panics the host: random table contents and random
 /// translation control registers, every regime and access type, with and without the TLB.
+/// A twin PE walking the same tables through the bus alone (`NoSpan`: no in-place RAM
+/// reads) gets the same result for every access (tables at the end of RAM and outside it
+/// included: random descriptors point anywhere).
 #[test]
 fn random_tables_and_controls_never_panic() {
     let mut cpu = el1_cpu();
@@ -816,6 +902,8 @@ fn random_tables_and_controls_never_panic() {
         let d = if r & 3 == 0 { r } else { (RAM + (r >> 20) % (1 << 20)) & !0xfff | (r & 0xfff0_0000_0000_0fff) };
         w64(&mut ram, RAM + i * 8, d);
     }
+    let mut twin = cpu.clone();
+    let mut bus_only = NoSpan(ram.clone());
     let mut ok = 0u32;
     let mut faults = std::collections::BTreeMap::new();
     for _ in 0..200_000 {
@@ -845,13 +933,21 @@ fn random_tables_and_controls_never_panic() {
             _ => Access::fetch(),
         };
         acc.unpriv = r >> 50 & 1 == 1;
-        match translate(&mut cpu, &mut ram, va, acc) {
+        twin.sys = cpu.sys.clone();
+        twin.st.pstate = cpu.st.pstate;
+        if r % 12 == 10 {
+            tlbi(&mut twin, TlbiOp::Vmalls12e1, 0);
+        }
+        let t = translate(&mut cpu, &mut ram, va, acc);
+        assert_eq!(t, translate(&mut twin, &mut bus_only, va, acc), "va {va:#x} {acc:?}");
+        match t {
             Ok(_) => ok += 1,
             Err(e) => *faults.entry(e.iss & 0x3f).or_insert(0u32) += 1,
         }
         if r >> 52 & 15 == 0 {
             let op = [AtOp::S1e1r, AtOp::S1e0w, AtOp::S12e1r, AtOp::S12e0w, AtOp::S1e2w, AtOp::S1e3r][(r >> 56) as usize % 6];
-            let _ = at_checked(&mut cpu, &mut ram, op, va);
+            let a = at_checked(&mut cpu, &mut ram, op, va);
+            assert_eq!(a, at_checked(&mut twin, &mut bus_only, op, va), "AT {op:?} va {va:#x}");
         }
     }
     // The walks really ran: successes and several kinds of fault.

@@ -530,6 +530,11 @@ impl Qbman {
 
     /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
     /// raise DQRI (no timer is modelled; `take_irqs` calls this).
+    /// Whether `expire_holdoff` would change nothing now.
+    pub fn holdoff_clean(&self) -> bool {
+        !self.dirty
+    }
+
     pub fn expire_holdoff(&mut self) {
         // Clean: every portal's hold-off flag is clear and its line equals its level
         // since the last scan, so the scan below would change nothing.

@@ -738,7 +738,7 @@ struct Em<'a, 'b> {
     /// The current instruction set `memo`.
     memo_new: bool,
     /// The NZCV of this instruction (a `Remat` producer) is read only by conditional
-    /// selects before the next setter, with only data processing and simple loads and
+    /// selects, ADC and SBC (`lazy_reader`) before the next setter, with only data processing and simple loads and
     /// stores between (`nzcv_lazy`): it need not be stored (`Em::lazy`).
     lazy_ok: Option<Remat>,
     /// NZCV is stale in memory: it is that of this `Remat` (whose registers the block
@@ -785,6 +785,12 @@ fn remat_of(insn: &Insn) -> Option<Remat> {
     (b != Some(rd)).then_some(Remat { sub, sf, a: rd, b, imm, recover: true })
 }
 
+/// Readers of a lazy NZCV (`Em::lazy`), which compute the flags again: conditional
+/// selects, ADC and SBC (not setting flags).
+fn lazy_reader(insn: &Insn) -> bool {
+    is_csel(insn) || matches!(insn, Insn::DpReg(DpReg::Adc { .. } | DpReg::Sbc { .. }))
+}
+
 /// Loads and stores that `nzcv_lazy` lets lie in a lazy window (emitted by `mem_access`,
 /// whose fallback stores the flags): single registers, no writeback. Some(true) for a
 /// load (it writes Rt).
@@ -801,7 +807,7 @@ fn lazy_access(insn: &Insn) -> Option<bool> {
 }
 
 /// `lazy[i]`: instruction i is a `Remat` producer whose NZCV, before the next setter
-/// (`kills_nzcv`) of the block, is read only by conditional selects, with only data
+/// (`kills_nzcv`) of the block, is read only by `lazy_reader`s, with only data
 /// processing that does not read it and `lazy_access` loads and stores between, none of
 /// which writes a register of the `Remat` (Rd in bits 4:0 of every data-processing
 /// encoding; Rt of a load). Its NZCV is then never stored on the fast path (`Em::lazy`).
@@ -816,7 +822,7 @@ fn nzcv_lazy(list: &[(u64, u32, Insn)]) -> [bool; crate::MAX_BLOCK] {
                 break;
             }
             let writes = match next {
-                Insn::DpImm(_) | Insn::DpReg(_) if !reads_nzcv(&next) || is_csel(&next) => Some(w & 31),
+                Insn::DpImm(_) | Insn::DpReg(_) if !reads_nzcv(&next) || lazy_reader(&next) => Some(w & 31),
                 _ => match lazy_access(&next) {
                     Some(load) => load.then_some(w & 31),
                     None => break,
@@ -1644,7 +1650,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
         if was_lazy {
             if kills_nzcv(&insn) {
                 e.lazy = None;
-            } else if is_csel(&insn) {
+            } else if lazy_reader(&insn) {
                 // (The flags are computed again in `native`, with the cache on.)
             } else if !(matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && !reads_nzcv(&insn)) && lazy_access(&insn).is_none() || side == Some(i) {
                 return Err(());
@@ -2491,12 +2497,23 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Sbcs { sf, rm, rn, rd } => {
             let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
             let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
-            e.load(RCX, rm, false);
-            e.load(RAX, rn, false);
-            // CF = PSTATE.C (for SBC: NOT C, the borrow).
-            dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
-            if sub {
-                dynasm!(e.ops ; .arch x64 ; cmc);
+            if let Some(r) = e.lazy.filter(|_| !flags) {
+                // A lazy NZCV (`Em::lazy`): the carry from the flags computed again (C =
+                // CF after an add, NOT CF after a subtraction); the operands by MOVs.
+                e.remat(r, false);
+                e.load_keep_flags(RCX, rm);
+                e.load_keep_flags(RAX, rn);
+                if sub != r.sub {
+                    dynasm!(e.ops ; .arch x64 ; cmc);
+                }
+            } else {
+                e.load(RCX, rm, false);
+                e.load(RAX, rn, false);
+                // CF = PSTATE.C (for SBC: NOT C, the borrow).
+                dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
+                if sub {
+                    dynasm!(e.ops ; .arch x64 ; cmc);
+                }
             }
             match (sub, sf == 1) {
                 (false, true) => dynasm!(e.ops ; .arch x64 ; adc rax, rcx),

@@ -727,6 +727,113 @@ struct Em<'a, 'b> {
     /// The last NZCV producer emitted was a SUBS/CMP (`Hf::Sub` flags with Z = 1 then
     /// mean equal operands: NZCV = 0110, `Em::materialize_z`).
     zsub: bool,
+    /// r10 and rsi hold the address and the `FastMem` entry set (`probe_as`) of an
+    /// earlier inline access of this block at [Rn + `Addr`] (`mem_access`: offset form,
+    /// not a pair, Rn not SP), and neither Rn nor the index register was written since:
+    /// a later access to the same address probes with them (`probe_as`, `again`). Kept
+    /// across data-processing instructions emitted natively only (whose code uses rax,
+    /// rcx, rdx and the cache's registers, and never calls out); the access's fallback
+    /// computes both again after its call-out (`finish_access`).
+    memo: Option<Memo>,
+    /// The current instruction set `memo`.
+    memo_new: bool,
+    /// The NZCV of this instruction (a `Remat` producer) is read only by conditional
+    /// selects, ADC and SBC (`lazy_reader`) before the next setter, with only data processing and simple loads and
+    /// stores between (`nzcv_lazy`): it need not be stored (`Em::lazy`).
+    lazy_ok: Option<Remat>,
+    /// NZCV is stale in memory: it is that of this `Remat` (whose registers the block
+    /// leaves alone until the next setter). A conditional select takes the flags computed
+    /// again (`Em::remat`), and the fallback of a load or store stores them first
+    /// (`finish_access`), where the state must be exact.
+    lazy: Option<Remat>,
+}
+
+/// The host flags of an ADDS/SUBS (or CMN/CMP) computed again from registers it left:
+/// `a` - `b` (or `a` + `b`) when `recover` is false (CMP: the operands), else from
+/// its result `a` (Rd, not the register of `b`): the first operand is `a` + `b` (SUBS,
+/// or `a` - `b` for ADDS), and the operation on it and `b` sets the same flags.
+#[derive(Clone, Copy, Debug)]
+struct Remat {
+    sub: bool,
+    sf: bool,
+    a: u32,
+    /// A register, or the immediate (`imm`).
+    b: Option<u32>,
+    imm: i32,
+    recover: bool,
+}
+
+/// The `Remat` of `insn`, if it is an ADDS/SUBS (immediate, or shifted register with
+/// amount 0) whose flags its registers give back.
+fn remat_of(insn: &Insn) -> Option<Remat> {
+    let (sub, sf, rn, b, imm, rd) = match *insn {
+        Insn::DpImm(DpImm::AddsImm { sf, sh, imm12, rn, rd } | DpImm::SubsImm { sf, sh, imm12, rn, rd }) => {
+            (matches!(insn, Insn::DpImm(DpImm::SubsImm { .. })), sf == 1, rn, None, ((imm12 as u64) << (12 * sh)) as i32, rd)
+        }
+        Insn::DpReg(DpReg::AddsReg { sf, shift: _, rm, imm6: 0, rn, rd } | DpReg::SubsReg { sf, shift: _, rm, imm6: 0, rn, rd }) => {
+            // (XZR as Rm: 0. Rn 31 is XZR here, SP in the immediate form: not taken.)
+            let b = (rm != 31).then_some(rm);
+            (matches!(insn, Insn::DpReg(DpReg::SubsReg { .. })), sf == 1, rn, b, 0, rd)
+        }
+        _ => return None,
+    };
+    if rd == 31 {
+        // CMP/CMN: from the operands.
+        return (rn != 31).then_some(Remat { sub, sf, a: rn, b, imm, recover: false });
+    }
+    // From the result: Rd must not be the register of `b`.
+    (b != Some(rd)).then_some(Remat { sub, sf, a: rd, b, imm, recover: true })
+}
+
+/// Readers of a lazy NZCV (`Em::lazy`), which compute the flags again: conditional
+/// selects, ADC and SBC (not setting flags).
+fn lazy_reader(insn: &Insn) -> bool {
+    is_csel(insn) || matches!(insn, Insn::DpReg(DpReg::Adc { .. } | DpReg::Sbc { .. }))
+}
+
+/// Loads and stores that `nzcv_lazy` lets lie in a lazy window (emitted by `mem_access`,
+/// whose fallback stores the flags): single registers, no writeback. Some(true) for a
+/// load (it writes Rt).
+fn lazy_access(insn: &Insn) -> Option<bool> {
+    match insn {
+        Insn::Ldst(
+            Ldst::LdrReg { .. } | Ldst::LdrbReg { .. } | Ldst::LdrhReg { .. } | Ldst::LdrUoff { .. } | Ldst::LdrbUoff { .. } | Ldst::LdrhUoff { .. } | Ldst::Ldur { .. } | Ldst::Ldurb { .. } | Ldst::Ldurh { .. },
+        ) => Some(true),
+        Insn::Ldst(
+            Ldst::StrReg { .. } | Ldst::StrbReg { .. } | Ldst::StrhReg { .. } | Ldst::StrUoff { .. } | Ldst::StrbUoff { .. } | Ldst::StrhUoff { .. } | Ldst::Stur { .. } | Ldst::Sturb { .. } | Ldst::Sturh { .. },
+        ) => Some(false),
+        _ => None,
+    }
+}
+
+/// `lazy[i]`: instruction i is a `Remat` producer whose NZCV, before the next setter
+/// (`kills_nzcv`) of the block, is read only by `lazy_reader`s, with only data
+/// processing that does not read it and `lazy_access` loads and stores between, none of
+/// which writes a register of the `Remat` (Rd in bits 4:0 of every data-processing
+/// encoding; Rt of a load). Its NZCV is then never stored on the fast path (`Em::lazy`).
+fn nzcv_lazy(list: &[(u64, u32, Insn)]) -> [bool; crate::MAX_BLOCK] {
+    let mut lazy = [false; crate::MAX_BLOCK];
+    for (i, &(_, _, insn)) in list.iter().enumerate().take(crate::MAX_BLOCK) {
+        let Some(r) = remat_of(&insn) else { continue };
+        let uses = |x: u32| x == r.a || Some(x) == r.b;
+        for &(_, w, next) in &list[i + 1..] {
+            if kills_nzcv(&next) {
+                lazy[i] = true;
+                break;
+            }
+            let writes = match next {
+                Insn::DpImm(_) | Insn::DpReg(_) if !reads_nzcv(&next) || lazy_reader(&next) => Some(w & 31),
+                _ => match lazy_access(&next) {
+                    Some(load) => load.then_some(w & 31),
+                    None => break,
+                },
+            };
+            if writes.is_some_and(uses) {
+                break;
+            }
+        }
+    }
+    lazy
 }
 
 /// How the live host flags encode NZCV: N = SF, Z = ZF, V = OF, and C = CF (`Add`: after
@@ -1039,9 +1146,52 @@ impl Em<'_, '_> {
             self.stale = false;
         } else if self.dead {
             self.stale = true;
+        } else if let Some(r) = self.lazy_ok {
+            self.lazy = Some(r);
+            self.stale = false;
         } else {
             self.materialize(k);
             self.stale = false;
+        }
+    }
+
+    /// Sets the host flags to those of `r` (`Em::lazy`) from the guest registers (cached
+    /// or in `Cpu`), or, `mem`, from `Cpu` only (a fallback's cold code, after the dirty
+    /// entries were stored). Clobbers rax, rcx.
+    fn remat(&mut self, r: Remat, mem: bool) {
+        let get = |e: &mut Self, h: u8, x: u32| {
+            if mem {
+                let off = e.cx.reg_off(x);
+                dynasm!(e.ops ; .arch x64 ; mov Rq(h), QWORD [rbx + off]);
+            } else {
+                e.load(h, x, false);
+            }
+        };
+        get(self, RAX, r.a);
+        // `b` in a host register: its cache register, or rcx.
+        let hb = match r.b {
+            Some(b) => {
+                let cached = if mem { None } else { self.rc.find(self.cx.reg_off(b)) };
+                cached.unwrap_or_else(|| {
+                    get(self, RCX, b);
+                    RCX
+                })
+            }
+            None => {
+                // (64 bits: rcx holds `imm` zero-extended; it is at most 24 bits.)
+                dynasm!(self.ops ; .arch x64 ; mov ecx, r.imm);
+                RCX
+            }
+        };
+        match (r.recover, r.sub, r.sf) {
+            (true, true, true) => dynasm!(self.ops ; .arch x64 ; add rax, Rq(hb) ; cmp rax, Rq(hb)),
+            (true, true, false) => dynasm!(self.ops ; .arch x64 ; add eax, Rd(hb) ; cmp eax, Rd(hb)),
+            (true, false, true) => dynasm!(self.ops ; .arch x64 ; sub rax, Rq(hb) ; add rax, Rq(hb)),
+            (true, false, false) => dynasm!(self.ops ; .arch x64 ; sub eax, Rd(hb) ; add eax, Rd(hb)),
+            (false, true, true) => dynasm!(self.ops ; .arch x64 ; cmp rax, Rq(hb)),
+            (false, true, false) => dynasm!(self.ops ; .arch x64 ; cmp eax, Rd(hb)),
+            (false, false, true) => dynasm!(self.ops ; .arch x64 ; add rax, Rq(hb)),
+            (false, false, false) => dynasm!(self.ops ; .arch x64 ; add eax, Rd(hb)),
         }
     }
     /// NZCV of a logical operation on host register `h` (C = V = 0: x86 TEST clears CF
@@ -1125,6 +1275,11 @@ impl Em<'_, '_> {
     /// (`Em::dead`), else stored.
     fn end_consumer(&mut self) {
         if self.hf.is_none() || self.fuse {
+            return;
+        }
+        if self.lazy.is_some() {
+            // (Computed again for this consumer: still in `lazy`.)
+            self.hf = None;
             return;
         }
         if self.dead {
@@ -1450,7 +1605,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     let mut ops = std::mem::replace(cx.asm, Asm::new(0));
     let entry = ops.new_dynamic_label();
     let body = ops.new_dynamic_label();
-    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false };
+    let mut e = Em { ops, cx, pending: 0, raw: 0, slow_path: false, sext: 0, fp_ok: false, fp_fast: false, xmm: fp::XmmCache::default(), cold: fp::Cold::default(), fuse: false, hf: None, entry, reuse: false, avail: None, lp, lp_seen: None, body, keep_flags: false, dead: false, stale: false, rc: regcache::RegCache::default(), zsub: false, memo: None, memo_new: false, lazy_ok: None, lazy: None };
     let len = n as i32;
     // (PC is stored here: a branch back to `entry` does not store it.)
     // (The budget exit is placed after the block's code: the check falls through.)
@@ -1466,6 +1621,8 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
     dynasm!(e.ops ; .arch x64 ; =>body);
     let mut ended = false;
     let dec = |i: usize| list[i].2;
+    // (With the dead-NZCV elimination only: `Err` also undoes this one.)
+    let lazy = if dead.is_some() { nzcv_lazy(list) } else { [false; crate::MAX_BLOCK] };
     // Instructions before this index keep the host flags (`Em::keep_flags`).
     let mut keep_until = 0;
     for (i, &(pc, w, insn)) in list.iter().enumerate() {
@@ -1485,6 +1642,20 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             }
         }
         e.dead = dead.is_some_and(|d| d.get(i).copied().unwrap_or(false));
+        e.lazy_ok = if lazy.get(i).copied().unwrap_or(false) { remat_of(&insn) } else { None };
+        // NZCV stale but computable (`Em::lazy`): the next setter ends that; a
+        // conditional select gets the flags computed again; anything but data
+        // processing and `lazy_access` loads and stores (`nzcv_lazy`) gives up.
+        let was_lazy = e.lazy.is_some();
+        if was_lazy {
+            if kills_nzcv(&insn) {
+                e.lazy = None;
+            } else if lazy_reader(&insn) {
+                // (The flags are computed again in `native`, with the cache on.)
+            } else if !(matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && !reads_nzcv(&insn)) && lazy_access(&insn).is_none() || side == Some(i) {
+                return Err(());
+            }
+        }
         e.rc.next = list.get(i + 1).is_some_and(|l| regcache::aware(&l.2) && !matches!(l.2, Insn::Branch(Branch::BCond { .. } | Branch::BUncond { .. })));
         // With NZCV stale in memory only instructions that neither read it nor leave the
         // block may follow until the next setter.
@@ -1493,6 +1664,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             return Err(());
         }
         if side == Some(i) {
+            e.memo = None;
             fp::side_exit(&mut e, pc, &insn);
             e.fuse = false;
             e.keep_flags = false;
@@ -1501,7 +1673,16 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
         if producer(&insn) {
             e.zsub = matches!(insn, Insn::DpImm(DpImm::SubsImm { .. }) | Insn::DpReg(DpReg::SubsReg { .. } | DpReg::SubsExt { .. }));
         }
+        e.memo_new = false;
         let done = native(&mut e, pc, &insn);
+        // `Em::memo` lives on through data processing emitted natively that writes
+        // neither register of the address (Rd in bits 4:0 of every such encoding; a
+        // form without Rd there only loses the memo).
+        let d = w & 31;
+        let kept = done && matches!(insn, Insn::DpImm(_) | Insn::DpReg(_)) && e.memo.is_some_and(|m| d != m.rn && !matches!(m.addr, Addr::Reg { rm, .. } if rm == d));
+        if !(e.memo_new || kept) {
+            e.memo = None;
+        }
         e.fuse = false;
         e.keep_flags = false;
         if done {
@@ -1510,7 +1691,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             }
             continue;
         }
-        if stale {
+        if stale || (was_lazy && e.lazy.is_some()) {
             return Err(());
         }
         // (Unreached with live flags: a fused consumer is always emitted natively.)
@@ -1522,7 +1703,7 @@ fn emit_block(cx: &mut BlockCx<'_>, list: &[(u64, u32, Insn)], side: Option<usiz
             ended = true;
         }
     }
-    if e.stale {
+    if e.stale || e.lazy.is_some() {
         return Err(());
     }
     if !ended {
@@ -1618,6 +1799,12 @@ fn native(e: &mut Em<'_, '_>, pc: u64, insn: &Insn) -> bool {
     e.rc.release();
     if !e.rc.on && !regcache::transparent(insn) {
         e.rc_drop();
+    }
+    // A conditional select of a lazy NZCV (`Em::lazy`) takes it computed again, from the
+    // registers as the cache holds them.
+    if let (Some(r), None, true) = (e.lazy, e.hf, is_csel(insn)) {
+        e.remat(r, false);
+        e.hf = Some(if r.sub { Hf::Sub } else { Hf::Add });
     }
     let done = match *insn {
         Insn::DpImm(_) | Insn::DpReg(_) if e.keep_flags && flagfree::emit(e, insn) => true,
@@ -2038,6 +2225,25 @@ fn native_dp_imm(e: &mut Em<'_, '_>, pc: u64, d: DpImm) -> bool {
             // insert at w-immr, s < r), logical for UBFM, arithmetic for SBFM. The
             // zero/sign extensions of bytes, halfwords and words are single moves.
             let signed = matches!(d, DpImm::Sbfm { .. });
+            if sf == 1 && immr == 0 && imms == 31 && rd != 31 && rn != 31 && e.rc.on && e.rc.next {
+                // SXTW / UXTW (64-bit) straight into Rd's cache register.
+                let offd = e.cx.reg_off(rd);
+                let cn = operand::cached(e, rn);
+                let (avoid, k) = regcache::regs([cn, None, None]);
+                if let Some(cd) = e.rc.bind_avoiding(&mut e.ops, offd, &avoid[..k]) {
+                    let offn = e.cx.reg_off(rn);
+                    match (signed, cn) {
+                        (true, Some(c)) => dynasm!(e.ops ; .arch x64 ; movsxd Rq(cd), Rd(c)),
+                        (true, None) => dynasm!(e.ops ; .arch x64 ; movsxd Rq(cd), DWORD [rbx + offn]),
+                        (false, Some(c)) => dynasm!(e.ops ; .arch x64 ; mov Rd(cd), Rd(c)),
+                        (false, None) => dynasm!(e.ops ; .arch x64 ; mov Rd(cd), DWORD [rbx + offn]),
+                    }
+                    e.rc.set_dirty(cd);
+                    e.avail = None;
+                    e.pending += 1;
+                    return true;
+                }
+            }
             // Whether a 32-bit x86 instruction wrote eax (zero-extending it).
             let mut zx = true;
             e.load(RAX, rn, false);
@@ -2194,6 +2400,24 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
                 return true;
             }
             if imm6 == 0 && rm != 31 {
+                if let (true, 31, Some(cn)) = (sub && flags && rn != 31, rd, operand::cached(e, rn)) {
+                    // CMP with Rn cached: one CMP (from Rm's cache register or `Cpu`).
+                    match (operand::cached(e, rm), sf == 1) {
+                        (Some(cm), true) => dynasm!(e.ops ; .arch x64 ; cmp Rq(cn), Rq(cm)),
+                        (Some(cm), false) => dynasm!(e.ops ; .arch x64 ; cmp Rd(cn), Rd(cm)),
+                        (None, true) => {
+                            let off = e.cx.reg_off(rm);
+                            dynasm!(e.ops ; .arch x64 ; cmp Rq(cn), QWORD [rbx + off]);
+                        }
+                        (None, false) => {
+                            let off = e.cx.reg_off(rm);
+                            dynasm!(e.ops ; .arch x64 ; cmp Rd(cn), DWORD [rbx + off]);
+                        }
+                    }
+                    e.flags_arith(true);
+                    e.pending += 1;
+                    return true;
+                }
                 if operand::op_in_cache(e, Some(if sub { Alu::Sub } else { Alu::Add }), sf == 1, rd, rn, rm).is_some() {
                     if flags {
                         e.flags_arith(sub);
@@ -2207,6 +2431,22 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             } else {
                 e.load(RCX, rm, false);
                 shift_rcx(e, shift, imm6, sf == 1);
+                if let Some(cd) = operand::dest_from(e, rd, rn, false) {
+                    // In Rd's cache register (`operand`; Rm shifted in rcx first).
+                    match (sub, sf == 1) {
+                        (false, true) => dynasm!(e.ops ; .arch x64 ; add Rq(cd), rcx),
+                        (false, false) => dynasm!(e.ops ; .arch x64 ; add Rd(cd), ecx),
+                        (true, true) => dynasm!(e.ops ; .arch x64 ; sub Rq(cd), rcx),
+                        (true, false) => dynasm!(e.ops ; .arch x64 ; sub Rd(cd), ecx),
+                    }
+                    e.rc.set_dirty(cd);
+                    e.avail = None;
+                    if flags {
+                        e.flags_arith(sub);
+                    }
+                    e.pending += 1;
+                    return true;
+                }
                 e.load(RAX, rn, false);
                 alu_rr(e, if sub { Alu::Sub } else { Alu::Add }, sf == 1);
             }
@@ -2257,12 +2497,23 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
         | DpReg::Sbcs { sf, rm, rn, rd } => {
             let sub = matches!(d, DpReg::Sbc { .. } | DpReg::Sbcs { .. });
             let flags = matches!(d, DpReg::Adcs { .. } | DpReg::Sbcs { .. });
-            e.load(RCX, rm, false);
-            e.load(RAX, rn, false);
-            // CF = PSTATE.C (for SBC: NOT C, the borrow).
-            dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
-            if sub {
-                dynasm!(e.ops ; .arch x64 ; cmc);
+            if let Some(r) = e.lazy.filter(|_| !flags) {
+                // A lazy NZCV (`Em::lazy`): the carry from the flags computed again (C =
+                // CF after an add, NOT CF after a subtraction); the operands by MOVs.
+                e.remat(r, false);
+                e.load_keep_flags(RCX, rm);
+                e.load_keep_flags(RAX, rn);
+                if sub != r.sub {
+                    dynasm!(e.ops ; .arch x64 ; cmc);
+                }
+            } else {
+                e.load(RCX, rm, false);
+                e.load(RAX, rn, false);
+                // CF = PSTATE.C (for SBC: NOT C, the borrow).
+                dynasm!(e.ops ; .arch x64 ; bt DWORD [rbx + OFF_NZCV], 29);
+                if sub {
+                    dynasm!(e.ops ; .arch x64 ; cmc);
+                }
             }
             match (sub, sf == 1) {
                 (false, true) => dynasm!(e.ops ; .arch x64 ; adc rax, rcx),
@@ -2464,6 +2715,38 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
             };
             if let Some(c) = operand::cached(e, rn).filter(|_| rn != rm || matches!(d, DpReg::Csinc { .. })) {
                 // Rn from its cache register (`operand`): CMOV from there.
+                // CINC Rd, Rd on the carry (CS/CC after a subtraction, or a condition that
+                // `cond_test` put in CF): Rd + CF (AE: Rd = CF ? Rd + 1 : Rd) or Rd + 1 -
+                // CF (B), when nothing reads these flags after it (they change): not a
+                // fused consumer, and their NZCV is dead, lazy or in memory.
+                let flags_free = !e.fuse && (live.is_none() || e.lazy.is_some() || e.dead);
+                if rn == rm && rd == rn && matches!(d, DpReg::Csinc { .. }) && (cc == 0x2 || cc == 0x3) && flags_free {
+                    match (cc, sf == 1) {
+                        (0x3, true) => dynasm!(e.ops ; .arch x64 ; adc Rq(c), 0),
+                        (0x3, false) => dynasm!(e.ops ; .arch x64 ; adc Rd(c), 0),
+                        (_, true) => dynasm!(e.ops ; .arch x64 ; sbb Rq(c), -1),
+                        (_, false) => dynasm!(e.ops ; .arch x64 ; sbb Rd(c), -1),
+                    }
+                    e.rc.set_dirty(c);
+                    e.avail = None;
+                    // (`end_consumer` without the flags, which are gone.)
+                    if e.hf.take().is_some() && e.lazy.is_none() {
+                        e.stale = true;
+                    }
+                    e.pending += 1;
+                    return true;
+                }
+                // CSEL Rd, Rn, Rd with both cached: CMOV in place (a W form zero-extends
+                // either way, as CSEL's result).
+                if let (true, Some(cm)) = (matches!(d, DpReg::Csel { .. }) && rd == rm && rn != rm, operand::cached(e, rm)) {
+                    let rex = 0x40 | u8::from(sf == 1) << 3 | (cm >> 3) << 2 | (c >> 3);
+                    e.ops.extend([rex, 0x0f, 0x40 | (cc & 0xf), 0xc0 | (cm & 7) << 3 | (c & 7)]);
+                    e.rc.set_dirty(cm);
+                    e.avail = None;
+                    e.end_consumer();
+                    e.pending += 1;
+                    return true;
+                }
                 if rn == rm {
                     // CINC.
                     dynasm!(e.ops ; .arch x64 ; lea rdx, [Rq(c) + 1]);
@@ -2509,8 +2792,30 @@ pub(crate) const STORE: u32 = 3;
 /// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
 /// that register = physical address; on a miss jumps to `slow`. One compare checks page,
 /// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
+/// rsi = the `FastMem` entry of the address in host register `a`: in table 0, or with
+/// `tabs` = Some(store) in table 1 (a load) or `QUIET` (a store) (`Ctx::tabs`).
+/// Clobbers the flags.
+fn entry_set(e: &mut Em<'_, '_>, a: u8, tabs: Option<bool>) {
+    let l = cpu_aarch64::mem::fast_layout();
+    let shift = l.entry_size.trailing_zeros() as i8;
+    let index_mask = ((l.entries - 1) << shift) as i32;
+    dynasm!(e.ops
+        ; .arch x64
+        ; mov rsi, Rq(a)
+        ; shr rsi, 12 - shift
+        ; and esi, index_mask
+    );
+    match tabs {
+        Some(store) => {
+            let at = CTX_TABS + 8 * store as i32;
+            dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [BYTE r12 + at as i8]);
+        }
+        None => dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [rbx + l.tables as i32])
+    }
+}
+
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
-    probe_as(e, a, n, ty, host, pa, slow, false, false);
+    probe_as(e, a, n, ty, host, pa, slow, false, false, None);
 }
 
 /// `probe`; with `plain` (a load/store that is neither exclusive nor acquire/release),
@@ -2518,23 +2823,26 @@ fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, s
 /// (`mem::FAST_UNALIGNED`), as `Cpu::read_mem`/`write_mem` do: after the aligned key
 /// misses, the same page and epoch (key ^ tag zero but in bits 3:0), the flag, and no
 /// page crossing ((VA & 0xfff) + n <= 0x1000). With `offset`, `host` gets the entry's
-/// host offset only (the host address is `host` + `a`, for an indexed access).
+/// host offset only (the host address is `host` + `a`, for an indexed access). With
+/// `again` = Some(base), rsi already holds the entry of address `a` in table 0 + `base`
+/// bytes (`Em::memo`). Returns that `base` of rsi after the probe (`Memo`).
 #[allow(clippy::too_many_arguments)]
-fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool) {
+fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel, plain: bool, offset: bool, again: Option<i32>) -> i32 {
     // SIMD&FP accesses try their page memo first (`fp::memo_probe`), this probe after it.
     if let (false, None, Some(rn), 1 | STORE) = (offset, pa, e.xmm.memo, ty) {
-        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| probe_as(e, a, n, ty, host, None, slow, plain, false));
-        return;
+        fp::memo_probe(e, a, n, ty == 1, host, rn, move |e| {
+            probe_as(e, a, n, ty, host, None, slow, plain, false, None);
+        });
+        // (No `Memo` is made of a SIMD&FP access.)
+        return 0;
     }
     let l = cpu_aarch64::mem::fast_layout();
-    let tables = l.tables as i32;
     let epoch = l.epoch as i32;
     // The table whose tag must match, and the one with the rest of the entry.
     let (tag_ty, ty) = if ty == STORE { (cpu_aarch64::mem::QUIET, 2) } else { (ty as usize, ty as usize) };
     let mut tag_off = (tag_ty * l.entries * l.entry_size) as i32;
     let mut ty_off = (ty * l.entries * l.entry_size) as i32;
     let shift = l.entry_size.trailing_zeros() as i8;
-    let index_mask = ((l.entries - 1) << shift) as i32;
     let (e_tag, e_host, e_pa) = (l.e_tag as i32, l.e_host_off as i32, l.e_pa_off as i32);
     debug_assert!(l.entry_size.is_power_of_two() && shift < 12 && n.is_power_of_two() && n <= 16);
     let key_mask = !0xfff | (n as i32 - 1);
@@ -2543,25 +2851,24 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
         ; mov rdx, Rq(a)
         ; and rdx, key_mask
         ; or rdx, QWORD [rbx + epoch]
-        ; mov rsi, Rq(a)
-        ; shr rsi, 12 - shift
-        ; and esi, index_mask
     );
     // (`Stubs::unaligned` serves loads and inline stores: tags of table 1 or `QUIET`.)
     let store = tag_ty == cpu_aarch64::mem::QUIET;
     let standard = (tag_ty, ty) == if store { (tag_ty, 2) } else { (1, 1) };
-    if plain && standard {
-        // rsi = the entry in the table of the tag (`Ctx::tabs`; short displacements
-        // from there), rather than in table 0 (`FastLayout::tables`).
-        let at = CTX_TABS + 8 * store as i32;
-        dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [BYTE r12 + at as i8]);
-        ty_off -= tag_off;
-        tag_off = 0;
-    } else {
-        dynasm!(e.ops ; .arch x64 ; add rsi, QWORD [rbx + tables]);
-    }
+    // rsi = the entry in table 0 + `base` bytes: in the table of the tag (`Ctx::tabs`;
+    // short displacements from there) for plain standard accesses, else table 0
+    // (`FastLayout::tables`); with `again`, as an earlier probe left it.
+    let base = match again {
+        Some(b) => b,
+        None => {
+            entry_set(e, a, if plain && standard { Some(store) } else { None });
+            if plain && standard { tag_off } else { 0 }
+        }
+    };
+    tag_off -= base;
+    ty_off -= base;
     rsi_op(&mut e.ops, 0x3b, RDX, tag_off + e_tag);
-    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && standard);
+    let stub = UNALIGNED_REGS.iter().position(|&r| r == a).filter(|_| matches!(n, 2 | 4 | 8 | 16) && standard && tag_off == 0);
     if let (true, Some(r)) = (plain && n > 1, stub) {
         // The unaligned case out of line (after the block's end) in a shared stub, back
         // to `hit`.
@@ -2606,6 +2913,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
             ; add Rq(r), Rq(a)
         );
     }
+    base
 }
 
 /// `op Rq(h), [rsi + d]` for `op` = 3B (CMP) or 8B (MOV), with a one-byte displacement
@@ -2702,8 +3010,17 @@ enum Ix {
     Post,
 }
 
+/// `Em::memo`: r10 = the address [Rn + `addr`], rsi = its entry in `FastMem` table 0 +
+/// `base` bytes (`probe_as`).
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Memo {
+    rn: u32,
+    addr: Addr,
+    base: i32,
+}
+
 /// How the address is formed from the base register.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Addr {
     Imm(i32),
     /// + ExtendReg(Rm, option, shift) (option 010, 011, 110 or 111).
@@ -2795,7 +3112,8 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
 /// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
 /// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
 #[allow(clippy::too_many_arguments)]
-fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) {
+/// Returns the `Memo::base` of rsi after the first element's probe.
+fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) -> i32 {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
     // (Offset 0 without writeback: the base is the address, loaded straight into r10.)
@@ -2815,6 +3133,17 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // r10 = address, r11 = writeback value.
     let off = match addr {
         Addr::Imm(o) => Some(o),
+        Addr::Reg { rm, option, shift } if ix == Ix::Off && shift <= 3 && option & 3 == 3 && operand::cached(e, rm).is_some() => {
+            // A 64-bit index in its cache register: one LEA from there.
+            let Some(c) = operand::cached(e, rm) else { unreachable!() };
+            match shift {
+                0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c)]),
+                1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 2]),
+                2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 4]),
+                _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 8]),
+            }
+            None
+        }
         Addr::Reg { rm, option, shift } => {
             e.load(RCX, rm, false);
             match option {
@@ -2855,7 +3184,7 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
     // 001000: LDAR/STLR come here through `native2`): unaligned ones within a page stay
     // inline as in `read_mem`, which lets only those (`Access::atomic`) need alignment.
     let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
-    probe_as(e, R10, n, ty, R8, None, slow, plain, offset);
+    let base = probe_as(e, R10, n, ty, R8, None, slow, plain, offset, None);
     if rt2.is_some() {
         // Both elements in the first one's page: the first hit proves that the second
         // hits the same entry (aligned: the same key; unaligned: same page, epoch and
@@ -2874,9 +3203,10 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
             ; jbe =>same
             ; lea rax, [BYTE r10 + n as i8]
         );
-        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset);
+        probe_as(e, RAX, n, ty, R9, None, slow, plain, offset, None);
         dynasm!(e.ops ; .arch x64 ; =>same);
     }
+    base
 }
 
 /// The common end of an inline load/store after its data moved (`mem_access`,
@@ -2885,7 +3215,9 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
 /// block (`fp::defer`): the fast path falls through.
 #[allow(clippy::too_many_arguments)]
-fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries) {
+/// `memo`: the access leaves its address and entry set in r10 and rsi (`Em::memo`), which
+/// the fallback computes again after its call-out.
+fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries, memo: Option<Memo>) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
     }
@@ -2902,7 +3234,8 @@ fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: d
     let cached = e.rc.entries();
     // (`done`: where both paths meet, right after this.)
     let done = e.ops.offset().0;
-    fp::defer_code(e, fp::ColdCode::Fallback(Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done }));
+    let lazy = e.lazy;
+    fp::defer_code(e, fp::ColdCode::Fallback(Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done, memo, lazy }));
     e.pending = p0 + 1;
 }
 
@@ -2939,21 +3272,33 @@ pub(super) struct Fallback {
     avail: Option<(u8, i32)>,
     cached: regcache::Entries,
     done: usize,
+    /// `Em::memo` of the access, computed again after the call-out.
+    memo: Option<Memo>,
+    /// `Em::lazy` at the access: NZCV stored first.
+    lazy: Option<Remat>,
 }
 
 impl Fallback {
     fn emit(self, e: &mut Em<'_, '_>) {
-        let Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done } = self;
+        let Fallback { p0, slow, dirty, profiled, pc, raw, avail, cached, done, memo, lazy } = self;
         let pending = e.pending;
         e.pending = p0;
         dynasm!(e.ops ; .arch x64 ; =>slow);
         // The interpreter sees the guest registers as they were at the probe (`dirty`:
         // the cache entries not yet stored there), and may fault: stored first.
         dirty.store(&mut e.ops);
+        // So is NZCV (`Em::lazy`: from those registers).
+        if let Some(r) = lazy {
+            e.remat(r, true);
+            e.materialize(if r.sub { Hf::Sub } else { Hf::Add });
+        }
         if profiled {
             e.slow_path = true;
         }
         e.callout_back(pc, raw);
+        if let Some(memo) = memo {
+            memo_again(e, memo);
+        }
         if let Some((h, off)) = avail {
             ld_cpu(&mut e.ops, h, off);
         }
@@ -2986,7 +3331,21 @@ fn jump_back(ops: &mut Asm, cc: Option<u8>, target: usize) {
 #[allow(clippy::too_many_arguments)]
 fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix) -> bool {
     let slow = e.ops.new_dynamic_label();
-    address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true);
+    // The address and entry set of an earlier access to [Rn + addr] (`Em::memo`): only
+    // the key is formed and compared again (this access's table, size and alignment).
+    let simple = ix == Ix::Off && rt2.is_none() && rn != 31;
+    let plain = e.raw & 0x3f00_0000 != 0x0800_0000;
+    let base = match e.memo {
+        Some(m) if simple && (m.rn, m.addr) == (rn, addr) => probe_as(e, R10, n, if load { 1 } else { STORE }, R8, None, slow, plain, true, Some(m.base)),
+        _ => address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, true),
+    };
+    // After this access r10 and rsi hold its address and entry set, unless it loads
+    // Rn or the index register.
+    let index = match addr {
+        Addr::Reg { rm, .. } => Some(rm),
+        Addr::Imm(_) => None,
+    };
+    let memo = (simple && !(load && (rt == rn || Some(rt) == index))).then_some(Memo { rn, addr, base });
     // (What the fallback must store: the dirty entries at every jump to `slow`.)
     let dirty = e.rc.dirty_entries();
     // Both accesses hit: nothing below can fault.
@@ -2998,26 +3357,83 @@ fn mem_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, load: bool, n: u32, rt: u32
         ix = Ix::Off;
     }
     if load {
-        mem_n(e, true, RDI, R8, 0, n);
-        native2::sext(e, RDI, n);
         if let Some(rt2) = rt2 {
+            mem_n(e, true, RDI, R8, 0, n);
+            native2::sext(e, RDI, n);
             mem_n(e, true, RDX, R9, n as i32, n);
             native2::sext(e, RDX, n);
             e.store(RDI, rt, false, true);
             e.store(RDX, rt2, false, true);
         } else {
-            e.store(RDI, rt, false, true);
+            // Straight into Rt's cache register when the next instruction may read it
+            // there (as `Em::store` would put it).
+            let off = e.cx.reg_off(rt);
+            match (rt != 31 && e.rc.next).then(|| e.rc.bind(&mut e.ops, off)).flatten() {
+                Some(c) => {
+                    mem_n(e, true, c, R8, 0, n);
+                    native2::sext(e, c, n);
+                    e.rc.set_dirty(c);
+                    e.avail = None;
+                }
+                None => {
+                    mem_n(e, true, RDI, R8, 0, n);
+                    native2::sext(e, RDI, n);
+                    e.store(RDI, rt, false, true);
+                }
+            }
         }
     } else {
-        e.load(RDI, rt, false);
-        mem_n(e, false, RDI, R8, 0, n);
+        // (Rt from its cache register when it has one.)
+        let v = match (rt2, operand::cached(e, rt)) {
+            (None, Some(c)) => c,
+            _ => {
+                e.load(RDI, rt, false);
+                RDI
+            }
+        };
+        mem_n(e, false, v, R8, 0, n);
         if let Some(rt2) = rt2 {
             e.load(RDI, rt2, false);
             mem_n(e, false, RDI, R9, n as i32, n);
         }
     }
-    finish_access(e, pc, raw, rn, ix, slow, true, dirty);
+    finish_access(e, pc, raw, rn, ix, slow, true, dirty, memo);
+    e.memo = memo;
+    e.memo_new = memo.is_some();
     true
+}
+
+/// r10 = the address [Rn + `addr`] and rsi its `FastMem` entry set (`Em::memo`), from the
+/// guest registers in `Cpu` (on a fallback, after the interpreter ran the access: every
+/// guest register is current there). Clobbers rax, rcx and the flags.
+fn memo_again(e: &mut Em<'_, '_>, m: Memo) {
+    let Memo { rn, addr, base: b } = m;
+    let base = e.cx.reg_off(rn);
+    dynasm!(e.ops ; .arch x64 ; mov rax, QWORD [rbx + base]);
+    match addr {
+        Addr::Imm(o) => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + o]),
+        Addr::Reg { rm, option, shift } => {
+            if rm == 31 {
+                dynasm!(e.ops ; .arch x64 ; xor ecx, ecx);
+            } else {
+                let off = e.cx.reg_off(rm);
+                dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + off]);
+            }
+            match option {
+                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+                _ => {}
+            }
+            if shift > 0 {
+                dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
+            }
+            dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]);
+        }
+    }
+    entry_set(e, R10, None);
+    if b != 0 {
+        dynasm!(e.ops ; .arch x64 ; add rsi, b);
+    }
 }
 
 /// The CSINC / CSINV / CSNEG operation on the "else" value in rdx (flags untouched; CSEL:

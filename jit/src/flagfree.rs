@@ -99,6 +99,19 @@ pub(super) fn emit(e: &mut Em<'_, '_>, insn: &Insn) -> bool {
             let sf = sf == 1;
             e.load_keep_flags(RCX, rm);
             shift_keep_flags(e, RCX, Shift { kind: shift, amount: imm6, sf });
+            if let Some(c) = super::operand::cached(e, rn).filter(|_| rd == rn) {
+                // Rd = Rn cached: one LEA in place (MOVs and NOT leave the flags alone).
+                match (sub, sf) {
+                    (false, true) => dynasm!(e.ops ; .arch x64 ; lea Rq(c), [Rq(c) + rcx]),
+                    (false, false) => dynasm!(e.ops ; .arch x64 ; lea Rd(c), [Rq(c) + rcx]),
+                    (true, true) => dynasm!(e.ops ; .arch x64 ; not rcx ; lea Rq(c), [Rq(c) + rcx + 1]),
+                    (true, false) => dynasm!(e.ops ; .arch x64 ; not rcx ; lea Rd(c), [Rq(c) + rcx + 1]),
+                }
+                e.rc.set_dirty(c);
+                e.avail = None;
+                e.pending += 1;
+                return true;
+            }
             e.load_keep_flags(RAX, rn);
             // (A 32-bit LEA keeps the low 32 bits, zero-extended.)
             match (sub, sf) {

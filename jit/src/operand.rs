@@ -12,6 +12,9 @@ use super::{Alu, Em};
 /// result, with the host flags of OP), or None with nothing emitted (cache off, XZR
 /// operands, Rd = Rm != Rn: the caller emits the general form).
 pub(super) fn op_in_cache(e: &mut Em<'_, '_>, op: Option<Alu>, sf: bool, rd: u32, rn: u32, rm: u32) -> Option<u8> {
+    // Rd = Rm != Rn of a commutative operation (MUL, ADD: the same value and flags):
+    // as Rd = Rm OP Rn, in place.
+    let (rn, rm) = if rd == rm && rd != rn && matches!(op, None | Some(Alu::Add)) { (rm, rn) } else { (rn, rm) };
     if !e.rc.on || rd == 31 || rn == 31 || rm == 31 || (rd == rm && rd != rn) {
         return None;
     }

@@ -1778,3 +1778,96 @@ fn write_back_cache_is_exact_at_faults_callouts_mmio_and_interrupts() {
     }
     assert!(fails.is_empty(), "{} of {} runs differ between the JIT and the interpreter", fails.len(), progs.len());
 }
+
+/// Loads and stores of one address in a block (the JIT probes the second with the first
+/// one's address and `FastMem` entry set, `jit/src/emit.rs` `Em::memo`), and flags set
+/// before a load or store and read after it: a load and a store of [X11 + X5 LSL 3] with
+/// a SUBS between them and a CINC on its carry after (as the kernel's `mpihelp_submul_1`);
+/// the index, then the base, written between a load and a store (another address); a
+/// store to the read-only page after a load of the same address succeeded (a permission
+/// fault, the carry of the ADDS before it read by CINC and ADC after the handler
+/// returns; the SUBS of a later case read by CINC and SBC); an MMIO load
+/// and store; an address on a new page each turn, stored to first (a `FastMem` miss on
+/// the load, whose fallback runs before the store probes and hits; the log pages, then
+/// unmapped ones); a load and a store of one address across a page boundary (the load's
+/// fallback returns to the block);
+/// a sign-extended W index; a store then a load of one address; a load and a store
+/// with an MSR (a call-out) between them; a store, a load of the index register from the
+/// same address, then a load with it (another address). The loop runs six times
+/// (translated from the second turn), with no interrupt and with the IRQ at each
+/// instruction count, every budget pattern. Oracle: the interpreter (final state, all
+/// RAM including the handlers' logs of ESR/FAR/ELR/SPSR, the MMIO log). Assembled by
+/// GNU as.
+#[test]
+fn same_address_accesses_and_flags_across_accesses_match_interpreter() {
+    const MMIO_PA: u64 = test_suites::jitdiff::MMIO_PA;
+    let src = "loop:\n\
+        \tldr x7, [x11, x5, lsl #3]\n\tand x6, x3, #0xffffffff\n\tmul x4, x6, x10\n\tsubs x7, x7, x4\n\
+        \tstr x7, [x11, x5, lsl #3]\n\tcinc x3, x3, cc\n\
+        \tldr x8, [x12, x5, lsl #3]\n\tadd x5, x5, #1\n\tstr x8, [x12, x5, lsl #3]\n\
+        \tldr x9, [x13, #8]\n\tadd x13, x13, #16\n\tstr x9, [x13, #8]\n\
+        \tldr x1, [x14, x5, lsl #3]\n\tadds x1, x1, x3\n\tstr x1, [x14, x5, lsl #3]\n\tcinc x0, x0, cs\n\tadc x21, x1, x0\n\
+        \tldr x2, [x15, x5, lsl #3]\n\teor x2, x2, x0\n\tstr x2, [x15, x5, lsl #3]\n\
+        \tstr x0, [x17, #0x10]\n\tldr x7, [x17, x5, lsl #3]\n\tsubs x18, x7, x0\n\tstr x7, [x17, x5, lsl #3]\n\tcinc x0, x0, lo\n\tsbc x20, x7, x18\n\tadd x0, x0, x20\n\tadd x17, x17, #0x1000\n\
+        \tldr x7, [x27, x19, lsl #3]\n\tadd x7, x7, #1\n\tstr x7, [x27, x19, lsl #3]\n\tldr w20, [x11, w16, sxtw #2]\n\tadd w20, w20, #3\n\tstr w20, [x11, w16, sxtw #2]\n\tsxtw x25, w16\n\tldr w21, [x11, x25, lsl #2]\n\tadd x21, x21, x25\n\tsub w22, w16, #1\n\tsxtw x25, w22\n\tldr w21, [x11, x25, lsl #2]\n\tadd x21, x21, x25\n\
+        \tstr x0, [x12, #0x40]\n\torr x21, x0, x1\n\tldr x22, [x12, #0x40]\n\
+        \tldr x23, [x12, #0x80]\n\tmsr tpidr_el0, x23\n\tadd x23, x23, #5\n\tstr x23, [x12, #0x80]\n\
+        \tadd x24, x5, #1\n\tstr x5, [x12, x24, lsl #3]\n\tldr x24, [x12, x24, lsl #3]\n\tldr x25, [x12, x24, lsl #3]\n\
+        \tsubs x26, x26, #1\n\tb.ne loop\n\thlt #0x5a5a\n";
+    let code = gnu_as("same_address", src);
+    let base = |irq_at: Option<u64>| {
+        let mut prog = fixed_code_prog(0x5a_3ad5, 11, &code, irq_at, 12 * code.len() as u64 + 200);
+        let va = |pa: u64| pa - VA_OFF;
+        prog.regs.x[0] = 0x1234_5678_9abc_def0;
+        prog.regs.x[3] = 0x8000_0000_ffff_fff7;
+        prog.regs.x[5] = 2;
+        prog.regs.x[10] = 0xfedc_ba98;
+        prog.regs.x[11] = va(DATA_PA) + 0x1100;
+        prog.regs.x[12] = va(DATA_PA) + 0x2000;
+        prog.regs.x[13] = va(DATA_PA) + 0x200;
+        // The read-only data page 3; the MMIO page (away from the doorbell registers).
+        prog.regs.x[14] = va(DATA_PA) + 0x3040;
+        prog.regs.x[15] = va(MMIO_PA) + 0x40;
+        prog.regs.x[16] = (-3i64) as u64;
+        // Log pages 0-3 (away from the handlers' stack at the end of page 3), unmapped after.
+        prog.regs.x[17] = va(test_suites::jitdiff::LOG_PA) + 0x808;
+        prog.regs.x[26] = 6;
+        // [X27 + X19 LSL 3] crosses from data page 1 into page 2.
+        prog.regs.x[19] = 2;
+        prog.regs.x[27] = va(DATA_PA) + 0x1fec;
+        prog
+    };
+    let reference = outcome(&base(None), &mut Interpreter, REF, false);
+    assert_eq!(reference.exits.last(), Some(&Exit::Halt(0)), "the reference run reaches the HLT");
+    // (A permission fault every turn, more on the pages past the data.)
+    assert!(reference.cpu.stats.exceptions >= 9, "only {} exceptions", reference.cpu.stats.exceptions);
+    let n = reference.cpu.icount;
+    let progs: Vec<Option<u64>> = std::iter::once(None).chain((1..n).map(Some)).collect();
+    let fails = halting_differences(&progs, |&irq_at| (format!("IRQ at {irq_at:?}"), base(irq_at)));
+    for f in fails.iter().take(3) {
+        println!("{f}");
+    }
+    assert!(fails.is_empty(), "{} of {} runs differ between the JIT and the interpreter", fails.len(), progs.len());
+}
+
+/// An ADDS whose flags a CSEL, then after a store an ADC, read (the JIT computes them
+/// again there from the ADDS's result, `jit/src/emit.rs` `Remat`, which the register
+/// cache holds, newer than `Cpu`), and a SUBS read by an SBC after a store, with C = 1 on
+/// some turns and 0 on others (X1 from near 2^64 up past 0), in a loop run translated.
+/// Oracle: the interpreter (final state, the stored results).
+#[test]
+fn flags_computed_again_from_cached_registers_match_interpreter() {
+    let src = "loop:\n\tadds x23, x1, #0xfcd\n\torr x11, x14, x19, asr #46\n\tcsel w5, w19, w14, hi\n\
+        \tstr x23, [x28, #0x100]\n\tadc x6, x19, x14\n\tstr x6, [x28, #0x200]\n\tcmn w27, #0x9c0, lsl #12\n\
+        \tsubs x24, x1, x19\n\tstr x24, [x28, #0x300]\n\tsbc x8, x14, x19\n\tstr x8, [x28, #0x400]\n\tcmp x1, #0\n\
+        \tadd x1, x1, #0x800\n\tstr x5, [x28]\n\tadd x28, x28, #8\n\tsubs x26, x26, #1\n\tb.ne loop\n\thlt #0x5a5a\n";
+    let code = gnu_as("tmp_lazy", src);
+    let mut prog = fixed_code_prog(0x5a_3ad5, 11, &code, None, 400);
+    prog.regs.x[1] = (-0x2000i64) as u64;
+    prog.regs.x[19] = 0xffff_ffff;
+    prog.regs.x[14] = 0;
+    prog.regs.x[28] = DATA_PA - VA_OFF + 0x100;
+    prog.regs.x[26] = 8;
+    let r = check(&prog, &mut jit::Jit::new());
+    assert!(r.as_ref().is_ok_and(|s| s.halted), "{:?}", r.err());
+}

@@ -56,13 +56,21 @@ pub(crate) fn st_cpu(ops: &mut Asm, off: i32, h: u8) {
 
 #[inline]
 fn rbx_mov(ops: &mut Asm, op: u8, h: u8, off: i32) {
+    base_op(ops, op, h, 3, off);
+}
+
+/// `op Rq(h)` with the operand [`base` + `d`] (`base` rbx (3) or rsi (6): no SIB byte;
+/// not r8-r15), ModRM mod 01 with a one-byte displacement when `d` fits, else mod 10.
+#[inline]
+fn base_op(ops: &mut Asm, op: u8, h: u8, base: u8, d: i32) {
+    debug_assert!(base < 8 && base != 4 && base != 5);
     let rex = 0x48 | (h >> 3 & 1) << 2;
-    let reg = (h & 7) << 3 | 3;
-    if off == off as i8 as i32 {
-        ops.extend([rex, op, 0x40 | reg, off as u8]);
+    let reg = (h & 7) << 3 | base;
+    if d == d as i8 as i32 {
+        ops.extend([rex, op, 0x40 | reg, d as u8]);
     } else {
-        let d = off.to_le_bytes();
-        ops.extend([rex, op, 0x80 | reg, d[0], d[1], d[2], d[3]]);
+        let b = d.to_le_bytes();
+        ops.extend([rex, op, 0x80 | reg, b[0], b[1], b[2], b[3]]);
     }
 }
 
@@ -2919,14 +2927,7 @@ fn probe_as(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>
 /// `op Rq(h), [rsi + d]` for `op` = 3B (CMP) or 8B (MOV), with a one-byte displacement
 /// when `d` fits (as `rbx_mov`).
 fn rsi_op(ops: &mut Asm, op: u8, h: u8, d: i32) {
-    let rex = 0x48 | (h >> 3 & 1) << 2;
-    let reg = (h & 7) << 3 | 6;
-    if d == d as i8 as i32 {
-        ops.extend([rex, op, 0x40 | reg, d as u8]);
-    } else {
-        let b = d.to_le_bytes();
-        ops.extend([rex, op, 0x80 | reg, b[0], b[1], b[2], b[3]]);
-    }
+    base_op(ops, op, h, 6, d);
 }
 
 /// Host register `d` = zero-extended `n` bytes at [host register `h`].

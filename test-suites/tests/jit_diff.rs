@@ -1766,10 +1766,19 @@ fn write_back_cache_is_exact_at_faults_callouts_mmio_and_interrupts() {
         prog.regs.x[26] = 6;
         prog
     };
+    // (Two faults per turn, each through the logging handler.)
+    same_with_irq_at_every_count(base, 12);
+}
+
+/// Runs the program `base(None)` builds on the interpreter (it must reach its HLT having
+/// taken at least `min_exceptions` exceptions), then the programs `base(Some(k))` (the
+/// IRQ raised at instruction count k) for every k below the reference run's count, and
+/// without the IRQ, on the JIT and the interpreter (`halting_differences`): all must
+/// agree.
+fn same_with_irq_at_every_count(base: impl Fn(Option<u64>) -> Prog + Sync, min_exceptions: u64) {
     let reference = outcome(&base(None), &mut Interpreter, REF, false);
     assert_eq!(reference.exits.last(), Some(&Exit::Halt(0)), "the reference run reaches the HLT");
-    // (Two faults per turn, each through the logging handler.)
-    assert!(reference.cpu.stats.exceptions >= 12, "only {} exceptions", reference.cpu.stats.exceptions);
+    assert!(reference.cpu.stats.exceptions >= min_exceptions, "only {} exceptions", reference.cpu.stats.exceptions);
     let n = reference.cpu.icount;
     let progs: Vec<Option<u64>> = std::iter::once(None).chain((1..n).map(Some)).collect();
     let fails = halting_differences(&progs, |&irq_at| (format!("IRQ at {irq_at:?}"), base(irq_at)));
@@ -1837,17 +1846,8 @@ fn same_address_accesses_and_flags_across_accesses_match_interpreter() {
         prog.regs.x[27] = va(DATA_PA) + 0x1fec;
         prog
     };
-    let reference = outcome(&base(None), &mut Interpreter, REF, false);
-    assert_eq!(reference.exits.last(), Some(&Exit::Halt(0)), "the reference run reaches the HLT");
     // (A permission fault every turn, more on the pages past the data.)
-    assert!(reference.cpu.stats.exceptions >= 9, "only {} exceptions", reference.cpu.stats.exceptions);
-    let n = reference.cpu.icount;
-    let progs: Vec<Option<u64>> = std::iter::once(None).chain((1..n).map(Some)).collect();
-    let fails = halting_differences(&progs, |&irq_at| (format!("IRQ at {irq_at:?}"), base(irq_at)));
-    for f in fails.iter().take(3) {
-        println!("{f}");
-    }
-    assert!(fails.is_empty(), "{} of {} runs differ between the JIT and the interpreter", fails.len(), progs.len());
+    same_with_irq_at_every_count(base, 9);
 }
 
 /// An ADDS whose flags a CSEL, then after a store an ADC, read (the JIT computes them

@@ -10,12 +10,12 @@ pub struct Rstcr {
 }
 
 impl Rstcr {
-    /// Whether a reset was requested since the last call.
     /// Whether a reset is requested (what `take_request` would return), without taking it.
     pub fn requested(&self) -> bool {
         self.request
     }
 
+    /// Whether a reset was requested since the last call.
     pub fn take_request(&mut self) -> bool {
         std::mem::take(&mut self.request)
     }

@@ -2796,10 +2796,6 @@ fn native_dp_reg(e: &mut Em<'_, '_>, d: DpReg) -> bool {
 /// (`mem::QUIET`; see the crate documentation, "Stores").
 pub(crate) const STORE: u32 = 3;
 
-/// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
-/// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
-/// that register = physical address; on a miss jumps to `slow`. One compare checks page,
-/// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 /// rsi = the `FastMem` entry of the address in host register `a`: in table 0, or with
 /// `tabs` = Some(store) in table 1 (a load) or `QUIET` (a store) (`Ctx::tabs`).
 /// Clobbers the flags.
@@ -2822,6 +2818,10 @@ fn entry_set(e: &mut Em<'_, '_>, a: u8, tabs: Option<bool>) {
     }
 }
 
+/// Emits the `FastMem` probe for the address in host register `a` (access of `n` bytes,
+/// table `ty`: 1 read, 2 write, `STORE` a write entry's quiet tag): on a hit `host` = host address and, if `pa` is given,
+/// that register = physical address; on a miss jumps to `slow`. One compare checks page,
+/// epoch and natural alignment (`mem::FastLayout`). Clobbers rdx, rsi.
 fn probe(e: &mut Em<'_, '_>, a: u8, n: u32, ty: u32, host: u8, pa: Option<u8>, slow: dynasmrt::DynamicLabel) {
     probe_as(e, a, n, ty, host, pa, slow, false, false, None);
 }
@@ -3110,10 +3110,30 @@ fn address_and_probe(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, r
     address_and_probe_as(e, load, n, rt2, rn, addr, ix, slow, false);
 }
 
+/// One LEA: r10 = rax + host register `idx` << `shift` (0..=3: x86 scales 1, 2, 4, 8).
+fn lea_r10_scaled(e: &mut Em<'_, '_>, idx: u8, shift: u32) {
+    match shift {
+        0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(idx)]),
+        1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(idx) * 2]),
+        2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(idx) * 4]),
+        _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(idx) * 8]),
+    }
+}
+
+/// The index in rcx extended as ExtendReg's `option` says for a load/store index (UXTW,
+/// SXTW; LSL/SXTX: as it is).
+fn extend_rcx(e: &mut Em<'_, '_>, option: u32) {
+    match option {
+        0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
+        0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
+        _ => {}
+    }
+}
+
 /// `address_and_probe`; with `offset`, r8/r9 hold the host offsets of the pages only: the
-/// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`).
+/// accesses are at [r8 + r10] and [r9 + r10 + n] (`mem_n`). Returns the `Memo::base` of
+/// rsi after the first element's probe.
 #[allow(clippy::too_many_arguments)]
-/// Returns the `Memo::base` of rsi after the first element's probe.
 fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>, rn: u32, addr: Addr, ix: Ix, slow: dynasmrt::DynamicLabel, offset: bool) -> i32 {
     // rax = base (SP: only if 16-byte aligned, so that the SP alignment check, whatever
     // SCTLR.SA says, passes; otherwise the interpreter decides).
@@ -3137,29 +3157,14 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
         Addr::Reg { rm, option, shift } if ix == Ix::Off && shift <= 3 && option & 3 == 3 && operand::cached(e, rm).is_some() => {
             // A 64-bit index in its cache register: one LEA from there.
             let Some(c) = operand::cached(e, rm) else { unreachable!() };
-            match shift {
-                0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c)]),
-                1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 2]),
-                2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 4]),
-                _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + Rq(c) * 8]),
-            }
+            lea_r10_scaled(e, c, shift);
             None
         }
         Addr::Reg { rm, option, shift } => {
             e.load(RCX, rm, false);
-            match option {
-                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
-                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
-                _ => {}
-            }
+            extend_rcx(e, option);
             if ix == Ix::Off && shift <= 3 {
-                // One LEA: r10 = base + index << shift (x86 scales 1, 2, 4, 8).
-                match shift {
-                    0 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx]),
-                    1 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 2]),
-                    2 => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 4]),
-                    _ => dynasm!(e.ops ; .arch x64 ; lea r10, [rax + rcx * 8]),
-                }
+                lea_r10_scaled(e, RCX, shift);
                 None
             } else {
                 if shift > 0 {
@@ -3214,10 +3219,10 @@ fn address_and_probe_as(e: &mut Em<'_, '_>, load: bool, n: u32, rt2: Option<u32>
 /// `fp::fp_mem_access`): base writeback, and the fallback at `slow` that lets the interpreter run the
 /// instruction; both paths meet at `done` with it in `Em::pending`. `profiled`: a fallback is
 /// reported as a slow path by `LSEMU_JIT_PROFILE`. The fallback is emitted after the
-/// block (`fp::defer`): the fast path falls through.
+/// block (`fp::defer`): the fast path falls through. `memo`: the access leaves its
+/// address and entry set in r10 and rsi (`Em::memo`), which the fallback computes again
+/// after its call-out.
 #[allow(clippy::too_many_arguments)]
-/// `memo`: the access leaves its address and entry set in r10 and rsi (`Em::memo`), which
-/// the fallback computes again after its call-out.
 fn finish_access(e: &mut Em<'_, '_>, pc: u64, raw: u32, rn: u32, ix: Ix, slow: dynasmrt::DynamicLabel, profiled: bool, dirty: regcache::Entries, memo: Option<Memo>) {
     if ix != Ix::Off {
         e.store(R11, rn, true, true);
@@ -3420,11 +3425,7 @@ fn memo_again(e: &mut Em<'_, '_>, m: Memo) {
                 let off = e.cx.reg_off(rm);
                 dynasm!(e.ops ; .arch x64 ; mov rcx, QWORD [rbx + off]);
             }
-            match option {
-                0b010 => dynasm!(e.ops ; .arch x64 ; mov ecx, ecx),
-                0b110 => dynasm!(e.ops ; .arch x64 ; movsxd rcx, ecx),
-                _ => {}
-            }
+            extend_rcx(e, option);
             if shift > 0 {
                 dynasm!(e.ops ; .arch x64 ; shl rcx, shift as i8);
             }

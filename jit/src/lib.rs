@@ -1195,8 +1195,31 @@ impl Jit {
         x
     }
 
-    /// `run_inner`'s loop, with its `Ctx`.
+    /// `run_inner`'s loop, with its `Ctx`: the budget up to `end` (`dispatch_budget`), then,
+    /// as long as the platform lets the run go on as the PE's next turn
+    /// (`Platform::continue_run`), the next one: what a new run does first, without the
+    /// run boundaries (nothing outside this PE ran): interrupts sampled first.
     fn dispatch(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, mut end: u64, ctx: &mut Ctx) -> Exit {
+        loop {
+            let x = self.dispatch_budget(cpu, p, end, ctx);
+            if !matches!(x, Exit::Budget) || cpu.off || cpu.waiting.is_some() {
+                return x;
+            }
+            let more = p.continue_run(cpu);
+            if more == 0 {
+                return x;
+            }
+            self.counters.continued += 1;
+            end = cpu.icount.saturating_add(more);
+            ctx.set_ends(end);
+            ctx.end = end;
+            self.pending_slot = None;
+            cpu.fast_request_irq_check();
+        }
+    }
+
+    /// Runs translated blocks and interpreted steps until icount reaches `end`.
+    fn dispatch_budget(&mut self, cpu: &mut Cpu, p: &mut JitPlat<'_>, end: u64, ctx: &mut Ctx) -> Exit {
         // The end of the budget is near (less than a block's length): a block did not fit
         // in what is left, so the rest is stepped by the interpreter without looking
         // blocks up again (`step_inner` is what the dispatcher does for one instruction
@@ -1205,7 +1228,6 @@ impl Jit {
         // Instructions the dispatcher may still step as part of a block it interprets
         // (`Jit::seen`) while they follow each other in one page.
         let mut steps = 0usize;
-        loop {
         while cpu.icount < end {
             for pg in std::mem::take(&mut p.written) {
                 self.invalidate_written(pg);
@@ -1322,12 +1344,12 @@ impl Jit {
                 _ => {
                     self.pending_slot = None;
                     self.counters.interp_steps += 1;
-                    if end - cpu.icount < MAX_BLOCK as u64 {
+                    tail = end - cpu.icount < MAX_BLOCK as u64;
+                    if tail {
                         self.counters.steps_tail += 1;
                     } else {
                         self.counters.steps_cold += 1;
                     }
-                    tail = end - cpu.icount < MAX_BLOCK as u64;
                     if let Some(x) = interp::exec_fetched(cpu, p, pc, raw, false) {
                         return x;
                     }
@@ -1375,25 +1397,7 @@ impl Jit {
                 self.pending_slot = None;
             }
         }
-        // The budget is used up. The platform may let the run go on as the PE's next
-        // turn (`Platform::continue_run`): then what a new run does first, without the
-        // run boundaries (nothing outside this PE ran): sample interrupts first.
-        if cpu.off || cpu.waiting.is_some() {
-            return Exit::Budget;
-        }
-        let more = p.continue_run(cpu);
-        if more == 0 {
-            return Exit::Budget;
-        }
-        self.counters.continued += 1;
-        end = cpu.icount.saturating_add(more);
-        ctx.set_ends(end);
-        ctx.end = end;
-        tail = false;
-        steps = 0;
-        self.pending_slot = None;
-        cpu.fast_request_irq_check();
-        }
+        Exit::Budget
     }
 }
 

@@ -220,13 +220,21 @@ struct Cont {
     allowed: u64,
 }
 
+/// The PPIs of a PE's four timers with their output levels `t`.
+fn timer_ppis(t: cpu_aarch64::sysreg::timer::TimerLevels) -> [(u32, bool); 4] {
+    [
+        (board::TIMER_PHYS_INTID, t.phys),
+        (board::TIMER_VIRT_INTID, t.virt),
+        (board::TIMER_HYP_INTID, t.hyp),
+        (board::TIMER_SEC_PHYS_INTID, t.sec_phys),
+    ]
+}
+
 /// Drives PE `i`'s timer PPIs and GIC context from its state at system counter `counter`.
 fn drive_cpu_irqs(g: &mut Gic, i: usize, c: &Cpu, counter: u64) {
-    let t = c.timer_irqs(counter);
-    g.set_ppi(i, board::TIMER_PHYS_INTID, t.phys);
-    g.set_ppi(i, board::TIMER_VIRT_INTID, t.virt);
-    g.set_ppi(i, board::TIMER_HYP_INTID, t.hyp);
-    g.set_ppi(i, board::TIMER_SEC_PHYS_INTID, t.sec_phys);
+    for (intid, level) in timer_ppis(c.timer_irqs(counter)) {
+        g.set_ppi(i, intid, level);
+    }
     g.set_cpu_ctx(i, CpuCtx { el: c.st.pstate.el, secure: c.is_secure() });
 }
 
@@ -715,13 +723,7 @@ impl Platform for SysBus {
     /// PE waiting; not investigated further (the GIC's `CpuCtx` of the PE, also set only
     /// at turns, is one suspect).
     fn timer_levels(&mut self, cpu: u8, t: cpu_aarch64::sysreg::timer::TimerLevels) {
-        let levels = [
-            (board::TIMER_PHYS_INTID, t.phys),
-            (board::TIMER_VIRT_INTID, t.virt),
-            (board::TIMER_HYP_INTID, t.hyp),
-            (board::TIMER_SEC_PHYS_INTID, t.sec_phys),
-        ];
-        for (intid, level) in levels {
+        for (intid, level) in timer_ppis(t) {
             if !level {
                 self.gic.set_ppi(cpu as usize, intid, false);
             }
@@ -1073,23 +1075,23 @@ impl Machine {
     /// Moves host input into the console UART as its FIFO has room. Returns true when the
     /// user asked to quit.
     fn poll_input(&mut self) -> bool {
-        // What a continued turn received first (`SysBus::continue_run`).
-        match self.bus.cont_input_got.take() {
-            Some(HostInput::Bytes(b)) => self.input_buf.extend(b),
-            Some(HostInput::Quit) => return true,
-            Some(HostInput::Eof) => self.input = None,
-            None => {}
-        }
-        if let Some(rx) = &self.input {
-            loop {
-                match rx.try_recv() {
-                    Ok(HostInput::Bytes(b)) => self.input_buf.extend(b),
-                    Ok(HostInput::Quit) => return true,
-                    Ok(HostInput::Eof) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                        self.input = None;
-                        break;
-                    }
-                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+        // What a continued turn received (`SysBus::continue_run`) first, then the rest.
+        let mut got = self.bus.cont_input_got.take();
+        loop {
+            let m = match got.take() {
+                Some(m) => m,
+                None => match self.input.as_ref().map(|rx| rx.try_recv()) {
+                    Some(Ok(m)) => m,
+                    Some(Err(std::sync::mpsc::TryRecvError::Disconnected)) => HostInput::Eof,
+                    None | Some(Err(std::sync::mpsc::TryRecvError::Empty)) => break,
+                },
+            };
+            match m {
+                HostInput::Bytes(b) => self.input_buf.extend(b),
+                HostInput::Quit => return true,
+                HostInput::Eof => {
+                    self.input = None;
+                    break;
                 }
             }
         }

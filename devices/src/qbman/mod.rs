@@ -528,13 +528,13 @@ impl Qbman {
         std::mem::take(&mut self.irqs)
     }
 
-    /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
-    /// raise DQRI (no timer is modelled; `take_irqs` calls this).
     /// Whether `expire_holdoff` would change nothing now.
     pub fn holdoff_clean(&self) -> bool {
         !self.dirty
     }
 
+    /// The IRQ hold-off period elapsed: DQRR entries below the DQRR_ITR threshold now
+    /// raise DQRI (no timer is modelled; `take_irqs` calls this).
     pub fn expire_holdoff(&mut self) {
         // Clean: every portal's hold-off flag is clear and its line equals its level
         // since the last scan, so the scan below would change nothing.

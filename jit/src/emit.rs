@@ -282,30 +282,26 @@ pub(crate) fn trampoline(base: usize, jcache: *const JEntry) -> (Vec<u8>, Stubs)
     // The same two with their operands in the 12 bytes after the CALL (instruction word,
     // then PC), and for `callout_back_data` the count in a 13th: for PCs that would need
     // a 10-byte MOV (`Em::call_insn_stub`).
-    st.callout_data = at(&ops);
-    dynasm!(ops
-        ; .arch x64
-        ; mov rax, QWORD [rsp]
-        ; mov esi, DWORD [rax]
-        ; mov rdx, QWORD [rax + 4]
-        ; add QWORD [rsp], 12
-    );
-    let rel = |ops: &Asm, t: usize| (t.wrapping_sub(at(ops) + 5) as i32).to_le_bytes();
-    let r = rel(&ops, st.callout);
-    ops.push(0xe9);
-    ops.extend(r);
-    st.callout_back_data = at(&ops);
-    dynasm!(ops
-        ; .arch x64
-        ; mov rax, QWORD [rsp]
-        ; mov esi, DWORD [rax]
-        ; mov rdx, QWORD [rax + 4]
-        ; movzx ecx, BYTE [rax + 12]
-        ; add QWORD [rsp], 13
-    );
-    let r = rel(&ops, st.callout_back);
-    ops.push(0xe9);
-    ops.extend(r);
+    let data_stub = |ops: &mut Asm, back: bool, target: usize| {
+        let start = at(ops);
+        dynasm!(ops
+            ; .arch x64
+            ; mov rax, QWORD [rsp]
+            ; mov esi, DWORD [rax]
+            ; mov rdx, QWORD [rax + 4]
+        );
+        if back {
+            dynasm!(ops ; .arch x64 ; movzx ecx, BYTE [rax + 12]);
+        }
+        let skip = 12 + back as i32;
+        dynasm!(ops ; .arch x64 ; add QWORD [rsp], BYTE skip);
+        let rel = (target.wrapping_sub(at(ops) + 5) as i32).to_le_bytes();
+        ops.push(0xe9);
+        ops.extend(rel);
+        start
+    };
+    st.callout_data = data_stub(&mut ops, false, st.callout);
+    st.callout_back_data = data_stub(&mut ops, true, st.callout_back);
     st.budget = at(&ops);
     dynasm!(ops
         ; .arch x64
